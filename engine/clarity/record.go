@@ -1,0 +1,75 @@
+// Package clarity defines the 5W1H record: the one shape in which Grace
+// writes down every decision it makes. A Journal (implemented by the store)
+// writes each record three ways in one transaction: a searchable narrative
+// row, a clarity row (confidence, risk, transparency) and an entry in the
+// tamper-evident audit chain.
+package clarity
+
+import (
+	"context"
+	"time"
+)
+
+// Transparency levels used in clarity rows.
+const (
+	TransparencyComplete = "COMPLETE"
+	TransparencyPartial  = "PARTIAL"
+)
+
+// Record is one decision told as who did what, when, where, why and how.
+// Who and What are required; When is filled by the engine's clock.
+type Record struct {
+	Who     string         `json:"who"`
+	What    string         `json:"what"`
+	When    time.Time      `json:"when"`
+	Where   string         `json:"where"`
+	Why     []string       `json:"why"`
+	How     string         `json:"how"`
+	Context map[string]any `json:"context,omitempty"`
+	// IntentID links the record to an intent's story; empty for records
+	// that concern no single intent (a shedding batch, a rejection).
+	IntentID string `json:"intent_id,omitempty"`
+	// Result is the audit entry's short outcome ("dispatched", "denied").
+	Result       string  `json:"result"`
+	Confidence   float64 `json:"confidence"`
+	Risk         float64 `json:"risk"`
+	Transparency string  `json:"transparency"`
+}
+
+// Entry is a Record as stored: with its narrative ID and audit position.
+type Entry struct {
+	Record
+	// ID is the narrative row's ID; larger is newer.
+	ID int64 `json:"id"`
+	// Seq is the audit chain sequence number of the record's entry.
+	Seq int64 `json:"audit_seq"`
+	// Hash is the hex SHA-256 chain hash of the record's audit entry.
+	Hash string `json:"audit_hash"`
+}
+
+// Query selects narratives. Text is a full-text query (words are ANDed);
+// other fields filter exactly. Results are newest first. BeforeID pages:
+// only entries with ID < BeforeID are returned when it is non-zero.
+type Query struct {
+	Text     string
+	Actor    string
+	Action   string
+	IntentID string
+	Since    time.Time
+	Until    time.Time
+	Limit    int
+	BeforeID int64
+}
+
+// Journal durably records decisions.
+type Journal interface {
+	// Record writes the records in one transaction and returns once they
+	// are durable.
+	Record(ctx context.Context, recs ...Record) error
+}
+
+// Searcher reads narratives back.
+type Searcher interface {
+	// Search returns entries matching q, newest first.
+	Search(ctx context.Context, q Query) ([]Entry, error)
+}

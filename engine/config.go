@@ -1,0 +1,134 @@
+package engine
+
+import (
+	"time"
+
+	"grace/engine/governance"
+	"grace/engine/worker"
+)
+
+// Config is everything the engine reads from config.yaml. The mapstructure
+// tags are the config keys; Default returns the documented defaults.
+type Config struct {
+	// DB is the SQLite database path; its directory is the data folder
+	// (signing key, audit checkpoints, logs, local token).
+	DB         string            `mapstructure:"db"`
+	Log        LogConfig         `mapstructure:"log"`
+	API        APIConfig         `mapstructure:"api"`
+	Store      StoreConfig       `mapstructure:"store"`
+	Intake     IntakeConfig      `mapstructure:"intake"`
+	Governance governance.Config `mapstructure:"governance"`
+	Approvals  ApprovalsConfig   `mapstructure:"approvals"`
+	HTM        HTMConfig         `mapstructure:"htm"`
+	Workers    WorkersConfig     `mapstructure:"workers"`
+	// Handlers maps an intent type to how it is executed; "default" is used
+	// for types without an entry.
+	Handlers   map[string]worker.HandlerConfig `mapstructure:"handlers"`
+	Cortex     CortexConfig                    `mapstructure:"cortex"`
+	Chaos      ChaosConfig                     `mapstructure:"chaos"`
+	Safeguards map[string]SafeguardConfig      `mapstructure:"safeguards"`
+	Console    ConsoleConfig                   `mapstructure:"console"`
+}
+
+// LogConfig sets up log/slog output (a file in the data folder by default).
+type LogConfig struct {
+	Level string `mapstructure:"level"` // debug, info, warn, error
+	File  string `mapstructure:"file"`  // relative paths are in the data folder
+}
+
+// APIConfig is the HTTP API listener.
+type APIConfig struct {
+	Listen       string `mapstructure:"listen"`         // host:port; empty disables the API in the console
+	Token        string `mapstructure:"token"`          // bearer token; empty: generated into the data folder
+	MaxBodyBytes int64  `mapstructure:"max_body_bytes"` // request body limit
+	Server       string `mapstructure:"server"`         // URL the CLI talks to
+}
+
+// StoreConfig tunes the SQLite writer.
+type StoreConfig struct {
+	Synchronous        string        `mapstructure:"synchronous"`         // FULL (default) or NORMAL
+	BatchMax           int           `mapstructure:"batch_max"`           // changes per group commit
+	BatchWait          time.Duration `mapstructure:"batch_wait"`          // longest wait to fill a batch
+	IndexInterval      time.Duration `mapstructure:"index_interval"`      // full-text catch-up cadence
+	CheckpointInterval time.Duration `mapstructure:"checkpoint_interval"` // signed audit checkpoints
+}
+
+// IntakeConfig bounds what an agent may submit.
+type IntakeConfig struct {
+	MaxPayloadBytes int `mapstructure:"max_payload_bytes"`
+}
+
+// ApprovalsConfig governs Tier 0 approvals.
+type ApprovalsConfig struct {
+	Timeout time.Duration `mapstructure:"timeout"` // pending longer than this expires
+}
+
+// HTMConfig is the HTM queue.
+type HTMConfig struct {
+	Capacity      int `mapstructure:"capacity"`       // bound; submissions past it are refused
+	WarnDepth     int `mapstructure:"warn_depth"`     // seed: 1000
+	CriticalDepth int `mapstructure:"critical_depth"` // seed: 5000
+}
+
+// WorkersConfig is the worker pool.
+type WorkersConfig struct {
+	Count       int           `mapstructure:"count"`
+	TaskTimeout time.Duration `mapstructure:"task_timeout"`
+	MaxAttempts int           `mapstructure:"max_attempts"`
+	BackoffBase time.Duration `mapstructure:"backoff_base"`
+	BackoffMax  time.Duration `mapstructure:"backoff_max"`
+}
+
+// CortexConfig is the demo load generator.
+type CortexConfig struct {
+	Enabled bool    `mapstructure:"enabled"`
+	Rate    float64 `mapstructure:"rate"` // intents per second
+	// Mix weights intent types; types absent are not generated.
+	Mix map[string]float64 `mapstructure:"mix"`
+}
+
+// ChaosConfig configures the chaos library.
+type ChaosConfig struct {
+	ScenariosDir string `mapstructure:"scenarios_dir"`
+}
+
+// SafeguardConfig switches one safeguard.
+type SafeguardConfig struct {
+	Enabled bool `mapstructure:"enabled"`
+}
+
+// ConsoleConfig tunes the console.
+type ConsoleConfig struct {
+	Refresh time.Duration `mapstructure:"refresh"`
+}
+
+// Default returns the configuration documented in config.yaml.
+func Default() Config {
+	return Config{
+		DB:  "grace-data/grace.db",
+		Log: LogConfig{Level: "info", File: "grace.log"},
+		API: APIConfig{Listen: "127.0.0.1:7420", MaxBodyBytes: 1 << 20, Server: "http://127.0.0.1:7420"},
+		Store: StoreConfig{Synchronous: "FULL", BatchMax: 1024, BatchWait: 2 * time.Millisecond,
+			IndexInterval: 200 * time.Millisecond, CheckpointInterval: 5 * time.Second},
+		Intake:     IntakeConfig{MaxPayloadBytes: 64 << 10},
+		Governance: governance.Default(),
+		Approvals:  ApprovalsConfig{Timeout: 24 * time.Hour},
+		HTM:        HTMConfig{Capacity: 10000, WarnDepth: 1000, CriticalDepth: 5000},
+		Workers: WorkersConfig{Count: 8, TaskTimeout: 30 * time.Second, MaxAttempts: 3,
+			BackoffBase: 500 * time.Millisecond, BackoffMax: 30 * time.Second},
+		Handlers: worker.DefaultHandlers(),
+		Cortex: CortexConfig{Enabled: true, Rate: 4, Mix: map[string]float64{
+			"query_knowledge": 40, "generate_summary": 25, "schedule_task": 15,
+			"execute_sandbox": 8, "deploy_model": 4, "modify_config": 3,
+			"extend_grace": 2, "optimize_system": 2, "change_charter": 0.5, "grant_permissions": 0.5,
+		}},
+		Chaos: ChaosConfig{ScenariosDir: ""},
+		Safeguards: map[string]SafeguardConfig{
+			"htm_rate_limit": {Enabled: true}, "htm_load_shedding": {Enabled: true},
+			"mesh_backpressure": {Enabled: true}, "policy_cascade_limit": {Enabled: true},
+			"worker_reassignment": {Enabled: true}, "scheduler_auto_resume": {Enabled: true},
+			"kernel_auto_recovery": {Enabled: true}, "bus_acl": {Enabled: true},
+		},
+		Console: ConsoleConfig{Refresh: time.Second},
+	}
+}

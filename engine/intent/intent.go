@@ -1,0 +1,102 @@
+// Package intent defines what an agent asks Grace to do, the states an
+// intent moves through, and the store the engine keeps them in.
+package intent
+
+import (
+	"encoding/json"
+	"time"
+)
+
+// State is where an intent stands in its life.
+type State string
+
+// The states. Terminal states never change again.
+const (
+	StatePendingApproval State = "pending_approval" // Tier 0: waits for a human
+	StateQueued          State = "queued"           // in the HTM queue (or waiting out a retry backoff)
+	StateRunning         State = "running"          // dispatched to a worker
+	StateCompleted       State = "completed"        // terminal: handler succeeded
+	StateFailed          State = "failed"           // terminal: retries exhausted
+	StateDenied          State = "denied"           // terminal: a human or the hub said no
+	StateExpired         State = "expired"          // terminal: approval deadline passed
+	StateShed            State = "shed"             // terminal: dropped by load shedding
+)
+
+// States lists every state in display order.
+var States = []State{StatePendingApproval, StateQueued, StateRunning, StateCompleted, StateFailed, StateDenied, StateExpired, StateShed}
+
+// Terminal reports whether s is a final state.
+func (s State) Terminal() bool {
+	switch s {
+	case StateCompleted, StateFailed, StateDenied, StateExpired, StateShed:
+		return true
+	}
+	return false
+}
+
+// Valid reports whether s is one of the known states.
+func (s State) Valid() bool {
+	for _, k := range States {
+		if k == s {
+			return true
+		}
+	}
+	return false
+}
+
+// Submission is an intent as an agent submits it, before validation.
+type Submission struct {
+	Type           string          `json:"type"`
+	Actor          string          `json:"actor"`
+	Payload        json.RawMessage `json:"payload,omitempty"`
+	Context        map[string]any  `json:"context,omitempty"`
+	Priority       int             `json:"priority"`
+	IdempotencyKey string          `json:"idempotency_key,omitempty"`
+}
+
+// Vote is one voter's ballot in a unified-logic-hub vote.
+type Vote struct {
+	Voter   string `json:"voter"`
+	Approve bool   `json:"approve"`
+	Reason  string `json:"reason"`
+}
+
+// Decision is the governance router's verdict, with the seed's field names.
+type Decision struct {
+	Approved      bool     `json:"approved"`
+	AutonomyTier  int      `json:"autonomy_tier"`
+	RequiresVote  bool     `json:"requires_vote"`
+	RequiresHuman bool     `json:"requires_human"`
+	Alignment     float64  `json:"alignment"`
+	Reasoning     []string `json:"reasoning"`
+	RoutedTo      string   `json:"routed_to"`
+	Votes         []Vote   `json:"votes,omitempty"`
+}
+
+// Intent is a submitted, validated intent and everything decided about it.
+type Intent struct {
+	ID             string          `json:"id"`
+	Type           string          `json:"type"`
+	Actor          string          `json:"actor"`
+	Payload        json.RawMessage `json:"payload"`
+	Context        map[string]any  `json:"context,omitempty"`
+	Priority       int             `json:"priority"`
+	IdempotencyKey string          `json:"idempotency_key,omitempty"`
+	State          State           `json:"state"`
+	Tier           int             `json:"tier"`
+	Decision       Decision        `json:"decision"`
+	Attempts       int             `json:"attempts"`
+	LastError      string          `json:"last_error,omitempty"`
+	Worker         string          `json:"worker,omitempty"`
+	CreatedAt      time.Time       `json:"created_at"`
+	UpdatedAt      time.Time       `json:"updated_at"`
+	// NotBefore delays dispatch of a queued intent (retry backoff).
+	NotBefore time.Time `json:"not_before,omitempty"`
+	// Deadline is when a pending approval expires.
+	Deadline time.Time `json:"deadline,omitempty"`
+	// DecidedBy and DecisionReason name who approved or denied, and why.
+	DecidedBy      string `json:"decided_by,omitempty"`
+	DecisionReason string `json:"decision_reason,omitempty"`
+	// Reviewed marks a Tier 1 intent as reviewed after the fact.
+	Reviewed bool `json:"reviewed,omitempty"`
+}

@@ -1,0 +1,65 @@
+package intent
+
+import (
+	"context"
+	"errors"
+	"time"
+
+	"grace/engine/clarity"
+)
+
+// ErrNotFound is returned when no intent has the asked ID or key.
+var ErrNotFound = errors.New("intent not found")
+
+// Change is one atomic step: an intent created or updated together with the
+// records that narrate it. The store applies a Change in one transaction:
+// all of it is durable, or none of it.
+type Change struct {
+	// Create inserts a new intent. If its IdempotencyKey is already taken,
+	// nothing in the Change is written and Result.Existing holds the
+	// intent that has the key.
+	Create *Intent
+	// Update writes the mutable fields of an existing intent (state, tier,
+	// decision, attempts, last error, worker, updated/not-before/deadline,
+	// decided by/reason, reviewed). Payload, context, type, actor,
+	// priority, key and created time are never rewritten.
+	Update *Intent
+	// Records are written as narrative + clarity + audit entries.
+	Records []clarity.Record
+}
+
+// Result tells what applying a Change did.
+type Result struct {
+	// Existing is set when Create's idempotency key was already taken.
+	Existing *Intent
+}
+
+// Filter selects intents for List. Zero fields do not filter. Results are
+// newest first, at most Limit (0 means a store default of 100).
+type Filter struct {
+	State State
+	Actor string
+	Type  string
+	Since time.Time
+	Limit int
+}
+
+// Store keeps intents durably. Implementations must be safe for concurrent
+// use.
+type Store interface {
+	// Apply applies c and returns once it is durable.
+	Apply(ctx context.Context, c *Change) (Result, error)
+	// ApplyAsync queues c behind every change queued before it and calls
+	// done (from the writer's goroutine; done must not block) once it is
+	// durable or has failed. It may block while the writer's queue is full.
+	ApplyAsync(c *Change, done func(Result, error))
+	// Get returns the intent with the ID, or ErrNotFound.
+	Get(ctx context.Context, id string) (Intent, error)
+	// List returns intents matching f, newest first.
+	List(ctx context.Context, f Filter) ([]Intent, error)
+	// NonTerminal returns every intent not in a terminal state, oldest
+	// first; start-up recovery uses it.
+	NonTerminal(ctx context.Context) ([]Intent, error)
+	// CountByState returns how many intents are in each state.
+	CountByState(ctx context.Context) (map[State]int, error)
+}
