@@ -41,7 +41,13 @@ type Filter struct {
 	Actor string
 	Type  string
 	Since time.Time
-	Limit int
+	// Tier filters by autonomy tier when HasTier is true.
+	Tier    int
+	HasTier bool
+	// Unreviewed keeps only intents not yet marked Reviewed (the Tier 1
+	// review list).
+	Unreviewed bool
+	Limit      int
 }
 
 // Store keeps intents durably. Implementations must be safe for concurrent
