@@ -23,6 +23,12 @@ var (
 	ErrQueueFull = errors.New("HTM queue is full")
 	// ErrStopped: the engine is shutting down or not started.
 	ErrStopped = errors.New("engine is not running")
+	// ErrOperatorRequired: an approval, denial or review without the
+	// operator's name.
+	ErrOperatorRequired = errors.New("an operator name is required")
+	// ErrNotReviewable: a review of an intent that is not a finished,
+	// unreviewed Tier 1 intent.
+	ErrNotReviewable = errors.New("intent is not a finished Tier 1 intent awaiting review")
 )
 
 // Problem is one reason a submission is invalid, naming the field at fault.

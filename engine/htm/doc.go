@@ -1,4 +1,18 @@
 // Package htm is the HTM orchestrator's bounded priority queue: intents wait
 // here, highest priority first and oldest first within a priority, until the
 // scheduler dispatches them.
+//
+// An intent whose NotBefore lies in the future (a retry waiting out its
+// backoff) is held aside and becomes ready once the time passed to Pop
+// reaches it; NextDue tells the scheduler when to look again, so nothing
+// has to poll. Both parts count towards Len, since both are accepted work
+// that has not been dispatched.
+//
+// The capacity bounds new work only: Reserve and Push refuse once Len plus
+// the outstanding reservations reach it, while Requeue always admits work
+// that was already accepted (a retry, a recovered intent, an approval), so
+// that nothing accepted is ever dropped by the bound.
+//
+// A Queue is safe for concurrent use. Every operation is O(log n) except
+// Len, Level and NextDue, which are O(1).
 package htm

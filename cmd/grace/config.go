@@ -1,0 +1,161 @@
+package main
+
+import (
+	"fmt"
+	"os"
+	"reflect"
+	"regexp"
+	"strings"
+
+	"github.com/spf13/viper"
+
+	"grace/engine"
+)
+
+// defaultConfigFile is read when --config is not given, if it exists.
+const defaultConfigFile = "config.yaml"
+
+// envPrefix starts every environment override: api.listen → GRACE_API_LISTEN.
+const envPrefix = "GRACE"
+
+// replacedMaps are the map-valued keys whose entries are the user's to list:
+// when the config file sets one, its entries replace the defaults' instead of
+// merging with them (so that a type can be dropped from cortex.mix or a
+// handler removed). Environment and --set still override single entries.
+// safeguards is not here: it is a fixed set of names, merged key by key.
+var replacedMaps = []string{"handlers", "cortex.mix", "governance.tiers", "governance.charter"}
+
+// configInput is what loadConfig layers, besides the GRACE_* environment.
+type configInput struct {
+	// File is --config; empty means ./config.yaml when it exists.
+	File string
+	// DB is --db; used when HasDB is set.
+	DB    string
+	HasDB bool
+	// Sets are --set key=value overrides, applied last.
+	Sets []string
+}
+
+// loadConfig layers the engine's defaults < the config file < GRACE_*
+// environment variables < flags (--set, --db), decodes the result strictly
+// and validates it. Every problem is reported as "source: key: reason" on a
+// line of its own, where source is the file, the variable or the flag that
+// supplied the bad value.
+func loadConfig(in configInput) (engine.Config, error) {
+	file, raw, err := readConfigFile(in.File)
+	if err != nil {
+		return engine.Config{}, err
+	}
+	v := viper.New()
+	v.SetEnvPrefix(envPrefix)
+	v.SetEnvKeyReplacer(strings.NewReplacer(".", "_"))
+	v.AllowEmptyEnv(true) // GRACE_API_LISTEN= disables the API
+	v.AutomaticEnv()
+
+	defaults, _ := structToMap(reflect.ValueOf(engine.Default())).(map[string]any)
+	for _, key := range replacedMaps {
+		if hasPath(raw, key) {
+			deletePath(defaults, key)
+		}
+	}
+	for k, val := range defaults {
+		v.SetDefault(k, val)
+	}
+	if raw != nil {
+		if err := v.MergeConfigMap(raw); err != nil {
+			return engine.Config{}, fmt.Errorf("%s: %w", file, err)
+		}
+	}
+
+	sets := make(map[string]bool, len(in.Sets))
+	for _, s := range in.Sets {
+		key, val, err := parseSet(s)
+		if err != nil {
+			return engine.Config{}, err
+		}
+		sets[key] = true
+		v.Set(key, val)
+	}
+	if in.HasDB {
+		v.Set("db", in.DB)
+	}
+
+	var cfg engine.Config
+	problems := decodeStrict(v.AllSettings(), &cfg)
+	if len(problems) > 0 {
+		src := sourceNamer{file: file, sets: sets, hasDB: in.HasDB}
+		lines := make([]string, len(problems))
+		for i, p := range problems {
+			lines[i] = src.name(p.key) + ": " + p.String()
+		}
+		return engine.Config{}, &configError{lines: lines}
+	}
+	if err := cfg.Validate(); err != nil {
+		// Each line starts with the key at fault ("htm.warn_depth (6000)
+		// must be ..."): name the layer that set it.
+		src := sourceNamer{file: file, sets: sets, hasDB: in.HasDB}
+		var lines []string
+		for _, line := range strings.Split(err.Error(), "\n") {
+			if line = strings.TrimSpace(line); line != "" {
+				lines = append(lines, src.name(leadingKey.FindString(line))+": "+line)
+			}
+		}
+		return engine.Config{}, &configError{lines: lines}
+	}
+	return cfg, nil
+}
+
+// leadingKey matches the config key that starts a validation message.
+var leadingKey = regexp.MustCompile(`^[a-z0-9_]+(\.[a-z0-9_]+)*`)
+
+// configError lists every problem of a configuration, one per line.
+type configError struct{ lines []string }
+
+func (e *configError) Error() string { return strings.Join(e.lines, "\n") }
+
+// parseSet splits one --set key=value.
+func parseSet(s string) (string, string, error) {
+	key, val, ok := strings.Cut(s, "=")
+	key = strings.ToLower(strings.TrimSpace(key))
+	if !ok || key == "" || strings.HasPrefix(key, ".") || strings.HasSuffix(key, ".") || strings.Contains(key, "..") {
+		return "", "", usageErrorf("--set %q: expected key=value, for example --set htm.warn_depth=500", s)
+	}
+	return key, val, nil
+}
+
+// sourceNamer names where a key's value came from, for error messages.
+type sourceNamer struct {
+	file  string
+	sets  map[string]bool
+	hasDB bool
+}
+
+func (s sourceNamer) name(key string) string {
+	for set := range s.sets {
+		if set == key || strings.HasPrefix(set, key+".") || strings.HasPrefix(key, set+".") {
+			return "--set " + set
+		}
+	}
+	if key == "db" && s.hasDB {
+		return "--db"
+	}
+	if key != "" {
+		if env := envName(key); os.Getenv(env) != "" || envSet(env) {
+			return env
+		}
+	}
+	if s.file != "" {
+		return s.file
+	}
+	return "config"
+}
+
+func envSet(name string) bool {
+	_, ok := os.LookupEnv(name)
+	return ok
+}
+
+// envName is the environment variable that overrides key.
+func envName(key string) string {
+	return envPrefix + "_" + strings.ToUpper(strings.ReplaceAll(key, ".", "_"))
+}

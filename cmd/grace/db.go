@@ -1,0 +1,35 @@
+package main
+
+import (
+	"context"
+	"log/slog"
+
+	"grace/engine"
+	"grace/engine/clock"
+	"grace/store"
+)
+
+// openStore opens the database named by db with the store section of cfg.
+// A writable store creates its data folder and database on first use; a
+// read-only one requires the database to exist. The store refuses a file
+// that is not Grace's SQLite database without touching it, and its errors
+// name the path.
+func openStore(ctx context.Context, cfg engine.Config, readOnly bool, log *slog.Logger) (*store.Store, error) {
+	return store.Open(ctx, cfg.DB, store.Options{
+		Synchronous:        cfg.Store.Synchronous,
+		BatchMax:           cfg.Store.BatchMax,
+		BatchWait:          cfg.Store.BatchWait,
+		IndexInterval:      cfg.Store.IndexInterval,
+		CheckpointInterval: cfg.Store.CheckpointInterval,
+		ReadOnly:           readOnly,
+		Logger:             log,
+		Clock:              clock.Real{},
+	})
+}
+
+// newEngine builds an engine over st that is not started: direct mode, in
+// which Submit, Approve, Deny, List, Get and Search work on the database and
+// the intents run when an engine starts.
+func newEngine(cfg engine.Config, st *store.Store, log *slog.Logger) (*engine.Engine, error) {
+	return engine.New(cfg, engine.Deps{Store: st, Journal: st, Searcher: st, Clock: clock.Real{}, Logger: log})
+}

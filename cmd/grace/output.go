@@ -1,0 +1,85 @@
+package main
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"strings"
+	"text/tabwriter"
+	"time"
+
+	"grace/engine"
+	"grace/engine/httpapi"
+)
+
+// writeJSON prints v as the invocation's one JSON document.
+func (a *app) writeJSON(v any) error {
+	if a.wroteJSON {
+		return errors.New("internal: a second JSON document") // never two on stdout
+	}
+	a.wroteJSON = true
+	enc := json.NewEncoder(a.stdout)
+	enc.SetIndent("", "  ")
+	if err := enc.Encode(v); err != nil {
+		return fmt.Errorf("write JSON: %w", err)
+	}
+	return nil
+}
+
+// writeJSONError prints err in the HTTP API's error shape, so that a script
+// reading --json output gets a document on failure too.
+func (a *app) writeJSONError(err error) {
+	body := httpapi.ErrorResponse{Error: httpapi.ErrorBody{Code: "error", Message: strings.Join(errorLines(err), "; ")}}
+	var ve *engine.ValidationError
+	var he *httpapi.Error
+	var ue *usageError
+	switch {
+	case errors.As(err, &ve):
+		body.Error.Code = httpapi.CodeInvalidIntent
+		body.Problems = ve.Problems
+		if len(ve.Problems) > 0 {
+			body.Error.Field = ve.Problems[0].Field
+		}
+	case errors.As(err, &he):
+		body.Error.Code, body.Error.Field = he.Code, he.Field
+	case errors.As(err, &ue):
+		body.Error.Code = "usage"
+	case errors.Is(err, engine.ErrNotFound):
+		body.Error.Code = httpapi.CodeNotFound
+	case errors.Is(err, engine.ErrNotPending):
+		body.Error.Code = httpapi.CodeNotPending
+	}
+	_ = a.writeJSON(body)
+}
+
+// table prints aligned columns; the first row is the header.
+func (a *app) table(rows [][]string) {
+	tw := tabwriter.NewWriter(a.stdout, 0, 0, 2, ' ', 0)
+	for _, r := range rows {
+		fmt.Fprintln(tw, strings.Join(r, "\t"))
+	}
+	_ = tw.Flush()
+}
+
+// oneLine collapses whitespace (newlines included) to single spaces.
+func oneLine(s string) string {
+	return strings.Join(strings.Fields(s), " ")
+}
+
+// clip shortens s to n runes with an ellipsis.
+func clip(s string, n int) string {
+	s = oneLine(s)
+	r := []rune(s)
+	if len(r) <= n {
+		return s
+	}
+	return string(r[:n-1]) + "…"
+}
+
+// stamp formats a time for tables: local, to the second.
+func stamp(t time.Time) string {
+	if t.IsZero() {
+		return "-"
+	}
+	return t.Local().Format("2006-01-02 15:04:05")
+}

@@ -1,0 +1,202 @@
+package main
+
+import (
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"runtime/debug"
+	"strings"
+	"time"
+
+	"github.com/spf13/cobra"
+
+	"grace/engine"
+)
+
+// app is one invocation of grace: its output streams, its global flags and
+// what it learned along the way (the config, where to log a panic).
+type app struct {
+	stdout, stderr io.Writer
+
+	// Global flags.
+	configFile string
+	db         string
+	sets       []string
+	server     string // intent commands' --server
+
+	// json is each command's --json; wroteJSON is set once a JSON document
+	// has been printed, so an error never adds a second one.
+	json      bool
+	wroteJSON bool
+
+	// reachedRun is set once cobra has accepted the flags and arguments
+	// and runs a command: an error before that is a usage error.
+	reachedRun bool
+
+	cfg     *engine.Config
+	logFile string // where a panic is written, once the config is known
+}
+
+// run executes grace with args and returns the exit code.
+func run(args []string, stdout, stderr io.Writer) int {
+	a := &app{stdout: stdout, stderr: stderr}
+	return a.execute(a.rootCommand(), args)
+}
+
+// execute runs root with args and turns the outcome into an exit code and
+// "grace: " lines on stderr. It never lets a panic escape: the trace goes to
+// the log file (when one is known) and one line to stderr.
+func (a *app) execute(root *cobra.Command, args []string) (code int) {
+	defer func() {
+		if r := recover(); r != nil {
+			fmt.Fprintf(a.stderr, "grace: internal error: %s (%s)\n", oneLine(fmt.Sprint(r)), a.logPanic(r, debug.Stack()))
+			code = exitFailure
+		}
+	}()
+	root.SetArgs(args)
+	cmd, err := root.ExecuteC()
+	if err == nil {
+		return exitOK
+	}
+	var ue *usageError
+	if !a.reachedRun && !errors.As(err, &ue) {
+		err = &usageError{err: fmt.Errorf("%w (see \"%s --help\")", err, cmd.CommandPath())}
+	}
+	if a.json && !a.wroteJSON {
+		a.writeJSONError(err)
+	}
+	printError(a.stderr, err)
+	return exitCode(err)
+}
+
+// rootCommand builds the command tree of DESIGN.md's CLI contract.
+func (a *app) rootCommand() *cobra.Command {
+	root := &cobra.Command{
+		Use:   "grace",
+		Short: "Grace: the terminal operations console for the Layer 2 orchestration engine",
+		Long: `Grace runs the Layer 2 orchestration engine and shows it live in the terminal.
+
+With no command it opens the console (the same as "grace console"). "grace serve"
+runs the engine headless with its HTTP API; the other commands script it.`,
+		SilenceErrors: true,
+		SilenceUsage:  true,
+	}
+	root.CompletionOptions.DisableDefaultCmd = true
+	root.SetOut(a.stdout)
+	root.SetErr(a.stderr)
+	root.SetFlagErrorFunc(func(c *cobra.Command, err error) error {
+		return usageErrorf("%v (see \"%s --help\")", err, c.CommandPath())
+	})
+	pf := root.PersistentFlags()
+	pf.StringVar(&a.configFile, "config", "", "config file (default ./config.yaml when present)")
+	pf.StringVar(&a.db, "db", "", "SQLite database path; its folder is the data folder (config key db)")
+	pf.StringArrayVar(&a.sets, "set", nil, "override any config key, as key=value (repeatable)")
+
+	console := a.consoleCommand()
+	// The console is also the root's own action, with the same flags.
+	root.RunE = console.RunE
+	root.Flags().AddFlagSet(console.Flags())
+
+	root.AddCommand(
+		console,
+		a.serveCommand(),
+		a.intentCommand(),
+		a.narrativesCommand(),
+		a.auditCommand(),
+		a.healthCommand(),
+		a.benchCommand(),
+		a.chaosCommand(),
+	)
+	a.markRuns(root)
+	return root
+}
+
+// groupRun is the action of a command that only groups others (intent,
+// narratives, audit, chaos): without a known subcommand it is a usage error.
+func groupRun(cmd *cobra.Command, args []string) error {
+	var names []string
+	for _, c := range cmd.Commands() {
+		if c.IsAvailableCommand() {
+			names = append(names, c.Name())
+		}
+	}
+	if len(args) > 0 {
+		return usageErrorf("unknown command %q for %q (want one of: %s)", args[0], cmd.CommandPath(), strings.Join(names, ", "))
+	}
+	return usageErrorf("%q needs a command: one of %s", cmd.CommandPath(), strings.Join(names, ", "))
+}
+
+// markRuns wraps every command's RunE to note that cobra got that far:
+// flags, arguments and required flags were all accepted, so an error from
+// here on is not a usage error unless the command says so.
+func (a *app) markRuns(c *cobra.Command) {
+	if run := c.RunE; run != nil {
+		c.RunE = func(cmd *cobra.Command, args []string) error {
+			a.reachedRun = true
+			return run(cmd, args)
+		}
+	}
+	for _, sub := range c.Commands() {
+		a.markRuns(sub)
+	}
+}
+
+// config loads the configuration once per invocation (see loadConfig).
+func (a *app) config(cmd *cobra.Command) (engine.Config, error) {
+	if a.cfg != nil {
+		return *a.cfg, nil
+	}
+	cfg, err := loadConfig(configInput{
+		File:  a.configFile,
+		DB:    a.db,
+		HasDB: cmd.Flags().Changed("db"),
+		Sets:  a.sets,
+	})
+	if err != nil {
+		return engine.Config{}, err
+	}
+	a.cfg = &cfg
+	a.logFile = logPath(cfg)
+	return cfg, nil
+}
+
+// addJSONFlag gives cmd the --json flag.
+func (a *app) addJSONFlag(cmd *cobra.Command) {
+	cmd.Flags().BoolVar(&a.json, "json", false, "print one JSON document on stdout")
+}
+
+// dataDir is the data folder: the database's directory.
+func dataDir(cfg engine.Config) string {
+	return filepath.Dir(cfg.DB)
+}
+
+// logPath is log.file, relative to the data folder unless absolute.
+func logPath(cfg engine.Config) string {
+	if cfg.Log.File == "" {
+		return ""
+	}
+	if filepath.IsAbs(cfg.Log.File) {
+		return cfg.Log.File
+	}
+	return filepath.Join(dataDir(cfg), cfg.Log.File)
+}
+
+// logPanic appends a panic and its stack to the log file when there is one
+// (in an existing folder) and says where it went.
+func (a *app) logPanic(r any, stack []byte) string {
+	if a.logFile == "" {
+		return "no log file"
+	}
+	if _, err := os.Stat(filepath.Dir(a.logFile)); err != nil {
+		return "no log file"
+	}
+	f, err := os.OpenFile(a.logFile, os.O_APPEND|os.O_CREATE|os.O_WRONLY, 0o600)
+	if err != nil {
+		return "could not write the log file"
+	}
+	defer f.Close()
+	fmt.Fprintf(f, "%s PANIC %v\n%s\n", time.Now().Format(time.RFC3339Nano), r, stack)
+	return "details in " + a.logFile
+}

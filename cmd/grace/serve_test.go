@@ -1,0 +1,164 @@
+package main
+
+import (
+	"bytes"
+	"net/http"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"sync"
+	"syscall"
+	"testing"
+	"time"
+)
+
+// syncBuffer is a bytes.Buffer safe to read while a process writes to it.
+type syncBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (s *syncBuffer) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.Write(p)
+}
+
+func (s *syncBuffer) String() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.String()
+}
+
+func TestCLIDirectMode(t *testing.T) {
+	t.Parallel()
+	c := newCLI(t)
+	r := c.run(t, "intent", "submit", "--type", "query_knowledge", "--payload", `{"q":"revenue"}`, "--idempotency-key", "k-1")
+	id := strings.TrimSpace(r.stdout)
+	if r.code != 0 || id == "" || !strings.Contains(r.stderr, "wrote to DB directly") {
+		t.Fatalf("direct submit: exit %d, stdout %q, stderr %q", r.code, r.stdout, r.stderr)
+	}
+	r = c.run(t, "intent", "submit", "--type", "query_knowledge", "--idempotency-key", "k-1")
+	if r.code != 0 || strings.TrimSpace(r.stdout) != id {
+		t.Fatalf("resubmit with the same key: exit %d, %q (want %s): %s", r.code, r.stdout, id, r.stderr)
+	}
+	r = c.run(t, "intent", "submit", "--type", "change_charter", "--json")
+	var sub struct {
+		ID    string `json:"id"`
+		State string `json:"state"`
+	}
+	r.decode(t, &sub)
+	if r.code != 0 || sub.State != "pending_approval" {
+		t.Fatalf("tier 0 submit: exit %d %s %s", r.code, r.stdout, r.stderr)
+	}
+	var list struct {
+		Intents []struct{ ID, State string } `json:"intents"`
+	}
+	r = c.run(t, "intent", "list", "--json")
+	r.decode(t, &list)
+	if r.code != 0 || len(list.Intents) != 2 || list.Intents[0].ID != sub.ID {
+		t.Fatalf("list: exit %d %s %s", r.code, r.stdout, r.stderr)
+	}
+	r = c.run(t, "intent", "approve", sub.ID, "--reason", "charter review done", "--operator", "alice")
+	if r.code != 0 || !strings.Contains(r.stdout, "approved "+sub.ID+" by alice") {
+		t.Fatalf("approve: exit %d %s %s", r.code, r.stdout, r.stderr)
+	}
+	c.run(t, "intent", "deny", sub.ID, "--reason", "too late").wantFail(t, exitFailure, "not pending")
+	r = c.run(t, "audit", "verify")
+	if r.code != 0 || !strings.Contains(r.stdout, "intact") {
+		t.Fatalf("audit verify: exit %d %s %s", r.code, r.stdout, r.stderr)
+	}
+	r = c.run(t, "narratives", "search", "--intent", sub.ID, "--json")
+	var nr struct {
+		Narratives []struct{ What string } `json:"narratives"`
+	}
+	r.decode(t, &nr)
+	if r.code != 0 || len(nr.Narratives) < 2 {
+		t.Fatalf("the approved intent's story: exit %d %s %s", r.code, r.stdout, r.stderr)
+	}
+}
+
+func TestCLIServe(t *testing.T) {
+	t.Parallel()
+	c := newCLI(t)
+	url := closedURL(t)
+	c.env = []string{"GRACE_API_LISTEN=" + strings.TrimPrefix(url, "http://"), "GRACE_API_SERVER=" + url, "GRACE_CORTEX_ENABLED=false"}
+
+	srv := exec.Command(graceBin, "serve")
+	srv.Dir = c.dir
+	srv.Env = append(os.Environ(), c.env...)
+	var logs syncBuffer
+	srv.Stdout, srv.Stderr = &logs, &logs
+	if err := srv.Start(); err != nil {
+		t.Fatal(err)
+	}
+	done := make(chan error, 1)
+	go func() { done <- srv.Wait() }()
+	t.Cleanup(func() {
+		_ = srv.Process.Kill()
+		<-done
+	})
+	// Wait for the API, for at most 20 s.
+	up := false
+	for i := 0; i < 200 && !up; i++ {
+		if resp, err := http.Get(url + "/healthz"); err == nil {
+			resp.Body.Close()
+			up = resp.StatusCode == http.StatusOK
+		}
+		if !up {
+			time.Sleep(100 * time.Millisecond)
+		}
+	}
+	if !up {
+		t.Fatalf("serve did not come up:\n%s", logs.String())
+	}
+
+	r := c.run(t, "intent", "submit", "--type", "change_charter", "--actor", "agent-1")
+	id := strings.TrimSpace(r.stdout)
+	if r.code != 0 || id == "" || r.stderr != "" {
+		t.Fatalf("submit over HTTP: exit %d %q %q", r.code, r.stdout, r.stderr)
+	}
+	r = c.run(t, "intent", "list", "--state", "pending_approval")
+	if r.code != 0 || !strings.Contains(r.stdout, id) {
+		t.Fatalf("list over HTTP: exit %d %s %s", r.code, r.stdout, r.stderr)
+	}
+	r = c.run(t, "intent", "deny", id, "--reason", "not today")
+	if r.code != 0 || !strings.Contains(r.stdout, "denied "+id) {
+		t.Fatalf("deny over HTTP: exit %d %s %s", r.code, r.stdout, r.stderr)
+	}
+	r = c.run(t, "health", "--json")
+	var h struct {
+		Mode  string `json:"mode"`
+		Ready bool   `json:"ready"`
+	}
+	r.decode(t, &h)
+	if r.code != 0 || h.Mode != "server" || !h.Ready {
+		t.Fatalf("health: exit %d %s %s", r.code, r.stdout, r.stderr)
+	}
+	// A wrong token is refused, not worked around.
+	bad := &cli{dir: c.dir, env: append(c.env, "GRACE_API_TOKEN=wrong")}
+	bad.run(t, "intent", "list").wantFail(t, exitFailure, "refused the API token")
+
+	fi, err := os.Stat(filepath.Join(c.dir, "grace-data", tokenFileName))
+	if err != nil || fi.Mode().Perm() != 0o600 {
+		t.Fatalf("token file: %v %v", fi, err)
+	}
+
+	if err := srv.Process.Signal(syscall.SIGTERM); err != nil {
+		t.Fatal(err)
+	}
+	select {
+	case err := <-done:
+		done <- err // for the cleanup
+		if err != nil {
+			t.Fatalf("serve after SIGTERM: %v\n%s", err, logs.String())
+		}
+	case <-time.After(20 * time.Second):
+		t.Fatalf("serve did not stop after SIGTERM:\n%s", logs.String())
+	}
+	r = c.run(t, "audit", "verify", "--json")
+	if r.code != 0 || !strings.Contains(r.stdout, `"ok": true`) {
+		t.Fatalf("audit verify after serve: exit %d %s %s", r.code, r.stdout, r.stderr)
+	}
+}

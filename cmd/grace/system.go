@@ -1,0 +1,177 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/http"
+	"strconv"
+	"sync"
+	"time"
+
+	"grace/engine"
+	"grace/engine/clock"
+	"grace/engine/cortex"
+	"grace/engine/httpapi"
+	"grace/store"
+)
+
+// shutdownTimeout bounds the HTTP drain on shutdown.
+const shutdownTimeout = 10 * time.Second
+
+// system is a running Grace: the store, the started engine, the demo cortex
+// and the HTTP API, as serve and the console wire them. It owns their
+// goroutines; stop ends them all, in reverse order of starting.
+type system struct {
+	cfg   engine.Config
+	log   *slog.Logger
+	store *store.Store
+	eng   *engine.Engine
+
+	srv     *http.Server
+	apiAddr string // the API's address when it is served
+	// serveErr receives the HTTP server's error if it stops on its own.
+	serveErr chan error
+
+	cancelCortex context.CancelFunc
+	wg           sync.WaitGroup
+	stopOnce     sync.Once
+}
+
+// systemOptions says how strict startSystem is about the HTTP API.
+type systemOptions struct {
+	// RequireAPI makes a listener that cannot be opened an error (serve).
+	// Otherwise (the console) it is logged and the system runs without it.
+	RequireAPI bool
+}
+
+// startSystem opens the store, makes sure there is an API token, opens the
+// API listener (before the engine starts, so that a taken port fails fast),
+// starts the engine, serves the API and starts the cortex when
+// cortex.enabled. On error, whatever was started is stopped again.
+func startSystem(ctx context.Context, cfg engine.Config, log *slog.Logger, opts systemOptions) (_ *system, err error) {
+	s := &system{cfg: cfg, log: log, serveErr: make(chan error, 1)}
+	var ln net.Listener
+	defer func() {
+		if err != nil {
+			if ln != nil {
+				ln.Close()
+			}
+			s.stop()
+		}
+	}()
+	if s.store, err = openStore(ctx, cfg, false, log); err != nil {
+		return nil, err
+	}
+	var token string
+	if cfg.API.Listen == "" {
+		log.Info("HTTP API disabled (api.listen is empty)")
+	} else {
+		if token, err = ensureToken(cfg, log); err != nil {
+			return nil, err
+		}
+		var lerr error
+		if ln, lerr = net.Listen("tcp", cfg.API.Listen); lerr != nil {
+			if opts.RequireAPI {
+				return nil, fmt.Errorf("HTTP API on %s: %w", cfg.API.Listen, lerr)
+			}
+			log.Warn("HTTP API not started; running without it", "listen", cfg.API.Listen, "err", lerr)
+			ln = nil
+		}
+	}
+	if s.eng, err = newEngine(cfg, s.store, log); err != nil {
+		return nil, err
+	}
+	// The engine runs until stop, not until ctx ends: on a signal the HTTP
+	// API drains first, then the engine stops, then the store closes.
+	if err = s.eng.Start(context.WithoutCancel(ctx)); err != nil {
+		return nil, fmt.Errorf("start engine: %w", err)
+	}
+	if ln != nil {
+		s.serve(ln, token)
+		ln = nil // owned by the server now
+	}
+	if cfg.Cortex.Enabled {
+		s.startCortex(ctx)
+	}
+	return s, nil
+}
+
+// serve runs the HTTP API on ln until stop.
+func (s *system) serve(ln net.Listener, token string) {
+	h := httpapi.NewHandler(s.eng, httpapi.Options{
+		Token:        token,
+		MaxBodyBytes: s.cfg.API.MaxBodyBytes,
+		Logger:       s.log,
+		Ready:        s.ready,
+	})
+	s.srv = httpapi.NewServer(h, s.log)
+	s.apiAddr = ln.Addr().String()
+	s.log.Info("HTTP API listening", "addr", s.apiAddr)
+	s.wg.Add(1)
+	go func() {
+		defer s.wg.Done()
+		if err := s.srv.Serve(ln); err != nil && !errors.Is(err, http.ErrServerClosed) {
+			s.log.Error("HTTP API stopped", "err", err)
+			s.serveErr <- err
+		}
+	}()
+}
+
+// ready answers /readyz: the engine's readiness and the index lag.
+func (s *system) ready() (bool, map[string]string) {
+	snap := s.eng.Snapshot()
+	checks := map[string]string{"store": "ok", "engine": "ok", "index_lag": strconv.FormatInt(s.store.IndexLag(), 10)}
+	if !snap.Ready {
+		checks["engine"] = "not ready"
+	}
+	return snap.Ready, checks
+}
+
+// startCortex runs the demo load generator until stop.
+func (s *system) startCortex(ctx context.Context) {
+	cctx, cancel := context.WithCancel(ctx)
+	s.cancelCortex = cancel
+	cx := cortex.New(s.cfg.Cortex, s.eng, cortex.Options{Clock: clock.Real{}, Logger: s.log})
+	s.log.Info("demo cortex generating load", "rate", s.cfg.Cortex.Rate)
+	s.wg.Add(1)
+	go func() {
+		defer s.wg.Done()
+		if err := cx.Run(cctx); err != nil && !errors.Is(err, context.Canceled) {
+			s.log.Error("cortex stopped", "err", err)
+		}
+	}()
+}
+
+// stop shuts down in reverse order: the cortex, the HTTP API (draining
+// requests in flight, up to shutdownTimeout), the engine, the store. It is
+// safe to call more than once and on a partly started system.
+func (s *system) stop() {
+	s.stopOnce.Do(func() {
+		if s.cancelCortex != nil {
+			s.cancelCortex()
+		}
+		if s.srv != nil {
+			ctx, cancel := context.WithTimeout(context.Background(), shutdownTimeout)
+			if err := s.srv.Shutdown(ctx); err != nil {
+				s.log.Warn("HTTP API drain cut short", "err", err)
+				_ = s.srv.Close()
+			}
+			cancel()
+		}
+		s.wg.Wait()
+		if s.eng != nil {
+			s.eng.Stop()
+		}
+		if s.store != nil {
+			if err := s.store.Close(); err != nil {
+				s.log.Error("close store", "err", err)
+			}
+		}
+		if s.eng != nil {
+			s.log.Info("stopped")
+		}
+	})
+}

@@ -1,0 +1,145 @@
+package engine
+
+import (
+	"errors"
+	"fmt"
+	"math"
+	"net"
+	"net/url"
+	"slices"
+	"sort"
+	"strconv"
+	"strings"
+	"time"
+
+	"grace/engine/clock"
+	"grace/engine/governance"
+	"grace/engine/worker"
+)
+
+// Safeguards lists the safeguard names a config may switch
+// (safeguards.<name>.enabled).
+var Safeguards = []string{
+	"htm_rate_limit", "htm_load_shedding", "mesh_backpressure", "policy_cascade_limit",
+	"worker_reassignment", "scheduler_auto_resume", "kernel_auto_recovery", "bus_acl",
+}
+
+// Validate checks every key of c and returns all the problems found, each
+// naming its key ("workers.count must be at least 1"), joined with
+// errors.Join; nil when c is usable. It also builds the governance router
+// and the handler registry, so that their errors surface here too.
+func (c Config) Validate() error {
+	errs := []error{c.validateOwn()}
+	if _, err := governance.NewRouter(c.Governance); err != nil {
+		errs = append(errs, err)
+	}
+	if _, err := worker.NewRegistry(c.Handlers, worker.Options{Clock: clock.Real{}}); err != nil {
+		errs = append(errs, fmt.Errorf("handlers: %w", err))
+	}
+	return errors.Join(errs...)
+}
+
+// validateOwn checks the keys the engine itself interprets (everything but
+// the governance charter and the handlers).
+func (c Config) validateOwn() error {
+	var v problems
+	v.check(strings.TrimSpace(c.DB) != "", "db must not be empty")
+	v.check(slices.Contains([]string{"debug", "info", "warn", "error"}, strings.ToLower(c.Log.Level)),
+		"log.level (%q) must be one of debug, info, warn, error", c.Log.Level)
+
+	if c.API.Listen != "" {
+		if err := checkHostPort(c.API.Listen); err != nil {
+			v.add("api.listen (%q) must be host:port or empty: %v", c.API.Listen, err)
+		}
+	}
+	v.check(c.API.MaxBodyBytes > 0, "api.max_body_bytes (%d) must be positive", c.API.MaxBodyBytes)
+	if c.API.Server != "" {
+		u, err := url.Parse(c.API.Server)
+		v.check(err == nil && (u.Scheme == "http" || u.Scheme == "https") && u.Host != "",
+			"api.server (%q) must be an http:// or https:// URL", c.API.Server)
+	}
+
+	v.check(strings.EqualFold(c.Store.Synchronous, "FULL") || strings.EqualFold(c.Store.Synchronous, "NORMAL"),
+		"store.synchronous (%q) must be FULL or NORMAL", c.Store.Synchronous)
+	v.check(c.Store.BatchMax >= 1, "store.batch_max (%d) must be at least 1", c.Store.BatchMax)
+	v.positive("store.batch_wait", c.Store.BatchWait)
+	v.positive("store.index_interval", c.Store.IndexInterval)
+	v.positive("store.checkpoint_interval", c.Store.CheckpointInterval)
+
+	v.check(c.Intake.MaxPayloadBytes > 0, "intake.max_payload_bytes (%d) must be positive", c.Intake.MaxPayloadBytes)
+	v.positive("approvals.timeout", c.Approvals.Timeout)
+
+	h := c.HTM
+	v.check(h.Capacity >= 1, "htm.capacity (%d) must be at least 1", h.Capacity)
+	v.check(h.WarnDepth >= 1, "htm.warn_depth (%d) must be at least 1", h.WarnDepth)
+	v.check(h.WarnDepth < h.CriticalDepth, "htm.warn_depth (%d) must be below htm.critical_depth (%d)", h.WarnDepth, h.CriticalDepth)
+	v.check(h.CriticalDepth <= h.Capacity, "htm.critical_depth (%d) must not exceed htm.capacity (%d)", h.CriticalDepth, h.Capacity)
+
+	w := c.Workers
+	v.check(w.Count >= 1, "workers.count must be at least 1 (got %d)", w.Count)
+	v.positive("workers.task_timeout", w.TaskTimeout)
+	v.check(w.MaxAttempts >= 1, "workers.max_attempts must be at least 1 (got %d)", w.MaxAttempts)
+	v.positive("workers.backoff_base", w.BackoffBase)
+	v.check(w.BackoffMax >= w.BackoffBase, "workers.backoff_max (%v) must not be below workers.backoff_base (%v)", w.BackoffMax, w.BackoffBase)
+
+	v.check(!math.IsNaN(c.Cortex.Rate) && !math.IsInf(c.Cortex.Rate, 0) && c.Cortex.Rate >= 0,
+		"cortex.rate (%v) must be zero or positive", c.Cortex.Rate)
+	total := 0.0
+	for _, typ := range sortedKeys(c.Cortex.Mix) {
+		wt := c.Cortex.Mix[typ]
+		if math.IsNaN(wt) || math.IsInf(wt, 0) || wt < 0 {
+			v.add("cortex.mix.%s (%v) must be a weight of zero or more", typ, wt)
+			continue
+		}
+		total += wt
+	}
+	if c.Cortex.Enabled {
+		v.check(c.Cortex.Rate > 0, "cortex.rate must be positive when cortex.enabled is true")
+		v.check(total > 0, "cortex.mix must give some intent type a positive weight when cortex.enabled is true")
+	}
+
+	for _, name := range sortedKeys(c.Safeguards) {
+		if !slices.Contains(Safeguards, name) {
+			v.add("safeguards.%s is not a known safeguard (known: %s)", name, strings.Join(Safeguards, ", "))
+		}
+	}
+	v.positive("console.refresh", c.Console.Refresh)
+	return errors.Join(v...)
+}
+
+// problems collects config errors.
+type problems []error
+
+func (p *problems) add(format string, args ...any) { *p = append(*p, fmt.Errorf(format, args...)) }
+
+func (p *problems) check(ok bool, format string, args ...any) {
+	if !ok {
+		p.add(format, args...)
+	}
+}
+
+func (p *problems) positive(key string, d time.Duration) {
+	p.check(d > 0, "%s (%v) must be positive", key, d)
+}
+
+// checkHostPort accepts "host:port" and ":port" with a port in 0..65535.
+func checkHostPort(s string) error {
+	_, port, err := net.SplitHostPort(s)
+	if err != nil {
+		return err
+	}
+	n, err := strconv.Atoi(port)
+	if err != nil || n < 0 || n > 65535 {
+		return fmt.Errorf("port %q is not a number in 0..65535", port)
+	}
+	return nil
+}
+
+func sortedKeys[V any](m map[string]V) []string {
+	keys := make([]string, 0, len(m))
+	for k := range m {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	return keys
+}

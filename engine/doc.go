@@ -1,0 +1,25 @@
+// Package engine is Grace's Layer 2 orchestration engine: it takes an
+// intent from intake to a worker and writes every decision on the way as a
+// 5W1H record.
+//
+// One intent, start to end:
+//
+//   - Submit validates the submission (every problem is listed, and the
+//     rejection itself is recorded), asks the governance router for a
+//     decision, and writes the intent with its received, routed and vote
+//     records in one durable change before it returns the ID.
+//   - Tier 0 waits in pending_approval for Approve or Deny, or expires at its
+//     deadline; Tier 3 was already voted on by the unified logic hub; the
+//     rest go to the HTM queue (package htm), bounded by htm.capacity.
+//   - The scheduler hands each ready intent to the least-loaded healthy
+//     worker and records why; a Tier 0 intent without an approval is refused
+//     there, whatever the queue says.
+//   - A worker runs the intent's handler with a timeout; failures retry with
+//     exponential backoff and jitter up to workers.max_attempts.
+//
+// Everything that runs in the background (scheduler, workers, approval
+// expiry) is started by Start and stopped and waited for by Stop. The
+// engine's read and write operations also work on an engine that was never
+// started (the CLI's direct mode): they go straight to the store, and the
+// queued work they leave is picked up by the next Start's recovery.
+package engine

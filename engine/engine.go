@@ -1,0 +1,211 @@
+package engine
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"math/rand/v2"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"grace/engine/clarity"
+	"grace/engine/clock"
+	"grace/engine/governance"
+	"grace/engine/htm"
+	"grace/engine/intent"
+	"grace/engine/worker"
+)
+
+// HandlerSource finds how an intent type is executed: the handler and its
+// timeout (0 means workers.task_timeout). *worker.Registry is the
+// production source; tests may supply their own.
+type HandlerSource interface {
+	For(intentType string) (worker.Handler, time.Duration)
+}
+
+// Deps are the engine's collaborators. Store and Journal are required;
+// Journal and Searcher default to Store when it implements them.
+type Deps struct {
+	// Store keeps intents durably.
+	Store intent.Store
+	// Journal writes records that belong to no intent change (rejections).
+	Journal clarity.Journal
+	// Searcher reads narratives back for Search.
+	Searcher clarity.Searcher
+	// Clock tells the time and makes timers; clock.Real{} when nil.
+	Clock clock.Clock
+	// Logger receives operational logs; discarded when nil.
+	Logger *slog.Logger
+	// Handlers runs intents; built from cfg.Handlers when nil.
+	Handlers HandlerSource
+	// Rand returns a number in [0, 1) for retry jitter; math/rand/v2
+	// Float64 when nil.
+	Rand func() float64
+}
+
+// Engine is the orchestration engine. It implements OperatorAPI. Create it
+// with New; Start runs it and Stop ends it.
+type Engine struct {
+	cfg      Config
+	store    intent.Store
+	journal  clarity.Journal
+	searcher clarity.Searcher
+	clock    clock.Clock
+	log      *slog.Logger
+	router   *governance.Router
+	handlers HandlerSource
+	rand     func() float64
+
+	queue     *htm.Queue
+	ids       *idGen
+	pool      *pool
+	stats     *stats
+	recent    *ring
+	subs      *fanout
+	deadlines *deadlines
+
+	// decideMu serialises read-check-write transitions decided by people
+	// or timers (approve, deny, expire, review), so that exactly one of two
+	// racing decisions wins.
+	decideMu sync.Mutex
+	// kick wakes the scheduler: new work was queued or a worker was freed.
+	kick chan struct{}
+	// accepting is true from the start of Start until Stop: queued work is
+	// then pushed into the in-memory queue as well as written to the store.
+	accepting atomic.Bool
+
+	lifeMu  sync.Mutex
+	started bool
+	stopped bool
+	cancel  context.CancelFunc
+	wg      sync.WaitGroup
+}
+
+var _ OperatorAPI = (*Engine)(nil)
+
+// New validates cfg and returns an engine that is not yet started. It fails
+// with the config key at fault, or when Store or Journal is missing.
+func New(cfg Config, deps Deps) (*Engine, error) {
+	if deps.Store == nil {
+		return nil, errors.New("new engine: deps.Store is required")
+	}
+	if deps.Journal == nil {
+		j, ok := deps.Store.(clarity.Journal)
+		if !ok {
+			return nil, errors.New("new engine: deps.Journal is required (the store does not implement clarity.Journal)")
+		}
+		deps.Journal = j
+	}
+	if deps.Searcher == nil {
+		if s, ok := deps.Store.(clarity.Searcher); ok {
+			deps.Searcher = s
+		}
+	}
+	if deps.Clock == nil {
+		deps.Clock = clock.Real{}
+	}
+	if deps.Logger == nil {
+		deps.Logger = slog.New(slog.DiscardHandler)
+	}
+	if deps.Rand == nil {
+		deps.Rand = rand.Float64
+	}
+	if err := cfg.validateOwn(); err != nil {
+		return nil, fmt.Errorf("new engine: %w", err)
+	}
+	router, err := governance.NewRouter(cfg.Governance)
+	if err != nil {
+		return nil, fmt.Errorf("new engine: %w", err)
+	}
+	if reg, ok := deps.Handlers.(*worker.Registry); deps.Handlers == nil || (ok && reg == nil) {
+		reg, err := worker.NewRegistry(cfg.Handlers, worker.Options{Clock: deps.Clock, Rand: deps.Rand})
+		if err != nil {
+			return nil, fmt.Errorf("new engine: handlers: %w", err)
+		}
+		deps.Handlers = reg
+	}
+	q, err := htm.New(cfg.HTM.Capacity, cfg.HTM.WarnDepth, cfg.HTM.CriticalDepth)
+	if err != nil {
+		return nil, fmt.Errorf("new engine: %w", err)
+	}
+	return &Engine{
+		cfg: cfg, store: deps.Store, journal: deps.Journal, searcher: deps.Searcher,
+		clock: deps.Clock, log: deps.Logger, router: router, handlers: deps.Handlers, rand: deps.Rand,
+		queue:     q,
+		ids:       &idGen{},
+		pool:      newPool(cfg.Workers.Count),
+		stats:     newStats(),
+		recent:    newRing(recentSize),
+		subs:      newFanout(),
+		deadlines: newDeadlines(),
+		kick:      make(chan struct{}, 1),
+	}, nil
+}
+
+// Start recovers the intents left unfinished by the previous run (see
+// recoverUnfinished), then starts the scheduler, the workers and the
+// approval expiry loop. They run until ctx is cancelled or Stop is called. Start fails if
+// recovery cannot read the store (nothing is left running then), and when
+// called twice or after Stop.
+func (e *Engine) Start(ctx context.Context) error {
+	e.lifeMu.Lock()
+	defer e.lifeMu.Unlock()
+	switch {
+	case e.stopped:
+		return fmt.Errorf("start engine: %w (an engine runs once; create a new one)", ErrStopped)
+	case e.started:
+		return errors.New("start engine: already started")
+	}
+	// Accept pushes before recovery reads the store, so that an intent
+	// submitted meanwhile is queued either by its Submit or by recovery
+	// (the queue keeps an ID once).
+	e.accepting.Store(true)
+	if err := e.recoverUnfinished(ctx); err != nil {
+		e.accepting.Store(false)
+		return fmt.Errorf("start engine: %w", err)
+	}
+	runCtx, cancel := context.WithCancel(ctx)
+	e.cancel = cancel
+	e.started = true
+	for _, w := range e.pool.workers {
+		e.wg.Go(func() { e.workerLoop(runCtx, w) })
+	}
+	e.wg.Go(func() { e.dispatchLoop(runCtx) })
+	ticker := e.clock.NewTicker(e.approvalTick())
+	e.wg.Go(func() { e.expiryLoop(runCtx, ticker) })
+	e.log.Info("engine started", "workers", len(e.pool.workers), "queued", e.queue.Len(), "pending_approvals", e.deadlines.len())
+	return nil
+}
+
+// Stop cancels the background loops and running handlers and waits for
+// them to return. Intents whose handler was cancelled stay "running" in the
+// store; the next Start requeues them (at-least-once). Subscribers' channels
+// are closed. Stop on an engine that was never started does nothing more
+// than close subscriptions; calling it twice is safe.
+func (e *Engine) Stop() {
+	e.lifeMu.Lock()
+	defer e.lifeMu.Unlock()
+	if e.stopped {
+		return
+	}
+	e.stopped = true
+	e.accepting.Store(false)
+	if e.cancel != nil {
+		e.cancel()
+	}
+	e.wg.Wait()
+	e.subs.closeAll()
+	if e.started {
+		e.log.Info("engine stopped", "queued_in_memory", e.queue.Len())
+	}
+}
+
+// wake tells the scheduler to look at the queue and the workers again.
+func (e *Engine) wake() {
+	select {
+	case e.kick <- struct{}{}:
+	default:
+	}
+}

@@ -1,0 +1,225 @@
+package httpapi
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"net/url"
+	"slices"
+	"strconv"
+	"strings"
+	"time"
+
+	"grace/engine"
+	"grace/engine/clarity"
+	"grace/engine/intent"
+)
+
+// Client calls a Grace HTTP API. Its methods mirror engine.OperatorAPI and
+// return the engine's errors: errors.Is(err, engine.ErrNotFound) and
+// errors.As(err, **engine.ValidationError) work as against a local engine.
+// Transport errors (connection refused, timeouts) are returned wrapped, so
+// callers can tell "no server" from "the server said no".
+type Client struct {
+	base  string
+	token string
+	hc    *http.Client
+	// Operator, when set, is sent as X-Grace-Operator on approve and deny.
+	Operator string
+}
+
+// NewClient returns a client for the API at baseURL (for example
+// "http://127.0.0.1:7420") sending token as the bearer token. A nil
+// httpClient means one with a 30 s timeout.
+func NewClient(baseURL, token string, httpClient *http.Client) *Client {
+	if httpClient == nil {
+		httpClient = &http.Client{Timeout: 30 * time.Second}
+	}
+	return &Client{base: strings.TrimRight(baseURL, "/"), token: token, hc: httpClient}
+}
+
+// BaseURL returns the server's address as given.
+func (c *Client) BaseURL() string { return c.base }
+
+// Submit sends sub. The returned intent holds what the server answers (ID,
+// state, decision and tier) plus the submitted fields; Existing is set when
+// the idempotency key named an earlier intent.
+func (c *Client) Submit(ctx context.Context, sub intent.Submission) (engine.SubmitResult, error) {
+	var resp SubmitResponse
+	if err := c.do(ctx, http.MethodPost, "/v1/intents", submitRequestFrom(sub), &resp); err != nil {
+		return engine.SubmitResult{}, err
+	}
+	in := intent.Intent{
+		ID: resp.ID, Type: sub.Type, Actor: sub.Actor, Payload: sub.Payload, Context: sub.Context,
+		Priority: sub.Priority, IdempotencyKey: sub.IdempotencyKey, State: resp.State,
+		Tier: resp.Decision.AutonomyTier, Decision: resp.Decision,
+	}
+	return engine.SubmitResult{Intent: in, Existing: resp.Existing}, nil
+}
+
+// Get returns one intent.
+func (c *Client) Get(ctx context.Context, id string) (intent.Intent, error) {
+	var in intent.Intent
+	err := c.do(ctx, http.MethodGet, "/v1/intents/"+url.PathEscape(id), nil, &in)
+	return in, err
+}
+
+// List returns intents in f.State (all states when empty), newest first, at
+// most f.Limit (the server's default when 0). The other filter fields are
+// not sent.
+func (c *Client) List(ctx context.Context, f intent.Filter) ([]intent.Intent, error) {
+	q := url.Values{}
+	if f.State != "" {
+		q.Set("state", string(f.State))
+	}
+	if f.Limit > 0 {
+		q.Set("limit", strconv.Itoa(f.Limit))
+	}
+	var resp IntentsResponse
+	err := c.do(ctx, http.MethodGet, withQuery("/v1/intents", q), nil, &resp)
+	return resp.Intents, err
+}
+
+// Pending returns the intents waiting for a human, oldest first (at most
+// the server's list limit of 1000).
+func (c *Client) Pending(ctx context.Context) ([]intent.Intent, error) {
+	list, err := c.List(ctx, intent.Filter{State: intent.StatePendingApproval, Limit: maxListLimit})
+	if err != nil {
+		return nil, err
+	}
+	slices.Reverse(list)
+	return list, nil
+}
+
+// Approve approves a pending intent as operator (Client.Operator when
+// operator is empty).
+func (c *Client) Approve(ctx context.Context, id, operator, reason string) (intent.Intent, error) {
+	return c.decide(ctx, "approve", id, operator, reason)
+}
+
+// Deny denies a pending intent; the server refuses an empty reason with
+// engine.ErrReasonRequired.
+func (c *Client) Deny(ctx context.Context, id, operator, reason string) (intent.Intent, error) {
+	return c.decide(ctx, "deny", id, operator, reason)
+}
+
+func (c *Client) decide(ctx context.Context, verb, id, operator, reason string) (intent.Intent, error) {
+	if operator == "" {
+		operator = c.Operator
+	}
+	var in intent.Intent
+	err := c.do(ctx, http.MethodPost, "/v1/intents/"+url.PathEscape(id)+"/"+verb,
+		DecisionRequest{Reason: reason, Operator: operator}, &in)
+	return in, err
+}
+
+// Search returns narratives matching q, newest first. BeforeID and Until
+// are not sent.
+func (c *Client) Search(ctx context.Context, q clarity.Query) ([]clarity.Entry, error) {
+	v := url.Values{}
+	set := func(k, s string) {
+		if s != "" {
+			v.Set(k, s)
+		}
+	}
+	set("q", q.Text)
+	set("actor", q.Actor)
+	set("action", q.Action)
+	set("intent", q.IntentID)
+	if !q.Since.IsZero() {
+		v.Set("since", q.Since.UTC().Format(time.RFC3339Nano))
+	}
+	if q.Limit > 0 {
+		v.Set("limit", strconv.Itoa(q.Limit))
+	}
+	var resp NarrativesResponse
+	err := c.do(ctx, http.MethodGet, withQuery("/v1/narratives", v), nil, &resp)
+	return resp.Narratives, err
+}
+
+// Snapshot returns the engine's live figures.
+func (c *Client) Snapshot(ctx context.Context) (engine.Snapshot, error) {
+	var s engine.Snapshot
+	err := c.do(ctx, http.MethodGet, "/v1/telemetry", nil, &s)
+	return s, err
+}
+
+// Ready asks /readyz. A server that answers, ready or not, returns a nil
+// error; only a failure to get an answer is an error.
+func (c *Client) Ready(ctx context.Context) (ReadyResponse, error) {
+	var r ReadyResponse
+	err := c.do(ctx, http.MethodGet, "/readyz", nil, &r)
+	var ae *Error
+	if err != nil && errors.As(err, &ae) && ae.Status == http.StatusServiceUnavailable {
+		return r, nil
+	}
+	return r, err
+}
+
+// maxResponseBytes bounds what the client reads from one answer.
+const maxResponseBytes = 64 << 20
+
+// do sends one request and decodes a 2xx answer into out, or an error
+// answer into an error.
+func (c *Client) do(ctx context.Context, method, path string, body, out any) error {
+	var rd io.Reader
+	if body != nil {
+		b, err := json.Marshal(body)
+		if err != nil {
+			return fmt.Errorf("%s %s: encode request: %w", method, path, err)
+		}
+		rd = bytes.NewReader(b)
+	}
+	req, err := http.NewRequestWithContext(ctx, method, c.base+path, rd)
+	if err != nil {
+		return fmt.Errorf("%s %s: %w", method, path, err)
+	}
+	if body != nil {
+		req.Header.Set("Content-Type", "application/json")
+	}
+	req.Header.Set("Accept", "application/json")
+	if c.token != "" {
+		req.Header.Set("Authorization", "Bearer "+c.token)
+	}
+	if dr, ok := body.(DecisionRequest); ok && dr.Operator != "" {
+		req.Header.Set(OperatorHeader, dr.Operator)
+	}
+	resp, err := c.hc.Do(req)
+	if err != nil {
+		return fmt.Errorf("%s %s%s: %w", method, c.base, path, err)
+	}
+	defer resp.Body.Close()
+	data, err := io.ReadAll(io.LimitReader(resp.Body, maxResponseBytes))
+	if err != nil {
+		return fmt.Errorf("%s %s%s: read answer: %w", method, c.base, path, err)
+	}
+	if resp.StatusCode < 200 || resp.StatusCode > 299 {
+		var eb ErrorResponse
+		if json.Unmarshal(data, &eb) != nil || eb.Error.Code == "" {
+			eb.Error = ErrorBody{Code: CodeInternal, Message: fmt.Sprintf("%s %s: %s", method, path, resp.Status)}
+		}
+		// /readyz answers 503 with a readiness body, not an error body.
+		if out != nil && path == "/readyz" {
+			_ = json.Unmarshal(data, out)
+		}
+		return toClientError(resp.StatusCode, eb)
+	}
+	if out == nil {
+		return nil
+	}
+	if err := json.Unmarshal(data, out); err != nil {
+		return fmt.Errorf("%s %s%s: decode answer: %w", method, c.base, path, err)
+	}
+	return nil
+}
+
+func withQuery(path string, q url.Values) string {
+	if len(q) == 0 {
+		return path
+	}
+	return path + "?" + q.Encode()
+}

@@ -1,0 +1,378 @@
+package httpapi
+
+import (
+	"encoding/json"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"testing"
+	"time"
+
+	"grace/engine/intent"
+)
+
+const testToken = "s3cret-token"
+
+type testBundle struct {
+	api *fakeAPI
+	srv *httptest.Server
+}
+
+func setup(t *testing.T, opts Options) *testBundle {
+	t.Helper()
+	api := newFake()
+	if opts.Token == "" {
+		opts.Token = testToken
+	}
+	srv := httptest.NewServer(NewHandler(api, opts))
+	t.Cleanup(srv.Close)
+	return &testBundle{api: api, srv: srv}
+}
+
+type answer struct {
+	status int
+	header http.Header
+	body   []byte
+}
+
+// call sends one request with the test token unless token is "-" (none).
+func (b *testBundle) call(t *testing.T, method, path, body string, header ...string) answer {
+	t.Helper()
+	var rd io.Reader
+	if body != "" {
+		rd = strings.NewReader(body)
+	}
+	req, err := http.NewRequest(method, b.srv.URL+path, rd)
+	if err != nil {
+		t.Fatal(err)
+	}
+	req.Header.Set("Authorization", "Bearer "+testToken)
+	for i := 0; i+1 < len(header); i += 2 {
+		if header[i+1] == "" {
+			req.Header.Del(header[i])
+			continue
+		}
+		req.Header.Set(header[i], header[i+1])
+	}
+	resp, err := b.srv.Client().Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	data, err := io.ReadAll(resp.Body)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return answer{status: resp.StatusCode, header: resp.Header, body: data}
+}
+
+func (a answer) decode(t *testing.T, v any) {
+	t.Helper()
+	if err := json.Unmarshal(a.body, v); err != nil {
+		t.Fatalf("answer %d is not JSON: %v\n%s", a.status, err, a.body)
+	}
+}
+
+// wantError checks status and the stable error shape and returns it.
+func (a answer) wantError(t *testing.T, status int, code string) ErrorResponse {
+	t.Helper()
+	if a.status != status {
+		t.Fatalf("status = %d, want %d; body %s", a.status, status, a.body)
+	}
+	var raw map[string]json.RawMessage
+	a.decode(t, &raw)
+	if _, ok := raw["error"]; !ok {
+		t.Fatalf("no \"error\" object in %s", a.body)
+	}
+	var er ErrorResponse
+	a.decode(t, &er)
+	if er.Error.Code != code || er.Error.Message == "" {
+		t.Fatalf("error = %+v, want code %q and a message", er.Error, code)
+	}
+	return er
+}
+
+func TestAuth(t *testing.T) {
+	t.Parallel()
+	b := setup(t, Options{})
+	for _, tc := range []struct {
+		name, auth string
+	}{
+		{"none", ""},
+		{"wrong token", "Bearer nope"},
+		{"token prefix", "Bearer " + testToken[:4]},
+		{"basic scheme", "Basic " + testToken},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			for _, r := range []struct{ method, path, body string }{
+				{"POST", "/v1/intents", `{"type":"query_knowledge","actor":"a"}`},
+				{"GET", "/v1/intents", ""},
+				{"GET", "/v1/intents/in-001", ""},
+				{"POST", "/v1/intents/in-001/approve", `{}`},
+				{"GET", "/v1/narratives", ""},
+				{"GET", "/v1/telemetry", ""},
+				{"GET", "/v1/nothing-here", ""},
+			} {
+				before := b.api.state()
+				a := b.call(t, r.method, r.path, r.body, "Authorization", tc.auth)
+				a.wantError(t, http.StatusUnauthorized, CodeUnauthorized)
+				if got := a.header.Get("WWW-Authenticate"); !strings.HasPrefix(got, "Bearer") {
+					t.Errorf("%s %s: WWW-Authenticate = %q", r.method, r.path, got)
+				}
+				if b.api.state() != before || b.api.calls != 0 {
+					t.Fatalf("%s %s without a valid token reached the engine", r.method, r.path)
+				}
+			}
+		})
+	}
+	// The probes need no token.
+	for _, p := range []string{"/healthz", "/readyz"} {
+		if a := b.call(t, "GET", p, "", "Authorization", ""); a.status != http.StatusOK {
+			t.Errorf("GET %s without token = %d, want 200", p, a.status)
+		}
+	}
+}
+
+func TestEmptyTokenRefusesEverything(t *testing.T) {
+	t.Parallel()
+	api := newFake()
+	srv := httptest.NewServer(NewHandler(api, Options{}))
+	defer srv.Close()
+	req, _ := http.NewRequest("GET", srv.URL+"/v1/telemetry", nil)
+	req.Header.Set("Authorization", "Bearer ")
+	resp, err := srv.Client().Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusUnauthorized {
+		t.Fatalf("empty configured token: status %d, want 401", resp.StatusCode)
+	}
+}
+
+func TestSubmitAndIdempotency(t *testing.T) {
+	t.Parallel()
+	b := setup(t, Options{})
+	body := `{"type":"query_knowledge","actor":"agent-7","payload":{"q":"x"},"context":{"revenue_impact":true},"priority":7,"idempotency_key":"k1"}`
+	a := b.call(t, "POST", "/v1/intents", body)
+	if a.status != http.StatusAccepted {
+		t.Fatalf("submit: status %d, want 202: %s", a.status, a.body)
+	}
+	var first SubmitResponse
+	a.decode(t, &first)
+	if first.ID == "" || first.State != intent.StateQueued || first.Existing || first.Decision.RoutedTo != "direct" {
+		t.Fatalf("submit answer = %+v", first)
+	}
+	got := b.api.intents[first.ID]
+	if got.Priority != 7 || got.Actor != "agent-7" || got.Context["revenue_impact"] != true || string(got.Payload) != `{"q":"x"}` {
+		t.Fatalf("engine got %+v", got)
+	}
+
+	a = b.call(t, "POST", "/v1/intents", body)
+	if a.status != http.StatusOK {
+		t.Fatalf("resubmit: status %d, want 200: %s", a.status, a.body)
+	}
+	var again SubmitResponse
+	a.decode(t, &again)
+	if again.ID != first.ID || !again.Existing {
+		t.Fatalf("resubmit answer = %+v, want existing %s", again, first.ID)
+	}
+	if len(b.api.intents) != 1 {
+		t.Fatalf("resubmitting with the same key made %d intents", len(b.api.intents))
+	}
+}
+
+func TestSubmitDefaultPriority(t *testing.T) {
+	t.Parallel()
+	b := setup(t, Options{})
+	var r SubmitResponse
+	b.call(t, "POST", "/v1/intents", `{"type":"t","actor":"a"}`).decode(t, &r)
+	if p := b.api.intents[r.ID].Priority; p != DefaultPriority {
+		t.Fatalf("priority = %d, want default %d", p, DefaultPriority)
+	}
+	b.call(t, "POST", "/v1/intents", `{"type":"t","actor":"a","priority":0}`).decode(t, &r)
+	if p := b.api.intents[r.ID].Priority; p != 0 {
+		t.Fatalf("explicit priority 0 became %d", p)
+	}
+}
+
+func TestReadRoutes(t *testing.T) {
+	t.Parallel()
+	b := setup(t, Options{})
+	var q, pend SubmitResponse
+	b.call(t, "POST", "/v1/intents", `{"type":"query_knowledge","actor":"a"}`).decode(t, &q)
+	b.call(t, "POST", "/v1/intents", `{"type":"change_charter","actor":"a"}`).decode(t, &pend)
+
+	a := b.call(t, "GET", "/v1/intents/"+q.ID, "")
+	var in intent.Intent
+	a.decode(t, &in)
+	if a.status != http.StatusOK || in.ID != q.ID || in.Type != "query_knowledge" {
+		t.Fatalf("get: %d %+v", a.status, in)
+	}
+
+	var list IntentsResponse
+	a = b.call(t, "GET", "/v1/intents?state=pending_approval", "")
+	a.decode(t, &list)
+	if a.status != http.StatusOK || len(list.Intents) != 1 || list.Intents[0].ID != pend.ID {
+		t.Fatalf("list pending: %d %s", a.status, a.body)
+	}
+	b.call(t, "GET", "/v1/intents", "").decode(t, &list)
+	if len(list.Intents) != 2 || list.Intents[0].ID != pend.ID {
+		t.Fatalf("list all, newest first: %s", a.body)
+	}
+	a = b.call(t, "GET", "/v1/intents?state=denied", "")
+	if !strings.Contains(string(a.body), `"intents":[]`) {
+		t.Fatalf("an empty list must be [] not null: %s", a.body)
+	}
+
+	a = b.call(t, "GET", "/v1/narratives?q=deploy+model&actor=gov&action=routed&since=1h&limit=5&intent="+q.ID, "")
+	var nr NarrativesResponse
+	a.decode(t, &nr)
+	if a.status != http.StatusOK || len(nr.Narratives) != 2 || nr.Narratives[0].ID != 2 {
+		t.Fatalf("narratives: %d %s", a.status, a.body)
+	}
+	lq := b.api.lastQuery
+	if lq.Text != "deploy model" || lq.Actor != "gov" || lq.Action != "routed" || lq.Limit != 5 || lq.IntentID != q.ID {
+		t.Fatalf("search query = %+v", lq)
+	}
+	if ago := time.Since(lq.Since); ago < 59*time.Minute || ago > 61*time.Minute {
+		t.Fatalf("since=1h became %v", lq.Since)
+	}
+	b.call(t, "GET", "/v1/narratives?since=2026-01-02T00:00:00Z", "")
+	if !b.api.lastQuery.Since.Equal(time.Date(2026, 1, 2, 0, 0, 0, 0, time.UTC)) || b.api.lastQuery.Limit != defaultNarratives {
+		t.Fatalf("RFC 3339 since / default limit: %+v", b.api.lastQuery)
+	}
+
+	a = b.call(t, "GET", "/v1/telemetry", "")
+	var snap struct {
+		QueueDepth int  `json:"queue_depth"`
+		Ready      bool `json:"ready"`
+	}
+	a.decode(t, &snap)
+	if a.status != http.StatusOK || snap.QueueDepth != 2 || !snap.Ready {
+		t.Fatalf("telemetry: %d %s", a.status, a.body)
+	}
+}
+
+func TestApproveDeny(t *testing.T) {
+	t.Parallel()
+	b := setup(t, Options{})
+	var p1, p2 SubmitResponse
+	b.call(t, "POST", "/v1/intents", `{"type":"change_charter","actor":"a"}`).decode(t, &p1)
+	b.call(t, "POST", "/v1/intents", `{"type":"change_charter","actor":"a"}`).decode(t, &p2)
+
+	a := b.call(t, "POST", "/v1/intents/"+p1.ID+"/approve", `{"reason":"looks fine"}`, OperatorHeader, "alice")
+	var in intent.Intent
+	a.decode(t, &in)
+	if a.status != http.StatusOK || in.State != intent.StateQueued || in.DecidedBy != "alice" || in.DecisionReason != "looks fine" {
+		t.Fatalf("approve: %d %s", a.status, a.body)
+	}
+	a = b.call(t, "POST", "/v1/intents/"+p2.ID+"/deny", `{"reason":"no","operator":"bob"}`)
+	a.decode(t, &in)
+	if a.status != http.StatusOK || in.State != intent.StateDenied || in.DecidedBy != "bob" {
+		t.Fatalf("deny: %d %s", a.status, a.body)
+	}
+	// An approval with no body at all is fine; the operator defaults to "api".
+	var p3 SubmitResponse
+	b.call(t, "POST", "/v1/intents", `{"type":"change_charter","actor":"a"}`).decode(t, &p3)
+	if a = b.call(t, "POST", "/v1/intents/"+p3.ID+"/approve", ""); a.status != http.StatusOK || b.api.lastOp != "api" {
+		t.Fatalf("approve without body: %d %s (operator %q)", a.status, a.body, b.api.lastOp)
+	}
+}
+
+func TestBadInputChangesNothing(t *testing.T) {
+	t.Parallel()
+	b := setup(t, Options{MaxBodyBytes: 512})
+	var pend, done SubmitResponse
+	b.call(t, "POST", "/v1/intents", `{"type":"change_charter","actor":"a"}`).decode(t, &pend)
+	b.call(t, "POST", "/v1/intents", `{"type":"query_knowledge","actor":"a"}`).decode(t, &done)
+
+	big := `{"type":"t","actor":"a","payload":{"x":"` + strings.Repeat("y", 600) + `"}}`
+	for _, tc := range []struct {
+		name, method, path, body string
+		status                   int
+		code, field              string
+	}{
+		{"malformed", "POST", "/v1/intents", `{"type":"t",`, 400, CodeMalformed, ""},
+		{"not json", "POST", "/v1/intents", `type=t`, 400, CodeMalformed, ""},
+		{"empty body", "POST", "/v1/intents", ``, 400, CodeMalformed, ""},
+		{"trailing data", "POST", "/v1/intents", `{"type":"t","actor":"a"} {"type":"t"}`, 400, CodeMalformed, ""},
+		{"array body", "POST", "/v1/intents", `[1,2]`, 400, CodeWrongType, ""},
+		{"unknown field", "POST", "/v1/intents", `{"type":"t","actor":"a","prio":3}`, 400, CodeUnknownField, "prio"},
+		{"wrong type priority", "POST", "/v1/intents", `{"type":"t","actor":"a","priority":"high"}`, 400, CodeWrongType, "priority"},
+		{"wrong type context", "POST", "/v1/intents", `{"type":"t","actor":"a","context":[1]}`, 400, CodeWrongType, "context"},
+		{"oversized", "POST", "/v1/intents", big, 413, CodeBodyTooLarge, ""},
+		{"invalid intent", "POST", "/v1/intents", `{"type":"","actor":"","payload":[1],"priority":12}`, 422, CodeInvalidIntent, "type"},
+		{"unknown id", "GET", "/v1/intents/nope", "", 404, CodeNotFound, "id"},
+		{"approve unknown id", "POST", "/v1/intents/nope/approve", `{"reason":"r"}`, 404, CodeNotFound, "id"},
+		{"approve not pending", "POST", "/v1/intents/" + done.ID + "/approve", `{"reason":"r"}`, 409, CodeNotPending, ""},
+		{"deny without reason", "POST", "/v1/intents/" + pend.ID + "/deny", `{}`, 422, CodeReasonRequired, "reason"},
+		{"deny blank reason", "POST", "/v1/intents/" + pend.ID + "/deny", `{"reason":"   "}`, 422, CodeReasonRequired, "reason"},
+		{"deny no body", "POST", "/v1/intents/" + pend.ID + "/deny", ``, 422, CodeReasonRequired, "reason"},
+		{"deny unknown field", "POST", "/v1/intents/" + pend.ID + "/deny", `{"reason":"r","why":"x"}`, 400, CodeUnknownField, "why"},
+		{"deny wrong type", "POST", "/v1/intents/" + pend.ID + "/deny", `{"reason":5}`, 400, CodeWrongType, "reason"},
+		{"bad state", "GET", "/v1/intents?state=bogus", "", 400, CodeBadQuery, "state"},
+		{"bad limit", "GET", "/v1/intents?limit=0", "", 400, CodeBadQuery, "limit"},
+		{"bad since", "GET", "/v1/narratives?since=yesterday", "", 400, CodeBadQuery, "since"},
+		{"negative since", "GET", "/v1/narratives?since=-1h", "", 400, CodeBadQuery, "since"},
+		{"big limit", "GET", "/v1/narratives?limit=100000", "", 400, CodeBadQuery, "limit"},
+		{"unknown route", "GET", "/v1/nothing", "", 404, CodeNotFound, ""},
+		{"wrong method", "DELETE", "/v1/intents/" + pend.ID, "", 405, CodeMethodNotAllowed, ""},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			before := b.api.state()
+			a := b.call(t, tc.method, tc.path, tc.body)
+			er := a.wantError(t, tc.status, tc.code)
+			if er.Error.Field != tc.field {
+				t.Errorf("field = %q, want %q (%s)", er.Error.Field, tc.field, a.body)
+			}
+			if after := b.api.state(); after != before {
+				t.Fatalf("a refused request changed the engine:\nbefore %s\nafter  %s", before, after)
+			}
+		})
+	}
+}
+
+func TestInvalidIntentListsEveryProblem(t *testing.T) {
+	t.Parallel()
+	b := setup(t, Options{})
+	a := b.call(t, "POST", "/v1/intents", `{"type":"","actor":"","payload":[1],"priority":12}`)
+	er := a.wantError(t, 422, CodeInvalidIntent)
+	fields := map[string]bool{}
+	for _, p := range er.Problems {
+		fields[p.Field] = p.Reason != ""
+	}
+	for _, f := range []string{"type", "actor", "priority", "payload"} {
+		if !fields[f] {
+			t.Errorf("problem for %q missing from %s", f, a.body)
+		}
+	}
+}
+
+func TestQueueFullAndReadiness(t *testing.T) {
+	t.Parallel()
+	b := setup(t, Options{})
+	b.api.full = true
+	b.api.ready = false
+	a := b.call(t, "POST", "/v1/intents", `{"type":"t","actor":"a"}`)
+	a.wantError(t, http.StatusServiceUnavailable, CodeQueueFull)
+	if a.header.Get("Retry-After") == "" {
+		t.Error("503 without Retry-After")
+	}
+	a = b.call(t, "GET", "/readyz", "")
+	var rr ReadyResponse
+	a.decode(t, &rr)
+	if a.status != http.StatusServiceUnavailable || rr.Ready {
+		t.Fatalf("readyz on a not-ready engine: %d %s", a.status, a.body)
+	}
+
+	custom := setup(t, Options{Ready: func() (bool, map[string]string) {
+		return true, map[string]string{"store": "ok"}
+	}})
+	a = custom.call(t, "GET", "/readyz", "")
+	a.decode(t, &rr)
+	if a.status != http.StatusOK || rr.Checks["store"] != "ok" {
+		t.Fatalf("custom readiness: %d %s", a.status, a.body)
+	}
+}

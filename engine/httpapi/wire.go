@@ -1,0 +1,91 @@
+package httpapi
+
+import (
+	"encoding/json"
+
+	"grace/engine"
+	"grace/engine/clarity"
+	"grace/engine/intent"
+)
+
+// DefaultPriority is the priority of a submission that does not name one.
+const DefaultPriority = 5
+
+// SubmitRequest is the body of POST /v1/intents. Unknown fields are refused.
+// A missing priority means DefaultPriority.
+type SubmitRequest struct {
+	Type           string          `json:"type"`
+	Actor          string          `json:"actor"`
+	Payload        json.RawMessage `json:"payload,omitempty"`
+	Context        map[string]any  `json:"context,omitempty"`
+	Priority       *int            `json:"priority,omitempty"`
+	IdempotencyKey string          `json:"idempotency_key,omitempty"`
+}
+
+// Submission converts the request into what the engine validates.
+func (r SubmitRequest) Submission() intent.Submission {
+	p := DefaultPriority
+	if r.Priority != nil {
+		p = *r.Priority
+	}
+	return intent.Submission{
+		Type: r.Type, Actor: r.Actor, Payload: r.Payload, Context: r.Context,
+		Priority: p, IdempotencyKey: r.IdempotencyKey,
+	}
+}
+
+func submitRequestFrom(sub intent.Submission) SubmitRequest {
+	p := sub.Priority
+	return SubmitRequest{
+		Type: sub.Type, Actor: sub.Actor, Payload: sub.Payload, Context: sub.Context,
+		Priority: &p, IdempotencyKey: sub.IdempotencyKey,
+	}
+}
+
+// SubmitResponse is the answer to POST /v1/intents: 202 for a new intent,
+// 200 with Existing set when the idempotency key named an earlier one (whose
+// ID, state and decision are returned).
+type SubmitResponse struct {
+	ID       string          `json:"id"`
+	State    intent.State    `json:"state"`
+	Decision intent.Decision `json:"decision"`
+	Existing bool            `json:"existing"`
+}
+
+// DecisionRequest is the body of approve and deny. Operator is used when the
+// X-Grace-Operator header is absent; with neither the operator is "api".
+type DecisionRequest struct {
+	Reason   string `json:"reason"`
+	Operator string `json:"operator,omitempty"`
+}
+
+// IntentsResponse is the answer to GET /v1/intents.
+type IntentsResponse struct {
+	Intents []intent.Intent `json:"intents"`
+}
+
+// NarrativesResponse is the answer to GET /v1/narratives, newest first.
+type NarrativesResponse struct {
+	Narratives []clarity.Entry `json:"narratives"`
+}
+
+// ReadyResponse is the answer to GET /readyz (200 when ready, 503 when not).
+type ReadyResponse struct {
+	Ready  bool              `json:"ready"`
+	Checks map[string]string `json:"checks,omitempty"`
+}
+
+// ErrorResponse is every error's body.
+type ErrorResponse struct {
+	Error ErrorBody `json:"error"`
+	// Problems lists every reason a submission was rejected (422 only).
+	Problems []engine.Problem `json:"problems,omitempty"`
+}
+
+// ErrorBody is the stable part of an error: a machine-readable code, a
+// human-readable message and, where one field is at fault, its name.
+type ErrorBody struct {
+	Code    string `json:"code"`
+	Message string `json:"message"`
+	Field   string `json:"field,omitempty"`
+}

@@ -1,0 +1,56 @@
+package engine
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"slices"
+
+	"grace/engine/clarity"
+	"grace/engine/intent"
+)
+
+// pendingLimit bounds how many pending approvals Pending returns.
+const pendingLimit = 1000
+
+// Get returns the intent with the ID from the store; the error wraps
+// ErrNotFound when there is none.
+func (e *Engine) Get(ctx context.Context, id string) (intent.Intent, error) {
+	in, err := e.store.Get(ctx, id)
+	if err != nil {
+		return intent.Intent{}, fmt.Errorf("get intent %s: %w", id, err)
+	}
+	return in, nil
+}
+
+// List returns the intents matching f from the store, newest first.
+func (e *Engine) List(ctx context.Context, f intent.Filter) ([]intent.Intent, error) {
+	ins, err := e.store.List(ctx, f)
+	if err != nil {
+		return nil, fmt.Errorf("list intents: %w", err)
+	}
+	return ins, nil
+}
+
+// Pending returns the intents waiting for a human, oldest first. Past 1000
+// pending approvals it returns the newest 1000.
+func (e *Engine) Pending(ctx context.Context) ([]intent.Intent, error) {
+	ins, err := e.store.List(ctx, intent.Filter{State: intent.StatePendingApproval, Limit: pendingLimit})
+	if err != nil {
+		return nil, fmt.Errorf("list pending approvals: %w", err)
+	}
+	slices.Reverse(ins)
+	return ins, nil
+}
+
+// Search returns narratives matching q, newest first, from the Searcher.
+func (e *Engine) Search(ctx context.Context, q clarity.Query) ([]clarity.Entry, error) {
+	if e.searcher == nil {
+		return nil, errors.New("search narratives: no searcher configured")
+	}
+	es, err := e.searcher.Search(ctx, q)
+	if err != nil {
+		return nil, fmt.Errorf("search narratives: %w", err)
+	}
+	return es, nil
+}

@@ -1,0 +1,49 @@
+package engine
+
+import (
+	"context"
+	"fmt"
+	"strings"
+
+	"grace/engine/clarity"
+	"grace/engine/intent"
+)
+
+// Review marks a finished Tier 1 intent as reviewed after the fact (Tier 1
+// runs at once and is listed for review: List with
+// intent.Filter{Tier: 1, HasTier: true, Unreviewed: true}). It records
+// tier1_reviewed, or tier1_flagged when flag is set (a flag needs a note
+// saying why: ErrReasonRequired). operator is required
+// (ErrOperatorRequired). An intent that is not Tier 1, not finished, or
+// already reviewed gets an error wrapping ErrNotReviewable; of two
+// concurrent reviews exactly one wins. It returns the updated intent.
+func (e *Engine) Review(ctx context.Context, id, operator, note string, flag bool) (intent.Intent, error) {
+	operator, note = strings.TrimSpace(operator), strings.TrimSpace(note)
+	switch {
+	case operator == "":
+		return intent.Intent{}, fmt.Errorf("review intent %s: %w", id, ErrOperatorRequired)
+	case flag && note == "":
+		return intent.Intent{}, fmt.Errorf("flag intent %s: %w", id, ErrReasonRequired)
+	}
+	e.decideMu.Lock()
+	defer e.decideMu.Unlock()
+	in, err := e.store.Get(ctx, id)
+	if err != nil {
+		return intent.Intent{}, fmt.Errorf("review intent %s: %w", id, err)
+	}
+	switch {
+	case in.Tier != 1:
+		return in, fmt.Errorf("review intent %s: %w (it is Tier %d)", id, ErrNotReviewable, in.Tier)
+	case !in.State.Terminal():
+		return in, fmt.Errorf("review intent %s: %w (it is still %s)", id, ErrNotReviewable, in.State)
+	case in.Reviewed:
+		return in, fmt.Errorf("review intent %s: %w (already reviewed)", id, ErrNotReviewable)
+	}
+	now := e.clock.Now()
+	in.Reviewed, in.UpdatedAt = true, now
+	r := reviewRecord(now, in, operator, note, flag)
+	if _, err := e.apply(ctx, &intent.Change{Update: &in, Records: []clarity.Record{r}}); err != nil {
+		return intent.Intent{}, fmt.Errorf("review intent %s: store review: %w", id, err)
+	}
+	return in, nil
+}

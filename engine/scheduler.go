@@ -1,0 +1,109 @@
+package engine
+
+import (
+	"context"
+	"time"
+
+	"grace/engine/clarity"
+	"grace/engine/htm"
+	"grace/engine/intent"
+)
+
+// task is one dispatch handed to a worker.
+type task struct {
+	in intent.Intent
+}
+
+// dispatchLoop is the HTM scheduler. It hands ready intents to idle workers
+// until one of them runs out, then waits for new work, a freed worker, or
+// the earliest retry backoff to end (a timer on the engine's clock: nothing
+// polls). It returns when ctx is cancelled.
+func (e *Engine) dispatchLoop(ctx context.Context) {
+	var timer <-chan time.Time
+	var timerAt time.Time
+	for {
+		e.dispatchReady(ctx)
+		// Wait for the earliest delay only while a worker could take it;
+		// otherwise a freed worker's kick is what matters.
+		if due, ok := e.queue.NextDue(); ok && e.pool.hasIdle() && (timer == nil || due.Before(timerAt)) {
+			timer, timerAt = e.clock.After(due.Sub(e.clock.Now())), due
+		}
+		select {
+		case <-ctx.Done():
+			return
+		case <-e.kick:
+		case <-timer:
+			timer = nil
+		}
+	}
+}
+
+// dispatchReady dispatches until no worker is idle or no intent is ready.
+func (e *Engine) dispatchReady(ctx context.Context) {
+	for ctx.Err() == nil {
+		if !e.pool.hasIdle() {
+			return
+		}
+		now := e.clock.Now()
+		depth := e.queue.Depth() // as the seed reports it: including the intent dispatched
+		in, ok := e.queue.Pop(now)
+		if !ok {
+			return
+		}
+		if e.needsApproval(in) {
+			e.block(now, in, "scheduler")
+			continue
+		}
+		c, ok := e.pool.pick(in.ID)
+		if !ok { // only the scheduler makes workers busy, so this cannot happen
+			e.queue.Requeue(in)
+			return
+		}
+		e.dispatch(now, in, c, depth)
+	}
+}
+
+// dispatch marks in running on the chosen worker, records why, and hands
+// it over. The change is applied asynchronously: the store keeps it ahead
+// of whatever the worker writes next.
+func (e *Engine) dispatch(now time.Time, in intent.Intent, c choice, d htm.Depth) {
+	in.State = intent.StateRunning
+	in.Worker = c.w.name
+	in.Attempts++
+	in.NotBefore = time.Time{}
+	in.UpdatedAt = now
+	r := dispatchRecord(now, in, c, d)
+	e.stats.dispatch(now)
+	e.applyAsync(&intent.Change{Update: &in, Records: []clarity.Record{r}})
+	c.w.tasks <- task{in: in}
+}
+
+// needsApproval reports whether running in would break the Tier 0 rule: a
+// Tier 0 intent (by its own record or by the charter as configured now)
+// runs only once an operator's approval is recorded on it.
+func (e *Engine) needsApproval(in intent.Intent) bool {
+	if in.DecidedBy != "" && in.DecidedBy != actorHub {
+		return false
+	}
+	tier, _ := e.router.Tier(in.Type)
+	return in.Tier == 0 || tier == 0
+}
+
+// block refuses to run an unapproved Tier 0 intent: it goes back to
+// pending approval, with its deadline, and a governance_violation_blocked
+// record says why.
+func (e *Engine) block(now time.Time, in intent.Intent, where string) {
+	from := in.State
+	r := blockedRecord(now, in, where)
+	in.State = intent.StatePendingApproval
+	in.Worker = ""
+	in.NotBefore = time.Time{}
+	in.UpdatedAt = now
+	if in.Deadline.IsZero() || !in.Deadline.After(now) {
+		in.Deadline = now.Add(e.cfg.Approvals.Timeout)
+	}
+	e.log.Warn("tier 0 intent without approval refused", "intent_id", in.ID, "type", in.Type, "where", where)
+	e.stats.move(from, intent.StatePendingApproval)
+	e.deadlines.track(in.ID, in.Deadline)
+	e.applyAsync(&intent.Change{Update: &in, Records: []clarity.Record{r}})
+}

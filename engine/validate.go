@@ -1,0 +1,138 @@
+package engine
+
+import (
+	"bytes"
+	"encoding/json"
+	"fmt"
+	"regexp"
+	"strings"
+	"unicode"
+	"unicode/utf8"
+
+	"grace/engine/intent"
+)
+
+// Intake limits besides intake.max_payload_bytes.
+const (
+	maxTypeLen       = 64
+	maxActorLen      = 128
+	maxKeyLen        = 200
+	maxContextKeys   = 64
+	maxContextKeyLen = 64
+)
+
+var (
+	// typePattern is a sane intent type: "query_knowledge", "acme.deploy:v2".
+	typePattern = regexp.MustCompile(`^[A-Za-z][A-Za-z0-9_.:-]*$`)
+	// contextKeyPattern is a sane mission context key: "revenue_impact".
+	contextKeyPattern = regexp.MustCompile(`^[A-Za-z_][A-Za-z0-9_.:-]*$`)
+)
+
+// checkSubmission returns sub cleaned up for storing (actor trimmed, payload
+// compacted, a null or absent payload turned into {}) and every problem
+// found, each naming its field by its JSON name.
+func (e *Engine) checkSubmission(sub intent.Submission) (intent.Submission, []Problem) {
+	var probs []Problem
+	add := func(field, format string, args ...any) {
+		probs = append(probs, Problem{Field: field, Reason: fmt.Sprintf(format, args...)})
+	}
+	out := sub
+
+	switch {
+	case sub.Type == "":
+		add("type", "is required")
+	case len(sub.Type) > maxTypeLen:
+		add("type", "must be at most %d characters (got %d)", maxTypeLen, len(sub.Type))
+	case !typePattern.MatchString(sub.Type):
+		add("type", "must be an identifier: a letter, then letters, digits, '_', '.', ':' or '-' (got %q)", clip(sub.Type, maxTypeLen))
+	}
+
+	out.Actor = strings.TrimSpace(sub.Actor)
+	switch {
+	case out.Actor == "":
+		add("actor", "is required")
+	case len(out.Actor) > maxActorLen:
+		add("actor", "must be at most %d characters (got %d)", maxActorLen, len(out.Actor))
+	case !printable(out.Actor):
+		add("actor", "must be printable text without control characters")
+	}
+
+	if sub.Priority < 0 || sub.Priority > 9 {
+		add("priority", "must be between 0 and 9 (got %d)", sub.Priority)
+	}
+
+	limit := e.cfg.Intake.MaxPayloadBytes
+	raw := bytes.TrimSpace(sub.Payload)
+	if len(sub.Payload) > limit {
+		add("payload", "is %d bytes; the limit is %d (intake.max_payload_bytes)", len(sub.Payload), limit)
+	}
+	switch {
+	case len(raw) == 0 || string(raw) == "null":
+		out.Payload = json.RawMessage(`{}`)
+	case !json.Valid(raw):
+		var v any
+		err := json.Unmarshal(raw, &v)
+		add("payload", "must be valid JSON: %v", err)
+	case raw[0] != '{':
+		add("payload", "must be a JSON object (got %s)", jsonKind(raw[0]))
+	default:
+		var buf bytes.Buffer
+		if err := json.Compact(&buf, raw); err != nil {
+			add("payload", "must be valid JSON: %v", err)
+		}
+		out.Payload = buf.Bytes()
+	}
+
+	if len(sub.Context) > maxContextKeys {
+		add("context", "must have at most %d keys (got %d)", maxContextKeys, len(sub.Context))
+	}
+	for _, k := range sortedKeys(sub.Context) {
+		switch {
+		case k == "":
+			add("context", "a key is empty")
+		case len(k) > maxContextKeyLen || !contextKeyPattern.MatchString(k):
+			add("context", "key %q must be an identifier of at most %d characters: a letter or '_', then letters, digits, '_', '.', ':' or '-'", clip(k, maxContextKeyLen), maxContextKeyLen)
+		}
+	}
+	if len(sub.Context) > 0 {
+		if b, err := json.Marshal(sub.Context); err != nil {
+			add("context", "cannot be encoded as JSON: %v", err)
+		} else if len(b) > limit {
+			add("context", "is %d bytes as JSON; the limit is %d (intake.max_payload_bytes)", len(b), limit)
+		}
+	}
+
+	switch {
+	case len(sub.IdempotencyKey) > maxKeyLen:
+		add("idempotency_key", "must be at most %d characters (got %d)", maxKeyLen, len(sub.IdempotencyKey))
+	case !printable(sub.IdempotencyKey):
+		add("idempotency_key", "must be printable text without control characters")
+	}
+	return out, probs
+}
+
+// jsonKind names the JSON value that starts with c.
+func jsonKind(c byte) string {
+	switch c {
+	case '[':
+		return "an array"
+	case '"':
+		return "a string"
+	case 't', 'f':
+		return "a boolean"
+	}
+	return "a number"
+}
+
+// printable reports whether s is valid UTF-8 without control characters.
+func printable(s string) bool {
+	if !utf8.ValidString(s) {
+		return false
+	}
+	for _, r := range s {
+		if unicode.IsControl(r) {
+			return false
+		}
+	}
+	return true
+}

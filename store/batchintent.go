@@ -1,0 +1,109 @@
+package store
+
+import (
+	"errors"
+	"fmt"
+	"time"
+
+	"grace/engine/intent"
+
+	sqlite "modernc.org/sqlite"
+	sqlite3 "modernc.org/sqlite/lib"
+)
+
+// create inserts it unless its idempotency key is taken, in the database or
+// earlier in this batch; then it returns the holder as Result.Existing and
+// more=false. A zero CreatedAt is filled from the clock.
+func (w *writer) create(it *intent.Intent, now time.Time) (res intent.Result, more bool, err error) {
+	if k := it.IdempotencyKey; k != "" {
+		if prev, ok := w.keys[k]; ok {
+			cp := prev
+			res.Existing = &cp
+			return res, false, nil
+		}
+		vals, found, err := w.conn.queryRow(w.st.byKey, k)
+		if err != nil {
+			return res, false, fmt.Errorf("look up idempotency key: %w", err)
+		}
+		if found {
+			prev, err := scanIntent(driverValues(vals))
+			if err != nil {
+				return res, false, err
+			}
+			res.Existing = &prev
+			return res, false, nil
+		}
+	}
+	stored := *it
+	if stored.CreatedAt.IsZero() {
+		stored.CreatedAt = now
+	}
+	args, err := intentArgs(&stored)
+	if err != nil {
+		return res, false, &changeError{fmt.Errorf("create intent %s: %w", it.ID, err)}
+	}
+	if _, err := w.conn.exec(w.st.insertIntent, args...); err != nil {
+		if isConstraint(err) {
+			return res, false, &changeError{fmt.Errorf("create intent %s: %w", it.ID, err)}
+		}
+		return res, false, fmt.Errorf("create intent %s: %w", it.ID, err)
+	}
+	if stored.IdempotencyKey != "" {
+		w.keys[stored.IdempotencyKey] = stored
+	}
+	return res, true, nil
+}
+
+// update writes the mutable fields of it; an unknown ID fails the change.
+func (w *writer) update(it *intent.Intent) error {
+	args, err := updateArgs(it)
+	if err != nil {
+		return &changeError{fmt.Errorf("update intent %s: %w", it.ID, err)}
+	}
+	n, err := w.conn.exec(w.st.updateIntent, args...)
+	switch {
+	case err != nil && isConstraint(err):
+		return &changeError{fmt.Errorf("update intent %s: %w", it.ID, err)}
+	case err != nil:
+		return fmt.Errorf("update intent %s: %w", it.ID, err)
+	case n == 0:
+		return &changeError{fmt.Errorf("update intent %s: %w", it.ID, intent.ErrNotFound)}
+	}
+	return nil
+}
+
+// addRecord buffers p's narrative, clarity and audit rows at the next
+// chain position.
+func (w *writer) addRecord(p *prepared) error {
+	w.next.id++
+	w.next.seq++
+	n := &p.narrative
+	n.ID = w.next.id
+	w.entry = n.appendEntry(w.entry[:0], w.next.seq, p.digest)
+	prev := w.next.hash
+	w.next.hash = chainHash(prev, w.entry)
+
+	row, err := w.narr.row()
+	if err != nil {
+		return err
+	}
+	row[0], row[1], row[2], row[3], row[4] = n.ID, n.TS, n.Who, n.What, n.Where
+	row[5], row[6], row[7], row[8], row[9] = n.Why, n.How, n.Context, n.IntentID, n.Result
+	if row, err = w.clar.row(); err != nil {
+		return err
+	}
+	row[0], row[1], row[2], row[3], row[4], row[5] = n.ID, w.next.seq, n.Confidence, n.Risk, n.Transparency, n.Reasoning
+	if row, err = w.audit.row(); err != nil {
+		return err
+	}
+	row[0], row[1], row[2], row[3] = w.next.seq, string(w.entry), prev, w.next.hash
+	return nil
+}
+
+// isConstraint reports whether err is SQLite refusing one statement for a
+// constraint (a duplicate ID, a NOT NULL column), which SQLite rolls back
+// alone, leaving the transaction usable.
+func isConstraint(err error) bool {
+	var se *sqlite.Error
+	return errors.As(err, &se) && se.Code()&0xff == sqlite3.SQLITE_CONSTRAINT
+}

@@ -1,0 +1,72 @@
+// Package store is Grace's SQLite database (modernc.org/sqlite, cgo-free):
+// intents, the 5W1H record, its tamper-evident audit chain and a full-text
+// index over the narratives. It implements the engine's intent.Store,
+// clarity.Journal and clarity.Searcher.
+//
+// # Writing
+//
+// One writer goroutine owns the only write connection and commits in
+// groups: Apply and ApplyAsync queue changes, and the writer takes up to
+// Options.BatchMax of them into one transaction, commits it (synchronous=FULL
+// by default, so acknowledged means on disk) and then answers every
+// submitter. Each clarity.Record becomes, in that same transaction, a
+// narrative row, a clarity row and an audit entry ("triple logging").
+// Readers use a separate pool of read-only connections (WAL mode), so they
+// never wait for the writer.
+//
+// # The audit chain
+//
+// Entry N's canonical text is stored verbatim in audit.entry and chained as
+// hash = hex(sha256(prev_hash || entry)); see audit.go for the exact entry
+// and digest formats. The head is signed every Options.CheckpointInterval
+// and on Close into <datadir>/audit.checkpoints with the ed25519 key
+// <datadir>/audit.key (public key: audit.pub), so truncating the chain is
+// caught as well as editing it. VerifyAudit checks all of it. An auditor
+// without Grace can check the chain and the newest checkpoint with this bash
+// script (also in AUDIT.md), given the database path as $1:
+//
+//	set -euo pipefail
+//	db=$1
+//	dir=$(dirname "$db")
+//	prev=0000000000000000000000000000000000000000000000000000000000000000
+//	next=1
+//	while IFS='|' read -r seq prev_hash hash entry; do
+//	  if [ "$seq" != "$next" ]; then echo "entry $next is missing"; exit 1; fi
+//	  if [ "$prev_hash" != "$prev" ]; then echo "entry $seq: prev_hash is not the hash of entry $((seq - 1))"; exit 1; fi
+//	  sum=$(printf '%s%s' "$prev" "$entry" | sha256sum | cut -d' ' -f1)
+//	  if [ "$sum" != "$hash" ]; then echo "entry $seq: hash does not match its text"; exit 1; fi
+//	  prev=$hash
+//	  next=$((seq + 1))
+//	done < <(sqlite3 -readonly -batch -noheader -list -separator '|' "$db" \
+//	  'SELECT seq, prev_hash, hash, entry FROM audit ORDER BY seq')
+//	echo "chain intact: $((next - 1)) entries, head $prev"
+//	if [ -s "$dir/audit.checkpoints" ]; then
+//	  read -r cseq chash ctime csig < <(tail -n 1 "$dir/audit.checkpoints")
+//	  if [ "$cseq" -ge "$next" ]; then echo "entries $next to $cseq are missing (checkpoint signed entry $cseq)"; exit 1; fi
+//	  have=$(sqlite3 -readonly -batch -noheader "$db" "SELECT hash FROM audit WHERE seq = $cseq")
+//	  if [ "$have" != "$chash" ]; then echo "entry $cseq: hash differs from the signed checkpoint"; exit 1; fi
+//	  if command -v openssl >/dev/null; then
+//	    tmp=$(mktemp -d)
+//	    printf '%s %s %s' "$cseq" "$chash" "$ctime" >"$tmp/msg"
+//	    printf '%s' "$csig" | base64 -d >"$tmp/sig"
+//	    if ! openssl pkeyutl -verify -pubin -inkey "$dir/audit.pub" -rawin -in "$tmp/msg" -sigfile "$tmp/sig" >/dev/null; then
+//	      echo "checkpoint of entry $cseq: bad signature"; rm -r "$tmp"; exit 1
+//	    fi
+//	    rm -r "$tmp"
+//	  fi
+//	  echo "newest checkpoint (entry $cseq) matches"
+//	fi
+//
+// # Full-text search
+//
+// The FTS5 index trails the commits and catches up in bulk between batches
+// (at least every Options.IndexInterval); Search scans the few rows past the
+// index directly, so a record is findable as soon as it is committed.
+// Results come newest first and are never ranked.
+//
+// # Safety
+//
+// Open checks a file before SQLite touches it: something that is not a
+// SQLite database, a SQLite database of another program, or a Grace
+// database from a newer version is refused and left byte-for-byte as it was.
+package store

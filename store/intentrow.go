@@ -1,0 +1,126 @@
+package store
+
+import (
+	"encoding/json"
+	"fmt"
+	"time"
+
+	"grace/engine/intent"
+)
+
+// intentCols are the intents table's columns in the order intentArgs and
+// scanIntent use.
+const intentCols = `id, type, actor, payload, context, priority, idempotency_key, state, tier,
+	decision, attempts, last_error, worker, created_at, updated_at, not_before, deadline,
+	decided_by, decision_reason, reviewed`
+
+// intentArgs returns the values of every column of it, in intentCols order.
+func intentArgs(it *intent.Intent) ([]any, error) {
+	decision, err := json.Marshal(it.Decision)
+	if err != nil {
+		return nil, fmt.Errorf("encode decision: %w", err)
+	}
+	var payload, ctx, key any
+	if len(it.Payload) > 0 {
+		payload = string(it.Payload)
+	}
+	if len(it.Context) > 0 {
+		ctx = string(appendObject(nil, it.Context))
+	}
+	if it.IdempotencyKey != "" {
+		key = it.IdempotencyKey
+	}
+	return []any{it.ID, it.Type, it.Actor, payload, ctx, int64(it.Priority), key,
+		string(it.State), int64(it.Tier), string(decision), int64(it.Attempts), it.LastError,
+		it.Worker, nanos(it.CreatedAt), nanos(it.UpdatedAt), nanos(it.NotBefore), nanos(it.Deadline),
+		it.DecidedBy, it.DecisionReason, it.Reviewed}, nil
+}
+
+// updateSQL writes the mutable fields only (see intent.Change.Update).
+const updateSQL = `UPDATE intents SET state = ?, tier = ?, decision = ?, attempts = ?,
+	last_error = ?, worker = ?, updated_at = ?, not_before = ?, deadline = ?,
+	decided_by = ?, decision_reason = ?, reviewed = ? WHERE id = ?`
+
+// updateArgs returns the values for updateSQL.
+func updateArgs(it *intent.Intent) ([]any, error) {
+	decision, err := json.Marshal(it.Decision)
+	if err != nil {
+		return nil, fmt.Errorf("encode decision: %w", err)
+	}
+	return []any{string(it.State), int64(it.Tier), string(decision), int64(it.Attempts),
+		it.LastError, it.Worker, nanos(it.UpdatedAt), nanos(it.NotBefore), nanos(it.Deadline),
+		it.DecidedBy, it.DecisionReason, it.Reviewed, it.ID}, nil
+}
+
+// scanIntent decodes one row of intentCols. vals hold what the driver
+// returns: int64, float64, string, []byte or nil.
+func scanIntent(vals []any) (intent.Intent, error) {
+	var it intent.Intent
+	if len(vals) != 20 {
+		return it, fmt.Errorf("decode intent: %d columns, want 20", len(vals))
+	}
+	it.ID, it.Type, it.Actor = str(vals[0]), str(vals[1]), str(vals[2])
+	if p := str(vals[3]); p != "" {
+		it.Payload = json.RawMessage(p)
+	}
+	if c := str(vals[4]); c != "" && c != "{}" {
+		if err := json.Unmarshal([]byte(c), &it.Context); err != nil {
+			return it, fmt.Errorf("decode intent %s context: %w", it.ID, err)
+		}
+	}
+	it.Priority = int(num(vals[5]))
+	it.IdempotencyKey = str(vals[6])
+	it.State = intent.State(str(vals[7]))
+	it.Tier = int(num(vals[8]))
+	if err := json.Unmarshal([]byte(str(vals[9])), &it.Decision); err != nil {
+		return it, fmt.Errorf("decode intent %s decision: %w", it.ID, err)
+	}
+	it.Attempts = int(num(vals[10]))
+	it.LastError, it.Worker = str(vals[11]), str(vals[12])
+	it.CreatedAt, it.UpdatedAt = when(vals[13]), when(vals[14])
+	it.NotBefore, it.Deadline = when(vals[15]), when(vals[16])
+	it.DecidedBy, it.DecisionReason = str(vals[17]), str(vals[18])
+	it.Reviewed = num(vals[19]) != 0
+	return it, nil
+}
+
+// nanos stores a time as Unix nanoseconds, the zero time as NULL.
+func nanos(t time.Time) any {
+	if t.IsZero() {
+		return nil
+	}
+	return t.UnixNano()
+}
+
+// when reads back what nanos stored, in UTC.
+func when(v any) time.Time {
+	n, ok := v.(int64)
+	if !ok {
+		return time.Time{}
+	}
+	return time.Unix(0, n).UTC()
+}
+
+func str(v any) string {
+	switch x := v.(type) {
+	case string:
+		return x
+	case []byte:
+		return string(x)
+	}
+	return ""
+}
+
+func num(v any) int64 {
+	switch x := v.(type) {
+	case int64:
+		return x
+	case float64:
+		return int64(x)
+	case bool:
+		if x {
+			return 1
+		}
+	}
+	return 0
+}

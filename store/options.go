@@ -1,0 +1,77 @@
+package store
+
+import (
+	"fmt"
+	"log/slog"
+	"strings"
+	"time"
+
+	"grace/engine/clock"
+)
+
+// Options tunes a Store. The zero value is valid: every zero field takes the
+// default named in its comment.
+type Options struct {
+	// Synchronous is SQLite's synchronous setting for the writer: "FULL"
+	// (the default; a change is acknowledged only once it is on disk) or
+	// "NORMAL" (a power loss may drop the last commits, never corrupt).
+	Synchronous string
+	// BatchMax is the most changes one group commit holds (default 1024).
+	BatchMax int
+	// BatchWait is the longest the writer holds a batch open for changes
+	// still on their way (default 2ms): it waits only while fewer are queued
+	// than its previous batch held, so a lone submitter is never delayed.
+	// It is measured on the real clock.
+	BatchWait time.Duration
+	// IndexInterval is how often the full-text index catches up with the
+	// records committed since its last step (default 200ms). Search finds
+	// records newer than the index by a plain scan, so this bounds cost, not
+	// visibility.
+	IndexInterval time.Duration
+	// CheckpointInterval is how often the audit chain's head is signed into
+	// the checkpoint file when it has moved (default 5s). Close always
+	// writes a final checkpoint.
+	CheckpointInterval time.Duration
+	// ReadOnly opens the database for reading only (for CLI readers): no
+	// writer, no migrations, no checkpoints; Apply fails with ErrReadOnly.
+	// The database must exist and be Grace's at the current schema.
+	ReadOnly bool
+	// Logger receives warnings from the background work (default: discard).
+	Logger *slog.Logger
+	// Clock drives the index and checkpoint schedules (default clock.Real).
+	Clock clock.Clock
+}
+
+// withDefaults fills zero fields and rejects values the store cannot use.
+func (o Options) withDefaults() (Options, error) {
+	switch s := strings.ToUpper(strings.TrimSpace(o.Synchronous)); s {
+	case "":
+		o.Synchronous = "FULL"
+	case "FULL", "NORMAL":
+		o.Synchronous = s
+	default:
+		return o, fmt.Errorf("synchronous %q: want FULL or NORMAL", o.Synchronous)
+	}
+	if o.BatchMax < 0 || o.BatchWait < 0 || o.IndexInterval < 0 || o.CheckpointInterval < 0 {
+		return o, fmt.Errorf("batch and interval settings must not be negative")
+	}
+	if o.BatchMax == 0 {
+		o.BatchMax = 1024
+	}
+	if o.BatchWait == 0 {
+		o.BatchWait = 2 * time.Millisecond
+	}
+	if o.IndexInterval == 0 {
+		o.IndexInterval = 200 * time.Millisecond
+	}
+	if o.CheckpointInterval == 0 {
+		o.CheckpointInterval = 5 * time.Second
+	}
+	if o.Logger == nil {
+		o.Logger = slog.New(slog.DiscardHandler)
+	}
+	if o.Clock == nil {
+		o.Clock = clock.Real{}
+	}
+	return o, nil
+}

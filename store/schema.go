@@ -1,0 +1,139 @@
+package store
+
+import (
+	"context"
+	"database/sql"
+	"fmt"
+)
+
+// applicationID marks a SQLite file as Grace's ("GRAC" in ASCII). It lives in
+// the database header (PRAGMA application_id), so `file` and the sqlite3 tool
+// can tell a Grace database from any other.
+const applicationID = 0x47524143
+
+// migrations are the schema versions in order; migration i brings the
+// database from user_version i to i+1. Each runs in its own transaction
+// together with the user_version bump, so a crash leaves a whole version.
+// Never edit a released migration: append a new one.
+var migrations = []string{
+	// 1: intents, the 5W1H record (narratives, clarity, audit), full-text.
+	`
+CREATE TABLE meta (
+	key   TEXT PRIMARY KEY,
+	value
+);
+INSERT INTO meta(key, value) VALUES ('application', 'grace'), ('fts_hwm', 0);
+
+CREATE TABLE intents (
+	id              TEXT PRIMARY KEY,
+	type            TEXT NOT NULL,
+	actor           TEXT NOT NULL,
+	payload         TEXT,           -- JSON object, verbatim
+	context         TEXT,           -- JSON object
+	priority        INTEGER NOT NULL,
+	idempotency_key TEXT UNIQUE,    -- NULL when the submission had none
+	state           TEXT NOT NULL,
+	tier            INTEGER NOT NULL,
+	decision        TEXT NOT NULL,  -- JSON intent.Decision
+	attempts        INTEGER NOT NULL,
+	last_error      TEXT NOT NULL,
+	worker          TEXT NOT NULL,
+	created_at      INTEGER NOT NULL, -- Unix nanoseconds (UTC)
+	updated_at      INTEGER,
+	not_before      INTEGER,
+	deadline        INTEGER,
+	decided_by      TEXT NOT NULL,
+	decision_reason TEXT NOT NULL,
+	reviewed        INTEGER NOT NULL
+);
+CREATE INDEX intents_state_created ON intents(state, created_at);
+CREATE INDEX intents_created ON intents(created_at);
+CREATE INDEX intents_actor_created ON intents(actor, created_at);
+
+CREATE TABLE narratives (
+	id        INTEGER PRIMARY KEY,
+	ts        INTEGER NOT NULL, -- Unix nanoseconds (UTC)
+	who       TEXT NOT NULL,
+	what      TEXT NOT NULL,
+	"where"   TEXT NOT NULL,
+	why       TEXT NOT NULL,    -- JSON array of strings
+	how       TEXT NOT NULL,
+	context   TEXT NOT NULL,    -- JSON object
+	intent_id TEXT NOT NULL,    -- '' when the record concerns no one intent
+	result    TEXT NOT NULL
+);
+CREATE INDEX narratives_who ON narratives(who, id);
+CREATE INDEX narratives_what ON narratives(what, id);
+CREATE INDEX narratives_ts ON narratives(ts);
+CREATE INDEX narratives_intent ON narratives(intent_id, id);
+
+CREATE TABLE clarity (
+	narrative_id INTEGER PRIMARY KEY REFERENCES narratives(id) DEFERRABLE INITIALLY DEFERRED,
+	audit_seq    INTEGER NOT NULL,
+	confidence   REAL NOT NULL,
+	risk         REAL NOT NULL,
+	transparency TEXT NOT NULL,
+	reasoning    TEXT NOT NULL  -- JSON array: the reasoning chain (why)
+);
+
+CREATE TABLE audit (
+	seq       INTEGER PRIMARY KEY,
+	entry     TEXT NOT NULL,  -- canonical entry text, hashed verbatim
+	prev_hash TEXT NOT NULL,
+	hash      TEXT NOT NULL   -- hex(sha256(prev_hash || entry))
+);
+
+CREATE VIRTUAL TABLE narratives_fts USING fts5(
+	who, what, "where", why, how,
+	content='narratives', content_rowid='id', detail=none, columnsize=0
+);
+`,
+}
+
+// schemaVersion is the version this build writes and reads.
+var schemaVersion = len(migrations)
+
+// migrate brings the database to schemaVersion, one transaction per
+// migration. The version is checked again under the write lock, so two
+// processes opening a new database at once do not both create it.
+func migrate(ctx context.Context, db *sql.DB) error {
+	for {
+		done, err := migrateOne(ctx, db)
+		if err != nil || done {
+			return err
+		}
+	}
+}
+
+func migrateOne(ctx context.Context, db *sql.DB) (done bool, err error) {
+	conn, err := db.Conn(ctx)
+	if err != nil {
+		return false, err
+	}
+	defer conn.Close()
+	if _, err := conn.ExecContext(ctx, "BEGIN IMMEDIATE"); err != nil {
+		return false, err
+	}
+	defer func() {
+		if err != nil {
+			_, _ = conn.ExecContext(context.Background(), "ROLLBACK")
+		}
+	}()
+	var v int
+	if err := conn.QueryRowContext(ctx, "PRAGMA user_version").Scan(&v); err != nil {
+		return false, err
+	}
+	if v >= schemaVersion {
+		_, err = conn.ExecContext(ctx, "COMMIT")
+		return true, err
+	}
+	if _, err := conn.ExecContext(ctx, migrations[v]); err != nil {
+		return false, fmt.Errorf("migration %d: %w", v+1, err)
+	}
+	bump := fmt.Sprintf("PRAGMA user_version = %d; PRAGMA application_id = %d", v+1, applicationID)
+	if _, err := conn.ExecContext(ctx, bump); err != nil {
+		return false, fmt.Errorf("migration %d: %w", v+1, err)
+	}
+	_, err = conn.ExecContext(ctx, "COMMIT")
+	return false, err
+}

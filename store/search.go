@@ -1,0 +1,141 @@
+package store
+
+import (
+	"context"
+	"database/sql"
+	"fmt"
+	"strings"
+
+	"grace/engine/clarity"
+)
+
+// Search limits.
+const (
+	defaultSearchLimit = 50
+	maxSearchLimit     = 1000
+)
+
+// Search returns the narratives matching q, newest first, at most q.Limit
+// (50 when zero, never more than 1000). Text words are ANDed; a word ending
+// in '*' matches as a prefix; characters other than letters and digits only
+// separate words, so no input is a syntax error, and text with no words
+// does not filter. Records committed but not yet indexed are found by a
+// plain scan. Actor, Action and IntentID match exactly; Since and Until
+// bound the record time (Since inclusive, Until exclusive); BeforeID pages.
+func (s *Store) Search(ctx context.Context, q clarity.Query) ([]clarity.Entry, error) {
+	if err := s.readable(); err != nil {
+		return nil, err
+	}
+	out, err := s.search(ctx, q)
+	if err != nil {
+		return nil, fmt.Errorf("search narratives: %w", err)
+	}
+	return out, nil
+}
+
+func (s *Store) search(ctx context.Context, q clarity.Query) ([]clarity.Entry, error) {
+	limit := q.Limit
+	if limit <= 0 {
+		limit = defaultSearchLimit
+	}
+	limit = min(limit, maxSearchLimit)
+	terms := parseQuery(q.Text)
+	conn, err := s.rdb.Conn(ctx)
+	if err != nil {
+		return nil, err
+	}
+	defer conn.Close()
+	// One read transaction: the index mark and the rows it covers are
+	// read from the same snapshot.
+	if _, err := conn.ExecContext(ctx, "BEGIN"); err != nil {
+		return nil, err
+	}
+	defer conn.ExecContext(context.Background(), "ROLLBACK") //nolint:errcheck // read-only
+	f := filters(q)
+	if len(terms) == 0 {
+		hint, err := s.timeHint(ctx, conn, q)
+		if err != nil {
+			return nil, err
+		}
+		return queryEntries(ctx, conn, entryCols+" FROM narratives n"+hint+entryJoins+f.where()+" ORDER BY n.id DESC LIMIT ?",
+			append(f.args, int64(limit))...)
+	}
+	var hwm int64
+	if err := conn.QueryRowContext(ctx, `SELECT ifnull((SELECT value FROM meta WHERE key = 'fts_hwm'), 0)`).Scan(&hwm); err != nil {
+		return nil, err
+	}
+	out, err := scanTail(ctx, conn, hwm, f, terms, limit)
+	if err != nil || len(out) >= limit {
+		return out, err
+	}
+	ff := f
+	ff.add("narratives_fts MATCH ?", ftsQuery(terms))
+	ff.add("f.rowid <= ?", hwm)
+	more, err := queryEntries(ctx, conn,
+		entryCols+" FROM narratives_fts f CROSS JOIN narratives n ON n.id = f.rowid"+entryJoins+
+			ff.where()+" ORDER BY f.rowid DESC LIMIT ?",
+		append(ff.args, int64(limit-len(out)))...)
+	return append(out, more...), err
+}
+
+// scanTail finds, newest first, the matching rows above the index mark.
+func scanTail(ctx context.Context, conn *sql.Conn, hwm int64, f filter, terms []term, limit int) ([]clarity.Entry, error) {
+	f.add("n.id > ?", hwm)
+	rows, err := conn.QueryContext(ctx, entryCols+" FROM narratives n"+entryJoins+f.where()+" ORDER BY n.id DESC", f.args...)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var out []clarity.Entry
+	for len(out) < limit && rows.Next() {
+		e, why, err := scanEntry(rows)
+		if err != nil {
+			return nil, err
+		}
+		if matches(terms, e.Who, e.What, e.Where, why, e.How) {
+			out = append(out, e)
+		}
+	}
+	return out, rows.Err()
+}
+
+// filter is a list of SQL conditions on narratives n and their arguments.
+type filter struct {
+	conds []string
+	args  []any
+}
+
+func (f *filter) add(cond string, args ...any) {
+	f.conds = append(f.conds[:len(f.conds):len(f.conds)], cond)
+	f.args = append(f.args[:len(f.args):len(f.args)], args...)
+}
+
+func (f filter) where() string {
+	if len(f.conds) == 0 {
+		return ""
+	}
+	return " WHERE " + strings.Join(f.conds, " AND ")
+}
+
+func filters(q clarity.Query) filter {
+	var f filter
+	if q.Actor != "" {
+		f.add("n.who = ?", q.Actor)
+	}
+	if q.Action != "" {
+		f.add("n.what = ?", q.Action)
+	}
+	if q.IntentID != "" {
+		f.add("n.intent_id = ?", q.IntentID)
+	}
+	if !q.Since.IsZero() {
+		f.add("n.ts >= ?", q.Since.UnixNano())
+	}
+	if !q.Until.IsZero() {
+		f.add("n.ts < ?", q.Until.UnixNano())
+	}
+	if q.BeforeID > 0 {
+		f.add("n.id < ?", q.BeforeID)
+	}
+	return f
+}

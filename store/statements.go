@@ -1,0 +1,56 @@
+package store
+
+import (
+	"database/sql/driver"
+	"strings"
+)
+
+// statements are the writer's prepared statements.
+type statements struct {
+	begin, commit, rollback driver.Stmt
+	head                    driver.Stmt
+	byKey                   driver.Stmt
+	insertIntent            driver.Stmt
+	updateIntent            driver.Stmt
+	hwm, setHWM, indexRange driver.Stmt
+}
+
+func prepareStatements(c *wconn) (*statements, error) {
+	var st statements
+	for _, p := range []struct {
+		dst *driver.Stmt
+		sql string
+	}{
+		{&st.begin, "BEGIN IMMEDIATE"},
+		{&st.commit, "COMMIT"},
+		{&st.rollback, "ROLLBACK"},
+		{&st.head, `SELECT ifnull((SELECT max(id) FROM narratives), 0),
+			ifnull((SELECT seq FROM audit ORDER BY seq DESC LIMIT 1), 0),
+			ifnull((SELECT hash FROM audit ORDER BY seq DESC LIMIT 1), '')`},
+		{&st.byKey, "SELECT " + intentCols + " FROM intents WHERE idempotency_key = ?"},
+		{&st.insertIntent, "INSERT INTO intents(" + intentCols + ") VALUES (" +
+			strings.TrimSuffix(strings.Repeat("?,", 20), ",") + ")"},
+		{&st.updateIntent, updateSQL},
+		{&st.hwm, `SELECT ifnull((SELECT value FROM meta WHERE key = 'fts_hwm'), 0),
+			ifnull((SELECT max(id) FROM narratives), 0)`},
+		{&st.setHWM, `UPDATE meta SET value = ? WHERE key = 'fts_hwm'`},
+		{&st.indexRange, `INSERT INTO narratives_fts(rowid, who, what, "where", why, how)
+			SELECT id, who, what, "where", why, how FROM narratives WHERE id > ? AND id <= ?`},
+	} {
+		s, err := c.prepare(p.sql)
+		if err != nil {
+			return nil, err
+		}
+		*p.dst = s
+	}
+	return &st, nil
+}
+
+// driverValues turns a driver row into the []any scanIntent reads.
+func driverValues(vals []driver.Value) []any {
+	out := make([]any, len(vals))
+	for i, v := range vals {
+		out[i] = v
+	}
+	return out
+}

@@ -1,0 +1,81 @@
+package tui
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"testing"
+	"time"
+
+	tea "github.com/charmbracelet/bubbletea"
+	"github.com/charmbracelet/lipgloss"
+	"github.com/muesli/termenv"
+
+	"grace/engine"
+)
+
+// benchModel is the console at 200×60 over a busy engine: 64 workers, 50
+// recent decisions, a full queue-depth history and 40 pending approvals.
+func benchModel(b *testing.B, colour bool) *model {
+	b.Helper()
+	api := newFakeAPI()
+	snap := fixtureSnapshot()
+	for i := len(snap.Workers); i < 64; i++ {
+		snap.Workers = append(snap.Workers, engine.WorkerInfo{Name: fmt.Sprintf("worker-%02d", i+1), Busy: i%3 == 0, Completed: uint64(1000 + i)})
+	}
+	for len(snap.Recent) < 50 {
+		snap.Recent = append(snap.Recent, snap.Recent[len(snap.Recent)%12])
+	}
+	api.setSnapshot(snap)
+	pending := fixturePending()
+	for i := 0; len(pending) < 40; i++ {
+		p := fixturePending()[i%3]
+		p.ID = fmt.Sprintf("int_01JPBBENCH%018d", i)
+		pending = append(pending, p)
+	}
+	r := lipgloss.DefaultRenderer() // ASCII, set in TestMain
+	if colour {
+		r = lipgloss.NewRenderer(io.Discard)
+		r.SetColorProfile(termenv.TrueColor)
+		r.SetHasDarkBackground(true)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	b.Cleanup(cancel)
+	m := newModel(ctx, cancel, api, Options{Operator: "ops", Refresh: time.Hour, Now: func() time.Time { return fixedNow }}, r)
+	seedDepth(m, depthHistory(depthSamples))
+	m.Update(tea.WindowSizeMsg{Width: 200, Height: 60})
+	m.Update(snapshotMsg{snap: snap})
+	m.Update(pendingMsg{owner: screenApprovals, items: pending})
+	return m
+}
+
+// BenchmarkView measures rendering one frame at 200×60 of each screen
+// (go test -run '^$' -bench View ./tui/). The dashboard is the busiest.
+func BenchmarkView(b *testing.B) {
+	for _, s := range []struct {
+		name   string
+		keys   []string
+		colour bool
+	}{
+		{"dashboard", nil, false},
+		{"dashboard_truecolor", nil, true},
+		{"approvals", []string{"2"}, false},
+		{"approvals_truecolor", []string{"2"}, true},
+		{"popup_truecolor", []string{"1"}, true},
+	} {
+		b.Run(s.name, func(b *testing.B) {
+			m := benchModel(b, s.colour)
+			for _, k := range s.keys {
+				m.Update(keyMsg(k))
+			}
+			if s.name == "popup_truecolor" {
+				m.Update(eventsMsg{events: []engine.Event{{Kind: "intent", Intent: pendingIntent(tier0ID, "deploy_production", "agent:x", time.Minute)}}})
+			}
+			b.ReportAllocs()
+			for b.Loop() {
+				_ = m.View()
+			}
+			b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N), "ns/frame")
+		})
+	}
+}

@@ -1,0 +1,120 @@
+package tui
+
+import (
+	"time"
+
+	"github.com/charmbracelet/bubbles/key"
+	tea "github.com/charmbracelet/bubbletea"
+
+	"grace/engine"
+)
+
+// depthSamples is how many queue-depth samples the dashboard keeps: ten
+// minutes at the default one-second refresh.
+const depthSamples = 600
+
+// wideLayout is the width from which the dashboard shows a per-worker panel.
+const wideLayout = 120
+
+// dashboardModel is screen 1: the engine at a glance. It renders the latest
+// snapshot held in the program context and keeps its own history of queue
+// depth for the sparkline.
+type dashboardModel struct {
+	pc    *programContext
+	depth ring[sample]
+	w, h  int
+}
+
+// sample is one queue-depth reading and when it was taken.
+type sample struct {
+	at    time.Time
+	depth int
+}
+
+// newDashboard returns the dashboard screen.
+func newDashboard(pc *programContext) *dashboardModel {
+	return &dashboardModel{pc: pc, depth: newRing[sample](depthSamples)}
+}
+
+func (d *dashboardModel) id() screenID     { return screenDashboard }
+func (d *dashboardModel) title() string    { return "Dashboard" }
+func (d *dashboardModel) focus() tea.Cmd   { return nil }
+func (d *dashboardModel) capturing() bool  { return false }
+func (d *dashboardModel) setSize(w, h int) { d.w, d.h = w, h }
+
+// record keeps s's queue depth, taken at at, for the sparkline.
+func (d *dashboardModel) record(s engine.Snapshot, at time.Time) {
+	d.depth.push(sample{at: at, depth: s.QueueDepth})
+}
+
+// update has nothing to do: the dashboard is fed snapshots by the root.
+func (d *dashboardModel) update(tea.Msg) tea.Cmd { return nil }
+
+// ShortHelp lists the dashboard's own keys: it has none yet.
+func (d *dashboardModel) ShortHelp() []key.Binding { return nil }
+
+// FullHelp lists the dashboard's own keys: it has none yet.
+func (d *dashboardModel) FullHelp() [][]key.Binding { return nil }
+
+// view lays the dashboard out in three bands: queue and throughput (plus a
+// per-worker panel when wide), intents by state, and recent decisions,
+// which take whatever height is left.
+func (d *dashboardModel) view() []string {
+	w, h := d.w, d.h
+	if w <= 0 || h <= 0 {
+		return nil
+	}
+	st := d.pc.styles
+	s := d.pc.snap
+
+	// Band 1 grows with the terminal: taller sparkline, then more workers.
+	contentH := 5
+	if h >= 36 {
+		contentH = min(3+h/8, 10)
+	}
+	topH := min(contentH+2, h)
+	var band1 []string
+	if w >= wideLayout {
+		// Throughput needs 40 cells for its pairs, workers 36 for names
+		// and counts; the sparkline takes the rest, since it shows more
+		// history the wider it is.
+		ws := []int{0, 40, min(max(w*3/10, 36), 60)}
+		ws[0] = w - ws[1] - ws[2]
+		band1 = hjoin(
+			st.panel("Queue", d.queueLines(ws[0]-4, topH-2), ws[0], topH),
+			st.panel("Throughput", d.throughputLines(ws[1]-4, false), ws[1], topH),
+			st.panel("Workers", d.workerLines(ws[2]-4, topH-2), ws[2], topH),
+		)
+	} else {
+		ws := split(w, 2)
+		band1 = hjoin(
+			st.panel("Queue", d.queueLines(ws[0]-4, topH-2), ws[0], topH),
+			st.panel("Throughput", d.throughputLines(ws[1]-4, true), ws[1], topH),
+		)
+	}
+	out := make([]string, 0, h)
+	out = append(out, band1...)
+
+	// Band 2: one count per state, flowed over as many lines as it needs.
+	states := flow(d.stateItems(s), "   ", w-4)
+	if statesH := len(states) + 2; h-len(out)-statesH >= 4 {
+		out = append(out, st.panel("Intents by state", states, w, statesH)...)
+	}
+
+	// Band 3: recent decisions fill the rest.
+	if rest := h - len(out); rest >= 3 {
+		out = append(out, st.panel("Recent decisions · newest first", d.recentLines(w-4, rest-2), w, rest)...)
+	}
+	for len(out) < h {
+		out = append(out, fit("", w))
+	}
+	return out[:h]
+}
+
+// span says how long ago the oldest of samples was taken.
+func (d *dashboardModel) span(samples []sample) string {
+	if len(samples) == 0 {
+		return "0s"
+	}
+	return fmtDur(d.pc.now().Sub(samples[0].at))
+}

@@ -1,0 +1,298 @@
+package tui
+
+import (
+	"strconv"
+	"strings"
+
+	"github.com/charmbracelet/lipgloss"
+	"github.com/charmbracelet/x/ansi"
+
+	"grace/engine"
+	"grace/engine/clarity"
+	"grace/engine/intent"
+)
+
+// Queue levels, in palette order for the sparkline.
+const (
+	queueOK = iota
+	queueWarn
+	queueCrit
+)
+
+// queueLevel classes depth against the snapshot's thresholds; a zero
+// threshold is treated as absent.
+func queueLevel(s engine.Snapshot, depth int) int {
+	switch {
+	case s.QueueCritical > 0 && depth >= s.QueueCritical:
+		return queueCrit
+	case s.QueueWarn > 0 && depth >= s.QueueWarn:
+		return queueWarn
+	}
+	return queueOK
+}
+
+// queueBadge is the queue's health in colour plus a symbol and a word.
+func (st *styles) queueBadge(level int) string {
+	switch level {
+	case queueCrit:
+		return st.Crit.Render("✗ critical")
+	case queueWarn:
+		return st.Warn.Render("▲ warn")
+	}
+	return st.OK.Render("● ok")
+}
+
+// kv renders "label value" with the label in a column of lw cells, all in
+// w cells.
+func (st *styles) kv(label, value string, lw, w int) string {
+	return cell(st.Label, label, lw) + cell(st.Value, value, w-lw)
+}
+
+// queueLines is the Queue panel: health and depth, a sparkline of depth
+// over the kept history, and the thresholds.
+func (d *dashboardModel) queueLines(w, h int) []string {
+	st := d.pc.styles
+	s := d.pc.snap
+	lvl := queueLevel(s, s.QueueDepth)
+	samples := d.depth.last(w)
+	vals := make([]int, len(samples))
+	peak := 0
+	for i, x := range samples {
+		vals[i] = x.depth
+		peak = max(peak, x.depth)
+	}
+	head := st.queueBadge(lvl) + st.Label.Render("  depth ") + st.Value.Render(fmtInt(s.QueueDepth))
+	peakText := "peak " + fmtInt(peak)
+	lines := []string{fit(head, w-len(peakText)-1) + " " + st.Muted.Render(peakText)}
+
+	rows := max(h-2, 1)
+	palette := []lipgloss.Style{st.OK, st.Warn, st.Crit}
+	lines = append(lines, sparkline(vals, w, rows, peak, func(v int) int { return queueLevel(s, v) }, palette)...)
+
+	span := "last " + d.span(samples)
+	thresholds := "warn " + fmtInt(s.QueueWarn) + " · crit " + fmtInt(s.QueueCritical)
+	if s.QueueWarn == 0 && s.QueueCritical == 0 {
+		thresholds = "no thresholds"
+	}
+	lines = append(lines, st.Muted.Render(fit(span, w-len([]rune(thresholds))))+st.Muted.Render(clip(thresholds, w)))
+	return lines
+}
+
+// throughputLines is the Throughput panel: workers busy/idle, rates and
+// totals. With strip, a one-glyph-per-worker line shows the pool compactly
+// (used when there is no room for the Workers panel).
+func (d *dashboardModel) throughputLines(w int, strip bool) []string {
+	st := d.pc.styles
+	s := d.pc.snap
+	half := w / 2
+	lw := 11
+	pair := func(l1, v1, l2, v2 string) string {
+		// One cell of air after the first value, however long it is.
+		return st.kv(l1, v1, lw, half-1) + " " + st.kv(l2, v2, lw, w-half)
+	}
+	lines := []string{
+		cell(st.Label, "workers", lw) +
+			st.Warn.Render(strconv.Itoa(s.WorkersBusy)+" busy") + st.Muted.Render(" · ") +
+			st.OK.Render(strconv.Itoa(s.WorkersIdle)+" idle"),
+	}
+	if strip {
+		lines = append(lines, cell(st.Label, "pool", lw)+d.workerStrip(w-lw))
+	}
+	lines = append(lines,
+		pair("dispatch", fmtRate(s.DispatchRate), "complete", fmtRate(s.CompletionRate)),
+		pair("dispatched", fmtInt(s.Dispatched), "completed", fmtInt(s.Completed)),
+		pair("failed", fmtInt(s.Failed), "rejected", fmtInt(s.Rejected)),
+	)
+	return lines
+}
+
+// workerStrip draws one glyph per worker: ■ busy, □ idle.
+func (d *dashboardModel) workerStrip(w int) string {
+	st := d.pc.styles
+	ws := d.pc.snap.Workers
+	if len(ws) == 0 {
+		return st.Muted.Render(fit("no workers", w))
+	}
+	n := len(ws)
+	more := ""
+	if n > w {
+		more = "+" + strconv.Itoa(n-(w-6))
+		n = w - 6
+	}
+	var busy, idle strings.Builder
+	var b strings.Builder
+	flushRun := func() {
+		if busy.Len() > 0 {
+			b.WriteString(st.Warn.Render(busy.String()))
+			busy.Reset()
+		}
+		if idle.Len() > 0 {
+			b.WriteString(st.Muted.Render(idle.String()))
+			idle.Reset()
+		}
+	}
+	for i := 0; i < n; i++ {
+		if ws[i].Busy {
+			if idle.Len() > 0 {
+				flushRun()
+			}
+			busy.WriteString("■")
+		} else {
+			if busy.Len() > 0 {
+				flushRun()
+			}
+			idle.WriteString("□")
+		}
+	}
+	flushRun()
+	if more != "" {
+		b.WriteString(" " + st.Muted.Render(more))
+	}
+	return fit(b.String(), w)
+}
+
+// workerLines is the Workers panel: one line per worker, as many as fit.
+func (d *dashboardModel) workerLines(w, h int) []string {
+	st := d.pc.styles
+	ws := d.pc.snap.Workers
+	if len(ws) == 0 {
+		return []string{st.Muted.Render("no workers")}
+	}
+	nameW := 4
+	for _, wk := range ws {
+		nameW = max(nameW, ansi.StringWidth(wk.Name))
+	}
+	nameW = min(nameW, 16, w/3)
+	// Counts first; the intent column gets what is left, if that is useful.
+	avail := max(w-2-nameW-1-5-1, 0)
+	countW := 9
+	intentW := avail - 2*countW
+	if intentW < 8 {
+		intentW = 0
+		countW = avail / 2
+	}
+	intentHead := ""
+	if intentW > 0 {
+		intentHead = fit("INTENT", intentW)
+	}
+	lines := []string{
+		st.TableHeader.Render(fit("  "+fit("NAME", nameW)+" "+fit("STATE", 5)+" "+intentHead+
+			fitRight("DONE", countW)+fitRight("FAILED", countW), w)),
+	}
+	rows := h - 1
+	for i, wk := range ws {
+		if i == rows-1 && len(ws) > rows {
+			lines = append(lines, st.Muted.Render("+"+strconv.Itoa(len(ws)-i)+" more"))
+			break
+		}
+		glyph, state, stStyle := "□", "idle", st.Muted
+		if wk.Busy {
+			glyph, state, stStyle = "■", "busy", st.Warn
+		}
+		failed := st.Muted
+		if wk.Failed > 0 {
+			failed = st.Crit
+		}
+		lines = append(lines, stStyle.Render(glyph+" ")+cell(st.Text, wk.Name, nameW)+" "+
+			cell(stStyle, state, 5)+" "+cell(st.Muted, clipMiddle(wk.IntentID, intentW), intentW)+
+			cellRight(st.Text, "✓"+fmtInt(wk.Completed), countW)+cellRight(failed, "✗"+fmtInt(wk.Failed), countW))
+	}
+	return lines
+}
+
+// stateItems is one "label count" per intent state, in display order.
+func (d *dashboardModel) stateItems(s engine.Snapshot) []string {
+	st := d.pc.styles
+	items := make([]string, 0, len(intent.States))
+	for _, state := range intent.States {
+		n := s.ByState[state]
+		label, ls, vs := stateLabel(state), st.Label, st.Value
+		switch state {
+		case intent.StatePendingApproval:
+			if n > 0 {
+				label, ls, vs = "⚑ "+label, st.Warn, st.Warn
+			}
+		case intent.StateFailed:
+			if n > 0 {
+				label, ls, vs = "✗ "+label, st.Crit, st.Crit
+			}
+		}
+		items = append(items, ls.Render(label)+" "+vs.Render(fmtInt(n)))
+	}
+	return items
+}
+
+// recentLines is the Recent decisions table: when, who, what, where and the
+// first reason, newest first, as many rows as fit.
+func (d *dashboardModel) recentLines(w, h int) []string {
+	st := d.pc.styles
+	recs := d.pc.snap.Recent
+	if len(recs) == 0 {
+		return []string{st.Muted.Render("no decisions yet")}
+	}
+	c := recentColumns(w)
+	header := "  " + fit("WHEN", c.when) + " " + fit("WHO", c.who) + " " + fit("WHAT", c.what) + " " + fit("WHERE", c.where) + " "
+	if c.intent > 0 {
+		header += fit("INTENT", c.intent) + " "
+	}
+	header += fit("WHY", c.why)
+	lines := []string{st.TableHeader.Render(fit(header, w))}
+	loc := d.pc.now().Location()
+	for i := 0; i < len(recs) && len(lines) < h; i++ {
+		r := recs[i]
+		mark, ms := resultMark(st, r)
+		line := ms.Render(mark) + " " + cell(st.Muted, r.When.In(loc).Format("15:04:05"), c.when) + " " +
+			cell(st.Text, r.Who, c.who) + " " + cell(st.Value, r.What, c.what) + " " + cell(st.Text, r.Where, c.where) + " "
+		if c.intent > 0 {
+			line += cell(st.Muted, r.IntentID, c.intent) + " "
+		}
+		line += cell(st.Text, firstReason(r.Why), c.why)
+		lines = append(lines, line)
+	}
+	return lines
+}
+
+// columns of the recent-decisions table.
+type recentCols struct{ when, who, what, where, intent, why int }
+
+// recentColumns sizes the table for w cells: fixed time, proportional
+// who/what/where, an intent column when wide, and the reason takes the rest.
+func recentColumns(w int) recentCols {
+	c := recentCols{when: 8}
+	c.who = min(max(w/7, 8), 20)
+	c.what = min(max(w*2/9+1, 10), 24)
+	c.where = min(max(w/7, 8), 18)
+	if w >= 110 {
+		c.intent = 30
+	}
+	used := 2 + c.when + 1 + c.who + 1 + c.what + 1 + c.where + 1
+	if c.intent > 0 {
+		used += c.intent + 1
+	}
+	c.why = max(w-used, 0)
+	return c
+}
+
+// resultMark is a decision's outcome as a symbol and its style.
+func resultMark(st *styles, r clarity.Record) (string, lipgloss.Style) {
+	res := strings.ToLower(r.Result + " " + r.What)
+	switch {
+	case containsAny(res, "fail", "denied", "deny", "reject", "expire", "shed", "error"):
+		return "✗", st.Crit
+	case containsAny(res, "pending", "await", "human"):
+		return "⚑", st.Warn
+	case containsAny(res, "complete", "approve", "success"):
+		return "✓", st.OK
+	}
+	return "·", st.Muted
+}
+
+// containsAny reports whether s contains any of subs.
+func containsAny(s string, subs ...string) bool {
+	for _, sub := range subs {
+		if strings.Contains(s, sub) {
+			return true
+		}
+	}
+	return false
+}

@@ -1,0 +1,300 @@
+package tui
+
+import (
+	"context"
+	"strconv"
+
+	"github.com/charmbracelet/bubbles/help"
+	"github.com/charmbracelet/bubbles/key"
+	tea "github.com/charmbracelet/bubbletea"
+
+	"grace/engine"
+	"grace/engine/intent"
+)
+
+// maxAnnounced bounds the set of intent IDs already announced; past it the
+// set is rebuilt from what is still pending.
+const maxAnnounced = 10000
+
+// model is the root of the console. It owns the chrome (header, status
+// line, footer, help) and the approval popup, keeps the refresh loop and the
+// event subscription going, and routes everything else: keys to the active
+// screen, async results to the screen that asked.
+type model struct {
+	pc     *programContext
+	cancel context.CancelFunc
+
+	screens   []screen
+	active    int
+	dash      *dashboardModel
+	approvals *approvalsModel
+	popup     *popupModel
+
+	help     help.Model
+	showHelp bool
+
+	fetchingSnap bool
+	events       <-chan engine.Event
+	streamClosed bool
+	announced    map[string]struct{}
+	lastPending  int
+}
+
+// Init starts the refresh tick, the first snapshot, the event subscription
+// and the first fetch of the approvals list.
+func (m *model) Init() tea.Cmd {
+	m.fetchingSnap = true
+	return tea.Batch(
+		snapshotCmd(m.pc.api),
+		tickCmd(m.pc.refresh),
+		subscribeCmd(m.pc.ctx, m.pc.api),
+		m.approvals.refresh(),
+	)
+}
+
+// Update routes one message. It never blocks: everything that talks to the
+// engine runs in a command.
+func (m *model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
+	switch msg := msg.(type) {
+	case tea.WindowSizeMsg:
+		m.pc.width, m.pc.height = msg.Width, msg.Height
+		return m, nil
+	case tea.KeyMsg:
+		return m, m.handleKey(msg)
+	case tickMsg:
+		cmds := []tea.Cmd{tickCmd(m.pc.refresh)}
+		if !m.fetchingSnap {
+			m.fetchingSnap = true
+			cmds = append(cmds, snapshotCmd(m.pc.api))
+		}
+		return m, tea.Batch(cmds...)
+	case snapshotMsg:
+		return m, m.takeSnapshot(msg.snap)
+	case subscribedMsg:
+		if msg.ch == nil {
+			m.streamClosed = true
+			m.pc.warn("no engine event stream: approvals show on refresh")
+			return m, nil
+		}
+		m.events = msg.ch
+		return m, waitEventsCmd(m.pc.ctx, m.events)
+	case eventsMsg:
+		cmd := m.takeEvents(msg.events)
+		if m.events == nil {
+			return m, cmd
+		}
+		return m, tea.Batch(cmd, waitEventsCmd(m.pc.ctx, m.events))
+	case eventsClosedMsg:
+		m.events, m.streamClosed = nil, true
+		if m.pc.ctx.Err() == nil {
+			m.pc.warn("engine event stream closed: approvals show on refresh")
+			m.pc.log.Warn("event stream closed")
+		}
+		return m, nil
+	case pendingMsg:
+		if m.streamClosed && msg.err == nil {
+			m.announceUnseen(msg.items)
+		}
+		return m, m.route(msg.owner, msg)
+	case decidedMsg:
+		return m, m.decided(msg)
+	}
+	return m, nil
+}
+
+// handleKey gives a key to whoever should have it: an open prompt first,
+// then the popup, then the global keys, then the active screen.
+func (m *model) handleKey(msg tea.KeyMsg) tea.Cmd {
+	k := m.pc.keys
+	if key.Matches(msg, k.ForceQuit) {
+		return m.quit()
+	}
+	if m.popup.prompting() {
+		_, cmd := m.popup.handleKey(msg)
+		return cmd
+	}
+	cur := m.screens[m.active]
+	if cur.capturing() {
+		return cur.update(msg)
+	}
+	if handled, cmd := m.popup.handleKey(msg); handled {
+		return cmd
+	}
+	switch {
+	case key.Matches(msg, k.Quit):
+		return m.quit()
+	case key.Matches(msg, k.Help):
+		m.showHelp = !m.showHelp
+		return nil
+	case key.Matches(msg, k.Dashboard):
+		return m.switchTo(0)
+	case key.Matches(msg, k.Approvals):
+		return m.switchTo(1)
+	case key.Matches(msg, k.Next):
+		return m.switchTo((m.active + 1) % len(m.screens))
+	case key.Matches(msg, k.Prev):
+		return m.switchTo((m.active + len(m.screens) - 1) % len(m.screens))
+	case key.Matches(msg, k.Back) && !(cur.id() == screenApprovals && m.approvals.detail):
+		m.pc.status.clear()
+		return nil
+	}
+	return cur.update(msg)
+}
+
+// quit ends the program: it stops the subscription and the commands that
+// wait on the engine, then tells Bubble Tea to restore the terminal.
+func (m *model) quit() tea.Cmd {
+	m.cancel()
+	return tea.Quit
+}
+
+// switchTo makes screen i active and lets it fetch what it shows. Going to
+// Approvals with the popup up takes its arrivals along: they are all in the
+// list, the announced one is selected, and no popup is left over the list
+// to take a and d from under the operator. Under a flood of Tier 0
+// arrivals this is the way out of the popup.
+func (m *model) switchTo(i int) tea.Cmd {
+	if i < 0 || i >= len(m.screens) {
+		return nil
+	}
+	var cmd tea.Cmd
+	if m.screens[i].id() == screenApprovals && m.popup.visible() {
+		cur, n := m.popup.queue[0], len(m.popup.queue)
+		m.popup.clear()
+		m.approvals.focusOn(cur.ID)
+		if n > 1 {
+			m.pc.info(strconv.Itoa(n) + " arrivals are in the inbox")
+		}
+		cmd = m.approvals.refresh()
+	}
+	if i == m.active {
+		return cmd
+	}
+	m.active = i
+	return tea.Batch(cmd, m.screens[i].focus())
+}
+
+// route hands msg to the screen that owns it.
+func (m *model) route(owner screenID, msg tea.Msg) tea.Cmd {
+	for _, s := range m.screens {
+		if s.id() == owner {
+			return s.update(msg)
+		}
+	}
+	m.pc.log.Warn("message for unknown owner dropped", "owner", owner)
+	return nil
+}
+
+// decided routes a decision's result to its owner and keeps the other
+// views consistent with it.
+func (m *model) decided(msg decidedMsg) tea.Cmd {
+	if msg.owner == ownerPopup {
+		m.popup.decided(msg)
+		if msg.err == nil || gone(msg.err) {
+			m.approvals.remove(msg.id)
+		}
+		return tea.Batch(m.approvals.refresh(), m.refreshSnapshot())
+	}
+	if msg.err == nil || gone(msg.err) {
+		m.popup.drop(msg.id)
+	}
+	return tea.Batch(m.route(msg.owner, msg), m.refreshSnapshot())
+}
+
+// refreshSnapshot asks for a snapshot now (the badge follows decisions at
+// once), unless one is already on its way.
+func (m *model) refreshSnapshot() tea.Cmd {
+	if m.fetchingSnap {
+		return nil
+	}
+	m.fetchingSnap = true
+	return snapshotCmd(m.pc.api)
+}
+
+// takeSnapshot stores a fresh snapshot, feeds the dashboard's history and
+// refetches the approvals list when the pending count moved.
+func (m *model) takeSnapshot(s engine.Snapshot) tea.Cmd {
+	m.fetchingSnap = false
+	m.pc.snap, m.pc.snapAt = s, m.pc.now()
+	m.dash.record(s, m.pc.snapAt)
+	if s.PendingApprovals != m.lastPending {
+		m.lastPending = s.PendingApprovals
+		return m.approvals.refresh()
+	}
+	return nil
+}
+
+// takeEvents reacts to intent events: an intent entering pending_approval
+// is announced at once in the popup; one leaving it leaves the popup and the
+// list.
+func (m *model) takeEvents(evs []engine.Event) tea.Cmd {
+	changed := false
+	for _, ev := range evs {
+		it := ev.Intent
+		if it.ID == "" {
+			continue
+		}
+		if it.State == intent.StatePendingApproval {
+			if _, seen := m.announced[it.ID]; !seen {
+				m.announced[it.ID] = struct{}{}
+				m.announce(it)
+				changed = true
+			}
+			continue
+		}
+		delete(m.announced, it.ID)
+		ours := m.popup.decider.waiting() && m.popup.decider.target == it.ID ||
+			m.approvals.decider.waiting() && m.approvals.decider.target == it.ID
+		if m.popup.drop(it.ID) && !ours {
+			m.pc.info(it.ID + " is now " + stateLabel(it.State) + " (decided elsewhere)")
+		}
+		if m.approvals.knows(it.ID) {
+			changed = true
+		}
+	}
+	m.pruneAnnounced()
+	if !changed {
+		return nil
+	}
+	return tea.Batch(m.approvals.refresh(), m.refreshSnapshot())
+}
+
+// announce tells the operator at once that it needs a human. On the
+// Approvals screen the operator is already working the list, so a popup
+// would take a and d from under them: there the arrival is listed at once
+// and named on the status line. Everywhere else it pops up.
+func (m *model) announce(it intent.Intent) {
+	m.pc.log.Info("approval needed", "intent", it.ID, "type", it.Type, "actor", it.Actor)
+	if m.screens[m.active].id() == screenApprovals {
+		m.pc.notice("approval needed: " + it.ID + " · " + it.Type + " by " + it.Actor)
+		return
+	}
+	m.popup.announce(it)
+}
+
+// announceUnseen shows pending intents not seen before; it stands in for the
+// event stream when the engine closed it.
+func (m *model) announceUnseen(items []intent.Intent) {
+	for _, it := range items {
+		if _, seen := m.announced[it.ID]; !seen {
+			m.announced[it.ID] = struct{}{}
+			m.announce(it)
+		}
+	}
+}
+
+// pruneAnnounced keeps the announced set bounded: past maxAnnounced it
+// keeps only the IDs still in the popup or the list.
+func (m *model) pruneAnnounced() {
+	if len(m.announced) <= maxAnnounced {
+		return
+	}
+	keep := make(map[string]struct{}, len(m.popup.queue)+len(m.approvals.items))
+	for _, it := range m.popup.queue {
+		keep[it.ID] = struct{}{}
+	}
+	for _, it := range m.approvals.items {
+		keep[it.ID] = struct{}{}
+	}
+	m.announced = keep
+}

@@ -1,0 +1,146 @@
+package tui
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"os/user"
+	"time"
+
+	"github.com/charmbracelet/bubbles/help"
+	tea "github.com/charmbracelet/bubbletea"
+	"github.com/charmbracelet/lipgloss"
+
+	"grace/engine"
+)
+
+// DefaultRefresh is the refresh interval when Options.Refresh is zero.
+const DefaultRefresh = time.Second
+
+// minStale is the least age at which figures are called stale, so a fast
+// refresh does not flicker "updated … ago".
+const minStale = 2 * time.Second
+
+// Options configures the console.
+type Options struct {
+	// Operator is the name recorded with every approval and denial. Empty
+	// means the login name of the user running the console; if that cannot
+	// be found either, approve and deny are refused.
+	Operator string
+	// ReadOnly removes approve and deny: their keys do nothing but say so,
+	// and help leaves them out.
+	ReadOnly bool
+	// Refresh is how often the figures are refreshed; zero means
+	// DefaultRefresh.
+	Refresh time.Duration
+	// Logger receives the console's logs; it must not write to the
+	// terminal. Nil discards them.
+	Logger *slog.Logger
+	// Input and Output are the terminal; nil means stdin and stdout.
+	Input  io.Reader
+	Output io.Writer
+	// Now is the clock; nil means time.Now. Tests fix it so that ages and
+	// "updated … ago" are stable.
+	Now func() time.Time
+}
+
+// Run shows the console on the terminal until the operator quits (q or
+// ctrl+c) or ctx is cancelled, in both cases returning nil with the terminal
+// restored. It returns an error only when the terminal cannot be driven.
+func Run(ctx context.Context, api engine.OperatorAPI, opts Options) error {
+	if api == nil {
+		return errors.New("run console: no engine API")
+	}
+	// Engine requests get their own context, ended when the operator quits;
+	// the program itself stops early only when the caller's ctx ends.
+	reqCtx, cancel := context.WithCancel(ctx)
+	defer cancel()
+
+	// Settle the colour profile and background before Bubble Tea owns the
+	// terminal, so lipgloss never queries it mid-session.
+	renderer := lipgloss.DefaultRenderer()
+	if opts.Output != nil {
+		renderer = lipgloss.NewRenderer(opts.Output)
+	}
+	renderer.ColorProfile()
+	renderer.HasDarkBackground()
+
+	m := newModel(reqCtx, cancel, api, opts, renderer)
+	popts := []tea.ProgramOption{tea.WithContext(ctx), tea.WithAltScreen()}
+	if opts.Input != nil {
+		popts = append(popts, tea.WithInput(opts.Input))
+	}
+	if opts.Output != nil {
+		popts = append(popts, tea.WithOutput(opts.Output))
+	}
+	_, err := tea.NewProgram(m, popts...).Run()
+	switch {
+	case err == nil, errors.Is(err, tea.ErrInterrupted):
+		return nil
+	case errors.Is(err, tea.ErrProgramKilled) && ctx.Err() != nil:
+		return nil
+	}
+	m.pc.log.Error("console stopped", "err", err)
+	return fmt.Errorf("run console: %w", err)
+}
+
+// New returns the console's root model without starting a program, for
+// tests and for embedding in another Bubble Tea program. Its engine
+// requests use a context that ends when the model quits.
+func New(api engine.OperatorAPI, opts Options) tea.Model {
+	ctx, cancel := context.WithCancel(context.Background())
+	return newModel(ctx, cancel, api, opts, lipgloss.DefaultRenderer())
+}
+
+// newModel wires the shared context, the screens and the popup.
+func newModel(ctx context.Context, cancel context.CancelFunc, api engine.OperatorAPI, opts Options, r *lipgloss.Renderer) *model {
+	if opts.Refresh <= 0 {
+		opts.Refresh = DefaultRefresh
+	}
+	if opts.Now == nil {
+		opts.Now = time.Now
+	}
+	if opts.Logger == nil {
+		opts.Logger = slog.New(slog.DiscardHandler)
+	}
+	if opts.Operator == "" {
+		if u, err := user.Current(); err == nil {
+			opts.Operator = u.Username
+		}
+	}
+	st := newStyles(r)
+	pc := &programContext{
+		ctx:      ctx,
+		api:      api,
+		log:      opts.Logger.With("component", "console"),
+		operator: opts.Operator,
+		readOnly: opts.ReadOnly,
+		refresh:  opts.Refresh,
+		now:      opts.Now,
+		styles:   st,
+		keys:     newKeyMap(opts.ReadOnly),
+	}
+	h := help.New()
+	h.Styles = help.Styles{
+		Ellipsis:       st.HelpSep,
+		ShortKey:       st.HelpKey,
+		ShortDesc:      st.HelpDesc,
+		ShortSeparator: st.HelpSep,
+		FullKey:        st.HelpKey,
+		FullDesc:       st.HelpDesc,
+		FullSeparator:  st.HelpSep,
+	}
+	m := &model{
+		pc:        pc,
+		cancel:    cancel,
+		dash:      newDashboard(pc),
+		approvals: newApprovals(pc),
+		popup:     newPopup(pc),
+		help:      h,
+		announced: make(map[string]struct{}),
+	}
+	m.screens = []screen{m.dash, m.approvals}
+	return m
+}
