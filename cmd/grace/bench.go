@@ -1,12 +1,312 @@
 package main
 
 import (
+	"context"
 	"errors"
+	"fmt"
+	"log/slog"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"sort"
+	"sync"
+	"sync/atomic"
+	"time"
 
 	"github.com/spf13/cobra"
+
+	"grace/engine"
+	"grace/engine/clarity"
+	"grace/engine/clock"
+	"grace/engine/intent"
+	"grace/engine/worker"
+	"grace/store"
 )
 
-// runBench runs "grace bench". A placeholder: the lead replaces this file.
-func runBench(_ *cobra.Command, _ []string) error {
-	return errors.New("bench: not built yet")
+// benchOptions are grace bench's flags.
+type benchOptions struct {
+	records, intents, searchRows, routeRuns int
+	only                                    string
 }
+
+// benchResult is one measured figure, in the shape of the CLI contract.
+type benchResult struct {
+	Name  string  `json:"name"`
+	Value float64 `json:"value"`
+	Unit  string  `json:"unit"`
+	Note  string  `json:"note"`
+}
+
+// runBench measures each group in its own temporary data folder.
+func (a *app) runBench(cmd *cobra.Command, o benchOptions) error {
+	ctx := cmd.Context()
+	tmp, err := os.MkdirTemp("", "grace-bench-")
+	if err != nil {
+		return fmt.Errorf("bench: temporary folder: %w", err)
+	}
+	defer os.RemoveAll(tmp)
+	var results []benchResult
+	emit := func(r benchResult) {
+		results = append(results, r)
+		if !a.json {
+			fmt.Fprintf(a.stdout, "%-28s %12.2f %-10s %s\n", r.Name, r.Value, r.Unit, r.Note)
+		}
+	}
+	groups := []struct {
+		name string
+		run  func() error
+	}{
+		{"store", func() error { return benchStore(ctx, filepath.Join(tmp, "store"), o.records, emit) }},
+		{"e2e", func() error { return benchEndToEnd(ctx, filepath.Join(tmp, "e2e"), o.intents, emit) }},
+		{"search", func() error { return benchSearch(ctx, filepath.Join(tmp, "search"), o.searchRows, emit) }},
+		{"route", func() error { return benchRoute(ctx, o.routeRuns, emit) }},
+	}
+	ran := false
+	for _, g := range groups {
+		if o.only != "" && o.only != g.name {
+			continue
+		}
+		ran = true
+		if err := g.run(); err != nil {
+			return fmt.Errorf("bench %s: %w", g.name, err)
+		}
+	}
+	if !ran {
+		return &usageError{fmt.Errorf("--only %q: want store, e2e, search or route", o.only)}
+	}
+	if a.json {
+		return a.writeJSON(map[string]any{"results": results})
+	}
+	return nil
+}
+
+// benchRecord is a dispatch narrative of realistic size.
+func benchRecord(i int) clarity.Record {
+	return clarity.Record{
+		Who: "htm_orchestrator", What: "intent_dispatched", Where: fmt.Sprintf("worker_%d", i%8+1),
+		Why: []string{"worker has the fewest tasks in flight", fmt.Sprintf("queue depth %d/1000 (within limits)", i%1000),
+			"load balancing to prevent a hotspot"},
+		How: "least_loaded_worker_selection", IntentID: fmt.Sprintf("int_bench_%09d", i), Result: "dispatched",
+		Context:    map[string]any{"queue_depth": i % 1000},
+		Confidence: 0.9, Risk: 0.1, Transparency: clarity.TransparencyComplete,
+	}
+}
+
+// benchStore measures durable records per second through the writer, with
+// the full-text index held back, then the index catching up.
+func benchStore(ctx context.Context, dir string, n int, emit func(benchResult)) error {
+	st, err := store.Open(ctx, filepath.Join(dir, "grace.db"), store.Options{IndexInterval: time.Hour})
+	if err != nil {
+		return err
+	}
+	defer st.Close()
+	// 64 concurrent submitters, one record per change, each waiting for its
+	// commit: the shape of the engine's intake and workers.
+	var next atomic.Int64
+	var wg sync.WaitGroup
+	errs := make(chan error, 64)
+	start := time.Now()
+	for range 64 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for {
+				i := int(next.Add(1))
+				if i > n {
+					return
+				}
+				if err := st.Record(ctx, benchRecord(i)); err != nil {
+					errs <- err
+					return
+				}
+			}
+		}()
+	}
+	wg.Wait()
+	elapsed := time.Since(start)
+	close(errs)
+	if err := <-errs; err != nil {
+		return err
+	}
+	emit(benchResult{"store_records", float64(n) / elapsed.Seconds(), "records/s",
+		fmt.Sprintf("%d records, 64 waiting submitters, synchronous=FULL, narrative+clarity+audit each", n)})
+	start = time.Now()
+	if err := st.FlushIndex(ctx); err != nil {
+		return err
+	}
+	emit(benchResult{"fts_catch_up", float64(n) / time.Since(start).Seconds(), "records/s",
+		"bulk INSERT…SELECT into the external-content FTS5 table"})
+	return nil
+}
+
+// benchEndToEnd submits n Tier 2 intents from 64 submitters to an engine on
+// a real store with the no-op handler and waits until all have completed.
+func benchEndToEnd(ctx context.Context, dir string, n int, emit func(benchResult)) error {
+	cfg := engine.Default()
+	cfg.DB = filepath.Join(dir, "grace.db")
+	cfg.Cortex.Enabled = false
+	cfg.HTM.Capacity = n + 2
+	cfg.HTM.WarnDepth, cfg.HTM.CriticalDepth = n+1, n+2
+	cfg.Workers.Count = 16
+	cfg.Handlers = map[string]worker.HandlerConfig{"default": {Kind: "noop"}}
+	st, err := store.Open(ctx, cfg.DB, store.Options{})
+	if err != nil {
+		return err
+	}
+	defer st.Close()
+	log := slog.New(slog.DiscardHandler)
+	eng, err := engine.New(cfg, engine.Deps{Store: st, Clock: clock.Real{}, Logger: log})
+	if err != nil {
+		return err
+	}
+	if err := eng.Start(ctx); err != nil {
+		return err
+	}
+	defer eng.Stop()
+	types := []string{"query_knowledge", "generate_summary", "schedule_task"}
+	var next atomic.Int64
+	var wg sync.WaitGroup
+	errs := make(chan error, 64)
+	start := time.Now()
+	for range 64 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for {
+				i := int(next.Add(1))
+				if i > n {
+					return
+				}
+				_, err := eng.Submit(ctx, intent.Submission{Type: types[i%3], Actor: "bench", Priority: 5,
+					Payload: []byte(`{"q":"bench"}`)})
+				if err != nil {
+					errs <- err
+					return
+				}
+			}
+		}()
+	}
+	wg.Wait()
+	close(errs)
+	if err := <-errs; err != nil {
+		return err
+	}
+	for eng.Snapshot().Completed+eng.Snapshot().Failed < uint64(n) {
+		select {
+		case <-ctx.Done():
+			return ctx.Err()
+		case <-time.After(5 * time.Millisecond):
+		}
+	}
+	elapsed := time.Since(start)
+	snap := eng.Snapshot()
+	if snap.Failed > 0 {
+		return fmt.Errorf("%d of %d no-op intents failed", snap.Failed, n)
+	}
+	emit(benchResult{"e2e_tier2_intents", float64(n) / elapsed.Seconds(), "intents/s",
+		fmt.Sprintf("%d Tier 2 intents submit→completed, no-op handler, 16 workers, every decision recorded", n)})
+	return nil
+}
+
+// benchSearch builds a record of rows narratives and times the queries an
+// operator makes, newest first, reporting the median and p95 of each kind.
+func benchSearch(ctx context.Context, dir string, rows int, emit func(benchResult)) error {
+	st, err := store.Open(ctx, filepath.Join(dir, "grace.db"), store.Options{Synchronous: "NORMAL"})
+	if err != nil {
+		return err
+	}
+	defer st.Close()
+	actors := []string{"htm_orchestrator", "governance_router", "worker_pool", "unified_logic_hub", "intake"}
+	actions := []string{"intent_dispatched", "intent_routed", "intent_completed", "vote_cast", "intent_received"}
+	words := []string{"charter", "sandbox", "deploy", "summary", "knowledge", "revenue", "resilience", "latency"}
+	const batch = 500
+	base := time.Now().Add(-time.Duration(rows) * time.Millisecond)
+	for i := 0; i < rows; i += batch {
+		recs := make([]clarity.Record, 0, batch)
+		for j := i; j < i+batch && j < rows; j++ {
+			r := benchRecord(j)
+			r.Who, r.What = actors[j%len(actors)], actions[(j/7)%len(actions)]
+			r.When = base.Add(time.Duration(j) * time.Millisecond)
+			r.Why = append(r.Why, "about "+words[j%len(words)]+" and "+words[(j/3)%len(words)])
+			if j%997 == 0 {
+				r.Why = append(r.Why, "rare zephyr event")
+			}
+			recs = append(recs, r)
+		}
+		if err := st.Record(ctx, recs...); err != nil {
+			return err
+		}
+	}
+	if err := st.FlushIndex(ctx); err != nil {
+		return err
+	}
+	since := base.Add(time.Duration(rows/2) * time.Millisecond)
+	kinds := []struct {
+		name string
+		q    clarity.Query
+	}{
+		{"search_one_word", clarity.Query{Text: "charter", Limit: 50}},
+		{"search_two_words", clarity.Query{Text: "deploy revenue", Limit: 50}},
+		{"search_rare_word", clarity.Query{Text: "zephyr", Limit: 50}},
+		{"search_actor_filter", clarity.Query{Actor: "unified_logic_hub", Limit: 50}},
+		{"search_action_filter", clarity.Query{Action: "vote_cast", Limit: 50}},
+		{"search_time_range", clarity.Query{Since: since, Until: since.Add(time.Minute), Limit: 50}},
+	}
+	for _, k := range kinds {
+		var ds []time.Duration
+		for range 60 {
+			t0 := time.Now()
+			got, err := st.Search(ctx, k.q)
+			if err != nil {
+				return fmt.Errorf("%s: %w", k.name, err)
+			}
+			if len(got) == 0 {
+				return fmt.Errorf("%s: no results", k.name)
+			}
+			ds = append(ds, time.Since(t0))
+		}
+		p50, p95 := percentiles(ds)
+		emit(benchResult{k.name + "_p95", ms(p95), "ms",
+			fmt.Sprintf("median %.2f ms over %d narratives, newest 50", ms(p50), rows)})
+	}
+	return nil
+}
+
+// benchRoute times "grace intent route" as a whole process, this binary.
+func benchRoute(ctx context.Context, runs int, emit func(benchResult)) error {
+	self, err := os.Executable()
+	if err != nil {
+		return err
+	}
+	dir, err := os.MkdirTemp("", "grace-route-")
+	if err != nil {
+		return err
+	}
+	defer os.RemoveAll(dir)
+	var ds []time.Duration
+	for range runs {
+		c := exec.CommandContext(ctx, self, "intent", "route", "--type", "extend_grace",
+			"--context", `{"revenue_impact":true}`, "--json", "--db", filepath.Join(dir, "grace.db"))
+		c.Dir = dir
+		t0 := time.Now()
+		if out, err := c.CombinedOutput(); err != nil {
+			return fmt.Errorf("intent route: %w: %s", err, out)
+		}
+		ds = append(ds, time.Since(t0))
+	}
+	if len(ds) == 0 {
+		return errors.New("no runs")
+	}
+	p50, p95 := percentiles(ds)
+	emit(benchResult{"intent_route_process", ms(p50), "ms",
+		fmt.Sprintf("median of %d whole-process runs, p95 %.1f ms", runs, ms(p95))})
+	return nil
+}
+
+// percentiles returns the median and 95th percentile of ds.
+func percentiles(ds []time.Duration) (p50, p95 time.Duration) {
+	sort.Slice(ds, func(i, j int) bool { return ds[i] < ds[j] })
+	return ds[len(ds)/2], ds[(len(ds)*95+99)/100-1]
+}
+
+func ms(d time.Duration) float64 { return float64(d) / float64(time.Millisecond) }

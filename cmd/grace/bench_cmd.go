@@ -4,12 +4,25 @@ import "github.com/spf13/cobra"
 
 // benchCommand is "grace bench"; its work is runBench (bench.go).
 func (a *app) benchCommand() *cobra.Command {
+	var o benchOptions
 	cmd := &cobra.Command{
 		Use:   "bench",
 		Short: "Measure the store and the engine and print the figures",
-		Args:  cobra.NoArgs,
-		RunE:  runBench,
+		Long: `Measure Grace on this machine, in a temporary data folder that is removed
+afterwards: durable 5W1H records per second through the store's writer,
+full-text catch-up, end-to-end Tier 2 intents per second (no-op handler,
+every decision recorded), search latency over a large record, and the
+whole-process latency of "grace intent route". Prints one line per figure,
+or {results: [{name, value, unit, note}]} with --json.`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error { return a.runBench(cmd, o) },
 	}
 	a.addJSONFlag(cmd)
+	f := cmd.Flags()
+	f.IntVar(&o.records, "records", 200_000, "records written for the store figures")
+	f.IntVar(&o.intents, "intents", 100_000, "Tier 2 intents for the end-to-end figure")
+	f.IntVar(&o.searchRows, "search-rows", 1_000_000, "narratives in the search fixture")
+	f.IntVar(&o.routeRuns, "route-runs", 21, "processes started for the route latency")
+	f.StringVar(&o.only, "only", "", "run one group: store, e2e, search or route")
 	return cmd
 }

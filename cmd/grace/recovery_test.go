@@ -1,0 +1,219 @@
+package main
+
+import (
+	"encoding/json"
+	"fmt"
+	"net/http"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+)
+
+// server is one "grace serve" process of a test.
+type server struct {
+	cmd  *exec.Cmd
+	logs *syncBuffer
+	done chan error
+}
+
+// startServe starts "grace serve" with the config file and waits (at most
+// 20 s) until its API answers /healthz.
+func startServe(t *testing.T, c *cli, config, url string) *server {
+	t.Helper()
+	s := &server{cmd: exec.Command(graceBin, "serve", "--config", config), logs: &syncBuffer{}, done: make(chan error, 1)}
+	s.cmd.Dir = c.dir
+	s.cmd.Env = append(os.Environ(), c.env...)
+	s.cmd.Stdout, s.cmd.Stderr = s.logs, s.logs
+	if err := s.cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	go func() { s.done <- s.cmd.Wait() }()
+	t.Cleanup(func() {
+		_ = s.cmd.Process.Kill()
+		<-s.done
+		s.done <- nil
+	})
+	waitFor(t, 20*time.Second, "serve to answer /healthz:\n"+s.logs.String(), func() bool {
+		resp, err := http.Get(url + "/healthz")
+		if err != nil {
+			return false
+		}
+		resp.Body.Close()
+		return resp.StatusCode == http.StatusOK
+	})
+	return s
+}
+
+// waitFor polls cond every 50 ms until it holds, failing the test after limit.
+func waitFor(t *testing.T, limit time.Duration, what string, cond func() bool) {
+	t.Helper()
+	deadline := time.Now().Add(limit)
+	for !cond() {
+		if time.Now().After(deadline) {
+			t.Fatalf("timed out waiting for %s", what)
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+}
+
+// listIntents is "grace intent list --json" as a map of ID to state.
+func listIntents(t *testing.T, c *cli) map[string]string {
+	t.Helper()
+	r := c.run(t, "intent", "list", "--limit", "1000", "--json")
+	if r.code != 0 {
+		t.Fatalf("intent list: exit %d: %s", r.code, r.stderr)
+	}
+	var out struct {
+		Intents []struct{ ID, State string } `json:"intents"`
+	}
+	r.decode(t, &out)
+	states := map[string]string{}
+	for _, in := range out.Intents {
+		states[in.ID] = in.State
+	}
+	return states
+}
+
+// TestSIGKILLRecovery kills a serving engine with SIGKILL while two intents
+// run, three wait in the queue and one waits for a human, then starts it
+// again: every acknowledged intent is still there, the pending approval is
+// still pending, the queued and running ones run to completion (the running
+// ones again: at-least-once, and on the record), and the audit chain holds.
+func TestSIGKILLRecovery(t *testing.T) {
+	t.Parallel()
+	c := newCLI(t)
+	url := closedURL(t)
+	c.env = []string{"GRACE_API_SERVER=" + url}
+	pids := filepath.Join(c.dir, "running.pids")
+	writeServeConfig := func(name, handler string) string {
+		path := filepath.Join(c.dir, name)
+		body := fmt.Sprintf(`api:
+  listen: %s
+cortex:
+  enabled: false
+workers:
+  count: 2
+handlers:
+  default:
+%s
+`, strings.TrimPrefix(url, "http://"), handler)
+		if err := os.WriteFile(path, []byte(body), 0o600); err != nil {
+			t.Fatal(err)
+		}
+		return path
+	}
+	// First life: every task hangs in a child that records its PID.
+	hang := writeServeConfig("hang.yaml", fmt.Sprintf(`    kind: exec
+    command: ["sh", "-c", "cat >/dev/null; echo $$ >> %s; exec sleep 60"]`, pids))
+	srv := startServe(t, c, hang, url)
+	var work []string
+	for i := range 5 {
+		r := c.run(t, "intent", "submit", "--type", "schedule_task", "--actor", "agent.planner",
+			"--payload", fmt.Sprintf(`{"job":%d}`, i), "--idempotency-key", fmt.Sprintf("job-%d", i))
+		if r.code != 0 || r.stderr != "" {
+			t.Fatalf("submit: exit %d %s %s", r.code, r.stdout, r.stderr)
+		}
+		work = append(work, strings.TrimSpace(r.stdout))
+	}
+	r := c.run(t, "intent", "submit", "--type", "change_charter", "--actor", "agent.architect")
+	pending := strings.TrimSpace(r.stdout)
+	if r.code != 0 || pending == "" {
+		t.Fatalf("submit tier 0: exit %d %s", r.code, r.stderr)
+	}
+	waitFor(t, 20*time.Second, "two tasks running", func() bool {
+		st := listIntents(t, c)
+		running := 0
+		for _, id := range work {
+			if st[id] == "running" {
+				running++
+			}
+		}
+		return running == 2 && len(readPIDs(t, pids)) == 2
+	})
+	before := listIntents(t, c)
+
+	if err := srv.cmd.Process.Signal(syscall.SIGKILL); err != nil {
+		t.Fatal(err)
+	}
+	<-srv.done
+	srv.done <- nil
+	// The handlers' children outlive a SIGKILLed parent; end them.
+	for _, pid := range readPIDs(t, pids) {
+		_ = syscall.Kill(-pid, syscall.SIGKILL)
+		_ = syscall.Kill(pid, syscall.SIGKILL)
+	}
+
+	// The database as the crash left it: all six acknowledged intents.
+	after := listIntents(t, c)
+	for id, state := range before {
+		if after[id] != state {
+			t.Errorf("after SIGKILL, %s is %q; it was %q", id, after[id], state)
+		}
+	}
+
+	// Second life: tasks complete at once.
+	quick := writeServeConfig("quick.yaml", "    kind: noop")
+	startServe(t, c, quick, url)
+	waitFor(t, 20*time.Second, "every recovered task to complete", func() bool {
+		st := listIntents(t, c)
+		for _, id := range work {
+			if st[id] != "completed" {
+				return false
+			}
+		}
+		return true
+	})
+	if st := listIntents(t, c)[pending]; st != "pending_approval" {
+		t.Fatalf("the Tier 0 intent is %q after the restart; want pending_approval", st)
+	}
+	requeued := 0
+	for _, id := range work {
+		r := c.run(t, "narratives", "search", "--intent", id, "--json")
+		var nr struct {
+			Narratives []struct{ What string } `json:"narratives"`
+		}
+		r.decode(t, &nr)
+		for _, n := range nr.Narratives {
+			if n.What == "intent_requeued_after_restart" {
+				requeued++
+			}
+		}
+	}
+	if requeued != 2 {
+		t.Fatalf("%d intent_requeued_after_restart records; want 2 (the two that were running)", requeued)
+	}
+	r = c.run(t, "audit", "verify", "--json")
+	var rep struct {
+		OK bool `json:"ok"`
+	}
+	if r.code != 0 {
+		t.Fatalf("audit verify after the crash: exit %d %s %s", r.code, r.stdout, r.stderr)
+	}
+	if err := json.Unmarshal([]byte(r.stdout), &rep); err != nil || !rep.OK {
+		t.Fatalf("audit verify: %v %s", err, r.stdout)
+	}
+}
+
+// readPIDs reads the PIDs the hanging handler wrote, one per line.
+func readPIDs(t *testing.T, path string) []int {
+	t.Helper()
+	b, err := os.ReadFile(path)
+	if os.IsNotExist(err) {
+		return nil
+	}
+	if err != nil {
+		t.Fatal(err)
+	}
+	var pids []int
+	for _, f := range strings.Fields(string(b)) {
+		if n, err := strconv.Atoi(f); err == nil {
+			pids = append(pids, n)
+		}
+	}
+	return pids
+}
