@@ -42,6 +42,7 @@ type ValidationError struct {
 	Problems []Problem
 }
 
+// Error lists every problem as "field: reason", separated by semicolons.
 func (e *ValidationError) Error() string {
 	parts := make([]string, len(e.Problems))
 	for i, p := range e.Problems {
@@ -96,6 +97,15 @@ type Snapshot struct {
 type Event struct {
 	Kind   string        `json:"kind"` // "intent"
 	Intent intent.Intent `json:"intent"`
+}
+
+// Reviewer takes the after-the-fact review of Tier 1 intents. *Engine
+// implements it; it is apart from OperatorAPI so that existing
+// implementations of that interface keep compiling.
+type Reviewer interface {
+	// Review marks a finished Tier 1 intent reviewed, or flags it with a
+	// note, on operator's authority.
+	Review(ctx context.Context, id, operator, note string, flag bool) (intent.Intent, error)
 }
 
 // OperatorAPI is everything the console and the HTTP API may ask of the

@@ -9,8 +9,16 @@ import (
 // apply writes c and waits until it is durable; then the records join
 // Snapshot.Recent and subscribers hear of the intent. A Create whose
 // idempotency key was taken wrote nothing and is not announced.
+//
+// A ctx already cancelled stops it before writing; once the write has
+// begun, cancelling ctx no longer abandons it. Otherwise a change could
+// become durable after apply had reported failure, and the engine's live
+// state (queue, deadlines, counters) would miss it.
 func (e *Engine) apply(ctx context.Context, c *intent.Change) (intent.Result, error) {
-	res, err := e.store.Apply(ctx, c)
+	if err := ctx.Err(); err != nil {
+		return intent.Result{}, err
+	}
+	res, err := e.store.Apply(context.WithoutCancel(ctx), c)
 	if err != nil {
 		return res, err
 	}

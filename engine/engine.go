@@ -75,6 +75,9 @@ type Engine struct {
 	// accepting is true from the start of Start until Stop: queued work is
 	// then pushed into the in-memory queue as well as written to the store.
 	accepting atomic.Bool
+	// ready is true between a successful Start and Stop (Snapshot.Ready);
+	// an atomic, so that a snapshot never waits on lifeMu.
+	ready atomic.Bool
 
 	lifeMu  sync.Mutex
 	started bool
@@ -83,7 +86,10 @@ type Engine struct {
 	wg      sync.WaitGroup
 }
 
-var _ OperatorAPI = (*Engine)(nil)
+var (
+	_ OperatorAPI = (*Engine)(nil)
+	_ Reviewer    = (*Engine)(nil)
+)
 
 // New validates cfg and returns an engine that is not yet started. It fails
 // with the config key at fault, or when Store or Journal is missing.
@@ -175,6 +181,7 @@ func (e *Engine) Start(ctx context.Context) error {
 	e.wg.Go(func() { e.dispatchLoop(runCtx) })
 	ticker := e.clock.NewTicker(e.approvalTick())
 	e.wg.Go(func() { e.expiryLoop(runCtx, ticker) })
+	e.ready.Store(true)
 	e.log.Info("engine started", "workers", len(e.pool.workers), "queued", e.queue.Len(), "pending_approvals", e.deadlines.len())
 	return nil
 }
@@ -191,6 +198,7 @@ func (e *Engine) Stop() {
 		return
 	}
 	e.stopped = true
+	e.ready.Store(false)
 	e.accepting.Store(false)
 	if e.cancel != nil {
 		e.cancel()

@@ -89,10 +89,13 @@ func (p *pool) pick(intentID string) (choice, bool) {
 	switch n, f := min(best.nOutcomes, recentOutcomes), best.recentFailures(); {
 	case n == 0:
 		reasons = append(reasons, best.name+" has no task history yet")
+	case f == 0 && n == 1:
+		reasons = append(reasons, best.name+" completed its last task successfully")
 	case f == 0:
 		reasons = append(reasons, fmt.Sprintf("%s completed its last %d tasks successfully", best.name, n))
 	default:
-		reasons = append(reasons, fmt.Sprintf("%s had %d failures in its last %d tasks, the fewest among idle workers", best.name, f, n))
+		reasons = append(reasons, fmt.Sprintf("%s had %s in its last %s, the fewest among idle workers",
+			best.name, plural(f, "failure"), plural(n, "task")))
 	}
 	return choice{w: best, reasons: reasons}, true
 }
@@ -137,4 +140,12 @@ func (p *pool) infos() []WorkerInfo {
 		out[i] = WorkerInfo{Name: w.name, Busy: w.busy, IntentID: w.intentID, Completed: w.completed, Failed: w.failed}
 	}
 	return out
+}
+
+// plural writes "1 task", "3 tasks".
+func plural(n int, noun string) string {
+	if n == 1 {
+		return "1 " + noun
+	}
+	return fmt.Sprintf("%d %ss", n, noun)
 }

@@ -176,7 +176,7 @@ func TestPickPrefersFewestRecentFailuresThenName(t *testing.T) {
 		t.Fatalf("second pick = %s, want worker_3 (worker_2 is busy)", c.w.name)
 	}
 	c, _ = p.pick("c")
-	if c.w.name != "worker_1" || !strings.Contains(strings.Join(c.reasons, " "), "1 failures in its last 1 tasks") {
+	if c.w.name != "worker_1" || !strings.Contains(strings.Join(c.reasons, " "), "1 failure in its last 1 task") {
 		t.Fatalf("third pick = %s %v", c.w.name, c.reasons)
 	}
 	if _, ok := p.pick("d"); ok {
@@ -254,7 +254,8 @@ func TestTier0NeverReachesAWorkerWithoutApproval(t *testing.T) {
 	}
 	// The worker's own guard, should a Tier 0 task ever be handed to it.
 	direct := queuedTier0("int_forged_5", "change_charter", 0, "")
-	b.e.execute(t.Context(), b.e.pool.workers[0], direct)
+	spare := &workerState{name: "worker_spare", tasks: make(chan task, 1), healthy: true, busy: true}
+	b.e.execute(t.Context(), spare, direct)
 	b.waitState(t, direct.ID, intent.StatePendingApproval)
 
 	for _, in := range append(forged, direct) {

@@ -21,8 +21,6 @@ func (e *Engine) Snapshot() Snapshot {
 			snap.WorkersIdle++
 		}
 	}
-	e.lifeMu.Lock()
-	snap.Ready = e.started && !e.stopped
-	e.lifeMu.Unlock()
+	snap.Ready = e.ready.Load()
 	return snap
 }

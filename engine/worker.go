@@ -56,6 +56,7 @@ func (e *Engine) execute(ctx context.Context, w *workerState, in intent.Intent) 
 	}
 
 	max := e.cfg.Workers.MaxAttempts
+	ran := run{worker: w.name, handler: e.handlerKind(in.Type), took: took}
 	var r clarity.Record
 	var to intent.State
 	var pe panicError
@@ -65,18 +66,18 @@ func (e *Engine) execute(ctx context.Context, w *workerState, in intent.Intent) 
 	case err == nil:
 		to = intent.StateCompleted
 		in.LastError = ""
-		r = completedRecord(now, in, w.name, took)
+		r = completedRecord(now, in, ran)
 	case permanent || in.Attempts >= max:
 		to = intent.StateFailed
 		in.LastError = clip(err.Error(), maxErrorLen)
-		r = failedRecord(now, in, w.name, took, permanent, max)
+		r = failedRecord(now, in, ran, permanent, max)
 	default:
 		to = intent.StateQueued
 		in.LastError = clip(err.Error(), maxErrorLen)
 		wait := backoff(in.Attempts, e.cfg.Workers.BackoffBase, e.cfg.Workers.BackoffMax, e.rand())
 		in.NotBefore = now.Add(wait)
 		in.Worker = ""
-		r = retryRecord(now, in, w.name, took, wait, max, e.cfg.Workers.BackoffBase, e.cfg.Workers.BackoffMax)
+		r = retryRecord(now, in, ran, wait, max, e.cfg.Workers.BackoffBase, e.cfg.Workers.BackoffMax)
 	}
 	in.State = to
 	e.stats.finish(now, to)
@@ -86,6 +87,15 @@ func (e *Engine) execute(ctx context.Context, w *workerState, in intent.Intent) 
 	}
 	e.pool.release(w, true, err != nil)
 	e.wake()
+}
+
+// handlerKind names the kind of handler an intent type runs ("sim",
+// "noop", "exec", "http") when the handler source can tell, else "custom".
+func (e *Engine) handlerKind(typ string) string {
+	if k, ok := e.handlers.(interface{ Kind(string) string }); ok {
+		return k.Kind(typ)
+	}
+	return "custom"
 }
 
 // runHandler runs in's handler with its timeout (the handler's own, or

@@ -74,6 +74,7 @@ func (w *writer) fillBatch(batch []request, out []outcome) error {
 		return err
 	}
 	clear(w.keys)
+	w.blocks = w.blocks[:0]
 	now := w.clock.Now()
 	for i := range batch {
 		c := batch[i].change
@@ -101,7 +102,26 @@ func (w *writer) fillBatch(batch []request, out []outcome) error {
 			return fmt.Errorf("write records: %w", err)
 		}
 	}
+	for _, sp := range w.blocks {
+		if _, err := w.conn.exec(w.st.block, sp.block, sp.min, sp.max); err != nil {
+			return fmt.Errorf("write time spans: %w", err)
+		}
+	}
 	return nil
+}
+
+// span is the time span (Unix nanoseconds) of one block of narrative ids.
+type span struct{ block, min, max int64 }
+
+// widen adds a narrative to the spans; ids arrive in increasing order.
+func (w *writer) widen(id, ts int64) {
+	b := id >> blockShift
+	if n := len(w.blocks); n > 0 && w.blocks[n-1].block == b {
+		sp := &w.blocks[n-1]
+		sp.min, sp.max = min(sp.min, ts), max(sp.max, ts)
+		return
+	}
+	w.blocks = append(w.blocks, span{b, ts, ts})
 }
 
 // applyIntent writes c's Create or Update. more is false when the rest of

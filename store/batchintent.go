@@ -1,6 +1,7 @@
 package store
 
 import (
+	"database/sql/driver"
 	"errors"
 	"fmt"
 	"time"
@@ -79,6 +80,7 @@ func (w *writer) addRecord(p *prepared) error {
 	w.next.seq++
 	n := &p.narrative
 	n.ID = w.next.id
+	w.widen(n.ID, n.TS)
 	w.entry = n.appendEntry(w.entry[:0], w.next.seq, p.digest)
 	prev := w.next.hash
 	w.next.hash = chainHash(prev, w.entry)
@@ -87,16 +89,18 @@ func (w *writer) addRecord(p *prepared) error {
 	if err != nil {
 		return err
 	}
-	row[0], row[1], row[2], row[3], row[4] = n.ID, n.TS, n.Who, n.What, n.Where
-	row[5], row[6], row[7], row[8], row[9] = n.Why, n.How, n.Context, n.IntentID, n.Result
+	id, seq := driver.Value(n.ID), driver.Value(w.next.seq)
+	row[0] = id
+	copy(row[1:], p.nvals[:])
 	if row, err = w.clar.row(); err != nil {
 		return err
 	}
-	row[0], row[1], row[2], row[3], row[4], row[5] = n.ID, w.next.seq, n.Confidence, n.Risk, n.Transparency, n.Reasoning
+	row[0], row[1] = id, seq
+	copy(row[2:], p.cvals[:])
 	if row, err = w.audit.row(); err != nil {
 		return err
 	}
-	row[0], row[1], row[2], row[3] = w.next.seq, string(w.entry), prev, w.next.hash
+	row[0], row[1], row[2], row[3] = seq, string(w.entry), prev, w.next.hash
 	return nil
 }
 

@@ -1,7 +1,6 @@
 package store
 
 import (
-	"os"
 	"context"
 	"fmt"
 	"sync"
@@ -41,10 +40,11 @@ func BenchmarkWriter(b *testing.B) {
 		{"apply/16x1rec", 16, 1, false},
 		{"apply/64x1rec", 64, 1, false},
 		{"apply/16x8rec", 16, 8, false},
+		{"apply/16x64rec", 16, 64, false},
 		{"async/1rec", 1, 1, true},
 	} {
 		b.Run(bc.name, func(b *testing.B) {
-			tb := setup(b, func(o *Options) { o.Clock = nil; o.Synchronous = os.Getenv("SYNC") })
+			tb := setup(b, func(o *Options) { o.Clock = nil })
 			ctx := context.Background()
 			changes := benchRound / bc.perChange
 			b.ResetTimer()

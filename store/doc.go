@@ -16,14 +16,29 @@
 //
 // # The audit chain
 //
-// Entry N's canonical text is stored verbatim in audit.entry and chained as
-// hash = hex(sha256(prev_hash || entry)); see audit.go for the exact entry
-// and digest formats. The head is signed every Options.CheckpointInterval
-// and on Close into <datadir>/audit.checkpoints with the ed25519 key
+// Entry N's canonical text is stored verbatim in audit.entry and chained:
+//
+//	hash = hex(sha256(prev_hash || entry))
+//
+// where prev_hash is entry N-1's hash (64 ASCII '0's for entry 1) and || is
+// plain concatenation. The entry is compact JSON on one line, its keys in
+// this order (see AUDIT.md for an example):
+//
+//	{"seq":N,"ts":"<RFC 3339 UTC, ns>","actor":"<who>","action":"<what>",
+//	 "resource":"<where>","result":"<result>","intent_id":"<id or empty>",
+//	 "narrative_id":N,"digest":"<hex sha256>"}
+//
+// The digest binds the entry to its narrative and clarity rows: it is
+// hex(sha256(D)), D being the compact JSON array [ts, who, what, where, why,
+// how, context, intent_id, result, confidence, risk, transparency,
+// reasoning] of the rows' columns (ts an integer of Unix nanoseconds,
+// confidence and risk in Go's shortest float form, the rest JSON strings of
+// the stored text). The head is signed every Options.CheckpointInterval and
+// on Close into <datadir>/audit.checkpoints with the ed25519 key
 // <datadir>/audit.key (public key: audit.pub), so truncating the chain is
 // caught as well as editing it. VerifyAudit checks all of it. An auditor
-// without Grace can check the chain and the newest checkpoint with this bash
-// script (also in AUDIT.md), given the database path as $1:
+// without Grace can check the chain and the newest checkpoint with this
+// bash script (also in AUDIT.md), given the database path as $1:
 //
 //	set -euo pipefail
 //	db=$1
@@ -57,12 +72,16 @@
 //	  echo "newest checkpoint (entry $cseq) matches"
 //	fi
 //
-// # Full-text search
+// # Searching
 //
 // The FTS5 index trails the commits and catches up in bulk between batches
-// (at least every Options.IndexInterval); Search scans the few rows past the
-// index directly, so a record is findable as soon as it is committed.
-// Results come newest first and are never ranked.
+// (at least every Options.IndexInterval, at once when the writer is idle
+// with a backlog); Search scans the rows past the index directly, so a
+// record is findable as soon as it is committed. Results come newest first
+// and are never ranked, so a common word costs no more than a rare one.
+// Time bounds are turned into id bounds through narrative_blocks, the time
+// span of each block of 4096 narrative ids, so a window deep in the past is
+// as quick to list as the last minute.
 //
 // # Safety
 //

@@ -18,35 +18,6 @@ const (
 	entryJoins = ` LEFT JOIN clarity c ON c.narrative_id = n.id LEFT JOIN audit a ON a.seq = c.audit_seq`
 )
 
-// timeWindowProbe is the window size below which a time-filtered listing
-// reads the window through the time index and sorts it; above it, walking
-// the newest rows finds the page sooner.
-const timeWindowProbe = 2000
-
-// timeHint chooses how a listing filtered only by time reads narratives.
-func (s *Store) timeHint(ctx context.Context, conn *sql.Conn, q clarity.Query) (string, error) {
-	if (q.Since.IsZero() && q.Until.IsZero()) || q.Actor != "" || q.Action != "" || q.IntentID != "" {
-		return "", nil
-	}
-	lo, hi := int64(-1<<63), int64(1<<63-1)
-	if !q.Since.IsZero() {
-		lo = q.Since.UnixNano()
-	}
-	if !q.Until.IsZero() {
-		hi = q.Until.UnixNano()
-	}
-	var n int
-	err := conn.QueryRowContext(ctx, `SELECT count(*) FROM (SELECT 1 FROM narratives
-		WHERE ts >= ? AND ts < ? LIMIT ?)`, lo, hi, timeWindowProbe).Scan(&n)
-	if err != nil {
-		return "", err
-	}
-	if n < timeWindowProbe {
-		return " INDEXED BY narratives_ts", nil
-	}
-	return " NOT INDEXED", nil
-}
-
 // queryEntries runs a query over entryCols.
 func queryEntries(ctx context.Context, conn *sql.Conn, q string, args ...any) ([]clarity.Entry, error) {
 	rows, err := conn.QueryContext(ctx, q, args...)

@@ -17,7 +17,15 @@ import (
 )
 
 func TestMain(m *testing.M) {
-	goleak.VerifyTestMain(m)
+	code := m.Run()
+	closeFixture()
+	if code == 0 {
+		if err := goleak.Find(); err != nil {
+			fmt.Fprintln(os.Stderr, "goleak:", err)
+			code = 1
+		}
+	}
+	os.Exit(code)
 }
 
 // t0 is the fake clock's start.
@@ -78,8 +86,8 @@ func (tb *testBundle) rawDB(t testing.TB) *sql.DB {
 	return db
 }
 
-// exec runs SQL through rawDB and fails the test on error.
-func exec(t testing.TB, db *sql.DB, q string, args ...any) {
+// mustExec runs SQL through rawDB and fails the test on error.
+func mustExec(t testing.TB, db *sql.DB, q string, args ...any) {
 	t.Helper()
 	if _, err := db.Exec(q, args...); err != nil {
 		t.Fatalf("%s: %v", q, err)
@@ -95,6 +103,9 @@ func count(t testing.TB, db *sql.DB, q string, args ...any) int64 {
 	}
 	return n
 }
+
+// searchAll lists every narrative (up to the search limit).
+var searchAll = clarity.Query{Limit: maxSearchLimit}
 
 // rec returns a valid record; fields can be overridden by the caller.
 func rec(who, what string, why ...string) clarity.Record {

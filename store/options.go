@@ -14,9 +14,12 @@ import (
 type Options struct {
 	// Synchronous is SQLite's synchronous setting for the writer: "FULL"
 	// (the default; a change is acknowledged only once it is on disk) or
-	// "NORMAL" (a power loss may drop the last commits, never corrupt).
+	// "NORMAL" (a power loss, not a process crash, may drop the last
+	// commits, never corrupt; the signed checkpoint may then name an entry
+	// that was lost, which VerifyAudit reports).
 	Synchronous string
-	// BatchMax is the most changes one group commit holds (default 1024).
+	// BatchMax is the most changes one group commit holds (default 1024,
+	// at most 65536). The writer's queue holds four batches.
 	BatchMax int
 	// BatchWait is the longest the writer holds a batch open for changes
 	// still on their way (default 2ms): it waits only while fewer are queued
@@ -42,6 +45,8 @@ type Options struct {
 	Clock clock.Clock
 }
 
+const maxBatch = 1 << 16
+
 // withDefaults fills zero fields and rejects values the store cannot use.
 func (o Options) withDefaults() (Options, error) {
 	switch s := strings.ToUpper(strings.TrimSpace(o.Synchronous)); s {
@@ -54,6 +59,9 @@ func (o Options) withDefaults() (Options, error) {
 	}
 	if o.BatchMax < 0 || o.BatchWait < 0 || o.IndexInterval < 0 || o.CheckpointInterval < 0 {
 		return o, fmt.Errorf("batch and interval settings must not be negative")
+	}
+	if o.BatchMax > maxBatch {
+		return o, fmt.Errorf("batch max %d is more than %d", o.BatchMax, maxBatch)
 	}
 	if o.BatchMax == 0 {
 		o.BatchMax = 1024

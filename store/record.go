@@ -2,6 +2,7 @@ package store
 
 import (
 	"context"
+	"database/sql/driver"
 	"fmt"
 	"math"
 	"strings"
@@ -60,6 +61,10 @@ func bad(f float64) bool { return math.IsNaN(f) || math.IsInf(f, 0) }
 type prepared struct {
 	narrative // ID is set by the writer
 	digest    string
+	// The row values, boxed here rather than on the writer's goroutine:
+	// narratives' ts…result and clarity's confidence…reasoning.
+	nvals [9]driver.Value
+	cvals [4]driver.Value
 }
 
 // prepareChange checks c and prepares its records; now stands in for a
@@ -80,8 +85,12 @@ func prepareChange(c *intent.Change, now time.Time) ([]prepared, error) {
 		if err := checkRecord(r); err != nil {
 			return nil, err
 		}
-		buf = toNarrative(&out[i].narrative, r, now, buf)
-		out[i].digest, buf = out[i].narrative.digest(buf)
+		p := &out[i]
+		buf = toNarrative(&p.narrative, r, now, buf)
+		p.digest, buf = p.narrative.digest(buf)
+		n := &p.narrative
+		p.nvals = [...]driver.Value{n.TS, n.Who, n.What, n.Where, n.Why, n.How, n.Context, n.IntentID, n.Result}
+		p.cvals = [...]driver.Value{n.Confidence, n.Risk, n.Transparency, n.Reasoning}
 	}
 	return out, nil
 }

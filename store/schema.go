@@ -85,10 +85,24 @@ CREATE TABLE audit (
 
 CREATE VIRTUAL TABLE narratives_fts USING fts5(
 	who, what, "where", why, how,
-	content='narratives', content_rowid='id', detail=none, columnsize=0
+	content='narratives', content_rowid='id', columnsize=0
 );
 `,
+	// 2: the time span of each block of 4096 narrative ids, so that a search
+	// bounded in time knows which ids it need not read.
+	`
+CREATE TABLE narrative_blocks (
+	block  INTEGER PRIMARY KEY, -- narrative id >> 12
+	min_ts INTEGER NOT NULL,
+	max_ts INTEGER NOT NULL
+);
+INSERT INTO narrative_blocks(block, min_ts, max_ts)
+	SELECT id >> 12, min(ts), max(ts) FROM narratives GROUP BY id >> 12;
+`,
 }
+
+// blockShift sizes the narrative_blocks: ids id>>blockShift share a block.
+const blockShift = 12
 
 // schemaVersion is the version this build writes and reads.
 var schemaVersion = len(migrations)

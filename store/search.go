@@ -4,6 +4,7 @@ import (
 	"context"
 	"database/sql"
 	"fmt"
+	"math"
 	"strings"
 
 	"grace/engine/clarity"
@@ -45,37 +46,66 @@ func (s *Store) search(ctx context.Context, q clarity.Query) ([]clarity.Entry, e
 		return nil, err
 	}
 	defer conn.Close()
-	// One read transaction: the index mark and the rows it covers are
-	// read from the same snapshot.
+	// One read transaction: the index mark, the time spans and the rows
+	// they describe are read from the same snapshot.
 	if _, err := conn.ExecContext(ctx, "BEGIN"); err != nil {
 		return nil, err
 	}
 	defer conn.ExecContext(context.Background(), "ROLLBACK") //nolint:errcheck // read-only
-	f := filters(q)
+	lo, hi, err := idRange(ctx, conn, q)
+	if err != nil || lo > hi {
+		return nil, err
+	}
+	f := filters(q, lo, hi)
 	if len(terms) == 0 {
-		hint, err := s.timeHint(ctx, conn, q)
-		if err != nil {
-			return nil, err
-		}
-		return queryEntries(ctx, conn, entryCols+" FROM narratives n"+hint+entryJoins+f.where()+" ORDER BY n.id DESC LIMIT ?",
-			append(f.args, int64(limit))...)
+		return queryEntries(ctx, conn, entryCols+" FROM narratives n"+entryJoins+f.where()+
+			" ORDER BY n.id DESC LIMIT ?", append(f.args, int64(limit))...)
 	}
 	var hwm int64
 	if err := conn.QueryRowContext(ctx, `SELECT ifnull((SELECT value FROM meta WHERE key = 'fts_hwm'), 0)`).Scan(&hwm); err != nil {
 		return nil, err
 	}
-	out, err := scanTail(ctx, conn, hwm, f, terms, limit)
-	if err != nil || len(out) >= limit {
-		return out, err
+	var out []clarity.Entry
+	if hi > hwm {
+		if out, err = scanTail(ctx, conn, hwm, f, terms, limit); err != nil || len(out) >= limit {
+			return out, err
+		}
 	}
 	ff := f
 	ff.add("narratives_fts MATCH ?", ftsQuery(terms))
-	ff.add("f.rowid <= ?", hwm)
+	ff.add("f.rowid BETWEEN ? AND ?", lo, min(hi, hwm))
 	more, err := queryEntries(ctx, conn,
 		entryCols+" FROM narratives_fts f CROSS JOIN narratives n ON n.id = f.rowid"+entryJoins+
 			ff.where()+" ORDER BY f.rowid DESC LIMIT ?",
 		append(ff.args, int64(limit-len(out)))...)
 	return append(out, more...), err
+}
+
+// idRange turns q's time bounds into the range of narrative ids that can
+// hold them, from the narrative_blocks spans, and BeforeID into its upper
+// end. lo > hi means nothing can match.
+func idRange(ctx context.Context, conn *sql.Conn, q clarity.Query) (lo, hi int64, err error) {
+	lo, hi = 0, math.MaxInt64
+	if q.BeforeID > 0 {
+		hi = q.BeforeID - 1
+	}
+	if !q.Since.IsZero() {
+		var b sql.NullInt64
+		err := conn.QueryRowContext(ctx, "SELECT min(block) FROM narrative_blocks WHERE max_ts >= ?", q.Since.UnixNano()).Scan(&b)
+		if err != nil || !b.Valid {
+			return 1, 0, err
+		}
+		lo = b.Int64 << blockShift
+	}
+	if !q.Until.IsZero() {
+		var b sql.NullInt64
+		err := conn.QueryRowContext(ctx, "SELECT max(block) FROM narrative_blocks WHERE min_ts < ?", q.Until.UnixNano()).Scan(&b)
+		if err != nil || !b.Valid {
+			return 1, 0, err
+		}
+		hi = min(hi, (b.Int64+1)<<blockShift-1)
+	}
+	return lo, hi, nil
 }
 
 // scanTail finds, newest first, the matching rows above the index mark.
@@ -117,7 +147,10 @@ func (f filter) where() string {
 	return " WHERE " + strings.Join(f.conds, " AND ")
 }
 
-func filters(q clarity.Query) filter {
+// filters returns the conditions of q on narratives n, ids within lo..hi.
+// The time conditions are written +n.ts so that SQLite walks ids (newest
+// first, stopping at the limit) rather than sorting a time range.
+func filters(q clarity.Query, lo, hi int64) filter {
 	var f filter
 	if q.Actor != "" {
 		f.add("n.who = ?", q.Actor)
@@ -129,13 +162,16 @@ func filters(q clarity.Query) filter {
 		f.add("n.intent_id = ?", q.IntentID)
 	}
 	if !q.Since.IsZero() {
-		f.add("n.ts >= ?", q.Since.UnixNano())
+		f.add("+n.ts >= ?", q.Since.UnixNano())
 	}
 	if !q.Until.IsZero() {
-		f.add("n.ts < ?", q.Until.UnixNano())
+		f.add("+n.ts < ?", q.Until.UnixNano())
 	}
-	if q.BeforeID > 0 {
-		f.add("n.id < ?", q.BeforeID)
+	if lo > 0 {
+		f.add("n.id >= ?", lo)
+	}
+	if hi < math.MaxInt64 {
+		f.add("n.id <= ?", hi)
 	}
 	return f
 }

@@ -62,11 +62,12 @@ func (s *Store) Close() error {
 			s.cancel()
 			<-s.stopped
 		}
-		var errs []error
+		// Readers first: the writer's connection, closing last, then
+		// checkpoints the WAL into the database file and removes it.
+		errs := []error{s.rdb.Close()}
 		if s.wdb != nil {
 			errs = append(errs, s.wdb.Close())
 		}
-		errs = append(errs, s.rdb.Close())
 		if err := errors.Join(errs...); err != nil {
 			s.closeErr = fmt.Errorf("close store %s: %w", s.path, err)
 		}
@@ -81,7 +82,9 @@ func (s *Store) Close() error {
 // an invalid record fails with ErrInvalidRecord. Each of these fails c only.
 // If the batch's transaction fails, every change in it gets that error and
 // none is written. If ctx ends first, Apply returns ctx's error, and c may
-// still be written.
+// still be written. The records are encoded before Apply queues c; c's
+// intents are read when the batch is written, so c must not change until
+// Apply returns.
 func (s *Store) Apply(ctx context.Context, c *intent.Change) (intent.Result, error) {
 	if err := ctx.Err(); err != nil {
 		return intent.Result{}, err
@@ -107,11 +110,13 @@ func (s *Store) Apply(ctx context.Context, c *intent.Change) (intent.Result, err
 var replies = sync.Pool{New: func() any { return make(chan outcome, 1) }}
 
 // ApplyAsync queues c behind every change queued before it and calls done
-// from the writer's goroutine once c is durable or has failed; done must not
-// block. ApplyAsync blocks while the writer's queue is full. When c can
-// never apply (an invalid record or change) or the store is closed or
-// read-only, it calls done at once, from the caller's goroutine, with the
-// error.
+// from the writer's goroutine once c is durable or has failed, with what
+// Apply would return. done must not block nor call the store's write
+// methods (the writer would wait on itself), and c must not change until
+// done is called. ApplyAsync blocks while the writer's queue is full. When
+// c can never apply (an invalid record or change) or the store is closed
+// or read-only, it calls done at once, from the caller's goroutine, with
+// the error.
 func (s *Store) ApplyAsync(c *intent.Change, done func(intent.Result, error)) {
 	recs, err := prepareChange(c, s.opts.Clock.Now())
 	if err == nil {

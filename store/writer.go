@@ -4,7 +4,6 @@ import (
 	"context"
 	"database/sql"
 	"database/sql/driver"
-	"fmt"
 	"log/slog"
 	"sync/atomic"
 	"time"
@@ -47,13 +46,14 @@ type writer struct {
 	bulks             []*bulk
 	keys              map[string]intent.Intent // idempotency keys created in this batch
 	head, next        cursor
-	nbuf              narrative
-	scratch, entry    []byte
+	entry             []byte // the entry being built
+	blocks            []span // time spans of the id blocks this batch wrote
 	batch             []request
 	out               []outcome
 	lastBatch         int         // size of the previous batch
 	linger            *time.Timer // bounds collect's wait
 	lastIndex         time.Time
+	cpTicks           int // checkpoint ticks handled, for tests
 }
 
 // start runs the writer goroutine on a connection of db and returns once
@@ -115,137 +115,4 @@ func (w *writer) init() (err error) {
 	}
 	w.lastIndex = w.clock.Now()
 	return nil
-}
-
-// loop serves changes, control calls, index catch-up and checkpoints until
-// ctx ends, then drains what is queued and writes a final checkpoint.
-func (w *writer) loop(ctx context.Context) {
-	idx := w.clock.NewTicker(w.indexIvl)
-	defer idx.Stop()
-	cp := w.clock.NewTicker(w.cpIvl)
-	defer cp.Stop()
-	for {
-		var idle <-chan time.Time
-		if w.lag() >= indexEager {
-			// A backlog: index it in big steps once no change has come for
-			// idleGap, so a burst of intake is not slowed by indexing.
-			idle = w.clock.After(idleGap)
-		}
-		select {
-		case r := <-w.queue:
-			w.serve(r)
-		case f := <-w.ctl:
-			f()
-		case <-idle:
-			w.indexStep(idleChunk)
-		case <-idx.C():
-			if w.lag() > 0 {
-				w.indexStep(busyChunk)
-			}
-		case <-cp.C():
-			w.checkpoint()
-		case <-ctx.Done():
-			w.shutdown()
-			return
-		}
-	}
-}
-
-// serve commits first and whatever queued behind it as one batch. Under a
-// steady stream it also gives the index one step per IndexInterval, so a
-// flood delays search a little and intake hardly at all.
-func (w *writer) serve(first request) {
-	batch := w.collect(first)
-	w.commit(batch)
-	if w.lag() > 0 && w.clock.Now().Sub(w.lastIndex) >= w.indexIvl {
-		w.indexStep(busyChunk)
-	}
-}
-
-// collect gathers up to batchMax requests: everything already queued and,
-// when fewer are queued than the last batch held, whatever arrives within
-// batchWait, up to that many. Submitters that wait for their commit come
-// back about as many as last time, so one fsync serves them all; a lone
-// submitter (last batch of one) never waits. batchWait is measured on the
-// real clock: it trades microseconds of latency for throughput, which a
-// fake clock cannot model.
-func (w *writer) collect(first request) []request {
-	b := w.drain(append(w.batch[:0], first))
-	if want := min(w.lastBatch, w.batchMax); len(b) < want && w.batchWait > 0 {
-		if w.linger == nil {
-			w.linger = time.NewTimer(w.batchWait)
-		} else {
-			w.linger.Reset(w.batchWait)
-		}
-	wait:
-		for len(b) < want {
-			select {
-			case r := <-w.queue:
-				b = w.drain(append(b, r))
-			case <-w.linger.C:
-				break wait
-			}
-		}
-		w.linger.Stop()
-	}
-	w.batch, w.lastBatch = b, len(b)
-	return b
-}
-
-// drain appends what is queued, up to batchMax.
-func (w *writer) drain(b []request) []request {
-	for len(b) < w.batchMax {
-		select {
-		case r := <-w.queue:
-			b = append(b, r)
-		default:
-			return b
-		}
-	}
-	return b
-}
-
-// commit applies batch and tells every submitter how its change went.
-func (w *writer) commit(batch []request) {
-	out := w.out[:len(batch)]
-	w.stats.batches.Add(1)
-	w.stats.changes.Add(int64(len(batch)))
-	for i := range batch {
-		w.stats.records.Add(int64(len(batch[i].recs)))
-	}
-	if err := w.applyBatch(batch, out); err != nil {
-		w.stats.failed.Add(1)
-		err = fmt.Errorf("write batch of %d changes to %s: %w", len(batch), w.path, err)
-		w.log.Error("store batch failed", "changes", len(batch), "err", err)
-		for i := range out {
-			out[i] = outcome{err: err}
-		}
-	}
-	for i, r := range batch {
-		if r.reply != nil {
-			r.reply <- out[i]
-		} else {
-			r.done(out[i].res, out[i].err)
-		}
-		batch[i] = request{}
-		out[i] = outcome{}
-	}
-}
-
-// shutdown commits everything still queued, indexes a small backlog so
-// readers after us need not scan it, and signs a final checkpoint.
-func (w *writer) shutdown() {
-	for {
-		select {
-		case r := <-w.queue:
-			w.serve(r)
-			continue
-		default:
-		}
-		break
-	}
-	if lag := w.lag(); lag > 0 && lag <= idleChunk {
-		w.indexStep(idleChunk)
-	}
-	w.checkpoint()
 }

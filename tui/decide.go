@@ -37,7 +37,7 @@ type decider struct {
 
 // newDecider returns an idle decider that reports to owner.
 func newDecider(owner screenID) decider {
-	return decider{owner: owner, input: lineInput{placeholder: "why is it denied?"}}
+	return decider{owner: owner, input: newLineInput("why is it denied?")}
 }
 
 // prompting reports whether the decider is asking the operator something

@@ -1,117 +1,50 @@
 package tui
 
 import (
-	"unicode"
-
+	"github.com/charmbracelet/bubbles/cursor"
+	"github.com/charmbracelet/bubbles/textinput"
 	tea "github.com/charmbracelet/bubbletea"
-	"github.com/charmbracelet/x/ansi"
 )
 
 // maxInputRunes bounds what the operator can type into a prompt.
 const maxInputRunes = 500
 
-// lineInput is a one-line text field: typing, paste, cursor movement and
-// the usual readline deletions (backspace, delete, ctrl+u, ctrl+k, ctrl+w).
-//
-// It stands in for bubbles/textinput, whose clipboard dependency
-// (github.com/atotto/clipboard) is not in go.mod; its surface (Value, Reset,
-// Update, View) matches that component's so it can be swapped in later.
+// lineInput is a one-line text field (bubbles/textinput) styled for the
+// console: typing, paste, cursor movement and the readline deletions. Its
+// cursor does not blink, so an open prompt costs no redraws.
 type lineInput struct {
-	value       []rune
-	pos         int
-	placeholder string
+	ti textinput.Model
+}
+
+// newLineInput returns a focused, empty field showing placeholder.
+func newLineInput(placeholder string) lineInput {
+	ti := textinput.New()
+	ti.Prompt = ""
+	ti.Placeholder = placeholder
+	ti.CharLimit = maxInputRunes
+	ti.Cursor.SetMode(cursor.CursorStatic)
+	ti.Focus()
+	return lineInput{ti: ti}
 }
 
 // Value returns the text typed so far.
-func (in *lineInput) Value() string { return string(in.value) }
+func (in *lineInput) Value() string { return in.ti.Value() }
 
 // Reset empties the field.
-func (in *lineInput) Reset() { in.value, in.pos = nil, 0 }
+func (in *lineInput) Reset() { in.ti.Reset() }
 
 // Update applies one key press.
-func (in *lineInput) Update(msg tea.KeyMsg) {
-	switch msg.Type {
-	case tea.KeyRunes, tea.KeySpace:
-		runes := msg.Runes
-		if msg.Type == tea.KeySpace {
-			runes = []rune{' '}
-		}
-		in.insert(runes)
-	case tea.KeyBackspace:
-		if in.pos > 0 {
-			in.value = append(in.value[:in.pos-1], in.value[in.pos:]...)
-			in.pos--
-		}
-	case tea.KeyDelete:
-		if in.pos < len(in.value) {
-			in.value = append(in.value[:in.pos], in.value[in.pos+1:]...)
-		}
-	case tea.KeyLeft, tea.KeyCtrlB:
-		in.pos = max(in.pos-1, 0)
-	case tea.KeyRight, tea.KeyCtrlF:
-		in.pos = min(in.pos+1, len(in.value))
-	case tea.KeyHome, tea.KeyCtrlA:
-		in.pos = 0
-	case tea.KeyEnd, tea.KeyCtrlE:
-		in.pos = len(in.value)
-	case tea.KeyCtrlU:
-		in.value = append([]rune(nil), in.value[in.pos:]...)
-		in.pos = 0
-	case tea.KeyCtrlK:
-		in.value = in.value[:in.pos]
-	case tea.KeyCtrlW:
-		start := in.pos
-		for start > 0 && unicode.IsSpace(in.value[start-1]) {
-			start--
-		}
-		for start > 0 && !unicode.IsSpace(in.value[start-1]) {
-			start--
-		}
-		in.value = append(in.value[:start], in.value[in.pos:]...)
-		in.pos = start
-	}
-}
-
-// insert puts printable runes at the cursor; control characters (a pasted
-// newline, say) become spaces.
-func (in *lineInput) insert(runes []rune) {
-	clean := make([]rune, 0, len(runes))
-	for _, r := range runes {
-		if len(in.value)+len(clean) >= maxInputRunes {
-			break
-		}
-		if unicode.IsControl(r) {
-			r = ' '
-		}
-		clean = append(clean, r)
-	}
-	tail := append(clean, in.value[in.pos:]...)
-	in.value = append(in.value[:in.pos], tail...)
-	in.pos += len(clean)
-}
+func (in *lineInput) Update(msg tea.KeyMsg) { in.ti, _ = in.ti.Update(msg) }
 
 // View renders the field in w cells, scrolled so the cursor stays visible.
 func (in *lineInput) View(st *styles, w int) string {
 	if w <= 1 {
 		return ""
 	}
-	if len(in.value) == 0 {
-		return fit(st.Cursor.Render(" ")+st.Muted.Render(clip(in.placeholder, w-1)), w)
-	}
-	// Scroll so the cursor stays in view: the window ends at the cursor
-	// when the text before it is wider than the field.
-	start := 0
-	for start < in.pos && ansi.StringWidth(string(in.value[start:in.pos])) > w-1 {
-		start++
-	}
-	at := " "
-	if in.pos < len(in.value) {
-		at = string(in.value[in.pos])
-	}
-	after := ""
-	if in.pos < len(in.value) {
-		after = string(in.value[in.pos+1:])
-	}
-	line := st.Text.Render(string(in.value[start:in.pos])) + st.Cursor.Render(at) + st.Text.Render(after)
-	return fit(line, w)
+	in.ti.Width = w - 1
+	in.ti.TextStyle = st.Text
+	in.ti.PlaceholderStyle = st.Muted
+	in.ti.Cursor.Style = st.Cursor
+	in.ti.Cursor.TextStyle = st.Text
+	return fit(in.ti.View(), w)
 }

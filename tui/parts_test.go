@@ -120,7 +120,7 @@ func TestFlow(t *testing.T) {
 
 func TestLineInputEditing(t *testing.T) {
 	t.Parallel()
-	var in lineInput
+	in := newLineInput("")
 	typeKeys := func(msgs ...tea.KeyMsg) {
 		for _, m := range msgs {
 			in.Update(m)

@@ -1,0 +1,129 @@
+package store
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"reflect"
+	"testing"
+	"time"
+
+	"grace/engine/intent"
+)
+
+// intentsBundle stores intents in0..in9, one second apart, with states,
+// actors, types and tiers varying so that every filter selects a subset.
+func intentsBundle(t *testing.T) *testBundle {
+	t.Helper()
+	tb := setup(t)
+	states := []intent.State{intent.StatePendingApproval, intent.StateQueued, intent.StateRunning, intent.StateCompleted, intent.StateFailed}
+	for i := range 10 {
+		in := newIntent(fmt.Sprintf("in%d", i))
+		in.State = states[i%len(states)]
+		in.Actor = []string{"agent-a", "agent-b"}[i%2]
+		in.Type = []string{"deploy_model", "query_knowledge", "schedule_task"}[i%3]
+		in.Tier = i % 3
+		in.Reviewed = i%4 == 0
+		in.CreatedAt = t0.Add(time.Duration(i) * time.Second)
+		if _, err := tb.s.Apply(context.Background(), &intent.Change{Create: in}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	return tb
+}
+
+func TestList(t *testing.T) {
+	t.Parallel()
+	tb := intentsBundle(t)
+	ctx := context.Background()
+	for _, tc := range []struct {
+		name string
+		f    intent.Filter
+		want []string
+	}{
+		{"all, newest first", intent.Filter{}, []string{"in9", "in8", "in7", "in6", "in5", "in4", "in3", "in2", "in1", "in0"}},
+		{"state", intent.Filter{State: intent.StateQueued}, []string{"in6", "in1"}},
+		{"actor", intent.Filter{Actor: "agent-b"}, []string{"in9", "in7", "in5", "in3", "in1"}},
+		{"type", intent.Filter{Type: "deploy_model"}, []string{"in9", "in6", "in3", "in0"}},
+		{"since", intent.Filter{Since: t0.Add(7 * time.Second)}, []string{"in9", "in8", "in7"}},
+		{"tier 0", intent.Filter{Tier: 0, HasTier: true}, []string{"in9", "in6", "in3", "in0"}},
+		{"unreviewed tier 1", intent.Filter{Tier: 1, HasTier: true, Unreviewed: true}, []string{"in7", "in1"}},
+		{"combined", intent.Filter{Actor: "agent-a", Type: "query_knowledge"}, []string{"in4"}},
+		{"limit", intent.Filter{Limit: 3}, []string{"in9", "in8", "in7"}},
+		{"nothing", intent.Filter{State: intent.StateShed}, nil},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			its, err := tb.s.List(ctx, tc.f)
+			if err != nil {
+				t.Fatal(err)
+			}
+			var got []string
+			for _, it := range its {
+				got = append(got, it.ID)
+			}
+			if !reflect.DeepEqual(got, tc.want) {
+				t.Errorf("List(%+v) = %v, want %v", tc.f, got, tc.want)
+			}
+		})
+	}
+}
+
+func TestListDefaultLimit(t *testing.T) {
+	t.Parallel()
+	tb := setup(t)
+	ctx := context.Background()
+	c := &intent.Change{}
+	for i := range defaultListLimit + 5 {
+		c = &intent.Change{Create: newIntent(fmt.Sprintf("in%03d", i))}
+		if _, err := tb.s.Apply(ctx, c); err != nil {
+			t.Fatal(err)
+		}
+	}
+	its, err := tb.s.List(ctx, intent.Filter{})
+	if err != nil || len(its) != defaultListLimit {
+		t.Fatalf("List: %d intents, %v; want %d", len(its), err, defaultListLimit)
+	}
+	// Same created time: newest first falls back to the ID.
+	if its[0].ID != fmt.Sprintf("in%03d", defaultListLimit+4) {
+		t.Errorf("first = %s", its[0].ID)
+	}
+}
+
+func TestNonTerminalOldestFirst(t *testing.T) {
+	t.Parallel()
+	tb := intentsBundle(t)
+	its, err := tb.s.NonTerminal(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	var got []string
+	for _, it := range its {
+		got = append(got, it.ID+":"+string(it.State))
+	}
+	want := []string{"in0:pending_approval", "in1:queued", "in2:running", "in5:pending_approval", "in6:queued", "in7:running"}
+	if !reflect.DeepEqual(got, want) {
+		t.Errorf("NonTerminal = %v, want %v", got, want)
+	}
+}
+
+func TestCountByState(t *testing.T) {
+	t.Parallel()
+	tb := intentsBundle(t)
+	got, err := tb.s.CountByState(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := map[intent.State]int{intent.StatePendingApproval: 2, intent.StateQueued: 2, intent.StateRunning: 2, intent.StateCompleted: 2, intent.StateFailed: 2}
+	if !reflect.DeepEqual(got, want) {
+		t.Errorf("CountByState = %v, want %v", got, want)
+	}
+}
+
+func TestGetUnknown(t *testing.T) {
+	t.Parallel()
+	tb := setup(t)
+	_, err := tb.s.Get(context.Background(), "nope")
+	if !errors.Is(err, intent.ErrNotFound) {
+		t.Errorf("Get(unknown) = %v, want ErrNotFound", err)
+	}
+}

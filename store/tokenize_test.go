@@ -1,0 +1,54 @@
+package store
+
+import (
+	"reflect"
+	"testing"
+)
+
+func TestParseQuery(t *testing.T) {
+	t.Parallel()
+	for _, tc := range []struct {
+		text string
+		want []term
+		fts  string
+	}{
+		{"", nil, ""},
+		{"Dispatch", []term{{tok: "dispatch"}}, `"dispatch"`},
+		{"worker-2 worker-2", []term{{tok: "worker"}, {tok: "2"}}, `"worker" "2"`},
+		{"disp*", []term{{tok: "disp", prefix: true}}, `"disp"*`},
+		{"foo-bar*", []term{{tok: "foo"}, {tok: "bar", prefix: true}}, `"foo" "bar"*`},
+		{`" AND( NEAR(a b) -x col:val ^y`, []term{{tok: "and"}, {tok: "near"}, {tok: "a"}, {tok: "b"}, {tok: "x"}, {tok: "col"}, {tok: "val"}, {tok: "y"}}, `"and" "near" "a" "b" "x" "col" "val" "y"`},
+		{"Ça Über ŁÓDŹ naïve", []term{{tok: "ca"}, {tok: "uber"}, {tok: "łodz"}, {tok: "naive"}}, `"ca" "uber" "łodz" "naive"`},
+		{"e\u0301te\u0301", []term{{tok: "ete"}}, `"ete"`},
+		{"数据 日志", []term{{tok: "数据"}, {tok: "日志"}}, `"数据" "日志"`},
+		{"*", nil, ""},
+		{"\x00\x01", nil, ""},
+	} {
+		got := parseQuery(tc.text)
+		if !reflect.DeepEqual(got, tc.want) {
+			t.Errorf("parseQuery(%q) = %+v, want %+v", tc.text, got, tc.want)
+		}
+		if fts := ftsQuery(got); fts != tc.fts {
+			t.Errorf("ftsQuery(%q) = %s, want %s", tc.text, fts, tc.fts)
+		}
+	}
+}
+
+func TestMatches(t *testing.T) {
+	t.Parallel()
+	for _, tc := range []struct {
+		query  string
+		fields []string
+		want   bool
+	}{
+		{"queue", []string{"htm_queue"}, true},
+		{"que", []string{"htm_queue"}, false},
+		{"que*", []string{"htm_queue"}, true},
+		{"cafe budget", []string{"Café", `["Budget exceeded"]`}, true},
+		{"cafe budget", []string{"Café"}, false},
+	} {
+		if got := matches(parseQuery(tc.query), tc.fields...); got != tc.want {
+			t.Errorf("matches(%q, %q) = %v, want %v", tc.query, tc.fields, got, tc.want)
+		}
+	}
+}
