@@ -276,7 +276,7 @@ func benchSearch(ctx context.Context, dir string, rows int, emit func(benchResul
 		q    clarity.Query
 	}{
 		{"search_one_word", clarity.Query{Text: "charter", Limit: 50}},
-		{"search_two_words", clarity.Query{Text: "deploy revenue", Limit: 50}},
+		{"search_two_words", clarity.Query{Text: "charter deploy", Limit: 50}},
 		{"search_rare_word", clarity.Query{Text: "zephyr", Limit: 50}},
 		{"search_actor_filter", clarity.Query{Actor: "unified_logic_hub", Limit: 50}},
 		{"search_action_filter", clarity.Query{Action: "vote_cast", Limit: 50}},
