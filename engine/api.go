@@ -9,6 +9,7 @@ import (
 
 	"grace/engine/clarity"
 	"grace/engine/intent"
+	"grace/engine/watchdog"
 )
 
 // Errors callers branch on. Wrapped errors keep them matchable with errors.Is.
@@ -65,6 +66,13 @@ type WorkerInfo struct {
 	IntentID  string `json:"intent_id,omitempty"`
 	Completed uint64 `json:"completed"`
 	Failed    uint64 `json:"failed"`
+	// Healthy is false for a worker declared dead that still holds its
+	// slot (worker_reassignment off).
+	Healthy bool `json:"healthy"`
+	// HeartbeatAgeMS is how long ago it last answered a heartbeat;
+	// MissedHeartbeats how many pings in a row it left unanswered.
+	HeartbeatAgeMS   int64 `json:"heartbeat_age_ms"`
+	MissedHeartbeats int   `json:"missed_heartbeats"`
 }
 
 // Snapshot is the engine's live figures, cheap to take (no store I/O).
@@ -91,27 +99,76 @@ type Snapshot struct {
 	// Recent holds the newest decisions, newest first (at most 50).
 	Recent []clarity.Record `json:"recent"`
 	Ready  bool             `json:"ready"`
+	// Layer2 is what the Layer 2 safeguards see and have done (pause,
+	// pool bounds, rate limiting, shedding, reroutes, the hub's troubles).
+	Layer2 Layer2Facts `json:"layer2"`
+	// Health is the watchdog's latest verdict: component statuses and
+	// readiness, SLO breaches and burn rates, the alerts firing. Ready
+	// above also needs every component ready.
+	Health HealthReport `json:"health"`
+	// Mesh, Policy, Kernels and Bus are the trigger mesh, the event policy
+	// engine, the Layer 1 kernels (in boot order) and the message bus.
+	Mesh    MeshStats    `json:"mesh"`
+	Policy  PolicyStats  `json:"policy"`
+	Kernels []KernelInfo `json:"kernels"`
+	Bus     BusStats     `json:"bus"`
 }
 
-// Event is pushed to subscribers when an intent changes state.
+// Event is pushed to subscribers when an intent changes state, and by the
+// watchdog with each telemetry snapshot and alert change.
 type Event struct {
-	Kind   string        `json:"kind"` // "intent"
+	Kind   string        `json:"kind"` // "intent", "telemetry" (EventTelemetry) or "alert" (EventAlert)
 	Intent intent.Intent `json:"intent"`
+	// Telemetry is the watchdog's snapshot (kind "telemetry").
+	Telemetry *watchdog.Telemetry `json:"telemetry,omitempty"`
+	// Alert is an alert raised, escalated, de-escalated or resolved (kind
+	// "alert").
+	Alert *watchdog.AlertEvent `json:"alert,omitempty"`
 }
 
-// Reviewer takes the after-the-fact review of Tier 1 intents. *Engine
-// implements it; it is apart from OperatorAPI so that existing
-// implementations of that interface keep compiling.
+// Reviewer takes the after-the-fact review of Tier 1 intents. It is part
+// of OperatorAPI; *Engine implements it.
 type Reviewer interface {
 	// Review marks a finished Tier 1 intent reviewed, or flags it with a
 	// note, on operator's authority.
 	Review(ctx context.Context, id, operator, note string, flag bool) (intent.Intent, error)
 }
 
+// AuditReport is the outcome of verifying the audit chain.
+type AuditReport struct {
+	// OK is true when the chain, every entry's narrative and clarity rows,
+	// and every signed checkpoint agree.
+	OK bool `json:"ok"`
+	// Entries is the number of audit entries checked.
+	Entries int64 `json:"entries"`
+	// HeadSeq and HeadHash are the newest entry's position and hash.
+	HeadSeq  int64  `json:"head_seq"`
+	HeadHash string `json:"head_hash"`
+	// Checkpoints is the number of signed checkpoints checked.
+	Checkpoints int `json:"checkpoints"`
+	// FirstBroken is the seq of the first entry found wrong (0 when OK).
+	FirstBroken int64 `json:"first_broken,omitempty"`
+	// Problem says in one sentence what is wrong; empty when OK.
+	Problem string `json:"problem,omitempty"`
+}
+
+// Auditor verifies the tamper-evident audit chain. The store provides it
+// (Deps.Auditor); *Engine passes the call through.
+type Auditor interface {
+	// VerifyAudit recomputes the chain from its first entry. A broken
+	// chain is reported in the AuditReport (OK false, naming the first
+	// broken entry); the error is for failing to read at all.
+	VerifyAudit(ctx context.Context) (AuditReport, error)
+}
+
 // OperatorAPI is everything the console and the HTTP API may ask of the
 // engine. The console reaches the engine only through it, so the same
 // screens can attach to a remote engine.
 type OperatorAPI interface {
+	// Reviewer marks finished Tier 1 intents reviewed or flagged.
+	Reviewer
+	// Auditor verifies the audit chain on demand.
+	Auditor
 	// Submit validates, governs and durably accepts an intent. Invalid
 	// input returns *ValidationError (and the rejection is recorded).
 	Submit(ctx context.Context, sub intent.Submission) (SubmitResult, error)

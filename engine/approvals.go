@@ -30,7 +30,19 @@ func (e *Engine) Deny(ctx context.Context, id, operator, reason string) (intent.
 	return e.decide(ctx, id, operator, reason, false)
 }
 
+// decide applies one decision and returns the intent masked. A refusal
+// that is the caller's doing (not pending, unknown, self-approval, the
+// two-person rule) goes on the record as approval_refused or
+// denial_refused.
 func (e *Engine) decide(ctx context.Context, id, operator, reason string, approve bool) (intent.Intent, error) {
+	in, err := e.decideOnce(ctx, id, operator, reason, approve)
+	if err != nil {
+		e.refusedDecision(ctx, id, operator, reason, approve, err)
+	}
+	return e.guard.mask.intent(in), err
+}
+
+func (e *Engine) decideOnce(ctx context.Context, id, operator, reason string, approve bool) (intent.Intent, error) {
 	verb := "deny"
 	if approve {
 		verb = "approve"
@@ -62,12 +74,20 @@ func (e *Engine) decide(ctx context.Context, id, operator, reason string, approv
 			verb, id, ErrNotPending, dl.UTC().Format(time.RFC3339))
 	}
 
+	first := "" // under the two-person rule: who approved before
+	if approve {
+		var handled bool
+		if in, handled, first, err = e.checkApproval(ctx, in, operator, reason, now); handled {
+			return in, err
+		}
+	}
 	in.DecidedBy, in.DecisionReason, in.UpdatedAt = operator, reason, now
 	var r clarity.Record
 	if approve {
 		in.State = intent.StateQueued
 		in.NotBefore = time.Time{}
 		r = decisionRecord(now, in, WhatApproved, "approved")
+		noteSecondApproval(&r, first)
 	} else {
 		in.State = intent.StateDenied
 		r = decisionRecord(now, in, WhatDenied, "denied")

@@ -19,7 +19,7 @@ import (
 func BenchmarkEndToEnd(b *testing.B) {
 	cfg := testConfig()
 	cfg.Workers.Count = 8
-	cfg.HTM = HTMConfig{Capacity: 1 << 22, WarnDepth: 1000, CriticalDepth: 5000}
+	cfg.HTM.Capacity, cfg.HTM.WarnDepth, cfg.HTM.CriticalDepth = 1<<22, 1000, 5000
 	st := enginetest.NewStore(4096)
 	defer st.Close()
 

@@ -55,10 +55,14 @@ func (e *Engine) applyAsync(c *intent.Change) {
 // goroutine for async changes, so it must not block.
 func (e *Engine) committed(c *intent.Change) {
 	e.recent.add(c.Records...)
+	e.layers.announce(c)
+	if !e.subs.active() { // masking costs; nobody is listening
+		return
+	}
 	switch {
 	case c.Create != nil:
-		e.subs.publish(Event{Kind: "intent", Intent: *c.Create})
+		e.subs.publish(Event{Kind: "intent", Intent: e.guard.mask.intent(*c.Create)})
 	case c.Update != nil:
-		e.subs.publish(Event{Kind: "intent", Intent: *c.Update})
+		e.subs.publish(Event{Kind: "intent", Intent: e.guard.mask.intent(*c.Update)})
 	}
 }

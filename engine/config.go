@@ -4,6 +4,10 @@ import (
 	"time"
 
 	"grace/engine/governance"
+	"grace/engine/kernel"
+	"grace/engine/mesh"
+	"grace/engine/policy"
+	"grace/engine/watchdog"
 	"grace/engine/worker"
 )
 
@@ -21,6 +25,16 @@ type Config struct {
 	Approvals  ApprovalsConfig   `mapstructure:"approvals"`
 	HTM        HTMConfig         `mapstructure:"htm"`
 	Workers    WorkersConfig     `mapstructure:"workers"`
+	Scheduler  SchedulerConfig   `mapstructure:"scheduler"`
+	Hub        HubConfig         `mapstructure:"hub"`
+	// Watchdog is the Layer 2 watchdog: interval, readiness, thresholds,
+	// SLOs, retention.
+	Watchdog watchdog.Config `mapstructure:"watchdog"`
+	// Mesh is the trigger mesh, Policy the event policy engine, Kernels
+	// the Layer 1 control plane (layers.go).
+	Mesh    mesh.Config   `mapstructure:"mesh"`
+	Policy  policy.Config `mapstructure:"policy"`
+	Kernels kernel.Config `mapstructure:"kernels"`
 	// Handlers maps an intent type to how it is executed; "default" is used
 	// for types without an entry.
 	Handlers   map[string]worker.HandlerConfig `mapstructure:"handlers"`
@@ -28,6 +42,11 @@ type Config struct {
 	Chaos      ChaosConfig                     `mapstructure:"chaos"`
 	Safeguards map[string]SafeguardConfig      `mapstructure:"safeguards"`
 	Console    ConsoleConfig                   `mapstructure:"console"`
+	// Identities are the operators and agents the HTTP API knows by token.
+	// With none, a local operator token is generated into the data folder.
+	Identities []IdentityConfig `mapstructure:"identities"`
+	// Masking hides payload and context values from records and read views.
+	Masking MaskingConfig `mapstructure:"masking"`
 }
 
 // LogConfig sets up log/slog output (a file in the data folder by default).
@@ -42,6 +61,14 @@ type APIConfig struct {
 	Token        string `mapstructure:"token"`          // bearer token; empty: generated into the data folder
 	MaxBodyBytes int64  `mapstructure:"max_body_bytes"` // request body limit
 	Server       string `mapstructure:"server"`         // URL the CLI talks to
+	// Slow clients are cut off: the request headers must arrive within
+	// ReadHeaderTimeout and the whole request within ReadTimeout; an
+	// answer (an event stream: each event) must be written within
+	// WriteTimeout; an idle keep-alive connection closes after IdleTimeout.
+	ReadHeaderTimeout time.Duration `mapstructure:"read_header_timeout"`
+	ReadTimeout       time.Duration `mapstructure:"read_timeout"`
+	WriteTimeout      time.Duration `mapstructure:"write_timeout"`
+	IdleTimeout       time.Duration `mapstructure:"idle_timeout"`
 }
 
 // StoreConfig tunes the SQLite writer.
@@ -68,6 +95,11 @@ type HTMConfig struct {
 	Capacity      int `mapstructure:"capacity"`       // bound; submissions past it are refused
 	WarnDepth     int `mapstructure:"warn_depth"`     // seed: 1000
 	CriticalDepth int `mapstructure:"critical_depth"` // seed: 5000
+	// RateLimit bounds intake per actor and overall (htm_rate_limit).
+	RateLimit RateLimitConfig `mapstructure:"rate_limit"`
+	// Shedding drops stale low-priority work past the critical depth
+	// (htm_load_shedding).
+	Shedding SheddingConfig `mapstructure:"shedding"`
 }
 
 // WorkersConfig is the worker pool.
@@ -77,6 +109,14 @@ type WorkersConfig struct {
 	MaxAttempts int           `mapstructure:"max_attempts"`
 	BackoffBase time.Duration `mapstructure:"backoff_base"`
 	BackoffMax  time.Duration `mapstructure:"backoff_max"`
+	// MaxCount is the most workers the hub may scale the pool to; Count is
+	// the least.
+	MaxCount int `mapstructure:"max_count"`
+	// HeartbeatInterval is how often the supervisor pings every worker;
+	// one that leaves HeartbeatMisses pings in a row unanswered is declared
+	// dead (worker_reassignment then reroutes its task).
+	HeartbeatInterval time.Duration `mapstructure:"heartbeat_interval"`
+	HeartbeatMisses   int           `mapstructure:"heartbeat_misses"`
 }
 
 // CortexConfig is the demo load generator.
@@ -100,6 +140,9 @@ type SafeguardConfig struct {
 // ConsoleConfig tunes the console.
 type ConsoleConfig struct {
 	Refresh time.Duration `mapstructure:"refresh"`
+	// Keys maps a console action to the keys that trigger it
+	// (DefaultConsoleKeys lists the actions and their defaults).
+	Keys map[string][]string `mapstructure:"keys"`
 }
 
 // Default returns the configuration documented in config.yaml.
@@ -107,16 +150,25 @@ func Default() Config {
 	return Config{
 		DB:  "grace-data/grace.db",
 		Log: LogConfig{Level: "info", File: "grace.log"},
-		API: APIConfig{Listen: "127.0.0.1:7420", MaxBodyBytes: 1 << 20, Server: "http://127.0.0.1:7420"},
+		API: APIConfig{Listen: "127.0.0.1:7420", MaxBodyBytes: 1 << 20, Server: "http://127.0.0.1:7420",
+			ReadHeaderTimeout: 5 * time.Second, ReadTimeout: 30 * time.Second, WriteTimeout: 30 * time.Second, IdleTimeout: 2 * time.Minute},
 		Store: StoreConfig{Synchronous: "FULL", BatchMax: 1024, BatchWait: 2 * time.Millisecond,
 			IndexInterval: 200 * time.Millisecond, CheckpointInterval: 5 * time.Second},
 		Intake:     IntakeConfig{MaxPayloadBytes: 64 << 10},
 		Governance: governance.Default(),
 		Approvals:  ApprovalsConfig{Timeout: 24 * time.Hour},
-		HTM:        HTMConfig{Capacity: 10000, WarnDepth: 1000, CriticalDepth: 5000},
+		HTM: HTMConfig{Capacity: 10000, WarnDepth: 1000, CriticalDepth: 5000,
+			RateLimit: defaultRateLimit(), Shedding: defaultShedding()},
 		Workers: WorkersConfig{Count: 8, TaskTimeout: 30 * time.Second, MaxAttempts: 3,
-			BackoffBase: 500 * time.Millisecond, BackoffMax: 30 * time.Second},
-		Handlers: worker.DefaultHandlers(),
+			BackoffBase: 500 * time.Millisecond, BackoffMax: 30 * time.Second,
+			MaxCount: 32, HeartbeatInterval: time.Second, HeartbeatMisses: 3},
+		Scheduler: defaultScheduler(),
+		Hub:       defaultHub(),
+		Watchdog:  watchdog.Default(),
+		Mesh:      mesh.DefaultConfig(),
+		Policy:    policy.DefaultConfig(),
+		Kernels:   kernel.DefaultConfig(),
+		Handlers:  worker.DefaultHandlers(),
 		Cortex: CortexConfig{Enabled: true, Rate: 4, Mix: map[string]float64{
 			"query_knowledge": 40, "generate_summary": 25, "schedule_task": 15,
 			"execute_sandbox": 8, "deploy_model": 4, "modify_config": 3,
@@ -129,6 +181,8 @@ func Default() Config {
 			"worker_reassignment": {Enabled: true}, "scheduler_auto_resume": {Enabled: true},
 			"kernel_auto_recovery": {Enabled: true}, "bus_acl": {Enabled: true},
 		},
-		Console: ConsoleConfig{Refresh: time.Second},
+		Console:    ConsoleConfig{Refresh: time.Second, Keys: DefaultConsoleKeys()},
+		Identities: []IdentityConfig{},
+		Masking:    MaskingConfig{Fields: []string{"password", "token", "secret", "api_key"}},
 	}
 }

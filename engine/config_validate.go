@@ -27,7 +27,8 @@ var Safeguards = []string{
 // Validate checks every key of c and returns all the problems found, each
 // naming its key ("workers.count must be at least 1"), joined with
 // errors.Join; nil when c is usable. It also builds the governance router
-// and the handler registry, so that their errors surface here too.
+// and the handler registry, and compiles the policy rules and playbooks
+// (validateLayers), so that their errors surface here too.
 func (c Config) Validate() error {
 	errs := []error{c.validateOwn()}
 	if _, err := governance.NewRouter(c.Governance); err != nil {
@@ -36,6 +37,7 @@ func (c Config) Validate() error {
 	if _, err := worker.NewRegistry(c.Handlers, worker.Options{Clock: clock.Real{}}); err != nil {
 		errs = append(errs, fmt.Errorf("handlers: %w", err))
 	}
+	errs = append(errs, c.validateLayers())
 	return errors.Join(errs...)
 }
 
@@ -53,6 +55,11 @@ func (c Config) validateOwn() error {
 		}
 	}
 	v.check(c.API.MaxBodyBytes > 0, "api.max_body_bytes (%d) must be positive", c.API.MaxBodyBytes)
+	v.positive("api.read_header_timeout", c.API.ReadHeaderTimeout)
+	v.positive("api.read_timeout", c.API.ReadTimeout)
+	v.positive("api.write_timeout", c.API.WriteTimeout)
+	v.positive("api.idle_timeout", c.API.IdleTimeout)
+	v = append(v, c.validateAccess()...)
 	if c.API.Server != "" {
 		u, err := url.Parse(c.API.Server)
 		v.check(err == nil && (u.Scheme == "http" || u.Scheme == "https") && u.Host != "",
@@ -81,6 +88,10 @@ func (c Config) validateOwn() error {
 	v.check(w.MaxAttempts >= 1, "workers.max_attempts must be at least 1 (got %d)", w.MaxAttempts)
 	v.positive("workers.backoff_base", w.BackoffBase)
 	v.check(w.BackoffMax >= w.BackoffBase, "workers.backoff_max (%v) must not be below workers.backoff_base (%v)", w.BackoffMax, w.BackoffBase)
+	c.validateLayer2(&v)
+	if err := c.Watchdog.Validate(); err != nil {
+		v = append(v, err)
+	}
 
 	v.check(!math.IsNaN(c.Cortex.Rate) && !math.IsInf(c.Cortex.Rate, 0) && c.Cortex.Rate >= 0,
 		"cortex.rate (%v) must be zero or positive", c.Cortex.Rate)
@@ -104,6 +115,7 @@ func (c Config) validateOwn() error {
 		}
 	}
 	v.positive("console.refresh", c.Console.Refresh)
+	v.checkConsoleKeys(c.Console.Keys)
 	return errors.Join(v...)
 }
 

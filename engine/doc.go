@@ -17,8 +17,24 @@
 //   - A worker runs the intent's handler with a timeout; failures retry with
 //     exponential backoff and jitter up to workers.max_attempts.
 //
-// Everything that runs in the background (scheduler, workers, approval
-// expiry) is started by Start and stopped and waited for by Stop. The
+// Layer 2 holds under stress (each safeguard switchable by
+// safeguards.<name>.enabled): intake refuses floods by token bucket per
+// actor and overall (htm_rate_limit, ratelimit.go); past the critical
+// depth, queued work matching htm.shedding.criteria ends in state shed
+// (htm_load_shedding, shedding.go); a supervisor pings every worker and
+// reroutes the task of one that dies, is killed or hangs, fencing the
+// dead attempt by its lease so that no task runs twice at once and no late
+// result overwrites the rerouted one (worker_reassignment, heartbeat.go,
+// reassign.go, lease.go); the scheduler pauses and resumes on command and
+// a pause that outlasts its limit while work waits is undone
+// (scheduler_auto_resume, pause.go); the unified logic hub correlates
+// Layer 2 trouble with reported Layer 1 faults and scales the pool
+// (hubloop.go, scaling.go). The fault hooks of faults.go break all of it
+// on purpose for the chaos runner.
+//
+// Everything that runs in the background (scheduler, workers, supervisor,
+// protection and hub loops, approval expiry) is started by Start and
+// stopped and waited for by Stop. The
 // engine's read and write operations also work on an engine that was never
 // started (the CLI's direct mode): they go straight to the store, and the
 // queued work they leave is picked up by the next Start's recovery.

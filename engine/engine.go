@@ -15,6 +15,7 @@ import (
 	"grace/engine/governance"
 	"grace/engine/htm"
 	"grace/engine/intent"
+	"grace/engine/watchdog"
 	"grace/engine/worker"
 )
 
@@ -34,6 +35,9 @@ type Deps struct {
 	Journal clarity.Journal
 	// Searcher reads narratives back for Search.
 	Searcher clarity.Searcher
+	// Auditor verifies the audit chain for VerifyAudit; defaults to Store
+	// when it implements Auditor. Without one VerifyAudit returns an error.
+	Auditor Auditor
 	// Clock tells the time and makes timers; clock.Real{} when nil.
 	Clock clock.Clock
 	// Logger receives operational logs; discarded when nil.
@@ -43,6 +47,11 @@ type Deps struct {
 	// Rand returns a number in [0, 1) for retry jitter; math/rand/v2
 	// Float64 when nil.
 	Rand func() float64
+	// History keeps the watchdog's telemetry and alerts; defaults to Store
+	// when it implements watchdog.History, else nothing is kept.
+	History watchdog.History
+	// Components are watched by the watchdog besides the built-in ones.
+	Components []watchdog.Component
 }
 
 // Engine is the orchestration engine. It implements OperatorAPI. Create it
@@ -52,6 +61,7 @@ type Engine struct {
 	store    intent.Store
 	journal  clarity.Journal
 	searcher clarity.Searcher
+	auditor  Auditor
 	clock    clock.Clock
 	log      *slog.Logger
 	router   *governance.Router
@@ -65,6 +75,25 @@ type Engine struct {
 	recent    *ring
 	subs      *fanout
 	deadlines *deadlines
+	// guard holds the approval rules, masking and the refusal throttle.
+	guard *guard
+	// watch is the Layer 2 watchdog's engine side (watchdog.go).
+	watch *watch
+	// Layer 2 hardening (orchestration.go): intake rate limits, load
+	// shedding, attempt leases, the scheduler's pause, the worker
+	// supervisor, the hub's reported facts and the fault hooks.
+	limits  *limits
+	shed    *shedder
+	leases  *leases
+	pause   *pauseState
+	super   *supervisor
+	facts   *hubFacts
+	hfaults *handlerFaults
+	hangs   *hangs
+	l2stats *layer2Stats
+	// layers are the trigger mesh, the event policy engine and the
+	// Layer 1 control plane (layers.go).
+	layers *layers
 
 	// decideMu serialises read-check-write transitions decided by people
 	// or timers (approve, deny, expire, review), so that exactly one of two
@@ -109,6 +138,11 @@ func New(cfg Config, deps Deps) (*Engine, error) {
 			deps.Searcher = s
 		}
 	}
+	if deps.Auditor == nil {
+		if a, ok := deps.Store.(Auditor); ok {
+			deps.Auditor = a
+		}
+	}
 	if deps.Clock == nil {
 		deps.Clock = clock.Real{}
 	}
@@ -119,6 +153,9 @@ func New(cfg Config, deps Deps) (*Engine, error) {
 		deps.Rand = rand.Float64
 	}
 	if err := cfg.validateOwn(); err != nil {
+		return nil, fmt.Errorf("new engine: %w", err)
+	}
+	if err := checkComponents(deps.Components); err != nil {
 		return nil, fmt.Errorf("new engine: %w", err)
 	}
 	router, err := governance.NewRouter(cfg.Governance)
@@ -136,8 +173,8 @@ func New(cfg Config, deps Deps) (*Engine, error) {
 	if err != nil {
 		return nil, fmt.Errorf("new engine: %w", err)
 	}
-	return &Engine{
-		cfg: cfg, store: deps.Store, journal: deps.Journal, searcher: deps.Searcher,
+	e := &Engine{
+		cfg: cfg, store: deps.Store, journal: deps.Journal, searcher: deps.Searcher, auditor: deps.Auditor,
 		clock: deps.Clock, log: deps.Logger, router: router, handlers: deps.Handlers, rand: deps.Rand,
 		queue:     q,
 		ids:       &idGen{},
@@ -146,12 +183,28 @@ func New(cfg Config, deps Deps) (*Engine, error) {
 		recent:    newRing(recentSize),
 		subs:      newFanout(),
 		deadlines: newDeadlines(),
+		guard:     newGuard(cfg),
+		watch:     newWatch(cfg, deps),
+		limits:    newLimits(cfg.HTM.RateLimit),
+		shed:      newShedder(cfg.HTM.Shedding),
+		leases:    newLeases(),
+		pause:     &pauseState{},
+		super:     newSupervisor(),
+		facts:     newHubFacts(),
+		hfaults:   newHandlerFaults(deps.Clock, deps.Rand),
+		hangs:     &hangs{by: make(map[string]*workerState)},
+		l2stats:   &layer2Stats{},
 		kick:      make(chan struct{}, 1),
-	}, nil
+	}
+	if err := e.initLayers(); err != nil {
+		return nil, fmt.Errorf("new engine: %w", err)
+	}
+	return e, nil
 }
 
 // Start recovers the intents left unfinished by the previous run (see
-// recoverUnfinished), then starts the scheduler, the workers and the
+// recoverUnfinished), then starts the scheduler, the workers, the worker
+// supervisor, the HTM protection and hub loops (startOrchestration) and the
 // approval expiry loop. They run until ctx is cancelled or Stop is called. Start fails if
 // recovery cannot read the store (nothing is left running then), and when
 // called twice or after Stop.
@@ -175,14 +228,14 @@ func (e *Engine) Start(ctx context.Context) error {
 	runCtx, cancel := context.WithCancel(ctx)
 	e.cancel = cancel
 	e.started = true
-	for _, w := range e.pool.workers {
-		e.wg.Go(func() { e.workerLoop(runCtx, w) })
-	}
+	e.startOrchestration(runCtx)
+	e.startLayers(runCtx)
 	e.wg.Go(func() { e.dispatchLoop(runCtx) })
 	ticker := e.clock.NewTicker(e.approvalTick())
 	e.wg.Go(func() { e.expiryLoop(runCtx, ticker) })
 	e.ready.Store(true)
-	e.log.Info("engine started", "workers", len(e.pool.workers), "queued", e.queue.Len(), "pending_approvals", e.deadlines.len())
+	e.startWatch(runCtx)
+	e.log.Info("engine started", "workers", e.pool.size(), "queued", e.queue.Len(), "pending_approvals", e.deadlines.len())
 	return nil
 }
 

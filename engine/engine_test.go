@@ -78,8 +78,12 @@ type testBundle struct {
 func testConfig() Config {
 	cfg := Default()
 	cfg.DB = "test.db"
-	cfg.Workers = WorkersConfig{Count: 2, TaskTimeout: time.Minute, MaxAttempts: 3, BackoffBase: time.Second, BackoffMax: 10 * time.Second}
-	cfg.HTM = HTMConfig{Capacity: 100, WarnDepth: 10, CriticalDepth: 50}
+	w := &cfg.Workers
+	w.Count, w.TaskTimeout, w.MaxAttempts, w.BackoffBase, w.BackoffMax = 2, time.Minute, 3, time.Second, 10*time.Second
+	cfg.HTM.Capacity, cfg.HTM.WarnDepth, cfg.HTM.CriticalDepth = 100, 10, 50
+	// Tests submit many intents at one fake instant; those of rate limiting
+	// switch it back on.
+	cfg.Safeguards[SafeguardRateLimit] = SafeguardConfig{Enabled: false}
 	cfg.Approvals.Timeout = time.Hour
 	cfg.Handlers = map[string]worker.HandlerConfig{"default": {Kind: worker.KindNoop}}
 	return cfg

@@ -44,6 +44,13 @@ func (f *fanout) remove(ch chan Event) {
 	}
 }
 
+// active reports whether anyone is subscribed.
+func (f *fanout) active() bool {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return len(f.subs) > 0
+}
+
 // publish offers ev to every subscriber, dropping it for those whose
 // buffer is full.
 func (f *fanout) publish(ev Event) {

@@ -8,6 +8,7 @@ import (
 
 	"grace/engine/clarity"
 	"grace/engine/governance"
+	"grace/engine/htm"
 	"grace/engine/intent"
 )
 
@@ -24,10 +25,19 @@ import (
 // HTM queue is at htm.capacity, Submit returns an error wrapping
 // ErrQueueFull and writes nothing.
 //
+// On a started engine with htm_rate_limit on, a submission past its
+// actor's or the global token bucket (htm.rate_limit) is refused first,
+// before validation, with a *RateLimitError (errors.Is ErrRateLimited)
+// and nothing written; refusals are narrated per episode, with counts.
+//
 // On a started engine queued work goes straight into the HTM queue; on one
 // that is not started it stays queued in the store for the next Start.
-func (e *Engine) Submit(ctx context.Context, sub intent.Submission) (SubmitResult, error) {
+func (e *Engine) Submit(ctx context.Context, sub intent.Submission) (_ SubmitResult, err error) {
+	defer func() { e.observeSubmit(err) }() // the intake-error SLO
 	now := e.clock.Now()
+	if err := e.admitSubmission(now, sub); err != nil {
+		return SubmitResult{}, fmt.Errorf("submit %s: %w", clip(strings.TrimSpace(sub.Type), 100), err)
+	}
 	clean, probs := e.checkSubmission(sub)
 	if len(probs) > 0 {
 		return SubmitResult{}, e.reject(ctx, sub, probs)
@@ -71,7 +81,7 @@ func (e *Engine) Submit(ctx context.Context, sub intent.Submission) (SubmitResul
 		if err != nil {
 			return SubmitResult{}, fmt.Errorf("submit %s: store intent: %w", in.Type, err)
 		}
-		return SubmitResult{Intent: *res.Existing, Existing: true}, nil
+		return SubmitResult{Intent: e.guard.mask.intent(*res.Existing), Existing: true}, nil
 	}
 
 	e.stats.move("", in.State)
@@ -84,10 +94,13 @@ func (e *Engine) Submit(ctx context.Context, sub intent.Submission) (SubmitResul
 			e.queue.Requeue(in)
 		}
 		e.wake()
+		if e.queue.Level() == htm.LevelCritical {
+			e.shed.wake()
+		}
 	case intent.StatePendingApproval:
 		e.deadlines.track(in.ID, in.Deadline)
 	}
-	return SubmitResult{Intent: in}, nil
+	return SubmitResult{Intent: e.guard.mask.intent(in)}, nil
 }
 
 // Route returns the governance decision for sub without storing anything.
@@ -146,7 +159,8 @@ func (e *Engine) claimQueueRoom(ctx context.Context) (reserved bool, err error) 
 func (e *Engine) intakeRecords(in intent.Intent) []clarity.Record {
 	at := in.CreatedAt
 	recs := make([]clarity.Record, 0, 4+len(in.Decision.Votes))
-	recs = append(recs, receivedRecord(at, in, e.cfg.Intake.MaxPayloadBytes), routedRecord(at, in))
+	shown, masked := e.guard.mask.view(in) // records never hold masked values
+	recs = append(recs, withMasked(receivedRecord(at, in, e.cfg.Intake.MaxPayloadBytes), masked), routedRecord(at, in))
 	for i, v := range in.Decision.Votes {
 		recs = append(recs, voteRecord(at, in, v, i+1, len(in.Decision.Votes)))
 	}
@@ -156,7 +170,7 @@ func (e *Engine) intakeRecords(in intent.Intent) []clarity.Record {
 	case in.State == intent.StatePendingApproval:
 		recs = append(recs, approvalRequestedRecord(at, in, e.cfg.Approvals.Timeout))
 	case in.Tier == 4:
-		recs = append(recs, emergencyRecord(at, in, e.liveFigures()))
+		recs = append(recs, emergencyRecord(at, shown, e.liveFigures()))
 	}
 	return recs
 }

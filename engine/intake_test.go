@@ -229,7 +229,7 @@ func TestTier3VoteCanDeny(t *testing.T) {
 
 func TestQueueFullRefusesAndStoresNothing(t *testing.T) {
 	t.Parallel()
-	small := func(c *Config) { c.HTM = HTMConfig{Capacity: 2, WarnDepth: 1, CriticalDepth: 2} }
+	small := func(c *Config) { c.HTM.Capacity, c.HTM.WarnDepth, c.HTM.CriticalDepth = 2, 1, 2 }
 
 	t.Run("not started", func(t *testing.T) {
 		t.Parallel()

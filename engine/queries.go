@@ -13,34 +13,35 @@ import (
 // pendingLimit bounds how many pending approvals Pending returns.
 const pendingLimit = 1000
 
-// Get returns the intent with the ID from the store; the error wraps
-// ErrNotFound when there is none.
+// Get returns the intent with the ID from the store, its masked fields
+// (masking.fields) hidden; the error wraps ErrNotFound when there is none.
 func (e *Engine) Get(ctx context.Context, id string) (intent.Intent, error) {
 	in, err := e.store.Get(ctx, id)
 	if err != nil {
 		return intent.Intent{}, fmt.Errorf("get intent %s: %w", id, err)
 	}
-	return in, nil
+	return e.guard.mask.intent(in), nil
 }
 
-// List returns the intents matching f from the store, newest first.
+// List returns the intents matching f from the store, newest first, masked
+// like Get.
 func (e *Engine) List(ctx context.Context, f intent.Filter) ([]intent.Intent, error) {
 	ins, err := e.store.List(ctx, f)
 	if err != nil {
 		return nil, fmt.Errorf("list intents: %w", err)
 	}
-	return ins, nil
+	return e.guard.mask.intents(ins), nil
 }
 
-// Pending returns the intents waiting for a human, oldest first. Past 1000
-// pending approvals it returns the newest 1000.
+// Pending returns the intents waiting for a human, oldest first, masked
+// like Get. Past 1000 pending approvals it returns the newest 1000.
 func (e *Engine) Pending(ctx context.Context) ([]intent.Intent, error) {
 	ins, err := e.store.List(ctx, intent.Filter{State: intent.StatePendingApproval, Limit: pendingLimit})
 	if err != nil {
 		return nil, fmt.Errorf("list pending approvals: %w", err)
 	}
 	slices.Reverse(ins)
-	return ins, nil
+	return e.guard.mask.intents(ins), nil
 }
 
 // Search returns narratives matching q, newest first, from the Searcher.

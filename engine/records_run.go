@@ -17,7 +17,7 @@ func dispatchRecord(now time.Time, in intent.Intent, c choice, d htm.Depth) clar
 	why = append(why, d.Describe(),
 		fmt.Sprintf("Highest priority ready (%d), oldest first; waited %s since submission", in.Priority, roundDur(now.Sub(in.CreatedAt))))
 	if in.Attempts > 1 {
-		why = append(why, fmt.Sprintf("Attempt %d after %d failed", in.Attempts, in.Attempts-1))
+		why = append(why, fmt.Sprintf("Attempt %d: %s did not settle it (failed, or taken back from a dead worker)", in.Attempts, plural(in.Attempts-1, "earlier attempt")))
 	}
 	if in.Tier == 0 {
 		why = append(why, "Tier 0 approved by "+in.DecidedBy)

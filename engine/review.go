@@ -33,11 +33,11 @@ func (e *Engine) Review(ctx context.Context, id, operator, note string, flag boo
 	}
 	switch {
 	case in.Tier != 1:
-		return in, fmt.Errorf("review intent %s: %w (it is Tier %d)", id, ErrNotReviewable, in.Tier)
+		return e.guard.mask.intent(in), fmt.Errorf("review intent %s: %w (it is Tier %d)", id, ErrNotReviewable, in.Tier)
 	case !in.State.Terminal():
-		return in, fmt.Errorf("review intent %s: %w (it is still %s)", id, ErrNotReviewable, in.State)
+		return e.guard.mask.intent(in), fmt.Errorf("review intent %s: %w (it is still %s)", id, ErrNotReviewable, in.State)
 	case in.Reviewed:
-		return in, fmt.Errorf("review intent %s: %w (already reviewed)", id, ErrNotReviewable)
+		return e.guard.mask.intent(in), fmt.Errorf("review intent %s: %w (already reviewed)", id, ErrNotReviewable)
 	}
 	now := e.clock.Now()
 	in.Reviewed, in.UpdatedAt = true, now
@@ -45,5 +45,5 @@ func (e *Engine) Review(ctx context.Context, id, operator, note string, flag boo
 	if _, err := e.apply(ctx, &intent.Change{Update: &in, Records: []clarity.Record{r}}); err != nil {
 		return intent.Intent{}, fmt.Errorf("review intent %s: store review: %w", id, err)
 	}
-	return in, nil
+	return e.guard.mask.intent(in), nil
 }

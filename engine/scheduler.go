@@ -9,15 +9,11 @@ import (
 	"grace/engine/intent"
 )
 
-// task is one dispatch handed to a worker.
-type task struct {
-	in intent.Intent
-}
-
 // dispatchLoop is the HTM scheduler. It hands ready intents to idle workers
-// until one of them runs out, then waits for new work, a freed worker, or
-// the earliest retry backoff to end (a timer on the engine's clock: nothing
-// polls). It returns when ctx is cancelled.
+// until one of them runs out, then waits for new work, a freed worker, a
+// resume, or the earliest retry backoff to end (a timer on the engine's
+// clock: nothing polls). While the scheduler is paused it dispatches
+// nothing. It returns when ctx is cancelled.
 func (e *Engine) dispatchLoop(ctx context.Context) {
 	var timer <-chan time.Time
 	var timerAt time.Time
@@ -38,10 +34,11 @@ func (e *Engine) dispatchLoop(ctx context.Context) {
 	}
 }
 
-// dispatchReady dispatches until no worker is idle or no intent is ready.
+// dispatchReady dispatches until no worker is idle, no intent is ready or
+// the scheduler is paused.
 func (e *Engine) dispatchReady(ctx context.Context) {
 	for ctx.Err() == nil {
-		if !e.pool.hasIdle() {
+		if e.pause.paused() || !e.pool.hasIdle() {
 			return
 		}
 		now := e.clock.Now()
@@ -63,10 +60,12 @@ func (e *Engine) dispatchReady(ctx context.Context) {
 	}
 }
 
-// dispatch marks in running on the chosen worker, records why, and hands
-// it over. The change is applied asynchronously: the store keeps it ahead
-// of whatever the worker writes next.
+// dispatch marks in running on the chosen worker as a new attempt, gives
+// the attempt the intent's lease, records why, and hands it over. The
+// change is applied asynchronously: the store keeps it ahead of whatever
+// the worker writes next.
 func (e *Engine) dispatch(now time.Time, in intent.Intent, c choice, d htm.Depth) {
+	e.observeDispatch(now, in) // before in changes: it reads when in became ready
 	in.State = intent.StateRunning
 	in.Worker = c.w.name
 	in.Attempts++
@@ -74,8 +73,11 @@ func (e *Engine) dispatch(now time.Time, in intent.Intent, c choice, d htm.Depth
 	in.UpdatedAt = now
 	r := dispatchRecord(now, in, c, d)
 	e.stats.dispatch(now)
+	e.leases.grant(in.ID, in.Attempts)
+	fl := newFlight(in)
+	e.pool.assign(c.w, fl)
 	e.applyAsync(&intent.Change{Update: &in, Records: []clarity.Record{r}})
-	c.w.tasks <- task{in: in}
+	c.w.tasks <- fl
 }
 
 // needsApproval reports whether running in would break the Tier 0 rule: a

@@ -166,7 +166,7 @@ func TestDispatchGoesToTheLeastLoadedWorker(t *testing.T) {
 func TestPickPrefersFewestRecentFailuresThenName(t *testing.T) {
 	t.Parallel()
 	p := newPool(3)
-	p.release(p.workers[0], true, true) // worker_1 failed recently
+	p.release(p.workers[0], nil, true, true) // worker_1 failed recently
 	c, ok := p.pick("a")
 	if !ok || c.w.name != "worker_2" {
 		t.Fatalf("pick = %v, want worker_2", c.w.name)
@@ -183,7 +183,7 @@ func TestPickPrefersFewestRecentFailuresThenName(t *testing.T) {
 		t.Fatal("picked a worker while all are busy")
 	}
 	p.workers[1].healthy = false
-	p.release(p.workers[1], true, false)
+	p.release(p.workers[1], nil, true, false)
 	if _, ok := p.pick("e"); ok {
 		t.Fatal("picked an unhealthy worker")
 	}
@@ -254,8 +254,11 @@ func TestTier0NeverReachesAWorkerWithoutApproval(t *testing.T) {
 	}
 	// The worker's own guard, should a Tier 0 task ever be handed to it.
 	direct := queuedTier0("int_forged_5", "change_charter", 0, "")
-	spare := &workerState{name: "worker_spare", tasks: make(chan task, 1), healthy: true, busy: true}
-	b.e.execute(t.Context(), spare, direct)
+	spare := &workerState{name: "worker_spare", tasks: make(chan *flight, 1), healthy: true, busy: true}
+	spare.ctx, spare.cancel = context.WithCancelCause(t.Context())
+	fl := newFlight(direct)
+	spare.cur = fl
+	b.e.execute(t.Context(), spare, fl)
 	b.waitState(t, direct.ID, intent.StatePendingApproval)
 
 	for _, in := range append(forged, direct) {

@@ -4,23 +4,31 @@ package engine
 // without store I/O: queue depth and thresholds, intents per state
 // (non-terminal ones as they stand since start-up recovery, terminal ones
 // reached since), workers, dispatch and completion rates per second over
-// the last 10 s of the engine's clock, and the newest 50 records. Ready is
-// true while the engine is started and not stopped.
+// the last 10 s of the engine's clock, the newest 50 records, and the
+// Layer 2 safeguards' facts. Health is the watchdog's latest verdict; Ready
+// is true while the engine is started, not stopped, and every component
+// the watchdog watches is ready. A worker declared dead counts as neither
+// busy nor idle.
 func (e *Engine) Snapshot() Snapshot {
 	now := e.clock.Now()
 	d := e.queue.Depth()
 	snap := Snapshot{
 		At: now, QueueDepth: d.Len, QueueWarn: d.Warn, QueueCritical: d.Critical,
-		Workers: e.pool.infos(), Recent: e.recent.newest(),
+		Workers: e.pool.infos(now), Recent: e.recent.newest(),
 	}
 	e.stats.fill(now, &snap)
 	for _, w := range snap.Workers {
-		if w.Busy {
+		switch {
+		case !w.Healthy:
+		case w.Busy:
 			snap.WorkersBusy++
-		} else {
+		default:
 			snap.WorkersIdle++
 		}
 	}
-	snap.Ready = e.ready.Load()
+	snap.Health = e.Health()
+	snap.Ready = e.ready.Load() && snap.Health.Ready
+	snap.Layer2 = e.layer2Facts(snap.Workers)
+	e.fillLayers(&snap)
 	return snap
 }

@@ -4,8 +4,8 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"time"
 
-	"grace/engine/clarity"
 	"grace/engine/clock"
 	"grace/engine/intent"
 	"grace/engine/worker"
@@ -22,71 +22,109 @@ type panicError struct{ v any }
 
 func (p panicError) Error() string { return fmt.Sprintf("handler panicked: %v", p.v) }
 
-// workerLoop runs the tasks the scheduler gives w, one at a time, until ctx
-// is cancelled.
+// startWorker gives w its context (a child of ctx, the engine's run
+// context) and runs its loop. It is called by Start and by the supervisor,
+// both counted in e.wg, so adding to e.wg here is safe.
+func (e *Engine) startWorker(ctx context.Context, w *workerState) {
+	e.pool.arm(w, ctx, e.super.round.Load(), e.clock.Now())
+	e.wg.Go(func() { e.workerLoop(ctx, w) })
+}
+
+// workerLoop answers heartbeats and runs the attempts the scheduler gives
+// w, one at a time, until w is killed or retired, or ctx (the engine's run
+// context) ends. A worker declared dead while hung carries on once
+// released, finishes its attempt (whose result the lease fence discards)
+// and stops. Its exit is reported to the supervisor; a panic in the loop
+// is one more way for a worker to die.
 func (e *Engine) workerLoop(ctx context.Context, w *workerState) {
-	for {
+	defer func() {
+		if v := recover(); v != nil {
+			e.pool.died(w, fmt.Sprintf("worker loop panicked: %v", v))
+			e.log.Error("worker loop panicked", "worker", w.name, "panic", v)
+		}
+		e.super.exited(ctx, w)
+	}()
+	for !e.pool.gone(w) {
 		select {
-		case <-ctx.Done():
+		case <-w.ctx.Done():
 			return
-		case t := <-w.tasks:
-			e.execute(ctx, w, t.in)
+		case round := <-w.ping:
+			e.pool.beat(w, round, e.clock.Now())
+		case <-w.poke:
+			e.holdIfHung(w)
+		case fl := <-w.tasks:
+			e.execute(ctx, w, fl)
 		}
 	}
 }
 
-// execute runs in's handler on w and records the outcome: completed, a
-// retry with backoff, or failed. When ctx is cancelled under a handler
-// (engine stopping), nothing is recorded: the intent stays running in the
-// store and the next start requeues it.
-func (e *Engine) execute(ctx context.Context, w *workerState, in intent.Intent) {
+// holdIfHung freezes w's loop while a hang fault holds it: no heartbeats
+// are answered and no results reported, until the fault is released or w
+// is killed. The handler of its attempt, on its own goroutine, runs on.
+func (e *Engine) holdIfHung(w *workerState) {
+	for {
+		release, hung := e.pool.hangState(w)
+		if !hung {
+			return
+		}
+		select {
+		case <-release:
+		case <-w.ctx.Done():
+			return
+		}
+	}
+}
+
+// result is a handler run's outcome.
+type result struct {
+	err error
+	end time.Time
+}
+
+// execute runs fl's handler on its own goroutine while w keeps answering
+// heartbeats, then records the outcome (see settle). If the supervisor took
+// the attempt back before w began it, w drops it. When w is killed, the
+// handler is cancelled and waited for and nothing is recorded: a dead
+// worker reports nothing, and the supervisor reroutes the attempt. When
+// ctx (the engine) ends, the intent stays running in the store for the
+// next start to requeue.
+func (e *Engine) execute(ctx context.Context, w *workerState, fl *flight) {
+	if !e.pool.begin(w, fl) {
+		return
+	}
+	in := fl.in
 	if e.needsApproval(in) { // the scheduler refuses these; a second guard costs nothing
+		e.leases.settle(in.ID, in.Attempts)
 		e.block(e.clock.Now(), in, w.name)
-		e.pool.release(w, false, false)
+		fl.finish()
+		e.pool.release(w, fl, false, false)
 		e.wake()
 		return
 	}
+	results := make(chan result, 1)
 	start := e.clock.Now()
-	err := e.runHandler(ctx, in)
-	now := e.clock.Now()
-	took := now.Sub(start)
-	if err != nil && ctx.Err() != nil {
-		e.pool.release(w, false, false)
-		return
+	e.wg.Go(func() {
+		defer fl.finish()
+		err := e.runHandler(fl.ctx, in)
+		results <- result{err: err, end: e.clock.Now()}
+	})
+	for {
+		select {
+		case r := <-results:
+			e.settle(ctx, w, fl, r.err, r.end.Sub(start))
+			return
+		case round := <-w.ping:
+			e.pool.beat(w, round, e.clock.Now())
+		case <-w.poke:
+			e.holdIfHung(w)
+		case <-w.ctx.Done(): // the handler's context is a child of w's: it is ending
+			<-fl.done
+			if ctx.Err() != nil {
+				e.pool.release(w, fl, false, false)
+			}
+			return
+		}
 	}
-
-	max := e.cfg.Workers.MaxAttempts
-	ran := run{worker: w.name, handler: e.handlerKind(in.Type), took: took}
-	var r clarity.Record
-	var to intent.State
-	var pe panicError
-	permanent := err != nil && (worker.IsPermanent(err) || errors.As(err, &pe))
-	in.UpdatedAt = now
-	switch {
-	case err == nil:
-		to = intent.StateCompleted
-		in.LastError = ""
-		r = completedRecord(now, in, ran)
-	case permanent || in.Attempts >= max:
-		to = intent.StateFailed
-		in.LastError = clip(err.Error(), maxErrorLen)
-		r = failedRecord(now, in, ran, permanent, max)
-	default:
-		to = intent.StateQueued
-		in.LastError = clip(err.Error(), maxErrorLen)
-		wait := backoff(in.Attempts, e.cfg.Workers.BackoffBase, e.cfg.Workers.BackoffMax, e.rand())
-		in.NotBefore = now.Add(wait)
-		in.Worker = ""
-		r = retryRecord(now, in, ran, wait, max, e.cfg.Workers.BackoffBase, e.cfg.Workers.BackoffMax)
-	}
-	in.State = to
-	e.stats.finish(now, to)
-	e.applyAsync(&intent.Change{Update: &in, Records: []clarity.Record{r}})
-	if to == intent.StateQueued {
-		e.queue.Requeue(in) // after its change was queued, so the store sees the retry before the next dispatch
-	}
-	e.pool.release(w, true, err != nil)
-	e.wake()
 }
 
 // handlerKind names the kind of handler an intent type runs ("sim",
@@ -99,13 +137,15 @@ func (e *Engine) handlerKind(typ string) string {
 }
 
 // runHandler runs in's handler with its timeout (the handler's own, or
-// workers.task_timeout). The timeout runs on the engine's clock; with the
-// real clock it is a context deadline. A panic becomes a permanent error.
+// workers.task_timeout), behind any handler fault injected for its type.
+// The timeout runs on the engine's clock; with the real clock it is a
+// context deadline. A panic becomes a permanent error.
 func (e *Engine) runHandler(ctx context.Context, in intent.Intent) (err error) {
 	h, timeout := e.handlers.For(in.Type)
 	if h == nil {
 		return worker.Permanent(fmt.Errorf("no handler for intent type %q", in.Type))
 	}
+	h = e.hfaults.wrap(in.Type, h)
 	if timeout <= 0 {
 		timeout = e.cfg.Workers.TaskTimeout
 	}

@@ -99,6 +99,36 @@ CREATE TABLE narrative_blocks (
 INSERT INTO narrative_blocks(block, min_ts, max_ts)
 	SELECT id >> 12, min(ts), max(ts) FROM narratives GROUP BY id >> 12;
 `,
+	// 3: the watchdog's telemetry snapshots and alerts (see telemetry.go).
+	// IF NOT EXISTS: a database whose user_version was set back (as the
+	// version-1 test does) still has them.
+	`
+CREATE TABLE IF NOT EXISTS telemetry (
+	id       INTEGER PRIMARY KEY,
+	ts       INTEGER NOT NULL, -- Unix nanoseconds (UTC)
+	status   TEXT NOT NULL,    -- ok, warn or critical
+	ready    INTEGER NOT NULL,
+	snapshot TEXT NOT NULL     -- JSON watchdog.Telemetry, the seed's shape
+);
+CREATE INDEX IF NOT EXISTS telemetry_ts ON telemetry(ts);
+
+CREATE TABLE IF NOT EXISTS alerts (
+	id          TEXT PRIMARY KEY,
+	key         TEXT NOT NULL,   -- component/condition
+	component   TEXT NOT NULL,
+	condition   TEXT NOT NULL,
+	severity    TEXT NOT NULL,
+	peak        TEXT NOT NULL,
+	summary     TEXT NOT NULL,
+	first_seen  INTEGER NOT NULL, -- Unix nanoseconds (UTC)
+	last_seen   INTEGER NOT NULL,
+	count       INTEGER NOT NULL,
+	resolved_at INTEGER,          -- NULL while firing
+	resolution  TEXT NOT NULL
+);
+CREATE INDEX IF NOT EXISTS alerts_last_seen ON alerts(last_seen);
+CREATE INDEX IF NOT EXISTS alerts_firing ON alerts(last_seen) WHERE resolved_at IS NULL;
+`,
 }
 
 // blockShift sizes the narrative_blocks: ids id>>blockShift share a block.

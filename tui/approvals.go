@@ -9,26 +9,41 @@ import (
 	"grace/engine/intent"
 )
 
-// splitLayout is the width from which Approvals shows the list and the
-// selected intent's detail side by side.
+// splitLayout is the width from which list screens show the list and the
+// selected row's detail side by side.
 const splitLayout = 140
 
-// approvalsModel is screen 2: the inbox of intents waiting for a human,
-// oldest first. j/k and g/G move, enter opens the detail (esc goes back,
-// j/k scroll the payload there), a approves (y/N), d denies with a reason.
+// section is one of the Approvals screen's two lists.
+type section int
+
+const (
+	// sectionPending: Tier 0 intents waiting for a human, oldest first.
+	sectionPending section = iota
+	// sectionReview: finished Tier 1 intents awaiting after-the-fact
+	// review, newest first.
+	sectionReview
+)
+
+// approvalsModel is screen 2. Its pending section is the inbox of intents
+// waiting for a human: a approves (y/N), d denies with a reason. Its review
+// section lists the finished Tier 1 intents nobody has reviewed: a
+// acknowledges (y/N), f flags with a note. h/l switch sections; j/k and
+// g/G move, enter opens the detail (esc goes back, j/k scroll the payload
+// there), / filters, s opens the intent's story in Narratives.
 type approvalsModel struct {
-	pc       *programContext
-	items    []intent.Intent
-	cursor   int
-	offset   int
-	detail   bool
-	scroll   int
-	loaded   bool
-	fetching bool
-	decider  decider
-	pretty   prettyCache
-	// want is an intent to select once a fetch lists it.
-	want string
+	pc      *programContext
+	section section
+	pending intentList
+	review  intentList
+	// reviewRunning counts unreviewed Tier 1 intents still running.
+	reviewRunning int
+	// reviewDirty says a Tier 1 intent finished since the last fetch.
+	reviewDirty bool
+	detail      bool
+	scroll      int
+	decider     decider
+	filter      filterBox
+	pretty      prettyCache
 	// payloadRoom is how many payload lines the last detail view showed.
 	payloadRoom int
 	w, h        int
@@ -36,55 +51,131 @@ type approvalsModel struct {
 
 // newApprovals returns the approvals screen.
 func newApprovals(pc *programContext) *approvalsModel {
-	return &approvalsModel{pc: pc, decider: newDecider(screenApprovals)}
+	return &approvalsModel{pc: pc, decider: newDecider(screenApprovals), filter: newFilterBox()}
 }
 
 func (a *approvalsModel) id() screenID     { return screenApprovals }
 func (a *approvalsModel) title() string    { return "Approvals" }
-func (a *approvalsModel) capturing() bool  { return a.decider.prompting() }
 func (a *approvalsModel) setSize(w, h int) { a.w, a.h = w, h }
 
-// focus refreshes the list when the screen is shown.
-func (a *approvalsModel) focus() tea.Cmd { return a.refresh() }
+// capturing reports whether a prompt or the filter takes every key.
+func (a *approvalsModel) capturing() bool { return a.decider.prompting() || a.filter.editing }
 
-// refresh fetches the list unless a fetch is already in flight.
+// focus refreshes both lists when the screen is shown.
+func (a *approvalsModel) focus() tea.Cmd { return tea.Batch(a.refresh(), a.refreshReview()) }
+
+// list returns the section on show.
+func (a *approvalsModel) list() *intentList {
+	if a.section == sectionReview {
+		return &a.review
+	}
+	return &a.pending
+}
+
+// refresh fetches the pending list unless a fetch is already in flight.
 func (a *approvalsModel) refresh() tea.Cmd {
-	if a.fetching {
+	if a.pending.fetching {
 		return nil
 	}
-	a.fetching = true
+	a.pending.fetching = true
 	return fetchPendingCmd(a.pc.ctx, a.pc.api, screenApprovals)
 }
 
-// selected returns the intent under the cursor.
-func (a *approvalsModel) selected() (intent.Intent, bool) {
-	if a.cursor < 0 || a.cursor >= len(a.items) {
-		return intent.Intent{}, false
+// refreshReview fetches the review list unless a fetch is in flight.
+func (a *approvalsModel) refreshReview() tea.Cmd {
+	if a.review.fetching {
+		return nil
 	}
-	return a.items[a.cursor], true
+	a.review.fetching, a.reviewDirty = true, false
+	return fetchReviewCmd(a.pc.ctx, a.pc.api, screenApprovals)
 }
+
+// tick refetches the review list, while it is on show, when a Tier 1
+// intent finished or was reviewed since the last fetch.
+func (a *approvalsModel) tick() tea.Cmd {
+	if a.section == sectionReview && a.reviewDirty {
+		return a.refreshReview()
+	}
+	return nil
+}
+
+// noteEvent takes an intent event that concerns the review list: a Tier 1
+// intent that finished is to be listed; one reviewed elsewhere leaves.
+func (a *approvalsModel) noteEvent(it intent.Intent) {
+	if it.Tier != 1 || !it.State.Terminal() {
+		return
+	}
+	if it.Reviewed {
+		a.review.remove(it.ID)
+		return
+	}
+	a.reviewDirty = true
+}
+
+// selected returns the intent under the cursor of the section on show.
+func (a *approvalsModel) selected() (intent.Intent, bool) { return a.list().selected() }
 
 // update handles the screen's keys and its own async results.
 func (a *approvalsModel) update(msg tea.Msg) tea.Cmd {
 	switch msg := msg.(type) {
 	case pendingMsg:
-		a.fetching = false
+		a.pending.fetching = false
 		if msg.err != nil {
 			a.pc.fail(msg.err.Error())
 			a.pc.log.Warn("fetch failed", "what", "pending approvals", "err", msg.err)
 			return nil
 		}
-		a.setItems(msg.items)
+		a.setItems(sectionPending, msg.items)
+	case reviewMsg:
+		a.review.fetching = false
+		if msg.err != nil {
+			a.pc.fail(msg.err.Error())
+			a.pc.log.Warn("fetch failed", "what", "review list", "err", msg.err)
+			return nil
+		}
+		a.reviewRunning = msg.running
+		a.setItems(sectionReview, msg.items)
 	case decidedMsg:
 		a.decider.finish(a.pc, msg)
-		if msg.err == nil || gone(msg.err) {
-			a.remove(msg.id)
+		l, refetch := &a.pending, a.refresh
+		if msg.decision.isReview() {
+			l, refetch = &a.review, a.refreshReview
 		}
-		return a.refresh()
+		if msg.err == nil || gone(msg.err) {
+			a.removeFrom(l, msg.id)
+		}
+		return refetch()
 	case tea.KeyMsg:
 		return a.handleKey(msg)
 	}
 	return nil
+}
+
+// setItems replaces section s's items. A detail view never slides onto
+// another intent unannounced.
+func (a *approvalsModel) setItems(s section, items []intent.Intent) {
+	l := &a.pending
+	if s == sectionReview {
+		l = &a.review
+	}
+	lost := l.setItems(items)
+	if lost != "" && a.detail && s == a.section {
+		a.detail = false
+		if s == sectionReview {
+			a.pc.info(lost + " no longer awaits review")
+		} else {
+			a.pc.info(lost + " is no longer pending")
+		}
+	}
+}
+
+// removeFrom drops id from l after a decision about it; an open detail of
+// it closes.
+func (a *approvalsModel) removeFrom(l *intentList, id string) {
+	if it, ok := l.selected(); ok && it.ID == id && l == a.list() {
+		a.detail = false
+	}
+	l.remove(id)
 }
 
 // handleKey answers a key while the screen is active.
@@ -92,10 +183,15 @@ func (a *approvalsModel) handleKey(msg tea.KeyMsg) tea.Cmd {
 	if a.decider.prompting() {
 		return a.decider.handleKey(a.pc, msg)
 	}
+	l := a.list()
+	if a.filter.editing {
+		l.setFilter(a.filter.handleKey(a.pc.keys, msg))
+		return nil
+	}
 	k := a.pc.keys
-	it, ok := a.selected()
+	it, ok := l.selected()
 	switch {
-	case pressed(msg, k.Approve), pressed(msg, k.Deny):
+	case a.section == sectionPending && (pressed(msg, k.Approve) || pressed(msg, k.Deny)):
 		dec := decisionApprove
 		if pressed(msg, k.Deny) {
 			dec = decisionDeny
@@ -105,106 +201,101 @@ func (a *approvalsModel) handleKey(msg tea.KeyMsg) tea.Cmd {
 			return nil
 		}
 		a.decider.start(a.pc, dec, it.ID)
+	case a.section == sectionReview && (pressed(msg, k.Acknowledge) || pressed(msg, k.Flag)):
+		dec := decisionAcknowledge
+		if pressed(msg, k.Flag) {
+			dec = decisionFlag
+		}
+		if !ok && !a.pc.readOnly {
+			a.pc.warn("nothing to " + dec.verb() + ": no Tier 1 intent awaits review")
+			return nil
+		}
+		a.decider.start(a.pc, dec, it.ID)
+	case key.Matches(msg, k.PrevSection), key.Matches(msg, k.NextSection):
+		return a.switchSection(1 - a.section)
+	case key.Matches(msg, k.Filter):
+		a.detail = false
+		a.filter.start(l.filter)
+	case key.Matches(msg, k.Story):
+		if ok {
+			id := it.ID
+			return func() tea.Msg { return openStoryMsg{intentID: id} }
+		}
 	case key.Matches(msg, k.Up):
-		if a.detail {
-			a.scroll = max(a.scroll-1, 0)
-		} else {
-			a.move(-1)
-		}
+		a.moveOrScroll(-1)
 	case key.Matches(msg, k.Down):
-		if a.detail {
-			a.scroll = min(a.scroll+1, a.maxScroll())
-		} else {
-			a.move(1)
-		}
+		a.moveOrScroll(1)
+	case key.Matches(msg, k.PageUp):
+		a.moveOrScroll(-a.page())
+	case key.Matches(msg, k.PageDown):
+		a.moveOrScroll(a.page())
 	case key.Matches(msg, k.Top):
-		if a.detail {
-			a.scroll = 0
-		} else {
-			a.move(-len(a.items))
-		}
+		a.moveOrScroll(-1 << 30)
 	case key.Matches(msg, k.Bottom):
-		if a.detail {
-			a.scroll = a.maxScroll()
-		} else {
-			a.move(len(a.items))
-		}
+		a.moveOrScroll(1 << 30)
 	case key.Matches(msg, k.Open):
 		if ok {
 			a.detail, a.scroll = true, 0
 		}
-	case key.Matches(msg, k.Back):
-		a.detail = false
 	case key.Matches(msg, k.Refresh):
+		if a.section == sectionReview {
+			return a.refreshReview()
+		}
 		return a.refresh()
 	}
 	return nil
 }
 
-// move shifts the cursor by n rows, within the list.
-func (a *approvalsModel) move(n int) {
-	a.cursor = min(max(a.cursor+n, 0), max(len(a.items)-1, 0))
+// back closes the detail, else clears the filter; it reports whether esc
+// did either.
+func (a *approvalsModel) back() (bool, tea.Cmd) {
+	l := a.list()
+	switch {
+	case a.detail:
+		a.detail = false
+	case l.filter != "":
+		l.setFilter("")
+		a.pc.info("filter cleared")
+	default:
+		return false, nil
+	}
+	return true, nil
+}
+
+// switchSection shows section s, fetching it if it was never loaded.
+func (a *approvalsModel) switchSection(s section) tea.Cmd {
+	a.section, a.detail, a.scroll = s, false, 0
+	if s == sectionReview && (!a.review.loaded || a.reviewDirty) {
+		return a.refreshReview()
+	}
+	return nil
+}
+
+// page is how many rows j/k move per page key.
+func (a *approvalsModel) page() int { return max(a.h-6, 1) }
+
+// moveOrScroll moves the cursor n rows, or scrolls the payload n lines in
+// the detail view.
+func (a *approvalsModel) moveOrScroll(n int) {
+	if a.detail {
+		a.scroll = min(max(a.scroll+n, 0), a.maxScroll())
+		return
+	}
+	a.list().move(n)
 	a.scroll = 0
 }
 
-// setItems replaces the list, keeping the cursor on the same intent when it
-// is still there.
-func (a *approvalsModel) setItems(items []intent.Intent) {
-	var keep string
-	if it, ok := a.selected(); ok {
-		keep = it.ID
-	}
-	if a.want != "" {
-		keep, a.want = a.want, ""
-	}
-	a.items, a.loaded = items, true
-	for i := range items {
-		if items[i].ID == keep {
-			a.cursor = i
-			return
-		}
-	}
-	a.cursor = min(a.cursor, max(len(items)-1, 0))
-	if a.detail && keep != "" {
-		// Never let the detail slide onto another intent unannounced.
-		a.detail = false
-		a.pc.info(keep + " is no longer pending")
-	}
-}
-
-// focusOn selects intent id when it is listed, and otherwise once the next
-// fetch lists it.
+// focusOn selects intent id in the pending section.
 func (a *approvalsModel) focusOn(id string) {
-	a.detail = false
-	for i := range a.items {
-		if a.items[i].ID == id {
-			a.cursor = i
-			return
-		}
-	}
-	a.want = id
+	a.section, a.detail = sectionPending, false
+	a.pending.focusOn(id)
 }
 
-// remove drops intent id from the list at once, before the refetch lands.
-func (a *approvalsModel) remove(id string) {
-	for i := range a.items {
-		if a.items[i].ID == id {
-			items := append(append([]intent.Intent(nil), a.items[:i]...), a.items[i+1:]...)
-			a.setItems(items)
-			return
-		}
-	}
-}
+// remove drops intent id from the pending list at once.
+func (a *approvalsModel) remove(id string) { a.removeFrom(&a.pending, id) }
 
-// knows reports whether id is in the list.
-func (a *approvalsModel) knows(id string) bool {
-	for i := range a.items {
-		if a.items[i].ID == id {
-			return true
-		}
-	}
-	return false
-}
+// knows reports whether id is in the pending list.
+func (a *approvalsModel) knows(id string) bool { return a.pending.knows(id) }
 
 // maxScroll is how far the payload of the selected intent can scroll.
 func (a *approvalsModel) maxScroll() int {
@@ -221,36 +312,62 @@ func (a *approvalsModel) ShortHelp() []key.Binding {
 		return keys
 	}
 	k := a.pc.keys
-	if a.detail {
-		return []key.Binding{k.Approve, k.Deny, k.Back, scrollBinding(k)}
+	if a.filter.editing {
+		return []key.Binding{helpOnly(k.Submit, "enter", "keep filter"), helpOnly(k.Cancel, "esc", "clear")}
 	}
-	return []key.Binding{k.Approve, k.Deny, k.Open, navBinding(k)}
+	decide := []key.Binding{k.Approve, k.Deny}
+	if a.section == sectionReview {
+		decide = []key.Binding{k.Acknowledge, k.Flag}
+	}
+	if a.detail {
+		return append(decide, k.Story, k.Back, scrollBinding(k))
+	}
+	return append(decide, k.Open, k.Story, sectionBinding(k), k.Filter)
 }
 
-// FullHelp lists the screen's keys by group.
+// FullHelp lists the screen's own keys (the root adds the list keys).
 func (a *approvalsModel) FullHelp() [][]key.Binding {
 	k := a.pc.keys
-	return [][]key.Binding{
-		{k.Up, k.Down, k.Top, k.Bottom},
-		{k.Open, k.Back, k.Refresh},
-		{k.Approve, k.Deny},
-	}
+	return [][]key.Binding{{
+		helpOnly(k.NextSection, firstKey(k.PrevSection)+"/"+firstKey(k.NextSection), "pending ⇄ review"),
+		helpOnly(k.Approve, k.Approve.Help().Key, "approve (pending)"), helpOnly(k.Deny, k.Deny.Help().Key, "deny (pending)"),
+		helpOnly(k.Acknowledge, k.Acknowledge.Help().Key, "acknowledge (review)"), helpOnly(k.Flag, k.Flag.Help().Key, "flag (review)"),
+		k.Filter, helpOnly(k.Story, k.Story.Help().Key, "intent's story"), k.Refresh,
+	}}
 }
 
-// navBinding is a help-only entry for the list's movement keys.
-func navBinding(k *keyMap) key.Binding {
-	return key.NewBinding(key.WithKeys(k.Down.Keys()...), key.WithHelp("j/k g/G", "move"))
-}
-
-// scrollBinding is a help-only entry for scrolling the detail.
+// scrollBinding is a help-only entry for scrolling a detail view.
 func scrollBinding(k *keyMap) key.Binding {
-	return key.NewBinding(key.WithKeys(k.Down.Keys()...), key.WithHelp("j/k", "scroll payload"))
+	return helpOnly(k.Down, firstKey(k.Down)+"/"+firstKey(k.Up), "scroll")
+}
+
+// sectionBinding is a help-only entry for the section keys.
+func sectionBinding(k *keyMap) key.Binding {
+	return helpOnly(k.NextSection, firstKey(k.PrevSection)+"/"+firstKey(k.NextSection), "section")
+}
+
+// sectionTitles are the two sections' names with their counts.
+func (a *approvalsModel) sectionTitles() (pending, review string) {
+	pending, review = "Pending approvals", "Tier 1 review"
+	if a.pending.loaded {
+		pending += " (" + strconv.Itoa(len(a.pending.items)) + ")"
+	}
+	if a.review.loaded {
+		review += " (" + strconv.Itoa(len(a.review.items)) + ")"
+	}
+	return pending, review
 }
 
 // countTitle is the list panel's title.
 func (a *approvalsModel) countTitle() string {
-	if !a.loaded {
-		return "Pending approvals"
+	l := a.list()
+	pending, review := a.sectionTitles()
+	title := pending + " · oldest first"
+	if a.section == sectionReview {
+		title = review + " · newest first"
 	}
-	return "Pending approvals (" + strconv.Itoa(len(a.items)) + ") · oldest first"
+	if l.filter != "" {
+		title += " · filter “" + l.filter + "”: " + strconv.Itoa(l.len()) + " shown"
+	}
+	return title
 }

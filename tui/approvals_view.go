@@ -7,6 +7,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/charmbracelet/lipgloss"
 	"github.com/charmbracelet/x/ansi"
 
 	"grace/engine/intent"
@@ -15,28 +16,29 @@ import (
 // soonDeadline is when a pending approval's deadline is flagged as near.
 const soonDeadline = 5 * time.Minute
 
-// view renders the list (and, when wide, the selected intent beside it) or
-// the full-size detail, with one prompt line at the bottom.
+// view renders the section bar, then the list (and, when wide, the
+// selected intent beside it) or the full-size detail, with one prompt line
+// at the bottom.
 func (a *approvalsModel) view() []string {
 	w, h := a.w, a.h
 	if w <= 0 || h <= 0 {
 		return nil
 	}
 	st := a.pc.styles
-	bodyH := max(h-1, 0)
-	var out []string
+	out := []string{a.sectionBar(w)}
+	bodyH := max(h-2, 0)
 	it, ok := a.selected()
 	switch {
 	case a.detail && ok:
-		out = st.panel("Intent "+it.ID, a.detailLines(it, w-4, bodyH-2), w, bodyH)
+		out = append(out, st.panel("Intent "+it.ID, a.detailLines(it, w-4, bodyH-2), w, bodyH)...)
 	case w >= splitLayout && ok:
 		lw := w * 11 / 20
-		out = hjoin(
+		out = append(out, hjoin(
 			st.panel(a.countTitle(), a.listLines(lw-4, bodyH-2), lw, bodyH),
 			st.panel("Intent "+it.ID, a.detailLines(it, w-lw-4, bodyH-2), w-lw, bodyH),
-		)
+		)...)
 	default:
-		out = st.panel(a.countTitle(), a.listLines(w-4, bodyH-2), w, bodyH)
+		out = append(out, st.panel(a.countTitle(), a.listLines(w-4, bodyH-2), w, bodyH)...)
 	}
 	out = append(out, a.promptLine(w))
 	for len(out) < h {
@@ -45,14 +47,45 @@ func (a *approvalsModel) view() []string {
 	return out[:h]
 }
 
-// promptLine is the decider's prompt, or the selected intent's first reason.
+// sectionBar names the two sections, the one on show marked, and the keys
+// that switch them.
+func (a *approvalsModel) sectionBar(w int) string {
+	st := a.pc.styles
+	pending, review := a.sectionTitles()
+	tab := func(label string, on bool) string {
+		if on {
+			return st.TabActive.Render("[" + label + "]")
+		}
+		return st.Tab.Render(" " + label + " ")
+	}
+	bar := " " + tab("⚑ "+pending, a.section == sectionPending) + " " + tab("✓ "+review, a.section == sectionReview)
+	if a.reviewRunning > 0 && a.section == sectionReview {
+		bar += st.Muted.Render(" · " + strconv.Itoa(a.reviewRunning) + " still running")
+	}
+	hint := st.Muted.Render(firstKey(a.pc.keys.PrevSection) + "/" + firstKey(a.pc.keys.NextSection) + " switch ")
+	room := w - ansi.StringWidth(hint)
+	if ansi.StringWidth(bar) > room {
+		return fit(bar, w)
+	}
+	return fit(bar, room) + hint
+}
+
+// promptLine is the decider's prompt, the filter being typed, or the
+// selected intent's first reason.
 func (a *approvalsModel) promptLine(w int) string {
 	if line := a.decider.view(a.pc, w); line != "" {
 		return fit(line, w)
 	}
+	if a.filter.editing {
+		return a.filter.view(a.pc.styles, w)
+	}
 	st := a.pc.styles
 	if it, ok := a.selected(); ok && !a.detail {
-		return fit(st.Label.Render("why ")+st.Muted.Render(firstReason(it.Decision.Reasoning)), w)
+		why := firstReason(it.Decision.Reasoning)
+		if a.section == sectionReview && it.LastError != "" {
+			why = it.LastError
+		}
+		return fit(st.Label.Render("why ")+st.Muted.Render(why), w)
 	}
 	return fit("", w)
 }
@@ -71,68 +104,134 @@ func listColumns(w int) approvalCols {
 		c.reason = c.actor - 22 - 1
 		c.actor = 22
 	}
+	if c.reason < 10 {
+		c.reason = 0 // too narrow to say anything
+	}
 	return c
 }
 
-// listLines renders the table of pending intents, scrolled so the cursor
-// stays in view.
+// listLines renders the section on show, scrolled so the cursor stays in
+// view.
 func (a *approvalsModel) listLines(w, h int) []string {
 	st := a.pc.styles
-	if !a.loaded {
+	l := a.list()
+	if !l.loaded {
 		return []string{st.Muted.Render("loading…")}
 	}
-	if len(a.items) == 0 {
+	if len(l.items) == 0 {
+		if a.section == sectionReview {
+			return []string{
+				st.OK.Render("✓ ") + st.Text.Render(clip("No Tier 1 intent awaits review.", w-2)),
+				st.Muted.Render(clip("Tier 1 intents run at once and are listed here when they finish.", w)),
+			}
+		}
 		return []string{
 			st.OK.Render("✓ ") + st.Text.Render(clip("Nothing is waiting for a human.", w-2)),
 			st.Muted.Render(clip("Tier 0 intents appear here, and pop up on any screen, as they arrive.", w)),
 		}
 	}
+	if l.len() == 0 {
+		return []string{st.Muted.Render(clip("Nothing matches the filter “"+l.filter+"” (esc clears it).", w))}
+	}
+	var header string
+	var row func(it intent.Intent, text lipgloss.Style) string
+	if a.section == sectionReview {
+		header, row = a.reviewColumns(w)
+	} else {
+		header, row = a.pendingColumns(w)
+	}
+	lines := []string{st.TableHeader.Render(fit(header, w))}
+	rows := max(h-1, 1)
+	l.offset = window(l.cursor, l.offset, l.len(), rows)
+	for i := l.offset; i < l.len() && len(lines) <= rows; i++ {
+		mark, text := "  ", st.Text
+		if i == l.cursor {
+			mark, text = "› ", st.Selected
+		}
+		lines = append(lines, text.Render(mark)+row(l.at(i), text))
+	}
+	if more := l.len() - l.offset - rows; more > 0 && len(lines) > 1 {
+		lines[len(lines)-1] = st.Muted.Render(fit("  ↓ "+strconv.Itoa(more+1)+" more", w))
+	}
+	return lines
+}
+
+// pendingColumns is the pending table's header and row renderer for w
+// cells.
+func (a *approvalsModel) pendingColumns(w int) (string, func(intent.Intent, lipgloss.Style) string) {
+	st := a.pc.styles
 	c := listColumns(w)
 	header := "  " + fit("ID", c.id) + " " + fit("TYPE", c.typ) + " " + fit("ACTOR", c.actor) + " " +
 		fit("TIER", c.tier) + " " + fitRight("ALIGN", c.align) + " " + fitRight("AGE", c.age) + " " + fit("DEADLINE", c.deadline)
 	if c.reason > 0 {
 		header += " " + fit("WHY", c.reason)
 	}
-	lines := []string{st.TableHeader.Render(fit(header, w))}
-
-	rows := max(h-1, 1)
-	if a.cursor < a.offset {
-		a.offset = a.cursor
-	}
-	if a.cursor >= a.offset+rows {
-		a.offset = a.cursor - rows + 1
-	}
-	a.offset = min(a.offset, max(len(a.items)-rows, 0))
 	now := a.pc.now()
-	for i := a.offset; i < len(a.items) && len(lines) <= rows; i++ {
-		it := a.items[i]
-		mark, text := "  ", st.Text
-		if i == a.cursor {
-			mark, text = "› ", st.Selected
-		}
+	return header, func(it intent.Intent, text lipgloss.Style) string {
 		deadline := fmtDeadline(it.Deadline, now)
 		dlStyle := st.Muted
 		if !it.Deadline.IsZero() && it.Deadline.Sub(now) < soonDeadline {
 			deadline, dlStyle = "▲ "+deadline, st.Warn
 		}
-		line := text.Render(mark) + cell(text, clipMiddle(it.ID, c.id), c.id) + " " + cell(text, it.Type, c.typ) + " " +
+		line := cell(text, clipMiddle(it.ID, c.id), c.id) + " " + cell(text, it.Type, c.typ) + " " +
 			cell(st.Text, it.Actor, c.actor) + " " + cell(st.Text, strconv.Itoa(it.Tier), c.tier) + " " +
 			cellRight(st.Text, strconv.FormatFloat(it.Decision.Alignment, 'f', 2, 64), c.align) + " " +
 			cellRight(st.Muted, fmtDur(now.Sub(it.CreatedAt)), c.age) + " " + cell(dlStyle, deadline, c.deadline)
 		if c.reason > 0 {
 			line += " " + cell(st.Muted, firstReason(it.Decision.Reasoning), c.reason)
 		}
-		lines = append(lines, line)
+		return line
 	}
-	if more := len(a.items) - a.offset - rows; more > 0 && len(lines) > 1 {
-		lines[len(lines)-1] = st.Muted.Render(fit("  ↓ "+strconv.Itoa(more+1)+" more", w))
-	}
-	return lines
 }
 
-// detailLines renders everything known about one pending intent: who and
-// what, the router's verdict and reasoning, age and deadline, and the
-// payload pretty-printed (scrolled by a.scroll).
+// reviewColumns is the review table's header and row renderer for w
+// cells: what ran, how it ended and when.
+func (a *approvalsModel) reviewColumns(w int) (string, func(intent.Intent, lipgloss.Style) string) {
+	st := a.pc.styles
+	c := listColumns(w) // same shape: id, type, actor; then state, age, worker
+	stateW, ageW := 11, 6
+	// The last three columns take the room of the pending table's four.
+	workerW := max(c.tier+c.align+c.age+c.deadline+3-(stateW+ageW+2), 0)
+	header := "  " + fit("ID", c.id) + " " + fit("TYPE", c.typ) + " " + fit("ACTOR", c.actor) + " " +
+		fit("OUTCOME", stateW) + " " + fitRight("ENDED", ageW) + " " + fit("WORKER", workerW)
+	if c.reason > 0 {
+		header += " " + fit("WHY", c.reason)
+	}
+	now := a.pc.now()
+	return header, func(it intent.Intent, text lipgloss.Style) string {
+		mark, ms := stateMark(st, it.State)
+		line := cell(text, clipMiddle(it.ID, c.id), c.id) + " " + cell(text, it.Type, c.typ) + " " +
+			cell(st.Text, it.Actor, c.actor) + " " + ms.Render(fit(mark+" "+stateLabel(it.State), stateW)) + " " +
+			cellRight(st.Muted, fmtDur(now.Sub(it.UpdatedAt)), ageW) + " " + cell(st.Muted, it.Worker, workerW)
+		if c.reason > 0 {
+			why := firstReason(it.Decision.Reasoning)
+			if it.LastError != "" {
+				why = it.LastError
+			}
+			line += " " + cell(st.Muted, why, c.reason)
+		}
+		return line
+	}
+}
+
+// stateMark is a state's symbol and style: ✓ completed, ✗ failed and the
+// other refusals, ⚑ waiting for a human, · otherwise.
+func stateMark(st *styles, s intent.State) (string, lipgloss.Style) {
+	switch s {
+	case intent.StateCompleted:
+		return "✓", st.OK
+	case intent.StateFailed, intent.StateDenied, intent.StateExpired, intent.StateShed:
+		return "✗", st.Crit
+	case intent.StatePendingApproval:
+		return "⚑", st.Warn
+	}
+	return "·", st.Muted
+}
+
+// detailLines renders everything known about one intent: who and what,
+// the router's verdict and reasoning, age and deadline (or, for a Tier 1
+// intent awaiting review, how it ended), and the payload pretty-printed
+// (scrolled by a.scroll).
 func (a *approvalsModel) detailLines(it intent.Intent, w, h int) []string {
 	st := a.pc.styles
 	now := a.pc.now()
@@ -140,24 +239,42 @@ func (a *approvalsModel) detailLines(it intent.Intent, w, h int) []string {
 	lw := 11
 	kv := func(label, value string, width int) string { return st.kv(label, value, lw, width) }
 
-	deadline := fmtDeadline(it.Deadline, now)
-	if !it.Deadline.IsZero() {
-		deadline += " (" + it.Deadline.In(loc).Format("15:04:05") + ")"
-		if it.Deadline.Sub(now) < soonDeadline {
-			deadline = "▲ " + deadline
+	age := fmtDur(now.Sub(it.CreatedAt)) + " (" + it.CreatedAt.In(loc).Format("15:04:05") + ")"
+	var pairs [][2]string
+	var lines []string
+	if a.section == sectionReview {
+		ended := fmtDur(now.Sub(it.UpdatedAt)) + " ago (" + it.UpdatedAt.In(loc).Format("15:04:05") + ")"
+		pairs = [][2]string{
+			{"actor", it.Actor}, {"type", it.Type},
+			{"tier", tierText(it.Tier)}, {"routed to", it.Decision.RoutedTo},
+			{"worker", orDash(it.Worker)}, {"attempts", strconv.Itoa(it.Attempts)},
+			{"created", age}, {"ended", ended},
 		}
+		mark, ms := stateMark(st, it.State)
+		lines = append(lines, ms.Render(fit(mark+" "+stateLabel(it.State)+" · awaiting review", w)))
+		if it.LastError != "" {
+			pairs = append(pairs, [2]string{"last error", it.LastError}, [2]string{"priority", strconv.Itoa(it.Priority)})
+		}
+	} else {
+		deadline := fmtDeadline(it.Deadline, now)
+		if !it.Deadline.IsZero() {
+			deadline += " (" + it.Deadline.In(loc).Format("15:04:05") + ")"
+			if it.Deadline.Sub(now) < soonDeadline {
+				deadline = "▲ " + deadline
+			}
+		}
+		pairs = [][2]string{
+			{"actor", it.Actor}, {"type", it.Type},
+			{"tier", tierText(it.Tier)}, {"routed to", it.Decision.RoutedTo},
+			{"alignment", strconv.FormatFloat(it.Decision.Alignment, 'f', 2, 64)}, {"priority", strconv.Itoa(it.Priority)},
+			{"age", age}, {"deadline", deadline},
+		}
+		lines = append(lines, st.Warn.Render(fit("⚑ "+stateLabel(it.State)+" · waiting for a human", w)))
 	}
-	pairs := [][2]string{
-		{"actor", it.Actor}, {"type", it.Type},
-		{"tier", tierText(it.Tier)}, {"routed to", it.Decision.RoutedTo},
-		{"alignment", strconv.FormatFloat(it.Decision.Alignment, 'f', 2, 64)}, {"priority", strconv.Itoa(it.Priority)},
-		{"age", fmtDur(now.Sub(it.CreatedAt)) + " (" + it.CreatedAt.In(loc).Format("15:04:05") + ")"}, {"deadline", deadline},
-	}
-	lines := []string{st.Warn.Render(fit("⚑ "+stateLabel(it.State)+" · waiting for a human", w))}
 	if w >= 60 {
 		half := w / 2
 		for i := 0; i < len(pairs); i += 2 {
-			lines = append(lines, kv(pairs[i][0], pairs[i][1], half)+kv(pairs[i+1][0], pairs[i+1][1], w-half))
+			lines = append(lines, kv(pairs[i][0], pairs[i][1], half-1)+" "+kv(pairs[i+1][0], pairs[i+1][1], w-half))
 		}
 	} else {
 		for _, p := range pairs {

@@ -12,6 +12,7 @@ import (
 	"github.com/muesli/termenv"
 
 	"grace/engine"
+	"grace/engine/clarity"
 )
 
 // benchModel is the console at 200×60 over a busy engine: 64 workers, 50
@@ -26,7 +27,15 @@ func benchModel(b *testing.B, colour bool) *model {
 	for len(snap.Recent) < 50 {
 		snap.Recent = append(snap.Recent, snap.Recent[len(snap.Recent)%12])
 	}
+	// The busiest dashboard: the watchdog's verdict with alerts firing.
+	snap.Health, snap.Layer2 = fixtureHealth(), fixtureLayer2()
+	for len(snap.Health.Alerts) < 6 {
+		snap.Health.Alerts = append(snap.Health.Alerts, snap.Health.Alerts[0])
+	}
 	api.setSnapshot(snap)
+	api.narratives = fixtureNarratives(2000)
+	api.tier1 = fixtureTier1()
+	api.audit = fixtureAudit()
 	pending := fixturePending()
 	for i := 0; len(pending) < 40; i++ {
 		p := fixturePending()[i%3]
@@ -46,6 +55,10 @@ func benchModel(b *testing.B, colour bool) *model {
 	m.Update(tea.WindowSizeMsg{Width: 200, Height: 60})
 	m.Update(snapshotMsg{snap: snap})
 	m.Update(pendingMsg{owner: screenApprovals, items: pending})
+	ents, _ := api.Search(ctx, clarity.Query{Limit: narrPage})
+	m.narratives.query, m.narratives.seq = narrQuery{}, 1
+	m.Update(searchMsg{owner: screenNarratives, seq: 1, limit: narrPage, entries: ents, at: fixedNow})
+	m.Update(verifyMsg{owner: screenNarratives, rep: fixtureAudit(), at: fixedNow})
 	return m
 }
 
@@ -62,6 +75,9 @@ func BenchmarkView(b *testing.B) {
 		{"approvals", []string{"2"}, false},
 		{"approvals_truecolor", []string{"2"}, true},
 		{"popup_truecolor", []string{"1"}, true},
+		{"narratives", []string{"4", "j"}, false},
+		{"narratives_truecolor", []string{"4", "j"}, true},
+		{"help_truecolor", []string{"4", "?"}, true},
 	} {
 		b.Run(s.name, func(b *testing.B) {
 			m := benchModel(b, s.colour)

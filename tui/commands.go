@@ -2,12 +2,16 @@ package tui
 
 import (
 	"context"
+	"errors"
 	"fmt"
+	"slices"
 	"time"
 
 	tea "github.com/charmbracelet/bubbletea"
 
 	"grace/engine"
+	"grace/engine/clarity"
+	"grace/engine/intent"
 )
 
 // requestTimeout bounds every store-backed request the console makes, so a
@@ -81,17 +85,121 @@ func fetchPendingCmd(ctx context.Context, api engine.OperatorAPI, owner screenID
 	}
 }
 
-// decideCmd approves or denies intent id as operator, for owner.
+// reviewLimit bounds how many unreviewed Tier 1 intents the review list
+// asks for (the newest).
+const reviewLimit = 500
+
+// fetchReviewCmd lists the finished Tier 1 intents awaiting review, newest
+// first, for owner. Unreviewed ones still running are counted, not listed:
+// they cannot be reviewed yet.
+func fetchReviewCmd(ctx context.Context, api engine.OperatorAPI, owner screenID) tea.Cmd {
+	return func() tea.Msg {
+		ctx, cancel := context.WithTimeout(ctx, requestTimeout)
+		defer cancel()
+		all, err := api.List(ctx, intent.Filter{Tier: 1, HasTier: true, Unreviewed: true, Limit: reviewLimit})
+		if err != nil {
+			return reviewMsg{owner: owner, err: fmt.Errorf("list Tier 1 intents awaiting review: %w", err)}
+		}
+		msg := reviewMsg{owner: owner, items: make([]intent.Intent, 0, len(all))}
+		for _, it := range all {
+			if it.State.Terminal() {
+				msg.items = append(msg.items, it)
+			} else {
+				msg.running++
+			}
+		}
+		return msg
+	}
+}
+
+// decideCmd sends decision d about intent id as operator, for owner:
+// approve or deny a pending intent (reason is the denial's), acknowledge
+// or flag a finished Tier 1 one (reason is the flag's note).
 func decideCmd(ctx context.Context, api engine.OperatorAPI, owner screenID, d decision, id, operator, reason string) tea.Cmd {
 	return func() tea.Msg {
 		ctx, cancel := context.WithTimeout(ctx, requestTimeout)
 		defer cancel()
 		msg := decidedMsg{owner: owner, decision: d, id: id}
-		if d == decisionDeny {
+		switch d {
+		case decisionDeny:
 			msg.intent, msg.err = api.Deny(ctx, id, operator, reason)
-		} else {
+		case decisionAcknowledge:
+			msg.intent, msg.err = api.Review(ctx, id, operator, "", false)
+		case decisionFlag:
+			msg.intent, msg.err = api.Review(ctx, id, operator, reason, true)
+		default:
 			msg.intent, msg.err = api.Approve(ctx, id, operator, reason)
 		}
 		return msg
+	}
+}
+
+// searchCmd fetches one page of narratives matching q for owner. now is
+// the clock, to stamp the results.
+func searchCmd(ctx context.Context, api engine.OperatorAPI, owner screenID, seq int, more bool, q clarity.Query, now func() time.Time) tea.Cmd {
+	return func() tea.Msg {
+		ctx, cancel := context.WithTimeout(ctx, requestTimeout)
+		defer cancel()
+		es, err := api.Search(ctx, q)
+		if err != nil {
+			err = fmt.Errorf("search narratives: %w", err)
+		}
+		return searchMsg{owner: owner, seq: seq, more: more, limit: q.Limit, entries: es, at: now(), err: err}
+	}
+}
+
+// Story limits: records fetched per request, and the most one story shows.
+const (
+	storyPage = 1000
+	storyMax  = 10000
+)
+
+// storyCmd fetches intent id and every record of its story, oldest first,
+// for owner. An intent the engine no longer knows still has its records.
+func storyCmd(ctx context.Context, api engine.OperatorAPI, owner screenID, seq int, id string) tea.Cmd {
+	return func() tea.Msg {
+		ctx, cancel := context.WithTimeout(ctx, requestTimeout)
+		defer cancel()
+		msg := storyMsg{owner: owner, seq: seq, intentID: id}
+		if it, err := api.Get(ctx, id); err == nil {
+			msg.intent = &it
+		} else if !errors.Is(err, engine.ErrNotFound) {
+			msg.err = fmt.Errorf("get intent %s: %w", id, err)
+			return msg
+		}
+		q := clarity.Query{IntentID: id, Limit: storyPage}
+		for {
+			page, err := api.Search(ctx, q)
+			if err != nil {
+				msg.err = fmt.Errorf("story of %s: %w", id, err)
+				return msg
+			}
+			msg.entries = append(msg.entries, page...)
+			if len(page) < storyPage {
+				break
+			}
+			if len(msg.entries) >= storyMax {
+				msg.capped = true
+				break
+			}
+			q.BeforeID = page[len(page)-1].ID
+		}
+		slices.Reverse(msg.entries)
+		return msg
+	}
+}
+
+// verifyTimeout bounds an audit verification, which reads the whole chain.
+const verifyTimeout = 10 * time.Minute
+
+// verifyCmd verifies the audit chain for owner.
+func verifyCmd(ctx context.Context, api engine.OperatorAPI, owner screenID, now func() time.Time) tea.Cmd {
+	return func() tea.Msg {
+		ctx, cancel := context.WithTimeout(ctx, verifyTimeout)
+		defer cancel()
+		start := now()
+		rep, err := api.VerifyAudit(ctx)
+		end := now()
+		return verifyMsg{owner: owner, rep: rep, err: err, at: end, took: end.Sub(start)}
 	}
 }

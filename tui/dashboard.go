@@ -1,6 +1,7 @@
 package tui
 
 import (
+	"strings"
 	"time"
 
 	"github.com/charmbracelet/bubbles/key"
@@ -22,7 +23,11 @@ const wideLayout = 120
 type dashboardModel struct {
 	pc    *programContext
 	depth ring[sample]
-	w, h  int
+	// filter narrows the recent decisions ("/"); recentFilter is the
+	// filter in force.
+	filter       filterBox
+	recentFilter string
+	w, h         int
 }
 
 // sample is one queue-depth reading and when it was taken.
@@ -33,13 +38,13 @@ type sample struct {
 
 // newDashboard returns the dashboard screen.
 func newDashboard(pc *programContext) *dashboardModel {
-	return &dashboardModel{pc: pc, depth: newRing[sample](depthSamples)}
+	return &dashboardModel{pc: pc, depth: newRing[sample](depthSamples), filter: newFilterBox()}
 }
 
 func (d *dashboardModel) id() screenID     { return screenDashboard }
 func (d *dashboardModel) title() string    { return "Dashboard" }
 func (d *dashboardModel) focus() tea.Cmd   { return nil }
-func (d *dashboardModel) capturing() bool  { return false }
+func (d *dashboardModel) capturing() bool  { return d.filter.editing }
 func (d *dashboardModel) setSize(w, h int) { d.w, d.h = w, h }
 
 // record keeps s's queue depth, taken at at, for the sparkline.
@@ -47,14 +52,46 @@ func (d *dashboardModel) record(s engine.Snapshot, at time.Time) {
 	d.depth.push(sample{at: at, depth: s.QueueDepth})
 }
 
-// update has nothing to do: the dashboard is fed snapshots by the root.
-func (d *dashboardModel) update(tea.Msg) tea.Cmd { return nil }
+// update answers the filter keys; the figures are fed by the root.
+func (d *dashboardModel) update(msg tea.Msg) tea.Cmd {
+	km, ok := msg.(tea.KeyMsg)
+	if !ok {
+		return nil
+	}
+	switch {
+	case d.filter.editing:
+		d.recentFilter = strings.TrimSpace(d.filter.handleKey(d.pc.keys, km))
+	case key.Matches(km, d.pc.keys.Filter):
+		d.filter.start(d.recentFilter)
+	}
+	return nil
+}
 
-// ShortHelp lists the dashboard's own keys: it has none yet.
-func (d *dashboardModel) ShortHelp() []key.Binding { return nil }
+// back clears the filter of the recent decisions, if one is in force.
+func (d *dashboardModel) back() (bool, tea.Cmd) {
+	if d.recentFilter == "" {
+		return false, nil
+	}
+	d.recentFilter = ""
+	d.pc.info("filter cleared")
+	return true, nil
+}
 
-// FullHelp lists the dashboard's own keys: it has none yet.
-func (d *dashboardModel) FullHelp() [][]key.Binding { return nil }
+// ShortHelp lists the dashboard's own keys.
+func (d *dashboardModel) ShortHelp() []key.Binding {
+	k := d.pc.keys
+	if d.filter.editing {
+		return []key.Binding{helpOnly(k.Submit, "enter", "keep filter"), helpOnly(k.Cancel, "esc", "clear")}
+	}
+	return []key.Binding{helpOnly(k.Filter, firstKey(k.Filter), "filter decisions")}
+}
+
+// FullHelp lists the dashboard's own keys.
+func (d *dashboardModel) FullHelp() [][]key.Binding {
+	k := d.pc.keys
+	return [][]key.Binding{{helpOnly(k.Filter, k.Filter.Help().Key, "filter decisions"),
+		helpOnly(k.Back, k.Back.Help().Key, "clear the filter")}}
+}
 
 // view lays the dashboard out in three bands: queue and throughput (plus a
 // per-worker panel when wide), intents by state, and recent decisions,
@@ -95,15 +132,28 @@ func (d *dashboardModel) view() []string {
 	out := make([]string, 0, h)
 	out = append(out, band1...)
 
+	// The Layer 2 components and alerts, when the watchdog reports them,
+	// leaving the recent decisions at least four lines.
+	out = append(out, d.layer2Band(s, w, h-len(out)-4)...)
+
 	// Band 2: one count per state, flowed over as many lines as it needs.
 	states := flow(d.stateItems(s), "   ", w-4)
-	if statesH := len(states) + 2; h-len(out)-statesH >= 4 {
+	if statesH := len(states) + 2; h-len(out)-statesH >= 6 {
 		out = append(out, st.panel("Intents by state", states, w, statesH)...)
 	}
 
-	// Band 3: recent decisions fill the rest.
-	if rest := h - len(out); rest >= 3 {
-		out = append(out, st.panel("Recent decisions · newest first", d.recentLines(w-4, rest-2), w, rest)...)
+	// Band 3: recent decisions fill the rest, above the filter being
+	// typed.
+	prompt := 0
+	if d.filter.editing {
+		prompt = 1
+	}
+	if rest := h - len(out) - prompt; rest >= 3 {
+		title, lines := d.recentPanel(w-4, rest-2)
+		out = append(out, st.panel(title, lines, w, rest)...)
+	}
+	if d.filter.editing && len(out) < h {
+		out = append(out, d.filter.view(st, w))
 	}
 	for len(out) < h {
 		out = append(out, fit("", w))

@@ -222,11 +222,33 @@ func (d *dashboardModel) stateItems(s engine.Snapshot) []string {
 	return items
 }
 
+// recentPanel is the Recent decisions panel's title and lines, narrowed by
+// the filter in force.
+func (d *dashboardModel) recentPanel(w, h int) (string, []string) {
+	recs := d.pc.snap.Recent
+	title := "Recent decisions · newest first"
+	if f := d.recentFilter; f != "" {
+		words := strings.Fields(strings.ToLower(f))
+		kept := make([]clarity.Record, 0, len(recs))
+		for _, r := range recs {
+			text := strings.ToLower(r.Who + " " + r.What + " " + r.Where + " " + r.Result + " " + r.IntentID + " " + strings.Join(r.Why, " "))
+			if matchesAll(text, words) {
+				kept = append(kept, r)
+			}
+		}
+		title += " · filter “" + f + "”: " + strconv.Itoa(len(kept)) + " of " + strconv.Itoa(len(recs))
+		if len(kept) == 0 {
+			return title, []string{d.pc.styles.Muted.Render(clip("nothing matches (esc clears the filter)", w))}
+		}
+		recs = kept
+	}
+	return title, d.recentLines(recs, w, h)
+}
+
 // recentLines is the Recent decisions table: when, who, what, where and the
 // first reason, newest first, as many rows as fit.
-func (d *dashboardModel) recentLines(w, h int) []string {
+func (d *dashboardModel) recentLines(recs []clarity.Record, w, h int) []string {
 	st := d.pc.styles
-	recs := d.pc.snap.Recent
 	if len(recs) == 0 {
 		return []string{st.Muted.Render("no decisions yet")}
 	}
@@ -279,9 +301,9 @@ func resultMark(st *styles, r clarity.Record) (string, lipgloss.Style) {
 	switch {
 	case containsAny(res, "fail", "denied", "deny", "reject", "expire", "shed", "error"):
 		return "✗", st.Crit
-	case containsAny(res, "pending", "await", "human"):
+	case containsAny(res, "pending", "await", "human", "flag"):
 		return "⚑", st.Warn
-	case containsAny(res, "complete", "approve", "success"):
+	case containsAny(res, "complete", "approve", "success", "reviewed", "acknowledged"):
 		return "✓", st.OK
 	}
 	return "·", st.Muted

@@ -24,20 +24,22 @@ const (
 	stageWaiting       // the request is in flight
 )
 
-// decider is the approve/deny flow that the popup and the Approvals screen
-// share: approve asks (y/N) with No the default, deny asks for a reason and
-// refuses an empty one. It sends the request as a command and carries its
-// owner's id, so the result comes back to whoever asked.
+// decider is the decision flow that the popup and the Approvals screen
+// share: approve and acknowledge ask (y/N) with No the default; deny and
+// flag ask for a reason and refuse an empty one. It sends the request as a
+// command and carries its owner's id, so the result comes back to whoever
+// asked.
 type decider struct {
 	owner  screenID
 	stage  stage
+	dec    decision
 	target string
 	input  lineInput
 }
 
 // newDecider returns an idle decider that reports to owner.
 func newDecider(owner screenID) decider {
-	return decider{owner: owner, input: newLineInput("why is it denied?")}
+	return decider{owner: owner, input: newLineInput("")}
 }
 
 // prompting reports whether the decider is asking the operator something
@@ -62,13 +64,14 @@ func (d *decider) start(pc *programContext, dec decision, id string) {
 		pc.warn("still waiting for the engine's answer about " + d.target)
 		return
 	}
-	d.target = id
-	if dec == decisionApprove {
+	d.target, d.dec = id, dec
+	if !dec.needsReason() {
 		d.stage = stageConfirm
 		return
 	}
 	d.stage = stageReason
 	d.input.Reset()
+	d.input.ti.Placeholder = "why is it " + dec.past() + "?"
 }
 
 // handleKey answers a key while prompting. It returns the request to send,
@@ -78,30 +81,42 @@ func (d *decider) handleKey(pc *programContext, msg tea.KeyMsg) tea.Cmd {
 	case stageConfirm:
 		if key.Matches(msg, pc.keys.ConfirmYes) {
 			d.stage = stageWaiting
-			pc.info("approving " + d.target + "…")
-			return decideCmd(pc.ctx, pc.api, d.owner, decisionApprove, d.target, pc.operator, approveReason)
+			pc.info(d.dec.doing() + " " + d.target + "…")
+			reason := ""
+			if d.dec == decisionApprove {
+				reason = approveReason
+			}
+			return decideCmd(pc.ctx, pc.api, d.owner, d.dec, d.target, pc.operator, reason)
 		}
 		d.stage = stageIdle
-		pc.info("approve cancelled: " + d.target + " is still pending")
+		pc.info(d.dec.verb() + " cancelled: " + d.target + d.stillText())
 	case stageReason:
 		switch {
 		case key.Matches(msg, pc.keys.Cancel):
 			d.stage = stageIdle
-			pc.info("deny cancelled: " + d.target + " is still pending")
+			pc.info(d.dec.verb() + " cancelled: " + d.target + d.stillText())
 		case key.Matches(msg, pc.keys.Submit):
 			reason := strings.TrimSpace(d.input.Value())
 			if reason == "" {
-				pc.fail("deny needs a reason: type why, then enter (esc cancels)")
+				pc.fail(d.dec.verb() + " needs a reason: type why, then enter (esc cancels)")
 				return nil
 			}
 			d.stage = stageWaiting
-			pc.info("denying " + d.target + "…")
-			return decideCmd(pc.ctx, pc.api, d.owner, decisionDeny, d.target, pc.operator, reason)
+			pc.info(d.dec.doing() + " " + d.target + "…")
+			return decideCmd(pc.ctx, pc.api, d.owner, d.dec, d.target, pc.operator, reason)
 		default:
 			d.input.Update(msg)
 		}
 	}
 	return nil
+}
+
+// stillText says what a cancelled decision leaves the intent as.
+func (d *decider) stillText() string {
+	if d.dec.isReview() {
+		return " still awaits review"
+	}
+	return " is still pending"
 }
 
 // finish takes the engine's answer: it ends the flow and tells the operator
@@ -129,14 +144,17 @@ func errText(err error) string {
 		return "no such intent"
 	case errors.Is(err, engine.ErrReasonRequired):
 		return engine.ErrReasonRequired.Error()
+	case errors.Is(err, engine.ErrNotReviewable):
+		return engine.ErrNotReviewable.Error()
 	}
 	return err.Error()
 }
 
-// gone reports whether err means the intent is no longer waiting for a
-// decision (someone else decided, or it expired).
+// gone reports whether err means the intent is no longer waiting for the
+// decision (someone else decided or reviewed it, or it expired).
 func gone(err error) bool {
-	return errors.Is(err, engine.ErrNotPending) || errors.Is(err, engine.ErrNotFound)
+	return errors.Is(err, engine.ErrNotPending) || errors.Is(err, engine.ErrNotFound) ||
+		errors.Is(err, engine.ErrNotReviewable)
 }
 
 // view renders the prompt line in w cells, or "" when idle.
@@ -144,12 +162,20 @@ func (d *decider) view(pc *programContext, w int) string {
 	st := pc.styles
 	switch d.stage {
 	case stageConfirm:
-		return fit(st.Prompt.Render("Approve "+d.target+" ? ")+st.Value.Render("(y/N)"), w)
+		q := "Approve " + d.target + " ? "
+		if d.dec == decisionAcknowledge {
+			q = "Acknowledge " + d.target + " as reviewed? "
+		}
+		return fit(st.Prompt.Render(q)+st.Value.Render("(y/N)"), w)
 	case stageReason:
 		// Name the intent when there is room for it and a useful field.
-		label := "Deny " + d.target + " · reason: "
-		if ansi.StringWidth(label) > w-24 {
-			label = "Deny · reason: "
+		verb, what := "Deny", "reason"
+		if d.dec == decisionFlag {
+			verb, what = "Flag", "note"
+		}
+		label := verb + " " + d.target + " · " + what + ": "
+		if ansi.StringWidth(label) > w/2 {
+			label = verb + " · " + what + ": "
 		}
 		lw := min(ansi.StringWidth(label), w/2)
 		return st.Prompt.Render(fit(label, lw)) + d.input.View(st, w-lw)
@@ -163,7 +189,7 @@ func (d *decider) view(pc *programContext, w int) string {
 func (d *decider) helpKeys(k *keyMap) []key.Binding {
 	switch d.stage {
 	case stageConfirm:
-		return []key.Binding{k.ConfirmYes, key.NewBinding(key.WithKeys("n"), key.WithHelp("any other key", "cancel"))}
+		return []key.Binding{k.ConfirmYes, key.NewBinding(key.WithKeys("n"), key.WithHelp("any other key", "no"))}
 	case stageReason:
 		return []key.Binding{k.Submit, k.Cancel}
 	}

@@ -2,16 +2,20 @@ package tui
 
 import (
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"math"
+	"strings"
 	"sync"
 	"time"
 
 	"grace/engine"
 	"grace/engine/clarity"
 	"grace/engine/intent"
+	"grace/engine/watchdog"
 )
 
 // fakeAPI is an engine.OperatorAPI for tests: a settable snapshot, a
@@ -27,10 +31,31 @@ type fakeAPI struct {
 	denyErr    error
 	pendingErr error
 	snapshots  int
+
+	// tier1 holds Tier 1 intents (finished or running, reviewed or not);
+	// reviews records every Review call.
+	tier1     []intent.Intent
+	reviews   []reviewCall
+	reviewErr error
+	// narratives are the stored records, newest first; searches records
+	// every query.
+	narratives []clarity.Entry
+	searches   []clarity.Query
+	searchErr  error
+	// audit is what VerifyAudit reports; verifies counts the calls.
+	audit    engine.AuditReport
+	auditErr error
+	verifies int
 }
 
 // decisionCall is one Approve or Deny the console made.
 type decisionCall struct{ ID, Operator, Reason string }
+
+// reviewCall is one Review the console made.
+type reviewCall struct {
+	ID, Operator, Note string
+	Flag               bool
+}
 
 var _ engine.OperatorAPI = (*fakeAPI)(nil)
 
@@ -67,7 +92,7 @@ func (f *fakeAPI) Route(context.Context, intent.Submission) (intent.Decision, er
 func (f *fakeAPI) Get(_ context.Context, id string) (intent.Intent, error) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
-	for _, it := range f.pending {
+	for _, it := range append(append([]intent.Intent(nil), f.pending...), f.tier1...) {
 		if it.ID == id {
 			return it, nil
 		}
@@ -75,8 +100,51 @@ func (f *fakeAPI) Get(_ context.Context, id string) (intent.Intent, error) {
 	return intent.Intent{}, fmt.Errorf("get %s: %w", id, engine.ErrNotFound)
 }
 
-func (f *fakeAPI) List(context.Context, intent.Filter) ([]intent.Intent, error) {
-	return nil, nil
+// List answers the review list's query (Tier 1, unreviewed) from tier1;
+// other filters get nothing.
+func (f *fakeAPI) List(_ context.Context, flt intent.Filter) ([]intent.Intent, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if !flt.HasTier || flt.Tier != 1 {
+		return nil, nil
+	}
+	var out []intent.Intent
+	for _, it := range f.tier1 {
+		if flt.Unreviewed && it.Reviewed {
+			continue
+		}
+		out = append(out, it)
+	}
+	return out, nil
+}
+
+func (f *fakeAPI) Review(_ context.Context, id, operator, note string, flag bool) (intent.Intent, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.reviews = append(f.reviews, reviewCall{ID: id, Operator: operator, Note: note, Flag: flag})
+	if f.reviewErr != nil {
+		return intent.Intent{}, f.reviewErr
+	}
+	for i, it := range f.tier1 {
+		if it.ID == id && it.State.Terminal() && !it.Reviewed {
+			f.tier1[i].Reviewed = true
+			return f.tier1[i], nil
+		}
+	}
+	return intent.Intent{}, fmt.Errorf("review %s: %w", id, engine.ErrNotReviewable)
+}
+
+func (f *fakeAPI) reviewCalls() []reviewCall {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return append([]reviewCall(nil), f.reviews...)
+}
+
+func (f *fakeAPI) VerifyAudit(context.Context) (engine.AuditReport, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.verifies++
+	return f.audit, f.auditErr
 }
 
 func (f *fakeAPI) Pending(context.Context) ([]intent.Intent, error) {
@@ -120,8 +188,46 @@ func (f *fakeAPI) Snapshot() engine.Snapshot {
 	return f.snap
 }
 
-func (f *fakeAPI) Search(context.Context, clarity.Query) ([]clarity.Entry, error) {
-	return nil, nil
+// Search filters narratives like the store does: words (every one, in any
+// field, case-insensitive), exact actor, action and intent, the time range
+// and BeforeID; newest first, at most Limit (50 when zero).
+func (f *fakeAPI) Search(_ context.Context, q clarity.Query) ([]clarity.Entry, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.searches = append(f.searches, q)
+	if f.searchErr != nil {
+		return nil, f.searchErr
+	}
+	limit := q.Limit
+	if limit <= 0 {
+		limit = 50
+	}
+	words := strings.Fields(strings.ToLower(q.Text))
+	var out []clarity.Entry
+	for _, e := range f.narratives {
+		text := strings.ToLower(e.Who + " " + e.What + " " + e.Where + " " + e.How + " " + strings.Join(e.Why, " "))
+		switch {
+		case q.BeforeID > 0 && e.ID >= q.BeforeID,
+			q.Actor != "" && e.Who != q.Actor,
+			q.Action != "" && e.What != q.Action,
+			q.IntentID != "" && e.IntentID != q.IntentID,
+			!q.Since.IsZero() && e.When.Before(q.Since),
+			!q.Until.IsZero() && !e.When.Before(q.Until),
+			!matchesAll(text, words):
+			continue
+		}
+		out = append(out, e)
+		if len(out) == limit {
+			break
+		}
+	}
+	return out, nil
+}
+
+func (f *fakeAPI) searchCalls() []clarity.Query {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return append([]clarity.Query(nil), f.searches...)
 }
 
 func (f *fakeAPI) Subscribe(context.Context) <-chan engine.Event { return f.events }
@@ -240,4 +346,131 @@ func seedDepth(m *model, vals []int) {
 	for i, v := range vals {
 		m.dash.record(engine.Snapshot{QueueDepth: v}, fixedNow.Add(-time.Duration(len(vals)-i)*time.Second))
 	}
+}
+
+// tier1Intent is a Tier 1 intent in state, finished age ago.
+func tier1Intent(id, typ, actor string, state intent.State, age time.Duration) intent.Intent {
+	ended := fixedNow.Add(-age)
+	it := intent.Intent{
+		ID: id, Type: typ, Actor: actor,
+		Payload:  json.RawMessage(`{"model":"ranker-v7","replicas":3}`),
+		Priority: 5, State: state, Tier: 1, Attempts: 1, Worker: "worker-03",
+		Decision: intent.Decision{Approved: true, AutonomyTier: 1, Alignment: 0.7, RoutedTo: "scheduler",
+			Reasoning: []string{"type " + typ + " is Tier 1: runs now, reviewed after the fact"}},
+		CreatedAt: ended.Add(-40 * time.Second), UpdatedAt: ended,
+	}
+	if state == intent.StateFailed {
+		it.Attempts, it.LastError = 3, "handler timeout after 30s"
+	}
+	return it
+}
+
+// fixtureTier1 is the review list the goldens show, plus one still running.
+func fixtureTier1() []intent.Intent {
+	return []intent.Intent{
+		tier1Intent("int_01JPB8A1REVIEW0000000000AA", "deploy_model", "agent:ml-ops", intent.StateCompleted, 2*time.Minute),
+		tier1Intent("int_01JPB8A2REVIEW0000000000BB", "modify_config", "agent:tuner", intent.StateFailed, 9*time.Minute),
+		tier1Intent("int_01JPB8A3REVIEW0000000000CC", "execute_sandbox", "agent:researcher", intent.StateCompleted, 31*time.Minute),
+		tier1Intent("int_01JPB8A4RUNNING000000000DD", "deploy_model", "agent:ml-ops", intent.StateRunning, 0),
+	}
+}
+
+// storyIntent is the intent whose story the narrative fixtures tell in
+// full.
+const storyIntent = "int_01JPB7Q4Z8XK3M2N5R6T7V8W9A"
+
+// fixtureNarratives is a history of n records, one every 3 s back from
+// fixedNow, newest first. The newest intent (storyIntent) has the last five
+// records: received → routed → approved → dispatched → completed; older
+// intents cycle through a failure and a denial.
+func fixtureNarratives(n int) []clarity.Entry {
+	type step struct{ who, what, where, how, result, why string }
+	stories := [][]step{
+		{{"agent:release-bot", "intent_received", "api", "submit", "received", "deploy_production submitted over HTTP by agent:release-bot"},
+			{"governance", "intent_routed", "router", "autonomy_tiers", "pending_approval", "type deploy_production is Tier 0: a human must approve"},
+			{"ops", "intent_approved", "console", "operator_decision", "approved", "Operator ops approved it: approved in console"},
+			{"scheduler", "intent_dispatched", "worker-04", "least_loaded", "dispatched", "least-loaded healthy worker (0 of 1 slots busy)"},
+			{"worker-04", "intent_completed", "worker-04", "handler", "completed", "handler simulated:deploy finished in 412ms"}},
+		{{"agent:summarizer", "intent_received", "cortex", "submit", "received", "generate_summary submitted by the demo cortex"},
+			{"governance", "intent_routed", "router", "autonomy_tiers", "routed", "type generate_summary is Tier 2: direct"},
+			{"scheduler", "intent_dispatched", "worker-02", "least_loaded", "dispatched", "least-loaded healthy worker (0 of 1 slots busy)"},
+			{"worker-02", "intent_failed", "worker-02", "handler", "failed", "handler timeout after 5s (attempt 3 of 3)"}},
+		{{"agent:architect", "intent_received", "api", "submit", "received", "change_charter submitted over HTTP by agent:architect"},
+			{"governance", "intent_routed", "router", "autonomy_tiers", "pending_approval", "type change_charter is Tier 0: a human must approve"},
+			{"ops", "intent_denied", "console", "operator_decision", "denied", "Operator ops denied it: change freeze until Monday"}},
+	}
+	// Newest intent first, each story in order; then lay them out in time.
+	var chunks [][]clarity.Entry
+	count := 0
+	for i := 0; count < n; i++ {
+		id := storyIntent
+		if i > 0 {
+			id = fmt.Sprintf("int_01JPB6%020d", i)
+		}
+		var chunk []clarity.Entry
+		for _, st := range stories[i%len(stories)] {
+			risk, conf := 0.1, 0.95
+			if st.result == "failed" || st.result == "denied" {
+				risk, conf = 0.55, 0.8
+			}
+			chunk = append(chunk, clarity.Entry{Record: clarity.Record{
+				Who: st.who, What: st.what, Where: st.where, How: st.how, Result: st.result, Why: []string{st.why},
+				IntentID: id, Context: map[string]any{"type": strings.SplitN(st.why, " ", 2)[0], "priority": 7},
+				Confidence: conf, Risk: risk, Transparency: clarity.TransparencyComplete,
+			}})
+		}
+		chunks = append(chunks, chunk)
+		count += len(chunk)
+	}
+	var chrono []clarity.Entry
+	for i := len(chunks) - 1; i >= 0; i-- {
+		chrono = append(chrono, chunks[i]...)
+	}
+	chrono = chrono[len(chrono)-n:]
+	out := make([]clarity.Entry, n)
+	for i, e := range chrono {
+		e.ID = int64(i + 1)
+		e.Seq = e.ID + 1000
+		sum := sha256.Sum256([]byte(fmt.Sprint(e.Seq)))
+		e.Hash = hex.EncodeToString(sum[:])
+		e.When = fixedNow.Add(-time.Duration(n-i)*3*time.Second + time.Second)
+		out[n-1-i] = e
+	}
+	return out
+}
+
+// fixtureAudit is an intact chain whose head is the newest narrative's
+// entry.
+func fixtureAudit() engine.AuditReport {
+	return engine.AuditReport{OK: true, Entries: 1600, HeadSeq: 1600,
+		HeadHash: "9f2c4e1a7b3d5f6e8a0c2b4d6f8e0a1c3b5d7f9e1a3c5b7d9f0e2a4c6b8d0f1e", Checkpoints: 3}
+}
+
+// fixtureHealth is a watchdog verdict with the queue past its warn depth
+// and one alert firing for it.
+func fixtureHealth() engine.HealthReport {
+	checked := fixedNow.Add(-4 * time.Second)
+	return engine.HealthReport{
+		CheckedAt: checked, Interval: 15 * time.Second, Checks: 240, Status: watchdog.Warn, Ready: true,
+		Readiness: watchdog.Readiness{State: watchdog.ReadinessReady},
+		Components: []watchdog.ComponentReport{
+			{Name: watchdog.NameHTM, Status: watchdog.Warn, Ready: true, SLOBreaches: 7,
+				Reason: "Queue depth 1234/1000 (above warning threshold)"},
+			{Name: watchdog.NameScheduler, Status: watchdog.OK, Ready: true,
+				Reason: "Dispatching 48.6/s; 4 of 6 workers busy"},
+		},
+		Alerts: []watchdog.Alert{{
+			ID: "alr_20250314T150220_3f9a1c", Key: "htm_orchestrator/queue_depth", Component: watchdog.NameHTM,
+			Condition: "queue_depth", Severity: watchdog.Warn, Peak: watchdog.Warn,
+			Summary:   "Queue depth 1234/1000 (above warning threshold)",
+			FirstSeen: fixedNow.Add(-7 * time.Minute), LastSeen: checked, Count: 28,
+		}},
+		SLOBreaches: 7,
+	}
+}
+
+// fixtureLayer2 is the safeguards' facts of a healthy pool.
+func fixtureLayer2() engine.Layer2Facts {
+	return engine.Layer2Facts{PoolTarget: 6, PoolMin: 6, PoolMax: 32, WorkersHealthy: 6, RateLimited: 12, Shed: 0, Rerouted: 1,
+		Safeguards: map[string]bool{"htm_rate_limit": true, "htm_load_shedding": true}}
 }

@@ -106,3 +106,11 @@ func tierText(tier int) string {
 	}
 	return strconv.Itoa(tier)
 }
+
+// orDash returns s, or "—" when it is empty.
+func orDash(s string) string {
+	if s == "" {
+		return "—"
+	}
+	return s
+}

@@ -21,6 +21,9 @@ func goldenModel(t *testing.T) (*model, *fakeAPI) {
 	api := newFakeAPI()
 	api.setSnapshot(fixtureSnapshot())
 	api.setPending(fixturePending())
+	api.tier1 = fixtureTier1()
+	api.narratives = fixtureNarratives(600)
+	api.audit = fixtureAudit()
 	m := New(api, Options{Operator: "ops", Refresh: time.Hour, Now: func() time.Time { return fixedNow }}).(*model)
 	t.Cleanup(m.cancel)
 	seedDepth(m, depthHistory(239))
@@ -35,12 +38,16 @@ func waitFor(t *testing.T, tm *teatest.TestModel, want string) {
 	}, teatest.WithDuration(5*time.Second), teatest.WithCheckInterval(10*time.Millisecond))
 }
 
-// finalView quits the program and returns its last frame.
+// finalView quits the program (ctrl+c, which works even in a prompt) and
+// returns its last frame.
 func finalView(t *testing.T, tm *teatest.TestModel) []byte {
 	t.Helper()
-	tm.Send(tea.KeyMsg{Type: tea.KeyRunes, Runes: []rune("q")})
+	tm.Send(tea.KeyMsg{Type: tea.KeyCtrlC})
 	return []byte(tm.FinalModel(t, teatest.WithFinalTimeout(5*time.Second)).View())
 }
+
+// step is keys to type ("\r" is enter) and text to wait for afterwards.
+type step struct{ keys, wait string }
 
 // TestGolden renders each screen at 80×24 and 160×48 through a real Bubble
 // Tea program and compares the last frame with testdata/TestGolden/*.golden
@@ -48,35 +55,53 @@ func finalView(t *testing.T, tm *teatest.TestModel) []byte {
 func TestGolden(t *testing.T) {
 	sizes := [][2]int{{80, 24}, {160, 48}}
 	screens := []struct {
-		name string
-		keys string
-		wait string
+		name  string
+		steps []step
 	}{
-		{"dashboard", "", ""},
-		{"approvals", "2", "agent:janitor"},
-		{"detail", "2j\r", "REASONING"},
+		{"dashboard", nil},
+		{"dashboard_layer2", nil},
+		{"approvals", []step{{"2", "agent:janitor"}}},
+		{"detail", []step{{"2", "agent:janitor"}, {"j\r", "REASONING"}}},
+		{"review", []step{{"2", "agent:janitor"}, {"l", "agent:tuner"}}},
+		{"review_detail", []step{{"2", "agent:janitor"}, {"l", "agent:tuner"}, {"j\r", "awaiting review"}}},
+		{"narratives", []step{{"4", "loaded, more below"}}},
+		{"narratives_search", []step{{"4", "loaded, more below"}, {"/approved actor:ops\r", "actor ops · newest first"}}},
+		{"narratives_detail", []step{{"4", "loaded, more below"}, {"\rv", "audit chain intact"}}},
+		{"story", []step{{"4", "loaded, more below"}, {"s", "5 records"}}},
+		{"help", []step{{"4", "loaded, more below"}, {"?", "Search syntax"}}},
+		{"command", []step{{":sea", "sea"}}},
 	}
 	for _, size := range sizes {
 		for _, s := range screens {
 			t.Run(fmt.Sprintf("%s_%dx%d", s.name, size[0], size[1]), func(t *testing.T) {
-				m, _ := goldenModel(t)
+				m, api := goldenModel(t)
+				if s.name == "dashboard_layer2" {
+					snap := fixtureSnapshot()
+					snap.Health, snap.Layer2 = fixtureHealth(), fixtureLayer2()
+					api.setSnapshot(snap)
+				}
 				tm := teatest.NewTestModel(t, m, teatest.WithInitialTermSize(size[0], size[1]))
 				waitFor(t, tm, "● live")
-				for _, r := range s.keys {
-					if r == '\r' {
-						tm.Send(tea.KeyMsg{Type: tea.KeyEnter})
-						continue
-					}
-					tm.Send(tea.KeyMsg{Type: tea.KeyRunes, Runes: []rune{r}})
-				}
-				if s.wait != "" {
-					waitFor(t, tm, s.wait)
+				for _, st := range s.steps {
+					typeKeys(tm, st.keys)
+					waitFor(t, tm, st.wait)
 				}
 				out := finalView(t, tm)
 				checkBounds(t, string(out), size[0], size[1])
 				golden.RequireEqual(t, out)
 			})
 		}
+	}
+}
+
+// typeKeys sends keys to the program one by one; "\r" is enter.
+func typeKeys(tm *teatest.TestModel, keys string) {
+	for _, r := range keys {
+		if r == '\r' {
+			tm.Send(tea.KeyMsg{Type: tea.KeyEnter})
+			continue
+		}
+		tm.Send(tea.KeyMsg{Type: tea.KeyRunes, Runes: []rune{r}})
 	}
 }
 

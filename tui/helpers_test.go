@@ -54,6 +54,9 @@ func setup(t *testing.T, opts ...func(*Options)) *testBundle {
 	api := newFakeAPI()
 	api.setSnapshot(fixtureSnapshot())
 	api.setPending(fixturePending())
+	api.tier1 = fixtureTier1()
+	api.narratives = fixtureNarratives(600)
+	api.audit = fixtureAudit()
 	clock := &testClock{t: fixedNow}
 	o := Options{Operator: "ops", Refresh: time.Hour, Now: clock.now}
 	for _, f := range opts {

@@ -28,6 +28,18 @@ func fit(s string, w int) string {
 	return s
 }
 
+// clipStyled cuts s (which may hold ANSI styles) to at most w cells,
+// ending in "…" when cut.
+func clipStyled(s string, w int) string {
+	if w <= 0 {
+		return ""
+	}
+	if ansi.StringWidth(s) <= w {
+		return s
+	}
+	return ansi.Truncate(s, w, "…")
+}
+
 // fitRight is fit with the text aligned to the right.
 func fitRight(s string, w int) string {
 	if w <= 0 {

@@ -4,6 +4,7 @@ import (
 	"time"
 
 	"grace/engine"
+	"grace/engine/clarity"
 	"grace/engine/intent"
 )
 
@@ -12,10 +13,11 @@ import (
 // to whichever screen has focus (gh-dash: messages know their owner).
 type screenID int
 
-// The screens, in tab order, and the popup (an owner but not a screen).
+// The screens, and the popup (an owner but not a screen).
 const (
 	screenDashboard screenID = iota + 1
 	screenApprovals
+	screenNarratives
 	ownerPopup screenID = 100
 )
 
@@ -26,6 +28,8 @@ func (id screenID) String() string {
 		return "dashboard"
 	case screenApprovals:
 		return "approvals"
+	case screenNarratives:
+		return "narratives"
 	case ownerPopup:
 		return "popup"
 	}
@@ -54,31 +58,112 @@ type pendingMsg struct {
 	err   error
 }
 
-// decision is what an operator decided about a pending intent.
+// reviewMsg is the result of fetching the Tier 1 review list for owner:
+// the finished intents awaiting review, and how many more are still
+// running (they can be reviewed once they finish).
+type reviewMsg struct {
+	owner   screenID
+	items   []intent.Intent
+	running int
+	err     error
+}
+
+// searchMsg is one page of narrative search results for owner. seq names
+// the search it answers, so a page of an abandoned search is dropped; more
+// says whether the page was a continuation (appended) or a first page.
+type searchMsg struct {
+	owner   screenID
+	seq     int
+	more    bool
+	limit   int
+	entries []clarity.Entry
+	at      time.Time
+	err     error
+}
+
+// storyMsg is an intent's whole story, oldest first, with the intent
+// itself when the engine still has it.
+type storyMsg struct {
+	owner    screenID
+	seq      int
+	intentID string
+	intent   *intent.Intent
+	entries  []clarity.Entry
+	capped   bool
+	err      error
+}
+
+// verifyMsg is the outcome of an audit chain verification.
+type verifyMsg struct {
+	owner screenID
+	rep   engine.AuditReport
+	took  time.Duration
+	at    time.Time
+	err   error
+}
+
+// openStoryMsg asks the root to show intent's story on the Narratives
+// screen.
+type openStoryMsg struct{ intentID string }
+
+// decision is what an operator decided about an intent: approve or deny a
+// pending Tier 0 intent, acknowledge or flag a finished Tier 1 one.
 type decision int
 
 const (
 	decisionApprove decision = iota + 1
 	decisionDeny
+	decisionAcknowledge
+	decisionFlag
 )
 
 // verb is the decision's name in status lines ("approve failed: …").
 func (d decision) verb() string {
-	if d == decisionDeny {
+	switch d {
+	case decisionDeny:
 		return "deny"
+	case decisionAcknowledge:
+		return "acknowledge"
+	case decisionFlag:
+		return "flag"
 	}
 	return "approve"
 }
 
 // past is the decision's past tense ("approved int_…").
 func (d decision) past() string {
-	if d == decisionDeny {
+	switch d {
+	case decisionDeny:
 		return "denied"
+	case decisionAcknowledge:
+		return "acknowledged"
+	case decisionFlag:
+		return "flagged"
 	}
 	return "approved"
 }
 
-// decidedMsg is the result of an approve or deny request made by owner.
+// doing is the decision in progress ("approving int_…").
+func (d decision) doing() string {
+	switch d {
+	case decisionDeny:
+		return "denying"
+	case decisionAcknowledge:
+		return "acknowledging"
+	case decisionFlag:
+		return "flagging"
+	}
+	return "approving"
+}
+
+// needsReason reports whether the decision asks for a reason (deny) or a
+// note (flag) instead of a (y/N).
+func (d decision) needsReason() bool { return d == decisionDeny || d == decisionFlag }
+
+// isReview reports whether the decision is a Tier 1 review.
+func (d decision) isReview() bool { return d == decisionAcknowledge || d == decisionFlag }
+
+// decidedMsg is the result of a decision request made by owner.
 type decidedMsg struct {
 	owner    screenID
 	decision decision

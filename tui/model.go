@@ -4,7 +4,6 @@ import (
 	"context"
 	"strconv"
 
-	"github.com/charmbracelet/bubbles/help"
 	"github.com/charmbracelet/bubbles/key"
 	tea "github.com/charmbracelet/bubbletea"
 
@@ -24,13 +23,14 @@ type model struct {
 	pc     *programContext
 	cancel context.CancelFunc
 
-	screens   []screen
-	active    int
-	dash      *dashboardModel
-	approvals *approvalsModel
-	popup     *popupModel
+	screens    []screen
+	active     int
+	dash       *dashboardModel
+	approvals  *approvalsModel
+	narratives *narrativesModel
+	popup      *popupModel
+	cmd        cmdLine
 
-	help     help.Model
 	showHelp bool
 
 	fetchingSnap bool
@@ -67,6 +67,9 @@ func (m *model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 			m.fetchingSnap = true
 			cmds = append(cmds, snapshotCmd(m.pc.api))
 		}
+		if m.screens[m.active].id() == screenApprovals {
+			cmds = append(cmds, m.approvals.tick())
+		}
 		return m, tea.Batch(cmds...)
 	case snapshotMsg:
 		return m, m.takeSnapshot(msg.snap)
@@ -96,18 +99,35 @@ func (m *model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 			m.announceUnseen(msg.items)
 		}
 		return m, m.route(msg.owner, msg)
+	case reviewMsg:
+		return m, m.route(msg.owner, msg)
+	case searchMsg:
+		return m, m.route(msg.owner, msg)
+	case storyMsg:
+		return m, m.route(msg.owner, msg)
+	case verifyMsg:
+		return m, m.route(msg.owner, msg)
+	case openStoryMsg:
+		return m, m.openStory(msg.intentID)
 	case decidedMsg:
 		return m, m.decided(msg)
 	}
 	return m, nil
 }
 
-// handleKey gives a key to whoever should have it: an open prompt first,
-// then the popup, then the global keys, then the active screen.
+// handleKey gives a key to whoever should have it: the command line or an
+// open prompt first, then the full help, the popup, the global keys, and
+// last the active screen.
 func (m *model) handleKey(msg tea.KeyMsg) tea.Cmd {
 	k := m.pc.keys
 	if key.Matches(msg, k.ForceQuit) {
 		return m.quit()
+	}
+	if m.cmd.open {
+		if line, ok := m.cmd.handleKey(k, msg); ok {
+			return m.execute(line)
+		}
+		return nil
 	}
 	if m.popup.prompting() {
 		_, cmd := m.popup.handleKey(msg)
@@ -117,6 +137,13 @@ func (m *model) handleKey(msg tea.KeyMsg) tea.Cmd {
 	if cur.capturing() {
 		return cur.update(msg)
 	}
+	if m.showHelp {
+		// Help closes on ? or esc; any other key closes it and acts.
+		m.showHelp = false
+		if key.Matches(msg, k.Help) || key.Matches(msg, k.Back) {
+			return nil
+		}
+	}
 	if handled, cmd := m.popup.handleKey(msg); handled {
 		return cmd
 	}
@@ -124,21 +151,48 @@ func (m *model) handleKey(msg tea.KeyMsg) tea.Cmd {
 	case key.Matches(msg, k.Quit):
 		return m.quit()
 	case key.Matches(msg, k.Help):
-		m.showHelp = !m.showHelp
+		m.showHelp = true
+		return nil
+	case key.Matches(msg, k.Command):
+		m.cmd.start()
 		return nil
 	case key.Matches(msg, k.Dashboard):
-		return m.switchTo(0)
+		return m.switchToID(screenDashboard)
 	case key.Matches(msg, k.Approvals):
-		return m.switchTo(1)
+		return m.switchToID(screenApprovals)
+	case key.Matches(msg, k.Narratives):
+		return m.switchToID(screenNarratives)
+	case key.Matches(msg, k.Chaos):
+		m.pc.warn("chaos is not available yet: the chaos runner arrives with issue 5")
+		return nil
 	case key.Matches(msg, k.Next):
 		return m.switchTo((m.active + 1) % len(m.screens))
 	case key.Matches(msg, k.Prev):
 		return m.switchTo((m.active + len(m.screens) - 1) % len(m.screens))
-	case key.Matches(msg, k.Back) && !(cur.id() == screenApprovals && m.approvals.detail):
+	case key.Matches(msg, k.Back):
+		if done, cmd := cur.back(); done {
+			return cmd
+		}
 		m.pc.status.clear()
 		return nil
 	}
 	return cur.update(msg)
+}
+
+// switchToID makes the screen with id active.
+func (m *model) switchToID(id screenID) tea.Cmd {
+	for i, s := range m.screens {
+		if s.id() == id {
+			return m.switchTo(i)
+		}
+	}
+	return nil
+}
+
+// openStory shows intent id's whole story on the Narratives screen.
+func (m *model) openStory(id string) tea.Cmd {
+	switchCmd := m.switchToID(screenNarratives)
+	return tea.Batch(switchCmd, m.narratives.openStory(id))
 }
 
 // quit ends the program: it stops the subscription and the commands that
@@ -234,6 +288,7 @@ func (m *model) takeEvents(evs []engine.Event) tea.Cmd {
 		if it.ID == "" {
 			continue
 		}
+		m.approvals.noteEvent(it)
 		if it.State == intent.StatePendingApproval {
 			if _, seen := m.announced[it.ID]; !seen {
 				m.announced[it.ID] = struct{}{}
@@ -289,11 +344,11 @@ func (m *model) pruneAnnounced() {
 	if len(m.announced) <= maxAnnounced {
 		return
 	}
-	keep := make(map[string]struct{}, len(m.popup.queue)+len(m.approvals.items))
+	keep := make(map[string]struct{}, len(m.popup.queue)+len(m.approvals.pending.items))
 	for _, it := range m.popup.queue {
 		keep[it.ID] = struct{}{}
 	}
-	for _, it := range m.approvals.items {
+	for _, it := range m.approvals.pending.items {
 		keep[it.ID] = struct{}{}
 	}
 	m.announced = keep

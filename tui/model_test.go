@@ -198,7 +198,8 @@ func TestNumberKeysAndTabSwitchScreens(t *testing.T) {
 		want screenID
 	}{
 		{"2", screenApprovals}, {"1", screenDashboard}, {"<tab>", screenApprovals},
-		{"<tab>", screenDashboard}, {"<shift+tab>", screenApprovals}, {"2", screenApprovals},
+		{"<tab>", screenNarratives}, {"<tab>", screenDashboard}, {"<shift+tab>", screenNarratives},
+		{"4", screenNarratives}, {"<shift+tab>", screenApprovals}, {"2", screenApprovals},
 	}
 	for _, s := range steps {
 		b.run(t, b.press(t, s.key))
@@ -253,8 +254,8 @@ func TestResizeKeepsEverythingInBounds(t *testing.T) {
 	b.run(t, b.press(t, "2"))
 	for i, size := range [][2]int{{200, 60}, {80, 24}, {160, 48}, {80, 24}} {
 		b.send(tea.WindowSizeMsg{Width: size[0], Height: size[1]})
-		for _, scr := range []string{"1", "2"} {
-			b.press(t, scr)
+		for _, scr := range []string{"1", "2", "4"} {
+			b.run(t, b.press(t, scr))
 			if scr == "1" {
 				b.arrive(t, fmt.Sprint("int_R", i)) // a popup over the dashboard
 			}
@@ -280,12 +281,22 @@ func TestEveryScreenStateFitsAnySize(t *testing.T) {
 		{"dashboard with popup", func() {}, func() bool { return m.popup.visible() }},
 		{"popup confirm", func() { b.press(t, "a") }, func() bool { return m.popup.decider.stage == stageConfirm }},
 		{"popup reason", func() { b.press(t, "n", "d", "w", "h", "y", " ") }, func() bool { return m.popup.decider.stage == stageReason }},
-		{"approvals list", func() { b.run(t, b.press(t, "<esc>", "<esc>", "2")) }, func() bool { return m.active == 1 && !m.popup.visible() && len(m.approvals.items) == 3 }},
+		{"approvals list", func() { b.run(t, b.press(t, "<esc>", "<esc>", "2")) }, func() bool { return m.active == 1 && !m.popup.visible() && len(m.approvals.pending.items) == 3 }},
 		{"approvals detail", func() { b.press(t, "j", "<enter>") }, func() bool { return m.approvals.detail }},
 		{"detail confirm", func() { b.press(t, "a") }, func() bool { return m.approvals.decider.stage == stageConfirm }},
 		{"detail reason", func() { b.press(t, "n", "d", "w", "h", "y") }, func() bool { return m.approvals.decider.stage == stageReason }},
 		{"list full help", func() { b.press(t, "<esc>", "<esc>", "?") }, func() bool { return m.showHelp && !m.approvals.detail }},
-		{"dashboard full help", func() { b.press(t, "1") }, func() bool { return m.showHelp && m.active == 0 }},
+		{"dashboard full help", func() { b.press(t, "1", "?") }, func() bool { return m.showHelp && m.active == 0 }},
+		{"review list", func() { b.run(t, b.press(t, "?", "2", "l")) }, func() bool { return m.approvals.section == sectionReview && len(m.approvals.review.items) == 3 }},
+		{"review detail", func() { b.press(t, "<enter>") }, func() bool { return m.approvals.detail }},
+		{"review flag", func() { b.press(t, "f", "w", "h", "y") }, func() bool { return m.approvals.decider.stage == stageReason }},
+		{"approvals filter", func() { b.press(t, "<esc>", "<esc>", "/", "m", "l") }, func() bool { return m.approvals.filter.editing }},
+		{"narratives", func() { b.run(t, b.press(t, "<esc>", "4")) }, func() bool { return m.active == 2 && len(m.narratives.results.entries) > 0 }},
+		{"narratives search box", func() { b.press(t, "/", "d", "e") }, func() bool { return m.narratives.editing }},
+		{"narratives detail", func() { b.press(t, "<esc>", "<enter>") }, func() bool { return m.narratives.detail }},
+		{"narratives verified", func() { b.run(t, b.press(t, "v")) }, func() bool { return m.narratives.verify.done }},
+		{"story", func() { b.run(t, b.press(t, "s")) }, func() bool { return m.narratives.story != nil && len(m.narratives.story.list.entries) == 5 }},
+		{"command line", func() { b.press(t, ":", "s", "e") }, func() bool { return m.cmd.open }},
 	}
 	for _, s := range states {
 		s.enter()
@@ -329,7 +340,7 @@ func TestApprovalsScreenNavigationAndDetail(t *testing.T) {
 	// The payload scrolls to its end, and no further.
 	b.press(t, "G")
 	v = b.view()
-	if !strings.Contains(v, `"percent": 10,`) || strings.Contains(v, `"service": "billing-api",`) {
+	if !strings.Contains(v, `"minutes": 15`) || strings.Contains(v, `"service": "billing-api",`) {
 		t.Errorf("G did not scroll the payload to its end:\n%s", v)
 	}
 	b.press(t, "j", "j", "j")
@@ -348,7 +359,7 @@ func TestApprovalsScreenNavigationAndDetail(t *testing.T) {
 	if b.m.approvals.knows(items[1].ID) {
 		t.Error("approved intent still listed")
 	}
-	if got := len(b.m.approvals.items); got != 2 {
+	if got := len(b.m.approvals.pending.items); got != 2 {
 		t.Errorf("%d items listed after the approval, want 2", got)
 	}
 }
@@ -417,12 +428,12 @@ func TestHelpToggles(t *testing.T) {
 		t.Fatal("full help shown before ?")
 	}
 	b.press(t, "?")
-	if v := b.view(); !strings.Contains(v, "shift+tab") || !strings.Contains(v, "previous screen") {
+	if v := b.view(); !strings.Contains(v, "tab/shift+tab") || !strings.Contains(v, "next, previous") || !strings.Contains(v, "Commands (:)") {
 		t.Fatalf("? did not show the full help:\n%s", v)
 	}
 	checkBounds(t, b.view(), 80, 24)
 	b.press(t, "?")
-	if strings.Contains(b.view(), "previous screen") {
+	if strings.Contains(b.view(), "next, previous") {
 		t.Fatal("? did not hide the full help")
 	}
 }

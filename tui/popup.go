@@ -83,9 +83,9 @@ func (p *popupModel) handleKey(msg tea.KeyMsg) (bool, tea.Cmd) {
 	case pressed(msg, k.Deny):
 		p.decider.start(p.pc, decisionDeny, cur.ID)
 		return true, nil
-	case key.Matches(msg, k.Later):
+	case key.Matches(msg, k.Back):
 		p.drop(cur.ID)
-		p.pc.info("later: " + cur.ID + " waits in Approvals (2)")
+		p.pc.info("later: " + cur.ID + " waits in Approvals (" + firstKey(k.Approvals) + ")")
 		return true, nil
 	}
 	return false, nil
@@ -107,12 +107,13 @@ func (p *popupModel) helpKeys() []key.Binding {
 		return p.decider.helpKeys(p.pc.keys)
 	}
 	k := p.pc.keys
-	return []key.Binding{k.Approve, k.Deny, k.Later, inboxBinding(k)}
+	return []key.Binding{k.Approve, k.Deny, helpOnly(k.Back, firstKey(k.Back), "later"), inboxBinding(k)}
 }
 
-// inboxBinding is a help-only entry: 2 from the popup opens the inbox.
+// inboxBinding is a help-only entry: the approvals key from the popup
+// opens the inbox.
 func inboxBinding(k *keyMap) key.Binding {
-	return key.NewBinding(key.WithKeys(k.Approvals.Keys()...), key.WithHelp("2", "inbox"))
+	return helpOnly(k.Approvals, firstKey(k.Approvals), "inbox")
 }
 
 // view renders the popup box for a body of w×h cells. It returns the box's
@@ -158,13 +159,17 @@ func (p *popupModel) view(w, h int) (lines []string, x, y int) {
 	body = append(body, "")
 	if line := p.decider.view(p.pc, inner); line != "" {
 		body = append(body, line)
-	} else if p.pc.readOnly {
-		body = append(body, st.Muted.Render(clip("read-only · esc dismiss · 2 inbox", inner)))
 	} else {
-		body = append(body, st.Value.Render("a")+st.Muted.Render(" approve · ")+
-			st.Value.Render("d")+st.Muted.Render(" deny · ")+
-			st.Value.Render("esc")+st.Muted.Render(" later · ")+
-			st.Value.Render("2")+st.Muted.Render(" inbox"))
+		k := p.pc.keys
+		back, inbox := firstKey(k.Back), firstKey(k.Approvals)
+		if p.pc.readOnly {
+			body = append(body, st.Muted.Render(clip("read-only · "+back+" dismiss · "+inbox+" inbox", inner)))
+		} else {
+			body = append(body, clipStyled(st.Value.Render(firstKey(k.Approve))+st.Muted.Render(" approve · ")+
+				st.Value.Render(firstKey(k.Deny))+st.Muted.Render(" deny · ")+
+				st.Value.Render(back)+st.Muted.Render(" later · ")+
+				st.Value.Render(inbox)+st.Muted.Render(" inbox"), inner))
+		}
 	}
 	title := "⚑ Approval needed"
 	if n := len(p.queue); n > 1 {

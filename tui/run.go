@@ -9,7 +9,6 @@ import (
 	"os/user"
 	"time"
 
-	"github.com/charmbracelet/bubbles/help"
 	tea "github.com/charmbracelet/bubbletea"
 	"github.com/charmbracelet/lipgloss"
 
@@ -44,6 +43,11 @@ type Options struct {
 	// Now is the clock; nil means time.Now. Tests fix it so that ages and
 	// "updated … ago" are stable.
 	Now func() time.Time
+	// Keys overrides key bindings action by action (the console.keys
+	// config; engine.DefaultConsoleKeys lists the actions). Nil keeps the
+	// defaults. Run refuses an unknown action, an empty key list, or two
+	// actions sharing a key on one screen.
+	Keys map[string][]string
 }
 
 // Run shows the console on the terminal until the operator quits (q or
@@ -52,6 +56,9 @@ type Options struct {
 func Run(ctx context.Context, api engine.OperatorAPI, opts Options) error {
 	if api == nil {
 		return errors.New("run console: no engine API")
+	}
+	if _, err := newKeyMap(opts.ReadOnly, opts.Keys); err != nil {
+		return fmt.Errorf("run console: %w", err)
 	}
 	// Engine requests get their own context, ended when the operator quits;
 	// the program itself stops early only when the caller's ctx ends.
@@ -111,6 +118,10 @@ func newModel(ctx context.Context, cancel context.CancelFunc, api engine.Operato
 		}
 	}
 	st := newStyles(r)
+	keys, keyErr := newKeyMap(opts.ReadOnly, opts.Keys)
+	if keyErr != nil {
+		keys, _ = newKeyMap(opts.ReadOnly, nil)
+	}
 	pc := &programContext{
 		ctx:      ctx,
 		api:      api,
@@ -120,27 +131,21 @@ func newModel(ctx context.Context, cancel context.CancelFunc, api engine.Operato
 		refresh:  opts.Refresh,
 		now:      opts.Now,
 		styles:   st,
-		keys:     newKeyMap(opts.ReadOnly),
+		keys:     keys,
 	}
-	h := help.New()
-	h.Styles = help.Styles{
-		Ellipsis:       st.HelpSep,
-		ShortKey:       st.HelpKey,
-		ShortDesc:      st.HelpDesc,
-		ShortSeparator: st.HelpSep,
-		FullKey:        st.HelpKey,
-		FullDesc:       st.HelpDesc,
-		FullSeparator:  st.HelpSep,
+	if keyErr != nil {
+		pc.fail(keyErr.Error() + " (using the default keys)")
 	}
 	m := &model{
-		pc:        pc,
-		cancel:    cancel,
-		dash:      newDashboard(pc),
-		approvals: newApprovals(pc),
-		popup:     newPopup(pc),
-		help:      h,
-		announced: make(map[string]struct{}),
+		pc:         pc,
+		cancel:     cancel,
+		dash:       newDashboard(pc),
+		approvals:  newApprovals(pc),
+		narratives: newNarratives(pc),
+		popup:      newPopup(pc),
+		cmd:        newCmdLine(),
+		announced:  make(map[string]struct{}),
 	}
-	m.screens = []screen{m.dash, m.approvals}
+	m.screens = []screen{m.dash, m.approvals, m.narratives}
 	return m
 }

@@ -22,15 +22,20 @@ func (m *model) View() string {
 	if w <= 0 || h <= 0 {
 		w, h = defaultWidth, defaultHeight
 	}
-	footer := m.footerLines(w, h)
-	bodyH := max(h-2-len(footer), 0)
+	footer := m.footerLines(w)
+	bodyH := max(h-3, 0)
 
 	cur := m.screens[m.active]
 	cur.setSize(w, bodyH)
-	body := cur.view()
-	if m.popup.visible() && bodyH > 0 {
-		box, x, y := m.popup.view(w, bodyH)
-		body = overlay(body, box, x, y)
+	var body []string
+	if m.showHelp {
+		body = m.helpView(w, bodyH)
+	} else {
+		body = cur.view()
+		if m.popup.visible() && bodyH > 0 {
+			box, x, y := m.popup.view(w, bodyH)
+			body = overlay(body, box, x, y)
+		}
 	}
 
 	lines := make([]string, 0, h)
@@ -39,8 +44,12 @@ func (m *model) View() string {
 	for len(lines) < 1+bodyH {
 		lines = append(lines, fit("", w))
 	}
-	lines = append(lines, m.pc.status.view(m.pc.styles, m.pc.now(), w))
-	lines = append(lines, footer...)
+	if m.cmd.open {
+		lines = append(lines, m.cmd.view(m.pc.styles, w))
+	} else {
+		lines = append(lines, m.pc.status.view(m.pc.styles, m.pc.now(), w))
+	}
+	lines = append(lines, footer)
 	if len(lines) > h {
 		lines = lines[:h]
 	}
@@ -60,7 +69,7 @@ func (m *model) headerView(w int) string {
 	left.WriteString(st.Brand.Render(" GRACE "))
 	left.WriteString(" ")
 	for i, s := range m.screens {
-		label := strconv.Itoa(i+1) + " " + s.title()
+		label := firstKey(m.screenBinding(s.id())) + " " + s.title()
 		badge := ""
 		if s.id() == screenApprovals {
 			badge = " " + m.badge()
@@ -77,6 +86,9 @@ func (m *model) headerView(w int) string {
 
 	// Right side, most important first: freshness, read-only, operator.
 	parts := []string{m.freshness()}
+	if m.pc.snap.Layer2.Paused {
+		parts = append(parts, st.Warn.Render("▲ PAUSED"))
+	}
 	if m.pc.readOnly {
 		parts = append(parts, st.Warn.Render("READ-ONLY"))
 	}
@@ -127,50 +139,80 @@ func (m *model) freshness() string {
 	return st.OK.Render("● live")
 }
 
-// footerLines is the key hints: one line of short help, or the full help
-// when toggled with ?, capped at half the screen.
-func (m *model) footerLines(w, h int) []string {
-	m.help.Width = w
-	k := m.keys()
-	if !m.showHelp {
-		return []string{fit(m.help.ShortHelpView(k.ShortHelp()), w)}
+// footerLines is the key hints: the keys that work right now, as many as
+// fit, with help and quit always on the right (? shows them all).
+func (m *model) footerLines(w int) string {
+	st := m.pc.styles
+	left, right := m.shortKeys()
+	render := func(bs []key.Binding) []string {
+		out := make([]string, 0, len(bs))
+		for _, b := range bs {
+			if b.Enabled() && b.Help().Key != "" {
+				out = append(out, st.HelpKey.Render(b.Help().Key)+" "+st.HelpDesc.Render(b.Help().Desc))
+			}
+		}
+		return out
 	}
-	full := strings.Split(m.help.FullHelpView(k.FullHelp()), "\n")
-	if limit := max(h/2, 1); len(full) > limit {
-		full = full[:limit]
+	sep := st.HelpSep.Render(" • ")
+	r := strings.Join(render(right), sep)
+	room := w - ansi.StringWidth(r) - 1
+	var l strings.Builder
+	for i, item := range render(left) {
+		next := item
+		if i > 0 {
+			next = sep + item
+		}
+		if ansi.StringWidth(l.String())+ansi.StringWidth(next) > room {
+			break
+		}
+		l.WriteString(next)
 	}
-	for i := range full {
-		full[i] = fit(full[i], w)
+	if room < 0 {
+		return fit(l.String(), w)
 	}
-	return full
+	return fit(l.String(), room+1) + r
 }
 
-// keys gathers the bindings that work right now: an open prompt's, the
-// popup's or the screen's, then the global ones.
-func (m *model) keys() helpKeys {
+// shortKeys gathers the hints for the keys that work right now: the
+// command line's, an open prompt's, the popup's or the screen's, then the
+// global ones; right are the hints kept on the right whatever the width.
+func (m *model) shortKeys() (left, right []key.Binding) {
 	k := m.pc.keys
 	cur := m.screens[m.active]
-	global := []key.Binding{screensBinding(k), k.Help, k.Quit}
-	var short []key.Binding
+	right = []key.Binding{k.Help, k.Quit}
+	global := []key.Binding{m.screensBinding(), helpOnly(k.Command, firstKey(k.Command), "command")}
 	switch {
+	case m.cmd.open:
+		return m.cmd.helpKeys(k), nil
 	case m.popup.prompting():
-		short = m.popup.helpKeys()
+		return m.popup.helpKeys(), nil
 	case cur.capturing():
-		short = cur.ShortHelp()
+		return cur.ShortHelp(), nil
+	case m.showHelp:
+		return []key.Binding{helpOnly(k.Back, firstKey(k.Back), "close help")}, []key.Binding{k.Quit}
 	case m.popup.visible():
-		short = append(m.popup.helpKeys(), global...)
-	default:
-		short = append(cur.ShortHelp(), global...)
+		return append(m.popup.helpKeys(), global...), right
 	}
-	full := append([][]key.Binding{}, cur.FullHelp()...)
-	if m.popup.visible() {
-		full = append([][]key.Binding{m.popup.helpKeys()}, full...)
+	return append(cur.ShortHelp(), global...), right
+}
+
+// screenBinding is the key binding that shows screen id.
+func (m *model) screenBinding(id screenID) key.Binding {
+	k := m.pc.keys
+	switch id {
+	case screenApprovals:
+		return k.Approvals
+	case screenNarratives:
+		return k.Narratives
 	}
-	full = append(full, []key.Binding{k.Dashboard, k.Approvals, k.Next, k.Prev}, []key.Binding{k.Help, k.Back, k.Quit, k.ForceQuit})
-	return helpKeys{short: short, full: full}
+	return k.Dashboard
 }
 
 // screensBinding is a help-only entry for the screen keys.
-func screensBinding(k *keyMap) key.Binding {
-	return key.NewBinding(key.WithKeys(k.Dashboard.Keys()...), key.WithHelp("1-2", "screens"))
+func (m *model) screensBinding() key.Binding {
+	labels := make([]string, len(m.screens))
+	for i, s := range m.screens {
+		labels[i] = firstKey(m.screenBinding(s.id()))
+	}
+	return helpOnly(m.pc.keys.Dashboard, strings.Join(labels, "/"), "screens")
 }

@@ -11,8 +11,10 @@ func (a *app) benchCommand() *cobra.Command {
 		Long: `Measure Grace on this machine, in a temporary data folder that is removed
 afterwards: durable 5W1H records per second through the store's writer,
 full-text catch-up, end-to-end Tier 2 intents per second (no-op handler,
-every decision recorded), search latency over a large record, and the
-whole-process latency of "grace intent route". Prints one line per figure,
+every decision recorded), search latency over a large record, the
+whole-process latency of "grace intent route", and authenticated
+submissions over loopback HTTP (the most per second, and the p99 latency
+at 10,000 a second). Prints one line per figure,
 or {results: [{name, value, unit, note}]} with --json.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error { return a.runBench(cmd, o) },
@@ -23,6 +25,7 @@ or {results: [{name, value, unit, note}]} with --json.`,
 	f.IntVar(&o.intents, "intents", 100_000, "Tier 2 intents for the end-to-end figure")
 	f.IntVar(&o.searchRows, "search-rows", 1_000_000, "narratives in the search fixture")
 	f.IntVar(&o.routeRuns, "route-runs", 21, "processes started for the route latency")
-	f.StringVar(&o.only, "only", "", "run one group: store, e2e, search or route")
+	f.IntVar(&o.httpSubmits, "http-submits", 100_000, "authenticated submissions for the HTTP API figures")
+	f.StringVar(&o.only, "only", "", "run one group: store, e2e, search, route or http")
 	return cmd
 }

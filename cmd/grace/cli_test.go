@@ -144,7 +144,7 @@ func TestCLIUsageErrors(t *testing.T) {
 		{[]string{"intent", "list", "--state", "sleeping"}, `--state "sleeping"`},
 		{[]string{"narratives", "search", "--since", "yesterday"}, `since "yesterday"`},
 		{[]string{"--set", "novalue", "intent", "route", "--type", "x"}, "expected key=value"},
-		{[]string{"console", "--attach", "http://127.0.0.1:1"}, "not available yet (issue 7)"},
+		{[]string{"console", "--attach", "localhost:7420"}, "want the server's URL"},
 		{[]string{"chaos", "list"}, "chaos: not available yet (issue 5)"},
 		{[]string{"chaos", "run", "--all"}, "chaos: not available yet (issue 5)"},
 	} {

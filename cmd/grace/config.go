@@ -23,7 +23,7 @@ const envPrefix = "GRACE"
 // merging with them (so that a type can be dropped from cortex.mix or a
 // handler removed). Environment and --set still override single entries.
 // safeguards is not here: it is a fixed set of names, merged key by key.
-var replacedMaps = []string{"handlers", "cortex.mix", "governance.tiers", "governance.charter"}
+var replacedMaps = []string{"handlers", "cortex.mix", "governance.tiers", "governance.charter", "policy.rules", "kernels.list"}
 
 // configInput is what loadConfig layers, besides the GRACE_* environment.
 type configInput struct {

@@ -1,9 +1,9 @@
 package main
 
 import (
-	"errors"
 	"fmt"
 	"io"
+	"log/slog"
 	"os"
 	"os/signal"
 	"os/user"
@@ -11,6 +11,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"grace/engine"
 	"grace/tui"
 )
 
@@ -27,17 +28,23 @@ func (a *app) consoleCommand() *cobra.Command {
 		Long: `Open the console on an embedded engine. The engine also serves the HTTP
 API on api.listen (unless it is empty), so agents can submit while you
 watch; if the port is taken the console runs without it and says so in
-the log. Logs go to log.file in the data folder, never to the terminal.`,
+the log. Logs go to log.file in the data folder, never to the terminal.
+
+With --attach URL the same console runs against the engine of a running
+"grace serve" over its HTTP API, with live updates from its event stream.
+The token is api.token (GRACE_API_TOKEN), else the data folder's api.token;
+approvals are recorded under the token's identity, and a viewer's token
+opens the console read-only.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			if attach != "" {
-				return &exitError{code: exitUsage, err: errors.New("console --attach: not available yet (issue 7); run the console on the database instead")}
+				return a.runAttached(cmd, attach, readOnly)
 			}
 			return a.runConsole(cmd, readOnly)
 		},
 	}
 	cmd.Flags().BoolVar(&readOnly, "readonly", false, "watch only: approve and deny are disabled")
-	cmd.Flags().StringVar(&attach, "attach", "", "attach to a running grace serve at this URL (not available yet)")
+	cmd.Flags().StringVar(&attach, "attach", "", "attach to the running grace serve at this URL (e.g. http://127.0.0.1:7420)")
 	return cmd
 }
 
@@ -53,10 +60,7 @@ func (a *app) runConsole(cmd *cobra.Command, readOnly bool) error {
 		logOut = &lazyFile{path: p}
 		defer logOut.Close()
 	}
-	log := newLogger(io.Discard, cfg.Log.Level, 0)
-	if logOut != nil {
-		log = newLogger(logOut, cfg.Log.Level, 0)
-	}
+	log := consoleLogger(cfg, logOut)
 	ctx, stop := signal.NotifyContext(cmd.Context(), os.Interrupt, syscall.SIGTERM, syscall.SIGHUP)
 	defer stop()
 
@@ -66,17 +70,33 @@ func (a *app) runConsole(cmd *cobra.Command, readOnly bool) error {
 	}
 	defer sys.stop()
 	log.Info("console started", "db", cfg.DB, "api", sys.apiAddr, "readonly", readOnly)
-	err = tui.Run(ctx, sys.eng, tui.Options{
-		Operator: operatorName(),
-		ReadOnly: readOnly,
-		Refresh:  cfg.Console.Refresh,
-		Logger:   log,
-	})
+	err = tui.Run(ctx, sys.eng, consoleOptions(cfg, operatorName(), readOnly, log))
 	if err != nil {
 		log.Error("console ended with an error", "err", err)
 		return fmt.Errorf("console: %w", err)
 	}
 	return nil
+}
+
+// consoleOptions are the console's options from cfg, the same embedded and
+// attached.
+func consoleOptions(cfg engine.Config, operator string, readOnly bool, log *slog.Logger) tui.Options {
+	return tui.Options{
+		Operator: operator,
+		ReadOnly: readOnly,
+		Refresh:  cfg.Console.Refresh,
+		Logger:   log,
+		Keys:     cfg.Console.Keys,
+	}
+}
+
+// consoleLogger logs to logOut (the log file), or nowhere: never to the
+// terminal the console owns.
+func consoleLogger(cfg engine.Config, logOut *lazyFile) *slog.Logger {
+	if logOut == nil {
+		return newLogger(io.Discard, cfg.Log.Level, 0)
+	}
+	return newLogger(logOut, cfg.Log.Level, 0)
 }
 
 // operatorName is who approves and denies from this terminal: $USER, else

@@ -31,5 +31,18 @@ func openStore(ctx context.Context, cfg engine.Config, readOnly bool, log *slog.
 // which Submit, Approve, Deny, List, Get and Search work on the database and
 // the intents run when an engine starts.
 func newEngine(cfg engine.Config, st *store.Store, log *slog.Logger) (*engine.Engine, error) {
-	return engine.New(cfg, engine.Deps{Store: st, Journal: st, Searcher: st, Clock: clock.Real{}, Logger: log})
+	return engine.New(cfg, engine.Deps{Store: st, Journal: st, Searcher: st, Auditor: storeAuditor{st}, Clock: clock.Real{}, Logger: log})
+}
+
+// storeAuditor gives the engine the store's audit verification.
+type storeAuditor struct{ st *store.Store }
+
+// VerifyAudit runs the store's verification and reports it in the
+// engine's terms.
+func (a storeAuditor) VerifyAudit(ctx context.Context) (engine.AuditReport, error) {
+	rep, err := a.st.VerifyAudit(ctx)
+	return engine.AuditReport{
+		OK: rep.OK, Entries: rep.Entries, HeadSeq: rep.HeadSeq, HeadHash: rep.HeadHash,
+		Checkpoints: rep.Checkpoints, FirstBroken: rep.FirstBroken, Problem: rep.Problem,
+	}, err
 }

@@ -15,6 +15,9 @@ import (
 
 	"grace/engine"
 	"grace/engine/httpapi"
+	"grace/engine/intent"
+	"grace/engine/watchdog"
+	"grace/store"
 )
 
 // healthTimeout bounds each question to a server.
@@ -24,11 +27,17 @@ const healthTimeout = 5 * time.Second
 func (a *app) healthCommand() *cobra.Command {
 	cmd := &cobra.Command{
 		Use:   "health",
-		Short: "Is Grace ready? Asks a running server, else checks the database",
-		Long: `Ask a running server (api.server, or --server) for its readiness and live
-figures. When no server answers, check the database directly: it opens,
-its schema is current, the full-text index lag, and the audit chain.
-Exits non-zero when not ready.`,
+		Short: "Is Grace ready and healthy? Asks a running server, else checks the database",
+		Long: `Ask a running server (api.server, or --server) for its readiness, the
+watchdog's verdict on each Layer 2 component (HTM orchestrator, trigger mesh,
+event policy engine, scheduler), the SLOs and the alerts firing.
+
+When no server answers, make a one-shot check of the database: it opens, its
+schema is current, the full-text index lag, the audit chain, the HTM queue
+depth found there against htm.warn_depth and htm.critical_depth, and the
+alerts and telemetry the last running engine recorded.
+
+Exits non-zero when not ready or when a component is critical.`,
 		Args: cobra.NoArgs,
 		RunE: a.runHealth,
 	}
@@ -39,10 +48,22 @@ Exits non-zero when not ready.`,
 
 // healthReport is health's JSON document.
 type healthReport struct {
-	Mode   string            `json:"mode"` // "server" or "embedded"
-	Ready  bool              `json:"ready"`
+	Mode  string `json:"mode"` // "server" or "embedded"
+	Ready bool   `json:"ready"`
+	// Status is the worst component status: ok, warn or critical
+	// ("unknown" when the server's verdict could not be read).
+	Status string            `json:"status"`
 	Server string            `json:"server,omitempty"`
 	Checks map[string]string `json:"checks,omitempty"`
+	// Readiness is how the server's boot went.
+	Readiness *watchdog.Readiness `json:"readiness,omitempty"`
+	// Components are the watchdog's verdicts (embedded mode: the HTM
+	// queue depth found in the database only).
+	Components []watchdog.ComponentReport `json:"components,omitempty"`
+	SLOs       []watchdog.SLOStatus       `json:"slos,omitempty"`
+	// Alerts are those firing (embedded mode: as the last running engine
+	// recorded them).
+	Alerts []watchdog.Alert `json:"alerts"`
 	// Snapshot is the server's live figures (server mode, when the token is accepted).
 	Snapshot *engine.Snapshot `json:"snapshot,omitempty"`
 	// Embedded mode: the database and what was found in it.
@@ -50,6 +71,8 @@ type healthReport struct {
 	Schema   string       `json:"schema,omitempty"`
 	IndexLag *int64       `json:"index_lag,omitempty"`
 	Audit    *auditReport `json:"audit,omitempty"`
+	// LastTelemetry is the newest telemetry snapshot stored (embedded).
+	LastTelemetry *watchdog.Telemetry `json:"last_telemetry,omitempty"`
 }
 
 func (a *app) runHealth(cmd *cobra.Command, _ []string) error {
@@ -76,6 +99,9 @@ func (a *app) runHealth(cmd *cobra.Command, _ []string) error {
 		}
 		fmt.Fprintf(a.stderr, "grace: %s; checked the database directly\n", where)
 	}
+	if rep.Alerts == nil {
+		rep.Alerts = []watchdog.Alert{}
+	}
 	if a.json {
 		if err := a.writeJSON(rep); err != nil {
 			return err
@@ -83,8 +109,11 @@ func (a *app) runHealth(cmd *cobra.Command, _ []string) error {
 	} else {
 		a.printHealth(rep)
 	}
-	if !rep.Ready {
+	switch {
+	case !rep.Ready:
 		return errors.New("not ready: " + notReadyReason(rep))
+	case rep.Status == watchdog.Critical.String():
+		return errors.New("critical: " + criticalReason(rep))
 	}
 	return nil
 }
@@ -99,21 +128,24 @@ func (a *app) serverHealth(ctx context.Context, cfg engine.Config, url string, r
 	if err != nil {
 		return false, fmt.Errorf("ask %s for readiness: %w", url, err)
 	}
-	*rep = healthReport{Mode: "server", Server: url, Ready: rr.Ready, Checks: rr.Checks}
+	*rep = healthReport{Mode: "server", Server: url, Ready: rr.Ready, Checks: rr.Checks, Status: "unknown"}
 	if rep.Checks == nil {
 		rep.Checks = map[string]string{}
 	}
 	snap, err := c.Snapshot(ctx)
 	if err != nil {
 		rep.Checks["telemetry"] = "unavailable: " + oneLine(err.Error())
-	} else {
-		rep.Snapshot = &snap
+		return true, nil
 	}
+	rep.Snapshot = &snap
+	h := snap.Health
+	rep.Status, rep.Readiness, rep.Components, rep.SLOs, rep.Alerts = h.Status.String(), &h.Readiness, h.Components, h.SLOs, h.Alerts
 	return true, nil
 }
 
 // embeddedHealth checks the database without an engine: it opens (schema
-// current), the index lag, and the audit chain.
+// current), the index lag, the audit chain, the HTM queue depth it holds,
+// and what the last running engine's watchdog recorded.
 func (a *app) embeddedHealth(ctx context.Context, cfg engine.Config, rep *healthReport) error {
 	st, err := openStore(ctx, cfg, true, newLogger(a.stderr, cfg.Log.Level, slog.LevelWarn))
 	if err != nil {
@@ -127,47 +159,57 @@ func (a *app) embeddedHealth(ctx context.Context, cfg engine.Config, rep *health
 	}
 	*rep = healthReport{Mode: "embedded", DB: cfg.DB, Schema: "ok", IndexLag: &lag, Ready: v.OK,
 		Audit: &auditReport{OK: v.OK, Entries: v.Entries, HeadSeq: v.HeadSeq, HeadHash: v.HeadHash, FirstBroken: v.FirstBroken, Problem: v.Problem}}
+	htm, err := storedQueue(ctx, cfg, st)
+	if err != nil {
+		return err
+	}
+	rep.Components, rep.Status = []watchdog.ComponentReport{htm}, htm.Status.String()
+	if rep.Alerts, err = st.Alerts(ctx, watchdog.AlertQuery{Firing: true}); err != nil {
+		return err
+	}
+	last, err := st.Telemetry(ctx, watchdog.TelemetryQuery{Limit: 1})
+	if err != nil {
+		return err
+	}
+	if len(last) > 0 {
+		rep.LastTelemetry = &last[0]
+	}
 	return nil
 }
 
-func (a *app) printHealth(rep healthReport) {
-	state := "ready"
-	if !rep.Ready {
-		state = "NOT READY ✗"
+// storedQueue grades the queued intents in the database against the HTM
+// thresholds, with the watchdog's own check (its depth finding only: no
+// engine runs, so workers and intake are not judged).
+func storedQueue(ctx context.Context, cfg engine.Config, st *store.Store) (watchdog.ComponentReport, error) {
+	counts, err := st.CountByState(ctx)
+	if err != nil {
+		return watchdog.ComponentReport{}, err
 	}
-	var rows [][]string
-	if rep.Mode == "server" {
-		rows = append(rows, []string{"server", rep.Server + " (" + state + ")"})
-		keys := make([]string, 0, len(rep.Checks))
-		for k := range rep.Checks {
-			keys = append(keys, k)
-		}
-		sort.Strings(keys)
-		for _, k := range keys {
-			rows = append(rows, []string{k, rep.Checks[k]})
-		}
-		if s := rep.Snapshot; s != nil {
-			rows = append(rows,
-				[]string{"queue", fmt.Sprintf("%d (warn %d, critical %d)", s.QueueDepth, s.QueueWarn, s.QueueCritical)},
-				[]string{"workers", fmt.Sprintf("%d busy, %d idle", s.WorkersBusy, s.WorkersIdle)},
-				[]string{"pending", fmt.Sprintf("%d approvals", s.PendingApprovals)},
-				[]string{"dispatch", fmt.Sprintf("%.1f/s (completed %d, failed %d)", s.DispatchRate, s.Completed, s.Failed)},
-			)
-		}
-	} else {
-		rows = append(rows, []string{"database", rep.DB + " (" + state + ")"}, []string{"schema", rep.Schema})
-		if rep.IndexLag != nil {
-			rows = append(rows, []string{"index lag", fmt.Sprintf("%d records", *rep.IndexLag)})
-		}
-		if au := rep.Audit; au != nil {
-			if au.OK {
-				rows = append(rows, []string{"audit", fmt.Sprintf("intact, %d entries, head #%d %s", au.Entries, au.HeadSeq, au.HeadHash)})
-			} else {
-				rows = append(rows, []string{"audit", fmt.Sprintf("BROKEN ✗ at entry #%d: %s", au.FirstBroken, au.Problem)})
-			}
+	n := counts[intent.StateQueued]
+	check := watchdog.HTMCheck(cfg.Watchdog.HTM, func() watchdog.HTMFigures {
+		return watchdog.HTMFigures{QueueDepth: n, Capacity: cfg.HTM.Capacity, Warn: cfg.HTM.WarnDepth, Critical: cfg.HTM.CriticalDepth}
+	})
+	res := check.Check(time.Now())
+	c := watchdog.ComponentReport{Name: check.Name, Ready: false, NotReadyReason: "no engine is running",
+		Metrics: map[string]float64{"queue_depth": float64(n)}}
+	for _, f := range res.Findings {
+		if f.Condition == "queue_depth" {
+			c.Findings, c.Status, c.Reason = []watchdog.Finding{f}, f.Status, f.Reason+" (in the database)"
 		}
 	}
-	a.table(rows)
+	return c, nil
+}
+
+// addComponentChecks adds each watched component's readiness to the
+// /readyz checks: "ok", or "not ready: <reason>".
+func addComponentChecks(checks map[string]string, h engine.HealthReport) {
+	for _, c := range h.Components {
+		if c.Ready {
+			checks[c.Name] = "ok"
+		} else {
+			checks[c.Name] = "not ready: " + c.NotReadyReason
+		}
+	}
 }
 
 func notReadyReason(rep healthReport) string {
@@ -183,6 +225,17 @@ func notReadyReason(rep healthReport) string {
 	sort.Strings(bad)
 	if len(bad) == 0 {
 		return "the server says so"
+	}
+	return strings.Join(bad, ", ")
+}
+
+// criticalReason names the critical components and why.
+func criticalReason(rep healthReport) string {
+	var bad []string
+	for _, c := range rep.Components {
+		if c.Status == watchdog.Critical {
+			bad = append(bad, c.Name+" ("+c.Reason+")")
+		}
 	}
 	return strings.Join(bad, ", ")
 }

@@ -6,6 +6,8 @@ import (
 	"strings"
 
 	"github.com/spf13/cobra"
+
+	"grace/engine/intent"
 )
 
 // approveCommand is "grace intent approve ID [--reason R]".
@@ -51,13 +53,21 @@ func (a *app) decideCommand(verb, short string, needReason bool) *cobra.Command 
 				if a.json {
 					return a.writeJSON(in)
 				}
-				fmt.Fprintf(a.stdout, "%s %s by %s: now %s\n", pastTense(verb), in.ID, operator, in.State)
+				by := in.DecidedBy // a server with identities records the token's identity
+				if by == "" {
+					by = operator
+				}
+				if verb == "approve" && in.State == intent.StatePendingApproval {
+					fmt.Fprintf(a.stdout, "approval of %s recorded for %s: it needs a second operator's approval (two-person rule); still %s\n", in.ID, by, in.State)
+					return nil
+				}
+				fmt.Fprintf(a.stdout, "%s %s by %s: now %s\n", pastTense(verb), in.ID, by, in.State)
 				return nil
 			})
 		},
 	}
 	cmd.Flags().StringVar(&reason, "reason", "", "why (required to deny)")
-	cmd.Flags().StringVar(&operator, "operator", operatorName(), "who decides (default $USER)")
+	cmd.Flags().StringVar(&operator, "operator", operatorName(), "who decides (default $USER); a server with identities records the token's identity instead")
 	a.addJSONFlag(cmd)
 	return cmd
 }

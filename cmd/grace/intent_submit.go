@@ -26,6 +26,10 @@ per line, and exit 1.`,
 				return err
 			}
 			return a.withIntents(cmd, true, func(ctx context.Context, b intentBackend) error {
+				sub := sub
+				if _, remote := b.(*httpapi.Client); remote && !cmd.Flags().Changed("actor") {
+					sub.Actor = "" // the server names the caller: its identity, or cli:<user> for the local token
+				}
 				res, err := b.Submit(ctx, sub)
 				if err != nil {
 					return err

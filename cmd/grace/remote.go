@@ -39,7 +39,8 @@ func (a *app) serverURL(cfg engine.Config) string {
 
 // withIntents runs fn against the server, or, when no server answers
 // (connection refused) or none is configured, against the database in
-// direct mode, and then says so on stderr. writes says whether fn changes
+// direct mode, and then says so on stderr. With identities configured,
+// direct mode is for reading only. writes says whether fn changes
 // anything (it opens the database read-write and words the notice).
 // fn must make its call before printing anything, so that a refused
 // connection can be retried directly without double output.
@@ -61,6 +62,15 @@ func (a *app) withIntents(cmd *cobra.Command, writes bool, fn func(context.Conte
 			}
 			return err
 		}
+	}
+	if writes && len(cfg.Identities) > 0 {
+		// With identities, who may change what is the API's to decide: a
+		// direct write would name its operator or actor unchecked.
+		where := url
+		if where == "" {
+			where = "(api.server is empty)"
+		}
+		return fmt.Errorf("no server answers at %s and identities are configured: changes go through the HTTP API only (start grace serve)", where)
 	}
 	log := newLogger(a.stderr, cfg.Log.Level, slog.LevelWarn)
 	st, err := openStore(ctx, cfg, !writes, log)

@@ -108,6 +108,7 @@ runs the engine headless with its HTTP API; the other commands script it.`,
 		a.healthCommand(),
 		a.benchCommand(),
 		a.chaosCommand(),
+		a.tokenCommand(),
 	)
 	a.markRuns(root)
 	return root

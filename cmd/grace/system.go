@@ -65,11 +65,11 @@ func startSystem(ctx context.Context, cfg engine.Config, log *slog.Logger, opts 
 	if s.store, err = openStore(ctx, cfg, false, log); err != nil {
 		return nil, err
 	}
-	var token string
+	var access apiAccess
 	if cfg.API.Listen == "" {
 		log.Info("HTTP API disabled (api.listen is empty)")
 	} else {
-		if token, err = ensureToken(cfg, log); err != nil {
+		if access, err = prepareAccess(cfg, log); err != nil {
 			return nil, err
 		}
 		var lerr error
@@ -90,7 +90,7 @@ func startSystem(ctx context.Context, cfg engine.Config, log *slog.Logger, opts 
 		return nil, fmt.Errorf("start engine: %w", err)
 	}
 	if ln != nil {
-		s.serve(ln, token)
+		s.serve(ln, access)
 		ln = nil // owned by the server now
 	}
 	if cfg.Cortex.Enabled {
@@ -99,15 +99,22 @@ func startSystem(ctx context.Context, cfg engine.Config, log *slog.Logger, opts 
 	return s, nil
 }
 
-// serve runs the HTTP API on ln until stop.
-func (s *system) serve(ln net.Listener, token string) {
+// serve runs the HTTP API on ln until stop. Refused requests go on the
+// record through the engine.
+func (s *system) serve(ln net.Listener, access apiAccess) {
+	a := s.cfg.API
 	h := httpapi.NewHandler(s.eng, httpapi.Options{
-		Token:        token,
-		MaxBodyBytes: s.cfg.API.MaxBodyBytes,
+		Identities:   access.identities,
+		Token:        access.localToken,
+		MaxBodyBytes: a.MaxBodyBytes,
+		WriteTimeout: a.WriteTimeout,
 		Logger:       s.log,
 		Ready:        s.ready,
+		Refusals:     s.eng,
 	})
-	s.srv = httpapi.NewServer(h, s.log)
+	s.srv = httpapi.NewServerWith(h, s.log, httpapi.Timeouts{
+		ReadHeader: a.ReadHeaderTimeout, Read: a.ReadTimeout, Write: a.WriteTimeout, Idle: a.IdleTimeout,
+	})
 	s.apiAddr = ln.Addr().String()
 	s.log.Info("HTTP API listening", "addr", s.apiAddr)
 	s.wg.Add(1)
@@ -120,13 +127,15 @@ func (s *system) serve(ln net.Listener, token string) {
 	}()
 }
 
-// ready answers /readyz: the engine's readiness and the index lag.
+// ready answers /readyz: the engine's readiness, each watched component's,
+// and the index lag.
 func (s *system) ready() (bool, map[string]string) {
 	snap := s.eng.Snapshot()
 	checks := map[string]string{"store": "ok", "engine": "ok", "index_lag": strconv.FormatInt(s.store.IndexLag(), 10)}
 	if !snap.Ready {
 		checks["engine"] = "not ready"
 	}
+	addComponentChecks(checks, snap.Health)
 	return snap.Ready, checks
 }
 

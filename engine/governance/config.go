@@ -18,6 +18,9 @@ type Config struct {
 	Charter map[string]float64 `mapstructure:"charter"`
 	// Vote configures the unified logic hub's Tier 3 vote.
 	Vote VoteConfig `mapstructure:"vote"`
+	// TwoPersonTypes are the Tier 0 intent types that need approvals from
+	// two different operators (the engine enforces it; the router ignores it).
+	TwoPersonTypes []string `mapstructure:"two_person_types"`
 }
 
 // VoteConfig sets the thresholds of the Tier 3 voters.
@@ -37,8 +40,9 @@ func Default() Config {
 			"tier_3": {"self_improve", "extend_grace", "optimize_system"},
 			"tier_4": {"emergency_recovery", "critical_incident"},
 		},
-		Charter: map[string]float64{"resilience": 1.0, "revenue": 0.8, "autonomy": 0.7, "learning": 0.6},
-		Vote:    VoteConfig{MinAlignment: 0.5, HighImpactLimit: 30, HighImpactWindow: time.Hour},
+		Charter:        map[string]float64{"resilience": 1.0, "revenue": 0.8, "autonomy": 0.7, "learning": 0.6},
+		Vote:           VoteConfig{MinAlignment: 0.5, HighImpactLimit: 30, HighImpactWindow: time.Hour},
+		TwoPersonTypes: []string{},
 	}
 }
 

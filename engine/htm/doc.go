@@ -13,6 +13,10 @@
 // that was already accepted (a retry, a recovered intent, an approval), so
 // that nothing accepted is ever dropped by the bound.
 //
+// Load shedding takes work out by Shed: the queued intents a predicate
+// selects, lowest priority and oldest first, up to a bound. The predicate
+// is usually a Criteria parsed from config ("priority<5 and age>10m").
+//
 // A Queue is safe for concurrent use. Every operation is O(log n) except
-// Len, Level and NextDue, which are O(1).
+// Len, Level and NextDue, which are O(1), and Shed, which scans the queue.
 package htm

@@ -23,12 +23,15 @@ import (
 // return the engine's errors: errors.Is(err, engine.ErrNotFound) and
 // errors.As(err, **engine.ValidationError) work as against a local engine.
 // Transport errors (connection refused, timeouts) are returned wrapped, so
-// callers can tell "no server" from "the server said no".
+// callers can tell "no server" from "the server said no". It implements
+// every method of engine.OperatorAPI but Snapshot, which it has with a
+// context and an error; Remote adds the interface's Snapshot.
 type Client struct {
 	base  string
 	token string
 	hc    *http.Client
-	// Operator, when set, is sent as X-Grace-Operator on approve and deny.
+	// Operator, when set, is sent as X-Grace-Operator with every request.
+	// Only a server without identities (the local token) reads it.
 	Operator string
 }
 
@@ -68,16 +71,29 @@ func (c *Client) Get(ctx context.Context, id string) (intent.Intent, error) {
 	return in, err
 }
 
-// List returns intents in f.State (all states when empty), newest first, at
-// most f.Limit (the server's default when 0). The other filter fields are
-// not sent.
+// List returns the intents matching f, newest first, at most f.Limit (the
+// server's default when 0). An agent's token lists only its own.
 func (c *Client) List(ctx context.Context, f intent.Filter) ([]intent.Intent, error) {
 	q := url.Values{}
-	if f.State != "" {
-		q.Set("state", string(f.State))
+	set := func(k, s string) {
+		if s != "" {
+			q.Set(k, s)
+		}
+	}
+	set("state", string(f.State))
+	set("actor", f.Actor)
+	set("type", f.Type)
+	if f.HasTier {
+		q.Set("tier", strconv.Itoa(f.Tier))
+	}
+	if f.Unreviewed {
+		q.Set("unreviewed", "true")
+	}
+	if !f.Since.IsZero() {
+		q.Set("since", f.Since.UTC().Format(time.RFC3339Nano))
 	}
 	if f.Limit > 0 {
-		q.Set("limit", strconv.Itoa(f.Limit))
+		q.Set("limit", strconv.Itoa(min(f.Limit, maxListLimit)))
 	}
 	var resp IntentsResponse
 	err := c.do(ctx, http.MethodGet, withQuery("/v1/intents", q), nil, &resp)
@@ -95,8 +111,41 @@ func (c *Client) Pending(ctx context.Context) ([]intent.Intent, error) {
 	return list, nil
 }
 
+// Route returns the governance decision for sub; nothing is stored.
+func (c *Client) Route(ctx context.Context, sub intent.Submission) (intent.Decision, error) {
+	var d intent.Decision
+	err := c.do(ctx, http.MethodPost, "/v1/intents/route", submitRequestFrom(sub), &d)
+	return d, err
+}
+
+// Review marks a finished Tier 1 intent reviewed, or flags it with a note.
+func (c *Client) Review(ctx context.Context, id, operator, note string, flag bool) (intent.Intent, error) {
+	if operator == "" {
+		operator = c.Operator
+	}
+	var in intent.Intent
+	err := c.do(ctx, http.MethodPost, "/v1/intents/"+url.PathEscape(id)+"/review",
+		ReviewRequest{Note: note, Flag: flag, Operator: operator}, &in)
+	return in, err
+}
+
+// VerifyAudit asks the server to verify its audit chain.
+func (c *Client) VerifyAudit(ctx context.Context) (engine.AuditReport, error) {
+	var rep engine.AuditReport
+	err := c.do(ctx, http.MethodGet, "/v1/audit/verify", nil, &rep)
+	return rep, err
+}
+
+// WhoAmI returns the identity the server knows the client's token by.
+func (c *Client) WhoAmI(ctx context.Context) (WhoAmIResponse, error) {
+	var who WhoAmIResponse
+	err := c.do(ctx, http.MethodGet, "/v1/whoami", nil, &who)
+	return who, err
+}
+
 // Approve approves a pending intent as operator (Client.Operator when
-// operator is empty).
+// operator is empty). A server with identities records the token's
+// identity instead.
 func (c *Client) Approve(ctx context.Context, id, operator, reason string) (intent.Intent, error) {
 	return c.decide(ctx, "approve", id, operator, reason)
 }
@@ -117,8 +166,7 @@ func (c *Client) decide(ctx context.Context, verb, id, operator, reason string) 
 	return in, err
 }
 
-// Search returns narratives matching q, newest first. BeforeID and Until
-// are not sent.
+// Search returns narratives matching q, newest first.
 func (c *Client) Search(ctx context.Context, q clarity.Query) ([]clarity.Entry, error) {
 	v := url.Values{}
 	set := func(k, s string) {
@@ -133,15 +181,21 @@ func (c *Client) Search(ctx context.Context, q clarity.Query) ([]clarity.Entry, 
 	if !q.Since.IsZero() {
 		v.Set("since", q.Since.UTC().Format(time.RFC3339Nano))
 	}
+	if !q.Until.IsZero() {
+		v.Set("until", q.Until.UTC().Format(time.RFC3339Nano))
+	}
+	if q.BeforeID > 0 {
+		v.Set("before", strconv.FormatInt(q.BeforeID, 10))
+	}
 	if q.Limit > 0 {
-		v.Set("limit", strconv.Itoa(q.Limit))
+		v.Set("limit", strconv.Itoa(min(q.Limit, maxNarratives)))
 	}
 	var resp NarrativesResponse
 	err := c.do(ctx, http.MethodGet, withQuery("/v1/narratives", v), nil, &resp)
 	return resp.Narratives, err
 }
 
-// Snapshot returns the engine's live figures.
+// Snapshot returns the engine's live figures (GET /v1/telemetry).
 func (c *Client) Snapshot(ctx context.Context) (engine.Snapshot, error) {
 	var s engine.Snapshot
 	err := c.do(ctx, http.MethodGet, "/v1/telemetry", nil, &s)
@@ -182,11 +236,16 @@ func (c *Client) do(ctx context.Context, method, path string, body, out any) err
 		req.Header.Set("Content-Type", "application/json")
 	}
 	req.Header.Set("Accept", "application/json")
-	if c.token != "" {
-		req.Header.Set("Authorization", "Bearer "+c.token)
-	}
-	if dr, ok := body.(DecisionRequest); ok && dr.Operator != "" {
-		req.Header.Set(OperatorHeader, dr.Operator)
+	c.authorize(req)
+	switch b := body.(type) {
+	case DecisionRequest:
+		if b.Operator != "" {
+			req.Header.Set(OperatorHeader, b.Operator)
+		}
+	case ReviewRequest:
+		if b.Operator != "" {
+			req.Header.Set(OperatorHeader, b.Operator)
+		}
 	}
 	resp, err := c.hc.Do(req)
 	if err != nil {
@@ -215,6 +274,16 @@ func (c *Client) do(ctx context.Context, method, path string, body, out any) err
 		return fmt.Errorf("%s %s%s: decode answer: %w", method, c.base, path, err)
 	}
 	return nil
+}
+
+// authorize sets the bearer token and the operator header.
+func (c *Client) authorize(req *http.Request) {
+	if c.token != "" {
+		req.Header.Set("Authorization", "Bearer "+c.token)
+	}
+	if c.Operator != "" {
+		req.Header.Set(OperatorHeader, c.Operator)
+	}
 }
 
 func withQuery(path string, q url.Values) string {

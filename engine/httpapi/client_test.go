@@ -90,10 +90,10 @@ func TestClientErrors(t *testing.T) {
 	b := setup(t, Options{})
 	ctx := context.Background()
 
-	_, err := NewClient(b.srv.URL, testToken, nil).Submit(ctx, intent.Submission{Priority: 11})
+	_, err := NewClient(b.srv.URL, testToken, nil).Submit(ctx, intent.Submission{Actor: "a", Priority: 11})
 	var ve *engine.ValidationError
-	if !errors.As(err, &ve) || len(ve.Problems) != 3 {
-		t.Fatalf("invalid submission: %v, want a ValidationError with 3 problems", err)
+	if !errors.As(err, &ve) || len(ve.Problems) != 2 {
+		t.Fatalf("invalid submission: %v, want a ValidationError with 2 problems", err)
 	}
 
 	b.api.full = true
@@ -118,5 +118,37 @@ func TestClientErrors(t *testing.T) {
 	_, err = NewClient("http://"+addr, testToken, nil).Get(ctx, "x")
 	if !errors.Is(err, syscall.ECONNREFUSED) {
 		t.Fatalf("no server: %v, want ECONNREFUSED", err)
+	}
+}
+
+func TestClientSendsTheWholeFilterAndQuery(t *testing.T) {
+	t.Parallel()
+	b := setup(t, Options{})
+	c := NewClient(b.srv.URL, testToken, b.srv.Client())
+	since := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
+	f := intent.Filter{State: intent.StateCompleted, Actor: "agent.x", Type: "deploy_model", Since: since, Tier: 1, HasTier: true, Unreviewed: true, Limit: 7}
+	if _, err := c.List(t.Context(), f); err != nil {
+		t.Fatal(err)
+	}
+	got := b.api.lastList
+	if got.State != f.State || got.Actor != f.Actor || got.Type != f.Type || !got.Since.Equal(since) ||
+		got.Tier != 1 || !got.HasTier || !got.Unreviewed || got.Limit != 7 {
+		t.Fatalf("filter arrived as %+v", got)
+	}
+	if _, err := c.List(t.Context(), intent.Filter{Tier: 0, HasTier: true}); err != nil || !b.api.lastList.HasTier || b.api.lastList.Tier != 0 {
+		t.Fatalf("tier 0 filter arrived as %+v (%v)", b.api.lastList, err)
+	}
+	until := since.Add(time.Hour)
+	if _, err := c.Search(t.Context(), clarity.Query{Until: until, BeforeID: 42, Limit: 5}); err != nil {
+		t.Fatal(err)
+	}
+	if q := b.api.lastQuery; !q.Until.Equal(until) || q.BeforeID != 42 || q.Limit != 5 {
+		t.Fatalf("query arrived as %+v", q)
+	}
+	for _, bad := range []string{"tier=5", "tier=x", "unreviewed=maybe", "since=soon"} {
+		b.call(t, "GET", "/v1/intents?"+bad, "").wantError(t, 400, CodeBadQuery)
+	}
+	for _, bad := range []string{"before=0", "before=x", "until=later"} {
+		b.call(t, "GET", "/v1/narratives?"+bad, "").wantError(t, 400, CodeBadQuery)
 	}
 }

@@ -1,24 +1,46 @@
 // Package httpapi serves the engine's operator API as JSON over HTTP and
 // provides a client for it.
 //
-// NewHandler exposes an engine.OperatorAPI on the routes of DESIGN.md:
+// NewHandler exposes an engine.OperatorAPI on the routes of DESIGN.md, with
+// the roles that may call each:
 //
-//	POST /v1/intents                 submit → 202 {id, state, decision, existing}
-//	GET  /v1/intents/{id}            one intent
-//	GET  /v1/intents?state=S         intents, newest first
-//	POST /v1/intents/{id}/approve    {reason}
-//	POST /v1/intents/{id}/deny       {reason} (required)
+//	POST /v1/intents                 agent, operator   submit → 202 {id, state, decision, existing}
+//	POST /v1/intents/route           anyone            the decision only; nothing stored
+//	GET  /v1/intents/{id}            anyone            one intent (an agent: its own)
+//	GET  /v1/intents?state=S         anyone            intents, newest first (an agent: its own)
+//	POST /v1/intents/{id}/approve    operator          {reason}
+//	POST /v1/intents/{id}/deny       operator          {reason} (required)
+//	POST /v1/intents/{id}/review     operator          {note, flag}: Tier 1 after-the-fact review
 //	GET  /v1/narratives?q=&actor=&action=&since=&limit=&intent=
-//	GET  /v1/telemetry               the engine's live snapshot
+//	                                 anyone            (an agent: intent= one of its own)
+//	GET  /v1/telemetry               viewer, operator  the engine's live snapshot
+//	GET  /v1/events                  anyone            server-sent events (an agent: its own intents)
+//	GET  /v1/audit/verify            viewer, operator  the audit chain recomputed
+//	GET  /v1/whoami                  anyone            the caller's identity and role
+//	POST /v1/chaos/runs   GET /v1/chaos/runs/{id}   POST /v1/chaos/halt
+//	                                 501 until the chaos runner is built
 //	GET  /healthz   GET /readyz      unauthenticated probes
 //
-// Every route but the probes needs "Authorization: Bearer <token>". Errors
-// have one stable shape, {"error": {"code", "message", "field"}}, with a
-// "problems" list beside it for a rejected submission (422). A request that
-// is refused (bad token, malformed or oversized body, unknown field, wrong
-// type) never reaches the engine, so it changes nothing.
+// Every route but the probes needs "Authorization: Bearer <token>". The
+// token names an identity (Options.Identities, from the identities config
+// section, stored as SHA-256 hashes): an agent, a viewer or an operator.
+// With no identities configured, the generated local token is an operator
+// named "local" whose requests may name the person at the keyboard with the
+// X-Grace-Operator header. A configured identity is always itself: its
+// submissions carry its name as the actor (naming another actor is refused)
+// and its approvals its name as the operator.
+//
+// Errors have one stable shape, {"error": {"code", "message", "field"}},
+// with a "problems" list beside it for a rejected submission (422). A
+// request refused here (no or unknown token 401, a role without the right
+// 403, a malformed, oversized or mistyped body 400/413, an unknown route)
+// never reaches the engine, changes nothing, and goes on the record as a
+// request_refused narrative (Options.Refusals). The engine records the
+// refusals it makes itself (intent_rejected, approval_refused).
 //
 // NewClient speaks the same routes and maps the error shape back to the
 // engine's sentinel errors and *engine.ValidationError, so callers branch on
 // errors.Is and errors.As exactly as they would against the engine itself.
+// Client.Subscribe reads the event stream, reconnecting as needed; Remote
+// wraps a Client as a complete engine.OperatorAPI for the console.
 package httpapi

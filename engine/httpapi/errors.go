@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"time"
 
 	"grace/engine"
 )
@@ -13,6 +14,13 @@ import (
 // the message.
 const (
 	CodeUnauthorized     = "unauthorized"       // 401: missing or wrong bearer token
+	CodeForbidden        = "forbidden"          // 403: the identity's role may not do this, or the intent is not its own
+	CodeActorMismatch    = "actor_mismatch"     // 403: a submission naming an actor other than the caller
+	CodeSelfApproval     = "self_approval"      // 403: the submitter approving its own intent
+	CodeAlreadyApproved  = "already_approved"   // 409: the same operator approving twice under the two-person rule
+	CodeNotReviewable    = "not_reviewable"     // 409: a review of an intent that is not a finished, unreviewed Tier 1 intent
+	CodeOperatorRequired = "operator_required"  // 422: a decision without an operator name
+	CodeNotImplemented   = "not_implemented"    // 501: a route of DESIGN.md whose feature is not built yet; nothing was done
 	CodeMalformed        = "malformed_json"     // 400: the body is not one JSON object
 	CodeUnknownField     = "unknown_field"      // 400: the body has a field the route does not take
 	CodeWrongType        = "wrong_type"         // 400: a field has the wrong JSON type
@@ -23,6 +31,7 @@ const (
 	CodeNotPending       = "not_pending"        // 409: approve/deny of an intent not pending approval
 	CodeInvalidIntent    = "invalid_intent"     // 422: the submission is invalid; see problems
 	CodeReasonRequired   = "reason_required"    // 422: a denial without a reason
+	CodeRateLimited      = "rate_limited"       // 429: intake's rate limit (htm.rate_limit); see Retry-After
 	CodeQueueFull        = "queue_full"         // 503: the HTM queue is at capacity
 	CodeUnavailable      = "unavailable"        // 503: the engine is stopped or stopping
 	CodeInternal         = "internal"           // 500: anything else (logged, not detailed)
@@ -53,8 +62,18 @@ func (e *Error) Unwrap() error {
 		return engine.ErrReasonRequired
 	case CodeQueueFull:
 		return engine.ErrQueueFull
+	case CodeRateLimited:
+		return engine.ErrRateLimited
 	case CodeUnavailable:
 		return engine.ErrStopped
+	case CodeSelfApproval:
+		return engine.ErrSelfApproval
+	case CodeAlreadyApproved:
+		return engine.ErrAlreadyApproved
+	case CodeNotReviewable:
+		return engine.ErrNotReviewable
+	case CodeOperatorRequired:
+		return engine.ErrOperatorRequired
 	}
 	return nil
 }
@@ -64,6 +83,9 @@ type apiError struct {
 	status   int
 	body     ErrorBody
 	problems []engine.Problem
+	details  map[string]any // extra facts for the refusal record, never sent
+	// retryAfter, when set, is sent as Retry-After (whole seconds, at least 1).
+	retryAfter time.Duration
 }
 
 func (e *apiError) Error() string { return e.body.Message }
@@ -95,6 +117,22 @@ func fromEngine(err error) (*apiError, bool) {
 		return newError(http.StatusConflict, CodeNotPending, "", "%s", err.Error()), true
 	case errors.Is(err, engine.ErrReasonRequired):
 		return newError(http.StatusUnprocessableEntity, CodeReasonRequired, "reason", "%s", err.Error()), true
+	case errors.Is(err, engine.ErrSelfApproval):
+		return newError(http.StatusForbidden, CodeSelfApproval, "", "%s", err.Error()), true
+	case errors.Is(err, engine.ErrAlreadyApproved):
+		return newError(http.StatusConflict, CodeAlreadyApproved, "", "%s", err.Error()), true
+	case errors.Is(err, engine.ErrNotReviewable):
+		return newError(http.StatusConflict, CodeNotReviewable, "", "%s", err.Error()), true
+	case errors.Is(err, engine.ErrOperatorRequired):
+		return newError(http.StatusUnprocessableEntity, CodeOperatorRequired, "operator", "%s", err.Error()), true
+	case errors.Is(err, engine.ErrRateLimited):
+		e := newError(http.StatusTooManyRequests, CodeRateLimited, "", "%s", err.Error())
+		e.retryAfter = time.Second
+		var rl *engine.RateLimitError
+		if errors.As(err, &rl) && rl.RetryAfter > 0 {
+			e.retryAfter = rl.RetryAfter
+		}
+		return e, true
 	case errors.Is(err, engine.ErrQueueFull):
 		return newError(http.StatusServiceUnavailable, CodeQueueFull, "", "%s", err.Error()), true
 	case errors.Is(err, engine.ErrStopped), errors.Is(err, context.Canceled):

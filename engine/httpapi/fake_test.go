@@ -22,10 +22,13 @@ type fakeAPI struct {
 	keys      map[string]string
 	next      int
 	full      bool
+	limited   bool // Submit answers a rate limit
 	ready     bool
 	lastQuery clarity.Query
+	lastList  intent.Filter
 	lastOp    string
 	calls     int // calls that reached the engine and could change it
+	subs      map[chan engine.Event]bool
 }
 
 func newFake() *fakeAPI {
@@ -76,6 +79,9 @@ func (f *fakeAPI) Submit(_ context.Context, sub intent.Submission) (engine.Submi
 	if f.full {
 		return engine.SubmitResult{}, engine.ErrQueueFull
 	}
+	if f.limited {
+		return engine.SubmitResult{}, fmt.Errorf("submit: %w", &engine.RateLimitError{Scope: "actor", Actor: sub.Actor, Rate: 1, Burst: 1, RetryAfter: 1500 * time.Millisecond})
+	}
 	f.next++
 	in := intent.Intent{
 		ID: fmt.Sprintf("in-%03d", f.next), Type: sub.Type, Actor: sub.Actor, Payload: sub.Payload,
@@ -111,9 +117,10 @@ func (f *fakeAPI) Get(_ context.Context, id string) (intent.Intent, error) {
 func (f *fakeAPI) List(_ context.Context, flt intent.Filter) ([]intent.Intent, error) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
+	f.lastList = flt
 	var out []intent.Intent
 	for _, in := range f.intents {
-		if flt.State == "" || in.State == flt.State {
+		if (flt.State == "" || in.State == flt.State) && (flt.Actor == "" || in.Actor == flt.Actor) {
 			out = append(out, in)
 		}
 	}
@@ -178,8 +185,41 @@ func (f *fakeAPI) Search(_ context.Context, q clarity.Query) ([]clarity.Entry, e
 	}, nil
 }
 
+// Subscribe registers a subscriber that publish feeds until ctx ends.
 func (f *fakeAPI) Subscribe(ctx context.Context) <-chan engine.Event {
-	ch := make(chan engine.Event)
-	go func() { <-ctx.Done(); close(ch) }()
+	ch := make(chan engine.Event, 16)
+	f.mu.Lock()
+	if f.subs == nil {
+		f.subs = map[chan engine.Event]bool{}
+	}
+	f.subs[ch] = true
+	f.mu.Unlock()
+	context.AfterFunc(ctx, func() {
+		f.mu.Lock()
+		defer f.mu.Unlock()
+		if f.subs[ch] {
+			delete(f.subs, ch)
+			close(ch)
+		}
+	})
 	return ch
+}
+
+// publish offers ev to every subscriber; subscribers reports how many
+// there are.
+func (f *fakeAPI) publish(ev engine.Event) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	for ch := range f.subs {
+		select {
+		case ch <- ev:
+		default:
+		}
+	}
+}
+
+func (f *fakeAPI) subscribers() int {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return len(f.subs)
 }

@@ -1,13 +1,14 @@
 package httpapi
 
 import (
-	"crypto/sha256"
-	"crypto/subtle"
+	"context"
 	"encoding/json"
-	"io"
 	"log/slog"
+	"math"
 	"net/http"
-	"strings"
+	"strconv"
+	"sync"
+	"time"
 
 	"grace/engine"
 )
@@ -15,120 +16,125 @@ import (
 // DefaultMaxBodyBytes bounds request bodies when Options.MaxBodyBytes is 0.
 const DefaultMaxBodyBytes = 1 << 20
 
-// OperatorHeader names the operator of an approve or deny. It wins over the
-// body's "operator"; with neither the operator is "api".
+// DefaultHeartbeat is how often an idle event stream sends a comment line
+// when Options.Heartbeat is 0, so that proxies keep it open and a client
+// can tell a quiet stream from a dead one.
+const DefaultHeartbeat = 15 * time.Second
+
+// OperatorHeader names the local operator. With the generated local token
+// (no identities configured) it names who approves or denies, and who
+// submits when the body names no actor ("cli:" + the header). With
+// configured identities it is ignored: the token's identity is the operator.
 const OperatorHeader = "X-Grace-Operator"
+
+// RefusalRecorder puts a refused request on the record. *engine.Engine
+// implements it.
+type RefusalRecorder interface {
+	RecordRefusal(ctx context.Context, r engine.Refusal) error
+}
 
 // Options configures NewHandler.
 type Options struct {
-	// Token is the bearer token every route but the probes requires. An
-	// empty token refuses every authenticated request (fail closed).
+	// Identities are the operators, agents and viewers the API knows.
+	Identities []Identity
+	// Token is the local operator token, used only when Identities is
+	// empty. With neither, every authenticated request is refused (fail
+	// closed).
 	Token string
 	// MaxBodyBytes bounds request bodies (413 past it); 0 means
 	// DefaultMaxBodyBytes.
 	MaxBodyBytes int64
+	// WriteTimeout bounds the writing of each event on an event stream (the
+	// server's own WriteTimeout would end the stream); 0 means 30 s.
+	WriteTimeout time.Duration
+	// Heartbeat is the idle event stream's keep-alive; 0 means
+	// DefaultHeartbeat.
+	Heartbeat time.Duration
 	// Logger receives request failures that are not the caller's fault;
 	// nil discards them.
 	Logger *slog.Logger
 	// Ready answers /readyz with readiness and named checks. Nil uses the
 	// engine snapshot's Ready flag.
 	Ready func() (bool, map[string]string)
+	// Refusals records refused requests. Nil uses the API itself when it
+	// implements RefusalRecorder; otherwise refusals are only answered.
+	Refusals RefusalRecorder
 }
 
-// handler serves one OperatorAPI.
-type handler struct {
-	api       engine.OperatorAPI
-	opts      Options
-	log       *slog.Logger
-	tokenHash [sha256.Size]byte
-	mux       *http.ServeMux
+// Handler serves one engine.OperatorAPI over HTTP. It is safe for
+// concurrent use. Close ends its event streams (NewServer arranges that on
+// Shutdown).
+type Handler struct {
+	api      engine.OperatorAPI
+	opts     Options
+	log      *slog.Logger
+	keys     *keyring
+	refusals RefusalRecorder
+	mux      *http.ServeMux
+
+	closeOnce sync.Once
+	closed    chan struct{} // closed by Close: event streams end
 }
 
-// NewHandler returns the HTTP API over api. The handler is safe for
-// concurrent use; it holds no state beyond opts.
-func NewHandler(api engine.OperatorAPI, opts Options) http.Handler {
+var _ http.Handler = (*Handler)(nil)
+
+// NewHandler returns the HTTP API over api (the routes are listed in the
+// package documentation).
+func NewHandler(api engine.OperatorAPI, opts Options) *Handler {
 	if opts.MaxBodyBytes <= 0 {
 		opts.MaxBodyBytes = DefaultMaxBodyBytes
 	}
-	h := &handler{api: api, opts: opts, log: opts.Logger, mux: http.NewServeMux()}
-	if h.log == nil {
-		h.log = slog.New(slog.NewTextHandler(io.Discard, nil))
+	if opts.WriteTimeout <= 0 {
+		opts.WriteTimeout = 30 * time.Second
 	}
-	h.tokenHash = sha256.Sum256([]byte(opts.Token))
-
-	h.mux.HandleFunc("GET /healthz", h.healthz)
-	h.mux.HandleFunc("GET /readyz", h.readyz)
-	h.mux.Handle("POST /v1/intents", h.authed(h.submit))
-	h.mux.Handle("GET /v1/intents", h.authed(h.list))
-	h.mux.Handle("GET /v1/intents/{id}", h.authed(h.get))
-	h.mux.Handle("POST /v1/intents/{id}/approve", h.authed(h.approve))
-	h.mux.Handle("POST /v1/intents/{id}/deny", h.authed(h.deny))
-	h.mux.Handle("GET /v1/narratives", h.authed(h.narratives))
-	h.mux.Handle("GET /v1/telemetry", h.authed(h.telemetry))
+	if opts.Heartbeat <= 0 {
+		opts.Heartbeat = DefaultHeartbeat
+	}
+	h := &Handler{
+		api: api, opts: opts, log: opts.Logger, mux: http.NewServeMux(),
+		keys: newKeyring(opts.Identities, opts.Token), refusals: opts.Refusals,
+		closed: make(chan struct{}),
+	}
+	if h.log == nil {
+		h.log = slog.New(slog.DiscardHandler)
+	}
+	if h.refusals == nil {
+		h.refusals, _ = api.(RefusalRecorder)
+	}
+	h.routes()
 	return h
 }
 
+// Close ends every open event stream and makes new ones end at once. The
+// other routes keep working; call it when the server shuts down.
+func (h *Handler) Close() {
+	h.closeOnce.Do(func() { close(h.closed) })
+}
+
 // ServeHTTP routes r, answering unknown routes and methods in the JSON error
-// shape. Unknown routes need the token too, so that probing without one
+// shape. Unknown routes need a token too, so that probing without one
 // learns nothing about which routes exist.
-func (h *handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	route, pattern := h.mux.Handler(r)
 	if pattern != "" {
 		h.mux.ServeHTTP(w, r) // the mux sets the path values
 		return
 	}
-	if !h.authorized(r) {
-		h.unauthorized(w)
+	p, fp, ok := h.keys.authenticate(r)
+	if !ok {
+		h.unauthorized(w, r, fp, "")
 		return
 	}
+	r = r.WithContext(withPrincipal(r.Context(), p))
 	// Let the mux decide between 404 and 405, then answer in our shape.
 	rec := &statusRecorder{header: http.Header{}}
 	route.ServeHTTP(rec, r)
+	e := newError(http.StatusNotFound, CodeNotFound, "", "no route %s %s", r.Method, r.URL.Path)
 	if rec.status == http.StatusMethodNotAllowed {
 		w.Header().Set("Allow", rec.header.Get("Allow"))
-		writeError(w, newError(http.StatusMethodNotAllowed, CodeMethodNotAllowed, "", "%s is not allowed on %s", r.Method, r.URL.Path))
-		return
+		e = newError(http.StatusMethodNotAllowed, CodeMethodNotAllowed, "", "%s is not allowed on %s", r.Method, r.URL.Path)
 	}
-	writeError(w, newError(http.StatusNotFound, CodeNotFound, "", "no route %s %s", r.Method, r.URL.Path))
-}
-
-// authed wraps an authenticated route: the token is checked and the body is
-// size-limited before fn runs; fn's error is answered in the JSON shape.
-func (h *handler) authed(fn func(http.ResponseWriter, *http.Request) error) http.Handler {
-	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if !h.authorized(r) {
-			h.unauthorized(w)
-			return
-		}
-		r.Body = http.MaxBytesReader(w, r.Body, h.opts.MaxBodyBytes)
-		if err := fn(w, r); err != nil {
-			ae, ok := fromEngine(err)
-			if !ok {
-				h.log.Error("http api request failed", "method", r.Method, "path", r.URL.Path, "err", err)
-			}
-			writeError(w, ae)
-		}
-	})
-}
-
-// authorized reports whether r carries the bearer token. Hashing both sides
-// first makes the comparison constant-time in the token's length too.
-func (h *handler) authorized(r *http.Request) bool {
-	if h.opts.Token == "" {
-		return false
-	}
-	auth := r.Header.Get("Authorization")
-	const prefix = "Bearer "
-	if len(auth) < len(prefix) || !strings.EqualFold(auth[:len(prefix)], prefix) {
-		return false
-	}
-	got := sha256.Sum256([]byte(strings.TrimSpace(auth[len(prefix):])))
-	return subtle.ConstantTimeCompare(got[:], h.tokenHash[:]) == 1
-}
-
-func (h *handler) unauthorized(w http.ResponseWriter) {
-	w.Header().Set("WWW-Authenticate", `Bearer realm="grace"`)
-	writeError(w, newError(http.StatusUnauthorized, CodeUnauthorized, "", "missing or invalid bearer token"))
+	h.refuse(w, r, e, "")
 }
 
 // writeJSON answers with status and v as JSON.
@@ -141,7 +147,10 @@ func writeJSON(w http.ResponseWriter, status int, v any) {
 }
 
 func writeError(w http.ResponseWriter, e *apiError) {
-	if e.status == http.StatusServiceUnavailable {
+	switch {
+	case e.retryAfter > 0:
+		w.Header().Set("Retry-After", strconv.Itoa(int(math.Ceil(e.retryAfter.Seconds()))))
+	case e.status == http.StatusServiceUnavailable:
 		w.Header().Set("Retry-After", "1")
 	}
 	writeJSON(w, e.status, ErrorResponse{Error: e.body, Problems: e.problems})

@@ -2,6 +2,7 @@ package httpapi
 
 import (
 	"encoding/json"
+	"errors"
 	"io"
 	"net/http"
 	"net/http/httptest"
@@ -9,6 +10,7 @@ import (
 	"testing"
 	"time"
 
+	"grace/engine"
 	"grace/engine/intent"
 )
 
@@ -25,8 +27,10 @@ func setup(t *testing.T, opts Options) *testBundle {
 	if opts.Token == "" {
 		opts.Token = testToken
 	}
-	srv := httptest.NewServer(NewHandler(api, opts))
+	h := NewHandler(api, opts)
+	srv := httptest.NewServer(h)
 	t.Cleanup(srv.Close)
+	t.Cleanup(h.Close) // runs first: open event streams end
 	return &testBundle{api: api, srv: srv}
 }
 
@@ -273,10 +277,11 @@ func TestApproveDeny(t *testing.T) {
 	if a.status != http.StatusOK || in.State != intent.StateDenied || in.DecidedBy != "bob" {
 		t.Fatalf("deny: %d %s", a.status, a.body)
 	}
-	// An approval with no body at all is fine; the operator defaults to "api".
+	// An approval with no body at all is fine; the local token's operator
+	// defaults to its identity's name.
 	var p3 SubmitResponse
 	b.call(t, "POST", "/v1/intents", `{"type":"change_charter","actor":"a"}`).decode(t, &p3)
-	if a = b.call(t, "POST", "/v1/intents/"+p3.ID+"/approve", ""); a.status != http.StatusOK || b.api.lastOp != "api" {
+	if a = b.call(t, "POST", "/v1/intents/"+p3.ID+"/approve", ""); a.status != http.StatusOK || b.api.lastOp != LocalIdentity {
 		t.Fatalf("approve without body: %d %s (operator %q)", a.status, a.body, b.api.lastOp)
 	}
 }
@@ -337,13 +342,13 @@ func TestBadInputChangesNothing(t *testing.T) {
 func TestInvalidIntentListsEveryProblem(t *testing.T) {
 	t.Parallel()
 	b := setup(t, Options{})
-	a := b.call(t, "POST", "/v1/intents", `{"type":"","actor":"","payload":[1],"priority":12}`)
+	a := b.call(t, "POST", "/v1/intents", `{"type":"","actor":"a","payload":[1],"priority":12}`)
 	er := a.wantError(t, 422, CodeInvalidIntent)
 	fields := map[string]bool{}
 	for _, p := range er.Problems {
 		fields[p.Field] = p.Reason != ""
 	}
-	for _, f := range []string{"type", "actor", "priority", "payload"} {
+	for _, f := range []string{"type", "priority", "payload"} {
 		if !fields[f] {
 			t.Errorf("problem for %q missing from %s", f, a.body)
 		}
@@ -374,5 +379,20 @@ func TestQueueFullAndReadiness(t *testing.T) {
 	a.decode(t, &rr)
 	if a.status != http.StatusOK || rr.Checks["store"] != "ok" {
 		t.Fatalf("custom readiness: %d %s", a.status, a.body)
+	}
+}
+
+func TestRateLimitedSubmission(t *testing.T) {
+	t.Parallel()
+	b := setup(t, Options{})
+	b.api.limited = true
+	a := b.call(t, "POST", "/v1/intents", `{"type":"t","actor":"a"}`)
+	a.wantError(t, http.StatusTooManyRequests, CodeRateLimited)
+	if got := a.header.Get("Retry-After"); got != "2" {
+		t.Fatalf("Retry-After = %q, want 2 (1.5 s rounded up)", got)
+	}
+	_, err := NewClient(b.srv.URL, testToken, b.srv.Client()).Submit(t.Context(), intent.Submission{Type: "t", Actor: "a"})
+	if !errors.Is(err, engine.ErrRateLimited) {
+		t.Fatalf("client error = %v, want ErrRateLimited", err)
 	}
 }

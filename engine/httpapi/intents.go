@@ -2,22 +2,35 @@ package httpapi
 
 import (
 	"net/http"
+	"net/url"
 	"strconv"
 	"strings"
+	"time"
 
+	"grace/engine"
+	"grace/engine/governance"
 	"grace/engine/intent"
 )
 
 // maxListLimit bounds GET /v1/intents?limit=.
 const maxListLimit = 1000
 
-// submit handles POST /v1/intents.
-func (h *handler) submit(w http.ResponseWriter, r *http.Request) error {
+// submit handles POST /v1/intents. The actor is the caller: a configured
+// identity may name only itself (or nothing, and is filled in); the local
+// identity may name anyone, and without a name is "cli:" plus the
+// X-Grace-Operator header.
+func (h *Handler) submit(w http.ResponseWriter, r *http.Request) error {
 	var req SubmitRequest
 	if err := decodeBody(r, &req, false); err != nil {
 		return err
 	}
-	res, err := h.api.Submit(r.Context(), req.Submission())
+	sub := req.Submission()
+	actor, err := actorFor(principalOf(r), r, sub.Actor)
+	if err != nil {
+		return err
+	}
+	sub.Actor = actor
+	res, err := h.api.Submit(r.Context(), sub)
 	if err != nil {
 		return err
 	}
@@ -31,31 +44,67 @@ func (h *handler) submit(w http.ResponseWriter, r *http.Request) error {
 	return nil
 }
 
-// get handles GET /v1/intents/{id}.
-func (h *handler) get(w http.ResponseWriter, r *http.Request) error {
+// actorFor is the actor recorded for a submission by p naming actor.
+func actorFor(p principal, r *http.Request, actor string) (string, error) {
+	actor = strings.TrimSpace(actor)
+	switch {
+	case p.local && actor == "":
+		if op := strings.TrimSpace(r.Header.Get(OperatorHeader)); op != "" {
+			return "cli:" + op, nil
+		}
+		return LocalIdentity, nil
+	case p.local:
+		return actor, nil
+	case actor == "" || strings.EqualFold(actor, p.name):
+		return p.name, nil
+	}
+	return "", newError(http.StatusForbidden, CodeActorMismatch, "actor",
+		"actor %q is not you: %s submits only as %q (or leave actor out)", clipText(actor, 64), p.name, p.name)
+}
+
+// route handles POST /v1/intents/route: the governance decision for a
+// submission, with nothing stored.
+func (h *Handler) route(w http.ResponseWriter, r *http.Request) error {
+	var req SubmitRequest
+	if err := decodeBody(r, &req, false); err != nil {
+		return err
+	}
+	sub := req.Submission()
+	if strings.TrimSpace(sub.Actor) == "" {
+		sub.Actor = principalOf(r).name
+	}
+	d, err := h.api.Route(r.Context(), sub)
+	if err != nil {
+		return err
+	}
+	writeJSON(w, http.StatusOK, d)
+	return nil
+}
+
+// get handles GET /v1/intents/{id}. An agent reads only its own intents.
+func (h *Handler) get(w http.ResponseWriter, r *http.Request) error {
 	in, err := h.api.Get(r.Context(), r.PathValue("id"))
 	if err != nil {
 		return err
+	}
+	if p := principalOf(r); p.role == engine.RoleAgent && in.Actor != p.name {
+		return forbidden("%s reads only its own intents; %s was submitted by another actor", p.name, in.ID)
 	}
 	writeJSON(w, http.StatusOK, in)
 	return nil
 }
 
-// list handles GET /v1/intents?state=S&limit=N.
-func (h *handler) list(w http.ResponseWriter, r *http.Request) error {
-	q := r.URL.Query()
-	var f intent.Filter
-	if s := q.Get("state"); s != "" {
-		f.State = intent.State(s)
-		if !f.State.Valid() {
-			return newError(http.StatusBadRequest, CodeBadQuery, "state", "unknown state %q (one of %s)", s, stateNames())
-		}
-	}
-	limit, err := parseLimit(q.Get("limit"), maxListLimit)
+// list handles GET /v1/intents?state=&tier=&unreviewed=&actor=&type=&since=&limit=
+// (every parameter optional; see intent.Filter). An agent lists only its
+// own intents.
+func (h *Handler) list(w http.ResponseWriter, r *http.Request) error {
+	f, err := parseFilter(r.URL.Query())
 	if err != nil {
 		return err
 	}
-	f.Limit = limit
+	if p := principalOf(r); p.role == engine.RoleAgent {
+		f.Actor = p.name
+	}
 	list, err := h.api.List(r.Context(), f)
 	if err != nil {
 		return err
@@ -67,8 +116,44 @@ func (h *handler) list(w http.ResponseWriter, r *http.Request) error {
 	return nil
 }
 
+// parseFilter reads GET /v1/intents's query into a filter.
+func parseFilter(q url.Values) (intent.Filter, error) {
+	var f intent.Filter
+	if s := q.Get("state"); s != "" {
+		f.State = intent.State(s)
+		if !f.State.Valid() {
+			return f, newError(http.StatusBadRequest, CodeBadQuery, "state", "unknown state %q (one of %s)", clipText(s, 32), stateNames())
+		}
+	}
+	if s := q.Get("tier"); s != "" {
+		n, err := strconv.Atoi(s)
+		if err != nil || n < 0 || n > governance.MaxTier {
+			return f, newError(http.StatusBadRequest, CodeBadQuery, "tier", "tier must be an integer from 0 to %d, got %q", governance.MaxTier, clipText(s, 32))
+		}
+		f.Tier, f.HasTier = n, true
+	}
+	if s := q.Get("unreviewed"); s != "" {
+		b, err := strconv.ParseBool(s)
+		if err != nil {
+			return f, newError(http.StatusBadRequest, CodeBadQuery, "unreviewed", "unreviewed must be true or false, got %q", clipText(s, 32))
+		}
+		f.Unreviewed = b
+	}
+	f.Actor, f.Type = q.Get("actor"), q.Get("type")
+	if s := q.Get("since"); s != "" {
+		t, err := ParseSince(s, time.Now())
+		if err != nil {
+			return f, newError(http.StatusBadRequest, CodeBadQuery, "since", "%v", err)
+		}
+		f.Since = t
+	}
+	limit, err := parseLimit(q.Get("limit"), maxListLimit)
+	f.Limit = limit
+	return f, err
+}
+
 // approve handles POST /v1/intents/{id}/approve.
-func (h *handler) approve(w http.ResponseWriter, r *http.Request) error {
+func (h *Handler) approve(w http.ResponseWriter, r *http.Request) error {
 	req, err := decisionRequest(r)
 	if err != nil {
 		return err
@@ -82,7 +167,7 @@ func (h *handler) approve(w http.ResponseWriter, r *http.Request) error {
 }
 
 // deny handles POST /v1/intents/{id}/deny; a reason is required.
-func (h *handler) deny(w http.ResponseWriter, r *http.Request) error {
+func (h *Handler) deny(w http.ResponseWriter, r *http.Request) error {
 	req, err := decisionRequest(r)
 	if err != nil {
 		return err
@@ -99,6 +184,25 @@ func (h *handler) deny(w http.ResponseWriter, r *http.Request) error {
 	return nil
 }
 
+// review handles POST /v1/intents/{id}/review: a finished Tier 1 intent
+// marked reviewed, or flagged with a note.
+func (h *Handler) review(w http.ResponseWriter, r *http.Request) error {
+	var req ReviewRequest
+	if err := decodeBody(r, &req, true); err != nil {
+		return err
+	}
+	note := strings.TrimSpace(req.Note)
+	if req.Flag && note == "" {
+		return newError(http.StatusUnprocessableEntity, CodeReasonRequired, "note", "a note is required to flag an intent")
+	}
+	in, err := h.api.Review(r.Context(), r.PathValue("id"), operatorOf(r, DecisionRequest{Operator: req.Operator}), note, req.Flag)
+	if err != nil {
+		return err
+	}
+	writeJSON(w, http.StatusOK, in)
+	return nil
+}
+
 // decisionRequest reads an approve or deny body; an empty body is allowed
 // (an approval needs no reason).
 func decisionRequest(r *http.Request) (DecisionRequest, error) {
@@ -107,15 +211,21 @@ func decisionRequest(r *http.Request) (DecisionRequest, error) {
 	return req, err
 }
 
-// operatorOf names who approves or denies: the header, else the body, else "api".
+// operatorOf names who decides: a configured identity is itself, whatever
+// the request claims; the local identity is named by the X-Grace-Operator
+// header, else the body's operator, else LocalIdentity.
 func operatorOf(r *http.Request, req DecisionRequest) string {
+	p := principalOf(r)
+	if !p.local {
+		return p.name
+	}
 	if op := strings.TrimSpace(r.Header.Get(OperatorHeader)); op != "" {
 		return op
 	}
 	if op := strings.TrimSpace(req.Operator); op != "" {
 		return op
 	}
-	return "api"
+	return LocalIdentity
 }
 
 // parseLimit reads a limit query parameter: empty means 0 (the callee's
@@ -126,7 +236,7 @@ func parseLimit(s string, max int) (int, error) {
 	}
 	n, err := strconv.Atoi(s)
 	if err != nil || n < 1 || n > max {
-		return 0, newError(http.StatusBadRequest, CodeBadQuery, "limit", "limit must be an integer from 1 to %d, got %q", max, s)
+		return 0, newError(http.StatusBadRequest, CodeBadQuery, "limit", "limit must be an integer from 1 to %d, got %q", max, clipText(s, 32))
 	}
 	return n, nil
 }
@@ -137,4 +247,12 @@ func stateNames() string {
 		names[i] = string(s)
 	}
 	return strings.Join(names, ", ")
+}
+
+// clipText shortens s to n bytes for an error message.
+func clipText(s string, n int) string {
+	if len(s) <= n {
+		return s
+	}
+	return strings.ToValidUTF8(s[:n], "") + "…"
 }

@@ -2,9 +2,11 @@ package httpapi
 
 import (
 	"net/http"
+	"strconv"
 	"strings"
 	"time"
 
+	"grace/engine"
 	"grace/engine/clarity"
 )
 
@@ -14,9 +16,11 @@ const (
 	defaultNarratives = 50
 )
 
-// narratives handles GET /v1/narratives?q=&actor=&action=&since=&limit=&intent=.
-// since is a duration back from now ("1h") or an RFC 3339 time.
-func (h *handler) narratives(w http.ResponseWriter, r *http.Request) error {
+// narratives handles GET /v1/narratives?q=&actor=&action=&intent=&since=&until=&before=&limit=.
+// since and until are a duration back from now ("1h") or an RFC 3339 time;
+// before pages (narrative IDs below it). An agent must name one of its own
+// intents (intent=) and reads that intent's story.
+func (h *Handler) narratives(w http.ResponseWriter, r *http.Request) error {
 	q := r.URL.Query()
 	query := clarity.Query{
 		Text:     strings.TrimSpace(q.Get("q")),
@@ -31,6 +35,20 @@ func (h *handler) narratives(w http.ResponseWriter, r *http.Request) error {
 		}
 		query.Since = t
 	}
+	if s := q.Get("until"); s != "" {
+		t, err := ParseSince(s, time.Now())
+		if err != nil {
+			return newError(http.StatusBadRequest, CodeBadQuery, "until", "%v", strings.Replace(err.Error(), "since", "until", 1))
+		}
+		query.Until = t
+	}
+	if s := q.Get("before"); s != "" {
+		n, err := strconv.ParseInt(s, 10, 64)
+		if err != nil || n < 1 {
+			return newError(http.StatusBadRequest, CodeBadQuery, "before", "before must be a narrative ID (a positive integer), got %q", clipText(s, 32))
+		}
+		query.BeforeID = n
+	}
 	limit, err := parseLimit(q.Get("limit"), maxNarratives)
 	if err != nil {
 		return err
@@ -39,6 +57,11 @@ func (h *handler) narratives(w http.ResponseWriter, r *http.Request) error {
 		limit = defaultNarratives
 	}
 	query.Limit = limit
+	if p := principalOf(r); p.role == engine.RoleAgent {
+		if err := h.ownIntent(r, p, query.IntentID); err != nil {
+			return err
+		}
+	}
 	entries, err := h.api.Search(r.Context(), query)
 	if err != nil {
 		return err
@@ -50,19 +73,73 @@ func (h *handler) narratives(w http.ResponseWriter, r *http.Request) error {
 	return nil
 }
 
+// ownIntent checks that an agent's narrative search names one of its own
+// intents.
+func (h *Handler) ownIntent(r *http.Request, p principal, id string) error {
+	if id == "" {
+		return newError(http.StatusForbidden, CodeForbidden, "intent",
+			"%s reads the narratives of its own intents only: name one with intent=", p.name)
+	}
+	in, err := h.api.Get(r.Context(), id)
+	if err != nil {
+		return err
+	}
+	if in.Actor != p.name {
+		return newError(http.StatusForbidden, CodeForbidden, "intent",
+			"%s reads the narratives of its own intents only; %s was submitted by another actor", p.name, in.ID)
+	}
+	return nil
+}
+
 // telemetry handles GET /v1/telemetry: the engine's live snapshot.
-func (h *handler) telemetry(w http.ResponseWriter, _ *http.Request) error {
+func (h *Handler) telemetry(w http.ResponseWriter, _ *http.Request) error {
 	writeJSON(w, http.StatusOK, h.api.Snapshot())
 	return nil
 }
 
+// verifyAudit handles GET /v1/audit/verify: the audit chain recomputed
+// from its first entry.
+func (h *Handler) verifyAudit(w http.ResponseWriter, r *http.Request) error {
+	rep, err := h.api.VerifyAudit(r.Context())
+	if err != nil {
+		return err
+	}
+	writeJSON(w, http.StatusOK, rep)
+	return nil
+}
+
+// whoami handles GET /v1/whoami: the caller's identity and role.
+func (h *Handler) whoami(w http.ResponseWriter, r *http.Request) error {
+	p := principalOf(r)
+	writeJSON(w, http.StatusOK, WhoAmIResponse{Name: p.name, Role: p.role, Local: p.local})
+	return nil
+}
+
+// chaosNotBuilt answers the chaos routes until the chaos runner lands:
+// 501 in the stable error shape, and nothing is run.
+func (h *Handler) chaosNotBuilt(_ http.ResponseWriter, _ *http.Request) error {
+	return errChaosNotBuilt
+}
+
+// errChaosNotBuilt is the chaos routes' answer; it is not a refusal of the
+// caller and is not recorded.
+var errChaosNotBuilt error = &notBuilt{newError(http.StatusNotImplemented, CodeNotImplemented, "",
+	"chaos runs are not available over the HTTP API yet (the chaos runner is not built); nothing was run")}
+
+// notBuilt wraps an answer that is not a refusal, so that handle does not
+// record it.
+type notBuilt struct{ *apiError }
+
+// Unwrap returns the answer.
+func (n *notBuilt) Unwrap() error { return n.apiError }
+
 // healthz answers 200 while the process serves requests.
-func (h *handler) healthz(w http.ResponseWriter, _ *http.Request) {
+func (h *Handler) healthz(w http.ResponseWriter, _ *http.Request) {
 	writeJSON(w, http.StatusOK, map[string]string{"status": "ok"})
 }
 
 // readyz answers 200 when the engine is ready, 503 otherwise.
-func (h *handler) readyz(w http.ResponseWriter, _ *http.Request) {
+func (h *Handler) readyz(w http.ResponseWriter, _ *http.Request) {
 	var resp ReadyResponse
 	if h.opts.Ready != nil {
 		resp.Ready, resp.Checks = h.opts.Ready()

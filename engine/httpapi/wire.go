@@ -52,11 +52,29 @@ type SubmitResponse struct {
 	Existing bool            `json:"existing"`
 }
 
-// DecisionRequest is the body of approve and deny. Operator is used when the
-// X-Grace-Operator header is absent; with neither the operator is "api".
+// DecisionRequest is the body of approve and deny. A configured identity
+// decides as itself and Operator is ignored; the local identity is named by
+// the X-Grace-Operator header, else by Operator, else LocalIdentity.
 type DecisionRequest struct {
 	Reason   string `json:"reason"`
 	Operator string `json:"operator,omitempty"`
+}
+
+// ReviewRequest is the body of POST /v1/intents/{id}/review: Flag marks the
+// intent for follow-up and then needs a Note. Operator is read as in
+// DecisionRequest.
+type ReviewRequest struct {
+	Note     string `json:"note"`
+	Flag     bool   `json:"flag"`
+	Operator string `json:"operator,omitempty"`
+}
+
+// WhoAmIResponse is the answer to GET /v1/whoami: the caller's identity.
+// Local is set for the generated local token (no identities configured).
+type WhoAmIResponse struct {
+	Name  string `json:"name"`
+	Role  string `json:"role"`
+	Local bool   `json:"local,omitempty"`
 }
 
 // IntentsResponse is the answer to GET /v1/intents.

@@ -1,0 +1,225 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"path/filepath"
+	"slices"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"grace/engine"
+	"grace/engine/clock"
+	"grace/engine/httpapi"
+	"grace/engine/worker"
+	"grace/store"
+)
+
+// httpBench is one HTTP API under measurement: a real store and a started
+// engine behind the API on a loopback port, an agent identity's token, and
+// a keep-alive client with one connection per concurrent submitter.
+type httpBench struct {
+	url    string
+	token  string
+	client *http.Client
+	body   []byte
+	stop   func()
+}
+
+// httpBenchClients is how many submitters run at once.
+const httpBenchClients = 64
+
+// startHTTPBench opens the store in dir (synchronous=FULL: every 202 is
+// durable) and serves the engine on 127.0.0.1. htm_rate_limit is off: the
+// figure is the API's capacity, not the configured intake rate.
+func startHTTPBench(ctx context.Context, dir string, capacity int) (_ *httpBench, err error) {
+	cfg := engine.Default()
+	cfg.DB = filepath.Join(dir, "grace.db")
+	cfg.Cortex.Enabled = false
+	cfg.HTM.Capacity = capacity + 2
+	cfg.HTM.WarnDepth, cfg.HTM.CriticalDepth = capacity+1, capacity+2
+	cfg.Workers.Count = 8
+	cfg.Handlers = map[string]worker.HandlerConfig{"default": {Kind: "noop"}}
+	cfg.Safeguards[engine.SafeguardRateLimit] = engine.SafeguardConfig{Enabled: false}
+	token := "bench-agent-token"
+	cfg.Identities = []engine.IdentityConfig{{Name: "agent.bench", Role: engine.RoleAgent, TokenSHA256: httpapi.TokenHash(token)}}
+	st, err := store.Open(ctx, cfg.DB, store.Options{})
+	if err != nil {
+		return nil, err
+	}
+	var stops []func()
+	b := &httpBench{token: token, stop: func() {
+		for i := len(stops) - 1; i >= 0; i-- {
+			stops[i]()
+		}
+	}}
+	defer func() {
+		if err != nil {
+			b.stop()
+		}
+	}()
+	stops = append(stops, func() { _ = st.Close() })
+	eng, err := engine.New(cfg, engine.Deps{Store: st, Clock: clock.Real{}, Logger: slog.New(slog.DiscardHandler)})
+	if err != nil {
+		return nil, err
+	}
+	if err := eng.Start(ctx); err != nil {
+		return nil, err
+	}
+	stops = append(stops, eng.Stop)
+	ids, err := httpapi.IdentitiesFromConfig(cfg.Identities)
+	if err != nil {
+		return nil, err
+	}
+	h := httpapi.NewHandler(eng, httpapi.Options{Identities: ids, Refusals: eng})
+	srv := httpapi.NewServer(h, nil)
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		return nil, err
+	}
+	served := make(chan struct{})
+	go func() { defer close(served); _ = srv.Serve(ln) }()
+	stops = append(stops, func() {
+		sctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+		defer cancel()
+		_ = srv.Shutdown(sctx)
+		<-served
+	})
+	tr := &http.Transport{MaxIdleConns: httpBenchClients, MaxIdleConnsPerHost: httpBenchClients, MaxConnsPerHost: httpBenchClients}
+	stops = append(stops, tr.CloseIdleConnections)
+	b.client = &http.Client{Transport: tr, Timeout: 30 * time.Second}
+	b.url = "http://" + ln.Addr().String() + "/v1/intents"
+	b.body = []byte(`{"type":"query_knowledge","payload":{"q":"status of kernel 7"},"priority":5}`)
+	return b, nil
+}
+
+// submit sends one authenticated submission and checks its 202.
+func (b *httpBench) submit(ctx context.Context) error {
+	req, err := http.NewRequestWithContext(ctx, http.MethodPost, b.url, bytes.NewReader(b.body))
+	if err != nil {
+		return err
+	}
+	req.Header.Set("Authorization", "Bearer "+b.token)
+	req.Header.Set("Content-Type", "application/json")
+	resp, err := b.client.Do(req)
+	if err != nil {
+		return err
+	}
+	_, _ = io.Copy(io.Discard, resp.Body)
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusAccepted {
+		return fmt.Errorf("submit: %s", resp.Status)
+	}
+	return nil
+}
+
+// saturate sends n submissions from httpBenchClients submitters as fast as
+// they are answered and returns submissions per second.
+func (b *httpBench) saturate(ctx context.Context, n int) (float64, error) {
+	var next atomic.Int64
+	var wg sync.WaitGroup
+	errs := make(chan error, httpBenchClients)
+	start := time.Now()
+	for range httpBenchClients {
+		wg.Go(func() {
+			for next.Add(1) <= int64(n) {
+				if err := b.submit(ctx); err != nil {
+					errs <- err
+					return
+				}
+			}
+		})
+	}
+	wg.Wait()
+	close(errs)
+	if err := <-errs; err != nil {
+		return 0, err
+	}
+	return float64(n) / time.Since(start).Seconds(), nil
+}
+
+// paced sends rate submissions per second for d, open loop: each one is
+// due at its slot and its latency counts from that slot, so a stall shows
+// as latency rather than as a slower sender. It returns the latencies.
+func (b *httpBench) paced(ctx context.Context, rate float64, d time.Duration) ([]time.Duration, error) {
+	n := int(rate * d.Seconds())
+	due := make(chan time.Time, n)
+	lat := make([][]time.Duration, httpBenchClients)
+	var failed atomic.Pointer[error]
+	var wg sync.WaitGroup
+	for i := range httpBenchClients {
+		wg.Go(func() {
+			for at := range due {
+				if err := b.submit(ctx); err != nil {
+					failed.CompareAndSwap(nil, &err)
+					continue
+				}
+				lat[i] = append(lat[i], time.Since(at))
+			}
+		})
+	}
+	start := time.Now()
+	interval := time.Duration(float64(time.Second) / rate)
+	for i := range n {
+		at := start.Add(time.Duration(i) * interval)
+		if wait := time.Until(at); wait > 0 {
+			time.Sleep(wait)
+		}
+		due <- at
+	}
+	close(due)
+	wg.Wait()
+	if err := failed.Load(); err != nil {
+		return nil, *err
+	}
+	var all []time.Duration
+	for _, l := range lat {
+		all = append(all, l...)
+	}
+	if len(all) == 0 {
+		return nil, errors.New("no submissions answered")
+	}
+	return all, nil
+}
+
+// benchHTTP measures authenticated submissions over loopback HTTP: the
+// most per second, then latency at a fixed rate (half the 20,000/s target).
+func benchHTTP(ctx context.Context, dir string, n int, emit func(benchResult)) error {
+	b, err := startHTTPBench(ctx, dir, 2*n)
+	if err != nil {
+		return err
+	}
+	defer b.stop()
+	if _, err := b.saturate(ctx, n/10); err != nil { // warm up: connections, caches
+		return err
+	}
+	rate, err := b.saturate(ctx, n)
+	if err != nil {
+		return err
+	}
+	emit(benchResult{"http_submit", rate, "intents/s",
+		fmt.Sprintf("%d authenticated Tier 2 submissions over loopback HTTP, %d keep-alive clients, each durable (synchronous=FULL) before its 202; workers running", n, httpBenchClients)})
+	const paceRate, paceFor = 10000, 5 * time.Second
+	lat, err := b.paced(ctx, paceRate, paceFor)
+	if err != nil {
+		return err
+	}
+	p50, p99 := percentile(lat, 50), percentile(lat, 99)
+	emit(benchResult{"http_submit_p99_at_10k", ms(p99), "ms",
+		fmt.Sprintf("open loop at %d/s for %v (latency from each request's slot), median %.2f ms", paceRate, paceFor, ms(p50))})
+	return nil
+}
+
+// percentile returns the p-th percentile of ds (which it sorts).
+func percentile(ds []time.Duration, p int) time.Duration {
+	slices.Sort(ds)
+	i := (len(ds)*p+99)/100 - 1
+	return ds[max(i, 0)]
+}

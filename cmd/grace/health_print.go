@@ -1,0 +1,130 @@
+package main
+
+import (
+	"fmt"
+	"sort"
+	"time"
+
+	"grace/engine/watchdog"
+)
+
+// printHealth writes the report as a table: where it comes from and
+// whether it is ready, then boot readiness, each component with a symbol
+// (✓ ok, ▲ warn, ✗ critical), the SLOs, the alerts firing, and the live
+// figures or the database's state.
+func (a *app) printHealth(rep healthReport) {
+	state := "ready"
+	if !rep.Ready {
+		state = "NOT READY ✗"
+	}
+	var rows [][]string
+	if rep.Mode == "server" {
+		rows = append(rows, []string{"server", rep.Server + " (" + state + ", " + rep.Status + ")"})
+		if r := rep.Readiness; r != nil {
+			rows = append(rows, []string{"readiness", describeReadiness(*r)})
+		}
+	} else {
+		rows = append(rows, []string{"database", rep.DB + " (" + state + ")"}, []string{"schema", rep.Schema})
+	}
+	for _, c := range rep.Components {
+		line := c.Status.Symbol() + " " + c.Status.String() + "  " + c.Reason
+		if !c.Ready {
+			line += " [not ready: " + c.NotReadyReason + "]"
+		}
+		if c.SLOBreaches > 0 {
+			line += fmt.Sprintf(" [%d SLO breaches]", c.SLOBreaches)
+		}
+		rows = append(rows, []string{c.Name, line})
+	}
+	for _, s := range rep.SLOs {
+		rows = append(rows, []string{"slo " + s.Name, s.Status.Symbol() + " " + s.Status.String() + "  " + s.Reason})
+	}
+	alerts := fmt.Sprintf("%d firing", len(rep.Alerts))
+	if rep.Mode == "embedded" && len(rep.Alerts) > 0 {
+		alerts += " when the last engine stopped"
+	}
+	rows = append(rows, []string{"alerts", alerts})
+	for _, al := range rep.Alerts {
+		rows = append(rows, []string{"  " + al.Severity.Symbol() + " " + al.Key,
+			fmt.Sprintf("%s since %s, seen %d×: %s", al.Severity, al.FirstSeen.Local().Format(time.DateTime), al.Count, al.Summary)})
+	}
+	if rep.Mode == "server" {
+		rows = append(rows, a.serverRows(rep)...)
+	} else {
+		rows = append(rows, embeddedRows(rep)...)
+	}
+	a.table(rows)
+}
+
+// serverRows are the server's readiness checks and live figures.
+func (a *app) serverRows(rep healthReport) [][]string {
+	var rows [][]string
+	keys := make([]string, 0, len(rep.Checks))
+	for k := range rep.Checks {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	for _, k := range keys {
+		if _, component := componentNamed(rep, k); !component {
+			rows = append(rows, []string{k, rep.Checks[k]})
+		}
+	}
+	if s := rep.Snapshot; s != nil {
+		rows = append(rows,
+			[]string{"queue", fmt.Sprintf("%d (warn %d, critical %d)", s.QueueDepth, s.QueueWarn, s.QueueCritical)},
+			[]string{"workers", fmt.Sprintf("%d busy, %d idle", s.WorkersBusy, s.WorkersIdle)},
+			[]string{"pending", fmt.Sprintf("%d approvals", s.PendingApprovals)},
+			[]string{"dispatch", fmt.Sprintf("%.1f/s (completed %d, failed %d)", s.DispatchRate, s.Completed, s.Failed)},
+		)
+	}
+	return rows
+}
+
+// embeddedRows are what the database showed.
+func embeddedRows(rep healthReport) [][]string {
+	var rows [][]string
+	if rep.IndexLag != nil {
+		rows = append(rows, []string{"index lag", fmt.Sprintf("%d records", *rep.IndexLag)})
+	}
+	if au := rep.Audit; au != nil {
+		if au.OK {
+			rows = append(rows, []string{"audit", fmt.Sprintf("intact, %d entries, head #%d %s", au.Entries, au.HeadSeq, au.HeadHash)})
+		} else {
+			rows = append(rows, []string{"audit", fmt.Sprintf("BROKEN ✗ at entry #%d: %s", au.FirstBroken, au.Problem)})
+		}
+	}
+	if t := rep.LastTelemetry; t != nil {
+		rows = append(rows, []string{"last telemetry", fmt.Sprintf("%s at %s", t.Status, t.At.Local().Format(time.DateTime))})
+	}
+	return rows
+}
+
+// componentNamed reports whether a readiness check is a component's (shown
+// with the component already).
+func componentNamed(rep healthReport, name string) (watchdog.ComponentReport, bool) {
+	for _, c := range rep.Components {
+		if c.Name == name {
+			return c, true
+		}
+	}
+	return watchdog.ComponentReport{}, false
+}
+
+// describeReadiness words how boot went.
+func describeReadiness(r watchdog.Readiness) string {
+	switch r.State {
+	case watchdog.ReadinessReady:
+		return fmt.Sprintf("✓ all components ready %s after boot", r.At.Sub(r.Started).Round(time.Millisecond))
+	case watchdog.ReadinessTimedOut:
+		s := "✗ timed out at " + r.At.Local().Format(time.DateTime) + ": not ready:"
+		for _, n := range r.NotReady {
+			s += " " + n.Component + " (" + n.Reason + ")"
+		}
+		return s
+	}
+	s := "waiting until " + r.Deadline.Local().Format(time.DateTime)
+	for _, n := range r.NotReady {
+		s += "; " + n.Component + " not ready (" + n.Reason + ")"
+	}
+	return s
+}

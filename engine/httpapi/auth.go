@@ -1,0 +1,111 @@
+package httpapi
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"fmt"
+	"net/http"
+	"slices"
+	"strings"
+
+	"grace/engine"
+)
+
+// LocalIdentity names the operator identity of the generated local token,
+// used when no identities are configured.
+const LocalIdentity = "local"
+
+// Identity is one caller the API knows by the SHA-256 of its token.
+type Identity struct {
+	Name        string
+	Role        string // engine.RoleAgent, engine.RoleOperator or engine.RoleViewer
+	TokenSHA256 [sha256.Size]byte
+}
+
+// IdentitiesFromConfig converts the identities config section. The config
+// has been validated; an entry that is still unusable is an error naming it.
+func IdentitiesFromConfig(cfg []engine.IdentityConfig) ([]Identity, error) {
+	out := make([]Identity, 0, len(cfg))
+	for i, c := range cfg {
+		b, err := hex.DecodeString(strings.ToLower(strings.TrimSpace(c.TokenSHA256)))
+		if err != nil || len(b) != sha256.Size {
+			return nil, fmt.Errorf("identities[%d] (%s): token_sha256 is not 64 hex digits", i, c.Name)
+		}
+		if !slices.Contains(engine.Roles, c.Role) {
+			return nil, fmt.Errorf("identities[%d] (%s): unknown role %q", i, c.Name, c.Role)
+		}
+		id := Identity{Name: c.Name, Role: c.Role}
+		copy(id.TokenSHA256[:], b)
+		out = append(out, id)
+	}
+	return out, nil
+}
+
+// TokenHash returns the hex SHA-256 of a token, as identities[].token_sha256
+// wants it.
+func TokenHash(token string) string {
+	h := sha256.Sum256([]byte(token))
+	return hex.EncodeToString(h[:])
+}
+
+// principal is the caller of one request, once its token is known.
+type principal struct {
+	name  string
+	role  string
+	local bool // the generated local token: it may name its operator
+}
+
+// can reports whether p's role is one of roles.
+func (p principal) can(roles []string) bool { return slices.Contains(roles, p.role) }
+
+type principalKey struct{}
+
+func withPrincipal(ctx context.Context, p principal) context.Context {
+	return context.WithValue(ctx, principalKey{}, p)
+}
+
+// principalOf returns the caller of r; the zero principal (no role) when
+// the request was not authenticated.
+func principalOf(r *http.Request) principal {
+	p, _ := r.Context().Value(principalKey{}).(principal)
+	return p
+}
+
+// keyring finds the identity of a bearer token. Tokens are compared by
+// their SHA-256, so a lookup reveals nothing about a token but whether it
+// is known.
+type keyring struct {
+	byHash map[[sha256.Size]byte]principal
+}
+
+// newKeyring indexes ids; with none, localToken (when not empty) is an
+// operator named LocalIdentity. With neither, every token is refused.
+func newKeyring(ids []Identity, localToken string) *keyring {
+	k := &keyring{byHash: map[[sha256.Size]byte]principal{}}
+	for _, id := range ids {
+		k.byHash[id.TokenSHA256] = principal{name: id.Name, role: id.Role}
+	}
+	if len(ids) == 0 && localToken != "" {
+		k.byHash[sha256.Sum256([]byte(localToken))] = principal{name: LocalIdentity, role: engine.RoleOperator, local: true}
+	}
+	return k
+}
+
+// authenticate returns the caller named by r's bearer token; ok is false
+// without one, or for a token nobody has. fingerprint is the first 12 hex
+// digits of the presented token's SHA-256 (for the record; never the token).
+func (k *keyring) authenticate(r *http.Request) (p principal, fingerprint string, ok bool) {
+	auth := r.Header.Get("Authorization")
+	const prefix = "Bearer "
+	if len(auth) < len(prefix) || !strings.EqualFold(auth[:len(prefix)], prefix) {
+		return principal{}, "", false
+	}
+	tok := strings.TrimSpace(auth[len(prefix):])
+	if tok == "" {
+		return principal{}, "", false
+	}
+	h := sha256.Sum256([]byte(tok))
+	p, ok = k.byHash[h]
+	return p, hex.EncodeToString(h[:6]), ok
+}

@@ -1,0 +1,129 @@
+package httpapi
+
+import (
+	"bufio"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"net/http"
+	"strings"
+	"time"
+
+	"grace/engine"
+)
+
+// Event stream tuning for Client.Subscribe.
+const (
+	// subscribeBuffer is how many events a subscriber may fall behind
+	// before it misses events, as with the engine's own Subscribe.
+	subscribeBuffer = 256
+	// streamIdle is how long a stream may stay silent (the server sends a
+	// comment every 15 s) before the client calls it dead and reconnects.
+	streamIdle = 3 * DefaultHeartbeat
+	// reconnectMin and reconnectMax bound the wait between reconnections.
+	reconnectMin = 250 * time.Millisecond
+	reconnectMax = 5 * time.Second
+	// maxEventBytes bounds one event's data.
+	maxEventBytes = 4 << 20
+)
+
+// Subscribe streams the server's events (GET /v1/events) until ctx is
+// cancelled; then the channel is closed. A dropped connection is reopened
+// (waiting 250 ms, doubling to 5 s between failures), so the channel stays
+// open across server restarts; events sent while disconnected are missed,
+// as are events when the caller is more than 256 behind. The stream's
+// goroutine is owned by ctx.
+func (c *Client) Subscribe(ctx context.Context) <-chan engine.Event {
+	ch := make(chan engine.Event, subscribeBuffer)
+	go c.subscribeLoop(ctx, ch)
+	return ch
+}
+
+// subscribeLoop reads the stream, reconnecting, until ctx ends.
+func (c *Client) subscribeLoop(ctx context.Context, ch chan<- engine.Event) {
+	defer close(ch)
+	wait := reconnectMin
+	for ctx.Err() == nil {
+		got, _ := c.readStream(ctx, ch)
+		if got {
+			wait = reconnectMin
+		}
+		select {
+		case <-ctx.Done():
+			return
+		case <-time.After(wait):
+		}
+		wait = min(2*wait, reconnectMax)
+	}
+}
+
+// readStream opens one stream and delivers its events until it ends. got
+// reports whether the stream was opened.
+func (c *Client) readStream(ctx context.Context, ch chan<- engine.Event) (got bool, err error) {
+	rctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	req, err := http.NewRequestWithContext(rctx, http.MethodGet, c.base+"/v1/events", nil)
+	if err != nil {
+		return false, err
+	}
+	req.Header.Set("Accept", "text/event-stream")
+	c.authorize(req)
+	// The stream has no overall deadline: the idle timer below ends a
+	// dead one instead.
+	hc := &http.Client{Transport: c.hc.Transport}
+	idle := time.AfterFunc(streamIdle, cancel)
+	defer idle.Stop()
+	resp, err := hc.Do(req)
+	if err != nil {
+		return false, fmt.Errorf("open event stream: %w", err)
+	}
+	defer resp.Body.Close()
+	if resp.StatusCode != http.StatusOK {
+		return false, fmt.Errorf("open event stream: %s", resp.Status)
+	}
+	sc := bufio.NewScanner(resp.Body)
+	sc.Buffer(make([]byte, 0, 64<<10), maxEventBytes)
+	var kind string
+	var data strings.Builder
+	for sc.Scan() {
+		idle.Reset(streamIdle)
+		line := sc.Text()
+		switch {
+		case line == "":
+			if data.Len() > 0 {
+				deliver(ch, kind, data.String())
+			}
+			kind = ""
+			data.Reset()
+		case strings.HasPrefix(line, ":"): // a comment: the heartbeat
+		case strings.HasPrefix(line, "event:"):
+			kind = strings.TrimSpace(strings.TrimPrefix(line, "event:"))
+		case strings.HasPrefix(line, "data:"):
+			if data.Len() > 0 {
+				data.WriteByte('\n')
+			}
+			data.WriteString(strings.TrimPrefix(strings.TrimPrefix(line, "data:"), " "))
+		}
+	}
+	if err := sc.Err(); err != nil && !errors.Is(err, context.Canceled) {
+		return true, fmt.Errorf("read event stream: %w", err)
+	}
+	return true, nil
+}
+
+// deliver decodes one event and offers it to ch without blocking: a caller
+// too far behind misses it. An event that does not decode is skipped.
+func deliver(ch chan<- engine.Event, kind, data string) {
+	var ev engine.Event
+	if err := json.Unmarshal([]byte(data), &ev); err != nil {
+		return
+	}
+	if ev.Kind == "" {
+		ev.Kind = kind
+	}
+	select {
+	case ch <- ev:
+	default:
+	}
+}

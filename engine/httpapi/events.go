@@ -1,0 +1,112 @@
+package httpapi
+
+import (
+	"bufio"
+	"context"
+	"encoding/json"
+	"fmt"
+	"net/http"
+	"strings"
+	"time"
+
+	"grace/engine"
+)
+
+// events handles GET /v1/events: server-sent events, one per engine event,
+// until the client goes, the engine stops or the server shuts down. Each
+// event's SSE name is its kind ("intent" today; telemetry, alerts and chaos
+// progress as they are added) and its data the JSON of the whole
+// engine.Event, so a new kind needs nothing here. ?kinds=a,b keeps only
+// those kinds. An agent gets only the intent events of its own intents.
+// A comment line is sent every heartbeat while the stream is idle.
+func (h *Handler) events(w http.ResponseWriter, r *http.Request) error {
+	var kinds map[string]bool
+	if s := strings.TrimSpace(r.URL.Query().Get("kinds")); s != "" {
+		kinds = map[string]bool{}
+		for _, k := range strings.Split(s, ",") {
+			if k = strings.TrimSpace(k); k != "" {
+				kinds[k] = true
+			}
+		}
+	}
+	p := principalOf(r)
+	rc := http.NewResponseController(w)
+	// The stream outlives the server's read timeout: the request has no body
+	// to wait for, and a read deadline would end it.
+	_ = rc.SetReadDeadline(time.Time{})
+
+	ctx, cancel := context.WithCancel(r.Context())
+	defer cancel() // ends the subscription
+	ch := h.api.Subscribe(ctx)
+
+	w.Header().Set("Content-Type", "text/event-stream")
+	w.Header().Set("Cache-Control", "no-store")
+	w.Header().Set("X-Accel-Buffering", "no")
+	w.WriteHeader(http.StatusOK)
+	bw := bufio.NewWriter(w)
+	send := func(write func()) bool {
+		_ = rc.SetWriteDeadline(time.Now().Add(h.opts.WriteTimeout))
+		write()
+		return bw.Flush() == nil && rc.Flush() == nil
+	}
+	if !send(func() { fmt.Fprintf(bw, "retry: %d\n: stream open\n\n", streamRetry.Milliseconds()) }) {
+		return nil
+	}
+	beat := time.NewTicker(h.opts.Heartbeat)
+	defer beat.Stop()
+	var seq uint64
+	for {
+		select {
+		case <-ctx.Done():
+			return nil
+		case <-h.closed:
+			return nil
+		case <-beat.C:
+			if !send(func() { bw.WriteString(": ping\n\n") }) {
+				return nil
+			}
+		case ev, ok := <-ch:
+			if !ok {
+				return nil
+			}
+			if !visible(p, ev) || (kinds != nil && !kinds[ev.Kind]) {
+				continue
+			}
+			data, err := json.Marshal(ev)
+			if err != nil {
+				h.log.Error("encode event", "kind", ev.Kind, "err", err)
+				continue
+			}
+			seq++
+			if !send(func() { fmt.Fprintf(bw, "id: %d\nevent: %s\ndata: %s\n\n", seq, sseName(ev.Kind), data) }) {
+				return nil
+			}
+			beat.Reset(h.opts.Heartbeat)
+		}
+	}
+}
+
+// streamRetry is the reconnection delay the stream suggests to clients.
+const streamRetry = 2 * time.Second
+
+// visible reports whether p may see ev: everyone but agents sees every
+// event; an agent sees only intent events of intents it submitted.
+func visible(p principal, ev engine.Event) bool {
+	if p.role != engine.RoleAgent {
+		return true
+	}
+	return ev.Kind == "intent" && ev.Intent.Actor == p.name
+}
+
+// sseName makes a kind safe for the "event:" line.
+func sseName(kind string) string {
+	if kind == "" {
+		return "message"
+	}
+	return strings.Map(func(r rune) rune {
+		if r == '\n' || r == '\r' || r == ':' {
+			return '_'
+		}
+		return r
+	}, kind)
+}

@@ -1,0 +1,190 @@
+package httpapi
+
+import (
+	"errors"
+	"fmt"
+	"log/slog"
+	"net/http"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/collectors"
+	"github.com/prometheus/client_golang/prometheus/promhttp"
+	"github.com/prometheus/common/model"
+
+	"grace/engine"
+	"grace/engine/intent"
+	"grace/engine/watchdog"
+)
+
+// MetricsSource is what GET /metrics reads beyond the operator API: the
+// latency histograms. *engine.Engine implements it; without it /metrics
+// serves the snapshot's figures only.
+type MetricsSource interface {
+	Metrics() engine.Metrics
+}
+
+// metricsHandler serves GET /metrics in the Prometheus text format: Grace's
+// figures, read afresh at each scrape, plus the Go runtime's and the
+// process's. It needs no token, like the probes.
+func (h *Handler) metricsHandler() http.Handler {
+	reg := prometheus.NewRegistry()
+	err := errors.Join(
+		reg.Register(collectors.NewGoCollector()),
+		reg.Register(collectors.NewProcessCollector(collectors.ProcessCollectorOpts{})),
+		reg.Register(&engineCollector{api: h.api}),
+	)
+	if err != nil {
+		h.log.Error("metrics: register collectors", "err", err)
+	}
+	return promhttp.HandlerFor(reg, promhttp.HandlerOpts{
+		ErrorLog:      promLogger{h.log},
+		ErrorHandling: promhttp.ContinueOnError,
+	})
+}
+
+// promLogger passes promhttp's errors to slog.
+type promLogger struct{ log *slog.Logger }
+
+func (l promLogger) Println(v ...any) { l.log.Error("metrics: " + fmt.Sprint(v...)) }
+
+// The metric descriptions. Counters end in _total, durations are seconds.
+var (
+	descReady      = desc("grace_ready", "1 while the engine runs and every watched component is ready.")
+	descQueueDepth = desc("grace_queue_depth", "Intents waiting in the HTM queue.")
+	descQueueWarn  = desc("grace_queue_warn_depth", "The HTM queue's warning depth (htm.warn_depth).")
+	descQueueCrit  = desc("grace_queue_critical_depth", "The HTM queue's critical depth (htm.critical_depth).")
+	descIntents    = desc("grace_intents", "Intents per state: non-terminal ones as they stand, terminal ones reached since start.", "state")
+	descPending    = desc("grace_pending_approvals", "Tier 0 intents waiting for an operator.")
+	descWorkers    = desc("grace_workers", "Workers that are busy or idle (a dead worker is neither).", "state")
+	descPoolTarget = desc("grace_worker_pool_target", "The size the supervisor keeps the worker pool at.")
+	descPaused     = desc("grace_scheduler_paused", "1 while the scheduler is paused.")
+	descRate       = desc("grace_rate_per_second", "Dispatches and completions per second over the last 10 s.", "what")
+	descDispatched = desc("grace_intents_dispatched_total", "Dispatches to a worker since start.")
+	descCompleted  = desc("grace_intents_completed_total", "Intents completed since start.")
+	descFailed     = desc("grace_intents_failed_total", "Intents failed for good since start.")
+	descRejected   = desc("grace_intents_rejected_total", "Submissions rejected as invalid since start.")
+	descRefused    = desc("grace_intake_refused_total", "Submissions refused since start, by reason.", "reason")
+	descShed       = desc("grace_intents_shed_total", "Intents dropped by load shedding since start.")
+	descRerouted   = desc("grace_intents_rerouted_total", "Attempts taken back from dead workers and rerouted since start.")
+	descLost       = desc("grace_workers_lost_total", "Workers declared dead since start.")
+	descLatency    = desc("grace_dispatch_latency_seconds", "Time from an intent becoming ready to its dispatch.")
+	descDuration   = desc("grace_task_duration_seconds", "A handler's run time.")
+	descStatus     = desc("grace_component_status", "The watchdog's verdict per component: 0 ok, 1 warn, 2 critical.", "component")
+	descCompReady  = desc("grace_component_ready", "1 while the component is ready.", "component")
+	descBreaches   = desc("grace_slo_breaches_total", "Watchdog checks that found the component outside its service levels.", "component")
+	descFiring     = desc("grace_alerts_firing", "Alerts firing, by severity.", "severity")
+	descBurn       = desc("grace_slo_burn_rate", "Error-budget burn rate over each burn-rate window (1 spends the budget over the SLO period).", "slo", "window")
+	descSLOEvents  = desc("grace_slo_events_total", "Events counted against each SLO since start, good or bad.", "slo", "outcome")
+	descChecks     = desc("grace_watchdog_checks_total", "Watchdog checks since start.")
+)
+
+func desc(name, help string, labels ...string) *prometheus.Desc {
+	return prometheus.NewDesc(name, help, labels, nil)
+}
+
+// engineCollector reads the engine at each scrape.
+type engineCollector struct{ api engine.OperatorAPI }
+
+// Describe sends the descriptions of every metric Collect can send.
+func (c *engineCollector) Describe(ch chan<- *prometheus.Desc) { prometheus.DescribeByCollect(c, ch) }
+
+// Collect sends the engine's figures. An invalid figure is sent as an
+// invalid metric (the scrape goes on: ContinueOnError), never a panic.
+func (c *engineCollector) Collect(ch chan<- prometheus.Metric) {
+	var m engine.Metrics
+	if src, ok := c.api.(MetricsSource); ok {
+		m = src.Metrics()
+	} else {
+		m.Snapshot = c.api.Snapshot()
+	}
+	s, l2, health := m.Snapshot, m.Snapshot.Layer2, m.Snapshot.Health
+	gauge := func(d *prometheus.Desc, v float64, labels ...string) {
+		send(ch, d, prometheus.GaugeValue, v, labels...)
+	}
+	counter := func(d *prometheus.Desc, v uint64, labels ...string) {
+		send(ch, d, prometheus.CounterValue, float64(v), labels...)
+	}
+
+	gauge(descReady, b2f(s.Ready))
+	gauge(descQueueDepth, float64(s.QueueDepth))
+	gauge(descQueueWarn, float64(s.QueueWarn))
+	gauge(descQueueCrit, float64(s.QueueCritical))
+	for _, st := range intent.States {
+		gauge(descIntents, float64(s.ByState[st]), string(st))
+	}
+	gauge(descPending, float64(s.PendingApprovals))
+	gauge(descWorkers, float64(s.WorkersBusy), "busy")
+	gauge(descWorkers, float64(s.WorkersIdle), "idle")
+	gauge(descPoolTarget, float64(l2.PoolTarget))
+	gauge(descPaused, b2f(l2.Paused))
+	gauge(descRate, s.DispatchRate, "dispatch")
+	gauge(descRate, s.CompletionRate, "completion")
+	counter(descDispatched, s.Dispatched)
+	counter(descCompleted, s.Completed)
+	counter(descFailed, s.Failed)
+	counter(descRejected, s.Rejected)
+	counter(descRefused, m.IntakeRefused, "queue_full")
+	counter(descRefused, l2.RateLimited, "rate_limited")
+	counter(descShed, l2.Shed)
+	counter(descRerouted, l2.Rerouted)
+	counter(descLost, l2.WorkersLost)
+	histogram(ch, descLatency, m.DispatchLatency)
+	histogram(ch, descDuration, m.TaskDuration)
+
+	for _, comp := range health.Components {
+		gauge(descStatus, float64(comp.Status), comp.Name)
+		gauge(descCompReady, b2f(comp.Ready), comp.Name)
+		counter(descBreaches, comp.SLOBreaches, comp.Name)
+	}
+	firing := map[watchdog.Status]int{}
+	for _, a := range health.Alerts {
+		firing[a.Severity]++
+	}
+	gauge(descFiring, float64(firing[watchdog.Warn]), watchdog.Warn.String())
+	gauge(descFiring, float64(firing[watchdog.Critical]), watchdog.Critical.String())
+	for _, slo := range health.SLOs {
+		seen := map[time.Duration]bool{} // a window may serve two rules (6h)
+		for _, w := range slo.Windows {
+			if !seen[w.Window] {
+				seen[w.Window] = true
+				gauge(descBurn, w.BurnRate, slo.Name, model.Duration(w.Window).String())
+			}
+		}
+		counter(descSLOEvents, slo.Good, slo.Name, "good")
+		counter(descSLOEvents, slo.Bad, slo.Name, "bad")
+	}
+	counter(descChecks, health.Checks)
+	// Wiring point: grace_chaos_runs_total joins here once the engine
+	// reports its chaos runs.
+}
+
+// send sends one constant metric, or an invalid metric naming the error.
+func send(ch chan<- prometheus.Metric, d *prometheus.Desc, t prometheus.ValueType, v float64, labels ...string) {
+	m, err := prometheus.NewConstMetric(d, t, v, labels...)
+	if err != nil {
+		m = prometheus.NewInvalidMetric(d, err)
+	}
+	ch <- m
+}
+
+// histogram sends a latency histogram (an empty one when the engine keeps
+// none).
+func histogram(ch chan<- prometheus.Metric, d *prometheus.Desc, h watchdog.HistogramSnapshot) {
+	buckets := make(map[float64]uint64, len(h.Bounds))
+	for i, b := range h.Bounds {
+		buckets[b] = h.Cumulative[i]
+	}
+	m, err := prometheus.NewConstHistogram(d, h.Count, h.Sum, buckets)
+	if err != nil {
+		m = prometheus.NewInvalidMetric(d, err)
+	}
+	ch <- m
+}
+
+func b2f(b bool) float64 {
+	if b {
+		return 1
+	}
+	return 0
+}

@@ -1,0 +1,203 @@
+package httpapi
+
+import (
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+	dto "github.com/prometheus/client_model/go"
+	"github.com/prometheus/common/expfmt"
+	"github.com/prometheus/common/model"
+
+	"grace/engine"
+	"grace/engine/clock"
+	"grace/engine/enginetest"
+	"grace/engine/intent"
+	"grace/engine/worker"
+)
+
+// scrape GETs /metrics without a token and parses the answer with the
+// Prometheus client library's own text parser.
+func scrape(t *testing.T, h http.Handler) map[string]*dto.MetricFamily {
+	t.Helper()
+	rec := httptest.NewRecorder()
+	h.ServeHTTP(rec, httptest.NewRequest(http.MethodGet, "/metrics", nil))
+	if rec.Code != http.StatusOK {
+		t.Fatalf("GET /metrics = %d: %s", rec.Code, rec.Body)
+	}
+	if ct := rec.Header().Get("Content-Type"); !strings.HasPrefix(ct, "text/plain") {
+		t.Fatalf("content type %q", ct)
+	}
+	p := expfmt.NewTextParser(model.LegacyValidation)
+	fams, err := p.TextToMetricFamilies(rec.Body)
+	if err != nil {
+		t.Fatalf("the text format does not parse: %v", err)
+	}
+	return fams
+}
+
+// value returns the value of the family's sample whose labels include
+// want (name=value pairs).
+func value(t *testing.T, fams map[string]*dto.MetricFamily, name string, want ...string) float64 {
+	t.Helper()
+	f := fams[name]
+	if f == nil {
+		t.Fatalf("no metric %s", name)
+	}
+next:
+	for _, m := range f.Metric {
+		have := map[string]string{}
+		for _, l := range m.Label {
+			have[l.GetName()] = l.GetValue()
+		}
+		for i := 0; i+1 < len(want); i += 2 {
+			if have[want[i]] != want[i+1] {
+				continue next
+			}
+		}
+		switch {
+		case m.Gauge != nil:
+			return m.Gauge.GetValue()
+		case m.Counter != nil:
+			return m.Counter.GetValue()
+		case m.Histogram != nil:
+			return float64(m.Histogram.GetSampleCount())
+		}
+	}
+	t.Fatalf("no %s sample with %v", name, want)
+	return 0
+}
+
+// /metrics serves a running engine's figures in a format Prometheus
+// parses: queue depths by state, counters, latency histograms, component
+// health, alerts firing and SLOs.
+func TestMetricsOfARunningEngine(t *testing.T) {
+	t.Parallel()
+	st := enginetest.NewStore(64)
+	t.Cleanup(func() { _ = st.Close() })
+	cfg := engine.Default()
+	cfg.Handlers = map[string]worker.HandlerConfig{"default": {Kind: worker.KindNoop}}
+	clk := clock.NewFake(time.Date(2025, 11, 15, 12, 0, 0, 0, time.UTC))
+	eng, err := engine.New(cfg, engine.Deps{Store: st, Clock: clk})
+	if err != nil {
+		t.Fatal(err)
+	}
+	events := eng.Subscribe(t.Context())
+	if err := eng.Start(t.Context()); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(eng.Stop)
+	for range 3 {
+		if _, err := eng.Submit(t.Context(), intent.Submission{Type: "query_knowledge", Actor: "agent.m"}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if _, err := eng.Submit(t.Context(), intent.Submission{Type: "change_charter", Actor: "agent.m"}); err != nil {
+		t.Fatal(err)
+	}
+	for done := 0; done < 3; {
+		if ev := <-events; ev.Intent.State == intent.StateCompleted {
+			done++
+		}
+	}
+	clk.Advance(cfg.Watchdog.Interval)
+	for ev := range events {
+		if ev.Kind == engine.EventTelemetry {
+			break
+		}
+	}
+
+	fams := scrape(t, NewHandler(eng, Options{Token: "secret"}))
+	for _, tc := range []struct {
+		name   string
+		labels []string
+		want   float64
+	}{
+		{"grace_ready", nil, 1},
+		{"grace_intents", []string{"state", "completed"}, 3},
+		{"grace_intents", []string{"state", "pending_approval"}, 1},
+		{"grace_intents", []string{"state", "shed"}, 0},
+		{"grace_pending_approvals", nil, 1},
+		{"grace_intents_dispatched_total", nil, 3},
+		{"grace_intents_completed_total", nil, 3},
+		{"grace_dispatch_latency_seconds", nil, 3},
+		{"grace_task_duration_seconds", nil, 3},
+		{"grace_component_status", []string{"component", "htm_orchestrator"}, 0},
+		{"grace_component_ready", []string{"component", "scheduler"}, 1},
+		{"grace_slo_breaches_total", []string{"component", "scheduler"}, 0},
+		{"grace_alerts_firing", []string{"severity", "critical"}, 0},
+		{"grace_slo_events_total", []string{"slo", "dispatch_latency", "outcome", "good"}, 3},
+		{"grace_slo_burn_rate", []string{"slo", "intake_errors", "window", "1h"}, 0},
+		{"grace_watchdog_checks_total", nil, 1},
+		{"grace_queue_critical_depth", nil, 5000},
+	} {
+		if got := value(t, fams, tc.name, tc.labels...); got != tc.want {
+			t.Errorf("%s%v = %v, want %v", tc.name, tc.labels, got, tc.want)
+		}
+	}
+	if fams["go_goroutines"] == nil {
+		t.Error("no Go runtime metrics")
+	}
+	if typ := fams["grace_dispatch_latency_seconds"].GetType(); typ != dto.MetricType_HISTOGRAM {
+		t.Errorf("dispatch latency is a %v", typ)
+	}
+}
+
+// The collector passes the client library's pedantic checks: no duplicate
+// series, consistent descriptions.
+func TestMetricsArePedanticallyValid(t *testing.T) {
+	t.Parallel()
+	clk := clock.NewFake(time.Now())
+	eng, err := engine.New(engine.Default(), engine.Deps{Store: newMetricsStore(t), Clock: clk})
+	if err != nil {
+		t.Fatal(err)
+	}
+	events := eng.Subscribe(t.Context())
+	if err := eng.Start(t.Context()); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(eng.Stop)
+	clk.Advance(engine.Default().Watchdog.Interval) // a check: SLOs and components reported
+	for ev := range events {
+		if ev.Kind == engine.EventTelemetry {
+			break
+		}
+	}
+	if len(eng.Health().SLOs) == 0 {
+		t.Fatal("no SLO to report")
+	}
+	reg := prometheus.NewPedanticRegistry()
+	if err := reg.Register(&engineCollector{api: eng}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := reg.Gather(); err != nil {
+		t.Fatal(err)
+	}
+}
+
+func newMetricsStore(t *testing.T) *enginetest.Store {
+	st := enginetest.NewStore(64)
+	t.Cleanup(func() { _ = st.Close() })
+	return st
+}
+
+// snapshotOnly is an operator API without MetricsSource (a remote engine).
+type snapshotOnly struct{ engine.OperatorAPI }
+
+func (snapshotOnly) Snapshot() engine.Snapshot { return engine.Snapshot{QueueDepth: 7} }
+
+// Without the engine's histograms /metrics still serves the snapshot, and
+// still parses.
+func TestMetricsFromASnapshotOnly(t *testing.T) {
+	t.Parallel()
+	fams := scrape(t, NewHandler(snapshotOnly{}, Options{Token: "secret"}))
+	if v := value(t, fams, "grace_queue_depth"); v != 7 {
+		t.Fatalf("queue depth %v", v)
+	}
+	if v := value(t, fams, "grace_dispatch_latency_seconds"); v != 0 {
+		t.Fatalf("empty histogram has %v samples", v)
+	}
+}

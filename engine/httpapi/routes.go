@@ -1,0 +1,118 @@
+package httpapi
+
+import (
+	"fmt"
+	"net/http"
+	"strings"
+
+	"grace/engine"
+)
+
+// Who may call what. Agents submit and read their own intents; viewers
+// read everything; operators also decide, review and run chaos.
+var (
+	anyone     = []string{engine.RoleAgent, engine.RoleViewer, engine.RoleOperator}
+	submitters = []string{engine.RoleAgent, engine.RoleOperator}
+	readers    = []string{engine.RoleViewer, engine.RoleOperator}
+	operators  = []string{engine.RoleOperator}
+)
+
+// routes registers every route with the roles allowed to call it.
+func (h *Handler) routes() {
+	h.mux.HandleFunc("GET /healthz", h.healthz)
+	h.mux.HandleFunc("GET /readyz", h.readyz)
+	h.mux.Handle("GET /metrics", h.metricsHandler())
+
+	h.handle("POST /v1/intents", submitters, h.submit)
+	h.handle("POST /v1/intents/route", anyone, h.route)
+	h.handle("GET /v1/intents", anyone, h.list)
+	h.handle("GET /v1/intents/{id}", anyone, h.get)
+	h.handle("POST /v1/intents/{id}/approve", operators, h.approve)
+	h.handle("POST /v1/intents/{id}/deny", operators, h.deny)
+	h.handle("POST /v1/intents/{id}/review", operators, h.review)
+	h.handle("GET /v1/narratives", anyone, h.narratives)
+	h.handle("GET /v1/telemetry", readers, h.telemetry)
+	h.handle("GET /v1/events", anyone, h.events)
+	h.handle("GET /v1/audit/verify", readers, h.verifyAudit)
+	h.handle("GET /v1/whoami", anyone, h.whoami)
+	h.handle("POST /v1/chaos/runs", operators, h.chaosNotBuilt)
+	h.handle("GET /v1/chaos/runs/{id}", readers, h.chaosNotBuilt)
+	h.handle("POST /v1/chaos/halt", operators, h.chaosNotBuilt)
+}
+
+// handle registers an authenticated route: the token is checked (401),
+// then the role (403), then the body is size-limited and fn runs; fn's
+// error is answered in the JSON shape. Refusals made here, before the
+// engine, go on the record.
+func (h *Handler) handle(pattern string, roles []string, fn func(http.ResponseWriter, *http.Request) error) {
+	action := pattern
+	h.mux.Handle(pattern, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		p, fp, ok := h.keys.authenticate(r)
+		if !ok {
+			h.unauthorized(w, r, fp, action)
+			return
+		}
+		r = r.WithContext(withPrincipal(r.Context(), p))
+		if !p.can(roles) {
+			h.refuse(w, r, newError(http.StatusForbidden, CodeForbidden, "",
+				"%s (role %s) may not call %s; it takes the role %s", p.name, p.role, action, strings.Join(roles, " or ")), action)
+			return
+		}
+		r.Body = http.MaxBytesReader(w, r.Body, h.opts.MaxBodyBytes)
+		err := fn(w, r)
+		if err == nil {
+			return
+		}
+		if ae, ours := err.(*apiError); ours {
+			h.refuse(w, r, ae, action) // refused here: the engine never saw it
+			return
+		}
+		ae, ok := fromEngine(err)
+		if !ok {
+			h.log.Error("http api request failed", "method", r.Method, "path", r.URL.Path, "identity", p.name, "err", err)
+		}
+		writeError(w, ae)
+	}))
+}
+
+// unauthorized answers 401 and records the attempt, naming the token only
+// by a fingerprint of its hash.
+func (h *Handler) unauthorized(w http.ResponseWriter, r *http.Request, fingerprint, action string) {
+	w.Header().Set("WWW-Authenticate", `Bearer realm="grace"`)
+	msg := "missing bearer token"
+	if fingerprint != "" {
+		msg = "invalid bearer token: no identity has it"
+	}
+	e := newError(http.StatusUnauthorized, CodeUnauthorized, "", "%s", msg)
+	if fingerprint != "" {
+		e.details = map[string]any{"token_sha256_prefix": fingerprint}
+	}
+	h.refuse(w, r, e, action)
+}
+
+// refuse puts the refused request on the record (when a recorder is set)
+// and then answers e. action is the route's pattern, or "" for the method
+// and path as sent.
+func (h *Handler) refuse(w http.ResponseWriter, r *http.Request, e *apiError, action string) {
+	defer writeError(w, e) // after the record, so an answered refusal is on it
+	if h.refusals == nil {
+		return
+	}
+	if action == "" {
+		action = r.Method + " " + r.URL.Path
+	}
+	p := principalOf(r)
+	rf := engine.Refusal{
+		Who: p.name, Role: p.role, Where: "http_api", Action: action, Status: e.status, Code: e.body.Code,
+		Field: e.body.Field, Reason: e.body.Message, IntentID: r.PathValue("id"), Remote: r.RemoteAddr,
+		Details: e.details,
+	}
+	if err := h.refusals.RecordRefusal(r.Context(), rf); err != nil {
+		h.log.Error("record refused request", "action", action, "err", err)
+	}
+}
+
+// forbidden is the answer to an agent reaching for what is not its own.
+func forbidden(format string, args ...any) *apiError {
+	return newError(http.StatusForbidden, CodeForbidden, "", "%s", fmt.Sprintf(format, args...))
+}

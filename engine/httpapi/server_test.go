@@ -1,0 +1,84 @@
+package httpapi
+
+import (
+	"bufio"
+	"io"
+	"net"
+	"net/http"
+	"strings"
+	"testing"
+	"time"
+)
+
+// serveSlow serves the fake's handler with short timeouts on a loopback
+// listener until the test ends.
+func serveSlow(t *testing.T, to Timeouts) (addr string, api *fakeAPI) {
+	t.Helper()
+	api = newFake()
+	h := NewHandler(api, Options{Token: testToken})
+	srv := NewServerWith(h, nil, to)
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	done := make(chan struct{})
+	go func() { defer close(done); _ = srv.Serve(ln) }()
+	t.Cleanup(func() { _ = srv.Close(); <-done })
+	return ln.Addr().String(), api
+}
+
+// TestSlowClientsAreCutOff sends a request's headers, and then its body,
+// a byte at a time: the server hangs up at the timeout instead of waiting,
+// and the half-sent submission never reaches the engine.
+func TestSlowClientsAreCutOff(t *testing.T) {
+	t.Parallel()
+	for _, tc := range []struct {
+		name    string
+		to      Timeouts
+		headers string // sent at once; then "trickle" one byte at a time
+		trickle string
+	}{
+		{"slow headers", Timeouts{ReadHeader: 100 * time.Millisecond}, "POST /v1/intents HTTP/1.1\r\nHost: x\r\n", "Authorization: Bearer " + testToken + "\r\n"},
+		{"slow body", Timeouts{Read: 200 * time.Millisecond}, "POST /v1/intents HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer " + testToken +
+			"\r\nContent-Type: application/json\r\nContent-Length: 40\r\n\r\n", `{"type":"query_knowledge","actor":"a"}  `},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			addr, api := serveSlow(t, tc.to)
+			conn, err := net.Dial("tcp", addr)
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer conn.Close()
+			if _, err := io.WriteString(conn, tc.headers); err != nil {
+				t.Fatal(err)
+			}
+			start := time.Now()
+			var werr error
+			for i := 0; i < len(tc.trickle) && werr == nil; i++ {
+				time.Sleep(50 * time.Millisecond)
+				_, werr = conn.Write([]byte{tc.trickle[i]})
+			}
+			// Whatever the server answered (408, 400, or nothing), it must
+			// have hung up well before the trickle would have finished.
+			_ = conn.SetReadDeadline(time.Now().Add(5 * time.Second))
+			resp, rerr := http.ReadResponse(bufio.NewReader(conn), nil)
+			if rerr == nil {
+				_, _ = io.Copy(io.Discard, resp.Body)
+				resp.Body.Close()
+				if resp.StatusCode < 400 {
+					t.Fatalf("a slow client got %s", resp.Status)
+				}
+			}
+			if took := time.Since(start); took > 3*time.Second {
+				t.Fatalf("the server waited %v for a slow client", took)
+			}
+			if api.calls != 0 {
+				t.Fatal("a slow client's request reached the engine")
+			}
+			if werr == nil && rerr != nil && !strings.Contains(rerr.Error(), "EOF") && !strings.Contains(rerr.Error(), "reset") {
+				t.Logf("read after trickle: %v", rerr)
+			}
+		})
+	}
+}

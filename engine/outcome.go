@@ -1,0 +1,68 @@
+package engine
+
+import (
+	"context"
+	"errors"
+	"time"
+
+	"grace/engine/clarity"
+	"grace/engine/intent"
+	"grace/engine/worker"
+)
+
+// settle records how fl's handler run on w ended: completed, a retry with
+// backoff, or failed. The outcome counts only if the attempt still holds
+// its lease; otherwise w was declared dead and the intent rerouted, and the
+// late result is discarded with a stale_result_discarded record. When ctx
+// (the engine) has ended under a failing handler, nothing is recorded: the
+// intent stays running in the store and the next start requeues it.
+func (e *Engine) settle(ctx context.Context, w *workerState, fl *flight, err error, took time.Duration) {
+	in := fl.in
+	now := e.clock.Now()
+	if err != nil && ctx.Err() != nil {
+		e.pool.release(w, fl, false, false)
+		return
+	}
+	if !e.leases.settle(in.ID, in.Attempts) {
+		e.l2stats.staleDiscarded.Add(1)
+		e.applyAsync(&intent.Change{Records: []clarity.Record{staleResultRecord(now, in, w.name, err, took)}})
+		e.pool.release(w, fl, false, false)
+		return
+	}
+
+	e.observeRun(took)
+	max := e.cfg.Workers.MaxAttempts
+	ran := run{worker: w.name, handler: e.handlerKind(in.Type), took: took}
+	var r clarity.Record
+	var to intent.State
+	var pe panicError
+	permanent := err != nil && (worker.IsPermanent(err) || errors.As(err, &pe))
+	in.UpdatedAt = now
+	switch {
+	case err == nil:
+		to = intent.StateCompleted
+		in.LastError = ""
+		r = completedRecord(now, in, ran)
+	case permanent || in.Attempts >= max:
+		to = intent.StateFailed
+		in.LastError = clip(err.Error(), maxErrorLen)
+		r = failedRecord(now, in, ran, permanent, max)
+	default:
+		to = intent.StateQueued
+		in.LastError = clip(err.Error(), maxErrorLen)
+		wait := backoff(in.Attempts, e.cfg.Workers.BackoffBase, e.cfg.Workers.BackoffMax, e.rand())
+		in.NotBefore = now.Add(wait)
+		in.Worker = ""
+		r = retryRecord(now, in, ran, wait, max, e.cfg.Workers.BackoffBase, e.cfg.Workers.BackoffMax)
+	}
+	in.State = to
+	e.stats.finish(now, to)
+	// w is free before its outcome is announced, so that whoever hears of
+	// the outcome finds the worker idle.
+	e.pool.release(w, fl, true, err != nil)
+	e.applyAsync(&intent.Change{Update: &in, Records: []clarity.Record{r}})
+	if to == intent.StateQueued {
+		e.queue.Requeue(in) // after its change was queued, so the store sees the retry before the next dispatch
+	}
+	e.wake()
+}

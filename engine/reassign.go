@@ -1,0 +1,88 @@
+package engine
+
+import (
+	"context"
+	"errors"
+	"strings"
+	"time"
+
+	"grace/engine/clarity"
+	"grace/engine/intent"
+)
+
+// errWorkerDead cancels the handler of an attempt taken back from a worker
+// declared dead.
+var errWorkerDead = errors.New("worker declared dead; attempt taken back")
+
+// workerDied declares w dead for cause (why says how that was seen) and
+// records it. With worker_reassignment on, w leaves the pool (the
+// supervisor then refills it) and its attempt, if it had one, is taken
+// back: the lease is revoked, the handler cancelled and waited for, and
+// only then is the intent rerouted, so that it never runs twice at once.
+// With the safeguard off, w stays in the pool as a dead member holding its
+// slot, and its intent stays running where it was.
+func (e *Engine) workerDied(ctx context.Context, w *workerState, cause, why string) {
+	if !e.pool.declare(w, cause) {
+		return
+	}
+	e.l2stats.workersLost.Add(1)
+	reassign := e.cfg.SafeguardEnabled(SafeguardWorkerReassignment)
+	now := e.clock.Now()
+	var fl *flight
+	var started bool
+	if reassign {
+		fl, started = e.pool.take(w)
+		e.pool.remove(w)
+	} else {
+		e.pool.mu.Lock()
+		fl = w.cur
+		e.pool.mu.Unlock()
+	}
+	e.log.Warn("worker declared dead", "worker", w.name, "cause", cause, "reassignment", reassign)
+	e.note(workerDeadRecord(now, w.name, cause, why, fl, reassign))
+	if !reassign || fl == nil {
+		return
+	}
+	in := fl.in
+	if !e.leases.revoke(in.ID, in.Attempts) {
+		return // the attempt settled first: its outcome stands, nothing to reroute
+	}
+	if !started {
+		fl.finish()
+		e.reroute(w.name, cause, in)
+		return
+	}
+	fl.cancel(errWorkerDead)
+	e.wg.Go(func() {
+		select {
+		case <-fl.done:
+			e.reroute(w.name, cause, in)
+		case <-ctx.Done(): // the engine stops: the intent stays running, and the next start requeues it
+		}
+	})
+}
+
+// reroute moves in, taken back from the dead worker from, to a healthy
+// worker: straight to an idle one when the scheduler is not paused, else
+// back into the HTM queue for the next free one. Either way an
+// intent_rerouted record (the seed's log_reroute) says from where to
+// where, and why.
+func (e *Engine) reroute(from, cause string, in intent.Intent) {
+	now := e.clock.Now()
+	in.State, in.Worker, in.NotBefore, in.UpdatedAt = intent.StateQueued, "", time.Time{}, now
+	e.stats.move(intent.StateRunning, intent.StateQueued)
+	e.l2stats.rerouted.Add(1)
+	if !e.pause.paused() {
+		if c, ok := e.pool.pick(in.ID); ok {
+			r := rerouteRecord(now, in, from, c.w.name, cause, c.reasons)
+			e.applyAsync(&intent.Change{Records: []clarity.Record{r}})
+			c.reasons = append([]string{"Rerouted from " + from + " (" + strings.ReplaceAll(cause, "_", " ") + ")"}, c.reasons...)
+			e.dispatch(now, in, c, e.queue.Depth())
+			return
+		}
+	}
+	r := rerouteRecord(now, in, from, whereQueue, cause, nil)
+	e.applyAsync(&intent.Change{Update: &in, Records: []clarity.Record{r}})
+	e.queue.Requeue(in)
+	e.wake()
+}

@@ -1,0 +1,229 @@
+package engine
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strings"
+	"sync"
+	"time"
+
+	"grace/engine/clarity"
+)
+
+// The records of refused attempts.
+const (
+	// WhatRequestRefused: a front door (the HTTP API) refused a request
+	// before it reached the engine: a bad token, a role without the right,
+	// a malformed or oversized body.
+	WhatRequestRefused = "request_refused"
+	// WhatApprovalRefused and WhatDenialRefused: the engine refused an
+	// approval or a denial (not pending, unknown intent, self-approval,
+	// the same operator twice under the two-person rule).
+	WhatApprovalRefused = "approval_refused"
+	WhatDenialRefused   = "denial_refused"
+)
+
+// Refusal is one request a front door refused. Who is the authenticated
+// identity, or empty when the request proved none.
+type Refusal struct {
+	Who      string // the identity, "" when unauthenticated
+	Role     string // its role, when known
+	Where    string // the front door, e.g. "http_api"
+	Action   string // what was attempted, e.g. "POST /v1/intents/{id}/approve"
+	Status   int    // the answer's status code
+	Code     string // the answer's error code, e.g. "forbidden"
+	Field    string // the field at fault, if one
+	Reason   string // the answer's message
+	IntentID string // the intent concerned, if any
+	Remote   string // the client's address
+	// Details are extra facts for the record (never secrets).
+	Details map[string]any
+}
+
+// guard holds the engine's rules beyond the router: masking, the
+// two-person rule and the throttle on refusal records. It is built once
+// by New.
+type guard struct {
+	mask      *masker
+	twoPerson twoPerson
+	refusals  *throttle
+}
+
+func newGuard(cfg Config) *guard {
+	return &guard{
+		mask:      newMasker(cfg.Masking.Fields),
+		twoPerson: newTwoPerson(cfg.Governance.TwoPersonTypes),
+		refusals:  &throttle{rate: refusalRate, burst: refusalBurst},
+	}
+}
+
+// Refusal records are throttled so that a flood of bad requests cannot
+// fill the disk: up to refusalBurst at once, refilled at refusalRate per
+// second; past that, refusals are counted and the count goes on the next
+// one recorded.
+const (
+	refusalRate  = 200
+	refusalBurst = 2000
+)
+
+// RecordRefusal writes a request_refused record for r, and returns once it
+// is durable. Past the throttle (2000 at once, 200 a second after that) it
+// records nothing and returns nil; the next record says how many were
+// left out.
+func (e *Engine) RecordRefusal(ctx context.Context, r Refusal) error {
+	skipped, ok := e.guard.refusals.take(e.clock.Now())
+	if !ok {
+		return nil
+	}
+	return e.recordRefused(ctx, refusalRecord(e.clock.Now(), r, skipped))
+}
+
+func (e *Engine) recordRefused(ctx context.Context, r clarity.Record) error {
+	if err := e.journal.Record(context.WithoutCancel(ctx), r); err != nil {
+		return fmt.Errorf("record refusal: %w", err)
+	}
+	e.recent.add(r)
+	return nil
+}
+
+// refusedDecision records an approval or denial the engine refused for a
+// reason that is the caller's (not a store failure). It logs, never
+// fails: the caller already has its error.
+func (e *Engine) refusedDecision(ctx context.Context, id, operator, reason string, approve bool, cause error) {
+	if !callerFault(cause) {
+		return
+	}
+	skipped, ok := e.guard.refusals.take(e.clock.Now())
+	if !ok {
+		return
+	}
+	what, verb := WhatDenialRefused, "deny"
+	if approve {
+		what, verb = WhatApprovalRefused, "approve"
+	}
+	who := strings.TrimSpace(operator)
+	if who == "" || !printable(who) {
+		who = actorUnknown
+	}
+	who = clip(who, maxActorLen)
+	intentID := ""
+	if printable(id) && len(id) <= 64 {
+		intentID = id
+	}
+	why := []string{
+		fmt.Sprintf("%s's attempt to %s intent %q was refused: %s", who, verb, clip(id, 64), clip(cause.Error(), 300)),
+		"Nothing changed",
+	}
+	if skipped > 0 {
+		why = append(why, fmt.Sprintf("%d refusals before this one were not recorded one by one (throttled)", skipped))
+	}
+	r := rec(e.clock.Now(), who, what, whereApprovals, "approval_rules", "refused", intentID, why,
+		map[string]any{"operator": who, "reason": clip(reason, 300), "error": refusalCode(cause), "unrecorded_refusals": skipped})
+	r.Risk = 0.6
+	if err := e.recordRefused(ctx, r); err != nil {
+		e.log.Error("record refused decision", "intent_id", intentID, "err", err)
+	}
+}
+
+// callerFault reports whether err is a governance refusal of the caller's
+// decision: an unknown or no longer pending intent, a self-approval, the
+// same operator twice. A decision without an operator or a denial without
+// a reason is a malformed call the front doors refuse (and record) before
+// it gets here; it is not recorded again.
+func callerFault(err error) bool {
+	for _, s := range []error{ErrNotFound, ErrNotPending, ErrSelfApproval, ErrAlreadyApproved} {
+		if errors.Is(err, s) {
+			return true
+		}
+	}
+	return false
+}
+
+// refusalCode names the rule that refused a decision.
+func refusalCode(err error) string {
+	switch {
+	case errors.Is(err, ErrNotFound):
+		return "not_found"
+	case errors.Is(err, ErrNotPending):
+		return "not_pending"
+	case errors.Is(err, ErrSelfApproval):
+		return "self_approval"
+	case errors.Is(err, ErrAlreadyApproved):
+		return "already_approved"
+	}
+	return "refused"
+}
+
+// refusalRecord narrates a refused request.
+func refusalRecord(now time.Time, r Refusal, skipped int) clarity.Record {
+	who := strings.TrimSpace(r.Who)
+	if who == "" {
+		who = "unauthenticated"
+	}
+	where := r.Where
+	if where == "" {
+		where = "front_door"
+	}
+	why := []string{fmt.Sprintf("%s %s refused with %d %s: %s", who, clip(r.Action, 200), r.Status, r.Code, clip(r.Reason, 300))}
+	if r.Remote != "" {
+		why = append(why, "From "+clip(r.Remote, 100))
+	}
+	why = append(why, "Refused before reaching the engine: nothing changed")
+	if skipped > 0 {
+		why = append(why, fmt.Sprintf("%d refusals before this one were not recorded one by one (throttled)", skipped))
+	}
+	ctx := map[string]any{"status": r.Status, "code": r.Code, "action": clip(r.Action, 200), "role": r.Role,
+		"remote": clip(r.Remote, 100), "unrecorded_refusals": skipped}
+	if r.Field != "" {
+		ctx["field"] = clip(r.Field, 100)
+	}
+	for k, v := range r.Details {
+		if _, taken := ctx[k]; !taken {
+			ctx[k] = v
+		}
+	}
+	intentID := ""
+	if printable(r.IntentID) && len(r.IntentID) <= 64 {
+		intentID = r.IntentID
+	}
+	rr := rec(now, clip(who, maxActorLen), WhatRequestRefused, where, "access_control", "refused", intentID, why, ctx)
+	rr.Risk = 0.5
+	if r.Status == 401 || r.Status == 403 {
+		rr.Risk = 0.7
+	}
+	return rr
+}
+
+// throttle is a token bucket on refusal records.
+type throttle struct {
+	mu      sync.Mutex
+	rate    float64
+	burst   float64
+	tokens  float64
+	last    time.Time
+	started bool
+	skipped int
+}
+
+// take spends one token at now. ok is false when none is left (the
+// refusal is counted instead); skipped is how many were counted since the
+// last one taken.
+func (t *throttle) take(now time.Time) (skipped int, ok bool) {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	if !t.started {
+		t.started, t.tokens, t.last = true, t.burst, now
+	}
+	if d := now.Sub(t.last); d > 0 {
+		t.tokens = min(t.burst, t.tokens+d.Seconds()*t.rate)
+		t.last = now
+	}
+	if t.tokens < 1 {
+		t.skipped++
+		return 0, false
+	}
+	t.tokens--
+	skipped, t.skipped = t.skipped, 0
+	return skipped, true
+}

@@ -1,0 +1,248 @@
+package tui
+
+import (
+	"context"
+	"io"
+	"slices"
+	"strings"
+	"testing"
+
+	tea "github.com/charmbracelet/bubbletea"
+
+	"grace/engine"
+)
+
+// command types :line and enter, and runs what it starts.
+func (b *testBundle) command(t *testing.T, line string) tea.Cmd {
+	t.Helper()
+	b.press(t, ":")
+	if !b.m.cmd.open {
+		t.Fatal(": did not open the command line")
+	}
+	b.typeText(t, line)
+	return b.press(t, "<enter>")
+}
+
+func TestCommands(t *testing.T) {
+	t.Parallel()
+	b := setup(t)
+	steps := []struct {
+		line   string
+		screen screenID
+		check  func() bool
+	}{
+		{"approvals", screenApprovals, func() bool { return b.m.approvals.section == sectionPending }},
+		{"review", screenApprovals, func() bool { return b.m.approvals.section == sectionReview && b.m.approvals.review.loaded }},
+		{"narratives", screenNarratives, func() bool { return b.m.narratives.results.loaded }},
+		{"dashboard", screenDashboard, func() bool { return true }},
+		{"search charter actor:governance", screenNarratives, func() bool {
+			q := b.m.narratives.query
+			return q.Text == "charter" && q.Actor == "governance" && len(b.m.narratives.results.entries) > 0
+		}},
+		{"verify", screenNarratives, func() bool { return b.m.narratives.verify.done }},
+	}
+	for _, s := range steps {
+		b.run(t, b.command(t, s.line))
+		if got := b.m.screens[b.m.active].id(); got != s.screen || !s.check() {
+			t.Fatalf(":%s left screen %s (want %s), check %v:\n%s", s.line, got, s.screen, s.check(), b.view())
+		}
+		if b.m.cmd.open {
+			t.Fatalf(":%s left the command line open", s.line)
+		}
+	}
+}
+
+func TestCommandErrorsAndChaos(t *testing.T) {
+	t.Parallel()
+	b := setup(t)
+	b.run(t, b.command(t, "chaos run L2_queue_flood"))
+	if got := b.statusText(); !strings.Contains(got, "chaos is not available yet") {
+		t.Errorf(":chaos run: status %q", got)
+	}
+	b.run(t, b.press(t, "3"))
+	if got := b.statusText(); !strings.Contains(got, "chaos is not available yet") {
+		t.Errorf("3: status %q", got)
+	}
+	b.run(t, b.command(t, "frobnicate now"))
+	if b.m.pc.status.level != levelError || b.statusText() != "unknown command :frobnicate (try :help)" {
+		t.Errorf("unknown command: status (level %d) %q", b.m.pc.status.level, b.statusText())
+	}
+	b.run(t, b.command(t, "story"))
+	if !strings.Contains(b.statusText(), ":story needs an intent ID") {
+		t.Errorf(":story without an ID: status %q", b.statusText())
+	}
+	b.run(t, b.command(t, "help"))
+	if !b.m.showHelp || !strings.Contains(b.view(), "Commands (:)") {
+		t.Errorf(":help did not show the help:\n%s", b.view())
+	}
+}
+
+func TestCommandQuits(t *testing.T) {
+	t.Parallel()
+	for _, line := range []string{"q", "quit"} {
+		b := setup(t)
+		cmd := b.command(t, line)
+		if cmd == nil {
+			t.Fatalf(":%s returned no command", line)
+		}
+		if _, ok := cmd().(tea.QuitMsg); !ok {
+			t.Fatalf(":%s did not quit", line)
+		}
+	}
+}
+
+func TestCommandHistoryAndCompletion(t *testing.T) {
+	t.Parallel()
+	b := setup(t)
+	for _, line := range []string{"approvals", "search denied", "dashboard", "dashboard"} {
+		b.run(t, b.command(t, line))
+	}
+	if got := b.m.cmd.history; !slices.Equal(got, []string{"approvals", "search denied", "dashboard"}) {
+		t.Fatalf("history %q: want each command once in order, repeats folded", got)
+	}
+	b.press(t, ":")
+	b.typeText(t, "nar")
+	b.send(tea.KeyMsg{Type: tea.KeyUp})
+	if got := b.m.cmd.input.Value(); got != "dashboard" {
+		t.Fatalf("↑ shows %q, want the last command", got)
+	}
+	b.send(tea.KeyMsg{Type: tea.KeyUp})
+	b.send(tea.KeyMsg{Type: tea.KeyUp})
+	b.send(tea.KeyMsg{Type: tea.KeyUp}) // stays at the oldest
+	if got := b.m.cmd.input.Value(); got != "approvals" {
+		t.Fatalf("↑↑↑↑ shows %q, want the oldest command", got)
+	}
+	b.send(tea.KeyMsg{Type: tea.KeyDown})
+	if got := b.m.cmd.input.Value(); got != "search denied" {
+		t.Fatalf("↓ shows %q", got)
+	}
+	b.send(tea.KeyMsg{Type: tea.KeyDown})
+	b.send(tea.KeyMsg{Type: tea.KeyDown})
+	if got := b.m.cmd.input.Value(); got != "nar" {
+		t.Fatalf("↓ past the newest shows %q, want the line being typed", got)
+	}
+	b.send(tea.KeyMsg{Type: tea.KeyTab})
+	if got := b.m.cmd.input.Value(); got != "narratives " {
+		t.Fatalf("tab completed %q", got)
+	}
+	// Up from an edited history entry and enter runs it.
+	b.send(tea.KeyMsg{Type: tea.KeyUp})
+	b.send(tea.KeyMsg{Type: tea.KeyUp})
+	b.run(t, b.press(t, "<enter>"))
+	if b.m.narratives.text != "denied" {
+		t.Fatalf("running a recalled command searched %q", b.m.narratives.text)
+	}
+	// esc closes without running anything.
+	b.press(t, ":", "1", "<esc>")
+	if b.m.cmd.open || b.m.screens[b.m.active].id() != screenNarratives {
+		t.Fatal("esc ran the command or left the line open")
+	}
+}
+
+func TestColonIsTextInsideAPrompt(t *testing.T) {
+	t.Parallel()
+	b := setup(t)
+	b.arrive(t, tier0ID)
+	b.press(t, "d")
+	b.typeText(t, "see: ticket 7")
+	if b.m.cmd.open {
+		t.Fatal(": opened the command line while typing a reason")
+	}
+	if got := b.m.popup.decider.input.Value(); got != "see: ticket 7" {
+		t.Errorf("reason %q", got)
+	}
+}
+
+func TestRemappedKeys(t *testing.T) {
+	t.Parallel()
+	b := setup(t, func(o *Options) {
+		o.Keys = map[string][]string{"quit": {"x"}, "narratives": {"n"}, "approve": {"A"}}
+	})
+	// The default keys no longer do anything.
+	if cmd := b.press(t, "q"); cmd != nil {
+		if _, ok := cmd().(tea.QuitMsg); ok {
+			t.Fatal("q still quits after quit was remapped to x")
+		}
+	}
+	b.run(t, b.press(t, "4"))
+	if b.m.screens[b.m.active].id() != screenDashboard {
+		t.Fatal("4 still opens Narratives after it was remapped to n")
+	}
+	// The new ones do.
+	b.run(t, b.press(t, "n"))
+	if b.m.screens[b.m.active].id() != screenNarratives {
+		t.Fatal("n does not open Narratives")
+	}
+	v := b.view()
+	if !strings.Contains(v, "n Narratives") || !strings.Contains(v, "x quit") {
+		t.Errorf("the header and hints do not name the new keys:\n%s", v)
+	}
+	b.run(t, b.press(t, "2"))
+	b.press(t, "a")
+	if b.m.approvals.decider.prompting() {
+		t.Error("a still approves after approve was remapped to A")
+	}
+	b.press(t, "A")
+	if !b.m.approvals.decider.prompting() {
+		t.Error("A does not approve")
+	}
+	b.press(t, "n")
+	cmd := b.press(t, "x")
+	if cmd == nil {
+		t.Fatal("x returned no command")
+	}
+	if _, ok := cmd().(tea.QuitMsg); !ok {
+		t.Fatal("x does not quit")
+	}
+}
+
+func TestBadKeyBindingsAreRefused(t *testing.T) {
+	t.Parallel()
+	cases := []struct {
+		keys map[string][]string
+		want string
+	}{
+		{map[string][]string{"quit": {"a"}}, `"a" is bound to both`},
+		{map[string][]string{"verify": {"j"}}, `"j" is bound to both`},
+		{map[string][]string{"launch": {"l"}}, "console.keys.launch is not a console action"},
+		{map[string][]string{"help": {}}, "console.keys.help must list keys"},
+	}
+	for _, c := range cases {
+		err := Run(context.Background(), newFakeAPI(), Options{Keys: c.keys, Input: strings.NewReader(""), Output: io.Discard})
+		if err == nil || !strings.Contains(err.Error(), c.want) {
+			t.Errorf("keys %v: error %v, want %q", c.keys, err, c.want)
+		}
+	}
+	// Approve and acknowledge live in different sections: sharing a key
+	// is fine, as in the defaults.
+	if _, err := newKeyMap(false, map[string][]string{"acknowledge": {"a"}, "approve": {"a"}}); err != nil {
+		t.Errorf("approve and acknowledge on one key refused: %v", err)
+	}
+}
+
+func TestActionsMatchTheEngineDefaults(t *testing.T) {
+	t.Parallel()
+	defaults := engine.DefaultConsoleKeys()
+	seen := map[string]bool{}
+	for _, a := range actions {
+		if _, ok := defaults[a.name]; !ok {
+			t.Errorf("console action %s has no default in engine.DefaultConsoleKeys", a.name)
+		}
+		seen[a.name] = true
+	}
+	for name := range defaults {
+		if !seen[name] {
+			t.Errorf("engine.DefaultConsoleKeys has %s, which the console does not answer", name)
+		}
+	}
+	if _, err := newKeyMap(false, defaults); err != nil {
+		t.Errorf("the defaults are refused: %v", err)
+	}
+	for _, g := range keyGroups {
+		for _, name := range g {
+			if _, ok := defaults[name]; !ok {
+				t.Errorf("key group names unknown action %s", name)
+			}
+		}
+	}
+}

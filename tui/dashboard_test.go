@@ -1,0 +1,33 @@
+package tui
+
+import (
+	"strings"
+	"testing"
+
+	"grace/engine"
+	"grace/engine/watchdog"
+)
+
+func TestLayer2ShowsOnlyWhatTheWatchdogReports(t *testing.T) {
+	t.Parallel()
+	b := setup(t)
+	if v := b.view(); strings.Contains(v, "Layer 2") || strings.Contains(v, "alerts") {
+		t.Fatalf("a Layer 2 panel without a watchdog verdict:\n%s", v)
+	}
+	snap := fixtureSnapshot()
+	snap.Health, snap.Layer2 = fixtureHealth(), fixtureLayer2()
+	snap.Health.Components[1].Status = watchdog.Critical
+	snap.Health.Components[1].Reason = "Paused for 3m with 1,234 waiting"
+	snap.Health.Components = append(snap.Health.Components, watchdog.ComponentReport{
+		Name: watchdog.NameMesh, Ready: false, NotReadyReason: "the mesh has not started"})
+	snap.Layer2.Paused = true
+	snap.Layer2.Pause = &engine.PauseInfo{By: "ops", Reason: "maintenance", Since: fixedNow}
+	b.send(snapshotMsg{snap: snap})
+	v := b.view()
+	for _, want := range []string{"Layer 2 · ▲ warn", "▲ warn      HTM", "breaches 7", "✗ critical  Scheduler", "Paused for 3m",
+		"○ not ready Trigger Mesh", "the mesh has not started", "▲ 1 warn · HTM/queue_depth", "▲ PAUSED"} {
+		if !strings.Contains(v, want) {
+			t.Errorf("dashboard lacks %q:\n%s", want, v)
+		}
+	}
+}

@@ -1,0 +1,155 @@
+package tui
+
+import (
+	"errors"
+	"fmt"
+	"strconv"
+	"strings"
+	"time"
+
+	"grace/engine/clarity"
+)
+
+// searchHint is the search box's placeholder: the query syntax in brief.
+const searchHint = "words, actor:NAME action:WHAT intent:ID since:1h until:15:04"
+
+// narrQuery is a parsed narrative search: free words for the full-text
+// index and the filters written as field:value.
+type narrQuery struct {
+	Text     string
+	Actor    string
+	Action   string
+	IntentID string
+	Since    time.Time
+	Until    time.Time
+}
+
+// parseNarrQuery reads the search box. Words are full-text terms (ANDed;
+// word* is a prefix); actor: (or who:), action: (or what:), intent:,
+// since: and until: filter. Times are relative to now ("1h", "30m", "2d"),
+// "now", "today", "yesterday", a time of day today ("15:04", "15:04:05"),
+// a date ("2025-03-14") or a date and time ("2025-03-14T15:04",
+// RFC 3339), in now's location. It fails naming the field it cannot read.
+func parseNarrQuery(s string, now time.Time) (narrQuery, error) {
+	var q narrQuery
+	var words []string
+	for _, tok := range strings.Fields(s) {
+		field, val, ok := strings.Cut(tok, ":")
+		if !ok {
+			words = append(words, tok)
+			continue
+		}
+		var dst *string
+		switch strings.ToLower(field) {
+		case "actor", "who":
+			dst = &q.Actor
+		case "action", "what":
+			dst = &q.Action
+		case "intent", "id":
+			dst = &q.IntentID
+		case "since", "from", "until", "to":
+			t, err := parseWhen(val, now)
+			if err != nil {
+				return narrQuery{}, fmt.Errorf("%s: %w", field, err)
+			}
+			if f := strings.ToLower(field); f == "since" || f == "from" {
+				q.Since = t
+			} else {
+				q.Until = t
+			}
+			continue
+		default:
+			// Not a filter: a word with a colon in it (say, a time).
+			words = append(words, tok)
+			continue
+		}
+		if val == "" {
+			return narrQuery{}, fmt.Errorf("%s: needs a value, as in %s:x", field, field)
+		}
+		*dst = val
+	}
+	q.Text = strings.Join(words, " ")
+	if !q.Since.IsZero() && !q.Until.IsZero() && !q.Since.Before(q.Until) {
+		return narrQuery{}, errors.New("since must be before until")
+	}
+	return q, nil
+}
+
+// errWhen explains the time forms the search box reads.
+var errWhen = errors.New("use 1h, 30m, 2d, today, 15:04, 2025-03-14 or 2025-03-14T15:04")
+
+// parseWhen reads one time of a search, relative to now.
+func parseWhen(v string, now time.Time) (time.Time, error) {
+	loc := now.Location()
+	midnight := time.Date(now.Year(), now.Month(), now.Day(), 0, 0, 0, 0, loc)
+	switch strings.ToLower(v) {
+	case "":
+		return time.Time{}, fmt.Errorf("needs a time: %w", errWhen)
+	case "now":
+		return now, nil
+	case "today":
+		return midnight, nil
+	case "yesterday":
+		return midnight.AddDate(0, 0, -1), nil
+	}
+	if d, err := time.ParseDuration(v); err == nil && d >= 0 {
+		return now.Add(-d), nil
+	}
+	if n, ok := strings.CutSuffix(v, "d"); ok {
+		if days, err := strconv.Atoi(n); err == nil && days >= 0 {
+			return now.AddDate(0, 0, -days), nil
+		}
+	}
+	for _, layout := range []string{"15:04", "15:04:05"} {
+		if t, err := time.ParseInLocation(layout, v, loc); err == nil {
+			return midnight.Add(time.Duration(t.Hour())*time.Hour + time.Duration(t.Minute())*time.Minute + time.Duration(t.Second())*time.Second), nil
+		}
+	}
+	if t, err := time.Parse(time.RFC3339Nano, v); err == nil {
+		return t, nil
+	}
+	for _, layout := range []string{"2006-01-02", "2006-01-02T15:04", "2006-01-02T15:04:05"} {
+		if t, err := time.ParseInLocation(layout, v, loc); err == nil {
+			return t, nil
+		}
+	}
+	return time.Time{}, fmt.Errorf("cannot read %q: %w", v, errWhen)
+}
+
+// clarityQuery is q as the engine takes it, one page of limit entries
+// older than beforeID (0: the newest).
+func (q narrQuery) clarityQuery(limit int, beforeID int64) clarity.Query {
+	return clarity.Query{Text: q.Text, Actor: q.Actor, Action: q.Action, IntentID: q.IntentID,
+		Since: q.Since, Until: q.Until, Limit: limit, BeforeID: beforeID}
+}
+
+// describe says in words what q selects, as the operator should read it.
+func (q narrQuery) describe(now time.Time) string {
+	loc := now.Location()
+	var parts []string
+	if q.Text != "" {
+		parts = append(parts, "words “"+q.Text+"”")
+	}
+	if q.Actor != "" {
+		parts = append(parts, "actor "+q.Actor)
+	}
+	if q.Action != "" {
+		parts = append(parts, "action "+q.Action)
+	}
+	if q.IntentID != "" {
+		parts = append(parts, "intent "+q.IntentID)
+	}
+	when := func(t time.Time) string {
+		return t.In(loc).Format("01-02 15:04:05") + " (" + fmtDur(now.Sub(t)) + " ago)"
+	}
+	if !q.Since.IsZero() {
+		parts = append(parts, "since "+when(q.Since))
+	}
+	if !q.Until.IsZero() {
+		parts = append(parts, "until "+when(q.Until))
+	}
+	if len(parts) == 0 {
+		return "all narratives · newest first"
+	}
+	return strings.Join(parts, " · ") + " · newest first"
+}

@@ -1,0 +1,324 @@
+package tui
+
+import (
+	"errors"
+	"strings"
+	"testing"
+	"time"
+
+	tea "github.com/charmbracelet/bubbletea"
+
+	"grace/engine"
+	"grace/engine/clarity"
+)
+
+// openNarratives shows the Narratives screen with its first page loaded.
+func openNarratives(t *testing.T, b *testBundle) {
+	t.Helper()
+	b.run(t, b.press(t, "4"))
+	if !b.m.narratives.results.loaded {
+		t.Fatalf("4 did not load the narratives:\n%s", b.view())
+	}
+}
+
+func TestNarrativesLoadNewestFirstAndPageLazily(t *testing.T) {
+	t.Parallel()
+	b := setup(t)
+	openNarratives(t, b)
+	calls := b.api.searchCalls()
+	if len(calls) != 1 || calls[0].Limit != narrPage || calls[0].BeforeID != 0 {
+		t.Fatalf("first fetch %+v, want one page of %d from the newest", calls, narrPage)
+	}
+	l := &b.m.narratives.results
+	if len(l.entries) != narrPage || l.entries[0].ID != 600 {
+		t.Fatalf("%d entries, first #%d; want %d from #600", len(l.entries), l.entries[0].ID, narrPage)
+	}
+	// Moving down within the first screens fetches nothing more.
+	b.run(t, b.press(t, "j", "j"))
+	if n := len(b.api.searchCalls()); n != 1 {
+		t.Fatalf("%d fetches after j j, want 1", n)
+	}
+	// Going to the bottom fetches the next page, older than the last row.
+	b.run(t, b.press(t, "G"))
+	calls = b.api.searchCalls()
+	if len(calls) < 2 || calls[1].BeforeID != l.entries[narrPage-1].ID {
+		t.Fatalf("fetches %+v; want a second page before #%d", calls, 401)
+	}
+	for b.m.narratives.results.loading || !b.m.narratives.results.exhausted {
+		b.run(t, b.press(t, "G"))
+		if len(b.api.searchCalls()) > 10 {
+			t.Fatal("paging does not end")
+		}
+	}
+	if n := len(l.entries); n != 600 {
+		t.Fatalf("%d entries after paging to the end, want all 600", n)
+	}
+	if !strings.Contains(b.view(), "600 found") {
+		t.Errorf("the title does not say all were found:\n%s", b.view())
+	}
+	// The oldest is at the bottom, and every id is older than the one above.
+	for i := 1; i < len(l.entries); i++ {
+		if l.entries[i].ID >= l.entries[i-1].ID {
+			t.Fatalf("entry %d (#%d) is not older than the one above (#%d)", i, l.entries[i].ID, l.entries[i-1].ID)
+		}
+	}
+}
+
+func TestSearchResultsDetailAndVerify(t *testing.T) {
+	t.Parallel()
+	b := setup(t)
+	openNarratives(t, b)
+	b.press(t, "/")
+	if !b.m.narratives.editing {
+		t.Fatal("/ did not open the search box")
+	}
+	b.typeText(t, "approved actor:ops since:1h")
+	b.run(t, b.press(t, "<enter>"))
+	q := b.api.searchCalls()[1]
+	if q.Text != "approved" || q.Actor != "ops" || !q.Since.Equal(fixedNow.Add(-time.Hour)) {
+		t.Fatalf("query %+v, want words approved, actor ops, since an hour ago", q)
+	}
+	l := &b.m.narratives.results
+	if len(l.entries) == 0 {
+		t.Fatal("no results")
+	}
+	for _, e := range l.entries {
+		if e.Who != "ops" || e.What != "intent_approved" {
+			t.Fatalf("result %+v does not match the search", e.Record)
+		}
+	}
+	if v := b.view(); !strings.Contains(v, "words “approved” · actor ops · since 03-14 14:09:26 (1h00m00s ago)") &&
+		!strings.Contains(v, "words “approved” · actor ops · since") {
+		t.Errorf("the search is not described:\n%s", v)
+	}
+	b.press(t, "j", "<enter>")
+	e := l.entries[1]
+	v := b.view()
+	for _, want := range []string{"Record #", "intent_approved → approved", "who         ops", "console",
+		"operator_decision", e.IntentID, "confidence 0.95", "risk 0.10 low", "COMPLETE",
+		"audit entry #" + fmtInt(e.Seq), e.Hash, "not yet · v verifies"} {
+		if !strings.Contains(v, want) {
+			t.Errorf("detail lacks %q:\n%s", want, v)
+		}
+	}
+	b.run(t, b.press(t, "v"))
+	if b.api.verifies != 1 {
+		t.Fatalf("%d verifications, want 1", b.api.verifies)
+	}
+	v = b.view()
+	for _, want := range []string{"✓ chain intact at 15:09:26: 1,600 entries, head #1,600", "✓ this entry is in the verified chain"} {
+		if !strings.Contains(v, want) {
+			t.Errorf("verified detail lacks %q:\n%s", want, v)
+		}
+	}
+	if got := b.statusText(); got != "audit chain intact: 1,600 entries, head #1,600" {
+		t.Errorf("status %q", got)
+	}
+	// The detail scrolls, and esc goes back to the results.
+	b.press(t, "G")
+	if b.m.narratives.scroll == 0 {
+		t.Error("G did not scroll the detail")
+	}
+	b.press(t, "<esc>")
+	if b.m.narratives.detail || b.m.narratives.text == "" {
+		t.Fatal("esc from the detail did not return to the results")
+	}
+	// esc on the results clears the search.
+	b.run(t, b.press(t, "<esc>"))
+	if b.m.narratives.text != "" || len(b.m.narratives.results.entries) != narrPage {
+		t.Fatalf("esc did not clear the search: %q, %d entries", b.m.narratives.text, len(b.m.narratives.results.entries))
+	}
+}
+
+func TestVerifyReportsABrokenChain(t *testing.T) {
+	t.Parallel()
+	b := setup(t)
+	b.api.audit = engine.AuditReport{OK: false, Entries: 1550, HeadSeq: 1600, FirstBroken: 1550, Problem: "entry 1550: hash does not match its text"}
+	openNarratives(t, b)
+	b.run(t, b.press(t, "<enter>", "v"))
+	v := b.view()
+	for _, want := range []string{"✗ chain broken at entry #1,550", "this entry is at or after the break"} {
+		if !strings.Contains(v, want) {
+			t.Errorf("detail lacks %q:\n%s", want, v)
+		}
+	}
+	if b.m.pc.status.level != levelError || !strings.Contains(b.statusText(), "audit chain broken at entry #1,550") {
+		t.Errorf("status (level %d) %q", b.m.pc.status.level, b.statusText())
+	}
+	b.api.mu.Lock()
+	b.api.auditErr = errors.New("verify audit chain: database is locked")
+	b.api.mu.Unlock()
+	b.run(t, b.press(t, "v"))
+	if !strings.Contains(b.view(), "✗ could not verify: verify audit chain: database is locked") {
+		t.Errorf("a failed verification is not shown:\n%s", b.view())
+	}
+}
+
+func TestStoryFromARecordInOrder(t *testing.T) {
+	t.Parallel()
+	b := setup(t)
+	openNarratives(t, b)
+	b.run(t, b.press(t, "s")) // the newest record is storyIntent's completion
+	s := b.m.narratives.story
+	if s == nil || s.intentID != storyIntent {
+		t.Fatalf("s did not open %s's story", storyIntent)
+	}
+	var whats []string
+	for _, e := range s.list.entries {
+		whats = append(whats, e.What)
+	}
+	if got := strings.Join(whats, " "); got != "intent_received intent_routed intent_approved intent_dispatched intent_completed" {
+		t.Fatalf("story %s, want it from received to completed", got)
+	}
+	v := b.view()
+	for _, want := range []string{"Story of " + storyIntent + " · 5 records", "oldest first", "deploy_production by agent:release-bot"} {
+		if !strings.Contains(v, want) {
+			t.Errorf("story lacks %q:\n%s", want, v)
+		}
+	}
+	// A record of the story opens in the detail; esc, esc returns to the results.
+	b.press(t, "j", "j", "<enter>")
+	if e, _ := b.m.narratives.list().selected(); e.What != "intent_approved" || !b.m.narratives.detail {
+		t.Fatalf("enter on the third record opened %q", e.What)
+	}
+	b.press(t, "<esc>", "<esc>")
+	if b.m.narratives.story != nil {
+		t.Fatal("esc did not leave the story")
+	}
+	if !strings.Contains(b.view(), "loaded, more below") {
+		t.Errorf("the results are not back:\n%s", b.view())
+	}
+}
+
+func TestStoryFromApprovals(t *testing.T) {
+	t.Parallel()
+	b := setup(t)
+	b.run(t, b.press(t, "2"))
+	b.run(t, b.press(t, "s"))
+	if b.m.screens[b.m.active].id() != screenNarratives {
+		t.Fatalf("s on approvals did not open Narratives")
+	}
+	if s := b.m.narratives.story; s == nil || s.intentID != fixturePending()[0].ID || len(s.list.entries) != 5 {
+		t.Fatalf("story %+v, want the selected pending intent's five records", s)
+	}
+	// :story ID does the same from anywhere.
+	b.run(t, b.press(t, "1"))
+	b.press(t, ":")
+	b.typeText(t, "story int_01JPB600000000000000000001")
+	b.run(t, b.press(t, "<enter>"))
+	if s := b.m.narratives.story; s == nil || s.intentID != "int_01JPB600000000000000000001" || len(s.list.entries) != 4 {
+		t.Fatalf(":story did not show the intent's four records: %+v", s)
+	}
+}
+
+func TestRecordWithoutIntentHasNoStory(t *testing.T) {
+	t.Parallel()
+	b := setup(t)
+	b.api.narratives[0].IntentID = ""
+	openNarratives(t, b)
+	b.run(t, b.press(t, "s"))
+	if b.m.narratives.story != nil || !strings.Contains(b.statusText(), "no single intent") {
+		t.Errorf("story %v, status %q", b.m.narratives.story, b.statusText())
+	}
+}
+
+func TestBadSearchStaysOpenWithTheReason(t *testing.T) {
+	t.Parallel()
+	b := setup(t)
+	openNarratives(t, b)
+	b.press(t, "/")
+	b.typeText(t, "since:yesterdayish")
+	b.run(t, b.press(t, "<enter>"))
+	if !b.m.narratives.editing {
+		t.Error("a search that cannot be read closed the box")
+	}
+	if n := len(b.api.searchCalls()); n != 1 {
+		t.Errorf("a search that cannot be read was sent (%d searches)", n)
+	}
+	if !strings.Contains(b.statusText(), `since: cannot read "yesterdayish"`) {
+		t.Errorf("status %q", b.statusText())
+	}
+	b.press(t, "<esc>")
+	if b.m.narratives.editing || b.m.narratives.text != "" {
+		t.Error("esc did not cancel the edit")
+	}
+}
+
+func TestResultsGoToTheirOwnerAndStaleOnesAreDropped(t *testing.T) {
+	t.Parallel()
+	b := setup(t)
+	cmd := b.press(t, "4") // the first search, not yet run
+	b.press(t, "1")        // the operator moves on before it lands
+	b.run(t, cmd)
+	if !b.m.narratives.results.loaded || b.m.screens[b.m.active].id() != screenDashboard {
+		t.Fatal("a result that landed on another screen was not kept by its owner")
+	}
+	// A page of an abandoned search is dropped.
+	old := b.m.narratives.seq
+	b.m.narratives.run("charter")
+	b.send(searchMsg{owner: screenNarratives, seq: old, entries: []clarity.Entry{{ID: 9999}}, limit: narrPage})
+	for _, e := range b.m.narratives.results.entries {
+		if e.ID == 9999 {
+			t.Fatal("a page of an abandoned search was shown")
+		}
+	}
+}
+
+func TestSearchFailureGoesToStatusLine(t *testing.T) {
+	t.Parallel()
+	b := setup(t)
+	b.api.searchErr = errors.New("database is locked")
+	b.run(t, b.press(t, "4"))
+	if !strings.Contains(b.statusText(), "search narratives: database is locked") {
+		t.Errorf("status %q", b.statusText())
+	}
+	if !strings.Contains(b.view(), "Narratives") {
+		t.Error("the failure covered the screen")
+	}
+}
+
+func TestParseNarrQuery(t *testing.T) {
+	t.Parallel()
+	now := fixedNow
+	midnight := time.Date(2025, 3, 14, 0, 0, 0, 0, time.UTC)
+	cases := []struct {
+		in   string
+		want narrQuery
+		err  string
+	}{
+		{in: "", want: narrQuery{}},
+		{in: "charter change*", want: narrQuery{Text: "charter change*"}},
+		{in: "actor:ops what:intent_denied", want: narrQuery{Actor: "ops", Action: "intent_denied"}},
+		{in: "intent:int_1 since:90m", want: narrQuery{IntentID: "int_1", Since: now.Add(-90 * time.Minute)}},
+		{in: "since:2d until:now", want: narrQuery{Since: now.AddDate(0, 0, -2), Until: now}},
+		{in: "since:today until:15:00", want: narrQuery{Since: midnight, Until: midnight.Add(15 * time.Hour)}},
+		{in: "since:2025-03-13 until:2025-03-13T12:30", want: narrQuery{Since: midnight.AddDate(0, 0, -1), Until: midnight.Add(-11*time.Hour - 30*time.Minute)}},
+		{in: "at 10:30 ok", want: narrQuery{Text: "at 10:30 ok"}},
+		{in: "since:soon", err: `since: cannot read "soon"`},
+		{in: "actor:", err: "actor: needs a value"},
+		{in: "since:1h until:2h", err: "since must be before until"},
+	}
+	for _, c := range cases {
+		got, err := parseNarrQuery(c.in, now)
+		if c.err != "" {
+			if err == nil || !strings.Contains(err.Error(), c.err) {
+				t.Errorf("%q: error %v, want %q", c.in, err, c.err)
+			}
+			continue
+		}
+		if err != nil || got != c.want {
+			t.Errorf("%q: %+v, %v; want %+v", c.in, got, err, c.want)
+		}
+	}
+}
+
+func TestNarrativesKeepEveryLineInBounds(t *testing.T) {
+	t.Parallel()
+	b := setup(t)
+	openNarratives(t, b)
+	b.run(t, b.press(t, "<enter>", "v", "s"))
+	for _, size := range [][2]int{{80, 24}, {100, 30}, {139, 40}, {140, 40}, {200, 60}, {60, 15}} {
+		b.send(tea.WindowSizeMsg{Width: size[0], Height: size[1]})
+		checkBounds(t, b.view(), size[0], size[1])
+	}
+}
