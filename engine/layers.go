@@ -86,9 +86,6 @@ type layers struct {
 	policy  *policy.Engine
 	cp      *kernel.ControlPlane
 	running atomic.Bool
-	// unannounced counts intent events the mesh refused (none expected:
-	// the topics are declared).
-	unannounced atomic.Uint64
 }
 
 // builtinPlaybooks is the embedded scenarios/playbooks folder.
@@ -101,7 +98,7 @@ func builtinPlaybooks() (fs.FS, error) {
 }
 
 // initLayers builds the mesh, the policy engine and the control plane from
-// e.cfg; their goroutines start with runLayers. It fails naming the key,
+// e.cfg; their goroutines start with startLayers. It fails naming the key,
 // the rule, the file or the step at fault.
 func (e *Engine) initLayers() error {
 	cfg := e.cfg
@@ -148,30 +145,27 @@ func (e *Engine) initLayers() error {
 }
 
 // startLayers runs the mesh, the policy engine's narration and the control
-// plane until ctx ends, on goroutines the engine waits for in Stop. The
-// mesh counts as running from the moment startLayers returns.
+// plane until ctx ends, on goroutines the engine waits for in Stop. When
+// it returns the kernels have booted and the mesh counts as running.
 func (e *Engine) startLayers(ctx context.Context) {
-	e.layers.running.Store(true)
-	e.wg.Go(func() { e.runLayers(ctx) })
-}
-
-// runLayers runs the layers until ctx ends and waits for them.
-func (e *Engine) runLayers(ctx context.Context) {
 	l := e.layers
-	defer l.running.Store(false)
-	var wg sync.WaitGroup
-	wg.Go(func() {
-		if err := l.mesh.Run(ctx); err != nil {
-			e.log.Error("trigger mesh", "err", err)
-		}
+	if err := l.cp.Start(ctx); err != nil {
+		e.log.Error("control plane", "err", err)
+	}
+	l.running.Store(true)
+	e.wg.Go(func() {
+		defer l.running.Store(false)
+		var wg sync.WaitGroup
+		wg.Go(func() {
+			if err := l.mesh.Run(ctx); err != nil {
+				e.log.Error("trigger mesh", "err", err)
+			}
+		})
+		wg.Go(func() { l.policy.Run(ctx) })
+		<-ctx.Done()
+		l.cp.Wait()
+		wg.Wait()
 	})
-	wg.Go(func() { l.policy.Run(ctx) })
-	wg.Go(func() {
-		if err := l.cp.Run(ctx); err != nil {
-			e.log.Error("control plane", "err", err)
-		}
-	})
-	wg.Wait()
 }
 
 // recordLayer writes a record of the mesh, the policy engine or the
@@ -234,7 +228,5 @@ func (l *layers) offer(topic string, in *intent.Intent) {
 	if in.Context != nil {
 		ev.Chain = policy.ChainFromContext(in.Context[policy.ContextCausation])
 	}
-	if _, err := l.mesh.Offer(ev); err != nil {
-		l.unannounced.Add(1)
-	}
+	_, _ = l.mesh.Offer(ev) // the topics are declared; a refusal is counted in MeshStats.UnknownTopic
 }

@@ -26,6 +26,7 @@ import (
 // benchOptions are grace bench's flags.
 type benchOptions struct {
 	records, intents, searchRows, routeRuns, httpSubmits int
+	httpRate                                             float64
 	only                                                 string
 }
 
@@ -60,7 +61,9 @@ func (a *app) runBench(cmd *cobra.Command, o benchOptions) error {
 		{"e2e", func() error { return benchEndToEnd(ctx, filepath.Join(tmp, "e2e"), o.intents, emit) }},
 		{"search", func() error { return benchSearch(ctx, filepath.Join(tmp, "search"), o.searchRows, emit) }},
 		{"route", func() error { return benchRoute(ctx, o.routeRuns, emit) }},
-		{"http", func() error { return benchHTTP(ctx, filepath.Join(tmp, "http"), o.httpSubmits, emit) }},
+		{"http", func() error {
+			return benchHTTP(ctx, filepath.Join(tmp, "http"), httpBenchPlan{n: o.httpSubmits, rate: o.httpRate, paceFor: 5 * time.Second}, emit)
+		}},
 	}
 	ran := false
 	for _, g := range groups {

@@ -25,7 +25,8 @@ or {results: [{name, value, unit, note}]} with --json.`,
 	f.IntVar(&o.intents, "intents", 100_000, "Tier 2 intents for the end-to-end figure")
 	f.IntVar(&o.searchRows, "search-rows", 1_000_000, "narratives in the search fixture")
 	f.IntVar(&o.routeRuns, "route-runs", 21, "processes started for the route latency")
-	f.IntVar(&o.httpSubmits, "http-submits", 100_000, "authenticated submissions for the HTTP API figures")
+	f.IntVar(&o.httpSubmits, "http-submits", 100_000, "authenticated submissions for the HTTP API throughput")
+	f.Float64Var(&o.httpRate, "http-rate", 10_000, "submissions per second for the HTTP API latency (for 5 s)")
 	f.StringVar(&o.only, "only", "", "run one group: store, e2e, search, route or http")
 	return cmd
 }

@@ -20,7 +20,8 @@ type Spec struct {
 	// besides kernel.heartbeat (the bus ACL).
 	Publishes []string `mapstructure:"publishes"`
 	// DependsOn names the kernels this one needs: it boots after them
-	// and stops when one has been down for kernels.missed_after intervals.
+	// and stops when one has been down for twice kernels.missed_after
+	// intervals (time for the dependency's own recovery first).
 	DependsOn []string `mapstructure:"depends_on"`
 }
 

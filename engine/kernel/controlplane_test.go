@@ -207,8 +207,9 @@ func TestDependentKernelFailsWithItsDependencyNamed(t *testing.T) {
 		t.Fatal(err)
 	}
 	b.waitFor(t, "db's failure", func() bool { return b.info(t, "db").State == StateFailed })
-	// Once db has been down for missed_after intervals its dependents stop.
-	for range 4 {
+	// Once db has been down for twice missed_after intervals its
+	// dependents stop.
+	for range 7 {
 		b.step(t, "db", "core", "worker")
 	}
 	b.waitFor(t, "the dependents' failures", func() bool { return len(b.records(WhatKernelFailed)) == 3 })
@@ -236,10 +237,14 @@ func TestRecoveryEscalatesWhenTheKernelCannotComeBack(t *testing.T) {
 		t.Fatal(err)
 	}
 	b.waitFor(t, "db's failure", func() bool { return b.info(t, "db").State == StateFailed })
-	for range 5 {
+	for i := 0; countFor(t, b, "core") == 0; i++ {
+		if i == 8 {
+			t.Fatalf("no recovery for core after 8 intervals: %+v", b.info(t, "core"))
+		}
 		b.step(t, "db", "core", "worker")
 	}
-	if k := b.info(t, "core"); k.State != StateFailed || k.RootCause != string(CauseDependencyFailure) {
+	b.waitFor(t, "core's failure", func() bool { return b.info(t, "core").State == StateFailed })
+	if k := b.info(t, "core"); k.RootCause != string(CauseDependencyFailure) {
 		t.Fatalf("core = %+v", k)
 	}
 	done := make(chan error, 1)
@@ -275,18 +280,6 @@ func submissionFor(t *testing.T, b *testBundle, kernel string) intent.Submission
 		return false
 	})
 	return found
-}
-
-func countStep(b *testBundle, name, intentID string) int {
-	n := 0
-	for _, what := range []string{WhatStepCompleted, WhatStepFailed} {
-		for _, r := range b.records(what) {
-			if r.Context["name"] == name && r.IntentID == intentID {
-				n++
-			}
-		}
-	}
-	return n
 }
 
 func TestFaultsNeedARunningKernel(t *testing.T) {

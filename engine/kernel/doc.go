@@ -7,12 +7,16 @@
 // A kernel is a goroutine owned by the ControlPlane. It heartbeats on
 // kernel.heartbeat through the Bus every kernels.heartbeat_interval and
 // stops when its context ends, when one of its dependencies has been down
-// for kernels.missed_after intervals, or when a fault is injected (Kill
-// panics it, Hang silences it, Exhaust drives its memory past
+// for twice kernels.missed_after intervals, or when a fault is injected
+// (Kill panics it, Hang silences it, Exhaust drives its memory past
 // kernels.memory_limit_mb).
 //
-// The heartbeat monitor counts, every interval, the kernels it has not
-// heard from. A kernel silent for kernels.missed_after checks is down; the
+// The heartbeat monitor checks, every interval, which kernels it has not
+// heard from. One that has not heartbeat since the last check and is not
+// in its loop (hung in a step, or ended) misses a check; a kernel in its
+// loop is alive however late its heartbeat, so a starved scheduler or a
+// slow bus never sets off a recovery. A kernel that misses
+// kernels.missed_after checks in a row is down; the
 // analyzer names the root cause (panic, resource exhaustion, dependency
 // failure, a stop command, or missed heartbeats of a goroutine that is
 // still alive) with its evidence. For a critical kernel the trigger then,

@@ -46,13 +46,13 @@ type kernel struct {
 	cancel      context.CancelFunc
 	done        chan struct{} // closed when the current incarnation's goroutine ends
 	faults      chan fault
-	// idle is true while the current incarnation waits in its loop for
-	// its next tick: it is alive, whatever its heartbeats' delay.
-	idle *atomic.Bool
-	exit        *Exit  // how the last incarnation ended
-	stopBy      string // the sender of a stop command for the current incarnation
-	restarts    int
-	restartAt   time.Time // when a supervisor restart is due (zero: none)
+	// looping is true while the current incarnation is in its loop (not
+	// stuck in a fault, not ended): alive, whatever its heartbeats' delay.
+	looping   *atomic.Bool
+	exit      *Exit  // how the last incarnation ended
+	stopBy    string // the sender of a stop command for the current incarnation
+	restarts  int
+	restartAt time.Time // when a supervisor restart is due (zero: none)
 
 	beats      []Beat // the latest, oldest first
 	beatSeen   bool   // a heartbeat since the last check
@@ -99,7 +99,7 @@ func (k *kernel) down() bool { return k.state != StateRunning }
 // runKernel is a kernel incarnation's goroutine: it heartbeats until ctx
 // ends, a dependency stays down, or a fault is injected. A panic is
 // recovered into the Exit.
-func (cp *ControlPlane) runKernel(ctx context.Context, k *kernel, inc int, faults <-chan fault, idle *atomic.Bool) (exit Exit) {
+func (cp *ControlPlane) runKernel(ctx context.Context, k *kernel, inc int, faults <-chan fault, looping *atomic.Bool) (exit Exit) {
 	exit.Incarnation = inc
 	defer func() {
 		if v := recover(); v != nil {
@@ -126,6 +126,7 @@ func (cp *ControlPlane) runKernel(ctx context.Context, k *kernel, inc int, fault
 	// suffer carries out an injected fault; it reports whether the
 	// incarnation ends.
 	suffer := func(f fault) bool {
+		looping.Store(false)
 		switch f {
 		case faultPanic:
 			panic(fmt.Sprintf("injected fault: kernel %s killed", k.name))
@@ -139,19 +140,15 @@ func (cp *ControlPlane) runKernel(ctx context.Context, k *kernel, inc int, fault
 		}
 		return true
 	}
-	defer idle.Store(false)
 	for {
-		idle.Store(true)
 		select {
 		case <-ctx.Done():
 			return exit
 		case f := <-faults:
-			idle.Store(false)
 			if suffer(f) {
 				return exit
 			}
 		case <-t.C():
-			idle.Store(false)
 			select { // a fault injected before the tick comes first
 			case f := <-faults:
 				if suffer(f) {

@@ -228,6 +228,6 @@ func (b *testBundle) waitHung(t *testing.T, name string) {
 	b.waitFor(t, name+" to hang", func() bool {
 		b.cp.mu.Lock()
 		defer b.cp.mu.Unlock()
-		return !b.cp.kernels[name].idle.Load()
+		return !b.cp.kernels[name].looping.Load()
 	})
 }

@@ -58,10 +58,13 @@ func (cp *ControlPlane) onBeat(_ context.Context, ev mesh.Event) {
 		}
 	}
 	k.waiters = kept
+	// A heartbeat sent after the incident opened ends it: from a newer
+	// incarnation (a restart), or from the silent one (it resumed by
+	// itself). One sent before, and delivered late, is only evidence.
 	var resumed *incident
-	if k.incident != nil && (inc > k.incident.incarnation || k.state == StateUnresponsive) {
-		if k.state == StateUnresponsive {
-			resumed = k.incident
+	if in := k.incident; in != nil && ev.At.After(in.opened) && (inc > in.incarnation || k.state == StateUnresponsive) {
+		if k.state == StateUnresponsive && inc == in.incarnation {
+			resumed = in
 			k.setState(StateRunning, ev.At)
 		}
 		k.incident = nil
@@ -87,12 +90,12 @@ func (cp *ControlPlane) waitBeat(k *kernel, inc int) <-chan struct{} {
 }
 
 // check is one heartbeat check: each kernel that has not beaten since the
-// last check misses one, unless it is waiting in its loop for its next
-// tick (alive, its heartbeat merely not yet due or not yet delivered); at
-// kernels.missed_after misses it is down, and the trigger (critical) or
-// the supervisor (others) acts. After a clock jump (a check more than two
-// intervals after the last) the counts start again rather than declaring
-// everyone down.
+// last check and is not in its loop (stuck in a step, or ended) misses
+// one. A kernel in its loop is alive even when its heartbeat is late (a
+// starved scheduler, a slow bus), so such delays never set off a
+// recovery. At kernels.missed_after misses it is down, and the trigger
+// (critical) or the supervisor (others) acts. After a clock jump (a check
+// more than two intervals after the last) the counts start again.
 func (cp *ControlPlane) check(ctx context.Context, now time.Time) {
 	cp.mu.Lock()
 	jumped := now.Sub(cp.lastCheck) > 2*cp.cfg.HeartbeatInterval
@@ -101,8 +104,8 @@ func (cp *ControlPlane) check(ctx context.Context, now time.Time) {
 	for _, n := range cp.order {
 		k := cp.kernels[n]
 		cp.restartDueLocked(k, now)
-		waiting := k.state == StateRunning && k.idle != nil && k.idle.Load()
-		if jumped || k.beatSeen || waiting {
+		alive := k.state == StateRunning && k.looping != nil && k.looping.Load()
+		if jumped || k.beatSeen || alive {
 			k.beatSeen, k.missed = false, 0
 			continue
 		}

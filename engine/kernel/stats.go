@@ -89,3 +89,7 @@ func sortedNames[V any](m map[string]V) []string {
 	sort.Strings(out)
 	return out
 }
+
+// Checks returns how many heartbeat checks have run; a test or a chaos run
+// that moves a fake clock waits on it.
+func (cp *ControlPlane) Checks() uint64 { return cp.checks.Load() }

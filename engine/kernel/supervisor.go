@@ -139,14 +139,15 @@ func New(cfg Config, m *mesh.Mesh, opts Options) (*ControlPlane, error) {
 // Bus returns the message bus.
 func (cp *ControlPlane) Bus() *Bus { return cp.bus }
 
-// Run boots the kernels in dependency order and runs the heartbeat checks
-// until ctx is cancelled; then it stops every kernel and waits for them.
-// A control plane runs once.
-func (cp *ControlPlane) Run(ctx context.Context) error {
+// Start boots the kernels in dependency order (each is running when Start
+// returns) and starts the heartbeat checks; they run until ctx is
+// cancelled, when every kernel stops. Wait waits for them. A control
+// plane starts once.
+func (cp *ControlPlane) Start(ctx context.Context) error {
 	cp.mu.Lock()
+	defer cp.mu.Unlock()
 	if cp.ran {
-		cp.mu.Unlock()
-		return errors.New("run control plane: already ran")
+		return errors.New("start control plane: already started")
 	}
 	cp.ran, cp.runCtx = true, ctx
 	now := cp.clock.Now()
@@ -155,8 +156,29 @@ func (cp *ControlPlane) Run(ctx context.Context) error {
 	for _, n := range cp.order {
 		cp.launchLocked(cp.kernels[n], now)
 	}
-	cp.mu.Unlock()
+	cp.wg.Go(func() { cp.checkLoop(ctx, t) })
+	return nil
+}
 
+// Wait waits, once the context given to Start has ended, for every kernel
+// and loop of the control plane to stop.
+func (cp *ControlPlane) Wait() { cp.wg.Wait() }
+
+// Run is Start, then Wait once ctx has ended.
+func (cp *ControlPlane) Run(ctx context.Context) error {
+	if err := cp.Start(ctx); err != nil {
+		return err
+	}
+	<-ctx.Done()
+	cp.Wait()
+	return nil
+}
+
+// checkLoop runs the heartbeat checks until ctx ends, then closes the
+// control plane: nothing new starts, and recoveries waiting for a
+// heartbeat give up.
+func (cp *ControlPlane) checkLoop(ctx context.Context, t clock.Ticker) {
+	defer t.Stop()
 	for done := false; !done; {
 		select {
 		case <-ctx.Done():
@@ -165,7 +187,6 @@ func (cp *ControlPlane) Run(ctx context.Context) error {
 			cp.check(ctx, now)
 		}
 	}
-	t.Stop()
 	cp.mu.Lock()
 	cp.closing = true
 	for _, k := range cp.kernels {
@@ -175,8 +196,6 @@ func (cp *ControlPlane) Run(ctx context.Context) error {
 		k.waiters = nil
 	}
 	cp.mu.Unlock()
-	cp.wg.Wait()
-	return nil
 }
 
 // launchLocked starts a new incarnation of k. It does nothing once the
@@ -190,16 +209,17 @@ func (cp *ControlPlane) launchLocked(k *kernel, now time.Time) bool {
 	ctx, cancel := context.WithCancel(cp.runCtx)
 	done := make(chan struct{})
 	faults := make(chan fault, 1)
-	idle := &atomic.Bool{}
-	k.cancel, k.done, k.faults, k.idle, k.stopBy = cancel, done, faults, idle, ""
+	looping := &atomic.Bool{}
+	looping.Store(true) // in its loop from launch until it leaves it
+	k.cancel, k.done, k.faults, k.looping, k.stopBy = cancel, done, faults, looping, ""
 	k.missed, k.beatSeen = 0, true
 	k.setState(StateRunning, now)
 	cp.wg.Go(func() {
 		defer close(done)
-		exit := cp.runKernel(ctx, k, inc, faults, idle)
+		exit := cp.runKernel(ctx, k, inc, faults, looping)
 		cancelled := ctx.Err() != nil
 		cancel()
-		cp.exited(k, exit, cancelled)
+		cp.exited(k, exit, cancelled, looping)
 	})
 	return true
 }
@@ -207,8 +227,10 @@ func (cp *ControlPlane) launchLocked(k *kernel, now time.Time) bool {
 // exited handles the end of an incarnation: a stop (cancelled, no panic)
 // or a failure, which is analysed, narrated and announced, and for a
 // non-critical kernel with kernel_auto_recovery on, followed by a restart.
-func (cp *ControlPlane) exited(k *kernel, exit Exit, cancelled bool) {
+func (cp *ControlPlane) exited(k *kernel, exit Exit, cancelled bool, looping *atomic.Bool) {
 	cp.mu.Lock()
+	// Under the lock, so that a check sees at once that it ended, and how.
+	looping.Store(false)
 	if k.incarnation != exit.Incarnation { // an older incarnation, already replaced
 		cp.mu.Unlock()
 		return
@@ -235,96 +257,6 @@ func (cp *ControlPlane) exited(k *kernel, exit Exit, cancelled bool) {
 	cp.mu.Unlock()
 	cp.record(failedRecord(exit.At, k.name, k.spec.Critical, exit, diag, restart, cp.auto, cp.cfg.RestartBackoff))
 	cp.announceFailed(k.name, k.spec.Critical, diag, exit.Incarnation)
-}
-
-// restartDue restarts, at a heartbeat check, a non-critical kernel whose
-// supervisor restart is due (kernels.restart_backoff after it failed or
-// was found hung) and whose dependencies run; with a dependency down it
-// tries again a backoff later. The restart itself runs on a goroutine of
-// its own (it waits for the old incarnation to stop).
-func (cp *ControlPlane) restartDueLocked(k *kernel, now time.Time) {
-	if k.restartAt.IsZero() || now.Before(k.restartAt) || cp.closing {
-		return
-	}
-	if k.state != StateFailed && k.state != StateUnresponsive {
-		k.restartAt = time.Time{}
-		return
-	}
-	if dep := cp.depNotRunningLocked(k); dep != "" {
-		k.restartAt = now.Add(cp.cfg.RestartBackoff)
-		return
-	}
-	k.restartAt = time.Time{}
-	ctx := cp.runCtx
-	cp.wg.Go(func() {
-		inc, err := cp.restart(ctx, k, cp.stopTimeout())
-		if err != nil {
-			cp.log.Warn("supervisor restart failed", "kernel", k.name, "err", err)
-			return
-		}
-		cp.mu.Lock()
-		diag := k.diagnosis
-		cp.mu.Unlock()
-		cp.record(restartedRecord(cp.clock.Now(), k.name, inc, diag, cp.cfg.RestartBackoff))
-	})
-}
-
-// stopTimeout bounds the wait for an incarnation to stop in a supervisor
-// restart.
-func (cp *ControlPlane) stopTimeout() time.Duration {
-	return cp.cfg.HeartbeatInterval * time.Duration(cp.cfg.MissedAfter)
-}
-
-// restart stops k's current incarnation, waiting up to timeout for its
-// goroutine to end, and starts a new one, whose number it returns.
-func (cp *ControlPlane) restart(ctx context.Context, k *kernel, timeout time.Duration) (int, error) {
-	cp.mu.Lock()
-	cancel, done, old := k.cancel, k.done, k.incarnation
-	cp.mu.Unlock()
-	if cancel != nil {
-		cancel()
-	}
-	if done != nil {
-		select {
-		case <-done:
-		case <-cp.clock.After(timeout):
-			return 0, fmt.Errorf("incarnation %d of kernel %s did not stop within %v", old, k.name, timeout)
-		case <-ctx.Done():
-			return 0, ctx.Err()
-		}
-	}
-	cp.mu.Lock()
-	defer cp.mu.Unlock()
-	if !cp.launchLocked(k, cp.clock.Now()) {
-		return 0, ErrStopping
-	}
-	k.restarts++
-	return k.incarnation, nil
-}
-
-// depDown returns a dependency of the kernel that has been down for
-// kernels.missed_after heartbeat intervals, or "".
-func (cp *ControlPlane) depDown(name string) string {
-	cp.mu.Lock()
-	defer cp.mu.Unlock()
-	grace := cp.stopTimeout()
-	now := cp.clock.Now()
-	for _, d := range cp.kernels[name].spec.DependsOn {
-		if dk := cp.kernels[d]; dk.down() && now.Sub(dk.since) >= grace {
-			return d
-		}
-	}
-	return ""
-}
-
-// depNotRunningLocked returns a dependency that is not running, or "".
-func (cp *ControlPlane) depNotRunningLocked(k *kernel) string {
-	for _, d := range k.spec.DependsOn {
-		if cp.kernels[d].down() {
-			return d
-		}
-	}
-	return ""
 }
 
 // evidenceLocked gathers what the analyzer needs about k.

@@ -158,7 +158,11 @@ func (e *Engine) fire(ctx context.Context, r *Rule, ev mesh.Event) {
 	}
 	if err != nil && ctx.Err() == nil {
 		e.actionErrors.Add(1)
-		e.log.Warn("policy action failed", "rule", r.Name, "action", r.Action, "event", ev.ID, "err", err)
+		// Logged at the 1st, 2nd, 4th, 8th … failure of a rule: a storm
+		// of refusals (a rate limit, a full queue) cannot flood the log.
+		if n := r.failed.Add(1); n&(n-1) == 0 {
+			e.log.Warn("policy action failed", "rule", r.Name, "action", r.Action, "event", ev.ID, "failures", n, "err", err)
+		}
 	}
 }
 

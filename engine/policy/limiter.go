@@ -21,9 +21,9 @@ type limiter struct {
 }
 
 type slot struct {
-	last    time.Time // when a record of this key was last written
-	pending uint64    // refused since
-	since   time.Time // the first refused
+	last    time.Time             // when a record of this key was last written
+	pending uint64                // refused since
+	since   time.Time             // the first refused
 	latest  func() clarity.Record // builds the latest refused record
 }
 

@@ -30,8 +30,9 @@ type Rule struct {
 	fields  []field
 	message template
 
-	fired atomic.Uint64
-	cut   atomic.Uint64
+	fired  atomic.Uint64
+	cut    atomic.Uint64
+	failed atomic.Uint64
 }
 
 // matcher is one field condition of a rule.

@@ -7,6 +7,9 @@ type RuleStats struct {
 	Action string `json:"action"`
 	Fired  uint64 `json:"fired"`
 	Cut    uint64 `json:"cut"`
+	// Failed counts actions that failed, such as a submission intake
+	// refused; an event a full buffer dropped is a mesh drop, not this.
+	Failed uint64 `json:"failed"`
 }
 
 // Stats are the policy engine's live figures, for the watchdog and the
@@ -51,7 +54,8 @@ func (e *Engine) Stats() Stats {
 	}
 	st.CascadesCut = st.CutDepth + st.CutCycle
 	for _, r := range e.rs.rules {
-		st.PerRule = append(st.PerRule, RuleStats{Name: r.Name, Topic: r.Topic, Action: r.Action, Fired: r.fired.Load(), Cut: r.cut.Load()})
+		st.PerRule = append(st.PerRule, RuleStats{Name: r.Name, Topic: r.Topic, Action: r.Action,
+			Fired: r.fired.Load(), Cut: r.cut.Load(), Failed: r.failed.Load()})
 	}
 	return st
 }

@@ -36,8 +36,8 @@ type Options struct {
 
 // Watchdog checks its components every interval, keeps SLO breach counters
 // and alerts, and publishes telemetry. Create it with New; call Boot once,
-// then Run on one goroutine. Report, Latest and Alerts are safe to call
-// from any goroutine at any time.
+// then Run on one goroutine. Report, Latest and Components are safe to
+// call from any goroutine at any time.
 type Watchdog struct {
 	cfg   Config
 	comps []Component
@@ -110,9 +110,12 @@ func (w *Watchdog) Boot() {
 // Run checks every interval until ctx is cancelled; until boot readiness
 // has resolved it also probes every watchdog.readiness_poll. It first
 // adopts the alerts an earlier run left firing (from History), so that a
-// condition lasting across a restart stays one alert. Boot must have been
-// called, on the goroutine that starts Run.
+// condition lasting across a restart stays one alert. Boot is called on
+// the goroutine that starts Run (Run calls it if it was not).
 func (w *Watchdog) Run(ctx context.Context) {
+	if w.tick == nil {
+		w.Boot()
+	}
 	defer w.tick.Stop()
 	defer w.stopPoll()
 	w.adopt(ctx)

@@ -1,0 +1,22 @@
+package main
+
+import (
+	"strings"
+	"testing"
+	"time"
+)
+
+// TestBenchHTTPMeasures runs the HTTP bench small: it must submit through
+// the real stack and report both figures (their values are not asserted).
+func TestBenchHTTPMeasures(t *testing.T) {
+	t.Parallel()
+	var got []benchResult
+	err := benchHTTP(t.Context(), t.TempDir(), httpBenchPlan{n: 300, rate: 200, paceFor: 250 * time.Millisecond},
+		func(r benchResult) { got = append(got, r) })
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(got) != 2 || got[0].Name != "http_submit" || got[0].Value <= 0 || !strings.HasPrefix(got[1].Name, "http_submit_p99_at_200") || got[1].Value <= 0 {
+		t.Fatalf("results = %+v", got)
+	}
+}
