@@ -17,6 +17,7 @@ func DefaultConsoleKeys() map[string][]string {
 		"approvals":   {"2"},
 		"chaos":       {"3"},
 		"narratives":  {"4"},
+		"alerts":      {"5"},
 		"next_screen": {"tab"},
 		"prev_screen": {"shift+tab"},
 		"help":        {"?"},

@@ -12,7 +12,7 @@ const maxHistory = 100
 
 // commandNames are the commands the command line completes, in the order
 // help lists them.
-var commandNames = []string{"dashboard", "approvals", "review", "narratives", "search", "story", "verify", "chaos", "help", "quit", "q"}
+var commandNames = []string{"dashboard", "approvals", "review", "narratives", "search", "story", "verify", "chaos", "alerts", "help", "quit", "q"}
 
 // cmdLine is the ":" command line: one line of input over the status line,
 // enter runs it, esc closes it, ↑/↓ walk the history of commands run, tab
@@ -29,7 +29,7 @@ type cmdLine struct {
 
 // newCmdLine returns a closed command line.
 func newCmdLine() cmdLine {
-	return cmdLine{input: newLineInput("dashboard, approvals, review, narratives, search words…, story ID, verify, q")}
+	return cmdLine{input: newLineInput("dashboard, approvals, review, narratives, alerts, search words…, story ID, verify, q")}
 }
 
 // start opens the line, empty.
@@ -150,9 +150,8 @@ func (m *model) execute(line string) tea.Cmd {
 	case "chaos", "3":
 		m.pc.warn("chaos is not available yet: the chaos runner arrives with issue 5")
 		return nil
-	case "alerts":
-		m.pc.warn("alerts are not available yet: they arrive with the watchdog")
-		return nil
+	case "alerts", "alert", "5":
+		return m.switchToID(screenAlerts)
 	case "help", "h", "?":
 		m.showHelp = true
 		return nil

@@ -93,9 +93,10 @@ func (d *dashboardModel) FullHelp() [][]key.Binding {
 		helpOnly(k.Back, k.Back.Help().Key, "clear the filter")}}
 }
 
-// view lays the dashboard out in three bands: queue and throughput (plus a
-// per-worker panel when wide), intents by state, and recent decisions,
-// which take whatever height is left.
+// view lays the dashboard out in bands: queue and throughput (plus a
+// per-worker panel when wide), the Layer 2 components and the Layer 1
+// kernel grid when the engine reports them, intents by state, and recent
+// decisions, which take whatever height is left.
 func (d *dashboardModel) view() []string {
 	w, h := d.w, d.h
 	if w <= 0 || h <= 0 {
@@ -134,7 +135,10 @@ func (d *dashboardModel) view() []string {
 
 	// The Layer 2 components and alerts, when the watchdog reports them,
 	// leaving the recent decisions at least four lines.
-	out = append(out, d.layer2Band(s, w, h-len(out)-4)...)
+	// The Layer 1 kernel grid below it takes its rows first: at small
+	// sizes the Layer 2 panel and the state counts give way.
+	out = append(out, d.layer2Band(s, w, h-len(out)-4-kernelGridH(s, w))...)
+	out = append(out, d.kernelPanel(s, w, h-len(out)-4)...)
 
 	// Band 2: one count per state, flowed over as many lines as it needs.
 	states := flow(d.stateItems(s), "   ", w-4)

@@ -9,13 +9,15 @@
 // the header, the status line, the key hints, the full help (helpview.go),
 // the ":" command line (cmdline.go) and the approval popup (popup.go), and
 // routes messages to one model per screen: the dashboard (dashboard*.go),
-// approvals with its Tier 1 review section (approvals*.go) and narratives
-// (narratives*.go). Components share a programContext with the sizes,
+// approvals with its Tier 1 review section (approvals*.go), narratives
+// (narratives*.go) and alerts (alerts.go: the firing alerts of the
+// snapshot and those the console saw resolve). Components share a programContext with the sizes,
 // styles, keys, clock and latest snapshot. Every engine call runs in a
 // tea.Cmd (commands.go); its result is a message carrying the id of the
 // component that asked (and, for searches, the number of the request), and
 // is routed there. Styles live in styles.go, key bindings in keys.go: every
-// binding is an action of the console.keys config.
+// binding but the Alerts screen's fixed 5 is an action of the console.keys
+// config.
 //
 // Liveness: one tea.Tick per refresh interval takes a snapshot, and one
 // re-armed command waits on the engine's event stream, so a Tier 0 arrival

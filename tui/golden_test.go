@@ -70,6 +70,8 @@ func TestGolden(t *testing.T) {
 		{"story", []step{{"4", "loaded, more below"}, {"s", "5 records"}}},
 		{"help", []step{{"4", "loaded, more below"}, {"?", "Search syntax"}}},
 		{"command", []step{{":sea", "sea"}}},
+		{"dashboard_kernels", nil},
+		{"alerts", []step{{"5", "Scheduler/dispatch_latency"}}},
 	}
 	for _, size := range sizes {
 		for _, s := range screens {
@@ -80,8 +82,14 @@ func TestGolden(t *testing.T) {
 					snap.Health, snap.Layer2 = fixtureHealth(), fixtureLayer2()
 					api.setSnapshot(snap)
 				}
+				if s.name == "dashboard_kernels" || s.name == "alerts" {
+					api.setSnapshot(alertsSnapshot())
+				}
 				tm := teatest.NewTestModel(t, m, teatest.WithInitialTermSize(size[0], size[1]))
 				waitFor(t, tm, "● live")
+				if s.name == "alerts" {
+					api.events <- resolvedEvent()
+				}
 				for _, st := range s.steps {
 					typeKeys(tm, st.keys)
 					waitFor(t, tm, st.wait)

@@ -57,7 +57,7 @@ func (m *model) helpGroups() []helpGroup {
 	groups = append(groups, console, helpGroup{title: "Commands (" + firstKey(k.Command) + ")", rows: [][2]string{
 		{":search Q", "search narratives"}, {":story ID", "an intent's story"},
 		{":review", "Tier 1 review"}, {":verify", "verify audit chain"},
-		{":approvals…", ":dashboard :q"}, {"↑/↓ tab", "history, complete"},
+		{":approvals…", ":alerts :dashboard :q"}, {"↑/↓ tab", "history, complete"},
 	}})
 	if cur.id() == screenNarratives {
 		groups = append(groups, helpGroup{title: "Search syntax", rows: [][2]string{

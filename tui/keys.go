@@ -22,6 +22,7 @@ type keyMap struct {
 	Approvals  key.Binding
 	Chaos      key.Binding
 	Narratives key.Binding
+	Alerts     key.Binding
 	Next       key.Binding
 	Prev       key.Binding
 	Help       key.Binding
@@ -74,6 +75,7 @@ var actions = []action{
 	{"approvals", "approvals", func(k *keyMap) *key.Binding { return &k.Approvals }},
 	{"chaos", "chaos", func(k *keyMap) *key.Binding { return &k.Chaos }},
 	{"narratives", "narratives", func(k *keyMap) *key.Binding { return &k.Narratives }},
+	{"alerts", "alerts", func(k *keyMap) *key.Binding { return &k.Alerts }},
 	{"next_screen", "next screen", func(k *keyMap) *key.Binding { return &k.Next }},
 	{"prev_screen", "previous screen", func(k *keyMap) *key.Binding { return &k.Prev }},
 	{"help", "help", func(k *keyMap) *key.Binding { return &k.Help }},
@@ -117,7 +119,7 @@ var keyGroups = [][]string{
 
 // globalActions are the actions that work on every screen.
 func globalActions() []string {
-	return []string{"dashboard", "approvals", "chaos", "narratives", "next_screen", "prev_screen",
+	return []string{"dashboard", "approvals", "chaos", "narratives", "alerts", "next_screen", "prev_screen",
 		"help", "command", "filter", "back", "quit", "force_quit"}
 }
 

@@ -18,6 +18,7 @@ const (
 	screenDashboard screenID = iota + 1
 	screenApprovals
 	screenNarratives
+	screenAlerts
 	ownerPopup screenID = 100
 )
 
@@ -30,6 +31,8 @@ func (id screenID) String() string {
 		return "approvals"
 	case screenNarratives:
 		return "narratives"
+	case screenAlerts:
+		return "alerts"
 	case ownerPopup:
 		return "popup"
 	}

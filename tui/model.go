@@ -28,6 +28,7 @@ type model struct {
 	dash       *dashboardModel
 	approvals  *approvalsModel
 	narratives *narrativesModel
+	alerts     *alertsModel
 	popup      *popupModel
 	cmd        cmdLine
 
@@ -162,6 +163,8 @@ func (m *model) handleKey(msg tea.KeyMsg) tea.Cmd {
 		return m.switchToID(screenApprovals)
 	case key.Matches(msg, k.Narratives):
 		return m.switchToID(screenNarratives)
+	case key.Matches(msg, k.Alerts):
+		return m.switchToID(screenAlerts)
 	case key.Matches(msg, k.Chaos):
 		m.pc.warn("chaos is not available yet: the chaos runner arrives with issue 5")
 		return nil
@@ -269,8 +272,10 @@ func (m *model) refreshSnapshot() tea.Cmd {
 // refetches the approvals list when the pending count moved.
 func (m *model) takeSnapshot(s engine.Snapshot) tea.Cmd {
 	m.fetchingSnap = false
+	prev := m.pc.snap
 	m.pc.snap, m.pc.snapAt = s, m.pc.now()
 	m.dash.record(s, m.pc.snapAt)
+	m.alerts.noteSnapshot(prev, s)
 	if s.PendingApprovals != m.lastPending {
 		m.lastPending = s.PendingApprovals
 		return m.approvals.refresh()
@@ -284,6 +289,10 @@ func (m *model) takeSnapshot(s engine.Snapshot) tea.Cmd {
 func (m *model) takeEvents(evs []engine.Event) tea.Cmd {
 	changed := false
 	for _, ev := range evs {
+		if ev.Alert != nil {
+			m.alerts.noteAlert(*ev.Alert)
+			continue
+		}
 		it := ev.Intent
 		if it.ID == "" {
 			continue

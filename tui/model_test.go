@@ -198,8 +198,9 @@ func TestNumberKeysAndTabSwitchScreens(t *testing.T) {
 		want screenID
 	}{
 		{"2", screenApprovals}, {"1", screenDashboard}, {"<tab>", screenApprovals},
-		{"<tab>", screenNarratives}, {"<tab>", screenDashboard}, {"<shift+tab>", screenNarratives},
-		{"4", screenNarratives}, {"<shift+tab>", screenApprovals}, {"2", screenApprovals},
+		{"<tab>", screenNarratives}, {"<tab>", screenAlerts}, {"<tab>", screenDashboard}, {"<shift+tab>", screenAlerts},
+		{"<shift+tab>", screenNarratives}, {"5", screenAlerts}, {"4", screenNarratives}, {"<shift+tab>", screenApprovals},
+		{"2", screenApprovals},
 	}
 	for _, s := range steps {
 		b.run(t, b.press(t, s.key))
@@ -251,10 +252,12 @@ func TestResizeKeepsEverythingInBounds(t *testing.T) {
 	t.Parallel()
 	b := setup(t)
 	seedDepth(b.m, depthHistory(300))
+	b.send(snapshotMsg{snap: alertsSnapshot()})
+	b.run(t, b.send(eventsMsg{events: []engine.Event{resolvedEvent()}}))
 	b.run(t, b.press(t, "2"))
 	for i, size := range [][2]int{{200, 60}, {80, 24}, {160, 48}, {80, 24}} {
 		b.send(tea.WindowSizeMsg{Width: size[0], Height: size[1]})
-		for _, scr := range []string{"1", "2", "4"} {
+		for _, scr := range []string{"1", "2", "4", "5"} {
 			b.run(t, b.press(t, scr))
 			if scr == "1" {
 				b.arrive(t, fmt.Sprint("int_R", i)) // a popup over the dashboard
@@ -297,6 +300,13 @@ func TestEveryScreenStateFitsAnySize(t *testing.T) {
 		{"narratives verified", func() { b.run(t, b.press(t, "v")) }, func() bool { return m.narratives.verify.done }},
 		{"story", func() { b.run(t, b.press(t, "s")) }, func() bool { return m.narratives.story != nil && len(m.narratives.story.list.entries) == 5 }},
 		{"command line", func() { b.press(t, ":", "s", "e") }, func() bool { return m.cmd.open }},
+		{"dashboard with kernels and alerts", func() {
+			b.press(t, "<esc>", "1")
+			b.send(snapshotMsg{snap: alertsSnapshot()})
+			b.run(t, b.send(eventsMsg{events: []engine.Event{resolvedEvent()}}))
+		}, func() bool { return m.active == 0 && len(m.pc.snap.Kernels) == 20 }},
+		{"alerts", func() { b.press(t, "5", "G") }, func() bool { return m.active == 3 && m.alerts.cursor == 2 }},
+		{"alerts filter", func() { b.press(t, "/", "h", "t") }, func() bool { return m.alerts.filter.editing }},
 	}
 	for _, s := range states {
 		s.enter()

@@ -142,10 +142,11 @@ func newModel(ctx context.Context, cancel context.CancelFunc, api engine.Operato
 		dash:       newDashboard(pc),
 		approvals:  newApprovals(pc),
 		narratives: newNarratives(pc),
+		alerts:     newAlerts(pc),
 		popup:      newPopup(pc),
 		cmd:        newCmdLine(),
 		announced:  make(map[string]struct{}),
 	}
-	m.screens = []screen{m.dash, m.approvals, m.narratives}
+	m.screens = []screen{m.dash, m.approvals, m.narratives, m.alerts}
 	return m
 }

@@ -64,12 +64,31 @@ func (m *model) View() string {
 // headerView is the top line: name, screen tabs with the pending-approvals
 // badge, and on the right the operator, read-only mode and freshness.
 func (m *model) headerView(w int) string {
+	l := m.tabsView(false)
+	if w-ansi.StringWidth(l) < minHeaderRight {
+		l = m.tabsView(true)
+	}
+	room := w - ansi.StringWidth(l)
+	return m.headerRight(l, room, w)
+}
+
+// minHeaderRight is the room the header keeps for freshness and the
+// operator; below it the inactive tabs use their short titles.
+const minHeaderRight = 26
+
+// tabsView is the brand and the screen tabs with the pending-approvals
+// badge; short gives inactive tabs their short titles.
+func (m *model) tabsView(short bool) string {
 	st := m.pc.styles
 	var left strings.Builder
 	left.WriteString(st.Brand.Render(" GRACE "))
 	left.WriteString(" ")
 	for i, s := range m.screens {
-		label := firstKey(m.screenBinding(s.id())) + " " + s.title()
+		title := s.title()
+		if short && i != m.active {
+			title = shortTitle(title)
+		}
+		label := firstKey(m.screenBinding(s.id())) + " " + title
 		badge := ""
 		if s.id() == screenApprovals {
 			badge = " " + m.badge()
@@ -81,8 +100,12 @@ func (m *model) headerView(w int) string {
 		}
 		left.WriteString(" ")
 	}
-	l := left.String()
-	room := w - ansi.StringWidth(l)
+	return left.String()
+}
+
+// headerRight is the rest of the header line, after the tabs.
+func (m *model) headerRight(l string, room, w int) string {
+	st := m.pc.styles
 
 	// Right side, most important first: freshness, read-only, operator.
 	parts := []string{m.freshness()}
@@ -110,6 +133,14 @@ func (m *model) headerView(w int) string {
 		right += " "
 	}
 	return fit(l+strings.Repeat(" ", max(room-ansi.StringWidth(right), 0))+right, w)
+}
+
+// shortTitle is a tab title cut to four letters when longer than six.
+func shortTitle(t string) string {
+	if r := []rune(t); len(r) > 6 {
+		return string(r[:4])
+	}
+	return t
 }
 
 // badge is the pending-approvals count, shown on every screen.
@@ -204,6 +235,8 @@ func (m *model) screenBinding(id screenID) key.Binding {
 		return k.Approvals
 	case screenNarratives:
 		return k.Narratives
+	case screenAlerts:
+		return k.Alerts
 	}
 	return k.Dashboard
 }
