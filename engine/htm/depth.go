@@ -54,7 +54,7 @@ func (q *Queue) Depth() Depth {
 	defer q.mu.Unlock()
 	n := len(q.byID)
 	return Depth{
-		Len: n, Ready: len(q.ready), Delayed: len(q.delayed), Reserved: q.reserved,
+		Len: n, Ready: q.ready.Len(), Delayed: q.delayed.Len(), Reserved: q.reserved,
 		Capacity: q.capacity, Warn: q.warn, Critical: q.critical, Level: q.levelOf(n),
 	}
 }

@@ -10,14 +10,16 @@ type entry struct {
 	ready bool   // which heap holds it
 }
 
-// readyHeap orders by priority (high first), then creation time (old
-// first), then admission order. It implements container/heap.Interface.
-type readyHeap []*entry
+// entryHeap is a container/heap of entries ordered by less, keeping each
+// entry's index current so that heap.Remove can take it from the middle.
+type entryHeap struct {
+	es   []*entry
+	less func(a, b *entry) bool
+}
 
-func (h readyHeap) Len() int { return len(h) }
-
-func (h readyHeap) Less(i, j int) bool {
-	a, b := h[i], h[j]
+// readyFirst orders by priority (high first), then creation time (old
+// first), then admission order: the dispatch order.
+func readyFirst(a, b *entry) bool {
 	if a.it.Priority != b.it.Priority {
 		return a.it.Priority > b.it.Priority
 	}
@@ -27,59 +29,35 @@ func (h readyHeap) Less(i, j int) bool {
 	return a.seq < b.seq
 }
 
-func (h readyHeap) Swap(i, j int) {
-	h[i], h[j] = h[j], h[i]
-	h[i].index = i
-	h[j].index = j
-}
-
-func (h *readyHeap) Push(x any) {
-	e := x.(*entry)
-	e.index = len(*h)
-	*h = append(*h, e)
-}
-
-func (h *readyHeap) Pop() any {
-	old := *h
-	n := len(old)
-	e := old[n-1]
-	old[n-1] = nil
-	*h = old[:n-1]
-	e.index = -1
-	return e
-}
-
-// delayedHeap orders by NotBefore (earliest first), then admission order.
-type delayedHeap []*entry
-
-func (h delayedHeap) Len() int { return len(h) }
-
-func (h delayedHeap) Less(i, j int) bool {
-	a, b := h[i], h[j]
+// dueFirst orders by NotBefore (earliest first), then admission order: the
+// order in which delayed entries become ready.
+func dueFirst(a, b *entry) bool {
 	if !a.it.NotBefore.Equal(b.it.NotBefore) {
 		return a.it.NotBefore.Before(b.it.NotBefore)
 	}
 	return a.seq < b.seq
 }
 
-func (h delayedHeap) Swap(i, j int) {
-	h[i], h[j] = h[j], h[i]
-	h[i].index = i
-	h[j].index = j
+func (h *entryHeap) Len() int           { return len(h.es) }
+func (h *entryHeap) Less(i, j int) bool { return h.less(h.es[i], h.es[j]) }
+
+func (h *entryHeap) Swap(i, j int) {
+	h.es[i], h.es[j] = h.es[j], h.es[i]
+	h.es[i].index = i
+	h.es[j].index = j
 }
 
-func (h *delayedHeap) Push(x any) {
+func (h *entryHeap) Push(x any) {
 	e := x.(*entry)
-	e.index = len(*h)
-	*h = append(*h, e)
+	e.index = len(h.es)
+	h.es = append(h.es, e)
 }
 
-func (h *delayedHeap) Pop() any {
-	old := *h
-	n := len(old)
-	e := old[n-1]
-	old[n-1] = nil
-	*h = old[:n-1]
+func (h *entryHeap) Pop() any {
+	n := len(h.es)
+	e := h.es[n-1]
+	h.es[n-1] = nil
+	h.es = h.es[:n-1]
 	e.index = -1
 	return e
 }

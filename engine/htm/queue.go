@@ -21,8 +21,8 @@ type Queue struct {
 	capacity int
 	warn     int
 	critical int
-	ready    readyHeap
-	delayed  delayedHeap
+	ready    entryHeap
+	delayed  entryHeap
 	byID     map[string]*entry
 	reserved int
 	seq      uint64
@@ -42,7 +42,8 @@ func New(capacity, warn, critical int) (*Queue, error) {
 	case critical > capacity:
 		return nil, fmt.Errorf("new HTM queue: critical depth (%d) must not exceed capacity (%d)", critical, capacity)
 	}
-	return &Queue{capacity: capacity, warn: warn, critical: critical, byID: make(map[string]*entry)}, nil
+	return &Queue{capacity: capacity, warn: warn, critical: critical, byID: make(map[string]*entry),
+		ready: entryHeap{less: readyFirst}, delayed: entryHeap{less: dueFirst}}, nil
 }
 
 // Reserve claims room for one intent that is about to be accepted, so that
@@ -114,12 +115,12 @@ func (q *Queue) Requeue(it intent.Intent) {
 func (q *Queue) Pop(now time.Time) (intent.Intent, bool) {
 	q.mu.Lock()
 	defer q.mu.Unlock()
-	for len(q.delayed) > 0 && !q.delayed[0].it.NotBefore.After(now) {
+	for q.delayed.Len() > 0 && !q.delayed.es[0].it.NotBefore.After(now) {
 		e := heap.Pop(&q.delayed).(*entry)
 		e.ready = true
 		heap.Push(&q.ready, e)
 	}
-	if len(q.ready) == 0 {
+	if q.ready.Len() == 0 {
 		return intent.Intent{}, false
 	}
 	e := heap.Pop(&q.ready).(*entry)
@@ -132,10 +133,10 @@ func (q *Queue) Pop(now time.Time) (intent.Intent, bool) {
 func (q *Queue) NextDue() (time.Time, bool) {
 	q.mu.Lock()
 	defer q.mu.Unlock()
-	if len(q.delayed) == 0 {
+	if q.delayed.Len() == 0 {
 		return time.Time{}, false
 	}
-	return q.delayed[0].it.NotBefore, true
+	return q.delayed.es[0].it.NotBefore, true
 }
 
 // Remove takes the intent with the ID out of the queue, wherever it waits,
