@@ -9,3 +9,9 @@ import "embed"
 //
 //go:embed playbooks/*.yaml
 var Playbooks embed.FS
+
+// Library holds the chaos scenarios (*.yaml at the top of this folder):
+// one scenario per file, in the schema of package grace/engine/chaos.
+//
+//go:embed *.yaml
+var Library embed.FS

@@ -145,8 +145,12 @@ func TestCLIUsageErrors(t *testing.T) {
 		{[]string{"narratives", "search", "--since", "yesterday"}, `since "yesterday"`},
 		{[]string{"--set", "novalue", "intent", "route", "--type", "x"}, "expected key=value"},
 		{[]string{"console", "--attach", "localhost:7420"}, "want the server's URL"},
-		{[]string{"chaos", "list"}, "chaos: not available yet (issue 5)"},
-		{[]string{"chaos", "run", "--all"}, "chaos: not available yet (issue 5)"},
+		{[]string{"chaos", "history"}, "chaos: history not available yet"},
+		{[]string{"chaos", "run"}, "give scenario IDs, --all or --category"},
+		{[]string{"chaos", "run", "--all", "--category", "fit"}, "only one of them"},
+		{[]string{"chaos", "run", "--category", "nope"}, `--category "nope"`},
+		{[]string{"chaos", "run", "--difficulty", "0", "--all"}, "--difficulty (0)"},
+		{[]string{"chaos", "run", "NoSuchScenario"}, `no scenario "NoSuchScenario"`},
 	} {
 		r := c.run(t, tc.args...)
 		r.wantFail(t, exitUsage, tc.want)

@@ -60,7 +60,7 @@ func TestJSONErrorDocument(t *testing.T) {
 	if err := json.Unmarshal(out.Bytes(), &doc); err != nil || code != exitUsage || !strings.Contains(doc.Error.Message, "not available yet") {
 		t.Fatalf("exit %d, stdout %q (%v)", code, out.String(), err)
 	}
-	if !strings.HasPrefix(errb.String(), "grace: chaos: not available yet") {
+	if !strings.HasPrefix(errb.String(), "grace: chaos: history not available yet") {
 		t.Fatalf("stderr %q", errb.String())
 	}
 }

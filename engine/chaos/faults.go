@@ -1,0 +1,208 @@
+package chaos
+
+import (
+	"context"
+	"fmt"
+	"math/rand/v2"
+	"sort"
+	"time"
+
+	"grace/engine"
+	"grace/engine/intent"
+	"grace/engine/policy"
+)
+
+// The fault kinds a scenario may name.
+const (
+	FaultFloodIntake    = "flood_intake"
+	FaultFloodMesh      = "flood_mesh"
+	FaultPauseScheduler = "pause_scheduler"
+	FaultPolicyCascade  = "policy_cascade"
+	FaultKillWorkers    = "kill_workers"
+)
+
+// faultKind is what the runner knows of one fault kind: the parameters it
+// reads (required unless listed in optional), how it shapes the isolated
+// engine's config, and how it is injected.
+type faultKind struct {
+	params    []string
+	optional  []string
+	configure func(cfg *engine.Config, sc *Scenario, d int)
+	inject    func(ctx context.Context, r *run, f Fault) error
+}
+
+// faultKinds are the fault kinds by name.
+var faultKinds = map[string]faultKind{
+	FaultFloodIntake: {
+		params:   []string{"intents", "invalid_share"},
+		optional: []string{"actors", "concurrency", "rate_limit_per_second", "rate_limit_burst"},
+		configure: func(cfg *engine.Config, sc *Scenario, d int) {
+			// The engine under test may be given its intake rate, so that
+			// the flood outruns it however fast this machine submits.
+			if _, ok := sc.Parameters["rate_limit_per_second"]; ok {
+				cfg.HTM.RateLimit.GlobalRate = sc.value("rate_limit_per_second", d)
+			}
+			if _, ok := sc.Parameters["rate_limit_burst"]; ok {
+				cfg.HTM.RateLimit.GlobalBurst = sc.intValue("rate_limit_burst", d)
+			}
+		},
+		inject: injectFloodIntake,
+	},
+	FaultFloodMesh: {
+		params: []string{"events", "events_per_second"},
+		inject: injectFloodMesh,
+	},
+	FaultPauseScheduler: {
+		params: []string{"queued", "auto_resume_after_ms"},
+		configure: func(cfg *engine.Config, sc *Scenario, d int) {
+			cfg.Scheduler.AutoResumeAfter = time.Duration(sc.intValue("auto_resume_after_ms", d)) * time.Millisecond
+		},
+		inject: injectPause,
+	},
+	FaultPolicyCascade: {
+		params:    []string{"depth"},
+		configure: configureCascade,
+		inject:    injectCascade,
+	},
+	FaultKillWorkers: {
+		params: []string{"workers", "kill_share", "tasks", "handler_latency_ms"},
+		configure: func(cfg *engine.Config, sc *Scenario, d int) {
+			n := max(sc.intValue("workers", d), 1)
+			cfg.Workers.Count = n
+			cfg.Workers.MaxCount = max(cfg.Workers.MaxCount, n)
+		},
+		inject: injectKillWorkers,
+	},
+}
+
+// FaultKinds lists the fault kinds a scenario may name, sorted.
+func FaultKinds() []string { return sortedKeys(faultKinds) }
+
+func sortedKeys[V any](m map[string]V) []string {
+	out := make([]string, 0, len(m))
+	for k := range m {
+		out = append(out, k)
+	}
+	sort.Strings(out)
+	return out
+}
+
+func injectFloodIntake(ctx context.Context, r *run, f Fault) error {
+	spec := engine.FloodSpec{
+		Count: r.intParam("intents"), InvalidShare: r.param("invalid_share"),
+		Actors: max(r.intParam("actors"), 1), Concurrency: r.intParam("concurrency"), Priority: 5,
+	}
+	res, err := r.eng.FloodIntake(ctx, spec)
+	r.floods = append(r.floods, floodDone{actors: spec.Actors, accepted: res.Accepted})
+	r.notef("flood: %d submitted, %d accepted, %d invalid, %d rate limited, %d queue full, %d other in %v",
+		res.Submitted, res.Accepted, res.Invalid, res.RateLimited, res.QueueFull, res.OtherErrors, res.Duration.Round(time.Millisecond))
+	return err
+}
+
+func injectFloodMesh(ctx context.Context, r *run, f Fault) error {
+	rep, err := r.eng.FloodMesh(ctx, engine.MeshFlood{
+		Events: r.intParam("events"), PerSecond: r.param("events_per_second"), StallSubscriber: true, Reason: f.Reason,
+	})
+	r.notef("mesh flood: %d published on %s, %d dropped, bounded %v, in %v", rep.Published, rep.Topic, rep.Dropped, rep.Bounded, rep.Duration.Round(time.Millisecond))
+	return err
+}
+
+// injectPause pauses the scheduler, then queues the scenario's load behind
+// the pause.
+func injectPause(ctx context.Context, r *run, f Fault) error {
+	if err := r.eng.InjectSchedulerPause(ctx, orDefault(f.Reason, "chaos: pause during load")); err != nil {
+		return err
+	}
+	r.needResume = true
+	if err := r.submitLoad(ctx, "pause", r.intParam("queued")); err != nil {
+		return err
+	}
+	r.notef("scheduler paused with %d intents queued behind it (auto resume after %dms)", r.intParam("queued"), r.intParam("auto_resume_after_ms"))
+	return nil
+}
+
+// cascadeTopic is the topic of a cascade's level i.
+func cascadeTopic(i int) string { return fmt.Sprintf("chaos.cascade.l%d", i) }
+
+// configureCascade declares a chain of rules, each emitting on the next
+// level's topic: one event on level 0 cascades depth levels deep.
+func configureCascade(cfg *engine.Config, sc *Scenario, d int) {
+	depth := max(sc.intValue("depth", d), 1)
+	rules := make(map[string]policy.RuleConfig, len(cfg.Policy.Rules)+depth)
+	for k, v := range cfg.Policy.Rules {
+		rules[k] = v
+	}
+	topics := append([]string(nil), cfg.Mesh.Topics...)
+	for i := range depth + 1 {
+		topics = append(topics, cascadeTopic(i))
+	}
+	for i := range depth {
+		rules[fmt.Sprintf("chaos_cascade_l%d", i)] = policy.RuleConfig{Topic: cascadeTopic(i), Action: policy.ActionEmit,
+			Emit: cascadeTopic(i + 1), Fields: map[string]string{"level": fmt.Sprint(i + 1)}}
+	}
+	cfg.Mesh.Topics, cfg.Policy.Rules = topics, rules
+}
+
+func injectCascade(ctx context.Context, r *run, f Fault) error {
+	rep, err := r.eng.FloodMesh(ctx, engine.MeshFlood{Topic: cascadeTopic(0), Events: 1, Reason: orDefault(f.Reason, "chaos: policy cascade")})
+	r.notef("cascade: %d event(s) published on %s", rep.Published, rep.Topic)
+	return err
+}
+
+// injectKillWorkers slows the handlers so that the load keeps the workers
+// busy, queues it, and kills kill_share of the busy workers, chosen at
+// random.
+func injectKillWorkers(ctx context.Context, r *run, f Fault) error {
+	lat := time.Duration(r.intParam("handler_latency_ms")) * time.Millisecond
+	if err := r.eng.InjectHandlerFault(ctx, "*", engine.HandlerFault{Latency: lat}); err != nil {
+		return err
+	}
+	r.needClearHandlers = true
+	if err := r.submitLoad(ctx, "dropout", r.intParam("tasks")); err != nil {
+		return err
+	}
+	want := int(float64(r.intParam("workers"))*r.param("kill_share") + 0.5)
+	var busy []string
+	if err := r.waitFor(ctx, 5*time.Second, func() bool {
+		busy = busy[:0]
+		for _, w := range r.eng.Snapshot().Workers {
+			if w.Busy {
+				busy = append(busy, w.Name)
+			}
+		}
+		return len(busy) >= want
+	}); err != nil {
+		return fmt.Errorf("wait for %d busy workers (have %d): %w", want, len(busy), err)
+	}
+	rand.Shuffle(len(busy), func(i, j int) { busy[i], busy[j] = busy[j], busy[i] })
+	for _, name := range busy[:want] {
+		if err := r.eng.KillWorker(ctx, name, orDefault(f.Reason, "chaos: worker dropout")); err != nil {
+			return err
+		}
+		r.killed = append(r.killed, name)
+	}
+	r.notef("killed %d of %d workers: %v", want, r.intParam("workers"), busy[:want])
+	return nil
+}
+
+// submitLoad submits n query_knowledge intents, spread over actors so that
+// the per-actor rate limit does not refuse them, and keeps their IDs.
+func (r *run) submitLoad(ctx context.Context, tag string, n int) error {
+	actors := max(n/100, 1)
+	for i := range n {
+		res, err := r.eng.Submit(ctx, intent.Submission{Type: "query_knowledge", Actor: fmt.Sprintf("chaos.%s_%d", tag, i%actors+1),
+			Priority: 5, Payload: []byte(fmt.Sprintf(`{"chaos":%q,"n":%d}`, tag, i))})
+		if err != nil {
+			return fmt.Errorf("submit load %d of %d: %w", i+1, n, err)
+		}
+		r.submitted = append(r.submitted, res.Intent.ID)
+	}
+	return nil
+}
+
+func orDefault(s, def string) string {
+	if s == "" {
+		return def
+	}
+	return s
+}

@@ -1,0 +1,184 @@
+package chaos
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"sort"
+
+	"grace/engine"
+	"grace/engine/clarity"
+	"grace/engine/intent"
+)
+
+// pageSize is the store's largest search page.
+const pageSize = 1000
+
+// recordExists reports whether a record matching d is on the store.
+func (r *run) recordExists(ctx context.Context, d detector) (bool, error) {
+	found := false
+	err := r.eachRecord(ctx, clarity.Query{Action: d.What}, func(e clarity.Entry) bool {
+		found = d.matches(e)
+		return !found
+	})
+	return found, err
+}
+
+// eachRecord calls fn with every entry matching q, newest first, until fn
+// returns false.
+func (r *run) eachRecord(ctx context.Context, q clarity.Query, fn func(clarity.Entry) bool) error {
+	q.Limit = pageSize
+	for {
+		page, err := r.st.Search(ctx, q)
+		if err != nil {
+			return fmt.Errorf("read the record (%s): %w", q.Action, err)
+		}
+		for _, e := range page {
+			if !fn(e) {
+				return nil
+			}
+		}
+		if len(page) < pageSize {
+			return nil
+		}
+		q.BeforeID = page[len(page)-1].ID
+	}
+}
+
+// checkInvariants checks the four invariants on the stopped engine's store
+// and names each violation as a failure.
+func (r *run) checkInvariants(ctx context.Context) (InvariantResult, error) {
+	var inv InvariantResult
+	var err error
+	if inv.Lost, err = r.lost(ctx); err != nil {
+		return inv, err
+	}
+	if inv.Duplicated, err = r.duplicated(ctx); err != nil {
+		return inv, err
+	}
+	if inv.UnauthorizedExecutions, err = r.unauthorized(ctx); err != nil {
+		return inv, err
+	}
+	rep, err := r.st.VerifyAudit(ctx)
+	if err != nil {
+		return inv, fmt.Errorf("verify audit: %w", err)
+	}
+	inv.AuditIntact = rep.OK
+	if inv.Lost > 0 {
+		r.failf("invariant %s: %d acknowledged intents missing from the store", InvariantNoLost, inv.Lost)
+	}
+	if inv.Duplicated > 0 {
+		r.failf("invariant %s: %d intents completed twice or run by two workers at once", InvariantNoDuplicate, inv.Duplicated)
+	}
+	if inv.UnauthorizedExecutions > 0 {
+		r.failf("invariant %s: %d Tier 0 intents dispatched without an approval", InvariantNoUnauthorized, inv.UnauthorizedExecutions)
+	}
+	if !inv.AuditIntact {
+		r.failf("invariant %s: %s (first broken entry %d)", InvariantAuditIntact, rep.Problem, rep.FirstBroken)
+	}
+	return inv, nil
+}
+
+// lost counts acknowledged intents the store does not have: each ID the
+// runner's own submissions got back, and for each flood, accepted
+// submissions beyond what the store holds from the flood's actors.
+func (r *run) lost(ctx context.Context) (int, error) {
+	n := 0
+	for _, id := range r.submitted {
+		if _, err := r.st.Get(ctx, id); errors.Is(err, intent.ErrNotFound) {
+			n++
+		} else if err != nil {
+			return 0, fmt.Errorf("check intent %s: %w", id, err)
+		}
+	}
+	for _, f := range r.floods {
+		stored := 0
+		for a := 1; a <= f.actors; a++ {
+			list, err := r.st.List(ctx, intent.Filter{Actor: fmt.Sprintf("flood.agent_%d", a), Limit: 1 << 30})
+			if err != nil {
+				return 0, fmt.Errorf("list flood intents: %w", err)
+			}
+			stored += len(list)
+		}
+		// Earlier floods from the same actors are in stored too.
+		n += max(f.accepted-stored, 0)
+	}
+	return n, nil
+}
+
+// attemptRecords are the records that open (intent_dispatched) or close an
+// attempt of an intent.
+var attemptRecords = []string{engine.WhatDispatched, engine.WhatCompleted, engine.WhatFailed,
+	engine.WhatRetryScheduled, engine.WhatRerouted, engine.WhatRequeuedAfterStart}
+
+// duplicated counts intents completed more than once, or dispatched again
+// while an earlier attempt was neither completed, failed, retried nor
+// rerouted on the record.
+func (r *run) duplicated(ctx context.Context) (int, error) {
+	by := map[string][]clarity.Entry{}
+	for _, what := range attemptRecords {
+		err := r.eachRecord(ctx, clarity.Query{Action: what}, func(e clarity.Entry) bool {
+			if e.IntentID != "" {
+				by[e.IntentID] = append(by[e.IntentID], e)
+			}
+			return true
+		})
+		if err != nil {
+			return 0, err
+		}
+	}
+	n := 0
+	for _, es := range by {
+		sort.Slice(es, func(i, j int) bool { return es[i].ID < es[j].ID })
+		open, completed, dup := false, 0, false
+		for _, e := range es {
+			switch e.What {
+			case engine.WhatDispatched:
+				if open {
+					dup = true
+				}
+				open = true
+			case engine.WhatCompleted:
+				completed++
+				open = false
+			default:
+				open = false
+			}
+		}
+		if dup || completed > 1 {
+			n++
+		}
+	}
+	return n, nil
+}
+
+// unauthorized counts Tier 0 intents with an intent_dispatched record and
+// no intent_approved record before it.
+func (r *run) unauthorized(ctx context.Context) (int, error) {
+	tier0, err := r.st.List(ctx, intent.Filter{Tier: 0, HasTier: true, Limit: 1 << 30})
+	if err != nil {
+		return 0, fmt.Errorf("list Tier 0 intents: %w", err)
+	}
+	n := 0
+	for _, in := range tier0 {
+		var es []clarity.Entry
+		if err := r.eachRecord(ctx, clarity.Query{IntentID: in.ID}, func(e clarity.Entry) bool {
+			es = append(es, e)
+			return true
+		}); err != nil {
+			return 0, err
+		}
+		sort.Slice(es, func(i, j int) bool { return es[i].ID < es[j].ID })
+		approved := false
+		for _, e := range es {
+			if e.What == engine.WhatApproved {
+				approved = true
+			}
+			if e.What == engine.WhatDispatched && !approved {
+				n++
+				break
+			}
+		}
+	}
+	return n, nil
+}

@@ -1,0 +1,185 @@
+package chaos
+
+import (
+	"bytes"
+	"errors"
+	"fmt"
+	"io/fs"
+	"path"
+	"slices"
+	"sort"
+	"strings"
+
+	"go.yaml.in/yaml/v3"
+)
+
+// FileError is a scenario file that was refused: File names it, Field the
+// field at fault ("" when the file does not parse at all).
+type FileError struct {
+	File  string
+	Field string
+	Err   error
+}
+
+func (e *FileError) Error() string {
+	if e.Field == "" {
+		return fmt.Sprintf("scenario %s: %v", e.File, e.Err)
+	}
+	return fmt.Sprintf("scenario %s: %s: %v", e.File, e.Field, e.Err)
+}
+
+func (e *FileError) Unwrap() error { return e.Err }
+
+// Library is the loaded scenarios, sorted by ID, and the files refused.
+type Library struct {
+	Scenarios []*Scenario
+	// Refused holds one *FileError per file that was not loaded; the
+	// others load and run regardless.
+	Refused []error
+}
+
+// Get returns the scenario with the ID, or nil.
+func (l *Library) Get(id string) *Scenario {
+	for _, s := range l.Scenarios {
+		if s.ID == id {
+			return s
+		}
+	}
+	return nil
+}
+
+// Load reads every *.yaml file at the top of each fsys in turn; a scenario
+// from a later fsys replaces one with the same ID from an earlier one (so
+// chaos.scenarios_dir overrides the embedded library). A file that does
+// not parse or validate is refused (Library.Refused) naming the file and
+// field; the error return is for a folder that cannot be read.
+func Load(fsyss ...fs.FS) (*Library, error) {
+	lib := &Library{}
+	byID := map[string]*Scenario{}
+	for _, fsys := range fsyss {
+		names, err := fs.Glob(fsys, "*.yaml")
+		if err != nil {
+			return nil, fmt.Errorf("list scenario files: %w", err)
+		}
+		for _, name := range names {
+			b, err := fs.ReadFile(fsys, name)
+			if err != nil {
+				return nil, fmt.Errorf("read scenario %s: %w", name, err)
+			}
+			sc, err := Parse(name, b)
+			if err != nil {
+				lib.Refused = append(lib.Refused, err)
+				continue
+			}
+			byID[sc.ID] = sc
+		}
+	}
+	for _, sc := range byID {
+		lib.Scenarios = append(lib.Scenarios, sc)
+	}
+	sort.Slice(lib.Scenarios, func(i, j int) bool { return lib.Scenarios[i].ID < lib.Scenarios[j].ID })
+	return lib, nil
+}
+
+// Parse decodes and validates one scenario file. Unknown fields are
+// refused. Errors are *FileError naming file and field.
+func Parse(file string, b []byte) (*Scenario, error) {
+	dec := yaml.NewDecoder(bytes.NewReader(b))
+	dec.KnownFields(true)
+	var sc Scenario
+	if err := dec.Decode(&sc); err != nil {
+		return nil, &FileError{File: file, Field: fieldOf(err), Err: err}
+	}
+	sc.Source = file
+	if err := sc.validate(); err != nil {
+		var fe *FileError
+		if errors.As(err, &fe) {
+			fe.File = file
+		}
+		return nil, err
+	}
+	return &sc, nil
+}
+
+// fieldOf pulls the field out of yaml's "field X not found" errors.
+func fieldOf(err error) string {
+	msg := err.Error()
+	if i := strings.Index(msg, "field "); i >= 0 {
+		rest := msg[i+len("field "):]
+		if j := strings.Index(rest, " "); j > 0 {
+			return rest[:j]
+		}
+	}
+	return ""
+}
+
+// validate checks the scenario, naming the first field at fault.
+func (s *Scenario) validate() error {
+	bad := func(field, format string, a ...any) error {
+		return &FileError{Field: field, Err: fmt.Errorf(format, a...)}
+	}
+	switch {
+	case strings.TrimSpace(s.ID) == "":
+		return bad("id", "is required")
+	case s.ID != path.Base(s.ID) || strings.ContainsAny(s.ID, " \t"):
+		return bad("id", "%q must be one word", s.ID)
+	case !slices.Contains(Categories, s.Category):
+		return bad("category", "%q is not one of %s", s.Category, strings.Join(Categories, ", "))
+	case strings.TrimSpace(s.Description) == "":
+		return bad("description", "is required: say what the scenario proves")
+	case len(s.Faults) == 0:
+		return bad("faults", "at least one fault is required")
+	case len(s.Safeguards.Expected) == 0:
+		return bad("safeguards.expected", "at least one safeguard is required")
+	case s.Deadline < 0:
+		return bad("deadline", "(%v) must not be negative", s.Deadline)
+	}
+	used := map[string]bool{}
+	for i, f := range s.Faults {
+		k, ok := faultKinds[f.Kind]
+		if !ok {
+			return bad(fmt.Sprintf("faults[%d].kind", i), "unknown fault %q (known: %s)", f.Kind, strings.Join(FaultKinds(), ", "))
+		}
+		for _, p := range k.params {
+			if _, ok := s.Parameters[p]; !ok {
+				return bad("parameters."+p, "is required by fault %s", f.Kind)
+			}
+			used[p] = true
+		}
+		for _, p := range k.optional {
+			used[p] = true
+		}
+	}
+	for _, name := range sortedKeys(s.Parameters) {
+		p := s.Parameters[name]
+		switch {
+		case !used[name]:
+			return bad("parameters."+name, "unknown parameter: no fault of this scenario reads it")
+		case p.Base < 0:
+			return bad("parameters."+name+".base", "(%v) must not be negative", p.Base)
+		case p.Growth < 0:
+			return bad("parameters."+name+".growth", "(%v) must not be negative", p.Growth)
+		case p.Max < 0:
+			return bad("parameters."+name+".max", "(%v) must not be negative", p.Max)
+		}
+	}
+	for i, g := range s.Safeguards.Expected {
+		if _, ok := detectors[g]; !ok {
+			return bad(fmt.Sprintf("safeguards.expected[%d]", i), "unknown safeguard %q (known: %s)", g, strings.Join(KnownSafeguards(), ", "))
+		}
+	}
+	if r := s.Safeguards.Require; r != "" && r != "all" && r != "any" {
+		return bad("safeguards.require", "%q must be all or any", r)
+	}
+	for i, inv := range s.Invariants {
+		if !slices.Contains(Invariants, inv) {
+			return bad(fmt.Sprintf("invariants[%d]", i), "unknown invariant %q (known: %s)", inv, strings.Join(Invariants, ", "))
+		}
+	}
+	for i, c := range s.SteadyState {
+		if !slices.Contains(SteadyChecks, c) {
+			return bad(fmt.Sprintf("steady_state[%d]", i), "unknown check %q (known: %s)", c, strings.Join(SteadyChecks, ", "))
+		}
+	}
+	return nil
+}

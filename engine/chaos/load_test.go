@@ -1,0 +1,106 @@
+package chaos_test
+
+import (
+	"errors"
+	"strings"
+	"testing"
+	"testing/fstest"
+
+	"grace/engine/chaos"
+)
+
+const goodScenario = `id: Good
+category: layer2_orchestration
+description: proves the loader loads
+parameters:
+  queued: {base: 10, growth: 2, max: 30}
+  auto_resume_after_ms: {base: 100}
+faults: [{kind: pause_scheduler}]
+safeguards: {expected: [scheduler_auto_resume]}
+invariants: [no_lost_intents]
+steady_state: [engine_ready]
+deadline: 2s
+`
+
+func TestParseRefusesNamingFileAndField(t *testing.T) {
+	t.Parallel()
+	replace := func(old, new string) string { return strings.Replace(goodScenario, old, new, 1) }
+	for _, tc := range []struct {
+		name, body, field, want string
+	}{
+		{"not yaml", "id: [unclosed", "", "yaml"},
+		{"unknown field", goodScenario + "colour: red\n", "colour", "not found"},
+		{"no id", replace("id: Good", "id: ''"), "id", "required"},
+		{"bad category", replace("category: layer2_orchestration", "category: vibes"), "category", `"vibes"`},
+		{"no description", replace("description: proves the loader loads", "description: ''"), "description", "required"},
+		{"unknown fault", replace("kind: pause_scheduler", "kind: unplug_datacenter"), "faults[0].kind", "unknown fault"},
+		{"unknown safeguard", replace("[scheduler_auto_resume]", "[scheduler_auto_resume, seatbelts]"), "safeguards.expected[1]", `unknown safeguard "seatbelts"`},
+		{"unknown parameter", replace("  queued:", "  colour: {base: 1}\n  queued:"), "parameters.colour", "unknown parameter"},
+		{"missing parameter", replace("  auto_resume_after_ms: {base: 100}\n", ""), "parameters.auto_resume_after_ms", "required by fault pause_scheduler"},
+		{"negative parameter", replace("base: 10,", "base: -10,"), "parameters.queued.base", "must not be negative"},
+		{"unknown invariant", replace("[no_lost_intents]", "[no_bugs]"), "invariants[0]", "unknown invariant"},
+		{"unknown steady check", replace("[engine_ready]", "[vibes_ok]"), "steady_state[0]", "unknown check"},
+		{"bad require", replace("{expected: [scheduler_auto_resume]}", "{expected: [scheduler_auto_resume], require: most}"), "safeguards.require", "all or any"},
+		{"bad deadline", replace("deadline: 2s", "deadline: soon"), "", "soon"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			_, err := chaos.Parse("bad.yaml", []byte(tc.body))
+			var fe *chaos.FileError
+			if !errors.As(err, &fe) {
+				t.Fatalf("Parse = %v, want a *FileError", err)
+			}
+			if fe.File != "bad.yaml" || fe.Field != tc.field || !strings.Contains(err.Error(), tc.want) ||
+				!strings.Contains(err.Error(), "bad.yaml") {
+				t.Fatalf("error %q (file %q, field %q); want file bad.yaml, field %q, text %q", err, fe.File, fe.Field, tc.field, tc.want)
+			}
+		})
+	}
+}
+
+func TestLoadKeepsTheGoodFilesAndOverrides(t *testing.T) {
+	t.Parallel()
+	base := fstest.MapFS{
+		"good.yaml":   {Data: []byte(goodScenario)},
+		"broken.yaml": {Data: []byte("id: Broken\n  category: [")},
+		"notes.txt":   {Data: []byte("not a scenario")},
+	}
+	override := fstest.MapFS{"mine.yaml": {Data: []byte(strings.Replace(goodScenario, "proves the loader loads", "overridden", 1))}}
+	lib, err := chaos.Load(base, override)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(lib.Scenarios) != 1 || lib.Get("Good") == nil || lib.Get("Good").Description != "overridden" || lib.Get("Good").Source != "mine.yaml" {
+		t.Fatalf("scenarios %+v", lib.Scenarios)
+	}
+	if len(lib.Refused) != 1 || !strings.Contains(lib.Refused[0].Error(), "broken.yaml") {
+		t.Fatalf("refused %v", lib.Refused)
+	}
+	sc := lib.Get("Good")
+	if got := sc.Parameters["queued"].At(1); got != 10 {
+		t.Errorf("queued at difficulty 1 = %v, want 10", got)
+	}
+	if got := sc.Parameters["queued"].At(2); got != 20 {
+		t.Errorf("queued at difficulty 2 = %v, want 20", got)
+	}
+	if got := sc.Parameters["queued"].At(5); got != 30 {
+		t.Errorf("queued at difficulty 5 = %v, want the max 30", got)
+	}
+}
+
+func TestEmbeddedLibraryHasTheLayer2Scenarios(t *testing.T) {
+	t.Parallel()
+	lib, err := chaos.LoadLibrary("")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(lib.Refused) > 0 {
+		t.Fatalf("refused: %v", lib.Refused)
+	}
+	for _, id := range []string{"L2_HTM_queue_flood_stress", "L2_trigger_mesh_storm", "L2_scheduler_pause_during_load",
+		"L2_event_policy_cascade", "L2_worker_dropout_chaos"} {
+		sc := lib.Get(id)
+		if sc == nil || sc.Category != chaos.CategoryLayer2 || sc.Source != id+".yaml" {
+			t.Errorf("scenario %s: %+v", id, sc)
+		}
+	}
+}

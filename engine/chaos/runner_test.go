@@ -1,0 +1,125 @@
+package chaos_test
+
+import (
+	"context"
+	"errors"
+	"strings"
+	"testing"
+	"time"
+
+	"go.uber.org/goleak"
+
+	"grace/engine"
+	"grace/engine/chaos"
+)
+
+func TestMain(m *testing.M) {
+	goleak.VerifyTestMain(m)
+}
+
+// testBundle is what each runner test needs.
+type testBundle struct {
+	lib    *chaos.Library
+	runner *chaos.Runner
+}
+
+func setup(t *testing.T, off ...string) *testBundle {
+	t.Helper()
+	lib, err := chaos.LoadLibrary("")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(lib.Refused) > 0 {
+		t.Fatalf("embedded library refused files: %v", lib.Refused)
+	}
+	cfg := engine.Default()
+	for _, name := range off {
+		cfg.Safeguards[name] = engine.SafeguardConfig{Enabled: false}
+	}
+	return &testBundle{lib: lib, runner: &chaos.Runner{Config: cfg, TempDir: t.TempDir(), Deadline: 2 * time.Second}}
+}
+
+func (b *testBundle) run(t *testing.T, id string, params map[string]float64) chaos.Result {
+	t.Helper()
+	sc := b.lib.Get(id)
+	if sc == nil {
+		t.Fatalf("scenario %s not in the library", id)
+	}
+	for name, v := range params {
+		if _, ok := sc.Parameters[name]; !ok {
+			t.Fatalf("scenario %s has no parameter %s", id, name)
+		}
+		sc.Parameters[name] = chaos.Parameter{Base: v}
+	}
+	res, err := b.runner.Run(context.Background(), sc, 1)
+	if err != nil {
+		t.Fatalf("run %s: %v", id, err)
+	}
+	t.Logf("%s: passed %v in %d ms, safeguards %+v, invariants %+v, failures %v, notes %v",
+		id, res.Passed, res.DurationMS, res.Safeguards, res.Invariants, res.Failures, res.Notes)
+	return res
+}
+
+func TestScenarioPassesAndFailsWithoutItsSafeguard(t *testing.T) {
+	cases := []struct {
+		id        string
+		safeguard string
+		// params scale a scenario down for -race on 2 cores.
+		params map[string]float64
+	}{
+		{"L2_scheduler_pause_during_load", engine.SafeguardSchedulerAutoResume, map[string]float64{"queued": 200}},
+		{"L2_event_policy_cascade", engine.SafeguardPolicyCascadeLimit, nil},
+		{"L2_worker_dropout_chaos", engine.SafeguardWorkerReassignment, nil},
+		{"L2_trigger_mesh_storm", engine.SafeguardMeshBackpressure, nil},
+		{"L2_HTM_queue_flood_stress", engine.SafeguardRateLimit,
+			map[string]float64{"intents": 1500, "rate_limit_per_second": 100, "rate_limit_burst": 100}},
+	}
+	for _, tc := range cases {
+		t.Run(tc.id, func(t *testing.T) {
+			on := setup(t).run(t, tc.id, tc.params)
+			if !on.Passed {
+				t.Fatalf("with every safeguard on, %s failed: %v", tc.id, on.Failures)
+			}
+			if !fired(on, tc.safeguard) {
+				t.Errorf("%s passed but %s is not reported fired: %+v", tc.id, tc.safeguard, on.Safeguards)
+			}
+			inv := on.Invariants
+			if inv.Lost != 0 || inv.Duplicated != 0 || inv.UnauthorizedExecutions != 0 || !inv.AuditIntact {
+				t.Errorf("invariants broken on a passing run: %+v", inv)
+			}
+			offs := []string{tc.safeguard}
+			if tc.safeguard == engine.SafeguardRateLimit {
+				offs = append(offs, engine.SafeguardLoadShedding)
+			}
+			off := setup(t, offs...).run(t, tc.id, tc.params)
+			if off.Passed {
+				t.Fatalf("with %s off, %s passed", tc.safeguard, tc.id)
+			}
+			if !strings.Contains(strings.Join(off.Failures, "\n"), "safeguard "+tc.safeguard+" did not fire") {
+				t.Errorf("failures do not name the missing safeguard %s: %v", tc.safeguard, off.Failures)
+			}
+		})
+	}
+}
+
+func fired(r chaos.Result, name string) bool {
+	for _, s := range r.Safeguards {
+		if s.Name == name {
+			return s.Fired
+		}
+	}
+	return false
+}
+
+func TestRunHaltsOnCancel(t *testing.T) {
+	t.Parallel()
+	b := setup(t, engine.SafeguardSchedulerAutoResume)
+	b.runner.Deadline = time.Minute
+	ctx, cancel := context.WithCancel(context.Background())
+	halted := time.AfterFunc(300*time.Millisecond, cancel)
+	defer halted.Stop()
+	_, err := b.runner.Run(ctx, b.lib.Get("L2_scheduler_pause_during_load"), 1)
+	if !errors.Is(err, context.Canceled) || !strings.Contains(err.Error(), "halted") {
+		t.Fatalf("Run after cancel = %v, want a halt", err)
+	}
+}

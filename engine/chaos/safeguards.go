@@ -1,0 +1,36 @@
+package chaos
+
+import (
+	"grace/engine"
+	"grace/engine/clarity"
+	"grace/engine/mesh"
+	"grace/engine/policy"
+)
+
+// detector tells from the record that a safeguard fired: a record named
+// What (and, when Who is set, written by Who).
+type detector struct {
+	What string
+	Who  string
+}
+
+// detectors are the safeguards the runner can see fire, by config name.
+// A scenario may expect only these.
+var detectors = map[string]detector{
+	engine.SafeguardRateLimit:           {What: engine.WhatRateLimited},
+	engine.SafeguardLoadShedding:        {What: engine.WhatShedLoad},
+	engine.SafeguardWorkerReassignment:  {What: engine.WhatRerouted},
+	engine.SafeguardSchedulerAutoResume: {What: engine.WhatSchedulerResumed, Who: "scheduler_auto_resume"},
+	engine.SafeguardMeshBackpressure:    {What: mesh.WhatSheddingEpisode},
+	engine.SafeguardPolicyCascadeLimit:  {What: policy.WhatCascadeCut},
+}
+
+// matches reports whether an entry shows the safeguard firing.
+func (d detector) matches(e clarity.Entry) bool {
+	return e.What == d.What && (d.Who == "" || e.Who == d.Who)
+}
+
+// KnownSafeguards lists the safeguards a scenario may expect, sorted.
+func KnownSafeguards() []string {
+	return sortedKeys(detectors)
+}

@@ -1,0 +1,74 @@
+package chaos
+
+import (
+	"context"
+	"fmt"
+	"slices"
+	"time"
+)
+
+// steady checks the scenario's steady state. Before the faults a check
+// that fails is an error (the run cannot start from a broken engine);
+// after the rollback it is a failure of the scenario: the engine did not
+// come back. queue_drained waits up to deadline.
+func (r *run) steady(ctx context.Context, when string, deadline time.Duration) error {
+	var problems []string
+	for _, c := range r.sc.SteadyState {
+		if p := r.check(ctx, c, deadline); p != "" {
+			problems = append(problems, p)
+		}
+	}
+	if len(problems) == 0 {
+		return nil
+	}
+	if when == "before" {
+		return fmt.Errorf("steady state before the faults: %v", problems)
+	}
+	if ctx.Err() != nil {
+		return fmt.Errorf("halted: %w", ctx.Err())
+	}
+	for _, p := range problems {
+		r.failf("steady state after the rollback: %s", p)
+	}
+	return nil
+}
+
+// check runs one steady-state check and returns what is wrong, or "".
+func (r *run) check(ctx context.Context, c string, deadline time.Duration) string {
+	switch c {
+	case SteadyReady:
+		if err := r.waitFor(ctx, deadline, func() bool { return r.eng.Snapshot().Ready }); err != nil {
+			return "engine not ready"
+		}
+	case SteadySchedulerRunning:
+		if s := r.eng.Snapshot(); s.Layer2.Paused {
+			return "scheduler paused"
+		}
+	case SteadyWorkersFull:
+		want := r.cfg.Workers.Count
+		var have int
+		err := r.waitFor(ctx, deadline, func() bool {
+			have = 0
+			for _, w := range r.eng.Snapshot().Workers {
+				if !slices.Contains(r.killed, w.Name) {
+					have++
+				}
+			}
+			return have >= want
+		})
+		if err != nil {
+			return fmt.Sprintf("%d of %d workers", have, want)
+		}
+	case SteadyQueueDrained:
+		var depth, busy int
+		err := r.waitFor(ctx, deadline, func() bool {
+			s := r.eng.Snapshot()
+			depth, busy = s.QueueDepth, s.WorkersBusy
+			return depth == 0 && busy == 0
+		})
+		if err != nil {
+			return fmt.Sprintf("queue not drained within %v (%d queued, %d workers busy)", deadline, depth, busy)
+		}
+	}
+	return ""
+}
