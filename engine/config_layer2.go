@@ -61,9 +61,6 @@ type HubConfig struct {
 	// CorrelationWindow is how long a reported Layer 1 fault stays a
 	// candidate cause of Layer 2 trouble.
 	CorrelationWindow time.Duration `mapstructure:"correlation_window"`
-	// MinDispatchRate is the dispatch rate (per second) below which
-	// waiting work counts as a stalled scheduler (seed: 1 task/s).
-	MinDispatchRate float64 `mapstructure:"min_dispatch_rate"`
 	// Scaling grows and shrinks the worker pool with the queue.
 	Scaling ScalingConfig `mapstructure:"scaling"`
 }
@@ -94,6 +91,6 @@ func defaultScheduler() SchedulerConfig {
 }
 
 func defaultHub() HubConfig {
-	return HubConfig{Interval: 5 * time.Second, CorrelationWindow: 2 * time.Minute, MinDispatchRate: 1,
+	return HubConfig{Interval: 5 * time.Second, CorrelationWindow: 2 * time.Minute,
 		Scaling: ScalingConfig{Enabled: true, Sustain: 30 * time.Second, Step: 2, Cooldown: time.Minute}}
 }

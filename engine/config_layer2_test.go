@@ -27,7 +27,6 @@ func TestValidateNamesTheLayer2Key(t *testing.T) {
 		{func(c *Config) { c.Scheduler.AutoResumeAfter = -time.Second }, "scheduler.auto_resume_after (-1s) must be positive"},
 		{func(c *Config) { c.Hub.Interval = 0 }, "hub.interval (0s) must be positive"},
 		{func(c *Config) { c.Hub.CorrelationWindow = 0 }, "hub.correlation_window (0s) must be positive"},
-		{func(c *Config) { c.Hub.MinDispatchRate = -1 }, "hub.min_dispatch_rate (-1) must be zero or positive"},
 		{func(c *Config) { c.Hub.Scaling.Sustain = 0 }, "hub.scaling.sustain (0s) must be positive"},
 		{func(c *Config) { c.Hub.Scaling.Step = 0 }, "hub.scaling.step (0) must be at least 1"},
 		{func(c *Config) { c.Hub.Scaling.Cooldown = -time.Second }, "hub.scaling.cooldown (-1s) must not be negative"},

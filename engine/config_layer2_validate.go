@@ -32,8 +32,6 @@ func (c Config) validateLayer2(v *problems) {
 	h := c.Hub
 	v.positive("hub.interval", h.Interval)
 	v.positive("hub.correlation_window", h.CorrelationWindow)
-	v.check(!math.IsNaN(h.MinDispatchRate) && !math.IsInf(h.MinDispatchRate, 0) && h.MinDispatchRate >= 0,
-		"hub.min_dispatch_rate (%v) must be zero or positive", h.MinDispatchRate)
 	v.positive("hub.scaling.sustain", h.Scaling.Sustain)
 	v.check(h.Scaling.Step >= 1, "hub.scaling.step (%d) must be at least 1", h.Scaling.Step)
 	v.check(h.Scaling.Cooldown >= 0, "hub.scaling.cooldown (%v) must not be negative", h.Scaling.Cooldown)

@@ -92,8 +92,8 @@ func (e *Engine) troubles(s healthSample) map[string]string {
 	if d.Level != htm.LevelOK {
 		out[troubleBacklog] = d.Describe()
 	}
-	if min := e.cfg.Hub.MinDispatchRate; d.Ready > 0 && !s.paused && s.dispatchRate < min {
-		out[troubleStalled] = fmt.Sprintf("Dispatch rate %.2f/s below the minimum %g/s (hub.min_dispatch_rate) while %d intents are ready", s.dispatchRate, min, d.Ready)
+	if min := e.cfg.Watchdog.Scheduler.MinDispatchRate; d.Ready > 0 && !s.paused && s.dispatchRate < min {
+		out[troubleStalled] = fmt.Sprintf("Dispatch rate %.2f/s below the minimum %g/s (watchdog.scheduler.min_dispatch_rate) while %d intents are ready", s.dispatchRate, min, d.Ready)
 	}
 	if s.paused && d.Len > 0 {
 		out[troublePaused] = fmt.Sprintf("The scheduler is paused while %d intents wait", d.Len)
