@@ -234,10 +234,15 @@ func TestQueueFullRefusesAndStoresNothing(t *testing.T) {
 	t.Run("not started", func(t *testing.T) {
 		t.Parallel()
 		b := setup(t, small)
+		first := b.submit(t, intent.Submission{Type: "query_knowledge", IdempotencyKey: "job-1"})
 		b.submit(t, intent.Submission{Type: "query_knowledge"})
-		b.submit(t, intent.Submission{Type: "query_knowledge"})
+		// A retry of an accepted submission gets its original, full or not.
+		again, err := b.e.Submit(t.Context(), intent.Submission{Type: "query_knowledge", Actor: "a", IdempotencyKey: "job-1"})
+		if err != nil || !again.Existing || again.Intent.ID != first.ID {
+			t.Fatalf("resubmit with the key while full = %+v, %v; want the original %s", again, err, first.ID)
+		}
 		before := len(b.store.Records())
-		_, err := b.e.Submit(t.Context(), intent.Submission{Type: "query_knowledge", Actor: "a"})
+		_, err = b.e.Submit(t.Context(), intent.Submission{Type: "query_knowledge", Actor: "a"})
 		if !errors.Is(err, ErrQueueFull) || !strings.Contains(err.Error(), "capacity 2") {
 			t.Fatalf("Submit past capacity = %v, want ErrQueueFull with the figures", err)
 		}

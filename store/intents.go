@@ -51,6 +51,9 @@ func (s *Store) List(ctx context.Context, f intent.Filter) ([]intent.Intent, err
 	if f.Unreviewed {
 		add("reviewed = 0")
 	}
+	if f.IdempotencyKey != "" {
+		add("idempotency_key = ?", f.IdempotencyKey)
+	}
 	limit := f.Limit
 	if limit <= 0 {
 		limit = defaultListLimit

@@ -25,6 +25,7 @@ func intentsBundle(t *testing.T) *testBundle {
 		in.Tier = i % 3
 		in.Reviewed = i%4 == 0
 		in.CreatedAt = t0.Add(time.Duration(i) * time.Second)
+		in.IdempotencyKey = fmt.Sprintf("key-%d", i)
 		if _, err := tb.s.Apply(context.Background(), &intent.Change{Create: in}); err != nil {
 			t.Fatal(err)
 		}
@@ -50,6 +51,7 @@ func TestList(t *testing.T) {
 		{"unreviewed tier 1", intent.Filter{Tier: 1, HasTier: true, Unreviewed: true}, []string{"in7", "in1"}},
 		{"combined", intent.Filter{Actor: "agent-a", Type: "query_knowledge"}, []string{"in4"}},
 		{"limit", intent.Filter{Limit: 3}, []string{"in9", "in8", "in7"}},
+		{"idempotency key", intent.Filter{IdempotencyKey: "key-4"}, []string{"in4"}},
 		{"nothing", intent.Filter{State: intent.StateShed}, nil},
 	} {
 		t.Run(tc.name, func(t *testing.T) {

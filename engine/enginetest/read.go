@@ -58,7 +58,8 @@ func matches(in intent.Intent, f intent.Filter) bool {
 		f.Type != "" && in.Type != f.Type,
 		!f.Since.IsZero() && in.CreatedAt.Before(f.Since),
 		f.HasTier && in.Tier != f.Tier,
-		f.Unreviewed && in.Reviewed:
+		f.Unreviewed && in.Reviewed,
+		f.IdempotencyKey != "" && in.IdempotencyKey != f.IdempotencyKey:
 		return false
 	}
 	return true

@@ -47,6 +47,8 @@ type Filter struct {
 	// Unreviewed keeps only intents not yet marked Reviewed (the Tier 1
 	// review list).
 	Unreviewed bool
+	// IdempotencyKey selects the intent submitted under that key.
+	IdempotencyKey string
 	Limit      int
 }
 
