@@ -49,7 +49,7 @@ type Filter struct {
 	Unreviewed bool
 	// IdempotencyKey selects the intent submitted under that key.
 	IdempotencyKey string
-	Limit      int
+	Limit          int
 }
 
 // Store keeps intents durably. Implementations must be safe for concurrent
