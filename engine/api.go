@@ -117,13 +117,15 @@ type Snapshot struct {
 // Event is pushed to subscribers when an intent changes state, and by the
 // watchdog with each telemetry snapshot and alert change.
 type Event struct {
-	Kind   string        `json:"kind"` // "intent", "telemetry" (EventTelemetry) or "alert" (EventAlert)
+	Kind   string        `json:"kind"` // "intent", "telemetry" (EventTelemetry), "alert" (EventAlert) or "chaos" (EventChaos)
 	Intent intent.Intent `json:"intent"`
 	// Telemetry is the watchdog's snapshot (kind "telemetry").
 	Telemetry *watchdog.Telemetry `json:"telemetry,omitempty"`
 	// Alert is an alert raised, escalated, de-escalated or resolved (kind
 	// "alert").
 	Alert *watchdog.AlertEvent `json:"alert,omitempty"`
+	// Chaos is a chaos run's progress (kind "chaos", EventChaos).
+	Chaos *ChaosProgress `json:"chaos,omitempty"`
 }
 
 // Reviewer takes the after-the-fact review of Tier 1 intents. It is part

@@ -130,6 +130,31 @@ type CortexConfig struct {
 // ChaosConfig configures the chaos library.
 type ChaosConfig struct {
 	ScenariosDir string `mapstructure:"scenarios_dir"`
+	// KeepRuns is how many runs' record databases are kept in the data
+	// folder (older ones are removed; their results stay in history).
+	KeepRuns int `mapstructure:"keep_runs"`
+	// AbortOnCritical halts a run when the watchdog goes critical on a
+	// component the scenario does not expect to stress.
+	AbortOnCritical bool `mapstructure:"abort_on_critical"`
+	// Loop is the autonomous chaos loop.
+	Loop ChaosLoopConfig `mapstructure:"loop"`
+}
+
+// ChaosLoopConfig configures the autonomous chaos loop.
+type ChaosLoopConfig struct {
+	// Enabled runs the seed's daily schedule.
+	Enabled bool `mapstructure:"enabled"`
+	// EscalateAfter is the consecutive passes after which a scenario's
+	// difficulty rises.
+	EscalateAfter int `mapstructure:"escalate_after"`
+	// MaxDifficulty caps escalation.
+	MaxDifficulty int `mapstructure:"max_difficulty"`
+	// Live runs the loop's scenarios against the live engine instead of
+	// isolated instances.
+	Live bool `mapstructure:"live"`
+	// PlaybooksDir is where the loop writes playbooks ("" means
+	// chaos/playbooks in the data folder).
+	PlaybooksDir string `mapstructure:"playbooks_dir"`
 }
 
 // SafeguardConfig switches one safeguard.
@@ -174,7 +199,8 @@ func Default() Config {
 			"execute_sandbox": 8, "deploy_model": 4, "modify_config": 3,
 			"extend_grace": 2, "optimize_system": 2, "change_charter": 0.5, "grant_permissions": 0.5,
 		}},
-		Chaos: ChaosConfig{ScenariosDir: ""},
+		Chaos: ChaosConfig{ScenariosDir: "", KeepRuns: 100, AbortOnCritical: true,
+			Loop: ChaosLoopConfig{Enabled: false, EscalateAfter: 5, MaxDifficulty: 10, Live: false, PlaybooksDir: ""}},
 		Safeguards: map[string]SafeguardConfig{
 			"htm_rate_limit": {Enabled: true}, "htm_load_shedding": {Enabled: true},
 			"mesh_backpressure": {Enabled: true}, "policy_cascade_limit": {Enabled: true},

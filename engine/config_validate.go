@@ -93,6 +93,9 @@ func (c Config) validateOwn() error {
 		v = append(v, err)
 	}
 
+	v.check(c.Chaos.KeepRuns >= 1, "chaos.keep_runs (%d) must be at least 1", c.Chaos.KeepRuns)
+	v.check(c.Chaos.Loop.EscalateAfter >= 1, "chaos.loop.escalate_after (%d) must be at least 1", c.Chaos.Loop.EscalateAfter)
+	v.check(c.Chaos.Loop.MaxDifficulty >= 1, "chaos.loop.max_difficulty (%d) must be at least 1", c.Chaos.Loop.MaxDifficulty)
 	v.check(!math.IsNaN(c.Cortex.Rate) && !math.IsInf(c.Cortex.Rate, 0) && c.Cortex.Rate >= 0,
 		"cortex.rate (%v) must be zero or positive", c.Cortex.Rate)
 	total := 0.0
