@@ -73,6 +73,16 @@ type WorkerInfo struct {
 	// MissedHeartbeats how many pings in a row it left unanswered.
 	HeartbeatAgeMS   int64 `json:"heartbeat_age_ms"`
 	MissedHeartbeats int   `json:"missed_heartbeats"`
+	// Host is the machine a remote worker (`grace worker`, backend.kind
+	// nats) runs on; empty for the in-process pool's workers.
+	Host string `json:"host,omitempty"`
+}
+
+// RemoteWorkers lists the workers of other processes (the nats backend's
+// `grace worker`s) for Snapshot.
+type RemoteWorkers interface {
+	// Workers returns the remote workers known at now, each with its Host.
+	Workers(now time.Time) []WorkerInfo
 }
 
 // Snapshot is the engine's live figures, cheap to take (no store I/O).

@@ -47,6 +47,9 @@ type Config struct {
 	Identities []IdentityConfig `mapstructure:"identities"`
 	// Masking hides payload and context values from records and read views.
 	Masking MaskingConfig `mapstructure:"masking"`
+	// Backend chooses how released tasks reach workers: in process
+	// (memory) or over NATS JetStream (config_backend.go).
+	Backend BackendConfig `mapstructure:"backend"`
 }
 
 // LogConfig sets up log/slog output (a file in the data folder by default).
@@ -206,9 +209,11 @@ func Default() Config {
 			"mesh_backpressure": {Enabled: true}, "policy_cascade_limit": {Enabled: true},
 			"worker_reassignment": {Enabled: true}, "scheduler_auto_resume": {Enabled: true},
 			"kernel_auto_recovery": {Enabled: true}, "bus_acl": {Enabled: true},
+			"crash_recovery": {Enabled: true},
 		},
 		Console:    ConsoleConfig{Refresh: time.Second, Keys: DefaultConsoleKeys()},
 		Identities: []IdentityConfig{},
 		Masking:    MaskingConfig{Fields: []string{"password", "token", "secret", "api_key"}},
+		Backend:    defaultBackend(),
 	}
 }

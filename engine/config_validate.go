@@ -22,6 +22,7 @@ import (
 var Safeguards = []string{
 	"htm_rate_limit", "htm_load_shedding", "mesh_backpressure", "policy_cascade_limit",
 	"worker_reassignment", "scheduler_auto_resume", "kernel_auto_recovery", "bus_acl",
+	"crash_recovery",
 }
 
 // Validate checks every key of c and returns all the problems found, each
@@ -89,6 +90,7 @@ func (c Config) validateOwn() error {
 	v.positive("workers.backoff_base", w.BackoffBase)
 	v.check(w.BackoffMax >= w.BackoffBase, "workers.backoff_max (%v) must not be below workers.backoff_base (%v)", w.BackoffMax, w.BackoffBase)
 	c.validateLayer2(&v)
+	c.validateBackend(&v)
 	if err := c.Watchdog.Validate(); err != nil {
 		v = append(v, err)
 	}

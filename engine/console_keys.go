@@ -46,6 +46,12 @@ func DefaultConsoleKeys() map[string][]string {
 		// Narratives.
 		"story":  {"s"},
 		"verify": {"v"},
+		// Chaos (run and halt are absent in a read-only console). Halt
+		// works on every screen; run and run_all on the Chaos screen,
+		// where refresh is not bound, so run may share its key.
+		"run":     {"r"},
+		"run_all": {"R"},
+		"halt":    {"H"},
 	}
 }
 

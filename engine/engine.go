@@ -52,6 +52,9 @@ type Deps struct {
 	History watchdog.History
 	// Components are watched by the watchdog besides the built-in ones.
 	Components []watchdog.Component
+	// Remote lists workers in other processes (backend.kind nats); Snapshot
+	// shows them after the pool's. None when nil.
+	Remote RemoteWorkers
 }
 
 // Engine is the orchestration engine. It implements OperatorAPI. Create it
@@ -67,6 +70,7 @@ type Engine struct {
 	router   *governance.Router
 	handlers HandlerSource
 	rand     func() float64
+	remote   RemoteWorkers
 
 	queue     *htm.Queue
 	ids       *idGen
@@ -176,6 +180,7 @@ func New(cfg Config, deps Deps) (*Engine, error) {
 	e := &Engine{
 		cfg: cfg, store: deps.Store, journal: deps.Journal, searcher: deps.Searcher, auditor: deps.Auditor,
 		clock: deps.Clock, log: deps.Logger, router: router, handlers: deps.Handlers, rand: deps.Rand,
+		remote:    deps.Remote,
 		queue:     q,
 		ids:       &idGen{},
 		pool:      newPool(cfg.Workers.Count),

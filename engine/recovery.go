@@ -8,6 +8,10 @@ import (
 	"grace/engine/intent"
 )
 
+// SafeguardCrashRecovery recovers, at start, the intents the previous
+// engine left unfinished (recoverUnfinished).
+const SafeguardCrashRecovery = "crash_recovery"
+
 // recoverUnfinished rebuilds the engine's live state from the store's non-terminal
 // intents, oldest first: pending approvals stay pending and their
 // deadlines are tracked again (one already past expires on the next tick);
@@ -16,10 +20,21 @@ import (
 // to queued with an intent_requeued_after_restart record and queued again
 // (at-least-once). When anything was recovered a
 // startup_recovery_completed record gives the counts.
+//
+// With safeguards.crash_recovery off nothing is recovered: the unfinished
+// intents stay as the previous engine left them (running ones never run
+// again, queued ones wait in the store only, pending approvals do not
+// expire), and a warning says how many.
 func (e *Engine) recoverUnfinished(ctx context.Context) error {
 	ins, err := e.store.NonTerminal(ctx)
 	if err != nil {
 		return fmt.Errorf("recover unfinished intents: %w", err)
+	}
+	if !e.cfg.SafeguardEnabled(SafeguardCrashRecovery) {
+		if len(ins) > 0 {
+			e.log.Warn("crash recovery is off (safeguards.crash_recovery): unfinished intents left as they are", "intents", len(ins))
+		}
+		return nil
 	}
 	var pending, queued, running int
 	for _, in := range ins {

@@ -8,7 +8,8 @@ package engine
 // Layer 2 safeguards' facts. Health is the watchdog's latest verdict; Ready
 // is true while the engine is started, not stopped, and every component
 // the watchdog watches is ready. A worker declared dead counts as neither
-// busy nor idle.
+// busy nor idle. Remote workers (Deps.Remote) follow the pool's in Workers,
+// with their Host, and count in neither figure.
 func (e *Engine) Snapshot() Snapshot {
 	now := e.clock.Now()
 	d := e.queue.Depth()
@@ -30,5 +31,8 @@ func (e *Engine) Snapshot() Snapshot {
 	snap.Ready = e.ready.Load() && snap.Health.Ready
 	snap.Layer2 = e.layer2Facts(snap.Workers)
 	e.fillLayers(&snap)
+	if e.remote != nil { // after the figures above: remote workers count in none of them
+		snap.Workers = append(snap.Workers, e.remote.Workers(now)...)
+	}
 	return snap
 }

@@ -3,7 +3,6 @@ package store
 import (
 	"errors"
 	"fmt"
-	"time"
 
 	"grace/engine/intent"
 )
@@ -75,10 +74,8 @@ func (w *writer) fillBatch(batch []request, out []outcome) error {
 	}
 	clear(w.keys)
 	w.blocks = w.blocks[:0]
-	now := w.clock.Now()
 	for i := range batch {
-		c := batch[i].change
-		res, more, err := w.applyIntent(c, now)
+		res, more, err := w.applyIntent(&batch[i])
 		out[i] = outcome{res: res}
 		var ce *changeError
 		if errors.As(err, &ce) {
@@ -124,14 +121,14 @@ func (w *writer) widen(id, ts int64) {
 	w.blocks = append(w.blocks, span{b, ts, ts})
 }
 
-// applyIntent writes c's Create or Update. more is false when the rest of
+// applyIntent writes r's Create or Update. more is false when the rest of
 // the change must not be written (its key was taken).
-func (w *writer) applyIntent(c *intent.Change, now time.Time) (res intent.Result, more bool, err error) {
-	switch {
+func (w *writer) applyIntent(r *request) (res intent.Result, more bool, err error) {
+	switch c := r.change; {
 	case c.Create != nil:
-		return w.create(c.Create, now)
+		return w.create(&r.row)
 	case c.Update != nil:
-		return res, true, w.update(c.Update)
+		return res, true, w.update(c.Update, &r.row)
 	}
 	return res, true, nil
 }

@@ -12,11 +12,38 @@ import (
 	sqlite3 "modernc.org/sqlite/lib"
 )
 
-// create inserts it unless its idempotency key is taken, in the database or
-// earlier in this batch; then it returns the holder as Result.Existing and
-// more=false. A zero CreatedAt is filled from the clock.
-func (w *writer) create(it *intent.Intent, now time.Time) (res intent.Result, more bool, err error) {
-	if k := it.IdempotencyKey; k != "" {
+// intentRow is a change's intent row as the writer binds it.
+type intentRow struct {
+	created intent.Intent // the Create as stored (CreatedAt filled in)
+	args    []any         // insertIntent's or updateIntent's values
+}
+
+// encodeIntentRow encodes c's Create or Update; now fills a zero
+// CreatedAt. A change with neither has an empty row.
+func encodeIntentRow(c *intent.Change, now time.Time) (row intentRow, err error) {
+	switch {
+	case c.Create != nil:
+		row.created = *c.Create
+		if row.created.CreatedAt.IsZero() {
+			row.created.CreatedAt = now
+		}
+		if row.args, err = intentArgs(&row.created); err != nil {
+			return row, fmt.Errorf("%w: create intent %s: %w", ErrInvalidChange, c.Create.ID, err)
+		}
+	case c.Update != nil:
+		if row.args, err = updateArgs(c.Update); err != nil {
+			return row, fmt.Errorf("%w: update intent %s: %w", ErrInvalidChange, c.Update.ID, err)
+		}
+	}
+	return row, nil
+}
+
+// create inserts row unless its idempotency key is taken, in the database
+// or earlier in this batch; then it returns the holder as Result.Existing
+// and more=false.
+func (w *writer) create(row *intentRow) (res intent.Result, more bool, err error) {
+	stored := &row.created
+	if k := stored.IdempotencyKey; k != "" {
 		if prev, ok := w.keys[k]; ok {
 			cp := prev
 			res.Existing = &cp
@@ -35,33 +62,22 @@ func (w *writer) create(it *intent.Intent, now time.Time) (res intent.Result, mo
 			return res, false, nil
 		}
 	}
-	stored := *it
-	if stored.CreatedAt.IsZero() {
-		stored.CreatedAt = now
-	}
-	args, err := intentArgs(&stored)
-	if err != nil {
-		return res, false, &changeError{fmt.Errorf("create intent %s: %w", it.ID, err)}
-	}
-	if _, err := w.conn.exec(w.st.insertIntent, args...); err != nil {
+	if _, err := w.conn.exec(w.st.insertIntent, row.args...); err != nil {
 		if isConstraint(err) {
-			return res, false, &changeError{fmt.Errorf("create intent %s: %w", it.ID, err)}
+			return res, false, &changeError{fmt.Errorf("create intent %s: %w", stored.ID, err)}
 		}
-		return res, false, fmt.Errorf("create intent %s: %w", it.ID, err)
+		return res, false, fmt.Errorf("create intent %s: %w", stored.ID, err)
 	}
 	if stored.IdempotencyKey != "" {
-		w.keys[stored.IdempotencyKey] = stored
+		w.keys[stored.IdempotencyKey] = *stored
 	}
 	return res, true, nil
 }
 
-// update writes the mutable fields of it; an unknown ID fails the change.
-func (w *writer) update(it *intent.Intent) error {
-	args, err := updateArgs(it)
-	if err != nil {
-		return &changeError{fmt.Errorf("update intent %s: %w", it.ID, err)}
-	}
-	n, err := w.conn.exec(w.st.updateIntent, args...)
+// update writes the mutable fields of it from row; an unknown ID fails the
+// change.
+func (w *writer) update(it *intent.Intent, row *intentRow) error {
+	n, err := w.conn.exec(w.st.updateIntent, row.args...)
 	switch {
 	case err != nil && isConstraint(err):
 		return &changeError{fmt.Errorf("update intent %s: %w", it.ID, err)}

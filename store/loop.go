@@ -26,7 +26,7 @@ func (w *writer) loop(ctx context.Context) {
 		case f := <-w.ctl:
 			f()
 		case <-idle:
-			w.indexStep(idleChunk)
+			w.indexIdle()
 		case <-idx.C():
 			if w.lag() > 0 {
 				w.indexStep(busyChunk)

@@ -129,6 +129,41 @@ CREATE TABLE IF NOT EXISTS alerts (
 CREATE INDEX IF NOT EXISTS alerts_last_seen ON alerts(last_seen);
 CREATE INDEX IF NOT EXISTS alerts_firing ON alerts(last_seen) WHERE resolved_at IS NULL;
 `,
+	// 4: chaos runs, the scenarios' standing, the loop's findings and
+	// knowledge (see chaos.go). IF NOT EXISTS as in 3.
+	`
+CREATE TABLE IF NOT EXISTS chaos_runs (
+	id          TEXT PRIMARY KEY,
+	state       TEXT NOT NULL,    -- running, passed, failed, halted or error
+	started_at  INTEGER NOT NULL, -- Unix nanoseconds (UTC)
+	finished_at INTEGER,          -- NULL while running
+	run         TEXT NOT NULL     -- JSON engine.ChaosRun with its results
+);
+CREATE INDEX IF NOT EXISTS chaos_runs_started ON chaos_runs(started_at);
+CREATE INDEX IF NOT EXISTS chaos_runs_state ON chaos_runs(state);
+
+CREATE TABLE IF NOT EXISTS chaos_scenarios (
+	scenario     TEXT PRIMARY KEY,
+	difficulty   INTEGER NOT NULL,
+	streak       INTEGER NOT NULL,
+	last_verdict TEXT NOT NULL,
+	last_run_at  INTEGER NOT NULL, -- Unix milliseconds, 0 when never run
+	runs         INTEGER NOT NULL
+);
+
+CREATE TABLE IF NOT EXISTS chaos_findings (
+	id         TEXT PRIMARY KEY,
+	created_at INTEGER NOT NULL, -- Unix nanoseconds (UTC)
+	finding    TEXT NOT NULL     -- JSON engine.ChaosFinding
+);
+CREATE INDEX IF NOT EXISTS chaos_findings_created ON chaos_findings(created_at);
+
+CREATE TABLE IF NOT EXISTS chaos_knowledge (
+	id          INTEGER PRIMARY KEY,
+	verified_at INTEGER NOT NULL, -- Unix nanoseconds (UTC)
+	knowledge   TEXT NOT NULL     -- JSON engine.ChaosKnowledge
+);
+`,
 }
 
 // blockShift sizes the narrative_blocks: ids id>>blockShift share a block.

@@ -82,19 +82,21 @@ func (s *Store) Close() error {
 // an invalid record fails with ErrInvalidRecord. Each of these fails c only.
 // If the batch's transaction fails, every change in it gets that error and
 // none is written. If ctx ends first, Apply returns ctx's error, and c may
-// still be written. The records are encoded before Apply queues c; c's
-// intents are read when the batch is written, so c must not change until
+// still be written. The records and the intent's row are encoded before
+// Apply queues c (a zero CreatedAt is filled from the clock then); c itself
+// is still read when the batch is written, so c must not change until
 // Apply returns.
 func (s *Store) Apply(ctx context.Context, c *intent.Change) (intent.Result, error) {
 	if err := ctx.Err(); err != nil {
 		return intent.Result{}, err
 	}
-	recs, err := prepareChange(c, s.opts.Clock.Now())
+	req, err := newRequest(c, s.opts.Clock.Now())
 	if err != nil {
 		return intent.Result{}, err
 	}
 	reply := replies.Get().(chan outcome)
-	if err := s.enqueue(ctx, request{change: c, recs: recs, reply: reply}); err != nil {
+	req.reply = reply
+	if err := s.enqueue(ctx, req); err != nil {
 		replies.Put(reply)
 		return intent.Result{}, err
 	}
@@ -118,9 +120,10 @@ var replies = sync.Pool{New: func() any { return make(chan outcome, 1) }}
 // or read-only, it calls done at once, from the caller's goroutine, with
 // the error.
 func (s *Store) ApplyAsync(c *intent.Change, done func(intent.Result, error)) {
-	recs, err := prepareChange(c, s.opts.Clock.Now())
+	req, err := newRequest(c, s.opts.Clock.Now())
 	if err == nil {
-		err = s.enqueue(context.Background(), request{change: c, recs: recs, done: done})
+		req.done = done
+		err = s.enqueue(context.Background(), req)
 	}
 	if err != nil {
 		done(intent.Result{}, err)

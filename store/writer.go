@@ -17,8 +17,27 @@ import (
 type request struct {
 	change *intent.Change
 	recs   []prepared
-	done   func(intent.Result, error)
-	reply  chan outcome
+	// row is the change's intent row, encoded by the submitter: the column
+	// values of the Create (with a zero CreatedAt filled in) or Update.
+	row   intentRow
+	done  func(intent.Result, error)
+	reply chan outcome
+}
+
+// newRequest checks and encodes c for the writer, in the caller's
+// goroutine, so that the one writer goroutine only numbers, chains and
+// inserts; now stands in for a zero record When or intent CreatedAt. An
+// error means c can never apply.
+func newRequest(c *intent.Change, now time.Time) (request, error) {
+	recs, err := prepareChange(c, now)
+	if err != nil {
+		return request{}, err
+	}
+	row, err := encodeIntentRow(c, now)
+	if err != nil {
+		return request{}, err
+	}
+	return request{change: c, recs: recs, row: row}, nil
 }
 
 // writer owns the one write connection. Its goroutine is the only one that

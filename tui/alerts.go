@@ -17,13 +17,19 @@ import (
 const maxResolved = 200
 
 // alertsModel is screen 5: the alerts firing (from the snapshot's health
-// report) and the ones seen resolving while this console ran. The alert
-// history is an engine method outside OperatorAPI, so resolved alerts are
-// only those the console saw go: an "alert" event with the resolution, or
-// an alert that left the firing list between two snapshots. j/k and g/G
-// move, / filters, esc clears the filter.
+// report) and the resolved ones. When the engine offers the watchdog's
+// API (engine.HealthAPI) the resolved alerts come from its alert history,
+// fetched on focus and every alertHistoryEvery while the screen shows,
+// merged with what the console sees; otherwise they are only those the
+// console saw go: an "alert" event with the resolution, or an alert that
+// left the firing list between two snapshots. j/k and g/G move, /
+// filters, esc clears the filter.
 type alertsModel struct {
 	pc *programContext
+	// historyAt is when the alert history last arrived (zero before);
+	// fetching says a fetch is on its way.
+	historyAt time.Time
+	fetching  bool
 	// resolved are the alerts seen resolving, newest first.
 	resolved []watchdog.Alert
 	filter   filterBox
@@ -40,9 +46,52 @@ func newAlerts(pc *programContext) *alertsModel {
 	return &alertsModel{pc: pc, filter: newFilterBox()}
 }
 
-func (a *alertsModel) id() screenID     { return screenAlerts }
-func (a *alertsModel) title() string    { return "Alerts" }
-func (a *alertsModel) focus() tea.Cmd   { return nil }
+func (a *alertsModel) id() screenID  { return screenAlerts }
+func (a *alertsModel) title() string { return "Alerts" }
+
+// alertHistoryEvery is the least time between two fetches of the alert
+// history while the screen shows: the history reads the store, and the
+// events and snapshots keep the list live in between.
+const alertHistoryEvery = 30 * time.Second
+
+// focus fetches the alert history, when the engine has one.
+func (a *alertsModel) focus() tea.Cmd { return a.fetchHistory() }
+
+// tick fetches the alert history again once it is alertHistoryEvery old.
+func (a *alertsModel) tick() tea.Cmd {
+	if a.historyAt.IsZero() || a.pc.now().Sub(a.historyAt) < alertHistoryEvery {
+		return nil
+	}
+	return a.fetchHistory()
+}
+
+// fetchHistory starts a fetch of the alert history unless the engine has
+// none or one is on its way.
+func (a *alertsModel) fetchHistory() tea.Cmd {
+	if a.pc.health == nil || a.fetching {
+		return nil
+	}
+	a.fetching = true
+	return alertHistoryCmd(a.pc.ctx, a.pc.health, a.pc.now)
+}
+
+// takeHistory merges the alert history's resolved alerts into the list;
+// the firing ones come from the snapshot.
+func (a *alertsModel) takeHistory(msg alertHistoryMsg) tea.Cmd {
+	a.fetching = false
+	if msg.err != nil {
+		a.pc.warn(msg.err.Error())
+		a.pc.log.Warn("alert history failed", "err", msg.err)
+		return nil
+	}
+	a.historyAt = msg.at
+	for _, al := range msg.alerts {
+		if !al.Firing() {
+			a.keepResolved(al)
+		}
+	}
+	return nil
+}
 func (a *alertsModel) capturing() bool  { return a.filter.editing }
 func (a *alertsModel) setSize(w, h int) { a.w, a.h = w, h }
 
@@ -307,8 +356,13 @@ func (a *alertsModel) view() []string {
 		out = append(out, a.filter.view(st, w))
 	}
 	hint := " resolved: only those seen resolving while this console runs"
-	if w >= wideLayout {
-		hint += " (the alert history is not on the operator API)"
+	switch {
+	case !a.historyAt.IsZero():
+		hint = " resolved: the watchdog's alert history, loaded " + a.stamp(a.historyAt, false) + ", and what the console saw since"
+	case a.pc.health != nil:
+		hint = " resolved: loading the watchdog's alert history…"
+	case w >= wideLayout:
+		hint += " (this engine offers no alert history)"
 	}
 	out = append(out, st.Muted.Render(fit(hint, w)))
 	for len(out) < h {

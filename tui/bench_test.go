@@ -50,10 +50,24 @@ func benchModel(b *testing.B, colour bool) *model {
 	}
 	ctx, cancel := context.WithCancel(context.Background())
 	b.Cleanup(cancel)
-	m := newModel(ctx, cancel, api, Options{Operator: "ops", Refresh: time.Hour, Now: func() time.Time { return fixedNow }}, r)
+	cf := newChaosFake(api)
+	m := newModel(ctx, cancel, cf, Options{Operator: "ops", Refresh: time.Hour, Now: func() time.Time { return fixedNow }}, r)
 	seedDepth(m, depthHistory(depthSamples))
 	m.Update(tea.WindowSizeMsg{Width: 200, Height: 60})
 	m.Update(snapshotMsg{snap: snap})
+	// The chaos service with a run in progress: the dashboard's chaos
+	// panel and the Chaos screen are at their fullest.
+	scen := fixtureScenarios()
+	for i := 0; len(scen) < 40; i++ {
+		sc := fixtureScenarios()[i%6]
+		sc.ID = fmt.Sprintf("%s_%02d", sc.ID, i)
+		scen = append(scen, sc)
+	}
+	m.Update(chaosStatusMsg{status: fixtureChaosStatus(), at: fixedNow})
+	m.Update(chaosScenariosMsg{items: scen})
+	m.Update(chaosHistoryMsg{runs: fixtureChaosRuns()})
+	m.Update(eventsMsg{events: []engine.Event{progressEvent("chr_01JPBRUN0001", "L2_htm_queue_flood", 2, 3, engine.ChaosPhaseWatch,
+		[]string{"intake_flood"}, []string{"htm_rate_limit"})}})
 	m.Update(pendingMsg{owner: screenApprovals, items: pending})
 	ents, _ := api.Search(ctx, clarity.Query{Limit: narrPage})
 	m.narratives.query, m.narratives.seq = narrQuery{}, 1
@@ -78,6 +92,9 @@ func BenchmarkView(b *testing.B) {
 		{"narratives", []string{"4", "j"}, false},
 		{"narratives_truecolor", []string{"4", "j"}, true},
 		{"help_truecolor", []string{"4", "?"}, true},
+		{"chaos", []string{"3"}, false},
+		{"chaos_truecolor", []string{"3"}, true},
+		{"chaos_run_detail_truecolor", []string{"3", "l", "<enter>"}, true},
 	} {
 		b.Run(s.name, func(b *testing.B) {
 			m := benchModel(b, s.colour)
@@ -89,7 +106,7 @@ func BenchmarkView(b *testing.B) {
 			}
 			b.ReportAllocs()
 			for b.Loop() {
-				_ = m.View()
+				_ = m.draw()
 			}
 			b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N), "ns/frame")
 		})

@@ -5,6 +5,8 @@ import (
 
 	"github.com/charmbracelet/bubbles/key"
 	tea "github.com/charmbracelet/bubbletea"
+
+	"grace/engine"
 )
 
 // maxHistory bounds the command line's history.
@@ -29,7 +31,7 @@ type cmdLine struct {
 
 // newCmdLine returns a closed command line.
 func newCmdLine() cmdLine {
-	return cmdLine{input: newLineInput("dashboard, approvals, review, narratives, alerts, search words…, story ID, verify, q")}
+	return cmdLine{input: newLineInput("dashboard, approvals, review, chaos [run ID|--all|halt], search words…, story ID, q")}
 }
 
 // start opens the line, empty.
@@ -148,8 +150,7 @@ func (m *model) execute(line string) tea.Cmd {
 	case "verify", "audit":
 		return m.narratives.startVerify()
 	case "chaos", "3":
-		m.pc.warn("chaos is not available yet: the chaos runner arrives with issue 5")
-		return nil
+		return m.chaosCommand(arg)
 	case "alerts", "alert", "5":
 		return m.switchToID(screenAlerts)
 	case "help", "h", "?":
@@ -158,4 +159,43 @@ func (m *model) execute(line string) tea.Cmd {
 	}
 	m.pc.fail("unknown command :" + name + " (try :help)")
 	return nil
+}
+
+// chaosCommand runs ":chaos …": alone it shows the Chaos screen; "run ID"
+// asks (y/N) to run scenario ID there, "run --all" (or "run all") the
+// whole library; "halt" asks (y/N) to halt every run; "runs",
+// "findings" and "knowledge" open those sections.
+func (m *model) chaosCommand(arg string) tea.Cmd {
+	switchCmd := m.switchToID(screenChaos)
+	verb, rest, _ := strings.Cut(arg, " ")
+	rest = strings.TrimSpace(rest)
+	switch strings.ToLower(verb) {
+	case "":
+		return switchCmd
+	case "run":
+		switch rest {
+		case "":
+			m.pc.fail(":chaos run needs a scenario ID, or --all")
+		case "--all", "all":
+			m.chaos.section, m.chaos.detail = chaosScenarios, false
+			m.chaos.ask(engine.ChaosRequest{All: true}, "all scenarios")
+		default:
+			m.chaos.runByID(rest)
+		}
+		return switchCmd
+	case "halt", "stop":
+		m.startHalt()
+		return switchCmd
+	case "runs", "history":
+		m.chaos.section, m.chaos.detail = chaosRuns, false
+		return switchCmd
+	case "findings", "playbooks":
+		m.chaos.section, m.chaos.detail = chaosFindings, false
+		return switchCmd
+	case "knowledge", "kb":
+		m.chaos.section, m.chaos.detail = chaosKnowledge, false
+		return switchCmd
+	}
+	m.pc.fail("unknown :chaos " + verb + " (try :chaos run ID, :chaos run --all, :chaos halt, :chaos runs)")
+	return switchCmd
 }

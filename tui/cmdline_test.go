@@ -55,13 +55,19 @@ func TestCommands(t *testing.T) {
 func TestCommandErrorsAndChaos(t *testing.T) {
 	t.Parallel()
 	b := setup(t)
+	// An engine without a chaos service: the screen shows and explains,
+	// and running or halting says it is not available.
 	b.run(t, b.command(t, "chaos run L2_queue_flood"))
-	if got := b.statusText(); !strings.Contains(got, "chaos is not available yet") {
+	if got := b.statusText(); got != engine.ErrChaosUnavailable.Error() {
 		t.Errorf(":chaos run: status %q", got)
 	}
-	b.run(t, b.press(t, "3"))
-	if got := b.statusText(); !strings.Contains(got, "chaos is not available yet") {
-		t.Errorf("3: status %q", got)
+	if id := b.m.screens[b.m.active].id(); id != screenChaos || !strings.Contains(b.view(), "This engine offers no chaos service") {
+		t.Errorf(":chaos run left screen %s:\n%s", id, b.view())
+	}
+	b.run(t, b.press(t, "1"))
+	b.run(t, b.command(t, "chaos halt"))
+	if got := b.statusText(); got != engine.ErrChaosUnavailable.Error() || b.m.halt.asking {
+		t.Errorf(":chaos halt: status %q, asking %v", got, b.m.halt.asking)
 	}
 	b.run(t, b.command(t, "frobnicate now"))
 	if b.m.pc.status.level != levelError || b.statusText() != "unknown command :frobnicate (try :help)" {

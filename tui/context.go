@@ -32,6 +32,12 @@ type programContext struct {
 	snap   engine.Snapshot
 	snapAt time.Time
 
+	// chaos is the chaos service's state (its api is nil when the engine
+	// has none); health is the watchdog's API, nil when the engine does
+	// not offer it.
+	chaos  *chaosState
+	health engine.HealthAPI
+
 	status statusLine
 }
 

@@ -132,6 +132,8 @@ func (d *dashboardModel) view() []string {
 	}
 	out := make([]string, 0, h)
 	out = append(out, band1...)
+	// The chaos loop and run: one line, or a panel on a large terminal.
+	out = append(out, d.chaosBand(w, h)...)
 
 	// The Layer 2 components and alerts, when the watchdog reports them,
 	// leaving the recent decisions at least four lines.

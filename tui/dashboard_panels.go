@@ -151,6 +151,15 @@ func (d *dashboardModel) workerStrip(w int) string {
 	return fit(b.String(), w)
 }
 
+// workerLabel is a worker's name, with "@host" for a remote worker
+// (backend.kind nats).
+func workerLabel(wk engine.WorkerInfo) string {
+	if wk.Host == "" {
+		return wk.Name
+	}
+	return wk.Name + "@" + wk.Host
+}
+
 // workerLines is the Workers panel: one line per worker, as many as fit.
 func (d *dashboardModel) workerLines(w, h int) []string {
 	st := d.pc.styles
@@ -160,7 +169,7 @@ func (d *dashboardModel) workerLines(w, h int) []string {
 	}
 	nameW := 4
 	for _, wk := range ws {
-		nameW = max(nameW, ansi.StringWidth(wk.Name))
+		nameW = max(nameW, ansi.StringWidth(workerLabel(wk)))
 	}
 	nameW = min(nameW, 16, w/3)
 	// Counts first; the intent column gets what is left, if that is useful.
@@ -193,7 +202,7 @@ func (d *dashboardModel) workerLines(w, h int) []string {
 		if wk.Failed > 0 {
 			failed = st.Crit
 		}
-		lines = append(lines, stStyle.Render(glyph+" ")+cell(st.Text, wk.Name, nameW)+" "+
+		lines = append(lines, stStyle.Render(glyph+" ")+cell(st.Text, workerLabel(wk), nameW)+" "+
 			cell(stStyle, state, 5)+" "+cell(st.Muted, clipMiddle(wk.IntentID, intentW), intentW)+
 			cellRight(st.Text, "✓"+fmtInt(wk.Completed), countW)+cellRight(failed, "✗"+fmtInt(wk.Failed), countW))
 	}

@@ -3,25 +3,36 @@
 // the 5W1H history.
 //
 // The console reaches the engine only through engine.OperatorAPI, so the
-// same screens can attach to a local engine or a remote one.
+// same screens can attach to a local engine or a remote one. It looks for
+// the optional parts with type assertions on that value: engine.ChaosAPI
+// for the Chaos screen, the dashboard's chaos line and the global halt
+// (without it the screen explains that chaos is not available), and
+// engine.HealthAPI for the alert history.
 //
 // Structure (after gh-dash and soft-serve): a root model (model.go) owns
 // the header, the status line, the key hints, the full help (helpview.go),
 // the ":" command line (cmdline.go) and the approval popup (popup.go), and
 // routes messages to one model per screen: the dashboard (dashboard*.go),
-// approvals with its Tier 1 review section (approvals*.go), narratives
-// (narratives*.go) and alerts (alerts.go: the firing alerts of the
-// snapshot and those the console saw resolve). Components share a programContext with the sizes,
-// styles, keys, clock and latest snapshot. Every engine call runs in a
+// approvals with its Tier 1 review section (approvals*.go), chaos
+// (chaos*.go: scenarios, runs, findings and knowledge, with run and its
+// y/N; halt.go is the global halt), narratives (narratives*.go) and
+// alerts (alerts.go: the firing alerts of the snapshot and the resolved
+// ones, from the watchdog's history when the engine offers it). Components
+// share a programContext with the sizes, styles, keys, clock, latest
+// snapshot and the chaos service's state. Every engine call runs in a
 // tea.Cmd (commands.go); its result is a message carrying the id of the
 // component that asked (and, for searches, the number of the request), and
 // is routed there. Styles live in styles.go, key bindings in keys.go: every
 // binding but the Alerts screen's fixed 5 is an action of the console.keys
 // config.
 //
-// Liveness: one tea.Tick per refresh interval takes a snapshot, and one
-// re-armed command waits on the engine's event stream, so a Tier 0 arrival
-// pops up at once on any screen. Narratives are fetched a page at a time as
+// Liveness: one tea.Tick per refresh interval takes a snapshot (and, no
+// more often than every few seconds, the chaos status and the alert
+// history), and one re-armed command waits on the engine's event stream,
+// so a Tier 0 arrival pops up at once on any screen and a chaos run's
+// progress shows as it goes. View keeps the last frame while nothing it
+// shows has changed, so a flood of events about intents the console does
+// not show costs no drawing. Narratives are fetched a page at a time as
 // the cursor nears the end. No goroutine is started outside Bubble Tea's
 // own command runner.
 package tui

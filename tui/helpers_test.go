@@ -51,6 +51,14 @@ type testBundle struct {
 // setup builds the bundle; opts adjusts the console's options.
 func setup(t *testing.T, opts ...func(*Options)) *testBundle {
 	t.Helper()
+	return setupWith(t, nil, opts...)
+}
+
+// setupWith is setup with the console's API made by wrap from the fake
+// engine (nil: the fake engine itself), to add the chaos service or the
+// watchdog's API.
+func setupWith(t *testing.T, wrap func(*fakeAPI) engine.OperatorAPI, opts ...func(*Options)) *testBundle {
+	t.Helper()
 	api := newFakeAPI()
 	api.setSnapshot(fixtureSnapshot())
 	api.setPending(fixturePending())
@@ -62,7 +70,11 @@ func setup(t *testing.T, opts ...func(*Options)) *testBundle {
 	for _, f := range opts {
 		f(&o)
 	}
-	m := New(api, o).(*model)
+	var face engine.OperatorAPI = api
+	if wrap != nil {
+		face = wrap(api)
+	}
+	m := New(face, o).(*model)
 	t.Cleanup(m.cancel)
 	b := &testBundle{api: api, m: m, clock: clock}
 	b.send(tea.WindowSizeMsg{Width: 80, Height: 24})
@@ -87,7 +99,9 @@ func (b *testBundle) run(t *testing.T, cmd tea.Cmd) {
 }
 
 // collect runs cmd (and any batch it returns) and gathers the messages that
-// arrive promptly.
+// arrive within a second: fetches from the fake answer at once, ticks and
+// subscriptions wait longer and are left out. The second is generous so
+// that a loaded machine does not drop a fetch.
 func collect(cmd tea.Cmd) []tea.Msg {
 	if cmd == nil {
 		return nil
@@ -97,7 +111,7 @@ func collect(cmd tea.Cmd) []tea.Msg {
 	var msg tea.Msg
 	select {
 	case msg = <-ch:
-	case <-time.After(200 * time.Millisecond):
+	case <-time.After(time.Second):
 		return nil
 	}
 	switch msg := msg.(type) {

@@ -51,14 +51,18 @@ func (m *model) helpGroups() []helpGroup {
 		{firstKey(k.Help), "this help"}, {firstKey(k.Command), "command line"},
 		{firstKey(k.Filter), "filter the list"}, {pair(k.Quit, k.ForceQuit), "quit"},
 	}}
-	if k.Chaos.Enabled() {
-		console.rows = append(console.rows, [2]string{firstKey(k.Chaos), "chaos (not yet)"})
+	if k.HaltChaos.Enabled() {
+		console.rows = append(console.rows, [2]string{firstKey(k.HaltChaos), "halt all chaos (y/N)"})
 	}
-	groups = append(groups, console, helpGroup{title: "Commands (" + firstKey(k.Command) + ")", rows: [][2]string{
+	commands := helpGroup{title: "Commands (" + firstKey(k.Command) + ")", rows: [][2]string{
 		{":search Q", "search narratives"}, {":story ID", "an intent's story"},
 		{":review", "Tier 1 review"}, {":verify", "verify audit chain"},
-		{":approvals…", ":alerts :dashboard :q"}, {"↑/↓ tab", "history, complete"},
-	}})
+	}}
+	if k.RunChaos.Enabled() {
+		commands.rows = append(commands.rows, [2]string{":chaos run ID", "run (--all: all)"}, [2]string{":chaos halt", "halt all chaos"})
+	}
+	commands.rows = append(commands.rows, [2]string{":approvals…", ":chaos :alerts :q"}, [2]string{"↑/↓ tab", "history, complete"})
+	groups = append(groups, console, commands)
 	if cur.id() == screenNarratives {
 		groups = append(groups, helpGroup{title: "Search syntax", rows: [][2]string{
 			{"words word*", "all words; prefix"}, {"actor: action:", "who, what"},

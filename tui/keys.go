@@ -55,6 +55,12 @@ type keyMap struct {
 	Story  key.Binding
 	Verify key.Binding
 
+	// Chaos. Disabled (and so absent from help) in read-only mode. Halt
+	// is global: it works on every screen.
+	RunChaos    key.Binding
+	RunAllChaos key.Binding
+	HaltChaos   key.Binding
+
 	// Prompts: fixed, like the editing keys of a text field.
 	Submit key.Binding
 	Cancel key.Binding
@@ -101,6 +107,9 @@ var actions = []action{
 	{"confirm", "confirm", func(k *keyMap) *key.Binding { return &k.ConfirmYes }},
 	{"story", "story", func(k *keyMap) *key.Binding { return &k.Story }},
 	{"verify", "verify audit", func(k *keyMap) *key.Binding { return &k.Verify }},
+	{"run", "run scenario", func(k *keyMap) *key.Binding { return &k.RunChaos }},
+	{"run_all", "run all scenarios", func(k *keyMap) *key.Binding { return &k.RunAllChaos }},
+	{"halt", "halt chaos", func(k *keyMap) *key.Binding { return &k.HaltChaos }},
 }
 
 // keyGroups are the sets of actions that can be live on one screen at
@@ -115,17 +124,20 @@ var keyGroups = [][]string{
 	append(globalActions(), "up", "down", "top", "bottom", "page_up", "page_down", "open", "refresh",
 		"story", "verify"),
 	append(globalActions(), "approve", "deny"),
+	// The Chaos screen: refresh is not bound there, so run may be r.
+	append(globalActions(), "up", "down", "top", "bottom", "page_up", "page_down", "open",
+		"prev_section", "next_section", "run", "run_all"),
 }
 
 // globalActions are the actions that work on every screen.
 func globalActions() []string {
 	return []string{"dashboard", "approvals", "chaos", "narratives", "alerts", "next_screen", "prev_screen",
-		"help", "command", "filter", "back", "quit", "force_quit"}
+		"help", "command", "filter", "back", "quit", "force_quit", "halt"}
 }
 
 // newKeyMap returns the bindings: engine.DefaultConsoleKeys with overrides
 // (console.keys) laid over them action by action. With readOnly the
-// decision bindings are disabled: they match nothing and help leaves them
+// decision and chaos run/halt bindings are disabled: they match nothing and help leaves them
 // out. It fails on an unknown action, an empty key list, or two actions
 // that would share a key on one screen.
 func newKeyMap(readOnly bool, overrides map[string][]string) (*keyMap, error) {
@@ -167,7 +179,7 @@ func newKeyMap(readOnly bool, overrides map[string][]string) (*keyMap, error) {
 		return nil, fmt.Errorf("console key bindings: %s", strings.Join(slices.Compact(problems), "; "))
 	}
 	if readOnly {
-		for _, b := range []*key.Binding{&k.Approve, &k.Deny, &k.Acknowledge, &k.Flag} {
+		for _, b := range []*key.Binding{&k.Approve, &k.Deny, &k.Acknowledge, &k.Flag, &k.RunChaos, &k.RunAllChaos, &k.HaltChaos} {
 			b.SetEnabled(false)
 		}
 	}

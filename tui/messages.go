@@ -19,6 +19,7 @@ const (
 	screenApprovals
 	screenNarratives
 	screenAlerts
+	screenChaos
 	ownerPopup screenID = 100
 )
 
@@ -33,6 +34,8 @@ func (id screenID) String() string {
 		return "narratives"
 	case screenAlerts:
 		return "alerts"
+	case screenChaos:
+		return "chaos"
 	case ownerPopup:
 		return "popup"
 	}

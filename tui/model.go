@@ -29,10 +29,15 @@ type model struct {
 	approvals  *approvalsModel
 	narratives *narrativesModel
 	alerts     *alertsModel
+	chaos      *chaosModel
 	popup      *popupModel
+	halt       haltPrompt
 	cmd        cmdLine
 
 	showHelp bool
+	// frame is the last rendered view, kept while nothing it shows has
+	// changed (see Update and View).
+	frame frameCache
 
 	fetchingSnap bool
 	events       <-chan engine.Event
@@ -42,7 +47,7 @@ type model struct {
 }
 
 // Init starts the refresh tick, the first snapshot, the event subscription
-// and the first fetch of the approvals list.
+// and the first fetch of the approvals list and of the chaos status.
 func (m *model) Init() tea.Cmd {
 	m.fetchingSnap = true
 	return tea.Batch(
@@ -50,12 +55,23 @@ func (m *model) Init() tea.Cmd {
 		tickCmd(m.pc.refresh),
 		subscribeCmd(m.pc.ctx, m.pc.api),
 		m.approvals.refresh(),
+		m.pc.chaos.fetch(m.pc),
 	)
 }
 
 // Update routes one message. It never blocks: everything that talks to the
-// engine runs in a command.
+// engine runs in a command. Every message but a batch of events that
+// changes nothing on screen, or a tick that asks for a snapshot, marks the
+// frame for drawing again: Bubble Tea asks for the view after each
+// message, under a flood of engine events most batches concern intents
+// the console does not show, and the snapshot a tick asks for redraws the
+// frame (with the tick's time) when it arrives.
 func (m *model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
+	switch msg.(type) {
+	case eventsMsg, tickMsg:
+	default:
+		m.frame.stale = true
+	}
 	switch msg := msg.(type) {
 	case tea.WindowSizeMsg:
 		m.pc.width, m.pc.height = msg.Width, msg.Height
@@ -67,9 +83,18 @@ func (m *model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 		if !m.fetchingSnap {
 			m.fetchingSnap = true
 			cmds = append(cmds, snapshotCmd(m.pc.api))
+		} else {
+			// The last snapshot has not come back: show its age.
+			m.frame.stale = true
 		}
-		if m.screens[m.active].id() == screenApprovals {
+		switch m.screens[m.active].id() {
+		case screenApprovals:
 			cmds = append(cmds, m.approvals.tick())
+		case screenAlerts:
+			cmds = append(cmds, m.alerts.tick())
+		}
+		if m.pc.chaos.needsPoll(m.pc.now(), m.pc.refresh) {
+			cmds = append(cmds, m.pc.chaos.fetch(m.pc))
 		}
 		return m, tea.Batch(cmds...)
 	case snapshotMsg:
@@ -83,7 +108,10 @@ func (m *model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 		m.events = msg.ch
 		return m, waitEventsCmd(m.pc.ctx, m.events)
 	case eventsMsg:
-		cmd := m.takeEvents(msg.events)
+		cmd, shown := m.takeEvents(msg.events)
+		if shown {
+			m.frame.stale = true
+		}
 		if m.events == nil {
 			return m, cmd
 		}
@@ -112,6 +140,14 @@ func (m *model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 		return m, m.openStory(msg.intentID)
 	case decidedMsg:
 		return m, m.decided(msg)
+	case chaosStatusMsg:
+		return m, m.takeChaosStatus(msg)
+	case chaosHaltedMsg:
+		return m, m.halted(msg)
+	case chaosScenariosMsg, chaosHistoryMsg, chaosStartedMsg, chaosRunMsg:
+		return m, m.chaos.update(msg)
+	case alertHistoryMsg:
+		return m, m.alerts.takeHistory(msg)
 	}
 	return m, nil
 }
@@ -129,6 +165,9 @@ func (m *model) handleKey(msg tea.KeyMsg) tea.Cmd {
 			return m.execute(line)
 		}
 		return nil
+	}
+	if m.halt.asking {
+		return m.haltKey(msg)
 	}
 	if m.popup.prompting() {
 		_, cmd := m.popup.handleKey(msg)
@@ -166,7 +205,9 @@ func (m *model) handleKey(msg tea.KeyMsg) tea.Cmd {
 	case key.Matches(msg, k.Alerts):
 		return m.switchToID(screenAlerts)
 	case key.Matches(msg, k.Chaos):
-		m.pc.warn("chaos is not available yet: the chaos runner arrives with issue 5")
+		return m.switchToID(screenChaos)
+	case pressed(msg, k.HaltChaos):
+		m.startHalt()
 		return nil
 	case key.Matches(msg, k.Next):
 		return m.switchTo((m.active + 1) % len(m.screens))
@@ -285,17 +326,27 @@ func (m *model) takeSnapshot(s engine.Snapshot) tea.Cmd {
 
 // takeEvents reacts to intent events: an intent entering pending_approval
 // is announced at once in the popup; one leaving it leaves the popup and the
-// list.
-func (m *model) takeEvents(evs []engine.Event) tea.Cmd {
+// list. It reports whether anything on screen may have changed.
+func (m *model) takeEvents(evs []engine.Event) (cmd tea.Cmd, shown bool) {
 	changed := false
+	var chaosCmds []tea.Cmd
 	for _, ev := range evs {
 		if ev.Alert != nil {
 			m.alerts.noteAlert(*ev.Alert)
+			shown = true
+			continue
+		}
+		if ev.Chaos != nil {
+			chaosCmds = append(chaosCmds, m.noteChaos(*ev.Chaos))
+			shown = true
 			continue
 		}
 		it := ev.Intent
 		if it.ID == "" {
 			continue
+		}
+		if it.Tier == 1 && it.Reviewed {
+			shown = true
 		}
 		m.approvals.noteEvent(it)
 		if it.State == intent.StatePendingApproval {
@@ -309,8 +360,11 @@ func (m *model) takeEvents(evs []engine.Event) tea.Cmd {
 		delete(m.announced, it.ID)
 		ours := m.popup.decider.waiting() && m.popup.decider.target == it.ID ||
 			m.approvals.decider.waiting() && m.approvals.decider.target == it.ID
-		if m.popup.drop(it.ID) && !ours {
-			m.pc.info(it.ID + " is now " + stateLabel(it.State) + " (decided elsewhere)")
+		if m.popup.drop(it.ID) {
+			shown = true
+			if !ours {
+				m.pc.info(it.ID + " is now " + stateLabel(it.State) + " (decided elsewhere)")
+			}
 		}
 		if m.approvals.knows(it.ID) {
 			changed = true
@@ -318,9 +372,57 @@ func (m *model) takeEvents(evs []engine.Event) tea.Cmd {
 	}
 	m.pruneAnnounced()
 	if !changed {
+		return tea.Batch(chaosCmds...), shown
+	}
+	return tea.Batch(append(chaosCmds, m.approvals.refresh(), m.refreshSnapshot())...), true
+}
+
+// noteChaos takes a chaos run's progress. When it ends a run, the run's
+// results, the status, the library's standing and the runs are fetched
+// again, and the verdict is said on the status line.
+func (m *model) noteChaos(p engine.ChaosProgress) tea.Cmd {
+	pc := m.pc
+	if !pc.chaos.noteProgress(p, pc.now()) || pc.chaos.api == nil {
 		return nil
 	}
-	return tea.Batch(m.approvals.refresh(), m.refreshSnapshot())
+	mark, _ := verdictMark(pc.styles, p.State)
+	text := "chaos run " + p.RunID + " ended: " + mark
+	if p.State == engine.ChaosPassed {
+		pc.info(text)
+	} else {
+		pc.warn(text)
+	}
+	pc.log.Info("chaos run ended", "run", p.RunID, "state", p.State)
+	return tea.Batch(chaosRunCmd(pc.ctx, pc.chaos.api, p.RunID), pc.chaos.fetch(pc), m.chaos.refresh())
+}
+
+// takeChaosStatus stores the chaos service's status. A failed fetch is
+// logged and said once; the figures shown stay the last good ones.
+func (m *model) takeChaosStatus(msg chaosStatusMsg) tea.Cmd {
+	c := m.pc.chaos
+	c.fetching = false
+	if msg.err != nil {
+		if c.err == nil {
+			m.pc.warn(msg.err.Error())
+		}
+		c.err, c.statusAt = msg.err, msg.at
+		m.pc.log.Warn("chaos status failed", "err", msg.err)
+		return nil
+	}
+	c.status, c.statusAt, c.err = msg.status, msg.at, nil
+	if r := c.status.Running; r != nil && r.RunID == c.endedID {
+		c.status.Running = nil
+	}
+	// The status may have been asked before the latest event: it drops
+	// the event's progress only when it says another run goes, or none
+	// well after the event (a final event the console missed).
+	if p := c.progress; p != nil {
+		r := c.status.Running
+		if r != nil && r.RunID != p.RunID || r == nil && msg.at.Sub(c.progressAt) > chaosPoll {
+			c.progress = nil
+		}
+	}
+	return nil
 }
 
 // announce tells the operator at once that it needs a human. On the

@@ -197,10 +197,10 @@ func TestNumberKeysAndTabSwitchScreens(t *testing.T) {
 		key  string
 		want screenID
 	}{
-		{"2", screenApprovals}, {"1", screenDashboard}, {"<tab>", screenApprovals},
+		{"2", screenApprovals}, {"1", screenDashboard}, {"<tab>", screenApprovals}, {"<tab>", screenChaos},
 		{"<tab>", screenNarratives}, {"<tab>", screenAlerts}, {"<tab>", screenDashboard}, {"<shift+tab>", screenAlerts},
-		{"<shift+tab>", screenNarratives}, {"5", screenAlerts}, {"4", screenNarratives}, {"<shift+tab>", screenApprovals},
-		{"2", screenApprovals},
+		{"<shift+tab>", screenNarratives}, {"5", screenAlerts}, {"4", screenNarratives}, {"<shift+tab>", screenChaos},
+		{"3", screenChaos}, {"<shift+tab>", screenApprovals}, {"2", screenApprovals},
 	}
 	for _, s := range steps {
 		b.run(t, b.press(t, s.key))
@@ -257,7 +257,7 @@ func TestResizeKeepsEverythingInBounds(t *testing.T) {
 	b.run(t, b.press(t, "2"))
 	for i, size := range [][2]int{{200, 60}, {80, 24}, {160, 48}, {80, 24}} {
 		b.send(tea.WindowSizeMsg{Width: size[0], Height: size[1]})
-		for _, scr := range []string{"1", "2", "4", "5"} {
+		for _, scr := range []string{"1", "2", "3", "4", "5"} {
 			b.run(t, b.press(t, scr))
 			if scr == "1" {
 				b.arrive(t, fmt.Sprint("int_R", i)) // a popup over the dashboard
@@ -294,7 +294,7 @@ func TestEveryScreenStateFitsAnySize(t *testing.T) {
 		{"review detail", func() { b.press(t, "<enter>") }, func() bool { return m.approvals.detail }},
 		{"review flag", func() { b.press(t, "f", "w", "h", "y") }, func() bool { return m.approvals.decider.stage == stageReason }},
 		{"approvals filter", func() { b.press(t, "<esc>", "<esc>", "/", "m", "l") }, func() bool { return m.approvals.filter.editing }},
-		{"narratives", func() { b.run(t, b.press(t, "<esc>", "4")) }, func() bool { return m.active == 2 && len(m.narratives.results.entries) > 0 }},
+		{"narratives", func() { b.run(t, b.press(t, "<esc>", "4")) }, func() bool { return m.active == 3 && len(m.narratives.results.entries) > 0 }},
 		{"narratives search box", func() { b.press(t, "/", "d", "e") }, func() bool { return m.narratives.editing }},
 		{"narratives detail", func() { b.press(t, "<esc>", "<enter>") }, func() bool { return m.narratives.detail }},
 		{"narratives verified", func() { b.run(t, b.press(t, "v")) }, func() bool { return m.narratives.verify.done }},
@@ -305,7 +305,7 @@ func TestEveryScreenStateFitsAnySize(t *testing.T) {
 			b.send(snapshotMsg{snap: alertsSnapshot()})
 			b.run(t, b.send(eventsMsg{events: []engine.Event{resolvedEvent()}}))
 		}, func() bool { return m.active == 0 && len(m.pc.snap.Kernels) == 20 }},
-		{"alerts", func() { b.press(t, "5", "G") }, func() bool { return m.active == 3 && m.alerts.cursor == 2 }},
+		{"alerts", func() { b.press(t, "5", "G") }, func() bool { return m.active == 4 && m.alerts.cursor == 2 }},
 		{"alerts filter", func() { b.press(t, "/", "h", "t") }, func() bool { return m.alerts.filter.editing }},
 	}
 	for _, s := range states {
@@ -455,6 +455,10 @@ func TestHeaderSaysWhenFiguresAreStale(t *testing.T) {
 		t.Fatalf("fresh figures not shown as live:\n%s", v)
 	}
 	b.clock.advance(12 * time.Second)
+	// The console sees time pass on its ticks: the first asks for a
+	// snapshot, the second finds it has not come back.
+	b.send(tickMsg{at: b.clock.now()})
+	b.send(tickMsg{at: b.clock.now()})
 	if v := b.view(); !strings.Contains(v, "▲ updated 12s ago") {
 		t.Fatalf("stale figures not flagged:\n%s", v)
 	}

@@ -18,6 +18,12 @@ import (
 // DefaultRefresh is the refresh interval when Options.Refresh is zero.
 const DefaultRefresh = time.Second
 
+// frameRate is how many times a second Bubble Tea's renderer wakes to
+// write a changed frame. Its default, 60, costs an idle console a few
+// tenths of a percent of a core in wake-ups alone; at 30 a key press still
+// shows within a frame of 33 ms (BenchmarkKeyLatencyUnderLoad).
+const frameRate = 30
+
 // minStale is the least age at which figures are called stale, so a fast
 // refresh does not flicker "updated … ago".
 const minStale = 2 * time.Second
@@ -28,8 +34,8 @@ type Options struct {
 	// means the login name of the user running the console; if that cannot
 	// be found either, approve and deny are refused.
 	Operator string
-	// ReadOnly removes approve and deny: their keys do nothing but say so,
-	// and help leaves them out.
+	// ReadOnly removes approve, deny, chaos run and halt: their keys do
+	// nothing but say so, and help leaves them out.
 	ReadOnly bool
 	// Refresh is how often the figures are refreshed; zero means
 	// DefaultRefresh.
@@ -75,7 +81,7 @@ func Run(ctx context.Context, api engine.OperatorAPI, opts Options) error {
 	renderer.HasDarkBackground()
 
 	m := newModel(reqCtx, cancel, api, opts, renderer)
-	popts := []tea.ProgramOption{tea.WithContext(ctx), tea.WithAltScreen()}
+	popts := []tea.ProgramOption{tea.WithContext(ctx), tea.WithAltScreen(), tea.WithFPS(frameRate)}
 	if opts.Input != nil {
 		popts = append(popts, tea.WithInput(opts.Input))
 	}
@@ -133,6 +139,9 @@ func newModel(ctx context.Context, cancel context.CancelFunc, api engine.Operato
 		styles:   st,
 		keys:     keys,
 	}
+	pc.chaos = &chaosState{}
+	pc.chaos.api, _ = api.(engine.ChaosAPI)
+	pc.health, _ = api.(engine.HealthAPI)
 	if keyErr != nil {
 		pc.fail(keyErr.Error() + " (using the default keys)")
 	}
@@ -143,10 +152,11 @@ func newModel(ctx context.Context, cancel context.CancelFunc, api engine.Operato
 		approvals:  newApprovals(pc),
 		narratives: newNarratives(pc),
 		alerts:     newAlerts(pc),
+		chaos:      newChaos(pc),
 		popup:      newPopup(pc),
 		cmd:        newCmdLine(),
 		announced:  make(map[string]struct{}),
 	}
-	m.screens = []screen{m.dash, m.approvals, m.narratives, m.alerts}
+	m.screens = []screen{m.dash, m.approvals, m.chaos, m.narratives, m.alerts}
 	return m
 }

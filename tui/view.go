@@ -14,10 +14,27 @@ const (
 	defaultHeight = 24
 )
 
+// frameCache is the last frame View drew; stale says something it shows
+// may have changed since.
+type frameCache struct {
+	text  string
+	stale bool
+}
+
 // View draws the whole console: header, the active screen (with the popup
 // over it), the status line and the key hints. It always returns exactly
-// the terminal's height in lines, none wider than the terminal.
+// the terminal's height in lines, none wider than the terminal. While
+// nothing shown has changed (Update marks the frame stale) it returns the
+// last frame without drawing it again.
 func (m *model) View() string {
+	if m.frame.stale || m.frame.text == "" {
+		m.frame.text, m.frame.stale = m.draw(), false
+	}
+	return m.frame.text
+}
+
+// draw renders the frame.
+func (m *model) draw() string {
 	w, h := m.pc.width, m.pc.height
 	if w <= 0 || h <= 0 {
 		w, h = defaultWidth, defaultHeight
@@ -44,9 +61,12 @@ func (m *model) View() string {
 	for len(lines) < 1+bodyH {
 		lines = append(lines, fit("", w))
 	}
-	if m.cmd.open {
+	switch {
+	case m.cmd.open:
 		lines = append(lines, m.cmd.view(m.pc.styles, w))
-	} else {
+	case m.halt.asking:
+		lines = append(lines, m.haltView(w))
+	default:
 		lines = append(lines, m.pc.status.view(m.pc.styles, m.pc.now(), w))
 	}
 	lines = append(lines, footer)
@@ -62,33 +82,60 @@ func (m *model) View() string {
 }
 
 // headerView is the top line: name, screen tabs with the pending-approvals
-// badge, and on the right the operator, read-only mode and freshness.
+// badge, and on the right the operator, read-only mode and freshness. The
+// tabs give way first: short titles, then tighter spacing, then the keys
+// alone, until the right side has room for what it must say.
 func (m *model) headerView(w int) string {
-	l := m.tabsView(false)
-	if w-ansi.StringWidth(l) < minHeaderRight {
-		l = m.tabsView(true)
+	// What must show: every part but the operator's name.
+	parts := m.headerParts()
+	if m.pc.operator != "" {
+		parts = parts[:len(parts)-1]
+	}
+	need := max(minHeaderRight, ansi.StringWidth(strings.Join(parts, " · "))+1)
+	var l string
+	for level := tabsFull; level <= tabsKeys; level++ {
+		l = m.tabsView(level)
+		if w-ansi.StringWidth(l) >= need {
+			break
+		}
 	}
 	room := w - ansi.StringWidth(l)
 	return m.headerRight(l, room, w)
 }
 
-// minHeaderRight is the room the header keeps for freshness and the
-// operator; below it the inactive tabs use their short titles.
-const minHeaderRight = 26
+// minHeaderRight is the least room the header keeps for freshness and the
+// operator; below it the inactive tabs give way.
+const minHeaderRight = 14
+
+// The ways the tabs can be drawn, widest first.
+const (
+	tabsFull  = iota // every title whole
+	tabsShort        // inactive titles cut to four letters
+	tabsTight        // and one space between tabs
+	tabsKeys         // inactive tabs as their keys alone
+)
 
 // tabsView is the brand and the screen tabs with the pending-approvals
-// badge; short gives inactive tabs their short titles.
-func (m *model) tabsView(short bool) string {
+// badge, drawn at level (tabsFull … tabsKeys).
+func (m *model) tabsView(level int) string {
 	st := m.pc.styles
 	var left strings.Builder
 	left.WriteString(st.Brand.Render(" GRACE "))
 	left.WriteString(" ")
 	for i, s := range m.screens {
 		title := s.title()
-		if short && i != m.active {
-			title = shortTitle(title)
+		if i != m.active {
+			switch {
+			case level >= tabsKeys:
+				title = ""
+			case level >= tabsShort:
+				title = shortTitle(title)
+			}
 		}
-		label := firstKey(m.screenBinding(s.id())) + " " + title
+		label := firstKey(m.screenBinding(s.id()))
+		if title != "" {
+			label += " " + title
+		}
 		badge := ""
 		if s.id() == screenApprovals {
 			badge = " " + m.badge()
@@ -98,7 +145,9 @@ func (m *model) tabsView(short bool) string {
 		} else {
 			left.WriteString(st.Tab.Render(" "+label) + badge + " ")
 		}
-		left.WriteString(" ")
+		if level < tabsTight || i == m.active {
+			left.WriteString(" ")
+		}
 	}
 	return left.String()
 }
@@ -107,19 +156,8 @@ func (m *model) tabsView(short bool) string {
 func (m *model) headerRight(l string, room, w int) string {
 	st := m.pc.styles
 
-	// Right side, most important first: freshness, read-only, operator.
-	parts := []string{m.freshness()}
-	if m.pc.snap.Layer2.Paused {
-		parts = append(parts, st.Warn.Render("▲ PAUSED"))
-	}
-	if m.pc.readOnly {
-		parts = append(parts, st.Warn.Render("READ-ONLY"))
-	}
-	if m.pc.operator != "" {
-		parts = append(parts, st.Muted.Render(m.pc.operator))
-	}
 	right := ""
-	for _, p := range parts {
+	for _, p := range m.headerParts() {
 		next := p
 		if right != "" {
 			next = p + st.Muted.Render(" · ") + right
@@ -133,6 +171,23 @@ func (m *model) headerRight(l string, room, w int) string {
 		right += " "
 	}
 	return fit(l+strings.Repeat(" ", max(room-ansi.StringWidth(right), 0))+right, w)
+}
+
+// headerParts are the header's right side, most important first:
+// freshness, pause, read-only, operator.
+func (m *model) headerParts() []string {
+	st := m.pc.styles
+	parts := []string{m.freshness()}
+	if m.pc.snap.Layer2.Paused {
+		parts = append(parts, st.Warn.Render("▲ PAUSED"))
+	}
+	if m.pc.readOnly {
+		parts = append(parts, st.Warn.Render("READ-ONLY"))
+	}
+	if m.pc.operator != "" {
+		parts = append(parts, st.Muted.Render(m.pc.operator))
+	}
+	return parts
 }
 
 // shortTitle is a tab title cut to four letters when longer than six.
@@ -215,6 +270,8 @@ func (m *model) shortKeys() (left, right []key.Binding) {
 	switch {
 	case m.cmd.open:
 		return m.cmd.helpKeys(k), nil
+	case m.halt.asking:
+		return haltHelpKeys(k), nil
 	case m.popup.prompting():
 		return m.popup.helpKeys(), nil
 	case cur.capturing():
@@ -237,6 +294,8 @@ func (m *model) screenBinding(id screenID) key.Binding {
 		return k.Narratives
 	case screenAlerts:
 		return k.Alerts
+	case screenChaos:
+		return k.Chaos
 	}
 	return k.Dashboard
 }

@@ -27,7 +27,7 @@ import (
 type benchOptions struct {
 	records, intents, searchRows, routeRuns, httpSubmits int
 	httpRate                                             float64
-	only                                                 string
+	only, cpuProfile                                     string
 }
 
 // benchResult is one measured figure, in the shape of the CLI contract.
@@ -46,6 +46,13 @@ func (a *app) runBench(cmd *cobra.Command, o benchOptions) error {
 		return fmt.Errorf("bench: temporary folder: %w", err)
 	}
 	defer os.RemoveAll(tmp)
+	if o.cpuProfile != "" {
+		stop, err := startCPUProfile(o.cpuProfile)
+		if err != nil {
+			return err
+		}
+		defer stop()
+	}
 	var results []benchResult
 	emit := func(r benchResult) {
 		results = append(results, r)
@@ -65,6 +72,12 @@ func (a *app) runBench(cmd *cobra.Command, o benchOptions) error {
 			return benchHTTP(ctx, filepath.Join(tmp, "http"), httpBenchPlan{n: o.httpSubmits, rate: o.httpRate, paceFor: 5 * time.Second}, emit)
 		}},
 	}
+	if o.only == "nats" { // opt-in: it starts worker processes
+		groups = append(groups, struct {
+			name string
+			run  func() error
+		}{"nats", func() error { return benchNATSGroup(ctx, filepath.Join(tmp, "nats"), o.intents, emit) }})
+	}
 	ran := false
 	for _, g := range groups {
 		if o.only != "" && o.only != g.name {
@@ -76,7 +89,7 @@ func (a *app) runBench(cmd *cobra.Command, o benchOptions) error {
 		}
 	}
 	if !ran {
-		return &usageError{fmt.Errorf("--only %q: want store, e2e, search, route or http", o.only)}
+		return &usageError{fmt.Errorf("--only %q: want store, e2e, search, route, http or nats", o.only)}
 	}
 	if a.json {
 		return a.writeJSON(map[string]any{"results": results})
@@ -132,6 +145,12 @@ func benchStore(ctx context.Context, dir string, n int, emit func(benchResult)) 
 	}
 	emit(benchResult{"store_records_waiting", waiting, "records/s",
 		fmt.Sprintf("%d records, 64 submitters each waiting for its commit, synchronous=FULL", n/4)})
+	life, cpuEach, err := benchLifecycle(ctx, st, n/8, 64)
+	if err != nil {
+		return err
+	}
+	emit(benchResult{"store_intent_lifecycles", life, "intents/s",
+		fmt.Sprintf("%d intents: create+2 records (64 submitters waiting), then dispatch and completion updates+1 record each streamed; %.0f µs CPU an intent; the ceiling for http_submit", n/8, float64(cpuEach.Microseconds()))})
 	lag := st.IndexLag()
 	start = time.Now()
 	if err := st.FlushIndex(ctx); err != nil {

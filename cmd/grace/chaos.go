@@ -1,13 +1,8 @@
 package main
 
 import (
-	"errors"
-
 	"github.com/spf13/cobra"
 )
-
-// errChaosHistoryUnavailable answers chaos history until runs are stored.
-var errChaosHistoryUnavailable = &exitError{code: exitUsage, err: errors.New("chaos: history not available yet (issue 5: runs are not stored yet)")}
 
 // chaosCommand is "grace chaos list|run|history".
 func (a *app) chaosCommand() *cobra.Command {
@@ -20,7 +15,7 @@ func (a *app) chaosCommand() *cobra.Command {
 	var ro chaosRunOptions
 	run := &cobra.Command{
 		Use:   "run (ID... | --all | --category C) [--difficulty N]",
-		Short: "Run chaos scenarios, each against an isolated engine; exit 1 when any fails",
+		Short: "Run chaos scenarios, each against an isolated engine; stored; exit 1 when any fails, 130 when halted",
 		RunE: func(cmd *cobra.Command, args []string) error {
 			ro.ids = args
 			return a.runChaosRun(cmd, ro)
@@ -28,12 +23,16 @@ func (a *app) chaosCommand() *cobra.Command {
 	}
 	run.Flags().BoolVar(&ro.all, "all", false, "run every scenario")
 	run.Flags().StringVar(&ro.category, "category", "", "run the scenarios of one category (dirt, layer2_orchestration, fit, jepsen)")
-	run.Flags().IntVar(&ro.difficulty, "difficulty", 1, "difficulty level (1 and up): scales the scenarios' parameters")
-	history := &cobra.Command{Use: "history", Short: "Show past chaos runs (not available yet)", Args: cobra.NoArgs,
-		RunE: func(*cobra.Command, []string) error { return errChaosHistoryUnavailable }}
+	run.Flags().IntVar(&ro.difficulty, "difficulty", 0, "difficulty level (1 and up) scaling the scenarios' parameters; 0: each scenario's current level")
+	var limit int
+	history := &cobra.Command{Use: "history [--limit N]", Short: "Show stored chaos runs, newest first, and the resilience score", Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error { return a.runChaosHistory(cmd, limit) }}
+	history.Flags().IntVar(&limit, "limit", 20, "show at most N runs")
 	for _, c := range []*cobra.Command{list, run, history} {
 		a.addJSONFlag(c)
 		cmd.AddCommand(c)
 	}
+	run.Flags().StringVar(&a.server, "server", "", "run on the grace serve at this URL when it answers (default: config api.server)")
+	cmd.AddCommand(a.chaosHaltCommand()) // chaos_halt.go
 	return cmd
 }

@@ -1,18 +1,22 @@
 package main
 
 import (
-	"crypto/rand"
+	"context"
+	"errors"
 	"fmt"
+	"io"
 	"log/slog"
 	"os"
 	"os/signal"
+	"os/user"
+	"path/filepath"
 	"slices"
 	"strings"
 	"syscall"
-	"time"
 
 	"github.com/spf13/cobra"
 
+	"grace/engine"
 	"grace/engine/chaos"
 )
 
@@ -24,9 +28,10 @@ type chaosRunOptions struct {
 	difficulty int
 }
 
-// pick chooses the scenarios to run, refusing a command line that names
-// none, more than one way, or a scenario or category that is unknown.
-func (o chaosRunOptions) pick(lib *chaos.Library) ([]*chaos.Scenario, error) {
+// pick checks the command line and returns the request it makes,
+// refusing one that names no scenario, more than one way, or a scenario
+// or category that is unknown.
+func (o chaosRunOptions) pick(lib *chaos.Library) (engine.ChaosRequest, error) {
 	ways := 0
 	for _, b := range []bool{len(o.ids) > 0, o.all, o.category != ""} {
 		if b {
@@ -35,85 +40,170 @@ func (o chaosRunOptions) pick(lib *chaos.Library) ([]*chaos.Scenario, error) {
 	}
 	switch {
 	case ways == 0:
-		return nil, usageErrorf("chaos run: give scenario IDs, --all or --category")
+		return engine.ChaosRequest{}, usageErrorf("chaos run: give scenario IDs, --all or --category")
 	case ways > 1:
-		return nil, usageErrorf("chaos run: give scenario IDs, --all or --category, only one of them")
-	case o.difficulty < 1:
-		return nil, usageErrorf("chaos run: --difficulty (%d) must be at least 1", o.difficulty)
+		return engine.ChaosRequest{}, usageErrorf("chaos run: give scenario IDs, --all or --category, only one of them")
+	case o.difficulty < 0:
+		return engine.ChaosRequest{}, usageErrorf("chaos run: --difficulty (%d) must be 0 (each scenario's current level) or more", o.difficulty)
 	case o.category != "" && !slices.Contains(chaos.Categories, o.category):
-		return nil, usageErrorf("chaos run: --category %q is not one of %s", o.category, strings.Join(chaos.Categories, ", "))
+		return engine.ChaosRequest{}, usageErrorf("chaos run: --category %q is not one of %s", o.category, strings.Join(chaos.Categories, ", "))
 	}
-	var out []*chaos.Scenario
 	for _, id := range o.ids {
-		s := lib.Get(id)
-		if s == nil {
-			return nil, usageErrorf("chaos run: no scenario %q (see grace chaos list)", id)
-		}
-		out = append(out, s)
-	}
-	for _, s := range lib.Scenarios {
-		if o.all || (o.category != "" && s.Category == o.category) {
-			out = append(out, s)
+		if lib.Get(id) == nil {
+			return engine.ChaosRequest{}, usageErrorf("chaos run: no scenario %q (see grace chaos list)", id)
 		}
 	}
-	if len(out) == 0 {
-		return nil, fmt.Errorf("chaos run: no scenario in category %s", o.category)
+	if o.category != "" && !slices.ContainsFunc(lib.Scenarios, func(s *chaos.Scenario) bool { return s.Category == o.category }) {
+		return engine.ChaosRequest{}, fmt.Errorf("chaos run: no scenario in category %s", o.category)
 	}
-	return out, nil
+	return engine.ChaosRequest{Scenarios: o.ids, All: o.all, Category: o.category, Difficulty: o.difficulty,
+		Trigger: engine.ChaosTriggerOperator, Operator: localOperator()}, nil
 }
 
-// runChaosRun runs the chosen scenarios one after another, each against an
-// isolated engine, prints the report and fails (exit 1) when any scenario
-// failed. An interrupt halts the run in progress: its faults are rolled
-// back and its engine stopped.
+// localOperator names who runs a local chaos run: the login name.
+func localOperator() string {
+	if u, err := user.Current(); err == nil && u.Username != "" {
+		return u.Username
+	}
+	return engine.ChaosTriggerOperator
+}
+
+// runChaosRun runs the chosen scenarios one after another, each against
+// an isolated engine whose record stays in <data>/chaos/runs/<run_id>/,
+// through a chaos service with no live engine that stores the run in the
+// data folder's database. It prints a progress line per phase on stderr
+// (not with --json), then the report, and fails (exit 1) when any
+// scenario failed. An interrupt (a local grace chaos halt sends one)
+// halts the run: its faults are rolled back, it is stored as halted and
+// the command exits 130.
 func (a *app) runChaosRun(cmd *cobra.Command, o chaosRunOptions) error {
 	lib, err := a.loadChaosLibrary(cmd)
 	if err != nil {
 		return err
 	}
-	picked, err := o.pick(lib)
+	req, err := o.pick(lib)
 	if err != nil {
+		return err
+	}
+	if handled, err := a.runChaosRemote(cmd, req); handled { // chaos_remote.go: a server answers
 		return err
 	}
 	cfg, err := a.config(cmd)
 	if err != nil {
 		return err
 	}
+	log := newLogger(a.stderr, cfg.Log.Level, slog.LevelError)
+	st, err := openStore(cmd.Context(), cfg, false, log)
+	if err != nil {
+		return err
+	}
+	defer func() {
+		if cerr := st.Close(); cerr != nil {
+			fmt.Fprintf(a.stderr, "grace: warning: close %s: %v\n", cfg.DB, cerr)
+		}
+	}()
+	var progress func(engine.ChaosProgress)
+	if !a.json {
+		progress = a.printChaosProgress
+	}
+	// The isolated engines' logs (alerts the faults provoke, on purpose)
+	// go to a file in the data folder, not between the progress lines.
+	engineLogs := &lazyFile{path: filepath.Join(filepath.Dir(cfg.DB), "chaos", "engines.log")}
+	defer engineLogs.Close()
+	svc, _, err := newChaosService(cfg, st, log, chaosServiceOptions{onProgress: progress,
+		engineLog: newLogger(engineLogs, cfg.Log.Level, slog.LevelWarn)})
+	if err != nil {
+		return err
+	}
+	defer svc.Close()
 	ctx, stop := signal.NotifyContext(cmd.Context(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
-	runner := &chaos.Runner{Config: cfg, Logger: newLogger(a.stderr, cfg.Log.Level, slog.LevelError)}
-	rep := chaos.Report{RunID: newRunID(), Scenarios: []chaos.Result{}}
-	for i, sc := range picked {
-		if !a.json {
-			fmt.Fprintf(a.stderr, "[%d/%d] %s (difficulty %d) …\n", i+1, len(picked), sc.ID, o.difficulty)
+	started, err := svc.StartChaos(ctx, req)
+	if err != nil {
+		var re *engine.ChaosRequestError
+		if errors.As(err, &re) {
+			return usageErrorf("chaos run: %s: %s", re.Field, re.Reason)
 		}
-		res, err := runner.Run(ctx, sc, o.difficulty)
-		if err != nil {
-			return err
+		return err
+	}
+	unannounce, err := announceChaosRun(cfg, started.RunID)
+	if err != nil {
+		fmt.Fprintf(a.stderr, "grace: warning: %v (grace chaos halt will not find this run)\n", err)
+	} else {
+		defer unannounce()
+	}
+	run, err := svc.Wait(ctx, started.RunID)
+	interrupted := err != nil && ctx.Err() != nil
+	if interrupted {
+		if _, herr := svc.HaltChaos(context.WithoutCancel(ctx), req.Operator, "interrupted (SIGINT or SIGTERM)"); herr != nil {
+			return herr
 		}
-		rep.Scenarios = append(rep.Scenarios, res)
-		if !a.json {
-			a.printChaosResult(res)
-		}
+		run, err = svc.Wait(context.WithoutCancel(ctx), started.RunID)
+	}
+	if err != nil {
+		return err
 	}
 	if a.json {
-		if err := a.writeJSON(rep); err != nil {
+		if err := a.writeJSON(run); err != nil {
 			return err
 		}
-	}
-	if !rep.Passed() {
-		failed := 0
-		for _, r := range rep.Scenarios {
-			if !r.Passed {
-				failed++
-			}
+	} else {
+		for _, r := range run.Scenarios {
+			a.printChaosResult(r)
 		}
-		return fmt.Errorf("chaos run %s: %d of %d scenarios failed", rep.RunID, failed, len(rep.Scenarios))
 	}
-	if !a.json {
-		fmt.Fprintf(a.stdout, "chaos run %s: all %d scenarios passed\n", rep.RunID, len(rep.Scenarios))
+	return chaosRunVerdict(run, !a.json, a.stdout)
+}
+
+// chaosRunVerdict turns a finished run into the command's outcome: nil
+// when every scenario passed (the line printed when say), exit 130 for a
+// halted run, 1 for a failed one or one that could not be carried out.
+func chaosRunVerdict(run engine.ChaosRun, say bool, stdout io.Writer) error {
+	failed := 0
+	for _, r := range run.Scenarios {
+		if !r.Passed {
+			failed++
+		}
 	}
-	return nil
+	switch run.State {
+	case engine.ChaosPassed:
+		if say {
+			fmt.Fprintf(stdout, "chaos run %s: all %d scenarios passed\n", run.RunID, len(run.Scenarios))
+		}
+		return nil
+	case engine.ChaosHalted:
+		return &exitError{code: exitInterrupted, err: fmt.Errorf("chaos run %s halted by %s after %d of %d scenarios: faults rolled back, stored as halted (%s)",
+			run.RunID, run.HaltedBy, len(run.Scenarios), len(run.Requested), run.Error)}
+	case engine.ChaosError:
+		return fmt.Errorf("chaos run %s could not be carried out: %s", run.RunID, run.Error)
+	}
+	return fmt.Errorf("chaos run %s: %d of %d scenarios failed", run.RunID, failed, len(run.Scenarios))
+}
+
+// exitInterrupted is the exit code of a run halted by an interrupt.
+const exitInterrupted = 130
+
+// printChaosProgress prints one progress line on stderr.
+func (a *app) printChaosProgress(p engine.ChaosProgress) {
+	if p.Scenario == "" {
+		fmt.Fprintf(a.stderr, "chaos run %s: %s\n", p.RunID, p.State)
+		return
+	}
+	line := fmt.Sprintf("[%d/%d] %s  %s", p.Index, p.Total, p.Scenario, p.Phase)
+	if len(p.FaultsActive) > 0 {
+		line += "  faults: " + strings.Join(p.FaultsActive, ",")
+	}
+	if len(p.SafeguardsFired) > 0 {
+		line += "  fired: " + strings.Join(p.SafeguardsFired, ",")
+	}
+	if p.Result != nil {
+		v := "PASS"
+		if !p.Result.Passed {
+			v = "FAIL"
+		}
+		line += fmt.Sprintf("  %s in %d ms", v, p.Result.DurationMS)
+	}
+	fmt.Fprintln(a.stderr, line)
 }
 
 // printChaosResult prints one scenario's verdict, safeguards, invariants
@@ -141,9 +231,4 @@ func (a *app) printChaosResult(r chaos.Result) {
 	for _, f := range r.Failures {
 		fmt.Fprintf(a.stdout, "    ✗ %s\n", f)
 	}
-}
-
-// newRunID names a chaos run: its start time and a random suffix.
-func newRunID() string {
-	return "chaos-" + time.Now().UTC().Format("20060102T150405Z") + "-" + strings.ToLower(rand.Text()[:8])
 }

@@ -145,11 +145,11 @@ func TestCLIUsageErrors(t *testing.T) {
 		{[]string{"narratives", "search", "--since", "yesterday"}, `since "yesterday"`},
 		{[]string{"--set", "novalue", "intent", "route", "--type", "x"}, "expected key=value"},
 		{[]string{"console", "--attach", "localhost:7420"}, "want the server's URL"},
-		{[]string{"chaos", "history"}, "chaos: history not available yet"},
+		{[]string{"chaos", "history", "--limit", "0"}, "--limit (0) must be at least 1"},
 		{[]string{"chaos", "run"}, "give scenario IDs, --all or --category"},
 		{[]string{"chaos", "run", "--all", "--category", "fit"}, "only one of them"},
 		{[]string{"chaos", "run", "--category", "nope"}, `--category "nope"`},
-		{[]string{"chaos", "run", "--difficulty", "0", "--all"}, "--difficulty (0)"},
+		{[]string{"chaos", "run", "--difficulty", "-1", "--all"}, "--difficulty (-1)"},
 		{[]string{"chaos", "run", "NoSuchScenario"}, `no scenario "NoSuchScenario"`},
 	} {
 		r := c.run(t, tc.args...)

@@ -43,7 +43,7 @@ opens the console read-only.`,
 			return a.runConsole(cmd, readOnly)
 		},
 	}
-	cmd.Flags().BoolVar(&readOnly, "readonly", false, "watch only: approve and deny are disabled")
+	cmd.Flags().BoolVar(&readOnly, "readonly", false, "watch only: approve, deny, chaos run and halt are disabled")
 	cmd.Flags().StringVar(&attach, "attach", "", "attach to the running grace serve at this URL (e.g. http://127.0.0.1:7420)")
 	return cmd
 }
@@ -70,7 +70,7 @@ func (a *app) runConsole(cmd *cobra.Command, readOnly bool) error {
 	}
 	defer sys.stop()
 	log.Info("console started", "db", cfg.DB, "api", sys.apiAddr, "readonly", readOnly)
-	err = tui.Run(ctx, sys.eng, consoleOptions(cfg, operatorName(), readOnly, log))
+	err = tui.Run(ctx, sys.consoleAPI(), consoleOptions(cfg, operatorName(), readOnly, log))
 	if err != nil {
 		log.Error("console ended with an error", "err", err)
 		return fmt.Errorf("console: %w", err)

@@ -109,6 +109,7 @@ runs the engine headless with its HTTP API; the other commands script it.`,
 		a.benchCommand(),
 		a.chaosCommand(),
 		a.tokenCommand(),
+		a.workerCommand(),
 	)
 	a.markRuns(root)
 	return root

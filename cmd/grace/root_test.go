@@ -53,14 +53,14 @@ func TestJSONErrorDocument(t *testing.T) {
 	var out, errb bytes.Buffer
 	a := &app{stdout: &out, stderr: &errb}
 	root := a.rootCommand()
-	code := a.execute(root, []string{"chaos", "history", "--json"})
+	code := a.execute(root, []string{"chaos", "history", "--json", "--limit", "0"})
 	var doc struct {
 		Error struct{ Code, Message string } `json:"error"`
 	}
-	if err := json.Unmarshal(out.Bytes(), &doc); err != nil || code != exitUsage || !strings.Contains(doc.Error.Message, "not available yet") {
+	if err := json.Unmarshal(out.Bytes(), &doc); err != nil || code != exitUsage || !strings.Contains(doc.Error.Message, "--limit (0)") {
 		t.Fatalf("exit %d, stdout %q (%v)", code, out.String(), err)
 	}
-	if !strings.HasPrefix(errb.String(), "grace: chaos: history not available yet") {
+	if !strings.HasPrefix(errb.String(), "grace: chaos history: --limit (0)") {
 		t.Fatalf("stderr %q", errb.String())
 	}
 }

@@ -7,11 +7,13 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"path/filepath"
 	"strconv"
 	"sync"
 	"time"
 
 	"grace/engine"
+	"grace/engine/chaos"
 	"grace/engine/clock"
 	"grace/engine/cortex"
 	"grace/engine/httpapi"
@@ -29,6 +31,13 @@ type system struct {
 	log   *slog.Logger
 	store *store.Store
 	eng   *engine.Engine
+	// backend is the nats backend (backend.kind nats), else nil.
+	backend *natsBackend
+	// chaos is the chaos service over eng (live runs) and store (the
+	// runs); stop closes it, halting a run in progress, before eng stops.
+	chaos *chaos.Service
+	// loop is the autonomous chaos loop (idle unless chaos.loop.enabled).
+	loop *chaos.Loop
 
 	srv     *http.Server
 	apiAddr string // the API's address when it is served
@@ -81,13 +90,28 @@ func startSystem(ctx context.Context, cfg engine.Config, log *slog.Logger, opts 
 			ln = nil
 		}
 	}
-	if s.eng, err = newEngine(cfg, s.store, log); err != nil {
+	if s.backend, err = startBackend(ctx, cfg, s.store, log); err != nil {
+		return nil, err
+	}
+	if s.eng, err = newEngineOn(cfg, s.store, log, s.backend); err != nil {
 		return nil, err
 	}
 	// The engine runs until stop, not until ctx ends: on a signal the HTTP
 	// API drains first, then the engine stops, then the store closes.
 	if err = s.eng.Start(context.WithoutCancel(ctx)); err != nil {
 		return nil, fmt.Errorf("start engine: %w", err)
+	}
+	var lib *chaos.Library
+	if s.chaos, lib, err = newChaosService(cfg, s.store, log, chaosServiceOptions{main: s.eng}); err != nil {
+		return nil, fmt.Errorf("chaos service: %w", err)
+	}
+	if s.loop, err = chaos.NewLoop(cfg.Chaos.Loop, chaos.LoopDeps{Library: lib, Runner: s.chaos, Store: s.store,
+		Governor: s.eng, Clock: clock.Real{}, Logger: log, DataDir: filepath.Dir(cfg.DB)}); err != nil {
+		return nil, fmt.Errorf("chaos loop: %w", err)
+	}
+	s.chaos.SetLoopState(s.loop.State)
+	if err = s.loop.Start(ctx); err != nil {
+		return nil, fmt.Errorf("chaos loop: %w", err)
 	}
 	if ln != nil {
 		s.serve(ln, access)
@@ -111,6 +135,7 @@ func (s *system) serve(ln net.Listener, access apiAccess) {
 		Logger:       s.log,
 		Ready:        s.ready,
 		Refusals:     s.eng,
+		Chaos:        s.chaos, // set before serve: startSystem fails without it
 	})
 	s.srv = httpapi.NewServerWith(h, s.log, httpapi.Timeouts{
 		ReadHeader: a.ReadHeaderTimeout, Read: a.ReadTimeout, Write: a.WriteTimeout, Idle: a.IdleTimeout,
@@ -171,9 +196,16 @@ func (s *system) stop() {
 			cancel()
 		}
 		s.wg.Wait()
+		if s.loop != nil {
+			s.loop.Stop()
+		}
+		if s.chaos != nil {
+			s.chaos.Close()
+		}
 		if s.eng != nil {
 			s.eng.Stop()
 		}
+		s.backend.stop()
 		if s.store != nil {
 			if err := s.store.Close(); err != nil {
 				s.log.Error("close store", "err", err)

@@ -28,8 +28,12 @@ func (r *run) recordExists(ctx context.Context, d detector) (bool, error) {
 // returns false.
 func (r *run) eachRecord(ctx context.Context, q clarity.Query, fn func(clarity.Entry) bool) error {
 	q.Limit = pageSize
+	if q.Since.IsZero() {
+		// A live run reads only what was written since it started.
+		q.Since = r.since
+	}
 	for {
-		page, err := r.st.Search(ctx, q)
+		page, err := r.rec.Search(ctx, q)
 		if err != nil {
 			return fmt.Errorf("read the record (%s): %w", q.Action, err)
 		}
@@ -59,7 +63,7 @@ func (r *run) checkInvariants(ctx context.Context) (InvariantResult, error) {
 	if inv.UnauthorizedExecutions, err = r.unauthorized(ctx); err != nil {
 		return inv, err
 	}
-	rep, err := r.st.VerifyAudit(ctx)
+	rep, err := r.rec.VerifyAudit(ctx)
 	if err != nil {
 		return inv, fmt.Errorf("verify audit: %w", err)
 	}
@@ -76,6 +80,11 @@ func (r *run) checkInvariants(ctx context.Context) (InvariantResult, error) {
 	if !inv.AuditIntact {
 		r.failf("invariant %s: %s (first broken entry %d)", InvariantAuditIntact, rep.Problem, rep.FirstBroken)
 	}
+	if r.jepsen != nil { // a Jepsen scenario: its history goes to porcupine
+		if inv.Linearizable, err = r.checkJepsen(ctx); err != nil {
+			return inv, err
+		}
+	}
 	return inv, nil
 }
 
@@ -85,7 +94,7 @@ func (r *run) checkInvariants(ctx context.Context) (InvariantResult, error) {
 func (r *run) lost(ctx context.Context) (int, error) {
 	n := 0
 	for _, id := range r.submitted {
-		if _, err := r.st.Get(ctx, id); errors.Is(err, intent.ErrNotFound) {
+		if _, err := r.rec.Get(ctx, id); errors.Is(err, intent.ErrNotFound) {
 			n++
 		} else if err != nil {
 			return 0, fmt.Errorf("check intent %s: %w", id, err)
@@ -94,7 +103,7 @@ func (r *run) lost(ctx context.Context) (int, error) {
 	for _, f := range r.floods {
 		stored := 0
 		for a := 1; a <= f.actors; a++ {
-			list, err := r.st.List(ctx, intent.Filter{Actor: fmt.Sprintf("flood.agent_%d", a), Limit: 1 << 30})
+			list, err := r.rec.List(ctx, intent.Filter{Actor: fmt.Sprintf("flood.agent_%d", a), Since: r.since, Limit: 1 << 30})
 			if err != nil {
 				return 0, fmt.Errorf("list flood intents: %w", err)
 			}
@@ -155,7 +164,7 @@ func (r *run) duplicated(ctx context.Context) (int, error) {
 // unauthorized counts Tier 0 intents with an intent_dispatched record and
 // no intent_approved record before it.
 func (r *run) unauthorized(ctx context.Context) (int, error) {
-	tier0, err := r.st.List(ctx, intent.Filter{Tier: 0, HasTier: true, Limit: 1 << 30})
+	tier0, err := r.rec.List(ctx, intent.Filter{Tier: 0, HasTier: true, Since: r.since, Limit: 1 << 30})
 	if err != nil {
 		return 0, fmt.Errorf("list Tier 0 intents: %w", err)
 	}
@@ -181,4 +190,16 @@ func (r *run) unauthorized(ctx context.Context) (int, error) {
 		}
 	}
 	return n, nil
+}
+
+// countRecords counts the records of the run by What: every record of an
+// isolated run's database, or a live run's records written since it
+// started (the live engine's other work in that time included).
+func (r *run) countRecords(ctx context.Context) (map[string]int, error) {
+	out := map[string]int{}
+	err := r.eachRecord(ctx, clarity.Query{}, func(e clarity.Entry) bool {
+		out[e.What]++
+		return true
+	})
+	return out, err
 }

@@ -11,20 +11,26 @@ import (
 	"time"
 
 	"grace/engine"
-	"grace/engine/clock"
+	"grace/engine/clarity"
+	"grace/engine/intent"
 	"grace/engine/worker"
-	"grace/store"
 )
 
 // pollEvery is how often the runner looks at the engine and the record
 // while it waits.
 const pollEvery = 20 * time.Millisecond
 
-// Runner runs scenarios, each against an isolated engine of its own.
+// Runner runs scenarios, each against an isolated engine of its own or
+// against the live engine (Spec.Live).
 type Runner struct {
 	// Config is the base configuration; its safeguards switches apply.
 	// The runner overrides what isolation needs (see IsolatedConfig).
 	Config engine.Config
+	// Open opens the record an isolated engine runs on (cmd/grace gives a
+	// SQLite store at cfg.DB). It is called once per isolated scenario,
+	// and again on the same cfg.DB when a fault restarts the engine. An
+	// isolated run without Open fails with ErrNoOpener.
+	Open func(ctx context.Context, cfg engine.Config, log *slog.Logger) (Target, error)
 	// Logger receives the isolated engines' logs (default: discard).
 	Logger *slog.Logger
 	// TempDir is where each run's data folder is made (default os.TempDir).
@@ -67,23 +73,75 @@ func IsolatedConfig(base engine.Config, dir string, sc *Scenario, difficulty int
 	return cfg
 }
 
+// ErrNoOpener: an isolated run was asked of a Runner without Open.
+var ErrNoOpener = errors.New("chaos runner: no opener for an isolated engine (Runner.Open is nil)")
+
+// Target is the record an isolated engine runs on, as Runner.Open makes
+// it: the engine's dependencies, and read access to what it wrote.
+type Target interface {
+	// Deps are the engine's dependencies (store, journal, searcher,
+	// auditor, clock, logger).
+	Deps() engine.Deps
+	// Search, Get, List and VerifyAudit read the record back.
+	Search(ctx context.Context, q clarity.Query) ([]clarity.Entry, error)
+	Get(ctx context.Context, id string) (intent.Intent, error)
+	List(ctx context.Context, f intent.Filter) ([]intent.Intent, error)
+	VerifyAudit(ctx context.Context) (engine.AuditReport, error)
+	// Close releases the record; the engine is stopped first.
+	Close() error
+}
+
+// records is how the runner reads the record of the engine under test:
+// an isolated run's Target, or the live engine itself (its OperatorAPI).
+type records interface {
+	Search(ctx context.Context, q clarity.Query) ([]clarity.Entry, error)
+	Get(ctx context.Context, id string) (intent.Intent, error)
+	List(ctx context.Context, f intent.Filter) ([]intent.Intent, error)
+	VerifyAudit(ctx context.Context) (engine.AuditReport, error)
+}
+
+var (
+	_ records = (*engine.Engine)(nil)
+	_ records = Target(nil)
+)
+
 // run is one scenario run's state.
 type run struct {
 	sc         *Scenario
 	difficulty int
 	cfg        engine.Config
 	eng        *engine.Engine
-	st         *store.Store
+	// rec reads the record of eng; target is what rec and eng's
+	// dependencies came from (nil in live mode), open reopens it.
+	rec    records
+	target Target
+	open   func(ctx context.Context, cfg engine.Config, log *slog.Logger) (Target, error)
+	log    *slog.Logger
+	// live is set when eng is the live engine: it is never stopped, and
+	// the record is read from since on.
+	live  bool
+	since time.Time
+	// progress reports phases, faults and safeguards (see progress.go).
+	progress     func(Step)
+	phaseNow     string
+	faultsActive []string
+	firedSeen    []string
 	// submitted are the IDs Submit acknowledged to the runner itself;
 	// floods are the intake floods (their intents are counted by actor).
 	submitted []string
 	floods    []floodDone
 	notes     []string
+	// jepsen is a Jepsen scenario's history (jepsen.go), nil otherwise.
+	jepsen *jepsenRun
 	// killed are the workers a fault killed.
 	killed   []string
 	failures []string
 	// rollback needs.
 	needResume, needClearHandlers bool
+	// l1 and fit are what the Layer 1 and FIT faults did (faults_l1.go,
+	// faults_fit.go), for rollbackL1 and rollbackFIT.
+	l1  *l1Faults
+	fit *fitFaults
 }
 
 type floodDone struct {
@@ -117,68 +175,107 @@ func (r *run) waitFor(ctx context.Context, d time.Duration, cond func() bool) er
 	return nil
 }
 
-// Run runs sc at difficulty against an isolated engine and returns its
-// result. The error is for a run that could not be carried out (the
-// engine would not start, ctx was cancelled: the run is halted, its
-// faults rolled back and its engine stopped); a scenario that fails is a
-// Result with Passed false.
-func (rn *Runner) Run(ctx context.Context, sc *Scenario, difficulty int) (res Result, err error) {
-	difficulty = max(difficulty, 1)
+// Run runs sc at difficulty against an isolated engine in a temporary
+// data folder (removed afterwards) and returns its result; see Exec.
+func (rn *Runner) Run(ctx context.Context, sc *Scenario, difficulty int) (Result, error) {
+	return rn.Exec(ctx, Spec{Scenario: sc, Difficulty: difficulty})
+}
+
+// Exec runs one scenario as sp says and returns its result. The error is
+// for a run that could not be carried out (the engine would not start, a
+// live run of a scenario that needs a reconfigured engine) or was halted:
+// ctx cancelled, or the watchdog went critical outside what the scenario
+// stresses (the error then wraps a *WatchdogAbort). A halted run's faults
+// are rolled back and its isolated engine stopped; a live engine's steady
+// state is checked after the rollback even then, and what did not come
+// back is named in the error. A scenario that fails is a Result with
+// Passed false.
+func (rn *Runner) Exec(ctx context.Context, sp Spec) (res Result, err error) {
+	sc := sp.Scenario
+	difficulty := max(sp.Difficulty, 1)
 	start := time.Now()
 	res = Result{ID: sc.ID, Category: sc.Category, Difficulty: difficulty}
-	dir, err := os.MkdirTemp(rn.TempDir, "grace-chaos-*")
-	if err != nil {
-		return res, fmt.Errorf("run %s: data folder: %w", sc.ID, err)
-	}
-	defer os.RemoveAll(dir)
 	log := rn.Logger
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
-	r := &run{sc: sc, difficulty: difficulty, cfg: IsolatedConfig(rn.Config, dir, sc, difficulty)}
+	r := &run{sc: sc, difficulty: difficulty, log: log, open: rn.Open, progress: sp.Progress}
 	deadline := sc.deadline()
 	if rn.Deadline > 0 {
 		deadline = rn.Deadline
 	}
-	if r.st, err = store.Open(ctx, r.cfg.DB, store.Options{Synchronous: r.cfg.Store.Synchronous, IndexInterval: r.cfg.Store.IndexInterval,
-		Logger: log, Clock: clock.Real{}}); err != nil {
-		return res, fmt.Errorf("run %s: %w", sc.ID, err)
-	}
-	defer func() {
-		if cerr := r.st.Close(); cerr != nil && err == nil {
-			err = fmt.Errorf("run %s: close store: %w", sc.ID, cerr)
+	ctx, cancel := context.WithCancelCause(ctx)
+	defer cancel(nil)
+	if sp.Live != nil {
+		if why := NeedsIsolation(rn.Config, sc, difficulty); why != "" {
+			return res, fmt.Errorf("run %s live: %s", sc.ID, why)
 		}
-	}()
-	if r.eng, err = engine.New(r.cfg, engine.Deps{Store: r.st, Journal: r.st, Searcher: r.st, Clock: clock.Real{}, Logger: log}); err != nil {
-		return res, fmt.Errorf("run %s: %w", sc.ID, err)
-	}
-	if err = r.eng.Start(context.WithoutCancel(ctx)); err != nil {
-		return res, fmt.Errorf("run %s: %w", sc.ID, err)
-	}
-	stopped := false
-	stop := func() {
-		if !stopped {
-			stopped = true
-			r.eng.Stop()
+		r.live, r.eng, r.rec, r.cfg, r.since = true, sp.Live, sp.Live, rn.Config, time.Now()
+	} else {
+		dir := ""
+		if sp.DB == "" {
+			if dir, err = os.MkdirTemp(rn.TempDir, "grace-chaos-*"); err != nil {
+				return res, fmt.Errorf("run %s: data folder: %w", sc.ID, err)
+			}
+			defer os.RemoveAll(dir)
+		} else {
+			dir = filepath.Dir(sp.DB)
+			if err = os.MkdirAll(dir, 0o700); err != nil {
+				return res, fmt.Errorf("run %s: data folder %s: %w", sc.ID, dir, err)
+			}
 		}
+		r.cfg = IsolatedConfig(rn.Config, dir, sc, difficulty)
+		if sp.DB != "" {
+			r.cfg.DB = sp.DB
+		}
+		if sp.AbortOnCritical {
+			// The watchdog must look often enough to catch a run of seconds.
+			r.cfg.Watchdog.Interval = min(r.cfg.Watchdog.Interval, watchdogEvery)
+		}
+		if err = r.start(ctx); err != nil {
+			if ctx.Err() != nil {
+				return res, fmt.Errorf("run %s: halted before the engine started: %w", sc.ID, context.Cause(ctx))
+			}
+			return res, fmt.Errorf("run %s: %w", sc.ID, err)
+		}
+		defer func() {
+			if cerr := r.stop(); cerr != nil && err == nil {
+				err = fmt.Errorf("run %s: %w", sc.ID, cerr)
+			}
+		}()
 	}
-	defer stop()
 
+	r.phase(engine.ChaosPhaseSteadyBefore)
 	if err = r.steady(ctx, "before", deadline); err != nil {
 		return res, fmt.Errorf("run %s: %w", sc.ID, err)
 	}
+	r.phase(engine.ChaosPhaseInject)
+	stopWatch := r.watchCritical(sp.AbortOnCritical, cancel)
 	err = r.injectAndWatch(ctx, deadline)
+	stopWatch()
 	// Roll back whatever happened, even on halt: never leave the engine
 	// degraded.
+	r.phase(engine.ChaosPhaseRollback)
 	r.rollback(context.WithoutCancel(ctx))
+	r.faultsActive = nil
 	if err != nil {
+		if r.live {
+			err = r.liveAfterHalt(ctx, deadline, err)
+		}
 		return res, fmt.Errorf("run %s: %w", sc.ID, err)
 	}
+	r.phase(engine.ChaosPhaseSteadyAfter)
 	if err = r.steady(ctx, "after", deadline); err != nil {
+		if r.live {
+			err = r.liveAfterHalt(ctx, deadline, err)
+		}
 		return res, fmt.Errorf("run %s: %w", sc.ID, err)
 	}
-	stop()
-	// Stopped, every record is on the store: read the final verdicts.
+	if !r.live {
+		// Stopped, every record is on the store: read the final verdicts.
+		r.eng.Stop()
+	}
+	r.phase(engine.ChaosPhaseInvariants)
 	fired, err := r.firedSafeguards(ctx)
 	if err != nil {
 		return res, fmt.Errorf("run %s: %w", sc.ID, err)
@@ -187,34 +284,106 @@ func (rn *Runner) Run(ctx context.Context, sc *Scenario, difficulty int) (res Re
 	if res.Invariants, err = r.checkInvariants(ctx); err != nil {
 		return res, fmt.Errorf("run %s: %w", sc.ID, err)
 	}
+	if res.Records, err = r.countRecords(ctx); err != nil {
+		return res, fmt.Errorf("run %s: %w", sc.ID, err)
+	}
+	if !r.live {
+		res.RecordsDB = r.cfg.DB
+	}
 	res.Failures, res.Notes = r.failures, r.notes
 	res.Passed = len(res.Failures) == 0
 	res.DurationMS = time.Since(start).Milliseconds()
 	return res, nil
 }
 
+// start opens the record at r.cfg.DB and starts an isolated engine on it.
+func (r *run) start(ctx context.Context) error {
+	if r.open == nil {
+		return ErrNoOpener
+	}
+	t, err := r.open(ctx, r.cfg, r.log)
+	if err != nil {
+		return err
+	}
+	eng, err := engine.New(r.cfg, t.Deps())
+	if err == nil {
+		err = eng.Start(context.WithoutCancel(ctx))
+	}
+	if err != nil {
+		if eng != nil {
+			eng.Stop()
+		}
+		if cerr := t.Close(); cerr != nil {
+			r.log.Warn("close the isolated record", "db", r.cfg.DB, "err", cerr)
+		}
+		return err
+	}
+	r.target, r.rec, r.eng = t, t, eng
+	return nil
+}
+
+// stop stops the isolated engine and closes its record (once).
+func (r *run) stop() error {
+	if r.target == nil {
+		return nil
+	}
+	r.eng.Stop()
+	t := r.target
+	r.target = nil
+	if err := t.Close(); err != nil {
+		return fmt.Errorf("close the record %s: %w", r.cfg.DB, err)
+	}
+	return nil
+}
+
+// restart stops the isolated engine hard (its loops and running handlers
+// cancelled, as a crash would leave the tasks in flight: running on the
+// record) and starts a new one on the same database, which recovers them.
+// A fault that crashes the engine calls it; r.eng and r.rec are the new
+// ones afterwards. A live engine is never restarted.
+func (r *run) restart(ctx context.Context) error {
+	if r.live {
+		return errors.New("restart: the live engine is never restarted by a chaos run")
+	}
+	if err := r.stop(); err != nil {
+		return fmt.Errorf("restart: %w", err)
+	}
+	if err := r.start(ctx); err != nil {
+		return fmt.Errorf("restart on %s: %w", r.cfg.DB, err)
+	}
+	return nil
+}
+
 // injectAndWatch injects the faults in order, then watches the record
 // until the expected safeguards have fired or the deadline passes.
 func (r *run) injectAndWatch(ctx context.Context, deadline time.Duration) error {
 	for i, f := range r.sc.Faults {
+		// Active from the moment it starts: a half-injected fault is
+		// rolled back too.
+		r.faultsActive = append(r.faultsActive, f.Kind)
+		r.report()
 		if err := faultKinds[f.Kind].inject(ctx, r, f); err != nil {
 			if ctx.Err() != nil {
-				return fmt.Errorf("halted: %w", ctx.Err())
+				return fmt.Errorf("halted: %w", context.Cause(ctx))
 			}
 			return fmt.Errorf("inject faults[%d] (%s): %w", i, f.Kind, err)
 		}
 	}
+	r.phase(engine.ChaosPhaseWatch)
 	var ferr error
 	err := r.waitFor(ctx, deadline, func() bool {
 		var fired map[string]bool
 		fired, ferr = r.firedSafeguards(ctx)
+		if ferr == nil {
+			r.sawFired(fired)
+		}
 		return ferr != nil || r.expectationMet(fired)
 	})
 	switch {
+	case ctx.Err() != nil:
+		return fmt.Errorf("halted: %w", context.Cause(ctx))
 	case ferr != nil:
 		return ferr
-	case ctx.Err() != nil:
-		return fmt.Errorf("halted: %w", ctx.Err())
 	case err != nil:
 		r.notef("the expected safeguards had not all fired %v after the faults", deadline)
 	}
@@ -249,6 +418,8 @@ func (r *run) rollback(ctx context.Context) {
 			r.failf("rollback: %v", err)
 		}
 	}
+	r.rollbackFIT(ctx)
+	r.rollbackL1(ctx)
 }
 
 // firedSafeguards reads from the record which safeguards fired.

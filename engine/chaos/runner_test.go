@@ -36,7 +36,7 @@ func setup(t *testing.T, off ...string) *testBundle {
 	for _, name := range off {
 		cfg.Safeguards[name] = engine.SafeguardConfig{Enabled: false}
 	}
-	return &testBundle{lib: lib, runner: &chaos.Runner{Config: cfg, TempDir: t.TempDir(), Deadline: 2 * time.Second}}
+	return &testBundle{lib: lib, runner: &chaos.Runner{Config: cfg, Open: openTarget, TempDir: t.TempDir(), Deadline: 2 * time.Second}}
 }
 
 func (b *testBundle) run(t *testing.T, id string, params map[string]float64) chaos.Result {

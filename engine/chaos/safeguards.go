@@ -3,6 +3,7 @@ package chaos
 import (
 	"grace/engine"
 	"grace/engine/clarity"
+	"grace/engine/kernel"
 	"grace/engine/mesh"
 	"grace/engine/policy"
 )
@@ -23,6 +24,11 @@ var detectors = map[string]detector{
 	engine.SafeguardSchedulerAutoResume: {What: engine.WhatSchedulerResumed, Who: "scheduler_auto_resume"},
 	engine.SafeguardMeshBackpressure:    {What: mesh.WhatSheddingEpisode},
 	engine.SafeguardPolicyCascadeLimit:  {What: policy.WhatCascadeCut},
+	engine.SafeguardCrashRecovery:       {What: engine.WhatRequeuedAfterStart},
+	// A supervisor restart of a failed or hung kernel; a critical kernel's
+	// recovery by the playbook is checked by the Layer 1 faults' rollback.
+	engine.SafeguardKernelAutoRecovery: {What: kernel.WhatKernelRestarted, Who: "kernel_supervisor"},
+	engine.SafeguardBusACL:             {What: kernel.WhatACLViolation, Who: "message_bus"},
 }
 
 // matches reports whether an entry shows the safeguard firing.

@@ -25,7 +25,7 @@ func (r *run) steady(ctx context.Context, when string, deadline time.Duration) e
 		return fmt.Errorf("steady state before the faults: %v", problems)
 	}
 	if ctx.Err() != nil {
-		return fmt.Errorf("halted: %w", ctx.Err())
+		return fmt.Errorf("halted: %w", context.Cause(ctx))
 	}
 	for _, p := range problems {
 		r.failf("steady state after the rollback: %s", p)

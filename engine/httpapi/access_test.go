@@ -246,22 +246,6 @@ func TestLocalTokenNamesItsOperator(t *testing.T) {
 	}
 }
 
-func TestChaosRoutesAnswerNotImplemented(t *testing.T) {
-	t.Parallel()
-	b := setupIdentities(t)
-	for _, c := range []struct{ method, path string }{{"POST", "/v1/chaos/runs"}, {"GET", "/v1/chaos/runs/x"}, {"POST", "/v1/chaos/halt"}} {
-		_, n := b.refusals.last()
-		a := b.as(t, aliceToken, c.method, c.path, "")
-		er := a.wantError(t, http.StatusNotImplemented, CodeNotImplemented)
-		if !strings.Contains(er.Error.Message, "nothing was run") {
-			t.Fatalf("%s %s: %s", c.method, c.path, a.body)
-		}
-		if _, m := b.refusals.last(); m != n {
-			t.Fatal("a 501 was recorded as a refusal")
-		}
-	}
-}
-
 func TestReviewAndAuditRoutes(t *testing.T) {
 	t.Parallel()
 	b := setupIdentities(t)

@@ -25,7 +25,8 @@ import (
 // Transport errors (connection refused, timeouts) are returned wrapped, so
 // callers can tell "no server" from "the server said no". It implements
 // every method of engine.OperatorAPI but Snapshot, which it has with a
-// context and an error; Remote adds the interface's Snapshot.
+// context and an error; Remote adds the interface's Snapshot. It also
+// implements engine.ChaosAPI (client_chaos.go).
 type Client struct {
 	base  string
 	token string
@@ -245,6 +246,10 @@ func (c *Client) do(ctx context.Context, method, path string, body, out any) err
 	case ReviewRequest:
 		if b.Operator != "" {
 			req.Header.Set(OperatorHeader, b.Operator)
+		}
+	case operatorBody:
+		if b.operator != "" {
+			req.Header.Set(OperatorHeader, b.operator)
 		}
 	}
 	resp, err := c.hc.Do(req)

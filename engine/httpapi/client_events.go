@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"net/url"
 	"strings"
 	"time"
 
@@ -35,17 +36,28 @@ const (
 // as are events when the caller is more than 256 behind. The stream's
 // goroutine is owned by ctx.
 func (c *Client) Subscribe(ctx context.Context) <-chan engine.Event {
+	return c.SubscribeKinds(ctx)
+}
+
+// SubscribeKinds is Subscribe for the events of the named kinds only
+// (engine.EventChaos, "intent", ...), filtered by the server (?kinds=), so
+// that a follower of one kind is not sent the others; no kinds means all.
+func (c *Client) SubscribeKinds(ctx context.Context, kinds ...string) <-chan engine.Event {
+	path := "/v1/events"
+	if len(kinds) > 0 {
+		path += "?kinds=" + url.QueryEscape(strings.Join(kinds, ","))
+	}
 	ch := make(chan engine.Event, subscribeBuffer)
-	go c.subscribeLoop(ctx, ch)
+	go c.subscribeLoop(ctx, path, ch)
 	return ch
 }
 
-// subscribeLoop reads the stream, reconnecting, until ctx ends.
-func (c *Client) subscribeLoop(ctx context.Context, ch chan<- engine.Event) {
+// subscribeLoop reads the stream at path, reconnecting, until ctx ends.
+func (c *Client) subscribeLoop(ctx context.Context, path string, ch chan<- engine.Event) {
 	defer close(ch)
 	wait := reconnectMin
 	for ctx.Err() == nil {
-		got, _ := c.readStream(ctx, ch)
+		got, _ := c.readStream(ctx, path, ch)
 		if got {
 			wait = reconnectMin
 		}
@@ -58,12 +70,12 @@ func (c *Client) subscribeLoop(ctx context.Context, ch chan<- engine.Event) {
 	}
 }
 
-// readStream opens one stream and delivers its events until it ends. got
-// reports whether the stream was opened.
-func (c *Client) readStream(ctx context.Context, ch chan<- engine.Event) (got bool, err error) {
+// readStream opens one stream at path and delivers its events until it
+// ends. got reports whether the stream was opened.
+func (c *Client) readStream(ctx context.Context, path string, ch chan<- engine.Event) (got bool, err error) {
 	rctx, cancel := context.WithCancel(ctx)
 	defer cancel()
-	req, err := http.NewRequestWithContext(rctx, http.MethodGet, c.base+"/v1/events", nil)
+	req, err := http.NewRequestWithContext(rctx, http.MethodGet, c.base+path, nil)
 	if err != nil {
 		return false, err
 	}

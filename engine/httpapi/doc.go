@@ -17,8 +17,12 @@
 //	GET  /v1/events                  anyone            server-sent events (an agent: its own intents)
 //	GET  /v1/audit/verify            viewer, operator  the audit chain recomputed
 //	GET  /v1/whoami                  anyone            the caller's identity and role
-//	POST /v1/chaos/runs   GET /v1/chaos/runs/{id}   POST /v1/chaos/halt
-//	                                 501 until the chaos runner is built
+//	POST /v1/chaos/runs              operator          {scenarios, all, category, difficulty, live} → 202 the run
+//	GET  /v1/chaos/runs/{id}         viewer, operator  one run, with its progress while it runs
+//	GET  /v1/chaos/runs?limit=N      viewer, operator  stored runs, newest first
+//	POST /v1/chaos/halt              operator          {reason} → what was halted
+//	GET  /v1/chaos/scenarios         viewer, operator  the scenario library with each scenario's standing
+//	GET  /v1/chaos/status            viewer, operator  resilience score, loop state, run in progress, findings
 //	GET  /healthz   GET /readyz      unauthenticated probes
 //
 // Every route but the probes needs "Authorization: Bearer <token>". The
@@ -41,6 +45,17 @@
 // NewClient speaks the same routes and maps the error shape back to the
 // engine's sentinel errors and *engine.ValidationError, so callers branch on
 // errors.Is and errors.As exactly as they would against the engine itself.
-// Client.Subscribe reads the event stream, reconnecting as needed; Remote
-// wraps a Client as a complete engine.OperatorAPI for the console.
+// Client.Subscribe reads the event stream, reconnecting as needed
+// (SubscribeKinds: only some kinds, filtered by the server); Remote
+// wraps a Client as a complete engine.OperatorAPI and engine.ChaosAPI for
+// the console. Client.FollowChaos follows a run to its end.
+//
+// The chaos routes need Options.Chaos; without it they answer 503
+// chaos_unavailable. A chaos run or halt records the caller as its
+// operator, as approvals do. A run request the chaos service refuses (400
+// invalid_chaos_request, naming the field) goes on the record like a bad
+// body; one refused because a run goes (409 chaos_busy) does not. The
+// event stream carries chaos progress as
+// events named "chaos", and /metrics then adds grace_chaos_runs_total
+// {state} and grace_chaos_running, counted from those events.
 package httpapi

@@ -14,10 +14,11 @@ import (
 
 // events handles GET /v1/events: server-sent events, one per engine event,
 // until the client goes, the engine stops or the server shuts down. Each
-// event's SSE name is its kind ("intent" today; telemetry, alerts and chaos
-// progress as they are added) and its data the JSON of the whole
-// engine.Event, so a new kind needs nothing here. ?kinds=a,b keeps only
-// those kinds. An agent gets only the intent events of its own intents.
+// event's SSE name is its kind ("intent", "telemetry", "alert", and
+// "chaos" for a chaos run's progress, engine.EventChaos) and its data the
+// JSON of the whole engine.Event, so a new kind needs nothing here.
+// ?kinds=a,b keeps only those kinds. An agent gets only the intent events
+// of its own intents (no telemetry, alerts or chaos).
 // A comment line is sent every heartbeat while the stream is idle.
 func (h *Handler) events(w http.ResponseWriter, r *http.Request) error {
 	var kinds map[string]bool

@@ -59,6 +59,11 @@ type Options struct {
 	// Refusals records refused requests. Nil uses the API itself when it
 	// implements RefusalRecorder; otherwise refusals are only answered.
 	Refusals RefusalRecorder
+	// Chaos is the chaos service behind the /v1/chaos routes. Nil: those
+	// routes answer 503 chaos_unavailable (to callers whose role may call
+	// them) and /metrics has no chaos figures. With it, the handler follows
+	// the API's events for the chaos metrics until Close.
+	Chaos engine.ChaosAPI
 }
 
 // Handler serves one engine.OperatorAPI over HTTP. It is safe for
@@ -74,6 +79,9 @@ type Handler struct {
 
 	closeOnce sync.Once
 	closed    chan struct{} // closed by Close: event streams end
+
+	meter     *chaosMeter // nil without Options.Chaos
+	stopMeter func()      // ends the meter's subscription and waits for it
 }
 
 var _ http.Handler = (*Handler)(nil)
@@ -101,14 +109,24 @@ func NewHandler(api engine.OperatorAPI, opts Options) *Handler {
 	if h.refusals == nil {
 		h.refusals, _ = api.(RefusalRecorder)
 	}
+	if opts.Chaos != nil {
+		h.meter, h.stopMeter = startChaosMeter(api)
+	}
 	h.routes()
 	return h
 }
 
-// Close ends every open event stream and makes new ones end at once. The
-// other routes keep working; call it when the server shuts down.
+// Close ends every open event stream and makes new ones end at once, and
+// stops following the events for the chaos metrics (which then stand
+// still). The other routes keep working; call it when the server shuts
+// down.
 func (h *Handler) Close() {
-	h.closeOnce.Do(func() { close(h.closed) })
+	h.closeOnce.Do(func() {
+		close(h.closed)
+		if h.stopMeter != nil {
+			h.stopMeter()
+		}
+	})
 }
 
 // ServeHTTP routes r, answering unknown routes and methods in the JSON error

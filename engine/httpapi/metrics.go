@@ -32,7 +32,7 @@ func (h *Handler) metricsHandler() http.Handler {
 	err := errors.Join(
 		reg.Register(collectors.NewGoCollector()),
 		reg.Register(collectors.NewProcessCollector(collectors.ProcessCollectorOpts{})),
-		reg.Register(&engineCollector{api: h.api}),
+		reg.Register(&engineCollector{api: h.api, chaos: h.meter}),
 	)
 	if err != nil {
 		h.log.Error("metrics: register collectors", "err", err)
@@ -83,8 +83,12 @@ func desc(name, help string, labels ...string) *prometheus.Desc {
 	return prometheus.NewDesc(name, help, labels, nil)
 }
 
-// engineCollector reads the engine at each scrape.
-type engineCollector struct{ api engine.OperatorAPI }
+// engineCollector reads the engine at each scrape, and the chaos meter
+// when the handler has a chaos service.
+type engineCollector struct {
+	api   engine.OperatorAPI
+	chaos *chaosMeter
+}
 
 // Describe sends the descriptions of every metric Collect can send.
 func (c *engineCollector) Describe(ch chan<- *prometheus.Desc) { prometheus.DescribeByCollect(c, ch) }
@@ -155,8 +159,9 @@ func (c *engineCollector) Collect(ch chan<- prometheus.Metric) {
 		counter(descSLOEvents, slo.Bad, slo.Name, "bad")
 	}
 	counter(descChecks, health.Checks)
-	// Wiring point: grace_chaos_runs_total joins here once the engine
-	// reports its chaos runs.
+	if c.chaos != nil {
+		c.chaos.collect(ch) // grace_chaos_runs_total, grace_chaos_running
+	}
 }
 
 // send sends one constant metric, or an invalid metric naming the error.

@@ -115,24 +115,6 @@ func (h *Handler) whoami(w http.ResponseWriter, r *http.Request) error {
 	return nil
 }
 
-// chaosNotBuilt answers the chaos routes until the chaos runner lands:
-// 501 in the stable error shape, and nothing is run.
-func (h *Handler) chaosNotBuilt(_ http.ResponseWriter, _ *http.Request) error {
-	return errChaosNotBuilt
-}
-
-// errChaosNotBuilt is the chaos routes' answer; it is not a refusal of the
-// caller and is not recorded.
-var errChaosNotBuilt error = &notBuilt{newError(http.StatusNotImplemented, CodeNotImplemented, "",
-	"chaos runs are not available over the HTTP API yet (the chaos runner is not built); nothing was run")}
-
-// notBuilt wraps an answer that is not a refusal, so that handle does not
-// record it.
-type notBuilt struct{ *apiError }
-
-// Unwrap returns the answer.
-func (n *notBuilt) Unwrap() error { return n.apiError }
-
 // healthz answers 200 while the process serves requests.
 func (h *Handler) healthz(w http.ResponseWriter, _ *http.Request) {
 	writeJSON(w, http.StatusOK, map[string]string{"status": "ok"})

@@ -11,9 +11,12 @@ import (
 // snapshotTimeout bounds Remote.Snapshot's request.
 const snapshotTimeout = 5 * time.Second
 
-// Remote is a remote engine as an engine.OperatorAPI: the Client's methods
-// and a Snapshot that cannot fail. The console attaches to a running
-// "grace serve" through it.
+// Remote is a remote engine as an engine.OperatorAPI and an
+// engine.ChaosAPI: the Client's methods and a Snapshot that cannot fail.
+// The console attaches to a running "grace serve" through it. Its chaos
+// methods answer engine.ErrChaosUnavailable when the server has no chaos
+// service; its Subscribe carries the server's chaos progress events
+// (Event.Chaos) with the intent, telemetry and alert events.
 type Remote struct {
 	*Client
 
@@ -22,7 +25,10 @@ type Remote struct {
 	lastErr error
 }
 
-var _ engine.OperatorAPI = (*Remote)(nil)
+var (
+	_ engine.OperatorAPI = (*Remote)(nil)
+	_ engine.ChaosAPI    = (*Remote)(nil)
+)
 
 // NewRemote wraps c.
 func NewRemote(c *Client) *Remote { return &Remote{Client: c} }

@@ -35,9 +35,12 @@ func (h *Handler) routes() {
 	h.handle("GET /v1/events", anyone, h.events)
 	h.handle("GET /v1/audit/verify", readers, h.verifyAudit)
 	h.handle("GET /v1/whoami", anyone, h.whoami)
-	h.handle("POST /v1/chaos/runs", operators, h.chaosNotBuilt)
-	h.handle("GET /v1/chaos/runs/{id}", readers, h.chaosNotBuilt)
-	h.handle("POST /v1/chaos/halt", operators, h.chaosNotBuilt)
+	h.handle("POST /v1/chaos/runs", operators, h.startChaos)
+	h.handle("GET /v1/chaos/runs", readers, h.chaosHistory)
+	h.handle("GET /v1/chaos/runs/{id}", readers, h.chaosRun)
+	h.handle("POST /v1/chaos/halt", operators, h.haltChaos)
+	h.handle("GET /v1/chaos/scenarios", readers, h.chaosScenarios)
+	h.handle("GET /v1/chaos/status", readers, h.chaosStatus)
 }
 
 // handle registers an authenticated route: the token is checked (401),

@@ -1,0 +1,116 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net/http"
+	"os"
+	"os/signal"
+	"syscall"
+	"time"
+
+	"github.com/spf13/cobra"
+
+	"grace/engine"
+	"grace/engine/httpapi"
+)
+
+// chaosHaltWait bounds how long an interrupted remote run is waited for
+// once the server has been asked to halt it.
+const chaosHaltWait = 30 * time.Second
+
+// runChaosRemote runs req on the server at --server (else api.server) when
+// one answers, following its progress to the end and printing what a
+// local run prints, with the same exit code (1 when a scenario failed).
+// handled is false when the run should go locally instead: no server is
+// configured, none answers (connection refused), or the one that answers
+// has no chaos service. An interrupt asks the server to halt the run,
+// then waits (up to 30 s) for it to be rolled back and stored.
+func (a *app) runChaosRemote(cmd *cobra.Command, req engine.ChaosRequest) (handled bool, err error) {
+	cfg, err := a.config(cmd)
+	if err != nil {
+		return true, err
+	}
+	url := a.serverURL(cfg)
+	if url == "" {
+		return false, nil
+	}
+	c := httpapi.NewClient(url, clientToken(cfg), &http.Client{Timeout: clientTimeout})
+	c.Operator = operatorName()
+	req.Operator = c.Operator // as intent approve names it; a server with identities records the token's
+	ctx, stop := signal.NotifyContext(cmd.Context(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+
+	run, err := c.StartChaos(ctx, req)
+	var re *engine.ChaosRequestError
+	var he *httpapi.Error
+	switch {
+	case errors.Is(err, syscall.ECONNREFUSED):
+		a.notef("no server at %s; running locally, each scenario against an isolated engine", url)
+		return false, nil
+	case errors.Is(err, engine.ErrChaosUnavailable):
+		a.notef("the server at %s has no chaos service; running locally, each scenario against an isolated engine", url)
+		return false, nil
+	case errors.As(err, &re):
+		return true, usageErrorf("chaos run: %s: %s", re.Field, re.Reason)
+	case errors.Is(err, engine.ErrChaosBusy):
+		return true, fmt.Errorf("chaos run on %s: %w (grace chaos halt stops it)", url, err)
+	case errors.As(err, &he) && he.Code == httpapi.CodeUnauthorized:
+		return true, fmt.Errorf("server at %s refused the API token (set api.token, or use the data folder's %s): %w", url, tokenFileName, err)
+	case err != nil:
+		return true, fmt.Errorf("chaos run on %s: %w", url, err)
+	}
+	a.notef("chaos run %s started on %s (%d scenarios)", run.RunID, url, len(run.Requested))
+
+	follow := httpapi.ChaosFollow{}
+	if !a.json {
+		follow.Progress = a.printChaosProgress
+	}
+	id := run.RunID
+	run, err = c.FollowChaos(ctx, id, follow)
+	if err != nil && ctx.Err() != nil && cmd.Context().Err() == nil {
+		// Interrupted here: halt the run there, as a local run halts.
+		run, err = a.haltRemoteRun(cmd.Context(), c, id, follow)
+	}
+	if err != nil {
+		return true, fmt.Errorf("chaos run on %s: %w", url, err)
+	}
+	return true, a.reportChaosRun(run)
+}
+
+// haltRemoteRun asks the server to halt the run id and waits for it to
+// end.
+func (a *app) haltRemoteRun(ctx context.Context, c *httpapi.Client, id string, follow httpapi.ChaosFollow) (engine.ChaosRun, error) {
+	ctx, cancel := context.WithTimeout(ctx, chaosHaltWait)
+	defer cancel()
+	a.notef("interrupted: halting chaos run %s on %s", id, c.BaseURL())
+	if _, err := c.HaltChaos(ctx, "", "interrupted: grace chaos run at the command line"); err != nil {
+		return engine.ChaosRun{}, fmt.Errorf("halt run %s: %w", id, err)
+	}
+	return c.FollowChaos(ctx, id, follow)
+}
+
+// reportChaosRun prints a finished run as a local run is printed (--json:
+// the run, whose run_id and scenarios keep the DESIGN.md shape) and
+// returns the local run's verdict (chaosRunVerdict), which makes the exit
+// code.
+func (a *app) reportChaosRun(run engine.ChaosRun) error {
+	if a.json {
+		if err := a.writeJSON(run); err != nil {
+			return err
+		}
+	} else {
+		for _, res := range run.Scenarios {
+			a.printChaosResult(res)
+		}
+	}
+	return chaosRunVerdict(run, !a.json, a.stdout)
+}
+
+// notef writes a "grace: " notice on stderr unless --json.
+func (a *app) notef(format string, args ...any) {
+	if !a.json {
+		fmt.Fprintf(a.stderr, "grace: "+format+"\n", args...)
+	}
+}

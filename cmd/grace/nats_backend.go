@@ -1,0 +1,129 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"os"
+	"path/filepath"
+	"time"
+
+	"github.com/nats-io/nats.go"
+
+	"grace/engine"
+	"grace/engine/clock"
+	"grace/engine/dist"
+	"grace/engine/worker"
+	"grace/store"
+)
+
+// natsBackend is the control plane's side of backend.kind nats: the
+// embedded server when backend.nats.url is "embedded", the connection and
+// the dispatcher the engine runs its handlers through.
+type natsBackend struct {
+	srv  *dist.Server
+	nc   *nats.Conn
+	disp *dist.Dispatcher
+	// bridge carries the engine's trigger mesh on grace.mesh.<topic>.
+	bridge *dist.MeshBridge
+	url    string
+}
+
+// startBackend starts the nats backend when cfg asks for it, and returns
+// nil for the memory backend. On error whatever it started is stopped.
+func startBackend(ctx context.Context, cfg engine.Config, st *store.Store, log *slog.Logger) (_ *natsBackend, err error) {
+	if cfg.Backend.Kind != engine.BackendNATS {
+		return nil, nil
+	}
+	n := cfg.Backend.NATS
+	b := &natsBackend{url: n.URL}
+	defer func() {
+		if err != nil {
+			b.stop()
+		}
+	}()
+	if n.URL == engine.NATSEmbedded {
+		dir := n.StoreDir
+		if dir == "" {
+			dir = filepath.Join(dataDir(cfg), "nats")
+		}
+		if b.srv, err = dist.StartServer(dist.ServerOptions{Listen: n.Listen, StoreDir: dir}); err != nil {
+			return nil, fmt.Errorf("backend.nats.url embedded: %w", err)
+		}
+		b.url = b.srv.ClientURL()
+		log.Info("embedded nats-server started", "url", b.url, "store_dir", dir)
+	}
+	if b.nc, err = dialNATS(b.url, "grace-control-plane", log); err != nil {
+		return nil, err
+	}
+	reg, err := worker.NewRegistry(cfg.Handlers, worker.Options{Clock: clock.Real{}})
+	if err != nil {
+		return nil, fmt.Errorf("handlers: %w", err)
+	}
+	b.disp, err = dist.NewDispatcher(ctx, b.nc, dist.DispatcherOptions{
+		Catalog: reg, TaskTimeout: cfg.Workers.TaskTimeout, HeartbeatInterval: n.HeartbeatInterval, Journal: st,
+		Stream: dist.StreamOptions{AckWait: n.AckWait, MaxDeliver: n.MaxDeliver, Replicas: n.Replicas},
+		Clock:  clock.Real{}, Logger: log,
+	})
+	if err != nil {
+		return nil, fmt.Errorf("nats backend on %s: %w", b.url, err)
+	}
+	log.Info("nats backend ready", "url", b.url, "stream", dist.StreamName, "ack_wait", n.AckWait)
+	return b, nil
+}
+
+// dialNATS connects to url (comma-separated for a cluster), reconnecting
+// for as long as the process runs.
+func dialNATS(url, name string, log *slog.Logger) (*nats.Conn, error) {
+	nc, err := nats.Connect(url, nats.Name(name), nats.MaxReconnects(-1), nats.ReconnectWait(250*time.Millisecond),
+		nats.DisconnectErrHandler(func(_ *nats.Conn, err error) {
+			if err != nil {
+				log.Warn("nats disconnected", "err", err)
+			}
+		}),
+		nats.ReconnectHandler(func(c *nats.Conn) { log.Info("nats reconnected", "url", c.ConnectedUrlRedacted()) }))
+	if err != nil {
+		return nil, fmt.Errorf("connect to nats at %s: %w", url, err)
+	}
+	return nc, nil
+}
+
+// newEngineOn builds the engine, running its tasks through b and bridging
+// its trigger mesh over NATS when the nats backend is on.
+func newEngineOn(cfg engine.Config, st *store.Store, log *slog.Logger, b *natsBackend) (*engine.Engine, error) {
+	if b == nil {
+		return newEngine(cfg, st, log)
+	}
+	eng, err := engine.New(cfg, engine.Deps{Store: st, Journal: st, Searcher: st, Auditor: storeAuditor{st}, Clock: clock.Real{},
+		Logger: log, Handlers: b.disp, Remote: b.disp})
+	if err != nil {
+		return nil, err
+	}
+	host, _ := os.Hostname()
+	b.bridge, err = dist.BridgeMesh(b.nc, eng.Mesh(), dist.BridgeOptions{
+		Origin: fmt.Sprintf("control-plane@%s/%d", host, os.Getpid()), Buffer: cfg.Mesh.Buffer, Logger: log})
+	if err != nil {
+		return nil, fmt.Errorf("trigger mesh on nats: %w", err)
+	}
+	return eng, nil
+}
+
+// stop closes the dispatcher, the connection and the embedded server, in
+// that order; call it after the engine has stopped. Nil-safe.
+func (b *natsBackend) stop() {
+	if b == nil {
+		return
+	}
+	if b.bridge != nil {
+		b.bridge.Close()
+	}
+	if b.disp != nil {
+		b.disp.Close()
+	}
+	if b.nc != nil {
+		b.nc.Close()
+	}
+	if b.srv != nil {
+		b.srv.Shutdown()
+	}
+}

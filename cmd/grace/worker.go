@@ -1,0 +1,106 @@
+package main
+
+import (
+	"errors"
+	"fmt"
+	"os"
+	"os/signal"
+	"strings"
+	"syscall"
+	"time"
+
+	"github.com/spf13/cobra"
+
+	"grace/engine"
+	"grace/engine/clock"
+	"grace/engine/dist"
+	"grace/engine/worker"
+)
+
+// workerFlags are "grace worker"'s own flags.
+type workerFlags struct {
+	url   string
+	name  string
+	slots int
+	drain time.Duration
+}
+
+// workerCommand is "grace worker": a remote worker for backend.kind nats.
+func (a *app) workerCommand() *cobra.Command {
+	var f workerFlags
+	cmd := &cobra.Command{
+		Use:   "worker",
+		Short: "Run a worker process that pulls released tasks from NATS JetStream (backend.kind nats)",
+		Long: `Run a worker for a control plane started with backend.kind nats: it joins
+the pool, pulls released tasks from the JetStream stream (highest priority
+band first), runs them with the handlers of its config (--config), heartbeats
+so that the console lists it with its host, and reports each result to the
+control plane, which records it. The control plane must be running first
+(it creates the stream).
+
+SIGINT or SIGTERM stops pulling, lets running tasks finish for up to --drain,
+gives back those that do not, and exits.`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error { return a.runWorker(cmd, f) },
+	}
+	fl := cmd.Flags()
+	fl.StringVar(&f.url, "nats", "", "NATS server URL, comma-separated for a cluster (default backend.nats.url unless embedded)")
+	fl.StringVar(&f.name, "name", "", "worker name, unique among workers (default <host>-<pid>)")
+	fl.IntVar(&f.slots, "slots", 1, "tasks run at once")
+	fl.DurationVar(&f.drain, "drain", 10*time.Second, "on SIGINT/SIGTERM, how long running tasks may finish before they are given back")
+	return cmd
+}
+
+func (a *app) runWorker(cmd *cobra.Command, f workerFlags) error {
+	cfg, err := a.config(cmd)
+	if err != nil {
+		return err
+	}
+	url := f.url
+	if url == "" && cfg.Backend.NATS.URL != engine.NATSEmbedded {
+		url = cfg.Backend.NATS.URL
+	}
+	switch {
+	case url == "":
+		return usageErrorf("grace worker needs --nats URL (backend.nats.url is %q)", cfg.Backend.NATS.URL)
+	case !strings.HasPrefix(url, "nats://") && !strings.HasPrefix(url, "tls://"):
+		return usageErrorf("--nats %q must be a nats:// URL", url)
+	case f.slots < 1:
+		return usageErrorf("--slots (%d) must be at least 1", f.slots)
+	case f.drain < 0:
+		return usageErrorf("--drain (%v) must not be negative", f.drain)
+	}
+	host, err := os.Hostname()
+	if err != nil || host == "" {
+		host = "unknown-host"
+	}
+	name := f.name
+	if name == "" {
+		name = fmt.Sprintf("%s-%d", host, os.Getpid())
+	}
+	log := newLogger(a.stderr, cfg.Log.Level, 0).With("worker", name)
+	reg, err := worker.NewRegistry(cfg.Handlers, worker.Options{Clock: clock.Real{}})
+	if err != nil {
+		return fmt.Errorf("handlers: %w", err)
+	}
+	ctx, stop := signal.NotifyContext(cmd.Context(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	nc, err := dialNATS(url, "grace-worker-"+name, log)
+	if err != nil {
+		return err
+	}
+	defer nc.Close()
+	w, err := dist.NewWorker(ctx, nc, dist.WorkerOptions{
+		Name: name, Host: host, Handlers: reg, Slots: f.slots, HeartbeatInterval: cfg.Backend.NATS.HeartbeatInterval,
+		Drain: f.drain, Logger: log,
+	})
+	if err != nil {
+		return err
+	}
+	log.Info("worker running", "nats", nc.ConnectedUrlRedacted(), "host", host, "slots", f.slots)
+	if err := w.Run(ctx); err != nil && !errors.Is(err, ctx.Err()) {
+		return err
+	}
+	log.Info("worker stopped")
+	return nil
+}

@@ -1,0 +1,217 @@
+package chaos
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"path/filepath"
+	"slices"
+	"sort"
+	"strings"
+	"time"
+
+	"grace/engine"
+)
+
+// validate checks req and returns the scenario IDs it covers, in run
+// order, or a *engine.ChaosRequestError naming the field at fault.
+func (s *Service) validate(req engine.ChaosRequest) ([]string, error) {
+	bad := func(field, format string, a ...any) error {
+		return &engine.ChaosRequestError{Field: field, Reason: fmt.Sprintf(format, a...)}
+	}
+	ways := 0
+	for _, b := range []bool{len(req.Scenarios) > 0, req.All, req.Category != ""} {
+		if b {
+			ways++
+		}
+	}
+	switch {
+	case ways == 0:
+		return nil, bad("scenarios", "name scenario IDs, all, or a category")
+	case ways > 1:
+		return nil, bad("scenarios", "name scenario IDs, all, or a category: only one of them")
+	case req.Difficulty < 0:
+		return nil, bad("difficulty", "%d is below 0 (0 runs each scenario at its current difficulty)", req.Difficulty)
+	case req.Category != "" && !slices.Contains(Categories, req.Category):
+		return nil, bad("category", "%q is not one of %s", req.Category, strings.Join(Categories, ", "))
+	case req.Trigger != "" && req.Trigger != engine.ChaosTriggerOperator && req.Trigger != engine.ChaosTriggerLoop:
+		return nil, bad("trigger", "%q is not %s or %s", req.Trigger, engine.ChaosTriggerOperator, engine.ChaosTriggerLoop)
+	case req.Live && s.opts.Main == nil:
+		return nil, bad("live", "there is no live engine here (grace chaos run runs isolated engines; run against a server for live)")
+	}
+	var ids []string
+	for _, id := range req.Scenarios {
+		if s.opts.Library.Get(id) == nil {
+			return nil, bad("scenarios", "no scenario %q in the library", id)
+		}
+		if !slices.Contains(ids, id) {
+			ids = append(ids, id)
+		}
+	}
+	for _, sc := range s.opts.Library.Scenarios {
+		if req.All || (req.Category != "" && sc.Category == req.Category) {
+			ids = append(ids, sc.ID)
+		}
+	}
+	if len(ids) == 0 {
+		return nil, bad("category", "no scenario in category %s", req.Category)
+	}
+	if req.Live {
+		for _, id := range ids {
+			if why := NeedsIsolation(s.opts.Runner.Config, s.opts.Library.Get(id), max(req.Difficulty, 1)); why != "" {
+				return nil, bad("scenarios", "%s", why)
+			}
+		}
+	}
+	return ids, nil
+}
+
+// ChaosScenarios lists the library with each scenario's standing, sorted
+// by category then ID.
+func (s *Service) ChaosScenarios(ctx context.Context) ([]engine.ChaosScenario, error) {
+	states, err := s.opts.Store.ScenarioStates(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("chaos scenarios: %w", err)
+	}
+	out := make([]engine.ChaosScenario, 0, len(s.opts.Library.Scenarios))
+	for _, sc := range s.opts.Library.Scenarios {
+		st := states[sc.ID]
+		c := engine.ChaosScenario{ID: sc.ID, Category: sc.Category, Description: sc.Description,
+			Safeguards: nonNil(sc.Safeguards.Expected), Invariants: nonNil(sc.Invariants), Source: sc.Source, Faults: []string{},
+			Difficulty: max(st.Difficulty, 1), Streak: st.Streak, LastVerdict: st.LastVerdict, Runs: st.Runs}
+		for _, f := range sc.Faults {
+			c.Faults = append(c.Faults, f.Kind)
+		}
+		if st.LastRunAt > 0 {
+			c.LastRunAt = msTime(st.LastRunAt)
+		}
+		out = append(out, c)
+	}
+	sort.Slice(out, func(i, j int) bool {
+		if out[i].Category != out[j].Category {
+			return out[i].Category < out[j].Category
+		}
+		return out[i].ID < out[j].ID
+	})
+	return out, nil
+}
+
+// ChaosStatus returns the resilience score over the stored runs, the
+// loop's state (disabled until the loop sets it), the run in progress and
+// the loop's findings and knowledge.
+func (s *Service) ChaosStatus(ctx context.Context) (engine.ChaosStatus, error) {
+	var st engine.ChaosStatus
+	var err error
+	if st.Score, err = StoredScore(ctx, s.opts.Store); err != nil {
+		return st, fmt.Errorf("chaos status: %w", err)
+	}
+	if st.Findings, err = s.opts.Store.Findings(ctx); err != nil {
+		return st, fmt.Errorf("chaos status: %w", err)
+	}
+	if st.Knowledge, err = s.opts.Store.Knowledge(ctx); err != nil {
+		return st, fmt.Errorf("chaos status: %w", err)
+	}
+	s.mu.Lock()
+	f := s.loopState
+	if s.cur != nil {
+		run := cloneRun(s.cur.run)
+		st.Running = &run
+	}
+	s.mu.Unlock()
+	if f != nil {
+		st.Loop = f()
+	}
+	return st, nil
+}
+
+// StoredScore is the resilience score over the newest 500 runs in rs
+// (see Score).
+func StoredScore(ctx context.Context, rs RunStore) (engine.ResilienceScore, error) {
+	runs, err := rs.ChaosRuns(ctx, scoreRuns)
+	if err != nil {
+		return engine.ResilienceScore{}, fmt.Errorf("resilience score: %w", err)
+	}
+	return Score(runs), nil
+}
+
+// scoreRuns is how many stored runs, newest first, the score reads.
+const scoreRuns = 500
+
+// scoreWindow is how many finished runs of each scenario the score counts.
+const scoreWindow = 10
+
+// Score is the resilience score of runs (newest first), in the manner of
+// Litmus: a weighted pass rate. For each scenario, its last 10 finished
+// results count (a result is finished when the scenario reached a
+// verdict; a scenario cut off by a halt has none), each weighted by the
+// difficulty it ran at, so that a pass at a harder level counts more:
+//
+//	score = 100 × Σ(difficulty × passed) / Σ difficulty
+//
+// overall and per category (over the results of that category's
+// scenarios). Runs counts the results the score is over; with none, every
+// figure is 0.
+func Score(runs []engine.ChaosRun) engine.ResilienceScore {
+	type sum struct{ passed, total float64 }
+	seen := map[string]int{}
+	var all sum
+	cats := map[string]*sum{}
+	out := engine.ResilienceScore{ByCategory: map[string]float64{}}
+	for _, run := range runs {
+		for _, res := range run.Scenarios {
+			if seen[res.ID] >= scoreWindow {
+				continue
+			}
+			seen[res.ID]++
+			out.Runs++
+			w := float64(max(res.Difficulty, 1))
+			c := cats[res.Category]
+			if c == nil {
+				c = &sum{}
+				cats[res.Category] = c
+			}
+			c.total += w
+			all.total += w
+			if res.Passed {
+				c.passed += w
+				all.passed += w
+			}
+		}
+	}
+	if all.total > 0 {
+		out.Overall = 100 * all.passed / all.total
+	}
+	for name, c := range cats {
+		out.ByCategory[name] = 100 * c.passed / c.total
+	}
+	return out
+}
+
+// prune removes the oldest run folders beyond KeepRuns (run IDs sort by
+// start). A folder that cannot be removed is logged.
+func (s *Service) prune() {
+	if s.opts.KeepRuns <= 0 {
+		return
+	}
+	entries, err := os.ReadDir(s.runsDir())
+	if err != nil {
+		return
+	}
+	var dirs []string
+	for _, e := range entries {
+		if e.IsDir() {
+			dirs = append(dirs, e.Name())
+		}
+	}
+	sort.Strings(dirs)
+	for len(dirs) > s.opts.KeepRuns {
+		p := filepath.Join(s.runsDir(), dirs[0])
+		if err := os.RemoveAll(p); err != nil {
+			s.opts.Logger.Warn("remove an old chaos run folder", "dir", p, "err", err)
+		}
+		dirs = dirs[1:]
+	}
+}
+
+// msTime is t in Unix milliseconds as a UTC time.
+func msTime(ms int64) time.Time { return time.UnixMilli(ms).UTC() }

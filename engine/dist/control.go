@@ -1,0 +1,129 @@
+package dist
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/nats-io/nats.go"
+
+	"grace/engine/worker"
+)
+
+// liveWithin reports whether the worker called name has sent a heartbeat,
+// not a leaving one, within two intervals of now. Called with d.mu held.
+func (d *Dispatcher) liveLocked(name string, now time.Time) bool {
+	r, ok := d.workers[name]
+	return ok && !r.hb.Leaving && now.Sub(r.lastBeat) < 2*d.o.HeartbeatInterval
+}
+
+// onClaim grants or refuses a worker's claim on an attempt (see the
+// package comment): refused as stale when the attempt awaits no result,
+// refused for now while another live worker (or the claimant itself)
+// holds it; otherwise granted with a new fencing token, replacing a dead
+// holder's claim.
+func (d *Dispatcher) onClaim(m *nats.Msg) {
+	var req claimReq
+	if err := json.Unmarshal(m.Data, &req); err != nil || req.ID == "" || req.Worker == "" {
+		d.reply(m, claimReply{Reason: fmt.Sprintf("malformed claim: %v", err)})
+		return
+	}
+	key := attemptKey(req.ID, req.Attempt)
+	now := d.o.Clock.Now()
+	d.mu.Lock()
+	p, ok := d.pending[key]
+	switch {
+	case !ok || p.settled:
+		d.mu.Unlock()
+		d.reply(m, claimReply{Stale: true, Reason: fmt.Sprintf("attempt %s awaits no result (settled, timed out, or superseded by a later attempt)", key)})
+		return
+	case p.holder != "" && d.liveLocked(p.holder, now):
+		holder := p.holder
+		d.mu.Unlock()
+		d.reply(m, claimReply{Reason: fmt.Sprintf("attempt %s is held by %s, which is alive", key, holder)})
+		return
+	}
+	prev, prevHost := p.holder, p.host
+	p.holder, p.host = req.Worker, req.Host
+	p.token++
+	token, in := p.token, p.in
+	d.mu.Unlock()
+	d.reply(m, claimReply{Granted: true, Token: token})
+	d.rec.add(claimRecord(now, in, req, prev, prevHost))
+}
+
+// onResult accepts an outcome from the attempt's current holder and hands
+// it to the waiting handler; any other result is refused and recorded as
+// stale_result_discarded.
+func (d *Dispatcher) onResult(m *nats.Msg) {
+	var req resultReq
+	if err := json.Unmarshal(m.Data, &req); err != nil || req.ID == "" {
+		d.reply(m, resultReply{Reason: fmt.Sprintf("malformed result: %v", err)})
+		return
+	}
+	key := attemptKey(req.ID, req.Attempt)
+	now := d.o.Clock.Now()
+	d.mu.Lock()
+	p, ok := d.pending[key]
+	if !ok || p.settled || p.holder != req.Worker || p.token != req.Token {
+		why := fmt.Sprintf("attempt %s awaits no result any more", key)
+		if ok && !p.settled {
+			why = fmt.Sprintf("attempt %s is now held by %q (token %d), not by %s (token %d)", key, p.holder, p.token, req.Worker, req.Token)
+		}
+		d.mu.Unlock()
+		d.reply(m, resultReply{Reason: why})
+		d.rec.add(staleRecord(now, req, why))
+		return
+	}
+	p.settled = true
+	delete(d.pending, key)
+	d.mu.Unlock()
+	var err error
+	if req.Error != "" {
+		err = fmt.Errorf("on %s (%s): %w", req.Worker, req.Host, errors.New(req.Error))
+		if req.Permanent {
+			err = worker.Permanent(err)
+		}
+	}
+	p.done <- err
+	d.reply(m, resultReply{Accepted: true})
+}
+
+// onRelease clears the holder's claim on an attempt it gives back
+// unfinished (it is shutting down), so that the redelivery is granted at
+// once.
+func (d *Dispatcher) onRelease(m *nats.Msg) {
+	var req resultReq
+	if err := json.Unmarshal(m.Data, &req); err != nil {
+		d.reply(m, resultReply{Reason: fmt.Sprintf("malformed release: %v", err)})
+		return
+	}
+	key := attemptKey(req.ID, req.Attempt)
+	d.mu.Lock()
+	p, ok := d.pending[key]
+	released := ok && !p.settled && p.holder == req.Worker && p.token == req.Token
+	if released {
+		p.holder, p.host = "", ""
+	}
+	d.mu.Unlock()
+	d.reply(m, resultReply{Accepted: released})
+	if released {
+		d.rec.add(releaseRecord(d.o.Clock.Now(), p.in, req))
+	}
+}
+
+// reply answers a request; a message without a reply subject is dropped.
+func (d *Dispatcher) reply(m *nats.Msg, v any) {
+	if m.Reply == "" {
+		return
+	}
+	b, err := json.Marshal(v)
+	if err != nil {
+		d.o.Logger.Error("encode reply", "subject", m.Subject, "err", err)
+		return
+	}
+	if err := m.Respond(b); err != nil {
+		d.o.Logger.Warn("reply", "subject", m.Subject, "err", err)
+	}
+}

@@ -1,0 +1,263 @@
+package dist
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"log/slog"
+	"sync"
+	"time"
+
+	"github.com/nats-io/nats.go"
+	"github.com/nats-io/nats.go/jetstream"
+
+	"grace/engine"
+	"grace/engine/clarity"
+	"grace/engine/clock"
+	"grace/engine/intent"
+	"grace/engine/worker"
+)
+
+// ErrClosed is returned by a Dispatcher's handlers once it is closed.
+var ErrClosed = errors.New("nats dispatcher closed")
+
+// Catalog says how long each intent type may run and what kind of handler
+// runs it; *worker.Registry built from the same config as the workers' is
+// the usual one.
+type Catalog interface {
+	For(intentType string) (worker.Handler, time.Duration)
+	Kind(intentType string) string
+}
+
+// DispatcherOptions configure a Dispatcher.
+type DispatcherOptions struct {
+	// Catalog gives each type's timeout and kind; required.
+	Catalog Catalog
+	// TaskTimeout is the timeout of a type whose Catalog entry has none
+	// (workers.task_timeout).
+	TaskTimeout time.Duration
+	// HeartbeatInterval is how often workers announce themselves; one
+	// silent for two intervals is lost.
+	HeartbeatInterval time.Duration
+	// Stream shapes the task stream (ack wait, max deliver, replicas).
+	Stream StreamOptions
+	// Journal records claims, redeliveries, refused results and workers
+	// joining and leaving; required.
+	Journal clarity.Journal
+	// Clock tells the time; clock.Real{} when nil.
+	Clock clock.Clock
+	// Logger receives operational logs; discarded when nil.
+	Logger *slog.Logger
+}
+
+// Dispatcher is the control plane's side of the nats backend. It is the
+// engine's HandlerSource (every handler publishes the attempt to JetStream
+// and waits for a remote worker's result) and its RemoteWorkers (the
+// workers heard on the heartbeat subject). Create it with NewDispatcher
+// and Close it after the engine has stopped.
+type Dispatcher struct {
+	nc  *nats.Conn
+	js  jetstream.JetStream
+	str jetstream.Stream
+	o   DispatcherOptions
+	rec *recorder
+
+	mu      sync.Mutex
+	pending map[string]*pending // attempt key → attempt awaiting its result
+	workers map[string]*remote  // by worker name
+	closed  bool
+
+	subs   []*nats.Subscription
+	cancel context.CancelFunc
+	wg     sync.WaitGroup
+}
+
+// pending is one attempt published and awaiting a result. Its fields but
+// in and done are guarded by Dispatcher.mu.
+type pending struct {
+	in      intent.Intent
+	done    chan error // receives the accepted outcome, once
+	holder  string     // the worker whose claim stands; "" when none
+	host    string
+	token   uint64 // the standing claim's fencing token
+	settled bool   // an outcome was accepted
+}
+
+// remote is a worker heard on the heartbeat subject.
+type remote struct {
+	hb       heartbeat
+	lastBeat time.Time
+	lost     bool // silent for two intervals, recorded
+}
+
+var (
+	_ engine.RemoteWorkers = (*Dispatcher)(nil)
+	_ engine.HandlerSource = (*Dispatcher)(nil)
+)
+
+// NewDispatcher creates the task stream and its consumers on nc's server,
+// subscribes to the claim, result, release and heartbeat subjects, and
+// starts the loop that notices lost workers. Its loops stop on Close (or
+// when ctx ends).
+func NewDispatcher(ctx context.Context, nc *nats.Conn, o DispatcherOptions) (*Dispatcher, error) {
+	switch {
+	case o.Catalog == nil:
+		return nil, errors.New("new nats dispatcher: a catalog is required")
+	case o.Journal == nil:
+		return nil, errors.New("new nats dispatcher: a journal is required")
+	case o.HeartbeatInterval <= 0:
+		return nil, fmt.Errorf("new nats dispatcher: heartbeat interval %v must be positive", o.HeartbeatInterval)
+	}
+	if o.Clock == nil {
+		o.Clock = clock.Real{}
+	}
+	if o.Logger == nil {
+		o.Logger = slog.New(slog.DiscardHandler)
+	}
+	js, err := jetstream.New(nc)
+	if err != nil {
+		return nil, fmt.Errorf("new nats dispatcher: %w", err)
+	}
+	if _, err := EnsureStream(ctx, js, o.Stream); err != nil {
+		return nil, fmt.Errorf("new nats dispatcher: %w", err)
+	}
+	str, err := js.Stream(ctx, StreamName)
+	if err != nil {
+		return nil, fmt.Errorf("new nats dispatcher: stream %s: %w", StreamName, err)
+	}
+	runCtx, cancel := context.WithCancel(ctx)
+	d := &Dispatcher{nc: nc, js: js, str: str, o: o, pending: map[string]*pending{}, workers: map[string]*remote{}, cancel: cancel}
+	d.rec = newRecorder(o.Journal, o.Logger)
+	d.wg.Go(func() { d.rec.run(runCtx) })
+	for subj, h := range map[string]nats.MsgHandler{
+		subjectClaim: d.onClaim, subjectResult: d.onResult, subjectRelease: d.onRelease, subjectHeartbeat: d.onHeartbeat,
+	} {
+		s, err := nc.Subscribe(subj, h)
+		if err != nil {
+			d.Close()
+			return nil, fmt.Errorf("new nats dispatcher: subscribe %s: %w", subj, err)
+		}
+		d.subs = append(d.subs, s)
+	}
+	if err := nc.Flush(); err != nil {
+		d.Close()
+		return nil, fmt.Errorf("new nats dispatcher: flush subscriptions: %w", err)
+	}
+	t := o.Clock.NewTicker(o.HeartbeatInterval)
+	d.wg.Go(func() { d.watchLoop(runCtx, t) })
+	return d, nil
+}
+
+// Close unsubscribes, stops the loops, writes the records still queued
+// and fails the attempts still waiting with ErrClosed. Safe to call twice.
+func (d *Dispatcher) Close() {
+	d.mu.Lock()
+	if d.closed {
+		d.mu.Unlock()
+		return
+	}
+	d.closed = true
+	for key, p := range d.pending {
+		if !p.settled {
+			p.settled = true
+			p.done <- fmt.Errorf("remote attempt %s: %w", key, ErrClosed)
+		}
+		delete(d.pending, key)
+	}
+	d.mu.Unlock()
+	for _, s := range d.subs {
+		_ = s.Unsubscribe()
+	}
+	d.cancel()
+	d.wg.Wait()
+}
+
+// For returns the remote handler of intentType, with the timeout the
+// catalog gives it.
+func (d *Dispatcher) For(intentType string) (worker.Handler, time.Duration) {
+	_, timeout := d.o.Catalog.For(intentType)
+	return remoteHandler{d: d, timeout: timeout}, timeout
+}
+
+// Kind names the handler kind, as run by a remote worker: "sim@nats".
+func (d *Dispatcher) Kind(intentType string) string { return d.o.Catalog.Kind(intentType) + "@nats" }
+
+// remoteHandler runs an attempt on whichever remote worker claims it.
+type remoteHandler struct {
+	d       *Dispatcher
+	timeout time.Duration
+}
+
+// Handle publishes the attempt and waits for its accepted outcome. When ctx
+// ends first (the attempt timed out, or the engine is stopping), the
+// attempt is abandoned: later claims and results for it are refused, its
+// holder is told to cancel, and its message is deleted from the stream.
+func (h remoteHandler) Handle(ctx context.Context, in intent.Intent) error {
+	return h.d.run(ctx, in, h.timeout)
+}
+
+func (d *Dispatcher) run(ctx context.Context, in intent.Intent, timeout time.Duration) error {
+	key := attemptKey(in.ID, in.Attempts)
+	p := &pending{in: in, done: make(chan error, 1)}
+	d.mu.Lock()
+	if d.closed {
+		d.mu.Unlock()
+		return ErrClosed
+	}
+	d.pending[key] = p
+	d.mu.Unlock()
+	if timeout <= 0 {
+		timeout = d.o.TaskTimeout
+	}
+	if dl, ok := ctx.Deadline(); ok {
+		timeout = time.Until(dl)
+	}
+	body, err := json.Marshal(taskMsg{Intent: in, TimeoutMS: max(timeout.Milliseconds(), 1)})
+	if err != nil {
+		d.forget(key)
+		return worker.Permanent(fmt.Errorf("encode task %s: %w", key, err))
+	}
+	ack, err := d.js.Publish(ctx, TaskSubject(in.Priority), body, jetstream.WithMsgID(key))
+	if err != nil {
+		d.forget(key)
+		return fmt.Errorf("publish task %s to %s: %w", key, TaskSubject(in.Priority), err)
+	}
+	select {
+	case err := <-p.done:
+		return err
+	case <-ctx.Done():
+	}
+	d.mu.Lock()
+	if p.settled { // the outcome was accepted as ctx ended: it stands
+		d.mu.Unlock()
+		return <-p.done
+	}
+	delete(d.pending, key)
+	holder := p.holder
+	d.mu.Unlock()
+	if holder != "" {
+		if b, err := json.Marshal(cancelMsg{ID: in.ID, Attempt: in.Attempts}); err == nil {
+			_ = d.nc.Publish(subjectCancel, b)
+		}
+	}
+	dctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 2*time.Second)
+	defer cancel()
+	if err := d.str.DeleteMsg(dctx, ack.Sequence); err != nil && !errors.Is(err, jetstream.ErrMsgNotFound) {
+		d.o.Logger.Debug("delete abandoned task message", "attempt", key, "seq", ack.Sequence, "err", err)
+	}
+	return fmt.Errorf("remote attempt %s (holder %q): %w", key, holder, context.Cause(ctx))
+}
+
+func (d *Dispatcher) forget(key string) {
+	d.mu.Lock()
+	delete(d.pending, key)
+	d.mu.Unlock()
+}
+
+// InFlight returns how many attempts await a remote result.
+func (d *Dispatcher) InFlight() int {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	return len(d.pending)
+}

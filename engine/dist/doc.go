@@ -1,0 +1,83 @@
+// Package dist carries the HTM queue's released work to workers in other
+// processes over NATS JetStream (backend.kind: nats), and runs those
+// workers (`grace worker`).
+//
+// # Who decides what
+//
+// One Grace control plane keeps governance, approvals and the record in
+// SQLite, exactly as with the in-process backend: intake, routing, the
+// Tier 0 rule, the HTM queue, the scheduler, leases, retries and every
+// record stay in package engine. The control plane's pool (workers.count
+// slots) then dispatches as always, but a slot's handler is a Dispatcher:
+// it publishes the released attempt to JetStream and waits for a remote
+// worker's result. So only an intent the scheduler has dispatched, which
+// means governance released it (an unapproved Tier 0 intent is refused
+// before any handler runs), ever reaches the stream, and dispatch,
+// completion, retry and failure are recorded by the same code as for a
+// local worker. workers.count bounds the attempts in flight.
+//
+// # Subjects
+//
+//	grace.tasks.p0 … grace.tasks.p9   the work-queue stream GRACE_TASKS, one subject per priority
+//	grace.ctl.claim                   worker → control plane: may I run attempt A of intent X?
+//	grace.ctl.result                  worker → control plane: the outcome (a request; the reply says accepted or refused)
+//	grace.ctl.release                 worker → control plane: I give attempt A back unfinished (shutdown)
+//	grace.ctl.cancel                  control plane → workers: stop attempt A (timed out, or the engine is stopping)
+//	grace.workers.heartbeat           worker → control plane: name, host, running attempts, counts
+//	grace.mesh.<topic>                the trigger mesh's events, both ways (MeshBridge)
+//
+// # Priority
+//
+// Priority is honoured twice. First, strictly, by the control plane's HTM
+// queue: the scheduler releases the highest priority, oldest first, and
+// no more attempts than workers.count at once. Second, among what is in
+// the stream, by band: each subject has its own durable pull consumer and a
+// worker asks the bands from p9 down to p0, taking the first message it
+// finds. A task already taken is never preempted, and within a band
+// JetStream delivers in stream order (redeliveries first).
+//
+// # Acknowledgement, fencing and redelivery
+//
+// A message is the attempt (intent ID and attempt number, its de-dup ID
+// "<id>#<attempt>"). Before running it a worker claims it on
+// grace.ctl.claim; the control plane grants the claim only while the
+// attempt still awaits a result (it holds the engine's lease) and no live
+// worker holds it, and hands out a fencing token. A claim for an attempt
+// that was settled, timed out or superseded is refused as stale and the
+// worker terminates the message: it never runs. While it runs the worker
+// sends InProgress every third of backend.nats.ack_wait, so JetStream
+// redelivers only when the worker has gone silent. The result goes to
+// grace.ctl.result with the token; the control plane accepts it only from
+// the current holder, hands it to the engine (which settles the lease and
+// writes the record), and replies; only then does the worker acknowledge
+// the message. A refused result (its claim was superseded) is recorded
+// as stale_result_discarded and the message terminated.
+//
+// When a worker dies mid-task its heartbeats stop (it is recorded as lost
+// after two backend.nats.heartbeat_interval) and its message is
+// redelivered after ack_wait to another worker, whose claim replaces the
+// dead holder's (a remote_task_redelivered record names both); a late
+// result from the dead holder would be refused by the token. Delivery is
+// therefore at-least-once: a worker that died after its handler's side
+// effects but before its result was accepted has its attempt run again
+// elsewhere, and the record shows both claims. No attempt runs on two live
+// workers at once: a claim is refused while the holder's heartbeats are
+// fresh. A partitioned worker cannot be stopped from outside, but its
+// result is refused.
+//
+// # The trigger mesh
+//
+// A MeshBridge publishes every event of the control plane's mesh on
+// grace.mesh.<topic> and offers events other bridges publish there to the
+// mesh. Backpressure keeps its meaning because the bridge is an ordinary
+// mesh subscriber going out (a bounded drop-oldest buffer, its drops
+// counted and narrated by the mesh) and an ordinary non-waiting publisher
+// coming in (each subscription's own policy and counters apply; NATS
+// itself drops, and the bridge counts, past a bounded pending limit).
+// Core NATS carries these events at most once: the mesh was never
+// durable.
+//
+// If the control plane itself stops, attempts in flight stay "running" in
+// the store; the next start requeues them as new attempts (new message
+// IDs), and workers' claims on the old messages are refused as stale.
+package dist

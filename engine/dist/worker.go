@@ -1,0 +1,419 @@
+package dist
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"log/slog"
+	"os"
+	"sort"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/nats-io/nats.go"
+	"github.com/nats-io/nats.go/jetstream"
+
+	"grace/engine/intent"
+	"grace/engine/worker"
+)
+
+// requestTimeout bounds one claim, result or release request.
+const requestTimeout = 2 * time.Second
+
+// idlePoll is how often an idle worker looks at the bands without being
+// rung: redeliveries after ack wait ring no bell.
+const idlePoll = 100 * time.Millisecond
+
+// WorkerOptions configure a remote worker.
+type WorkerOptions struct {
+	// Name identifies the worker (unique among workers); Host is the
+	// machine it runs on, shown in the console's worker list.
+	Name, Host string
+	// Handlers run the intents; the registry built from the same config
+	// as the control plane's. Required.
+	Handlers Catalog
+	// Slots is how many tasks it runs at once (1 when 0).
+	Slots int
+	// HeartbeatInterval is how often it announces itself.
+	HeartbeatInterval time.Duration
+	// Drain is how long a shutdown waits for running tasks to finish
+	// before cancelling them and giving them back.
+	Drain time.Duration
+	// Logger receives operational logs; discarded when nil.
+	Logger *slog.Logger
+}
+
+// Worker pulls released tasks from the stream and runs them. Create it
+// with NewWorker and call Run.
+type Worker struct {
+	nc   *nats.Conn
+	js   jetstream.JetStream
+	cons [Bands]jetstream.Consumer
+	o    WorkerOptions
+	// bell is rung by every task published, so an idle worker looks at
+	// once; hints counts the rings per band since a fetch found the band
+	// empty, so that busy slots ask only bands likely to hold work.
+	bell  chan struct{}
+	hints [Bands]atomic.Int64
+	// lastFull is when a slot last asked every band (UnixNano): at least
+	// every idlePoll, for redeliveries, which ring no bell.
+	lastFull atomic.Int64
+
+	mu        sync.Mutex
+	running   map[string]*task // attempt key → task
+	completed atomic.Uint64
+	failed    atomic.Uint64
+}
+
+// task is one attempt this worker holds.
+type task struct {
+	cancel context.CancelCauseFunc
+}
+
+// errCancelled is the cause of a task the control plane cancelled.
+var errCancelled = errors.New("cancelled by the control plane (the attempt timed out or was abandoned)")
+
+// errShutdown is the cause of a task cut short by the worker's shutdown.
+var errShutdown = errors.New("worker shutting down")
+
+// NewWorker binds to the band consumers the control plane created on nc's
+// server. It fails when the stream does not exist yet.
+func NewWorker(ctx context.Context, nc *nats.Conn, o WorkerOptions) (*Worker, error) {
+	switch {
+	case o.Name == "":
+		return nil, errors.New("new worker: a name is required")
+	case o.Handlers == nil:
+		return nil, errors.New("new worker: handlers are required")
+	case o.HeartbeatInterval <= 0:
+		return nil, fmt.Errorf("new worker %s: heartbeat interval %v must be positive", o.Name, o.HeartbeatInterval)
+	}
+	if o.Slots < 1 {
+		o.Slots = 1
+	}
+	if o.Logger == nil {
+		o.Logger = slog.New(slog.DiscardHandler)
+	}
+	js, err := jetstream.New(nc)
+	if err != nil {
+		return nil, fmt.Errorf("new worker %s: %w", o.Name, err)
+	}
+	cons, err := bindConsumers(ctx, js)
+	if err != nil {
+		return nil, fmt.Errorf("new worker %s: %w", o.Name, err)
+	}
+	return &Worker{nc: nc, js: js, cons: cons, o: o, bell: make(chan struct{}, 1), running: map[string]*task{}}, nil
+}
+
+// Run heartbeats and runs tasks on its slots until ctx ends; then it
+// stops pulling, lets running tasks finish for up to Drain (cancelling and
+// giving back those that do not), sends a leaving heartbeat and returns.
+// It returns nil after a clean shutdown.
+func (w *Worker) Run(ctx context.Context) error {
+	bell, err := w.nc.Subscribe(subjectTasks+">", func(m *nats.Msg) {
+		if b, ok := bandOf(m.Subject); ok {
+			w.hints[b].Add(1)
+		}
+		select {
+		case w.bell <- struct{}{}:
+		default:
+		}
+	})
+	if err != nil {
+		return fmt.Errorf("worker %s: subscribe to task bell: %w", w.o.Name, err)
+	}
+	defer func() { _ = bell.Unsubscribe() }()
+	cancelSub, err := w.nc.Subscribe(subjectCancel, w.onCancel)
+	if err != nil {
+		return fmt.Errorf("worker %s: subscribe %s: %w", w.o.Name, subjectCancel, err)
+	}
+	defer func() { _ = cancelSub.Unsubscribe() }()
+	w.beat(false)
+	// Tasks run under taskCtx, which outlives ctx by the drain.
+	taskCtx, cancelTasks := context.WithCancelCause(context.WithoutCancel(ctx))
+	defer cancelTasks(nil)
+	var slots sync.WaitGroup
+	for range w.o.Slots {
+		slots.Go(func() { w.slotLoop(ctx, taskCtx) })
+	}
+	hbDone := make(chan struct{})
+	var hb sync.WaitGroup
+	hb.Go(func() {
+		t := time.NewTicker(w.o.HeartbeatInterval)
+		defer t.Stop()
+		for {
+			select {
+			case <-hbDone:
+				return
+			case <-t.C:
+				w.beat(false)
+			}
+		}
+	})
+	<-ctx.Done()
+	drained := make(chan struct{})
+	go func() { slots.Wait(); close(drained) }()
+	select {
+	case <-drained:
+	case <-time.After(w.o.Drain):
+		w.o.Logger.Warn("drain time over: cancelling running tasks and giving them back", "worker", w.o.Name, "drain", w.o.Drain)
+		cancelTasks(errShutdown)
+		<-drained
+	}
+	close(hbDone)
+	hb.Wait()
+	w.beat(true)
+	if err := w.nc.Flush(); err != nil {
+		return fmt.Errorf("worker %s: flush on shutdown: %w", w.o.Name, err)
+	}
+	return nil
+}
+
+// slotLoop pulls and runs one task at a time until ctx ends.
+func (w *Worker) slotLoop(ctx, taskCtx context.Context) {
+	for ctx.Err() == nil {
+		msg := w.next(ctx)
+		if msg == nil {
+			continue
+		}
+		w.handle(taskCtx, msg)
+	}
+}
+
+// next returns the first message found asking the bands from p9 down to
+// p0, or waits for the bell (or idlePoll) and returns nil. It asks only
+// the bands rung since they were last found empty, except that every
+// idlePoll some slot asks them all (redeliveries and returned tasks ring
+// no bell).
+func (w *Worker) next(ctx context.Context) jetstream.Msg {
+	now := time.Now().UnixNano()
+	last := w.lastFull.Load()
+	full := now-last >= int64(idlePoll) && w.lastFull.CompareAndSwap(last, now)
+	for b := Bands - 1; b >= 0; b-- {
+		h := w.hints[b].Load()
+		if !full && h == 0 {
+			continue
+		}
+		batch, err := w.cons[b].FetchNoWait(1)
+		if err != nil {
+			if ctx.Err() == nil {
+				w.o.Logger.Debug("fetch", "band", b, "err", err)
+			}
+			continue
+		}
+		for m := range batch.Messages() {
+			return m
+		}
+		w.hints[b].CompareAndSwap(h, 0) // empty, unless rung meanwhile
+	}
+	t := time.NewTimer(idlePoll)
+	defer t.Stop()
+	select {
+	case <-ctx.Done():
+	case <-w.bell:
+	case <-t.C:
+	}
+	return nil
+}
+
+// bandOf returns the band of a task subject.
+func bandOf(subject string) (int, bool) {
+	if len(subject) != len(subjectTasks)+2 || subject[len(subjectTasks)] != 'p' {
+		return 0, false
+	}
+	b := int(subject[len(subject)-1] - '0')
+	return b, b >= 0 && b < Bands
+}
+
+// handle claims msg's attempt, runs it with progress acks, reports the
+// result and acknowledges the message once the control plane accepted it.
+func (w *Worker) handle(ctx context.Context, msg jetstream.Msg) {
+	var tm taskMsg
+	if err := json.Unmarshal(msg.Data(), &tm); err != nil || tm.Intent.ID == "" {
+		w.o.Logger.Error("undecodable task message: terminated", "subject", msg.Subject(), "err", err)
+		_ = msg.Term()
+		return
+	}
+	in := tm.Intent
+	key := attemptKey(in.ID, in.Attempts)
+	var delivered uint64
+	if md, err := msg.Metadata(); err == nil {
+		delivered = md.NumDelivered
+	}
+	var cr claimReply
+	if err := w.request(subjectClaim, claimReq{ID: in.ID, Attempt: in.Attempts, Worker: w.o.Name, Host: w.o.Host, Delivered: delivered}, &cr); err != nil {
+		w.o.Logger.Warn("claim failed; task returned", "attempt", key, "err", err)
+		_ = msg.NakWithDelay(w.o.HeartbeatInterval)
+		return
+	}
+	switch {
+	case cr.Stale:
+		w.o.Logger.Info("stale task terminated", "attempt", key, "reason", cr.Reason)
+		_ = msg.Term()
+		return
+	case !cr.Granted:
+		_ = msg.NakWithDelay(w.o.HeartbeatInterval)
+		return
+	}
+	tctx, cancel := context.WithCancelCause(ctx)
+	defer cancel(nil)
+	w.mu.Lock()
+	w.running[key] = &task{cancel: cancel}
+	w.mu.Unlock()
+	w.beat(false)
+	defer func() {
+		w.mu.Lock()
+		delete(w.running, key)
+		w.mu.Unlock()
+	}()
+	stopProgress := w.progress(msg)
+	start := time.Now()
+	err := w.runHandler(tctx, in, time.Duration(tm.TimeoutMS)*time.Millisecond)
+	stopProgress()
+	res := resultReq{ID: in.ID, Attempt: in.Attempts, Worker: w.o.Name, Host: w.o.Host, Token: cr.Token, TookMS: time.Since(start).Milliseconds()}
+	if errors.Is(context.Cause(tctx), errShutdown) {
+		var rr resultReply
+		_ = w.request(subjectRelease, res, &rr)
+		_ = msg.Nak()
+		return
+	}
+	if err != nil {
+		res.Error, res.Permanent = clip(err.Error(), 1000), worker.IsPermanent(err)
+	}
+	w.report(msg, res)
+}
+
+// report sends res until the control plane answers (retrying while the
+// message's progress keeps it ours), then acknowledges or terminates msg.
+func (w *Worker) report(msg jetstream.Msg, res resultReq) {
+	var rr resultReply
+	for i := 0; ; i++ {
+		err := w.request(subjectResult, res, &rr)
+		if err == nil {
+			break
+		}
+		if i >= 10 {
+			w.o.Logger.Error("result not delivered; the task will be redelivered", "intent_id", res.ID, "attempt", res.Attempt, "err", err)
+			return
+		}
+		_ = msg.InProgress()
+		time.Sleep(w.o.HeartbeatInterval / 2) // a retry pace, not a settle wait
+	}
+	if !rr.Accepted {
+		w.o.Logger.Info("result refused; task terminated", "intent_id", res.ID, "attempt", res.Attempt, "reason", rr.Reason)
+		_ = msg.Term()
+		return
+	}
+	if res.Error == "" {
+		w.completed.Add(1)
+	} else {
+		w.failed.Add(1)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), requestTimeout)
+	defer cancel()
+	if err := msg.DoubleAck(ctx); err != nil {
+		w.o.Logger.Warn("ack after accepted result failed; a redelivery will be refused as stale", "intent_id", res.ID, "err", err)
+	}
+}
+
+// progress sends InProgress every third of the consumer's ack wait until
+// the returned stop is called.
+func (w *Worker) progress(msg jetstream.Msg) (stop func()) {
+	every := time.Second
+	if info := w.cons[0].CachedInfo(); info != nil && info.Config.AckWait > 0 {
+		every = info.Config.AckWait / 3
+	}
+	done := make(chan struct{})
+	var wg sync.WaitGroup
+	wg.Go(func() {
+		t := time.NewTicker(every)
+		defer t.Stop()
+		for {
+			select {
+			case <-done:
+				return
+			case <-t.C:
+				_ = msg.InProgress()
+			}
+		}
+	})
+	return func() { close(done); wg.Wait() }
+}
+
+// runHandler runs in's handler with timeout; a panic is a permanent error.
+func (w *Worker) runHandler(ctx context.Context, in intent.Intent, timeout time.Duration) (err error) {
+	h, _ := w.o.Handlers.For(in.Type)
+	if h == nil {
+		return worker.Permanent(fmt.Errorf("no handler for intent type %q on %s", in.Type, w.o.Name))
+	}
+	tctx, cancel := context.WithTimeout(ctx, timeout)
+	defer cancel()
+	defer func() {
+		if v := recover(); v != nil {
+			err = worker.Permanent(fmt.Errorf("handler panicked on %s: %v", w.o.Name, v))
+		}
+	}()
+	err = h.Handle(tctx, in)
+	if err != nil && errors.Is(tctx.Err(), context.DeadlineExceeded) {
+		err = fmt.Errorf("timed out after %v on %s: %w", timeout, w.o.Name, err)
+	}
+	return err
+}
+
+// onCancel cancels a running attempt the control plane abandoned.
+func (w *Worker) onCancel(m *nats.Msg) {
+	var c cancelMsg
+	if json.Unmarshal(m.Data, &c) != nil {
+		return
+	}
+	w.mu.Lock()
+	t, ok := w.running[attemptKey(c.ID, c.Attempt)]
+	w.mu.Unlock()
+	if ok {
+		t.cancel(errCancelled)
+	}
+}
+
+// beat publishes a heartbeat with the attempts running now.
+func (w *Worker) beat(leaving bool) {
+	w.mu.Lock()
+	running := make([]string, 0, len(w.running))
+	for k := range w.running {
+		running = append(running, k)
+	}
+	w.mu.Unlock()
+	sort.Strings(running)
+	b, err := json.Marshal(heartbeat{Worker: w.o.Name, Host: w.o.Host, PID: os.Getpid(), Slots: w.o.Slots, Running: running,
+		Completed: w.completed.Load(), Failed: w.failed.Load(), Leaving: leaving, At: time.Now()})
+	if err != nil {
+		return
+	}
+	if err := w.nc.Publish(subjectHeartbeat, b); err != nil {
+		w.o.Logger.Warn("heartbeat", "worker", w.o.Name, "err", err)
+	}
+}
+
+// request sends v to subj and decodes the reply into out.
+func (w *Worker) request(subj string, v, out any) error {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return fmt.Errorf("encode %s request: %w", subj, err)
+	}
+	m, err := w.nc.Request(subj, b, requestTimeout)
+	if err != nil {
+		return fmt.Errorf("request %s: %w", subj, err)
+	}
+	if err := json.Unmarshal(m.Data, out); err != nil {
+		return fmt.Errorf("decode %s reply: %w", subj, err)
+	}
+	return nil
+}
+
+// clip shortens s to at most n bytes.
+func clip(s string, n int) string {
+	if len(s) <= n {
+		return s
+	}
+	return s[:n]
+}

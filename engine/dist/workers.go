@@ -1,0 +1,116 @@
+package dist
+
+import (
+	"context"
+	"encoding/json"
+	"sort"
+	"time"
+
+	"github.com/nats-io/nats.go"
+
+	"grace/engine"
+	"grace/engine/clock"
+)
+
+// forgetAfter is how many heartbeat intervals a lost or departed worker
+// stays in the list before it is dropped.
+const forgetAfter = 60
+
+// onHeartbeat notes a worker's heartbeat; the first one (or one after it
+// was lost) is recorded as the worker joining, a leaving one as it
+// leaving.
+func (d *Dispatcher) onHeartbeat(m *nats.Msg) {
+	var hb heartbeat
+	if err := json.Unmarshal(m.Data, &hb); err != nil || hb.Worker == "" {
+		d.o.Logger.Warn("malformed worker heartbeat", "err", err)
+		return
+	}
+	now := d.o.Clock.Now()
+	d.mu.Lock()
+	r, known := d.workers[hb.Worker]
+	if !known {
+		r = &remote{}
+		d.workers[hb.Worker] = r
+	}
+	wasGone := known && (r.lost || r.hb.Leaving)
+	r.hb, r.lastBeat, r.lost = hb, now, false
+	d.mu.Unlock()
+	switch {
+	case hb.Leaving:
+		d.o.Logger.Info("remote worker left", "worker", hb.Worker, "host", hb.Host)
+		d.rec.add(workerLeftRecord(now, hb))
+	case !known || wasGone:
+		d.o.Logger.Info("remote worker joined", "worker", hb.Worker, "host", hb.Host, "slots", hb.Slots)
+		d.rec.add(workerJoinedRecord(now, hb, wasGone))
+	}
+}
+
+// watchLoop checks on every tick of t for workers silent for two
+// heartbeat intervals (recorded as lost, with the attempts JetStream will
+// deliver again after ack wait), and drops workers gone for long. It stops
+// t when ctx ends.
+func (d *Dispatcher) watchLoop(ctx context.Context, t clock.Ticker) {
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C():
+		}
+		now := d.o.Clock.Now()
+		var lost []heartbeat
+		var ages []time.Duration
+		d.mu.Lock()
+		for name, r := range d.workers {
+			age := now.Sub(r.lastBeat)
+			switch {
+			case age >= forgetAfter*d.o.HeartbeatInterval && (r.lost || r.hb.Leaving):
+				delete(d.workers, name)
+			case !r.lost && !r.hb.Leaving && age >= 2*d.o.HeartbeatInterval:
+				r.lost = true
+				lost, ages = append(lost, r.hb), append(ages, age)
+			}
+		}
+		d.mu.Unlock()
+		for i, hb := range lost {
+			d.o.Logger.Warn("remote worker lost", "worker", hb.Worker, "host", hb.Host, "running", hb.Running)
+			d.rec.add(workerLostRecord(now, hb, ages[i], d.o.HeartbeatInterval, d.o.Stream.AckWait))
+		}
+	}
+}
+
+// Workers returns the remote workers heard from, by name: Healthy while
+// their heartbeats are fresh, Busy while they run an attempt, with their
+// Host. A worker lost or departed stays listed, unhealthy, for a while.
+func (d *Dispatcher) Workers(now time.Time) []engine.WorkerInfo {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	out := make([]engine.WorkerInfo, 0, len(d.workers))
+	for name, r := range d.workers {
+		age := max(now.Sub(r.lastBeat), 0)
+		wi := engine.WorkerInfo{
+			Name: name, Host: r.hb.Host, Busy: len(r.hb.Running) > 0, Completed: r.hb.Completed, Failed: r.hb.Failed,
+			Healthy: d.liveLocked(name, now), HeartbeatAgeMS: age.Milliseconds(), MissedHeartbeats: int(age / d.o.HeartbeatInterval),
+		}
+		if wi.Busy {
+			wi.IntentID = r.hb.Running[0]
+			if in, ok := d.pending[r.hb.Running[0]]; ok {
+				wi.IntentID = in.in.ID
+			}
+		}
+		out = append(out, wi)
+	}
+	sort.Slice(out, func(i, j int) bool { return out[i].Name < out[j].Name })
+	return out
+}
+
+// Running returns the attempt keys ("<intent ID>#<attempt>") the worker
+// called name said it runs in its latest heartbeat.
+func (d *Dispatcher) Running(name string) []string {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	if r, ok := d.workers[name]; ok {
+		return append([]string(nil), r.hb.Running...)
+	}
+	return nil
+}
