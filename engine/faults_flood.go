@@ -24,20 +24,34 @@ type FloodSpec struct {
 	// Actors spreads the flood over actors flood.agent_1 … flood.agent_N
 	// (at least 1).
 	Actors int `json:"actors"`
+	// InvalidActors, when above 0, makes the invalid submissions come from
+	// misbehaving agents of their own, flood.broken_1 … flood.broken_N,
+	// as in a real flood where a few broken agents send the garbage; the
+	// valid ones still come from the Actors.
+	InvalidActors int `json:"invalid_actors"`
 	// Type is the intent type submitted (default query_knowledge).
 	Type string `json:"type"`
 	// Priority of the valid submissions (0–9).
 	Priority int `json:"priority"`
 	// Concurrency is how many submitters run at once (default 16).
 	Concurrency int `json:"concurrency"`
+	// Retry makes the submitters behave like well-mannered agents: a
+	// submission refused by the global rate limit (everyone is slowed) is
+	// made again once its retry-after has passed, until it is taken or
+	// refused for another reason. A refusal by the actor's own limit is
+	// final: that agent is the one too fast.
+	Retry bool `json:"retry"`
 }
 
 // FloodResult is what became of a flood's submissions.
 type FloodResult struct {
-	Submitted   int           `json:"submitted"`
-	Accepted    int           `json:"accepted"`
-	Invalid     int           `json:"invalid"`
+	Submitted int `json:"submitted"`
+	Accepted  int `json:"accepted"`
+	Invalid   int `json:"invalid"`
+	// RateLimited counts the rate limit's refusals (with Retry, each
+	// retried refusal; Retried counts those).
 	RateLimited int           `json:"rate_limited"`
+	Retried     int           `json:"retried"`
 	QueueFull   int           `json:"queue_full"`
 	OtherErrors int           `json:"other_errors"`
 	FirstError  string        `json:"first_error,omitempty"`
@@ -51,6 +65,7 @@ type FloodResult struct {
 func (e *Engine) FloodIntake(ctx context.Context, spec FloodSpec) (FloodResult, error) {
 	spec.Type = orDefault(strings.TrimSpace(spec.Type), "query_knowledge")
 	spec.Actors = max(spec.Actors, 1)
+	spec.InvalidActors = max(spec.InvalidActors, 0)
 	if spec.Concurrency < 1 {
 		spec.Concurrency = 16
 	}
@@ -79,10 +94,21 @@ func (e *Engine) FloodIntake(ctx context.Context, spec FloodSpec) (FloodResult, 
 				if i >= spec.Count {
 					return
 				}
-				err := e.floodOne(ctx, spec, i)
-				mu.Lock()
-				res.count(err)
-				mu.Unlock()
+				for {
+					err := e.floodOne(ctx, spec, i)
+					var rl *RateLimitError
+					retry := spec.Retry && errors.As(err, &rl) && rl.Scope == scopeGlobal && ctx.Err() == nil
+					mu.Lock()
+					res.count(err, retry)
+					mu.Unlock()
+					if !retry {
+						break
+					}
+					select {
+					case <-ctx.Done():
+					case <-e.clock.After(max(rl.RetryAfter, time.Millisecond)):
+					}
+				}
 			}
 		})
 	}
@@ -104,13 +130,22 @@ func (e *Engine) floodOne(ctx context.Context, spec FloodSpec, i int) error {
 	// count of invalid ones steps up at i.
 	if math.Floor(float64(i+1)*spec.InvalidShare) > math.Floor(float64(i)*spec.InvalidShare) {
 		sub.Priority = 42
+		if spec.InvalidActors > 0 {
+			sub.Actor = fmt.Sprintf("flood.broken_%d", i%spec.InvalidActors+1)
+		}
 	}
 	_, err := e.Submit(ctx, sub)
 	return err
 }
 
-// count adds one submission's outcome.
-func (r *FloodResult) count(err error) {
+// count adds one submission's outcome; a retried refusal counts as a
+// refusal, not as a submission.
+func (r *FloodResult) count(err error, retried bool) {
+	if retried {
+		r.RateLimited++
+		r.Retried++
+		return
+	}
 	r.Submitted++
 	var verr *ValidationError
 	switch {

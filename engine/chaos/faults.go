@@ -35,7 +35,7 @@ type faultKind struct {
 var faultKinds = map[string]faultKind{
 	FaultFloodIntake: {
 		params:   []string{"intents", "invalid_share"},
-		optional: []string{"actors", "concurrency", "rate_limit_per_second", "rate_limit_burst"},
+		optional: []string{"actors", "concurrency", "rate_limit_per_second", "rate_limit_burst", "retry", "invalid_actors"},
 		configure: func(cfg *engine.Config, sc *Scenario, d int) {
 			// The engine under test may be given its intake rate, so that
 			// the flood outruns it however fast this machine submits.
@@ -91,11 +91,12 @@ func injectFloodIntake(ctx context.Context, r *run, f Fault) error {
 	spec := engine.FloodSpec{
 		Count: r.intParam("intents"), InvalidShare: r.param("invalid_share"),
 		Actors: max(r.intParam("actors"), 1), Concurrency: r.intParam("concurrency"), Priority: 5,
+		Retry: r.param("retry") > 0, InvalidActors: r.intParam("invalid_actors"),
 	}
 	res, err := r.eng.FloodIntake(ctx, spec)
 	r.floods = append(r.floods, floodDone{actors: spec.Actors, accepted: res.Accepted})
-	r.notef("flood: %d submitted, %d accepted, %d invalid, %d rate limited, %d queue full, %d other in %v",
-		res.Submitted, res.Accepted, res.Invalid, res.RateLimited, res.QueueFull, res.OtherErrors, res.Duration.Round(time.Millisecond))
+	r.notef("flood: %d submitted, %d accepted, %d invalid, %d rate limited (%d retried), %d queue full, %d other in %v",
+		res.Submitted, res.Accepted, res.Invalid, res.RateLimited, res.Retried, res.QueueFull, res.OtherErrors, res.Duration.Round(time.Millisecond))
 	return err
 }
 
