@@ -24,6 +24,7 @@ func (a *app) chaosCommand() *cobra.Command {
 	run.Flags().BoolVar(&ro.all, "all", false, "run every scenario")
 	run.Flags().StringVar(&ro.category, "category", "", "run the scenarios of one category (dirt, layer2_orchestration, fit, jepsen)")
 	run.Flags().IntVar(&ro.difficulty, "difficulty", 0, "difficulty level (1 and up) scaling the scenarios' parameters; 0: each scenario's current level")
+	run.Flags().BoolVar(&ro.live, "live", false, "run against the live engine of the grace serve at --server instead of isolated engines (faults rolled back; refused for scenarios that need a reconfigured engine)")
 	var limit int
 	history := &cobra.Command{Use: "history [--limit N]", Short: "Show stored chaos runs, newest first, and the resilience score", Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error { return a.runChaosHistory(cmd, limit) }}

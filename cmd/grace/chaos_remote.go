@@ -46,6 +46,9 @@ func (a *app) runChaosRemote(cmd *cobra.Command, req engine.ChaosRequest) (handl
 	var re *engine.ChaosRequestError
 	var he *httpapi.Error
 	switch {
+	case req.Live && (errors.Is(err, syscall.ECONNREFUSED) || errors.Is(err, engine.ErrChaosUnavailable)):
+		// A live run needs the server's engine: never fall back to a local run.
+		return true, usageErrorf("chaos run --live: no grace serve with chaos answered at %s; nothing was run", url)
 	case errors.Is(err, syscall.ECONNREFUSED):
 		a.notef("no server at %s; running locally, each scenario against an isolated engine", url)
 		return false, nil

@@ -26,6 +26,8 @@ type chaosRunOptions struct {
 	all        bool
 	category   string
 	difficulty int
+	// live runs against the live engine of a running grace serve.
+	live bool
 }
 
 // pick checks the command line and returns the request it makes,
@@ -57,7 +59,7 @@ func (o chaosRunOptions) pick(lib *chaos.Library) (engine.ChaosRequest, error) {
 		return engine.ChaosRequest{}, fmt.Errorf("chaos run: no scenario in category %s", o.category)
 	}
 	return engine.ChaosRequest{Scenarios: o.ids, All: o.all, Category: o.category, Difficulty: o.difficulty,
-		Trigger: engine.ChaosTriggerOperator, Operator: localOperator()}, nil
+		Live: o.live, Trigger: engine.ChaosTriggerOperator, Operator: localOperator()}, nil
 }
 
 // localOperator names who runs a local chaos run: the login name.
@@ -87,6 +89,10 @@ func (a *app) runChaosRun(cmd *cobra.Command, o chaosRunOptions) error {
 	}
 	if handled, err := a.runChaosRemote(cmd, req); handled { // chaos_remote.go: a server answers
 		return err
+	}
+	if req.Live {
+		// Nothing was run: a live run needs the live engine of a server.
+		return usageErrorf("chaos run --live: no grace serve with chaos answered (see --server / api.server); nothing was run")
 	}
 	cfg, err := a.config(cmd)
 	if err != nil {

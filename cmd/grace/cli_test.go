@@ -151,6 +151,7 @@ func TestCLIUsageErrors(t *testing.T) {
 		{[]string{"chaos", "run", "--category", "nope"}, `--category "nope"`},
 		{[]string{"chaos", "run", "--difficulty", "-1", "--all"}, "--difficulty (-1)"},
 		{[]string{"chaos", "run", "NoSuchScenario"}, `no scenario "NoSuchScenario"`},
+		{[]string{"chaos", "run", "--live", "--server", "http://127.0.0.1:1", "L2_trigger_mesh_storm"}, "chaos run --live: no grace serve with chaos answered"},
 	} {
 		r := c.run(t, tc.args...)
 		r.wantFail(t, exitUsage, tc.want)
