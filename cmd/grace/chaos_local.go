@@ -28,11 +28,16 @@ type chaosTarget struct {
 
 var _ chaos.Target = chaosTarget{}
 
-// openChaosTarget is the runner's opener (chaos.Runner.Open).
+// openChaosTarget is the runner's opener (chaos.Runner.Open). On
+// backend.kind nats the isolated engine runs on a nats backend of its own
+// (chaos_nats.go).
 func openChaosTarget(ctx context.Context, cfg engine.Config, log *slog.Logger) (chaos.Target, error) {
 	st, err := openStore(ctx, cfg, false, log)
 	if err != nil {
 		return nil, err
+	}
+	if cfg.Backend.Kind == engine.BackendNATS {
+		return openChaosNATS(ctx, cfg, st, log)
 	}
 	return chaosTarget{st: st, log: log}, nil
 }

@@ -35,41 +35,65 @@ func startBackend(ctx context.Context, cfg engine.Config, st *store.Store, log *
 	if cfg.Backend.Kind != engine.BackendNATS {
 		return nil, nil
 	}
-	n := cfg.Backend.NATS
-	b := &natsBackend{url: n.URL}
+	b := &natsBackend{url: cfg.Backend.NATS.URL}
 	defer func() {
 		if err != nil {
 			b.stop()
 		}
 	}()
-	if n.URL == engine.NATSEmbedded {
-		dir := n.StoreDir
-		if dir == "" {
-			dir = filepath.Join(dataDir(cfg), "nats")
-		}
-		if b.srv, err = dist.StartServer(dist.ServerOptions{Listen: n.Listen, StoreDir: dir}); err != nil {
-			return nil, fmt.Errorf("backend.nats.url embedded: %w", err)
+	if cfg.Backend.NATS.URL == engine.NATSEmbedded {
+		if b.srv, err = startEmbeddedNATS(cfg, log); err != nil {
+			return nil, err
 		}
 		b.url = b.srv.ClientURL()
-		log.Info("embedded nats-server started", "url", b.url, "store_dir", dir)
 	}
-	if b.nc, err = dialNATS(b.url, "grace-control-plane", log); err != nil {
+	if err := b.connect(ctx, cfg, st, log); err != nil {
 		return nil, err
+	}
+	return b, nil
+}
+
+// startEmbeddedNATS starts the in-process nats-server of backend.nats.url
+// embedded, on backend.nats.listen with its files in
+// backend.nats.store_dir (default <data folder>/nats).
+func startEmbeddedNATS(cfg engine.Config, log *slog.Logger) (*dist.Server, error) {
+	n := cfg.Backend.NATS
+	dir := n.StoreDir
+	if dir == "" {
+		dir = filepath.Join(dataDir(cfg), "nats")
+	}
+	srv, err := dist.StartServer(dist.ServerOptions{Listen: n.Listen, StoreDir: dir})
+	if err != nil {
+		return nil, fmt.Errorf("backend.nats.url embedded: %w", err)
+	}
+	log.Info("embedded nats-server started", "url", srv.ClientURL(), "store_dir", dir)
+	return srv, nil
+}
+
+// connect dials b.url and creates the dispatcher, which records on st.
+// With safeguards.worker_reassignment off, a lost worker keeps its claims
+// (dist.DispatcherOptions.KeepLostClaims).
+func (b *natsBackend) connect(ctx context.Context, cfg engine.Config, st *store.Store, log *slog.Logger) error {
+	n := cfg.Backend.NATS
+	var err error
+	if b.nc, err = dialNATS(b.url, "grace-control-plane", log); err != nil {
+		return err
 	}
 	reg, err := worker.NewRegistry(cfg.Handlers, worker.Options{Clock: clock.Real{}})
 	if err != nil {
-		return nil, fmt.Errorf("handlers: %w", err)
+		return fmt.Errorf("handlers: %w", err)
 	}
 	b.disp, err = dist.NewDispatcher(ctx, b.nc, dist.DispatcherOptions{
 		Catalog: reg, TaskTimeout: cfg.Workers.TaskTimeout, HeartbeatInterval: n.HeartbeatInterval, Journal: st,
-		Stream: dist.StreamOptions{AckWait: n.AckWait, MaxDeliver: n.MaxDeliver, Replicas: n.Replicas},
-		Clock:  clock.Real{}, Logger: log,
+		KeepLostClaims: !cfg.SafeguardEnabled(engine.SafeguardWorkerReassignment),
+		Stream:         dist.StreamOptions{AckWait: n.AckWait, MaxDeliver: n.MaxDeliver, Replicas: n.Replicas},
+		Clock:          clock.Real{}, Logger: log,
 	})
 	if err != nil {
-		return nil, fmt.Errorf("nats backend on %s: %w", b.url, err)
+		return fmt.Errorf("nats backend on %s: %w", b.url, err)
 	}
 	log.Info("nats backend ready", "url", b.url, "stream", dist.StreamName, "ack_wait", n.AckWait)
-	return b, nil
+	return nil
 }
 
 // dialNATS connects to url (comma-separated for a cluster), reconnecting
@@ -99,13 +123,22 @@ func newEngineOn(cfg engine.Config, st *store.Store, log *slog.Logger, b *natsBa
 	if err != nil {
 		return nil, err
 	}
+	if err := b.bridgeMesh(eng, cfg, log); err != nil {
+		return nil, err
+	}
+	return eng, nil
+}
+
+// bridgeMesh carries eng's trigger mesh on grace.mesh.<topic>.
+func (b *natsBackend) bridgeMesh(eng *engine.Engine, cfg engine.Config, log *slog.Logger) error {
 	host, _ := os.Hostname()
+	var err error
 	b.bridge, err = dist.BridgeMesh(b.nc, eng.Mesh(), dist.BridgeOptions{
 		Origin: fmt.Sprintf("control-plane@%s/%d", host, os.Getpid()), Buffer: cfg.Mesh.Buffer, Logger: log})
 	if err != nil {
-		return nil, fmt.Errorf("trigger mesh on nats: %w", err)
+		return fmt.Errorf("trigger mesh on nats: %w", err)
 	}
-	return eng, nil
+	return nil
 }
 
 // stop closes the dispatcher, the connection and the embedded server, in

@@ -101,6 +101,9 @@ func injectFloodIntake(ctx context.Context, r *run, f Fault) error {
 }
 
 func injectFloodMesh(ctx context.Context, r *run, f Fault) error {
+	if rm, ok := r.target.(RemoteMeshFaults); ok { // the nats backend: the storm comes over NATS
+		return injectFloodRemoteMesh(ctx, r, f, rm)
+	}
 	rep, err := r.eng.FloodMesh(ctx, engine.MeshFlood{
 		Events: r.intParam("events"), PerSecond: r.param("events_per_second"), StallSubscriber: true, Reason: f.Reason,
 	})
@@ -154,6 +157,9 @@ func injectCascade(ctx context.Context, r *run, f Fault) error {
 // busy, queues it, and kills kill_share of the busy workers, chosen at
 // random.
 func injectKillWorkers(ctx context.Context, r *run, f Fault) error {
+	if rw, ok := r.target.(RemoteWorkerFaults); ok { // the nats backend: the workers are remote
+		return injectKillRemoteWorkers(ctx, r, f, rw)
+	}
 	lat := time.Duration(r.intParam("handler_latency_ms")) * time.Millisecond
 	if err := r.eng.InjectHandlerFault(ctx, "*", engine.HandlerFault{Latency: lat}); err != nil {
 		return err

@@ -259,6 +259,9 @@ func (r *run) crashRestart(ctx context.Context, n int, reason string) error {
 	}
 	call := now()
 	old := j.node.takeDown()
+	if rs, ok := r.target.(Restarter); ok {
+		rs.Crash() // the backend loses the engine's process first, as in a real crash
+	}
 	old.Stop()
 	j.node.inflight.Wait()
 	if err := r.restart(ctx); err != nil {

@@ -27,9 +27,11 @@ type Runner struct {
 	// The runner overrides what isolation needs (see IsolatedConfig).
 	Config engine.Config
 	// Open opens the record an isolated engine runs on (cmd/grace gives a
-	// SQLite store at cfg.DB). It is called once per isolated scenario,
-	// and again on the same cfg.DB when a fault restarts the engine. An
-	// isolated run without Open fails with ErrNoOpener.
+	// SQLite store at cfg.DB, and on backend.kind nats a nats backend of
+	// the run's own). It is called once per isolated scenario, and again
+	// on the same cfg.DB when a fault restarts the engine, unless the
+	// Target is a Restarter. An isolated run without Open fails with
+	// ErrNoOpener.
 	Open func(ctx context.Context, cfg engine.Config, log *slog.Logger) (Target, error)
 	// Logger receives the isolated engines' logs (default: discard).
 	Logger *slog.Logger
@@ -65,6 +67,9 @@ func IsolatedConfig(base engine.Config, dir string, sc *Scenario, difficulty int
 	for k, v := range base.Safeguards {
 		cfg.Safeguards[k] = v
 	}
+	if cfg.Backend.Kind == engine.BackendNATS {
+		isolateNATS(&cfg, dir)
+	}
 	for _, f := range sc.Faults {
 		if k := faultKinds[f.Kind]; k.configure != nil {
 			k.configure(&cfg, sc, difficulty)
@@ -98,6 +103,29 @@ type records interface {
 	Get(ctx context.Context, id string) (intent.Intent, error)
 	List(ctx context.Context, f intent.Filter) ([]intent.Intent, error)
 	VerifyAudit(ctx context.Context) (engine.AuditReport, error)
+}
+
+// EngineAttacher is a Target that must see the engine built on its Deps
+// before it starts: the nats backend bridges the engine's trigger mesh.
+// Attach is called after engine.New and before Start, on every start.
+type EngineAttacher interface {
+	Attach(eng *engine.Engine) error
+}
+
+// Restarter is a Target whose backend has parts in other processes (the
+// nats backend's remote workers and server). A fault that crashes the
+// engine calls Crash before it stops the engine, and Reopen instead of
+// Close and Runner.Open.
+type Restarter interface {
+	// Crash cuts the engine's process off its backend at once, as a crash
+	// would: nothing more goes out (no cancels, no deletions).
+	Crash()
+	// Reopen closes the record and the engine's side of the backend and
+	// opens them again on cfg, as the crashed process's restart would,
+	// leaving the parts that live elsewhere (remote workers) running.
+	// The receiver is unusable afterwards; on error everything it held is
+	// closed.
+	Reopen(ctx context.Context, cfg engine.Config, log *slog.Logger) (Target, error)
 }
 
 var (
@@ -137,7 +165,7 @@ type run struct {
 	killed   []string
 	failures []string
 	// rollback needs.
-	needResume, needClearHandlers bool
+	needResume, needClearHandlers, needClearRemote bool
 	// l1 and fit are what the Layer 1 and FIT faults did (faults_l1.go,
 	// faults_fit.go), for rollbackL1 and rollbackFIT.
 	l1  *l1Faults
@@ -305,7 +333,15 @@ func (r *run) start(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
+	return r.startOn(ctx, t)
+}
+
+// startOn starts an isolated engine on t; on error t is closed.
+func (r *run) startOn(ctx context.Context, t Target) error {
 	eng, err := engine.New(r.cfg, t.Deps())
+	if a, ok := t.(EngineAttacher); ok && err == nil {
+		err = a.Attach(eng)
+	}
 	if err == nil {
 		err = eng.Start(context.WithoutCancel(ctx))
 	}
@@ -344,6 +380,18 @@ func (r *run) stop() error {
 func (r *run) restart(ctx context.Context) error {
 	if r.live {
 		return errors.New("restart: the live engine is never restarted by a chaos run")
+	}
+	if rs, ok := r.target.(Restarter); ok {
+		r.eng.Stop()
+		r.target = nil
+		t, err := rs.Reopen(ctx, r.cfg, r.log)
+		if err != nil {
+			return fmt.Errorf("restart: reopen %s: %w", r.cfg.DB, err)
+		}
+		if err := r.startOn(ctx, t); err != nil {
+			return fmt.Errorf("restart on %s: %w", r.cfg.DB, err)
+		}
+		return nil
 	}
 	if err := r.stop(); err != nil {
 		return fmt.Errorf("restart: %w", err)
@@ -420,12 +468,23 @@ func (r *run) rollback(ctx context.Context) {
 	}
 	r.rollbackFIT(ctx)
 	r.rollbackL1(ctx)
+	r.rollbackRemote(ctx)
 }
 
 // firedSafeguards reads from the record which safeguards fired.
 func (r *run) firedSafeguards(ctx context.Context) (map[string]bool, error) {
 	fired := map[string]bool{}
 	for name, d := range detectors {
+		ok, err := r.recordExists(ctx, d)
+		if err != nil {
+			return nil, err
+		}
+		fired[name] = ok
+	}
+	for name, d := range remoteDetectors {
+		if fired[name] {
+			continue
+		}
 		ok, err := r.recordExists(ctx, d)
 		if err != nil {
 			return nil, err

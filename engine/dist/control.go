@@ -43,6 +43,16 @@ func (d *Dispatcher) onClaim(m *nats.Msg) {
 		d.mu.Unlock()
 		d.reply(m, claimReply{Reason: fmt.Sprintf("attempt %s is held by %s, which is alive", key, holder)})
 		return
+	case p.holder != "" && d.o.KeepLostClaims:
+		holder, host, first := p.holder, p.host, !p.held
+		p.held = true
+		in := p.in
+		d.mu.Unlock()
+		d.reply(m, claimReply{Reason: fmt.Sprintf("attempt %s stays with %s, which was lost: worker_reassignment is off", key, holder)})
+		if first {
+			d.rec.add(heldRecord(now, in, req, holder, host))
+		}
+		return
 	}
 	prev, prevHost := p.holder, p.host
 	p.holder, p.host = req.Worker, req.Host

@@ -42,6 +42,13 @@ type DispatcherOptions struct {
 	HeartbeatInterval time.Duration
 	// Stream shapes the task stream (ack wait, max deliver, replicas).
 	Stream StreamOptions
+	// KeepLostClaims is the worker_reassignment safeguard switched off:
+	// a claim on an attempt whose holder was lost is refused (recorded
+	// once as remote_task_held), so the task stays with its dead holder
+	// until the control plane's task timeout fails the attempt, as a dead
+	// in-process worker keeps its slot. When false (the safeguard on), the
+	// redelivered task's claim moves to the live worker that pulled it.
+	KeepLostClaims bool
 	// Journal records claims, redeliveries, refused results and workers
 	// joining and leaving; required.
 	Journal clarity.Journal
@@ -82,6 +89,7 @@ type pending struct {
 	host    string
 	token   uint64 // the standing claim's fencing token
 	settled bool   // an outcome was accepted
+	held    bool   // a claim was refused under KeepLostClaims (recorded once)
 }
 
 // remote is a worker heard on the heartbeat subject.

@@ -147,6 +147,47 @@ func TestRedeliveryAfterWorkerDies(t *testing.T) {
 	}
 }
 
+// With worker_reassignment off, a dead worker keeps its claim: the
+// redelivered task is refused to the live worker (remote_task_held, once),
+// never redelivered on the record, and the intent completes only as a new
+// attempt after the task timeout.
+func TestLostClaimIsHeldWithoutReassignment(t *testing.T) {
+	srv := startServer(t)
+	cfg := testConfig()
+	cfg.Workers.TaskTimeout = 4 * time.Second
+	cfg.Safeguards = map[string]engine.SafeguardConfig{engine.SafeguardWorkerReassignment: {Enabled: false}}
+	b := startControlPlane(t, srv.ClientURL(), cfg)
+	started := make(chan string, 1)
+	deadNC, _ := startWorker(t, b.url, "doomed", blocking{started: started}, b.cfg)
+	ids := b.submitN(t, "query_knowledge", 1)
+	select {
+	case <-started:
+	case <-time.After(10 * time.Second):
+		t.Fatal("the doomed worker never started the task")
+	}
+	deadNC.Close()
+	startWorker(t, b.url, "bystander", registry(t, b.cfg), b.cfg)
+	waitFor(t, b.cfg.Backend.NATS.AckWait+5*time.Second, "the held claim on the record", func() bool {
+		return b.count(ids[0], dist.WhatRemoteHeld) == 1
+	})
+	if in, err := b.eng.Get(context.Background(), ids[0]); err != nil || in.State != intent.StateRunning || in.Attempts != 1 {
+		t.Fatalf("while held: %+v, %v; want attempt 1 still running", in, err)
+	}
+	waitFor(t, cfg.Workers.TaskTimeout+10*time.Second, "the intent completed as a new attempt", func() bool {
+		return b.allIn(ids, intent.StateCompleted)
+	})
+	in, err := b.eng.Get(context.Background(), ids[0])
+	if err != nil || in.Attempts < 2 {
+		t.Fatalf("completed as %+v, %v; want a second attempt", in, err)
+	}
+	if n := b.count(ids[0], dist.WhatRemoteRedelivered); n != 0 {
+		t.Errorf("%d remote_task_redelivered records with worker_reassignment off, want 0", n)
+	}
+	if n := b.count(ids[0], dist.WhatRemoteHeld); n != 1 {
+		t.Errorf("%d remote_task_held records, want exactly 1", n)
+	}
+}
+
 // A result from a worker that does not hold the attempt's claim is
 // refused and recorded as stale.
 func TestResultFromNonHolderIsRefused(t *testing.T) {

@@ -65,6 +65,12 @@
 // fresh. A partitioned worker cannot be stopped from outside, but its
 // result is refused.
 //
+// Moving a lost worker's task is the worker_reassignment safeguard on this
+// backend: switched off (DispatcherOptions.KeepLostClaims), the claim stays
+// with the lost holder (remote_task_held, once), redeliveries are refused,
+// and the attempt waits for the control plane's task timeout, as a dead
+// in-process worker keeps its slot.
+//
 // # The trigger mesh
 //
 // A MeshBridge publishes every event of the control plane's mesh on

@@ -119,19 +119,27 @@ func (b *MeshBridge) send(_ context.Context, ev mesh.Event) {
 	if strings.HasPrefix(ev.Source, "nats:") {
 		return
 	}
-	body, err := json.Marshal(wireEvent{Source: ev.Source, Fields: ev.Fields, Chain: ev.Chain})
-	if err == nil {
-		msg := nats.NewMsg(MeshSubject(ev.Topic))
-		msg.Header.Set(headerOrigin, b.o.Origin)
-		msg.Data = body
-		err = b.nc.PublishMsg(msg)
-	}
-	if err != nil {
+	if err := PublishMeshEvent(b.nc, b.o.Origin, ev); err != nil {
 		b.failed.Add(1)
 		b.o.Logger.Warn("mesh event not bridged", "topic", ev.Topic, "err", err)
 		return
 	}
 	b.sent.Add(1)
+}
+
+// PublishMeshEvent publishes ev on grace.mesh.<topic> as the bridge named
+// origin does: every other bridge offers it to its mesh. It is how a
+// process without a mesh of its own (a load generator, a chaos run's
+// remote side) speaks on the bridged trigger mesh.
+func PublishMeshEvent(nc *nats.Conn, origin string, ev mesh.Event) error {
+	body, err := json.Marshal(wireEvent{Source: ev.Source, Fields: ev.Fields, Chain: ev.Chain})
+	if err != nil {
+		return fmt.Errorf("encode mesh event on %s: %w", ev.Topic, err)
+	}
+	msg := nats.NewMsg(MeshSubject(ev.Topic))
+	msg.Header.Set(headerOrigin, origin)
+	msg.Data = body
+	return nc.PublishMsg(msg)
 }
 
 // receive offers an event from another bridge to the mesh.

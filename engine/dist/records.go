@@ -17,6 +17,7 @@ const (
 	WhatRemoteClaimed     = "remote_task_claimed"
 	WhatRemoteRedelivered = "remote_task_redelivered"
 	WhatRemoteReleased    = "remote_task_released"
+	WhatRemoteHeld        = "remote_task_held"
 	WhatRemoteJoined      = "remote_worker_joined"
 	WhatRemoteLost        = "remote_worker_lost"
 	WhatRemoteLeft        = "remote_worker_left"
@@ -50,6 +51,20 @@ func claimRecord(now time.Time, in intent.Intent, req claimReq, prev, prevHost s
 	if prev != "" {
 		r.Risk = 0.4
 	}
+	return r
+}
+
+// heldRecord: a live worker pulled the redelivered task of a lost holder,
+// and worker_reassignment is off, so the claim was refused.
+func heldRecord(now time.Time, in intent.Intent, req claimReq, holder, host string) clarity.Record {
+	r := newRec(now, actorDispatcher, WhatRemoteHeld, host, "jetstream_work_queue", "held", in.ID,
+		[]string{
+			fmt.Sprintf("%s on %s pulled attempt %d of %s %s again (delivery %d); its holder %s on %s stopped sending heartbeats",
+				req.Worker, req.Host, req.Attempt, in.Type, in.ID, req.Delivered, holder, host),
+			"worker_reassignment is off: the claim stays with the lost holder and the task is not moved; the attempt waits for its task timeout",
+		},
+		map[string]any{"worker": req.Worker, "host": req.Host, "attempt": req.Attempt, "holder": holder, "holder_host": host})
+	r.Confidence, r.Risk = 0.9, 0.6
 	return r
 }
 

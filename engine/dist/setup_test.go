@@ -78,7 +78,8 @@ func startControlPlane(t *testing.T, url string, cfg engine.Config) *testBundle 
 	n := cfg.Backend.NATS
 	b.disp, err = dist.NewDispatcher(context.Background(), b.nc, dist.DispatcherOptions{
 		Catalog: reg, TaskTimeout: cfg.Workers.TaskTimeout, HeartbeatInterval: n.HeartbeatInterval, Journal: b.store,
-		Stream: dist.StreamOptions{AckWait: n.AckWait, MaxDeliver: n.MaxDeliver, Replicas: n.Replicas},
+		KeepLostClaims: !cfg.SafeguardEnabled(engine.SafeguardWorkerReassignment),
+		Stream:         dist.StreamOptions{AckWait: n.AckWait, MaxDeliver: n.MaxDeliver, Replicas: n.Replicas},
 	})
 	if err != nil {
 		t.Fatal(err)
