@@ -164,32 +164,36 @@ func benchStore(ctx context.Context, dir string, n int, emit func(benchResult)) 
 // benchWaitingSubmitters writes n records from c goroutines, each waiting
 // for its record's commit, and returns records per second.
 func benchWaitingSubmitters(ctx context.Context, st *store.Store, n, c int) (float64, error) {
+	start := time.Now()
+	if err := fanOut(c, n, func(i int) error { return st.Record(ctx, benchRecord(i)) }); err != nil {
+		return 0, err
+	}
+	return float64(n) / time.Since(start).Seconds(), nil
+}
+
+// fanOut calls fn(1) … fn(n) from c goroutines, each taking the next i
+// until all are done or one fails, and returns the first error.
+func fanOut(c, n int, fn func(i int) error) error {
 	var next atomic.Int64
 	var wg sync.WaitGroup
 	errs := make(chan error, c)
-	start := time.Now()
 	for range c {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
+		wg.Go(func() {
 			for {
 				i := int(next.Add(1))
 				if i > n {
 					return
 				}
-				if err := st.Record(ctx, benchRecord(i)); err != nil {
+				if err := fn(i); err != nil {
 					errs <- err
 					return
 				}
 			}
-		}()
+		})
 	}
 	wg.Wait()
 	close(errs)
-	if err := <-errs; err != nil {
-		return 0, err
-	}
-	return float64(n) / time.Since(start).Seconds(), nil
+	return <-errs
 }
 
 // benchEndToEnd submits n Tier 2 intents from 64 submitters to an engine on
@@ -220,31 +224,11 @@ func benchEndToEnd(ctx context.Context, dir string, n int, emit func(benchResult
 	}
 	defer eng.Stop()
 	types := []string{"query_knowledge", "generate_summary", "schedule_task"}
-	var next atomic.Int64
-	var wg sync.WaitGroup
-	errs := make(chan error, 64)
 	start := time.Now()
-	for range 64 {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			for {
-				i := int(next.Add(1))
-				if i > n {
-					return
-				}
-				_, err := eng.Submit(ctx, intent.Submission{Type: types[i%3], Actor: "bench", Priority: 5,
-					Payload: []byte(`{"q":"bench"}`)})
-				if err != nil {
-					errs <- err
-					return
-				}
-			}
-		}()
-	}
-	wg.Wait()
-	close(errs)
-	if err := <-errs; err != nil {
+	if err := fanOut(64, n, func(i int) error {
+		_, err := eng.Submit(ctx, intent.Submission{Type: types[i%3], Actor: "bench", Priority: 5, Payload: []byte(`{"q":"bench"}`)})
+		return err
+	}); err != nil {
 		return err
 	}
 	for eng.Snapshot().Completed+eng.Snapshot().Failed < uint64(n) {

@@ -10,8 +10,6 @@ import (
 	"path/filepath"
 	"slices"
 	"strings"
-	"sync"
-	"sync/atomic"
 	"syscall"
 	"time"
 
@@ -187,28 +185,11 @@ func healthyRemotes(b *natsBackend, want int) bool {
 func submitAndDrain(ctx context.Context, eng *engine.Engine, n int) (float64, error) {
 	base := eng.Snapshot()
 	done0 := base.Completed + base.Failed
-	var next atomic.Int64
-	var wg sync.WaitGroup
-	errs := make(chan error, 64)
 	start := time.Now()
-	for range 64 {
-		wg.Go(func() {
-			for {
-				i := int(next.Add(1))
-				if i > n {
-					return
-				}
-				if _, err := eng.Submit(ctx, intent.Submission{Type: "query_knowledge", Actor: "bench", Priority: i % 10,
-					Payload: []byte(`{"q":"bench"}`)}); err != nil {
-					errs <- err
-					return
-				}
-			}
-		})
-	}
-	wg.Wait()
-	close(errs)
-	if err := <-errs; err != nil {
+	if err := fanOut(64, n, func(i int) error {
+		_, err := eng.Submit(ctx, intent.Submission{Type: "query_knowledge", Actor: "bench", Priority: i % 10, Payload: []byte(`{"q":"bench"}`)})
+		return err
+	}); err != nil {
 		return 0, err
 	}
 	err := waitUntil(ctx, 10*time.Minute, "every intent to finish", func() bool {
