@@ -38,6 +38,11 @@ import (
 // run ends.
 const chaosFleetDrain = time.Second
 
+// chaosRestartDelay is how long the isolated run's stand-in for a process
+// supervisor waits before it starts a killed remote worker's replacement,
+// as systemd's RestartSec or a Kubernetes container restart would.
+const chaosRestartDelay = 300 * time.Millisecond
+
 // chaosRemoteOrigin names the remote side's mesh publisher among bridges.
 const chaosRemoteOrigin = "chaos-remote"
 
@@ -45,8 +50,16 @@ const chaosRemoteOrigin = "chaos-remote"
 var errChaosKilled = errors.New("remote worker killed by a chaos fault")
 
 // chaosRemote is what lives outside the control plane's process: the
-// embedded server, the remote workers and the mesh publisher. It outlives
-// a crash of the engine.
+// embedded server, the remote workers, the supervisor that restarts them
+// and the mesh publisher. It outlives a crash of the engine.
+//
+// In production Grace does not restart a `grace worker` that dies: that is
+// the job of whatever runs the worker processes (systemd, Kubernetes, a
+// process manager), and the control plane only sees the replacement join
+// with its first heartbeat. The isolated run simulates that supervisor: a
+// killed worker is replaced after chaosRestartDelay by a new worker with a
+// new name ("<name>-r1", then "-r2"), as a restarted process with a new
+// identity would be.
 type chaosRemote struct {
 	srv *dist.Server
 	url string
@@ -54,15 +67,27 @@ type chaosRemote struct {
 	pub *nats.Conn
 	// latency is the handler slowdown in force (nanoseconds).
 	latency atomic.Int64
+	// What a (re)started worker runs with.
+	reg  dist.Catalog
+	host string
+	hb   time.Duration
+	// supervise ends the pending restarts (close cancels it).
+	supervise context.Context
+	endSuper  context.CancelFunc
 
 	mu      sync.Mutex
 	workers map[string]*fleetWorker // running, by name
+	closed  bool                    // no worker starts any more
 	wg      sync.WaitGroup
 }
 
 // fleetWorker is one remote worker of the fleet.
 type fleetWorker struct {
 	name string
+	// base is the name of the worker it replaces (its own for an original
+	// one), gen how many restarts separate them.
+	base string
+	gen  int
 	nc   *nats.Conn
 	stop context.CancelFunc // ends Run (a clean shutdown)
 	// killed cuts its handlers off (a kill).
@@ -99,7 +124,8 @@ func openChaosNATS(ctx context.Context, cfg engine.Config, st *store.Store, log 
 		_ = st.Close()
 		return nil, fmt.Errorf("isolated chaos run on nats: backend.nats.url is %q; an isolated run needs an embedded server of its own", cfg.Backend.NATS.URL)
 	}
-	rm := &chaosRemote{log: log, workers: map[string]*fleetWorker{}}
+	rm := &chaosRemote{log: log, workers: map[string]*fleetWorker{}, hb: cfg.Backend.NATS.HeartbeatInterval}
+	rm.supervise, rm.endSuper = context.WithCancel(context.WithoutCancel(ctx))
 	t := &chaosNATSTarget{chaosTarget: chaosTarget{st: st, log: log}, cfg: cfg, remote: rm}
 	defer func() {
 		if err != nil {
@@ -118,13 +144,15 @@ func openChaosNATS(ctx context.Context, cfg engine.Config, st *store.Store, log 
 	if rm.pub, err = dialNATS(rm.url, "grace-chaos-remote-mesh", log); err != nil {
 		return nil, err
 	}
-	reg, err := worker.NewRegistry(cfg.Handlers, worker.Options{Clock: clock.Real{}})
-	if err != nil {
+	if rm.reg, err = worker.NewRegistry(cfg.Handlers, worker.Options{Clock: clock.Real{}}); err != nil {
 		return nil, fmt.Errorf("handlers: %w", err)
 	}
-	host, _ := os.Hostname()
+	if rm.host, err = os.Hostname(); err != nil || rm.host == "" {
+		rm.host = "unknown-host" // as grace worker names it: a remote worker always has a host
+	}
 	for i := range max(cfg.Workers.Count, 1) {
-		if err := rm.startWorker(ctx, fmt.Sprintf("nats-worker-%d", i+1), host, reg, cfg.Backend.NATS.HeartbeatInterval); err != nil {
+		name := fmt.Sprintf("nats-worker-%d", i+1)
+		if err := rm.startWorker(ctx, name, name, 0); err != nil {
 			return nil, err
 		}
 	}
@@ -142,17 +170,17 @@ func connectControlPlane(ctx context.Context, cfg engine.Config, url string, st 
 	return cp, nil
 }
 
-// startWorker starts a remote worker called name with a connection of its
-// own, running until killed or closed.
-func (rm *chaosRemote) startWorker(ctx context.Context, name, host string, reg dist.Catalog, hb time.Duration) error {
+// startWorker starts a remote worker called name (the gen-th restart of
+// base) with a connection of its own, running until killed or closed.
+func (rm *chaosRemote) startWorker(ctx context.Context, name, base string, gen int) error {
 	nc, err := dialNATS(rm.url, "grace-worker-"+name, rm.log)
 	if err != nil {
 		return err
 	}
-	fw := &fleetWorker{name: name, nc: nc}
+	fw := &fleetWorker{name: name, base: base, gen: gen, nc: nc}
 	fw.killed, fw.killCancel = context.WithCancel(context.Background())
-	w, err := dist.NewWorker(ctx, nc, dist.WorkerOptions{Name: name, Host: host, Handlers: fleetCatalog{inner: reg, w: fw, rm: rm},
-		Slots: 1, HeartbeatInterval: hb, Drain: chaosFleetDrain, Logger: rm.log.With("worker", name)})
+	w, err := dist.NewWorker(ctx, nc, dist.WorkerOptions{Name: name, Host: rm.host, Handlers: fleetCatalog{inner: rm.reg, w: fw, rm: rm},
+		Slots: 1, HeartbeatInterval: rm.hb, Drain: chaosFleetDrain, Logger: rm.log.With("worker", name)})
 	if err != nil {
 		nc.Close()
 		fw.killCancel()
@@ -161,6 +189,13 @@ func (rm *chaosRemote) startWorker(ctx context.Context, name, host string, reg d
 	runCtx, stop := context.WithCancel(context.WithoutCancel(ctx))
 	fw.stop = stop
 	rm.mu.Lock()
+	if rm.closed {
+		rm.mu.Unlock()
+		stop()
+		nc.Close()
+		fw.killCancel()
+		return fmt.Errorf("start remote worker %s: the fleet is closing", name)
+	}
 	rm.workers[name] = fw
 	rm.mu.Unlock()
 	rm.wg.Go(func() {
@@ -173,19 +208,60 @@ func (rm *chaosRemote) startWorker(ctx context.Context, name, host string, reg d
 	return nil
 }
 
-// close stops the workers cleanly (their running tasks may finish for
-// chaosFleetDrain), then the mesh publisher and the server. Nil-safe.
-func (rm *chaosRemote) close() {
-	if rm == nil {
+// restartLater is the supervisor's restart of the killed worker fw: after
+// chaosRestartDelay a new worker, the next generation of fw's base name,
+// starts and joins (the dispatcher records remote_worker_joined on its
+// first heartbeat). A pending restart ends when the fleet closes.
+func (rm *chaosRemote) restartLater(fw *fleetWorker) {
+	gen := fw.gen + 1
+	name := fmt.Sprintf("%s-r%d", fw.base, gen)
+	rm.mu.Lock()
+	defer rm.mu.Unlock()
+	if rm.closed {
 		return
 	}
+	rm.wg.Go(func() {
+		t := time.NewTimer(chaosRestartDelay)
+		defer t.Stop()
+		select {
+		case <-rm.supervise.Done():
+			return
+		case <-t.C:
+		}
+		if err := rm.startWorker(rm.supervise, name, fw.base, gen); err != nil {
+			if rm.supervise.Err() == nil {
+				rm.log.Warn("supervisor could not restart a killed remote worker", "worker", fw.name, "replacement", name, "err", err)
+			}
+			return
+		}
+		rm.log.Info("supervisor restarted a killed remote worker", "worker", fw.name, "replacement", name, "after", chaosRestartDelay)
+	})
+}
+
+// stopWorkers ends the pending restarts and stops the workers cleanly
+// (their running tasks may finish for chaosFleetDrain), and waits for
+// them. No worker starts afterwards. Idempotent.
+func (rm *chaosRemote) stopWorkers() {
 	rm.mu.Lock()
+	rm.closed = true
+	if rm.endSuper != nil {
+		rm.endSuper()
+	}
 	for _, fw := range rm.workers {
 		fw.stop()
 	}
 	clear(rm.workers)
 	rm.mu.Unlock()
 	rm.wg.Wait()
+}
+
+// close stops the workers (stopWorkers), then the mesh publisher and the
+// server. Nil-safe.
+func (rm *chaosRemote) close() {
+	if rm == nil {
+		return
+	}
+	rm.stopWorkers()
 	if rm.pub != nil {
 		rm.pub.Close()
 	}
@@ -273,12 +349,7 @@ func (t *chaosNATSTarget) Reopen(ctx context.Context, cfg engine.Config, log *sl
 // and the store, in that order (the engine has stopped).
 func (t *chaosNATSTarget) Close() error {
 	rm := t.remote
-	rm.mu.Lock()
-	for _, fw := range rm.workers {
-		fw.stop()
-	}
-	rm.mu.Unlock()
-	rm.wg.Wait() // their goodbyes reach the dispatcher, which records them
+	rm.stopWorkers() // their goodbyes reach the dispatcher, which records them
 	t.cp.stop()
 	rm.close()
 	return t.st.Close()
@@ -299,7 +370,8 @@ func (t *chaosNATSTarget) RemoteWorkers() []chaos.RemoteWorker {
 
 // KillRemoteWorker drops the worker's connection (nothing more leaves it:
 // no result, no release, no leaving heartbeat), then cuts its handlers off
-// and ends its loops.
+// and ends its loops. The simulated supervisor starts its replacement,
+// "<name>-r1", after chaosRestartDelay (see chaosRemote).
 func (t *chaosNATSTarget) KillRemoteWorker(name string) error {
 	rm := t.remote
 	rm.mu.Lock()
@@ -312,6 +384,7 @@ func (t *chaosNATSTarget) KillRemoteWorker(name string) error {
 	fw.nc.Close()
 	fw.killCancel()
 	fw.stop()
+	rm.restartLater(fw)
 	return nil
 }
 

@@ -4,6 +4,7 @@ import (
 	"os"
 	"path/filepath"
 	"regexp"
+	"slices"
 	"strconv"
 	"strings"
 	"testing"
@@ -68,6 +69,7 @@ func TestChaosScenariosOnNATS(t *testing.T) {
 			if rec["remote_task_claimed"] < 40 || rec["remote_worker_lost"] < 1 || rec["remote_task_redelivered"] < 1 || rec["intent_rerouted"] != 0 {
 				t.Errorf("%s: the dead remote workers' tasks did not move by redelivery: records %v", s.ID, rec)
 			}
+			checkRemoteRefill(t, s.ID, s.Notes, rec)
 		case "L2_trigger_mesh_storm":
 			m := regexp.MustCompile(`(\d+) received by the engine's bridge`).FindStringSubmatch(strings.Join(s.Notes, "\n"))
 			if m == nil || rec["mesh_shedding_episode"] < 1 {
@@ -83,6 +85,41 @@ func TestChaosScenariosOnNATS(t *testing.T) {
 			if rec["remote_task_claimed"] < 1 {
 				t.Errorf("%s: no task ran on a remote worker: records %v", s.ID, rec)
 			}
+		}
+	}
+}
+
+// checkRemoteRefill checks the dropout scenario's pool refill on nats:
+// the killed remote workers (named by the fault's note) were replaced by
+// new workers that joined the control plane (remote_worker_joined, beyond
+// the first eight), and workers_full after the faults counted eight
+// healthy remote workers, the replacements among them and no killed one.
+func checkRemoteRefill(t *testing.T, id string, notes []string, rec map[string]int) {
+	t.Helper()
+	all := strings.Join(notes, "\n")
+	km := regexp.MustCompile(`killed (\d+) of 8 remote workers on nats: \[([^\]]*)\]`).FindStringSubmatch(all)
+	am := regexp.MustCompile(`workers_full after the faults on nats: (\d+) healthy remote workers of 8 wanted: ([^\n]*)`).FindStringSubmatch(all)
+	if km == nil || am == nil {
+		t.Errorf("%s: no kill note or no workers_full-after note counting remote workers: %q", id, notes)
+		return
+	}
+	killed := strings.Fields(km[2])
+	if n, _ := strconv.Atoi(km[1]); n != len(killed) || n < 1 {
+		t.Errorf("%s: kill note %q", id, km[0])
+	}
+	if rec["remote_worker_joined"] < 8+len(killed) {
+		t.Errorf("%s: %d remote_worker_joined for 8 workers and %d replacements: records %v", id, rec["remote_worker_joined"], len(killed), rec)
+	}
+	counted := strings.Split(am[2], ", ")
+	if n, _ := strconv.Atoi(am[1]); n < 8 || n != len(counted) {
+		t.Errorf("%s: workers_full after counted %q", id, am[0])
+	}
+	for _, k := range killed {
+		if slices.Contains(counted, k) {
+			t.Errorf("%s: killed worker %s counted as healthy after: %q", id, k, am[0])
+		}
+		if !slices.Contains(counted, k+"-r1") {
+			t.Errorf("%s: killed worker %s has no replacement %s-r1 among the healthy remote workers after: %q", id, k, k, am[0])
 		}
 	}
 }

@@ -36,7 +36,12 @@ type RemoteWorkerFaults interface {
 	RemoteWorkers() []RemoteWorker
 	// KillRemoteWorker kills the worker called name as SIGKILL would: its
 	// NATS connection dropped, its handlers cut off, nothing reported, no
-	// goodbye.
+	// goodbye. Grace never restarts a remote worker: in production the
+	// process supervisor that runs it (systemd, Kubernetes) does, and the
+	// replacement joins the control plane like any new worker. A Target
+	// that stands for a whole deployment simulates that supervisor: after
+	// a short restart delay a replacement starts under a new name (the
+	// killed name stays dead). workers_full after the faults counts on it.
 	KillRemoteWorker(name string) error
 	// SlowRemoteHandlers makes every remote handler wait d before it runs
 	// (0 ends it; runs under way keep their wait).
@@ -151,7 +156,8 @@ func injectKillRemoteWorkers(ctx context.Context, r *run, f Fault, rw RemoteWork
 		fate = fmt.Sprintf("worker_reassignment is off: their tasks stay with them, redeliveries refused, until the task timeout (%v)",
 			r.cfg.Workers.TaskTimeout)
 	}
-	r.notef("killed %d of %d remote workers on nats: %v; %s", want, r.intParam("workers"), busy[:want], fate)
+	r.notef("killed %d of %d remote workers on nats: %v; %s; the pool refills only when their supervisor (outside Grace; simulated by an isolated run's target) starts replacements, which must join the control plane",
+		want, r.intParam("workers"), busy[:want], fate)
 	return nil
 }
 

@@ -33,7 +33,10 @@ const (
 	SteadyReady = "engine_ready"
 	// SteadySchedulerRunning: the scheduler is not paused.
 	SteadySchedulerRunning = "scheduler_running"
-	// SteadyWorkersFull: the pool has at least workers.count workers.
+	// SteadyWorkersFull: the pool has at least workers.count workers; on
+	// backend.kind nats, at least workers.count healthy remote workers
+	// (the pool's slots there are the dispatcher's, never lost), none of
+	// them one a fault killed.
 	SteadyWorkersFull = "workers_full"
 	// SteadyQueueDrained: no intent waits in the queue and no worker is
 	// busy (after: within the scenario's deadline).

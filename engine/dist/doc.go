@@ -65,6 +65,12 @@
 // fresh. A partitioned worker cannot be stopped from outside, but its
 // result is refused.
 //
+// Nothing in Grace restarts a dead worker: the process supervisor that
+// runs `grace worker` (systemd, Kubernetes) does, and the replacement is a
+// new worker to the control plane, recorded as remote_worker_joined on its
+// first heartbeat. The isolated chaos run on this backend simulates that
+// supervisor, and its workers_full check counts healthy remote workers.
+//
 // Moving a lost worker's task is the worker_reassignment safeguard on this
 // backend: switched off (DispatcherOptions.KeepLostClaims), the claim stays
 // with the lost holder (remote_task_held, once), redeliveries are refused,
