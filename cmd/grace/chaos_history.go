@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"io/fs"
 	"os"
+	"path/filepath"
 	"sort"
 	"strings"
 	"time"
@@ -46,6 +47,9 @@ func (a *app) runChaosHistory(cmd *cobra.Command, limit int) error {
 				fmt.Fprintf(a.stderr, "grace: warning: close %s: %v\n", cfg.DB, cerr)
 			}
 		}()
+		// A run left running by a process that stopped (a crash) is
+		// shown, and kept, as interrupted.
+		chaos.MarkInterrupted(cmd.Context(), st, filepath.Dir(cfg.DB), time.Now().UTC(), log)
 		if out.Runs, err = st.ChaosRuns(cmd.Context(), limit); err != nil {
 			return err
 		}

@@ -5,7 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io/fs"
-	"path"
+	"regexp"
 	"slices"
 	"sort"
 	"strings"
@@ -113,6 +113,9 @@ func fieldOf(err error) string {
 	return ""
 }
 
+// validID is a scenario ID: one word that is safe as a folder name.
+var validID = regexp.MustCompile(`^[A-Za-z0-9_][A-Za-z0-9_.-]*$`)
+
 // validate checks the scenario, naming the first field at fault.
 func (s *Scenario) validate() error {
 	bad := func(field, format string, a ...any) error {
@@ -121,8 +124,8 @@ func (s *Scenario) validate() error {
 	switch {
 	case strings.TrimSpace(s.ID) == "":
 		return bad("id", "is required")
-	case s.ID != path.Base(s.ID) || strings.ContainsAny(s.ID, " \t"):
-		return bad("id", "%q must be one word", s.ID)
+	case !validID.MatchString(s.ID):
+		return bad("id", "%q must be one word of letters, digits, _ . and - (it names the run's folder)", s.ID)
 	case !slices.Contains(Categories, s.Category):
 		return bad("category", "%q is not one of %s", s.Category, strings.Join(Categories, ", "))
 	case strings.TrimSpace(s.Description) == "":

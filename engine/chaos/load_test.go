@@ -31,6 +31,8 @@ func TestParseRefusesNamingFileAndField(t *testing.T) {
 		{"not yaml", "id: [unclosed", "", "yaml"},
 		{"unknown field", goodScenario + "colour: red\n", "colour", "not found"},
 		{"no id", replace("id: Good", "id: ''"), "id", "required"},
+		{"id climbing out of the runs folder", replace("id: Good", "id: '..'"), "id", "one word"},
+		{"id with a slash", replace("id: Good", "id: a/b"), "id", "one word"},
 		{"bad category", replace("category: layer2_orchestration", "category: vibes"), "category", `"vibes"`},
 		{"no description", replace("description: proves the loader loads", "description: ''"), "description", "required"},
 		{"unknown fault", replace("kind: pause_scheduler", "kind: unplug_datacenter"), "faults[0].kind", "unknown fault"},

@@ -79,6 +79,7 @@ type active struct {
 	runner *Runner         // the service's, or a copy with a safeguards overlay
 	cancel context.CancelCauseFunc
 	done   chan struct{} // closed when the run is stored and over
+	unmark func()        // removes the service's mark of the run (service_recover.go)
 }
 
 // haltCause is why a run's context ends: who halted it and why.
@@ -122,6 +123,7 @@ func NewService(opts ServiceOptions) (*Service, error) {
 	}
 	s := &Service{opts: opts}
 	s.ctx, s.cancel = context.WithCancelCause(context.Background())
+	s.recoverInterrupted() // service_recover.go
 	return s, nil
 }
 
@@ -136,7 +138,11 @@ func (s *Service) SetLoopState(f LoopStateFunc) {
 // Close halts the run in progress (its faults rolled back, stored as
 // halted by "shutdown") and waits for it. Nothing can start afterwards.
 func (s *Service) Close() {
+	// Under mu, so that a run being started either sees the service
+	// closed or is counted in wg before Wait.
+	s.mu.Lock()
 	s.cancel(&haltCause{by: actorShutdown, reason: "the chaos service is closing"})
+	s.mu.Unlock()
 	s.wg.Wait()
 }
 
@@ -231,6 +237,14 @@ func (s *Service) begin(ctx context.Context, req engine.ChaosRequest, safeguards
 		}
 		diff[id] = d
 	}
+	if err := s.checkScale(ids, diff); err != nil {
+		return nil, err
+	}
+	if req.Live {
+		if err := s.checkLive(ids, diff); err != nil {
+			return nil, err
+		}
+	}
 	s.mu.Lock()
 	if s.cur != nil {
 		s.mu.Unlock()
@@ -246,18 +260,25 @@ func (s *Service) begin(ctx context.Context, req engine.ChaosRequest, safeguards
 		StartedAt: s.opts.Clock.Now().UTC(), Requested: ids, Scenarios: []engine.ChaosResult{},
 	}}
 	s.cur = a
+	s.wg.Add(1) // before Close can Wait: the run goroutine's, or undone below
 	s.mu.Unlock()
+	a.unmark = s.markRun(a.run.RunID)
 	if err := s.opts.Store.SaveChaosRun(ctx, a.run); err != nil {
+		a.unmark()
 		s.mu.Lock()
 		s.cur = nil
 		s.mu.Unlock()
 		cancel(nil)
+		s.wg.Done()
 		return nil, fmt.Errorf("start chaos run: %w", err)
 	}
 	s.record(engine.ChaosNote{What: engine.WhatChaosRunStarted, Who: s.who(a.run), RunID: a.run.RunID, Result: engine.ChaosRunning,
 		Why:     []string{fmt.Sprintf("%s asked for a chaos run of %d scenario(s) against %s: %s", s.who(a.run), len(ids), target(req.Live), strings.Join(ids, ", "))},
 		Context: map[string]any{"trigger": req.Trigger, "live": req.Live, "scenarios": strings.Join(ids, ",")}})
-	s.wg.Go(func() { s.execute(rctx, a) })
+	go func() {
+		defer s.wg.Done()
+		s.execute(rctx, a)
+	}()
 	return a, nil
 }
 
@@ -351,6 +372,7 @@ func (s *Service) execute(ctx context.Context, a *active) {
 	if err := s.opts.Store.SaveChaosRun(bg, run); err != nil {
 		s.opts.Logger.Error("store the chaos run", "run_id", runID, "err", err)
 	}
+	a.unmark()
 	s.recordEnd(run)
 	s.progress(a, "", len(ids), len(ids), Step{Phase: engine.ChaosPhaseDone}, nil, state)
 	if !live {

@@ -3,6 +3,7 @@ package chaos
 import (
 	"context"
 	"fmt"
+	"math"
 	"os"
 	"path/filepath"
 	"slices"
@@ -215,3 +216,46 @@ func (s *Service) prune() {
 
 // msTime is t in Unix milliseconds as a UTC time.
 func msTime(ms int64) time.Time { return time.UnixMilli(ms).UTC() }
+
+// maxScaledParameter bounds a scenario's parameter once scaled by a
+// difficulty: beyond it (or infinite) the counts the runner derives from
+// it do not fit the engine's limits, so the run is refused.
+const maxScaledParameter = 1e9
+
+// checkScale refuses a run in which a scenario's parameter, at the
+// difficulty it would run at, grows beyond maxScaledParameter (a
+// parameter with growth and no max in a file of chaos.scenarios_dir, or
+// a large difficulty), naming the scenario, parameter, difficulty and file.
+func (s *Service) checkScale(ids []string, diff map[string]int) error {
+	for _, id := range ids {
+		sc := s.opts.Library.Get(id)
+		if sc == nil {
+			continue
+		}
+		d := diff[id]
+		for _, name := range sortedKeys(sc.Parameters) {
+			if v := sc.Parameters[name].At(d); math.IsNaN(v) || v > maxScaledParameter {
+				return &engine.ChaosRequestError{Field: "difficulty", Reason: fmt.Sprintf(
+					"scenario %s at difficulty %d scales parameters.%s to %g, beyond %g (lower the difficulty, or give the parameter a max in %s)",
+					id, d, name, v, float64(maxScaledParameter), orDefault(sc.Source, "its file"))}
+			}
+		}
+	}
+	return nil
+}
+
+// checkLive refuses a live run of a scenario that, at the difficulty it
+// would run at (its current one when the request names none), needs an
+// isolated engine: validate checks the request's difficulty, which is 0
+// for "each scenario's current", and a scenario escalated by the loop may
+// need isolation only at its higher level.
+func (s *Service) checkLive(ids []string, diff map[string]int) error {
+	for _, id := range ids {
+		if sc := s.opts.Library.Get(id); sc != nil {
+			if why := NeedsIsolation(s.opts.Runner.Config, sc, diff[id]); why != "" {
+				return &engine.ChaosRequestError{Field: "scenarios", Reason: fmt.Sprintf("%s (at its difficulty %d)", why, diff[id])}
+			}
+		}
+	}
+	return nil
+}
