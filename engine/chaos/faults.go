@@ -169,20 +169,18 @@ func injectKillWorkers(ctx context.Context, r *run, f Fault) error {
 		return err
 	}
 	want := int(float64(r.intParam("workers"))*r.param("kill_share") + 0.5)
-	var busy []string
-	if err := r.waitFor(ctx, 5*time.Second, func() bool {
-		busy = busy[:0]
+	busy, err := r.pickBusy(ctx, want, "workers", func() (names []string) {
 		for _, w := range r.eng.Snapshot().Workers {
 			if w.Busy {
-				busy = append(busy, w.Name)
+				names = append(names, w.Name)
 			}
 		}
-		return len(busy) >= want
-	}); err != nil {
-		return fmt.Errorf("wait for %d busy workers (have %d): %w", want, len(busy), err)
+		return names
+	})
+	if err != nil {
+		return err
 	}
-	rand.Shuffle(len(busy), func(i, j int) { busy[i], busy[j] = busy[j], busy[i] })
-	for _, name := range busy[:want] {
+	for _, name := range busy {
 		if err := r.eng.KillWorker(ctx, name, orDefault(f.Reason, "chaos: worker dropout")); err != nil {
 			return err
 		}
@@ -190,6 +188,20 @@ func injectKillWorkers(ctx context.Context, r *run, f Fault) error {
 	}
 	r.notef("killed %d of %d workers: %v", want, r.intParam("workers"), busy[:want])
 	return nil
+}
+
+// pickBusy waits (up to 5 s) until busyNow names at least want busy
+// workers, and returns want of them chosen at random.
+func (r *run) pickBusy(ctx context.Context, want int, what string, busyNow func() []string) ([]string, error) {
+	var busy []string
+	if err := r.waitFor(ctx, 5*time.Second, func() bool {
+		busy = busyNow()
+		return len(busy) >= want
+	}); err != nil {
+		return nil, fmt.Errorf("wait for %d busy %s (have %d): %w", want, what, len(busy), err)
+	}
+	rand.Shuffle(len(busy), func(i, j int) { busy[i], busy[j] = busy[j], busy[i] })
+	return busy[:want], nil
 }
 
 // submitLoad submits n query_knowledge intents, spread over actors so that

@@ -3,7 +3,6 @@ package chaos
 import (
 	"context"
 	"fmt"
-	"math/rand/v2"
 	"path/filepath"
 	"sync"
 	"sync/atomic"
@@ -125,21 +124,19 @@ func injectKillRemoteWorkers(ctx context.Context, r *run, f Fault, rw RemoteWork
 		return err
 	}
 	want := int(float64(r.intParam("workers"))*r.param("kill_share") + 0.5)
-	var busy []string
-	if err := r.waitFor(ctx, 5*time.Second, func() bool {
-		busy = busy[:0]
+	busy, err := r.pickBusy(ctx, want, "remote workers", func() (names []string) {
 		for _, w := range rw.RemoteWorkers() {
 			if w.Busy {
-				busy = append(busy, w.Name)
+				names = append(names, w.Name)
 			}
 		}
-		return len(busy) >= want
-	}); err != nil {
-		return fmt.Errorf("wait for %d busy remote workers (have %d): %w", want, len(busy), err)
+		return names
+	})
+	if err != nil {
+		return err
 	}
-	rand.Shuffle(len(busy), func(i, j int) { busy[i], busy[j] = busy[j], busy[i] })
 	reason := orDefault(f.Reason, "chaos: worker dropout")
-	for _, name := range busy[:want] {
+	for _, name := range busy {
 		if err := r.recordFault(ctx, name, "kill_worker", reason,
 			name+" is killed like a SIGKILLed process: its NATS connection dropped, its handler cut off, its result never reported",
 			map[string]any{"worker": name, "backend": engine.BackendNATS}); err != nil {
