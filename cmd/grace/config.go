@@ -34,6 +34,10 @@ type configInput struct {
 	HasDB bool
 	// Sets are --set key=value overrides, applied last.
 	Sets []string
+	// Warn, when set, receives a warning for each GRACE_ variable that
+	// names no config key (it is ignored, not an error: other tools may
+	// set GRACE_ variables of their own).
+	Warn func(string)
 }
 
 // loadConfig layers the engine's defaults < the config file < GRACE_*
@@ -80,6 +84,11 @@ func loadConfig(in configInput) (engine.Config, error) {
 		v.Set("db", in.DB)
 	}
 
+	if in.Warn != nil {
+		for _, w := range envWarnings(v.AllKeys()) {
+			in.Warn(w)
+		}
+	}
 	var cfg engine.Config
 	problems := decodeStrict(v.AllSettings(), &cfg)
 	if len(problems) > 0 {

@@ -155,6 +155,7 @@ func (a *app) config(cmd *cobra.Command) (engine.Config, error) {
 		DB:    a.db,
 		HasDB: cmd.Flags().Changed("db"),
 		Sets:  a.sets,
+		Warn:  func(w string) { fmt.Fprintf(a.stderr, "grace: warning: %s\n", w) },
 	})
 	if err != nil {
 		return engine.Config{}, err
