@@ -67,8 +67,8 @@ func (p *pauseState) current() (PauseInfo, bool) {
 // gives ErrAlreadyPaused, an engine that is not running ErrStopped. With
 // scheduler_auto_resume on, a pause that outlasts
 // scheduler.auto_resume_after while work waits is undone. A pause lasts
-// until resumed or until the engine stops; a restarted engine runs
-// unpaused.
+// until resumed, across restarts: a restarted engine reads its last pause
+// from the record and starts paused (restorePause).
 func (e *Engine) PauseScheduler(ctx context.Context, operator, reason string) error {
 	return e.pauseScheduler(ctx, strings.TrimSpace(operator), strings.TrimSpace(reason), false)
 }
