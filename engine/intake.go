@@ -72,7 +72,7 @@ func (e *Engine) Submit(ctx context.Context, sub intent.Submission) (_ SubmitRes
 		if reserved, err = e.claimQueueRoom(ctx); err != nil {
 			// A retried submission whose original was accepted gets the
 			// original, full queue or not.
-			if orig, ok := e.byIdempotencyKey(ctx, in.IdempotencyKey); ok {
+			if orig, ok := e.byIdempotencyKey(ctx, in.Actor, in.IdempotencyKey); ok {
 				return SubmitResult{Intent: e.guard.mask.intent(orig), Existing: true}, nil
 			}
 			return SubmitResult{}, fmt.Errorf("submit %s: %w", in.Type, err)
@@ -138,12 +138,13 @@ func (e *Engine) reject(ctx context.Context, sub intent.Submission, probs []Prob
 	return verr
 }
 
-// byIdempotencyKey returns the intent stored under key, if there is one.
-func (e *Engine) byIdempotencyKey(ctx context.Context, key string) (intent.Intent, bool) {
+// byIdempotencyKey returns the intent actor stored under key, if there is
+// one.
+func (e *Engine) byIdempotencyKey(ctx context.Context, actor, key string) (intent.Intent, bool) {
 	if key == "" {
 		return intent.Intent{}, false
 	}
-	ins, err := e.store.List(ctx, intent.Filter{IdempotencyKey: key, Limit: 1})
+	ins, err := e.store.List(ctx, intent.Filter{Actor: actor, IdempotencyKey: key, Limit: 1})
 	if err != nil || len(ins) == 0 {
 		return intent.Intent{}, false
 	}

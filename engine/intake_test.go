@@ -237,7 +237,7 @@ func TestQueueFullRefusesAndStoresNothing(t *testing.T) {
 		first := b.submit(t, intent.Submission{Type: "query_knowledge", IdempotencyKey: "job-1"})
 		b.submit(t, intent.Submission{Type: "query_knowledge"})
 		// A retry of an accepted submission gets its original, full or not.
-		again, err := b.e.Submit(t.Context(), intent.Submission{Type: "query_knowledge", Actor: "a", IdempotencyKey: "job-1"})
+		again, err := b.e.Submit(t.Context(), intent.Submission{Type: "query_knowledge", Actor: first.Actor, IdempotencyKey: "job-1"})
 		if err != nil || !again.Existing || again.Intent.ID != first.ID {
 			t.Fatalf("resubmit with the key while full = %+v, %v; want the original %s", again, err, first.ID)
 		}
@@ -310,5 +310,22 @@ func TestSearchDelegates(t *testing.T) {
 	es, err := b.e.Search(t.Context(), clarity.Query{Action: WhatReceived})
 	if err != nil || len(es) != 1 || es[0].IntentID != in.ID {
 		t.Fatalf("Search = %+v, %v", es, err)
+	}
+}
+
+// TestIdempotencyKeysBelongToTheirActor: an agent reusing another
+// agent's key gets an intent of its own, never the other's back.
+func TestIdempotencyKeysBelongToTheirActor(t *testing.T) {
+	t.Parallel()
+	b := setup(t)
+	b.start(t)
+	a := b.submit(t, intent.Submission{Type: "query_knowledge", Actor: "agent.a", IdempotencyKey: "nightly", Payload: []byte(`{"secret":"a's"}`)})
+	res, err := b.e.Submit(t.Context(), intent.Submission{Type: "query_knowledge", Actor: "agent.b", IdempotencyKey: "nightly"})
+	if err != nil || res.Existing || res.Intent.ID == a.ID || res.Intent.Actor != "agent.b" {
+		t.Fatalf("agent.b with agent.a's key: %+v, %v", res, err)
+	}
+	again, err := b.e.Submit(t.Context(), intent.Submission{Type: "query_knowledge", Actor: "agent.a", IdempotencyKey: "nightly"})
+	if err != nil || !again.Existing || again.Intent.ID != a.ID {
+		t.Fatalf("agent.a's retry: %+v, %v; want %s", again, err, a.ID)
 	}
 }

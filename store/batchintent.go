@@ -43,7 +43,8 @@ func encodeIntentRow(c *intent.Change, now time.Time) (row intentRow, err error)
 // and more=false.
 func (w *writer) create(row *intentRow) (res intent.Result, more bool, err error) {
 	stored := &row.created
-	if k := stored.IdempotencyKey; k != "" {
+	if stored.IdempotencyKey != "" {
+		k := scopedKey(stored.Actor, stored.IdempotencyKey)
 		if prev, ok := w.keys[k]; ok {
 			cp := prev
 			res.Existing = &cp
@@ -69,7 +70,7 @@ func (w *writer) create(row *intentRow) (res intent.Result, more bool, err error
 		return res, false, fmt.Errorf("create intent %s: %w", stored.ID, err)
 	}
 	if stored.IdempotencyKey != "" {
-		w.keys[stored.IdempotencyKey] = *stored
+		w.keys[scopedKey(stored.Actor, stored.IdempotencyKey)] = *stored
 	}
 	return res, true, nil
 }

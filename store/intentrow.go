@@ -3,6 +3,7 @@ package store
 import (
 	"encoding/json"
 	"fmt"
+	"strings"
 	"time"
 
 	"grace/engine/intent"
@@ -28,7 +29,7 @@ func intentArgs(it *intent.Intent) ([]any, error) {
 		ctx = string(appendObject(nil, it.Context))
 	}
 	if it.IdempotencyKey != "" {
-		key = it.IdempotencyKey
+		key = scopedKey(it.Actor, it.IdempotencyKey)
 	}
 	return []any{it.ID, it.Type, it.Actor, payload, ctx, int64(it.Priority), key,
 		string(it.State), int64(it.Tier), string(decision), int64(it.Attempts), it.LastError,
@@ -69,7 +70,7 @@ func scanIntent(vals []any) (intent.Intent, error) {
 		}
 	}
 	it.Priority = int(num(vals[5]))
-	it.IdempotencyKey = str(vals[6])
+	it.IdempotencyKey = unscopedKey(str(vals[6]))
 	it.State = intent.State(str(vals[7]))
 	it.Tier = int(num(vals[8]))
 	if err := json.Unmarshal([]byte(str(vals[9])), &it.Decision); err != nil {
@@ -123,4 +124,21 @@ func num(v any) int64 {
 		}
 	}
 	return 0
+}
+
+// keySep joins an actor and its idempotency key in the idempotency_key
+// column (intake refuses control characters in keys), so that the
+// column's UNIQUE constraint scopes keys to their actor: two agents may
+// use the same key without one getting the other's intent back.
+const keySep = "\x1f"
+
+// scopedKey is the stored form of actor's idempotency key.
+func scopedKey(actor, key string) string { return actor + keySep + key }
+
+// unscopedKey is the key as its actor gave it.
+func unscopedKey(stored string) string {
+	if _, key, ok := strings.Cut(stored, keySep); ok {
+		return key
+	}
+	return stored
 }

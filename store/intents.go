@@ -52,7 +52,7 @@ func (s *Store) List(ctx context.Context, f intent.Filter) ([]intent.Intent, err
 		add("reviewed = 0")
 	}
 	if f.IdempotencyKey != "" {
-		add("idempotency_key = ?", f.IdempotencyKey)
+		add("idempotency_key = ?", scopedKey(f.Actor, f.IdempotencyKey))
 	}
 	limit := f.Limit
 	if limit <= 0 {

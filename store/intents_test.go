@@ -51,7 +51,8 @@ func TestList(t *testing.T) {
 		{"unreviewed tier 1", intent.Filter{Tier: 1, HasTier: true, Unreviewed: true}, []string{"in7", "in1"}},
 		{"combined", intent.Filter{Actor: "agent-a", Type: "query_knowledge"}, []string{"in4"}},
 		{"limit", intent.Filter{Limit: 3}, []string{"in9", "in8", "in7"}},
-		{"idempotency key", intent.Filter{IdempotencyKey: "key-4"}, []string{"in4"}},
+		{"idempotency key", intent.Filter{Actor: "agent-a", IdempotencyKey: "key-4"}, []string{"in4"}},
+		{"idempotency key of another actor", intent.Filter{Actor: "agent-b", IdempotencyKey: "key-4"}, nil},
 		{"nothing", intent.Filter{State: intent.StateShed}, nil},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
@@ -127,5 +128,61 @@ func TestGetUnknown(t *testing.T) {
 	_, err := tb.s.Get(context.Background(), "nope")
 	if !errors.Is(err, intent.ErrNotFound) {
 		t.Errorf("Get(unknown) = %v, want ErrNotFound", err)
+	}
+}
+
+// TestIdempotencyKeysAreScopedToTheirActor: the same key from two agents
+// makes two intents (neither gets the other's back); from one agent, the
+// second create returns the first, with the key as the agent gave it.
+func TestIdempotencyKeysAreScopedToTheirActor(t *testing.T) {
+	t.Parallel()
+	tb := setup(t)
+	ctx := context.Background()
+	create := func(id, actor string) intent.Result {
+		t.Helper()
+		in := newIntent(id)
+		in.Actor, in.IdempotencyKey = actor, "job-7"
+		res, err := tb.s.Apply(ctx, &intent.Change{Create: in})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return res
+	}
+	if res := create("a1", "agent-a"); res.Existing != nil {
+		t.Fatalf("first create: existing %+v", res.Existing)
+	}
+	if res := create("b1", "agent-b"); res.Existing != nil {
+		t.Fatalf("agent-b's job-7 returned agent-a's intent %s", res.Existing.ID)
+	}
+	res := create("a2", "agent-a")
+	if res.Existing == nil || res.Existing.ID != "a1" || res.Existing.IdempotencyKey != "job-7" {
+		t.Fatalf("agent-a's retry: %+v, want a1 with key job-7", res.Existing)
+	}
+	got, err := tb.s.Get(ctx, "b1")
+	if err != nil || got.IdempotencyKey != "job-7" {
+		t.Fatalf("b1 = %+v, %v", got, err)
+	}
+}
+
+// TestMigrationScopesLegacyIdempotencyKeys: keys stored before version 5
+// (unscoped) are rewritten so that their actor's retries still find them.
+func TestMigrationScopesLegacyIdempotencyKeys(t *testing.T) {
+	t.Parallel()
+	tb := setup(t)
+	in := newIntent("old")
+	in.Actor, in.IdempotencyKey = "agent-a", "job-1"
+	if _, err := tb.s.Apply(context.Background(), &intent.Change{Create: in}); err != nil {
+		t.Fatal(err)
+	}
+	db := tb.rawDB(t)
+	mustExec(t, db, "UPDATE intents SET idempotency_key = 'job-1' WHERE id = 'old'")
+	mustExec(t, db, "PRAGMA user_version = 4")
+	db.Close()
+	tb.reopen(t)
+	again := newIntent("new")
+	again.Actor, again.IdempotencyKey = "agent-a", "job-1"
+	res, err := tb.s.Apply(context.Background(), &intent.Change{Create: again})
+	if err != nil || res.Existing == nil || res.Existing.ID != "old" || res.Existing.IdempotencyKey != "job-1" {
+		t.Fatalf("retry after the migration: %+v, %v; want the legacy intent", res.Existing, err)
 	}
 }

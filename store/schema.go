@@ -164,6 +164,12 @@ CREATE TABLE IF NOT EXISTS chaos_knowledge (
 	knowledge   TEXT NOT NULL     -- JSON engine.ChaosKnowledge
 );
 `,
+	// 5: idempotency keys scoped to their actor (actor, char 31, key), so
+	// that two agents' keys never collide.
+	`
+UPDATE intents SET idempotency_key = actor || char(31) || idempotency_key
+	WHERE idempotency_key IS NOT NULL AND instr(idempotency_key, char(31)) = 0;
+`,
 }
 
 // blockShift sizes the narrative_blocks: ids id>>blockShift share a block.

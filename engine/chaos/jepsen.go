@@ -80,14 +80,14 @@ type jepsenRun struct {
 	// acknowledged; clients counts porcupine client numbers; down counts
 	// calls that found the engine down.
 	keys    map[string]string
-	noID    map[string]bool
+	noID    map[string]string // key → the actor that used it
 	acked   []string
 	clients int
 	down    int // calls that found the engine down
 }
 
 func newJepsenRun(eng *engine.Engine) *jepsenRun {
-	return &jepsenRun{node: &node{eng: eng}, t0: now(), keys: map[string]string{}, noID: map[string]bool{}}
+	return &jepsenRun{node: &node{eng: eng}, t0: now(), keys: map[string]string{}, noID: map[string]string{}}
 }
 
 // now is the history's clock: wall time in nanoseconds, the same clock
@@ -136,7 +136,7 @@ func (j *jepsenRun) submit(ctx context.Context, client int, key, typ, actor stri
 	defer j.mu.Unlock()
 	if err != nil {
 		if _, known := j.keyOf(key); !known {
-			j.noID[key] = true
+			j.noID[key] = actor
 		}
 		return intent.Intent{}, err
 	}
@@ -226,7 +226,7 @@ func (j *jepsenRun) finalReads(ctx context.Context) error {
 	client := j.client()
 	for _, key := range sortedKeys(j.noID) {
 		call := now()
-		list, err := eng.List(ctx, intent.Filter{IdempotencyKey: key, Limit: 1})
+		list, err := eng.List(ctx, intent.Filter{Actor: j.noID[key], IdempotencyKey: key, Limit: 1})
 		ret := now()
 		if err != nil {
 			return fmt.Errorf("final read of submission %s: %w", key, err)
@@ -239,7 +239,7 @@ func (j *jepsenRun) finalReads(ctx context.Context) error {
 		j.add(client, jInput{Kind: opFinal, Key: key}, out, call, ret)
 	}
 	for _, id := range sortedKeys(j.keys) {
-		if j.noID[j.keys[id]] {
+		if _, unknown := j.noID[j.keys[id]]; unknown {
 			continue // read by key above
 		}
 		j.read(ctx, client, j.keys[id], id, true)

@@ -34,7 +34,7 @@ func (s *Store) Put(in intent.Intent) {
 	}
 	s.intents[in.ID] = clone(in)
 	if in.IdempotencyKey != "" {
-		s.keys[in.IdempotencyKey] = in.ID
+		s.keys[actorKey(in.Actor, in.IdempotencyKey)] = in.ID
 	}
 }
 

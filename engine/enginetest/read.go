@@ -59,7 +59,7 @@ func matches(in intent.Intent, f intent.Filter) bool {
 		!f.Since.IsZero() && in.CreatedAt.Before(f.Since),
 		f.HasTier && in.Tier != f.Tier,
 		f.Unreviewed && in.Reviewed,
-		f.IdempotencyKey != "" && in.IdempotencyKey != f.IdempotencyKey:
+		f.IdempotencyKey != "" && (in.IdempotencyKey != f.IdempotencyKey || in.Actor != f.Actor):
 		return false
 	}
 	return true

@@ -20,7 +20,7 @@ type Store struct {
 	mu      sync.Mutex
 	intents map[string]intent.Intent
 	order   []string          // IDs in creation order
-	keys    map[string]string // idempotency key → ID
+	keys    map[string]string // actor + idempotency key (actorKey) → ID
 	entries []clarity.Entry   // oldest first
 	prev    [32]byte          // audit chain head
 	fail    error             // injected failure for every apply
@@ -190,7 +190,7 @@ func (s *Store) applyLocked(c *intent.Change) (intent.Result, error) {
 		if in.ID == "" {
 			return intent.Result{}, errors.New("apply change: create without an ID")
 		}
-		if id, ok := s.keys[in.IdempotencyKey]; ok && in.IdempotencyKey != "" {
+		if id, ok := s.keys[actorKey(in.Actor, in.IdempotencyKey)]; ok && in.IdempotencyKey != "" {
 			orig := clone(s.intents[id])
 			return intent.Result{Existing: &orig}, nil
 		}
@@ -203,7 +203,7 @@ func (s *Store) applyLocked(c *intent.Change) (intent.Result, error) {
 		s.intents[in.ID] = clone(*in)
 		s.order = append(s.order, in.ID)
 		if in.IdempotencyKey != "" {
-			s.keys[in.IdempotencyKey] = in.ID
+			s.keys[actorKey(in.Actor, in.IdempotencyKey)] = in.ID
 		}
 	}
 	if up := c.Update; up != nil {
@@ -250,3 +250,6 @@ func checkRecords(recs []clarity.Record) error {
 	}
 	return nil
 }
+
+// actorKey scopes an idempotency key to its actor, as the real store does.
+func actorKey(actor, key string) string { return actor + "\x1f" + key }

@@ -15,9 +15,10 @@ var ErrNotFound = errors.New("intent not found")
 // records that narrate it. The store applies a Change in one transaction:
 // all of it is durable, or none of it.
 type Change struct {
-	// Create inserts a new intent. If its IdempotencyKey is already taken,
-	// nothing in the Change is written and Result.Existing holds the
-	// intent that has the key.
+	// Create inserts a new intent. If its IdempotencyKey is already taken
+	// by the same actor, nothing in the Change is written and
+	// Result.Existing holds the intent that has the key. Keys are scoped
+	// to their actor: two agents may use the same key.
 	Create *Intent
 	// Update writes the mutable fields of an existing intent (state, tier,
 	// decision, attempts, last error, worker, updated/not-before/deadline,
@@ -47,7 +48,8 @@ type Filter struct {
 	// Unreviewed keeps only intents not yet marked Reviewed (the Tier 1
 	// review list).
 	Unreviewed bool
-	// IdempotencyKey selects the intent submitted under that key.
+	// IdempotencyKey selects the intent Actor submitted under that key
+	// (keys are scoped to their actor, so Actor is needed with it).
 	IdempotencyKey string
 	Limit          int
 }
