@@ -46,8 +46,10 @@ func (s chaosSection) name() string {
 // (or the last verdict); the stored runs; the loop's findings with their
 // playbooks; and its knowledge base. j/k and g/G move, enter opens the
 // selected row's detail (esc goes back, j/k scroll it), r runs the
-// selected scenario and R the whole library (each asks y/N). On an engine
-// without a chaos service it explains that instead.
+// selected scenario and R the whole library (each asks y/N). / filters the
+// current section (enter keeps the filter, esc clears it; each section
+// keeps its own). On an engine without a chaos service it explains that
+// instead.
 type chaosModel struct {
 	pc      *programContext
 	section chaosSection
@@ -57,8 +59,14 @@ type chaosModel struct {
 	runs       []engine.ChaosRun
 	runsLoaded bool
 
+	// cursor is each section's selected row among the rows its filter
+	// shows.
 	cursor [chaosSectionCount]int
 	offset [chaosSectionCount]int
+	// filter is the filter box; query is the filter in force in each
+	// section.
+	filter filterBox
+	query  [chaosSectionCount]string
 	detail bool
 	scroll int
 	// detailRoom is how many lines the last detail view showed.
@@ -74,12 +82,17 @@ type chaosModel struct {
 }
 
 // newChaos returns the chaos screen.
-func newChaos(pc *programContext) *chaosModel { return &chaosModel{pc: pc} }
+func newChaos(pc *programContext) *chaosModel {
+	return &chaosModel{pc: pc, filter: newFilterBox()}
+}
 
 func (c *chaosModel) id() screenID     { return screenChaos }
 func (c *chaosModel) title() string    { return "Chaos" }
 func (c *chaosModel) setSize(w, h int) { c.w, c.h = w, h }
-func (c *chaosModel) capturing() bool  { return c.confirm != nil }
+
+// capturing reports whether the run question or the filter box takes
+// every key.
+func (c *chaosModel) capturing() bool { return c.confirm != nil || c.filter.editing }
 
 // focus fetches the library, the runs and the status.
 func (c *chaosModel) focus() tea.Cmd {
@@ -96,9 +109,25 @@ func (c *chaosModel) refresh() tea.Cmd {
 	return tea.Batch(chaosScenariosCmd(c.pc.ctx, api), chaosHistoryCmd(c.pc.ctx, api))
 }
 
-// rowCount is how many rows the current section lists.
-func (c *chaosModel) rowCount() int {
-	switch c.section {
+// rowCount is how many rows the current section shows under its filter.
+func (c *chaosModel) rowCount() int { return c.shownCount(c.section) }
+
+// shownCount is how many rows section s shows under its filter.
+func (c *chaosModel) shownCount(s chaosSection) int {
+	switch s {
+	case chaosRuns:
+		return len(c.shownRuns())
+	case chaosFindings:
+		return len(c.shownFindings())
+	case chaosKnowledge:
+		return len(c.shownKnowledge())
+	}
+	return len(c.shownScenarios())
+}
+
+// totalCount is how many rows section s has, filter or not.
+func (c *chaosModel) totalCount(s chaosSection) int {
+	switch s {
 	case chaosRuns:
 		return len(c.runs)
 	case chaosFindings:
@@ -109,13 +138,118 @@ func (c *chaosModel) rowCount() int {
 	return len(c.scenarios)
 }
 
-// selectedScenario is the scenario under the cursor.
+// words are section s's filter, lower-cased, word by word: a row is shown
+// when its text holds every one.
+func (c *chaosModel) words(s chaosSection) []string {
+	return strings.Fields(strings.ToLower(c.query[s]))
+}
+
+// shownScenarios are the scenarios whose ID, category or description
+// match the Scenarios filter, in library order.
+func (c *chaosModel) shownScenarios() []engine.ChaosScenario {
+	return filterRows(c.scenarios, c.words(chaosScenarios), func(s engine.ChaosScenario) []string {
+		return []string{s.ID, s.Category, s.Description}
+	})
+}
+
+// shownRuns are the runs whose ID, state, operator (or trigger) or
+// scenario IDs match the Runs filter, newest first.
+func (c *chaosModel) shownRuns() []engine.ChaosRun {
+	return filterRows(c.runs, c.words(chaosRuns), func(r engine.ChaosRun) []string {
+		out := append([]string{r.RunID, r.State, r.Operator, r.Trigger}, r.Requested...)
+		for _, res := range r.Scenarios {
+			out = append(out, res.ID)
+		}
+		return out
+	})
+}
+
+// shownFindings are the findings whose scenario, safeguard, state or
+// summary match the Findings filter.
+func (c *chaosModel) shownFindings() []engine.ChaosFinding {
+	return filterRows(c.pc.chaos.status.Findings, c.words(chaosFindings), func(f engine.ChaosFinding) []string {
+		return []string{f.Scenario, f.Safeguard, f.State, f.Summary}
+	})
+}
+
+// shownKnowledge are the verified fixes whose scenario, safeguard or fix
+// match the Knowledge filter.
+func (c *chaosModel) shownKnowledge() []engine.ChaosKnowledge {
+	return filterRows(c.pc.chaos.status.Knowledge, c.words(chaosKnowledge), func(k engine.ChaosKnowledge) []string {
+		return []string{k.Scenario, k.Safeguard, k.Fix}
+	})
+}
+
+// filterRows is the rows whose fields, lower-cased, hold every word; all
+// of them (the same slice) when there are no words.
+func filterRows[T any](rows []T, words []string, fields func(T) []string) []T {
+	if len(words) == 0 {
+		return rows
+	}
+	var out []T
+	for _, r := range rows {
+		if matchesAll(strings.ToLower(strings.Join(fields(r), " ")), words) {
+			out = append(out, r)
+		}
+	}
+	return out
+}
+
+// selectedKey names the current section's selected row ("" when none),
+// so the selection can be found again when the filter changes.
+func (c *chaosModel) selectedKey() string {
+	keys := c.rowKeys()
+	if i := c.cursor[c.section]; i >= 0 && i < len(keys) {
+		return keys[i]
+	}
+	return ""
+}
+
+// rowKeys name the current section's shown rows, in order.
+func (c *chaosModel) rowKeys() []string {
+	var keys []string
+	switch c.section {
+	case chaosRuns:
+		for _, r := range c.shownRuns() {
+			keys = append(keys, r.RunID)
+		}
+	case chaosFindings:
+		for _, f := range c.shownFindings() {
+			keys = append(keys, f.ID)
+		}
+	case chaosKnowledge:
+		for _, k := range c.shownKnowledge() {
+			keys = append(keys, k.FindingID+"\x00"+k.Scenario+"\x00"+k.Safeguard)
+		}
+	default:
+		for _, s := range c.shownScenarios() {
+			keys = append(keys, s.ID)
+		}
+	}
+	return keys
+}
+
+// setFilter puts q in force on the current section and keeps the cursor
+// on a shown row: the one selected before when it is still shown.
+func (c *chaosModel) setFilter(q string) {
+	sel := c.selectedKey()
+	c.query[c.section] = strings.TrimSpace(q)
+	keys := c.rowKeys()
+	cur := &c.cursor[c.section]
+	if i := slices.Index(keys, sel); sel != "" && i >= 0 {
+		*cur = i
+	}
+	*cur = min(max(*cur, 0), max(len(keys)-1, 0))
+}
+
+// selectedScenario is the scenario under the cursor among those shown.
 func (c *chaosModel) selectedScenario() (engine.ChaosScenario, bool) {
+	shown := c.shownScenarios()
 	i := c.cursor[chaosScenarios]
-	if i < 0 || i >= len(c.scenarios) {
+	if i < 0 || i >= len(shown) {
 		return engine.ChaosScenario{}, false
 	}
-	return c.scenarios[i], true
+	return shown[i], true
 }
 
 // update takes the screen's keys and the answers to its requests.
@@ -176,6 +310,10 @@ func (c *chaosModel) handleKey(msg tea.KeyMsg) tea.Cmd {
 	if c.confirm != nil {
 		return c.confirmKey(msg)
 	}
+	if c.filter.editing {
+		c.setFilter(c.filter.handleKey(k, msg))
+		return nil
+	}
 	if !c.pc.chaos.available() {
 		return nil
 	}
@@ -204,6 +342,10 @@ func (c *chaosModel) handleKey(msg tea.KeyMsg) tea.Cmd {
 		if n > 0 {
 			c.detail, c.scroll = true, 0
 		}
+		return nil
+	case key.Matches(msg, k.Filter):
+		c.detail, c.scroll = false, 0
+		c.filter.start(c.query[c.section])
 		return nil
 	}
 	if c.detail {
@@ -283,7 +425,13 @@ func (c *chaosModel) runByID(id string) {
 		return
 	}
 	c.section, c.detail = chaosScenarios, false
-	for i, s := range c.scenarios {
+	shown := c.shownScenarios()
+	if c.scenLoaded && !slices.ContainsFunc(shown, func(s engine.ChaosScenario) bool { return s.ID == id }) {
+		// The filter hides the scenario asked for: it is shown again.
+		c.query[chaosScenarios] = ""
+		shown = c.scenarios
+	}
+	for i, s := range shown {
 		if s.ID == id {
 			c.cursor[chaosScenarios] = i
 		}
@@ -305,13 +453,19 @@ func (c *chaosModel) confirmKey(msg tea.KeyMsg) tea.Cmd {
 	return startChaosCmd(c.pc.ctx, c.pc.chaos.api, req, what)
 }
 
-// back closes the detail, if one is open.
+// back closes the detail, else clears the current section's filter; it
+// reports whether esc did either.
 func (c *chaosModel) back() (bool, tea.Cmd) {
-	if c.detail {
+	switch {
+	case c.detail:
 		c.detail, c.scroll = false, 0
-		return true, nil
+	case c.query[c.section] != "":
+		c.setFilter("")
+		c.pc.info("filter cleared")
+	default:
+		return false, nil
 	}
-	return false, nil
+	return true, nil
 }
 
 // ShortHelp lists the screen's keys for the footer.
@@ -320,6 +474,9 @@ func (c *chaosModel) ShortHelp() []key.Binding {
 	if c.confirm != nil {
 		return []key.Binding{helpOnly(k.ConfirmYes, firstKey(k.ConfirmYes), "run"),
 			key.NewBinding(key.WithKeys("n"), key.WithHelp("any other key", "no"))}
+	}
+	if c.filter.editing {
+		return []key.Binding{helpOnly(k.Submit, "enter", "keep filter"), helpOnly(k.Cancel, "esc", "clear")}
 	}
 	if !c.pc.chaos.available() {
 		return nil
@@ -332,7 +489,8 @@ func (c *chaosModel) ShortHelp() []key.Binding {
 	if c.detail {
 		return append(out, helpOnly(k.Back, firstKey(k.Back), "back"), scrollBinding(k))
 	}
-	return append(out, k.Open, helpOnly(k.NextSection, firstKey(k.PrevSection)+"/"+firstKey(k.NextSection), "section"))
+	return append(out, k.Open, helpOnly(k.Filter, firstKey(k.Filter), "filter"),
+		helpOnly(k.NextSection, firstKey(k.PrevSection)+"/"+firstKey(k.NextSection), "section"))
 }
 
 // FullHelp lists the screen's own keys (the root adds the list keys).
@@ -342,6 +500,8 @@ func (c *chaosModel) FullHelp() [][]key.Binding {
 		helpOnly(k.NextSection, firstKey(k.PrevSection)+"/"+firstKey(k.NextSection), "scenarios, runs, findings…"),
 		helpOnly(k.RunChaos, k.RunChaos.Help().Key, "run scenario (y/N)"),
 		helpOnly(k.RunAllChaos, k.RunAllChaos.Help().Key, "run all (y/N)"),
+		helpOnly(k.Filter, firstKey(k.Filter), "filter the section"),
+		helpOnly(k.Back, firstKey(k.Back), "back, clear the filter"),
 		helpOnly(k.Down, firstKey(k.Down)+"/"+firstKey(k.Up), "scroll a detail"),
 	}}
 }
@@ -352,22 +512,18 @@ func (c *chaosModel) tabsLine(w int) string {
 	var b strings.Builder
 	for s := chaosScenarios; s < chaosSectionCount; s++ {
 		label := s.name()
+		loaded := !c.pc.chaos.statusAt.IsZero()
 		switch s {
 		case chaosScenarios:
-			if c.scenLoaded {
-				label += " " + strconv.Itoa(len(c.scenarios))
-			}
+			loaded = c.scenLoaded
 		case chaosRuns:
-			if c.runsLoaded {
-				label += " " + strconv.Itoa(len(c.runs))
-			}
-		case chaosFindings:
-			if !c.pc.chaos.statusAt.IsZero() {
-				label += " " + strconv.Itoa(len(c.pc.chaos.status.Findings))
-			}
-		case chaosKnowledge:
-			if !c.pc.chaos.statusAt.IsZero() {
-				label += " " + strconv.Itoa(len(c.pc.chaos.status.Knowledge))
+			loaded = c.runsLoaded
+		}
+		if loaded {
+			// A filtered section shows how many of its rows it shows.
+			label += " " + strconv.Itoa(c.totalCount(s))
+			if c.query[s] != "" {
+				label = s.name() + " " + strconv.Itoa(c.shownCount(s)) + "/" + strconv.Itoa(c.totalCount(s))
 			}
 		}
 		if s == c.section {

@@ -52,6 +52,8 @@ func TestGoldenChaos(t *testing.T) {
 		{"history_detail", nil, []step{{"3", "L2_policy_cascade"}, {"l", "chr_01JPB8OPS0001"}, {"\r", "invariants"}}},
 		{"findings", nil, []step{{"3", "L2_policy_cascade"}, {"ll\r", "rollback:"}}},
 		{"knowledge", nil, []step{{"3", "L2_policy_cascade"}, {"lll", "htm_load_shedding"}}},
+		{"filter", nil, []step{{"3", "L2_policy_cascade"}, {"/layer2", "2/6 shown"}}},
+		{"filtered", nil, []step{{"3", "L2_policy_cascade"}, {"/dirt\r", "2/6 shown"}}},
 		{"dashboard", nil, nil},
 		{"dashboard_running", []engine.Event{running}, []step{{"", "L2_htm_queue_flood 2/3"}}},
 	}

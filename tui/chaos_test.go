@@ -323,3 +323,112 @@ func TestAlertHistoryFromTheWatchdog(t *testing.T) {
 		t.Error("the alert history was not fetched again after alertHistoryEvery")
 	}
 }
+
+func TestChaosFilterNarrowsAndRunsTheFilteredScenario(t *testing.T) {
+	t.Parallel()
+	b, cf := setupChaos(t)
+	b.press(t, "/")
+	if !b.m.chaos.capturing() || !b.m.chaos.filter.editing {
+		t.Fatalf("/ did not open the filter box:\n%s", b.view())
+	}
+	// Typed live: "layer2" narrows the library to its two Layer 2 scenarios.
+	b.press(t, "l", "a", "y", "e", "r", "2")
+	view := b.view()
+	if !strings.Contains(view, "filter “layer2”: 2/6 shown") || !strings.Contains(view, "Scenarios 2/6") ||
+		!strings.Contains(view, "L2_policy_cascade") || strings.Contains(view, "DIRT_bus_partition") {
+		t.Fatalf("typing layer2 did not narrow the scenarios:\n%s", view)
+	}
+	if b.m.chaos.confirm != nil {
+		t.Fatal("r typed into the filter asked to run")
+	}
+	// "cut" is in L2_policy_cascade's description only.
+	b.press(t, " ", "c", "u", "t")
+	if got := b.m.chaos.shownScenarios(); len(got) != 1 || got[0].ID != "L2_policy_cascade" {
+		t.Fatalf("layer2 cut: shown %v, want L2_policy_cascade", got)
+	}
+	b.press(t, "<enter>")
+	if b.m.chaos.capturing() || b.m.chaos.query[chaosScenarios] != "layer2 cut" {
+		t.Fatalf("enter did not keep the filter: editing %v, query %q", b.m.chaos.filter.editing, b.m.chaos.query[chaosScenarios])
+	}
+	// The cursor is on the one row shown, and r runs it.
+	b.press(t, "j", "r")
+	if b.m.chaos.confirm == nil || !strings.Contains(b.view(), "Run L2_policy_cascade (layer2_orchestration, difficulty 2)") {
+		t.Fatalf("r did not ask to run the filtered scenario:\n%s", b.view())
+	}
+	b.run(t, b.press(t, "y"))
+	starts, _ := cf.fakeChaos.calls()
+	if len(starts) != 1 || !slices.Equal(starts[0].Scenarios, []string{"L2_policy_cascade"}) {
+		t.Fatalf("starts %+v, want L2_policy_cascade", starts)
+	}
+}
+
+func TestChaosFilterEscClearsThenGoesBack(t *testing.T) {
+	t.Parallel()
+	b, _ := setupChaos(t)
+	// esc while typing clears the filter and closes the box.
+	b.press(t, "/", "f", "l", "o", "o", "d")
+	if n := b.m.chaos.rowCount(); n != 1 {
+		t.Fatalf("flood shows %d scenarios, want 1", n)
+	}
+	b.press(t, "<esc>")
+	if b.m.chaos.capturing() || b.m.chaos.query[chaosScenarios] != "" || b.m.chaos.rowCount() != 6 {
+		t.Fatalf("esc in the box: editing %v, query %q, %d shown", b.m.chaos.filter.editing, b.m.chaos.query[chaosScenarios], b.m.chaos.rowCount())
+	}
+	// A kept filter: the cursor stays on the selected scenario while it is
+	// shown, and on a shown row when it is not.
+	b.press(t, "G") // L2_policy_cascade
+	b.press(t, "/", "d", "i", "r", "t", "<enter>")
+	if sc, ok := b.m.chaos.selectedScenario(); !ok || !strings.HasPrefix(sc.ID, "DIRT_") {
+		t.Fatalf("selected %q (%v) under the dirt filter", sc.ID, ok)
+	}
+	b.press(t, "<enter>") // the detail
+	b.press(t, "<esc>")   // closes the detail, the filter stays
+	if b.m.chaos.detail || b.m.chaos.query[chaosScenarios] != "dirt" {
+		t.Fatalf("first esc: detail %v, query %q", b.m.chaos.detail, b.m.chaos.query[chaosScenarios])
+	}
+	b.press(t, "<esc>") // clears the filter
+	if b.m.chaos.query[chaosScenarios] != "" || b.statusText() != "filter cleared" || strings.Contains(b.view(), "filter “") {
+		t.Fatalf("second esc: query %q, status %q:\n%s", b.m.chaos.query[chaosScenarios], b.statusText(), b.view())
+	}
+	if done, _ := b.m.chaos.back(); done {
+		t.Error("with no filter and no detail, back still claimed esc")
+	}
+}
+
+func TestChaosFilterTakesGlobalKeys(t *testing.T) {
+	t.Parallel()
+	b, _ := setupChaos(t)
+	b.press(t, "/", "H", "1", "r")
+	if b.m.halt.asking {
+		t.Fatal("H typed into the filter opened the halt question")
+	}
+	if b.m.screens[b.m.active].id() != screenChaos || b.m.chaos.confirm != nil {
+		t.Fatal("1 or r typed into the filter acted")
+	}
+	if got := b.m.chaos.filter.input.Value(); got != "H1r" {
+		t.Errorf("filter text %q, want H1r", got)
+	}
+	if !strings.Contains(b.view(), "nothing matches the filter “H1r” (esc clears it)") {
+		t.Errorf("an empty match is not explained:\n%s", b.view())
+	}
+	// Other sections: the findings filter matches a state, the runs one an
+	// operator, the knowledge one a fix; each section keeps its own.
+	b.press(t, "<esc>", "l", "/", "o", "p", "s", "<enter>")
+	if runs := b.m.chaos.shownRuns(); len(runs) != 1 || runs[0].RunID != "chr_01JPB8OPS0001" {
+		t.Errorf("runs filtered by ops: %v", runs)
+	}
+	b.press(t, "l", "/", "b", "u", "s", "<enter>")
+	if fs := b.m.chaos.shownFindings(); len(fs) != 1 || fs[0].Safeguard != "bus_acl" {
+		t.Errorf("findings filtered by bus: %v", fs)
+	}
+	b.press(t, "l", "/", "n", "o", "p", "e", "<enter>")
+	if ks := b.m.chaos.shownKnowledge(); len(ks) != 0 || b.m.chaos.rowCount() != 0 {
+		t.Errorf("knowledge filtered by nope: %v", ks)
+	}
+	if b.m.chaos.query[chaosRuns] != "ops" || b.m.chaos.query[chaosScenarios] != "" {
+		t.Errorf("queries %q", b.m.chaos.query)
+	}
+	if !strings.Contains(b.view(), "Runs 1/2") {
+		t.Errorf("the tabs do not count the filtered runs:\n%s", b.view())
+	}
+}

@@ -103,6 +103,9 @@ func (c *chaosModel) view() []string {
 	if c.confirm != nil {
 		bottom = append(bottom, c.confirmLine(w))
 	}
+	if c.filter.editing {
+		bottom = append(bottom, c.filter.view(st, w))
+	}
 	if c.section == chaosScenarios && !c.detail {
 		if lines := c.runLines(w - 4); len(lines) > 0 {
 			title := "Run in progress"
@@ -276,6 +279,9 @@ func (c *chaosModel) listPanel(w, h int) []string {
 		title = "Scenarios by category"
 		head, lines = c.scenarioRows(inner, rows)
 	}
+	if q := c.query[c.section]; q != "" {
+		title += " · filter “" + q + "”: " + strconv.Itoa(c.rowCount()) + "/" + strconv.Itoa(c.totalCount(c.section)) + " shown"
+	}
 	return st.panel(title, append([]string{st.TableHeader.Render(fit(head, inner))}, lines...), w, h)
 }
 
@@ -320,6 +326,11 @@ func (c *chaosModel) listWindow(n, rows int) int {
 	return c.offset[s]
 }
 
+// noMatch is the line of a section whose filter hides every row.
+func (c *chaosModel) noMatch(w int) []string {
+	return []string{c.pc.styles.Muted.Render(clip("nothing matches the filter “"+c.query[c.section]+"” (esc clears it)", w))}
+}
+
 // rowMark is the selection mark and the style of a row's name.
 func (c *chaosModel) rowMark(selected bool) (string, lipgloss.Style) {
 	st := c.pc.styles
@@ -352,6 +363,10 @@ func (c *chaosModel) scenarioRows(w, rows int) (string, []string) {
 	if len(c.scenarios) == 0 {
 		return head, []string{st.Muted.Render("the scenario library is empty")}
 	}
+	shown := c.shownScenarios()
+	if len(shown) == 0 {
+		return head, c.noMatch(w)
+	}
 	// Display lines: a header before each new category.
 	type line struct {
 		text string
@@ -359,11 +374,11 @@ func (c *chaosModel) scenarioRows(w, rows int) (string, []string) {
 	}
 	var all []line
 	cat := ""
-	for i, s := range c.scenarios {
+	for i, s := range shown {
 		if s.Category != cat || i == 0 {
 			cat = s.Category
 			n := 0
-			for _, x := range c.scenarios {
+			for _, x := range shown {
 				if x.Category == cat {
 					n++
 				}
@@ -383,7 +398,7 @@ func (c *chaosModel) scenarioRows(w, rows int) (string, []string) {
 			curLine = i
 		}
 	}
-	c.cursor[chaosScenarios] = min(max(cur, 0), len(c.scenarios)-1)
+	c.cursor[chaosScenarios] = min(max(cur, 0), len(shown)-1)
 	off := window(curLine, c.offset[chaosScenarios], len(all), rows)
 	// Show the category header of the first row when it scrolls by one.
 	if off > 0 && all[off-1].row == -1 && curLine-off+1 < rows {
@@ -398,7 +413,7 @@ func (c *chaosModel) scenarioRows(w, rows int) (string, []string) {
 			out = append(out, l.text)
 			continue
 		}
-		s := c.scenarios[l.row]
+		s := shown[l.row]
 		mark, name := c.rowMark(l.row == c.cursor[chaosScenarios])
 		vt, vs := verdictMark(st, s.LastVerdict)
 		last := "—"
@@ -437,10 +452,14 @@ func (c *chaosModel) runRows(w, rows int) (string, []string) {
 	if len(c.runs) == 0 {
 		return head, []string{st.Muted.Render("no chaos run yet: " + firstKey(c.pc.keys.RunChaos) + " on Scenarios runs one")}
 	}
-	off := c.listWindow(len(c.runs), rows)
+	runs := c.shownRuns()
+	if len(runs) == 0 {
+		return head, c.noMatch(w)
+	}
+	off := c.listWindow(len(runs), rows)
 	var out []string
-	for i := off; i < len(c.runs) && len(out) < rows; i++ {
-		r := c.runs[i]
+	for i := off; i < len(runs) && len(out) < rows; i++ {
+		r := runs[i]
 		mark, name := c.rowMark(i == c.cursor[chaosRuns])
 		vt, vs := verdictMark(st, r.State)
 		who := r.Operator
@@ -487,6 +506,9 @@ func (c *chaosModel) findingRows(w, rows int) (string, []string) {
 	if len(fs) == 0 {
 		return head, []string{st.Muted.Render("no findings: the loop has found no missing safeguard")}
 	}
+	if fs = c.shownFindings(); len(fs) == 0 {
+		return head, c.noMatch(w)
+	}
 	off := c.listWindow(len(fs), rows)
 	var out []string
 	for i := off; i < len(fs) && len(out) < rows; i++ {
@@ -509,6 +531,9 @@ func (c *chaosModel) knowledgeRows(w, rows int) (string, []string) {
 	if len(ks) == 0 {
 		return head, []string{st.Muted.Render("no verified fix yet")}
 	}
+	if ks = c.shownKnowledge(); len(ks) == 0 {
+		return head, c.noMatch(w)
+	}
 	off := c.listWindow(len(ks), rows)
 	var out []string
 	for i := off; i < len(ks) && len(out) < rows; i++ {
@@ -527,19 +552,20 @@ func (c *chaosModel) detailLines(w int) []string {
 	i := c.cursor[c.section]
 	switch c.section {
 	case chaosRuns:
-		if i >= len(c.runs) {
+		runs := c.shownRuns()
+		if i < 0 || i >= len(runs) {
 			return none
 		}
-		return c.runDetail(c.runs[i], w)
+		return c.runDetail(runs[i], w)
 	case chaosFindings:
-		fs := c.pc.chaos.status.Findings
-		if i >= len(fs) {
+		fs := c.shownFindings()
+		if i < 0 || i >= len(fs) {
 			return none
 		}
 		return c.findingDetail(fs[i], w)
 	case chaosKnowledge:
-		ks := c.pc.chaos.status.Knowledge
-		if i >= len(ks) {
+		ks := c.shownKnowledge()
+		if i < 0 || i >= len(ks) {
 			return none
 		}
 		k := ks[i]
