@@ -180,7 +180,7 @@ func Default() Config {
 		Log: LogConfig{Level: "info", File: "grace.log"},
 		API: APIConfig{Listen: "127.0.0.1:7420", MaxBodyBytes: 1 << 20, Server: "http://127.0.0.1:7420",
 			ReadHeaderTimeout: 5 * time.Second, ReadTimeout: 30 * time.Second, WriteTimeout: 30 * time.Second, IdleTimeout: 2 * time.Minute},
-		Store: StoreConfig{Synchronous: "FULL", BatchMax: 1024, BatchWait: 2 * time.Millisecond,
+		Store: StoreConfig{Synchronous: "FULL", BatchMax: 1024, BatchWait: 200 * time.Microsecond,
 			IndexInterval: 200 * time.Millisecond, CheckpointInterval: 5 * time.Second},
 		Intake:     IntakeConfig{MaxPayloadBytes: 64 << 10},
 		Governance: governance.Default(),

@@ -3,6 +3,7 @@ package store
 import (
 	"errors"
 	"fmt"
+	"time"
 
 	"grace/engine/intent"
 )
@@ -53,6 +54,7 @@ func (w *writer) applyBatch(batch []request, out []outcome) error {
 	}
 	w.head = w.next
 	w.lastID.Store(w.next.id)
+	w.committed.Store(time.Now().UnixNano())
 	return nil
 }
 

@@ -74,10 +74,13 @@
 //
 // # Searching
 //
-// The FTS5 index trails the commits and catches up in bulk between batches
-// (at least every Options.IndexInterval, at once when the writer is idle
-// with a backlog); Search scans the rows past the index directly, so a
-// record is findable as soon as it is committed. Results come newest first
+// The FTS5 index lives in a file of its own beside the record (grace.db →
+// grace.search.db), kept by its own connection and goroutine, so that
+// catching up never holds the group-commit writer. It trails the commits
+// and catches up in bulk every Options.IndexInterval (resting between
+// steps while intake is busy); Search scans the rows past the index
+// directly, so a record is findable as soon as it is committed. The index
+// is derived data: a missing or foreign index file is rebuilt. Results come newest first
 // and are never ranked, so a common word costs no more than a rare one.
 // Time bounds are turned into id bounds through narrative_blocks, the time
 // span of each block of 4096 narrative ids, so a window deep in the past is

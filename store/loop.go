@@ -6,31 +6,18 @@ import (
 	"time"
 )
 
-// loop serves changes, control calls, index catch-up and checkpoints until
-// ctx ends, then drains what is queued and writes a final checkpoint.
+// loop serves changes, control calls and checkpoints until ctx ends, then
+// drains what is queued and writes a final checkpoint. The full-text index
+// is the indexer's (index.go): nothing here waits on it.
 func (w *writer) loop(ctx context.Context) {
-	idx := w.clock.NewTicker(w.indexIvl)
-	defer idx.Stop()
 	cp := w.clock.NewTicker(w.cpIvl)
 	defer cp.Stop()
 	for {
-		var idle <-chan time.Time
-		if w.lag() >= indexEager {
-			// A backlog: index it in big steps once no change has come for
-			// idleGap, so a burst of intake is not slowed by indexing.
-			idle = w.clock.After(idleGap)
-		}
 		select {
 		case r := <-w.queue:
 			w.serve(r)
 		case f := <-w.ctl:
 			f()
-		case <-idle:
-			w.indexIdle()
-		case <-idx.C():
-			if w.lag() > 0 {
-				w.indexStep(busyChunk)
-			}
 		case <-cp.C():
 			w.cpTicks++
 			w.checkpoint()
@@ -41,15 +28,9 @@ func (w *writer) loop(ctx context.Context) {
 	}
 }
 
-// serve commits first and whatever queued behind it as one batch. Under a
-// steady stream it also gives the index one step per IndexInterval, so a
-// flood delays search a little and intake hardly at all.
+// serve commits first and whatever queued behind it as one batch.
 func (w *writer) serve(first request) {
-	batch := w.collect(first)
-	w.commit(batch)
-	if w.lag() > 0 && w.clock.Now().Sub(w.lastIndex) >= w.indexIvl {
-		w.indexStep(busyChunk)
-	}
+	w.commit(w.collect(first))
 }
 
 // collect gathers up to batchMax requests: everything already queued and,
@@ -122,8 +103,7 @@ func (w *writer) commit(batch []request) {
 	}
 }
 
-// shutdown commits everything still queued, indexes a small backlog so
-// readers after us need not scan it, and signs a final checkpoint.
+// shutdown commits everything still queued and signs a final checkpoint.
 func (w *writer) shutdown() {
 	for {
 		select {
@@ -133,9 +113,6 @@ func (w *writer) shutdown() {
 		default:
 		}
 		break
-	}
-	if lag := w.lag(); lag > 0 && lag <= idleChunk {
-		w.indexStep(idleChunk)
 	}
 	w.checkpoint()
 }

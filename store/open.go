@@ -59,6 +59,9 @@ func open(ctx context.Context, path string, opts Options) (_ *Store, err error) 
 	if err := s.openWriter(ctx, abs, fresh); err != nil {
 		return nil, err
 	}
+	if err := s.openIndexer(ctx, abs); err != nil {
+		return nil, err
+	}
 	if err := s.openReaders(ctx, abs); err != nil {
 		return nil, err
 	}
@@ -70,7 +73,29 @@ func open(ctx context.Context, path string, opts Options) (_ *Store, err error) 
 	if err != nil {
 		return nil, err
 	}
-	return s, s.startWriter(cp)
+	if err := s.startWriter(cp); err != nil {
+		return nil, err
+	}
+	s.ix.start()
+	return s, nil
+}
+
+// openIndexer opens the full-text index file beside the record at abs
+// (see index.go), rebuilding it if it is missing or not this record's.
+func (s *Store) openIndexer(ctx context.Context, abs string) error {
+	var instance string
+	var last int64
+	err := s.wdb.QueryRowContext(ctx, `SELECT (SELECT value FROM meta WHERE key = 'instance'),
+		ifnull((SELECT max(id) FROM narratives), 0)`).Scan(&instance, &last)
+	if err != nil {
+		return fmt.Errorf("read instance: %w", err)
+	}
+	s.lastID.Store(last)
+	s.ix = &indexer{
+		path: searchPath(abs), record: abs, ivl: s.opts.IndexInterval, clock: s.opts.Clock, log: s.opts.Logger,
+		lastID: &s.lastID, hwm: &s.hwm, lastCommit: &s.committed, stats: &s.counters,
+	}
+	return openIndex(ctx, s.ix, instance)
 }
 
 // openWriter opens the writer's connection, switches the database to WAL
@@ -111,7 +136,8 @@ func (s *Store) openWriter(ctx context.Context, path string, fresh bool) error {
 
 // openReaders opens the pool of read-only connections.
 func (s *Store) openReaders(ctx context.Context, path string) error {
-	db, err := sql.Open("sqlite", dsn(path, true, "busy_timeout(10000)", "cache_size(-32768)"))
+	db, err := openAttached(dsn(path, true, "busy_timeout(10000)", "cache_size(-32768)"),
+		searchPath(path), "search", true, true)
 	if err != nil {
 		return err
 	}
@@ -130,6 +156,9 @@ func (s *Store) openReaders(ctx context.Context, path string) error {
 }
 
 func (s *Store) closeDBs() {
+	if s.ix != nil && s.ix.db != nil {
+		s.ix.db.Close()
+	}
 	if s.wdb != nil {
 		s.wdb.Close()
 	}
@@ -143,10 +172,9 @@ func (s *Store) startWriter(cp *checkpointer) error {
 	o := s.opts
 	s.w = &writer{
 		path: s.path, batchMax: o.BatchMax, batchWait: o.BatchWait,
-		indexIvl: o.IndexInterval, cpIvl: o.CheckpointInterval,
-		clock: o.Clock, log: o.Logger,
+		cpIvl: o.CheckpointInterval, clock: o.Clock, log: o.Logger,
 		queue: make(chan request, 4*o.BatchMax), ctl: make(chan func()),
-		lastID: &s.lastID, hwm: &s.hwm, stats: &s.counters, cp: cp,
+		lastID: &s.lastID, committed: &s.committed, stats: &s.counters, cp: cp,
 	}
 	ctx, cancel := context.WithCancel(context.Background())
 	s.cancel, s.stopped = cancel, make(chan struct{})

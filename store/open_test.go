@@ -36,10 +36,25 @@ func TestOpenCreatesDataFolderAndSchema(t *testing.T) {
 	if err := db.QueryRow("PRAGMA journal_mode").Scan(&mode); err != nil || mode != "wal" {
 		t.Errorf("journal_mode = %q, %v; want wal", mode, err)
 	}
-	for _, table := range []string{"intents", "narratives", "clarity", "audit", "narratives_fts", "meta"} {
+	for _, table := range []string{"intents", "narratives", "clarity", "audit", "meta"} {
 		if count(t, db, "SELECT count(*) FROM sqlite_schema WHERE name = ?", table) != 1 {
 			t.Errorf("table %s missing", table)
 		}
+	}
+	// The full-text index has a file of its own.
+	if count(t, db, "SELECT count(*) FROM sqlite_schema WHERE name = 'narratives_fts'") != 0 {
+		t.Errorf("narratives_fts is in the record's file")
+	}
+	idx, err := sql.Open("sqlite", searchPath(tb.path))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer idx.Close()
+	if got := count(t, idx, "PRAGMA application_id"); got != applicationID {
+		t.Errorf("index application_id = %#x, want %#x", got, applicationID)
+	}
+	if count(t, idx, "SELECT count(*) FROM sqlite_schema WHERE name = 'narratives_fts'") != 1 {
+		t.Errorf("narratives_fts missing from the index file")
 	}
 }
 

@@ -170,6 +170,14 @@ CREATE TABLE IF NOT EXISTS chaos_knowledge (
 UPDATE intents SET idempotency_key = actor || char(31) || idempotency_key
 	WHERE idempotency_key IS NOT NULL AND instr(idempotency_key, char(31)) = 0;
 `,
+	// 6: the full-text index moves to a file of its own (index.go), so
+	// that indexing never holds the writer; instance names this record
+	// for that file, which is rebuilt when it indexes another.
+	`
+DROP TABLE IF EXISTS narratives_fts;
+DELETE FROM meta WHERE key = 'fts_hwm';
+INSERT OR IGNORE INTO meta(key, value) VALUES ('instance', lower(hex(randomblob(16))));
+`,
 }
 
 // blockShift sizes the narrative_blocks: ids id>>blockShift share a block.

@@ -61,21 +61,21 @@ func (s *Store) search(ctx context.Context, q clarity.Query) ([]clarity.Entry, e
 		return queryEntries(ctx, conn, entryCols+" FROM narratives n"+entryJoins+f.where()+
 			" ORDER BY n.id DESC LIMIT ?", append(f.args, int64(limit))...)
 	}
-	var hwm int64
-	if err := conn.QueryRowContext(ctx, `SELECT ifnull((SELECT value FROM meta WHERE key = 'fts_hwm'), 0)`).Scan(&hwm); err != nil {
+	hwm, err := indexMark(ctx, conn)
+	if err != nil {
 		return nil, err
 	}
 	var out []clarity.Entry
 	if hi > hwm {
-		if out, err = scanTail(ctx, conn, hwm, f, terms, limit); err != nil || len(out) >= limit {
+		if out, err = scanTail(ctx, conn, hwm, f, terms, limit); err != nil || len(out) >= limit || hwm == 0 {
 			return out, err
 		}
 	}
 	ff := f
-	ff.add("narratives_fts MATCH ?", ftsQuery(terms))
+	ff.add("f.narratives_fts MATCH ?", ftsQuery(terms))
 	ff.add("f.rowid BETWEEN ? AND ?", lo, min(hi, hwm))
 	more, err := queryEntries(ctx, conn,
-		entryCols+" FROM narratives_fts f CROSS JOIN narratives n ON n.id = f.rowid"+entryJoins+
+		entryCols+" FROM search.narratives_fts f CROSS JOIN narratives n ON n.id = f.rowid"+entryJoins+
 			ff.where()+" ORDER BY f.rowid DESC LIMIT ?",
 		append(ff.args, int64(limit-len(out)))...)
 	return append(out, more...), err

@@ -12,7 +12,6 @@ type statements struct {
 	byKey                   driver.Stmt
 	insertIntent            driver.Stmt
 	updateIntent            driver.Stmt
-	hwm, setHWM, indexRange driver.Stmt
 	block                   driver.Stmt
 }
 
@@ -32,14 +31,9 @@ func prepareStatements(c *wconn) (*statements, error) {
 		{&st.insertIntent, "INSERT INTO intents(" + intentCols + ") VALUES (" +
 			strings.TrimSuffix(strings.Repeat("?,", 20), ",") + ")"},
 		{&st.updateIntent, updateSQL},
-		{&st.hwm, `SELECT ifnull((SELECT value FROM meta WHERE key = 'fts_hwm'), 0),
-			ifnull((SELECT max(id) FROM narratives), 0)`},
-		{&st.setHWM, `UPDATE meta SET value = ? WHERE key = 'fts_hwm'`},
 		{&st.block, `INSERT INTO narrative_blocks(block, min_ts, max_ts) VALUES (?, ?, ?)
 			ON CONFLICT(block) DO UPDATE SET min_ts = min(min_ts, excluded.min_ts),
 			max_ts = max(max_ts, excluded.max_ts)`},
-		{&st.indexRange, `INSERT INTO narratives_fts(rowid, who, what, "where", why, how)
-			SELECT id, who, what, "where", why, how FROM narratives WHERE id > ? AND id <= ?`},
 	} {
 		s, err := c.prepare(p.sql)
 		if err != nil {

@@ -20,12 +20,16 @@ type Store struct {
 	path string
 	dir  string
 	opts Options
-	wdb  *sql.DB // the writer's pool of one; nil when read-only
-	rdb  *sql.DB // readers
-	w    *writer // nil when read-only
+	wdb  *sql.DB  // the writer's pool of one; nil when read-only
+	rdb  *sql.DB  // readers
+	w    *writer  // nil when read-only
+	ix   *indexer // nil when read-only
 
 	lastID atomic.Int64 // newest committed narrative id
 	hwm    atomic.Int64 // newest indexed narrative id
+	// committed is when the writer last committed (Unix ns, real clock):
+	// the indexer rests while intake is busy.
+	committed atomic.Int64
 	counters
 
 	mu       sync.RWMutex // guards closed against sends to the writer
@@ -62,9 +66,13 @@ func (s *Store) Close() error {
 			s.cancel()
 			<-s.stopped
 		}
-		// Readers first: the writer's connection, closing last, then
-		// checkpoints the WAL into the database file and removes it.
+		// Readers first, then the indexer's connection and the writer's:
+		// the last read-write connection to each file checkpoints its WAL
+		// into the database file and removes it.
 		errs := []error{s.rdb.Close()}
+		if s.ix != nil {
+			errs = append(errs, s.ix.stop())
+		}
 		if s.wdb != nil {
 			errs = append(errs, s.wdb.Close())
 		}

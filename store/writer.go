@@ -47,14 +47,13 @@ type writer struct {
 	path      string
 	batchMax  int
 	batchWait time.Duration
-	indexIvl  time.Duration
 	cpIvl     time.Duration
 	clock     clock.Clock
 	log       *slog.Logger
 	queue     chan request
 	ctl       chan func()
 	lastID    *atomic.Int64 // newest committed narrative id
-	hwm       *atomic.Int64 // newest indexed narrative id
+	committed *atomic.Int64 // when the last batch committed (Unix ns, real clock)
 	stats     *counters
 	cp        *checkpointer
 
@@ -71,8 +70,7 @@ type writer struct {
 	out               []outcome
 	lastBatch         int         // size of the previous batch
 	linger            *time.Timer // bounds collect's wait
-	lastIndex         time.Time
-	cpTicks           int // checkpoint ticks handled, for tests
+	cpTicks           int         // checkpoint ticks handled, for tests
 }
 
 // start runs the writer goroutine on a connection of db and returns once
@@ -129,9 +127,5 @@ func (w *writer) init() (err error) {
 	}
 	w.head = w.next
 	w.lastID.Store(w.head.id)
-	if err := w.readHWM(); err != nil {
-		return err
-	}
-	w.lastIndex = w.clock.Now()
 	return nil
 }

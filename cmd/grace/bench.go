@@ -157,7 +157,7 @@ func benchStore(ctx context.Context, dir string, n int, emit func(benchResult)) 
 		return err
 	}
 	emit(benchResult{"fts_catch_up", float64(lag) / time.Since(start).Seconds(), "records/s",
-		fmt.Sprintf("%d waiting rows, bulk INSERT…SELECT into the external-content FTS5 table", lag)})
+		fmt.Sprintf("%d waiting rows, bulk INSERT…SELECT into the FTS5 index in its own file (grace.search.db)", lag)})
 	return nil
 }
 

@@ -173,13 +173,14 @@ func (b *httpBench) saturate(ctx context.Context, n int) (float64, error) {
 	return float64(n) / time.Since(start).Seconds(), nil
 }
 
-// drain waits until the engine has run everything submitted so far, so
-// that one measurement does not pay for the last one's backlog.
+// drain waits until the engine has run everything submitted so far and
+// the full-text index has caught up with its records, so that one
+// measurement does not pay for the last one's backlog.
 func (b *httpBench) drain(ctx context.Context) error {
 	for {
 		s := b.eng.Snapshot()
 		if s.QueueDepth == 0 && s.WorkersBusy == 0 {
-			return nil
+			return b.st.FlushIndex(ctx)
 		}
 		select {
 		case <-ctx.Done():

@@ -131,7 +131,7 @@ var recipes = map[string]recipe{
 				[]any{"workers.count", 8, 10, "dispatch rate is capped by busy workers"},
 				[]any{"workers.backoff_base", "500ms", "750ms", "retries pile up on the model registry"},
 				[]any{"approvals.timeout", "24h", "12h", "stale approvals linger over weekends"},
-				[]any{"store.batch_wait", "2ms", "3ms", "fewer, larger group commits under load"})
+				[]any{"store.batch_wait", "200us", "500us", "fewer, larger group commits under load"})
 			return map[string]any{"key": c[0], "from": c[1], "to": c[2], "reason": c[3]}
 		},
 	},
