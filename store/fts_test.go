@@ -206,3 +206,14 @@ func TestIndexedSearchAcrossScripts(t *testing.T) {
 		}
 	}
 }
+
+// TestIndexerBacksOffAfterFailures checks how many intervals the indexer
+// lets pass after failed catch-ups in a row: doubling, then capped.
+func TestIndexerBacksOffAfterFailures(t *testing.T) {
+	t.Parallel()
+	for failures, want := range map[int]int{1: 1, 2: 3, 3: 7, 8: 255, 9: maxIndexSkip, 60: maxIndexSkip} {
+		if got := skipAfter(failures); got != want {
+			t.Errorf("skipAfter(%d) = %d, want %d", failures, got, want)
+		}
+	}
+}

@@ -32,8 +32,12 @@ import (
 // through the record attached read-only, which in WAL mode never blocks the
 // writer. Readers attach the index file as "search".
 const (
-	// indexStepRows is the most narratives one catch-up transaction indexes.
+	// indexStepRows is the most narratives one catch-up transaction indexes,
+	// and indexBusyRows the most while the writer is busy: a step holds one
+	// of the machine's cores until it ends, so while intake flows the steps
+	// are kept short.
 	indexStepRows = 4096
+	indexBusyRows = 512
 	// indexRest is how many times a step's duration the indexer rests after
 	// it while the writer is busy, so that a flood of intake keeps three
 	// quarters of a core the indexer would otherwise take; with the writer
@@ -115,7 +119,9 @@ func (ix *indexer) open(ctx context.Context, instance string) error {
 	if head, err := readHead(ix.path); err == nil && len(head) > 0 && string(head) != string(sqliteHeader) {
 		return ErrNotSQLite
 	}
-	db, err := openAttached(dsn(ix.path, false, "busy_timeout(10000)", "synchronous(NORMAL)", "temp_store(2)", "cache_size(-32768)"),
+	// Transactions begin IMMEDIATE: two processes opening the record
+	// read-write take turns at its index instead of failing to upgrade.
+	db, err := openAttached(dsn(ix.path, false, "busy_timeout(10000)", "synchronous(NORMAL)", "temp_store(2)", "cache_size(-32768)")+"&_txlock=immediate",
 		ix.record, "g", true, false)
 	if err != nil {
 		return err
@@ -195,47 +201,83 @@ func (ix *indexer) start() {
 }
 
 // loop catches up once per interval: in steps back to back while the
-// writer is idle, resting between steps while it is busy.
+// writer is idle, resting between steps while it is busy. After a failed
+// step it skips intervals, twice as many after each failure in a row (up
+// to maxIndexSkip), so a full disk is not reported five times a second.
 func (ix *indexer) loop(ctx context.Context) {
 	tick := ix.clock.NewTicker(ix.ivl)
 	defer tick.Stop()
+	failures, skip := 0, 0
 	for {
 		select {
 		case <-ctx.Done():
 			return
 		case <-tick.C():
 		}
-		for ix.lag() > 0 {
-			began := time.Now()
-			n, err := ix.step(indexStepRows)
-			if err != nil {
-				ix.log.Error("store full-text catch-up failed", "file", ix.path, "err", err)
-				break
-			}
-			if n == 0 {
-				break
-			}
-			if rest := ix.rest(time.Since(began)); rest > 0 {
-				t := time.NewTimer(rest)
-				select {
-				case <-ctx.Done():
-					t.Stop()
-					return
-				case <-t.C:
-				}
-			} else if ctx.Err() != nil {
-				return
-			}
+		if skip > 0 {
+			skip--
+			continue
+		}
+		if ix.catchUp(ctx) {
+			failures = 0
+		} else {
+			failures++
+			skip = skipAfter(failures)
 		}
 	}
 }
 
+// maxIndexSkip is the most intervals the indexer skips after failures.
+const maxIndexSkip = 300
+
+// skipAfter is how many intervals to skip after failures failed catch-ups
+// in a row: 1, 3, 7, 15… up to maxIndexSkip.
+func skipAfter(failures int) int {
+	return min(1<<min(failures, 10)-1, maxIndexSkip)
+}
+
+// catchUp indexes until there is no lag, ctx ends or a step fails (false).
+func (ix *indexer) catchUp(ctx context.Context) bool {
+	for ix.lag() > 0 {
+		rows := int64(indexStepRows)
+		if ix.busy() {
+			rows = indexBusyRows
+		}
+		began := time.Now()
+		n, err := ix.step(rows)
+		if err != nil {
+			ix.log.Error("store full-text catch-up failed", "file", ix.path, "err", err)
+			return false
+		}
+		if n == 0 {
+			return true
+		}
+		if rest := ix.rest(time.Since(began)); rest > 0 {
+			t := time.NewTimer(rest)
+			select {
+			case <-ctx.Done():
+				t.Stop()
+				return true
+			case <-t.C:
+			}
+		} else if ctx.Err() != nil {
+			return true
+		}
+	}
+	return true
+}
+
 // rest is how long to leave the CPU to intake after a step that took d.
 func (ix *indexer) rest(d time.Duration) time.Duration {
-	if time.Now().UnixNano()-ix.lastCommit.Load() > int64(writerBusy) {
+	if !ix.busy() {
 		return 0
 	}
 	return indexRest * d
+}
+
+// busy reports whether the writer committed within the last writerBusy.
+func (ix *indexer) busy() bool {
+	return time.Now().UnixNano()-ix.lastCommit.Load() <= int64(writerBusy)
 }
 
 // lag is the number of committed narratives not yet indexed.
