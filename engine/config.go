@@ -158,6 +158,11 @@ type ChaosLoopConfig struct {
 	// PlaybooksDir is where the loop writes playbooks ("" means
 	// chaos/playbooks in the data folder).
 	PlaybooksDir string `mapstructure:"playbooks_dir"`
+	// DeniedHold is how long after governance or an operator denies a
+	// remediation the loop leaves that scenario's missing safeguard alone:
+	// no new finding, no new proposal (0: propose again at the next
+	// failing run).
+	DeniedHold time.Duration `mapstructure:"denied_hold"`
 }
 
 // SafeguardConfig switches one safeguard.
@@ -203,7 +208,8 @@ func Default() Config {
 			"extend_grace": 2, "optimize_system": 2, "change_charter": 0.5, "grant_permissions": 0.5,
 		}},
 		Chaos: ChaosConfig{ScenariosDir: "", KeepRuns: 100, AbortOnCritical: true,
-			Loop: ChaosLoopConfig{Enabled: false, EscalateAfter: 5, MaxDifficulty: 10, Live: false, PlaybooksDir: ""}},
+			Loop: ChaosLoopConfig{Enabled: false, EscalateAfter: 5, MaxDifficulty: 10, Live: false, PlaybooksDir: "",
+				DeniedHold: 7 * 24 * time.Hour}},
 		Safeguards: map[string]SafeguardConfig{
 			"htm_rate_limit": {Enabled: true}, "htm_load_shedding": {Enabled: true},
 			"mesh_backpressure": {Enabled: true}, "policy_cascade_limit": {Enabled: true},

@@ -98,6 +98,7 @@ func (c Config) validateOwn() error {
 	v.check(c.Chaos.KeepRuns >= 1, "chaos.keep_runs (%d) must be at least 1", c.Chaos.KeepRuns)
 	v.check(c.Chaos.Loop.EscalateAfter >= 1, "chaos.loop.escalate_after (%d) must be at least 1", c.Chaos.Loop.EscalateAfter)
 	v.check(c.Chaos.Loop.MaxDifficulty >= 1, "chaos.loop.max_difficulty (%d) must be at least 1", c.Chaos.Loop.MaxDifficulty)
+	v.check(c.Chaos.Loop.DeniedHold >= 0, "chaos.loop.denied_hold (%v) must not be negative", c.Chaos.Loop.DeniedHold)
 	v.check(!math.IsNaN(c.Cortex.Rate) && !math.IsInf(c.Cortex.Rate, 0) && c.Cortex.Rate >= 0,
 		"cortex.rate (%v) must be zero or positive", c.Cortex.Rate)
 	total := 0.0

@@ -58,6 +58,8 @@ func NewLoop(cfg engine.ChaosLoopConfig, deps LoopDeps) (*Loop, error) {
 		return nil, fmt.Errorf("chaos loop: chaos.loop.escalate_after (%d) must be at least 1", cfg.EscalateAfter)
 	case cfg.MaxDifficulty < 1:
 		return nil, fmt.Errorf("chaos loop: chaos.loop.max_difficulty (%d) must be at least 1", cfg.MaxDifficulty)
+	case cfg.DeniedHold < 0:
+		return nil, fmt.Errorf("chaos loop: chaos.loop.denied_hold (%v) must not be negative", cfg.DeniedHold)
 	}
 	l := &Loop{cfg: cfg, lib: deps.Library, runner: deps.Runner, store: deps.Store, gov: deps.Governor,
 		rec: deps.Recorder, clk: deps.Clock, log: deps.Logger, playbookDir: cfg.PlaybooksDir,

@@ -68,6 +68,10 @@ type LoopRecorder interface {
 const (
 	WhatChaosLoopEscalated = "chaos_loop_escalated"
 	WhatChaosFindingOpened = "chaos_finding_opened"
+	// WhatChaosFindingHeld: a safeguard is still missing but its last
+	// remediation was denied within chaos.loop.denied_hold, so the loop
+	// neither opens a finding nor asks again.
+	WhatChaosFindingHeld = "chaos_finding_held"
 	// WhatChaosFinding is followed by the finding's new state
 	// ("chaos_finding_applied").
 	WhatChaosFinding = "chaos_finding_"

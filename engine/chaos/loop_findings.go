@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"grace/engine"
+	"grace/engine/intent"
 )
 
 // unresolved reports whether a finding still stands (no second one is
@@ -71,6 +72,16 @@ func (l *Loop) judgeFindings(ctx context.Context, run engine.ChaosRun) error {
 				l.log.Info("chaos loop: safeguard still missing; finding stands", "scenario", res.ID, "safeguard", g.Name, "finding", standing.ID, "state", standing.State)
 				continue
 			}
+			if denied, in := l.deniedWithinHold(ctx, findings, res.ID, g.Name); denied != nil {
+				until := denied.UpdatedAt.Add(l.cfg.DeniedHold)
+				l.log.Info("chaos loop: safeguard still missing; its remediation was denied, not asking again yet",
+					"scenario", res.ID, "safeguard", g.Name, "finding", denied.ID, "intent", in.ID, "until", until)
+				l.record(ctx, WhatChaosFindingHeld, run.RunID, res.ID, "held",
+					[]string{fmt.Sprintf("%s in %s; remediation %s of finding %s was denied by %s at %s, so the loop does not ask again before %s (chaos.loop.denied_hold %v).",
+						failures[i], res.ID, in.ID, denied.ID, orUnknown(in.DecidedBy), denied.UpdatedAt.UTC().Format(time.RFC3339), until.UTC().Format(time.RFC3339), l.cfg.DeniedHold)},
+					map[string]any{"finding": denied.ID, "safeguard": g.Name, "intent": in.ID, "until": until.UTC().Format(time.RFC3339)})
+				continue
+			}
 			f, err := l.openFinding(ctx, run, res, g, failures[i])
 			if err != nil {
 				errs = append(errs, err)
@@ -80,6 +91,41 @@ func (l *Loop) judgeFindings(ctx context.Context, run engine.ChaosRun) error {
 		}
 	}
 	return errors.Join(errs...)
+}
+
+// deniedWithinHold returns the newest finding for scenario and safeguard
+// whose remediation was denied (by governance or an operator) less than
+// chaos.loop.denied_hold ago, with its intent; nil when there is none.
+// Only a denial holds: a remediation that expired unanswered, failed or
+// was shed was never refused, so the loop asks again.
+func (l *Loop) deniedWithinHold(ctx context.Context, findings []engine.ChaosFinding, scenario, safeguard string) (*engine.ChaosFinding, intent.Intent) {
+	if l.cfg.DeniedHold <= 0 {
+		return nil, intent.Intent{}
+	}
+	now := l.clk.Now()
+	var newest *engine.ChaosFinding
+	for i := range findings {
+		f := &findings[i]
+		if f.Scenario != scenario || f.Safeguard != safeguard || f.State != engine.FindingRejected ||
+			f.RemediationIntent == "" || now.Sub(f.UpdatedAt) >= l.cfg.DeniedHold {
+			continue
+		}
+		if newest == nil || f.UpdatedAt.After(newest.UpdatedAt) {
+			newest = f
+		}
+	}
+	if newest == nil {
+		return nil, intent.Intent{}
+	}
+	in, err := l.gov.Get(ctx, newest.RemediationIntent)
+	if err != nil {
+		l.log.Error("chaos loop: remediation intent", "finding", newest.ID, "intent", newest.RemediationIntent, "err", err)
+		return nil, intent.Intent{}
+	}
+	if in.State != intent.StateDenied {
+		return nil, intent.Intent{}
+	}
+	return newest, in
 }
 
 // findingFor returns the unresolved finding for scenario and safeguard, or nil.

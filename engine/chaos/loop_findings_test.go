@@ -6,6 +6,7 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"grace/engine"
 	"grace/engine/chaos"
@@ -162,6 +163,53 @@ func TestLoopGovernanceFixDeniedIsRejected(t *testing.T) {
 	}
 	if c := b.nextRun(t); len(c.overlay) != 0 {
 		t.Fatalf("a denied fix reached the runs: overlay %v", c.overlay)
+	}
+}
+
+// TestLoopDoesNotAskAgainWithinTheDeniedHold denies the loop's fix: the
+// failing runs that follow open no finding and submit nothing (a held
+// record says why) until chaos.loop.denied_hold has passed; then the loop
+// proposes again.
+func TestLoopDoesNotAskAgainWithinTheDeniedHold(t *testing.T) {
+	t.Parallel()
+	const id, g = "DIRT_acl_flood", "bus_acl"
+	b := setupLoop(t, loopLibrary(id), loopTime(2026, 3, 10, 7, 0))
+	b.cfg.DeniedHold = 30 * time.Hour
+	b.runner.verdict = loopNeeds(g, true)
+	b.start(t)
+
+	b.nextRun(t)
+	f := b.onlyFinding(t, engine.FindingProposed)
+	b.gov.finish(t, f.RemediationIntent, intent.StateDenied, "alice", "not during the migration")
+	f = b.waitFinding(t, f.ID, engine.FindingRejected)
+	deniedAt := b.clk.Now()
+
+	held := 0
+	for b.clk.Now().Sub(deniedAt) < b.cfg.DeniedHold-6*time.Hour {
+		b.nextRun(t)
+		held++
+		if subs := b.gov.submissions(); len(subs) != 1 {
+			t.Fatalf("run %d after the denial: %d submissions, want still 1", held, len(subs))
+		}
+		if fs, err := b.store.Findings(t.Context()); err != nil || len(fs) != 1 {
+			t.Fatalf("run %d after the denial: findings %+v, %v; want only the rejected one", held, fs, err)
+		}
+	}
+	if got := strings.Count(loopJoined(b.rec.whats()), chaos.WhatChaosFindingHeld); got != held {
+		t.Fatalf("%d held records for %d held runs: %v", got, held, b.rec.whats())
+	}
+
+	for len(b.gov.submissions()) == 1 {
+		if b.clk.Now().Sub(deniedAt) > b.cfg.DeniedHold+24*time.Hour {
+			t.Fatalf("no new proposal a day after the hold ended")
+		}
+		b.nextRun(t)
+	}
+	if b.clk.Now().Sub(f.UpdatedAt) < b.cfg.DeniedHold {
+		t.Fatalf("asked again %v after the denial, before the hold of %v", b.clk.Now().Sub(f.UpdatedAt), b.cfg.DeniedHold)
+	}
+	if subs := b.gov.submissions(); subs[1].Type != chaos.IntentModifyGovernance {
+		t.Fatalf("second submission %+v, want modify_governance", subs[1])
 	}
 }
 
