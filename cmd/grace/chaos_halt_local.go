@@ -1,7 +1,6 @@
 package main
 
 import (
-	"bytes"
 	"errors"
 	"fmt"
 	"io/fs"
@@ -11,6 +10,8 @@ import (
 	"strings"
 	"syscall"
 	"time"
+
+	"grace/engine/chaos"
 )
 
 // localChaosRun is a grace chaos run process announced in the data folder
@@ -77,10 +78,6 @@ func haltLocalChaos(dir string) (localHalt, error) {
 	return out, errors.Join(errs...)
 }
 
-// announceSlack allows for the precision of a process's start time (the
-// boot time is known to the second).
-const announceSlack = 2 * time.Second
-
 // interruptChaosProcess sends SIGINT to pid, unless it has gone or started
 // after announced (a later process given a reused ID, which must not be
 // interrupted): then errProcessGone.
@@ -95,7 +92,7 @@ func interruptChaosProcess(pid int, announced time.Time) error {
 	} else if err != nil {
 		return err
 	}
-	if started, ok := processStart(pid); ok && started.After(announced.Add(announceSlack)) {
+	if chaos.StartedAfter(pid, announced) {
 		return errProcessGone
 	}
 	if err := p.Signal(os.Interrupt); errors.Is(err, os.ErrProcessDone) || errors.Is(err, syscall.ESRCH) {
@@ -104,54 +101,4 @@ func interruptChaosProcess(pid int, announced time.Time) error {
 		return err
 	}
 	return nil
-}
-
-// clockTicks is the kernel's USER_HZ, the unit of /proc/<pid>/stat's
-// start time (100 on every Linux port).
-const clockTicks = 100
-
-// processStart is when pid started, from /proc (Linux); ok is false where
-// there is no /proc to ask.
-func processStart(pid int) (time.Time, bool) {
-	stat, err := os.ReadFile("/proc/" + strconv.Itoa(pid) + "/stat")
-	if err != nil {
-		return time.Time{}, false
-	}
-	// The command name (field 2) is in parentheses and may hold spaces;
-	// the start time is field 22, the 20th after it.
-	i := bytes.LastIndexByte(stat, ')')
-	if i < 0 {
-		return time.Time{}, false
-	}
-	f := strings.Fields(string(stat[i+1:]))
-	if len(f) < 20 {
-		return time.Time{}, false
-	}
-	ticks, err := strconv.ParseInt(f[19], 10, 64)
-	if err != nil {
-		return time.Time{}, false
-	}
-	boot, ok := bootTime()
-	if !ok {
-		return time.Time{}, false
-	}
-	return boot.Add(time.Duration(ticks) * (time.Second / clockTicks)), true
-}
-
-// bootTime is when the machine booted, from /proc/stat's btime.
-func bootTime() (time.Time, bool) {
-	data, err := os.ReadFile("/proc/stat")
-	if err != nil {
-		return time.Time{}, false
-	}
-	for _, line := range strings.Split(string(data), "\n") {
-		if v, ok := strings.CutPrefix(line, "btime "); ok {
-			s, err := strconv.ParseInt(strings.TrimSpace(v), 10, 64)
-			if err != nil {
-				return time.Time{}, false
-			}
-			return time.Unix(s, 0), true
-		}
-	}
-	return time.Time{}, false
 }

@@ -112,10 +112,11 @@ func heldRuns(dataDir string, log *slog.Logger) map[string]bool {
 		}
 		path := filepath.Join(dir, e.Name())
 		data, err := os.ReadFile(path)
-		if err != nil {
+		info, serr := os.Stat(path)
+		if err != nil || serr != nil {
 			continue
 		}
-		if !processAlive(pid) {
+		if !processAlive(pid, info.ModTime()) {
 			if mark {
 				if err := os.Remove(path); err != nil && !errors.Is(err, fs.ErrNotExist) {
 					log.Warn("remove a stale chaos run mark", "file", path, "err", err)
@@ -130,14 +131,16 @@ func heldRuns(dataDir string, log *slog.Logger) map[string]bool {
 	return held
 }
 
-// processAlive tells whether pid runs (signal 0; a process of another
-// user counts as running).
-func processAlive(pid int) bool {
+// processAlive tells whether the process pid that a file written at
+// announced names still runs (signal 0; a process of another user counts
+// as running). A process that started after announced holds a reused ID:
+// the one announced has gone.
+func processAlive(pid int, announced time.Time) bool {
 	if pid == os.Getpid() {
 		return true
 	}
 	err := syscall.Kill(pid, 0)
-	return err == nil || errors.Is(err, syscall.EPERM)
+	return (err == nil || errors.Is(err, syscall.EPERM)) && !StartedAfter(pid, announced)
 }
 
 // markRun writes runningDir/<pid>.service holding runID and returns the

@@ -35,7 +35,7 @@ func TestServiceMarksRunsOfDeadProcessesInterrupted(t *testing.T) {
 	st := openStore(t, filepath.Join(dir, "grace.db"))
 	started := time.Date(2026, 11, 28, 10, 0, 0, 0, time.UTC)
 	runs := map[string]engine.ChaosRun{}
-	for i, id := range []string{"crashed", "held-by-cli", "held-by-dead-service", "passed"} {
+	for i, id := range []string{"crashed", "held-by-cli", "held-by-dead-service", "held-by-reused-pid", "passed"} {
 		run := engine.ChaosRun{RunID: id, State: engine.ChaosRunning, Trigger: engine.ChaosTriggerOperator,
 			StartedAt: started.Add(time.Duration(i) * time.Second), Requested: []string{cascade}, Scenarios: []engine.ChaosResult{}}
 		if id == "passed" {
@@ -61,6 +61,17 @@ func TestServiceMarksRunsOfDeadProcessesInterrupted(t *testing.T) {
 	}
 	write(strconv.Itoa(os.Getpid()), "held-by-cli")
 	stale := write(strconv.Itoa(deadPID(t))+".service", "held-by-dead-service")
+	// A mark written an hour ago names a process ID that a process
+	// started since now holds: the service that wrote it has gone.
+	later := exec.Command("sleep", "60")
+	if err := later.Start(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = later.Process.Kill(); _ = later.Wait() })
+	reused := write(strconv.Itoa(later.Process.Pid)+".service", "held-by-reused-pid")
+	if err := os.Chtimes(reused, time.Now().Add(-time.Hour), time.Now().Add(-time.Hour)); err != nil {
+		t.Fatal(err)
+	}
 
 	lib, err := chaos.LoadLibrary("")
 	if err != nil {
@@ -74,7 +85,7 @@ func TestServiceMarksRunsOfDeadProcessesInterrupted(t *testing.T) {
 	t.Cleanup(svc.Close)
 
 	want := map[string]string{"crashed": engine.ChaosError, "held-by-cli": engine.ChaosRunning,
-		"held-by-dead-service": engine.ChaosError, "passed": engine.ChaosPassed}
+		"held-by-dead-service": engine.ChaosError, "held-by-reused-pid": engine.ChaosError, "passed": engine.ChaosPassed}
 	for id, state := range want {
 		got, err := st.ChaosRun(ctx, id)
 		if err != nil {
