@@ -98,7 +98,7 @@ func (e *Engine) decideOnce(ctx context.Context, id, operator, reason string, ap
 	e.deadlines.forget(id)
 	e.stats.move(intent.StatePendingApproval, in.State)
 	if approve && e.accepting.Load() {
-		e.queue.Requeue(in) // approved work was accepted at submission: the bound does not apply
+		e.requeue(in) // approved work was accepted at submission: the bound does not apply
 		e.wake()
 	}
 	return in, nil

@@ -95,8 +95,9 @@ func (e *Engine) Submit(ctx context.Context, sub intent.Submission) (_ SubmitRes
 		switch {
 		case reserved:
 			e.queue.PushReserved(in)
+			e.shed.queued(in, now)
 		case e.accepting.Load(): // started while this intent was being written
-			e.queue.Requeue(in)
+			e.requeue(in)
 		}
 		e.wake()
 		if e.queue.Level() == htm.LevelCritical {

@@ -62,7 +62,7 @@ func (e *Engine) settle(ctx context.Context, w *workerState, fl *flight, err err
 	e.pool.release(w, fl, true, err != nil)
 	e.applyAsync(&intent.Change{Update: &in, Records: []clarity.Record{r}})
 	if to == intent.StateQueued {
-		e.queue.Requeue(in) // after its change was queued, so the store sees the retry before the next dispatch
+		e.requeue(in) // after its change was queued, so the store sees the retry before the next dispatch
 	}
 	e.wake()
 }

@@ -37,10 +37,11 @@ func (e *Engine) protectLoop(ctx context.Context, t clock.Ticker) {
 		case <-t.C():
 			now := e.clock.Now()
 			e.tickRateEpisode(&ep, now)
-			e.shedIfCritical(now)
+			e.shedIfCritical(now, false)
 			e.shed.ticks.Add(1)
 		case <-e.shed.kick:
-			e.shedIfCritical(e.clock.Now())
+			e.shedIfCritical(e.clock.Now(), true)
+			e.shed.handled.Add(1)
 		}
 	}
 }

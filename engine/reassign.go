@@ -83,6 +83,6 @@ func (e *Engine) reroute(from, cause string, in intent.Intent) {
 	}
 	r := rerouteRecord(now, in, from, whereQueue, cause, nil)
 	e.applyAsync(&intent.Change{Update: &in, Records: []clarity.Record{r}})
-	e.queue.Requeue(in)
+	e.requeue(in)
 	e.wake()
 }

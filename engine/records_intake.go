@@ -6,6 +6,7 @@ package engine
 import (
 	"encoding/json"
 	"fmt"
+	"strconv"
 	"strings"
 	"time"
 
@@ -14,10 +15,9 @@ import (
 )
 
 func receivedRecord(now time.Time, in intent.Intent, maxPayload int) clarity.Record {
-	why := []string{
-		fmt.Sprintf("Submitted by %s: %s at priority %d", in.Actor, in.Type, in.Priority),
-		fmt.Sprintf("Payload is a JSON object of %d bytes (limit %d)", len(in.Payload), maxPayload),
-	}
+	why := make([]string, 2, 4) // built by hand, not fmt: every intake writes these
+	why[0] = "Submitted by " + in.Actor + ": " + in.Type + " at priority " + strconv.Itoa(in.Priority)
+	why[1] = "Payload is a JSON object of " + strconv.Itoa(len(in.Payload)) + " bytes (limit " + strconv.Itoa(maxPayload) + ")"
 	if in.IdempotencyKey != "" {
 		why = append(why, "Idempotency key "+in.IdempotencyKey+": a resubmission returns this intent")
 	} else {

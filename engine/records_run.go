@@ -5,6 +5,7 @@ package engine
 
 import (
 	"fmt"
+	"strconv"
 	"time"
 
 	"grace/engine/clarity"
@@ -13,9 +14,10 @@ import (
 )
 
 func dispatchRecord(now time.Time, in intent.Intent, c choice, d htm.Depth) clarity.Record {
-	why := append([]string{}, c.reasons...)
+	why := make([]string, 0, len(c.reasons)+4)
+	why = append(why, c.reasons...)
 	why = append(why, d.Describe(),
-		fmt.Sprintf("Highest priority ready (%d), oldest first; waited %s since submission", in.Priority, roundDur(now.Sub(in.CreatedAt))))
+		"Highest priority ready ("+strconv.Itoa(in.Priority)+"), oldest first; waited "+roundDur(now.Sub(in.CreatedAt))+" since submission")
 	if in.Attempts > 1 {
 		why = append(why, fmt.Sprintf("Attempt %d: %s did not settle it (failed, or taken back from a dead worker)", in.Attempts, plural(in.Attempts-1, "earlier attempt")))
 	}
@@ -55,8 +57,8 @@ type run struct {
 func completedRecord(now time.Time, in intent.Intent, x run) clarity.Record {
 	r := rec(now, x.worker, WhatCompleted, x.worker, "handler_execution", "completed", in.ID,
 		[]string{
-			fmt.Sprintf("Handler (%s) for %s succeeded in %s", x.handler, in.Type, roundDur(x.took)),
-			fmt.Sprintf("Attempt %d", in.Attempts),
+			"Handler (" + x.handler + ") for " + in.Type + " succeeded in " + roundDur(x.took),
+			"Attempt " + strconv.Itoa(in.Attempts),
 		},
 		map[string]any{"type": in.Type, "handler": x.handler, "duration_ms": x.took.Milliseconds(), "attempt": in.Attempts})
 	r.Risk = 0.05

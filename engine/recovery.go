@@ -44,7 +44,7 @@ func (e *Engine) recoverUnfinished(ctx context.Context) error {
 			e.deadlines.track(in.ID, e.deadlineOf(in))
 		case intent.StateQueued:
 			queued++
-			e.queue.Requeue(in)
+			e.requeue(in)
 		case intent.StateRunning:
 			running++
 			now := e.clock.Now()
@@ -54,7 +54,7 @@ func (e *Engine) recoverUnfinished(ctx context.Context) error {
 			if _, err := e.apply(ctx, &intent.Change{Update: &in, Records: []clarity.Record{r}}); err != nil {
 				return fmt.Errorf("recover intent %s that was running: %w", in.ID, err)
 			}
-			e.queue.Requeue(in)
+			e.requeue(in)
 		}
 	}
 	e.stats.recovered(map[intent.State]int{

@@ -53,7 +53,7 @@ func (e *Engine) dispatchReady(ctx context.Context) {
 		}
 		c, ok := e.pool.pick(in.ID)
 		if !ok { // only the scheduler makes workers busy, so this cannot happen
-			e.queue.Requeue(in)
+			e.requeue(in)
 			return
 		}
 		e.dispatch(now, in, c, depth)

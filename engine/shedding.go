@@ -14,21 +14,41 @@ import (
 type shedder struct {
 	criteria htm.Criteria
 	kick     chan struct{}
-	offNoted bool // the critical episode was narrated with the safeguard off
+	quiet    *shedQuiet // spares a kick the scan when nothing can be shed
+	offNoted bool       // the critical episode was narrated with the safeguard off
 	// ticks counts the protection loop's ticks handled, so that a test can
-	// wait for one.
-	ticks atomic.Uint64
+	// wait for one; sent and handled count the checks asked for (kicks)
+	// and done.
+	ticks, sent, handled atomic.Uint64
 }
 
 func newShedder(cfg SheddingConfig) *shedder {
 	c, _ := htm.ParseCriteria(cfg.Criteria) // validated by New
-	return &shedder{criteria: c, kick: make(chan struct{}, 1)}
+	return &shedder{criteria: c, kick: make(chan struct{}, 1), quiet: newShedQuiet(c)}
+}
+
+// requeue puts in (back) into the HTM queue, noted for load shedding.
+func (e *Engine) requeue(in intent.Intent) {
+	e.queue.Requeue(in)
+	e.shed.queued(in, e.clock.Now())
+}
+
+// matches reports whether in is sheddable and meets the criteria at now.
+func (s *shedder) matches(in intent.Intent, now time.Time) bool {
+	return sheddable(in) && s.criteria.Match(in, now)
+}
+
+// queued notes in, just pushed into the queue, for the checks of a
+// critical episode (see shedQuiet). Every push into the queue calls it.
+func (s *shedder) queued(in intent.Intent, now time.Time) {
+	s.quiet.noteQueued(in, now, s.matches(in, now))
 }
 
 // wake asks the protection loop to check the depth now.
 func (s *shedder) wake() {
 	select {
 	case s.kick <- struct{}{}:
+		s.sent.Add(1)
 	default:
 	}
 }
@@ -47,21 +67,46 @@ func sheddable(in intent.Intent) bool {
 // total load, criteria, reasons) narrates the decision. With
 // htm_load_shedding off, the critical episode is narrated once and
 // nothing is dropped.
-func (e *Engine) shedIfCritical(now time.Time) {
+//
+// A check asked for by a submission (kicked) skips the scan of the queue
+// when it is known to find nothing (see shedQuiet); the tick's check
+// always scans.
+func (e *Engine) shedIfCritical(now time.Time, kicked bool) {
 	d := e.queue.Depth()
 	if d.Level != htm.LevelCritical {
 		e.shed.offNoted = false
+		e.shed.quiet.reset()
 		return
 	}
 	crit := e.shed.criteria
 	if !e.cfg.SafeguardEnabled(SafeguardLoadShedding) {
+		e.shed.quiet.reset()
 		if !e.shed.offNoted {
 			e.shed.offNoted = true
 			e.note(sheddingOffRecord(now, d, crit.String()))
 		}
 		return
 	}
-	victims := e.queue.Shed(func(in intent.Intent) bool { return sheddable(in) && crit.Match(in, now) }, e.cfg.HTM.Shedding.MaxBatch)
+	if kicked && e.shed.quiet.skip(now) {
+		return
+	}
+	q := e.shed.quiet
+	var next time.Time
+	hasNext := false
+	q.begin(now)
+	victims := e.queue.Shed(func(in intent.Intent) bool {
+		if !sheddable(in) {
+			return false
+		}
+		if crit.Match(in, now) {
+			return true
+		}
+		if at, ok := q.change(in.CreatedAt, now); ok && (!hasNext || at.Before(next)) {
+			next, hasNext = at, true
+		}
+		return false
+	}, e.cfg.HTM.Shedding.MaxBatch)
+	q.end(now, len(victims), next, hasNext)
 	if len(victims) == 0 {
 		return
 	}

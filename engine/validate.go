@@ -66,21 +66,26 @@ func (e *Engine) checkSubmission(sub intent.Submission) (intent.Submission, []Pr
 	if len(sub.Payload) > limit {
 		add("payload", "is %d bytes; the limit is %d (intake.max_payload_bytes)", len(sub.Payload), limit)
 	}
+	// One pass both validates and compacts (json.Compact refuses what
+	// json.Valid refuses); the copy also frees the payload from the
+	// caller's buffer.
+	var compact bytes.Buffer
+	var compactErr error
+	if len(raw) > 0 {
+		compact.Grow(len(raw))
+		compactErr = json.Compact(&compact, raw)
+	}
 	switch {
 	case len(raw) == 0 || string(raw) == "null":
 		out.Payload = json.RawMessage(`{}`)
-	case !json.Valid(raw):
+	case compactErr != nil:
 		var v any
 		err := json.Unmarshal(raw, &v)
 		add("payload", "must be valid JSON: %v", err)
 	case raw[0] != '{':
 		add("payload", "must be a JSON object (got %s)", jsonKind(raw[0]))
 	default:
-		var buf bytes.Buffer
-		if err := json.Compact(&buf, raw); err != nil {
-			add("payload", "must be valid JSON: %v", err)
-		}
-		out.Payload = buf.Bytes()
+		out.Payload = compact.Bytes()
 	}
 
 	if len(sub.Context) > maxContextKeys {

@@ -94,6 +94,7 @@ func (e *Engine) execute(ctx context.Context, w *workerState, fl *flight) {
 	}
 	in := fl.in
 	if e.needsApproval(in) { // the scheduler refuses these; a second guard costs nothing
+		fl.cancel(nil)
 		e.leases.settle(in.ID, in.Attempts)
 		e.block(e.clock.Now(), in, w.name)
 		fl.finish()
@@ -106,6 +107,9 @@ func (e *Engine) execute(ctx context.Context, w *workerState, fl *flight) {
 	e.wg.Go(func() {
 		defer fl.finish()
 		err := e.runHandler(fl.ctx, in)
+		// The attempt is over: ending its context takes it out of w's,
+		// which would otherwise hold every attempt w ever began.
+		fl.cancel(nil)
 		results <- result{err: err, end: e.clock.Now()}
 	})
 	for {

@@ -3,6 +3,7 @@ package governance
 import (
 	"fmt"
 	"math"
+	"strconv"
 	"time"
 
 	"grace/engine/intent"
@@ -96,7 +97,7 @@ func (r *Router) Route(sub intent.Submission, hub HubState) intent.Decision {
 	align, alignReasons := r.Alignment(sub.Context)
 	d := intent.Decision{AutonomyTier: tier, Alignment: align}
 	d.Reasoning = make([]string, 0, 4+len(alignReasons))
-	d.Reasoning = append(d.Reasoning, tierLine(sub.Type, tier, known), "Mission alignment: "+percent(align))
+	d.Reasoning = append(d.Reasoning, tierLine(sub.Type, tier, known), alignmentLine(align))
 	d.Reasoning = append(d.Reasoning, alignReasons...)
 	switch tier {
 	case 0:
@@ -147,5 +148,24 @@ func tierLine(typ string, tier int, known bool) string {
 
 // percent formats a 0..1 score as a whole percentage ("80%").
 func percent(x float64) string {
-	return fmt.Sprintf("%d%%", int(math.Round(x*100)))
+	return strconv.Itoa(int(math.Round(x*100))) + "%"
+}
+
+// alignmentLines are the reasoning lines of the scores 0..100%, made once:
+// every decision has one.
+var alignmentLines = func() []string {
+	out := make([]string, 101)
+	for i := range out {
+		out[i] = "Mission alignment: " + strconv.Itoa(i) + "%"
+	}
+	return out
+}()
+
+// alignmentLine is the reasoning line of an alignment score
+// ("Mission alignment: 80%").
+func alignmentLine(x float64) string {
+	if p := math.Round(x * 100); p >= 0 && p <= 100 {
+		return alignmentLines[int(p)]
+	}
+	return "Mission alignment: " + percent(x)
 }

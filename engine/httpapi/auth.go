@@ -94,7 +94,8 @@ func newKeyring(ids []Identity, localToken string) *keyring {
 
 // authenticate returns the caller named by r's bearer token; ok is false
 // without one, or for a token nobody has. fingerprint is the first 12 hex
-// digits of the presented token's SHA-256 (for the record; never the token).
+// digits of the presented token's SHA-256 (for the record; never the token),
+// given only for a refused token: a known one needs none.
 func (k *keyring) authenticate(r *http.Request) (p principal, fingerprint string, ok bool) {
 	auth := r.Header.Get("Authorization")
 	const prefix = "Bearer "
@@ -106,6 +107,8 @@ func (k *keyring) authenticate(r *http.Request) (p principal, fingerprint string
 		return principal{}, "", false
 	}
 	h := sha256.Sum256([]byte(tok))
-	p, ok = k.byHash[h]
-	return p, hex.EncodeToString(h[:6]), ok
+	if p, ok = k.byHash[h]; ok {
+		return p, "", true
+	}
+	return principal{}, hex.EncodeToString(h[:6]), false
 }
