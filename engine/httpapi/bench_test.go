@@ -70,3 +70,45 @@ func BenchmarkSubmitOverHTTP(b *testing.B) {
 	b.StopTimer()
 	b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "submits/s")
 }
+
+// BenchmarkLoopbackFloor is the same load against a handler that reads the
+// body and answers 202 with a fixed JSON body, nothing else: what net/http
+// on both ends costs on this machine, the floor under SubmitOverHTTP and
+// grace bench --only http (which share the machine's cores with it):
+//
+//	go test -run '^$' -bench LoopbackFloor -benchtime 200000x ./engine/httpapi/
+func BenchmarkLoopbackFloor(b *testing.B) {
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		_, _ = io.Copy(io.Discard, r.Body)
+		w.Header().Set("Content-Type", "application/json")
+		w.WriteHeader(http.StatusAccepted)
+		_, _ = w.Write([]byte(`{"id":"in_01JD0000000000000000000000","state":"queued"}`))
+	}))
+	defer srv.Close()
+	tr := &http.Transport{MaxIdleConnsPerHost: 256}
+	defer tr.CloseIdleConnections()
+	client := &http.Client{Transport: tr}
+	body := []byte(`{"type":"query_knowledge","payload":{"q":"status of kernel 7"},"priority":5}`)
+	b.SetParallelism(32)
+	b.ReportAllocs()
+	b.ResetTimer()
+	b.RunParallel(func(pb *testing.PB) {
+		for pb.Next() {
+			req, _ := http.NewRequest(http.MethodPost, srv.URL+"/v1/intents", bytes.NewReader(body))
+			req.Header.Set("Authorization", "Bearer bench-token")
+			resp, err := client.Do(req)
+			if err != nil {
+				b.Error(err)
+				return
+			}
+			_, _ = io.Copy(io.Discard, resp.Body)
+			resp.Body.Close()
+			if resp.StatusCode != http.StatusAccepted {
+				b.Errorf("floor: %s", resp.Status)
+				return
+			}
+		}
+	})
+	b.StopTimer()
+	b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "requests/s")
+}
