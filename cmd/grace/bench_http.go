@@ -284,6 +284,33 @@ func benchHTTP(ctx context.Context, dir string, plan httpBenchPlan, emit func(be
 	p50, p99 := percentile(lat, 50), percentile(lat, 99)
 	emit(benchResult{fmt.Sprintf("http_submit_p99_at_%g", plan.rate), ms(p99), "ms",
 		fmt.Sprintf("open loop at %g/s for %v (latency from each request's slot), median %.2f ms", plan.rate, plan.paceFor, ms(p50))})
+	if err := b.drain(ctx); err != nil {
+		return err
+	}
+	return b.intakeOnly(ctx, n, emit)
+}
+
+// intakeOnly measures n submissions with the scheduler paused: what
+// accepting an intent costs (authentication, governance, the durable
+// intent row and its submission records) without the dispatch and
+// completion writes the workers add, the figure a job queue's enqueue
+// benchmark gives. It runs last: the scheduler is resumed after, and the
+// n queued intents are left for the engine's stop.
+func (b *httpBench) intakeOnly(ctx context.Context, n int, emit func(benchResult)) error {
+	if err := b.eng.PauseScheduler(ctx, "bench", "measure intake alone"); err != nil {
+		return err
+	}
+	before, cpu0 := b.st.Stats(), processCPU()
+	rate, err := b.saturate(ctx, n)
+	cpu, after := processCPU()-cpu0, b.st.Stats()
+	if rerr := b.eng.ResumeScheduler(ctx, "bench", "intake measured"); err == nil {
+		err = rerr
+	}
+	if err != nil {
+		return err
+	}
+	emit(benchResult{"http_submit_intake", rate, "intents/s",
+		fmt.Sprintf("as http_submit with the scheduler paused: intake alone, nothing dispatched; %s", costNote(cpu, n, before, after))})
 	return nil
 }
 
