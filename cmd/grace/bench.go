@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"math"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -25,9 +26,31 @@ import (
 
 // benchOptions are grace bench's flags.
 type benchOptions struct {
-	records, intents, searchRows, routeRuns, httpSubmits int
-	httpRate                                             float64
-	only, cpuProfile                                     string
+	records, intents, searchRows, routeRuns, httpSubmits, httpClients int
+	httpRate                                                          float64
+	only, cpuProfile                                                  string
+}
+
+// check refuses a count or rate a measurement cannot run with, naming the
+// flag, before anything is measured.
+func (o benchOptions) check() error {
+	for _, f := range []struct {
+		name   string
+		v, min int
+	}{
+		// The store figures split --records among their phases, and the
+		// search figures need words that recur.
+		{"--records", o.records, 1000}, {"--intents", o.intents, 1}, {"--search-rows", o.searchRows, 1000},
+		{"--route-runs", o.routeRuns, 1}, {"--http-submits", o.httpSubmits, 1}, {"--http-clients", o.httpClients, 1},
+	} {
+		if f.v < f.min {
+			return &usageError{fmt.Errorf("%s %d: want at least %d", f.name, f.v, f.min)}
+		}
+	}
+	if !(o.httpRate > 0) || math.IsInf(o.httpRate, 0) {
+		return &usageError{fmt.Errorf("--http-rate %g: want a number of submissions a second above 0", o.httpRate)}
+	}
+	return nil
 }
 
 // benchResult is one measured figure, in the shape of the CLI contract.
@@ -40,6 +63,9 @@ type benchResult struct {
 
 // runBench measures each group in its own temporary data folder.
 func (a *app) runBench(cmd *cobra.Command, o benchOptions) error {
+	if err := o.check(); err != nil {
+		return err
+	}
 	ctx := cmd.Context()
 	tmp, err := os.MkdirTemp("", "grace-bench-")
 	if err != nil {
@@ -69,7 +95,7 @@ func (a *app) runBench(cmd *cobra.Command, o benchOptions) error {
 		{"search", func() error { return benchSearch(ctx, filepath.Join(tmp, "search"), o.searchRows, emit) }},
 		{"route", func() error { return benchRoute(ctx, o.routeRuns, emit) }},
 		{"http", func() error {
-			return benchHTTP(ctx, filepath.Join(tmp, "http"), httpBenchPlan{n: o.httpSubmits, rate: o.httpRate, paceFor: 5 * time.Second}, emit)
+			return benchHTTP(ctx, filepath.Join(tmp, "http"), httpBenchPlan{n: o.httpSubmits, clients: o.httpClients, rate: o.httpRate, paceFor: 5 * time.Second}, emit)
 		}},
 	}
 	if o.only == "nats" { // opt-in: it starts worker processes

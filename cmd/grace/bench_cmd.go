@@ -27,6 +27,7 @@ or {results: [{name, value, unit, note}]} with --json.`,
 	f.IntVar(&o.searchRows, "search-rows", 1_000_000, "narratives in the search fixture")
 	f.IntVar(&o.routeRuns, "route-runs", 21, "processes started for the route latency")
 	f.IntVar(&o.httpSubmits, "http-submits", 100_000, "authenticated submissions for the HTTP API throughput")
+	f.IntVar(&o.httpClients, "http-clients", 256, "keep-alive clients submitting at once for the HTTP API figures")
 	f.Float64Var(&o.httpRate, "http-rate", 10_000, "submissions per second for the HTTP API latency (for 5 s)")
 	f.StringVar(&o.only, "only", "", "run one group: store, e2e, search, route, http, or nats (only when named: the nats backend with two worker processes)")
 	f.StringVar(&o.cpuProfile, "cpuprofile", "", "write a CPU profile of the whole run to this file (read it with go tool pprof)")

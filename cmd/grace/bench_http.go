@@ -33,15 +33,15 @@ type httpBench struct {
 	client *http.Client
 	body   []byte
 	stop   func()
+	// clients is how many submitters run at once, each on its own
+	// keep-alive connection.
+	clients int
 }
-
-// httpBenchClients is how many submitters run at once.
-const httpBenchClients = 64
 
 // startHTTPBench opens the store in dir (synchronous=FULL: every 202 is
 // durable) and serves the engine on 127.0.0.1. htm_rate_limit is off: the
 // figure is the API's capacity, not the configured intake rate.
-func startHTTPBench(ctx context.Context, dir string, capacity int) (_ *httpBench, err error) {
+func startHTTPBench(ctx context.Context, dir string, capacity, clients int) (_ *httpBench, err error) {
 	cfg := engine.Default()
 	cfg.DB = filepath.Join(dir, "grace.db")
 	cfg.Cortex.Enabled = false
@@ -57,7 +57,7 @@ func startHTTPBench(ctx context.Context, dir string, capacity int) (_ *httpBench
 		return nil, err
 	}
 	var stops []func()
-	b := &httpBench{token: token, stop: func() {
+	b := &httpBench{token: token, clients: clients, stop: func() {
 		for i := len(stops) - 1; i >= 0; i-- {
 			stops[i]()
 		}
@@ -96,7 +96,7 @@ func startHTTPBench(ctx context.Context, dir string, capacity int) (_ *httpBench
 		_ = srv.Shutdown(sctx)
 		<-served
 	})
-	tr := &http.Transport{MaxIdleConns: httpBenchClients, MaxIdleConnsPerHost: httpBenchClients, MaxConnsPerHost: httpBenchClients}
+	tr := &http.Transport{MaxIdleConns: clients, MaxIdleConnsPerHost: clients, MaxConnsPerHost: clients}
 	stops = append(stops, tr.CloseIdleConnections)
 	b.client = &http.Client{Transport: tr, Timeout: 30 * time.Second}
 	b.url = "http://" + ln.Addr().String() + "/v1/intents"
@@ -143,14 +143,14 @@ func (s *submitter) submit() error {
 	return nil
 }
 
-// saturate sends n submissions from httpBenchClients submitters as fast as
+// saturate sends n submissions from b.clients submitters as fast as
 // they are answered and returns submissions per second.
 func (b *httpBench) saturate(ctx context.Context, n int) (float64, error) {
 	var next atomic.Int64
 	var wg sync.WaitGroup
-	errs := make(chan error, httpBenchClients)
+	errs := make(chan error, b.clients)
 	start := time.Now()
-	for range httpBenchClients {
+	for range b.clients {
 		wg.Go(func() {
 			s, err := b.newSubmitter(ctx)
 			if err != nil {
@@ -196,10 +196,10 @@ func (b *httpBench) drain(ctx context.Context) error {
 func (b *httpBench) paced(ctx context.Context, rate float64, d time.Duration) ([]time.Duration, error) {
 	n := int(rate * d.Seconds())
 	due := make(chan time.Time, n)
-	lat := make([][]time.Duration, httpBenchClients)
+	lat := make([][]time.Duration, b.clients)
 	var failed atomic.Pointer[error]
 	var wg sync.WaitGroup
-	for i := range httpBenchClients {
+	for i := range b.clients {
 		wg.Go(func() {
 			s, err := b.newSubmitter(ctx)
 			if err != nil {
@@ -244,9 +244,9 @@ func (b *httpBench) paced(ctx context.Context, rate float64, d time.Duration) ([
 // httpBenchPlan is what benchHTTP sends: n submissions as fast as they
 // are answered, then rate a second for paceFor.
 type httpBenchPlan struct {
-	n       int
-	rate    float64
-	paceFor time.Duration
+	n, clients int
+	rate       float64
+	paceFor    time.Duration
 }
 
 // benchHTTP measures authenticated submissions over loopback HTTP: the
@@ -254,7 +254,7 @@ type httpBenchPlan struct {
 // second, half the 20,000/s target).
 func benchHTTP(ctx context.Context, dir string, plan httpBenchPlan, emit func(benchResult)) error {
 	n := plan.n
-	b, err := startHTTPBench(ctx, dir, 2*n)
+	b, err := startHTTPBench(ctx, dir, 2*n, plan.clients)
 	if err != nil {
 		return err
 	}
@@ -273,7 +273,7 @@ func benchHTTP(ctx context.Context, dir string, plan httpBenchPlan, emit func(be
 	cpu, after := processCPU()-cpu0, b.st.Stats()
 	emit(benchResult{"http_submit", rate, "intents/s",
 		fmt.Sprintf("%d authenticated Tier 2 submissions over loopback HTTP, %d keep-alive clients, each durable (synchronous=FULL) before its 202; workers running; %s",
-			n, httpBenchClients, costNote(cpu, n, before, after))})
+			n, b.clients, costNote(cpu, n, before, after))})
 	if err := b.drain(ctx); err != nil {
 		return err
 	}

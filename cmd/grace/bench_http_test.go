@@ -12,7 +12,7 @@ import (
 func TestBenchHTTPMeasures(t *testing.T) {
 	t.Parallel()
 	var got []benchResult
-	err := benchHTTP(t.Context(), t.TempDir(), httpBenchPlan{n: 300, rate: 200, paceFor: 250 * time.Millisecond},
+	err := benchHTTP(t.Context(), t.TempDir(), httpBenchPlan{n: 300, clients: 16, rate: 200, paceFor: 250 * time.Millisecond},
 		func(r benchResult) { got = append(got, r) })
 	if err != nil {
 		t.Fatal(err)

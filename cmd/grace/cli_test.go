@@ -152,6 +152,12 @@ func TestCLIUsageErrors(t *testing.T) {
 		{[]string{"chaos", "run", "--difficulty", "-1", "--all"}, "--difficulty (-1)"},
 		{[]string{"chaos", "run", "NoSuchScenario"}, `no scenario "NoSuchScenario"`},
 		{[]string{"chaos", "run", "--live", "--server", "http://127.0.0.1:1", "L2_trigger_mesh_storm"}, "chaos run --live: no grace serve with chaos answered"},
+		{[]string{"bench", "--only", "http", "--http-submits", "0"}, "--http-submits 0: want at least 1"},
+		{[]string{"bench", "--only", "http", "--http-clients", "-3"}, "--http-clients -3: want at least 1"},
+		{[]string{"bench", "--only", "http", "--http-rate", "NaN"}, "--http-rate NaN"},
+		{[]string{"bench", "--only", "store", "--records", "7"}, "--records 7: want at least 1000"},
+		{[]string{"bench", "--only", "route", "--route-runs", "0"}, "--route-runs 0"},
+		{[]string{"bench", "--only", "bogus"}, `--only "bogus"`},
 	} {
 		r := c.run(t, tc.args...)
 		r.wantFail(t, exitUsage, tc.want)
