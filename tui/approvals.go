@@ -37,6 +37,9 @@ type approvalsModel struct {
 	review  intentList
 	// reviewRunning counts unreviewed Tier 1 intents still running.
 	reviewRunning int
+	// reviewCapped is set when the review list holds only the newest
+	// reviewLimit: its count is then a floor ("500+").
+	reviewCapped bool
 	// reviewDirty says a Tier 1 intent finished since the last fetch.
 	reviewDirty bool
 	detail      bool
@@ -120,7 +123,9 @@ func (a *approvalsModel) update(msg tea.Msg) tea.Cmd {
 	switch msg := msg.(type) {
 	case pendingMsg:
 		a.pending.fetching = false
+		a.pending.failed = ""
 		if msg.err != nil {
+			a.pending.failed = msg.err.Error()
 			a.pc.fail(msg.err.Error())
 			a.pc.log.Warn("fetch failed", "what", "pending approvals", "err", msg.err)
 			return nil
@@ -128,12 +133,14 @@ func (a *approvalsModel) update(msg tea.Msg) tea.Cmd {
 		a.setItems(sectionPending, msg.items)
 	case reviewMsg:
 		a.review.fetching = false
+		a.review.failed = ""
 		if msg.err != nil {
+			a.review.failed = msg.err.Error()
 			a.pc.fail(msg.err.Error())
 			a.pc.log.Warn("fetch failed", "what", "review list", "err", msg.err)
 			return nil
 		}
-		a.reviewRunning = msg.running
+		a.reviewRunning, a.reviewCapped = msg.running, msg.capped
 		a.setItems(sectionReview, msg.items)
 	case decidedMsg:
 		a.decider.finish(a.pc, msg)
@@ -353,7 +360,11 @@ func (a *approvalsModel) sectionTitles() (pending, review string) {
 		pending += " (" + strconv.Itoa(len(a.pending.items)) + ")"
 	}
 	if a.review.loaded {
-		review += " (" + strconv.Itoa(len(a.review.items)) + ")"
+		n := strconv.Itoa(len(a.review.items))
+		if a.reviewCapped {
+			n += "+" // only the newest reviewLimit were fetched
+		}
+		review += " (" + n + ")"
 	}
 	return pending, review
 }

@@ -115,6 +115,10 @@ func listColumns(w int) approvalCols {
 func (a *approvalsModel) listLines(w, h int) []string {
 	st := a.pc.styles
 	l := a.list()
+	if !l.loaded && l.failed != "" {
+		lines := []string{st.Crit.Render(clip("✗ This list could not be fetched; "+firstKey(a.pc.keys.Refresh)+" tries again.", w))}
+		return append(lines, wrapLines("", st.Muted, l.failed, 0, w)...)
+	}
 	if !l.loaded {
 		return []string{st.Muted.Render("loading…")}
 	}
@@ -141,17 +145,17 @@ func (a *approvalsModel) listLines(w, h int) []string {
 		header, row = a.pendingColumns(w)
 	}
 	lines := []string{st.TableHeader.Render(fit(header, w))}
-	rows := max(h-1, 1)
+	rows, scrolls := listRows(l.len(), h-1)
 	l.offset = window(l.cursor, l.offset, l.len(), rows)
-	for i := l.offset; i < l.len() && len(lines) <= rows; i++ {
+	for i := l.offset; i < l.len() && i < l.offset+rows; i++ {
 		mark, text := "  ", st.Text
 		if i == l.cursor {
 			mark, text = "› ", st.Selected
 		}
 		lines = append(lines, text.Render(mark)+row(l.at(i), text))
 	}
-	if more := l.len() - l.offset - rows; more > 0 && len(lines) > 1 {
-		lines[len(lines)-1] = st.Muted.Render(fit("  ↓ "+strconv.Itoa(more+1)+" more", w))
+	if scrolls {
+		lines = append(lines, st.Muted.Render(fit("  "+scrollHint(l.offset, l.len()-l.offset-rows), w)))
 	}
 	return lines
 }
@@ -235,15 +239,14 @@ func stateMark(st *styles, s intent.State) (string, lipgloss.Style) {
 func (a *approvalsModel) detailLines(it intent.Intent, w, h int) []string {
 	st := a.pc.styles
 	now := a.pc.now()
-	loc := now.Location()
 	lw := 11
 	kv := func(label, value string, width int) string { return st.kv(label, value, lw, width) }
 
-	age := fmtDur(now.Sub(it.CreatedAt)) + " (" + it.CreatedAt.In(loc).Format("15:04:05") + ")"
+	age := fmtDur(now.Sub(it.CreatedAt)) + " (" + clockAt(it.CreatedAt, now) + ")"
 	var pairs [][2]string
 	var lines []string
 	if a.section == sectionReview {
-		ended := fmtDur(now.Sub(it.UpdatedAt)) + " ago (" + it.UpdatedAt.In(loc).Format("15:04:05") + ")"
+		ended := fmtDur(now.Sub(it.UpdatedAt)) + " ago (" + clockAt(it.UpdatedAt, now) + ")"
 		pairs = [][2]string{
 			{"actor", it.Actor}, {"type", it.Type},
 			{"tier", tierText(it.Tier)}, {"routed to", it.Decision.RoutedTo},
@@ -258,7 +261,7 @@ func (a *approvalsModel) detailLines(it intent.Intent, w, h int) []string {
 	} else {
 		deadline := fmtDeadline(it.Deadline, now)
 		if !it.Deadline.IsZero() {
-			deadline += " (" + it.Deadline.In(loc).Format("15:04:05") + ")"
+			deadline += " (" + clockAt(it.Deadline, now) + ")"
 			if it.Deadline.Sub(now) < soonDeadline {
 				deadline = "▲ " + deadline
 			}

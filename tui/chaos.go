@@ -497,7 +497,7 @@ func (c *chaosModel) ShortHelp() []key.Binding {
 func (c *chaosModel) FullHelp() [][]key.Binding {
 	k := c.pc.keys
 	return [][]key.Binding{{
-		helpOnly(k.NextSection, firstKey(k.PrevSection)+"/"+firstKey(k.NextSection), "scenarios, runs, findings…"),
+		helpOnly(k.NextSection, firstKey(k.PrevSection)+"/"+firstKey(k.NextSection), "previous, next section"),
 		helpOnly(k.RunChaos, k.RunChaos.Help().Key, "run scenario (y/N)"),
 		helpOnly(k.RunAllChaos, k.RunAllChaos.Help().Key, "run all (y/N)"),
 		helpOnly(k.Filter, firstKey(k.Filter), "filter the section"),

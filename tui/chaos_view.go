@@ -250,7 +250,7 @@ func (c *chaosModel) ago(t time.Time) string {
 // runWhen is when a run started, its age and how long it took.
 func (c *chaosModel) runWhen(r engine.ChaosRun) string {
 	now := c.pc.now()
-	s := r.StartedAt.In(now.Location()).Format("15:04:05") + " (" + fmtDur(now.Sub(r.StartedAt)) + " ago)"
+	s := clockAt(r.StartedAt, now) + " (" + fmtDur(now.Sub(r.StartedAt)) + " ago)"
 	if !r.FinishedAt.IsZero() {
 		s += " · took " + fmtTook(r.FinishedAt.Sub(r.StartedAt))
 	}
@@ -345,14 +345,19 @@ func (c *chaosModel) rowMark(selected bool) (string, lipgloss.Style) {
 // streak, runs and last run.
 func (c *chaosModel) scenarioRows(w, rows int) (string, []string) {
 	st := c.pc.styles
-	const verdictW, numW, lastW = 12, 7, 10
+	const verdictW, lastW = 12, 10
+	numW, streakHead := 7, "STREAK"
+	if w < 2+12+1+verdictW+3*numW+1+lastW {
+		// The figures close up rather than push LAST RUN off the edge.
+		numW, streakHead = 5, "STRK"
+	}
 	descW := 0
 	idW := max(w-2-verdictW-3*numW-lastW-4, 12)
 	if w >= 110 {
 		idW = 32
 		descW = max(w-2-idW-verdictW-3*numW-lastW-5, 0)
 	}
-	head := "  " + fit("SCENARIO", idW) + " " + fit("LAST", verdictW) + fitRight("DIFF", numW) + fitRight("STREAK", numW) +
+	head := "  " + fit("SCENARIO", idW) + " " + fit("LAST", verdictW) + fitRight("DIFF", numW) + fitRight(streakHead, numW) +
 		fitRight("RUNS", numW) + " " + fitRight("LAST RUN", lastW)
 	if descW > 0 {
 		head += " " + fit("DESCRIPTION", descW)
@@ -638,7 +643,9 @@ func (c *chaosModel) runDetail(r engine.ChaosRun, w int) []string {
 		out = append(out, cell(st.Label, "halted", lw)+st.Warn.Render(clip("■ by "+r.HaltedBy, w-lw)))
 	}
 	if r.Error != "" {
-		out = append(out, cell(st.Label, "error", lw)+st.Crit.Render(clip(r.Error, w-lw)))
+		// Wrapped, not cut: the end of an error is often the part that
+		// says what went wrong.
+		out = append(out, wrapLines(cell(st.Label, "error", lw), st.Crit, r.Error, lw, w)...)
 	}
 	for _, res := range r.Scenarios {
 		mark, ms := "✓ ", st.OK
@@ -648,7 +655,7 @@ func (c *chaosModel) runDetail(r engine.ChaosRun, w int) []string {
 		out = append(out, "", ms.Render(mark)+st.Value.Render(clip(res.ID, w-2))+
 			st.Muted.Render(clip(" · difficulty "+strconv.Itoa(res.Difficulty)+" · "+fmtTook(time.Duration(res.DurationMS)*time.Millisecond), max(w-2-len(res.ID), 0))))
 		for _, f := range res.Failures {
-			out = append(out, st.Crit.Render(clip("  ✗ "+f, w)))
+			out = append(out, wrapLines(st.Crit.Render("  ✗ "), st.Crit, f, 4, w)...)
 		}
 		var sgs []string
 		for _, sg := range res.Safeguards {

@@ -100,7 +100,7 @@ func fetchReviewCmd(ctx context.Context, api engine.OperatorAPI, owner screenID)
 		if err != nil {
 			return reviewMsg{owner: owner, err: fmt.Errorf("list Tier 1 intents awaiting review: %w", err)}
 		}
-		msg := reviewMsg{owner: owner, items: make([]intent.Intent, 0, len(all))}
+		msg := reviewMsg{owner: owner, items: make([]intent.Intent, 0, len(all)), capped: len(all) >= reviewLimit}
 		for _, it := range all {
 			if it.State.Terminal() {
 				msg.items = append(msg.items, it)

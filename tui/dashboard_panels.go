@@ -48,6 +48,18 @@ func (st *styles) kv(label, value string, lw, w int) string {
 	return cell(st.Label, label, lw) + cell(st.Value, value, w-lw)
 }
 
+// kvFigure is kv for a figure: where the two do not fit, the label gives
+// way first (cut, keeping a cell of air before the figure, down to 4
+// cells), since a figure cut to "…" says nothing and a cut label still
+// names it. Only a figure wider than what is left is cut.
+func (st *styles) kvFigure(label, value string, lw, w int) string {
+	if vw := ansi.StringWidth(value); lw+vw > w && lw > 4 {
+		lw = max(w-vw, 4)
+		return cell(st.Label, clip(label, lw-1), lw) + cell(st.Value, value, w-lw)
+	}
+	return st.kv(label, value, lw, w)
+}
+
 // queueLines is the Queue panel: health and depth, a sparkline of depth
 // over the kept history, and the thresholds.
 func (d *dashboardModel) queueLines(w, h int) []string {
@@ -63,7 +75,12 @@ func (d *dashboardModel) queueLines(w, h int) []string {
 	}
 	head := st.queueBadge(lvl) + st.Label.Render("  depth ") + st.Value.Render(fmtInt(s.QueueDepth))
 	peakText := "peak " + fmtInt(peak)
-	lines := []string{fit(head, w-len(peakText)-1) + " " + st.Muted.Render(peakText)}
+	// The depth is kept whole before the peak: with no room for both, the
+	// peak goes.
+	lines := []string{fit(head, w)}
+	if ansi.StringWidth(head)+1+len(peakText) <= w {
+		lines[0] = fit(head, w-len(peakText)-1) + " " + st.Muted.Render(peakText)
+	}
 
 	rows := max(h-2, 1)
 	palette := []lipgloss.Style{st.OK, st.Warn, st.Crit}
@@ -74,7 +91,13 @@ func (d *dashboardModel) queueLines(w, h int) []string {
 	if s.QueueWarn == 0 && s.QueueCritical == 0 {
 		thresholds = "no thresholds"
 	}
-	lines = append(lines, st.Muted.Render(fit(span, w-len([]rune(thresholds))))+st.Muted.Render(clip(thresholds, w)))
+	// The thresholds are kept whole before the span: with no room for both
+	// and a cell between them, the span goes.
+	tw := ansi.StringWidth(thresholds)
+	if ansi.StringWidth(span)+1+tw > w {
+		span = ""
+	}
+	lines = append(lines, st.Muted.Render(fit(span, w-min(tw, w))+clip(thresholds, w)))
 	return lines
 }
 
@@ -88,7 +111,7 @@ func (d *dashboardModel) throughputLines(w int, strip bool) []string {
 	lw := 11
 	pair := func(l1, v1, l2, v2 string) string {
 		// One cell of air after the first value, however long it is.
-		return st.kv(l1, v1, lw, half-1) + " " + st.kv(l2, v2, lw, w-half)
+		return st.kvFigure(l1, v1, lw, half-1) + " " + st.kvFigure(l2, v2, lw, w-half)
 	}
 	lines := []string{
 		cell(st.Label, "workers", lw) +

@@ -63,6 +63,17 @@ func fmtDur(d time.Duration) string {
 	return fmt.Sprintf("%dd%02dh", int(d/(24*time.Hour)), int(d%(24*time.Hour)/time.Hour))
 }
 
+// clockAt writes t as a time of day in now's location, with the month
+// and day ("01-02 15:04:05", as the narratives list has it) when t falls
+// on another day: a deadline tomorrow must not read as a time today.
+func clockAt(t, now time.Time) string {
+	t = t.In(now.Location())
+	if y, m, d := t.Date(); y == now.Year() && m == now.Month() && d == now.Day() {
+		return t.Format("15:04:05")
+	}
+	return t.Format("01-02 15:04:05")
+}
+
 // fmtDeadline says when a pending approval expires, relative to now.
 func fmtDeadline(deadline, now time.Time) string {
 	if deadline.IsZero() {

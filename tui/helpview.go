@@ -39,11 +39,17 @@ func (m *model) helpGroups() []helpGroup {
 	}
 	pair := func(a, b key.Binding) string { return firstKey(a) + "/" + firstKey(b) }
 	if cur.id() != screenDashboard {
-		groups = append(groups, helpGroup{title: "Lists", rows: [][2]string{
+		lists := helpGroup{title: "Lists", rows: [][2]string{
 			{pair(k.Down, k.Up), "down, up"}, {pair(k.Top, k.Bottom), "top, bottom"},
-			{pair(k.PageDown, k.PageUp), "page down, up"}, {firstKey(k.Open), "open the detail"},
-			{firstKey(k.Back), "back, clear filter"},
-		}})
+			{pair(k.PageDown, k.PageUp), "page down, up"},
+		}}
+		// Alerts has no detail to open: the selected alert's is always
+		// shown below the list.
+		if cur.id() != screenAlerts {
+			lists.rows = append(lists.rows, [2]string{firstKey(k.Open), "open the detail"})
+		}
+		lists.rows = append(lists.rows, [2]string{firstKey(k.Back), "back, clear filter"})
+		groups = append(groups, lists)
 	}
 	screens := m.screensBinding().Help().Key
 	console := helpGroup{title: "Console", rows: [][2]string{

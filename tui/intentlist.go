@@ -1,6 +1,7 @@
 package tui
 
 import (
+	"strconv"
 	"strings"
 
 	"grace/engine/intent"
@@ -17,6 +18,9 @@ type intentList struct {
 	offset   int
 	loaded   bool
 	fetching bool
+	// failed is why the last fetch failed ("" when it did not): a list
+	// never fetched says so rather than "loading…" for ever.
+	failed string
 	// want is an intent to select once a fetch lists it.
 	want string
 }
@@ -163,4 +167,29 @@ func window(cursor, offset, n, rows int) int {
 		offset = cursor - rows + 1
 	}
 	return max(min(offset, n-rows), 0)
+}
+
+// listRows splits room lines of a list of n rows: it returns how many
+// rows to show and whether the last line is kept for a scrollHint (when
+// the rows do not all fit). Keeping that line apart means the hint never
+// covers a row, the cursor's least of all.
+func listRows(n, room int) (rows int, scrolls bool) {
+	room = max(room, 1)
+	if n <= room || room < 2 {
+		return room, false
+	}
+	return room - 1, true
+}
+
+// scrollHint says how many rows of a scrolled list are out of view above
+// and below.
+func scrollHint(above, below int) string {
+	var parts []string
+	if above > 0 {
+		parts = append(parts, "↑ "+strconv.Itoa(above)+" above")
+	}
+	if below > 0 {
+		parts = append(parts, "↓ "+strconv.Itoa(below)+" more")
+	}
+	return strings.Join(parts, " · ")
 }

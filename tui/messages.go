@@ -71,7 +71,10 @@ type reviewMsg struct {
 	owner   screenID
 	items   []intent.Intent
 	running int
-	err     error
+	// capped is set when the engine listed reviewLimit intents: there may
+	// be more, older ones.
+	capped bool
+	err    error
 }
 
 // searchMsg is one page of narrative search results for owner. seq names

@@ -65,6 +65,9 @@ type entryList struct {
 	exhausted bool
 	capped    bool
 	at        time.Time
+	// failed is why the last fetch failed ("" when it did not): with no
+	// entries to show, the list says so instead of "no match".
+	failed string
 }
 
 // selected returns the entry under the cursor.
@@ -205,9 +208,10 @@ func (n *narrativesModel) takeResults(msg searchMsg) tea.Cmd {
 	if msg.err != nil {
 		n.pc.fail(msg.err.Error())
 		n.pc.log.Warn("fetch failed", "what", "narratives", "err", msg.err)
-		l.loaded = true
+		l.loaded, l.failed = true, msg.err.Error()
 		return nil
 	}
+	l.failed = ""
 	if !msg.more {
 		l.entries, l.cursor, l.offset, l.at = nil, 0, 0, msg.at
 	}
@@ -224,7 +228,9 @@ func (n *narrativesModel) takeStory(msg storyMsg) {
 	}
 	s := n.story
 	s.list.loading, s.list.loaded, s.list.exhausted = false, true, true
+	s.list.failed = ""
 	if msg.err != nil {
+		s.list.failed = msg.err.Error()
 		n.pc.fail(msg.err.Error())
 		n.pc.log.Warn("fetch failed", "what", "story", "intent", msg.intentID, "err", msg.err)
 		return

@@ -6,6 +6,7 @@ import (
 	"strconv"
 	"strings"
 	"time"
+	"unicode"
 
 	"grace/engine/clarity"
 )
@@ -128,7 +129,11 @@ func (q narrQuery) describe(now time.Time) string {
 	loc := now.Location()
 	var parts []string
 	if q.Text != "" {
-		parts = append(parts, "words “"+q.Text+"”")
+		if words := searchWords(q.Text); len(words) > 0 {
+			parts = append(parts, "words “"+strings.Join(words, " ")+"”")
+		} else {
+			parts = append(parts, "“"+q.Text+"” has no letter or digit to search for")
+		}
 	}
 	if q.Actor != "" {
 		parts = append(parts, "actor "+q.Actor)
@@ -152,4 +157,43 @@ func (q narrQuery) describe(now time.Time) string {
 		return "all narratives · newest first"
 	}
 	return strings.Join(parts, " · ") + " · newest first"
+}
+
+// searchWords are the words of a search's text as the full-text search
+// reads them (clarity.Query): runs of letters and digits, a trailing '*'
+// kept as the prefix mark; every other character (quotes, '-', '(',
+// emoji…) only separates words, so FTS syntax is never an operator. The
+// words are all required. Text with none does not filter at all, which
+// describe says rather than showing every narrative as a match.
+func searchWords(text string) []string {
+	var out []string
+	for _, field := range strings.Fields(text) {
+		prefix := strings.HasSuffix(field, "*")
+		start := len(out)
+		var b strings.Builder
+		flush := func() {
+			if b.Len() > 0 {
+				out = append(out, b.String())
+				b.Reset()
+			}
+		}
+		for _, r := range field {
+			switch {
+			case unicode.Is(unicode.Mn, r):
+				// a combining mark: part of its letter, if any
+				if b.Len() > 0 {
+					b.WriteRune(r)
+				}
+			case unicode.IsLetter(r) || unicode.IsNumber(r) || unicode.Is(unicode.Co, r):
+				b.WriteRune(r)
+			default:
+				flush()
+			}
+		}
+		flush()
+		if prefix && len(out) > start {
+			out[len(out)-1] += "*"
+		}
+	}
+	return out
 }

@@ -171,7 +171,10 @@ func TestStoryFromARecordInOrder(t *testing.T) {
 		t.Fatalf("story %s, want it from received to completed", got)
 	}
 	v := b.view()
-	for _, want := range []string{"Story of " + storyIntent + " · 5 records", "oldest first", "deploy_production by agent:release-bot"} {
+	// At 80 columns the line under the search box still says how to get
+	// back (the ID is in the panel's title).
+	for _, want := range []string{"Story of " + storyIntent + " · 5 records", "oldest first", "deploy_production by agent:release-bot",
+		"esc returns to the results"} {
 		if !strings.Contains(v, want) {
 			t.Errorf("story lacks %q:\n%s", want, v)
 		}
@@ -274,6 +277,20 @@ func TestSearchFailureGoesToStatusLine(t *testing.T) {
 	}
 	if !strings.Contains(b.view(), "Narratives") {
 		t.Error("the failure covered the screen")
+	}
+	// With nothing fetched, the list says the search failed, not that
+	// nothing matched, and how to retry; the retry clears it.
+	v := b.view()
+	if strings.Contains(v, "No narrative matches") || strings.Contains(v, "more below") ||
+		!strings.Contains(v, "search failed") || !strings.Contains(v, "could not be fetched; r tries again") {
+		t.Errorf("a failed search reads as an empty result:\n%s", v)
+	}
+	b.api.mu.Lock()
+	b.api.searchErr = nil
+	b.api.mu.Unlock()
+	b.run(t, b.press(t, "r"))
+	if v := b.view(); strings.Contains(v, "could not be fetched") || !strings.Contains(v, "loaded, more below") {
+		t.Errorf("r did not fetch the narratives again:\n%s", v)
 	}
 }
 

@@ -66,7 +66,9 @@ func (n *narrativesModel) searchLine(w int) string {
 func (n *narrativesModel) describeLine(w int) string {
 	st := n.pc.styles
 	if n.story != nil {
-		return fit(st.Muted.Render(" story of "+n.story.intentID+" · every record, oldest first · "+
+		// The intent's ID is in the panel's title below; the way back is
+		// what must not be cut off at 80 columns.
+		return fit(st.Muted.Render(" every record of this intent, oldest first · "+
 			firstKey(n.pc.keys.Back)+" returns to the results"), w)
 	}
 	return fit(st.Muted.Render(" "+n.query.describe(n.pc.now())), w)
@@ -78,7 +80,9 @@ func (n *narrativesModel) listPanel(w int) (string, func(w, h int) []string) {
 	if n.story != nil {
 		s := n.story
 		title := "Story of " + s.intentID
-		if s.list.loaded {
+		if s.list.loaded && s.list.failed != "" {
+			title += " · not fetched"
+		} else if s.list.loaded {
 			title += " · " + plural(len(s.list.entries), "record")
 			if s.list.capped {
 				title += " (the first " + fmtInt(storyMax) + ")"
@@ -97,6 +101,8 @@ func (n *narrativesModel) listPanel(w int) (string, func(w, h int) []string) {
 	switch {
 	case !l.loaded:
 		title += " · searching…"
+	case l.failed != "" && len(l.entries) == 0:
+		title += " · search failed"
 	case l.capped:
 		title += " · the newest " + fmtInt(len(l.entries)) + " (narrow the search for older)"
 	case l.exhausted:
@@ -153,11 +159,18 @@ func (n *narrativesModel) entryLines(l *entryList, withIntent bool, w, h int) []
 	if !l.loaded {
 		return []string{st.Muted.Render("searching…")}
 	}
+	if len(l.entries) == 0 && l.failed != "" {
+		// Not "no match": nothing could be asked.
+		lines := []string{st.Crit.Render(clip("✗ The narratives could not be fetched; "+
+			firstKey(n.pc.keys.Refresh)+" tries again.", w))}
+		return append(lines, wrapLines("", st.Muted, l.failed, 0, w)...)
+	}
 	if len(l.entries) == 0 {
 		lines := []string{st.Muted.Render(clip("No narrative matches.", w))}
 		if n.text != "" && n.story == nil {
-			lines = append(lines, st.Muted.Render(clip(firstKey(n.pc.keys.Back)+" clears the search; "+
-				firstKey(n.pc.keys.Filter)+" edits it. Words match whole words; word* matches a prefix.", w)))
+			lines = append(lines, wrapLines("", st.Muted, firstKey(n.pc.keys.Back)+" clears the search; "+
+				firstKey(n.pc.keys.Filter)+" edits it. Words match whole words; word* matches a prefix. "+
+				"Every word must appear: AND, OR, NOT and NEAR are words too; quotes, - and ( ) are ignored.", 0, w)...)
 		}
 		return lines
 	}
@@ -169,6 +182,14 @@ func (n *narrativesModel) entryLines(l *entryList, withIntent bool, w, h int) []
 	header += fit("WHY", c.why)
 	lines := []string{st.TableHeader.Render(fit(header, w))}
 	rows := max(h-1, 1)
+	// While the next page loads and the list is scrolled to its end, the
+	// last line says so; the rows give it room rather than lose one under
+	// it (which could be the cursor's).
+	loadingLine := l.loading && rows >= 2 && len(l.entries) >= rows-1 &&
+		window(l.cursor, l.offset, len(l.entries), rows-1)+rows-1 >= len(l.entries)
+	if loadingLine {
+		rows--
+	}
 	l.offset = window(l.cursor, l.offset, len(l.entries), rows)
 	loc := n.pc.now().Location()
 	for i := l.offset; i < len(l.entries) && len(lines) <= rows; i++ {
@@ -191,8 +212,8 @@ func (n *narrativesModel) entryLines(l *entryList, withIntent bool, w, h int) []
 		line += cell(st.Text, firstReason(e.Why), c.why)
 		lines = append(lines, line)
 	}
-	if len(lines) > rows && l.offset+rows >= len(l.entries)-1 && l.loading {
-		lines[len(lines)-1] = st.Muted.Render(fit("  ↓ loading more…", w))
+	if loadingLine {
+		lines = append(lines, st.Muted.Render(fit("  ↓ loading more…", w)))
 	}
 	return lines
 }

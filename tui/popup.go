@@ -2,9 +2,11 @@ package tui
 
 import (
 	"strconv"
+	"strings"
 
 	"github.com/charmbracelet/bubbles/key"
 	tea "github.com/charmbracelet/bubbletea"
+	"github.com/charmbracelet/x/ansi"
 
 	"grace/engine/intent"
 )
@@ -141,20 +143,46 @@ func (p *popupModel) view(w, h int) (lines []string, x, y int) {
 	if len(reasons) == 0 {
 		reasons = []string{"—"}
 	}
-	maxReasons := 3
+	// The reasons are what the operator decides on: each is wrapped, not
+	// cut mid-word, as long as the popup has lines to spare; those that do
+	// not fit are left to the Approvals screen, and say so.
+	budget := 5
 	if h < 16 {
-		maxReasons = 1
+		budget = 1
 	}
-	for i, r := range reasons {
-		if i == maxReasons {
-			body = append(body, row("", "(+"+strconv.Itoa(len(reasons)-i)+" more in Approvals)"))
+	var why []string
+	shown := 0
+	for _, r := range reasons {
+		wl := strings.Split(ansi.Wrap(r, max(inner-lw-2, 1), " "), "\n")
+		room := budget - len(why)
+		if shown < len(reasons)-1 {
+			room-- // a line for the "+N more" note
+		}
+		if len(wl) > room {
+			if shown == 0 {
+				why, shown = append(why, "• "+clip(r, inner-lw-2)), 1
+			}
 			break
 		}
+		for i, l := range wl {
+			if i == 0 {
+				l = "• " + l
+			} else {
+				l = "  " + l
+			}
+			why = append(why, l)
+		}
+		shown++
+	}
+	if n := len(reasons) - shown; n > 0 {
+		why = append(why, "(+"+strconv.Itoa(n)+" more in Approvals)")
+	}
+	for i, l := range why {
 		label := ""
 		if i == 0 {
 			label = "why"
 		}
-		body = append(body, row(label, "• "+r))
+		body = append(body, row(label, l))
 	}
 	body = append(body, "")
 	if line := p.decider.view(p.pc, inner); line != "" {

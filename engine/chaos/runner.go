@@ -203,6 +203,10 @@ func (r *run) waitFor(ctx context.Context, d time.Duration, cond func() bool) er
 	return nil
 }
 
+// errHalted begins the error of a run whose context ended: "halted: "
+// and the cause (who halted it and why, or the context's error).
+var errHalted = errors.New("halted")
+
 // Run runs sc at difficulty against an isolated engine in a temporary
 // data folder (removed afterwards) and returns its result; see Exec.
 func (rn *Runner) Run(ctx context.Context, sc *Scenario, difficulty int) (Result, error) {
@@ -273,9 +277,17 @@ func (rn *Runner) Exec(ctx context.Context, sp Spec) (res Result, err error) {
 		}()
 	}
 
+	// halted names the halt, not what it interrupted (a record read that
+	// saw its context cancelled), as the reason a run ended early.
+	halted := func(err error) error {
+		if ctx.Err() != nil && !errors.Is(err, errHalted) {
+			err = fmt.Errorf("%w during %s: %w", errHalted, r.phaseNow, context.Cause(ctx))
+		}
+		return fmt.Errorf("run %s: %w", sc.ID, err)
+	}
 	r.phase(engine.ChaosPhaseSteadyBefore)
 	if err = r.steady(ctx, "before", deadline); err != nil {
-		return res, fmt.Errorf("run %s: %w", sc.ID, err)
+		return res, halted(err)
 	}
 	r.phase(engine.ChaosPhaseInject)
 	stopWatch := r.watchCritical(sp.AbortOnCritical, cancel)
@@ -306,14 +318,14 @@ func (rn *Runner) Exec(ctx context.Context, sp Spec) (res Result, err error) {
 	r.phase(engine.ChaosPhaseInvariants)
 	fired, err := r.firedSafeguards(ctx)
 	if err != nil {
-		return res, fmt.Errorf("run %s: %w", sc.ID, err)
+		return res, halted(err)
 	}
 	res.Safeguards = r.safeguardResults(fired)
 	if res.Invariants, err = r.checkInvariants(ctx); err != nil {
-		return res, fmt.Errorf("run %s: %w", sc.ID, err)
+		return res, halted(err)
 	}
 	if res.Records, err = r.countRecords(ctx); err != nil {
-		return res, fmt.Errorf("run %s: %w", sc.ID, err)
+		return res, halted(err)
 	}
 	if !r.live {
 		res.RecordsDB = r.cfg.DB
@@ -412,7 +424,7 @@ func (r *run) injectAndWatch(ctx context.Context, deadline time.Duration) error 
 		r.report()
 		if err := faultKinds[f.Kind].inject(ctx, r, f); err != nil {
 			if ctx.Err() != nil {
-				return fmt.Errorf("halted: %w", context.Cause(ctx))
+				return fmt.Errorf("%w: %w", errHalted, context.Cause(ctx))
 			}
 			return fmt.Errorf("inject faults[%d] (%s): %w", i, f.Kind, err)
 		}
@@ -429,7 +441,7 @@ func (r *run) injectAndWatch(ctx context.Context, deadline time.Duration) error 
 	})
 	switch {
 	case ctx.Err() != nil:
-		return fmt.Errorf("halted: %w", context.Cause(ctx))
+		return fmt.Errorf("%w: %w", errHalted, context.Cause(ctx))
 	case ferr != nil:
 		return ferr
 	case err != nil:

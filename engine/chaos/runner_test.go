@@ -102,6 +102,32 @@ func TestScenarioPassesAndFailsWithoutItsSafeguard(t *testing.T) {
 	}
 }
 
+// TestHaltNamesTheHaltNotWhatItInterrupted halts a run at each phase
+// where it reads the record: the error must say the run was halted and
+// during what, not report the interrupted read ("read the record …:
+// context canceled") as if the scenario had broken.
+func TestHaltNamesTheHaltNotWhatItInterrupted(t *testing.T) {
+	t.Parallel()
+	for _, phase := range []string{engine.ChaosPhaseSteadyBefore, engine.ChaosPhaseInvariants} {
+		t.Run(phase, func(t *testing.T) {
+			t.Parallel()
+			b := setup(t)
+			ctx, cancel := context.WithCancel(context.Background())
+			defer cancel()
+			_, err := b.runner.Exec(ctx, chaos.Spec{Scenario: b.lib.Get("DIRT_resource_siege"), Difficulty: 1,
+				Progress: func(s chaos.Step) {
+					if s.Phase == phase {
+						cancel()
+					}
+				}})
+			if err == nil || !errors.Is(err, context.Canceled) || !strings.Contains(err.Error(), "halted") ||
+				strings.Contains(err.Error(), "read the record") || strings.Contains(err.Error(), "steady state before") {
+				t.Fatalf("Exec halted at %s = %v; want a halt and nothing about what it interrupted", phase, err)
+			}
+		})
+	}
+}
+
 func fired(r chaos.Result, name string) bool {
 	for _, s := range r.Safeguards {
 		if s.Name == name {

@@ -28,7 +28,7 @@ func (r *run) steady(ctx context.Context, when string, deadline time.Duration) e
 		return fmt.Errorf("steady state before the faults: %v", problems)
 	}
 	if ctx.Err() != nil {
-		return fmt.Errorf("halted: %w", context.Cause(ctx))
+		return fmt.Errorf("%w: %w", errHalted, context.Cause(ctx))
 	}
 	for _, p := range problems {
 		r.failf("steady state after the rollback: %s", p)
