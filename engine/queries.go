@@ -18,7 +18,7 @@ const pendingLimit = 1000
 func (e *Engine) Get(ctx context.Context, id string) (intent.Intent, error) {
 	in, err := e.store.Get(ctx, id)
 	if err != nil {
-		return intent.Intent{}, fmt.Errorf("get intent %s: %w", id, err)
+		return intent.Intent{}, err // the store's error names the intent ("get intent ID: ...")
 	}
 	return e.guard.mask.intent(in), nil
 }

@@ -93,11 +93,17 @@ func newKeyring(ids []Identity, localToken string) *keyring {
 }
 
 // authenticate returns the caller named by r's bearer token; ok is false
-// without one, or for a token nobody has. fingerprint is the first 12 hex
-// digits of the presented token's SHA-256 (for the record; never the token),
-// given only for a refused token: a known one needs none.
+// without one, with more than one Authorization header (which one counts
+// would be a guess, and a proxy may guess the other way), or for a token
+// nobody has. fingerprint is the first 12 hex digits of the presented
+// token's SHA-256 (for the record; never the token), given only for a
+// refused token: a known one needs none.
 func (k *keyring) authenticate(r *http.Request) (p principal, fingerprint string, ok bool) {
-	auth := r.Header.Get("Authorization")
+	values := r.Header.Values("Authorization")
+	if len(values) != 1 {
+		return principal{}, "", false
+	}
+	auth := values[0]
 	const prefix = "Bearer "
 	if len(auth) < len(prefix) || !strings.EqualFold(auth[:len(prefix)], prefix) {
 		return principal{}, "", false

@@ -93,6 +93,9 @@ func (h *Handler) haltChaos(w http.ResponseWriter, r *http.Request) error {
 	if err := decodeBody(r, &req, true); err != nil {
 		return err
 	}
+	if err := checkText("reason", req.Reason, maxReasonBytes, true); err != nil {
+		return err
+	}
 	op := operatorOf(r, DecisionRequest{})
 	res, err := svc.HaltChaos(context.WithoutCancel(r.Context()), op, strings.TrimSpace(req.Reason))
 	if err != nil {

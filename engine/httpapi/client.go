@@ -264,7 +264,10 @@ func (c *Client) do(ctx context.Context, method, path string, body, out any) err
 	if resp.StatusCode < 200 || resp.StatusCode > 299 {
 		var eb ErrorResponse
 		if json.Unmarshal(data, &eb) != nil || eb.Error.Code == "" {
-			eb.Error = ErrorBody{Code: CodeInternal, Message: fmt.Sprintf("%s %s: %s", method, path, resp.Status)}
+			// Not an answer in the API's error shape: a proxy, or not a
+			// grace serve at all.
+			eb.Error = ErrorBody{Code: CodeInternal, Message: fmt.Sprintf("%s %s%s: %s, not a Grace API answer (is %s a grace serve?)",
+				method, c.base, path, resp.Status, c.base)}
 		}
 		// /readyz answers 503 with a readiness body, not an error body.
 		if out != nil && path == "/readyz" {
@@ -276,7 +279,7 @@ func (c *Client) do(ctx context.Context, method, path string, body, out any) err
 		return nil
 	}
 	if err := json.Unmarshal(data, out); err != nil {
-		return fmt.Errorf("%s %s%s: decode answer: %w", method, c.base, path, err)
+		return fmt.Errorf("%s %s%s: decode answer (is %s a grace serve?): %w", method, c.base, path, c.base, err)
 	}
 	return nil
 }

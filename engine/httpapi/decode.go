@@ -1,38 +1,84 @@
 package httpapi
 
 import (
+	"bytes"
 	"encoding/json"
 	"errors"
 	"io"
+	"net"
 	"net/http"
 	"strings"
+	"unicode/utf8"
 )
 
 // decodeBody reads exactly one JSON object from r's body into dst, refusing
-// unknown fields, wrong types, trailing data and bodies over the limit
-// (which the handler has already wrapped with http.MaxBytesReader). An empty
-// body is accepted when allowEmpty is set, leaving dst as it is.
+// a Content-Encoding it would have to undo (415), a body that is not valid
+// UTF-8, null or not an object, unknown fields (names match exactly, case
+// included), a name given twice in any object of the body, wrong types,
+// trailing data and bodies over the limit (which the handler has already
+// wrapped with http.MaxBytesReader). An empty body is accepted when
+// allowEmpty is set, leaving dst as it is. The Content-Type is not
+// checked: the body is judged by what it holds, so that
+// "curl -d '{...}'" (which says form data) works.
 func decodeBody(r *http.Request, dst any, allowEmpty bool) error {
-	dec := json.NewDecoder(r.Body)
+	if err := checkEncoding(r.Header); err != nil {
+		return err
+	}
+	data, err := io.ReadAll(r.Body)
+	if err != nil {
+		return classifyDecodeError(err)
+	}
+	trimmed := bytes.TrimLeft(data, " \t\r\n")
+	if len(trimmed) == 0 {
+		if allowEmpty {
+			return nil
+		}
+		return newError(http.StatusBadRequest, CodeMalformed, "", "request body is empty; expected a JSON object")
+	}
+	if !utf8.Valid(data) {
+		return newError(http.StatusBadRequest, CodeMalformed, "", "request body is not valid UTF-8 (first bad byte at offset %d)", invalidUTF8At(data))
+	}
+	if bytes.HasPrefix(trimmed, []byte("null")) {
+		return newError(http.StatusBadRequest, CodeWrongType, "", "expected a JSON object, got null")
+	}
+	dec := json.NewDecoder(bytes.NewReader(data))
 	dec.DisallowUnknownFields()
 	if err := dec.Decode(dst); err != nil {
-		if errors.Is(err, io.EOF) {
-			if allowEmpty {
-				return nil
-			}
-			return newError(http.StatusBadRequest, CodeMalformed, "", "request body is empty; expected a JSON object")
-		}
 		return classifyDecodeError(err)
 	}
 	// Exactly one document: anything but whitespace after it is malformed.
 	if _, err := dec.Token(); !errors.Is(err, io.EOF) {
-		var mbe *http.MaxBytesError
-		if errors.As(err, &mbe) {
-			return classifyDecodeError(err)
-		}
 		return newError(http.StatusBadRequest, CodeMalformed, "", "request body has data after the JSON object")
 	}
+	return checkNames(data, fieldsOf(dst))
+}
+
+// checkEncoding refuses a body the client says is encoded (gzip and the
+// like): the API reads plain JSON only, and reading an encoded body as
+// JSON would give a misleading error, or a wrong reading of a plain one.
+func checkEncoding(h http.Header) error {
+	for _, v := range h.Values("Content-Encoding") {
+		for _, enc := range strings.Split(v, ",") {
+			if enc = strings.TrimSpace(enc); enc != "" && !strings.EqualFold(enc, "identity") {
+				return newError(http.StatusUnsupportedMediaType, CodeUnsupportedEncoding, "",
+					"Content-Encoding %q is not accepted: send the JSON body unencoded", clipText(enc, 32))
+			}
+		}
+	}
 	return nil
+}
+
+// invalidUTF8At returns the offset of the first byte of data that is not
+// part of valid UTF-8.
+func invalidUTF8At(data []byte) int {
+	for i := 0; i < len(data); {
+		r, n := utf8.DecodeRune(data[i:])
+		if r == utf8.RuneError && n <= 1 {
+			return i
+		}
+		i += n
+	}
+	return len(data)
 }
 
 func classifyDecodeError(err error) error {
@@ -40,10 +86,13 @@ func classifyDecodeError(err error) error {
 		mbe *http.MaxBytesError
 		se  *json.SyntaxError
 		te  *json.UnmarshalTypeError
+		ne  net.Error
 	)
 	switch {
 	case errors.As(err, &mbe):
 		return newError(http.StatusRequestEntityTooLarge, CodeBodyTooLarge, "", "request body is larger than %d bytes", mbe.Limit)
+	case errors.As(err, &ne) && ne.Timeout():
+		return newError(http.StatusRequestTimeout, CodeTimeout, "", "the request body did not arrive within the server's read timeout")
 	case errors.As(err, &se):
 		return newError(http.StatusBadRequest, CodeMalformed, "", "malformed JSON at byte %d: %v", se.Offset, err)
 	case errors.Is(err, io.ErrUnexpectedEOF):
@@ -56,7 +105,7 @@ func classifyDecodeError(err error) error {
 		return newError(http.StatusBadRequest, CodeWrongType, field, "%s: expected %s, got %s", field, jsonKind(te.Type.Kind().String()), te.Value)
 	case strings.HasPrefix(err.Error(), "json: unknown field "):
 		name := strings.Trim(strings.TrimPrefix(err.Error(), "json: unknown field "), `"`)
-		return newError(http.StatusBadRequest, CodeUnknownField, name, "unknown field %q", name)
+		return newError(http.StatusBadRequest, CodeUnknownField, clipText(name, 64), "unknown field %q", clipText(name, 64))
 	}
 	return newError(http.StatusBadRequest, CodeMalformed, "", "malformed JSON: %v", err)
 }

@@ -42,6 +42,21 @@
 // request_refused narrative (Options.Refusals). The engine records the
 // refusals it makes itself (intent_rejected, approval_refused).
 //
+// Bad input, each refused before the engine and recorded like the above:
+// a body that is not one JSON object in valid UTF-8 (null, an array,
+// trailing data), a name given twice in any object of the body (400
+// duplicate_field, field its path: "payload.x"), a top-level name the route
+// does not take or spells in another case (400 unknown_field), a
+// Content-Encoding other than identity (415 unsupported_encoding), a
+// reason, note or operator name that is too long or holds control
+// characters (422 invalid_field), and a query string that does not
+// decode, names a parameter the route does not take, or gives one twice
+// (400 bad_query). The Content-Type is not checked. A path that is not
+// canonical ("//", "/./", "/../") is a 404, never a redirect. Two
+// Authorization headers are a 401. A body that does not arrive within the
+// server's read timeout is a 408. A panic below the handler is a 500
+// internal (logged with its stack), never a dropped connection.
+//
 // NewClient speaks the same routes and maps the error shape back to the
 // engine's sentinel errors and *engine.ValidationError, so callers branch on
 // errors.Is and errors.As exactly as they would against the engine itself.

@@ -13,28 +13,33 @@ import (
 // Error codes of the stable error shape. Clients branch on these, never on
 // the message.
 const (
-	CodeUnauthorized     = "unauthorized"       // 401: missing or wrong bearer token
-	CodeForbidden        = "forbidden"          // 403: the identity's role may not do this, or the intent is not its own
-	CodeActorMismatch    = "actor_mismatch"     // 403: a submission naming an actor other than the caller
-	CodeSelfApproval     = "self_approval"      // 403: the submitter approving its own intent
-	CodeAlreadyApproved  = "already_approved"   // 409: the same operator approving twice under the two-person rule
-	CodeNotReviewable    = "not_reviewable"     // 409: a review of an intent that is not a finished, unreviewed Tier 1 intent
-	CodeOperatorRequired = "operator_required"  // 422: a decision without an operator name
-	CodeNotImplemented   = "not_implemented"    // 501: a route of DESIGN.md whose feature is not built yet; nothing was done
-	CodeMalformed        = "malformed_json"     // 400: the body is not one JSON object
-	CodeUnknownField     = "unknown_field"      // 400: the body has a field the route does not take
-	CodeWrongType        = "wrong_type"         // 400: a field has the wrong JSON type
-	CodeBadQuery         = "bad_query"          // 400: a query parameter cannot be used
-	CodeBodyTooLarge     = "body_too_large"     // 413: the body is over the limit
-	CodeNotFound         = "not_found"          // 404: no such intent or route
-	CodeMethodNotAllowed = "method_not_allowed" // 405
-	CodeNotPending       = "not_pending"        // 409: approve/deny of an intent not pending approval
-	CodeInvalidIntent    = "invalid_intent"     // 422: the submission is invalid; see problems
-	CodeReasonRequired   = "reason_required"    // 422: a denial without a reason
-	CodeRateLimited      = "rate_limited"       // 429: intake's rate limit (htm.rate_limit); see Retry-After
-	CodeQueueFull        = "queue_full"         // 503: the HTM queue is at capacity
-	CodeUnavailable      = "unavailable"        // 503: the engine is stopped or stopping
-	CodeInternal         = "internal"           // 500: anything else (logged, not detailed)
+	CodeUnauthorized        = "unauthorized"         // 401: missing or wrong bearer token
+	CodeForbidden           = "forbidden"            // 403: the identity's role may not do this, or the intent is not its own
+	CodeActorMismatch       = "actor_mismatch"       // 403: a submission naming an actor other than the caller
+	CodeSelfApproval        = "self_approval"        // 403: the submitter approving its own intent
+	CodeAlreadyApproved     = "already_approved"     // 409: the same operator approving twice under the two-person rule
+	CodeNotReviewable       = "not_reviewable"       // 409: a review of an intent that is not a finished, unreviewed Tier 1 intent
+	CodeOperatorRequired    = "operator_required"    // 422: a decision without an operator name
+	CodeNotImplemented      = "not_implemented"      // 501: a route of DESIGN.md whose feature is not built yet; nothing was done
+	CodeMalformed           = "malformed_json"       // 400: the body is not one JSON object
+	CodeUnknownField        = "unknown_field"        // 400: the body has a field the route does not take
+	CodeWrongType           = "wrong_type"           // 400: a field has the wrong JSON type
+	CodeDuplicateField      = "duplicate_field"      // 400: a name given twice in one object of the body; field is its path
+	CodeInvalidField        = "invalid_field"        // 422: a decision's or review's field is too long or holds control characters
+	CodeBadQuery            = "bad_query"            // 400: a query parameter cannot be used (unknown, repeated, malformed)
+	CodeBadPath             = "bad_path"             // 404: a path that is not canonical ("//", "..", "%2E"); nothing is redirected
+	CodeBodyTooLarge        = "body_too_large"       // 413: the body is over the limit
+	CodeTimeout             = "request_timeout"      // 408: the body did not arrive within the server's read timeout
+	CodeUnsupportedEncoding = "unsupported_encoding" // 415: a Content-Encoding other than identity
+	CodeNotFound            = "not_found"            // 404: no such intent or route
+	CodeMethodNotAllowed    = "method_not_allowed"   // 405
+	CodeNotPending          = "not_pending"          // 409: approve/deny of an intent not pending approval
+	CodeInvalidIntent       = "invalid_intent"       // 422: the submission is invalid; see problems
+	CodeReasonRequired      = "reason_required"      // 422: a denial without a reason
+	CodeRateLimited         = "rate_limited"         // 429: intake's rate limit (htm.rate_limit); see Retry-After
+	CodeQueueFull           = "queue_full"           // 503: the HTM queue is at capacity
+	CodeUnavailable         = "unavailable"          // 503: the engine is stopped or stopping
+	CodeInternal            = "internal"             // 500: anything else (logged, not detailed)
 )
 
 // Error is an error answer from the API as the client sees it. It unwraps to

@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"net/http"
+	"slices"
 	"strings"
 	"time"
 
@@ -17,18 +18,23 @@ import (
 // event's SSE name is its kind ("intent", "telemetry", "alert", and
 // "chaos" for a chaos run's progress, engine.EventChaos) and its data the
 // JSON of the whole engine.Event, so a new kind needs nothing here.
-// ?kinds=a,b keeps only those kinds. An agent gets only the intent events
-// of its own intents (no telemetry, alerts or chaos).
-// A comment line is sent every heartbeat while the stream is idle.
+// ?kinds=a,b keeps only those kinds (each one of EventKinds; an unknown
+// kind is refused, 400, rather than giving a stream that stays silent). An
+// agent gets only the intent events of its own intents (no telemetry,
+// alerts or chaos). A comment line is sent every heartbeat while the stream
+// is idle. Events are not numbered for resuming: a Last-Event-ID header is
+// ignored, and a reconnecting client starts from the next event. A HEAD
+// request gets the stream's headers and ends at once.
 func (h *Handler) events(w http.ResponseWriter, r *http.Request) error {
-	var kinds map[string]bool
-	if s := strings.TrimSpace(r.URL.Query().Get("kinds")); s != "" {
-		kinds = map[string]bool{}
-		for _, k := range strings.Split(s, ",") {
-			if k = strings.TrimSpace(k); k != "" {
-				kinds[k] = true
-			}
-		}
+	kinds, err := parseKinds(r.URL.Query().Get("kinds"))
+	if err != nil {
+		return err
+	}
+	if r.Method == http.MethodHead {
+		w.Header().Set("Content-Type", "text/event-stream")
+		w.Header().Set("Cache-Control", "no-store")
+		w.WriteHeader(http.StatusOK)
+		return nil
 	}
 	p := principalOf(r)
 	rc := http.NewResponseController(w)
@@ -85,6 +91,31 @@ func (h *Handler) events(w http.ResponseWriter, r *http.Request) error {
 			beat.Reset(h.opts.Heartbeat)
 		}
 	}
+}
+
+// EventKinds are the kinds of event the stream carries, as ?kinds= names
+// them. A new kind of engine event must be added here to be asked for by
+// name (without a filter, every kind passes).
+var EventKinds = []string{"intent", engine.EventTelemetry, engine.EventAlert, engine.EventChaos}
+
+// parseKinds reads ?kinds=a,b: nil (every kind) when empty.
+func parseKinds(s string) (map[string]bool, error) {
+	s = strings.TrimSpace(s)
+	if s == "" {
+		return nil, nil
+	}
+	kinds := map[string]bool{}
+	for _, k := range strings.Split(s, ",") {
+		if k = strings.TrimSpace(k); k == "" {
+			continue
+		}
+		if !slices.Contains(EventKinds, k) {
+			return nil, newError(http.StatusBadRequest, CodeBadQuery, "kinds", "unknown event kind %q (one of %s)",
+				clipText(k, 32), strings.Join(EventKinds, ", "))
+		}
+		kinds[k] = true
+	}
+	return kinds, nil
 }
 
 // streamRetry is the reconnection delay the stream suggests to clients.

@@ -88,6 +88,21 @@ func TestEventStreamDeliversStateChanges(t *testing.T) {
 	}
 }
 
+// TestEventStreamHeadHoldsNothing: HEAD gets the stream's headers and the
+// request ends; it holds no subscription for as long as the connection
+// stays open.
+func TestEventStreamHeadHoldsNothing(t *testing.T) {
+	t.Parallel()
+	b := setup(t, Options{})
+	a := b.call(t, "HEAD", "/v1/events", "")
+	if a.status != http.StatusOK || a.header.Get("Content-Type") != "text/event-stream" {
+		t.Fatalf("HEAD /v1/events: %d %s", a.status, a.header.Get("Content-Type"))
+	}
+	if n := b.api.subscribers(); n != 0 {
+		t.Fatalf("HEAD /v1/events left %d subscriptions open", n)
+	}
+}
+
 func TestEventStreamHeartbeatsAndEndsOnClose(t *testing.T) {
 	t.Parallel()
 	api := newFake()

@@ -3,9 +3,12 @@ package httpapi
 import (
 	"context"
 	"encoding/json"
+	"fmt"
 	"log/slog"
 	"math"
 	"net/http"
+	"path"
+	"runtime/debug"
 	"strconv"
 	"sync"
 	"time"
@@ -132,9 +135,23 @@ func (h *Handler) Close() {
 // ServeHTTP routes r, answering unknown routes and methods in the JSON error
 // shape. Unknown routes need a token too, so that probing without one
 // learns nothing about which routes exist.
+//
+// A path that is not canonical ("//", "/./", "/../") is not redirected, as the mux would do (with an HTML
+// body, before any token is checked, and for a POST to a route the client
+// did not name): it is answered 404 like an unknown route, naming the
+// canonical path.
+//
+// A panic below (a bug, never an input the API expects) is answered 500
+// internal in the JSON shape, when nothing has been sent yet, and logged
+// as an error with its stack; net/http would drop the connection with no
+// answer and print the trace to the server's log.
 func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	sw := &sentWriter{ResponseWriter: w}
+	w = sw
+	defer h.recoverPanic(sw, r)
+	canonical := cleanPath(r.URL.Path)
 	route, pattern := h.mux.Handler(r)
-	if pattern != "" {
+	if pattern != "" && canonical == r.URL.Path {
 		h.mux.ServeHTTP(w, r) // the mux sets the path values
 		return
 	}
@@ -144,15 +161,38 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	r = r.WithContext(withPrincipal(r.Context(), p))
+	if canonical != r.URL.Path {
+		h.refuse(w, r, newError(http.StatusNotFound, CodeNotFound, "", "no route %s %s: the path is not canonical (%s is)",
+			r.Method, clipText(r.URL.Path, 200), clipText(canonical, 200)), "")
+		return
+	}
 	// Let the mux decide between 404 and 405, then answer in our shape.
 	rec := &statusRecorder{header: http.Header{}}
 	route.ServeHTTP(rec, r)
-	e := newError(http.StatusNotFound, CodeNotFound, "", "no route %s %s", r.Method, r.URL.Path)
+	e := newError(http.StatusNotFound, CodeNotFound, "", "no route %s %s", clipText(r.Method, 20), clipText(r.URL.Path, 200))
 	if rec.status == http.StatusMethodNotAllowed {
 		w.Header().Set("Allow", rec.header.Get("Allow"))
-		e = newError(http.StatusMethodNotAllowed, CodeMethodNotAllowed, "", "%s is not allowed on %s", r.Method, r.URL.Path)
+		e = newError(http.StatusMethodNotAllowed, CodeMethodNotAllowed, "", "%s is not allowed on %s", clipText(r.Method, 20), clipText(r.URL.Path, 200))
 	}
 	h.refuse(w, r, e, "")
+}
+
+// recoverPanic turns a handler's panic into a 500 answer and an error log.
+// http.ErrAbortHandler (a handler ending its response on purpose) passes.
+func (h *Handler) recoverPanic(w *sentWriter, r *http.Request) {
+	v := recover()
+	if v == nil {
+		return
+	}
+	if v == http.ErrAbortHandler {
+		panic(v)
+	}
+	h.log.Error("http api handler failed", "method", r.Method, "path", clipText(r.URL.Path, 200),
+		"err", fmt.Sprint(v), "stack", string(debug.Stack()))
+	if w.sent {
+		panic(http.ErrAbortHandler) // an answer has begun: end the connection quietly
+	}
+	writeError(w, newError(http.StatusInternalServerError, CodeInternal, "", "internal error"))
 }
 
 // The header values of every JSON answer, shared so that answering does
@@ -172,7 +212,12 @@ func writeJSON(w http.ResponseWriter, status int, v any) {
 	_ = enc.Encode(v) // the client has gone if this fails; nothing to do
 }
 
+// maxMessageBytes bounds an error's message: a message that quotes the
+// request (a 10 KB ID) must not send it all back.
+const maxMessageBytes = 1024
+
 func writeError(w http.ResponseWriter, e *apiError) {
+	e.body.Message = clipText(e.body.Message, maxMessageBytes)
 	switch {
 	case e.retryAfter > 0:
 		w.Header().Set("Retry-After", strconv.Itoa(int(math.Ceil(e.retryAfter.Seconds()))))
@@ -180,6 +225,52 @@ func writeError(w http.ResponseWriter, e *apiError) {
 		w.Header().Set("Retry-After", "1")
 	}
 	writeJSON(w, e.status, ErrorResponse{Error: e.body, Problems: e.problems})
+}
+
+// cleanPath is p as the mux would route it: "." and ".." elements resolved,
+// "//" collapsed, a trailing "/" kept.
+func cleanPath(p string) string {
+	if p == "" {
+		return "/"
+	}
+	if p[0] != '/' {
+		p = "/" + p
+	}
+	np := path.Clean(p)
+	if p[len(p)-1] == '/' && np != "/" {
+		np += "/"
+	}
+	return np
+}
+
+// sentWriter notes whether an answer has begun, so that a panic is
+// answered only when nothing was sent. Unwrap keeps
+// http.ResponseController (flushes, deadlines) working through it.
+type sentWriter struct {
+	http.ResponseWriter
+	sent bool
+}
+
+func (s *sentWriter) WriteHeader(code int) {
+	s.sent = true
+	s.ResponseWriter.WriteHeader(code)
+}
+
+func (s *sentWriter) Write(b []byte) (int, error) {
+	s.sent = true
+	return s.ResponseWriter.Write(b)
+}
+
+// Unwrap returns the server's ResponseWriter.
+func (s *sentWriter) Unwrap() http.ResponseWriter { return s.ResponseWriter }
+
+// rawWriter is the server's own ResponseWriter under w, which
+// http.MaxBytesReader needs to close the connection after a 413.
+func rawWriter(w http.ResponseWriter) http.ResponseWriter {
+	if s, ok := w.(*sentWriter); ok {
+		return s.ResponseWriter
+	}
+	return w
 }
 
 // statusRecorder captures the mux's own 404/405 answer without sending it.

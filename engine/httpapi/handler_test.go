@@ -1,12 +1,17 @@
 package httpapi
 
 import (
+	"context"
 	"encoding/json"
 	"errors"
 	"io"
+	"log/slog"
+	"net"
 	"net/http"
 	"net/http/httptest"
+	"os"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -47,7 +52,11 @@ func (b *testBundle) call(t *testing.T, method, path, body string, header ...str
 	if body != "" {
 		rd = strings.NewReader(body)
 	}
-	req, err := http.NewRequest(method, b.srv.URL+path, rd)
+	// A bounded wait: a request the server wrongly holds open (an event
+	// stream) fails the test instead of hanging it.
+	ctx, cancel := context.WithTimeout(t.Context(), 10*time.Second)
+	defer cancel()
+	req, err := http.NewRequestWithContext(ctx, method, b.srv.URL+path, rd)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -129,6 +138,20 @@ func TestAuth(t *testing.T) {
 				}
 			}
 		})
+	}
+	// Two Authorization headers: which one counts would be a guess (a proxy
+	// may check one and the API use the other), so neither does.
+	for _, pair := range [][2]string{{"Bearer " + testToken, "Bearer nope"}, {"Bearer nope", "Bearer " + testToken}} {
+		req, _ := http.NewRequest("GET", b.srv.URL+"/v1/intents", nil)
+		req.Header.Add("Authorization", pair[0])
+		req.Header.Add("Authorization", pair[1])
+		resp, err := b.srv.Client().Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		data, _ := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		answer{status: resp.StatusCode, header: resp.Header, body: data}.wantError(t, http.StatusUnauthorized, CodeUnauthorized)
 	}
 	// The probes need no token.
 	for _, p := range []string{"/healthz", "/readyz"} {
@@ -288,12 +311,13 @@ func TestApproveDeny(t *testing.T) {
 
 func TestBadInputChangesNothing(t *testing.T) {
 	t.Parallel()
-	b := setup(t, Options{MaxBodyBytes: 512})
+	b := setup(t, Options{MaxBodyBytes: 4096})
 	var pend, done SubmitResponse
 	b.call(t, "POST", "/v1/intents", `{"type":"change_charter","actor":"a"}`).decode(t, &pend)
 	b.call(t, "POST", "/v1/intents", `{"type":"query_knowledge","actor":"a"}`).decode(t, &done)
 
-	big := `{"type":"t","actor":"a","payload":{"x":"` + strings.Repeat("y", 600) + `"}}`
+	big := `{"type":"t","actor":"a","payload":{"x":"` + strings.Repeat("y", 5000) + `"}}`
+	longReason := `{"reason":"` + strings.Repeat("r", maxReasonBytes+1) + `"}`
 	for _, tc := range []struct {
 		name, method, path, body string
 		status                   int
@@ -324,6 +348,42 @@ func TestBadInputChangesNothing(t *testing.T) {
 		{"big limit", "GET", "/v1/narratives?limit=100000", "", 400, CodeBadQuery, "limit"},
 		{"unknown route", "GET", "/v1/nothing", "", 404, CodeNotFound, ""},
 		{"wrong method", "DELETE", "/v1/intents/" + pend.ID, "", 405, CodeMethodNotAllowed, ""},
+		// Bodies encoding/json would take: null, bad UTF-8, a name twice
+		// (the decoder keeps the last), a name in another case.
+		{"null body", "POST", "/v1/intents", `null`, 400, CodeWrongType, ""},
+		{"null decision body", "POST", "/v1/intents/" + pend.ID + "/deny", `null`, 400, CodeWrongType, ""},
+		{"invalid utf-8", "POST", "/v1/intents", "{\"type\":\"t\",\"actor\":\"a\",\"payload\":{\"k\":\"\xff\"}}", 400, CodeMalformed, ""},
+		{"name twice", "POST", "/v1/intents", `{"type":"query_knowledge","type":"change_charter","actor":"a"}`, 400, CodeDuplicateField, "type"},
+		{"name twice in payload", "POST", "/v1/intents", `{"type":"t","actor":"a","payload":{"x":{"y":1,"y":2}}}`, 400, CodeDuplicateField, "payload.x.y"},
+		{"name twice in context array", "POST", "/v1/intents", `{"type":"t","actor":"a","context":{"l":[{"a":1},{"b":1,"b":2}]}}`, 400, CodeDuplicateField, "context.l[1].b"},
+		{"reason twice", "POST", "/v1/intents/" + pend.ID + "/deny", `{"reason":"r","reason":"s"}`, 400, CodeDuplicateField, "reason"},
+		{"name twice, once escaped", "POST", "/v1/intents", `{"type":"query_knowledge","\u0074ype":"change_charter","actor":"a"}`, 400, CodeDuplicateField, "type"},
+		{"name twice after a string holding quotes and brackets", "POST", "/v1/intents", `{"type":"t","actor":"a","payload":{"s":"\"}{,[","s":1}}`, 400, CodeDuplicateField, "payload.s"},
+		// Past the name check (no false duplicate), refused by validation.
+		{"same name in sibling objects", "POST", "/v1/intents", `{"type":"","actor":"a","payload":{"a":{"x":1},"b":{"x":"}"},"c":[{"x":1},{"x":2}]}}`, 422, CodeInvalidIntent, "type"},
+		{"name in capitals", "POST", "/v1/intents", `{"TYPE":"t","actor":"a"}`, 400, CodeUnknownField, "TYPE"},
+		{"name again in another case", "POST", "/v1/intents", `{"type":"query_knowledge","Type":"change_charter","actor":"a"}`, 400, CodeUnknownField, "Type"},
+		{"reason in another case", "POST", "/v1/intents/" + pend.ID + "/deny", `{"Reason":"r"}`, 400, CodeUnknownField, "Reason"},
+		// Free text that would reach the record and the console as it is.
+		{"reason too long", "POST", "/v1/intents/" + pend.ID + "/deny", longReason, 422, CodeInvalidField, "reason"},
+		{"reason with an escape", "POST", "/v1/intents/" + pend.ID + "/deny", `{"reason":"ok\u001b[2J"}`, 422, CodeInvalidField, "reason"},
+		{"reason with a carriage return", "POST", "/v1/intents/" + pend.ID + "/approve", `{"reason":"ok\rforged"}`, 422, CodeInvalidField, "reason"},
+		{"operator with NUL", "POST", "/v1/intents/" + pend.ID + "/approve", `{"operator":"x\u0000y"}`, 422, CodeInvalidField, "operator"},
+		{"review note too long", "POST", "/v1/intents/" + done.ID + "/review", `{"note":"` + strings.Repeat("n", maxReasonBytes+1) + `"}`, 422, CodeInvalidField, "note"},
+		// Query strings: repeated, unknown, undecodable, contradictory.
+		{"state twice", "GET", "/v1/intents?state=queued&state=bogus", "", 400, CodeBadQuery, "state"},
+		{"limit twice", "GET", "/v1/narratives?limit=1&limit=abc", "", 400, CodeBadQuery, "limit"},
+		{"unknown parameter", "GET", "/v1/intents?stat=queued", "", 400, CodeBadQuery, "stat"},
+		{"parameter on a route without any", "GET", "/v1/intents/" + pend.ID + "?x=1", "", 400, CodeBadQuery, "x"},
+		{"undecodable query", "GET", "/v1/intents?state=%zz", "", 400, CodeBadQuery, ""},
+		{"until before since", "GET", "/v1/narratives?since=1h&until=2h", "", 400, CodeBadQuery, "until"},
+		{"unknown event kind", "GET", "/v1/events?kinds=intent,bogus", "", 400, CodeBadQuery, "kinds"},
+		{"chaos limit twice", "GET", "/v1/chaos/runs?limit=1&limit=2", "", 400, CodeBadQuery, "limit"},
+		// Paths the mux would redirect (307, HTML, before the token): a
+		// client following it would submit to a route it did not name.
+		{"double slash", "POST", "//v1/intents", `{"type":"t","actor":"a"}`, 404, CodeNotFound, ""},
+		{"dot dot", "GET", "/v1/intents/x/../" + pend.ID, "", 404, CodeNotFound, ""},
+		{"dot", "POST", "/v1/./intents", `{"type":"t","actor":"a"}`, 404, CodeNotFound, ""},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			before := b.api.state()
@@ -336,6 +396,60 @@ func TestBadInputChangesNothing(t *testing.T) {
 				t.Fatalf("a refused request changed the engine:\nbefore %s\nafter  %s", before, after)
 			}
 		})
+	}
+	// Headers at fault.
+	for _, tc := range []struct {
+		name, method, path, body string
+		header                   []string
+		status                   int
+		code, field              string
+	}{
+		{"gzip label on a plain body", "POST", "/v1/intents", `{"type":"t","actor":"a"}`, []string{"Content-Encoding", "gzip"}, 415, CodeUnsupportedEncoding, ""},
+		{"operator header too long", "POST", "/v1/intents/" + pend.ID + "/approve", `{}`, []string{OperatorHeader, strings.Repeat("o", maxOperatorBytes+1)}, 422, CodeInvalidField, OperatorHeader},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			before := b.api.state()
+			er := b.call(t, tc.method, tc.path, tc.body, tc.header...).wantError(t, tc.status, tc.code)
+			if er.Error.Field != tc.field {
+				t.Errorf("field = %q, want %q", er.Error.Field, tc.field)
+			}
+			if after := b.api.state(); after != before {
+				t.Fatalf("a refused request changed the engine:\nbefore %s\nafter  %s", before, after)
+			}
+		})
+	}
+	// What the checks let through: any Content-Type (curl -d says form
+	// data), an explicit identity encoding, names as the route spells them.
+	for _, ct := range []string{"text/plain", "application/x-www-form-urlencoded", ""} {
+		a := b.call(t, "POST", "/v1/intents", `{"type":"t","actor":"a","payload":{"x":{"y":1},"y":2}}`, "Content-Type", ct, "Content-Encoding", "identity")
+		if a.status != http.StatusAccepted {
+			t.Fatalf("Content-Type %q: %d %s", ct, a.status, a.body)
+		}
+	}
+}
+
+// TestErrorMessagesAreBounded: an error quoting the request (a 10 KB ID)
+// does not send it all back.
+func TestErrorMessagesAreBounded(t *testing.T) {
+	t.Parallel()
+	b := setup(t, Options{})
+	long := strings.Repeat("a", 10<<10)
+	for _, path := range []string{"/v1/intents/" + long, "/v1/intents/" + long + "/nothing"} {
+		a := b.call(t, "GET", path, "")
+		a.wantError(t, http.StatusNotFound, CodeNotFound)
+		if len(a.body) > 2*maxMessageBytes {
+			t.Fatalf("GET %.40s…: a %d-byte error answer", path, len(a.body))
+		}
+	}
+}
+
+// TestSlowBodyIsATimeoutNotMalformed: a body cut off by the server's read
+// timeout is answered (and recorded) as 408, not as malformed JSON.
+func TestSlowBodyIsATimeoutNotMalformed(t *testing.T) {
+	t.Parallel()
+	err := classifyDecodeError(&net.OpError{Op: "read", Net: "tcp", Err: os.ErrDeadlineExceeded})
+	if ae, ok := err.(*apiError); !ok || ae.status != http.StatusRequestTimeout || ae.body.Code != CodeTimeout {
+		t.Fatalf("a read timeout became %v", err)
 	}
 }
 
@@ -396,3 +510,40 @@ func TestRateLimitedSubmission(t *testing.T) {
 		t.Fatalf("client error = %v, want ErrRateLimited", err)
 	}
 }
+
+// panicky is the fake with a Get that panics, as a bug would.
+type panicky struct{ *fakeAPI }
+
+func (panicky) Get(context.Context, string) (intent.Intent, error) { panic("a bug") }
+
+// TestPanicIsAnsweredNotDropped: a panic below the handler is a 500 in the
+// JSON shape (net/http would drop the connection and print the trace), and
+// the server goes on answering.
+func TestPanicIsAnsweredNotDropped(t *testing.T) {
+	t.Parallel()
+	var logged strings.Builder
+	var mu sync.Mutex
+	log := slog.New(slog.NewTextHandler(writerFunc(func(p []byte) (int, error) {
+		mu.Lock()
+		defer mu.Unlock()
+		return logged.Write(p)
+	}), nil))
+	h := NewHandler(panicky{newFake()}, Options{Token: testToken, Logger: log})
+	srv := httptest.NewServer(h)
+	t.Cleanup(srv.Close)
+	t.Cleanup(h.Close)
+	b := &testBundle{srv: srv}
+	b.call(t, "GET", "/v1/intents/in-001", "").wantError(t, http.StatusInternalServerError, CodeInternal)
+	if a := b.call(t, "GET", "/healthz", ""); a.status != http.StatusOK {
+		t.Fatalf("after a panic: healthz %d", a.status)
+	}
+	mu.Lock()
+	defer mu.Unlock()
+	if !strings.Contains(logged.String(), "http api handler failed") || !strings.Contains(logged.String(), "a bug") {
+		t.Fatalf("the panic was not logged as an error: %q", logged.String())
+	}
+}
+
+type writerFunc func([]byte) (int, error)
+
+func (f writerFunc) Write(p []byte) (int, error) { return f(p) }

@@ -6,6 +6,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+	"unicode"
+	"unicode/utf8"
 
 	"grace/engine"
 	"grace/engine/governance"
@@ -191,6 +193,12 @@ func (h *Handler) review(w http.ResponseWriter, r *http.Request) error {
 	if err := decodeBody(r, &req, true); err != nil {
 		return err
 	}
+	if err := checkText("note", req.Note, maxReasonBytes, true); err != nil {
+		return err
+	}
+	if err := checkText("operator", req.Operator, maxOperatorBytes, false); err != nil {
+		return err
+	}
 	note := strings.TrimSpace(req.Note)
 	if req.Flag && note == "" {
 		return newError(http.StatusUnprocessableEntity, CodeReasonRequired, "note", "a note is required to flag an intent")
@@ -207,8 +215,46 @@ func (h *Handler) review(w http.ResponseWriter, r *http.Request) error {
 // (an approval needs no reason).
 func decisionRequest(r *http.Request) (DecisionRequest, error) {
 	var req DecisionRequest
-	err := decodeBody(r, &req, true)
-	return req, err
+	if err := decodeBody(r, &req, true); err != nil {
+		return req, err
+	}
+	if err := checkText("reason", req.Reason, maxReasonBytes, true); err != nil {
+		return req, err
+	}
+	if err := checkText("operator", req.Operator, maxOperatorBytes, false); err != nil {
+		return req, err
+	}
+	return req, nil
+}
+
+// Bounds on the free text a request puts on the record: a reason, a
+// review note, the local token's operator name.
+const (
+	maxReasonBytes   = 2000
+	maxOperatorBytes = 128
+)
+
+// checkText refuses a field's text (422 invalid_field) that is longer than
+// max bytes or holds control characters, which would reach the record and
+// the console's terminal as they are (an escape sequence repainting the
+// operator's screen). multiline allows newlines and tabs, never a carriage
+// return (which lets one line overwrite another).
+func checkText(field, s string, max int, multiline bool) *apiError {
+	if len(s) > max {
+		return newError(http.StatusUnprocessableEntity, CodeInvalidField, field, "%s is %d bytes; the limit is %d", field, len(s), max)
+	}
+	if !utf8.ValidString(s) {
+		return newError(http.StatusUnprocessableEntity, CodeInvalidField, field, "%s is not valid UTF-8", field)
+	}
+	for _, c := range s {
+		if multiline && (c == '\n' || c == '\t') {
+			continue
+		}
+		if unicode.IsControl(c) {
+			return newError(http.StatusUnprocessableEntity, CodeInvalidField, field, "%s holds a control character (%U); send printable text", field, c)
+		}
+	}
+	return nil
 }
 
 // operatorOf names who decides: a configured identity is itself, whatever

@@ -41,6 +41,10 @@ func (h *Handler) narratives(w http.ResponseWriter, r *http.Request) error {
 			return newError(http.StatusBadRequest, CodeBadQuery, "until", "%v", strings.Replace(err.Error(), "since", "until", 1))
 		}
 		query.Until = t
+		if !query.Since.IsZero() && t.Before(query.Since) {
+			return newError(http.StatusBadRequest, CodeBadQuery, "until", "until (%s) is before since (%s): nothing can match",
+				t.UTC().Format(time.RFC3339), query.Since.UTC().Format(time.RFC3339))
+		}
 	}
 	if s := q.Get("before"); s != "" {
 		n, err := strconv.ParseInt(s, 10, 64)

@@ -44,9 +44,10 @@ func (h *Handler) routes() {
 }
 
 // handle registers an authenticated route: the token is checked (401),
-// then the role (403), then the body is size-limited and fn runs; fn's
-// error is answered in the JSON shape. Refusals made here, before the
-// engine, go on the record.
+// then the role (403), the local token's X-Grace-Operator header (422) and
+// the query string (400, routeParams); then the body is size-limited and
+// fn runs; fn's error is answered in the JSON shape. Refusals made here,
+// before the engine, go on the record.
 func (h *Handler) handle(pattern string, roles []string, fn func(http.ResponseWriter, *http.Request) error) {
 	action := pattern
 	h.mux.Handle(pattern, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
@@ -61,7 +62,17 @@ func (h *Handler) handle(pattern string, roles []string, fn func(http.ResponseWr
 				"%s (role %s) may not call %s; it takes the role %s", p.name, p.role, action, strings.Join(roles, " or ")), action)
 			return
 		}
-		r.Body = http.MaxBytesReader(w, r.Body, h.opts.MaxBodyBytes)
+		if op := r.Header.Get(OperatorHeader); p.local && op != "" {
+			if err := checkText(OperatorHeader, op, maxOperatorBytes, false); err != nil {
+				h.refuse(w, r, err, action)
+				return
+			}
+		}
+		if err := checkQuery(r, action); err != nil {
+			h.refuse(w, r, err, action)
+			return
+		}
+		r.Body = http.MaxBytesReader(rawWriter(w), r.Body, h.opts.MaxBodyBytes)
 		err := fn(w, r)
 		if err == nil {
 			return
@@ -83,8 +94,11 @@ func (h *Handler) handle(pattern string, roles []string, fn func(http.ResponseWr
 func (h *Handler) unauthorized(w http.ResponseWriter, r *http.Request, fingerprint, action string) {
 	w.Header().Set("WWW-Authenticate", `Bearer realm="grace"`)
 	msg := "missing bearer token"
-	if fingerprint != "" {
+	switch {
+	case fingerprint != "":
 		msg = "invalid bearer token: no identity has it"
+	case len(r.Header.Values("Authorization")) > 1:
+		msg = "more than one Authorization header: send exactly one"
 	}
 	e := newError(http.StatusUnauthorized, CodeUnauthorized, "", "%s", msg)
 	if fingerprint != "" {

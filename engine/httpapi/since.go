@@ -10,7 +10,7 @@ import (
 // the narratives route share it.
 func ParseSince(s string, now time.Time) (time.Time, error) {
 	if d, err := time.ParseDuration(s); err == nil {
-		if d < 0 {
+		if d <= 0 {
 			return time.Time{}, fmt.Errorf("since %q: a duration must be positive", s)
 		}
 		return now.Add(-d), nil
