@@ -105,6 +105,11 @@ type HTMConfig struct {
 	Shedding SheddingConfig `mapstructure:"shedding"`
 }
 
+// MaxWorkers bounds workers.count and workers.max_count: each worker is a
+// goroutine the supervisor pings, and a pool of 10^8 took 24 GiB and
+// stopped answering signals before this bound refused it.
+const MaxWorkers = 10_000
+
 // WorkersConfig is the worker pool.
 type WorkersConfig struct {
 	Count       int           `mapstructure:"count"`

@@ -22,6 +22,8 @@ func TestValidateNamesTheLayer2Key(t *testing.T) {
 		{func(c *Config) { c.HTM.Shedding.Interval = 0 }, "htm.shedding.interval (0s) must be positive"},
 		{func(c *Config) { c.HTM.Shedding.MaxBatch = 0 }, "htm.shedding.max_batch (0) must be at least 1"},
 		{func(c *Config) { c.Workers.MaxCount = 4 }, "workers.max_count (4) must not be below workers.count (8)"},
+		{func(c *Config) { c.Workers.MaxCount = MaxWorkers + 1 }, "workers.max_count (10001) must be at most 10000"},
+		{func(c *Config) { c.Workers.Count, c.Workers.MaxCount = 100_000_000, 100_000_000 }, "workers.count (100000000) must be at most 10000"},
 		{func(c *Config) { c.Workers.HeartbeatInterval = 0 }, "workers.heartbeat_interval (0s) must be positive"},
 		{func(c *Config) { c.Workers.HeartbeatMisses = 0 }, "workers.heartbeat_misses (0) must be at least 1"},
 		{func(c *Config) { c.Scheduler.AutoResumeAfter = -time.Second }, "scheduler.auto_resume_after (-1s) must be positive"},

@@ -19,18 +19,20 @@ func (c Config) validateLayer2(v *problems) {
 	if _, err := htm.ParseCriteria(s.Criteria); err != nil {
 		v.add("htm.shedding.criteria: %v", err)
 	}
-	v.positive("htm.shedding.interval", s.Interval)
+	v.tick("htm.shedding.interval", s.Interval)
 	v.check(s.MaxBatch >= 1, "htm.shedding.max_batch (%d) must be at least 1", s.MaxBatch)
 
 	w := c.Workers
 	v.check(w.MaxCount >= w.Count, "workers.max_count (%d) must not be below workers.count (%d)", w.MaxCount, w.Count)
-	v.positive("workers.heartbeat_interval", w.HeartbeatInterval)
+	v.check(w.Count <= MaxWorkers, "workers.count (%d) must be at most %d", w.Count, MaxWorkers)
+	v.check(w.MaxCount <= MaxWorkers, "workers.max_count (%d) must be at most %d", w.MaxCount, MaxWorkers)
+	v.tick("workers.heartbeat_interval", w.HeartbeatInterval)
 	v.check(w.HeartbeatMisses >= 1, "workers.heartbeat_misses (%d) must be at least 1", w.HeartbeatMisses)
 
 	v.positive("scheduler.auto_resume_after", c.Scheduler.AutoResumeAfter)
 
 	h := c.Hub
-	v.positive("hub.interval", h.Interval)
+	v.tick("hub.interval", h.Interval)
 	v.positive("hub.correlation_window", h.CorrelationWindow)
 	v.positive("hub.scaling.sustain", h.Scaling.Sustain)
 	v.check(h.Scaling.Step >= 1, "hub.scaling.step (%d) must be at least 1", h.Scaling.Step)

@@ -50,6 +50,9 @@ func (c Config) validateOwn() error {
 	v.check(slices.Contains([]string{"debug", "info", "warn", "error"}, strings.ToLower(c.Log.Level)),
 		"log.level (%q) must be one of debug, info, warn, error", c.Log.Level)
 
+	if t := strings.TrimSpace(c.API.Token); t != "" && !ValidToken(t) {
+		v.add("api.token: %s", TokenRule)
+	}
 	if c.API.Listen != "" {
 		if err := checkHostPort(c.API.Listen); err != nil {
 			v.add("api.listen (%q) must be host:port or empty: %v", c.API.Listen, err)
@@ -71,8 +74,8 @@ func (c Config) validateOwn() error {
 		"store.synchronous (%q) must be FULL or NORMAL", c.Store.Synchronous)
 	v.check(c.Store.BatchMax >= 1, "store.batch_max (%d) must be at least 1", c.Store.BatchMax)
 	v.positive("store.batch_wait", c.Store.BatchWait)
-	v.positive("store.index_interval", c.Store.IndexInterval)
-	v.positive("store.checkpoint_interval", c.Store.CheckpointInterval)
+	v.tick("store.index_interval", c.Store.IndexInterval)
+	v.tick("store.checkpoint_interval", c.Store.CheckpointInterval)
 
 	v.check(c.Intake.MaxPayloadBytes > 0, "intake.max_payload_bytes (%d) must be positive", c.Intake.MaxPayloadBytes)
 	v.positive("approvals.timeout", c.Approvals.Timeout)
@@ -120,7 +123,7 @@ func (c Config) validateOwn() error {
 			v.add("safeguards.%s is not a known safeguard (known: %s)", name, strings.Join(Safeguards, ", "))
 		}
 	}
-	v.positive("console.refresh", c.Console.Refresh)
+	v.tick("console.refresh", c.Console.Refresh)
 	v.checkConsoleKeys(c.Console.Keys)
 	return errors.Join(v...)
 }
@@ -138,6 +141,17 @@ func (p *problems) check(ok bool, format string, args ...any) {
 
 func (p *problems) positive(key string, d time.Duration) {
 	p.check(d > 0, "%s (%v) must be positive", key, d)
+}
+
+// MinTick is the shortest period of a loop that a config key sets (an
+// index catch-up, a heartbeat, a refresh): "1ns" for "1s" spun a core,
+// and a 1ns worker heartbeat wrote 150 MB of narratives in 4 seconds.
+const MinTick = 10 * time.Millisecond
+
+// tick checks a loop's period: positive and at least MinTick.
+func (p *problems) tick(key string, d time.Duration) {
+	p.check(d > 0, "%s (%v) must be positive", key, d)
+	p.check(d <= 0 || d >= MinTick, "%s (%v) must be at least %v (it is how often a loop runs)", key, d, MinTick)
 }
 
 // checkHostPort accepts "host:port" and ":port" with a port in 0..65535.
@@ -160,4 +174,18 @@ func sortedKeys[V any](m map[string]V) []string {
 	}
 	sort.Strings(keys)
 	return keys
+}
+
+// TokenRule says what an API token may hold; ValidToken checks it.
+const TokenRule = "a token must be printable ASCII without spaces (it is sent in an HTTP header)"
+
+// ValidToken reports whether tok can be sent as a bearer token: visible
+// ASCII only. An empty token is valid (none is configured).
+func ValidToken(tok string) bool {
+	for i := 0; i < len(tok); i++ {
+		if tok[i] <= ' ' || tok[i] > '~' {
+			return false
+		}
+	}
+	return true
 }

@@ -82,6 +82,10 @@ func (e *Engine) checkSubmission(sub intent.Submission) (intent.Submission, []Pr
 		var v any
 		err := json.Unmarshal(raw, &v)
 		add("payload", "must be valid JSON: %v", err)
+	case !utf8.Valid(raw):
+		// encoding/json accepts any bytes inside a string; stored as they
+		// are, they would make every later JSON answer invalid UTF-8.
+		add("payload", "must be UTF-8 text (byte %d is not)", invalidUTF8At(raw))
 	case raw[0] != '{':
 		add("payload", "must be a JSON object (got %s)", jsonKind(raw[0]))
 	default:
@@ -116,9 +120,28 @@ func (e *Engine) checkSubmission(sub intent.Submission) (intent.Submission, []Pr
 	return out, probs
 }
 
+// invalidUTF8At is the offset of the first byte of b that is not valid
+// UTF-8.
+func invalidUTF8At(b []byte) int {
+	for i := 0; i < len(b); {
+		r, n := utf8.DecodeRune(b[i:])
+		if r == utf8.RuneError && n == 1 {
+			return i
+		}
+		i += n
+	}
+	return len(b)
+}
+
 // jsonKind names the JSON value that starts with c.
-func jsonKind(c byte) string {
+func jsonKind(c byte) string { return JSONKind(c) }
+
+// JSONKind names the kind of the valid JSON value that starts with c ("an
+// object", "an array", …), for errors about a value of the wrong kind.
+func JSONKind(c byte) string {
 	switch c {
+	case '{':
+		return "an object"
 	case '[':
 		return "an array"
 	case '"':

@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
-	"net/url"
 	"os"
 	"os/signal"
 	"syscall"
@@ -27,9 +26,8 @@ func (a *app) runAttached(cmd *cobra.Command, rawURL string, readOnly bool) erro
 	if err != nil {
 		return err
 	}
-	u, err := url.Parse(rawURL)
-	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
-		return usageErrorf("--attach %q: want the server's URL, like http://127.0.0.1:7420", rawURL)
+	if err := checkServerURL("--attach", rawURL); err != nil {
+		return err
 	}
 	var logOut *lazyFile
 	if p := logPath(cfg); p != "" {
@@ -40,7 +38,11 @@ func (a *app) runAttached(cmd *cobra.Command, rawURL string, readOnly bool) erro
 	ctx, stop := signal.NotifyContext(cmd.Context(), os.Interrupt, syscall.SIGTERM, syscall.SIGHUP)
 	defer stop()
 
-	c := httpapi.NewClient(rawURL, clientToken(cfg), &http.Client{Timeout: clientTimeout})
+	tok, err := clientToken(cfg)
+	if err != nil {
+		return err
+	}
+	c := httpapi.NewClient(rawURL, tok, &http.Client{Timeout: clientTimeout})
 	c.Operator = operatorName()
 	wctx, cancel := context.WithTimeout(ctx, clientTimeout)
 	who, err := c.WhoAmI(wctx)

@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
-	"math"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -34,21 +33,24 @@ type benchOptions struct {
 // check refuses a count or rate a measurement cannot run with, naming the
 // flag, before anything is measured.
 func (o benchOptions) check() error {
+	// The bounds below are far beyond what a machine measures in an
+	// afternoon; above them a figure would only exhaust memory.
 	for _, f := range []struct {
-		name   string
-		v, min int
+		name        string
+		v, min, max int
 	}{
 		// The store figures split --records among their phases, and the
 		// search figures need words that recur.
-		{"--records", o.records, 1000}, {"--intents", o.intents, 1}, {"--search-rows", o.searchRows, 1000},
-		{"--route-runs", o.routeRuns, 1}, {"--http-submits", o.httpSubmits, 1}, {"--http-clients", o.httpClients, 1},
+		{"--records", o.records, 1000, 100_000_000}, {"--intents", o.intents, 1, 100_000_000},
+		{"--search-rows", o.searchRows, 1000, 100_000_000}, {"--route-runs", o.routeRuns, 1, 100_000},
+		{"--http-submits", o.httpSubmits, 1, 100_000_000}, {"--http-clients", o.httpClients, 1, 10_000},
 	} {
-		if f.v < f.min {
-			return &usageError{fmt.Errorf("%s %d: want at least %d", f.name, f.v, f.min)}
+		if f.v < f.min || f.v > f.max {
+			return &usageError{fmt.Errorf("%s %d: want %d to %d", f.name, f.v, f.min, f.max)}
 		}
 	}
-	if !(o.httpRate > 0) || math.IsInf(o.httpRate, 0) {
-		return &usageError{fmt.Errorf("--http-rate %g: want a number of submissions a second above 0", o.httpRate)}
+	if !(o.httpRate > 0 && o.httpRate <= 1_000_000) {
+		return &usageError{fmt.Errorf("--http-rate %g: want a number of submissions a second above 0 and at most 1000000", o.httpRate)}
 	}
 	return nil
 }

@@ -87,7 +87,7 @@ func (a *app) runChaosHalt(cmd *cobra.Command, reason string) error {
 			return err
 		}
 	} else {
-		a.printChaosHalt(rep)
+		a.printChaosHalt(rep, len(errs) > 0)
 	}
 	return errors.Join(errs...)
 }
@@ -95,7 +95,11 @@ func (a *app) runChaosHalt(cmd *cobra.Command, reason string) error {
 // haltOnServer halts the server's runs. A server that does not answer
 // (connection refused) is no error: the result says so.
 func (a *app) haltOnServer(cmd *cobra.Command, cfg engine.Config, url, reason string) (*chaosHaltServer, error) {
-	c := httpapi.NewClient(url, clientToken(cfg), &http.Client{Timeout: clientTimeout})
+	tok, err := clientToken(cfg)
+	if err != nil {
+		return nil, err
+	}
+	c := httpapi.NewClient(url, tok, &http.Client{Timeout: clientTimeout})
 	c.Operator = operatorName()
 	res, err := c.HaltChaos(cmd.Context(), "", reason)
 	var he *httpapi.Error
@@ -115,8 +119,10 @@ func (a *app) haltOnServer(cmd *cobra.Command, cfg engine.Config, url, reason st
 	return &chaosHaltServer{URL: url, Halted: res.Halted, RunIDs: res.RunIDs}, nil
 }
 
-// printChaosHalt says what was halted, and that nothing was when so.
-func (a *app) printChaosHalt(rep chaosHaltReport) {
+// printChaosHalt says what was halted, and that nothing was when so;
+// after a failure (the server refused, say) it claims only what it knows:
+// that nothing ran here.
+func (a *app) printChaosHalt(rep chaosHaltReport, failed bool) {
 	if s := rep.Server; s != nil {
 		switch {
 		case s.Note != "":
@@ -133,7 +139,10 @@ func (a *app) printChaosHalt(rep chaosHaltReport) {
 	for _, r := range rep.Stale {
 		fmt.Fprintf(a.stdout, "local: removed the announcement of pid %d (run %s): the process had gone\n", r.PID, orDash(r.RunID))
 	}
-	if rep.Halted == 0 {
+	switch {
+	case rep.Halted == 0 && failed:
+		fmt.Fprintln(a.stdout, "local: no chaos run of this data folder was running")
+	case rep.Halted == 0:
 		fmt.Fprintln(a.stdout, "nothing was running: no chaos run halted")
 	}
 }

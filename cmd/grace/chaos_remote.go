@@ -36,7 +36,11 @@ func (a *app) runChaosRemote(cmd *cobra.Command, req engine.ChaosRequest) (handl
 	if url == "" {
 		return false, nil
 	}
-	c := httpapi.NewClient(url, clientToken(cfg), &http.Client{Timeout: clientTimeout})
+	tok, err := clientToken(cfg)
+	if err != nil {
+		return true, err
+	}
+	c := httpapi.NewClient(url, tok, &http.Client{Timeout: clientTimeout})
 	c.Operator = operatorName()
 	req.Operator = c.Operator // as intent approve names it; a server with identities records the token's
 	ctx, stop := signal.NotifyContext(cmd.Context(), os.Interrupt, syscall.SIGTERM)

@@ -2,6 +2,7 @@ package main
 
 import (
 	"bytes"
+	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -10,7 +11,9 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strings"
+	"syscall"
 	"testing"
+	"time"
 )
 
 // graceBin is the real binary, built once by TestMain.
@@ -73,12 +76,28 @@ func closedURL(t *testing.T) string {
 
 func (c *cli) run(t *testing.T, args ...string) result {
 	t.Helper()
-	cmd := exec.Command(graceBin, args...)
+	return c.exec(t, nil, 0, args...)
+}
+
+// exec runs the binary with attr (nil: as this process) and, when limit
+// is above 0, fails the test if it has not finished within limit.
+func (c *cli) exec(t *testing.T, attr *syscall.SysProcAttr, limit time.Duration, args ...string) result {
+	t.Helper()
+	ctx, cancel := context.Background(), context.CancelFunc(func() {})
+	if limit > 0 {
+		ctx, cancel = context.WithTimeout(ctx, limit)
+	}
+	defer cancel()
+	cmd := exec.CommandContext(ctx, graceBin, args...)
 	cmd.Dir = c.dir
 	cmd.Env = append(os.Environ(), c.env...)
+	cmd.SysProcAttr = attr
 	var out, errb bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &out, &errb
 	err := cmd.Run()
+	if ctx.Err() != nil {
+		t.Fatalf("grace %q did not finish within %v (blocked?); stderr:\n%s", args, limit, errb.String())
+	}
 	r := result{stdout: out.String(), stderr: errb.String()}
 	var ee *exec.ExitError
 	switch {
@@ -152,10 +171,12 @@ func TestCLIUsageErrors(t *testing.T) {
 		{[]string{"chaos", "run", "--difficulty", "-1", "--all"}, "--difficulty (-1)"},
 		{[]string{"chaos", "run", "NoSuchScenario"}, `no scenario "NoSuchScenario"`},
 		{[]string{"chaos", "run", "--live", "--server", "http://127.0.0.1:1", "L2_trigger_mesh_storm"}, "chaos run --live: no grace serve with chaos answered"},
-		{[]string{"bench", "--only", "http", "--http-submits", "0"}, "--http-submits 0: want at least 1"},
-		{[]string{"bench", "--only", "http", "--http-clients", "-3"}, "--http-clients -3: want at least 1"},
+		{[]string{"bench", "--only", "http", "--http-submits", "0"}, "--http-submits 0: want 1 to 100000000"},
+		{[]string{"bench", "--only", "http", "--http-clients", "-3"}, "--http-clients -3: want 1 to 10000"},
+		{[]string{"bench", "--only", "http", "--http-clients", "9999999999999"}, "--http-clients 9999999999999: want 1 to 10000"},
 		{[]string{"bench", "--only", "http", "--http-rate", "NaN"}, "--http-rate NaN"},
-		{[]string{"bench", "--only", "store", "--records", "7"}, "--records 7: want at least 1000"},
+		{[]string{"bench", "--only", "http", "--http-rate", "1e12"}, "--http-rate 1e+12"},
+		{[]string{"bench", "--only", "store", "--records", "7"}, "--records 7: want 1000 to 100000000"},
 		{[]string{"bench", "--only", "route", "--route-runs", "0"}, "--route-runs 0"},
 		{[]string{"bench", "--only", "bogus"}, `--only "bogus"`},
 	} {

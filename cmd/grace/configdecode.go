@@ -195,7 +195,8 @@ func strictHook(from, to reflect.Type, data any) (any, error) {
 			return data, nil
 		case from.Kind() == reflect.Float64 || from.Kind() == reflect.Float32:
 			f := reflect.ValueOf(data).Float()
-			if f != math.Trunc(f) || math.IsInf(f, 0) {
+			// -2^63 is exact as a float64; 2^63 is just past int64.
+			if f != math.Trunc(f) || f < math.MinInt64 || f >= math.MaxInt64 {
 				return bad()
 			}
 			return int64(f), nil

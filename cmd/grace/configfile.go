@@ -3,10 +3,13 @@ package main
 import (
 	"errors"
 	"fmt"
+	"io"
 	"io/fs"
 	"os"
 	"sort"
 	"strings"
+
+	"grace/store"
 
 	"go.yaml.in/yaml/v3"
 )
@@ -19,7 +22,7 @@ func readConfigFile(path string) (string, map[string]any, error) {
 	if !explicit {
 		path = defaultConfigFile
 	}
-	data, err := os.ReadFile(path)
+	data, err := readRegularFile(path, maxConfigBytes)
 	if err != nil {
 		if !explicit && errors.Is(err, fs.ErrNotExist) {
 			return "", nil, nil
@@ -34,6 +37,41 @@ func readConfigFile(path string) (string, map[string]any, error) {
 		return "", nil, fmt.Errorf("%s: %w", path, err)
 	}
 	return path, raw, nil
+}
+
+// maxConfigBytes bounds a config file: far above any real one, it keeps a
+// file that never ends from being read into memory.
+const maxConfigBytes = 16 << 20
+
+// readRegularFile reads the regular file at path, up to limit bytes. It
+// refuses, before opening it, what is not a regular file: reading a
+// directory fails, but a named pipe without a writer or a device such as
+// /dev/zero would block or never end. os.DevNull reads as empty, so that
+// --config /dev/null still means "no config file".
+func readRegularFile(path string, limit int64) ([]byte, error) {
+	if path == os.DevNull {
+		return nil, nil
+	}
+	st, err := os.Stat(path)
+	if err != nil {
+		return nil, err
+	}
+	if !st.Mode().IsRegular() {
+		return nil, fmt.Errorf("not a regular file (%s)", store.FileKind(st.Mode()))
+	}
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	data, err := io.ReadAll(io.LimitReader(f, limit+1))
+	if err != nil {
+		return nil, err
+	}
+	if int64(len(data)) > limit {
+		return nil, fmt.Errorf("larger than %d MiB", limit>>20)
+	}
+	return data, nil
 }
 
 // yamlReason shortens a YAML error to one line that keeps its line number.

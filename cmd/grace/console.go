@@ -7,6 +7,7 @@ import (
 	"os"
 	"os/signal"
 	"os/user"
+	"runtime"
 	"syscall"
 
 	"github.com/spf13/cobra"
@@ -37,7 +38,7 @@ approvals are recorded under the token's identity, and a viewer's token
 opens the console read-only.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			if attach != "" {
+			if attach != "" || cmd.Flags().Changed("attach") {
 				return a.runAttached(cmd, attach, readOnly)
 			}
 			return a.runConsole(cmd, readOnly)
@@ -64,6 +65,11 @@ func (a *app) runConsole(cmd *cobra.Command, readOnly bool) error {
 	ctx, stop := signal.NotifyContext(cmd.Context(), os.Interrupt, syscall.SIGTERM, syscall.SIGHUP)
 	defer stop()
 
+	// Without a terminal the console cannot run: say so before the
+	// system starts and creates the database and the token.
+	if err := checkTerminal(); err != nil {
+		return err
+	}
 	sys, err := startSystem(ctx, cfg, log, systemOptions{RequireAPI: false})
 	if err != nil {
 		return err
@@ -76,6 +82,20 @@ func (a *app) runConsole(cmd *cobra.Command, readOnly bool) error {
 		return fmt.Errorf("console: %w", err)
 	}
 	return nil
+}
+
+// checkTerminal fails when the console would find no terminal: no
+// controlling terminal (/dev/tty) to draw on and read keys from, as under
+// cron, systemd or a pipeline started without one.
+func checkTerminal() error {
+	if runtime.GOOS == "windows" {
+		return nil
+	}
+	tty, err := os.Open("/dev/tty")
+	if err != nil {
+		return fmt.Errorf("the console needs a terminal (/dev/tty: %v); without one use grace serve and the other commands", unwrapPathError(err))
+	}
+	return tty.Close()
 }
 
 // consoleOptions are the console's options from cfg, the same embedded and

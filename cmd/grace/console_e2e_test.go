@@ -90,6 +90,17 @@ func TestConsoleEndToEndInTmux(t *testing.T) {
 		t.Fatalf("log lines reached the terminal:\n%s", s)
 	}
 
+	// At 60×15 the Throughput panel is too narrow for its labels and
+	// figures side by side: the labels give way, both rates stay whole
+	// (they were cut to "…").
+	if _, err := tmux(t, socket, "resize-window", "-t", "grace", "-x", "60", "-y", "15"); err != nil {
+		t.Fatal(err)
+	}
+	waitFor(t, 10*time.Second, "both rates whole at 60×15", func() bool {
+		s := screen()
+		return strings.Contains(s, "Throughput") && strings.Count(s, "/s") >= 2
+	})
+
 	if _, err := tmux(t, socket, "send-keys", "-t", "grace", "q"); err != nil {
 		t.Fatal(err)
 	}

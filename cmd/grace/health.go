@@ -120,7 +120,11 @@ func (a *app) runHealth(cmd *cobra.Command, _ []string) error {
 
 // serverHealth asks the server; false without error means nobody answered.
 func (a *app) serverHealth(ctx context.Context, cfg engine.Config, url string, rep *healthReport) (bool, error) {
-	c := httpapi.NewClient(url, clientToken(cfg), &http.Client{Timeout: healthTimeout})
+	tok, err := clientToken(cfg)
+	if err != nil {
+		return false, err
+	}
+	c := httpapi.NewClient(url, tok, &http.Client{Timeout: healthTimeout})
 	rr, err := c.Ready(ctx)
 	if errors.Is(err, syscall.ECONNREFUSED) {
 		return false, nil

@@ -65,7 +65,7 @@ func (f *submissionFlags) submission() (intent.Submission, error) {
 	if s := strings.TrimSpace(f.context); s != "" {
 		if err := json.Unmarshal([]byte(s), &sub.Context); err != nil {
 			if json.Valid([]byte(s)) {
-				problems = append(problems, engine.Problem{Field: "context", Reason: "must be a JSON object"})
+				problems = append(problems, engine.Problem{Field: "context", Reason: "must be a JSON object (got " + engine.JSONKind(s[0]) + ")"})
 			} else {
 				problems = append(problems, engine.Problem{Field: "context", Reason: "is not valid JSON: " + jsonSyntaxError(s)})
 			}

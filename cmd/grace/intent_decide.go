@@ -2,11 +2,15 @@ package main
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"strings"
+	"unicode"
 
 	"github.com/spf13/cobra"
 
+	"grace/engine"
+	"grace/engine/httpapi"
 	"grace/engine/intent"
 )
 
@@ -19,6 +23,10 @@ func (a *app) approveCommand() *cobra.Command {
 func (a *app) denyCommand() *cobra.Command {
 	return a.decideCommand("deny", "Deny a pending intent (a reason is required)", true)
 }
+
+// maxOperatorLen bounds --operator, which goes on the record and, to a
+// server, in a request header.
+const maxOperatorLen = 128
 
 // decideCommand builds approve or deny; they differ in the verb and in
 // whether the reason is required.
@@ -34,6 +42,9 @@ func (a *app) decideCommand(verb, short string, needReason bool) *cobra.Command 
 		Args:  cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			id := strings.TrimSpace(args[0])
+			if id == "" {
+				return usageErrorf("%s: the intent ID is empty (grace intent list shows the IDs)", verb)
+			}
 			reason = strings.TrimSpace(reason)
 			if needReason && reason == "" {
 				return usageErrorf("%s needs --reason: say why, it goes on the record", verb)
@@ -41,14 +52,17 @@ func (a *app) decideCommand(verb, short string, needReason bool) *cobra.Command 
 			if strings.TrimSpace(operator) == "" {
 				return usageErrorf("--operator must not be empty")
 			}
-			return a.withIntents(cmd, true, func(ctx context.Context, b intentBackend) error {
+			if len(operator) > maxOperatorLen || strings.IndexFunc(operator, func(r rune) bool { return !unicode.IsPrint(r) }) >= 0 {
+				return usageErrorf("--operator %s must be at most %d characters of printable text", quoteClip(operator, maxOperatorLen), maxOperatorLen)
+			}
+			err := a.withIntents(cmd, changeIntents, func(ctx context.Context, b intentBackend) error {
 				call := b.Approve
 				if verb == "deny" {
 					call = b.Deny
 				}
 				in, err := call(ctx, id, operator, reason)
 				if err != nil {
-					return fmt.Errorf("%s %s: %w", verb, id, err)
+					return err
 				}
 				if a.json {
 					return a.writeJSON(in)
@@ -64,6 +78,7 @@ func (a *app) decideCommand(verb, short string, needReason bool) *cobra.Command 
 				fmt.Fprintf(a.stdout, "%s %s by %s: now %s\n", pastTense(verb), in.ID, by, in.State)
 				return nil
 			})
+			return decideError(verb, id, err)
 		},
 	}
 	cmd.Flags().StringVar(&reason, "reason", "", "why (required to deny)")
@@ -77,4 +92,26 @@ func pastTense(verb string) string {
 		return "denied"
 	}
 	return "approved"
+}
+
+// maxShownID is how much of an intent ID an error message shows.
+const maxShownID = 64
+
+// decideError names the verb and the intent in err. An intent that is not
+// there, on the server or in the database, is said once, plainly: the
+// engine's wrapping ("approve intent X: get intent X: ...") adds nothing.
+func decideError(verb, id string, err error) error {
+	var he *httpapi.Error
+	var md *missingDBError
+	switch {
+	case err == nil:
+		return nil
+	case errors.As(err, &he) && he.Code == httpapi.CodeUnauthorized:
+		return err // already names the server and the token
+	case errors.As(err, &md):
+		return fmt.Errorf("%s %s: %w", verb, quoteClip(id, maxShownID), err)
+	case errors.Is(err, engine.ErrNotFound), errors.As(err, &he) && he.Code == httpapi.CodeNotFound:
+		return fmt.Errorf("%s %s: %w", verb, quoteClip(id, maxShownID), engine.ErrNotFound)
+	}
+	return fmt.Errorf("%s %s: %w", verb, quoteClip(id, maxShownID), err)
 }

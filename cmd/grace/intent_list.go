@@ -28,7 +28,7 @@ func (a *app) listCommand() *cobra.Command {
 			if limit < 1 || limit > 1000 {
 				return usageErrorf("--limit %d: want 1 to 1000", limit)
 			}
-			return a.withIntents(cmd, false, func(ctx context.Context, b intentBackend) error {
+			return a.withIntents(cmd, readIntents, func(ctx context.Context, b intentBackend) error {
 				list, err := b.List(ctx, f)
 				if err != nil {
 					return fmt.Errorf("list intents: %w", err)

@@ -25,7 +25,7 @@ per line, and exit 1.`,
 			if err != nil {
 				return err
 			}
-			return a.withIntents(cmd, true, func(ctx context.Context, b intentBackend) error {
+			return a.withIntents(cmd, writeIntents, func(ctx context.Context, b intentBackend) error {
 				sub := sub
 				if _, remote := b.(*httpapi.Client); remote && !cmd.Flags().Changed("actor") {
 					sub.Actor = "" // the server names the caller: its identity, or cli:<user> for the local token

@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"strconv"
 	"strings"
 	"text/tabwriter"
 	"time"
@@ -74,6 +75,15 @@ func clip(s string, n int) string {
 		return s
 	}
 	return string(r[:n-1]) + "…"
+}
+
+// quoteClip quotes s for an error message, cut to its first n bytes (a
+// value given at fault may be long or hold control characters).
+func quoteClip(s string, n int) string {
+	if len(s) > n {
+		return strconv.Quote(s[:n]) + "…"
+	}
+	return strconv.Quote(s)
 }
 
 // stamp formats a time for tables: local, to the second.

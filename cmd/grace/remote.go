@@ -4,8 +4,12 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io/fs"
 	"log/slog"
 	"net/http"
+	"net/url"
+	"os"
+	"strconv"
 	"syscall"
 	"time"
 
@@ -29,6 +33,23 @@ type intentBackend interface {
 // clientTimeout bounds one CLI request to a server.
 const clientTimeout = 30 * time.Second
 
+// checkServerURL refuses a server address that cannot name a grace serve:
+// it must be an http:// or https:// URL with a host, and no query or
+// fragment (the API's paths are appended to it). flag names the flag at
+// fault in the usage error.
+func checkServerURL(flag, raw string) error {
+	u, err := url.Parse(raw)
+	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" || u.RawQuery != "" || u.Fragment != "" {
+		return usageErrorf("%s %q: want the server's URL, like http://127.0.0.1:7420", flag, raw)
+	}
+	if p := u.Port(); p != "" {
+		if _, err := strconv.ParseUint(p, 10, 16); err != nil {
+			return usageErrorf("%s %q: port %s is not a number in 0..65535", flag, raw, p)
+		}
+	}
+	return nil
+}
+
 // serverURL is --server, else api.server.
 func (a *app) serverURL(cfg engine.Config) string {
 	if a.server != "" {
@@ -37,14 +58,32 @@ func (a *app) serverURL(cfg engine.Config) string {
 	return cfg.API.Server
 }
 
+// intentAccess is what an intent command does to the database in direct
+// mode.
+type intentAccess int
+
+const (
+	// readIntents opens an existing database read-only.
+	readIntents intentAccess = iota
+	// writeIntents opens it read-write, creating it on first use.
+	writeIntents
+	// changeIntents opens an existing database read-write: approving or
+	// denying an intent in a database that does not exist yet finds no
+	// intent and must not create one.
+	changeIntents
+)
+
 // withIntents runs fn against the server, or, when no server answers
 // (connection refused) or none is configured, against the database in
 // direct mode, and then says so on stderr. With identities configured,
-// direct mode is for reading only. writes says whether fn changes
-// anything (it opens the database read-write and words the notice).
-// fn must make its call before printing anything, so that a refused
-// connection can be retried directly without double output.
-func (a *app) withIntents(cmd *cobra.Command, writes bool, fn func(context.Context, intentBackend) error) error {
+// direct mode is for reading only. access says whether fn changes
+// anything (it opens the database read-write and words the notice) and
+// whether a missing database is created (writeIntents) or is
+// engine.ErrNotFound (changeIntents). fn must make its call before
+// printing anything, so that a refused connection can be retried directly
+// without double output.
+func (a *app) withIntents(cmd *cobra.Command, access intentAccess, fn func(context.Context, intentBackend) error) error {
+	writes := access != readIntents
 	cfg, err := a.config(cmd)
 	if err != nil {
 		return err
@@ -52,9 +91,13 @@ func (a *app) withIntents(cmd *cobra.Command, writes bool, fn func(context.Conte
 	ctx := cmd.Context()
 	url := a.serverURL(cfg)
 	if url != "" {
-		c := httpapi.NewClient(url, clientToken(cfg), &http.Client{Timeout: clientTimeout})
+		tok, err := clientToken(cfg)
+		if err != nil {
+			return err
+		}
+		c := httpapi.NewClient(url, tok, &http.Client{Timeout: clientTimeout})
 		c.Operator = operatorName()
-		err := fn(ctx, c)
+		err = fn(ctx, c)
 		if !errors.Is(err, syscall.ECONNREFUSED) {
 			var he *httpapi.Error
 			if errors.As(err, &he) && he.Code == httpapi.CodeUnauthorized {
@@ -71,6 +114,11 @@ func (a *app) withIntents(cmd *cobra.Command, writes bool, fn func(context.Conte
 			where = "(api.server is empty)"
 		}
 		return fmt.Errorf("no server answers at %s and identities are configured: changes go through the HTTP API only (start grace serve)", where)
+	}
+	if access == changeIntents {
+		if _, err := os.Stat(cfg.DB); errors.Is(err, fs.ErrNotExist) {
+			return &missingDBError{path: cfg.DB}
+		}
 	}
 	log := newLogger(a.stderr, cfg.Log.Level, slog.LevelWarn)
 	st, err := openStore(ctx, cfg, !writes, log)
@@ -96,3 +144,14 @@ func (a *app) withIntents(cmd *cobra.Command, writes bool, fn func(context.Conte
 	}
 	return nil
 }
+
+// missingDBError is changeIntents finding no database: no intent can be
+// there. It is engine.ErrNotFound to errors.Is.
+type missingDBError struct{ path string }
+
+func (e *missingDBError) Error() string {
+	return fmt.Sprintf("%v: no database at %s yet", engine.ErrNotFound, e.path)
+}
+
+// Is makes a missing database mean a missing intent.
+func (e *missingDBError) Is(target error) bool { return target == engine.ErrNotFound }

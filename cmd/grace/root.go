@@ -7,6 +7,7 @@ import (
 	"os"
 	"path/filepath"
 	"runtime/debug"
+	"strconv"
 	"strings"
 	"time"
 
@@ -64,11 +65,31 @@ func (a *app) execute(root *cobra.Command, args []string) (code int) {
 	if !a.reachedRun && !errors.As(err, &ue) {
 		err = &usageError{err: fmt.Errorf("%w (see \"%s --help\")", err, cmd.CommandPath())}
 	}
+	if !a.reachedRun && !a.json && cmd.Flags().Lookup("json") != nil {
+		// A flag error stops parsing before a later --json is read; the
+		// script that asked for JSON gets its error document all the same.
+		a.json = askedJSON(args)
+	}
 	if a.json && !a.wroteJSON {
 		a.writeJSONError(err)
 	}
 	printError(a.stderr, err)
 	return exitCode(err)
+}
+
+// askedJSON reports whether args turn --json on (flags end at "--").
+func askedJSON(args []string) bool {
+	on := false
+	for _, arg := range args {
+		if arg == "--" {
+			break
+		}
+		if v, ok := strings.CutPrefix(arg, "--json"); ok && (v == "" || v[0] == '=') {
+			b, err := strconv.ParseBool(strings.TrimPrefix(v, "="))
+			on = v == "" || (err == nil && b)
+		}
+	}
+	return on
 }
 
 // rootCommand builds the command tree of DESIGN.md's CLI contract.
@@ -145,10 +166,17 @@ func (a *app) markRuns(c *cobra.Command) {
 	}
 }
 
-// config loads the configuration once per invocation (see loadConfig).
+// config loads the configuration once per invocation (see loadConfig),
+// after checking --server, which every command that has it reads only
+// once the configuration is known.
 func (a *app) config(cmd *cobra.Command) (engine.Config, error) {
 	if a.cfg != nil {
 		return *a.cfg, nil
+	}
+	if a.server != "" {
+		if err := checkServerURL("--server", a.server); err != nil {
+			return engine.Config{}, err
+		}
 	}
 	cfg, err := loadConfig(configInput{
 		File:  a.configFile,

@@ -56,10 +56,11 @@ type systemOptions struct {
 	RequireAPI bool
 }
 
-// startSystem opens the store, makes sure there is an API token, opens the
-// API listener (before the engine starts, so that a taken port fails fast),
-// starts the engine, serves the API and starts the cortex when
-// cortex.enabled. On error, whatever was started is stopped again.
+// startSystem opens the API listener (first, so that a taken port fails
+// before anything is written: no database, no token file), opens the
+// store, makes sure there is an API token, starts the engine, serves the
+// API and starts the cortex when cortex.enabled. On error, whatever was
+// started is stopped again.
 func startSystem(ctx context.Context, cfg engine.Config, log *slog.Logger, opts systemOptions) (_ *system, err error) {
 	s := &system{cfg: cfg, log: log, serveErr: make(chan error, 1)}
 	var ln net.Listener
@@ -71,16 +72,9 @@ func startSystem(ctx context.Context, cfg engine.Config, log *slog.Logger, opts 
 			s.stop()
 		}
 	}()
-	if s.store, err = openStore(ctx, cfg, false, log); err != nil {
-		return nil, err
-	}
-	var access apiAccess
 	if cfg.API.Listen == "" {
 		log.Info("HTTP API disabled (api.listen is empty)")
 	} else {
-		if access, err = prepareAccess(cfg, log); err != nil {
-			return nil, err
-		}
 		var lerr error
 		if ln, lerr = net.Listen("tcp", cfg.API.Listen); lerr != nil {
 			if opts.RequireAPI {
@@ -88,6 +82,15 @@ func startSystem(ctx context.Context, cfg engine.Config, log *slog.Logger, opts 
 			}
 			log.Warn("HTTP API not started; running without it", "listen", cfg.API.Listen, "err", lerr)
 			ln = nil
+		}
+	}
+	if s.store, err = openStore(ctx, cfg, false, log); err != nil {
+		return nil, err
+	}
+	var access apiAccess
+	if ln != nil {
+		if access, err = prepareAccess(cfg, log); err != nil {
+			return nil, err
 		}
 	}
 	if s.backend, err = startBackend(ctx, cfg, s.store, log); err != nil {

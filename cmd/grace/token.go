@@ -72,6 +72,9 @@ func readTokenFile(path string, log *slog.Logger) (string, error) {
 	if tok == "" {
 		return "", fmt.Errorf("API token file %s is empty; delete it to generate a new token", path)
 	}
+	if !engine.ValidToken(tok) {
+		return "", fmt.Errorf("API token file %s: %s; delete it to generate a new token", path, engine.TokenRule)
+	}
 	if fi, err := os.Stat(path); err == nil && fi.Mode().Perm()&0o077 != 0 {
 		if err := os.Chmod(path, 0o600); err == nil {
 			log.Warn("API token file was readable by others; set it to mode 0600", "file", path)
@@ -81,14 +84,21 @@ func readTokenFile(path string, log *slog.Logger) (string, error) {
 }
 
 // clientToken is the token the CLI sends: api.token, else the data
-// folder's token file, else none (the server will answer 401).
-func clientToken(cfg engine.Config) string {
+// folder's token file, else none (the server will answer 401). A token
+// file holding what no token can (spaces, control characters) is an error
+// naming the file: sent as it is, it would fail as an invalid header.
+func clientToken(cfg engine.Config) (string, error) {
 	if t := strings.TrimSpace(cfg.API.Token); t != "" {
-		return t
+		return t, nil
 	}
-	data, err := os.ReadFile(tokenPath(cfg))
+	path := tokenPath(cfg)
+	data, err := os.ReadFile(path)
 	if err != nil {
-		return ""
+		return "", nil
 	}
-	return strings.TrimSpace(string(data))
+	tok := strings.TrimSpace(string(data))
+	if !engine.ValidToken(tok) {
+		return "", fmt.Errorf("API token file %s: %s; delete it and start grace serve to generate a new one", path, engine.TokenRule)
+	}
+	return tok, nil
 }

@@ -118,7 +118,11 @@ func (a *app) tokenWhoamiCommand() *cobra.Command {
 			if url == "" {
 				return errors.New("no server configured (api.server, or --server)")
 			}
-			c := httpapi.NewClient(url, clientToken(cfg), &http.Client{Timeout: clientTimeout})
+			tok, err := clientToken(cfg)
+			if err != nil {
+				return err
+			}
+			c := httpapi.NewClient(url, tok, &http.Client{Timeout: clientTimeout})
 			ctx, cancel := context.WithTimeout(cmd.Context(), clientTimeout)
 			defer cancel()
 			who, err := c.WhoAmI(ctx)

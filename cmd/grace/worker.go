@@ -8,6 +8,7 @@ import (
 	"strings"
 	"syscall"
 	"time"
+	"unicode"
 
 	"github.com/spf13/cobra"
 
@@ -16,6 +17,13 @@ import (
 	"grace/engine/dist"
 	"grace/engine/worker"
 )
+
+// maxWorkerSlots bounds --slots: each slot is a goroutine pulling tasks,
+// and a count far beyond what one process can run is a typo.
+const maxWorkerSlots = 1024
+
+// maxWorkerName bounds --name, which the console lists.
+const maxWorkerName = 128
 
 // workerFlags are "grace worker"'s own flags.
 type workerFlags struct {
@@ -46,7 +54,7 @@ gives back those that do not, and exits.`,
 	fl := cmd.Flags()
 	fl.StringVar(&f.url, "nats", "", "NATS server URL, comma-separated for a cluster (default backend.nats.url unless embedded)")
 	fl.StringVar(&f.name, "name", "", "worker name, unique among workers (default <host>-<pid>)")
-	fl.IntVar(&f.slots, "slots", 1, "tasks run at once")
+	fl.IntVar(&f.slots, "slots", 1, "tasks run at once (1 to 1024)")
 	fl.DurationVar(&f.drain, "drain", 10*time.Second, "on SIGINT/SIGTERM, how long running tasks may finish before they are given back")
 	return cmd
 }
@@ -65,8 +73,10 @@ func (a *app) runWorker(cmd *cobra.Command, f workerFlags) error {
 		return usageErrorf("grace worker needs --nats URL (backend.nats.url is %q)", cfg.Backend.NATS.URL)
 	case !strings.HasPrefix(url, "nats://") && !strings.HasPrefix(url, "tls://"):
 		return usageErrorf("--nats %q must be a nats:// URL", url)
-	case f.slots < 1:
-		return usageErrorf("--slots (%d) must be at least 1", f.slots)
+	case f.slots < 1 || f.slots > maxWorkerSlots:
+		return usageErrorf("--slots (%d) must be 1 to %d", f.slots, maxWorkerSlots)
+	case len(f.name) > maxWorkerName || strings.IndexFunc(f.name, func(r rune) bool { return !unicode.IsPrint(r) }) >= 0:
+		return usageErrorf("--name %s must be at most %d characters of printable text", quoteClip(f.name, maxWorkerName), maxWorkerName)
 	case f.drain < 0:
 		return usageErrorf("--drain (%v) must not be negative", f.drain)
 	}

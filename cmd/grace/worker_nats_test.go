@@ -266,7 +266,7 @@ func TestWorkerUsageErrors(t *testing.T) {
 	c := newCLI(t)
 	c.run(t, "worker").wantFail(t, exitUsage, `grace worker needs --nats URL (backend.nats.url is "embedded")`)
 	c.run(t, "worker", "--nats", "http://127.0.0.1:1").wantFail(t, exitUsage, `--nats "http://127.0.0.1:1" must be a nats:// URL`)
-	c.run(t, "worker", "--nats", "nats://127.0.0.1:1", "--slots", "0").wantFail(t, exitUsage, "--slots (0) must be at least 1")
+	c.run(t, "worker", "--nats", "nats://127.0.0.1:1", "--slots", "0").wantFail(t, exitUsage, "--slots (0) must be 1 to 1024")
 	// Nothing listens there: one line naming the URL, no trace.
 	port := freePort(t)
 	c.run(t, "worker", "--nats", fmt.Sprintf("nats://127.0.0.1:%d", port)).wantFail(t, exitFailure, fmt.Sprintf("connect to nats at nats://127.0.0.1:%d", port))

@@ -14,8 +14,12 @@ import (
 func LoadLibrary(dir string) (*Library, error) {
 	fsyss := []fs.FS{scenarios.Library}
 	if dir != "" {
-		if _, err := os.Stat(dir); err != nil {
+		st, err := os.Stat(dir)
+		if err != nil {
 			return nil, fmt.Errorf("chaos.scenarios_dir: %w", err)
+		}
+		if !st.IsDir() {
+			return nil, fmt.Errorf("chaos.scenarios_dir %s: not a directory", dir)
 		}
 		fsyss = append(fsyss, os.DirFS(dir))
 	}

@@ -62,6 +62,12 @@ func Load(fsyss ...fs.FS) (*Library, error) {
 			return nil, fmt.Errorf("list scenario files: %w", err)
 		}
 		for _, name := range names {
+			// Only regular files: a named pipe would block the read, and a
+			// folder named *.yaml is not a scenario.
+			if st, err := fs.Stat(fsys, name); err == nil && !st.Mode().IsRegular() {
+				lib.Refused = append(lib.Refused, &FileError{File: name, Err: errors.New("not a regular file")})
+				continue
+			}
 			b, err := fs.ReadFile(fsys, name)
 			if err != nil {
 				return nil, fmt.Errorf("read scenario %s: %w", name, err)

@@ -116,6 +116,11 @@ func Default() Config {
 	}
 }
 
+// MinInterval is the shortest watchdog.interval: each sample writes a
+// telemetry row, and "1ns" (a slip for "1s") grew the database by 4 MB a
+// second.
+const MinInterval = 100 * time.Millisecond
+
 // minPeriod is the shortest SLO period: its shortest window is then 0.4 s.
 const minPeriod = time.Hour
 
@@ -127,6 +132,8 @@ const minPeriod = time.Hour
 func (c Config) Validate() error {
 	var v problems
 	v.positive("watchdog.interval", c.Interval)
+	v.check(c.Interval <= 0 || c.Interval >= MinInterval,
+		"watchdog.interval (%v) must be at least %v: every sample stores a telemetry snapshot", c.Interval, MinInterval)
 	v.positive("watchdog.readiness_timeout", c.ReadinessTimeout)
 	v.positive("watchdog.readiness_poll", c.ReadinessPoll)
 	v.positive("watchdog.telemetry_retention", c.TelemetryRetention)
