@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io/fs"
 	"log/slog"
+	"net"
 	"net/http"
 	"net/url"
 	"os"
@@ -50,10 +51,22 @@ func checkServerURL(flag, raw string) error {
 	return nil
 }
 
-// serverURL is --server, else api.server.
+// serverURL is --server, else api.server. When api.server is left at its
+// default but api.listen was moved (GRACE_API_LISTEN, --set, the config
+// file), the CLI follows api.listen: the server it starts is the one it
+// talks to.
 func (a *app) serverURL(cfg engine.Config) string {
 	if a.server != "" {
 		return a.server
+	}
+	def := engine.Default().API
+	if cfg.API.Server == def.Server && cfg.API.Listen != "" && cfg.API.Listen != def.Listen {
+		if host, port, err := net.SplitHostPort(cfg.API.Listen); err == nil && port != "0" {
+			if ip := net.ParseIP(host); host == "" || ip != nil && ip.IsUnspecified() {
+				host = "127.0.0.1"
+			}
+			return "http://" + net.JoinHostPort(host, port)
+		}
 	}
 	return cfg.API.Server
 }

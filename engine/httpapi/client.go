@@ -254,6 +254,11 @@ func (c *Client) do(ctx context.Context, method, path string, body, out any) err
 	}
 	resp, err := c.hc.Do(req)
 	if err != nil {
+		// The *url.Error would repeat the method and URL this names.
+		var ue *url.Error
+		if errors.As(err, &ue) {
+			err = ue.Err
+		}
 		return fmt.Errorf("%s %s%s: %w", method, c.base, path, err)
 	}
 	defer resp.Body.Close()

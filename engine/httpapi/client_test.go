@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"net"
+	"strings"
 	"syscall"
 	"testing"
 	"time"
@@ -118,6 +119,11 @@ func TestClientErrors(t *testing.T) {
 	_, err = NewClient("http://"+addr, testToken, nil).Get(ctx, "x")
 	if !errors.Is(err, syscall.ECONNREFUSED) {
 		t.Fatalf("no server: %v, want ECONNREFUSED", err)
+	}
+	// Said once: the method and URL, then what went wrong (the console's
+	// status line showed them twice).
+	if n := strings.Count(err.Error(), "http://"+addr); n != 1 {
+		t.Fatalf("no server: %q names http://%s %d times, want once", err, addr, n)
 	}
 }
 
