@@ -35,6 +35,11 @@ func (e *Engine) Deny(ctx context.Context, id, operator, reason string) (intent.
 // two-person rule) goes on the record as approval_refused or
 // denial_refused.
 func (e *Engine) decide(ctx context.Context, id, operator, reason string, approve bool) (intent.Intent, error) {
+	if err := checkDecisionText(operator, "reason", reason); err != nil {
+		// Refused before anything is read or recorded: the text itself
+		// must not reach the record.
+		return intent.Intent{}, fmt.Errorf("decide intent %s: %w", id, err)
+	}
 	in, err := e.decideOnce(ctx, id, operator, reason, approve)
 	if err != nil {
 		e.refusedDecision(ctx, id, operator, reason, approve, err)

@@ -190,3 +190,44 @@ func TestReviewTier1(t *testing.T) {
 	}
 	checkRecords(t, b.store.Records())
 }
+
+// TestDecisionTextIsCheckedOnEveryPath: the engine itself refuses a reason,
+// note or operator name that would put an escape sequence (or a carriage
+// return, or pages of text) on the record and the console's screen, so the
+// CLI on the database and the console are held to what the HTTP API checks.
+// Nothing is decided and nothing about it is recorded.
+func TestDecisionTextIsCheckedOnEveryPath(t *testing.T) {
+	t.Parallel()
+	b := setup(t)
+	in := b.submit(t, intent.Submission{Type: "grant_permissions"})
+	before := len(b.store.RecordsFor(in.ID))
+	for _, tc := range []struct {
+		name  string
+		do    func() error
+		field string
+	}{
+		{"deny reason with an escape", func() error { _, err := b.e.Deny(t.Context(), in.ID, "alice", "no\x1b[2J"); return err }, "reason"},
+		{"approve reason with a carriage return", func() error { _, err := b.e.Approve(t.Context(), in.ID, "alice", "ok\rforged"); return err }, "reason"},
+		{"deny reason too long", func() error {
+			_, err := b.e.Deny(t.Context(), in.ID, "alice", strings.Repeat("r", MaxReasonBytes+1))
+			return err
+		}, "reason"},
+		{"operator with a newline", func() error { _, err := b.e.Approve(t.Context(), in.ID, "ali\nce", "ok"); return err }, "operator"},
+		{"review note with a NUL", func() error { _, err := b.e.Review(t.Context(), in.ID, "alice", "x\x00y", true); return err }, "note"},
+	} {
+		var te *TextError
+		if err := tc.do(); !errors.As(err, &te) || te.Field != tc.field {
+			t.Errorf("%s: %v, want a TextError on %s", tc.name, err, tc.field)
+		}
+	}
+	if got := b.stored(t, in.ID); got.State != intent.StatePendingApproval {
+		t.Fatalf("after refused decisions the intent is %s", got.State)
+	}
+	if after := len(b.store.RecordsFor(in.ID)); after != before {
+		t.Fatalf("refused decisions wrote %d records", after-before)
+	}
+	// Multi-line reasons with tabs stay allowed.
+	if _, err := b.e.Deny(t.Context(), in.ID, "alice", "not now:\n\tfreeze until Monday"); err != nil {
+		t.Fatal(err)
+	}
+}

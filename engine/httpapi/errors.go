@@ -115,6 +115,10 @@ func fromEngine(err error) (*apiError, bool) {
 		}
 		return e, true
 	}
+	var te *engine.TextError
+	if errors.As(err, &te) {
+		return newError(http.StatusUnprocessableEntity, CodeInvalidField, te.Field, "%s", te.Error()), true
+	}
 	switch {
 	case errors.Is(err, engine.ErrNotFound):
 		return newError(http.StatusNotFound, CodeNotFound, "id", "%s", err.Error()), true

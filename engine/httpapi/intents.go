@@ -1,13 +1,12 @@
 package httpapi
 
 import (
+	"errors"
 	"net/http"
 	"net/url"
 	"strconv"
 	"strings"
 	"time"
-	"unicode"
-	"unicode/utf8"
 
 	"grace/engine"
 	"grace/engine/governance"
@@ -228,31 +227,18 @@ func decisionRequest(r *http.Request) (DecisionRequest, error) {
 }
 
 // Bounds on the free text a request puts on the record: a reason, a
-// review note, the local token's operator name.
+// review note, the local token's operator name (the engine's).
 const (
-	maxReasonBytes   = 2000
-	maxOperatorBytes = 128
+	maxReasonBytes   = engine.MaxReasonBytes
+	maxOperatorBytes = engine.MaxOperatorBytes
 )
 
-// checkText refuses a field's text (422 invalid_field) that is longer than
-// max bytes or holds control characters, which would reach the record and
-// the console's terminal as they are (an escape sequence repainting the
-// operator's screen). multiline allows newlines and tabs, never a carriage
-// return (which lets one line overwrite another).
+// checkText refuses a field's text (422 invalid_field) as engine.CheckText
+// does, before the request reaches the engine.
 func checkText(field, s string, max int, multiline bool) *apiError {
-	if len(s) > max {
-		return newError(http.StatusUnprocessableEntity, CodeInvalidField, field, "%s is %d bytes; the limit is %d", field, len(s), max)
-	}
-	if !utf8.ValidString(s) {
-		return newError(http.StatusUnprocessableEntity, CodeInvalidField, field, "%s is not valid UTF-8", field)
-	}
-	for _, c := range s {
-		if multiline && (c == '\n' || c == '\t') {
-			continue
-		}
-		if unicode.IsControl(c) {
-			return newError(http.StatusUnprocessableEntity, CodeInvalidField, field, "%s holds a control character (%U); send printable text", field, c)
-		}
+	var te *engine.TextError
+	if errors.As(engine.CheckText(field, s, max, multiline), &te) {
+		return newError(http.StatusUnprocessableEntity, CodeInvalidField, te.Field, "%s", te.Error())
 	}
 	return nil
 }
