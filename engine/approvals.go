@@ -38,7 +38,11 @@ func (e *Engine) decide(ctx context.Context, id, operator, reason string, approv
 	if err := checkDecisionText(operator, "reason", reason); err != nil {
 		// Refused before anything is read or recorded: the text itself
 		// must not reach the record.
-		return intent.Intent{}, fmt.Errorf("decide intent %s: %w", id, err)
+		verb := "deny"
+		if approve {
+			verb = "approve"
+		}
+		return intent.Intent{}, fmt.Errorf("%s intent %s: %w", verb, id, err)
 	}
 	in, err := e.decideOnce(ctx, id, operator, reason, approve)
 	if err != nil {

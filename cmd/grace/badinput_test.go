@@ -138,6 +138,19 @@ func TestCLIBadInputIntent(t *testing.T) {
 		t.Fatalf("submit: exit %d: %s", r.code, r.stderr)
 	}
 	c.runFor(t, nil, "intent", "approve", "../x y", "--db", db).wantFail(t, exitFailure, `grace: approve "../x y": intent not found`)
+
+	// A reason with an escape sequence reached the record (and the
+	// console's screen) when the CLI wrote to the database itself.
+	r = c.runFor(t, nil, "intent", "submit", "--type", "change_charter", "--db", db, "--json")
+	var sub struct{ ID string }
+	r.decode(t, &sub)
+	c.runFor(t, nil, "intent", "deny", sub.ID, "--reason", "no\x1b[2J", "--db", db).
+		wantFail(t, exitFailure, `grace: deny "`+sub.ID+`": reason holds a control character (U+001B)`)
+	var list struct{ Intents []struct{ ID, State string } }
+	c.runFor(t, nil, "intent", "list", "--state", "pending_approval", "--db", db, "--json").decode(t, &list)
+	if len(list.Intents) != 1 || list.Intents[0].ID != sub.ID {
+		t.Fatalf("after the refused denial, pending = %+v; want %s still pending", list.Intents, sub.ID)
+	}
 }
 
 func TestCLIBadInputConfigFile(t *testing.T) {

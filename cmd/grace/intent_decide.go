@@ -103,6 +103,7 @@ const maxShownID = 64
 func decideError(verb, id string, err error) error {
 	var he *httpapi.Error
 	var md *missingDBError
+	var te *engine.TextError
 	switch {
 	case err == nil:
 		return nil
@@ -112,6 +113,8 @@ func decideError(verb, id string, err error) error {
 		return fmt.Errorf("%s %s: %w", verb, quoteClip(id, maxShownID), err)
 	case errors.Is(err, engine.ErrNotFound), errors.As(err, &he) && he.Code == httpapi.CodeNotFound:
 		return fmt.Errorf("%s %s: %w", verb, quoteClip(id, maxShownID), engine.ErrNotFound)
+	case errors.As(err, &te):
+		return fmt.Errorf("%s %s: %w", verb, quoteClip(id, maxShownID), te)
 	}
 	return fmt.Errorf("%s %s: %w", verb, quoteClip(id, maxShownID), err)
 }
