@@ -68,6 +68,8 @@ func TestSubmitRejectsEachBadField(t *testing.T) {
 		{"negative priority", intent.Submission{Type: "query_knowledge", Actor: "a", Priority: -1}, "priority", "between 0 and 9"},
 		{"payload not JSON", intent.Submission{Type: "query_knowledge", Actor: "a", Payload: json.RawMessage(`{nope`)}, "payload", "valid JSON"},
 		{"payload a string", intent.Submission{Type: "query_knowledge", Actor: "a", Payload: json.RawMessage(`"hi"`)}, "payload", "a string"},
+		{"payload name twice", intent.Submission{Type: "query_knowledge", Actor: "a", Payload: json.RawMessage(`{"q":{"a":1,"a":2}}`)}, "payload", "gives the name q.a twice"},
+		{"payload name twice, once escaped", intent.Submission{Type: "query_knowledge", Actor: "a", Payload: json.RawMessage(`{"to":"x","\u0074o":"y"}`)}, "payload", "gives the name to twice"},
 		{"payload too large", intent.Submission{Type: "query_knowledge", Actor: "a", Payload: json.RawMessage(big)}, "payload", "limit is 100"},
 		{"context key empty", intent.Submission{Type: "query_knowledge", Actor: "a", Context: map[string]any{"": 1}}, "context", "empty"},
 		{"context not encodable", intent.Submission{Type: "query_knowledge", Actor: "a", Context: map[string]any{"f": func() {}}}, "context", "JSON"},

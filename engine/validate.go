@@ -89,6 +89,12 @@ func (e *Engine) checkSubmission(sub intent.Submission) (intent.Submission, []Pr
 	case raw[0] != '{':
 		add("payload", "must be a JSON object (got %s)", jsonKind(raw[0]))
 	default:
+		// Handlers and policies would read one of the two values, the
+		// record and an auditor perhaps the other.
+		if dup, _ := ScanNames(raw, nil); dup != "" {
+			add("payload", "gives the name %s twice; give each name once", clip(dup, 64))
+			break
+		}
 		out.Payload = compact.Bytes()
 	}
 
