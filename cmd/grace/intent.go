@@ -2,7 +2,10 @@ package main
 
 import (
 	"encoding/json"
+	"errors"
 	"fmt"
+	"io"
+	"os"
 	"strings"
 
 	"github.com/spf13/cobra"
@@ -34,15 +37,17 @@ engine starts.`,
 type submissionFlags struct {
 	typ, actor, payload, context, key string
 	priority                          int
+	cmd                               *cobra.Command // for standard input (--payload @-)
 }
 
 // add registers the flags; withSubmit adds --priority and --idempotency-key.
 func (f *submissionFlags) add(cmd *cobra.Command, withSubmit bool) {
+	f.cmd = cmd
 	fl := cmd.Flags()
 	fl.StringVar(&f.typ, "type", "", "intent type, e.g. query_knowledge (required)")
 	fl.StringVar(&f.actor, "actor", defaultActor(), "who asks")
-	fl.StringVar(&f.payload, "payload", "", `payload, a JSON object, e.g. '{"query":"q3 revenue"}'`)
-	fl.StringVar(&f.context, "context", "", `mission context, a JSON object, e.g. '{"revenue_impact":true}'`)
+	fl.StringVar(&f.payload, "payload", "", `payload, a JSON object, e.g. '{"query":"q3 revenue"}'; @FILE reads a file, @- standard input`)
+	fl.StringVar(&f.context, "context", "", `mission context, a JSON object, e.g. '{"revenue_impact":true}'; @FILE or @- as for --payload`)
 	if withSubmit {
 		fl.IntVar(&f.priority, "priority", httpapi.DefaultPriority, "priority 0 (lowest) to 9")
 		fl.StringVar(&f.key, "idempotency-key", "", "resubmitting with the same key returns the original intent")
@@ -54,15 +59,23 @@ func (f *submissionFlags) add(cmd *cobra.Command, withSubmit bool) {
 // (it cannot be sent); every other check is the engine's.
 func (f *submissionFlags) submission() (intent.Submission, error) {
 	sub := intent.Submission{Type: f.typ, Actor: f.actor, Priority: f.priority, IdempotencyKey: f.key}
+	payload, err := f.jsonArg("payload", f.payload)
+	if err != nil {
+		return sub, err
+	}
+	ctxJSON, err := f.jsonArg("context", f.context)
+	if err != nil {
+		return sub, err
+	}
 	var problems []engine.Problem
-	if s := strings.TrimSpace(f.payload); s != "" {
+	if s := strings.TrimSpace(payload); s != "" {
 		if !json.Valid([]byte(s)) {
 			problems = append(problems, engine.Problem{Field: "payload", Reason: "is not valid JSON: " + jsonSyntaxError(s)})
 		} else {
 			sub.Payload = json.RawMessage(s)
 		}
 	}
-	if s := strings.TrimSpace(f.context); s != "" {
+	if s := strings.TrimSpace(ctxJSON); s != "" {
 		if err := json.Unmarshal([]byte(s), &sub.Context); err != nil {
 			if json.Valid([]byte(s)) {
 				problems = append(problems, engine.Problem{Field: "context", Reason: "must be a JSON object (got " + engine.JSONKind(s[0]) + ")"})
@@ -75,6 +88,62 @@ func (f *submissionFlags) submission() (intent.Submission, error) {
 		return sub, &engine.ValidationError{Problems: problems}
 	}
 	return sub, nil
+}
+
+// maxJSONArg bounds what --payload @FILE and --context @FILE read; the
+// engine's own limit (intake.max_payload_bytes) is far smaller, so a
+// larger file could never be accepted, and /dev/zero must not fill memory.
+const maxJSONArg = 16 << 20
+
+// jsonArg returns the JSON of --flag: v itself, or with @FILE the file's
+// contents (@- reads standard input, once). No JSON text starts with '@',
+// so a literal value is never mistaken for a file name.
+func (f *submissionFlags) jsonArg(flag, v string) (string, error) {
+	name, ok := strings.CutPrefix(v, "@")
+	if !ok {
+		return v, nil
+	}
+	var r io.Reader
+	switch {
+	case name == "":
+		return "", usageErrorf("--%s @: name a file after @, or @- for standard input", flag)
+	case name == "-":
+		r = os.Stdin
+		if f.cmd != nil {
+			r = f.cmd.InOrStdin()
+		}
+	default:
+		fh, err := os.Open(name)
+		if err != nil {
+			return "", usageErrorf("--%s %s: %w", flag, v, unwrapPath(err))
+		}
+		defer fh.Close()
+		if st, err := fh.Stat(); err == nil && st.IsDir() {
+			return "", usageErrorf("--%s %s: %s is a directory, not a JSON file", flag, v, name)
+		}
+		r = fh
+	}
+	b, err := io.ReadAll(io.LimitReader(r, maxJSONArg+1))
+	if err != nil {
+		return "", usageErrorf("--%s %s: read: %w", flag, v, unwrapPath(err))
+	}
+	if len(b) > maxJSONArg {
+		return "", usageErrorf("--%s %s: larger than %d MiB; the engine takes at most intake.max_payload_bytes", flag, v, maxJSONArg>>20)
+	}
+	if len(b) == 0 {
+		return "", usageErrorf("--%s %s: empty; give a JSON object", flag, v)
+	}
+	return string(b), nil
+}
+
+// unwrapPath drops the *PathError's repetition of the file name, which
+// the caller's message already gives.
+func unwrapPath(err error) error {
+	var pe *os.PathError
+	if errors.As(err, &pe) {
+		return pe.Err
+	}
+	return err
 }
 
 func jsonSyntaxError(s string) string {
