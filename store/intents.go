@@ -54,6 +54,13 @@ func (s *Store) List(ctx context.Context, f intent.Filter) ([]intent.Intent, err
 	if f.IdempotencyKey != "" {
 		add("idempotency_key = ?", scopedKey(f.Actor, f.IdempotencyKey))
 	}
+	if f.Before != "" {
+		cur, err := s.Get(ctx, f.Before)
+		if err != nil {
+			return nil, fmt.Errorf("list intents before %s: %w", f.Before, err)
+		}
+		add("(created_at < ? OR created_at = ? AND id < ?)", cur.CreatedAt.UnixNano(), cur.CreatedAt.UnixNano(), cur.ID)
+	}
 	limit := f.Limit
 	if limit <= 0 {
 		limit = defaultListLimit

@@ -54,6 +54,9 @@ func TestList(t *testing.T) {
 		{"idempotency key", intent.Filter{Actor: "agent-a", IdempotencyKey: "key-4"}, []string{"in4"}},
 		{"idempotency key of another actor", intent.Filter{Actor: "agent-b", IdempotencyKey: "key-4"}, nil},
 		{"nothing", intent.Filter{State: intent.StateShed}, nil},
+		{"page after in7", intent.Filter{Before: "in7", Limit: 3}, []string{"in6", "in5", "in4"}},
+		{"page after in7 of agent-b", intent.Filter{Actor: "agent-b", Before: "in7"}, []string{"in5", "in3", "in1"}},
+		{"page after the oldest", intent.Filter{Before: "in0"}, nil},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			its, err := tb.s.List(ctx, tc.f)
@@ -89,6 +92,34 @@ func TestListDefaultLimit(t *testing.T) {
 	// Same created time: newest first falls back to the ID.
 	if its[0].ID != fmt.Sprintf("in%03d", defaultListLimit+4) {
 		t.Errorf("first = %s", its[0].ID)
+	}
+
+	// Paging with Before walks every intent once, in order, even when they
+	// share one created time.
+	var seen []string
+	for before := ""; ; {
+		page, err := tb.s.List(ctx, intent.Filter{Before: before, Limit: 7})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(page) == 0 {
+			break
+		}
+		for _, it := range page {
+			seen = append(seen, it.ID)
+		}
+		before = page[len(page)-1].ID
+	}
+	if len(seen) != defaultListLimit+5 {
+		t.Fatalf("paging saw %d intents, want %d", len(seen), defaultListLimit+5)
+	}
+	for i, id := range seen {
+		if want := fmt.Sprintf("in%03d", defaultListLimit+4-i); id != want {
+			t.Fatalf("page position %d: %s, want %s", i, id, want)
+		}
+	}
+	if _, err := tb.s.List(ctx, intent.Filter{Before: "in_nope"}); !errors.Is(err, intent.ErrNotFound) {
+		t.Fatalf("List before an unknown ID: %v, want ErrNotFound", err)
 	}
 }
 

@@ -41,8 +41,16 @@ func (s *Store) List(ctx context.Context, f intent.Filter) ([]intent.Intent, err
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
+	start := len(s.order) - 1
+	if f.Before != "" {
+		at := slices.Index(s.order, f.Before)
+		if at < 0 {
+			return nil, fmt.Errorf("list intents before %s: %w", f.Before, intent.ErrNotFound)
+		}
+		start = at - 1
+	}
 	var out []intent.Intent
-	for i := len(s.order) - 1; i >= 0 && len(out) < limit; i-- {
+	for i := start; i >= 0 && len(out) < limit; i-- {
 		in := s.intents[s.order[i]]
 		if matches(in, f) {
 			out = append(out, clone(in))

@@ -84,6 +84,7 @@ func (c *Client) List(ctx context.Context, f intent.Filter) ([]intent.Intent, er
 	set("state", string(f.State))
 	set("actor", f.Actor)
 	set("type", f.Type)
+	set("before", f.Before)
 	if f.HasTier {
 		q.Set("tier", strconv.Itoa(f.Tier))
 	}

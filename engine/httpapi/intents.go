@@ -95,16 +95,29 @@ func (h *Handler) get(w http.ResponseWriter, r *http.Request) error {
 	return nil
 }
 
-// list handles GET /v1/intents?state=&tier=&unreviewed=&actor=&type=&since=&limit=
-// (every parameter optional; see intent.Filter). An agent lists only its
-// own intents.
+// list handles GET /v1/intents?state=&tier=&unreviewed=&actor=&type=&since=&before=&limit=
+// (every parameter optional; see intent.Filter). before pages: the next
+// page starts after the last ID of this one. An agent lists only its own
+// intents, and pages only from one of them.
 func (h *Handler) list(w http.ResponseWriter, r *http.Request) error {
 	f, err := parseFilter(r.URL.Query())
 	if err != nil {
 		return err
 	}
-	if p := principalOf(r); p.role == engine.RoleAgent {
+	p := principalOf(r)
+	if p.role == engine.RoleAgent {
 		f.Actor = p.name
+	}
+	if f.Before != "" {
+		cur, err := h.api.Get(r.Context(), f.Before)
+		switch {
+		case errors.Is(err, intent.ErrNotFound):
+			return newError(http.StatusBadRequest, CodeBadQuery, "before", "before names no intent (%s): page with the last ID of the previous page", clipText(f.Before, 64))
+		case err != nil:
+			return err
+		case p.role == engine.RoleAgent && cur.Actor != p.name:
+			return forbidden("%s pages only from its own intents; %s was submitted by another actor", p.name, cur.ID)
+		}
 	}
 	list, err := h.api.List(r.Context(), f)
 	if err != nil {
@@ -140,7 +153,7 @@ func parseFilter(q url.Values) (intent.Filter, error) {
 		}
 		f.Unreviewed = b
 	}
-	f.Actor, f.Type = q.Get("actor"), q.Get("type")
+	f.Actor, f.Type, f.Before = q.Get("actor"), q.Get("type"), q.Get("before")
 	if s := q.Get("since"); s != "" {
 		t, err := ParseSince(s, time.Now())
 		if err != nil {

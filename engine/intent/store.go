@@ -51,7 +51,11 @@ type Filter struct {
 	// IdempotencyKey selects the intent Actor submitted under that key
 	// (keys are scoped to their actor, so Actor is needed with it).
 	IdempotencyKey string
-	Limit          int
+	// Before pages through a list: only intents that come after the
+	// intent with this ID in the newest-first order (created before it).
+	// An ID that names no intent is an error wrapping ErrNotFound.
+	Before string
+	Limit  int
 }
 
 // Store keeps intents durably. Implementations must be safe for concurrent
