@@ -20,10 +20,15 @@ import (
 //
 // Invalid input returns a *ValidationError listing every problem, after one
 // intent_rejected record naming them all has been written. A submission
-// whose idempotency key is taken returns the original intent with
-// Existing set and writes nothing. When the intent would be queued and the
-// HTM queue is at htm.capacity, Submit returns an error wrapping
-// ErrQueueFull and writes nothing.
+// whose actor's idempotency key is taken returns the original intent
+// (masked) with Existing set and writes nothing, when it is the same
+// submission (type, payload, context and priority; see differingFields);
+// a different one returns an *IdempotencyConflictError (errors.Is
+// ErrIdempotencyConflict) naming the holder and the fields that differ,
+// stores nothing and writes one idempotency_conflict record (throttled
+// like refusals). When the intent would be queued and the HTM queue is at
+// htm.capacity, Submit returns an error wrapping ErrQueueFull and writes
+// nothing; a retry under a taken key gets the answer above instead.
 //
 // On a started engine with htm_rate_limit on, a submission past its
 // actor's or the global token bucket (htm.rate_limit) is refused first,
@@ -33,7 +38,11 @@ import (
 // On a started engine queued work goes straight into the HTM queue; on one
 // that is not started it stays queued in the store for the next Start.
 func (e *Engine) Submit(ctx context.Context, sub intent.Submission) (_ SubmitResult, err error) {
-	defer func() { e.observeSubmit(err) }() // the intake-error SLO
+	defer func() { // the intake-error SLO; a reused key is the caller's mistake, like invalid input
+		if !errors.Is(err, ErrIdempotencyConflict) {
+			e.observeSubmit(err)
+		}
+	}()
 	now := e.clock.Now()
 	if err := e.admitSubmission(now, sub); err != nil {
 		return SubmitResult{}, fmt.Errorf("submit %s: %w", clip(strings.TrimSpace(sub.Type), 100), err)
@@ -71,9 +80,9 @@ func (e *Engine) Submit(ctx context.Context, sub intent.Submission) (_ SubmitRes
 	if in.State == intent.StateQueued {
 		if reserved, err = e.claimQueueRoom(ctx); err != nil {
 			// A retried submission whose original was accepted gets the
-			// original, full queue or not.
+			// original (or the conflict), full queue or not.
 			if orig, ok := e.byIdempotencyKey(ctx, in.Actor, in.IdempotencyKey); ok {
-				return SubmitResult{Intent: e.guard.mask.intent(orig), Existing: true}, nil
+				return e.resubmitted(ctx, clean, orig)
 			}
 			return SubmitResult{}, fmt.Errorf("submit %s: %w", in.Type, err)
 		}
@@ -86,7 +95,7 @@ func (e *Engine) Submit(ctx context.Context, sub intent.Submission) (_ SubmitRes
 		if err != nil {
 			return SubmitResult{}, fmt.Errorf("submit %s: store intent: %w", in.Type, err)
 		}
-		return SubmitResult{Intent: e.guard.mask.intent(*res.Existing), Existing: true}, nil
+		return e.resubmitted(ctx, clean, *res.Existing) // taken in the store or earlier in the same batch
 	}
 
 	e.stats.move("", in.State)

@@ -118,7 +118,7 @@ func TestIdempotentResubmitReturnsTheOriginal(t *testing.T) {
 	if err != nil || first.Existing {
 		t.Fatalf("first = %+v, %v", first, err)
 	}
-	sub.Payload = json.RawMessage(`{"q":2}`)
+	sub.Payload = json.RawMessage(`{ "q": 1 }`) // the same value, spelled otherwise
 	again, err := b.e.Submit(t.Context(), sub)
 	if err != nil || !again.Existing || again.Intent.ID != first.Intent.ID || string(again.Intent.Payload) != `{"q":1}` {
 		t.Fatalf("resubmit = %+v, %v; want the original", again, err)
@@ -326,7 +326,7 @@ func TestIdempotencyKeysBelongToTheirActor(t *testing.T) {
 	if err != nil || res.Existing || res.Intent.ID == a.ID || res.Intent.Actor != "agent.b" {
 		t.Fatalf("agent.b with agent.a's key: %+v, %v", res, err)
 	}
-	again, err := b.e.Submit(t.Context(), intent.Submission{Type: "query_knowledge", Actor: "agent.a", IdempotencyKey: "nightly"})
+	again, err := b.e.Submit(t.Context(), intent.Submission{Type: "query_knowledge", Actor: "agent.a", IdempotencyKey: "nightly", Payload: []byte(`{"secret":"a's"}`)})
 	if err != nil || !again.Existing || again.Intent.ID != a.ID {
 		t.Fatalf("agent.a's retry: %+v, %v; want %s", again, err, a.ID)
 	}

@@ -9,6 +9,7 @@ package engine
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"io/fs"
 	"strconv"
@@ -182,6 +183,13 @@ func (e *Engine) recordLayer(r clarity.Record) {
 // submitFor submits an intent for a policy rule or the kernel trigger.
 func (e *Engine) submitFor(ctx context.Context, sub intent.Submission) (string, error) {
 	res, err := e.Submit(ctx, sub)
+	if conflict := (*IdempotencyConflictError)(nil); errors.As(err, &conflict) {
+		// The layers key a submission by what it is for (an incident, a
+		// rule firing), and its payload may have moved on since (a newer
+		// diagnosis): the intent for that key exists, which is what they
+		// ask for.
+		return conflict.ExistingID, nil
+	}
 	if err != nil {
 		return "", err
 	}

@@ -19,7 +19,7 @@ func receivedRecord(now time.Time, in intent.Intent, maxPayload int) clarity.Rec
 	why[0] = "Submitted by " + in.Actor + ": " + in.Type + " at priority " + strconv.Itoa(in.Priority)
 	why[1] = "Payload is a JSON object of " + strconv.Itoa(len(in.Payload)) + " bytes (limit " + strconv.Itoa(maxPayload) + ")"
 	if in.IdempotencyKey != "" {
-		why = append(why, "Idempotency key "+in.IdempotencyKey+": a resubmission returns this intent")
+		why = append(why, "Idempotency key "+in.IdempotencyKey+": the same submission again returns this intent, a different one under the key is refused")
 	} else {
 		why = append(why, "No idempotency key: a resubmission would be a new intent")
 	}

@@ -18,7 +18,10 @@ func (a *app) submitCommand() *cobra.Command {
 		Long: `Submit an intent to a running server, or to the database directly when no
 server answers. Prints the new intent's ID (with --json: {id, state,
 decision, existing}). An invalid intent is refused with every reason, one
-per line, and exit 1.`,
+per line, and exit 1. Resubmitting with the same --idempotency-key returns
+the original intent (existing); the same key with another type, payload,
+context or priority is refused with one line naming the intent that holds
+the key and the fields that differ, nothing stored, and exit 1.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			sub, err := f.submission()

@@ -39,7 +39,7 @@ func TestCLIDirectMode(t *testing.T) {
 	if r.code != 0 || id == "" || !strings.Contains(r.stderr, "wrote to DB directly") {
 		t.Fatalf("direct submit: exit %d, stdout %q, stderr %q", r.code, r.stdout, r.stderr)
 	}
-	r = c.run(t, "intent", "submit", "--type", "query_knowledge", "--idempotency-key", "k-1")
+	r = c.run(t, "intent", "submit", "--type", "query_knowledge", "--payload", `{"q":"revenue"}`, "--idempotency-key", "k-1")
 	if r.code != 0 || strings.TrimSpace(r.stdout) != id {
 		t.Fatalf("resubmit with the same key: exit %d, %q (want %s): %s", r.code, r.stdout, id, r.stderr)
 	}

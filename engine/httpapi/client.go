@@ -51,10 +51,18 @@ func (c *Client) BaseURL() string { return c.base }
 
 // Submit sends sub. The returned intent holds what the server answers (ID,
 // state, decision and tier) plus the submitted fields; Existing is set when
-// the idempotency key named an earlier intent.
+// the idempotency key named an earlier intent submitted the same way. A key
+// that holds a different submission is refused (409 idempotency_conflict)
+// with an error that matches engine.ErrIdempotencyConflict with errors.Is
+// and *Error with errors.As; its message names the holder and the fields
+// that differ.
 func (c *Client) Submit(ctx context.Context, sub intent.Submission) (engine.SubmitResult, error) {
 	var resp SubmitResponse
 	if err := c.do(ctx, http.MethodPost, "/v1/intents", submitRequestFrom(sub), &resp); err != nil {
+		var ae *Error
+		if errors.As(err, &ae) && ae.Code == CodeIdempotencyConflict {
+			return engine.SubmitResult{}, &conflictError{ae}
+		}
 		return engine.SubmitResult{}, err
 	}
 	in := intent.Intent{
@@ -64,6 +72,16 @@ func (c *Client) Submit(ctx context.Context, sub intent.Submission) (engine.Subm
 	}
 	return engine.SubmitResult{Intent: in, Existing: resp.Existing}, nil
 }
+
+// conflictError is a 409 idempotency_conflict answer: the server's *Error,
+// which is also engine.ErrIdempotencyConflict.
+type conflictError struct{ answer *Error }
+
+// Error returns the server's message.
+func (e *conflictError) Error() string { return e.answer.Error() }
+
+// Unwrap returns the answer and engine.ErrIdempotencyConflict.
+func (e *conflictError) Unwrap() []error { return []error{e.answer, engine.ErrIdempotencyConflict} }
 
 // Get returns one intent.
 func (c *Client) Get(ctx context.Context, id string) (intent.Intent, error) {

@@ -14,6 +14,7 @@ import (
 // the message.
 const (
 	CodeUnauthorized        = "unauthorized"         // 401: missing or wrong bearer token
+	CodeTokenExpired        = "token_expired"        // 401: the token's identity has expired (identities[].expires); the message names it and when
 	CodeForbidden           = "forbidden"            // 403: the identity's role may not do this, or the intent is not its own
 	CodeActorMismatch       = "actor_mismatch"       // 403: a submission naming an actor other than the caller
 	CodeSelfApproval        = "self_approval"        // 403: the submitter approving its own intent
@@ -34,6 +35,7 @@ const (
 	CodeNotFound            = "not_found"            // 404: no such intent or route
 	CodeMethodNotAllowed    = "method_not_allowed"   // 405
 	CodeNotPending          = "not_pending"          // 409: approve/deny of an intent not pending approval
+	CodeIdempotencyConflict = "idempotency_conflict" // 409: the caller's idempotency key holds a different submission; nothing was stored
 	CodeInvalidIntent       = "invalid_intent"       // 422: the submission is invalid; see problems
 	CodeReasonRequired      = "reason_required"      // 422: a denial without a reason
 	CodeRateLimited         = "rate_limited"         // 429: intake's rate limit (htm.rate_limit); see Retry-After

@@ -19,7 +19,10 @@ const maxListLimit = 1000
 // submit handles POST /v1/intents. The actor is the caller: a configured
 // identity may name only itself (or nothing, and is filled in); the local
 // identity may name anyone, and without a name is "cli:" plus the
-// X-Grace-Operator header.
+// X-Grace-Operator header. The answer is 202 for a new intent, 200 with
+// existing set for a resubmission of the same submission under a taken
+// idempotency key, and 409 idempotency_conflict (nothing stored) for a
+// different submission under it.
 func (h *Handler) submit(w http.ResponseWriter, r *http.Request) error {
 	var req SubmitRequest
 	if err := decodeBody(r, &req, false); err != nil {
@@ -32,6 +35,10 @@ func (h *Handler) submit(w http.ResponseWriter, r *http.Request) error {
 	}
 	sub.Actor = actor
 	res, err := h.api.Submit(r.Context(), sub)
+	var conflict *engine.IdempotencyConflictError
+	if errors.As(err, &conflict) {
+		return conflictAnswer(conflict)
+	}
 	if err != nil {
 		return err
 	}
@@ -44,6 +51,25 @@ func (h *Handler) submit(w http.ResponseWriter, r *http.Request) error {
 	})
 	return nil
 }
+
+// conflictAnswer is the 409 idempotency_conflict answer to a submission
+// whose idempotency key holds a different one: field idempotency_key, and
+// the engine's message naming the holder and the fields that differ
+// (never their values). The engine has already put the refusal on the
+// record, so it is returned as an engineAnswer: handle answers it without
+// recording it a second time.
+func conflictAnswer(c *engine.IdempotencyConflictError) error {
+	return engineAnswer{newError(http.StatusConflict, CodeIdempotencyConflict, "idempotency_key", "%s", c.Error())}
+}
+
+// engineAnswer is an answer to a refusal the engine made and recorded.
+// handle sends an *apiError returned as it is to the record as a front
+// door's refusal; wrapped in engineAnswer it is only answered (fromEngine
+// finds it with errors.As).
+type engineAnswer struct{ *apiError }
+
+// Unwrap returns the answer.
+func (e engineAnswer) Unwrap() error { return e.apiError }
 
 // actorFor is the actor recorded for a submission by p naming actor.
 func actorFor(p principal, r *http.Request, actor string) (string, error) {

@@ -43,8 +43,9 @@ func submitRequestFrom(sub intent.Submission) SubmitRequest {
 }
 
 // SubmitResponse is the answer to POST /v1/intents: 202 for a new intent,
-// 200 with Existing set when the idempotency key named an earlier one (whose
-// ID, state and decision are returned).
+// 200 with Existing set when the idempotency key named an earlier one
+// submitted the same way (whose ID, state and decision are returned). A
+// different submission under a taken key is a 409 idempotency_conflict.
 type SubmitResponse struct {
 	ID       string          `json:"id"`
 	State    intent.State    `json:"state"`
