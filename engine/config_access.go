@@ -7,6 +7,7 @@ import (
 	"regexp"
 	"slices"
 	"strings"
+	"time"
 )
 
 // The roles an identity may have. An agent submits intents and reads its
@@ -32,6 +33,34 @@ type IdentityConfig struct {
 	Role string `mapstructure:"role"`
 	// TokenSHA256 is the lower-case hex SHA-256 of the bearer token.
 	TokenSHA256 string `mapstructure:"token_sha256"`
+	// Expires, when set, is the instant from which the token is refused
+	// (401 token_expired): an RFC 3339 time ("2027-01-31T00:00:00Z") or a
+	// date ("2027-01-31", meaning midnight UTC). Empty: it never expires.
+	// An identity already expired is valid config: the server starts,
+	// warns, and refuses its requests. ParseExpires reads it.
+	Expires string `mapstructure:"expires"`
+}
+
+// expiresDate is the date-only form of identities[].expires.
+const expiresDate = "2006-01-02"
+
+// ParseExpires reads an identities[].expires value: an RFC 3339 time, or a
+// date alone meaning midnight UTC at its start. Surrounding spaces are
+// ignored. An empty value is the zero time (never expires) and no error.
+// A time without a zone offset ("2027-01-31T00:00:00") is an error: which
+// zone it means would be a guess.
+func ParseExpires(s string) (time.Time, error) {
+	s = strings.TrimSpace(s)
+	if s == "" {
+		return time.Time{}, nil
+	}
+	if t, err := time.Parse(time.RFC3339, s); err == nil {
+		return t, nil
+	}
+	if t, err := time.Parse(expiresDate, s); err == nil {
+		return t, nil // time.Parse gives a date alone in UTC
+	}
+	return time.Time{}, fmt.Errorf("%q must be an RFC 3339 time such as 2027-01-31T00:00:00Z, or a date such as 2027-01-31 (midnight UTC)", s)
 }
 
 // MaskingConfig names the payload and context fields whose values never
@@ -73,6 +102,9 @@ func (c Config) validateAccess() []error {
 			v.add("%s.token_sha256 is also the token of identities[%d]; every identity needs its own token", key, j)
 		} else {
 			hashes[h] = i
+		}
+		if _, err := ParseExpires(id.Expires); err != nil {
+			v.add("%s.expires (%q) must be an RFC 3339 time such as 2027-01-31T00:00:00Z, or a date such as 2027-01-31 (midnight UTC)", key, id.Expires)
 		}
 	}
 	if c.API.Listen != "" && len(c.Identities) == 0 && checkHostPort(c.API.Listen) == nil && !LoopbackAddr(c.API.Listen) {

@@ -230,6 +230,9 @@ func strictHook(from, to reflect.Type, data any) (any, error) {
 		if isString {
 			return data, nil
 		}
+		if t, ok := data.(time.Time); ok { // YAML reads an unquoted 2027-01-31T00:00:00Z (or 2027-01-31) as a time
+			return t.Format(time.RFC3339Nano), nil
+		}
 		return bad()
 	case reflect.Slice:
 		switch {

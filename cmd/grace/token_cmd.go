@@ -10,6 +10,7 @@ import (
 	"net/http"
 	"slices"
 	"strings"
+	"time"
 
 	"github.com/spf13/cobra"
 
@@ -25,7 +26,8 @@ func (a *app) tokenCommand() *cobra.Command {
 		Long: `Make API tokens for the identities config section and check them.
 
 "token new" prints a fresh token once, with the identities entry to paste into
-config.yaml (Grace keeps only the token's SHA-256). "token hash" prints the
+config.yaml (Grace keeps only the token's SHA-256); with --expires, the entry
+says when the token stops being accepted. "token hash" prints the
 SHA-256 of an existing token. "token whoami" asks the server (api.server, or
 --server) which identity the CLI's token (api.token, GRACE_API_TOKEN, or the
 data folder's api.token) belongs to.`,
@@ -41,20 +43,52 @@ type tokenIdentity struct {
 	Role        string `json:"role"`
 	Token       string `json:"token"`
 	TokenSHA256 string `json:"token_sha256"`
+	// Expires is identities[].expires: empty when the token never expires.
+	Expires string `json:"expires,omitempty"`
+}
+
+// parseExpiresFlag reads token new's --expires: a duration from now
+// ("720h", printed as now+d in UTC, to the second) or a time as
+// identities[].expires takes it (an RFC 3339 time or a date, printed as
+// given). Empty means never. A value that is neither, or not in the
+// future, is a usage error naming the flag.
+func parseExpiresFlag(v string, now time.Time) (string, error) {
+	v = strings.TrimSpace(v)
+	if v == "" {
+		return "", nil
+	}
+	if d, err := time.ParseDuration(v); err == nil {
+		if d <= 0 {
+			return "", usageErrorf("--expires %q: a duration must be positive", v)
+		}
+		return now.Add(d).UTC().Truncate(time.Second).Format(time.RFC3339), nil
+	}
+	at, err := engine.ParseExpires(v)
+	if err != nil {
+		return "", usageErrorf("--expires %q: want a duration from now such as 720h, an RFC 3339 time such as 2027-01-31T00:00:00Z, or a date such as 2027-01-31", v)
+	}
+	if !at.After(now) {
+		return "", usageErrorf("--expires %q is not in the future (now is %s): the token would be refused from the start", v, now.UTC().Format(time.RFC3339))
+	}
+	return v, nil
 }
 
 func (a *app) tokenNewCommand() *cobra.Command {
-	var name, role string
+	var name, role, expires string
 	cmd := &cobra.Command{
-		Use:   "new --name N --role agent|viewer|operator",
+		Use:   "new --name N --role agent|viewer|operator [--expires DURATION|TIME]",
 		Short: "Print a new token and its identities entry",
 		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			if !slices.Contains(engine.Roles, role) {
 				return usageErrorf("--role %q: want one of %s", role, strings.Join(engine.Roles, ", "))
 			}
+			exp, err := parseExpiresFlag(expires, time.Now())
+			if err != nil {
+				return err
+			}
 			cfg := engine.Default()
-			cfg.Identities = []engine.IdentityConfig{{Name: name, Role: role, TokenSHA256: strings.Repeat("0", 64)}}
+			cfg.Identities = []engine.IdentityConfig{{Name: name, Role: role, TokenSHA256: strings.Repeat("0", 64), Expires: exp}}
 			if err := cfg.Validate(); err != nil {
 				return usageErrorf("--name %q: %v", name, firstLine(err))
 			}
@@ -62,18 +96,23 @@ func (a *app) tokenNewCommand() *cobra.Command {
 			if _, err := rand.Read(raw[:]); err != nil {
 				return fmt.Errorf("generate token: %w", err)
 			}
-			id := tokenIdentity{Name: name, Role: role, Token: "grace_" + hex.EncodeToString(raw[:])}
+			id := tokenIdentity{Name: name, Role: role, Token: "grace_" + hex.EncodeToString(raw[:]), Expires: exp}
 			id.TokenSHA256 = httpapi.TokenHash(id.Token)
 			if a.json {
 				return a.writeJSON(id)
 			}
-			fmt.Fprintf(a.stdout, "token: %s\n\n# give the token to %s; Grace keeps only its hash. Add to config.yaml:\nidentities:\n  - {name: %s, role: %s, token_sha256: %s}\n",
-				id.Token, name, name, role, id.TokenSHA256)
+			entry := fmt.Sprintf("{name: %s, role: %s, token_sha256: %s}", name, role, id.TokenSHA256)
+			if exp != "" {
+				entry = fmt.Sprintf("{name: %s, role: %s, token_sha256: %s, expires: %q}", name, role, id.TokenSHA256, exp)
+			}
+			fmt.Fprintf(a.stdout, "token: %s\n\n# give the token to %s; Grace keeps only its hash. Add to config.yaml:\nidentities:\n  - %s\n",
+				id.Token, name, entry)
 			return nil
 		},
 	}
 	cmd.Flags().StringVar(&name, "name", "", "who the identity is on the record (required)")
 	cmd.Flags().StringVar(&role, "role", "", "agent, viewer or operator (required)")
+	cmd.Flags().StringVar(&expires, "expires", "", "when the token stops being accepted: a duration from now (720h) or an RFC 3339 time (2027-01-31T00:00:00Z); default never")
 	_ = cmd.MarkFlagRequired("name")
 	_ = cmd.MarkFlagRequired("role")
 	a.addJSONFlag(cmd)

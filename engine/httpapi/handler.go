@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"grace/engine"
+	"grace/engine/clock"
 )
 
 // DefaultMaxBodyBytes bounds request bodies when Options.MaxBodyBytes is 0.
@@ -67,6 +68,10 @@ type Options struct {
 	// them) and /metrics has no chaos figures. With it, the handler follows
 	// the API's events for the chaos metrics until Close.
 	Chaos engine.ChaosAPI
+	// Clock tells the time that identities' expiries are compared with
+	// (and ends an expiring identity's event stream); nil means the wall
+	// clock.
+	Clock clock.Clock
 }
 
 // Handler serves one engine.OperatorAPI over HTTP. It is safe for
@@ -79,6 +84,7 @@ type Handler struct {
 	keys     *keyring
 	refusals RefusalRecorder
 	mux      *http.ServeMux
+	clock    clock.Clock
 
 	closeOnce sync.Once
 	closed    chan struct{} // closed by Close: event streams end
@@ -101,14 +107,18 @@ func NewHandler(api engine.OperatorAPI, opts Options) *Handler {
 	if opts.Heartbeat <= 0 {
 		opts.Heartbeat = DefaultHeartbeat
 	}
+	if opts.Clock == nil {
+		opts.Clock = clock.Real{}
+	}
 	h := &Handler{
 		api: api, opts: opts, log: opts.Logger, mux: http.NewServeMux(),
-		keys: newKeyring(opts.Identities, opts.Token), refusals: opts.Refusals,
-		closed: make(chan struct{}),
+		keys: newKeyring(opts.Identities, opts.Token, opts.Clock.Now), refusals: opts.Refusals,
+		closed: make(chan struct{}), clock: opts.Clock,
 	}
 	if h.log == nil {
 		h.log = slog.New(slog.DiscardHandler)
 	}
+	h.warnExpiries(opts.Identities)
 	if h.refusals == nil {
 		h.refusals, _ = api.(RefusalRecorder)
 	}
@@ -136,6 +146,12 @@ func (h *Handler) Close() {
 // shape. Unknown routes need a token too, so that probing without one
 // learns nothing about which routes exist.
 //
+// A token whose identity has expired (Identity.Expires at or before the
+// clock's now) is answered 401 token_expired, and the attempt recorded
+// with the identity's name, before anything else, on every route but
+// /healthz, /readyz and /metrics (which need no token). An event stream
+// opened by an identity that will expire ends at its expiry.
+//
 // A path that is not canonical ("//", "/./", "/../") is not redirected, as the mux would do (with an HTML
 // body, before any token is checked, and for a POST to a route the client
 // did not name): it is answered 404 like an unknown route, naming the
@@ -151,6 +167,14 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	defer h.recoverPanic(sw, r)
 	canonical := cleanPath(r.URL.Path)
 	route, pattern := h.mux.Handler(r)
+	if h.keys.expiring {
+		var done func()
+		var ok bool
+		if r, done, ok = h.checkExpiry(w, r, pattern); !ok {
+			return
+		}
+		defer done()
+	}
 	if pattern != "" && canonical == r.URL.Path {
 		h.mux.ServeHTTP(w, r) // the mux sets the path values
 		return
