@@ -127,7 +127,11 @@ type Snapshot struct {
 // Event is pushed to subscribers when an intent changes state, and by the
 // watchdog with each telemetry snapshot and alert change.
 type Event struct {
-	Kind   string        `json:"kind"` // "intent", "telemetry" (EventTelemetry), "alert" (EventAlert) or "chaos" (EventChaos)
+	// Seq numbers the engine's events from 1 in each run (see
+	// Engine.EventEpoch); a subscriber that sees a number skipped missed
+	// events. Zero on an event no engine numbered.
+	Seq    uint64        `json:"seq,omitempty"`
+	Kind   string        `json:"kind"` // "intent", "telemetry" (EventTelemetry), "alert" (EventAlert), "chaos" (EventChaos) or "reset" (EventReset)
 	Intent intent.Intent `json:"intent"`
 	// Telemetry is the watchdog's snapshot (kind "telemetry").
 	Telemetry *watchdog.Telemetry `json:"telemetry,omitempty"`

@@ -295,5 +295,5 @@ const EventChaos = "chaos"
 // EventChaos (the chaos service calls it; the console and the SSE stream
 // show it).
 func (e *Engine) PublishChaos(p ChaosProgress) {
-	e.subs.publish(Event{Kind: EventChaos, Chaos: &p})
+	e.subs.publish(Event{Kind: EventChaos, Chaos: &p}, true)
 }

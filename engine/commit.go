@@ -56,13 +56,10 @@ func (e *Engine) applyAsync(c *intent.Change) {
 func (e *Engine) committed(c *intent.Change) {
 	e.recent.add(c.Records...)
 	e.layers.announce(c)
-	if !e.subs.active() { // masking costs; nobody is listening
-		return
-	}
-	switch {
+	switch { // masked by the fanout, only when someone is given the event
 	case c.Create != nil:
-		e.subs.publish(Event{Kind: "intent", Intent: e.guard.mask.intent(*c.Create)})
+		e.subs.publish(Event{Kind: "intent", Intent: *c.Create}, false)
 	case c.Update != nil:
-		e.subs.publish(Event{Kind: "intent", Intent: e.guard.mask.intent(*c.Update)})
+		e.subs.publish(Event{Kind: "intent", Intent: *c.Update}, false)
 	}
 }

@@ -186,7 +186,7 @@ func New(cfg Config, deps Deps) (*Engine, error) {
 		pool:      newPool(cfg.Workers.Count),
 		stats:     newStats(),
 		recent:    newRing(recentSize),
-		subs:      newFanout(),
+		subs:      newFanout(nil),
 		deadlines: newDeadlines(),
 		guard:     newGuard(cfg),
 		watch:     newWatch(cfg, deps),
@@ -200,6 +200,10 @@ func New(cfg Config, deps Deps) (*Engine, error) {
 		hangs:     &hangs{by: make(map[string]*workerState)},
 		l2stats:   &layer2Stats{},
 		kick:      make(chan struct{}, 1),
+	}
+	e.subs.mask = func(ev Event) Event {
+		ev.Intent = e.guard.mask.intent(ev.Intent)
+		return ev
 	}
 	if err := e.initLayers(); err != nil {
 		return nil, fmt.Errorf("new engine: %w", err)

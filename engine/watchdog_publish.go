@@ -46,7 +46,7 @@ func (e *Engine) publishTelemetry(t watchdog.Telemetry) {
 		e.ReportHealth(HealthFact{Component: name, Healthy: healthy, Detail: c.Reason, At: t.At})
 	}
 	e.offerWatch(TopicTelemetry, telemetryFields(t))
-	e.subs.publish(Event{Kind: EventTelemetry, Telemetry: &t})
+	e.subs.publish(Event{Kind: EventTelemetry, Telemetry: &t}, true)
 }
 
 // publishAlert tells subscribers (an Event of kind "alert"), the trigger
@@ -54,7 +54,7 @@ func (e *Engine) publishTelemetry(t watchdog.Telemetry) {
 // de-escalated or resolved.
 func (e *Engine) publishAlert(a watchdog.Alert, ch watchdog.Change) {
 	e.offerWatch(TopicAlert, alertFields(a, ch))
-	e.subs.publish(Event{Kind: EventAlert, Alert: &watchdog.AlertEvent{Change: ch, Alert: a}})
+	e.subs.publish(Event{Kind: EventAlert, Alert: &watchdog.AlertEvent{Change: ch, Alert: a}}, true)
 	args := []any{"alert_id", a.ID, "key", a.Key, "severity", a.Severity.String(), "count", a.Count, "summary", a.Summary}
 	switch {
 	case ch == watchdog.Resolved:

@@ -31,10 +31,13 @@ const (
 
 // Subscribe streams the server's events (GET /v1/events) until ctx is
 // cancelled; then the channel is closed. A dropped connection is reopened
-// (waiting 250 ms, doubling to 5 s between failures), so the channel stays
-// open across server restarts; events sent while disconnected are missed,
-// as are events when the caller is more than 256 behind. The stream's
-// goroutine is owned by ctx.
+// (waiting 250 ms, doubling to 5 s between failures) with the id of the
+// last event received, so the server sends what happened meanwhile and
+// the channel stays open across server restarts. When events were lost
+// anyway (the server no longer holds them, it restarted, or the caller
+// fell more than 256 behind) the channel carries an event of kind
+// engine.EventReset: the caller must read the state it follows again.
+// The stream's goroutine is owned by ctx.
 func (c *Client) Subscribe(ctx context.Context) <-chan engine.Event {
 	return c.SubscribeKinds(ctx)
 }
@@ -52,12 +55,39 @@ func (c *Client) SubscribeKinds(ctx context.Context, kinds ...string) <-chan eng
 	return ch
 }
 
+// feed hands a stream's events to the caller without blocking the stream:
+// when the caller is too far behind an event is dropped, and a reset is
+// owed, given as soon as there is room.
+type feed struct {
+	ch     chan<- engine.Event
+	lastID string // the id of the newest event received, for Last-Event-ID
+	owed   bool   // a reset is owed
+}
+
+// give offers ev to the caller, after any reset owed.
+func (f *feed) give(ev engine.Event) {
+	if f.owed {
+		select {
+		case f.ch <- engine.Event{Kind: engine.EventReset}:
+			f.owed = false
+		default:
+			return // still no room: ev is lost too, and the reset still owed
+		}
+	}
+	select {
+	case f.ch <- ev:
+	default:
+		f.owed = true
+	}
+}
+
 // subscribeLoop reads the stream at path, reconnecting, until ctx ends.
 func (c *Client) subscribeLoop(ctx context.Context, path string, ch chan<- engine.Event) {
 	defer close(ch)
+	f := &feed{ch: ch}
 	wait := reconnectMin
 	for ctx.Err() == nil {
-		got, _ := c.readStream(ctx, path, ch)
+		got, _ := c.readStream(ctx, path, f)
 		if got {
 			wait = reconnectMin
 		}
@@ -70,9 +100,10 @@ func (c *Client) subscribeLoop(ctx context.Context, path string, ch chan<- engin
 	}
 }
 
-// readStream opens one stream at path and delivers its events until it
-// ends. got reports whether the stream was opened.
-func (c *Client) readStream(ctx context.Context, path string, ch chan<- engine.Event) (got bool, err error) {
+// readStream opens one stream at path, resuming after f.lastID, and
+// delivers its events until it ends. got reports whether the stream was
+// opened.
+func (c *Client) readStream(ctx context.Context, path string, f *feed) (got bool, err error) {
 	rctx, cancel := context.WithCancel(ctx)
 	defer cancel()
 	req, err := http.NewRequestWithContext(rctx, http.MethodGet, c.base+path, nil)
@@ -80,6 +111,9 @@ func (c *Client) readStream(ctx context.Context, path string, ch chan<- engine.E
 		return false, err
 	}
 	req.Header.Set("Accept", "text/event-stream")
+	if f.lastID != "" {
+		req.Header.Set("Last-Event-ID", f.lastID)
+	}
 	c.authorize(req)
 	// The stream has no overall deadline: the idle timer below ends a
 	// dead one instead.
@@ -96,7 +130,7 @@ func (c *Client) readStream(ctx context.Context, path string, ch chan<- engine.E
 	}
 	sc := bufio.NewScanner(resp.Body)
 	sc.Buffer(make([]byte, 0, 64<<10), maxEventBytes)
-	var kind string
+	var kind, id string
 	var data strings.Builder
 	for sc.Scan() {
 		idle.Reset(streamIdle)
@@ -104,11 +138,16 @@ func (c *Client) readStream(ctx context.Context, path string, ch chan<- engine.E
 		switch {
 		case line == "":
 			if data.Len() > 0 {
-				deliver(ch, kind, data.String())
+				if id != "" {
+					f.lastID = id
+				}
+				deliver(f, kind, data.String())
 			}
-			kind = ""
+			kind, id = "", ""
 			data.Reset()
 		case strings.HasPrefix(line, ":"): // a comment: the heartbeat
+		case strings.HasPrefix(line, "id:"):
+			id = strings.TrimSpace(strings.TrimPrefix(line, "id:"))
 		case strings.HasPrefix(line, "event:"):
 			kind = strings.TrimSpace(strings.TrimPrefix(line, "event:"))
 		case strings.HasPrefix(line, "data:"):
@@ -124,9 +163,9 @@ func (c *Client) readStream(ctx context.Context, path string, ch chan<- engine.E
 	return true, nil
 }
 
-// deliver decodes one event and offers it to ch without blocking: a caller
-// too far behind misses it. An event that does not decode is skipped.
-func deliver(ch chan<- engine.Event, kind, data string) {
+// deliver decodes one event and gives it to f. An event that does not
+// decode is skipped.
+func deliver(f *feed, kind, data string) {
 	var ev engine.Event
 	if err := json.Unmarshal([]byte(data), &ev); err != nil {
 		return
@@ -134,8 +173,5 @@ func deliver(ch chan<- engine.Event, kind, data string) {
 	if ev.Kind == "" {
 		ev.Kind = kind
 	}
-	select {
-	case ch <- ev:
-	default:
-	}
+	f.give(ev)
 }

@@ -40,7 +40,17 @@
 // 403, a malformed, oversized or mistyped body 400/413, an unknown route)
 // never reaches the engine, changes nothing, and goes on the record as a
 // request_refused narrative (Options.Refusals). The engine records the
-// refusals it makes itself (intent_rejected, approval_refused).
+// refusals it makes itself (intent_rejected, approval_refused,
+// idempotency_conflict). A token whose identity's expires has passed is a
+// 401 token_expired, recorded with the identity's name; an event stream
+// ends when its token expires. An idempotency key resent with the same
+// submission answers 200 with the original (existing: true); with a
+// different one, 409 idempotency_conflict, nothing stored.
+//
+// GET /v1/intents pages with before=ID (the last ID of the previous page).
+// GET /v1/events numbers its events ("epoch-seq" ids): a client that
+// reconnects with Last-Event-ID is sent what it missed, once, or an event
+// named "reset" when that is no longer held, and must then read again.
 //
 // Bad input, each refused before the engine and recorded like the above:
 // a body that is not one JSON object in valid UTF-8 (null, an array,

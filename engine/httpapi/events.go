@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"net/http"
 	"slices"
+	"strconv"
 	"strings"
 	"time"
 
@@ -22,9 +23,16 @@ import (
 // kind is refused, 400, rather than giving a stream that stays silent). An
 // agent gets only the intent events of its own intents (no telemetry,
 // alerts or chaos). A comment line is sent every heartbeat while the stream
-// is idle. Events are not numbered for resuming: a Last-Event-ID header is
-// ignored, and a reconnecting client starts from the next event. A HEAD
-// request gets the stream's headers and ends at once.
+// is idle. A HEAD request gets the stream's headers and ends at once.
+//
+// Over the engine, each event's id is its place in the engine's numbering
+// ("epoch-seq", see engine.Event.Seq). A client that reconnects with
+// Last-Event-ID is sent the events after it first, none lost or repeated;
+// when some are no longer held (or the id is of another run of the
+// engine, or unreadable) it is sent an event named "reset" instead, and
+// must read the state it follows again. A client that falls so far behind
+// that the engine dropped events for it is sent them from what the engine
+// holds, or a reset.
 func (h *Handler) events(w http.ResponseWriter, r *http.Request) error {
 	kinds, err := parseKinds(r.URL.Query().Get("kinds"))
 	if err != nil {
@@ -36,7 +44,6 @@ func (h *Handler) events(w http.ResponseWriter, r *http.Request) error {
 		w.WriteHeader(http.StatusOK)
 		return nil
 	}
-	p := principalOf(r)
 	rc := http.NewResponseController(w)
 	// The stream outlives the server's read timeout: the request has no body
 	// to wait for, and a read deadline would end it.
@@ -44,24 +51,29 @@ func (h *Handler) events(w http.ResponseWriter, r *http.Request) error {
 
 	ctx, cancel := context.WithCancel(r.Context())
 	defer cancel() // ends the subscription
-	ch := h.api.Subscribe(ctx)
+	s := &stream{h: h, p: principalOf(r), kinds: kinds, rc: rc, bw: bufio.NewWriter(w)}
+	ch, replay, resumed := s.subscribe(ctx, r.Header.Get("Last-Event-ID"))
 
 	w.Header().Set("Content-Type", "text/event-stream")
 	w.Header().Set("Cache-Control", "no-store")
 	w.Header().Set("X-Accel-Buffering", "no")
 	w.WriteHeader(http.StatusOK)
-	bw := bufio.NewWriter(w)
-	send := func(write func()) bool {
-		_ = rc.SetWriteDeadline(time.Now().Add(h.opts.WriteTimeout))
-		write()
-		return bw.Flush() == nil && rc.Flush() == nil
-	}
-	if !send(func() { fmt.Fprintf(bw, "retry: %d\n: stream open\n\n", streamRetry.Milliseconds()) }) {
+	if !s.send(func() { fmt.Fprintf(s.bw, "retry: %d\n: stream open\n\n", streamRetry.Milliseconds()) }) {
 		return nil
+	}
+	if !resumed {
+		replay = nil
+		if !s.reset() {
+			return nil
+		}
+	}
+	for _, ev := range replay {
+		if !s.emit(ev) {
+			return nil
+		}
 	}
 	beat := time.NewTicker(h.opts.Heartbeat)
 	defer beat.Stop()
-	var seq uint64
 	for {
 		select {
 		case <-ctx.Done():
@@ -69,28 +81,115 @@ func (h *Handler) events(w http.ResponseWriter, r *http.Request) error {
 		case <-h.closed:
 			return nil
 		case <-beat.C:
-			if !send(func() { bw.WriteString(": ping\n\n") }) {
+			if !s.send(func() { s.bw.WriteString(": ping\n\n") }) {
 				return nil
 			}
 		case ev, ok := <-ch:
 			if !ok {
 				return nil
 			}
-			if !visible(p, ev) || (kinds != nil && !kinds[ev.Kind]) {
-				continue
-			}
-			data, err := json.Marshal(ev)
-			if err != nil {
-				h.log.Error("encode event", "kind", ev.Kind, "err", err)
-				continue
-			}
-			seq++
-			if !send(func() { fmt.Fprintf(bw, "id: %d\nevent: %s\ndata: %s\n\n", seq, sseName(ev.Kind), data) }) {
+			if !s.take(ev) {
 				return nil
 			}
 			beat.Reset(h.opts.Heartbeat)
 		}
 	}
+}
+
+// stream is one GET /v1/events answer being written.
+type stream struct {
+	h     *Handler
+	p     principal
+	kinds map[string]bool // nil: every kind
+	rc    *http.ResponseController
+	bw    *bufio.Writer
+	// rp is the engine's replay (nil over an API without it: the stream
+	// then numbers its own events with seq and cannot be resumed).
+	rp    replayer
+	epoch string
+	last  uint64 // the engine's newest event seen on this stream
+	seq   uint64
+}
+
+// subscribe subscribes, resuming after lastID when the API can: replay
+// holds what the client missed, and resumed is false when it missed
+// events no longer held (it is sent a reset).
+func (s *stream) subscribe(ctx context.Context, lastID string) (ch <-chan engine.Event, replay []engine.Event, resumed bool) {
+	rp, ok := s.h.api.(replayer)
+	if !ok {
+		return s.h.api.Subscribe(ctx), nil, true
+	}
+	s.rp, s.epoch = rp, rp.EventEpoch()
+	if lastID == "" {
+		return s.h.api.Subscribe(ctx), nil, true
+	}
+	epoch, seq, readable := parseEventID(lastID)
+	ch, replay, resumed = rp.SubscribeAfter(ctx, epoch, seq)
+	if resumed = resumed && readable; resumed {
+		s.last = seq
+	}
+	return ch, replay, resumed
+}
+
+// take writes a live event, after the ones the engine dropped for this
+// stream since the last (or a reset when they are no longer held).
+func (s *stream) take(ev engine.Event) bool {
+	if s.rp != nil {
+		if ev.Seq <= s.last {
+			return true // given already, in the replay
+		}
+		if s.last > 0 && ev.Seq > s.last+1 {
+			missed, complete := s.rp.EventsBetween(s.last, ev.Seq)
+			if !complete {
+				if !s.reset() {
+					return false
+				}
+				missed = nil
+			}
+			for _, m := range missed {
+				if !s.emit(m) {
+					return false
+				}
+			}
+		}
+	}
+	return s.emit(ev)
+}
+
+// emit writes ev if the caller may see it and asked for its kind.
+func (s *stream) emit(ev engine.Event) bool {
+	if s.rp != nil {
+		s.last = max(s.last, ev.Seq)
+	}
+	if !visible(s.p, ev) || (s.kinds != nil && !s.kinds[ev.Kind]) {
+		return true
+	}
+	data, err := json.Marshal(ev)
+	if err != nil {
+		s.h.log.Error("encode event", "kind", ev.Kind, "err", err)
+		return true
+	}
+	var id string
+	if s.rp != nil {
+		id = s.epoch + "-" + strconv.FormatUint(ev.Seq, 10)
+	} else {
+		s.seq++
+		id = strconv.FormatUint(s.seq, 10)
+	}
+	return s.send(func() { fmt.Fprintf(s.bw, "id: %s\nevent: %s\ndata: %s\n\n", id, sseName(ev.Kind), data) })
+}
+
+// reset tells the client it missed events and must read its state again.
+func (s *stream) reset() bool {
+	return s.send(func() { fmt.Fprintf(s.bw, "event: %s\ndata: {\"kind\":%q}\n\n", engine.EventReset, engine.EventReset) })
+}
+
+// send writes and flushes within the write timeout; false when the client
+// is gone.
+func (s *stream) send(write func()) bool {
+	_ = s.rc.SetWriteDeadline(time.Now().Add(s.h.opts.WriteTimeout))
+	write()
+	return s.bw.Flush() == nil && s.rc.Flush() == nil
 }
 
 // EventKinds are the kinds of event the stream carries, as ?kinds= names
@@ -116,6 +215,29 @@ func parseKinds(s string) (map[string]bool, error) {
 		kinds[k] = true
 	}
 	return kinds, nil
+}
+
+// replayer is what the engine offers beyond OperatorAPI for resuming a
+// stream (see engine.Engine.SubscribeAfter); a client of another server
+// does not, and its stream is not resumable.
+type replayer interface {
+	EventEpoch() string
+	SubscribeAfter(ctx context.Context, epoch string, seq uint64) (<-chan engine.Event, []engine.Event, bool)
+	EventsBetween(after, before uint64) ([]engine.Event, bool)
+}
+
+// parseEventID reads an event id of the form epoch-seq; ok is false for
+// anything else.
+func parseEventID(id string) (epoch string, seq uint64, ok bool) {
+	i := strings.LastIndexByte(id, '-')
+	if i <= 0 {
+		return "", 0, false
+	}
+	n, err := strconv.ParseUint(id[i+1:], 10, 64)
+	if err != nil {
+		return "", 0, false
+	}
+	return id[:i], n, true
 }
 
 // streamRetry is the reconnection delay the stream suggests to clients.
