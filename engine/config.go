@@ -181,6 +181,11 @@ type ConsoleConfig struct {
 	// Keys maps a console action to the keys that trigger it
 	// (DefaultConsoleKeys lists the actions and their defaults).
 	Keys map[string][]string `mapstructure:"keys"`
+	// Popups says whether a Tier 0 arrival pops up over the screen at
+	// start (true, the default). False starts the console with popups off:
+	// arrivals are named on the status line and wait in the Approvals
+	// inbox. The operator turns them on and off with the popups key.
+	Popups bool `mapstructure:"popups"`
 }
 
 // Default returns the configuration documented in config.yaml.
@@ -222,7 +227,7 @@ func Default() Config {
 			"kernel_auto_recovery": {Enabled: true}, "bus_acl": {Enabled: true},
 			"crash_recovery": {Enabled: true},
 		},
-		Console:    ConsoleConfig{Refresh: time.Second, Keys: DefaultConsoleKeys()},
+		Console:    ConsoleConfig{Refresh: time.Second, Keys: DefaultConsoleKeys(), Popups: true},
 		Identities: []IdentityConfig{},
 		Masking:    MaskingConfig{Fields: []string{"password", "token", "secret", "api_key"}},
 		Backend:    defaultBackend(),

@@ -26,6 +26,9 @@ func DefaultConsoleKeys() map[string][]string {
 		"back":        {"esc"},
 		"quit":        {"q"},
 		"force_quit":  {"ctrl+c"},
+		// Approval popups off and on, on every screen (read-only too:
+		// it only changes what is shown).
+		"popups": {"p"},
 		// Lists and detail views.
 		"up":           {"k", "up"},
 		"down":         {"j", "down"},

@@ -30,7 +30,7 @@ func (m *model) helpGroups() []helpGroup {
 	cur := m.screens[m.active]
 	var groups []helpGroup
 	if m.popup.visible() {
-		groups = append(groups, bindingGroup("Approval popup", m.popup.helpKeys()))
+		groups = append(groups, bindingGroup("Approval popup", append(m.popup.helpKeys(), m.popupsHint())))
 	}
 	for _, bs := range cur.FullHelp() {
 		if g := bindingGroup(cur.title(), bs); len(g.rows) > 0 {
@@ -56,6 +56,7 @@ func (m *model) helpGroups() []helpGroup {
 		{screens, "screens"}, {pair(k.Next, k.Prev), "next, previous"},
 		{firstKey(k.Help), "this help"}, {firstKey(k.Command), "command line"},
 		{firstKey(k.Filter), "filter the list"}, {pair(k.Quit, k.ForceQuit), "quit"},
+		{firstKey(k.Popups), "approval popups on/off"},
 	}}
 	if k.HaltChaos.Enabled() {
 		console.rows = append(console.rows, [2]string{firstKey(k.HaltChaos), "halt all chaos (y/N)"})

@@ -31,6 +31,9 @@ type keyMap struct {
 	Back       key.Binding
 	Quit       key.Binding
 	ForceQuit  key.Binding
+	// Popups turns approval popups off and on. It is global and stays in
+	// a read-only console: it only changes what is shown.
+	Popups key.Binding
 
 	// Lists and detail views.
 	Up          key.Binding
@@ -90,6 +93,7 @@ var actions = []action{
 	{"back", "back", func(k *keyMap) *key.Binding { return &k.Back }},
 	{"quit", "quit", func(k *keyMap) *key.Binding { return &k.Quit }},
 	{"force_quit", "quit now", func(k *keyMap) *key.Binding { return &k.ForceQuit }},
+	{"popups", "popups on/off", func(k *keyMap) *key.Binding { return &k.Popups }},
 	{"up", "up", func(k *keyMap) *key.Binding { return &k.Up }},
 	{"down", "down", func(k *keyMap) *key.Binding { return &k.Down }},
 	{"top", "top", func(k *keyMap) *key.Binding { return &k.Top }},
@@ -132,7 +136,7 @@ var keyGroups = [][]string{
 // globalActions are the actions that work on every screen.
 func globalActions() []string {
 	return []string{"dashboard", "approvals", "chaos", "narratives", "alerts", "next_screen", "prev_screen",
-		"help", "command", "filter", "back", "quit", "force_quit", "halt"}
+		"help", "command", "filter", "back", "quit", "force_quit", "halt", "popups"}
 }
 
 // newKeyMap returns the bindings: engine.DefaultConsoleKeys with overrides

@@ -3,6 +3,7 @@ package tui
 import (
 	"context"
 	"strconv"
+	"time"
 
 	"github.com/charmbracelet/bubbles/key"
 	tea "github.com/charmbracelet/bubbletea"
@@ -42,8 +43,16 @@ type model struct {
 	fetchingSnap bool
 	events       <-chan engine.Event
 	streamClosed bool
-	announced    map[string]struct{}
-	lastPending  int
+	// resync is set when the engine said events were lost (an
+	// engine.EventReset): the next approvals list announces the pending
+	// intents that arrived since the console started and were not seen.
+	resync      bool
+	started     time.Time
+	announced   map[string]struct{}
+	lastPending int
+	// popupsOff keeps Tier 0 arrivals out of the popup: they are named
+	// on the status line and wait in the inbox (see togglePopups).
+	popupsOff bool
 }
 
 // Init starts the refresh tick, the first snapshot, the event subscription
@@ -127,6 +136,16 @@ func (m *model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 		if m.streamClosed && msg.err == nil {
 			m.announceUnseen(msg.items)
 		}
+		if m.resync && msg.err == nil {
+			m.resync = false
+			var since []intent.Intent
+			for _, it := range msg.items {
+				if !it.CreatedAt.Before(m.started) {
+					since = append(since, it)
+				}
+			}
+			m.announceUnseen(since)
+		}
 		return m, m.route(msg.owner, msg)
 	case reviewMsg:
 		return m, m.route(msg.owner, msg)
@@ -209,6 +228,8 @@ func (m *model) handleKey(msg tea.KeyMsg) tea.Cmd {
 	case pressed(msg, k.HaltChaos):
 		m.startHalt()
 		return nil
+	case key.Matches(msg, k.Popups):
+		return m.togglePopups()
 	case key.Matches(msg, k.Next):
 		return m.switchTo((m.active + 1) % len(m.screens))
 	case key.Matches(msg, k.Prev):
@@ -331,6 +352,13 @@ func (m *model) takeEvents(evs []engine.Event) (cmd tea.Cmd, shown bool) {
 	changed := false
 	var chaosCmds []tea.Cmd
 	for _, ev := range evs {
+		if ev.Kind == engine.EventReset {
+			// Events were lost (a long disconnection, the engine
+			// restarted): read again what they would have said.
+			m.pc.log.Warn("event stream reset: events were lost; reading the state again")
+			m.resync, changed, shown = true, true, true
+			continue
+		}
 		if ev.Alert != nil {
 			m.alerts.noteAlert(*ev.Alert)
 			shown = true
@@ -428,10 +456,11 @@ func (m *model) takeChaosStatus(msg chaosStatusMsg) tea.Cmd {
 // announce tells the operator at once that it needs a human. On the
 // Approvals screen the operator is already working the list, so a popup
 // would take a and d from under them: there the arrival is listed at once
-// and named on the status line. Everywhere else it pops up.
+// and named on the status line. So it is everywhere while the operator has
+// turned popups off. Everywhere else it pops up.
 func (m *model) announce(it intent.Intent) {
-	m.pc.log.Info("approval needed", "intent", it.ID, "type", it.Type, "actor", it.Actor)
-	if m.screens[m.active].id() == screenApprovals {
+	m.pc.log.Info("approval needed", "intent", it.ID, "type", it.Type, "actor", it.Actor, "popups", !m.popupsOff)
+	if m.popupsOff || m.screens[m.active].id() == screenApprovals {
 		m.pc.notice("approval needed: " + it.ID + " · " + it.Type + " by " + it.Actor)
 		return
 	}

@@ -190,14 +190,21 @@ func (p *popupModel) view(w, h int) (lines []string, x, y int) {
 	} else {
 		k := p.pc.keys
 		back, inbox := firstKey(k.Back), firstKey(k.Approvals)
+		// The popups key is named where the line has room for it whole.
+		off := st.Muted.Render(" · ") + st.Value.Render(firstKey(k.Popups)) + st.Muted.Render(" popups off")
+		var hint string
 		if p.pc.readOnly {
-			body = append(body, st.Muted.Render(clip("read-only · "+back+" dismiss · "+inbox+" inbox", inner)))
+			hint = st.Muted.Render("read-only · " + back + " dismiss · " + inbox + " inbox")
 		} else {
-			body = append(body, clipStyled(st.Value.Render(firstKey(k.Approve))+st.Muted.Render(" approve · ")+
-				st.Value.Render(firstKey(k.Deny))+st.Muted.Render(" deny · ")+
-				st.Value.Render(back)+st.Muted.Render(" later · ")+
-				st.Value.Render(inbox)+st.Muted.Render(" inbox"), inner))
+			hint = st.Value.Render(firstKey(k.Approve)) + st.Muted.Render(" approve · ") +
+				st.Value.Render(firstKey(k.Deny)) + st.Muted.Render(" deny · ") +
+				st.Value.Render(back) + st.Muted.Render(" later · ") +
+				st.Value.Render(inbox) + st.Muted.Render(" inbox")
 		}
+		if ansi.StringWidth(hint+off) <= inner {
+			hint += off
+		}
+		body = append(body, clipStyled(hint, inner))
 	}
 	title := "⚑ Approval needed"
 	if n := len(p.queue); n > 1 {

@@ -54,6 +54,11 @@ type Options struct {
 	// defaults. Run refuses an unknown action, an empty key list, or two
 	// actions sharing a key on one screen.
 	Keys map[string][]string
+	// PopupsOff starts the console with approval popups off (the
+	// console.popups config set to false): a Tier 0 arrival is named on
+	// the status line and waits in the Approvals inbox instead of popping
+	// up. The popups key turns them on and off; the zero value pops up.
+	PopupsOff bool
 }
 
 // Run shows the console on the terminal until the operator quits (q or
@@ -156,6 +161,8 @@ func newModel(ctx context.Context, cancel context.CancelFunc, api engine.Operato
 		popup:      newPopup(pc),
 		cmd:        newCmdLine(),
 		announced:  make(map[string]struct{}),
+		popupsOff:  opts.PopupsOff,
+		started:    pc.now(),
 	}
 	m.screens = []screen{m.dash, m.approvals, m.chaos, m.narratives, m.alerts}
 	return m

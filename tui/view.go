@@ -174,12 +174,15 @@ func (m *model) headerRight(l string, room, w int) string {
 }
 
 // headerParts are the header's right side, most important first:
-// freshness, pause, read-only, operator.
+// freshness, pause, popups off, read-only, operator.
 func (m *model) headerParts() []string {
 	st := m.pc.styles
 	parts := []string{m.freshness()}
 	if m.pc.snap.Layer2.Paused {
 		parts = append(parts, st.Warn.Render("▲ PAUSED"))
+	}
+	if m.popupsOff {
+		parts = append(parts, m.popupsMarker())
 	}
 	if m.pc.readOnly {
 		parts = append(parts, st.Warn.Render("READ-ONLY"))
@@ -267,6 +270,9 @@ func (m *model) shortKeys() (left, right []key.Binding) {
 	cur := m.screens[m.active]
 	right = []key.Binding{k.Help, k.Quit}
 	global := []key.Binding{m.screensBinding(), helpOnly(k.Command, firstKey(k.Command), "command")}
+	if m.popupsOff {
+		global = append([]key.Binding{m.popupsHint()}, global...)
+	}
 	switch {
 	case m.cmd.open:
 		return m.cmd.helpKeys(k), nil
@@ -279,7 +285,9 @@ func (m *model) shortKeys() (left, right []key.Binding) {
 	case m.showHelp:
 		return []key.Binding{helpOnly(k.Back, firstKey(k.Back), "close help")}, []key.Binding{k.Quit}
 	case m.popup.visible():
-		return append(m.popup.helpKeys(), global...), right
+		// The popups key comes last: it shows where the width allows, and
+		// the popup's own hint line names it too.
+		return append(append(m.popup.helpKeys(), global...), m.popupsHint()), right
 	}
 	return append(cur.ShortHelp(), global...), right
 }

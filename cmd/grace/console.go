@@ -102,11 +102,12 @@ func checkTerminal() error {
 // attached.
 func consoleOptions(cfg engine.Config, operator string, readOnly bool, log *slog.Logger) tui.Options {
 	return tui.Options{
-		Operator: operator,
-		ReadOnly: readOnly,
-		Refresh:  cfg.Console.Refresh,
-		Logger:   log,
-		Keys:     cfg.Console.Keys,
+		Operator:  operator,
+		ReadOnly:  readOnly,
+		Refresh:   cfg.Console.Refresh,
+		Logger:    log,
+		Keys:      cfg.Console.Keys,
+		PopupsOff: !cfg.Console.Popups,
 	}
 }
 
