@@ -40,7 +40,8 @@ type system struct {
 	loop *chaos.Loop
 
 	srv     *http.Server
-	apiAddr string // the API's address when it is served
+	handler *httpapi.Handler // the API's, when it is served
+	apiAddr string           // the API's address when it is served
 	// serveErr receives the HTTP server's error if it stops on its own.
 	serveErr chan error
 
@@ -140,6 +141,7 @@ func (s *system) serve(ln net.Listener, access apiAccess) {
 		Refusals:     s.eng,
 		Chaos:        s.chaos, // set before serve: startSystem fails without it
 	})
+	s.handler = h
 	s.srv = httpapi.NewServerWith(h, s.log, httpapi.Timeouts{
 		ReadHeader: a.ReadHeaderTimeout, Read: a.ReadTimeout, Write: a.WriteTimeout, Idle: a.IdleTimeout,
 	})

@@ -64,6 +64,7 @@ type principal struct {
 	role    string
 	local   bool      // the generated local token: it may name its operator
 	expires time.Time // zero: the token never expires
+	hash    [sha256.Size]byte
 }
 
 // can reports whether p's role is one of roles.
@@ -92,6 +93,8 @@ func principalOf(r *http.Request) principal {
 // their SHA-256, so a lookup reveals nothing about a token but whether it
 // is known.
 type keyring struct {
+	ids      []Identity // as given, for SetAccess to compare
+	local    string     // the local token, as given
 	byHash   map[[sha256.Size]byte]principal
 	now      func() time.Time // the handler's clock, for expiries
 	expiring bool             // some identity has an expiry
@@ -101,13 +104,14 @@ type keyring struct {
 // operator named LocalIdentity. With neither, every token is refused. now
 // tells the time that identities' expiries are compared with.
 func newKeyring(ids []Identity, localToken string, now func() time.Time) *keyring {
-	k := &keyring{byHash: map[[sha256.Size]byte]principal{}, now: now}
+	k := &keyring{ids: ids, local: localToken, byHash: map[[sha256.Size]byte]principal{}, now: now}
 	for _, id := range ids {
-		k.byHash[id.TokenSHA256] = principal{name: id.Name, role: id.Role, expires: id.Expires}
+		k.byHash[id.TokenSHA256] = principal{name: id.Name, role: id.Role, expires: id.Expires, hash: id.TokenSHA256}
 		k.expiring = k.expiring || !id.Expires.IsZero()
 	}
 	if len(ids) == 0 && localToken != "" {
-		k.byHash[sha256.Sum256([]byte(localToken))] = principal{name: LocalIdentity, role: engine.RoleOperator, local: true}
+		h := sha256.Sum256([]byte(localToken))
+		k.byHash[h] = principal{name: LocalIdentity, role: engine.RoleOperator, local: true, hash: h}
 	}
 	return k
 }

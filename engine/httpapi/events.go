@@ -52,6 +52,7 @@ func (h *Handler) events(w http.ResponseWriter, r *http.Request) error {
 	ctx, cancel := context.WithCancel(r.Context())
 	defer cancel() // ends the subscription
 	s := &stream{h: h, p: principalOf(r), kinds: kinds, rc: rc, bw: bufio.NewWriter(w)}
+	defer h.untrack(h.track(s.p, cancel)) // SetAccess ends it when its token goes
 	ch, replay, resumed := s.subscribe(ctx, r.Header.Get("Last-Event-ID"))
 
 	w.Header().Set("Content-Type", "text/event-stream")

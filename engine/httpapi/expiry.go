@@ -35,7 +35,7 @@ func (h *Handler) checkExpiry(w http.ResponseWriter, r *http.Request, pattern st
 	if publicRoutes[pattern] {
 		return r, done, true
 	}
-	p, known := h.keys.identify(r)
+	p, known := h.keys.Load().identify(r)
 	if !known || p.expires.IsZero() {
 		return r, done, true
 	}

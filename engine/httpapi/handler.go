@@ -11,6 +11,7 @@ import (
 	"runtime/debug"
 	"strconv"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"grace/engine"
@@ -81,13 +82,16 @@ type Handler struct {
 	api      engine.OperatorAPI
 	opts     Options
 	log      *slog.Logger
-	keys     *keyring
+	keys     atomic.Pointer[keyring] // swapped whole by SetAccess
 	refusals RefusalRecorder
 	mux      *http.ServeMux
 	clock    clock.Clock
 
 	closeOnce sync.Once
 	closed    chan struct{} // closed by Close: event streams end
+
+	streamsMu sync.Mutex
+	streams   map[*liveStream]struct{} // open event streams, ended by SetAccess when their token goes
 
 	meter     *chaosMeter // nil without Options.Chaos
 	stopMeter func()      // ends the meter's subscription and waits for it
@@ -111,10 +115,10 @@ func NewHandler(api engine.OperatorAPI, opts Options) *Handler {
 		opts.Clock = clock.Real{}
 	}
 	h := &Handler{
-		api: api, opts: opts, log: opts.Logger, mux: http.NewServeMux(),
-		keys: newKeyring(opts.Identities, opts.Token, opts.Clock.Now), refusals: opts.Refusals,
-		closed: make(chan struct{}), clock: opts.Clock,
+		api: api, opts: opts, log: opts.Logger, mux: http.NewServeMux(), refusals: opts.Refusals,
+		closed: make(chan struct{}), clock: opts.Clock, streams: map[*liveStream]struct{}{},
 	}
+	h.keys.Store(newKeyring(opts.Identities, opts.Token, opts.Clock.Now))
 	if h.log == nil {
 		h.log = slog.New(slog.DiscardHandler)
 	}
@@ -167,7 +171,7 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	defer h.recoverPanic(sw, r)
 	canonical := cleanPath(r.URL.Path)
 	route, pattern := h.mux.Handler(r)
-	if h.keys.expiring {
+	if h.keys.Load().expiring {
 		var done func()
 		var ok bool
 		if r, done, ok = h.checkExpiry(w, r, pattern); !ok {
@@ -179,7 +183,7 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		h.mux.ServeHTTP(w, r) // the mux sets the path values
 		return
 	}
-	p, fp, ok := h.keys.authenticate(r)
+	p, fp, ok := h.keys.Load().authenticate(r)
 	if !ok {
 		h.unauthorized(w, r, fp, "")
 		return

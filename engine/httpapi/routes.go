@@ -51,7 +51,7 @@ func (h *Handler) routes() {
 func (h *Handler) handle(pattern string, roles []string, fn func(http.ResponseWriter, *http.Request) error) {
 	action := pattern
 	h.mux.Handle(pattern, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		p, fp, ok := h.keys.authenticate(r)
+		p, fp, ok := h.keys.Load().authenticate(r)
 		if !ok {
 			h.unauthorized(w, r, fp, action)
 			return
