@@ -171,7 +171,11 @@ func (a *app) tokenWhoamiCommand() *cobra.Command {
 			if a.json {
 				return a.writeJSON(who)
 			}
-			fmt.Fprintf(a.stdout, "%s (%s)\n", who.Name, who.Role)
+			if who.Expires == nil {
+				fmt.Fprintf(a.stdout, "%s (%s)\n", who.Name, who.Role)
+				return nil
+			}
+			fmt.Fprintf(a.stdout, "%s (%s), token expires %s (%s)\n", who.Name, who.Role, who.Expires.Format(time.RFC3339), untilText(time.Until(*who.Expires)))
 			return nil
 		},
 	}
@@ -184,4 +188,18 @@ func (a *app) tokenWhoamiCommand() *cobra.Command {
 func firstLine(err error) string {
 	s, _, _ := strings.Cut(err.Error(), "\n")
 	return s
+}
+
+// untilText says how long until an instant d away: minutes, hours, then
+// days.
+func untilText(d time.Duration) string {
+	switch {
+	case d <= 0:
+		return "expired"
+	case d < time.Hour:
+		return fmt.Sprintf("in %d min", max(1, int(d/time.Minute)))
+	case d < 48*time.Hour:
+		return fmt.Sprintf("in %d h", int(d/time.Hour))
+	}
+	return fmt.Sprintf("in %d days", int(d/(24*time.Hour)))
 }

@@ -115,7 +115,12 @@ func (h *Handler) verifyAudit(w http.ResponseWriter, r *http.Request) error {
 // whoami handles GET /v1/whoami: the caller's identity and role.
 func (h *Handler) whoami(w http.ResponseWriter, r *http.Request) error {
 	p := principalOf(r)
-	writeJSON(w, http.StatusOK, WhoAmIResponse{Name: p.name, Role: p.role, Local: p.local})
+	who := WhoAmIResponse{Name: p.name, Role: p.role, Local: p.local}
+	if !p.expires.IsZero() {
+		at := p.expires.UTC()
+		who.Expires = &at
+	}
+	writeJSON(w, http.StatusOK, who)
 	return nil
 }
 

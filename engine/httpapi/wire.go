@@ -2,6 +2,7 @@ package httpapi
 
 import (
 	"encoding/json"
+	"time"
 
 	"grace/engine"
 	"grace/engine/clarity"
@@ -76,6 +77,9 @@ type WhoAmIResponse struct {
 	Name  string `json:"name"`
 	Role  string `json:"role"`
 	Local bool   `json:"local,omitempty"`
+	// Expires is when the token stops being accepted (identities[].expires);
+	// absent when it never does.
+	Expires *time.Time `json:"expires,omitempty"`
 }
 
 // IntentsResponse is the answer to GET /v1/intents.
