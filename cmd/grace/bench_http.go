@@ -254,7 +254,7 @@ type httpBenchPlan struct {
 // second, half the 20,000/s target).
 func benchHTTP(ctx context.Context, dir string, plan httpBenchPlan, emit func(benchResult)) error {
 	n := plan.n
-	b, err := startHTTPBench(ctx, dir, 2*n, plan.clients)
+	b, err := startHTTPBench(ctx, dir, 4*n, plan.clients)
 	if err != nil {
 		return err
 	}
@@ -287,7 +287,75 @@ func benchHTTP(ctx context.Context, dir string, plan httpBenchPlan, emit func(be
 	if err := b.drain(ctx); err != nil {
 		return err
 	}
+	if err := b.batched(ctx, n, "http_submit_batch", "workers running", emit); err != nil {
+		return err
+	}
+	if err := b.drain(ctx); err != nil {
+		return err
+	}
 	return b.intakeOnly(ctx, n, emit)
+}
+
+// Batches for http_submit_batch: batchSize submissions a request from
+// batchClients clients.
+const (
+	batchSize    = 100
+	batchClients = 16
+)
+
+// batched measures n submissions sent batchSize at a time through POST
+// /v1/intents/batch, each governed and durable before the answer: what an
+// agent that submits in bulk gets. name and what say which figure it is.
+func (b *httpBench) batched(ctx context.Context, n int, name, what string, emit func(benchResult)) error {
+	var body bytes.Buffer
+	body.WriteString(`{"intents":[`)
+	for i := range batchSize {
+		if i > 0 {
+			body.WriteByte(',')
+		}
+		body.Write(b.body)
+	}
+	body.WriteString(`]}`)
+	batches := max(n/batchSize, 1)
+	var next atomic.Int64
+	var wg sync.WaitGroup
+	errs := make(chan error, batchClients)
+	before, cpu0 := b.st.Stats(), processCPU()
+	start := time.Now()
+	for range batchClients {
+		wg.Go(func() {
+			for next.Add(1) <= int64(batches) {
+				req, err := http.NewRequestWithContext(ctx, http.MethodPost, b.url+"/batch", bytes.NewReader(body.Bytes()))
+				if err != nil {
+					errs <- err
+					return
+				}
+				req.Header.Set("Authorization", "Bearer "+b.token)
+				resp, err := b.client.Do(req)
+				if err != nil {
+					errs <- err
+					return
+				}
+				out, _ := io.ReadAll(resp.Body)
+				resp.Body.Close()
+				if resp.StatusCode != http.StatusOK || !bytes.Contains(out, []byte(`"refused":0`)) {
+					errs <- fmt.Errorf("submit batch: %s: %.200s", resp.Status, out)
+					return
+				}
+			}
+		})
+	}
+	wg.Wait()
+	close(errs)
+	if err := <-errs; err != nil {
+		return err
+	}
+	rate := float64(batches*batchSize) / time.Since(start).Seconds()
+	cpu, after := processCPU()-cpu0, b.st.Stats()
+	emit(benchResult{name, rate, "intents/s",
+		fmt.Sprintf("%d submissions in batches of %d (POST /v1/intents/batch) from %d keep-alive clients, each governed and durable before its batch's answer; %s; %s",
+			batches*batchSize, batchSize, batchClients, what, costNote(cpu, batches*batchSize, before, after))})
+	return nil
 }
 
 // intakeOnly measures n submissions with the scheduler paused: what
@@ -303,15 +371,15 @@ func (b *httpBench) intakeOnly(ctx context.Context, n int, emit func(benchResult
 	before, cpu0 := b.st.Stats(), processCPU()
 	rate, err := b.saturate(ctx, n)
 	cpu, after := processCPU()-cpu0, b.st.Stats()
+	if err == nil {
+		emit(benchResult{"http_submit_intake", rate, "intents/s",
+			fmt.Sprintf("as http_submit with the scheduler paused: intake alone, nothing dispatched; %s", costNote(cpu, n, before, after))})
+		err = b.batched(ctx, n, "http_submit_batch_intake", "the scheduler paused: intake alone", emit)
+	}
 	if rerr := b.eng.ResumeScheduler(ctx, "bench", "intake measured"); err == nil {
 		err = rerr
 	}
-	if err != nil {
-		return err
-	}
-	emit(benchResult{"http_submit_intake", rate, "intents/s",
-		fmt.Sprintf("as http_submit with the scheduler paused: intake alone, nothing dispatched; %s", costNote(cpu, n, before, after))})
-	return nil
+	return err
 }
 
 // costNote describes what the n submissions of one measurement cost: the

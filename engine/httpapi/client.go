@@ -73,6 +73,29 @@ func (c *Client) Submit(ctx context.Context, sub intent.Submission) (engine.Subm
 	return engine.SubmitResult{Intent: in, Existing: resp.Existing}, nil
 }
 
+// SubmitBatch submits subs in one request (POST /v1/intents/batch; at most
+// MaxBatch) and returns one result per submission, in order. An error
+// means the batch as a whole was refused (nothing stored) or did not
+// reach the server; a result's Error says one submission was refused.
+func (c *Client) SubmitBatch(ctx context.Context, subs []intent.Submission) ([]BatchResult, error) {
+	req := BatchRequest{Intents: make([]json.RawMessage, len(subs))}
+	for i, sub := range subs {
+		raw, err := json.Marshal(submitRequestFrom(sub))
+		if err != nil {
+			return nil, fmt.Errorf("submission %d: %w", i, err)
+		}
+		req.Intents[i] = raw
+	}
+	var resp BatchResponse
+	if err := c.do(ctx, http.MethodPost, "/v1/intents/batch", req, &resp); err != nil {
+		return nil, err
+	}
+	if len(resp.Results) != len(subs) {
+		return nil, fmt.Errorf("submit batch: %d results for %d submissions", len(resp.Results), len(subs))
+	}
+	return resp.Results, nil
+}
+
 // conflictError is a 409 idempotency_conflict answer: the server's *Error,
 // which is also engine.ErrIdempotencyConflict.
 type conflictError struct{ answer *Error }

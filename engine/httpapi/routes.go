@@ -24,6 +24,7 @@ func (h *Handler) routes() {
 	h.mux.Handle("GET /metrics", h.metricsHandler())
 
 	h.handle("POST /v1/intents", submitters, h.submit)
+	h.handle("POST /v1/intents/batch", submitters, h.submitBatch)
 	h.handle("POST /v1/intents/route", anyone, h.route)
 	h.handle("GET /v1/intents", anyone, h.list)
 	h.handle("GET /v1/intents/{id}", anyone, h.get)

@@ -1,0 +1,164 @@
+package main
+
+import (
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+)
+
+// TestCLIBatchDirect: intent batch on the database directly governs each
+// line, prints one result per line in order, and exits 1 when any was
+// refused; only the accepted ones are stored.
+func TestCLIBatchDirect(t *testing.T) {
+	t.Parallel()
+	c := newCLI(t)
+	file := filepath.Join(c.dir, "b.jsonl")
+	body := `{"type":"query_knowledge","payload":{"q":1}}` + "\n\n" +
+		`{"type":"change_charter","idempotency_key":"a"}` + "\n" +
+		`{"type":""}` + "\n"
+	if err := os.WriteFile(file, []byte(body), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	r := c.run(t, "intent", "batch", "b.jsonl")
+	lines := strings.Split(strings.TrimSpace(r.stdout), "\n")
+	if r.code != exitFailure || len(lines) != 3 || !strings.HasSuffix(lines[0], "queued") ||
+		!strings.HasSuffix(lines[1], "pending_approval") || !strings.Contains(lines[2], "refused\t422 invalid_intent") ||
+		!strings.Contains(r.stderr, "1 of 3 submissions refused (2 accepted)") {
+		t.Fatalf("exit %d\nstdout:\n%s\nstderr:\n%s", r.code, r.stdout, r.stderr)
+	}
+	if got := listIntents(t, c); len(got) != 2 {
+		t.Fatalf("%d intents stored, want 2", len(got))
+	}
+}
+
+// TestCLIBatchRemote: over HTTP a batch larger than one request's 1000 is
+// sent in parts, each line governed as the caller (an agent's lines are
+// its own), and every one is stored.
+func TestCLIBatchRemote(t *testing.T) {
+	t.Parallel()
+	c := newCLI(t)
+	url := closedURL(t)
+	c.env = []string{"GRACE_API_SERVER=" + url, "GRACE_CORTEX_ENABLED=false"}
+	cfg := writeServeConfig(t, c.dir, url, identitiesYAML(idAlice, idAgent)+
+		"htm:\n  capacity: 5000\n  rate_limit: {actor_burst: 5000, global_burst: 5000}\n")
+	startServe(t, c, cfg, url)
+	var b strings.Builder
+	for i := range 1200 {
+		fmt.Fprintf(&b, `{"type":"query_knowledge","payload":{"n":%d},"idempotency_key":"k%d"}`+"\n", i, i)
+	}
+	if err := os.WriteFile(filepath.Join(c.dir, "many.jsonl"), []byte(b.String()), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	agent, alice := c.as(idAgent.token), c.as(idAlice.token)
+	r := agent.run(t, "intent", "batch", "many.jsonl", "--json")
+	var resp struct {
+		Results []struct {
+			Status int
+			ID     string
+		}
+		Accepted, Refused int
+	}
+	r.decode(t, &resp)
+	if r.code != 0 || resp.Accepted != 1200 || resp.Refused != 0 || len(resp.Results) != 1200 {
+		t.Fatalf("exit %d, accepted %d, refused %d, %d results\n%s", r.code, resp.Accepted, resp.Refused, len(resp.Results), r.stderr)
+	}
+	ids := map[string]bool{}
+	for _, res := range resp.Results {
+		ids[res.ID] = true
+	}
+	if len(ids) != 1200 {
+		t.Fatalf("%d distinct IDs for 1200 submissions", len(ids))
+	}
+	// Sent again, every line is its key's retry: nothing new is stored.
+	r = agent.run(t, "intent", "batch", "many.jsonl", "--json")
+	r.decode(t, &resp)
+	if r.code != 0 || resp.Accepted != 1200 || resp.Results[0].Status != 200 || resp.Results[1199].Status != 200 {
+		t.Fatalf("the same batch again: exit %d, first %d, last %d", r.code, resp.Results[0].Status, resp.Results[1199].Status)
+	}
+	stored := 0
+	for args := []string{"intent", "list", "--limit", "1000", "--json"}; ; {
+		r = alice.run(t, args...)
+		var page struct{ Intents []struct{ ID, Actor string } }
+		r.decode(t, &page)
+		if len(page.Intents) == 0 {
+			break
+		}
+		for _, in := range page.Intents {
+			if !ids[in.ID] || in.Actor != "agent.architect" {
+				t.Fatalf("stored intent %s by %q is not one of the agent's batch", in.ID, in.Actor)
+			}
+			stored++
+		}
+		args = []string{"intent", "list", "--limit", "1000", "--json", "--before", page.Intents[len(page.Intents)-1].ID}
+	}
+	if stored != 1200 {
+		t.Fatalf("%d intents stored, want 1200", stored)
+	}
+}
+
+// TestCLIBatchIsRateLimited: a batch is no way around intake's rate
+// limit: past the actor's burst its submissions are refused 429, each in
+// its place, and only those within it are stored.
+func TestCLIBatchIsRateLimited(t *testing.T) {
+	t.Parallel()
+	c := newCLI(t)
+	url := closedURL(t)
+	c.env = []string{"GRACE_API_SERVER=" + url, "GRACE_CORTEX_ENABLED=false"}
+	cfg := writeServeConfig(t, c.dir, url, identitiesYAML(idAlice, idAgent)+
+		"htm:\n  rate_limit: {actor_rate: 1, actor_burst: 10}\n")
+	startServe(t, c, cfg, url)
+	if err := os.WriteFile(filepath.Join(c.dir, "b.jsonl"), []byte(strings.Repeat(`{"type":"query_knowledge"}`+"\n", 50)), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	r := c.as(idAgent.token).run(t, "intent", "batch", "b.jsonl", "--json")
+	var resp struct {
+		Results []struct {
+			Status int
+			Error  *struct{ Code string }
+		}
+		Accepted, Refused int
+	}
+	r.decode(t, &resp)
+	limited := 0
+	for _, res := range resp.Results {
+		if res.Status == 429 && res.Error != nil && res.Error.Code == "rate_limited" {
+			limited++
+		}
+	}
+	if r.code != exitFailure || resp.Accepted < 10 || resp.Accepted > 12 || limited != 50-resp.Accepted {
+		t.Fatalf("exit %d, accepted %d, rate limited %d of 50", r.code, resp.Accepted, limited)
+	}
+	if got := listIntents(t, c.as(idAlice.token)); len(got) != resp.Accepted {
+		t.Fatalf("%d intents stored, %d accepted", len(got), resp.Accepted)
+	}
+}
+
+// TestCLIBatchBadInput: a batch that does not read stops before anything
+// is sent, naming the line; nothing is stored.
+func TestCLIBatchBadInput(t *testing.T) {
+	t.Parallel()
+	c := newCLI(t)
+	write := func(name, body string) {
+		if err := os.WriteFile(filepath.Join(c.dir, name), []byte(body), 0o600); err != nil {
+			t.Fatal(err)
+		}
+	}
+	write("case.jsonl", `{"type":"query_knowledge"}`+"\n"+`{"Type":"query_knowledge"}`+"\n")
+	write("twice.jsonl", `{"type":"a","type":"b"}`+"\n")
+	write("broken.jsonl", `{"type":"query_knowledge"}`+"\n"+`{"type":`+"\n")
+	write("empty.jsonl", "\n\n")
+	write("array.json", `[{"type":"q"}, 3]`)
+	for _, tc := range []struct{ file, want string }{
+		{"case.jsonl", `case.jsonl line 2: unknown field "Type"`},
+		{"twice.jsonl", "twice.jsonl line 1: type is given twice"},
+		{"broken.jsonl", "broken.jsonl line 2: not valid JSON"},
+		{"empty.jsonl", "empty.jsonl holds no submissions"},
+		{"array.json", "array.json: item 2: not a JSON object"},
+		{"missing.jsonl", "missing.jsonl: no such file or directory"},
+	} {
+		c.run(t, "intent", "batch", tc.file).wantFail(t, exitUsage, tc.want)
+	}
+	wantNothingIn(t, c.dir, "case.jsonl", "twice.jsonl", "broken.jsonl", "empty.jsonl", "array.json")
+}
