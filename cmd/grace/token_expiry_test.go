@@ -61,9 +61,11 @@ func TestServeRefusesAnExpiredToken(t *testing.T) {
 		"  - {name: agent.builder, role: agent, token_sha256: "+httpapi.TokenHash(builderToken)+", expires: 2026-01-01T00:00:00Z}\n"+
 		"  - {name: val, role: viewer, token_sha256: "+httpapi.TokenHash(idVal.token)+", expires: 2099-12-31}\n")
 	s := startServe(t, c, cfg, url)
-	if logs := s.logs.String(); !strings.Contains(logs, "identity's token has expired") || !strings.Contains(logs, "agent.builder") {
-		t.Fatalf("no warning naming the expired identity at start:\n%s", logs)
-	}
+	// The log reaches the test through a pipe, maybe after /healthz answers.
+	waitFor(t, 10*time.Second, "a warning naming the expired identity at start", func() bool {
+		logs := s.logs.String()
+		return strings.Contains(logs, "identity's token has expired") && strings.Contains(logs, "agent.builder")
+	})
 
 	builder, alice, val := c.as(builderToken), c.as(idAlice.token), c.as(idVal.token)
 	builder.run(t, "intent", "submit", "--type", "query_knowledge").
