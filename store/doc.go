@@ -9,7 +9,11 @@
 // groups: Apply and ApplyAsync queue changes, and the writer takes up to
 // Options.BatchMax of them into one transaction, commits it (synchronous=FULL
 // by default, so acknowledged means on disk) and then answers every
-// submitter. Each clarity.Record becomes, in that same transaction, a
+// submitter. A batch takes the changes a caller waits on (Apply) first, up
+// to a third of it, then those nobody waits on (ApplyAsync, in their
+// order): 256, and two more for each change waited on. A submission is
+// thus never held behind a backlog of the workers' updates, and the
+// updates keep pace with the submissions; each kind keeps its own order. Each clarity.Record becomes, in that same transaction, a
 // narrative row, a clarity row and an audit entry ("triple logging").
 // Readers use a separate pool of read-only connections (WAL mode), so they
 // never wait for the writer.

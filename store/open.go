@@ -181,7 +181,7 @@ func (s *Store) startWriter(cp *checkpointer) error {
 	s.w = &writer{
 		path: s.path, batchMax: o.BatchMax, batchWait: o.BatchWait,
 		cpIvl: o.CheckpointInterval, clock: o.Clock, log: o.Logger,
-		queue: make(chan request, 4*o.BatchMax), ctl: make(chan func()),
+		queue: make(chan request, 4*o.BatchMax), async: make(chan request, 4*o.BatchMax), ctl: make(chan func()),
 		lastID: &s.lastID, committed: &s.committed, stats: &s.counters, cp: cp,
 	}
 	ctx, cancel := context.WithCancel(context.Background())

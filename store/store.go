@@ -119,7 +119,8 @@ func (s *Store) Apply(ctx context.Context, c *intent.Change) (intent.Result, err
 
 var replies = sync.Pool{New: func() any { return make(chan outcome, 1) }}
 
-// ApplyAsync queues c behind every change queued before it and calls done
+// ApplyAsync queues c behind every change queued before it (Apply's may
+// go ahead of it: see the package documentation) and calls done
 // from the writer's goroutine once c is durable or has failed, with what
 // Apply would return. done must not block nor call the store's write
 // methods (the writer would wait on itself), and c must not change until
@@ -148,8 +149,12 @@ func (s *Store) enqueue(ctx context.Context, r request) error {
 	case s.w == nil:
 		return ErrReadOnly
 	}
+	q := s.w.queue
+	if r.reply == nil {
+		q = s.w.async
+	}
 	select {
-	case s.w.queue <- r:
+	case q <- r:
 		return nil
 	case <-ctx.Done():
 		return ctx.Err()

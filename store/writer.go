@@ -41,7 +41,8 @@ func newRequest(c *intent.Change, now time.Time) (request, error) {
 }
 
 // writer owns the one write connection. Its goroutine is the only one that
-// touches the fields below the line; others reach it through queue (changes)
+// touches the fields below the line; others reach it through queue and
+// async (changes)
 // and ctl (anything else, run between batches).
 type writer struct {
 	path      string
@@ -50,7 +51,8 @@ type writer struct {
 	cpIvl     time.Duration
 	clock     clock.Clock
 	log       *slog.Logger
-	queue     chan request
+	queue     chan request // changes a caller waits on (Apply)
+	async     chan request // changes nobody waits on (ApplyAsync)
 	ctl       chan func()
 	lastID    *atomic.Int64 // newest committed narrative id
 	committed *atomic.Int64 // when the last batch committed (Unix ns, real clock)
