@@ -38,22 +38,25 @@ func TestGoldenChaos(t *testing.T) {
 		[]string{"intake_flood"}, []string{"htm_rate_limit"})
 	ended := engine.Event{Kind: engine.EventChaos, Chaos: &engine.ChaosProgress{RunID: "chr_01JPB9A0LOOP",
 		Phase: engine.ChaosPhaseDone, State: engine.ChaosFailed, At: fixedNow}}
+	// The scenario list is drawn, its cursor on the first row. (The
+	// dashboard's chaos panel may name a scenario before the list has come.)
+	const listed = "▸ DIRT_critical_kernel_loss"
 	cases := []struct {
 		name   string
 		events []engine.Event
 		steps  []step
 	}{
-		{"list", nil, []step{{"3", "L2_policy_cascade"}}},
-		{"detail", nil, []step{{"3", "L2_policy_cascade"}, {"jjjj\r", "intake_flood"}}},
-		{"confirm", nil, []step{{"3", "L2_policy_cascade"}, {"jr", "(y/N)"}}},
+		{"list", nil, []step{{"3", listed}}},
+		{"detail", nil, []step{{"3", listed}, {"jjjj\r", "intake_flood"}}},
+		{"confirm", nil, []step{{"3", listed}, {"jr", "(y/N)"}}},
 		{"running", []engine.Event{running}, []step{{"3", "Run in progress"}}},
 		{"verdict", []engine.Event{ended}, []step{{"3", "Last run"}}},
-		{"history", nil, []step{{"3", "L2_policy_cascade"}, {"l", "chr_01JPB8OPS0001"}}},
-		{"history_detail", nil, []step{{"3", "L2_policy_cascade"}, {"l", "chr_01JPB8OPS0001"}, {"\r", "invariants"}}},
-		{"findings", nil, []step{{"3", "L2_policy_cascade"}, {"ll\r", "rollback:"}}},
-		{"knowledge", nil, []step{{"3", "L2_policy_cascade"}, {"lll", "htm_load_shedding"}}},
-		{"filter", nil, []step{{"3", "L2_policy_cascade"}, {"/layer2", "2/6 shown"}}},
-		{"filtered", nil, []step{{"3", "L2_policy_cascade"}, {"/dirt\r", "2/6 shown"}}},
+		{"history", nil, []step{{"3", listed}, {"l", "chr_01JPB8OPS0001"}}},
+		{"history_detail", nil, []step{{"3", listed}, {"l", "chr_01JPB8OPS0001"}, {"\r", "invariants"}}},
+		{"findings", nil, []step{{"3", listed}, {"ll\r", "rollback:"}}},
+		{"knowledge", nil, []step{{"3", listed}, {"lll", "htm_load_shedding"}}},
+		{"filter", nil, []step{{"3", listed}, {"/layer2", "2/6 shown"}}},
+		{"filtered", nil, []step{{"3", listed}, {"/dirt\r", "2/6 shown"}}},
 		{"dashboard", nil, nil},
 		{"dashboard_running", []engine.Event{running}, []step{{"", "L2_htm_queue_flood 2/3"}}},
 	}
