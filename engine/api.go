@@ -30,6 +30,8 @@ var (
 	// ErrNotReviewable: a review of an intent that is not a finished,
 	// unreviewed Tier 1 intent.
 	ErrNotReviewable = errors.New("intent is not a finished Tier 1 intent awaiting review")
+	// ErrNotCancellable: a cancel of an intent that is running or finished.
+	ErrNotCancellable = errors.New("intent can no longer be cancelled")
 )
 
 // Problem is one reason a submission is invalid, naming the field at fault.
@@ -140,6 +142,15 @@ type Event struct {
 	Alert *watchdog.AlertEvent `json:"alert,omitempty"`
 	// Chaos is a chaos run's progress (kind "chaos", EventChaos).
 	Chaos *ChaosProgress `json:"chaos,omitempty"`
+}
+
+// Canceller withdraws intents that have not run. *Engine and the HTTP
+// client implement it.
+type Canceller interface {
+	// Cancel moves a pending or queued intent to cancelled on by's
+	// authority, with a reason; a running or finished one is refused
+	// with ErrNotCancellable.
+	Cancel(ctx context.Context, id, by, reason string) (intent.Intent, error)
 }
 
 // Reviewer takes the after-the-fact review of Tier 1 intents. It is part

@@ -53,13 +53,14 @@ const (
 	TopicIntentDenied     = "intent.denied"
 	TopicIntentExpired    = "intent.expired"
 	TopicIntentShed       = "intent.shed"
+	TopicIntentCancelled  = "intent.cancelled"
 	// TopicChaosFlood is where FloodMesh publishes unless told otherwise.
 	TopicChaosFlood = "chaos.flood"
 )
 
 // IntentTopics are the topics that announce intents.
 var IntentTopics = []string{TopicIntentReceived, TopicApprovalRequired, TopicIntentQueued, TopicIntentDispatched,
-	TopicIntentCompleted, TopicIntentFailed, TopicIntentDenied, TopicIntentExpired, TopicIntentShed}
+	TopicIntentCompleted, TopicIntentFailed, TopicIntentDenied, TopicIntentExpired, TopicIntentShed, TopicIntentCancelled}
 
 // stateTopic is the topic announcing an intent that has moved to a state.
 var stateTopic = map[intent.State]string{
@@ -67,6 +68,7 @@ var stateTopic = map[intent.State]string{
 	intent.StateRunning: TopicIntentDispatched, intent.StateCompleted: TopicIntentCompleted,
 	intent.StateFailed: TopicIntentFailed, intent.StateDenied: TopicIntentDenied,
 	intent.StateExpired: TopicIntentExpired, intent.StateShed: TopicIntentShed,
+	intent.StateCancelled: TopicIntentCancelled,
 }
 
 // MeshStats are the trigger mesh's live figures (Snapshot.Mesh).

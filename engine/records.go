@@ -44,6 +44,7 @@ const (
 	WhatRecovered          = "startup_recovery_completed"
 	WhatTier1Reviewed      = "tier1_reviewed"
 	WhatTier1Flagged       = "tier1_flagged"
+	WhatCancelled          = "intent_cancelled"
 )
 
 // tierRisk is the risk of acting on an intent of each tier, as the

@@ -19,7 +19,7 @@ import (
 func (a *app) intentCommand() *cobra.Command {
 	cmd := &cobra.Command{
 		Use:   "intent",
-		Short: "Route, submit (one or a batch), list, approve and deny intents",
+		Short: "Route, submit (one or a batch), list, approve, deny and cancel intents",
 		Long: `Route, submit, list, approve and deny intents.
 
 route decides without storing anything. The others talk to a running
@@ -29,7 +29,7 @@ engine starts.`,
 		RunE: groupRun,
 	}
 	cmd.PersistentFlags().StringVar(&a.server, "server", "", "URL of a running grace serve (default: config api.server)")
-	cmd.AddCommand(a.routeCommand(), a.submitCommand(), a.batchCommand(), a.listCommand(), a.approveCommand(), a.denyCommand())
+	cmd.AddCommand(a.routeCommand(), a.submitCommand(), a.batchCommand(), a.listCommand(), a.approveCommand(), a.denyCommand(), a.cancelCommand())
 	return cmd
 }
 

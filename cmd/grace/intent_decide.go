@@ -24,6 +24,11 @@ func (a *app) denyCommand() *cobra.Command {
 	return a.decideCommand("deny", "Deny a pending intent (a reason is required)", true)
 }
 
+// cancelCommand is "grace intent cancel ID --reason R".
+func (a *app) cancelCommand() *cobra.Command {
+	return a.decideCommand("cancel", "Cancel an intent that has not run (pending or queued; a reason is required)", true)
+}
+
 // maxOperatorLen bounds --operator, which goes on the record and, to a
 // server, in a request header.
 const maxOperatorLen = 128
@@ -57,8 +62,11 @@ func (a *app) decideCommand(verb, short string, needReason bool) *cobra.Command 
 			}
 			err := a.withIntents(cmd, changeIntents, func(ctx context.Context, b intentBackend) error {
 				call := b.Approve
-				if verb == "deny" {
+				switch verb {
+				case "deny":
 					call = b.Deny
+				case "cancel":
+					call = b.Cancel
 				}
 				in, err := call(ctx, id, operator, reason)
 				if err != nil {
@@ -81,15 +89,18 @@ func (a *app) decideCommand(verb, short string, needReason bool) *cobra.Command 
 			return decideError(verb, id, err)
 		},
 	}
-	cmd.Flags().StringVar(&reason, "reason", "", "why (required to deny)")
+	cmd.Flags().StringVar(&reason, "reason", "", "why (required to deny or cancel)")
 	cmd.Flags().StringVar(&operator, "operator", operatorName(), "who decides (default $USER); a server with identities records the token's identity instead")
 	a.addJSONFlag(cmd)
 	return cmd
 }
 
 func pastTense(verb string) string {
-	if verb == "deny" {
+	switch verb {
+	case "deny":
 		return "denied"
+	case "cancel":
+		return "cancelled"
 	}
 	return "approved"
 }

@@ -29,6 +29,7 @@ type intentBackend interface {
 	List(ctx context.Context, f intent.Filter) ([]intent.Intent, error)
 	Approve(ctx context.Context, id, operator, reason string) (intent.Intent, error)
 	Deny(ctx context.Context, id, operator, reason string) (intent.Intent, error)
+	Cancel(ctx context.Context, id, by, reason string) (intent.Intent, error)
 }
 
 // clientTimeout bounds one CLI request to a server.

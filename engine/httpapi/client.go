@@ -186,6 +186,13 @@ func (c *Client) WhoAmI(ctx context.Context) (WhoAmIResponse, error) {
 	return who, err
 }
 
+// Cancel withdraws an intent that has not run (POST
+// /v1/intents/{id}/cancel); by names the canceller for the local token, as
+// operator does for Approve.
+func (c *Client) Cancel(ctx context.Context, id, by, reason string) (intent.Intent, error) {
+	return c.decide(ctx, "cancel", id, by, reason)
+}
+
 // Approve approves a pending intent as operator (Client.Operator when
 // operator is empty). A server with identities records the token's
 // identity instead.

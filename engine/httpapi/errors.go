@@ -35,6 +35,7 @@ const (
 	CodeNotFound            = "not_found"            // 404: no such intent or route
 	CodeMethodNotAllowed    = "method_not_allowed"   // 405
 	CodeNotPending          = "not_pending"          // 409: approve/deny of an intent not pending approval
+	CodeNotCancellable      = "not_cancellable"      // 409: cancel of an intent that is running or finished
 	CodeIdempotencyConflict = "idempotency_conflict" // 409: the caller's idempotency key holds a different submission; nothing was stored
 	CodeInvalidIntent       = "invalid_intent"       // 422: the submission is invalid; see problems
 	CodeReasonRequired      = "reason_required"      // 422: a denial without a reason
@@ -65,6 +66,8 @@ func (e *Error) Unwrap() error {
 		return engine.ErrNotFound
 	case CodeNotPending:
 		return engine.ErrNotPending
+	case CodeNotCancellable:
+		return engine.ErrNotCancellable
 	case CodeReasonRequired:
 		return engine.ErrReasonRequired
 	case CodeQueueFull:
@@ -126,6 +129,8 @@ func fromEngine(err error) (*apiError, bool) {
 		return newError(http.StatusNotFound, CodeNotFound, "id", "%s", err.Error()), true
 	case errors.Is(err, engine.ErrNotPending):
 		return newError(http.StatusConflict, CodeNotPending, "", "%s", err.Error()), true
+	case errors.Is(err, engine.ErrNotCancellable):
+		return newError(http.StatusConflict, CodeNotCancellable, "", "%s", err.Error()), true
 	case errors.Is(err, engine.ErrReasonRequired):
 		return newError(http.StatusUnprocessableEntity, CodeReasonRequired, "reason", "%s", err.Error()), true
 	case errors.Is(err, engine.ErrSelfApproval):

@@ -249,6 +249,41 @@ func (h *Handler) review(w http.ResponseWriter, r *http.Request) error {
 	return nil
 }
 
+// cancel handles POST /v1/intents/{id}/cancel {reason}: an operator
+// withdraws any intent that has not run, an agent one of its own. The
+// reason is required; the canceller is the caller (for the local token, as
+// for a decision).
+func (h *Handler) cancel(w http.ResponseWriter, r *http.Request) error {
+	c, ok := h.api.(engine.Canceller)
+	if !ok {
+		return newError(http.StatusNotImplemented, CodeNotImplemented, "", "this server cannot cancel intents")
+	}
+	req, err := decisionRequest(r)
+	if err != nil {
+		return err
+	}
+	reason := strings.TrimSpace(req.Reason)
+	if reason == "" {
+		return newError(http.StatusUnprocessableEntity, CodeReasonRequired, "reason", "a reason is required to cancel an intent")
+	}
+	id := r.PathValue("id")
+	if p := principalOf(r); p.role == engine.RoleAgent {
+		in, err := h.api.Get(r.Context(), id)
+		if err != nil {
+			return err
+		}
+		if in.Actor != p.name {
+			return forbidden("%s cancels only its own intents; %s was submitted by another actor", p.name, in.ID)
+		}
+	}
+	in, err := c.Cancel(r.Context(), id, operatorOf(r, req), reason)
+	if err != nil {
+		return err
+	}
+	writeJSON(w, http.StatusOK, in)
+	return nil
+}
+
 // decisionRequest reads an approve or deny body; an empty body is allowed
 // (an approval needs no reason).
 func decisionRequest(r *http.Request) (DecisionRequest, error) {

@@ -20,15 +20,16 @@ const (
 	StateDenied          State = "denied"           // terminal: a human or the hub said no
 	StateExpired         State = "expired"          // terminal: approval deadline passed
 	StateShed            State = "shed"             // terminal: dropped by load shedding
+	StateCancelled       State = "cancelled"        // terminal: withdrawn before it ran (by an operator or its submitter)
 )
 
 // States lists every state in display order.
-var States = []State{StatePendingApproval, StateQueued, StateRunning, StateCompleted, StateFailed, StateDenied, StateExpired, StateShed}
+var States = []State{StatePendingApproval, StateQueued, StateRunning, StateCompleted, StateFailed, StateDenied, StateExpired, StateShed, StateCancelled}
 
 // Terminal reports whether s is a final state.
 func (s State) Terminal() bool {
 	switch s {
-	case StateCompleted, StateFailed, StateDenied, StateExpired, StateShed:
+	case StateCompleted, StateFailed, StateDenied, StateExpired, StateShed, StateCancelled:
 		return true
 	}
 	return false
