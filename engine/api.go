@@ -30,7 +30,8 @@ var (
 	// ErrNotReviewable: a review of an intent that is not a finished,
 	// unreviewed Tier 1 intent.
 	ErrNotReviewable = errors.New("intent is not a finished Tier 1 intent awaiting review")
-	// ErrNotCancellable: a cancel of an intent that is running or finished.
+	// ErrNotCancellable: a cancel of an intent that has finished (or whose
+	// attempt finished while the cancel was being made).
 	ErrNotCancellable = errors.New("intent can no longer be cancelled")
 )
 
@@ -144,12 +145,13 @@ type Event struct {
 	Chaos *ChaosProgress `json:"chaos,omitempty"`
 }
 
-// Canceller withdraws intents that have not run. *Engine and the HTTP
-// client implement it.
+// Canceller withdraws intents that have not finished. *Engine and the
+// HTTP client implement it.
 type Canceller interface {
-	// Cancel moves a pending or queued intent to cancelled on by's
-	// authority, with a reason; a running or finished one is refused
-	// with ErrNotCancellable.
+	// Cancel moves a pending, queued or running intent to cancelled on
+	// by's authority, with a reason (a running one's handler is told to
+	// stop and its result discarded); a finished one is refused with
+	// ErrNotCancellable.
 	Cancel(ctx context.Context, id, by, reason string) (intent.Intent, error)
 }
 

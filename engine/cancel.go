@@ -10,13 +10,17 @@ import (
 	"grace/engine/intent"
 )
 
-// Cancel withdraws an intent that has not run: one pending approval, or
-// queued (waiting its turn, or a retry's backoff). It moves to cancelled,
-// for good, on by's authority with a reason (both required), recorded as
-// intent_cancelled. A running intent has reached its handler and a
-// finished one is done: both get an error wrapping ErrNotCancellable, as
-// does an intent dispatched while the cancel was being made. It returns
-// the intent masked.
+// Cancel withdraws an intent that has not finished: one pending approval,
+// queued (waiting its turn, or a retry's backoff), or running. It moves to
+// cancelled, for good, on by's authority with a reason (both required),
+// recorded as intent_cancelled. A running intent's attempt is fenced off
+// first (its lease revoked, as for a worker declared dead) and its
+// handler's context cancelled: whatever the handler returns after that is
+// discarded, on the record, and the intent never runs again. A finished
+// intent gets an error wrapping ErrNotCancellable, as does one caught in
+// the instant between leaving the queue and reaching a worker, or whose
+// attempt finished while the cancel was being made. It returns the intent
+// masked.
 //
 // Who may cancel what is the caller's to decide (the HTTP API lets an
 // operator cancel any intent and an agent its own).
@@ -40,19 +44,21 @@ func (e *Engine) Cancel(ctx context.Context, id, by, reason string) (intent.Inte
 	from, orig := in.State, in
 	switch {
 	case from == intent.StatePendingApproval:
-	case from == intent.StateQueued && !e.accepting.Load():
-		// Not started: the store is the queue.
+	case (from == intent.StateQueued || from == intent.StateRunning) && !e.accepting.Load():
+		// Not started: the store is the queue, and an intent it holds
+		// as running was left so by a run that ended (the next start
+		// would queue it again).
 	case from == intent.StateQueued && e.queue.Remove(id):
 		// Taken out before any worker had it: it will not be dispatched.
 	case from == intent.StateQueued, from == intent.StateRunning:
-		return e.guard.mask.intent(in), fmt.Errorf("cancel intent %s: %w (it is running: a worker has it)", id, ErrNotCancellable)
+		return e.cancelRunning(ctx, in, by, reason)
 	default:
 		return e.guard.mask.intent(in), fmt.Errorf("cancel intent %s: %w (it is %s)", id, ErrNotCancellable, from)
 	}
 	now := e.clock.Now()
 	in.State, in.DecidedBy, in.DecisionReason, in.UpdatedAt = intent.StateCancelled, by, reason, now
 	in.Worker, in.NotBefore = "", time.Time{}
-	r := cancelledRecord(now, in, from)
+	r := cancelledRecord(now, in, from, nil)
 	// Behind every update already queued for it (a retry's backoff is
 	// written asynchronously), so that none of them lands after this one.
 	if err := e.applyInOrder(ctx, &intent.Change{Update: &in, Records: []clarity.Record{r}}); err != nil {
@@ -66,6 +72,45 @@ func (e *Engine) Cancel(ctx context.Context, id, by, reason string) (intent.Inte
 	}
 	e.stats.move(from, intent.StateCancelled)
 	return e.guard.mask.intent(in), nil
+}
+
+// cancelRunning cancels in, which the store holds as queued or running
+// and the HTM queue no longer has: a worker holds (or is about to begin)
+// an attempt of it. Under decideMu.
+func (e *Engine) cancelRunning(ctx context.Context, in intent.Intent, by, reason string) (intent.Intent, error) {
+	w, fl := e.pool.flightOf(in.ID)
+	if fl == nil {
+		return e.guard.mask.intent(in), fmt.Errorf("cancel intent %s: %w (it is between the queue and a worker, or has just finished: look again)", in.ID, ErrNotCancellable)
+	}
+	now := e.clock.Now()
+	if !e.leases.withdraw(fl, withdrawal{by: by, reason: reason, at: now}) {
+		return e.guard.mask.intent(in), fmt.Errorf("cancel intent %s: %w (its attempt %d finished, or its worker was lost, while the cancel was being made: look again)", in.ID, ErrNotCancellable, fl.in.Attempts)
+	}
+	// From here the attempt's outcome can no longer be written: the
+	// lease is gone. Stop the handler, or the attempt before it begins.
+	started := e.pool.halt(w, fl)
+	in.State, in.DecidedBy, in.DecisionReason, in.UpdatedAt = intent.StateCancelled, by, reason, now
+	in.Attempts, in.Worker, in.NotBefore = fl.in.Attempts, fl.in.Worker, time.Time{}
+	r := cancelledRecord(now, in, intent.StateRunning, &cancelledRun{worker: w.name, attempt: fl.in.Attempts, started: started})
+	// Behind the dispatch's update, which is written asynchronously.
+	if err := e.applyInOrder(ctx, &intent.Change{Update: &in, Records: []clarity.Record{r}}); err != nil {
+		// The attempt is fenced and stopping; the store still says it
+		// runs. A restart would queue it again, as for any attempt cut
+		// short; until then the operator sees the error.
+		return intent.Intent{}, fmt.Errorf("cancel intent %s: store: %w", in.ID, err)
+	}
+	e.stats.move(intent.StateRunning, intent.StateCancelled)
+	if !started {
+		e.wake() // its worker is free
+	}
+	return e.guard.mask.intent(in), nil
+}
+
+// cancelledRun is the attempt a cancel stopped.
+type cancelledRun struct {
+	worker  string
+	attempt int
+	started bool
 }
 
 // applyInOrder writes c behind every change queued before it, as
@@ -86,14 +131,24 @@ func (e *Engine) applyInOrder(ctx context.Context, c *intent.Change) error {
 	}
 }
 
-// cancelledRecord narrates a withdrawn intent.
-func cancelledRecord(now time.Time, in intent.Intent, from intent.State) clarity.Record {
-	r := rec(now, in.DecidedBy, WhatCancelled, whereApprovals, "cancel", "cancelled", in.ID,
-		[]string{
-			fmt.Sprintf("%s cancelled %s (Tier %d) while it was %s; it will not run", in.DecidedBy, in.Type, in.Tier, from),
-			"Reason: " + in.DecisionReason,
-		},
-		map[string]any{"type": in.Type, "cancelled_by": in.DecidedBy, "reason": in.DecisionReason, "was": string(from)})
+// cancelledRecord narrates a withdrawn intent; run is the attempt the
+// cancel stopped, nil when none had been dispatched.
+func cancelledRecord(now time.Time, in intent.Intent, from intent.State, run *cancelledRun) clarity.Record {
+	why := []string{
+		fmt.Sprintf("%s cancelled %s (Tier %d) while it was %s; it will not run", in.DecidedBy, in.Type, in.Tier, from),
+		"Reason: " + in.DecisionReason,
+	}
+	ctx := map[string]any{"type": in.Type, "cancelled_by": in.DecidedBy, "reason": in.DecisionReason, "was": string(from)}
+	if run != nil {
+		what := fmt.Sprintf("Attempt %d on %s had not begun: it never will", run.attempt, run.worker)
+		if run.started {
+			what = fmt.Sprintf("Attempt %d on %s was stopped: its lease is revoked and its handler told to stop; whatever it returns is discarded", run.attempt, run.worker)
+		}
+		why[0] = fmt.Sprintf("%s cancelled %s (Tier %d) while it was running; it will not run again", in.DecidedBy, in.Type, in.Tier)
+		why = append(why, what)
+		ctx["worker"], ctx["attempt"], ctx["handler_started"] = run.worker, run.attempt, run.started
+	}
+	r := rec(now, in.DecidedBy, WhatCancelled, whereApprovals, "cancel", "cancelled", in.ID, why, ctx)
 	r.Risk = 0.1
 	return r
 }

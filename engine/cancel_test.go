@@ -1,16 +1,20 @@
 package engine
 
 import (
+	"context"
 	"errors"
 	"slices"
+	"sync/atomic"
 	"testing"
+	"time"
 
+	"grace/engine/clarity"
 	"grace/engine/intent"
 )
 
 // TestCancelWithdrawsPendingAndQueuedIntents: a pending or queued intent
-// is cancelled for good, on the record, and never runs; a running or
-// finished one cannot be.
+// is cancelled for good, on the record, and never runs; a finished one
+// cannot be.
 func TestCancelWithdrawsPendingAndQueuedIntents(t *testing.T) {
 	t.Parallel()
 	b := setup(t)
@@ -52,21 +56,16 @@ func TestCancelWithdrawsPendingAndQueuedIntents(t *testing.T) {
 		t.Fatalf("the cancelled intent ran %d times and is %s", n, b.stored(t, queued.ID).State)
 	}
 
-	// Finished, and running: refused, nothing changed.
+	// Finished: refused, nothing changed.
 	if _, err := b.e.Cancel(ctx, other.ID, "alice", "too late"); !errors.Is(err, ErrNotCancellable) {
 		t.Fatalf("cancel a completed intent: %v, want ErrNotCancellable", err)
 	}
-	g := newGate(b, "query_knowledge")
-	running := b.submit(t, intent.Submission{Type: "query_knowledge"})
-	b.waitState(t, running.ID, intent.StateRunning)
-	if _, err := b.e.Cancel(ctx, running.ID, "alice", "stop it"); !errors.Is(err, ErrNotCancellable) {
-		t.Fatalf("cancel a running intent: %v, want ErrNotCancellable", err)
+	if got := b.stored(t, other.ID); got.State != intent.StateCompleted || got.DecidedBy != "" {
+		t.Fatalf("a refused cancel changed the intent: %+v", got)
 	}
-	g.open()
-	b.waitState(t, running.ID, intent.StateCompleted)
 
 	for _, tc := range []struct{ by, reason string }{{"", "r"}, {"alice", " "}} {
-		if _, err := b.e.Cancel(ctx, running.ID, tc.by, tc.reason); !errors.Is(err, ErrOperatorRequired) && !errors.Is(err, ErrReasonRequired) {
+		if _, err := b.e.Cancel(ctx, other.ID, tc.by, tc.reason); !errors.Is(err, ErrOperatorRequired) && !errors.Is(err, ErrReasonRequired) {
 			t.Errorf("Cancel(by %q, reason %q): %v", tc.by, tc.reason, err)
 		}
 	}
@@ -90,5 +89,98 @@ func TestCancelBeforeStartSurvivesRecovery(t *testing.T) {
 	again.start(t)
 	if again.e.queue.Contains(queued.ID) || again.stored(t, queued.ID).State != intent.StateCancelled {
 		t.Fatalf("after a restart the cancelled intent is %s (queued: %v)", again.stored(t, queued.ID).State, again.e.queue.Contains(queued.ID))
+	}
+}
+
+// TestCancelStopsARunningIntent: cancelling a running intent fences its
+// attempt and cancels its handler's context; a handler that stops is
+// recorded as stopped, one that finishes anyway has its result discarded,
+// and either way the intent stays cancelled, never runs again, and its
+// worker goes back to work.
+func TestCancelStopsARunningIntent(t *testing.T) {
+	t.Parallel()
+	b := setup(t, func(c *Config) { c.Workers.Count = 1 })
+	started := make(chan string, 4)
+	stopped := make(chan error, 4)
+	ignore := make(chan struct{})
+	var calls atomic.Int32
+	b.handlers.set("query_knowledge", func(ctx context.Context, in intent.Intent) error {
+		started <- in.ID
+		switch calls.Add(1) {
+		case 1: // stops when told
+			<-ctx.Done()
+			stopped <- context.Cause(ctx)
+			return ctx.Err()
+		case 2: // finishes anyway, after the cancel
+			<-ignore
+			return nil
+		}
+		return nil
+	})
+	b.start(t)
+	ctx := t.Context()
+	waitStart := func(id string) {
+		t.Helper()
+		select {
+		case got := <-started:
+			if got != id {
+				t.Fatalf("handler began %s, want %s", got, id)
+			}
+		case <-time.After(waitLimit):
+			t.Fatalf("the handler of %s never began", id)
+		}
+	}
+
+	first := b.submit(t, intent.Submission{Type: "query_knowledge"})
+	waitStart(first.ID)
+	got, err := b.e.Cancel(ctx, first.ID, "alice", "wrong target")
+	if err != nil || got.State != intent.StateCancelled || got.Attempts != 1 || got.DecidedBy != "alice" {
+		t.Fatalf("cancel a running intent: %+v, %v", got, err)
+	}
+	select {
+	case cause := <-stopped:
+		if !errors.Is(cause, errWithdrawn) {
+			t.Fatalf("the handler was stopped with %v, want errWithdrawn", cause)
+		}
+	case <-time.After(waitLimit):
+		t.Fatal("the handler's context was not cancelled")
+	}
+	cr := recordOf(t, b.store.RecordsFor(first.ID), WhatCancelled)
+	if cr.Context["worker"] == nil || cr.Context["handler_started"] != true {
+		t.Fatalf("the cancel record does not name the stopped attempt: %v", cr.Context)
+	}
+	late := b.waitRecord(t, WhatStaleDiscarded, func(r clarity.Record) bool { return r.IntentID == first.ID })
+	if late.Context["cancelled_by"] != "alice" {
+		t.Fatalf("the discarded result does not say who cancelled: %v", late.Context)
+	}
+	if _, err := b.e.Cancel(ctx, first.ID, "alice", "again"); !errors.Is(err, ErrNotCancellable) {
+		t.Fatalf("cancel a cancelled intent: %v, want ErrNotCancellable", err)
+	}
+
+	// A handler that ignores its context: its success is discarded.
+	second := b.submit(t, intent.Submission{Type: "query_knowledge"})
+	waitStart(second.ID)
+	if _, err := b.e.Cancel(ctx, second.ID, "bob", "stop"); err != nil {
+		t.Fatal(err)
+	}
+	close(ignore)
+	late = b.waitRecord(t, WhatStaleDiscarded, func(r clarity.Record) bool { return r.IntentID == second.ID })
+	if late.Context["late_outcome"] != "succeeded" {
+		t.Fatalf("discarded outcome: %v", late.Context)
+	}
+
+	// The one worker is free again, and neither intent runs again.
+	third := b.submit(t, intent.Submission{Type: "query_knowledge"})
+	b.waitState(t, third.ID, intent.StateCompleted)
+	for _, id := range []string{first.ID, second.ID} {
+		if st := b.stored(t, id).State; st != intent.StateCancelled {
+			t.Errorf("%s is %s, want cancelled", id, st)
+		}
+		if n := b.handlers.callsFor(id); n != 1 {
+			t.Errorf("%s ran %d times, want 1", id, n)
+		}
+	}
+	if s := b.e.Snapshot(); s.ByState[intent.StateRunning] != 0 || s.ByState[intent.StateCancelled] != 2 {
+		t.Errorf("state counts: %v", s.ByState)
 	}
 }

@@ -2,7 +2,9 @@ package engine
 
 import (
 	"context"
+	"errors"
 	"sync"
+	"time"
 
 	"grace/engine/intent"
 )
@@ -24,7 +26,21 @@ type flight struct {
 	// attempt will never run.
 	done     chan struct{}
 	doneOnce sync.Once
+	// withdrawn is set (under leases.mu, as the lease is revoked) when an
+	// operator or the submitting agent cancels the intent while this
+	// attempt holds it; settle then knows why its lease is gone.
+	withdrawn *withdrawal
 }
+
+// withdrawal is who cancelled a running attempt's intent, why, and when.
+type withdrawal struct {
+	by, reason string
+	at         time.Time
+}
+
+// errWithdrawn cancels the handler of an attempt whose intent was
+// cancelled.
+var errWithdrawn = errors.New("intent cancelled while running")
 
 func newFlight(in intent.Intent) *flight { return &flight{in: in, done: make(chan struct{})} }
 
@@ -58,6 +74,22 @@ func (l *leases) settle(id string, attempt int) bool { return l.take(id, attempt
 // revoke takes attempt's lease on id away (its worker is dead) and reports
 // whether it held it; false means the attempt has already settled.
 func (l *leases) revoke(id string, attempt int) bool { return l.take(id, attempt) }
+
+// withdraw revokes fl's lease for a cancel (see Engine.Cancel) and marks
+// fl withdrawn by wd, under the lock settle takes, so that an attempt that
+// loses its lease this way always finds out why. It reports false when fl
+// no longer holds the lease: it settled first, or its worker was declared
+// dead.
+func (l *leases) withdraw(fl *flight, wd withdrawal) bool {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if a, ok := l.by[fl.in.ID]; !ok || a != fl.in.Attempts {
+		return false
+	}
+	delete(l.by, fl.in.ID)
+	fl.withdrawn = &wd
+	return true
+}
 
 // held reports whether attempt still holds the lease on id.
 func (l *leases) held(id string, attempt int) bool {

@@ -12,8 +12,9 @@ import (
 
 // settle records how fl's handler run on w ended: completed, a retry with
 // backoff, or failed. The outcome counts only if the attempt still holds
-// its lease; otherwise w was declared dead and the intent rerouted, and the
-// late result is discarded with a stale_result_discarded record. When ctx
+// its lease; otherwise w was declared dead and the intent rerouted, or the
+// intent was cancelled, and the late result is discarded with a
+// stale_result_discarded record saying which. When ctx
 // (the engine) has ended under a failing handler, nothing is recorded: the
 // intent stays running in the store and the next start requeues it.
 func (e *Engine) settle(ctx context.Context, w *workerState, fl *flight, err error, took time.Duration) {
@@ -24,9 +25,15 @@ func (e *Engine) settle(ctx context.Context, w *workerState, fl *flight, err err
 		return
 	}
 	if !e.leases.settle(in.ID, in.Attempts) {
-		e.l2stats.staleDiscarded.Add(1)
-		e.applyAsync(&intent.Change{Records: []clarity.Record{staleResultRecord(now, in, w.name, err, took)}})
+		r := staleResultRecord(now, in, w.name, err, took)
+		if wd := fl.withdrawn; wd != nil { // set before the lease went: see leases.withdraw
+			r = withdrawnResultRecord(now, in, w.name, *wd, err, took)
+		} else {
+			e.l2stats.staleDiscarded.Add(1)
+		}
+		e.applyAsync(&intent.Change{Records: []clarity.Record{r}})
 		e.pool.release(w, fl, false, false)
+		e.wake() // w is free
 		return
 	}
 

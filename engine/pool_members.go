@@ -147,6 +147,38 @@ func (p *pool) take(w *workerState) (fl *flight, started bool) {
 	return fl, fl != nil && fl.started
 }
 
+// flightOf returns the attempt of intent id a worker holds, and that
+// worker; nil when no worker holds one (it has not been assigned yet, or
+// it has been released).
+func (p *pool) flightOf(id string) (*workerState, *flight) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	for _, w := range p.workers {
+		if w.cur != nil && w.cur.in.ID == id {
+			return w, w.cur
+		}
+	}
+	return nil, nil
+}
+
+// halt stops fl, withdrawn from w: an attempt w has begun has its
+// handler's context cancelled (w releases itself once the handler has
+// returned); one w has not begun is taken from it, so it never runs, and
+// w is free at once. It reports whether fl had begun.
+func (p *pool) halt(w *workerState, fl *flight) (started bool) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if fl.started {
+		fl.cancel(errWithdrawn)
+		return true
+	}
+	if w.cur == fl {
+		w.cur, w.busy, w.intentID = nil, false, ""
+	}
+	fl.finish()
+	return false
+}
+
 // remove takes w out of the pool.
 func (p *pool) remove(w *workerState) {
 	p.mu.Lock()

@@ -106,6 +106,27 @@ func staleResultRecord(now time.Time, in intent.Intent, name string, err error, 
 	return r
 }
 
+// withdrawnResultRecord narrates the end of an attempt whose intent was
+// cancelled while it ran: its result is discarded, and the record says how
+// long after the cancel the handler stopped.
+func withdrawnResultRecord(now time.Time, in intent.Intent, name string, wd withdrawal, err error, took time.Duration) clarity.Record {
+	outcome := "succeeded"
+	if err != nil {
+		outcome = "failed: " + clip(err.Error(), 300)
+	}
+	after := max(now.Sub(wd.at), 0)
+	r := rec(now, name, WhatStaleDiscarded, name, "attempt_fencing", "discarded", in.ID,
+		[]string{
+			fmt.Sprintf("%s's handler for attempt %d of %s returned %s after the cancel, %s in all (%s)", name, in.Attempts, in.Type, roundDur(after), roundDur(took), outcome),
+			fmt.Sprintf("%s cancelled the intent while it ran; the attempt's lease was revoked then", wd.by),
+			"Discarded: the intent stays cancelled",
+		},
+		map[string]any{"worker": name, "attempt": in.Attempts, "late_outcome": outcome, "duration_ms": took.Milliseconds(),
+			"cancelled_by": wd.by, "stopped_after_ms": after.Milliseconds()})
+	r.Confidence, r.Risk = 1, 0.1
+	return r
+}
+
 func workersStartedRecord(now time.Time, names []string, occupied, target int) clarity.Record {
 	r := rec(now, actorSupervisor, WhatWorkersStarted, wherePool, "pool_recovery", "started", "",
 		[]string{

@@ -26,9 +26,7 @@ func TestConsoleEndToEndInTmux(t *testing.T) {
 		t.Skip("tmux is not installed (.ci/run installs it)")
 	}
 	t.Parallel()
-	c := newCLI(t)
-	url := closedURL(t)
-	c.env = []string{"GRACE_API_SERVER=" + url}
+	c, url := newServerCLI(t)
 	cfg := filepath.Join(c.dir, "console.yaml")
 	body := fmt.Sprintf("api:\n  listen: %s\ncortex:\n  enabled: false\nhandlers:\n  default:\n    kind: noop\n",
 		strings.TrimPrefix(url, "http://"))

@@ -61,9 +61,7 @@ func TestHealthEmbeddedGradesTheStoredQueue(t *testing.T) {
 // health exits non-zero; /readyz names each component; /metrics parses.
 func TestHealthOfARunningServer(t *testing.T) {
 	t.Parallel()
-	c := newCLI(t)
-	url := closedURL(t)
-	c.env = []string{"GRACE_API_SERVER=" + url}
+	c, url := newServerCLI(t)
 	cfg := writeConfig(t, "api: {listen: "+strings.TrimPrefix(url, "http://")+", server: "+url+`}
 cortex: {enabled: false}
 handlers: {default: {kind: sim, latency: 1h}}

@@ -26,7 +26,7 @@ func (a *app) denyCommand() *cobra.Command {
 
 // cancelCommand is "grace intent cancel ID --reason R".
 func (a *app) cancelCommand() *cobra.Command {
-	return a.decideCommand("cancel", "Cancel an intent that has not run (pending or queued; a reason is required)", true)
+	return a.decideCommand("cancel", "Cancel an intent that has not finished (pending, queued or running: its handler is told to stop; a reason is required)", true)
 }
 
 // maxOperatorLen bounds --operator, which goes on the record and, to a

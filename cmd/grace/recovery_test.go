@@ -86,9 +86,7 @@ func listIntents(t *testing.T, c *cli) map[string]string {
 // ones again: at-least-once, and on the record), and the audit chain holds.
 func TestSIGKILLRecovery(t *testing.T) {
 	t.Parallel()
-	c := newCLI(t)
-	url := closedURL(t)
-	c.env = []string{"GRACE_API_SERVER=" + url}
+	c, url := newServerCLI(t)
 	pids := filepath.Join(c.dir, "running.pids")
 	writeServeConfig := func(name, handler string) string {
 		path := filepath.Join(c.dir, name)

@@ -35,6 +35,16 @@ func writeServeConfig(t *testing.T, dir, url, extra string) string {
 	return path
 }
 
+// newServerCLI is a CLI whose commands go to a server at url, on a port
+// nothing listens on until the test starts "grace serve" there.
+func newServerCLI(t *testing.T) (*cli, string) {
+	t.Helper()
+	c := newCLI(t)
+	url := closedURL(t)
+	c.env = []string{"GRACE_API_SERVER=" + url}
+	return c, url
+}
+
 // as is c with the API token set to token.
 func (c *cli) as(token string) *cli {
 	env := append(append([]string(nil), c.env...), "GRACE_API_TOKEN="+token)

@@ -35,7 +35,7 @@ const (
 	CodeNotFound            = "not_found"            // 404: no such intent or route
 	CodeMethodNotAllowed    = "method_not_allowed"   // 405
 	CodeNotPending          = "not_pending"          // 409: approve/deny of an intent not pending approval
-	CodeNotCancellable      = "not_cancellable"      // 409: cancel of an intent that is running or finished
+	CodeNotCancellable      = "not_cancellable"      // 409: cancel of an intent that has finished
 	CodeIdempotencyConflict = "idempotency_conflict" // 409: the caller's idempotency key holds a different submission; nothing was stored
 	CodeInvalidIntent       = "invalid_intent"       // 422: the submission is invalid; see problems
 	CodeReasonRequired      = "reason_required"      // 422: a denial without a reason
