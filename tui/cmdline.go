@@ -14,7 +14,7 @@ const maxHistory = 100
 
 // commandNames are the commands the command line completes, in the order
 // help lists them.
-var commandNames = []string{"dashboard", "approvals", "review", "narratives", "search", "story", "verify", "chaos", "alerts", "help", "quit", "q"}
+var commandNames = []string{"dashboard", "approvals", "review", "narratives", "search", "story", "cancel", "verify", "chaos", "alerts", "help", "quit", "q"}
 
 // cmdLine is the ":" command line: one line of input over the status line,
 // enter runs it, esc closes it, ↑/↓ walk the history of commands run, tab
@@ -31,7 +31,7 @@ type cmdLine struct {
 
 // newCmdLine returns a closed command line.
 func newCmdLine() cmdLine {
-	return cmdLine{input: newLineInput("dashboard, approvals, review, chaos [run ID|--all|halt], search words…, story ID, q")}
+	return cmdLine{input: newLineInput("dashboard, approvals, review, chaos [run ID|--all|halt], search words…, story ID, cancel ID [reason], q")}
 }
 
 // start opens the line, empty.
@@ -147,6 +147,8 @@ func (m *model) execute(line string) tea.Cmd {
 			return nil
 		}
 		return m.openStory(arg)
+	case "cancel":
+		return m.cancelCommand(arg)
 	case "verify", "audit":
 		return m.narratives.startVerify()
 	case "chaos", "3":
@@ -159,6 +161,24 @@ func (m *model) execute(line string) tea.Cmd {
 	}
 	m.pc.fail("unknown command :" + name + " (try :help)")
 	return nil
+}
+
+// cancelCommand runs ":cancel ID [reason…]": it asks for the reason on the
+// Approvals screen (where decisions are made) unless the line gave one,
+// then cancels the intent (pending, queued or running) under the
+// console's operator. A read-only console refuses.
+func (m *model) cancelCommand(arg string) tea.Cmd {
+	id, reason, _ := strings.Cut(arg, " ")
+	if id == "" {
+		m.pc.fail(":cancel needs an intent ID, as in :cancel int_… [reason]")
+		return nil
+	}
+	if m.pc.readOnly {
+		m.pc.readOnlyRefusal(decisionCancel)
+		return nil
+	}
+	cmd := m.switchToID(screenApprovals)
+	return tea.Batch(cmd, m.approvals.decider.startWith(m.pc, decisionCancel, id, strings.TrimSpace(reason)))
 }
 
 // chaosCommand runs ":chaos …": alone it shows the Chaos screen; "run ID"

@@ -252,3 +252,55 @@ func TestActionsMatchTheEngineDefaults(t *testing.T) {
 		}
 	}
 }
+
+// TestCancelCommand: ":cancel ID reason" cancels at once under the
+// console's operator; ":cancel ID" asks for the reason on the Approvals
+// screen first (esc leaves the intent alone); a finished or unknown
+// intent's refusal and a missing ID are said on the status line; a
+// read-only console refuses without calling the engine.
+func TestCancelCommand(t *testing.T) {
+	t.Parallel()
+	b := setup(t)
+	const running, pending = "int_01JPB8A4RUNNING000000000DD", "int_01JPB7R2C3D4E5F6G7H8J9K0LM"
+
+	b.run(t, b.command(t, "cancel "+running+" wrong model version"))
+	if got := b.api.cancelCalls(); len(got) != 1 || got[0] != (decisionCall{ID: running, Operator: "ops", Reason: "wrong model version"}) {
+		t.Fatalf("cancel calls: %+v", got)
+	}
+	if id := b.m.screens[b.m.active].id(); id != screenApprovals || b.statusText() != "cancelled "+running+" (deploy_model)" {
+		t.Fatalf(":cancel with a reason: screen %s, status %q", id, b.statusText())
+	}
+
+	b.run(t, b.command(t, "cancel "+pending))
+	if !strings.Contains(b.view(), "Cancel int_01J…H8J9K0LM · reason:") {
+		t.Fatalf(":cancel without a reason does not ask for one:\n%s", b.view())
+	}
+	b.run(t, b.press(t, "<esc>"))
+	if n := len(b.api.cancelCalls()); n != 1 || b.statusText() != "cancel cancelled: "+pending+" is unchanged" {
+		t.Fatalf("esc at the reason: %d calls, status %q", n, b.statusText())
+	}
+	b.run(t, b.command(t, "cancel "+pending))
+	b.typeText(t, "raised twice")
+	b.run(t, b.press(t, "<enter>"))
+	if got := b.api.cancelCalls(); len(got) != 2 || got[1].ID != pending || got[1].Reason != "raised twice" {
+		t.Fatalf("cancel calls: %+v", got)
+	}
+	if v := b.view(); strings.Contains(v, "int_01J…H8J9K0LM") || !strings.Contains(v, "Pending approvals (2)") {
+		t.Fatalf("the cancelled pending intent is still listed:\n%s", b.view())
+	}
+
+	b.run(t, b.command(t, "cancel int_01JPB8A1REVIEW0000000000AA too late"))
+	if st := b.statusText(); b.m.pc.status.level != levelError || !strings.Contains(st, "can no longer be cancelled (it is completed)") {
+		t.Fatalf("cancel a finished intent: status (level %d) %q", b.m.pc.status.level, st)
+	}
+	b.run(t, b.command(t, "cancel"))
+	if !strings.Contains(b.statusText(), ":cancel needs an intent ID") {
+		t.Fatalf(":cancel without an ID: status %q", b.statusText())
+	}
+
+	ro := setup(t, func(o *Options) { o.ReadOnly = true })
+	ro.run(t, ro.command(t, "cancel "+running+" nope"))
+	if len(ro.api.cancelCalls()) != 0 || ro.statusText() != "read-only console: cancel is disabled" {
+		t.Fatalf("read-only :cancel: calls %+v, status %q", ro.api.cancelCalls(), ro.statusText())
+	}
+}

@@ -127,6 +127,13 @@ func decideCmd(ctx context.Context, api engine.OperatorAPI, owner screenID, d de
 			msg.intent, msg.err = api.Review(ctx, id, operator, "", false)
 		case decisionFlag:
 			msg.intent, msg.err = api.Review(ctx, id, operator, reason, true)
+		case decisionCancel:
+			cn, ok := api.(engine.Canceller)
+			if !ok {
+				msg.err = errors.New("this engine cannot cancel intents")
+				break
+			}
+			msg.intent, msg.err = cn.Cancel(ctx, id, operator, reason)
 		default:
 			msg.intent, msg.err = api.Approve(ctx, id, operator, reason)
 		}

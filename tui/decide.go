@@ -74,6 +74,17 @@ func (d *decider) start(pc *programContext, dec decision, id string) {
 	d.input.ti.Placeholder = "why is it " + dec.past() + "?"
 }
 
+// startWith opens the flow as start does; when the decision needs a
+// reason and one is given, it is sent at once, as if typed at the prompt.
+func (d *decider) startWith(pc *programContext, dec decision, id, reason string) tea.Cmd {
+	d.start(pc, dec, id)
+	if d.stage != stageReason || d.target != id || reason == "" {
+		return nil
+	}
+	d.input.SetValue(reason)
+	return d.handleKey(pc, tea.KeyMsg{Type: tea.KeyEnter})
+}
+
 // handleKey answers a key while prompting. It returns the request to send,
 // if the operator confirmed one.
 func (d *decider) handleKey(pc *programContext, msg tea.KeyMsg) tea.Cmd {
@@ -115,6 +126,9 @@ func (d *decider) handleKey(pc *programContext, msg tea.KeyMsg) tea.Cmd {
 func (d *decider) stillText() string {
 	if d.dec.isReview() {
 		return " still awaits review"
+	}
+	if d.dec == decisionCancel {
+		return " is unchanged"
 	}
 	return " is still pending"
 }
@@ -170,10 +184,16 @@ func (d *decider) view(pc *programContext, w int) string {
 	case stageReason:
 		// Name the intent when there is room for it and a useful field.
 		verb, what := "Deny", "reason"
-		if d.dec == decisionFlag {
+		switch d.dec {
+		case decisionFlag:
 			verb, what = "Flag", "note"
+		case decisionCancel:
+			verb = "Cancel"
 		}
 		label := verb + " " + d.target + " · " + what + ": "
+		if ansi.StringWidth(label) > w/2 && d.dec == decisionCancel { // typed on the command line: no list shows it
+			label = verb + " " + clipMiddle(d.target, 16) + " · " + what + ": "
+		}
 		if ansi.StringWidth(label) > w/2 {
 			label = verb + " · " + what + ": "
 		}

@@ -27,6 +27,7 @@ type fakeAPI struct {
 	events     chan engine.Event
 	approves   []decisionCall
 	denies     []decisionCall
+	cancels    []decisionCall
 	approveErr error
 	denyErr    error
 	pendingErr error
@@ -162,6 +163,39 @@ func (f *fakeAPI) Approve(_ context.Context, id, operator, reason string) (inten
 
 func (f *fakeAPI) Deny(_ context.Context, id, operator, reason string) (intent.Intent, error) {
 	return f.decide(&f.denies, f.denyErr, intent.StateDenied, id, operator, reason)
+}
+
+// Cancel withdraws a pending intent, or a Tier 1 intent that has not
+// finished; a finished one is refused as the engine refuses it.
+func (f *fakeAPI) Cancel(_ context.Context, id, by, reason string) (intent.Intent, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.cancels = append(f.cancels, decisionCall{ID: id, Operator: by, Reason: reason})
+	for i, it := range f.pending {
+		if it.ID == id {
+			f.pending = append(f.pending[:i], f.pending[i+1:]...)
+			it.State, it.DecidedBy, it.DecisionReason = intent.StateCancelled, by, reason
+			return it, nil
+		}
+	}
+	for i, it := range f.tier1 {
+		if it.ID != id {
+			continue
+		}
+		if it.State.Terminal() {
+			return it, fmt.Errorf("cancel intent %s: %w (it is %s)", id, engine.ErrNotCancellable, it.State)
+		}
+		it.State, it.DecidedBy, it.DecisionReason = intent.StateCancelled, by, reason
+		f.tier1[i] = it
+		return it, nil
+	}
+	return intent.Intent{}, fmt.Errorf("cancel intent %s: %w", id, engine.ErrNotFound)
+}
+
+func (f *fakeAPI) cancelCalls() []decisionCall {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return append([]decisionCall(nil), f.cancels...)
 }
 
 func (f *fakeAPI) decide(log *[]decisionCall, fail error, to intent.State, id, operator, reason string) (intent.Intent, error) {

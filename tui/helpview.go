@@ -65,8 +65,11 @@ func (m *model) helpGroups() []helpGroup {
 		{":search Q", "search narratives"}, {":story ID", "an intent's story"},
 		{":review", "Tier 1 review"}, {":verify", "verify audit chain"},
 	}}
+	if k.Deny.Enabled() {
+		commands.rows = append(commands.rows, [2]string{":cancel ID", "cancel (asks why)"})
+	}
 	if k.RunChaos.Enabled() {
-		commands.rows = append(commands.rows, [2]string{":chaos run ID", "run (--all: all)"}, [2]string{":chaos halt", "halt all chaos"})
+		commands.rows = append(commands.rows, [2]string{":chaos run ID", "run (--all: all)"}) // :chaos halt is the Console's halt key
 	}
 	commands.rows = append(commands.rows, [2]string{":approvals…", ":chaos :alerts :q"}, [2]string{"↑/↓ tab", "history, complete"})
 	groups = append(groups, console, commands)

@@ -124,6 +124,7 @@ const (
 	decisionDeny
 	decisionAcknowledge
 	decisionFlag
+	decisionCancel // withdraw an intent that has not finished (":cancel ID")
 )
 
 // verb is the decision's name in status lines ("approve failed: …").
@@ -135,6 +136,8 @@ func (d decision) verb() string {
 		return "acknowledge"
 	case decisionFlag:
 		return "flag"
+	case decisionCancel:
+		return "cancel"
 	}
 	return "approve"
 }
@@ -148,6 +151,8 @@ func (d decision) past() string {
 		return "acknowledged"
 	case decisionFlag:
 		return "flagged"
+	case decisionCancel:
+		return "cancelled"
 	}
 	return "approved"
 }
@@ -161,13 +166,17 @@ func (d decision) doing() string {
 		return "acknowledging"
 	case decisionFlag:
 		return "flagging"
+	case decisionCancel:
+		return "cancelling"
 	}
 	return "approving"
 }
 
-// needsReason reports whether the decision asks for a reason (deny) or a
-// note (flag) instead of a (y/N).
-func (d decision) needsReason() bool { return d == decisionDeny || d == decisionFlag }
+// needsReason reports whether the decision asks for a reason (deny,
+// cancel) or a note (flag) instead of a (y/N).
+func (d decision) needsReason() bool {
+	return d == decisionDeny || d == decisionFlag || d == decisionCancel
+}
 
 // isReview reports whether the decision is a Tier 1 review.
 func (d decision) isReview() bool { return d == decisionAcknowledge || d == decisionFlag }
