@@ -108,6 +108,68 @@ func (h *Handler) warnExpiries(ids []Identity) {
 	}
 }
 
+// expirySummary sums up the identities' token expiries at now, for the
+// checks of /readyz: how many have expired (their requests are refused)
+// and how many expire within ExpiryWarning, with the soonest instant. It
+// names no identity (the route needs no token; the log names them). It is
+// "" when no identity has an expiry; an expiry does not make the server
+// unready.
+func (k *keyring) expirySummary(now time.Time) string {
+	var expired, soon, later int
+	var soonest time.Time
+	for _, id := range k.ids {
+		switch e := id.Expires; {
+		case e.IsZero():
+			continue
+		case !e.After(now):
+			expired++
+			continue
+		case e.Sub(now) <= ExpiryWarning:
+			soon++
+		default:
+			later++
+		}
+		if soonest.IsZero() || id.Expires.Before(soonest) {
+			soonest = id.Expires
+		}
+	}
+	if expired+soon+later == 0 {
+		return ""
+	}
+	var parts []string
+	if expired > 0 {
+		parts = append(parts, fmt.Sprintf("%d expired (refused until given a new token)", expired))
+	}
+	if soon > 0 {
+		parts = append(parts, fmt.Sprintf("%d expiring within %s", soon, leftText(ExpiryWarning)))
+	}
+	head := "ok"
+	if len(parts) > 0 {
+		head = "warn: " + strings.Join(parts, ", ")
+	}
+	s := fmt.Sprintf("%s; %d of %d identities have an expiry", head, expired+soon+later, len(k.ids))
+	if !soonest.IsZero() {
+		s += fmt.Sprintf(", the next in %s (%s)", leftText(soonest.Sub(now)), soonest.UTC().Format(time.RFC3339))
+	}
+	return s + "; names in the server log"
+}
+
+// leftText is a time left in days and hours, or hours and minutes when
+// under two days.
+func leftText(d time.Duration) string {
+	switch {
+	case d >= 48*time.Hour:
+		days, hours := int(d/(24*time.Hour)), int(d%(24*time.Hour)/time.Hour)
+		if hours == 0 {
+			return fmt.Sprintf("%dd", days)
+		}
+		return fmt.Sprintf("%dd%dh", days, hours)
+	case d >= time.Minute:
+		return strings.TrimSuffix(d.Truncate(time.Minute).String(), "0s")
+	}
+	return d.Truncate(time.Second).String()
+}
+
 // quotable is s fit for a quoted header parameter (RFC 6750's
 // error_description: printable ASCII but the double quote and the backslash); anything else
 // becomes '_'. Configured names already are; Options.Identities may not be.

@@ -249,3 +249,42 @@ func BenchmarkExpiryCheck(b *testing.B) {
 		})
 	}
 }
+
+// TestReadyzSumsUpExpiries: /readyz's checks say how many tokens have
+// expired and how many expire within ExpiryWarning, and when the next
+// does, naming no identity (the route needs no token); an expiry never
+// makes the server unready.
+func TestReadyzSumsUpExpiries(t *testing.T) {
+	t.Parallel()
+	b := setupExpiry(t, expiryInstant.Add(-30*24*time.Hour))
+	check := func() string {
+		t.Helper()
+		var rr ReadyResponse
+		a := b.as(t, "", "GET", "/readyz", "")
+		a.decode(t, &rr)
+		if a.status != http.StatusOK || !rr.Ready {
+			t.Fatalf("readyz: %d %s", a.status, a.body)
+		}
+		for _, name := range []string{"alice", "agent.builder", "bob", "val"} {
+			if strings.Contains(rr.Checks["tokens"], name) {
+				t.Fatalf("readyz names %s: %q", name, rr.Checks["tokens"])
+			}
+		}
+		return rr.Checks["tokens"]
+	}
+	if got, want := check(), "ok; 3 of 4 identities have an expiry, the next in 30d (2026-11-01T00:00:00Z); names in the server log"; got != want {
+		t.Errorf("a month ahead: %q, want %q", got, want)
+	}
+	b.clock.Advance(29*24*time.Hour + 30*time.Minute)
+	if got, want := check(), "warn: 3 expiring within 7d; 3 of 4 identities have an expiry, the next in 23h30m (2026-11-01T00:00:00Z); names in the server log"; got != want {
+		t.Errorf("a day ahead: %q, want %q", got, want)
+	}
+	b.clock.Advance(24 * time.Hour)
+	if got, want := check(), "warn: 2 expired (refused until given a new token), 1 expiring within 7d; 3 of 4 identities have an expiry, the next in 30m (2026-11-01T01:00:00Z); names in the server log"; got != want {
+		t.Errorf("past the first expiry: %q, want %q", got, want)
+	}
+	b.clock.Advance(time.Hour)
+	if got, want := check(), "warn: 3 expired (refused until given a new token); 3 of 4 identities have an expiry; names in the server log"; got != want {
+		t.Errorf("past every expiry: %q, want %q", got, want)
+	}
+}

@@ -137,6 +137,12 @@ func (h *Handler) readyz(w http.ResponseWriter, _ *http.Request) {
 	} else {
 		resp.Ready = h.api.Snapshot().Ready
 	}
+	if s := h.keys.Load().expirySummary(h.clock.Now()); s != "" {
+		if resp.Checks == nil {
+			resp.Checks = map[string]string{}
+		}
+		resp.Checks["tokens"] = s
+	}
 	status := http.StatusOK
 	if !resp.Ready {
 		status = http.StatusServiceUnavailable
