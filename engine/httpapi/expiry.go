@@ -41,7 +41,11 @@ func (h *Handler) checkExpiry(w http.ResponseWriter, r *http.Request, pattern st
 	}
 	now := h.clock.Now()
 	if p.expiredAt(now) {
-		h.tokenExpired(w, r.WithContext(withPrincipal(r.Context(), p)), p, pattern)
+		r = r.WithContext(withPrincipal(r.Context(), p))
+		if id := pathID(pattern, r.URL.Path); id != "" {
+			r.SetPathValue("id", id) // not routed yet: the record names the intent all the same
+		}
+		h.tokenExpired(w, r, p, pattern)
 		return r, done, false
 	}
 	ctx := withRequestTime(r.Context(), now)
@@ -49,6 +53,22 @@ func (h *Handler) checkExpiry(w http.ResponseWriter, r *http.Request, pattern st
 		ctx, done = h.endAt(ctx, p, p.expires.Sub(now))
 	}
 	return r.WithContext(ctx), done, true
+}
+
+// pathID is the {id} segment of path under the mux pattern ("POST
+// /v1/intents/{id}/approve"), or "" when the pattern has none.
+func pathID(pattern, path string) string {
+	_, pat, _ := strings.Cut(pattern, " ")
+	ps, segs := strings.Split(pat, "/"), strings.Split(path, "/")
+	if len(ps) != len(segs) {
+		return ""
+	}
+	for i, s := range ps {
+		if s == "{id}" {
+			return segs[i]
+		}
+	}
+	return ""
 }
 
 // tokenExpired answers 401 token_expired for p and records the refusal

@@ -67,8 +67,12 @@ func (b *expiryBundle) wantExpired(t *testing.T, token, name, role, method, path
 		t.Errorf("%s %s with an expired token changed the engine:\n%s\n%s", method, path, before, after)
 	}
 	rf, m := b.refusals.last()
+	wantID := ""
+	if strings.Contains(action, "{id}") {
+		wantID = strings.Split(path, "/")[3] // /v1/intents/ID/…
+	}
 	if m != n+1 || rf.Who != name || rf.Role != role || rf.Code != CodeTokenExpired || rf.Status != http.StatusUnauthorized ||
-		rf.Action != action || rf.Details["expired_at"] != "2026-11-01T00:00:00Z" {
+		rf.Action != action || rf.Details["expired_at"] != "2026-11-01T00:00:00Z" || rf.IntentID != wantID {
 		t.Errorf("%s %s: refusal record %+v (%d records, want %d)", method, path, rf, m, n+1)
 	}
 }
