@@ -292,3 +292,70 @@ func TestShutdownGivesRunningTasksBack(t *testing.T) {
 		}
 	}
 }
+
+// Cancelling an intent a remote worker is running stops its handler there
+// (the worker is told on grace.ctl.cancel), the intent stays cancelled,
+// and the worker is free for the next task.
+func TestCancelStopsARemoteAttempt(t *testing.T) {
+	b := setup(t)
+	started, stopped := make(chan string, 2), make(chan error, 2)
+	startWorker(t, b.url, "remote", stopping{started: started, stopped: stopped}, b.cfg)
+	ids := b.submitN(t, "query_knowledge", 1)
+	select {
+	case id := <-started:
+		if id != ids[0] {
+			t.Fatalf("started %s, want %s", id, ids[0])
+		}
+	case <-time.After(10 * time.Second):
+		t.Fatal("the remote worker never started the task")
+	}
+	in, err := b.eng.Cancel(t.Context(), ids[0], "alice", "wrong target")
+	if err != nil || in.State != intent.StateCancelled {
+		t.Fatalf("cancel: %+v, %v", in, err)
+	}
+	select {
+	case err := <-stopped:
+		if !errors.Is(err, context.Canceled) {
+			t.Fatalf("the remote handler ended with %v, want its context cancelled", err)
+		}
+	case <-time.After(10 * time.Second):
+		t.Fatal("the remote handler was not stopped")
+	}
+	// Both ends say so: the remote worker's late result is refused, and
+	// the engine's slot discards what the dispatcher returned.
+	waitFor(t, 5*time.Second, "the discarded results on the record", func() bool {
+		byCancel := 0
+		for _, r := range b.store.RecordsFor(ids[0]) {
+			if r.What == engine.WhatStaleDiscarded && r.Context["cancelled_by"] == "alice" {
+				byCancel++
+			}
+		}
+		return byCancel == 1 && b.count(ids[0], engine.WhatStaleDiscarded) == 2
+	})
+	b.submitN(t, "query_knowledge", 1)
+	select {
+	case <-started:
+	case <-time.After(10 * time.Second):
+		t.Fatal("the remote worker did not take the next task")
+	}
+	if !b.allIn(ids, intent.StateCancelled) {
+		t.Fatalf("the cancelled intent is no longer cancelled")
+	}
+}
+
+// stopping is a handler that signals when it starts and when its context
+// ends (with the context's error), and returns then.
+type stopping struct {
+	started chan string
+	stopped chan error
+}
+
+func (h stopping) For(string) (worker.Handler, time.Duration) {
+	return worker.HandlerFunc(func(ctx context.Context, in intent.Intent) error {
+		h.started <- in.ID
+		<-ctx.Done()
+		h.stopped <- ctx.Err()
+		return ctx.Err()
+	}), 0
+}
+func (stopping) Kind(string) string { return "stopping" }

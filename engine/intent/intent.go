@@ -20,7 +20,7 @@ const (
 	StateDenied          State = "denied"           // terminal: a human or the hub said no
 	StateExpired         State = "expired"          // terminal: approval deadline passed
 	StateShed            State = "shed"             // terminal: dropped by load shedding
-	StateCancelled       State = "cancelled"        // terminal: withdrawn before it ran (by an operator or its submitter)
+	StateCancelled       State = "cancelled"        // terminal: withdrawn before it finished (by an operator or its submitter)
 )
 
 // States lists every state in display order.
