@@ -100,6 +100,21 @@ func (f *Fake) Waiters() int {
 	return len(f.waiters)
 }
 
+// TimersAt reports how many one-shot timers (After) are pending with
+// their deadline exactly d from now: a test uses it to know that one
+// particular wait has begun, where Waiters counts every loop's.
+func (f *Fake) TimersAt(d time.Duration) int {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	at, n := f.now.Add(d), 0
+	for _, w := range f.waiters {
+		if !w.closed && w.every == 0 && w.at.Equal(at) {
+			n++
+		}
+	}
+	return n
+}
+
 // Advance moves the clock forward by d, firing every timer and ticker whose
 // deadline is reached.
 func (f *Fake) Advance(d time.Duration) {

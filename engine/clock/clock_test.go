@@ -59,3 +59,22 @@ func TestFakeAfterNonPositiveFiresAtOnce(t *testing.T) {
 		t.Fatal("After(0) did not fire at once")
 	}
 }
+
+func TestFakeTimersAtCountsOneShotsDueAtThatInstant(t *testing.T) {
+	f := NewFake(time.Unix(1000, 0))
+	f.After(5 * time.Second)
+	f.After(5 * time.Second)
+	f.After(6 * time.Second)
+	f.NewTicker(5 * time.Second) // a ticker is not a one-shot timer
+	if n := f.TimersAt(5 * time.Second); n != 2 {
+		t.Fatalf("TimersAt(5s) = %d, want 2", n)
+	}
+	f.Advance(time.Second)
+	if n := f.TimersAt(4 * time.Second); n != 2 {
+		t.Fatalf("a second on, TimersAt(4s) = %d, want 2", n)
+	}
+	f.Advance(4 * time.Second)
+	if n, m := f.TimersAt(0), f.TimersAt(time.Second); n != 0 || m != 1 {
+		t.Fatalf("after the 5s timers fired: TimersAt(0) = %d, TimersAt(1s) = %d; want 0 and 1", n, m)
+	}
+}
