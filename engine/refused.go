@@ -37,6 +37,10 @@ type Refusal struct {
 	Reason   string // the answer's message
 	IntentID string // the intent concerned, if any
 	Remote   string // the client's address
+	// RequestID is the request's X-Request-Id (sent by the client or
+	// given by the server), so that the record, the server's log and the
+	// client's error can be matched.
+	RequestID string
 	// Details are extra facts for the record (never secrets).
 	Details map[string]any
 }
@@ -177,6 +181,9 @@ func refusalRecord(now time.Time, r Refusal, skipped int) clarity.Record {
 		"remote": clip(r.Remote, 100), "unrecorded_refusals": skipped}
 	if r.Field != "" {
 		ctx["field"] = clip(r.Field, 100)
+	}
+	if r.RequestID != "" {
+		ctx["request_id"] = clip(r.RequestID, 128)
 	}
 	for k, v := range r.Details {
 		if _, taken := ctx[k]; !taken {

@@ -12,7 +12,7 @@ func TestRecordRefusalNarratesTheAttempt(t *testing.T) {
 	err := b.e.RecordRefusal(t.Context(), Refusal{
 		Who: "agent.x", Role: RoleAgent, Where: "http_api", Action: "POST /v1/intents/{id}/approve",
 		Status: 403, Code: "forbidden", Reason: "agent.x (role agent) may not call it", IntentID: "int_1",
-		Remote: "127.0.0.1:5555", Details: map[string]any{"token_sha256_prefix": "abcdef012345"},
+		Remote: "127.0.0.1:5555", RequestID: "req-9", Details: map[string]any{"token_sha256_prefix": "abcdef012345"},
 	})
 	if err != nil {
 		t.Fatal(err)
@@ -26,7 +26,7 @@ func TestRecordRefusalNarratesTheAttempt(t *testing.T) {
 	why := strings.Join(r.Why, " | ")
 	if r.What != WhatRequestRefused || r.Who != "agent.x" || r.Where != "http_api" || r.Result != "refused" ||
 		!strings.Contains(why, "403 forbidden") || !strings.Contains(why, "nothing changed") ||
-		r.Context["token_sha256_prefix"] != "abcdef012345" || r.Context["role"] != RoleAgent {
+		r.Context["token_sha256_prefix"] != "abcdef012345" || r.Context["role"] != RoleAgent || r.Context["request_id"] != "req-9" {
 		t.Fatalf("refusal record = %+v", r)
 	}
 	if err := b.e.RecordRefusal(t.Context(), Refusal{Status: 401, Code: "unauthorized", Action: "GET /v1/intents"}); err != nil {

@@ -157,6 +157,17 @@ func fromEngine(err error) (*apiError, bool) {
 	return newError(http.StatusInternalServerError, CodeInternal, "", "internal error"), false
 }
 
+// internalError is the answer to a failure the client cannot act on: the
+// server's log has the cause under the request's ID, which the message
+// names so that the two can be matched.
+func internalError(requestID string) *apiError {
+	if requestID == "" {
+		return newError(http.StatusInternalServerError, CodeInternal, "", "internal error")
+	}
+	return newError(http.StatusInternalServerError, CodeInternal, "",
+		"internal error (request %s: the server's log has the cause)", requestID)
+}
+
 // toClientError turns an error answer back into the error the engine would
 // have returned.
 func toClientError(status int, body ErrorResponse) error {

@@ -8,7 +8,6 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -169,16 +168,12 @@ func TestExpiriesAreWarnedAtStart(t *testing.T) {
 	id := func(name string, exp time.Time) Identity {
 		return Identity{Name: name, Role: engine.RoleAgent, TokenSHA256: sha256.Sum256([]byte(name)), Expires: exp}
 	}
-	var mu sync.Mutex
-	var logged strings.Builder
-	log := slogTo(&mu, &logged)
-	h := NewHandler(newFake(), Options{Logger: log, Clock: clock.NewFake(now), Identities: []Identity{
+	logged := &logBuffer{}
+	h := NewHandler(newFake(), Options{Logger: slog.New(slog.NewTextHandler(logged, nil)), Clock: clock.NewFake(now), Identities: []Identity{
 		id("gone", now.Add(-time.Hour)), id("at.the.instant", now), id("soon", now.Add(3*24*time.Hour)),
 		id("later", now.Add(30*24*time.Hour)), id("never", time.Time{}),
 	}})
 	h.Close()
-	mu.Lock()
-	defer mu.Unlock()
 	out := logged.String()
 	for _, want := range []string{"identity=gone", "identity=at.the.instant", "identity=soon expires_at=2026-11-04T00:00:00Z"} {
 		if !strings.Contains(out, want) {
@@ -213,15 +208,6 @@ func TestIdentitiesFromConfigReadExpires(t *testing.T) {
 	if err == nil || !strings.Contains(err.Error(), "identities[0] (a): expires \"soon\"") {
 		t.Fatalf("a bad expiry: %v", err)
 	}
-}
-
-// slogTo is a text logger writing to out under mu.
-func slogTo(mu *sync.Mutex, out *strings.Builder) *slog.Logger {
-	return slog.New(slog.NewTextHandler(writerFunc(func(p []byte) (int, error) {
-		mu.Lock()
-		defer mu.Unlock()
-		return out.Write(p)
-	}), nil))
 }
 
 // BenchmarkExpiryCheck measures an authenticated GET /v1/whoami served in

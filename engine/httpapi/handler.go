@@ -92,6 +92,7 @@ type Handler struct {
 
 	streamsMu sync.Mutex
 	streams   map[*liveStream]struct{} // open event streams, ended by SetAccess when their token goes
+	ids       *requestIDs
 
 	meter     *chaosMeter // nil without Options.Chaos
 	stopMeter func()      // ends the meter's subscription and waits for it
@@ -116,7 +117,7 @@ func NewHandler(api engine.OperatorAPI, opts Options) *Handler {
 	}
 	h := &Handler{
 		api: api, opts: opts, log: opts.Logger, mux: http.NewServeMux(), refusals: opts.Refusals,
-		closed: make(chan struct{}), clock: opts.Clock, streams: map[*liveStream]struct{}{},
+		closed: make(chan struct{}), clock: opts.Clock, streams: map[*liveStream]struct{}{}, ids: newRequestIDs(),
 	}
 	h.keys.Store(newKeyring(opts.Identities, opts.Token, opts.Clock.Now))
 	if h.log == nil {
@@ -168,6 +169,12 @@ func (h *Handler) Close() {
 func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	sw := &sentWriter{ResponseWriter: w}
 	w = sw
+	id := h.ids.of(r)
+	w.Header()[requestIDHeader] = []string{id}
+	r = r.WithContext(context.WithValue(r.Context(), requestIDKey{}, id))
+	if h.log.Enabled(r.Context(), slog.LevelDebug) {
+		defer h.logRequest(sw, r, time.Now())
+	}
 	defer h.recoverPanic(sw, r)
 	canonical := cleanPath(r.URL.Path)
 	route, pattern := h.mux.Handler(r)
@@ -216,11 +223,11 @@ func (h *Handler) recoverPanic(w *sentWriter, r *http.Request) {
 		panic(v)
 	}
 	h.log.Error("http api handler failed", "method", r.Method, "path", clipText(r.URL.Path, 200),
-		"err", fmt.Sprint(v), "stack", string(debug.Stack()))
+		"request_id", requestIDOf(r), "err", fmt.Sprint(v), "stack", string(debug.Stack()))
 	if w.sent {
 		panic(http.ErrAbortHandler) // an answer has begun: end the connection quietly
 	}
-	writeError(w, newError(http.StatusInternalServerError, CodeInternal, "", "internal error"))
+	writeError(w, internalError(requestIDOf(r)))
 }
 
 // The header values of every JSON answer, shared so that answering does
@@ -277,16 +284,27 @@ func cleanPath(p string) string {
 type sentWriter struct {
 	http.ResponseWriter
 	sent bool
+	// status and bytes are what was answered, for the access log.
+	status int
+	bytes  int64
 }
 
 func (s *sentWriter) WriteHeader(code int) {
+	if !s.sent {
+		s.status = code
+	}
 	s.sent = true
 	s.ResponseWriter.WriteHeader(code)
 }
 
 func (s *sentWriter) Write(b []byte) (int, error) {
+	if !s.sent {
+		s.status = http.StatusOK
+	}
 	s.sent = true
-	return s.ResponseWriter.Write(b)
+	n, err := s.ResponseWriter.Write(b)
+	s.bytes += int64(n)
+	return n, err
 }
 
 // Unwrap returns the server's ResponseWriter.

@@ -2,6 +2,7 @@ package httpapi
 
 import (
 	"context"
+	"crypto/sha256"
 	"encoding/json"
 	"errors"
 	"io"
@@ -11,11 +12,11 @@ import (
 	"net/http/httptest"
 	"os"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
 	"grace/engine"
+	"grace/engine/enginetest"
 	"grace/engine/intent"
 )
 
@@ -521,29 +522,71 @@ func (panicky) Get(context.Context, string) (intent.Intent, error) { panic("a bu
 // the server goes on answering.
 func TestPanicIsAnsweredNotDropped(t *testing.T) {
 	t.Parallel()
-	var logged strings.Builder
-	var mu sync.Mutex
-	log := slog.New(slog.NewTextHandler(writerFunc(func(p []byte) (int, error) {
-		mu.Lock()
-		defer mu.Unlock()
-		return logged.Write(p)
-	}), nil))
+	logged := &logBuffer{}
+	log := slog.New(slog.NewTextHandler(logged, nil))
 	h := NewHandler(panicky{newFake()}, Options{Token: testToken, Logger: log})
 	srv := httptest.NewServer(h)
 	t.Cleanup(srv.Close)
 	t.Cleanup(h.Close)
 	b := &testBundle{srv: srv}
-	b.call(t, "GET", "/v1/intents/in-001", "").wantError(t, http.StatusInternalServerError, CodeInternal)
+	a := b.call(t, "GET", "/v1/intents/in-001", "")
+	er := a.wantError(t, http.StatusInternalServerError, CodeInternal)
+	id := a.header.Get("X-Request-Id")
+	if id == "" || !strings.Contains(er.Error.Message, "request "+id) {
+		t.Fatalf("the 500 does not name its request ID %q: %+v", id, er.Error)
+	}
 	if a := b.call(t, "GET", "/healthz", ""); a.status != http.StatusOK {
 		t.Fatalf("after a panic: healthz %d", a.status)
 	}
-	mu.Lock()
-	defer mu.Unlock()
-	if !strings.Contains(logged.String(), "http api handler failed") || !strings.Contains(logged.String(), "a bug") {
-		t.Fatalf("the panic was not logged as an error: %q", logged.String())
+	if !strings.Contains(logged.String(), "http api handler failed") || !strings.Contains(logged.String(), "a bug") ||
+		!strings.Contains(logged.String(), "request_id="+id) {
+		t.Fatalf("the panic was not logged as an error under its request ID %s: %q", id, logged.String())
 	}
 }
 
-type writerFunc func([]byte) (int, error)
+// TestRequestIDs: every answer carries an X-Request-Id: the client's own
+// when it sent a usable one, else a new one, different each time; a
+// refusal's record carries it; with log.level debug every request is
+// logged under it with its identity, status and time taken.
+func TestRequestIDs(t *testing.T) {
+	t.Parallel()
+	logged := &logBuffer{}
+	log := slog.New(slog.NewTextHandler(logged, &slog.HandlerOptions{Level: slog.LevelDebug}))
+	api := newFake()
+	refusals := &refusalLog{}
+	ids := []Identity{{Name: "alice", Role: engine.RoleOperator, TokenSHA256: sha256.Sum256([]byte(testToken))}}
+	h := NewHandler(api, Options{Identities: ids, Logger: log, Refusals: refusals})
+	srv := httptest.NewServer(h)
+	t.Cleanup(srv.Close)
+	t.Cleanup(h.Close)
+	b := &testBundle{srv: srv}
 
-func (f writerFunc) Write(p []byte) (int, error) { return f(p) }
+	if got := b.call(t, "GET", "/v1/intents", "", "X-Request-Id", "agent-7:req.42_a").header.Get("X-Request-Id"); got != "agent-7:req.42_a" {
+		t.Errorf("a usable client ID came back as %q", got)
+	}
+	seen := map[string]bool{}
+	for _, sent := range []string{"", "has space", strings.Repeat("x", 129), "ünïcode", "semi;colon"} {
+		got := b.call(t, "GET", "/v1/intents", "", "X-Request-Id", sent).header.Get("X-Request-Id")
+		if got == "" || got == sent || seen[got] || !usableRequestID(got) {
+			t.Errorf("sent %q: answered with ID %q (seen before: %v)", sent, got, seen[got])
+		}
+		seen[got] = true
+	}
+
+	a := b.call(t, "POST", "/v1/intents/in-001/approve", `{}`, "Authorization", "Bearer forged", "X-Request-Id", "probe-1")
+	a.wantError(t, http.StatusUnauthorized, CodeUnauthorized)
+	if rf, _ := refusals.last(); rf.RequestID != "probe-1" {
+		t.Errorf("the refusal's record has request ID %q, want probe-1", rf.RequestID)
+	}
+	for _, want := range []string{
+		`msg="http request" method=GET path=/v1/intents status=200`, `identity=alice`, `request_id=agent-7:req.42_a`,
+		`method=POST path=/v1/intents/in-001/approve status=401`, `identity=- `, `request_id=probe-1`,
+	} {
+		if !strings.Contains(logged.String(), want) {
+			t.Errorf("the debug log lacks %q:\n%s", want, logged.String())
+		}
+	}
+}
+
+// logBuffer collects a handler's log, safe for the server's goroutines.
+type logBuffer = enginetest.Buffer

@@ -85,7 +85,10 @@ func (h *Handler) handle(pattern string, roles []string, fn func(http.ResponseWr
 		}
 		ae, ok := fromEngine(err)
 		if !ok {
-			h.log.Error("http api request failed", "method", r.Method, "path", r.URL.Path, "identity", p.name, "err", err)
+			id := requestIDOf(r)
+			h.log.Error("http api request failed", "method", r.Method, "path", r.URL.Path, "identity", p.name,
+				"request_id", id, "err", err)
+			ae = internalError(id)
 		}
 		writeError(w, ae)
 	}))
@@ -124,7 +127,7 @@ func (h *Handler) refuse(w http.ResponseWriter, r *http.Request, e *apiError, ac
 	rf := engine.Refusal{
 		Who: p.name, Role: p.role, Where: "http_api", Action: action, Status: e.status, Code: e.body.Code,
 		Field: e.body.Field, Reason: e.body.Message, IntentID: r.PathValue("id"), Remote: r.RemoteAddr,
-		Details: e.details,
+		RequestID: requestIDOf(r), Details: e.details,
 	}
 	if err := h.refusals.RecordRefusal(r.Context(), rf); err != nil {
 		h.log.Error("record refused request", "action", action, "err", err)
