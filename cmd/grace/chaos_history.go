@@ -37,7 +37,7 @@ func (a *app) runChaosHistory(cmd *cobra.Command, limit int) error {
 	}
 	out := chaosHistory{Runs: []engine.ChaosRun{}, Score: engine.ResilienceScore{ByCategory: map[string]float64{}}}
 	if _, err := os.Stat(cfg.DB); err == nil {
-		log := newLogger(a.stderr, cfg.Log.Level, 0)
+		log := newLogger(a.stderr, cfg.Log.Level, noFloor)
 		st, err := openStore(cmd.Context(), cfg, false, log)
 		if err != nil {
 			return err

@@ -115,9 +115,9 @@ func consoleOptions(cfg engine.Config, operator string, readOnly bool, log *slog
 // terminal the console owns.
 func consoleLogger(cfg engine.Config, logOut *lazyFile) *slog.Logger {
 	if logOut == nil {
-		return newLogger(io.Discard, cfg.Log.Level, 0)
+		return newLogger(io.Discard, cfg.Log.Level, noFloor)
 	}
-	return newLogger(logOut, cfg.Log.Level, 0)
+	return newLogger(logOut, cfg.Log.Level, noFloor)
 }
 
 // operatorName is who approves and denies from this terminal: $USER, else

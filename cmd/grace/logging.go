@@ -10,9 +10,14 @@ import (
 	"sync"
 )
 
+// noFloor is newLogger's floor for a command that logs at whatever level
+// the config names, debug included (slog.LevelInfo is 0: a zero floor
+// would silently drop debug).
+const noFloor = slog.LevelDebug
+
 // newLogger returns a text logger writing to w at the named level (debug,
 // info, warn or error; info when unknown). A floor raises the level for
-// commands that should only report trouble.
+// commands that should only report trouble; noFloor leaves it.
 func newLogger(w io.Writer, level string, floor slog.Level) *slog.Logger {
 	lvl := parseLevel(level)
 	if lvl < floor {

@@ -37,7 +37,7 @@ func (a *app) runServe(cmd *cobra.Command, _ []string) error {
 	if err != nil {
 		return err
 	}
-	log := newLogger(a.stderr, cfg.Log.Level, 0)
+	log := newLogger(a.stderr, cfg.Log.Level, noFloor)
 	ctx, stop := signal.NotifyContext(cmd.Context(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
 	hup := make(chan os.Signal, 1)

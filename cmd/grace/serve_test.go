@@ -147,3 +147,29 @@ func TestCLIServe(t *testing.T) {
 		t.Fatalf("audit verify after serve: exit %d %s %s", r.code, r.stdout, r.stderr)
 	}
 }
+
+// TestServeDebugLogsRequests: with log.level debug, grace serve logs every
+// API request under its X-Request-Id (a zero floor once dropped debug
+// lines whatever the config said).
+func TestServeDebugLogsRequests(t *testing.T) {
+	t.Parallel()
+	c, url := newServerCLI(t)
+	srv := startServe(t, c, writeServeConfig(t, c.dir, url, "log:\n  level: debug\n"), url)
+	req, err := http.NewRequest("GET", url+"/v1/intents", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	req.Header.Set("X-Request-Id", "probe-1")
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusUnauthorized || resp.Header.Get("X-Request-Id") != "probe-1" {
+		t.Fatalf("%s, X-Request-Id %q", resp.Status, resp.Header.Get("X-Request-Id"))
+	}
+	waitFor(t, 10*time.Second, "the request in the debug log:\n"+srv.logs.String(), func() bool {
+		out := srv.logs.String()
+		return strings.Contains(out, `msg="http request" method=GET path=/v1/intents status=401`) && strings.Contains(out, "request_id=probe-1")
+	})
+}

@@ -88,7 +88,7 @@ func (a *app) runWorker(cmd *cobra.Command, f workerFlags) error {
 	if name == "" {
 		name = fmt.Sprintf("%s-%d", host, os.Getpid())
 	}
-	log := newLogger(a.stderr, cfg.Log.Level, 0).With("worker", name)
+	log := newLogger(a.stderr, cfg.Log.Level, noFloor).With("worker", name)
 	reg, err := worker.NewRegistry(cfg.Handlers, worker.Options{Clock: clock.Real{}})
 	if err != nil {
 		return fmt.Errorf("handlers: %w", err)
