@@ -15,12 +15,13 @@ import (
 	"grace/engine/intent"
 )
 
-// intentCommand is "grace intent": route, submit, list, approve, deny.
+// intentCommand is "grace intent": route, submit, batch, list, get,
+// approve, deny, cancel.
 func (a *app) intentCommand() *cobra.Command {
 	cmd := &cobra.Command{
 		Use:   "intent",
-		Short: "Route, submit (one or a batch), list, approve, deny and cancel intents",
-		Long: `Route, submit, list, approve and deny intents.
+		Short: "Route, submit (one or a batch), list, get, approve, deny and cancel intents",
+		Long: `Route, submit (one or a batch), list, get, approve, deny and cancel intents.
 
 route decides without storing anything. The others talk to a running
 server (api.server, or --server) with the API token; when no server
@@ -29,7 +30,7 @@ engine starts.`,
 		RunE: groupRun,
 	}
 	cmd.PersistentFlags().StringVar(&a.server, "server", "", "URL of a running grace serve (default: config api.server)")
-	cmd.AddCommand(a.routeCommand(), a.submitCommand(), a.batchCommand(), a.listCommand(), a.approveCommand(), a.denyCommand(), a.cancelCommand())
+	cmd.AddCommand(a.routeCommand(), a.submitCommand(), a.batchCommand(), a.listCommand(), a.getCommand(), a.approveCommand(), a.denyCommand(), a.cancelCommand())
 	return cmd
 }
 

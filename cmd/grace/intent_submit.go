@@ -2,18 +2,23 @@ package main
 
 import (
 	"context"
+	"errors"
 	"fmt"
+	"time"
 
 	"github.com/spf13/cobra"
 
 	"grace/engine/httpapi"
+	"grace/engine/intent"
 )
 
 // submitCommand is "grace intent submit".
 func (a *app) submitCommand() *cobra.Command {
 	var f submissionFlags
+	var wait bool
+	var waitFor time.Duration
 	cmd := &cobra.Command{
-		Use:   "submit --type T [--actor A] [--payload J] [--context J] [--priority N] [--idempotency-key K]",
+		Use:   "submit --type T [--actor A] [--payload J] [--context J] [--priority N] [--idempotency-key K] [--wait]",
 		Short: "Submit an intent; prints its ID",
 		Long: `Submit an intent to a running server, or to the database directly when no
 server answers. Prints the new intent's ID (with --json: {id, state,
@@ -21,21 +26,43 @@ decision, existing}). An invalid intent is refused with every reason, one
 per line, and exit 1. Resubmitting with the same --idempotency-key returns
 the original intent (existing); the same key with another type, payload,
 context or priority is refused with one line naming the intent that holds
-the key and the fields that differ, nothing stored, and exit 1.`,
+the key and the fields that differ, nothing stored, and exit 1.
+
+With --wait, it then waits until the intent has finished (at most
+--wait-timeout), says how it ended on standard error, and exits 0 only if
+it completed: exit 1 when it failed or was denied, cancelled, shed or left
+to expire, or is still unfinished at the timeout (a Tier 0 intent waits
+for a human). --json then prints the finished intent, as intent get --json.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			sub, err := f.submission()
 			if err != nil {
 				return err
 			}
+			if waitFor <= 0 {
+				return usageErrorf("--wait-timeout %v: want a positive duration, like 5m", waitFor)
+			}
 			return a.withIntents(cmd, writeIntents, func(ctx context.Context, b intentBackend) error {
 				sub := sub
-				if _, remote := b.(*httpapi.Client); remote && !cmd.Flags().Changed("actor") {
+				_, remote := b.(*httpapi.Client)
+				if remote && !cmd.Flags().Changed("actor") {
 					sub.Actor = "" // the server names the caller: its identity, or cli:<user> for the local token
+				}
+				if wait && !remote {
+					return errors.New("--wait needs a running server to run the intent (start grace serve or the console); nothing was submitted")
 				}
 				res, err := b.Submit(ctx, sub)
 				if err != nil {
 					return err
+				}
+				if wait {
+					if res.Existing {
+						fmt.Fprintf(a.stderr, "grace: idempotency key %q already used; waiting for the original intent\n", sub.IdempotencyKey)
+					}
+					if !a.json {
+						fmt.Fprintln(a.stdout, res.Intent.ID)
+					}
+					return a.waitFinished(ctx, b, res.Intent, waitFor)
 				}
 				if a.json {
 					return a.writeJSON(httpapi.SubmitResponse{
@@ -51,6 +78,63 @@ the key and the fields that differ, nothing stored, and exit 1.`,
 		},
 	}
 	f.add(cmd, true)
+	cmd.Flags().BoolVar(&wait, "wait", false, "wait until the intent has finished; exit 0 only if it completed")
+	cmd.Flags().DurationVar(&waitFor, "wait-timeout", 10*time.Minute, "with --wait, the longest to wait")
 	a.addJSONFlag(cmd)
 	return cmd
+}
+
+// Polling bounds for --wait: the first look soon after the submission,
+// then less often, up to once a second.
+const (
+	waitPollFirst = 20 * time.Millisecond
+	waitPollMax   = time.Second
+)
+
+// waitFinished polls intent in until it reaches a terminal state or limit
+// passes, then says how it ended: nil only when it completed.
+func (a *app) waitFinished(ctx context.Context, b intentBackend, in intent.Intent, limit time.Duration) error {
+	started := time.Now()
+	ctx, cancel := context.WithTimeout(ctx, limit)
+	defer cancel()
+	for poll := waitPollFirst; !in.State.Terminal(); poll = min(2*poll, waitPollMax) {
+		t := time.NewTimer(poll)
+		select {
+		case <-ctx.Done():
+			t.Stop()
+			return fmt.Errorf("intent %s is still %s after %v (--wait-timeout)%s", in.ID, in.State, limit, pendingHint(in))
+		case <-t.C:
+		}
+		next, err := b.Get(ctx, in.ID)
+		if err != nil {
+			if ctx.Err() != nil {
+				continue // the timeout: said above
+			}
+			return fmt.Errorf("wait for intent %s: %w", in.ID, err)
+		}
+		in = next
+	}
+	took := time.Since(started).Round(time.Millisecond)
+	if a.json {
+		if err := a.writeJSON(in); err != nil {
+			return err
+		}
+	}
+	if in.State == intent.StateCompleted {
+		fmt.Fprintf(a.stderr, "grace: %s completed after %d attempt(s), %v after the submission\n", in.ID, in.Attempts, took)
+		return nil
+	}
+	why := in.LastError
+	if in.DecisionReason != "" {
+		why = in.DecidedBy + ": " + in.DecisionReason
+	}
+	return fmt.Errorf("intent %s %s%s", in.ID, in.State, reasonSuffix(why))
+}
+
+// pendingHint says what an intent still waiting for a human needs.
+func pendingHint(in intent.Intent) string {
+	if in.State != intent.StatePendingApproval {
+		return ""
+	}
+	return "; it waits for an operator: grace intent approve " + in.ID
 }

@@ -1,0 +1,133 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/spf13/cobra"
+
+	"grace/engine/intent"
+)
+
+// getCommand is "grace intent get ID".
+func (a *app) getCommand() *cobra.Command {
+	cmd := &cobra.Command{
+		Use:   "get ID",
+		Short: "Show one intent: its state, decision, attempts, worker and who decided",
+		Long: `Show one intent as the engine holds it now: state, tier and routing
+decision, attempts, the worker of its last attempt, its last error, who
+approved, denied or cancelled it and why, and its payload and context
+(masked fields shown masked). With --json, the intent as GET
+/v1/intents/{id} answers it. Its whole story is in
+"grace narratives search --intent ID".`,
+		Args: cobra.ExactArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			id := strings.TrimSpace(args[0])
+			if id == "" {
+				return usageErrorf("get: the intent ID is empty (grace intent list shows the IDs)")
+			}
+			return a.withIntents(cmd, readIntents, func(ctx context.Context, b intentBackend) error {
+				in, err := b.Get(ctx, id)
+				if errors.Is(err, intent.ErrNotFound) {
+					return fmt.Errorf("intent %s: no such intent", id)
+				}
+				if err != nil {
+					return fmt.Errorf("get intent %s: %w", id, err)
+				}
+				if a.json {
+					return a.writeJSON(in)
+				}
+				a.table(intentRows(in, time.Now()))
+				return nil
+			})
+		},
+	}
+	a.addJSONFlag(cmd)
+	return cmd
+}
+
+// intentRows are one intent's fields as name/value rows, the empty ones
+// left out; now dates the times.
+func intentRows(in intent.Intent, now time.Time) [][]string {
+	rows := [][]string{
+		{"id", in.ID},
+		{"type", in.Type},
+		{"state", string(in.State)},
+		{"tier", fmt.Sprintf("%d, routed to %s", in.Tier, orDash(in.Decision.RoutedTo))},
+		{"actor", in.Actor},
+		{"priority", fmt.Sprint(in.Priority)},
+		{"created", when(in.CreatedAt, now)},
+		{"updated", when(in.UpdatedAt, now)},
+		{"attempts", fmt.Sprint(in.Attempts)},
+	}
+	add := func(name, value string) {
+		if value != "" {
+			rows = append(rows, []string{name, value})
+		}
+	}
+	add("worker", in.Worker)
+	add("last_error", oneLine(in.LastError))
+	if !in.NotBefore.IsZero() {
+		add("not_before", when(in.NotBefore, now))
+	}
+	if !in.Deadline.IsZero() && in.State == intent.StatePendingApproval {
+		add("deadline", when(in.Deadline, now))
+	}
+	if in.DecidedBy != "" {
+		add("decided_by", in.DecidedBy+reasonSuffix(in.DecisionReason))
+	}
+	if in.Tier == 1 {
+		add("reviewed", fmt.Sprint(in.Reviewed))
+	}
+	if _, key, ok := strings.Cut(in.IdempotencyKey, "\x1f"); ok {
+		add("idempotency_key", key)
+	} else {
+		add("idempotency_key", in.IdempotencyKey)
+	}
+	for _, why := range in.Decision.Reasoning {
+		add("why", why)
+	}
+	add("payload", compactJSON(in.Payload))
+	if len(in.Context) > 0 {
+		if b, err := json.Marshal(in.Context); err == nil {
+			add("context", string(b))
+		}
+	}
+	return rows
+}
+
+// when is t with how long ago (or ahead) it is from now.
+func when(t time.Time, now time.Time) string {
+	if t.IsZero() {
+		return "-"
+	}
+	d := now.Sub(t).Round(time.Second)
+	if d < 0 {
+		return fmt.Sprintf("%s (in %s)", stamp(t), -d)
+	}
+	return fmt.Sprintf("%s (%s ago)", stamp(t), d)
+}
+
+func reasonSuffix(reason string) string {
+	if reason == "" {
+		return ""
+	}
+	return ": " + oneLine(reason)
+}
+
+// compactJSON is raw on one line ("" when empty or null).
+func compactJSON(raw json.RawMessage) string {
+	var b bytes.Buffer
+	if len(raw) == 0 || string(raw) == "null" {
+		return ""
+	}
+	if err := json.Compact(&b, raw); err != nil {
+		return string(raw)
+	}
+	return clip(b.String(), 2000)
+}

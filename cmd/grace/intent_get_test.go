@@ -1,0 +1,65 @@
+package main
+
+import (
+	"strings"
+	"testing"
+)
+
+// TestCLISubmitWaitAndGet: against a running server, submit --wait prints
+// the ID, waits for the intent to finish and exits 0 only when it
+// completed (a failed one exits 1 with its last error, a Tier 0 one still
+// pending at the timeout exits 1 saying who must act); intent get shows
+// the finished intent. Without a server --wait is refused and nothing is
+// submitted.
+func TestCLISubmitWaitAndGet(t *testing.T) {
+	t.Parallel()
+	c, url := newServerCLI(t)
+	c.run(t, "intent", "submit", "--type", "query_knowledge", "--wait").wantFail(t, exitFailure, "--wait needs a running server")
+	if r := c.run(t, "intent", "list"); strings.Contains(r.stdout, "query_knowledge") {
+		t.Fatalf("a refused --wait submitted: %s", r.stdout)
+	}
+	cfg := writeServeConfig(t, c.dir, url, `  schedule_task:
+    kind: exec
+    command: ["sh", "-c", "cat >/dev/null; echo disk full >&2; exit 3"]
+workers:
+  max_attempts: 1
+`)
+	startServe(t, c, cfg, url)
+
+	r := c.run(t, "intent", "submit", "--type", "query_knowledge", "--payload", `{"q":"x","api_key":"k-123"}`, "--wait")
+	id := strings.TrimSpace(r.stdout)
+	if r.code != 0 || !strings.HasPrefix(id, "int_") || !strings.Contains(r.stderr, id+" completed after 1 attempt(s)") {
+		t.Fatalf("submit --wait of a completing intent: exit %d %q %q", r.code, r.stdout, r.stderr)
+	}
+	r = c.run(t, "intent", "get", id)
+	got := map[string]string{}
+	for _, line := range strings.Split(strings.TrimSpace(r.stdout), "\n") {
+		name, value, _ := strings.Cut(line, " ")
+		got[name] = strings.TrimSpace(value)
+	}
+	for name, want := range map[string]string{"id": id, "state": "completed", "attempts": "1", "tier": "2, routed to direct",
+		"payload": `{"api_key":"[masked]","q":"x"}`} {
+		if r.code != 0 || got[name] != want {
+			t.Fatalf("intent get: %s is %q, want %q (exit %d)\n%s%s", name, got[name], want, r.code, r.stdout, r.stderr)
+		}
+	}
+	if strings.Contains(r.stdout, "k-123") {
+		t.Fatalf("intent get shows a masked value:\n%s", r.stdout)
+	}
+
+	r = c.run(t, "intent", "submit", "--type", "schedule_task", "--wait")
+	failed := strings.TrimSpace(r.stdout)
+	if r.code != exitFailure || !strings.Contains(r.stderr, "intent "+failed+" failed: ") || !strings.Contains(r.stderr, "exit code 3; stderr: disk full") {
+		t.Fatalf("submit --wait of a failing intent: exit %d %q %q", r.code, r.stdout, r.stderr)
+	}
+
+	r = c.run(t, "intent", "submit", "--type", "change_charter", "--wait", "--wait-timeout", "300ms")
+	pending := strings.TrimSpace(r.stdout)
+	if r.code != exitFailure || !strings.Contains(r.stderr, "is still pending_approval after 300ms") ||
+		!strings.Contains(r.stderr, "grace intent approve "+pending) {
+		t.Fatalf("submit --wait of a Tier 0 intent: exit %d %q %q", r.code, r.stdout, r.stderr)
+	}
+
+	c.run(t, "intent", "submit", "--type", "query_knowledge", "--wait", "--wait-timeout", "0s").wantFail(t, exitUsage, "--wait-timeout 0s")
+	c.run(t, "intent", "get", "int_nope").wantFail(t, exitFailure, "intent int_nope: no such intent")
+}
