@@ -3,6 +3,7 @@ package store
 import (
 	"encoding/json"
 	"fmt"
+	"math"
 	"strings"
 	"time"
 
@@ -92,6 +93,25 @@ func nanos(t time.Time) any {
 	}
 	return t.UnixNano()
 }
+
+// boundNanos is a query's time bound as Unix nanoseconds, saturated: a
+// time past what int64 nanoseconds hold (years before 1678 or after 2262)
+// is the first or last instant they do, where UnixNano would wrap round
+// and turn "since the year 2999" into "since 1831".
+func boundNanos(t time.Time) int64 {
+	switch {
+	case t.After(maxNanosTime):
+		return math.MaxInt64
+	case t.Before(minNanosTime):
+		return math.MinInt64
+	}
+	return t.UnixNano()
+}
+
+var (
+	maxNanosTime = time.Unix(0, math.MaxInt64)
+	minNanosTime = time.Unix(0, math.MinInt64)
+)
 
 // when reads back what nanos stored, in UTC.
 func when(v any) time.Time {

@@ -43,7 +43,7 @@ func (s *Store) List(ctx context.Context, f intent.Filter) ([]intent.Intent, err
 		add("type = ?", f.Type)
 	}
 	if !f.Since.IsZero() {
-		add("created_at >= ?", f.Since.UnixNano())
+		add("created_at >= ?", boundNanos(f.Since))
 	}
 	if f.HasTier {
 		add("tier = ?", int64(f.Tier))

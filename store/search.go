@@ -91,7 +91,7 @@ func idRange(ctx context.Context, conn *sql.Conn, q clarity.Query) (lo, hi int64
 	}
 	if !q.Since.IsZero() {
 		var b sql.NullInt64
-		err := conn.QueryRowContext(ctx, "SELECT min(block) FROM narrative_blocks WHERE max_ts >= ?", q.Since.UnixNano()).Scan(&b)
+		err := conn.QueryRowContext(ctx, "SELECT min(block) FROM narrative_blocks WHERE max_ts >= ?", boundNanos(q.Since)).Scan(&b)
 		if err != nil || !b.Valid {
 			return 1, 0, err
 		}
@@ -99,7 +99,7 @@ func idRange(ctx context.Context, conn *sql.Conn, q clarity.Query) (lo, hi int64
 	}
 	if !q.Until.IsZero() {
 		var b sql.NullInt64
-		err := conn.QueryRowContext(ctx, "SELECT max(block) FROM narrative_blocks WHERE min_ts < ?", q.Until.UnixNano()).Scan(&b)
+		err := conn.QueryRowContext(ctx, "SELECT max(block) FROM narrative_blocks WHERE min_ts < ?", boundNanos(q.Until)).Scan(&b)
 		if err != nil || !b.Valid {
 			return 1, 0, err
 		}
@@ -162,10 +162,10 @@ func filters(q clarity.Query, lo, hi int64) filter {
 		f.add("n.intent_id = ?", q.IntentID)
 	}
 	if !q.Since.IsZero() {
-		f.add("+n.ts >= ?", q.Since.UnixNano())
+		f.add("+n.ts >= ?", boundNanos(q.Since))
 	}
 	if !q.Until.IsZero() {
-		f.add("+n.ts < ?", q.Until.UnixNano())
+		f.add("+n.ts < ?", boundNanos(q.Until))
 	}
 	if lo > 0 {
 		f.add("n.id >= ?", lo)

@@ -101,7 +101,7 @@ func (s *Store) Alerts(ctx context.Context, q watchdog.AlertQuery) ([]watchdog.A
 	}
 	if !q.Since.IsZero() {
 		where = append(where, "last_seen >= ?")
-		args = append(args, q.Since.UnixNano())
+		args = append(args, boundNanos(q.Since))
 	}
 	query := "SELECT " + alertCols + " FROM alerts"
 	if len(where) > 0 {
@@ -147,11 +147,11 @@ func (s *Store) Telemetry(ctx context.Context, q watchdog.TelemetryQuery) ([]wat
 	var args []any
 	if !q.Since.IsZero() {
 		where = append(where, "ts >= ?")
-		args = append(args, q.Since.UnixNano())
+		args = append(args, boundNanos(q.Since))
 	}
 	if !q.Until.IsZero() {
 		where = append(where, "ts <= ?")
-		args = append(args, q.Until.UnixNano())
+		args = append(args, boundNanos(q.Until))
 	}
 	query := "SELECT id, snapshot FROM telemetry"
 	if len(where) > 0 {
