@@ -46,3 +46,56 @@ func TestCLIListPages(t *testing.T) {
 	}
 	c.run(t, "intent", "list", "--before", "int_nope").wantFail(t, exitFailure, "--before int_nope: no such intent")
 }
+
+// TestCLIListFilters: intent list narrows by type, actor, tier and age, on
+// the database directly and through a server alike, and refuses a tier or
+// an age it cannot read.
+func TestCLIListFilters(t *testing.T) {
+	t.Parallel()
+	c, url := newServerCLI(t)
+	submit := func(typ, actor string) string {
+		t.Helper()
+		r := c.run(t, "intent", "submit", "--type", typ, "--actor", actor)
+		if r.code != 0 {
+			t.Fatalf("submit %s: exit %d: %s", typ, r.code, r.stderr)
+		}
+		return strings.TrimSpace(r.stdout)
+	}
+	charter := submit("change_charter", "agent.a")
+	query := submit("query_knowledge", "agent.b")
+	schedule := submit("schedule_task", "agent.a")
+	ids := func(args ...string) string {
+		t.Helper()
+		r := c.run(t, append([]string{"intent", "list", "--json"}, args...)...)
+		var resp struct{ Intents []struct{ ID string } }
+		r.decode(t, &resp)
+		var out []string
+		for _, in := range resp.Intents {
+			out = append(out, in.ID)
+		}
+		return strings.Join(out, " ")
+	}
+	check := func(where string) {
+		t.Helper()
+		for _, tc := range []struct {
+			args []string
+			want string
+		}{
+			{[]string{"--type", "query_knowledge"}, query},
+			{[]string{"--actor", "agent.a"}, schedule + " " + charter},
+			{[]string{"--tier", "0"}, charter},
+			{[]string{"--actor", "agent.a", "--tier", "2"}, schedule},
+			{[]string{"--since", "1h"}, schedule + " " + query + " " + charter},
+			{[]string{"--since", "2999-01-01T00:00:00Z"}, ""},
+		} {
+			if got := ids(tc.args...); got != tc.want {
+				t.Errorf("%s: list %v = %q, want %q", where, tc.args, got, tc.want)
+			}
+		}
+	}
+	check("on the database")
+	startServe(t, c, writeServeConfig(t, c.dir, url, ""), url)
+	check("through the server")
+	c.run(t, "intent", "list", "--tier", "5").wantFail(t, exitUsage, "--tier 5: want 0 to 4")
+	c.run(t, "intent", "list", "--since", "yesterday").wantFail(t, exitUsage, `--since "yesterday"`)
+}
