@@ -181,8 +181,11 @@ type ChaosInvariantResult struct {
 	Duplicated int `json:"duplicated"`
 	// UnauthorizedExecutions counts Tier 0 intents dispatched without an
 	// approval on the record before.
-	UnauthorizedExecutions int  `json:"unauthorized_executions"`
-	AuditIntact            bool `json:"audit_intact"`
+	UnauthorizedExecutions int `json:"unauthorized_executions"`
+	// CancelledRevived counts intents the run cancelled that ran again, or
+	// finished in a state other than cancelled.
+	CancelledRevived int  `json:"cancelled_revived"`
+	AuditIntact      bool `json:"audit_intact"`
 	// Linearizable is the Jepsen check's verdict (nil when the scenario
 	// records no history).
 	Linearizable *bool `json:"linearizable,omitempty"`

@@ -677,7 +677,7 @@ func (c *chaosModel) runDetail(r engine.ChaosRun, w int) []string {
 		}
 		inv := res.Invariants
 		invText := "lost " + strconv.Itoa(inv.Lost) + " · duplicated " + strconv.Itoa(inv.Duplicated) +
-			" · unauthorized " + strconv.Itoa(inv.UnauthorizedExecutions) + " · audit "
+			" · unauthorized " + strconv.Itoa(inv.UnauthorizedExecutions) + revivedText(inv.CancelledRevived) + " · audit "
 		if inv.AuditIntact {
 			invText += "intact"
 		} else {
@@ -723,4 +723,13 @@ func (c *chaosModel) findingDetail(f engine.ChaosFinding, w int) []string {
 		out = append(out, st.Text.Render(clip(strings.ReplaceAll(l, "\t", "  "), w)))
 	}
 	return out
+}
+
+// revivedText names cancelled intents that ran again; nothing when none
+// did (most scenarios cancel nothing).
+func revivedText(n int) string {
+	if n == 0 {
+		return ""
+	}
+	return " · cancelled revived " + strconv.Itoa(n)
 }

@@ -232,8 +232,8 @@ func (a *app) printChaosResult(r chaos.Result) {
 		fmt.Fprintf(a.stdout, "    safeguard %-22s %-8s %s\n", s.Name, exp, mark)
 	}
 	inv := r.Invariants
-	fmt.Fprintf(a.stdout, "    invariants: lost %d, duplicated %d, unauthorized executions %d, audit intact %v\n",
-		inv.Lost, inv.Duplicated, inv.UnauthorizedExecutions, inv.AuditIntact)
+	fmt.Fprintf(a.stdout, "    invariants: lost %d, duplicated %d, unauthorized executions %d, cancelled revived %d, audit intact %v\n",
+		inv.Lost, inv.Duplicated, inv.UnauthorizedExecutions, inv.CancelledRevived, inv.AuditIntact)
 	for _, f := range r.Failures {
 		fmt.Fprintf(a.stdout, "    ✗ %s\n", f)
 	}

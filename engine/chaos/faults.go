@@ -2,8 +2,10 @@ package chaos
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"math/rand/v2"
+	"slices"
 	"sort"
 	"time"
 
@@ -19,6 +21,7 @@ const (
 	FaultPauseScheduler = "pause_scheduler"
 	FaultPolicyCascade  = "policy_cascade"
 	FaultKillWorkers    = "kill_workers"
+	FaultCancelRunning  = "cancel_running"
 )
 
 // faultKind is what the runner knows of one fault kind: the parameters it
@@ -72,6 +75,11 @@ var faultKinds = map[string]faultKind{
 			cfg.Workers.MaxCount = max(cfg.Workers.MaxCount, n)
 		},
 		inject: injectKillWorkers,
+	},
+	FaultCancelRunning: {
+		params:   []string{"cancel_share"},
+		optional: []string{"tasks", "handler_latency_ms"},
+		inject:   injectCancelRunning,
 	},
 }
 
@@ -160,12 +168,7 @@ func injectKillWorkers(ctx context.Context, r *run, f Fault) error {
 	if rw, ok := r.target.(RemoteWorkerFaults); ok { // the nats backend: the workers are remote
 		return injectKillRemoteWorkers(ctx, r, f, rw)
 	}
-	lat := time.Duration(r.intParam("handler_latency_ms")) * time.Millisecond
-	if err := r.eng.InjectHandlerFault(ctx, "*", engine.HandlerFault{Latency: lat}); err != nil {
-		return err
-	}
-	r.needClearHandlers = true
-	if err := r.submitLoad(ctx, "dropout", r.intParam("tasks")); err != nil {
+	if err := r.slowLoad(ctx, "dropout"); err != nil {
 		return err
 	}
 	want := int(float64(r.intParam("workers"))*r.param("kill_share") + 0.5)
@@ -188,6 +191,83 @@ func injectKillWorkers(ctx context.Context, r *run, f Fault) error {
 	}
 	r.notef("killed %d of %d workers: %v", want, r.intParam("workers"), busy[:want])
 	return nil
+}
+
+// injectCancelRunning cancels cancel_share of the run's intents that
+// workers are running, and as large a share of those still queued, as an
+// operator withdrawing work would. When no earlier fault of the scenario
+// submitted load, it submits tasks intents itself, with handlers slowed by
+// handler_latency_ms so that some are running. An intent that finished
+// while being cancelled is left alone.
+func injectCancelRunning(ctx context.Context, r *run, f Fault) error {
+	if len(r.submitted) == 0 {
+		if err := r.slowLoad(ctx, "cancel"); err != nil {
+			return err
+		}
+	}
+	ours := make(map[string]bool, len(r.submitted))
+	for _, id := range r.submitted {
+		ours[id] = true
+	}
+	running, err := r.pickBusy(ctx, 1, "workers running the run's intents", func() (ids []string) {
+		for _, w := range r.eng.Snapshot().Workers {
+			if w.Busy && ours[w.IntentID] {
+				ids = append(ids, w.IntentID)
+			}
+		}
+		return ids
+	})
+	if err != nil {
+		return err
+	}
+	var queued []string
+	for _, w := range r.eng.Snapshot().Workers {
+		if w.Busy && ours[w.IntentID] && !slices.Contains(running, w.IntentID) {
+			running = append(running, w.IntentID)
+		}
+	}
+	for _, id := range r.submitted {
+		if in, err := r.eng.Get(ctx, id); err == nil && in.State == intent.StateQueued && !slices.Contains(running, id) {
+			queued = append(queued, id)
+		}
+	}
+	share := r.param("cancel_share")
+	reason := orDefault(f.Reason, "chaos: work withdrawn")
+	cancel := func(ids []string) (n int, err error) {
+		rand.Shuffle(len(ids), func(i, j int) { ids[i], ids[j] = ids[j], ids[i] })
+		for _, id := range ids[:max(int(float64(len(ids))*share+0.5), min(len(ids), 1))] {
+			switch _, err := r.eng.Cancel(ctx, id, "chaos", reason); {
+			case err == nil:
+				r.cancelled = append(r.cancelled, id)
+				n++
+			case !errors.Is(err, engine.ErrNotCancellable): // finished meanwhile: its outcome stands
+				return n, err
+			}
+		}
+		return n, nil
+	}
+	nr, err := cancel(running)
+	if err != nil {
+		return err
+	}
+	nq, err := cancel(queued)
+	if err != nil {
+		return err
+	}
+	r.notef("cancelled %d of %d running and %d of %d queued intents", nr, len(running), nq, len(queued))
+	return nil
+}
+
+// slowLoad slows every handler by handler_latency_ms (rolled back after
+// the run) and submits tasks intents tagged tag, so that the workers stay
+// busy while a fault strikes.
+func (r *run) slowLoad(ctx context.Context, tag string) error {
+	lat := time.Duration(r.intParam("handler_latency_ms")) * time.Millisecond
+	if err := r.eng.InjectHandlerFault(ctx, "*", engine.HandlerFault{Latency: lat}); err != nil {
+		return err
+	}
+	r.needClearHandlers = true
+	return r.submitLoad(ctx, tag, r.intParam("tasks"))
 }
 
 // pickBusy waits (up to 5 s) until busyNow names at least want busy

@@ -49,7 +49,7 @@ func (r *run) eachRecord(ctx context.Context, q clarity.Query, fn func(clarity.E
 	}
 }
 
-// checkInvariants checks the four invariants on the stopped engine's store
+// checkInvariants checks the five invariants on the stopped engine's store
 // and names each violation as a failure.
 func (r *run) checkInvariants(ctx context.Context) (InvariantResult, error) {
 	var inv InvariantResult
@@ -61,6 +61,9 @@ func (r *run) checkInvariants(ctx context.Context) (InvariantResult, error) {
 		return inv, err
 	}
 	if inv.UnauthorizedExecutions, err = r.unauthorized(ctx); err != nil {
+		return inv, err
+	}
+	if inv.CancelledRevived, err = r.revived(ctx); err != nil {
 		return inv, err
 	}
 	rep, err := r.rec.VerifyAudit(ctx)
@@ -76,6 +79,9 @@ func (r *run) checkInvariants(ctx context.Context) (InvariantResult, error) {
 	}
 	if inv.UnauthorizedExecutions > 0 {
 		r.failf("invariant %s: %d Tier 0 intents dispatched without an approval", InvariantNoUnauthorized, inv.UnauthorizedExecutions)
+	}
+	if inv.CancelledRevived > 0 {
+		r.failf("invariant %s: %d cancelled intents ran again or did not end cancelled", InvariantCancelledStay, inv.CancelledRevived)
 	}
 	if !inv.AuditIntact {
 		r.failf("invariant %s: %s (first broken entry %d)", InvariantAuditIntact, rep.Problem, rep.FirstBroken)
@@ -190,6 +196,49 @@ func (r *run) unauthorized(ctx context.Context) (int, error) {
 		}
 	}
 	return n, nil
+}
+
+// revived counts the intents the run cancelled that are not cancelled in
+// the store, or that have an intent_dispatched or intent_completed record
+// after their intent_cancelled record.
+func (r *run) revived(ctx context.Context) (int, error) {
+	n := 0
+	for _, id := range r.cancelled {
+		in, err := r.rec.Get(ctx, id)
+		if err != nil {
+			return 0, fmt.Errorf("check cancelled intent %s: %w", id, err)
+		}
+		var es []clarity.Entry
+		if err := r.eachRecord(ctx, clarity.Query{IntentID: id}, func(e clarity.Entry) bool {
+			es = append(es, e)
+			return true
+		}); err != nil {
+			return 0, err
+		}
+		if in.State != intent.StateCancelled || ranAfterCancel(es) {
+			n++
+		}
+	}
+	return n, nil
+}
+
+// ranAfterCancel reports whether es (one intent's records, in any order)
+// has an intent_dispatched or intent_completed record after its
+// intent_cancelled one.
+func ranAfterCancel(es []clarity.Entry) bool {
+	sort.Slice(es, func(i, j int) bool { return es[i].ID < es[j].ID })
+	cancelled := false
+	for _, e := range es {
+		switch e.What {
+		case engine.WhatCancelled:
+			cancelled = true
+		case engine.WhatDispatched, engine.WhatCompleted:
+			if cancelled {
+				return true
+			}
+		}
+	}
+	return false
 }
 
 // countRecords counts the records of the run by What: every record of an

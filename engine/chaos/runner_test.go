@@ -70,6 +70,7 @@ func TestScenarioPassesAndFailsWithoutItsSafeguard(t *testing.T) {
 		{"L2_scheduler_pause_during_load", engine.SafeguardSchedulerAutoResume, map[string]float64{"queued": 200}},
 		{"L2_event_policy_cascade", engine.SafeguardPolicyCascadeLimit, nil},
 		{"L2_worker_dropout_chaos", engine.SafeguardWorkerReassignment, nil},
+		{"L2_cancel_during_dropout", engine.SafeguardWorkerReassignment, nil},
 		{"L2_trigger_mesh_storm", engine.SafeguardMeshBackpressure, nil},
 		{"L2_HTM_queue_flood_stress", engine.SafeguardRateLimit,
 			map[string]float64{"intents": 1500, "rate_limit_per_second": 100, "rate_limit_burst": 100}},
@@ -84,7 +85,7 @@ func TestScenarioPassesAndFailsWithoutItsSafeguard(t *testing.T) {
 				t.Errorf("%s passed but %s is not reported fired: %+v", tc.id, tc.safeguard, on.Safeguards)
 			}
 			inv := on.Invariants
-			if inv.Lost != 0 || inv.Duplicated != 0 || inv.UnauthorizedExecutions != 0 || !inv.AuditIntact {
+			if inv.Lost != 0 || inv.Duplicated != 0 || inv.UnauthorizedExecutions != 0 || inv.CancelledRevived != 0 || !inv.AuditIntact {
 				t.Errorf("invariants broken on a passing run: %+v", inv)
 			}
 			offs := []string{tc.safeguard}

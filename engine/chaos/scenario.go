@@ -22,10 +22,13 @@ const (
 	InvariantNoDuplicate    = "no_duplicate_execution"
 	InvariantNoUnauthorized = "no_unapproved_tier0"
 	InvariantAuditIntact    = "audit_chain_intact"
+	// InvariantCancelledStay: an intent the run cancelled never runs
+	// again and ends cancelled.
+	InvariantCancelledStay = "cancelled_stay_cancelled"
 )
 
 // Invariants lists the known invariants.
-var Invariants = []string{InvariantNoLost, InvariantNoDuplicate, InvariantNoUnauthorized, InvariantAuditIntact}
+var Invariants = []string{InvariantNoLost, InvariantNoDuplicate, InvariantNoUnauthorized, InvariantAuditIntact, InvariantCancelledStay}
 
 // The steady-state checks a scenario may ask for, before and after.
 const (

@@ -422,7 +422,8 @@ func (s *Service) finishScenario(a *active, res engine.ChaosResult) {
 	s.record(engine.ChaosNote{What: engine.WhatChaosVerdict, Who: s.who(run), RunID: run.RunID, Scenario: res.ID, Result: verdict, Why: why,
 		Context: map[string]any{"difficulty": res.Difficulty, "duration_ms": res.DurationMS, "lost": res.Invariants.Lost,
 			"duplicated": res.Invariants.Duplicated, "unauthorized_executions": res.Invariants.UnauthorizedExecutions,
-			"audit_intact": res.Invariants.AuditIntact, "records_db": res.RecordsDB}})
+			"cancelled_revived": res.Invariants.CancelledRevived,
+			"audit_intact":      res.Invariants.AuditIntact, "records_db": res.RecordsDB}})
 }
 
 // recordEnd records the run's end on the main engine.
