@@ -74,3 +74,68 @@ func TestCLICancelRunning(t *testing.T) {
 	}
 	c.run(t, "intent", "cancel", id, "--reason", "again").wantFail(t, exitFailure, "can no longer be cancelled (it is cancelled)")
 }
+
+// TestCLICancelMany: intent cancel takes several IDs, or selects the
+// unfinished intents by type, actor and state (--dry-run lists them and
+// changes nothing), and sums up what it did; a selection that names
+// nothing, or mixes IDs with filters, is a usage error.
+func TestCLICancelMany(t *testing.T) {
+	t.Parallel()
+	c := newCLI(t)
+	submit := func(typ, actor string) string {
+		t.Helper()
+		r := c.run(t, "intent", "submit", "--type", typ, "--actor", actor)
+		if r.code != 0 {
+			t.Fatalf("submit: exit %d: %s", r.code, r.stderr)
+		}
+		return strings.TrimSpace(r.stdout)
+	}
+	q1, q2 := submit("query_knowledge", "agent.a"), submit("query_knowledge", "agent.b")
+	s1, s2 := submit("schedule_task", "agent.a"), submit("schedule_task", "agent.b")
+	pending := submit("change_charter", "agent.a")
+
+	c.run(t, "intent", "cancel", "--reason", "r").wantFail(t, exitUsage, "name the intents")
+	c.run(t, "intent", "cancel", q1, "--type", "query_knowledge", "--reason", "r").wantFail(t, exitUsage, "not both")
+	c.run(t, "intent", "cancel", "--state", "completed", "--reason", "r").wantFail(t, exitUsage, "only those can be cancelled")
+	c.run(t, "intent", "cancel", "--all").wantFail(t, exitUsage, "cancel needs --reason")
+
+	r := c.run(t, "intent", "cancel", "--actor", "agent.a", "--dry-run", "--reason", "runaway agent")
+	for _, id := range []string{q1, s1, pending} {
+		if !strings.Contains(r.stdout, id) {
+			t.Errorf("--dry-run does not list %s:\n%s", id, r.stdout)
+		}
+	}
+	if r.code != 0 || strings.Contains(r.stdout, q2) || !strings.Contains(r.stderr, "would cancel 3 intents") {
+		t.Fatalf("--dry-run: exit %d\n%s%s", r.code, r.stdout, r.stderr)
+	}
+	for id, st := range listIntents(t, c) {
+		if st == "cancelled" {
+			t.Fatalf("--dry-run cancelled %s", id)
+		}
+	}
+
+	r = c.run(t, "intent", "cancel", "--type", "query_knowledge", "--reason", "not needed", "--json")
+	var out struct{ Cancelled, Finished []string }
+	r.decode(t, &out)
+	if r.code != 0 || len(out.Cancelled) != 2 || len(out.Finished) != 0 {
+		t.Fatalf("cancel --type: exit %d %+v %s", r.code, out, r.stderr)
+	}
+	r = c.run(t, "intent", "cancel", s1, s2, "--reason", "wrong plan")
+	if r.code != 0 || !strings.Contains(r.stderr, "cancelled 2 of 2 intents; 0 had finished; 0 failed") {
+		t.Fatalf("cancel two IDs: exit %d %q %q", r.code, r.stdout, r.stderr)
+	}
+	want := map[string]string{q1: "cancelled", q2: "cancelled", s1: "cancelled", s2: "cancelled", pending: "pending_approval"}
+	if got := listIntents(t, c); len(got) != len(want) {
+		t.Fatalf("intents %v, want %v", got, want)
+	} else {
+		for id, st := range want {
+			if got[id] != st {
+				t.Errorf("%s is %s, want %s", id, got[id], st)
+			}
+		}
+	}
+	r = c.run(t, "intent", "cancel", q1, pending, "--reason", "again")
+	if r.code != 0 || !strings.Contains(r.stderr, "cancelled 1 of 2 intents; 1 had finished") {
+		t.Fatalf("a finished one among the IDs: exit %d %q %q", r.code, r.stdout, r.stderr)
+	}
+}

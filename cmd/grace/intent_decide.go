@@ -24,11 +24,6 @@ func (a *app) denyCommand() *cobra.Command {
 	return a.decideCommand("deny", "Deny a pending intent (a reason is required)", true)
 }
 
-// cancelCommand is "grace intent cancel ID --reason R".
-func (a *app) cancelCommand() *cobra.Command {
-	return a.decideCommand("cancel", "Cancel an intent that has not finished (pending, queued or running: its handler is told to stop; a reason is required)", true)
-}
-
 // maxOperatorLen bounds --operator, which goes on the record and, to a
 // server, in a request header.
 const maxOperatorLen = 128
@@ -54,11 +49,8 @@ func (a *app) decideCommand(verb, short string, needReason bool) *cobra.Command 
 			if needReason && reason == "" {
 				return usageErrorf("%s needs --reason: say why, it goes on the record", verb)
 			}
-			if strings.TrimSpace(operator) == "" {
-				return usageErrorf("--operator must not be empty")
-			}
-			if len(operator) > maxOperatorLen || strings.IndexFunc(operator, func(r rune) bool { return !unicode.IsPrint(r) }) >= 0 {
-				return usageErrorf("--operator %s must be at most %d characters of printable text", quoteClip(operator, maxOperatorLen), maxOperatorLen)
+			if err := checkOperator(operator); err != nil {
+				return err
 			}
 			err := a.withIntents(cmd, changeIntents, func(ctx context.Context, b intentBackend) error {
 				call := b.Approve
@@ -72,27 +64,45 @@ func (a *app) decideCommand(verb, short string, needReason bool) *cobra.Command 
 				if err != nil {
 					return err
 				}
-				if a.json {
-					return a.writeJSON(in)
-				}
-				by := in.DecidedBy // a server with identities records the token's identity
-				if by == "" {
-					by = operator
-				}
-				if verb == "approve" && in.State == intent.StatePendingApproval {
-					fmt.Fprintf(a.stdout, "approval of %s recorded for %s: it needs a second operator's approval (two-person rule); still %s\n", in.ID, by, in.State)
-					return nil
-				}
-				fmt.Fprintf(a.stdout, "%s %s by %s: now %s\n", pastTense(verb), in.ID, by, in.State)
-				return nil
+				return a.saidDecided(verb, in, operator)
 			})
 			return decideError(verb, id, err)
 		},
 	}
-	cmd.Flags().StringVar(&reason, "reason", "", "why (required to deny or cancel)")
+	cmd.Flags().StringVar(&reason, "reason", "", "why (required to deny)")
 	cmd.Flags().StringVar(&operator, "operator", operatorName(), "who decides (default $USER); a server with identities records the token's identity instead")
 	a.addJSONFlag(cmd)
 	return cmd
+}
+
+// saidDecided prints the intent a decision (verb) left: as JSON, or one
+// line naming who decided.
+func (a *app) saidDecided(verb string, in intent.Intent, operator string) error {
+	if a.json {
+		return a.writeJSON(in)
+	}
+	by := in.DecidedBy // a server with identities records the token's identity
+	if by == "" {
+		by = operator
+	}
+	if verb == "approve" && in.State == intent.StatePendingApproval {
+		fmt.Fprintf(a.stdout, "approval of %s recorded for %s: it needs a second operator's approval (two-person rule); still %s\n", in.ID, by, in.State)
+		return nil
+	}
+	fmt.Fprintf(a.stdout, "%s %s by %s: now %s\n", pastTense(verb), in.ID, by, in.State)
+	return nil
+}
+
+// checkOperator refuses an --operator that is empty, too long or not
+// printable: it goes on the record and, to a server, in a header.
+func checkOperator(operator string) error {
+	if strings.TrimSpace(operator) == "" {
+		return usageErrorf("--operator must not be empty")
+	}
+	if len(operator) > maxOperatorLen || strings.IndexFunc(operator, func(r rune) bool { return !unicode.IsPrint(r) }) >= 0 {
+		return usageErrorf("--operator %s must be at most %d characters of printable text", quoteClip(operator, maxOperatorLen), maxOperatorLen)
+	}
+	return nil
 }
 
 func pastTense(verb string) string {

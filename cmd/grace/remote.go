@@ -152,9 +152,12 @@ func (a *app) withIntents(cmd *cobra.Command, access intentAccess, fn func(conte
 	if url == "" {
 		where = "no server configured (api.server)"
 	}
-	if writes {
+	switch access {
+	case writeIntents:
 		fmt.Fprintf(a.stderr, "grace: %s; wrote to DB directly — it runs when an engine starts\n", where)
-	} else {
+	case changeIntents:
+		fmt.Fprintf(a.stderr, "grace: %s; changed the DB directly\n", where)
+	default:
 		fmt.Fprintf(a.stderr, "grace: %s; read the DB directly\n", where)
 	}
 	return nil

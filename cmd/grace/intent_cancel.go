@@ -1,0 +1,202 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"slices"
+	"strings"
+
+	"github.com/spf13/cobra"
+
+	"grace/engine"
+	"grace/engine/intent"
+)
+
+// cancellable are the states an intent can be cancelled in.
+var cancellable = []intent.State{intent.StatePendingApproval, intent.StateQueued, intent.StateRunning}
+
+// maxBulkCancel bounds how many intents one filtered cancel selects.
+const maxBulkCancel = 100000
+
+// cancelCommand is "grace intent cancel (ID... | filters | --all) --reason R".
+func (a *app) cancelCommand() *cobra.Command {
+	var reason, operator, typ, actor, state string
+	var all, dryRun bool
+	cmd := &cobra.Command{
+		Use:   "cancel (ID... | [--type T] [--actor A] [--state S] | --all) --reason R [--dry-run]",
+		Short: "Cancel intents that have not finished (pending, queued or running: a running one's handler is told to stop; a reason is required)",
+		Long: `Cancel intents that have not finished: pending approval, queued, or
+running (the handler is told to stop and whatever it returns is
+discarded). A cancelled intent never runs again.
+
+Name the intents by ID, or select them with --type, --actor and --state
+(pending_approval, queued or running; all three when not given), or
+--all for every unfinished intent. --dry-run lists what would be
+cancelled and changes nothing. An intent that finishes while the cancel
+is under way keeps its outcome and is counted apart; the command exits 1
+if any cancel failed otherwise. With an agent's token, only the agent's
+own intents are listed and cancelled.`,
+		RunE: func(cmd *cobra.Command, args []string) error {
+			reason = strings.TrimSpace(reason)
+			if reason == "" {
+				return usageErrorf("cancel needs --reason: say why, it goes on the record")
+			}
+			if err := checkOperator(operator); err != nil {
+				return err
+			}
+			filtered := typ != "" || actor != "" || state != ""
+			switch {
+			case len(args) > 0 && (filtered || all):
+				return usageErrorf("cancel: name intents by ID or select them with --type/--actor/--state/--all, not both")
+			case len(args) == 0 && !filtered && !all:
+				return usageErrorf("cancel: name the intents: IDs, or --type/--actor/--state filters, or --all for every unfinished intent")
+			case state != "" && !slices.Contains(cancellable, intent.State(state)):
+				return usageErrorf("--state %q: want pending_approval, queued or running (only those can be cancelled)", state)
+			}
+			for _, id := range args {
+				if strings.TrimSpace(id) == "" {
+					return usageErrorf("cancel: an intent ID is empty (grace intent list shows the IDs)")
+				}
+			}
+			if len(args) == 1 && !dryRun { // one intent: said as approve and deny say theirs
+				id := strings.TrimSpace(args[0])
+				err := a.withIntents(cmd, changeIntents, func(ctx context.Context, b intentBackend) error {
+					in, err := b.Cancel(ctx, id, operator, reason)
+					if err != nil {
+						return err
+					}
+					return a.saidDecided("cancel", in, operator)
+				})
+				return decideError("cancel", id, err)
+			}
+			access := changeIntents
+			if dryRun {
+				access = readIntents
+			}
+			return a.withIntents(cmd, access, func(ctx context.Context, b intentBackend) error {
+				targets, err := cancelTargets(ctx, b, args, intent.Filter{Type: typ, Actor: actor, State: intent.State(state)})
+				if err != nil {
+					return err
+				}
+				if dryRun {
+					return a.saidWouldCancel(targets)
+				}
+				return a.cancelAll(ctx, b, targets, operator, reason)
+			})
+		},
+	}
+	fl := cmd.Flags()
+	fl.StringVar(&reason, "reason", "", "why (required): it goes on the record")
+	fl.StringVar(&operator, "operator", operatorName(), "who cancels (default $USER); a server with identities records the token's identity instead")
+	fl.StringVar(&typ, "type", "", "select the unfinished intents of this type")
+	fl.StringVar(&actor, "actor", "", "select the unfinished intents this actor submitted")
+	fl.StringVar(&state, "state", "", "select only intents in this state (pending_approval, queued or running)")
+	fl.BoolVar(&all, "all", false, "select every unfinished intent")
+	fl.BoolVar(&dryRun, "dry-run", false, "list what would be cancelled; change nothing")
+	a.addJSONFlag(cmd)
+	return cmd
+}
+
+// cancelTargets are the intents named by ids, or else those f selects in
+// the cancellable states (f.State alone when set), newest first.
+func cancelTargets(ctx context.Context, b intentBackend, ids []string, f intent.Filter) ([]intent.Intent, error) {
+	var out []intent.Intent
+	for _, id := range ids {
+		in, err := b.Get(ctx, strings.TrimSpace(id))
+		if err != nil {
+			return nil, decideError("cancel", id, err)
+		}
+		out = append(out, in)
+	}
+	if len(ids) > 0 {
+		return out, nil
+	}
+	states := cancellable
+	if f.State != "" {
+		states = []intent.State{f.State}
+	}
+	for _, st := range states {
+		page := f
+		page.State, page.Limit = st, 1000
+		for {
+			list, err := b.List(ctx, page)
+			if err != nil {
+				return nil, fmt.Errorf("list %s intents: %w", st, err)
+			}
+			out = append(out, list...)
+			if len(out) > maxBulkCancel {
+				return nil, fmt.Errorf("cancel: more than %d intents selected; narrow the selection", maxBulkCancel)
+			}
+			if len(list) < page.Limit {
+				break
+			}
+			page.Before = list[len(list)-1].ID
+		}
+	}
+	return out, nil
+}
+
+// saidWouldCancel lists targets for --dry-run.
+func (a *app) saidWouldCancel(targets []intent.Intent) error {
+	if a.json {
+		return a.writeJSON(map[string]any{"would_cancel": targets})
+	}
+	rows := [][]string{{"ID", "STATE", "TYPE", "ACTOR", "CREATED"}}
+	for _, in := range targets {
+		rows = append(rows, []string{in.ID, string(in.State), in.Type, clip(in.Actor, 24), stamp(in.CreatedAt)})
+	}
+	a.table(rows)
+	fmt.Fprintf(a.stderr, "grace: would cancel %d intents (--dry-run: nothing changed)\n", len(targets))
+	return nil
+}
+
+// cancelOutcome is what a cancel of many intents did, for --json.
+type cancelOutcome struct {
+	Cancelled []string       `json:"cancelled"`
+	Finished  []string       `json:"finished"` // finished before they could be cancelled: their outcome stands
+	Failed    []cancelFailed `json:"failed"`
+}
+
+type cancelFailed struct {
+	ID    string `json:"id"`
+	Error string `json:"error"`
+}
+
+// cancelAll cancels each target in turn and sums up what happened.
+func (a *app) cancelAll(ctx context.Context, b intentBackend, targets []intent.Intent, operator, reason string) error {
+	out := cancelOutcome{Cancelled: []string{}, Finished: []string{}, Failed: []cancelFailed{}}
+	for _, t := range targets {
+		_, err := b.Cancel(ctx, t.ID, operator, reason)
+		switch {
+		case err == nil:
+			out.Cancelled = append(out.Cancelled, t.ID)
+			if !a.json {
+				fmt.Fprintf(a.stdout, "cancelled %s (%s, was %s)\n", t.ID, t.Type, t.State)
+			}
+		case errors.Is(err, engine.ErrNotCancellable):
+			out.Finished = append(out.Finished, t.ID)
+		default:
+			err = decideError("cancel", t.ID, err)
+			out.Failed = append(out.Failed, cancelFailed{ID: t.ID, Error: err.Error()})
+			if !a.json {
+				fmt.Fprintf(a.stderr, "grace: %v\n", err)
+			}
+		}
+		if ctx.Err() != nil {
+			break
+		}
+	}
+	if a.json {
+		if err := a.writeJSON(out); err != nil {
+			return err
+		}
+	} else {
+		fmt.Fprintf(a.stderr, "grace: cancelled %d of %d intents; %d had finished; %d failed\n",
+			len(out.Cancelled), len(targets), len(out.Finished), len(out.Failed))
+	}
+	if len(out.Failed) > 0 {
+		return fmt.Errorf("cancel: %d of %d intents could not be cancelled", len(out.Failed), len(targets))
+	}
+	return nil
+}
