@@ -26,6 +26,7 @@ type chaosNATSReport struct {
 			Lost                   int  `json:"lost"`
 			Duplicated             int  `json:"duplicated"`
 			UnauthorizedExecutions int  `json:"unauthorized_executions"`
+			CancelledRevived       int  `json:"cancelled_revived"`
 			AuditIntact            bool `json:"audit_intact"`
 		} `json:"invariants"`
 		Records  map[string]int `json:"records"`
@@ -45,7 +46,7 @@ var natsChaosArgs = []string{"--set", "backend.kind=nats", "--set", "backend.nat
 func TestChaosScenariosOnNATS(t *testing.T) {
 	t.Parallel()
 	c := newCLI(t)
-	ids := []string{"L2_worker_dropout_chaos", "L2_trigger_mesh_storm", "JEPSEN_crash_restart", "JEPSEN_store_stall", "JEPSEN_paused_approvals"}
+	ids := []string{"L2_worker_dropout_chaos", "L2_cancel_during_dropout", "L2_trigger_mesh_storm", "JEPSEN_crash_restart", "JEPSEN_store_stall", "JEPSEN_paused_approvals"}
 	r := c.run(t, append(append(append([]string{}, natsChaosArgs...), "chaos", "run"), append(ids, "--json")...)...)
 	var rep chaosNATSReport
 	r.decode(t, &rep)
@@ -55,7 +56,8 @@ func TestChaosScenariosOnNATS(t *testing.T) {
 	for _, s := range rep.Scenarios {
 		t.Logf("%s on nats: passed %v in %dms", s.ID, s.Passed, s.DurationMS)
 		inv := s.Invariants
-		if !s.Passed || len(s.Failures) > 0 || inv.Lost != 0 || inv.Duplicated != 0 || inv.UnauthorizedExecutions != 0 || !inv.AuditIntact {
+		if !s.Passed || len(s.Failures) > 0 || inv.Lost != 0 || inv.Duplicated != 0 || inv.UnauthorizedExecutions != 0 ||
+			inv.CancelledRevived != 0 || !inv.AuditIntact {
 			t.Errorf("%s: passed %v, invariants %+v, failures %v", s.ID, s.Passed, inv, s.Failures)
 		}
 		for _, g := range s.Safeguards {
@@ -76,6 +78,12 @@ func TestChaosScenariosOnNATS(t *testing.T) {
 				t.Errorf("%s: no storm through the bridge with a shedding episode: notes %q, records %v", s.ID, s.Notes, rec)
 			} else if n, _ := strconv.Atoi(m[1]); n < 1 {
 				t.Errorf("%s: the engine's bridge received no event: %q", s.ID, s.Notes)
+			}
+		case "L2_cancel_during_dropout":
+			// Running intents were cancelled on remote workers: their
+			// handlers were stopped there and the results discarded.
+			if rec["intent_cancelled"] < 1 || rec["remote_task_claimed"] < 1 || rec["stale_result_discarded"] < 1 {
+				t.Errorf("%s: no cancel of a remotely running intent on the record: %v", s.ID, rec)
 			}
 		case "JEPSEN_crash_restart":
 			if rec["remote_task_claimed"] < 1 || rec["intent_requeued_after_restart"] < 1 {
