@@ -155,6 +155,14 @@ type Canceller interface {
 	Cancel(ctx context.Context, id, by, reason string) (intent.Intent, error)
 }
 
+// Waiter blocks until an intent has finished. *Engine and the HTTP client
+// implement it.
+type Waiter interface {
+	// WaitFinished returns the intent once it is in a terminal state, or
+	// as it stands when ctx ends first.
+	WaitFinished(ctx context.Context, id string) (intent.Intent, error)
+}
+
 // Reviewer takes the after-the-fact review of Tier 1 intents. It is part
 // of OperatorAPI; *Engine implements it.
 type Reviewer interface {

@@ -61,5 +61,8 @@ func (e *Engine) committed(c *intent.Change) {
 		e.subs.publish(Event{Kind: "intent", Intent: *c.Create}, false)
 	case c.Update != nil:
 		e.subs.publish(Event{Kind: "intent", Intent: *c.Update}, false)
+		if c.Update.State.Terminal() {
+			e.waiters.finished(*c.Update)
+		}
 	}
 }

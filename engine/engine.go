@@ -77,6 +77,7 @@ type Engine struct {
 	pool      *pool
 	stats     *stats
 	recent    *ring
+	waiters   waiters // WaitFinished's callers
 	subs      *fanout
 	deadlines *deadlines
 	// guard holds the approval rules, masking and the refusal throttle.

@@ -84,35 +84,21 @@ for a human). --json then prints the finished intent, as intent get --json.`,
 	return cmd
 }
 
-// Polling bounds for --wait: the first look soon after the submission,
-// then less often, up to once a second.
-const (
-	waitPollFirst = 20 * time.Millisecond
-	waitPollMax   = time.Second
-)
-
-// waitFinished polls intent in until it reaches a terminal state or limit
-// passes, then says how it ended: nil only when it completed.
+// waitFinished waits (at most limit) until intent in has finished, the
+// server holding each request until it does, then says how it ended: nil
+// only when it completed.
 func (a *app) waitFinished(ctx context.Context, b intentBackend, in intent.Intent, limit time.Duration) error {
 	started := time.Now()
-	ctx, cancel := context.WithTimeout(ctx, limit)
-	defer cancel()
-	for poll := waitPollFirst; !in.State.Terminal(); poll = min(2*poll, waitPollMax) {
-		t := time.NewTimer(poll)
-		select {
-		case <-ctx.Done():
-			t.Stop()
-			return fmt.Errorf("intent %s is still %s after %v (--wait-timeout)%s", in.ID, in.State, limit, pendingHint(in))
-		case <-t.C:
-		}
-		next, err := b.Get(ctx, in.ID)
+	if !in.State.Terminal() {
+		wctx, cancel := context.WithTimeout(ctx, limit)
+		next, err := b.WaitFinished(wctx, in.ID)
+		cancel()
 		if err != nil {
-			if ctx.Err() != nil {
-				continue // the timeout: said above
-			}
 			return fmt.Errorf("wait for intent %s: %w", in.ID, err)
 		}
-		in = next
+		if in = next; !in.State.Terminal() {
+			return fmt.Errorf("intent %s is still %s after %v (--wait-timeout)%s", in.ID, in.State, limit, pendingHint(in))
+		}
 	}
 	took := time.Since(started).Round(time.Millisecond)
 	if a.json {

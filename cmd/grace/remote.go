@@ -27,6 +27,7 @@ import (
 type intentBackend interface {
 	Submit(ctx context.Context, sub intent.Submission) (engine.SubmitResult, error)
 	Get(ctx context.Context, id string) (intent.Intent, error)
+	WaitFinished(ctx context.Context, id string) (intent.Intent, error)
 	List(ctx context.Context, f intent.Filter) ([]intent.Intent, error)
 	Approve(ctx context.Context, id, operator, reason string) (intent.Intent, error)
 	Deny(ctx context.Context, id, operator, reason string) (intent.Intent, error)

@@ -113,6 +113,48 @@ func (c *Client) Get(ctx context.Context, id string) (intent.Intent, error) {
 	return in, err
 }
 
+// waitChunk is the longest one WaitFinished request asks the server to
+// hold: under the 30 s a client's own timeout commonly allows.
+const waitChunk = 25 * time.Second
+
+// WaitFinished returns intent id once it is in a terminal state, asking
+// the server to hold each request (GET /v1/intents/{id}?wait=) until the
+// intent finishes, in chunks of at most 25 s, until ctx ends; then it
+// returns the intent as it stands. A server too old to wait answers at
+// once, and the chunks become polls a second apart.
+func (c *Client) WaitFinished(ctx context.Context, id string) (intent.Intent, error) {
+	path := "/v1/intents/" + url.PathEscape(id)
+	for {
+		chunk := waitChunk
+		if dl, ok := ctx.Deadline(); ok {
+			chunk = min(chunk, time.Until(dl))
+		}
+		if chunk < time.Millisecond {
+			return c.Get(context.WithoutCancel(ctx), id)
+		}
+		asked := time.Now()
+		var in intent.Intent
+		if err := c.do(ctx, http.MethodGet, withQuery(path, url.Values{"wait": {chunk.Round(time.Millisecond).String()}}), nil, &in); err != nil {
+			if ctx.Err() != nil {
+				return c.Get(context.WithoutCancel(ctx), id)
+			}
+			return in, err
+		}
+		if in.State.Terminal() {
+			return in, nil
+		}
+		if early := time.Second - time.Since(asked); early > 0 { // answered without holding
+			t := time.NewTimer(early)
+			select {
+			case <-ctx.Done():
+				t.Stop()
+				return in, nil
+			case <-t.C:
+			}
+		}
+	}
+}
+
 // List returns the intents matching f, newest first, at most f.Limit (the
 // server's default when 0). An agent's token lists only its own.
 func (c *Client) List(ctx context.Context, f intent.Filter) ([]intent.Intent, error) {

@@ -60,7 +60,9 @@ type realBundle struct {
 	srv   *httptest.Server
 }
 
-func setupReal(t *testing.T) *realBundle {
+// setupReal builds the bundle; wrap, when given, puts something between
+// the handler and the engine (a spy).
+func setupReal(t *testing.T, wrap ...func(*engine.Engine) engine.OperatorAPI) *realBundle {
 	t.Helper()
 	cfg := engine.Default()
 	cfg.DB = "test.db"
@@ -82,7 +84,11 @@ func setupReal(t *testing.T) *realBundle {
 		{Name: "agent.builder", Role: engine.RoleAgent, TokenSHA256: sha256.Sum256([]byte(agentB))},
 		{Name: "val", Role: engine.RoleViewer, TokenSHA256: sha256.Sum256([]byte(viewVal))},
 	}
-	h := NewHandler(e, Options{Identities: ids, MaxBodyBytes: maxBody, Heartbeat: 50 * time.Millisecond})
+	var api engine.OperatorAPI = e
+	for _, w := range wrap {
+		api = w(e)
+	}
+	h := NewHandler(api, Options{Identities: ids, MaxBodyBytes: maxBody, Heartbeat: 50 * time.Millisecond})
 	srv := httptest.NewServer(h)
 	t.Cleanup(func() { _ = st.Close() })
 	t.Cleanup(e.Stop)

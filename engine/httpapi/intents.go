@@ -1,6 +1,7 @@
 package httpapi
 
 import (
+	"context"
 	"errors"
 	"net/http"
 	"net/url"
@@ -110,6 +111,10 @@ func (h *Handler) route(w http.ResponseWriter, r *http.Request) error {
 
 // get handles GET /v1/intents/{id}. An agent reads only its own intents.
 func (h *Handler) get(w http.ResponseWriter, r *http.Request) error {
+	wait, err := parseWait(r.URL.Query().Get("wait"))
+	if err != nil {
+		return err
+	}
 	in, err := h.api.Get(r.Context(), r.PathValue("id"))
 	if err != nil {
 		return err
@@ -117,8 +122,35 @@ func (h *Handler) get(w http.ResponseWriter, r *http.Request) error {
 	if p := principalOf(r); p.role == engine.RoleAgent && in.Actor != p.name {
 		return forbidden("%s reads only its own intents; %s was submitted by another actor", p.name, in.ID)
 	}
+	if wt, ok := h.api.(engine.Waiter); ok && wait > 0 && !in.State.Terminal() {
+		// The answer may come wait from now: the server's write timeout
+		// must not cut it off.
+		_ = http.NewResponseController(rawWriter(w)).SetWriteDeadline(time.Now().Add(wait + h.opts.WriteTimeout))
+		ctx, cancel := context.WithTimeout(r.Context(), wait)
+		in, err = wt.WaitFinished(ctx, in.ID)
+		cancel()
+		if err != nil {
+			return err
+		}
+	}
 	writeJSON(w, http.StatusOK, in)
 	return nil
+}
+
+// MaxWait is the longest GET /v1/intents/{id}?wait= holds a request.
+const MaxWait = 60 * time.Second
+
+// parseWait reads the wait parameter: a duration up to MaxWait ("" is no
+// wait).
+func parseWait(s string) (time.Duration, error) {
+	if s == "" {
+		return 0, nil
+	}
+	d, err := time.ParseDuration(s)
+	if err != nil || d <= 0 || d > MaxWait {
+		return 0, newError(http.StatusBadRequest, CodeBadQuery, "wait", "wait %q: want a duration from 1ms to %v, like 30s", clipText(s, 32), MaxWait)
+	}
+	return d, nil
 }
 
 // list handles GET /v1/intents?state=&tier=&unreviewed=&actor=&type=&since=&before=&limit=
