@@ -127,6 +127,13 @@ func (h *Handler) get(w http.ResponseWriter, r *http.Request) error {
 		// must not cut it off.
 		_ = http.NewResponseController(rawWriter(w)).SetWriteDeadline(time.Now().Add(wait + h.opts.WriteTimeout))
 		ctx, cancel := context.WithTimeout(r.Context(), wait)
+		go func() { // a server shutting down (Close) answers held requests at once
+			select {
+			case <-h.closed:
+				cancel()
+			case <-ctx.Done():
+			}
+		}()
 		in, err = wt.WaitFinished(ctx, in.ID)
 		cancel()
 		if err != nil {

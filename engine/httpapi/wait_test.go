@@ -87,3 +87,32 @@ func TestGetWaitsForTheIntentToFinish(t *testing.T) {
 		t.Fatalf("client WaitFinished on a denied intent: %+v, %v", got, err)
 	}
 }
+
+// TestCloseAnswersHeldWaits: a server shutting down (Handler.Close, which
+// http.Server.Shutdown calls) answers a held ?wait= request at once with
+// the intent as it stands, rather than holding the shutdown for the wait.
+func TestCloseAnswersHeldWaits(t *testing.T) {
+	t.Parallel()
+	began := make(chan string, 1)
+	b := setupReal(t, func(e *engine.Engine) engine.OperatorAPI { return waitSpy{e, began} })
+	h := b.srv.Config.Handler.(*Handler)
+	pending := b.submit(t, agentB, `{"type":"change_charter"}`)
+	answered := make(chan answer, 1)
+	go func() { answered <- b.do(t, opAlice, "GET", "/v1/intents/"+pending.ID+"?wait=60s", "") }()
+	select {
+	case <-began:
+	case <-time.After(waitTime):
+		t.Fatal("GET ?wait= never began to wait")
+	}
+	h.Close()
+	select {
+	case a := <-answered:
+		var in intent.Intent
+		a.decode(t, &in)
+		if a.status != http.StatusOK || in.State != intent.StatePendingApproval {
+			t.Fatalf("the held request answered %d %s", a.status, a.body)
+		}
+	case <-time.After(waitTime):
+		t.Fatal("Close did not answer the held request")
+	}
+}
