@@ -168,6 +168,13 @@ func (a *app) cancelAll(ctx context.Context, b intentBackend, targets []intent.I
 	out := cancelOutcome{Cancelled: []string{}, Finished: []string{}, Failed: []cancelFailed{}}
 	for _, t := range targets {
 		_, err := b.Cancel(ctx, t.ID, operator, reason)
+		if errors.Is(err, engine.ErrNotCancellable) {
+			// Caught moving (between the queue and a worker): once more,
+			// unless it has really finished.
+			if in, gerr := b.Get(ctx, t.ID); gerr == nil && !in.State.Terminal() {
+				_, err = b.Cancel(ctx, t.ID, operator, reason)
+			}
+		}
 		switch {
 		case err == nil:
 			out.Cancelled = append(out.Cancelled, t.ID)
