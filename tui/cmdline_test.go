@@ -304,3 +304,33 @@ func TestCancelCommand(t *testing.T) {
 		t.Fatalf("read-only :cancel: calls %+v, status %q", ro.api.cancelCalls(), ro.statusText())
 	}
 }
+
+// TestCancelIntentKey: on Narratives the cancel_intent key (ctrl+k) opens
+// the command line on ":cancel ID " for the selected record's intent, so
+// the operator types why and presses enter; a read-only console has no
+// such key.
+func TestCancelIntentKey(t *testing.T) {
+	t.Parallel()
+	b := setup(t)
+	openNarratives(t, b)
+	e, ok := b.m.narratives.list().selected()
+	if !ok || e.IntentID == "" {
+		t.Fatalf("no record with an intent selected: %+v", e)
+	}
+	b.run(t, b.press(t, "<ctrl+k>"))
+	if !b.m.cmd.open || b.m.cmd.input.Value() != "cancel "+e.IntentID+" " {
+		t.Fatalf("ctrl+k: command line open %v with %q", b.m.cmd.open, b.m.cmd.input.Value())
+	}
+	b.typeText(t, "wrong release")
+	b.run(t, b.press(t, "<enter>"))
+	if got := b.api.cancelCalls(); len(got) != 1 || got[0].ID != e.IntentID || got[0].Reason != "wrong release" {
+		t.Fatalf("cancel calls: %+v", got)
+	}
+
+	ro := setup(t, func(o *Options) { o.ReadOnly = true })
+	openNarratives(t, ro)
+	ro.run(t, ro.press(t, "<ctrl+k>"))
+	if ro.m.cmd.open || len(ro.api.cancelCalls()) != 0 {
+		t.Fatalf("a read-only console answered ctrl+k: command line open %v", ro.m.cmd.open)
+	}
+}

@@ -115,6 +115,10 @@ type verifyMsg struct {
 // screen.
 type openStoryMsg struct{ intentID string }
 
+// commandLineMsg opens the command line with line typed in, for the
+// operator to finish (a reason) and run.
+type commandLineMsg struct{ line string }
+
 // decision is what an operator decided about an intent: approve or deny a
 // pending Tier 0 intent, acknowledge or flag a finished Tier 1 one.
 type decision int

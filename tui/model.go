@@ -157,6 +157,10 @@ func (m *model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 		return m, m.route(msg.owner, msg)
 	case openStoryMsg:
 		return m, m.openStory(msg.intentID)
+	case commandLineMsg:
+		m.cmd.start()
+		m.cmd.input.SetValue(msg.line)
+		return m, nil
 	case decidedMsg:
 		return m, m.decided(msg)
 	case chaosStatusMsg:

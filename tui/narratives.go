@@ -294,6 +294,15 @@ func (n *narrativesModel) handleKey(msg tea.KeyMsg) tea.Cmd {
 		default:
 			return n.openStory(e.IntentID)
 		}
+	case key.Matches(msg, k.CancelIntent):
+		switch {
+		case !ok:
+		case e.IntentID == "":
+			n.pc.warn("this record concerns no single intent: there is nothing to cancel")
+		default:
+			line := "cancel " + e.IntentID + " "
+			return func() tea.Msg { return commandLineMsg{line: line} }
+		}
 	case key.Matches(msg, k.Open):
 		if ok {
 			n.detail, n.scroll = true, 0
@@ -371,6 +380,6 @@ func (n *narrativesModel) FullHelp() [][]key.Binding {
 	k := n.pc.keys
 	return [][]key.Binding{{
 		helpOnly(k.Filter, k.Filter.Help().Key, "edit the search"), k.Refresh,
-		helpOnly(k.Story, k.Story.Help().Key, "intent's story"), k.Verify,
+		helpOnly(k.Story, k.Story.Help().Key, "intent's story"), k.Verify, k.CancelIntent,
 	}}
 }
