@@ -290,7 +290,8 @@ func TestCancelCommand(t *testing.T) {
 	}
 
 	b.run(t, b.command(t, "cancel int_01JPB8A1REVIEW0000000000AA too late"))
-	if st := b.statusText(); b.m.pc.status.level != levelError || !strings.Contains(st, "can no longer be cancelled (it is completed)") {
+	if st := b.statusText(); b.m.pc.status.level != levelError ||
+		st != "cancel int_01JPB8A1REVIEW0000000000AA failed: intent can no longer be cancelled (it is completed)" {
 		t.Fatalf("cancel a finished intent: status (level %d) %q", b.m.pc.status.level, st)
 	}
 	b.run(t, b.command(t, "cancel"))

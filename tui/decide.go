@@ -160,6 +160,13 @@ func errText(err error) string {
 		return engine.ErrReasonRequired.Error()
 	case errors.Is(err, engine.ErrNotReviewable):
 		return engine.ErrNotReviewable.Error()
+	case errors.Is(err, engine.ErrNotCancellable):
+		// The sentinel and the engine's why ("(it is completed)"), without
+		// the wrapping that repeats the intent's ID.
+		msg := err.Error()
+		if i := strings.Index(msg, engine.ErrNotCancellable.Error()); i >= 0 {
+			return msg[i:]
+		}
 	}
 	return err.Error()
 }
