@@ -295,8 +295,13 @@ func TestAlertsAreNarratedOncePerIntervalWithTheRestCounted(t *testing.T) {
 	if recs := b.records(WhatAlertRaised); len(recs) != 1 || recs[0].Why[0] != "deploy_model failed" || recs[0].Risk != 0.4 {
 		t.Fatalf("records = %+v", recs)
 	}
-	b.clock.Advance(time.Second)
-	waitFor(t, "the summary", func() bool { return len(b.records(WhatAlertRaised)) == 2 })
+	// Time goes on until the summary is written: the narrating loop may
+	// not have made its ticker yet when the first second passes (it is
+	// made when the loop starts), so one Advance may not be enough.
+	waitFor(t, "the summary", func() bool {
+		b.clock.Advance(time.Second)
+		return len(b.records(WhatAlertRaised)) == 2
+	})
 	if r := b.records(WhatAlertRaised)[1]; r.Context["repeats_not_narrated"] != uint64(99) {
 		t.Fatalf("summary = %+v", r)
 	}
