@@ -93,6 +93,7 @@ type Handler struct {
 	streamsMu sync.Mutex
 	streams   map[*liveStream]struct{} // open event streams, ended by SetAccess when their token goes
 	ids       *requestIDs
+	requests  *requestMetrics
 
 	meter     *chaosMeter // nil without Options.Chaos
 	stopMeter func()      // ends the meter's subscription and waits for it
@@ -118,6 +119,7 @@ func NewHandler(api engine.OperatorAPI, opts Options) *Handler {
 	h := &Handler{
 		api: api, opts: opts, log: opts.Logger, mux: http.NewServeMux(), refusals: opts.Refusals,
 		closed: make(chan struct{}), clock: opts.Clock, streams: map[*liveStream]struct{}{}, ids: newRequestIDs(),
+		requests: newRequestMetrics(),
 	}
 	h.keys.Store(newKeyring(opts.Identities, opts.Token, opts.Clock.Now))
 	if h.log == nil {
@@ -172,12 +174,17 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	id := h.ids.of(r)
 	w.Header()[requestIDHeader] = []string{id}
 	r = r.WithContext(context.WithValue(r.Context(), requestIDKey{}, id))
+	start, label := time.Now(), unmatchedRoute
+	defer func() { h.requests.observe(label, sw.status, start) }() // after recoverPanic's answer
 	if h.log.Enabled(r.Context(), slog.LevelDebug) {
-		defer h.logRequest(sw, r, time.Now())
+		defer h.logRequest(sw, r, start)
 	}
 	defer h.recoverPanic(sw, r)
 	canonical := cleanPath(r.URL.Path)
 	route, pattern := h.mux.Handler(r)
+	if pattern != "" && canonical == r.URL.Path {
+		label = routeLabel(pattern, r)
+	}
 	if h.keys.Load().expiring {
 		var done func()
 		var ok bool

@@ -34,6 +34,9 @@ func (h *Handler) metricsHandler() http.Handler {
 		reg.Register(collectors.NewProcessCollector(collectors.ProcessCollectorOpts{})),
 		reg.Register(&engineCollector{api: h.api, chaos: h.meter}),
 	)
+	for _, c := range h.requests.collectors() {
+		err = errors.Join(err, reg.Register(c))
+	}
 	if err != nil {
 		h.log.Error("metrics: register collectors", "err", err)
 	}

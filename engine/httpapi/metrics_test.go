@@ -201,3 +201,49 @@ func TestMetricsFromASnapshotOnly(t *testing.T) {
 		t.Fatalf("empty histogram has %v samples", v)
 	}
 }
+
+// TestRequestMetrics: /metrics counts the API's requests by route pattern
+// and status code, and times them by route: an unknown path is counted as
+// unmatched (probing cannot grow the labels), a held ?wait= read apart from
+// plain reads, and the event stream is counted but not timed.
+func TestRequestMetrics(t *testing.T) {
+	t.Parallel()
+	b := setup(t, Options{})
+	b.call(t, "POST", "/v1/intents", `{"type":"query_knowledge","actor":"a"}`)
+	var sub SubmitResponse
+	b.call(t, "POST", "/v1/intents", `{"type":"query_knowledge","actor":"a"}`).decode(t, &sub)
+	b.call(t, "POST", "/v1/intents", `{"type":`)
+	b.call(t, "GET", "/v1/intents/"+sub.ID, "")
+	b.call(t, "GET", "/v1/intents/"+sub.ID+"?wait=10ms", "")
+	b.call(t, "GET", "/v1/no-such-route-1", "")
+	b.call(t, "GET", "/v1/no-such-route-2", "")
+	b.call(t, "GET", "/v1/intents", "", "Authorization", "Bearer forged")
+	fams := scrape(t, b.srv.Config.Handler)
+	for _, c := range []struct {
+		route, code string
+		want        float64
+	}{
+		{"POST /v1/intents", "202", 2},
+		{"POST /v1/intents", "400", 1},
+		{"GET /v1/intents/{id}", "200", 1},
+		{waitRoute, "200", 1},
+		{unmatchedRoute, "404", 2},
+		{"GET /v1/intents", "401", 1},
+	} {
+		if v := value(t, fams, "grace_http_requests_total", "route", c.route, "code", c.code); v != c.want {
+			t.Errorf("requests %s %s = %v, want %v", c.route, c.code, v, c.want)
+		}
+	}
+	if v := value(t, fams, "grace_http_request_duration_seconds", "route", "POST /v1/intents"); v != 3 {
+		t.Errorf("timed submissions = %v, want 3", v)
+	}
+	reg := prometheus.NewPedanticRegistry()
+	for _, c := range newRequestMetrics().collectors() {
+		if err := reg.Register(c); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if _, err := reg.Gather(); err != nil {
+		t.Fatal(err)
+	}
+}
