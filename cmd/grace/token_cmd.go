@@ -22,7 +22,7 @@ import (
 func (a *app) tokenCommand() *cobra.Command {
 	cmd := &cobra.Command{
 		Use:   "token",
-		Short: "Make API tokens for identities, hash them, and ask a server who a token is",
+		Short: "Make API tokens for identities, hash them, list them, and ask a server who a token is",
 		Long: `Make API tokens for the identities config section and check them.
 
 "token new" prints a fresh token once, with the identities entry to paste into
@@ -30,10 +30,11 @@ config.yaml (Grace keeps only the token's SHA-256); with --expires, the entry
 says when the token stops being accepted. "token hash" prints the
 SHA-256 of an existing token. "token whoami" asks the server (api.server, or
 --server) which identity the CLI's token (api.token, GRACE_API_TOKEN, or the
-data folder's api.token) belongs to.`,
+data folder's api.token) belongs to. "token list" lists the configured
+identities with their roles and when their tokens expire.`,
 		RunE: groupRun,
 	}
-	cmd.AddCommand(a.tokenNewCommand(), a.tokenHashCommand(), a.tokenWhoamiCommand())
+	cmd.AddCommand(a.tokenNewCommand(), a.tokenHashCommand(), a.tokenWhoamiCommand(), a.tokenListCommand())
 	return cmd
 }
 

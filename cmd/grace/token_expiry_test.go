@@ -111,3 +111,40 @@ func TestServeRefusesAnExpiredToken(t *testing.T) {
 		t.Fatalf("%d request_refused records by agent.builder, want 2 (the CLI's and the raw submission):\n%s", refused, r.stdout)
 	}
 }
+
+// TestTokenList: token list shows each configured identity's name, role,
+// token hash prefix and whether its token is valid, expiring within a week
+// or expired, from the config alone; with none it says what the API then
+// accepts.
+func TestTokenList(t *testing.T) {
+	t.Parallel()
+	c := newCLI(t)
+	if r := c.run(t, "token", "list"); r.code != 0 || !strings.Contains(r.stdout, "no identities configured") {
+		t.Fatalf("without identities: exit %d %q %q", r.code, r.stdout, r.stderr)
+	}
+	soon := time.Now().Add(3 * 24 * time.Hour).UTC().Format(time.RFC3339)
+	cfg := writeConfig(t, "identities:\n"+
+		"  - {name: alice, role: operator, token_sha256: "+httpapi.TokenHash("a")+"}\n"+
+		"  - {name: agent.soon, role: agent, token_sha256: "+httpapi.TokenHash("b")+", expires: \""+soon+"\"}\n"+
+		"  - {name: agent.old, role: agent, token_sha256: "+httpapi.TokenHash("c")+", expires: 2020-01-01}\n")
+	r := c.run(t, "token", "list", "--config", cfg, "--json")
+	var out struct{ Identities []tokenListEntry }
+	r.decode(t, &out)
+	want := []tokenListEntry{
+		{Name: "alice", Role: "operator", TokenSHA256Prefix: httpapi.TokenHash("a")[:12], State: "valid"},
+		{Name: "agent.soon", Role: "agent", TokenSHA256Prefix: httpapi.TokenHash("b")[:12], Expires: soon, State: "expiring"},
+		{Name: "agent.old", Role: "agent", TokenSHA256Prefix: httpapi.TokenHash("c")[:12], Expires: "2020-01-01T00:00:00Z", State: "expired"}, // YAML reads the bare date as a time,
+	}
+	if r.code != 0 || len(out.Identities) != len(want) {
+		t.Fatalf("token list --json: exit %d %+v %s", r.code, out, r.stderr)
+	}
+	for i, w := range want {
+		if out.Identities[i] != w {
+			t.Errorf("identity %d = %+v, want %+v", i, out.Identities[i], w)
+		}
+	}
+	r = c.run(t, "token", "list", "--config", cfg)
+	if r.code != 0 || !strings.Contains(r.stdout, "(in 2d23h)") || !strings.Contains(r.stdout, "never") || strings.Contains(r.stdout, httpapi.TokenHash("a")) {
+		t.Fatalf("token list: exit %d\n%s%s", r.code, r.stdout, r.stderr)
+	}
+}
