@@ -102,7 +102,7 @@ func TestEachRoleIsAllowedOnlyItsCalls(t *testing.T) {
 		"chaos halt": {"POST", "/v1/chaos/halt", `{}`},
 	}
 	refused := map[string][]string{ // per role, the calls answered 403
-		"agent":    {"approve", "deny", "review", "narratives", "get other", "telemetry", "audit", "chaos run", "chaos get", "chaos halt"},
+		"agent":    {"approve", "deny", "review", "narratives", "telemetry", "audit", "chaos run", "chaos get", "chaos halt"},
 		"viewer":   {"submit", "approve", "deny", "review", "chaos run", "chaos halt"},
 		"operator": nil,
 	}
@@ -116,6 +116,16 @@ func TestEachRoleIsAllowedOnlyItsCalls(t *testing.T) {
 				before := b.api.state()
 				_, n := b.refusals.last()
 				a := b.as(t, tokens[role], c.method, c.path, c.body)
+				if role == "agent" && name == "get other" {
+					// Answered as an unknown ID (the existence of others'
+					// intents is not told), refused on the record all the same.
+					a.wantError(t, http.StatusNotFound, CodeNotFound)
+					r, m := b.refusals.last()
+					if m != n+1 || r.Status != 404 || r.Code != CodeNotFound || !strings.Contains(r.Reason, "another actor") || r.IntentID != theirs.ID {
+						t.Fatalf("hidden refusal not recorded as it should be: %+v (%d → %d)", r, n, m)
+					}
+					return
+				}
 				want := contains(refused[role], name)
 				if !want {
 					if a.status == http.StatusForbidden || a.status == http.StatusUnauthorized {

@@ -7,7 +7,8 @@ import (
 	"grace/engine/intent"
 )
 
-// TestCancelRoles: an agent cancels its own intents only, a viewer none,
+// TestCancelRoles: an agent cancels its own intents only (another's is
+// answered as unknown), a viewer none,
 // an operator any; a reason is required; a cancelled intent cannot be
 // cancelled again; the canceller on the record is the caller.
 func TestCancelRoles(t *testing.T) {
@@ -16,7 +17,9 @@ func TestCancelRoles(t *testing.T) {
 	own := b.submit(t, agentB, `{"type":"change_charter"}`)
 	theirs := b.submit(t, opAlice, `{"type":"change_charter"}`)
 
-	b.do(t, agentB, "POST", "/v1/intents/"+theirs.ID+"/cancel", `{"reason":"mine now"}`).wantError(t, http.StatusForbidden, CodeForbidden)
+	// Another's intent, as an unknown one: its existence is not told.
+	b.do(t, agentB, "POST", "/v1/intents/"+theirs.ID+"/cancel", `{"reason":"mine now"}`).wantError(t, http.StatusNotFound, CodeNotFound)
+	b.do(t, agentB, "POST", "/v1/intents/int_01NOSUCHINTENT0000000000/cancel", `{"reason":"r"}`).wantError(t, http.StatusNotFound, CodeNotFound)
 	b.do(t, viewVal, "POST", "/v1/intents/"+own.ID+"/cancel", `{"reason":"r"}`).wantError(t, http.StatusForbidden, CodeForbidden)
 	b.do(t, opAlice, "POST", "/v1/intents/"+theirs.ID+"/cancel", `{}`).wantError(t, http.StatusUnprocessableEntity, CodeReasonRequired)
 	if st := b.state(t, theirs.ID).State; st != intent.StatePendingApproval {

@@ -34,7 +34,11 @@
 // named "local" whose requests may name the person at the keyboard with the
 // X-Grace-Operator header. A configured identity is always itself: its
 // submissions carry its name as the actor (naming another actor is refused)
-// and its approvals its name as the operator.
+// and its approvals its name as the operator. An agent that names another
+// actor's intent (to read it, its story, page from it or cancel it) is
+// answered exactly as for an ID that names no intent (404, or 400 for a
+// paging cursor), so that it cannot learn which IDs exist; the refusal
+// record says what really happened.
 //
 // Errors have one stable shape, {"error": {"code", "message", "field"}},
 // with a "problems" list beside it for a rejected submission (422). A

@@ -94,6 +94,9 @@ type apiError struct {
 	body     ErrorBody
 	problems []engine.Problem
 	details  map[string]any // extra facts for the refusal record, never sent
+	// recordReason and recordIntent, when set, put on the refusal record
+	// what the answer does not say (see notOwn).
+	recordReason, recordIntent string
 	// retryAfter, when set, is sent as Retry-After (whole seconds, at least 1).
 	retryAfter time.Duration
 }

@@ -3,6 +3,7 @@ package httpapi
 import (
 	"context"
 	"crypto/sha256"
+	"fmt"
 	"net/http"
 	"net/http/httptest"
 	"strings"
@@ -290,8 +291,30 @@ func TestAgentsReadOnlyTheirOwn(t *testing.T) {
 	b := setupReal(t)
 	mine := b.submit(t, agentB, `{"type":"change_charter"}`)
 	theirs := b.submit(t, opAlice, `{"type":"change_charter"}`)
-	b.do(t, agentB, "GET", "/v1/intents/"+theirs.ID, "").wantError(t, http.StatusForbidden, CodeForbidden)
-	b.do(t, agentB, "GET", "/v1/narratives?intent="+theirs.ID, "").wantError(t, http.StatusForbidden, CodeForbidden)
+	// Another actor's intent is answered as an ID that names none, so an
+	// agent cannot learn which IDs exist; the record says what happened.
+	const unknown = "int_01NOSUCHINTENT0000000000"
+	for _, path := range []string{"/v1/intents/%s", "/v1/intents/%s?wait=20s", "/v1/narratives?intent=%s"} {
+		n := b.refusals(theirs.ID, "agent.builder")
+		got := b.do(t, agentB, "GET", fmt.Sprintf(path, theirs.ID), "")
+		got.wantError(t, http.StatusNotFound, CodeNotFound)
+		missing := b.do(t, agentB, "GET", fmt.Sprintf(path, unknown), "")
+		if want := strings.ReplaceAll(string(missing.body), unknown, theirs.ID); string(got.body) != want {
+			t.Errorf("%s: another's intent answered %s, an unknown ID %s", path, got.body, missing.body)
+		}
+		if m := b.refusals(theirs.ID, "agent.builder"); m != n+1 {
+			t.Errorf("%s: reaching for another's intent is not on its record (%d refusals, want %d)", path, m, n+1)
+		}
+	}
+	var hidden bool
+	for _, r := range b.store.RecordsFor(theirs.ID) {
+		if r.What == engine.WhatRequestRefused && r.Who == "agent.builder" && strings.Contains(strings.Join(r.Why, " "), "submitted by another actor") {
+			hidden = true
+		}
+	}
+	if !hidden {
+		t.Error("the refusal record does not say the intent was another actor's")
+	}
 	b.do(t, agentB, "GET", "/v1/narratives?q=charter", "").wantError(t, http.StatusForbidden, CodeForbidden)
 	var list IntentsResponse
 	b.do(t, agentB, "GET", "/v1/intents", "").decode(t, &list)

@@ -3,6 +3,7 @@ package httpapi
 import (
 	"context"
 	"errors"
+	"fmt"
 	"net/http"
 	"net/url"
 	"strconv"
@@ -120,7 +121,7 @@ func (h *Handler) get(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	if p := principalOf(r); p.role == engine.RoleAgent && in.Actor != p.name {
-		return forbidden("%s reads only its own intents; %s was submitted by another actor", p.name, in.ID)
+		return notOwn(unknownIntent(in.ID), in.ID, fmt.Sprintf("%s reads only its own intents; %s was submitted by another actor", p.name, in.ID))
 	}
 	if wt, ok := h.api.(engine.Waiter); ok && wait > 0 && !in.State.Terminal() {
 		// The answer may come wait from now: the server's write timeout
@@ -175,13 +176,16 @@ func (h *Handler) list(w http.ResponseWriter, r *http.Request) error {
 	}
 	if f.Before != "" {
 		cur, err := h.api.Get(r.Context(), f.Before)
+		unknown := func() *apiError {
+			return newError(http.StatusBadRequest, CodeBadQuery, "before", "before names no intent (%s): page with the last ID of the previous page", clipText(f.Before, 64))
+		}
 		switch {
 		case errors.Is(err, intent.ErrNotFound):
-			return newError(http.StatusBadRequest, CodeBadQuery, "before", "before names no intent (%s): page with the last ID of the previous page", clipText(f.Before, 64))
+			return unknown()
 		case err != nil:
 			return err
 		case p.role == engine.RoleAgent && cur.Actor != p.name:
-			return forbidden("%s pages only from its own intents; %s was submitted by another actor", p.name, cur.ID)
+			return notOwn(unknown(), cur.ID, fmt.Sprintf("%s pages only from its own intents; %s was submitted by another actor", p.name, cur.ID))
 		}
 	}
 	list, err := h.api.List(r.Context(), f)
@@ -312,7 +316,7 @@ func (h *Handler) cancel(w http.ResponseWriter, r *http.Request) error {
 			return err
 		}
 		if in.Actor != p.name {
-			return forbidden("%s cancels only its own intents; %s was submitted by another actor", p.name, in.ID)
+			return notOwn(unknownIntent(in.ID), in.ID, fmt.Sprintf("%s cancels only its own intents; %s was submitted by another actor", p.name, in.ID))
 		}
 	}
 	in, err := c.Cancel(r.Context(), id, operatorOf(r, req), reason)

@@ -53,7 +53,10 @@ func TestListPagesWithBefore(t *testing.T) {
 	if e.Error.Field != "before" {
 		t.Errorf("unknown before: field %q, want before", e.Error.Field)
 	}
-	b.do(t, agentB, "GET", "/v1/intents?before="+other, "").wantError(t, http.StatusForbidden, CodeForbidden)
+	// Paging from another actor's intent is answered as from an unknown ID.
+	if e := b.do(t, agentB, "GET", "/v1/intents?before="+other, "").wantError(t, http.StatusBadRequest, CodeBadQuery); e.Error.Field != "before" {
+		t.Errorf("before another's intent: field %q, want before", e.Error.Field)
+	}
 
 	// The Go client sends before too.
 	c := NewClient(b.srv.URL, viewVal, nil)

@@ -1,6 +1,7 @@
 package httpapi
 
 import (
+	"fmt"
 	"net/http"
 	"strconv"
 	"strings"
@@ -89,8 +90,7 @@ func (h *Handler) ownIntent(r *http.Request, p principal, id string) error {
 		return err
 	}
 	if in.Actor != p.name {
-		return newError(http.StatusForbidden, CodeForbidden, "intent",
-			"%s reads the narratives of its own intents only; %s was submitted by another actor", p.name, in.ID)
+		return notOwn(unknownIntent(in.ID), in.ID, fmt.Sprintf("%s reads the narratives of its own intents only; %s was submitted by another actor", p.name, in.ID))
 	}
 	return nil
 }

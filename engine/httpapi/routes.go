@@ -1,11 +1,11 @@
 package httpapi
 
 import (
-	"fmt"
 	"net/http"
 	"strings"
 
 	"grace/engine"
+	"grace/engine/intent"
 )
 
 // Who may call what. Agents submit and read their own intents; viewers
@@ -124,9 +124,16 @@ func (h *Handler) refuse(w http.ResponseWriter, r *http.Request, e *apiError, ac
 		action = r.Method + " " + r.URL.Path
 	}
 	p := principalOf(r)
+	reason, id := e.body.Message, r.PathValue("id")
+	if e.recordReason != "" {
+		reason = e.recordReason
+	}
+	if id == "" {
+		id = e.recordIntent
+	}
 	rf := engine.Refusal{
 		Who: p.name, Role: p.role, Where: "http_api", Action: action, Status: e.status, Code: e.body.Code,
-		Field: e.body.Field, Reason: e.body.Message, IntentID: r.PathValue("id"), Remote: r.RemoteAddr,
+		Field: e.body.Field, Reason: reason, IntentID: id, Remote: r.RemoteAddr,
 		RequestID: requestIDOf(r), Details: e.details,
 	}
 	if err := h.refusals.RecordRefusal(r.Context(), rf); err != nil {
@@ -134,7 +141,18 @@ func (h *Handler) refuse(w http.ResponseWriter, r *http.Request, e *apiError, ac
 	}
 }
 
-// forbidden is the answer to an agent reaching for what is not its own.
-func forbidden(format string, args ...any) *apiError {
-	return newError(http.StatusForbidden, CodeForbidden, "", "%s", fmt.Sprintf(format, args...))
+// notOwn is the answer to an agent reaching for another actor's intent
+// id: the very answer an ID that names no intent gets (answer), so that an
+// agent cannot learn which IDs exist by asking, while the refusal record
+// says what really happened (why, in full, with the intent's ID).
+func notOwn(answer *apiError, id, why string) *apiError {
+	answer.recordReason, answer.recordIntent = why, id
+	answer.details = map[string]any{"hidden": "the intent exists and was submitted by another actor; the agent was answered as for an unknown ID"}
+	return answer
+}
+
+// unknownIntent is GET's answer for an ID that names no intent, worded as
+// the store words it (the test of notOwn compares the two answers).
+func unknownIntent(id string) *apiError {
+	return newError(http.StatusNotFound, CodeNotFound, "id", "get intent %s: %s", id, intent.ErrNotFound)
 }

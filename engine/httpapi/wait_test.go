@@ -71,7 +71,7 @@ func TestGetWaitsForTheIntentToFinish(t *testing.T) {
 		t.Fatalf("a wait that ran out: %d %s", a.status, a.body)
 	}
 	theirs := b.submit(t, opAlice, `{"type":"change_charter"}`)
-	b.do(t, agentB, "GET", "/v1/intents/"+theirs.ID+"?wait=20s", "").wantError(t, http.StatusForbidden, CodeForbidden)
+	b.do(t, agentB, "GET", "/v1/intents/"+theirs.ID+"?wait=20s", "").wantError(t, http.StatusNotFound, CodeNotFound) // not held: as unknown
 	for _, bad := range []string{"soon", "0s", "-1s", "61s"} {
 		er := b.do(t, opAlice, "GET", "/v1/intents/"+other.ID+"?wait="+bad, "").wantError(t, http.StatusBadRequest, CodeBadQuery)
 		if er.Error.Field != "wait" {
