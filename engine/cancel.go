@@ -17,10 +17,13 @@ import (
 // first (its lease revoked, as for a worker declared dead) and its
 // handler's context cancelled: whatever the handler returns after that is
 // discarded, on the record, and the intent never runs again. A finished
-// intent gets an error wrapping ErrNotCancellable, as does one caught in
-// the instant between leaving the queue and reaching a worker, or whose
-// attempt finished while the cancel was being made. It returns the intent
-// masked.
+// intent gets an error wrapping ErrNotCancellable. One caught between
+// owners (leaving the queue for a worker, or an attempt's outcome not yet
+// written) is looked for again once the store has written what was queued
+// for it, and cancelled where it then is, or refused for the state it
+// reached; only one that stays between owners (its worker lost, the
+// intent waiting for the stuck attempt to end before it is rerouted) gets
+// ErrNotCancellable with "look again". It returns the intent masked.
 //
 // Who may cancel what is the caller's to decide (the HTTP API lets an
 // operator cancel any intent and an agent its own).
@@ -37,10 +40,35 @@ func (e *Engine) Cancel(ctx context.Context, id, by, reason string) (intent.Inte
 	}
 	e.decideMu.Lock() // against an approval, a denial or an expiry of the same intent
 	defer e.decideMu.Unlock()
-	in, err := e.store.Get(ctx, id)
-	if err != nil {
-		return intent.Intent{}, fmt.Errorf("cancel intent %s: %w", id, err)
+	for look := 1; ; look++ {
+		in, err := e.store.Get(ctx, id)
+		if err != nil {
+			return intent.Intent{}, fmt.Errorf("cancel intent %s: %w", id, err)
+		}
+		out, between, err := e.cancelAsStored(ctx, in, by, reason)
+		if !between || look == cancelLooks {
+			return out, err
+		}
+		// Between owners: leaving the queue for a worker, or a worker for
+		// the queue (a retry) or for good (an outcome), and the store not
+		// yet told. Once what is queued for the store is written, the
+		// intent is where the store says, or in hand again: look again.
+		if berr := e.applyInOrder(ctx, &intent.Change{}); berr != nil {
+			return out, err
+		}
 	}
+}
+
+// cancelLooks bounds how often Cancel looks for an intent between owners
+// (see cancelAsStored): each look after the first waits for the store's queue.
+const cancelLooks = 3
+
+// cancelAsStored cancels in as the store holds it, under decideMu. between is true
+// when in was in neither the queue nor a worker's hands, in passage from
+// one to the other: err then wraps ErrNotCancellable, and a look after the
+// store's pending writes finds it.
+func (e *Engine) cancelAsStored(ctx context.Context, in intent.Intent, by, reason string) (_ intent.Intent, between bool, _ error) {
+	id := in.ID
 	from, orig := in.State, in
 	switch {
 	case from == intent.StatePendingApproval:
@@ -53,7 +81,7 @@ func (e *Engine) Cancel(ctx context.Context, id, by, reason string) (intent.Inte
 	case from == intent.StateQueued, from == intent.StateRunning:
 		return e.cancelRunning(ctx, in, by, reason)
 	default:
-		return e.guard.mask.intent(in), fmt.Errorf("cancel intent %s: %w (it is %s)", id, ErrNotCancellable, from)
+		return e.guard.mask.intent(in), false, fmt.Errorf("cancel intent %s: %w (it is %s)", id, ErrNotCancellable, from)
 	}
 	now := e.clock.Now()
 	in.State, in.DecidedBy, in.DecisionReason, in.UpdatedAt = intent.StateCancelled, by, reason, now
@@ -65,26 +93,26 @@ func (e *Engine) Cancel(ctx context.Context, id, by, reason string) (intent.Inte
 		if from == intent.StateQueued && e.accepting.Load() {
 			e.requeue(orig) // not cancelled after all: back in line
 		}
-		return intent.Intent{}, fmt.Errorf("cancel intent %s: store: %w", id, err)
+		return intent.Intent{}, false, fmt.Errorf("cancel intent %s: store: %w", id, err)
 	}
 	if from == intent.StatePendingApproval {
 		e.deadlines.forget(id)
 	}
 	e.stats.move(from, intent.StateCancelled)
-	return e.guard.mask.intent(in), nil
+	return e.guard.mask.intent(in), false, nil
 }
 
 // cancelRunning cancels in, which the store holds as queued or running
 // and the HTM queue no longer has: a worker holds (or is about to begin)
 // an attempt of it. Under decideMu.
-func (e *Engine) cancelRunning(ctx context.Context, in intent.Intent, by, reason string) (intent.Intent, error) {
+func (e *Engine) cancelRunning(ctx context.Context, in intent.Intent, by, reason string) (_ intent.Intent, between bool, _ error) {
 	w, fl := e.pool.flightOf(in.ID)
 	if fl == nil {
-		return e.guard.mask.intent(in), fmt.Errorf("cancel intent %s: %w (it is between the queue and a worker, or has just finished: look again)", in.ID, ErrNotCancellable)
+		return e.guard.mask.intent(in), true, fmt.Errorf("cancel intent %s: %w (it is between the queue and a worker, or its worker was lost and it waits to be rerouted: look again)", in.ID, ErrNotCancellable)
 	}
 	now := e.clock.Now()
 	if !e.leases.withdraw(fl, withdrawal{by: by, reason: reason, at: now}) {
-		return e.guard.mask.intent(in), fmt.Errorf("cancel intent %s: %w (its attempt %d finished, or its worker was lost, while the cancel was being made: look again)", in.ID, ErrNotCancellable, fl.in.Attempts)
+		return e.guard.mask.intent(in), true, fmt.Errorf("cancel intent %s: %w (its attempt %d finished, or its worker was lost, while the cancel was being made: look again)", in.ID, ErrNotCancellable, fl.in.Attempts)
 	}
 	// From here the attempt's outcome can no longer be written: the
 	// lease is gone. Stop the handler, or the attempt before it begins.
@@ -97,13 +125,13 @@ func (e *Engine) cancelRunning(ctx context.Context, in intent.Intent, by, reason
 		// The attempt is fenced and stopping; the store still says it
 		// runs. A restart would queue it again, as for any attempt cut
 		// short; until then the operator sees the error.
-		return intent.Intent{}, fmt.Errorf("cancel intent %s: store: %w", in.ID, err)
+		return intent.Intent{}, false, fmt.Errorf("cancel intent %s: store: %w", in.ID, err)
 	}
 	e.stats.move(intent.StateRunning, intent.StateCancelled)
 	if !started {
 		e.wake() // its worker is free
 	}
-	return e.guard.mask.intent(in), nil
+	return e.guard.mask.intent(in), false, nil
 }
 
 // cancelledRun is the attempt a cancel stopped.

@@ -9,6 +9,8 @@ import (
 	"time"
 
 	"grace/engine/clarity"
+	"grace/engine/clock"
+	"grace/engine/enginetest"
 	"grace/engine/intent"
 )
 
@@ -182,5 +184,107 @@ func TestCancelStopsARunningIntent(t *testing.T) {
 	}
 	if s := b.e.Snapshot(); s.ByState[intent.StateRunning] != 0 || s.ByState[intent.StateCancelled] != 2 {
 		t.Errorf("state counts: %v", s.ByState)
+	}
+}
+
+// barrierStore tells when the engine queues a barrier (an empty change).
+type barrierStore struct {
+	*enginetest.Store
+	barriers chan struct{}
+}
+
+func (s *barrierStore) ApplyAsync(c *intent.Change, done func(intent.Result, error)) {
+	if c.Empty() {
+		select {
+		case s.barriers <- struct{}{}:
+		default:
+		}
+	}
+	s.Store.ApplyAsync(c, done)
+}
+
+// TestCancelBetweenOwners: a cancel that finds the intent in neither the
+// queue nor a worker's hands, because the store has not yet been told
+// where it went (here a failed attempt's retry, its write held back),
+// waits for the store's pending writes and cancels it where it then is,
+// instead of answering "look again".
+func TestCancelBetweenOwners(t *testing.T) {
+	t.Parallel()
+	st, clk := enginetest.NewStore(64), clock.NewFake(epoch)
+	cfg := testConfig()
+	cfg.Workers.Count = 1
+	b := &testBundle{store: st, clock: clk, handlers: newTestHandlers()}
+	t.Cleanup(func() { _ = st.Close() })
+	bs := &barrierStore{Store: st, barriers: make(chan struct{}, 1)}
+	e, err := New(cfg, Deps{Store: bs, Clock: clk, Handlers: b.handlers, Rand: func() float64 { return 0 }})
+	if err != nil {
+		t.Fatal(err)
+	}
+	b.e = e
+	t.Cleanup(e.Stop)
+	started, finish := make(chan struct{}, 1), make(chan struct{})
+	b.handlers.set("query_knowledge", func(context.Context, intent.Intent) error {
+		started <- struct{}{}
+		<-finish
+		return errors.New("upstream busy") // retried after a backoff
+	})
+	b.start(t)
+	in := b.submit(t, intent.Submission{Type: "query_knowledge"})
+	select {
+	case <-started:
+	case <-time.After(waitLimit):
+		t.Fatal("the handler never began")
+	}
+	st.Flush() // the dispatch is written: the store says running
+	st.Hold()  // and the attempt's outcome (a retry) is queued for it, not written
+	held := true
+	defer func() {
+		if held {
+			st.Release()
+		}
+	}()
+	close(finish)
+	eventually(t, "the retry back in the queue", func() bool { return e.Snapshot().QueueDepth == 1 })
+	if got := b.stored(t, in.ID).State; got != intent.StateRunning {
+		t.Fatalf("the store says %s; the test needs it still running", got)
+	}
+
+	type answer struct {
+		in  intent.Intent
+		err error
+	}
+	res := make(chan answer, 1)
+	go func() {
+		got, err := e.Cancel(context.Background(), in.ID, "alice", "not needed")
+		res <- answer{got, err}
+	}()
+	select {
+	case <-bs.barriers: // it found the intent between owners and waits for the store
+	case a := <-res:
+		t.Fatalf("cancel answered before the store caught up: %+v, %v", a.in.State, a.err)
+	case <-time.After(waitLimit):
+		t.Fatal("cancel neither answered nor waited for the store")
+	}
+	st.Release()
+	held = false
+	var a answer
+	select {
+	case a = <-res:
+	case <-time.After(waitLimit):
+		t.Fatal("cancel did not answer once the store caught up")
+	}
+	if a.err != nil || a.in.State != intent.StateCancelled {
+		t.Fatalf("cancel between owners: %+v, %v", a.in.State, a.err)
+	}
+	if r := recordOf(t, st.RecordsFor(in.ID), WhatCancelled); r.Context["was"] != string(intent.StateQueued) {
+		t.Fatalf("cancelled while %v, want queued (the retry)", r.Context["was"])
+	}
+	// Past the retry's backoff, the one worker takes the next intent: the
+	// cancelled one, due first, would have run before it.
+	clk.Advance(time.Minute)
+	next := b.submit(t, intent.Submission{Type: "query_knowledge"})
+	b.waitRecord(t, WhatRetryScheduled, func(r clarity.Record) bool { return r.IntentID == next.ID })
+	if n := b.handlers.callsFor(in.ID); n != 1 {
+		t.Fatalf("the cancelled intent ran %d times, want 1", n)
 	}
 }

@@ -7,6 +7,7 @@ import (
 	"reflect"
 	"strconv"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -273,6 +274,39 @@ func TestApplyAsyncKeepsOrder(t *testing.T) {
 	}
 	if st := tb.s.Stats(); st.Changes != n || st.Records != n {
 		t.Errorf("stats: %+v", st)
+	}
+}
+
+// TestEmptyChangeIsABarrier: an empty change writes nothing and is
+// answered only once every change queued before it is.
+func TestEmptyChangeIsABarrier(t *testing.T) {
+	t.Parallel()
+	tb := setup(t, func(o *Options) { o.BatchMax = 3 })
+	const n = 40
+	var done atomic.Int32
+	for i := range n {
+		r := rec("scheduler", "intent_dispatched")
+		r.IntentID = "int_" + strconv.Itoa(i)
+		tb.s.ApplyAsync(&intent.Change{Records: []clarity.Record{r}}, func(_ intent.Result, err error) {
+			if err != nil {
+				t.Error(err)
+			}
+			done.Add(1)
+		})
+	}
+	got := make(chan int32, 1)
+	tb.s.ApplyAsync(&intent.Change{}, func(_ intent.Result, err error) {
+		if err != nil {
+			t.Error(err)
+		}
+		got <- done.Load()
+	})
+	if before := <-got; before != n {
+		t.Fatalf("the barrier was answered after %d of the %d changes before it", before, n)
+	}
+	es, err := tb.s.Search(context.Background(), clarity.Query{Limit: 2 * n})
+	if err != nil || len(es) != n {
+		t.Fatalf("Search: %d records, %v; want %d (the barrier writes none)", len(es), err, n)
 	}
 }
 

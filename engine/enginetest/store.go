@@ -26,6 +26,7 @@ type Store struct {
 	fail    error             // injected failure for every apply
 	closed  bool
 
+	gate     sync.Mutex // held by Hold: the async writer waits
 	queue    chan asyncChange
 	inflight int        // queued async changes whose done has not returned
 	idle     *sync.Cond // signalled when inflight drops to zero
@@ -89,6 +90,14 @@ func (s *Store) Fail(err error) {
 	s.mu.Unlock()
 }
 
+// Hold stops the async writer before the next change it takes, as a
+// store whose writes are slow would, until Release: ApplyAsync still
+// queues, nothing queued is applied or answered meanwhile.
+func (s *Store) Hold() { s.gate.Lock() }
+
+// Release lets the async writer go on after Hold.
+func (s *Store) Release() { s.gate.Unlock() }
+
 // Flush waits until no async change is outstanding: every one queued before
 // it has been applied and its done has returned.
 func (s *Store) Flush() {
@@ -135,9 +144,15 @@ func (s *Store) writer() {
 	for {
 		select {
 		case a := <-s.queue:
+			s.gate.Lock() // held by Hold
 			s.mu.Lock()
-			res, err := s.applyLocked(a.c)
+			var res intent.Result
+			var err error
+			if !a.c.Empty() { // an empty change is a barrier: nothing to write
+				res, err = s.applyLocked(a.c)
+			}
 			s.mu.Unlock()
+			s.gate.Unlock()
 			if a.done != nil {
 				a.done(res, err)
 			}

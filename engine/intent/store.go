@@ -29,6 +29,11 @@ type Change struct {
 	Records []clarity.Record
 }
 
+// Empty reports whether c writes nothing: no intent and no records.
+func (c *Change) Empty() bool {
+	return c.Create == nil && c.Update == nil && len(c.Records) == 0
+}
+
 // Result tells what applying a Change did.
 type Result struct {
 	// Existing is set when Create's idempotency key was already taken.
@@ -66,6 +71,8 @@ type Store interface {
 	// ApplyAsync queues c behind every change queued before it and calls
 	// done (from the writer's goroutine; done must not block) once it is
 	// durable or has failed. It may block while the writer's queue is full.
+	// An empty change (Empty) writes nothing: it is a barrier, done once
+	// every change queued before it is.
 	ApplyAsync(c *Change, done func(Result, error))
 	// Get returns the intent with the ID, or ErrNotFound.
 	Get(ctx context.Context, id string) (Intent, error)
