@@ -33,6 +33,8 @@ var (
 	// ErrNotCancellable: a cancel of an intent that has finished (or whose
 	// attempt finished while the cancel was being made).
 	ErrNotCancellable = errors.New("intent can no longer be cancelled")
+	// ErrNotRetryable: a retry of an intent that has not failed.
+	ErrNotRetryable = errors.New("intent cannot be retried")
 )
 
 // Problem is one reason a submission is invalid, naming the field at fault.
@@ -153,6 +155,16 @@ type Canceller interface {
 	// stop and its result discarded); a finished one is refused with
 	// ErrNotCancellable.
 	Cancel(ctx context.Context, id, by, reason string) (intent.Intent, error)
+}
+
+// Retrier submits a failed intent again, as a new intent. *Engine and the
+// HTTP client implement it.
+type Retrier interface {
+	// Retry submits the type, payload, context and priority of the failed
+	// intent id again, as a new intent whose actor is by (who asked, with
+	// a reason), governed like any submission; anything but a failed
+	// intent is refused with ErrNotRetryable.
+	Retry(ctx context.Context, id, by, reason string) (SubmitResult, error)
 }
 
 // Waiter blocks until an intent has finished. *Engine and the HTTP client

@@ -37,7 +37,13 @@ import (
 //
 // On a started engine queued work goes straight into the HTM queue; on one
 // that is not started it stays queued in the store for the next Start.
-func (e *Engine) Submit(ctx context.Context, sub intent.Submission) (_ SubmitResult, err error) {
+func (e *Engine) Submit(ctx context.Context, sub intent.Submission) (SubmitResult, error) {
+	return e.submit(ctx, sub, nil)
+}
+
+// submit is Submit; more, when set, adds to the new intent's records (it
+// may change them) in the same durable change.
+func (e *Engine) submit(ctx context.Context, sub intent.Submission, more func(intent.Intent, []clarity.Record) []clarity.Record) (_ SubmitResult, err error) {
 	defer func() { // the intake-error SLO; a reused key is the caller's mistake, like invalid input
 		if !errors.Is(err, ErrIdempotencyConflict) {
 			e.observeSubmit(err)
@@ -87,7 +93,11 @@ func (e *Engine) Submit(ctx context.Context, sub intent.Submission) (_ SubmitRes
 			return SubmitResult{}, fmt.Errorf("submit %s: %w", in.Type, err)
 		}
 	}
-	res, err := e.apply(ctx, &intent.Change{Create: &in, Records: e.intakeRecords(in)})
+	recs := e.intakeRecords(in)
+	if more != nil {
+		recs = more(in, recs)
+	}
+	res, err := e.apply(ctx, &intent.Change{Create: &in, Records: recs})
 	if err != nil || res.Existing != nil {
 		if reserved {
 			e.queue.Release()

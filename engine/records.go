@@ -45,6 +45,7 @@ const (
 	WhatTier1Reviewed      = "tier1_reviewed"
 	WhatTier1Flagged       = "tier1_flagged"
 	WhatCancelled          = "intent_cancelled"
+	WhatRetried            = "intent_retried"
 )
 
 // tierRisk is the risk of acting on an intent of each tier, as the

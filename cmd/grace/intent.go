@@ -30,7 +30,7 @@ engine starts.`,
 		RunE: groupRun,
 	}
 	cmd.PersistentFlags().StringVar(&a.server, "server", "", "URL of a running grace serve (default: config api.server)")
-	cmd.AddCommand(a.routeCommand(), a.submitCommand(), a.batchCommand(), a.listCommand(), a.getCommand(), a.approveCommand(), a.denyCommand(), a.cancelCommand())
+	cmd.AddCommand(a.routeCommand(), a.submitCommand(), a.batchCommand(), a.listCommand(), a.getCommand(), a.approveCommand(), a.denyCommand(), a.cancelCommand(), a.retryCommand())
 	return cmd
 }
 

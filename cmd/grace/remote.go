@@ -32,6 +32,7 @@ type intentBackend interface {
 	Approve(ctx context.Context, id, operator, reason string) (intent.Intent, error)
 	Deny(ctx context.Context, id, operator, reason string) (intent.Intent, error)
 	Cancel(ctx context.Context, id, by, reason string) (intent.Intent, error)
+	Retry(ctx context.Context, id, by, reason string) (engine.SubmitResult, error)
 }
 
 // clientTimeout bounds one CLI request to a server.

@@ -91,6 +91,7 @@ func TestEachRoleIsAllowedOnlyItsCalls(t *testing.T) {
 		"get other":  {"GET", "/v1/intents/" + theirs.ID, ""},
 		"approve":    {"POST", "/v1/intents/" + theirs.ID + "/approve", `{"reason":"ok"}`},
 		"deny":       {"POST", "/v1/intents/" + theirs.ID + "/deny", `{"reason":"no"}`},
+		"retry":      {"POST", "/v1/intents/" + theirs.ID + "/retry", `{"reason":"again"}`},
 		"review":     {"POST", "/v1/intents/" + mine.ID + "/review", `{}`},
 		"narratives": {"GET", "/v1/narratives", ""},
 		"story own":  {"GET", "/v1/narratives?intent=" + mine.ID, ""},
@@ -102,8 +103,8 @@ func TestEachRoleIsAllowedOnlyItsCalls(t *testing.T) {
 		"chaos halt": {"POST", "/v1/chaos/halt", `{}`},
 	}
 	refused := map[string][]string{ // per role, the calls answered 403
-		"agent":    {"approve", "deny", "review", "narratives", "telemetry", "audit", "chaos run", "chaos get", "chaos halt"},
-		"viewer":   {"submit", "approve", "deny", "review", "chaos run", "chaos halt"},
+		"agent":    {"approve", "deny", "retry", "review", "narratives", "telemetry", "audit", "chaos run", "chaos get", "chaos halt"},
+		"viewer":   {"submit", "approve", "deny", "retry", "review", "chaos run", "chaos halt"},
 		"operator": nil,
 	}
 	tokens := map[string]string{"agent": agentToken, "viewer": viewerToken, "operator": aliceToken}

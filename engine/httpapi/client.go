@@ -235,6 +235,23 @@ func (c *Client) Cancel(ctx context.Context, id, by, reason string) (intent.Inte
 	return c.decide(ctx, "cancel", id, by, reason)
 }
 
+var _ engine.Retrier = (*Client)(nil)
+
+// Retry submits the failed intent id again as a new intent (POST
+// /v1/intents/{id}/retry); by names who asks for the local token, as
+// operator does for Approve. The server records a configured identity as
+// itself.
+func (c *Client) Retry(ctx context.Context, id, by, reason string) (engine.SubmitResult, error) {
+	if by == "" {
+		by = c.Operator
+	}
+	var resp SubmitResponse
+	if err := c.do(ctx, http.MethodPost, "/v1/intents/"+url.PathEscape(id)+"/retry", DecisionRequest{Operator: by, Reason: reason}, &resp); err != nil {
+		return engine.SubmitResult{}, err
+	}
+	return engine.SubmitResult{Intent: intent.Intent{ID: resp.ID, State: resp.State, Decision: resp.Decision, Tier: resp.Decision.AutonomyTier}, Existing: resp.Existing}, nil
+}
+
 // Approve approves a pending intent as operator (Client.Operator when
 // operator is empty). A server with identities records the token's
 // identity instead.

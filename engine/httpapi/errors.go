@@ -36,6 +36,7 @@ const (
 	CodeMethodNotAllowed    = "method_not_allowed"   // 405
 	CodeNotPending          = "not_pending"          // 409: approve/deny of an intent not pending approval
 	CodeNotCancellable      = "not_cancellable"      // 409: cancel of an intent that has finished
+	CodeNotRetryable        = "not_retryable"        // 409: retry of an intent that has not failed
 	CodeIdempotencyConflict = "idempotency_conflict" // 409: the caller's idempotency key holds a different submission; nothing was stored
 	CodeInvalidIntent       = "invalid_intent"       // 422: the submission is invalid; see problems
 	CodeReasonRequired      = "reason_required"      // 422: a denial without a reason
@@ -68,6 +69,8 @@ func (e *Error) Unwrap() error {
 		return engine.ErrNotPending
 	case CodeNotCancellable:
 		return engine.ErrNotCancellable
+	case CodeNotRetryable:
+		return engine.ErrNotRetryable
 	case CodeReasonRequired:
 		return engine.ErrReasonRequired
 	case CodeQueueFull:
@@ -134,6 +137,8 @@ func fromEngine(err error) (*apiError, bool) {
 		return newError(http.StatusConflict, CodeNotPending, "", "%s", err.Error()), true
 	case errors.Is(err, engine.ErrNotCancellable):
 		return newError(http.StatusConflict, CodeNotCancellable, "", "%s", err.Error()), true
+	case errors.Is(err, engine.ErrNotRetryable):
+		return newError(http.StatusConflict, CodeNotRetryable, "", "%s", err.Error()), true
 	case errors.Is(err, engine.ErrReasonRequired):
 		return newError(http.StatusUnprocessableEntity, CodeReasonRequired, "reason", "%s", err.Error()), true
 	case errors.Is(err, engine.ErrSelfApproval):

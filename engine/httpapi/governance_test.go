@@ -3,6 +3,7 @@ package httpapi
 import (
 	"context"
 	"crypto/sha256"
+	"errors"
 	"fmt"
 	"net/http"
 	"net/http/httptest"
@@ -30,6 +31,9 @@ const (
 )
 
 // runCounter counts handler runs per intent.
+// failPermanently in a payload makes runCounter's handler fail for good.
+const failPermanently = "fail-permanently"
+
 type runCounter struct {
 	mu   sync.Mutex
 	runs map[string]int
@@ -42,6 +46,9 @@ func (c *runCounter) For(string) (worker.Handler, time.Duration) {
 		defer c.mu.Unlock()
 		c.runs[in.ID]++
 		c.seen[in.ID] = string(in.Payload)
+		if strings.Contains(string(in.Payload), failPermanently) {
+			return worker.Permanent(errors.New("told to fail"))
+		}
 		return nil
 	}), 0
 }

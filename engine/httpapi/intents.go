@@ -327,6 +327,38 @@ func (h *Handler) cancel(w http.ResponseWriter, r *http.Request) error {
 	return nil
 }
 
+// retry handles POST /v1/intents/{id}/retry {reason}: an operator submits
+// a failed intent again, as a new intent governed like any submission
+// (engine.Retrier), whose actor is the operator. The answer is POST
+// /v1/intents's: 202 with the new intent, or 200 with existing true when
+// the same operator already retried it.
+func (h *Handler) retry(w http.ResponseWriter, r *http.Request) error {
+	rt, ok := h.api.(engine.Retrier)
+	if !ok {
+		return newError(http.StatusNotImplemented, CodeNotImplemented, "", "this server cannot retry intents")
+	}
+	req, err := decisionRequest(r)
+	if err != nil {
+		return err
+	}
+	reason := strings.TrimSpace(req.Reason)
+	if reason == "" {
+		return newError(http.StatusUnprocessableEntity, CodeReasonRequired, "reason", "a reason is required to retry an intent")
+	}
+	res, err := rt.Retry(r.Context(), r.PathValue("id"), operatorOf(r, req), reason)
+	if err != nil {
+		return err
+	}
+	status := http.StatusAccepted
+	if res.Existing {
+		status = http.StatusOK
+	}
+	writeJSON(w, status, SubmitResponse{
+		ID: res.Intent.ID, State: res.Intent.State, Decision: res.Intent.Decision, Existing: res.Existing,
+	})
+	return nil
+}
+
 // decisionRequest reads an approve or deny body; an empty body is allowed
 // (an approval needs no reason).
 func decisionRequest(r *http.Request) (DecisionRequest, error) {

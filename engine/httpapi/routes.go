@@ -32,6 +32,7 @@ func (h *Handler) routes() {
 	h.handle("POST /v1/intents/{id}/deny", operators, h.deny)
 	h.handle("POST /v1/intents/{id}/review", operators, h.review)
 	h.handle("POST /v1/intents/{id}/cancel", submitters, h.cancel)
+	h.handle("POST /v1/intents/{id}/retry", operators, h.retry)
 	h.handle("GET /v1/narratives", anyone, h.narratives)
 	h.handle("GET /v1/telemetry", readers, h.telemetry)
 	h.handle("GET /v1/events", anyone, h.events)

@@ -1,0 +1,60 @@
+package httpapi
+
+import (
+	"context"
+	"errors"
+	"net/http"
+	"testing"
+
+	"grace/engine"
+	"grace/engine/intent"
+)
+
+// TestRetryOverHTTP: only an operator retries, with a reason; the answer is
+// a submission's (202 with the new intent, 200 existing when asked again);
+// an intent that has not failed is 409 not_retryable; refusals change
+// nothing; the Go client does the same.
+func TestRetryOverHTTP(t *testing.T) {
+	t.Parallel()
+	b := setupReal(t)
+	failed := b.submit(t, agentB, `{"type":"query_knowledge","payload":{"q":"`+failPermanently+`"}}`)
+	b.waitState(t, failed.ID, intent.StateFailed)
+	done := b.submit(t, agentB, `{"type":"query_knowledge"}`)
+	b.waitState(t, done.ID, intent.StateCompleted)
+	path := "/v1/intents/" + failed.ID + "/retry"
+
+	b.do(t, agentB, "POST", path, `{"reason":"again"}`).wantError(t, http.StatusForbidden, CodeForbidden)
+	b.do(t, viewVal, "POST", path, `{"reason":"again"}`).wantError(t, http.StatusForbidden, CodeForbidden)
+	b.do(t, opAlice, "POST", path, `{}`).wantError(t, http.StatusUnprocessableEntity, CodeReasonRequired)
+	b.do(t, opAlice, "POST", path, `{"reason":"x","retries":3}`).wantError(t, http.StatusBadRequest, CodeUnknownField)
+	b.do(t, opAlice, "POST", "/v1/intents/"+done.ID+"/retry", `{"reason":"again"}`).wantError(t, http.StatusConflict, CodeNotRetryable)
+	b.do(t, opAlice, "POST", "/v1/intents/int_01NOSUCHINTENT0000000000/retry", `{"reason":"again"}`).wantError(t, http.StatusNotFound, CodeNotFound)
+	if n := len(b.store.Intents()); n != 2 {
+		t.Fatalf("refused retries stored intents: %d, want 2", n)
+	}
+
+	var first SubmitResponse
+	a := b.do(t, opAlice, "POST", path, `{"reason":"the index is back","operator":"mallory"}`)
+	a.decode(t, &first)
+	if a.status != http.StatusAccepted || first.ID == failed.ID || first.Existing {
+		t.Fatalf("retry: %d %s", a.status, a.body)
+	}
+	if in := b.state(t, first.ID); in.Actor != "alice" {
+		t.Fatalf("the retry's actor is %q, want alice (the identity, whatever the body says)", in.Actor)
+	}
+	var again SubmitResponse
+	a = b.do(t, opAlice, "POST", path, `{"reason":"double click"}`)
+	a.decode(t, &again)
+	if a.status != http.StatusOK || !again.Existing || again.ID != first.ID {
+		t.Fatalf("asking again: %d %s", a.status, a.body)
+	}
+
+	c := NewClient(b.srv.URL, opBob, nil)
+	res, err := c.Retry(context.Background(), failed.ID, "", "bob's turn")
+	if err != nil || res.Existing || res.Intent.ID == first.ID {
+		t.Fatalf("client Retry: %+v, %v", res, err)
+	}
+	if _, err := c.Retry(context.Background(), done.ID, "", "r"); !errors.Is(err, engine.ErrNotRetryable) {
+		t.Fatalf("client Retry of a completed intent: %v, want ErrNotRetryable", err)
+	}
+}
