@@ -14,7 +14,7 @@ const maxHistory = 100
 
 // commandNames are the commands the command line completes, in the order
 // help lists them.
-var commandNames = []string{"dashboard", "approvals", "review", "narratives", "search", "story", "cancel", "verify", "chaos", "alerts", "help", "quit", "q"}
+var commandNames = []string{"dashboard", "approvals", "review", "narratives", "search", "story", "cancel", "retry", "verify", "chaos", "alerts", "help", "quit", "q"}
 
 // cmdLine is the ":" command line: one line of input over the status line,
 // enter runs it, esc closes it, ↑/↓ walk the history of commands run, tab
@@ -148,7 +148,9 @@ func (m *model) execute(line string) tea.Cmd {
 		}
 		return m.openStory(arg)
 	case "cancel":
-		return m.cancelCommand(arg)
+		return m.onIntentCommand(decisionCancel, arg)
+	case "retry":
+		return m.onIntentCommand(decisionRetry, arg)
 	case "verify", "audit":
 		return m.narratives.startVerify()
 	case "chaos", "3":
@@ -163,22 +165,23 @@ func (m *model) execute(line string) tea.Cmd {
 	return nil
 }
 
-// cancelCommand runs ":cancel ID [reason…]": it asks for the reason on the
-// Approvals screen (where decisions are made) unless the line gave one,
-// then cancels the intent (pending, queued or running) under the
+// onIntentCommand runs ":cancel ID [reason…]" and ":retry ID [reason…]":
+// it asks for the reason on the Approvals screen (where decisions are
+// made) unless the line gave one, then cancels the intent (pending,
+// queued or running) or submits the failed intent again, under the
 // console's operator. A read-only console refuses.
-func (m *model) cancelCommand(arg string) tea.Cmd {
+func (m *model) onIntentCommand(d decision, arg string) tea.Cmd {
 	id, reason, _ := strings.Cut(arg, " ")
 	if id == "" {
-		m.pc.fail(":cancel needs an intent ID, as in :cancel int_… [reason]")
+		m.pc.fail(":" + d.verb() + " needs an intent ID, as in :" + d.verb() + " int_… [reason]")
 		return nil
 	}
 	if m.pc.readOnly {
-		m.pc.readOnlyRefusal(decisionCancel)
+		m.pc.readOnlyRefusal(d)
 		return nil
 	}
 	cmd := m.switchToID(screenApprovals)
-	return tea.Batch(cmd, m.approvals.decider.startWith(m.pc, decisionCancel, id, strings.TrimSpace(reason)))
+	return tea.Batch(cmd, m.approvals.decider.startWith(m.pc, d, id, strings.TrimSpace(reason)))
 }
 
 // chaosCommand runs ":chaos …": alone it shows the Chaos screen; "run ID"

@@ -306,6 +306,42 @@ func TestCancelCommand(t *testing.T) {
 	}
 }
 
+// TestRetryCommand: ":retry ID reason" submits a failed intent again and
+// says which new intent it became; without a reason it asks for one; asked
+// twice it names the first retry; an intent that has not failed is refused
+// in a line that says why; a read-only console refuses.
+func TestRetryCommand(t *testing.T) {
+	t.Parallel()
+	b := setup(t)
+	const failed, completed = "int_01JPB8A2REVIEW0000000000BB", "int_01JPB8A1REVIEW0000000000AA"
+	b.run(t, b.command(t, "retry "+failed+" config fixed"))
+	if got := b.api.retryCalls(); len(got) != 1 || got[0] != (decisionCall{ID: failed, Operator: "ops", Reason: "config fixed"}) {
+		t.Fatalf("retry calls: %+v", got)
+	}
+	if st := b.statusText(); st != "retried "+failed+" as int_01JPB9RETRY00000000000001 (queued)" {
+		t.Fatalf(":retry with a reason: status %q", st)
+	}
+	b.run(t, b.command(t, "retry "+failed))
+	if !strings.Contains(b.view(), "Retry int_01J…000000BB · reason:") {
+		t.Fatalf(":retry without a reason does not ask for one:\n%s", b.view())
+	}
+	b.typeText(t, "again")
+	b.run(t, b.press(t, "<enter>"))
+	if st := b.statusText(); st != failed+" was already retried as int_01JPB9RETRY00000000000001 (queued)" {
+		t.Fatalf(":retry asked twice: status %q", st)
+	}
+	b.run(t, b.command(t, "retry "+completed+" why not"))
+	if st := b.statusText(); b.m.pc.status.level != levelError ||
+		st != "retry "+completed+" failed: intent cannot be retried (it is completed; only a failed intent can be retried)" {
+		t.Fatalf("retry a completed intent: status (level %d) %q", b.m.pc.status.level, st)
+	}
+	ro := setup(t, func(o *Options) { o.ReadOnly = true })
+	ro.run(t, ro.command(t, "retry "+failed+" nope"))
+	if len(ro.api.retryCalls()) != 0 || ro.statusText() != "read-only console: retry is disabled" {
+		t.Fatalf("read-only :retry: calls %+v, status %q", ro.api.retryCalls(), ro.statusText())
+	}
+}
+
 // TestCancelIntentKey: on Narratives the cancel_intent key (ctrl+k) opens
 // the command line on ":cancel ID " for the selected record's intent, so
 // the operator types why and presses enter; a read-only console has no

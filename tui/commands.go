@@ -134,6 +134,15 @@ func decideCmd(ctx context.Context, api engine.OperatorAPI, owner screenID, d de
 				break
 			}
 			msg.intent, msg.err = cn.Cancel(ctx, id, operator, reason)
+		case decisionRetry:
+			rt, ok := api.(engine.Retrier)
+			if !ok {
+				msg.err = errors.New("this engine cannot retry intents")
+				break
+			}
+			var res engine.SubmitResult
+			res, msg.err = rt.Retry(ctx, id, operator, reason)
+			msg.intent, msg.existing = res.Intent, res.Existing
 		default:
 			msg.intent, msg.err = api.Approve(ctx, id, operator, reason)
 		}

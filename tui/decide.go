@@ -127,7 +127,7 @@ func (d *decider) stillText() string {
 	if d.dec.isReview() {
 		return " still awaits review"
 	}
-	if d.dec == decisionCancel {
+	if d.dec.onCommandLine() {
 		return " is unchanged"
 	}
 	return " is still pending"
@@ -142,6 +142,15 @@ func (d *decider) finish(pc *programContext, msg decidedMsg) {
 	if msg.err != nil {
 		pc.fail(msg.decision.verb() + " " + msg.id + " failed: " + errText(msg.err))
 		pc.log.Warn("decision failed", "decision", msg.decision.verb(), "intent", msg.id, "owner", msg.owner, "err", msg.err)
+		return
+	}
+	if msg.decision == decisionRetry { // the answer is the new intent
+		if msg.existing {
+			pc.info(msg.id + " was already retried as " + msg.intent.ID + " (" + string(msg.intent.State) + ")")
+		} else {
+			pc.info("retried " + msg.id + " as " + msg.intent.ID + " (" + string(msg.intent.State) + ")")
+		}
+		pc.log.Info("decision made", "decision", msg.decision.verb(), "intent", msg.id, "retry", msg.intent.ID, "operator", pc.operator)
 		return
 	}
 	pc.info(msg.decision.past() + " " + msg.id + " (" + msg.intent.Type + ")")
@@ -160,12 +169,14 @@ func errText(err error) string {
 		return engine.ErrReasonRequired.Error()
 	case errors.Is(err, engine.ErrNotReviewable):
 		return engine.ErrNotReviewable.Error()
-	case errors.Is(err, engine.ErrNotCancellable):
+	case errors.Is(err, engine.ErrNotCancellable), errors.Is(err, engine.ErrNotRetryable):
 		// The sentinel and the engine's why ("(it is completed)"), without
 		// the wrapping that repeats the intent's ID.
 		msg := err.Error()
-		if i := strings.Index(msg, engine.ErrNotCancellable.Error()); i >= 0 {
-			return msg[i:]
+		for _, s := range []error{engine.ErrNotCancellable, engine.ErrNotRetryable} {
+			if i := strings.Index(msg, s.Error()); i >= 0 {
+				return msg[i:]
+			}
 		}
 	}
 	return err.Error()
@@ -196,9 +207,11 @@ func (d *decider) view(pc *programContext, w int) string {
 			verb, what = "Flag", "note"
 		case decisionCancel:
 			verb = "Cancel"
+		case decisionRetry:
+			verb = "Retry"
 		}
 		label := verb + " " + d.target + " · " + what + ": "
-		if ansi.StringWidth(label) > w/2 && d.dec == decisionCancel { // typed on the command line: no list shows it
+		if ansi.StringWidth(label) > w/2 && d.dec.onCommandLine() { // typed on the command line: no list shows it
 			label = verb + " " + clipMiddle(d.target, 16) + " · " + what + ": "
 		}
 		if ansi.StringWidth(label) > w/2 {

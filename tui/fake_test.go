@@ -28,6 +28,7 @@ type fakeAPI struct {
 	approves   []decisionCall
 	denies     []decisionCall
 	cancels    []decisionCall
+	retries    []decisionCall
 	approveErr error
 	denyErr    error
 	pendingErr error
@@ -190,6 +191,32 @@ func (f *fakeAPI) Cancel(_ context.Context, id, by, reason string) (intent.Inten
 		return it, nil
 	}
 	return intent.Intent{}, fmt.Errorf("cancel intent %s: %w", id, engine.ErrNotFound)
+}
+
+// Retry answers a retry of a failed intent in tier1 (the fake's finished
+// intents) with a new queued intent; the second for the same one answers
+// the first, Existing set.
+func (f *fakeAPI) Retry(_ context.Context, id, by, reason string) (engine.SubmitResult, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.retries = append(f.retries, decisionCall{ID: id, Operator: by, Reason: reason})
+	for _, it := range f.tier1 {
+		if it.ID != id {
+			continue
+		}
+		if it.State != intent.StateFailed {
+			return engine.SubmitResult{}, fmt.Errorf("retry intent %s: %w (it is %s; only a failed intent can be retried)", id, engine.ErrNotRetryable, it.State)
+		}
+		next := intent.Intent{ID: "int_01JPB9RETRY00000000000001", Type: it.Type, Actor: by, State: intent.StateQueued, Tier: it.Tier}
+		return engine.SubmitResult{Intent: next, Existing: len(f.retries) > 1}, nil
+	}
+	return engine.SubmitResult{}, fmt.Errorf("retry intent %s: %w", id, engine.ErrNotFound)
+}
+
+func (f *fakeAPI) retryCalls() []decisionCall {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return append([]decisionCall(nil), f.retries...)
 }
 
 func (f *fakeAPI) cancelCalls() []decisionCall {

@@ -66,7 +66,7 @@ func (m *model) helpGroups() []helpGroup {
 		{":review", "Tier 1 review"}, {":verify", "verify audit chain"},
 	}}
 	if k.Deny.Enabled() {
-		commands.rows = append(commands.rows, [2]string{":cancel ID", "cancel (asks why)"})
+		commands.rows = append(commands.rows, [2]string{":cancel :retry", "ID (asks why)"})
 	}
 	if k.RunChaos.Enabled() {
 		commands.rows = append(commands.rows, [2]string{":chaos run ID", "run (--all: all)"}) // :chaos halt is the Console's halt key

@@ -129,6 +129,7 @@ const (
 	decisionAcknowledge
 	decisionFlag
 	decisionCancel // withdraw an intent that has not finished (":cancel ID")
+	decisionRetry  // submit a failed intent again, as a new one (":retry ID")
 )
 
 // verb is the decision's name in status lines ("approve failed: …").
@@ -142,6 +143,8 @@ func (d decision) verb() string {
 		return "flag"
 	case decisionCancel:
 		return "cancel"
+	case decisionRetry:
+		return "retry"
 	}
 	return "approve"
 }
@@ -157,6 +160,8 @@ func (d decision) past() string {
 		return "flagged"
 	case decisionCancel:
 		return "cancelled"
+	case decisionRetry:
+		return "retried"
 	}
 	return "approved"
 }
@@ -172,6 +177,8 @@ func (d decision) doing() string {
 		return "flagging"
 	case decisionCancel:
 		return "cancelling"
+	case decisionRetry:
+		return "retrying"
 	}
 	return "approving"
 }
@@ -179,8 +186,12 @@ func (d decision) doing() string {
 // needsReason reports whether the decision asks for a reason (deny,
 // cancel) or a note (flag) instead of a (y/N).
 func (d decision) needsReason() bool {
-	return d == decisionDeny || d == decisionFlag || d == decisionCancel
+	return d == decisionDeny || d == decisionFlag || d == decisionCancel || d == decisionRetry
 }
+
+// onCommandLine reports whether the decision is typed on the command line
+// (":cancel ID", ":retry ID") rather than made on a listed intent.
+func (d decision) onCommandLine() bool { return d == decisionCancel || d == decisionRetry }
 
 // isReview reports whether the decision is a Tier 1 review.
 func (d decision) isReview() bool { return d == decisionAcknowledge || d == decisionFlag }
@@ -191,5 +202,6 @@ type decidedMsg struct {
 	decision decision
 	id       string
 	intent   intent.Intent
+	existing bool // a retry asked again: intent is the first retry
 	err      error
 }
