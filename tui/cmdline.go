@@ -31,7 +31,7 @@ type cmdLine struct {
 
 // newCmdLine returns a closed command line.
 func newCmdLine() cmdLine {
-	return cmdLine{input: newLineInput("dashboard, approvals, review, chaos [run ID|--all|halt], search words…, story ID, cancel ID [reason], q")}
+	return cmdLine{input: newLineInput("dashboard, approvals, review, chaos [run ID|--all|halt], search words…, story ID, cancel|retry ID [reason], q")}
 }
 
 // start opens the line, empty.

@@ -342,6 +342,27 @@ func TestRetryCommand(t *testing.T) {
 	}
 }
 
+// TestTypedInABurst: keys that reach the console together, as one read
+// of the terminal (typed fast, pasted, or sent by tmux), act as if typed
+// one by one: ":retry ID reason" opens the command line and fills it.
+func TestTypedInABurst(t *testing.T) {
+	t.Parallel()
+	b := setup(t)
+	const failed = "int_01JPB8A2REVIEW0000000000BB"
+	// As the terminal reader groups them: runes up to a space, a space.
+	for _, part := range []string{":retry", " ", failed, " ", "config", " ", "fixed"} {
+		k := tea.KeyMsg{Type: tea.KeyRunes, Runes: []rune(part)}
+		if part == " " {
+			k.Type = tea.KeySpace
+		}
+		b.run(t, b.send(k))
+	}
+	b.run(t, b.press(t, "<enter>"))
+	if got := b.api.retryCalls(); len(got) != 1 || got[0].ID != failed || got[0].Reason != "config fixed" {
+		t.Fatalf("a burst did not run as typed: retry calls %+v, status %q", got, b.statusText())
+	}
+}
+
 // TestCancelIntentKey: on Narratives the cancel_intent key (ctrl+k) opens
 // the command line on ":cancel ID " for the selected record's intent, so
 // the operator types why and presses enter; a read-only console has no

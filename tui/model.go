@@ -86,6 +86,9 @@ func (m *model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 		m.pc.width, m.pc.height = msg.Width, msg.Height
 		return m, nil
 	case tea.KeyMsg:
+		if msg.Type == tea.KeyRunes && len(msg.Runes) > 1 {
+			return m, m.handleRunes(msg)
+		}
 		return m, m.handleKey(msg)
 	case tickMsg:
 		cmds := []tea.Cmd{tickCmd(m.pc.refresh)}
@@ -496,4 +499,20 @@ func (m *model) pruneAnnounced() {
 		keep[it.ID] = struct{}{}
 	}
 	m.announced = keep
+}
+
+// handleRunes takes runes that arrived together (typed faster than the
+// terminal is read, or pasted) one key at a time, as if typed: a burst
+// such as ":cancel" would otherwise be one key matching no binding, and
+// the command line would never open.
+func (m *model) handleRunes(msg tea.KeyMsg) tea.Cmd {
+	cmds := make([]tea.Cmd, 0, len(msg.Runes))
+	for _, r := range msg.Runes {
+		k := tea.KeyMsg{Type: tea.KeyRunes, Runes: []rune{r}, Alt: msg.Alt, Paste: msg.Paste}
+		if r == ' ' {
+			k.Type = tea.KeySpace
+		}
+		cmds = append(cmds, m.handleKey(k))
+	}
+	return tea.Batch(cmds...)
 }
