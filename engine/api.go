@@ -167,6 +167,15 @@ type Retrier interface {
 	Retry(ctx context.Context, id, by, reason string) (SubmitResult, error)
 }
 
+// AtomicSubmitter submits a batch all or none. *Engine and the HTTP client
+// implement it.
+type AtomicSubmitter interface {
+	// SubmitAtomic stores every submission of subs, each governed as
+	// alone, or none of them and a *BatchRefusedError naming those at
+	// fault.
+	SubmitAtomic(ctx context.Context, subs []intent.Submission) ([]SubmitResult, error)
+}
+
 // Waiter blocks until an intent has finished. *Engine and the HTTP client
 // implement it.
 type Waiter interface {

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"strings"
+	"time"
 
 	"grace/engine/clarity"
 	"grace/engine/governance"
@@ -61,26 +62,7 @@ func (e *Engine) submit(ctx context.Context, sub intent.Submission, more func(in
 	if err != nil {
 		return SubmitResult{}, fmt.Errorf("submit %s: %w", clean.Type, err)
 	}
-	dec := e.router.Route(clean, hub)
-	in := intent.Intent{
-		ID: e.ids.next(now), Type: clean.Type, Actor: clean.Actor, Payload: clean.Payload, Context: clean.Context,
-		Priority: clean.Priority, IdempotencyKey: clean.IdempotencyKey, Tier: dec.AutonomyTier, Decision: dec,
-		CreatedAt: now, UpdatedAt: now,
-	}
-	switch {
-	case dec.AutonomyTier == 0 || dec.RequiresHuman:
-		in.State = intent.StatePendingApproval
-		in.Deadline = now.Add(e.cfg.Approvals.Timeout)
-	case !dec.Approved:
-		in.State = intent.StateDenied
-		in.DecidedBy = dec.RoutedTo
-		if in.DecidedBy == "" || in.DecidedBy == governance.RouteDirect {
-			in.DecidedBy = actorHub
-		}
-		in.DecisionReason = strings.Join(dec.Reasoning, "; ")
-	default:
-		in.State = intent.StateQueued
-	}
+	in := e.newIntent(now, clean, e.router.Route(clean, hub))
 
 	reserved := false
 	if in.State == intent.StateQueued {
@@ -108,6 +90,40 @@ func (e *Engine) submit(ctx context.Context, sub intent.Submission, more func(in
 		return e.resubmitted(ctx, clean, *res.Existing) // taken in the store or earlier in the same batch
 	}
 
+	e.admitted(now, in, reserved)
+	return SubmitResult{Intent: e.guard.mask.intent(in)}, nil
+}
+
+// newIntent is the intent a validated submission becomes under the
+// governance decision dec, at now: pending approval (with its deadline),
+// denied by the hub, or queued.
+func (e *Engine) newIntent(now time.Time, clean intent.Submission, dec intent.Decision) intent.Intent {
+	in := intent.Intent{
+		ID: e.ids.next(now), Type: clean.Type, Actor: clean.Actor, Payload: clean.Payload, Context: clean.Context,
+		Priority: clean.Priority, IdempotencyKey: clean.IdempotencyKey, Tier: dec.AutonomyTier, Decision: dec,
+		CreatedAt: now, UpdatedAt: now,
+	}
+	switch {
+	case dec.AutonomyTier == 0 || dec.RequiresHuman:
+		in.State = intent.StatePendingApproval
+		in.Deadline = now.Add(e.cfg.Approvals.Timeout)
+	case !dec.Approved:
+		in.State = intent.StateDenied
+		in.DecidedBy = dec.RoutedTo
+		if in.DecidedBy == "" || in.DecidedBy == governance.RouteDirect {
+			in.DecidedBy = actorHub
+		}
+		in.DecisionReason = strings.Join(dec.Reasoning, "; ")
+	default:
+		in.State = intent.StateQueued
+	}
+	return in
+}
+
+// admitted takes in, just stored, into the engine's live state: counted,
+// queued (in the room reserved for it, when reserved) or its approval
+// deadline tracked.
+func (e *Engine) admitted(now time.Time, in intent.Intent, reserved bool) {
 	e.stats.move("", in.State)
 	switch in.State {
 	case intent.StateQueued:
@@ -125,7 +141,6 @@ func (e *Engine) submit(ctx context.Context, sub intent.Submission, more func(in
 	case intent.StatePendingApproval:
 		e.deadlines.track(in.ID, in.Deadline)
 	}
-	return SubmitResult{Intent: e.guard.mask.intent(in)}, nil
 }
 
 // Route returns the governance decision for sub without storing anything.

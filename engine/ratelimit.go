@@ -3,6 +3,8 @@ package engine
 import (
 	"errors"
 	"fmt"
+	"maps"
+	"slices"
 	"strings"
 	"sync"
 	"time"
@@ -127,6 +129,56 @@ func (l *limits) admit(now time.Time, actor string, skipGlobal bool) *RateLimitE
 		l.since.global++
 		l.since.count(now)
 		return &RateLimitError{Scope: scopeGlobal, Actor: actor, Rate: l.cfg.GlobalRate, Burst: l.cfg.GlobalBurst, RetryAfter: wait}
+	}
+	return nil
+}
+
+// admitAll takes, all or none, want[actor] tokens from each actor's bucket
+// and global from the global bucket, at now: an atomic batch's share. On
+// a refusal nothing is taken, and the error names the actor (or the
+// global bucket) short of tokens. A share larger than a bucket's burst can
+// never be taken (RetryAfter 0).
+func (l *limits) admitAll(now time.Time, want map[string]int, global int) *RateLimitError {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	var taken []*rate.Reservation
+	undo := func() {
+		for _, r := range taken {
+			r.CancelAt(now)
+		}
+	}
+	for _, actor := range slices.Sorted(maps.Keys(want)) {
+		key := actor
+		al, ok := l.actors[key]
+		if !ok {
+			if len(l.actors) >= maxTrackedActors {
+				key = overflowActor
+				al = l.actors[key]
+			}
+			if al == nil {
+				al = rate.NewLimiter(rate.Limit(l.cfg.ActorRate), l.cfg.ActorBurst)
+				l.actors[key] = al
+			}
+		}
+		r := al.ReserveN(now, want[actor])
+		if wait := r.DelayFrom(now); !r.OK() || wait > 0 {
+			r.CancelAt(now)
+			undo()
+			l.since.byActor[actor] += uint64(want[actor])
+			l.since.count(now)
+			return &RateLimitError{Scope: scopeActor, Actor: actor, Rate: l.cfg.ActorRate, Burst: l.cfg.ActorBurst, RetryAfter: wait}
+		}
+		taken = append(taken, r)
+	}
+	if global > 0 {
+		r := l.global.ReserveN(now, global)
+		if wait := r.DelayFrom(now); !r.OK() || wait > 0 {
+			r.CancelAt(now)
+			undo()
+			l.since.global += uint64(global)
+			l.since.count(now)
+			return &RateLimitError{Scope: scopeGlobal, Rate: l.cfg.GlobalRate, Burst: l.cfg.GlobalBurst, RetryAfter: wait}
+		}
 	}
 	return nil
 }

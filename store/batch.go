@@ -77,6 +77,12 @@ func (w *writer) fillBatch(batch []request, out []outcome) error {
 	clear(w.keys)
 	w.blocks = w.blocks[:0]
 	for i := range batch {
+		if batch[i].group != nil {
+			if err := w.applyGroup(&batch[i], &out[i]); err != nil {
+				return err
+			}
+			continue
+		}
 		res, more, err := w.applyIntent(&batch[i])
 		out[i] = outcome{res: res}
 		var ce *changeError
@@ -134,3 +140,100 @@ func (w *writer) applyIntent(r *request) (res intent.Result, more bool, err erro
 	}
 	return res, true, nil
 }
+
+// applyGroup writes the changes of r.group inside a savepoint, all or
+// none: a change that cannot apply (an unknown ID, a constraint, a create
+// whose idempotency key is taken) undoes the whole group, chain position
+// and all, and out.err says which and why; the rest of the batch is
+// untouched. Only a failure that breaks the batch is returned.
+func (w *writer) applyGroup(r *request, out *outcome) error {
+	// Rows buffered for earlier changes go in before the savepoint, so
+	// that undoing the group drops only its own.
+	for _, b := range w.bulks {
+		if err := b.flush(); err != nil {
+			return fmt.Errorf("write records: %w", err)
+		}
+	}
+	if _, err := w.conn.exec(w.st.savepoint); err != nil {
+		return fmt.Errorf("savepoint: %w", err)
+	}
+	at, nblocks := w.next, len(w.blocks)
+	var lastSpan span
+	if nblocks > 0 {
+		lastSpan = w.blocks[nblocks-1]
+	}
+	var keys []string // idempotency keys the group took in w.keys
+	failed, cause := -1, error(nil)
+	for j := range r.group {
+		g := &r.group[j]
+		res, more, err := w.applyIntent(g)
+		var ce *changeError
+		if errors.As(err, &ce) {
+			failed, cause = j, ce.err
+			break
+		}
+		if err != nil {
+			return err
+		}
+		if !more { // a create whose key is taken: all or none
+			failed, cause = j, fmt.Errorf("create intent %s: %w (by %s)", g.change.Create.ID, intent.ErrKeyTaken, res.Existing.ID)
+			break
+		}
+		r.groupOut[j] = outcome{res: res}
+		if c := g.change.Create; c != nil && c.IdempotencyKey != "" {
+			keys = append(keys, scopedKey(c.Actor, c.IdempotencyKey))
+		}
+		for k := range g.recs {
+			if err := w.addRecord(&g.recs[k]); err != nil {
+				return fmt.Errorf("write records: %w", err)
+			}
+		}
+	}
+	if failed < 0 {
+		for _, b := range w.bulks {
+			if err := b.flush(); err != nil {
+				return fmt.Errorf("write records: %w", err)
+			}
+		}
+		if _, err := w.conn.exec(w.st.release); err != nil {
+			return fmt.Errorf("release savepoint: %w", err)
+		}
+		return nil
+	}
+	for _, b := range w.bulks {
+		b.reset()
+	}
+	if _, err := w.conn.exec(w.st.undo); err != nil {
+		return fmt.Errorf("roll back to savepoint: %w", err)
+	}
+	if _, err := w.conn.exec(w.st.release); err != nil {
+		return fmt.Errorf("release savepoint: %w", err)
+	}
+	w.next, w.blocks = at, w.blocks[:nblocks]
+	if nblocks > 0 {
+		w.blocks[nblocks-1] = lastSpan
+	}
+	for _, k := range keys {
+		delete(w.keys, k)
+	}
+	gerr := &GroupError{Index: failed, Size: len(r.group), Err: cause}
+	for j := range r.groupOut {
+		r.groupOut[j] = outcome{err: gerr}
+	}
+	*out = outcome{err: gerr}
+	return nil
+}
+
+// GroupError is ApplyAll's answer when one change of the group cannot
+// apply: nothing in the group was written.
+type GroupError struct {
+	Index int   // the change at fault, from 0
+	Size  int   // changes in the group
+	Err   error // why it cannot apply
+}
+
+func (e *GroupError) Error() string {
+	return fmt.Sprintf("change %d of %d: %v; nothing in the group was written", e.Index+1, e.Size, e.Err)
+}
+
+func (e *GroupError) Unwrap() error { return e.Err }

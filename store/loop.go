@@ -115,6 +115,10 @@ func (w *writer) commit(batch []request) {
 	w.stats.changes.Add(int64(len(batch)))
 	for i := range batch {
 		w.stats.records.Add(int64(len(batch[i].recs)))
+		for j := range batch[i].group {
+			w.stats.changes.Add(1)
+			w.stats.records.Add(int64(len(batch[i].group[j].recs)))
+		}
 	}
 	if err := w.applyBatch(batch, out); err != nil {
 		w.stats.failed.Add(1)

@@ -7,12 +7,13 @@ import (
 
 // statements are the writer's prepared statements.
 type statements struct {
-	begin, commit, rollback driver.Stmt
-	head                    driver.Stmt
-	byKey                   driver.Stmt
-	insertIntent            driver.Stmt
-	updateIntent            driver.Stmt
-	block                   driver.Stmt
+	begin, commit, rollback  driver.Stmt
+	savepoint, release, undo driver.Stmt // around an all-or-nothing group (ApplyAll)
+	head                     driver.Stmt
+	byKey                    driver.Stmt
+	insertIntent             driver.Stmt
+	updateIntent             driver.Stmt
+	block                    driver.Stmt
 }
 
 func prepareStatements(c *wconn) (*statements, error) {
@@ -24,6 +25,9 @@ func prepareStatements(c *wconn) (*statements, error) {
 		{&st.begin, "BEGIN IMMEDIATE"},
 		{&st.commit, "COMMIT"},
 		{&st.rollback, "ROLLBACK"},
+		{&st.savepoint, "SAVEPOINT grp"},
+		{&st.release, "RELEASE grp"},
+		{&st.undo, "ROLLBACK TO grp"},
 		{&st.head, `SELECT ifnull((SELECT max(id) FROM narratives), 0),
 			ifnull((SELECT seq FROM audit ORDER BY seq DESC LIMIT 1), 0),
 			ifnull((SELECT hash FROM audit ORDER BY seq DESC LIMIT 1), '')`},

@@ -119,6 +119,53 @@ func (s *Store) Apply(ctx context.Context, c *intent.Change) (intent.Result, err
 
 var replies = sync.Pool{New: func() any { return make(chan outcome, 1) }}
 
+var _ intent.GroupStore = (*Store)(nil)
+
+// ApplyAll writes cs in one transaction, all or none, and returns once
+// they are durable: one result per change, in order. A change that cannot
+// apply (an unknown ID, an invalid record, a constraint, a create whose
+// idempotency key is taken: intent.ErrKeyTaken) fails the whole group
+// with a *GroupError naming it, and nothing of the group is written. A
+// change that can never apply is refused before anything is queued, with
+// the same *GroupError.
+func (s *Store) ApplyAll(ctx context.Context, cs []*intent.Change) ([]intent.Result, error) {
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
+	if len(cs) == 0 {
+		return nil, nil
+	}
+	now := s.opts.Clock.Now()
+	group := make([]request, len(cs))
+	for i, c := range cs {
+		req, err := newRequest(c, now)
+		if err != nil {
+			return nil, &GroupError{Index: i, Size: len(cs), Err: err}
+		}
+		group[i] = req
+	}
+	reply := replies.Get().(chan outcome)
+	req := request{change: &intent.Change{}, group: group, groupOut: make([]outcome, len(cs)), reply: reply}
+	if err := s.enqueue(ctx, req); err != nil {
+		replies.Put(reply)
+		return nil, err
+	}
+	select {
+	case o := <-reply:
+		replies.Put(reply)
+		if o.err != nil {
+			return nil, o.err
+		}
+		res := make([]intent.Result, len(cs))
+		for i, g := range req.groupOut {
+			res[i] = g.res
+		}
+		return res, nil
+	case <-ctx.Done():
+		return nil, ctx.Err()
+	}
+}
+
 // ApplyAsync queues c behind every change queued before it (Apply's may
 // go ahead of it: see the package documentation) and calls done
 // from the writer's goroutine once c is durable or has failed, with what

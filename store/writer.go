@@ -22,6 +22,11 @@ type request struct {
 	row   intentRow
 	done  func(intent.Result, error)
 	reply chan outcome
+	// group, when set, is an all-or-nothing group of changes (ApplyAll),
+	// each prepared as a request; groupOut gets each one's outcome before
+	// reply is sent, and the reply's err says why none was written.
+	group    []request
+	groupOut []outcome
 }
 
 // newRequest checks and encodes c for the writer, in the caller's

@@ -23,6 +23,7 @@ const maxBatchFile = 256 << 20
 
 // batchCommand is "grace intent batch FILE".
 func (a *app) batchCommand() *cobra.Command {
+	var atomic bool
 	cmd := &cobra.Command{
 		Use:   "batch FILE",
 		Short: "Submit many intents at once, from a JSON Lines file (- for standard input)",
@@ -39,24 +40,58 @@ A line that does not read as a submission stops the command before
 anything is sent, naming the line. Otherwise it prints one line per
 submission, in order ("3  int_…  queued", or "4  refused  422
 invalid_intent: …"; with --json the results), and exits 1 when any was
-refused.`,
+refused.
+
+With --atomic the batch (at most 1000) is stored all or none: if any
+submission would be refused, none is stored; the refused ones are
+printed with their errors and the others as not_stored (424).`,
 		Args: cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			subs, err := readBatch(cmd, args[0])
 			if err != nil {
 				return err
 			}
+			if atomic && len(subs) > httpapi.MaxBatch {
+				return usageErrorf("--atomic stores one request's submissions all or none: at most %d, and %s holds %d; split it", httpapi.MaxBatch, args[0], len(subs))
+			}
 			return a.withIntents(cmd, writeIntents, func(ctx context.Context, b intentBackend) error {
-				results, err := submitBatch(ctx, b, subs)
+				submit := submitBatch
+				if atomic {
+					submit = submitAtomic
+				}
+				results, err := submit(ctx, b, subs)
 				if err != nil {
 					return err
 				}
-				return a.reportBatch(results)
+				return a.reportBatch(results, atomic)
 			})
 		},
 	}
+	cmd.Flags().BoolVar(&atomic, "atomic", false, "store all or none: if any submission would be refused, none is stored (at most 1000)")
 	a.addJSONFlag(cmd)
 	return cmd
+}
+
+// submitAtomic sends subs through b all or none (POST /v1/intents/batch
+// with "atomic": true, or the engine's SubmitAtomic on the database).
+func submitAtomic(ctx context.Context, b intentBackend, subs []intent.Submission) ([]httpapi.BatchResult, error) {
+	if _, remote := b.(*httpapi.Client); !remote {
+		for i := range subs {
+			if strings.TrimSpace(subs[i].Actor) == "" {
+				subs[i].Actor = defaultActor()
+			}
+		}
+	}
+	as, ok := b.(engine.AtomicSubmitter)
+	if !ok {
+		return nil, errors.New("this backend cannot store a batch all or none")
+	}
+	res, err := as.SubmitAtomic(ctx, subs)
+	var ae *httpapi.Error
+	if errors.As(err, &ae) && ae.Code == httpapi.CodeBatchRefused && len(ae.Results) == len(subs) {
+		return ae.Results, nil // the server's own account of each
+	}
+	return httpapi.AtomicResults(subs, res, err, nil)
 }
 
 // submitBatch sends subs through b: over HTTP in requests of at most
@@ -86,9 +121,10 @@ func submitBatch(ctx context.Context, b intentBackend, subs []intent.Submission)
 	return out, nil
 }
 
-// reportBatch prints the results and fails when any was refused.
-func (a *app) reportBatch(results []httpapi.BatchResult) error {
-	resp := httpapi.BatchResponse{Results: results}
+// reportBatch prints the results and fails when any was refused; atomic
+// says the batch was stored all or none.
+func (a *app) reportBatch(results []httpapi.BatchResult, atomic bool) error {
+	resp := httpapi.BatchResponse{Results: results, Atomic: atomic}
 	for _, r := range results {
 		if r.Error == nil {
 			resp.Accepted++
@@ -112,6 +148,15 @@ func (a *app) reportBatch(results []httpapi.BatchResult) error {
 			}
 			fmt.Fprintf(a.stdout, "%d\t%s\t%s%s\n", i+1, r.ID, r.State, note)
 		}
+	}
+	if resp.Refused > 0 && atomic {
+		fault := 0
+		for _, r := range results {
+			if r.Error != nil && r.Error.Code != httpapi.CodeNotStored {
+				fault++
+			}
+		}
+		return &exitError{code: exitFailure, err: fmt.Errorf("atomic batch refused: %d of %d submissions would be refused, so none of the %d was stored", fault, len(results), len(results))}
 	}
 	if resp.Refused > 0 {
 		return &exitError{code: exitFailure, err: fmt.Errorf("%d of %d submissions refused (%d accepted)", resp.Refused, len(results), resp.Accepted)}

@@ -162,3 +162,52 @@ func TestCLIBatchBadInput(t *testing.T) {
 	}
 	wantNothingIn(t, c.dir, "case.jsonl", "twice.jsonl", "broken.jsonl", "empty.jsonl", "array.json")
 }
+
+// TestCLIBatchAtomic: intent batch --atomic stores a file all or none, on
+// the database directly and through a server alike: one bad line stores
+// nothing (it is printed with its error, the others as not_stored, exit
+// 1); the same file fixed stores every line.
+func TestCLIBatchAtomic(t *testing.T) {
+	t.Parallel()
+	direct := newCLI(t)
+	remote, url := newServerCLI(t)
+	startServe(t, remote, writeServeConfig(t, remote.dir, url, ""), url)
+	for name, c := range map[string]*cli{"direct": direct, "server": remote} {
+		t.Run(name, func(t *testing.T) {
+			bad := `{"type":"query_knowledge"}` + "\n" + `{"type":"change_charter"}` + "\n" + `{"type":"query_knowledge","priority":42}` + "\n"
+			if err := os.WriteFile(filepath.Join(c.dir, "bad.jsonl"), []byte(bad), 0o600); err != nil {
+				t.Fatal(err)
+			}
+			before := 0 // the direct CLI's database does not exist yet
+			if name == "server" {
+				before = len(listIntents(t, c))
+			}
+			r := c.run(t, "intent", "batch", "--atomic", "bad.jsonl")
+			lines := strings.Split(strings.TrimSpace(r.stdout), "\n")
+			if r.code != exitFailure || len(lines) != 3 || !strings.Contains(lines[0], "refused\t424 not_stored") ||
+				!strings.Contains(lines[2], "refused\t422 invalid_intent") ||
+				!strings.Contains(r.stderr, "atomic batch refused: 1 of 3 submissions would be refused, so none of the 3 was stored") {
+				t.Fatalf("exit %d\nstdout:\n%s\nstderr:\n%s", r.code, r.stdout, r.stderr)
+			}
+			if n := len(listIntents(t, c)); n != before {
+				t.Fatalf("a refused atomic batch stored %d intents", n-before)
+			}
+			good := strings.Replace(bad, `"priority":42`, `"priority":4`, 1)
+			if err := os.WriteFile(filepath.Join(c.dir, "good.jsonl"), []byte(good), 0o600); err != nil {
+				t.Fatal(err)
+			}
+			r = c.run(t, "intent", "batch", "--atomic", "good.jsonl")
+			if r.code != 0 || strings.Count(r.stdout, "\n") != 3 || !strings.Contains(r.stdout, "pending_approval") {
+				t.Fatalf("exit %d\nstdout:\n%s\nstderr:\n%s", r.code, r.stdout, r.stderr)
+			}
+			if n := len(listIntents(t, c)); n != before+3 {
+				t.Fatalf("the atomic batch stored %d intents, want 3", n-before)
+			}
+		})
+	}
+	many := strings.Repeat(`{"type":"query_knowledge"}`+"\n", 1001)
+	if err := os.WriteFile(filepath.Join(direct.dir, "many.jsonl"), []byte(many), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	direct.run(t, "intent", "batch", "--atomic", "many.jsonl").wantFail(t, exitUsage, "at most 1000, and many.jsonl holds 1001; split it")
+}

@@ -4,6 +4,8 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"maps"
+	"slices"
 	"sync"
 
 	"grace/engine/clarity"
@@ -40,9 +42,9 @@ type asyncChange struct {
 }
 
 var (
-	_ intent.Store     = (*Store)(nil)
-	_ clarity.Journal  = (*Store)(nil)
-	_ clarity.Searcher = (*Store)(nil)
+	_ intent.GroupStore = (*Store)(nil)
+	_ clarity.Journal   = (*Store)(nil)
+	_ clarity.Searcher  = (*Store)(nil)
 )
 
 // NewStore returns an empty store whose writer goroutine holds up to
@@ -119,6 +121,36 @@ func (s *Store) Apply(ctx context.Context, c *intent.Change) (intent.Result, err
 		return intent.Result{}, ErrClosed
 	}
 	return s.applyLocked(c)
+}
+
+// ApplyAll applies cs in one step, all or none, as store.Store.ApplyAll
+// does: a change that cannot apply (a create whose key is taken among
+// them: intent.ErrKeyTaken) undoes the others and fails the group with an
+// error naming it (wrapping its cause).
+func (s *Store) ApplyAll(ctx context.Context, cs []*intent.Change) ([]intent.Result, error) {
+	if err := ctx.Err(); err != nil {
+		return nil, fmt.Errorf("apply changes: %w", err)
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.closed {
+		return nil, ErrClosed
+	}
+	intents, order, keys := maps.Clone(s.intents), slices.Clone(s.order), maps.Clone(s.keys)
+	entries, prev := slices.Clone(s.entries), s.prev
+	out := make([]intent.Result, len(cs))
+	for i, c := range cs {
+		res, err := s.applyLocked(c)
+		if err == nil && res.Existing != nil {
+			err = fmt.Errorf("create intent %s: %w (by %s)", c.Create.ID, intent.ErrKeyTaken, res.Existing.ID)
+		}
+		if err != nil {
+			s.intents, s.order, s.keys, s.entries, s.prev = intents, order, keys, entries, prev
+			return nil, fmt.Errorf("change %d of %d: %w; nothing in the group was written", i+1, len(cs), err)
+		}
+		out[i] = res
+	}
+	return out, nil
 }
 
 // ApplyAsync queues c behind every change queued before it and calls done

@@ -8,7 +8,9 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"math"
 	"net/http"
+	"strconv"
 	"sync"
 
 	"grace/engine"
@@ -26,6 +28,9 @@ const batchParallel = 64
 // BatchRequest is the body of POST /v1/intents/batch.
 type BatchRequest struct {
 	Intents []json.RawMessage `json:"intents"`
+	// Atomic stores all or none: when any submission would be refused,
+	// none is stored and the answer is batch_refused (see submitAtomic).
+	Atomic bool `json:"atomic,omitempty"`
 }
 
 // BatchResult is one submission's outcome in a batch, at its position:
@@ -51,6 +56,7 @@ type BatchResponse struct {
 	Results  []BatchResult `json:"results"`
 	Accepted int           `json:"accepted"`
 	Refused  int           `json:"refused"`
+	Atomic   bool          `json:"atomic,omitempty"` // stored all together (BatchRequest.Atomic)
 }
 
 // submitBatch handles POST /v1/intents/batch: up to MaxBatch submissions
@@ -92,6 +98,9 @@ func (h *Handler) submitBatch(w http.ResponseWriter, r *http.Request) error {
 		subs[i] = sub
 	}
 
+	if req.Atomic {
+		return h.submitAtomic(w, r, subs)
+	}
 	resp := BatchResponse{Results: SubmitAll(r.Context(), h.api, subs, h.log)}
 	for _, res := range resp.Results {
 		if res.Error == nil {
@@ -161,13 +170,24 @@ func SubmitAll(ctx context.Context, s Submitter, subs []intent.Submission, log *
 func submitOne(ctx context.Context, s Submitter, sub intent.Submission, log *slog.Logger) BatchResult {
 	res, err := s.Submit(ctx, sub)
 	if err == nil {
-		d := res.Intent.Decision
-		out := BatchResult{Status: http.StatusAccepted, ID: res.Intent.ID, State: res.Intent.State, Decision: &d, Existing: res.Existing}
-		if res.Existing {
-			out.Status = http.StatusOK
-		}
-		return out
+		return acceptedResult(res)
 	}
+	return refusedResult(err, sub, log)
+}
+
+// acceptedResult is the batch result of a stored (or existing) intent.
+func acceptedResult(res engine.SubmitResult) BatchResult {
+	d := res.Intent.Decision
+	out := BatchResult{Status: http.StatusAccepted, ID: res.Intent.ID, State: res.Intent.State, Decision: &d, Existing: res.Existing}
+	if res.Existing {
+		out.Status = http.StatusOK
+	}
+	return out
+}
+
+// refusedResult is the batch result of sub refused with err, as POST
+// /v1/intents would have answered it.
+func refusedResult(err error, sub intent.Submission, log *slog.Logger) BatchResult {
 	var ae *apiError
 	var conflict *engine.IdempotencyConflictError
 	var ce *Error
@@ -220,4 +240,76 @@ func decodeItem(raw json.RawMessage, at string) (intent.Submission, error) {
 		return intent.Submission{}, ae
 	}
 	return req.Submission(), nil
+}
+
+// submitAtomic answers POST /v1/intents/batch with "atomic": true through
+// engine.AtomicSubmitter: 200 with every submission's result when all are
+// stored (or were already, under their keys), else nothing is stored and
+// the answer is batch_refused with the status of the first refused
+// submission (422, 409, 429 with Retry-After, 503), field naming it
+// (intents[3]), and results: each refused submission's own error, the
+// others 424 not_stored.
+func (h *Handler) submitAtomic(w http.ResponseWriter, r *http.Request, subs []intent.Submission) error {
+	as, ok := h.api.(engine.AtomicSubmitter)
+	if !ok {
+		return newError(http.StatusNotImplemented, CodeNotImplemented, "atomic", "this server cannot store a batch all or none")
+	}
+	res, err := as.SubmitAtomic(r.Context(), subs)
+	var br *engine.BatchRefusedError
+	if errors.As(err, &br) {
+		results, _ := AtomicResults(subs, nil, err, h.log)
+		first := br.Items[0].Index
+		ae := newError(results[first].Status, CodeBatchRefused, fmt.Sprintf("intents[%d]", first), "%s", br.Error())
+		var rl *engine.RateLimitError
+		if errors.As(br.Items[0].Err, &rl) {
+			ae.retryAfter = rl.RetryAfter
+		}
+		writeRefusedBatch(w, ae, results)
+		return nil // each refusal is the engine's, on the record as alone
+	}
+	if err != nil {
+		return err
+	}
+	results, _ := AtomicResults(subs, res, nil, h.log)
+	writeJSON(w, http.StatusOK, BatchResponse{Results: results, Accepted: len(results), Atomic: true})
+	return nil
+}
+
+// AtomicResults turns what SubmitAtomic returned for subs into one batch
+// result per submission: each stored intent's, or for a batch refused
+// whole (*engine.BatchRefusedError) each refused submission's own error
+// and 424 not_stored for the others. Any other error is returned as it
+// is. log receives the failures that are not the caller's.
+func AtomicResults(subs []intent.Submission, res []engine.SubmitResult, err error, log *slog.Logger) ([]BatchResult, error) {
+	var br *engine.BatchRefusedError
+	switch {
+	case errors.As(err, &br):
+		first := br.Items[0].Index
+		out := make([]BatchResult, len(subs))
+		for i := range out {
+			out[i] = BatchResult{Status: http.StatusFailedDependency, Error: &ErrorBody{Code: CodeNotStored,
+				Message: fmt.Sprintf("not stored: the atomic batch was refused (intents[%d])", first)}}
+		}
+		for _, it := range br.Items {
+			out[it.Index] = refusedResult(it.Err, subs[it.Index], log)
+		}
+		return out, nil
+	case err != nil:
+		return nil, err
+	}
+	out := make([]BatchResult, len(res))
+	for i, r := range res {
+		out[i] = acceptedResult(r)
+	}
+	return out, nil
+}
+
+// writeRefusedBatch answers an atomic batch refused whole: e's status and
+// error, with every submission's result.
+func writeRefusedBatch(w http.ResponseWriter, e *apiError, results []BatchResult) {
+	e.body.Message = clipText(e.body.Message, maxMessageBytes)
+	if e.retryAfter > 0 || e.status == http.StatusServiceUnavailable {
+		w.Header().Set("Retry-After", strconv.Itoa(max(1, int(math.Ceil(e.retryAfter.Seconds())))))
+	}
+	writeJSON(w, e.status, ErrorResponse{Error: e.body, Results: results})
 }

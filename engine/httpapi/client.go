@@ -96,6 +96,64 @@ func (c *Client) SubmitBatch(ctx context.Context, subs []intent.Submission) ([]B
 	return resp.Results, nil
 }
 
+var _ engine.AtomicSubmitter = (*Client)(nil)
+
+// SubmitAtomic submits subs all or none (POST /v1/intents/batch with
+// "atomic": true). A batch refused whole is an *engine.BatchRefusedError
+// whose items carry the server's answer for each refused submission (so
+// errors.Is finds engine.ErrRateLimited, errors.As an
+// *engine.ValidationError); the *Error with every result is wrapped too.
+func (c *Client) SubmitAtomic(ctx context.Context, subs []intent.Submission) ([]engine.SubmitResult, error) {
+	req := BatchRequest{Intents: make([]json.RawMessage, len(subs)), Atomic: true}
+	for i, sub := range subs {
+		raw, err := json.Marshal(submitRequestFrom(sub))
+		if err != nil {
+			return nil, fmt.Errorf("submission %d: %w", i, err)
+		}
+		req.Intents[i] = raw
+	}
+	var resp BatchResponse
+	if err := c.do(ctx, http.MethodPost, "/v1/intents/batch", req, &resp); err != nil {
+		var ae *Error
+		if errors.As(err, &ae) && ae.Code == CodeBatchRefused && len(ae.Results) == len(subs) {
+			br := &engine.BatchRefusedError{Size: len(subs)}
+			for i, r := range ae.Results {
+				if r.Error != nil && r.Error.Code != CodeNotStored {
+					br.Items = append(br.Items, engine.BatchItemError{Index: i,
+						Err: toClientError(r.Status, ErrorResponse{Error: *r.Error, Problems: r.Problems})})
+				}
+			}
+			if len(br.Items) > 0 {
+				return nil, &refusedBatch{br: br, answer: ae}
+			}
+		}
+		return nil, err
+	}
+	if len(resp.Results) != len(subs) {
+		return nil, fmt.Errorf("submit batch: %d results for %d submissions", len(resp.Results), len(subs))
+	}
+	out := make([]engine.SubmitResult, len(subs))
+	for i, r := range resp.Results {
+		in := intent.Intent{ID: r.ID, Type: subs[i].Type, Actor: subs[i].Actor, Payload: subs[i].Payload, Context: subs[i].Context,
+			Priority: subs[i].Priority, IdempotencyKey: subs[i].IdempotencyKey, State: r.State}
+		if r.Decision != nil {
+			in.Decision, in.Tier = *r.Decision, r.Decision.AutonomyTier
+		}
+		out[i] = engine.SubmitResult{Intent: in, Existing: r.Existing}
+	}
+	return out, nil
+}
+
+// refusedBatch is an atomic batch the server refused whole: the engine's
+// error, rebuilt from the answer, and the answer itself.
+type refusedBatch struct {
+	br     *engine.BatchRefusedError
+	answer *Error
+}
+
+func (e *refusedBatch) Error() string   { return e.answer.Error() }
+func (e *refusedBatch) Unwrap() []error { return []error{e.br, e.answer} }
+
 // conflictError is a 409 idempotency_conflict answer: the server's *Error,
 // which is also engine.ErrIdempotencyConflict.
 type conflictError struct{ answer *Error }

@@ -6,6 +6,7 @@
 //
 //	POST /v1/intents                 agent, operator   submit → 202 {id, state, decision, existing}
 //	POST /v1/intents/batch           agent, operator   {intents: [≤1000 submissions]} → 200 {results (one each, in order), accepted, refused}
+//	                                                   with "atomic": true, all or none: else batch_refused (the first refused one's status) with results
 //	POST /v1/intents/route           anyone            the decision only; nothing stored
 //	GET  /v1/intents/{id}?wait=D     anyone            one intent (an agent: its own); with wait (up to 60s), held until it has finished
 //	GET  /v1/intents?state=S&before=ID anyone          intents, newest first, paged (an agent: its own)

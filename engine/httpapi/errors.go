@@ -37,6 +37,8 @@ const (
 	CodeNotPending          = "not_pending"          // 409: approve/deny of an intent not pending approval
 	CodeNotCancellable      = "not_cancellable"      // 409: cancel of an intent that has finished
 	CodeNotRetryable        = "not_retryable"        // 409: retry of an intent that has not failed
+	CodeBatchRefused        = "batch_refused"        // an atomic batch refused whole (the status of its first refused item); see results
+	CodeNotStored           = "not_stored"           // 424, in an atomic batch's results: this submission was fine, the batch was refused
 	CodeIdempotencyConflict = "idempotency_conflict" // 409: the caller's idempotency key holds a different submission; nothing was stored
 	CodeInvalidIntent       = "invalid_intent"       // 422: the submission is invalid; see problems
 	CodeReasonRequired      = "reason_required"      // 422: a denial without a reason
@@ -55,6 +57,10 @@ type Error struct {
 	Code    string
 	Message string
 	Field   string
+	// Results, for an atomic batch refused whole (batch_refused), says
+	// how each submission fared: the refused ones' own errors, the others
+	// not_stored.
+	Results []BatchResult
 }
 
 // Error returns the server's message.
@@ -182,7 +188,7 @@ func toClientError(status int, body ErrorResponse) error {
 	if body.Error.Code == CodeInvalidIntent {
 		return &engine.ValidationError{Problems: body.Problems}
 	}
-	e := &Error{Status: status, Code: body.Error.Code, Message: body.Error.Message, Field: body.Error.Field}
+	e := &Error{Status: status, Code: body.Error.Code, Message: body.Error.Message, Field: body.Error.Field, Results: body.Results}
 	if e.Code == "" {
 		e.Code = CodeInternal
 	}

@@ -103,6 +103,9 @@ type ErrorResponse struct {
 	Error ErrorBody `json:"error"`
 	// Problems lists every reason a submission was rejected (422 only).
 	Problems []engine.Problem `json:"problems,omitempty"`
+	// Results says, for an atomic batch refused whole (batch_refused), how
+	// each submission fared, in order.
+	Results []BatchResult `json:"results,omitempty"`
 }
 
 // ErrorBody is the stable part of an error: a machine-readable code, a

@@ -11,6 +11,10 @@ import (
 // ErrNotFound is returned when no intent has the asked ID or key.
 var ErrNotFound = errors.New("intent not found")
 
+// ErrKeyTaken fails a group of changes (GroupStore.ApplyAll) one of whose
+// creates names an idempotency key its actor already holds.
+var ErrKeyTaken = errors.New("idempotency key already taken")
+
 // Change is one atomic step: an intent created or updated together with the
 // records that narrate it. The store applies a Change in one transaction:
 // all of it is durable, or none of it.
@@ -32,6 +36,16 @@ type Change struct {
 // Empty reports whether c writes nothing: no intent and no records.
 func (c *Change) Empty() bool {
 	return c.Create == nil && c.Update == nil && len(c.Records) == 0
+}
+
+// GroupStore is a Store that also writes several changes all or none.
+type GroupStore interface {
+	Store
+	// ApplyAll applies cs in one transaction and returns once they are
+	// durable, one result per change; if any cannot apply (an unknown ID,
+	// an invalid record, a create whose idempotency key is taken:
+	// ErrKeyTaken) none is written and the error says which.
+	ApplyAll(ctx context.Context, cs []*Change) ([]Result, error)
 }
 
 // Result tells what applying a Change did.
