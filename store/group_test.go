@@ -87,12 +87,16 @@ func TestApplyAllIsAllOrNothing(t *testing.T) {
 	if _, err := tb.s.Get(ctx, "int_D"); !errors.Is(err, intent.ErrNotFound) {
 		t.Fatalf("int_D of the group with a taken key was stored: %v", err)
 	}
+	st0 := tb.s.Stats()
 	res, err := tb.s.ApplyAll(ctx, []*intent.Change{
 		withRec(&intent.Change{Create: newIntent("int_D")}, "d"),
 		withRec(&intent.Change{Update: upd}, "a-done"),
 	})
 	if err != nil || len(res) != 2 || res[0].Existing != nil || res[1].Existing != nil {
 		t.Fatalf("ApplyAll: %+v, %v", res, err)
+	}
+	if st := tb.s.Stats(); st.Changes-st0.Changes != 2 || st.Records-st0.Records != 2 {
+		t.Fatalf("a group of 2 changes with 2 records counted %d changes, %d records", st.Changes-st0.Changes, st.Records-st0.Records)
 	}
 	if got, err := tb.s.Get(ctx, "int_A"); err != nil || got.State != intent.StateCompleted {
 		t.Fatalf("the group's update: %+v, %v", got.State, err)

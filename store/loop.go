@@ -115,9 +115,11 @@ func (w *writer) commit(batch []request) {
 	w.stats.changes.Add(int64(len(batch)))
 	for i := range batch {
 		w.stats.records.Add(int64(len(batch[i].recs)))
-		for j := range batch[i].group {
-			w.stats.changes.Add(1)
-			w.stats.records.Add(int64(len(batch[i].group[j].recs)))
+		if g := batch[i].group; g != nil { // its changes count, not the group
+			w.stats.changes.Add(int64(len(g) - 1))
+			for j := range g {
+				w.stats.records.Add(int64(len(g[j].recs)))
+			}
 		}
 	}
 	if err := w.applyBatch(batch, out); err != nil {
