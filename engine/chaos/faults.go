@@ -183,6 +183,7 @@ func injectKillWorkers(ctx context.Context, r *run, f Fault) error {
 	if err != nil {
 		return err
 	}
+	r.noteHeld(busy)
 	for _, name := range busy {
 		if err := r.eng.KillWorker(ctx, name, orDefault(f.Reason, "chaos: worker dropout")); err != nil {
 			return err
@@ -231,6 +232,18 @@ func injectCancelRunning(ctx context.Context, r *run, f Fault) error {
 			queued = append(queued, id)
 		}
 	}
+	// One task of a worker killed earlier in the run is left alone, so
+	// that taking a dead worker's task back is proven beside the cancels
+	// (were every such task cancelled, nothing would be left to take).
+	kept := ""
+	for _, id := range r.killedHeld {
+		if slices.Contains(running, id) || slices.Contains(queued, id) {
+			kept = id
+			running = slices.DeleteFunc(running, func(s string) bool { return s == id })
+			queued = slices.DeleteFunc(queued, func(s string) bool { return s == id })
+			break
+		}
+	}
 	share := r.param("cancel_share")
 	reason := orDefault(f.Reason, "chaos: work withdrawn")
 	cancel := func(ids []string) (n int, err error) {
@@ -255,7 +268,21 @@ func injectCancelRunning(ctx context.Context, r *run, f Fault) error {
 		return err
 	}
 	r.notef("cancelled %d of %d running and %d of %d queued intents", nr, len(running), nq, len(queued))
+	if kept != "" {
+		r.notef("left %s, which a killed worker held, uncancelled: its worker's death must be answered by taking it back", kept)
+	}
 	return nil
+}
+
+// noteHeld adds to killedHeld the intents the workers called names hold
+// now, as the engine's snapshot shows them (on the nats backend, as their
+// last heartbeats do): called just before they are killed.
+func (r *run) noteHeld(names []string) {
+	for _, w := range r.eng.Snapshot().Workers {
+		if w.Busy && w.IntentID != "" && slices.Contains(names, w.Name) {
+			r.killedHeld = append(r.killedHeld, w.IntentID)
+		}
+	}
 }
 
 // slowLoad slows every handler by handler_latency_ms (rolled back after

@@ -136,6 +136,7 @@ func injectKillRemoteWorkers(ctx context.Context, r *run, f Fault, rw RemoteWork
 		return err
 	}
 	reason := orDefault(f.Reason, "chaos: worker dropout")
+	r.noteHeld(busy)
 	for _, name := range busy {
 		if err := r.recordFault(ctx, name, "kill_worker", reason,
 			name+" is killed like a SIGKILLed process: its NATS connection dropped, its handler cut off, its result never reported",

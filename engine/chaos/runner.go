@@ -161,11 +161,12 @@ type run struct {
 	notes     []string
 	// jepsen is a Jepsen scenario's history (jepsen.go), nil otherwise.
 	jepsen *jepsenRun
-	// killed are the workers a fault killed; cancelled the intents a
-	// fault cancelled.
-	killed    []string
-	cancelled []string
-	failures  []string
+	// killed are the workers a fault killed (killedHeld the intents they
+	// held when killed); cancelled the intents a fault cancelled.
+	killed     []string
+	killedHeld []string
+	cancelled  []string
+	failures   []string
 	// rollback needs.
 	needResume, needClearHandlers, needClearRemote bool
 	// l1 and fit are what the Layer 1 and FIT faults did (faults_l1.go,
