@@ -115,3 +115,32 @@ func TestApplyAllIsAllOrNothing(t *testing.T) {
 		t.Fatalf("audit after the groups: %+v, %v", rep, err)
 	}
 }
+
+// TestDrainCountsAGroupAsItsChanges: the writer's batch takes changes a
+// caller waits on up to a third of its size counting a group as all its
+// changes, so a flood of atomic batches cannot crowd the workers' updates
+// out of the batch (each waited change makes room for two of them).
+func TestDrainCountsAGroupAsItsChanges(t *testing.T) {
+	t.Parallel()
+	w := &writer{batchMax: 90, queue: make(chan request, 10), async: make(chan request, 100)}
+	group := func() request { return request{group: make([]request, 20), reply: make(chan outcome, 1)} }
+	for range 3 {
+		w.queue <- group()
+	}
+	for range 100 {
+		w.async <- request{}
+	}
+	b := w.drain(nil)
+	groups, updates := 0, 0
+	for _, r := range b {
+		if r.group != nil {
+			groups++
+		} else {
+			updates++
+		}
+	}
+	// 2 groups (40 changes) pass a third of 90; updates fill the batch to 90.
+	if groups != 2 || updates != 50 {
+		t.Fatalf("a batch of %d groups and %d updates, want 2 and 50", groups, updates)
+	}
+}

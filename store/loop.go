@@ -67,18 +67,24 @@ func (w *writer) collect(first request) []request {
 	return b
 }
 
-// drain appends what is queued, up to batchMax: first the changes a
-// caller waits on (at most a third of the batch), then those nobody waits
-// on (the workers' updates): at most asyncMax of them, plus two for each
-// change a caller waits on, which will bring about two updates of its own.
-// A submitter thus waits for the batch being written, never behind a
-// backlog of updates (after a queue of paused work drains, thousands may
-// be queued), and under a flood of submissions the updates keep pace.
+// drain appends what is queued, up to batchMax changes (a group counts
+// as its changes): first the changes a caller waits on (at most a third
+// of the batch), then those nobody waits on (the workers' updates): at
+// most asyncMax of them, plus two for each change a caller waits on,
+// which will bring about two updates of its own. A submitter thus waits
+// for the batch being written, never behind a backlog of updates (after a
+// queue of paused work drains, thousands may be queued), and under a
+// flood of submissions, atomic batches included, the updates keep pace.
 func (w *writer) drain(b []request) []request {
-	for len(b) < max(w.batchMax/3, 1) {
+	size := 0
+	for _, r := range b {
+		size += r.weight()
+	}
+	for size < max(w.batchMax/3, 1) {
 		select {
 		case r := <-w.queue:
 			b = append(b, r)
+			size += r.weight()
 			continue
 		default:
 		}
@@ -89,19 +95,23 @@ func (w *writer) drain(b []request) []request {
 		if r.reply == nil {
 			async++
 		} else {
-			waited++
+			waited += r.weight()
 		}
 	}
-	for ; len(b) < w.batchMax && async < asyncMax+2*waited; async++ {
+	for ; size < w.batchMax && async < asyncMax+2*waited; async++ {
 		select {
 		case r := <-w.async:
 			b = append(b, r)
+			size++
 		default:
 			return b
 		}
 	}
 	return b
 }
+
+// weight is how many changes r carries: its group's, or one.
+func (r *request) weight() int { return max(len(r.group), 1) }
 
 // asyncMax bounds the changes nobody waits on in a batch that holds none
 // a caller waits on: they cost the writer about 40 µs each, so 256 keep a

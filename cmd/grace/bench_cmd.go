@@ -14,8 +14,9 @@ full-text catch-up, end-to-end Tier 2 intents per second (no-op handler,
 every decision recorded), search latency over a large record, the
 whole-process latency of "grace intent route", and authenticated
 submissions over loopback HTTP (the most per second with the workers
-running, the most per second with the scheduler paused, and the p99
-latency at 10,000 a second). Prints one line per figure,
+running, the most per second with the scheduler paused, the same in
+batches of 100, plain and atomic, and the p99 latency at 10,000 a
+second). Prints one line per figure,
 or {results: [{name, value, unit, note}]} with --json.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error { return a.runBench(cmd, o) },
