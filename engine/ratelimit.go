@@ -100,19 +100,7 @@ func newLimits(cfg RateLimitConfig) *limits {
 func (l *limits) admit(now time.Time, actor string, skipGlobal bool) *RateLimitError {
 	l.mu.Lock()
 	defer l.mu.Unlock()
-	key := actor
-	al, ok := l.actors[key]
-	if !ok {
-		if len(l.actors) >= maxTrackedActors {
-			key = overflowActor
-			al = l.actors[key]
-		}
-		if al == nil {
-			al = rate.NewLimiter(rate.Limit(l.cfg.ActorRate), l.cfg.ActorBurst)
-			l.actors[key] = al
-		}
-	}
-	ar := al.ReserveN(now, 1)
+	ar := l.bucketLocked(actor).ReserveN(now, 1)
 	if wait := ar.DelayFrom(now); !ar.OK() || wait > 0 {
 		ar.CancelAt(now)
 		l.since.byActor[actor]++
@@ -148,19 +136,7 @@ func (l *limits) admitAll(now time.Time, want map[string]int, global int) *RateL
 		}
 	}
 	for _, actor := range slices.Sorted(maps.Keys(want)) {
-		key := actor
-		al, ok := l.actors[key]
-		if !ok {
-			if len(l.actors) >= maxTrackedActors {
-				key = overflowActor
-				al = l.actors[key]
-			}
-			if al == nil {
-				al = rate.NewLimiter(rate.Limit(l.cfg.ActorRate), l.cfg.ActorBurst)
-				l.actors[key] = al
-			}
-		}
-		r := al.ReserveN(now, want[actor])
+		r := l.bucketLocked(actor).ReserveN(now, want[actor])
 		if wait := r.DelayFrom(now); !r.OK() || wait > 0 {
 			r.CancelAt(now)
 			undo()
@@ -181,6 +157,24 @@ func (l *limits) admitAll(now time.Time, want map[string]int, global int) *RateL
 		}
 	}
 	return nil
+}
+
+// bucketLocked returns actor's bucket, made on first use (past
+// maxTrackedActors, the shared overflow bucket). Under l.mu.
+func (l *limits) bucketLocked(actor string) *rate.Limiter {
+	if al, ok := l.actors[actor]; ok {
+		return al
+	}
+	key := actor
+	if len(l.actors) >= maxTrackedActors {
+		key = overflowActor
+		if al := l.actors[key]; al != nil {
+			return al
+		}
+	}
+	al := rate.NewLimiter(rate.Limit(l.cfg.ActorRate), l.cfg.ActorBurst)
+	l.actors[key] = al
+	return al
 }
 
 // take returns the refusals counted since the last take and resets them.

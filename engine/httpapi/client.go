@@ -78,13 +78,9 @@ func (c *Client) Submit(ctx context.Context, sub intent.Submission) (engine.Subm
 // means the batch as a whole was refused (nothing stored) or did not
 // reach the server; a result's Error says one submission was refused.
 func (c *Client) SubmitBatch(ctx context.Context, subs []intent.Submission) ([]BatchResult, error) {
-	req := BatchRequest{Intents: make([]json.RawMessage, len(subs))}
-	for i, sub := range subs {
-		raw, err := json.Marshal(submitRequestFrom(sub))
-		if err != nil {
-			return nil, fmt.Errorf("submission %d: %w", i, err)
-		}
-		req.Intents[i] = raw
+	req, err := batchRequest(subs, false)
+	if err != nil {
+		return nil, err
 	}
 	var resp BatchResponse
 	if err := c.do(ctx, http.MethodPost, "/v1/intents/batch", req, &resp); err != nil {
@@ -104,13 +100,9 @@ var _ engine.AtomicSubmitter = (*Client)(nil)
 // errors.Is finds engine.ErrRateLimited, errors.As an
 // *engine.ValidationError); the *Error with every result is wrapped too.
 func (c *Client) SubmitAtomic(ctx context.Context, subs []intent.Submission) ([]engine.SubmitResult, error) {
-	req := BatchRequest{Intents: make([]json.RawMessage, len(subs)), Atomic: true}
-	for i, sub := range subs {
-		raw, err := json.Marshal(submitRequestFrom(sub))
-		if err != nil {
-			return nil, fmt.Errorf("submission %d: %w", i, err)
-		}
-		req.Intents[i] = raw
+	req, err := batchRequest(subs, true)
+	if err != nil {
+		return nil, err
 	}
 	var resp BatchResponse
 	if err := c.do(ctx, http.MethodPost, "/v1/intents/batch", req, &resp); err != nil {
@@ -153,6 +145,19 @@ type refusedBatch struct {
 
 func (e *refusedBatch) Error() string   { return e.answer.Error() }
 func (e *refusedBatch) Unwrap() []error { return []error{e.br, e.answer} }
+
+// batchRequest is the body of POST /v1/intents/batch for subs.
+func batchRequest(subs []intent.Submission, atomic bool) (BatchRequest, error) {
+	req := BatchRequest{Intents: make([]json.RawMessage, len(subs)), Atomic: atomic}
+	for i, sub := range subs {
+		raw, err := json.Marshal(submitRequestFrom(sub))
+		if err != nil {
+			return req, fmt.Errorf("submission %d: %w", i, err)
+		}
+		req.Intents[i] = raw
+	}
+	return req, nil
+}
 
 // conflictError is a 409 idempotency_conflict answer: the server's *Error,
 // which is also engine.ErrIdempotencyConflict.

@@ -44,6 +44,13 @@ func (h *Handler) submit(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
+	writeSubmitted(w, res)
+	return nil
+}
+
+// writeSubmitted answers a submission: 202 with the new intent, or 200
+// with existing true when its key named an earlier one.
+func writeSubmitted(w http.ResponseWriter, res engine.SubmitResult) {
 	status := http.StatusAccepted
 	if res.Existing {
 		status = http.StatusOK
@@ -51,7 +58,6 @@ func (h *Handler) submit(w http.ResponseWriter, r *http.Request) error {
 	writeJSON(w, status, SubmitResponse{
 		ID: res.Intent.ID, State: res.Intent.State, Decision: res.Intent.Decision, Existing: res.Existing,
 	})
-	return nil
 }
 
 // conflictAnswer is the 409 idempotency_conflict answer to a submission
@@ -301,13 +307,9 @@ func (h *Handler) cancel(w http.ResponseWriter, r *http.Request) error {
 	if !ok {
 		return newError(http.StatusNotImplemented, CodeNotImplemented, "", "this server cannot cancel intents")
 	}
-	req, err := decisionRequest(r)
+	req, reason, err := reasonedRequest(r, "cancel")
 	if err != nil {
 		return err
-	}
-	reason := strings.TrimSpace(req.Reason)
-	if reason == "" {
-		return newError(http.StatusUnprocessableEntity, CodeReasonRequired, "reason", "a reason is required to cancel an intent")
 	}
 	id := r.PathValue("id")
 	if p := principalOf(r); p.role == engine.RoleAgent {
@@ -337,26 +339,31 @@ func (h *Handler) retry(w http.ResponseWriter, r *http.Request) error {
 	if !ok {
 		return newError(http.StatusNotImplemented, CodeNotImplemented, "", "this server cannot retry intents")
 	}
-	req, err := decisionRequest(r)
+	req, reason, err := reasonedRequest(r, "retry")
 	if err != nil {
 		return err
-	}
-	reason := strings.TrimSpace(req.Reason)
-	if reason == "" {
-		return newError(http.StatusUnprocessableEntity, CodeReasonRequired, "reason", "a reason is required to retry an intent")
 	}
 	res, err := rt.Retry(r.Context(), r.PathValue("id"), operatorOf(r, req), reason)
 	if err != nil {
 		return err
 	}
-	status := http.StatusAccepted
-	if res.Existing {
-		status = http.StatusOK
-	}
-	writeJSON(w, status, SubmitResponse{
-		ID: res.Intent.ID, State: res.Intent.State, Decision: res.Intent.Decision, Existing: res.Existing,
-	})
+	writeSubmitted(w, res)
 	return nil
+}
+
+// reasonedRequest reads the body of a call that needs a reason (to verb
+// an intent) and returns it with the reason trimmed, or 422
+// reason_required.
+func reasonedRequest(r *http.Request, verb string) (DecisionRequest, string, error) {
+	req, err := decisionRequest(r)
+	if err != nil {
+		return req, "", err
+	}
+	reason := strings.TrimSpace(req.Reason)
+	if reason == "" {
+		return req, "", newError(http.StatusUnprocessableEntity, CodeReasonRequired, "reason", "a reason is required to %s an intent", verb)
+	}
+	return req, reason, nil
 }
 
 // decisionRequest reads an approve or deny body; an empty body is allowed
