@@ -9,6 +9,7 @@ import (
 	"github.com/charmbracelet/x/ansi"
 
 	"grace/engine"
+	"grace/engine/intent"
 )
 
 // approveReason is recorded with every approval made in the console.
@@ -146,7 +147,11 @@ func (d *decider) finish(pc *programContext, msg decidedMsg) {
 	}
 	if msg.decision == decisionRetry { // the answer is the new intent
 		if msg.existing {
-			pc.info(msg.id + " was already retried as " + msg.intent.ID + " (" + string(msg.intent.State) + ")")
+			hint := ""
+			if msg.intent.State == intent.StateFailed {
+				hint = ": retry " + msg.intent.ID
+			}
+			pc.info(msg.id + " was already retried as " + msg.intent.ID + " (" + string(msg.intent.State) + ")" + hint)
 		} else {
 			pc.info("retried " + msg.id + " as " + msg.intent.ID + " (" + string(msg.intent.State) + ")")
 		}

@@ -8,6 +8,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"grace/engine"
+	"grace/engine/intent"
 )
 
 // retryCommand is "grace intent retry ID --reason R": a failed intent
@@ -45,7 +46,11 @@ intent prints the first retry. Prints the new intent's ID.`,
 					return a.writeJSON(retryOutput{RetryOf: id, ID: res.Intent.ID, State: string(res.Intent.State), Tier: res.Intent.Tier, Existing: res.Existing})
 				}
 				if res.Existing {
-					fmt.Fprintf(a.stdout, "%s was already retried as %s: %s\n", id, res.Intent.ID, res.Intent.State)
+					hint := ""
+					if res.Intent.State == intent.StateFailed {
+						hint = " (retry " + res.Intent.ID + " to run it again)"
+					}
+					fmt.Fprintf(a.stdout, "%s was already retried as %s: %s%s\n", id, res.Intent.ID, res.Intent.State, hint)
 					return nil
 				}
 				fmt.Fprintf(a.stdout, "retried %s as %s: Tier %d, %s\n", id, res.Intent.ID, res.Intent.Tier, res.Intent.State)

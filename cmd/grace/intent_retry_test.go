@@ -51,7 +51,7 @@ workers:
 		t.Fatalf("the handler got %q, want the payload twice (the original and its retry)", b)
 	}
 	r = c.run(t, "intent", "retry", id, "--reason", "again", "--operator", "alice")
-	if r.code != 0 || !strings.Contains(r.stdout, id+" was already retried as "+out.ID) {
+	if r.code != 0 || strings.TrimSpace(r.stdout) != id+" was already retried as "+out.ID+": completed" {
 		t.Fatalf("retry again: exit %d %q %q", r.code, r.stdout, r.stderr)
 	}
 	c.run(t, "intent", "retry", out.ID, "--reason", "r").wantFail(t, exitFailure, "cannot be retried (it is completed")
