@@ -46,11 +46,13 @@ func DefaultConsoleKeys() map[string][]string {
 		"acknowledge": {"a"},
 		"flag":        {"f"},
 		"confirm":     {"y", "Y"},
-		// Narratives. cancel_intent opens ":cancel ID " for the selected
-		// record's intent (absent in a read-only console).
+		// Narratives. cancel_intent and retry_intent open ":cancel ID "
+		// and ":retry ID " for the selected record's intent (absent in a
+		// read-only console).
 		"story":         {"s"},
 		"verify":        {"v"},
 		"cancel_intent": {"ctrl+k"},
+		"retry_intent":  {"ctrl+t"},
 		// Chaos (run and halt are absent in a read-only console). Halt
 		// works on every screen; run and run_all on the Chaos screen,
 		// where refresh is not bound, so run may share its key.

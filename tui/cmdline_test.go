@@ -363,7 +363,8 @@ func TestTypedInABurst(t *testing.T) {
 	}
 }
 
-// TestCancelIntentKey: on Narratives the cancel_intent key (ctrl+k) opens
+// TestCancelIntentKey: on Narratives the cancel_intent key (ctrl+k) (and
+// retry_intent, ctrl+t, for ":retry ID ") opens
 // the command line on ":cancel ID " for the selected record's intent, so
 // the operator types why and presses enter; a read-only console has no
 // such key.
@@ -384,11 +385,23 @@ func TestCancelIntentKey(t *testing.T) {
 	if got := b.api.cancelCalls(); len(got) != 1 || got[0].ID != e.IntentID || got[0].Reason != "wrong release" {
 		t.Fatalf("cancel calls: %+v", got)
 	}
+	// retry_intent (ctrl+t) opens ":retry ID " the same way.
+	b.run(t, b.press(t, "4")) // the cancel moved to Approvals
+	b.run(t, b.press(t, "<ctrl+t>"))
+	if !b.m.cmd.open || b.m.cmd.input.Value() != "retry "+e.IntentID+" " {
+		t.Fatalf("ctrl+t: command line open %v with %q", b.m.cmd.open, b.m.cmd.input.Value())
+	}
+	b.typeText(t, "fixed")
+	b.run(t, b.press(t, "<enter>"))
+	if got := b.api.retryCalls(); len(got) != 1 || got[0].ID != e.IntentID || got[0].Reason != "fixed" {
+		t.Fatalf("retry calls: %+v", got)
+	}
 
 	ro := setup(t, func(o *Options) { o.ReadOnly = true })
 	openNarratives(t, ro)
 	ro.run(t, ro.press(t, "<ctrl+k>"))
-	if ro.m.cmd.open || len(ro.api.cancelCalls()) != 0 {
-		t.Fatalf("a read-only console answered ctrl+k: command line open %v", ro.m.cmd.open)
+	ro.run(t, ro.press(t, "<ctrl+t>"))
+	if ro.m.cmd.open || len(ro.api.cancelCalls()) != 0 || len(ro.api.retryCalls()) != 0 {
+		t.Fatalf("a read-only console answered ctrl+k or ctrl+t: command line open %v", ro.m.cmd.open)
 	}
 }

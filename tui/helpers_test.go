@@ -151,6 +151,8 @@ func keyMsg(k string) tea.KeyMsg {
 		return tea.KeyMsg{Type: tea.KeyShiftTab}
 	case "<ctrl+c>":
 		return tea.KeyMsg{Type: tea.KeyCtrlC}
+	case "<ctrl+t>":
+		return tea.KeyMsg{Type: tea.KeyCtrlT}
 	case "<ctrl+k>":
 		return tea.KeyMsg{Type: tea.KeyCtrlK}
 	case "<backspace>":

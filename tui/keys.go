@@ -54,11 +54,13 @@ type keyMap struct {
 	Flag        key.Binding
 	ConfirmYes  key.Binding
 
-	// Narratives. CancelIntent opens the command line on ":cancel ID " for
-	// the selected record's intent; disabled in read-only mode.
+	// Narratives. CancelIntent and RetryIntent open the command line on
+	// ":cancel ID " and ":retry ID " for the selected record's intent;
+	// disabled in read-only mode.
 	Story        key.Binding
 	Verify       key.Binding
 	CancelIntent key.Binding
+	RetryIntent  key.Binding
 
 	// Chaos. Disabled (and so absent from help) in read-only mode. Halt
 	// is global: it works on every screen.
@@ -114,6 +116,7 @@ var actions = []action{
 	{"story", "story", func(k *keyMap) *key.Binding { return &k.Story }},
 	{"verify", "verify audit", func(k *keyMap) *key.Binding { return &k.Verify }},
 	{"cancel_intent", "cancel its intent", func(k *keyMap) *key.Binding { return &k.CancelIntent }},
+	{"retry_intent", "retry its intent", func(k *keyMap) *key.Binding { return &k.RetryIntent }},
 	{"run", "run scenario", func(k *keyMap) *key.Binding { return &k.RunChaos }},
 	{"run_all", "run all scenarios", func(k *keyMap) *key.Binding { return &k.RunAllChaos }},
 	{"halt", "halt chaos", func(k *keyMap) *key.Binding { return &k.HaltChaos }},
@@ -129,7 +132,7 @@ var keyGroups = [][]string{
 	append(globalActions(), "up", "down", "top", "bottom", "page_up", "page_down", "open", "refresh",
 		"prev_section", "next_section", "acknowledge", "flag", "story"),
 	append(globalActions(), "up", "down", "top", "bottom", "page_up", "page_down", "open", "refresh",
-		"story", "verify", "cancel_intent"),
+		"story", "verify", "cancel_intent", "retry_intent"),
 	append(globalActions(), "approve", "deny"),
 	// The Chaos screen: refresh is not bound there, so run may be r.
 	append(globalActions(), "up", "down", "top", "bottom", "page_up", "page_down", "open",
@@ -186,7 +189,7 @@ func newKeyMap(readOnly bool, overrides map[string][]string) (*keyMap, error) {
 		return nil, fmt.Errorf("console key bindings: %s", strings.Join(slices.Compact(problems), "; "))
 	}
 	if readOnly {
-		for _, b := range []*key.Binding{&k.Approve, &k.Deny, &k.Acknowledge, &k.Flag, &k.RunChaos, &k.RunAllChaos, &k.HaltChaos, &k.CancelIntent} {
+		for _, b := range []*key.Binding{&k.Approve, &k.Deny, &k.Acknowledge, &k.Flag, &k.RunChaos, &k.RunAllChaos, &k.HaltChaos, &k.CancelIntent, &k.RetryIntent} {
 			b.SetEnabled(false)
 		}
 	}

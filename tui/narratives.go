@@ -303,6 +303,15 @@ func (n *narrativesModel) handleKey(msg tea.KeyMsg) tea.Cmd {
 			line := "cancel " + e.IntentID + " "
 			return func() tea.Msg { return commandLineMsg{line: line} }
 		}
+	case key.Matches(msg, k.RetryIntent):
+		switch {
+		case !ok:
+		case e.IntentID == "":
+			n.pc.warn("this record concerns no single intent: there is nothing to retry")
+		default:
+			line := "retry " + e.IntentID + " "
+			return func() tea.Msg { return commandLineMsg{line: line} }
+		}
 	case key.Matches(msg, k.Open):
 		if ok {
 			n.detail, n.scroll = true, 0
@@ -380,6 +389,8 @@ func (n *narrativesModel) FullHelp() [][]key.Binding {
 	k := n.pc.keys
 	return [][]key.Binding{{
 		helpOnly(k.Filter, k.Filter.Help().Key, "edit the search"), k.Refresh,
-		helpOnly(k.Story, k.Story.Help().Key, "intent's story"), k.Verify, k.CancelIntent,
+		helpOnly(k.Story, k.Story.Help().Key, "intent's story"), k.Verify,
+		// One row for both: the help of an 80x24 terminal has no room for two.
+		helpOnly(k.CancelIntent, firstKey(k.CancelIntent)+"/"+firstKey(k.RetryIntent), "cancel, retry it"),
 	}}
 }
