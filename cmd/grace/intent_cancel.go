@@ -75,7 +75,11 @@ own intents are listed and cancelled.`,
 				access = readIntents
 			}
 			return a.withIntents(cmd, access, func(ctx context.Context, b intentBackend) error {
-				targets, err := cancelTargets(ctx, b, args, intent.Filter{Type: typ, Actor: actor, State: intent.State(state)})
+				states := cancellable
+				if state != "" {
+					states = []intent.State{intent.State(state)}
+				}
+				targets, err := selectIntents(ctx, b, "cancel", args, intent.Filter{Type: typ, Actor: actor}, states)
 				if err != nil {
 					return err
 				}
@@ -98,23 +102,20 @@ own intents are listed and cancelled.`,
 	return cmd
 }
 
-// cancelTargets are the intents named by ids, or else those f selects in
-// the cancellable states (f.State alone when set), newest first.
-func cancelTargets(ctx context.Context, b intentBackend, ids []string, f intent.Filter) ([]intent.Intent, error) {
+// selectIntents are the intents named by ids, or else those f selects in
+// each of states, newest first, for verb (cancel, retry): at most
+// maxBulkCancel.
+func selectIntents(ctx context.Context, b intentBackend, verb string, ids []string, f intent.Filter, states []intent.State) ([]intent.Intent, error) {
 	var out []intent.Intent
 	for _, id := range ids {
 		in, err := b.Get(ctx, strings.TrimSpace(id))
 		if err != nil {
-			return nil, decideError("cancel", id, err)
+			return nil, decideError(verb, id, err)
 		}
 		out = append(out, in)
 	}
 	if len(ids) > 0 {
 		return out, nil
-	}
-	states := cancellable
-	if f.State != "" {
-		states = []intent.State{f.State}
 	}
 	for _, st := range states {
 		page := f
@@ -126,7 +127,7 @@ func cancelTargets(ctx context.Context, b intentBackend, ids []string, f intent.
 			}
 			out = append(out, list...)
 			if len(out) > maxBulkCancel {
-				return nil, fmt.Errorf("cancel: more than %d intents selected; narrow the selection", maxBulkCancel)
+				return nil, fmt.Errorf("%s: more than %d intents selected; narrow the selection", verb, maxBulkCancel)
 			}
 			if len(list) < page.Limit {
 				break

@@ -4,32 +4,37 @@ import (
 	"context"
 	"fmt"
 	"strings"
+	"time"
 
 	"github.com/spf13/cobra"
 
 	"grace/engine"
+	"grace/engine/httpapi"
 	"grace/engine/intent"
 )
 
-// retryCommand is "grace intent retry ID --reason R": a failed intent
-// submitted again as a new one.
+// retryCommand is "grace intent retry (ID... | filters | --all) --reason R":
+// failed intents submitted again as new ones.
 func (a *app) retryCommand() *cobra.Command {
-	var reason, operator string
+	var reason, operator, typ, actor, since string
+	var all, dryRun bool
 	cmd := &cobra.Command{
-		Use:   "retry ID --reason R",
-		Short: "Submit a failed intent again, as a new intent governed afresh (a reason is required)",
+		Use:   "retry (ID... | [--type T] [--actor A] [--since D] | --all) --reason R [--dry-run]",
+		Short: "Submit failed intents again, as new intents governed afresh (a reason is required)",
 		Long: `Submit a failed intent again: a new intent with the same type, payload,
 context and priority, submitted by the operator who asks (with a reason,
 on the record of both intents). It is governed like any submission: its
 tier is decided again, a Tier 0 retry waits for another operator's
 approval, and the original stays failed. Asking again for the same
-intent prints the first retry. Prints the new intent's ID.`,
-		Args: cobra.ExactArgs(1),
+intent prints the first retry (and, if that failed too, says to retry
+it instead).
+
+Name the intents by ID, or select failed ones with --type, --actor and
+--since (1h, or an RFC 3339 time), or --all for every failed intent, as
+after an outage is fixed. --dry-run lists what would be retried and
+changes nothing. With one ID it prints the new intent's ID; with more,
+one line each and a summary, and it exits 1 if any retry was refused.`,
 		RunE: func(cmd *cobra.Command, args []string) error {
-			id := strings.TrimSpace(args[0])
-			if id == "" {
-				return usageErrorf("retry: the intent ID is empty (grace intent list --state failed shows the failed ones)")
-			}
 			reason = strings.TrimSpace(reason)
 			if reason == "" {
 				return usageErrorf("retry needs --reason: say why it should run again, it goes on the record")
@@ -37,41 +42,151 @@ intent prints the first retry. Prints the new intent's ID.`,
 			if err := checkOperator(operator); err != nil {
 				return err
 			}
-			err := a.withIntents(cmd, changeIntents, func(ctx context.Context, b intentBackend) error {
-				res, err := b.Retry(ctx, id, operator, reason)
+			f := intent.Filter{Type: typ, Actor: actor}
+			if since != "" {
+				t, err := httpapi.ParseSince(since, time.Now())
+				if err != nil {
+					return usageErrorf("--since %q: %v", since, err)
+				}
+				f.Since = t
+			}
+			filtered := typ != "" || actor != "" || since != ""
+			switch {
+			case len(args) > 0 && (filtered || all):
+				return usageErrorf("retry: name intents by ID or select them with --type/--actor/--since/--all, not both")
+			case len(args) == 0 && !filtered && !all:
+				return usageErrorf("retry: name the intents: IDs, or --type/--actor/--since filters, or --all for every failed intent")
+			}
+			for _, id := range args {
+				if strings.TrimSpace(id) == "" {
+					return usageErrorf("retry: an intent ID is empty (grace intent list --state failed shows the failed ones)")
+				}
+			}
+			if len(args) == 1 && !dryRun {
+				id := strings.TrimSpace(args[0])
+				err := a.withIntents(cmd, changeIntents, func(ctx context.Context, b intentBackend) error {
+					res, err := b.Retry(ctx, id, operator, reason)
+					if err != nil {
+						return err
+					}
+					if a.json {
+						return a.writeJSON(retryOutputOf(id, res))
+					}
+					fmt.Fprintln(a.stdout, retriedLine(id, res))
+					return nil
+				})
+				return decideError("retry", id, err)
+			}
+			access := changeIntents
+			if dryRun {
+				access = readIntents
+			}
+			return a.withIntents(cmd, access, func(ctx context.Context, b intentBackend) error {
+				targets, err := selectIntents(ctx, b, "retry", args, f, []intent.State{intent.StateFailed})
 				if err != nil {
 					return err
 				}
-				if a.json {
-					return a.writeJSON(retryOutput{RetryOf: id, ID: res.Intent.ID, State: string(res.Intent.State), Tier: res.Intent.Tier, Existing: res.Existing})
+				if dryRun {
+					return a.saidWouldRetry(targets)
 				}
-				if res.Existing {
-					hint := ""
-					if res.Intent.State == intent.StateFailed {
-						hint = " (retry " + res.Intent.ID + " to run it again)"
-					}
-					fmt.Fprintf(a.stdout, "%s was already retried as %s: %s%s\n", id, res.Intent.ID, res.Intent.State, hint)
-					return nil
-				}
-				fmt.Fprintf(a.stdout, "retried %s as %s: Tier %d, %s\n", id, res.Intent.ID, res.Intent.Tier, res.Intent.State)
-				return nil
+				return a.retryAll(ctx, b, targets, operator, reason)
 			})
-			return decideError("retry", id, err)
 		},
 	}
-	cmd.Flags().StringVar(&reason, "reason", "", "why it should run again (required)")
-	cmd.Flags().StringVar(&operator, "operator", operatorName(), "who asks (default $USER); a server with identities records the token's identity instead")
+	fl := cmd.Flags()
+	fl.StringVar(&reason, "reason", "", "why they should run again (required)")
+	fl.StringVar(&operator, "operator", operatorName(), "who asks (default $USER); a server with identities records the token's identity instead")
+	fl.StringVar(&typ, "type", "", "select the failed intents of this type")
+	fl.StringVar(&actor, "actor", "", "select the failed intents this actor submitted")
+	fl.StringVar(&since, "since", "", "select the failed intents created since a duration ago (1h) or an RFC 3339 time")
+	fl.BoolVar(&all, "all", false, "select every failed intent")
+	fl.BoolVar(&dryRun, "dry-run", false, "list what would be retried; change nothing")
 	a.addJSONFlag(cmd)
 	return cmd
 }
 
-// retryOutput is "grace intent retry --json".
+// retryOutput is one retry in "grace intent retry --json".
 type retryOutput struct {
 	RetryOf  string `json:"retry_of"`
 	ID       string `json:"id"`
 	State    string `json:"state"`
 	Tier     int    `json:"tier"`
 	Existing bool   `json:"existing"`
+}
+
+func retryOutputOf(id string, res engine.SubmitResult) retryOutput {
+	return retryOutput{RetryOf: id, ID: res.Intent.ID, State: string(res.Intent.State), Tier: res.Intent.Tier, Existing: res.Existing}
+}
+
+// retriedLine says what retrying id came to.
+func retriedLine(id string, res engine.SubmitResult) string {
+	if res.Existing {
+		hint := ""
+		if res.Intent.State == intent.StateFailed {
+			hint = " (retry " + res.Intent.ID + " to run it again)"
+		}
+		return fmt.Sprintf("%s was already retried as %s: %s%s", id, res.Intent.ID, res.Intent.State, hint)
+	}
+	return fmt.Sprintf("retried %s as %s: Tier %d, %s", id, res.Intent.ID, res.Intent.Tier, res.Intent.State)
+}
+
+// saidWouldRetry lists targets for --dry-run.
+func (a *app) saidWouldRetry(targets []intent.Intent) error {
+	if a.json {
+		return a.writeJSON(map[string]any{"would_retry": targets})
+	}
+	rows := [][]string{{"ID", "STATE", "TYPE", "ACTOR", "CREATED", "LAST ERROR"}}
+	for _, in := range targets {
+		rows = append(rows, []string{in.ID, string(in.State), in.Type, clip(in.Actor, 24), stamp(in.CreatedAt), clip(oneLine(in.LastError), 40)})
+	}
+	a.table(rows)
+	fmt.Fprintf(a.stderr, "grace: would retry %d intents (--dry-run: nothing changed)\n", len(targets))
+	return nil
+}
+
+// retryOutcome is what a retry of many intents did, for --json.
+type retryOutcome struct {
+	Retried []retryOutput  `json:"retried"`
+	Failed  []cancelFailed `json:"failed"`
+}
+
+// retryAll retries each target in turn and sums up what happened.
+func (a *app) retryAll(ctx context.Context, b intentBackend, targets []intent.Intent, operator, reason string) error {
+	out := retryOutcome{Retried: []retryOutput{}, Failed: []cancelFailed{}}
+	again := 0
+	for _, t := range targets {
+		res, err := b.Retry(ctx, t.ID, operator, reason)
+		if err != nil {
+			err = decideError("retry", t.ID, err)
+			out.Failed = append(out.Failed, cancelFailed{ID: t.ID, Error: err.Error()})
+			if !a.json {
+				fmt.Fprintf(a.stderr, "grace: %v\n", err)
+			}
+		} else {
+			out.Retried = append(out.Retried, retryOutputOf(t.ID, res))
+			if res.Existing {
+				again++
+			}
+			if !a.json {
+				fmt.Fprintln(a.stdout, retriedLine(t.ID, res))
+			}
+		}
+		if ctx.Err() != nil {
+			break
+		}
+	}
+	if a.json {
+		if err := a.writeJSON(out); err != nil {
+			return err
+		}
+	} else {
+		fmt.Fprintf(a.stderr, "grace: retried %d of %d intents (%d had been retried already); %d refused\n",
+			len(out.Retried)-again, len(targets), again, len(out.Failed))
+	}
+	if len(out.Failed) > 0 {
+		return fmt.Errorf("retry: %d of %d intents could not be retried", len(out.Failed), len(targets))
+	}
+	return nil
 }
 
 var _ intentBackend = (*engine.Engine)(nil)

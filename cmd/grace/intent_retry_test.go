@@ -32,7 +32,18 @@ workers:
 	if r.code != 0 || id == "" {
 		t.Fatalf("submit: exit %d %s", r.code, r.stderr)
 	}
-	waitFor(t, 20*time.Second, "the intent to fail", func() bool { return listIntents(t, c)[id] == "failed" })
+	var more []string // failed beside it, for the selection below
+	for i := range 2 {
+		r := c.run(t, "intent", "submit", "--type", "schedule_task", "--payload", fmt.Sprintf(`{"job":"extra-%d"}`, i))
+		if r.code != 0 {
+			t.Fatalf("submit: exit %d %s", r.code, r.stderr)
+		}
+		more = append(more, strings.TrimSpace(r.stdout))
+	}
+	waitFor(t, 20*time.Second, "the intents to fail", func() bool {
+		st := listIntents(t, c)
+		return st[id] == "failed" && st[more[0]] == "failed" && st[more[1]] == "failed"
+	})
 
 	c.run(t, "intent", "retry", id).wantFail(t, exitUsage, "retry needs --reason")
 	if err := os.WriteFile(fixed, nil, 0o600); err != nil {
@@ -55,6 +66,24 @@ workers:
 		t.Fatalf("retry again: exit %d %q %q", r.code, r.stdout, r.stderr)
 	}
 	c.run(t, "intent", "retry", out.ID, "--reason", "r").wantFail(t, exitFailure, "cannot be retried (it is completed")
+
+	// A selection: every failed schedule_task, as after an outage.
+	c.run(t, "intent", "retry", "--reason", "r").wantFail(t, exitUsage, "name the intents")
+	c.run(t, "intent", "retry", id, "--type", "schedule_task", "--reason", "r").wantFail(t, exitUsage, "not both")
+	r = c.run(t, "intent", "retry", "--type", "schedule_task", "--reason", "outage over", "--dry-run")
+	if r.code != 0 || strings.Count(r.stdout, "schedule_task") != 3 || !strings.Contains(r.stderr, "would retry 3 intents") {
+		t.Fatalf("dry run: exit %d %q %q", r.code, r.stdout, r.stderr)
+	}
+	before := len(listIntents(t, c))
+	r = c.run(t, "intent", "retry", "--type", "schedule_task", "--since", "1h", "--reason", "outage over", "--operator", "alice")
+	if r.code != 0 || !strings.Contains(r.stdout, "retried "+more[0]+" as ") || !strings.Contains(r.stdout, "retried "+more[1]+" as ") ||
+		!strings.Contains(r.stdout, id+" was already retried as "+out.ID) ||
+		!strings.Contains(r.stderr, "retried 2 of 3 intents (1 had been retried already); 0 refused") {
+		t.Fatalf("retry a selection: exit %d %q %q", r.code, r.stdout, r.stderr)
+	}
+	if n := len(listIntents(t, c)); n != before+2 {
+		t.Fatalf("the selection made %d intents, want 2", n-before)
+	}
 	r = c.run(t, "narratives", "search", "--intent", id, "--json")
 	if r.code != 0 || !strings.Contains(r.stdout, `"intent_retried"`) || !strings.Contains(r.stdout, out.ID) {
 		t.Fatalf("the original's story does not name its retry: %q %q", r.stdout, r.stderr)
