@@ -344,7 +344,8 @@ func TestRetryCommand(t *testing.T) {
 
 // TestTypedInABurst: keys that reach the console together, as one read
 // of the terminal (typed fast, pasted, or sent by tmux), act as if typed
-// one by one: ":retry ID reason" opens the command line and fills it.
+// one by one: ":retry ID reason" opens the command line and fills it; a
+// bracketed paste does not.
 func TestTypedInABurst(t *testing.T) {
 	t.Parallel()
 	b := setup(t)
@@ -360,6 +361,16 @@ func TestTypedInABurst(t *testing.T) {
 	b.run(t, b.press(t, "<enter>"))
 	if got := b.api.retryCalls(); len(got) != 1 || got[0].ID != failed || got[0].Reason != "config fixed" {
 		t.Fatalf("a burst did not run as typed: retry calls %+v, status %q", got, b.statusText())
+	}
+	// A bracketed paste is text, not keys: "query" pasted on a screen
+	// does not quit on its q.
+	b.run(t, b.press(t, "1"))
+	if cmd := b.send(tea.KeyMsg{Type: tea.KeyRunes, Runes: []rune("query"), Paste: true}); cmd != nil {
+		for _, msg := range collect(cmd) {
+			if _, quit := msg.(tea.QuitMsg); quit {
+				t.Fatal("a pasted word quit the console")
+			}
+		}
 	}
 }
 

@@ -86,7 +86,7 @@ func (m *model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 		m.pc.width, m.pc.height = msg.Width, msg.Height
 		return m, nil
 	case tea.KeyMsg:
-		if msg.Type == tea.KeyRunes && len(msg.Runes) > 1 {
+		if msg.Type == tea.KeyRunes && len(msg.Runes) > 1 && !msg.Paste {
 			return m, m.handleRunes(msg)
 		}
 		return m, m.handleKey(msg)
@@ -502,13 +502,15 @@ func (m *model) pruneAnnounced() {
 }
 
 // handleRunes takes runes that arrived together (typed faster than the
-// terminal is read, or pasted) one key at a time, as if typed: a burst
-// such as ":cancel" would otherwise be one key matching no binding, and
-// the command line would never open.
+// terminal is read, or sent by tmux) one key at a time, as if typed: a
+// burst such as ":cancel" would otherwise be one key matching no binding,
+// and the command line would never open. A bracketed paste is not split:
+// pasted text is text, never commands (a pasted "query" must not quit on
+// its q), and a text field takes it whole.
 func (m *model) handleRunes(msg tea.KeyMsg) tea.Cmd {
 	cmds := make([]tea.Cmd, 0, len(msg.Runes))
 	for _, r := range msg.Runes {
-		k := tea.KeyMsg{Type: tea.KeyRunes, Runes: []rune{r}, Alt: msg.Alt, Paste: msg.Paste}
+		k := tea.KeyMsg{Type: tea.KeyRunes, Runes: []rune{r}, Alt: msg.Alt}
 		if r == ' ' {
 			k.Type = tea.KeySpace
 		}
