@@ -70,24 +70,14 @@ own intents are listed and cancelled.`,
 				})
 				return decideError("cancel", id, err)
 			}
-			access := changeIntents
-			if dryRun {
-				access = readIntents
+			states := cancellable
+			if state != "" {
+				states = []intent.State{intent.State(state)}
 			}
-			return a.withIntents(cmd, access, func(ctx context.Context, b intentBackend) error {
-				states := cancellable
-				if state != "" {
-					states = []intent.State{intent.State(state)}
-				}
-				targets, err := selectIntents(ctx, b, "cancel", args, intent.Filter{Type: typ, Actor: actor}, states)
-				if err != nil {
-					return err
-				}
-				if dryRun {
-					return a.saidWouldCancel(targets)
-				}
-				return a.cancelAll(ctx, b, targets, operator, reason)
-			})
+			return a.onSelection(cmd, "cancel", args, intent.Filter{Type: typ, Actor: actor}, states, dryRun, a.saidWouldCancel,
+				func(ctx context.Context, b intentBackend, targets []intent.Intent) error {
+					return a.cancelAll(ctx, b, targets, operator, reason)
+				})
 		},
 	}
 	fl := cmd.Flags()
@@ -100,6 +90,27 @@ own intents are listed and cancelled.`,
 	fl.BoolVar(&dryRun, "dry-run", false, "list what would be cancelled; change nothing")
 	a.addJSONFlag(cmd)
 	return cmd
+}
+
+// onSelection selects the intents named by ids, or else those f selects
+// in states (selectIntents), for verb, and hands them to list (--dry-run:
+// nothing changes) or to act.
+func (a *app) onSelection(cmd *cobra.Command, verb string, ids []string, f intent.Filter, states []intent.State, dryRun bool,
+	list func([]intent.Intent) error, act func(context.Context, intentBackend, []intent.Intent) error) error {
+	access := changeIntents
+	if dryRun {
+		access = readIntents
+	}
+	return a.withIntents(cmd, access, func(ctx context.Context, b intentBackend) error {
+		targets, err := selectIntents(ctx, b, verb, ids, f, states)
+		if err != nil {
+			return err
+		}
+		if dryRun {
+			return list(targets)
+		}
+		return act(ctx, b, targets)
+	})
 }
 
 // selectIntents are the intents named by ids, or else those f selects in

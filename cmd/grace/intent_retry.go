@@ -77,20 +77,10 @@ one line each and a summary, and it exits 1 if any retry was refused.`,
 				})
 				return decideError("retry", id, err)
 			}
-			access := changeIntents
-			if dryRun {
-				access = readIntents
-			}
-			return a.withIntents(cmd, access, func(ctx context.Context, b intentBackend) error {
-				targets, err := selectIntents(ctx, b, "retry", args, f, []intent.State{intent.StateFailed})
-				if err != nil {
-					return err
-				}
-				if dryRun {
-					return a.saidWouldRetry(targets)
-				}
-				return a.retryAll(ctx, b, targets, operator, reason)
-			})
+			return a.onSelection(cmd, "retry", args, f, []intent.State{intent.StateFailed}, dryRun, a.saidWouldRetry,
+				func(ctx context.Context, b intentBackend, targets []intent.Intent) error {
+					return a.retryAll(ctx, b, targets, operator, reason)
+				})
 		},
 	}
 	fl := cmd.Flags()
