@@ -92,11 +92,19 @@ func (e *Engine) SubmitAtomic(ctx context.Context, subs []intent.Submission) (_ 
 	if len(bad) > 0 {
 		return nil, refused(bad...)
 	}
-	for look := 1; ; look++ {
+	// A key another submission took between the look and the write:
+	// look again, and answer that one as the key's holder. Each look
+	// finds at least one more key held, and a held key stays held, so
+	// there are at most as many looks as keys.
+	keys := 0
+	for _, c := range cleans {
+		if c.IdempotencyKey != "" {
+			keys++
+		}
+	}
+	for look := 0; ; look++ {
 		res, err := e.submitGroup(ctx, gs, now, cleans)
-		// A key another submission took between the look and the
-		// write: look again, and answer that one as a resubmission.
-		if errors.Is(err, intent.ErrKeyTaken) && look < 2 {
+		if errors.Is(err, intent.ErrKeyTaken) && look < keys {
 			continue
 		}
 		return res, err

@@ -1,9 +1,12 @@
 package engine
 
 import (
+	"context"
 	"errors"
 	"testing"
 
+	"grace/engine/clock"
+	"grace/engine/enginetest"
 	"grace/engine/intent"
 )
 
@@ -104,5 +107,71 @@ func TestSubmitAtomicIsAllOrNothing(t *testing.T) {
 	}
 	if _, err := b.e.SubmitAtomic(ctx, subs(6, "agent.d", "change_charter")); err != nil || stored() != 11 {
 		t.Fatalf("within the burst after a refused batch: %v; %d stored", err, stored())
+	}
+}
+
+// racingStore submits, just before each atomic write, one competing
+// submission under a key the batch is about to write: the key is free
+// when the engine looks and taken when the batch is written.
+type racingStore struct {
+	*enginetest.Store
+	race []func()
+}
+
+func (s *racingStore) ApplyAll(ctx context.Context, cs []*intent.Change) ([]intent.Result, error) {
+	if len(s.race) > 0 {
+		next := s.race[0]
+		s.race = s.race[1:]
+		next()
+	}
+	return s.Store.ApplyAll(ctx, cs)
+}
+
+// TestSubmitAtomicKeyRaces: keys taken by other submissions between the
+// engine's look and the write, one race after another, are answered as
+// held (the same submission) or refuse the batch (a different one), as if
+// they had been taken before the batch came; never an internal error.
+func TestSubmitAtomicKeyRaces(t *testing.T) {
+	t.Parallel()
+	st := &racingStore{Store: enginetest.NewStore(64)}
+	t.Cleanup(func() { _ = st.Close() })
+	e, err := New(testConfig(), Deps{Store: st, Clock: clock.NewFake(epoch), Handlers: newTestHandlers(), Rand: func() float64 { return 0 }})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(e.Stop)
+	ctx := t.Context()
+	keyed := func(key string, prio int) intent.Submission {
+		return intent.Submission{Type: "query_knowledge", Actor: "agent.a", IdempotencyKey: key, Priority: prio}
+	}
+	won := map[string]string{}
+	racer := func(sub intent.Submission) func() {
+		return func() {
+			res, err := e.Submit(ctx, sub)
+			if err != nil {
+				t.Errorf("the racing submission %s: %v", sub.IdempotencyKey, err)
+			}
+			won[sub.IdempotencyKey] = res.Intent.ID
+		}
+	}
+	st.race = []func(){racer(keyed("k1", 1)), racer(keyed("k2", 1)), racer(keyed("k3", 1))}
+	res, err := e.SubmitAtomic(ctx, []intent.Submission{keyed("k1", 1), keyed("k2", 1), keyed("k3", 1), keyed("k4", 1)})
+	if err != nil {
+		t.Fatalf("a batch whose keys were taken by the same submissions, three races in a row: %v", err)
+	}
+	for i, k := range []string{"k1", "k2", "k3"} {
+		if !res[i].Existing || res[i].Intent.ID != won[k] {
+			t.Fatalf("%s: got %+v, want the racing submission's intent %s", k, res[i], won[k])
+		}
+	}
+	if res[3].Existing || len(st.Intents()) != 4 {
+		t.Fatalf("k4: %+v; %d intents stored, want 4", res[3], len(st.Intents()))
+	}
+
+	// A race by a different submission refuses the batch, naming it.
+	st.race = []func(){racer(keyed("k5", 1)), racer(keyed("k6", 2))}
+	_, err = e.SubmitAtomic(ctx, []intent.Submission{keyed("k5", 1), keyed("k6", 1), keyed("k7", 1)})
+	if refusedAt(t, err, 1); !errors.Is(err, ErrIdempotencyConflict) || len(st.Intents()) != 6 {
+		t.Fatalf("a key taken by a different submission: %v; %d stored, want 6", err, len(st.Intents()))
 	}
 }
