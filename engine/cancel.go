@@ -21,9 +21,10 @@ import (
 // owners (leaving the queue for a worker, or an attempt's outcome not yet
 // written) is looked for again once the store has written what was queued
 // for it, and cancelled where it then is, or refused for the state it
-// reached; only one that stays between owners (its worker lost, the
-// intent waiting for the stuck attempt to end before it is rerouted) gets
-// ErrNotCancellable with "look again". It returns the intent masked.
+// reached; only one that stays between owners gets ErrNotCancellable with
+// "look again". One whose worker was declared dead while its handler,
+// told to stop, has not yet returned is cancelled and not rerouted. It
+// returns the intent masked.
 //
 // Who may cancel what is the caller's to decide (the HTTP API lets an
 // operator cancel any intent and an agent its own).
@@ -108,7 +109,10 @@ func (e *Engine) cancelAsStored(ctx context.Context, in intent.Intent, by, reaso
 func (e *Engine) cancelRunning(ctx context.Context, in intent.Intent, by, reason string) (_ intent.Intent, between bool, _ error) {
 	w, fl := e.pool.flightOf(in.ID)
 	if fl == nil {
-		return e.guard.mask.intent(in), true, fmt.Errorf("cancel intent %s: %w (it is between the queue and a worker, or its worker was lost and it waits to be rerouted: look again)", in.ID, ErrNotCancellable)
+		if tb, ok := e.takenBack.cancel(in.ID); ok {
+			return e.cancelTakenBack(ctx, in, tb, by, reason)
+		}
+		return e.guard.mask.intent(in), true, fmt.Errorf("cancel intent %s: %w (it is between the queue and a worker: look again)", in.ID, ErrNotCancellable)
 	}
 	now := e.clock.Now()
 	if !e.leases.withdraw(fl, withdrawal{by: by, reason: reason, at: now}) {
@@ -134,11 +138,32 @@ func (e *Engine) cancelRunning(ctx context.Context, in intent.Intent, by, reason
 	return e.guard.mask.intent(in), false, nil
 }
 
+// cancelTakenBack cancels in, whose attempt tb was taken back from a
+// worker declared dead and whose handler has not yet returned: tb is
+// marked cancelled, so the intent is not rerouted when it does. Under
+// decideMu.
+func (e *Engine) cancelTakenBack(ctx context.Context, in intent.Intent, tb takeBack, by, reason string) (_ intent.Intent, between bool, _ error) {
+	now := e.clock.Now()
+	in.State, in.DecidedBy, in.DecisionReason, in.UpdatedAt = intent.StateCancelled, by, reason, now
+	in.Attempts, in.Worker, in.NotBefore = tb.in.Attempts, tb.worker, time.Time{}
+	r := cancelledRecord(now, in, intent.StateRunning, &cancelledRun{worker: tb.worker, attempt: tb.in.Attempts, started: true, lost: true})
+	if err := e.applyInOrder(ctx, &intent.Change{Update: &in, Records: []clarity.Record{r}}); err != nil {
+		// Not cancelled after all: rerouted as it would have been.
+		if e.takenBack.uncancel(in.ID) {
+			e.reroute(tb.worker, tb.cause, tb.in)
+		}
+		return intent.Intent{}, false, fmt.Errorf("cancel intent %s: store: %w", in.ID, err)
+	}
+	e.stats.move(intent.StateRunning, intent.StateCancelled)
+	return e.guard.mask.intent(in), false, nil
+}
+
 // cancelledRun is the attempt a cancel stopped.
 type cancelledRun struct {
 	worker  string
 	attempt int
 	started bool
+	lost    bool // taken back from its worker, declared dead, and awaiting its handler's end
 }
 
 // applyInOrder writes c behind every change queued before it, as
@@ -169,7 +194,11 @@ func cancelledRecord(now time.Time, in intent.Intent, from intent.State, run *ca
 	ctx := map[string]any{"type": in.Type, "cancelled_by": in.DecidedBy, "reason": in.DecisionReason, "was": string(from)}
 	if run != nil {
 		what := fmt.Sprintf("Attempt %d on %s had not begun: it never will", run.attempt, run.worker)
-		if run.started {
+		switch {
+		case run.lost:
+			what = fmt.Sprintf("Attempt %d on %s had been taken back, its worker declared dead, and its handler told to stop; the intent is not rerouted, and whatever the handler returns is discarded", run.attempt, run.worker)
+			ctx["worker_lost"] = true
+		case run.started:
 			what = fmt.Sprintf("Attempt %d on %s was stopped: its lease is revoked and its handler told to stop; whatever it returns is discarded", run.attempt, run.worker)
 		}
 		why[0] = fmt.Sprintf("%s cancelled %s (Tier %d) while it was running; it will not run again", in.DecidedBy, in.Type, in.Tier)

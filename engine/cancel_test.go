@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"slices"
+	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -286,5 +287,71 @@ func TestCancelBetweenOwners(t *testing.T) {
 	b.waitRecord(t, WhatRetryScheduled, func(r clarity.Record) bool { return r.IntentID == next.ID })
 	if n := b.handlers.callsFor(in.ID); n != 1 {
 		t.Fatalf("the cancelled intent ran %d times, want 1", n)
+	}
+}
+
+// TestCancelALostWorkersStuckAttempt: an intent whose worker was declared
+// dead (it hung) while its handler, told to stop, goes on is cancelled at once, not
+// answered "look again"; when the handler at last returns, its result is
+// discarded and the intent is not rerouted: it never runs again.
+func TestCancelALostWorkersStuckAttempt(t *testing.T) {
+	t.Parallel()
+	b := setup(t)
+	started, release := make(chan string, 4), make(chan struct{})
+	b.handlers.set("schedule_task", func(_ context.Context, in intent.Intent) error {
+		started <- in.ID
+		<-release // ignores its context
+		return nil
+	})
+	var releaseOnce sync.Once
+	let := func() { releaseOnce.Do(func() { close(release) }) }
+	t.Cleanup(let) // before the engine stops, which waits for the handler
+	b.start(t)
+	ctx := t.Context()
+	in := b.submit(t, intent.Submission{Type: "schedule_task"})
+	select {
+	case <-started:
+	case <-time.After(waitLimit):
+		t.Fatal("the handler never began")
+	}
+	// Hung, it misses its heartbeats and is declared dead; its handler,
+	// told to stop, goes on.
+	if err := b.e.HangWorker(ctx, "worker_1", "chaos: stuck"); err != nil {
+		t.Fatal(err)
+	}
+	eventually(t, "worker_1 to hang", func() bool {
+		b.e.pool.mu.Lock()
+		defer b.e.pool.mu.Unlock()
+		return b.e.pool.workers[0].hung
+	})
+	for range b.e.cfg.Workers.HeartbeatMisses + 1 {
+		b.heartbeat(t)
+	}
+	b.waitRecord(t, WhatWorkerDead, nil)
+
+	got, err := b.e.Cancel(ctx, in.ID, "alice", "the target is gone")
+	if err != nil || got.State != intent.StateCancelled || got.Attempts != 1 {
+		t.Fatalf("cancel an intent whose worker was lost, its handler still running: %+v, %v", got.State, err)
+	}
+	cr := recordOf(t, b.store.RecordsFor(in.ID), WhatCancelled)
+	if cr.Context["worker_lost"] != true || cr.Context["worker"] != "worker_1" || cr.Context["attempt"] != 1 {
+		t.Fatalf("the cancel record does not name the lost attempt: %v", cr.Context)
+	}
+
+	let()
+	if err := b.e.ReleaseWorker(ctx, "worker_1"); err != nil {
+		t.Fatal(err)
+	}
+	b.waitRecord(t, WhatStaleDiscarded, func(r clarity.Record) bool { return r.IntentID == in.ID })
+	b.e.Stop() // waits for the supervisor's goroutines: a reroute would be done
+	b.store.Flush()
+	if n := b.handlers.callsFor(in.ID); n != 1 {
+		t.Fatalf("the cancelled intent ran %d times, want 1", n)
+	}
+	if st := b.stored(t, in.ID).State; st != intent.StateCancelled {
+		t.Fatalf("the cancelled intent is %s", st)
+	}
+	if w := b.whats(in.ID); slices.Contains(w, WhatRerouted) {
+		t.Fatalf("the cancelled intent was rerouted: %v", w)
 	}
 }

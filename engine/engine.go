@@ -95,6 +95,8 @@ type Engine struct {
 	facts   *hubFacts
 	hfaults *handlerFaults
 	hangs   *hangs
+	// takenBack: attempts taken back from dead workers, not yet ended.
+	takenBack takenBack
 	l2stats *layer2Stats
 	// layers are the trigger mesh, the event policy engine and the
 	// Layer 1 control plane (layers.go).

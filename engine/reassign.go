@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"strings"
+	"sync"
 	"time"
 
 	"grace/engine/clarity"
@@ -52,14 +53,82 @@ func (e *Engine) workerDied(ctx context.Context, w *workerState, cause, why stri
 		e.reroute(w.name, cause, in)
 		return
 	}
+	// Until its handler returns, the intent is in nobody's hands: a
+	// cancel meanwhile (Engine.Cancel) finds it here, and then it is not
+	// rerouted.
+	e.takenBack.add(takeBack{in: in, worker: w.name, cause: cause})
 	fl.cancel(errWorkerDead)
 	e.wg.Go(func() {
 		select {
 		case <-fl.done:
-			e.reroute(w.name, cause, in)
+			if e.takenBack.end(in.ID) {
+				e.reroute(w.name, cause, in)
+			}
 		case <-ctx.Done(): // the engine stops: the intent stays running, and the next start requeues it
+			e.takenBack.end(in.ID)
 		}
 	})
+}
+
+// takenBack holds the attempts taken back from dead workers whose handlers
+// have not yet returned, by intent ID: each intent is rerouted once its
+// handler returns, unless it was cancelled in the meantime.
+type takenBack struct {
+	mu sync.Mutex
+	by map[string]*takeBack
+}
+
+// takeBack is one attempt taken back from a dead worker.
+type takeBack struct {
+	in        intent.Intent // as its attempt holds it
+	worker    string        // the dead worker
+	cause     string        // of the death
+	cancelled bool
+}
+
+func (t *takenBack) add(tb takeBack) {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	if t.by == nil {
+		t.by = map[string]*takeBack{}
+	}
+	t.by[tb.in.ID] = &tb
+}
+
+// end forgets id, its handler having returned, and reports whether it is
+// to be rerouted (it was not cancelled).
+func (t *takenBack) end(id string) (reroute bool) {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	tb, ok := t.by[id]
+	delete(t.by, id)
+	return ok && !tb.cancelled
+}
+
+// cancel marks id, if its attempt is taken back and its handler has not
+// returned, as cancelled: it will not be rerouted.
+func (t *takenBack) cancel(id string) (takeBack, bool) {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	tb, ok := t.by[id]
+	if !ok || tb.cancelled {
+		return takeBack{}, false
+	}
+	tb.cancelled = true
+	return *tb, true
+}
+
+// uncancel undoes cancel (the cancel could not be written) and reports
+// whether the handler has returned meanwhile, so that the caller must
+// reroute the intent itself.
+func (t *takenBack) uncancel(id string) (ended bool) {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	tb, ok := t.by[id]
+	if ok {
+		tb.cancelled = false
+	}
+	return !ok
 }
 
 // reroute moves in, taken back from the dead worker from, to a healthy
