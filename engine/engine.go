@@ -97,7 +97,7 @@ type Engine struct {
 	hangs   *hangs
 	// takenBack: attempts taken back from dead workers, not yet ended.
 	takenBack takenBack
-	l2stats *layer2Stats
+	l2stats   *layer2Stats
 	// layers are the trigger mesh, the event policy engine and the
 	// Layer 1 control plane (layers.go).
 	layers *layers
