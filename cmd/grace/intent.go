@@ -16,12 +16,12 @@ import (
 )
 
 // intentCommand is "grace intent": route, submit, batch, list, get,
-// approve, deny, cancel.
+// approve, deny, cancel, retry.
 func (a *app) intentCommand() *cobra.Command {
 	cmd := &cobra.Command{
 		Use:   "intent",
-		Short: "Route, submit (one or a batch), list, get, approve, deny and cancel intents",
-		Long: `Route, submit (one or a batch), list, get, approve, deny and cancel intents.
+		Short: "Route, submit (one or a batch), list, get, approve, deny, cancel and retry intents",
+		Long: `Route, submit (one or a batch), list, get, approve, deny, cancel and retry intents.
 
 route decides without storing anything. The others talk to a running
 server (api.server, or --server) with the API token; when no server

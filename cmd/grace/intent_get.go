@@ -11,27 +11,42 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"grace/engine/httpapi"
 	"grace/engine/intent"
 )
 
 // getCommand is "grace intent get ID".
 func (a *app) getCommand() *cobra.Command {
+	var wait bool
+	var waitFor time.Duration
 	cmd := &cobra.Command{
-		Use:   "get ID",
+		Use:   "get ID [--wait]",
 		Short: "Show one intent: its state, decision, attempts, worker and who decided",
 		Long: `Show one intent as the engine holds it now: state, tier and routing
 decision, attempts, the worker of its last attempt, its last error, who
 approved, denied or cancelled it and why, and its payload and context
 (masked fields shown masked). With --json, the intent as GET
 /v1/intents/{id} answers it. Its whole story is in
-"grace narratives search --intent ID".`,
+"grace narratives search --intent ID".
+
+With --wait (a running server only), it first waits until the intent
+has finished (at most --wait-timeout), as "intent submit --wait" does:
+say after a submission without --wait, or for a Tier 0 intent's approval
+and run. It then shows the intent, says how it ended on standard error,
+and exits 0 only if it completed.`,
 		Args: cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			id := strings.TrimSpace(args[0])
 			if id == "" {
 				return usageErrorf("get: the intent ID is empty (grace intent list shows the IDs)")
 			}
+			if waitFor <= 0 {
+				return usageErrorf("--wait-timeout %v: want a positive duration, like 5m", waitFor)
+			}
 			return a.withIntents(cmd, readIntents, func(ctx context.Context, b intentBackend) error {
+				if _, remote := b.(*httpapi.Client); wait && !remote {
+					return errors.New("--wait needs a running server to run the intent (start grace serve or the console)")
+				}
 				in, err := b.Get(ctx, id)
 				if errors.Is(err, intent.ErrNotFound) {
 					return fmt.Errorf("intent %s: no such intent", id)
@@ -39,15 +54,29 @@ approved, denied or cancelled it and why, and its payload and context
 				if err != nil {
 					return fmt.Errorf("get intent %s: %w", id, err)
 				}
-				if a.json {
-					return a.writeJSON(in)
+				started := time.Now()
+				if wait {
+					if in, err = awaitFinished(ctx, b, in, waitFor); err != nil {
+						return err
+					}
 				}
-				a.table(intentRows(in, time.Now()))
+				if a.json {
+					if err := a.writeJSON(in); err != nil {
+						return err
+					}
+				} else {
+					a.table(intentRows(in, time.Now()))
+				}
+				if wait {
+					return a.endedAs(in, fmt.Sprintf("waited %v", time.Since(started).Round(time.Millisecond)))
+				}
 				return nil
 			})
 		},
 	}
 	a.addJSONFlag(cmd)
+	cmd.Flags().BoolVar(&wait, "wait", false, "wait until the intent has finished; exit 0 only if it completed")
+	cmd.Flags().DurationVar(&waitFor, "wait-timeout", 10*time.Minute, "with --wait, the longest to wait")
 	return cmd
 }
 

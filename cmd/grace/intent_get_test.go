@@ -1,6 +1,7 @@
 package main
 
 import (
+	"encoding/json"
 	"strings"
 	"testing"
 )
@@ -9,12 +10,14 @@ import (
 // the ID, waits for the intent to finish and exits 0 only when it
 // completed (a failed one exits 1 with its last error, a Tier 0 one still
 // pending at the timeout exits 1 saying who must act); intent get shows
-// the finished intent. Without a server --wait is refused and nothing is
-// submitted.
+// the finished intent, and get --wait waits for one submitted without
+// waiting, exiting as submit --wait does. Without a server --wait is
+// refused and nothing is submitted.
 func TestCLISubmitWaitAndGet(t *testing.T) {
 	t.Parallel()
 	c, url := newServerCLI(t)
 	c.run(t, "intent", "submit", "--type", "query_knowledge", "--wait").wantFail(t, exitFailure, "--wait needs a running server")
+	c.run(t, "intent", "get", "int_any", "--wait").wantFail(t, exitFailure, "--wait needs a running server")
 	if r := c.run(t, "intent", "list"); strings.Contains(r.stdout, "query_knowledge") {
 		t.Fatalf("a refused --wait submitted: %s", r.stdout)
 	}
@@ -60,6 +63,24 @@ workers:
 		t.Fatalf("submit --wait of a Tier 0 intent: exit %d %q %q", r.code, r.stdout, r.stderr)
 	}
 
+	// get --wait waits for an intent submitted without waiting, then shows it.
+	r = c.run(t, "intent", "get", pending, "--wait", "--wait-timeout", "300ms")
+	if r.code != exitFailure || !strings.Contains(r.stderr, "is still pending_approval after 300ms") || r.stdout != "" {
+		t.Fatalf("get --wait of a Tier 0 intent: exit %d %q %q", r.code, r.stdout, r.stderr)
+	}
+	r = c.run(t, "intent", "get", failed, "--wait")
+	if r.code != exitFailure || !strings.Contains(r.stderr, "intent "+failed+" failed: ") || !strings.Contains(r.stdout, "state") {
+		t.Fatalf("get --wait of a failed intent: exit %d %q %q", r.code, r.stdout, r.stderr)
+	}
+	later := strings.TrimSpace(c.run(t, "intent", "submit", "--type", "query_knowledge").stdout)
+	r = c.run(t, "intent", "get", later, "--wait", "--json")
+	var done struct{ ID, State string }
+	if err := json.Unmarshal([]byte(r.stdout), &done); r.code != 0 || err != nil || done.ID != later || done.State != "completed" ||
+		!strings.Contains(r.stderr, later+" completed after 1 attempt(s), waited ") {
+		t.Fatalf("get --wait of a submitted intent: exit %d %q %q", r.code, r.stdout, r.stderr)
+	}
+
 	c.run(t, "intent", "submit", "--type", "query_knowledge", "--wait", "--wait-timeout", "0s").wantFail(t, exitUsage, "--wait-timeout 0s")
+	c.run(t, "intent", "get", later, "--wait", "--wait-timeout", "-1s").wantFail(t, exitUsage, "--wait-timeout -1s")
 	c.run(t, "intent", "get", "int_nope").wantFail(t, exitFailure, "intent int_nope: no such intent")
 }

@@ -89,25 +89,41 @@ for a human). --json then prints the finished intent, as intent get --json.`,
 // only when it completed.
 func (a *app) waitFinished(ctx context.Context, b intentBackend, in intent.Intent, limit time.Duration) error {
 	started := time.Now()
-	if !in.State.Terminal() {
-		wctx, cancel := context.WithTimeout(ctx, limit)
-		next, err := b.WaitFinished(wctx, in.ID)
-		cancel()
-		if err != nil {
-			return fmt.Errorf("wait for intent %s: %w", in.ID, err)
-		}
-		if in = next; !in.State.Terminal() {
-			return fmt.Errorf("intent %s is still %s after %v (--wait-timeout)%s", in.ID, in.State, limit, pendingHint(in))
-		}
+	in, err := awaitFinished(ctx, b, in, limit)
+	if err != nil {
+		return err
 	}
-	took := time.Since(started).Round(time.Millisecond)
 	if a.json {
 		if err := a.writeJSON(in); err != nil {
 			return err
 		}
 	}
+	return a.endedAs(in, fmt.Sprintf("%v after the submission", time.Since(started).Round(time.Millisecond)))
+}
+
+// awaitFinished waits (at most limit) until intent in has finished and
+// returns it finished, or an error saying what it still is.
+func awaitFinished(ctx context.Context, b intentBackend, in intent.Intent, limit time.Duration) (intent.Intent, error) {
+	if in.State.Terminal() {
+		return in, nil
+	}
+	wctx, cancel := context.WithTimeout(ctx, limit)
+	next, err := b.WaitFinished(wctx, in.ID)
+	cancel()
+	if err != nil {
+		return in, fmt.Errorf("wait for intent %s: %w", in.ID, err)
+	}
+	if !next.State.Terminal() {
+		return next, fmt.Errorf("intent %s is still %s after %v (--wait-timeout)%s", next.ID, next.State, limit, pendingHint(next))
+	}
+	return next, nil
+}
+
+// endedAs says on standard error how the finished intent in ended (took
+// says when): nil only when it completed.
+func (a *app) endedAs(in intent.Intent, took string) error {
 	if in.State == intent.StateCompleted {
-		fmt.Fprintf(a.stderr, "grace: %s completed after %d attempt(s), %v after the submission\n", in.ID, in.Attempts, took)
+		fmt.Fprintf(a.stderr, "grace: %s completed after %d attempt(s), %s\n", in.ID, in.Attempts, took)
 		return nil
 	}
 	why := in.LastError
