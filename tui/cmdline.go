@@ -14,7 +14,7 @@ const maxHistory = 100
 
 // commandNames are the commands the command line completes, in the order
 // help lists them.
-var commandNames = []string{"dashboard", "approvals", "review", "narratives", "search", "story", "cancel", "retry", "verify", "chaos", "alerts", "help", "quit", "q"}
+var commandNames = []string{"dashboard", "approvals", "review", "narratives", "search", "story", "cancel", "retry", "pause", "resume", "verify", "chaos", "alerts", "help", "quit", "q"}
 
 // cmdLine is the ":" command line: one line of input over the status line,
 // enter runs it, esc closes it, ↑/↓ walk the history of commands run, tab
@@ -31,7 +31,7 @@ type cmdLine struct {
 
 // newCmdLine returns a closed command line.
 func newCmdLine() cmdLine {
-	return cmdLine{input: newLineInput("dashboard, approvals, review, chaos [run ID|--all|halt], search words…, story ID, cancel|retry ID [reason], q")}
+	return cmdLine{input: newLineInput("dashboard, approvals, review, chaos [run ID|--all|halt], search words…, story ID, cancel|retry ID [reason], pause reason, resume, q")}
 }
 
 // start opens the line, empty.
@@ -151,6 +151,10 @@ func (m *model) execute(line string) tea.Cmd {
 		return m.onIntentCommand(decisionCancel, arg)
 	case "retry":
 		return m.onIntentCommand(decisionRetry, arg)
+	case "pause":
+		return m.schedulerCommand(true, arg)
+	case "resume":
+		return m.schedulerCommand(false, arg)
 	case "verify", "audit":
 		return m.narratives.startVerify()
 	case "chaos", "3":

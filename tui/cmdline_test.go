@@ -342,6 +342,44 @@ func TestRetryCommand(t *testing.T) {
 	}
 }
 
+// TestPauseCommand: ":pause REASON" pauses the engine's scheduler under
+// the console's operator and ":resume" resumes it, each said on the status
+// line; a pause without a reason, a second pause or resume, and a
+// read-only console are refused, the first and last without asking the
+// engine.
+func TestPauseCommand(t *testing.T) {
+	t.Parallel()
+	b := setup(t)
+	b.run(t, b.command(t, "pause"))
+	if len(b.api.scheduleCalls()) != 0 || b.statusText() != ":pause needs a reason, as in :pause downstream outage" {
+		t.Fatalf(":pause without a reason: calls %+v, status %q", b.api.scheduleCalls(), b.statusText())
+	}
+	b.run(t, b.command(t, "pause downstream outage"))
+	if got := b.api.scheduleCalls(); len(got) != 1 || got[0] != (decisionCall{ID: "pause", Operator: "ops", Reason: "downstream outage"}) {
+		t.Fatalf("pause calls: %+v", got)
+	}
+	if st := b.statusText(); st != "scheduler paused: nothing is dispatched until :resume (downstream outage)" {
+		t.Fatalf(":pause: status %q", st)
+	}
+	b.run(t, b.command(t, "pause again"))
+	if st := b.statusText(); b.m.pc.status.level != levelWarn || !strings.Contains(st, "already paused (by ops: downstream outage)") {
+		t.Fatalf(":pause of a paused scheduler: status (level %d) %q", b.m.pc.status.level, st)
+	}
+	b.run(t, b.command(t, "resume"))
+	if st := b.statusText(); st != "scheduler resumed: dispatching again" || b.api.Snapshot().Layer2.Paused {
+		t.Fatalf(":resume: status %q", st)
+	}
+	b.run(t, b.command(t, "resume"))
+	if st := b.statusText(); !strings.Contains(st, "not paused") {
+		t.Fatalf(":resume of a running scheduler: status %q", st)
+	}
+	ro := setup(t, func(o *Options) { o.ReadOnly = true })
+	ro.run(t, ro.command(t, "pause nope"))
+	if len(ro.api.scheduleCalls()) != 0 || ro.statusText() != "read-only console: pause is disabled" {
+		t.Fatalf("read-only :pause: calls %+v, status %q", ro.api.scheduleCalls(), ro.statusText())
+	}
+}
+
 // TestTypedInABurst: keys that reach the console together, as one read
 // of the terminal (typed fast, pasted, or sent by tmux), act as if typed
 // one by one: ":retry ID reason" opens the command line and fills it; a

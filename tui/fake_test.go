@@ -29,6 +29,7 @@ type fakeAPI struct {
 	denies     []decisionCall
 	cancels    []decisionCall
 	retries    []decisionCall
+	schedules  []decisionCall // pauses (ID "pause") and resumes (ID "resume")
 	approveErr error
 	denyErr    error
 	pendingErr error
@@ -211,6 +212,34 @@ func (f *fakeAPI) Retry(_ context.Context, id, by, reason string) (engine.Submit
 		return engine.SubmitResult{Intent: next, Existing: len(f.retries) > 1}, nil
 	}
 	return engine.SubmitResult{}, fmt.Errorf("retry intent %s: %w", id, engine.ErrNotFound)
+}
+
+func (f *fakeAPI) PauseScheduler(_ context.Context, operator, reason string) error {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.schedules = append(f.schedules, decisionCall{ID: "pause", Operator: operator, Reason: reason})
+	if p := f.snap.Layer2.Pause; f.snap.Layer2.Paused && p != nil {
+		return fmt.Errorf("pause scheduler: %w (by %s: %s)", engine.ErrAlreadyPaused, p.By, p.Reason)
+	}
+	f.snap.Layer2.Paused, f.snap.Layer2.Pause = true, &engine.PauseInfo{By: operator, Reason: reason}
+	return nil
+}
+
+func (f *fakeAPI) ResumeScheduler(_ context.Context, operator, reason string) error {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.schedules = append(f.schedules, decisionCall{ID: "resume", Operator: operator, Reason: reason})
+	if !f.snap.Layer2.Paused {
+		return fmt.Errorf("resume scheduler: %w", engine.ErrNotPaused)
+	}
+	f.snap.Layer2.Paused, f.snap.Layer2.Pause = false, nil
+	return nil
+}
+
+func (f *fakeAPI) scheduleCalls() []decisionCall {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return append([]decisionCall(nil), f.schedules...)
 }
 
 func (f *fakeAPI) retryCalls() []decisionCall {

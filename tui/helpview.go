@@ -71,7 +71,14 @@ func (m *model) helpGroups() []helpGroup {
 	if k.RunChaos.Enabled() {
 		commands.rows = append(commands.rows, [2]string{":chaos run ID", "run (--all: all)"}) // :chaos halt is the Console's halt key
 	}
-	commands.rows = append(commands.rows, [2]string{":approvals…", ":chaos :alerts :q"}, [2]string{"↑/↓ tab", "history, complete"})
+	// The screens' own commands are their number keys too; where there is
+	// room for one row only, pausing the scheduler has it.
+	if k.Deny.Enabled() {
+		commands.rows = append(commands.rows, [2]string{":pause WHY", ":resume dispatching"})
+	} else {
+		commands.rows = append(commands.rows, [2]string{":approvals…", ":chaos :alerts :q"})
+	}
+	commands.rows = append(commands.rows, [2]string{"↑/↓ tab", "history, complete"})
 	groups = append(groups, console, commands)
 	if cur.id() == screenNarratives {
 		groups = append(groups, helpGroup{title: "Search syntax", rows: [][2]string{

@@ -170,6 +170,9 @@ func (m *model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 		return m, m.takeChaosStatus(msg)
 	case chaosHaltedMsg:
 		return m, m.halted(msg)
+	case schedulerMsg:
+		m.scheduled(msg)
+		return m, nil
 	case chaosScenariosMsg, chaosHistoryMsg, chaosStartedMsg, chaosRunMsg:
 		return m, m.chaos.update(msg)
 	case alertHistoryMsg:

@@ -101,10 +101,13 @@ func TestEachRoleIsAllowedOnlyItsCalls(t *testing.T) {
 		"chaos run":  {"POST", "/v1/chaos/runs", `{}`},
 		"chaos get":  {"GET", "/v1/chaos/runs/r1", ""},
 		"chaos halt": {"POST", "/v1/chaos/halt", `{}`},
+		"scheduler":  {"GET", "/v1/scheduler", ""},
+		"pause":      {"POST", "/v1/scheduler/pause", `{"reason":"r"}`},
+		"resume":     {"POST", "/v1/scheduler/resume", `{}`},
 	}
 	refused := map[string][]string{ // per role, the calls answered 403
-		"agent":    {"approve", "deny", "retry", "review", "narratives", "telemetry", "audit", "chaos run", "chaos get", "chaos halt"},
-		"viewer":   {"submit", "approve", "deny", "retry", "review", "chaos run", "chaos halt"},
+		"agent":    {"approve", "deny", "retry", "review", "narratives", "telemetry", "audit", "chaos run", "chaos get", "chaos halt", "scheduler", "pause", "resume"},
+		"viewer":   {"submit", "approve", "deny", "retry", "review", "chaos run", "chaos halt", "pause", "resume"},
 		"operator": nil,
 	}
 	tokens := map[string]string{"agent": agentToken, "viewer": viewerToken, "operator": aliceToken}

@@ -37,6 +37,8 @@ const (
 	CodeNotPending          = "not_pending"          // 409: approve/deny of an intent not pending approval
 	CodeNotCancellable      = "not_cancellable"      // 409: cancel of an intent that has finished
 	CodeNotRetryable        = "not_retryable"        // 409: retry of an intent that has not failed
+	CodeAlreadyPaused       = "already_paused"       // 409: a pause of a paused scheduler; the message says by whom, since when and why
+	CodeNotPaused           = "not_paused"           // 409: a resume of a scheduler that is not paused
 	CodeBatchRefused        = "batch_refused"        // an atomic batch refused whole (the status of its first refused item); see results
 	CodeNotStored           = "not_stored"           // 424, in an atomic batch's results: this submission was fine, the batch was refused
 	CodeIdempotencyConflict = "idempotency_conflict" // 409: the caller's idempotency key holds a different submission; nothing was stored
@@ -77,6 +79,10 @@ func (e *Error) Unwrap() error {
 		return engine.ErrNotCancellable
 	case CodeNotRetryable:
 		return engine.ErrNotRetryable
+	case CodeAlreadyPaused:
+		return engine.ErrAlreadyPaused
+	case CodeNotPaused:
+		return engine.ErrNotPaused
 	case CodeReasonRequired:
 		return engine.ErrReasonRequired
 	case CodeQueueFull:
@@ -145,6 +151,10 @@ func fromEngine(err error) (*apiError, bool) {
 		return newError(http.StatusConflict, CodeNotCancellable, "", "%s", err.Error()), true
 	case errors.Is(err, engine.ErrNotRetryable):
 		return newError(http.StatusConflict, CodeNotRetryable, "", "%s", err.Error()), true
+	case errors.Is(err, engine.ErrAlreadyPaused):
+		return newError(http.StatusConflict, CodeAlreadyPaused, "", "%s", err.Error()), true
+	case errors.Is(err, engine.ErrNotPaused):
+		return newError(http.StatusConflict, CodeNotPaused, "", "%s", err.Error()), true
 	case errors.Is(err, engine.ErrReasonRequired):
 		return newError(http.StatusUnprocessableEntity, CodeReasonRequired, "reason", "%s", err.Error()), true
 	case errors.Is(err, engine.ErrSelfApproval):

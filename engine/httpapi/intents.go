@@ -307,7 +307,7 @@ func (h *Handler) cancel(w http.ResponseWriter, r *http.Request) error {
 	if !ok {
 		return newError(http.StatusNotImplemented, CodeNotImplemented, "", "this server cannot cancel intents")
 	}
-	req, reason, err := reasonedRequest(r, "cancel")
+	req, reason, err := reasonedRequest(r, "cancel an intent")
 	if err != nil {
 		return err
 	}
@@ -339,7 +339,7 @@ func (h *Handler) retry(w http.ResponseWriter, r *http.Request) error {
 	if !ok {
 		return newError(http.StatusNotImplemented, CodeNotImplemented, "", "this server cannot retry intents")
 	}
-	req, reason, err := reasonedRequest(r, "retry")
+	req, reason, err := reasonedRequest(r, "retry an intent")
 	if err != nil {
 		return err
 	}
@@ -351,9 +351,9 @@ func (h *Handler) retry(w http.ResponseWriter, r *http.Request) error {
 	return nil
 }
 
-// reasonedRequest reads the body of a call that needs a reason (to verb
-// an intent) and returns it with the reason trimmed, or 422
-// reason_required.
+// reasonedRequest reads the body of a call that needs a reason (to do
+// what verb says, as "cancel an intent") and returns it with the reason
+// trimmed, or 422 reason_required.
 func reasonedRequest(r *http.Request, verb string) (DecisionRequest, string, error) {
 	req, err := decisionRequest(r)
 	if err != nil {
@@ -361,7 +361,7 @@ func reasonedRequest(r *http.Request, verb string) (DecisionRequest, string, err
 	}
 	reason := strings.TrimSpace(req.Reason)
 	if reason == "" {
-		return req, "", newError(http.StatusUnprocessableEntity, CodeReasonRequired, "reason", "a reason is required to %s an intent", verb)
+		return req, "", newError(http.StatusUnprocessableEntity, CodeReasonRequired, "reason", "a reason is required to %s", verb)
 	}
 	return req, reason, nil
 }

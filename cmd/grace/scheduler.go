@@ -1,0 +1,131 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net/http"
+	"strings"
+	"syscall"
+	"time"
+
+	"github.com/spf13/cobra"
+
+	"grace/engine/httpapi"
+)
+
+// schedulerCommand is "grace scheduler": the running engine's dispatching,
+// shown, paused and resumed.
+func (a *app) schedulerCommand() *cobra.Command {
+	cmd := &cobra.Command{
+		Use:   "scheduler",
+		Short: "Show, pause and resume a running server's dispatching",
+		Long: `Show, pause and resume the scheduler of a running server (api.server, or
+--server): while it is paused nothing is dispatched (queued intents wait,
+running ones finish) and intake goes on; the pause lasts until resumed,
+across restarts, unless the scheduler_auto_resume safeguard undoes one
+that outlasts scheduler.auto_resume_after while work waits.
+
+  grace scheduler                        paused or not, by whom, why; queue depth
+  grace scheduler pause --reason R       (a reason is required; on the record)
+  grace scheduler resume [--reason R]`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			return a.withScheduler(cmd, func(ctx context.Context, c *httpapi.Client) error {
+				s, err := c.Scheduler(ctx)
+				if err != nil {
+					return err
+				}
+				return a.printScheduler(s)
+			})
+		},
+	}
+	cmd.PersistentFlags().StringVar(&a.server, "server", "", "URL of a running grace serve (default: config api.server)")
+	a.addJSONFlag(cmd)
+	cmd.AddCommand(a.schedulerVerbCommand("pause"), a.schedulerVerbCommand("resume"))
+	return cmd
+}
+
+// schedulerVerbCommand is "grace scheduler pause" or "… resume".
+func (a *app) schedulerVerbCommand(verb string) *cobra.Command {
+	var reason string
+	short := "Stop dispatching until resumed (a reason is required)"
+	if verb == "resume" {
+		short = "Dispatch again"
+	}
+	cmd := &cobra.Command{
+		Use:   verb + " [--reason R]",
+		Short: short,
+		Args:  cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			reason = strings.TrimSpace(reason)
+			if verb == "pause" && reason == "" {
+				return usageErrorf("scheduler pause: --reason is required (it goes on the record), as in --reason \"downstream outage\"")
+			}
+			return a.withScheduler(cmd, func(ctx context.Context, c *httpapi.Client) error {
+				act := c.PauseScheduler
+				if verb == "resume" {
+					act = c.ResumeScheduler
+				}
+				if err := act(ctx, "", reason); err != nil {
+					return err
+				}
+				s, err := c.Scheduler(ctx)
+				if err != nil {
+					return err
+				}
+				return a.printScheduler(s)
+			})
+		},
+	}
+	cmd.Flags().StringVar(&reason, "reason", "", "why, for the record")
+	a.addJSONFlag(cmd)
+	return cmd
+}
+
+// withScheduler runs fn against the configured server; the scheduler
+// lives in a running engine, so a server that does not answer is an error
+// saying so.
+func (a *app) withScheduler(cmd *cobra.Command, fn func(context.Context, *httpapi.Client) error) error {
+	cfg, err := a.config(cmd)
+	if err != nil {
+		return err
+	}
+	url := a.serverURL(cfg)
+	if url == "" {
+		return errors.New("no server configured (api.server, or --server): the scheduler runs in grace serve or the console")
+	}
+	tok, err := clientToken(cfg)
+	if err != nil {
+		return err
+	}
+	c := httpapi.NewClient(url, tok, &http.Client{Timeout: clientTimeout})
+	c.Operator = operatorName()
+	ctx, cancel := context.WithTimeout(cmd.Context(), clientTimeout)
+	defer cancel()
+	err = fn(ctx, c)
+	var he *httpapi.Error
+	switch {
+	case errors.Is(err, syscall.ECONNREFUSED):
+		return fmt.Errorf("no server answers at %s: the scheduler runs in grace serve or the console; start one, or name it with --server", url)
+	case errors.As(err, &he) && he.Code == httpapi.CodeUnauthorized:
+		return fmt.Errorf("server at %s refused the API token (set api.token, or use the data folder's %s): %w", url, tokenFileName, err)
+	}
+	return err
+}
+
+// printScheduler says whether the scheduler dispatches, or prints s as
+// JSON.
+func (a *app) printScheduler(s httpapi.SchedulerResponse) error {
+	if a.json {
+		return a.writeJSON(s)
+	}
+	if !s.Paused || s.Pause == nil {
+		fmt.Fprintf(a.stdout, "running: dispatching; %d queued\n", s.QueueDepth)
+		return nil
+	}
+	p := s.Pause
+	fmt.Fprintf(a.stdout, "paused by %s since %s (%s ago): %s; %d queued\n", p.By, stamp(p.Since),
+		time.Since(p.Since).Round(time.Second), oneLine(p.Reason), s.QueueDepth)
+	return nil
+}
