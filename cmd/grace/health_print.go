@@ -76,6 +76,12 @@ func (a *app) serverRows(rep healthReport) [][]string {
 			[]string{"pending", fmt.Sprintf("%d approvals", s.PendingApprovals)},
 			[]string{"dispatch", fmt.Sprintf("%.1f/s (completed %d, failed %d)", s.DispatchRate, s.Completed, s.Failed)},
 		)
+		// Live, as the operator left it: the scheduler check above may be
+		// up to a watchdog interval old.
+		if p := s.Layer2.Pause; s.Layer2.Paused && p != nil {
+			rows = append(rows, []string{"paused", fmt.Sprintf("by %s since %s (%s ago): %s; grace scheduler resume dispatches again",
+				p.By, stamp(p.Since), time.Since(p.Since).Round(time.Second), oneLine(p.Reason))})
+		}
 	}
 	return rows
 }

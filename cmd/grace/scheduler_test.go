@@ -8,7 +8,8 @@ import (
 
 // TestCLISchedulerPauseResume: against a running server, grace scheduler
 // pause (a reason required) stops dispatching while intake goes on, says
-// who paused it and why, and refuses a second pause; resume lets the
+// who paused it and why (grace health too, at once), and refuses a second
+// pause; resume lets the
 // queued intent run and refuses a second resume. With no server answering
 // it says so.
 func TestCLISchedulerPauseResume(t *testing.T) {
@@ -26,6 +27,10 @@ func TestCLISchedulerPauseResume(t *testing.T) {
 		t.Fatalf("scheduler pause: exit %d %q %q", r.code, r.stdout, r.stderr)
 	}
 	c.run(t, "scheduler", "pause", "--reason", "again").wantFail(t, exitFailure, "already paused")
+	// health says so at once, not a watchdog interval later.
+	if r := c.run(t, "health"); !strings.Contains(r.stdout, ": downstream outage; grace scheduler resume dispatches again") {
+		t.Fatalf("health while paused: %q %q", r.stdout, r.stderr)
+	}
 
 	id := strings.TrimSpace(c.run(t, "intent", "submit", "--type", "query_knowledge").stdout)
 	var s struct {
@@ -46,6 +51,9 @@ func TestCLISchedulerPauseResume(t *testing.T) {
 	}
 	waitFor(t, 20*time.Second, "the queued intent to run", func() bool { return listIntents(t, c)[id] == "completed" })
 	c.run(t, "scheduler", "resume").wantFail(t, exitFailure, "not paused")
+	if r := c.run(t, "health"); strings.Contains(r.stdout, "downstream outage") {
+		t.Fatalf("health after the resume still says paused: %q", r.stdout)
+	}
 	if r := c.run(t, "narratives", "search", "--action", "scheduler_paused"); !strings.Contains(r.stdout, "downstream outage") {
 		t.Fatalf("the pause is not on the record: %q %q", r.stdout, r.stderr)
 	}
