@@ -9,9 +9,8 @@ import (
 // TestCLISchedulerPauseResume: against a running server, grace scheduler
 // pause (a reason required) stops dispatching while intake goes on, says
 // who paused it and why (grace health too, at once), and refuses a second
-// pause; resume lets the
-// queued intent run and refuses a second resume. With no server answering
-// it says so.
+// pause; resume lets the queued intent run and refuses a second resume.
+// With no server answering it says so.
 func TestCLISchedulerPauseResume(t *testing.T) {
 	t.Parallel()
 	c, url := newServerCLI(t)
