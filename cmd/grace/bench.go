@@ -27,7 +27,7 @@ import (
 type benchOptions struct {
 	records, intents, searchRows, routeRuns, httpSubmits, httpClients int
 	httpRate                                                          float64
-	only, cpuProfile                                                  string
+	only, cpuProfile, httpClient                                      string
 }
 
 // check refuses a count or rate a measurement cannot run with, naming the
@@ -48,6 +48,9 @@ func (o benchOptions) check() error {
 		if f.v < f.min || f.v > f.max {
 			return &usageError{fmt.Errorf("%s %d: want %d to %d", f.name, f.v, f.min, f.max)}
 		}
+	}
+	if o.httpClient != "raw" && o.httpClient != "go" {
+		return &usageError{fmt.Errorf("--http-client %q: want raw or go", o.httpClient)}
 	}
 	if !(o.httpRate > 0 && o.httpRate <= 1_000_000) {
 		return &usageError{fmt.Errorf("--http-rate %g: want a number of submissions a second above 0 and at most 1000000", o.httpRate)}
@@ -97,7 +100,7 @@ func (a *app) runBench(cmd *cobra.Command, o benchOptions) error {
 		{"search", func() error { return benchSearch(ctx, filepath.Join(tmp, "search"), o.searchRows, emit) }},
 		{"route", func() error { return benchRoute(ctx, o.routeRuns, emit) }},
 		{"http", func() error {
-			return benchHTTP(ctx, filepath.Join(tmp, "http"), httpBenchPlan{n: o.httpSubmits, clients: o.httpClients, rate: o.httpRate, paceFor: 5 * time.Second}, emit)
+			return benchHTTP(ctx, filepath.Join(tmp, "http"), httpBenchPlan{n: o.httpSubmits, clients: o.httpClients, raw: o.httpClient == "raw", rate: o.httpRate, paceFor: 5 * time.Second}, emit)
 		}},
 	}
 	if o.only == "nats" { // opt-in: it starts worker processes

@@ -35,14 +35,16 @@ type httpBench struct {
 	body   []byte
 	stop   func()
 	// clients is how many submitters run at once, each on its own
-	// keep-alive connection.
+	// keep-alive connection; raw says they are rawSubmitters, not Go's
+	// http.Client.
 	clients int
+	raw     bool
 }
 
 // startHTTPBench opens the store in dir (synchronous=FULL: every 202 is
 // durable) and serves the engine on 127.0.0.1. htm_rate_limit is off: the
 // figure is the API's capacity, not the configured intake rate.
-func startHTTPBench(ctx context.Context, dir string, capacity, clients int) (_ *httpBench, err error) {
+func startHTTPBench(ctx context.Context, dir string, capacity, clients int, raw bool) (_ *httpBench, err error) {
 	cfg := engine.Default()
 	cfg.DB = filepath.Join(dir, "grace.db")
 	cfg.Cortex.Enabled = false
@@ -58,7 +60,7 @@ func startHTTPBench(ctx context.Context, dir string, capacity, clients int) (_ *
 		return nil, err
 	}
 	var stops []func()
-	b := &httpBench{token: token, clients: clients, stop: func() {
+	b := &httpBench{token: token, clients: clients, raw: raw, stop: func() {
 		for i := len(stops) - 1; i >= 0; i-- {
 			stops[i]()
 		}
@@ -105,17 +107,24 @@ func startHTTPBench(ctx context.Context, dir string, capacity, clients int) (_ *
 	return b, nil
 }
 
-// submitter is one keep-alive client's reusable request: building a
-// request (URL parse, header map) for every submission would spend the
-// machine's CPU on the load generator rather than on the API measured.
-type submitter struct {
-	b   *httpBench
-	req *http.Request
-	rd  bytes.Reader
+// submitter is one keep-alive client sending b's submission.
+type submitter interface {
+	// submit sends one authenticated submission and checks its 202.
+	submit() error
+	// close ends its connection.
+	close()
 }
 
-// newSubmitter returns a submitter for b's submissions under ctx.
-func (b *httpBench) newSubmitter(ctx context.Context) (*submitter, error) {
+// newSubmitter returns a submitter for b's submissions under ctx: a
+// rawSubmitter, or Go's http.Client (goSubmitter).
+func (b *httpBench) newSubmitter(ctx context.Context) (submitter, error) {
+	if b.raw {
+		s, err := b.newRawSubmitter(ctx)
+		if err != nil {
+			return nil, err // not a nil *rawSubmitter in the interface
+		}
+		return s, nil
+	}
 	req, err := http.NewRequestWithContext(ctx, http.MethodPost, b.url, http.NoBody)
 	if err != nil {
 		return nil, err
@@ -123,13 +132,33 @@ func (b *httpBench) newSubmitter(ctx context.Context) (*submitter, error) {
 	req.Header.Set("Authorization", "Bearer "+b.token)
 	req.Header.Set("Content-Type", "application/json")
 	req.ContentLength = int64(len(b.body))
-	return &submitter{b: b, req: req}, nil
+	return &goSubmitter{b: b, req: req}, nil
 }
+
+// clientNote names the load generator in a figure's note.
+func (b *httpBench) clientNote() string {
+	if b.raw {
+		return fmt.Sprintf("%d keep-alive connections, one request in flight each, written and read as lean as wrk does (--http-client raw)", b.clients)
+	}
+	return fmt.Sprintf("%d keep-alive clients of Go's http.Client (--http-client go)", b.clients)
+}
+
+// goSubmitter is one http.Client keep-alive client's reusable request:
+// building a request (URL parse, header map) for every submission would
+// spend the machine's CPU on the load generator rather than on the API
+// measured.
+type goSubmitter struct {
+	b   *httpBench
+	req *http.Request
+	rd  bytes.Reader
+}
+
+func (s *goSubmitter) close() {}
 
 // submit sends one authenticated submission and checks its 202. The
 // request is reused only once the previous response's body is closed, as
 // net/http allows.
-func (s *submitter) submit() error {
+func (s *goSubmitter) submit() error {
 	s.rd.Reset(s.b.body)
 	s.req.Body = io.NopCloser(&s.rd)
 	resp, err := s.b.client.Do(s.req)
@@ -158,6 +187,7 @@ func (b *httpBench) saturate(ctx context.Context, n int) (float64, error) {
 				errs <- err
 				return
 			}
+			defer s.close()
 			for next.Add(1) <= int64(n) {
 				if err := s.submit(); err != nil {
 					errs <- err
@@ -217,6 +247,8 @@ func (b *httpBench) paced(ctx context.Context, rate float64, d time.Duration) ([
 			s, err := b.newSubmitter(ctx)
 			if err != nil {
 				failed.CompareAndSwap(nil, &err)
+			} else {
+				defer s.close()
 			}
 			for at := range due {
 				if s == nil {
@@ -258,6 +290,7 @@ func (b *httpBench) paced(ctx context.Context, rate float64, d time.Duration) ([
 // are answered, then rate a second for paceFor.
 type httpBenchPlan struct {
 	n, clients int
+	raw        bool // rawSubmitters, not Go's http.Client
 	rate       float64
 	paceFor    time.Duration
 }
@@ -267,7 +300,7 @@ type httpBenchPlan struct {
 // second, half the 20,000/s target).
 func benchHTTP(ctx context.Context, dir string, plan httpBenchPlan, emit func(benchResult)) error {
 	n := plan.n
-	b, err := startHTTPBench(ctx, dir, 4*n, plan.clients)
+	b, err := startHTTPBench(ctx, dir, 4*n, plan.clients, plan.raw)
 	if err != nil {
 		return err
 	}
@@ -285,8 +318,8 @@ func benchHTTP(ctx context.Context, dir string, plan httpBenchPlan, emit func(be
 	}
 	cpu, after := processCPU()-cpu0, b.st.Stats()
 	emit(benchResult{"http_submit", rate, "intents/s",
-		fmt.Sprintf("%d authenticated Tier 2 submissions over loopback HTTP, %d keep-alive clients, each durable (synchronous=FULL) before its 202; workers running; %s",
-			n, b.clients, costNote(cpu, n, before, after))})
+		fmt.Sprintf("%d authenticated Tier 2 submissions over loopback HTTP from %s, each durable (synchronous=FULL) before its 202; workers running; %s",
+			n, b.clientNote(), costNote(cpu, n, before, after))})
 	if err := b.drain(ctx); err != nil {
 		return err
 	}
@@ -296,7 +329,7 @@ func benchHTTP(ctx context.Context, dir string, plan httpBenchPlan, emit func(be
 	}
 	p50, p99 := percentile(lat, 50), percentile(lat, 99)
 	emit(benchResult{fmt.Sprintf("http_submit_p99_at_%g", plan.rate), ms(p99), "ms",
-		fmt.Sprintf("open loop at %g/s for %v (latency from each request's slot), median %.2f ms", plan.rate, plan.paceFor, ms(p50))})
+		fmt.Sprintf("open loop at %g/s for %v (latency from each request's slot) from %s, median %.2f ms", plan.rate, plan.paceFor, b.clientNote(), ms(p50))})
 	if err := b.drain(ctx); err != nil {
 		return err
 	}
