@@ -97,6 +97,12 @@ func (d *dashboardModel) queueLines(w, h int) []string {
 	if ansi.StringWidth(span)+1+tw > w {
 		span = ""
 	}
+	if p := s.Layer2.Pause; s.Layer2.Paused && p != nil {
+		// Paused, who and why matter more than the thresholds: the
+		// header says only that it is.
+		pause := "▲ paused by " + p.By + " " + fmtDur(d.pc.now().Sub(p.Since)) + " ago: " + strings.Join(strings.Fields(p.Reason), " ")
+		return append(lines, st.Warn.Render(fit(pause, w)))
+	}
 	lines = append(lines, st.Muted.Render(fit(span, w-min(tw, w))+clip(thresholds, w)))
 	return lines
 }

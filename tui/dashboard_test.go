@@ -25,7 +25,7 @@ func TestLayer2ShowsOnlyWhatTheWatchdogReports(t *testing.T) {
 	b.send(snapshotMsg{snap: snap})
 	v := b.view()
 	for _, want := range []string{"Layer 2 · ▲ warn", "▲ warn      HTM", "breaches 7", "✗ critical  Scheduler", "Paused for 3m",
-		"○ not ready Trigger Mesh", "the mesh has not started", "▲ 1 warn · HTM/queue_depth", "▲ PAUSED"} {
+		"○ not ready Trigger Mesh", "the mesh has not started", "▲ 1 warn · HTM/queue_depth", "▲ PAUSED", "▲ paused by ops 0s ago: maintenance"} {
 		if !strings.Contains(v, want) {
 			t.Errorf("dashboard lacks %q:\n%s", want, v)
 		}
