@@ -102,14 +102,13 @@ func (a *app) haltOnServer(cmd *cobra.Command, cfg engine.Config, url, reason st
 	c := httpapi.NewClient(url, tok, &http.Client{Timeout: clientTimeout})
 	c.Operator = operatorName()
 	res, err := c.HaltChaos(cmd.Context(), "", reason)
-	var he *httpapi.Error
 	switch {
 	case errors.Is(err, syscall.ECONNREFUSED):
 		return &chaosHaltServer{URL: url, RunIDs: []string{}, Note: "no server answers (connection refused)"}, nil
 	case errors.Is(err, engine.ErrChaosUnavailable):
 		return &chaosHaltServer{URL: url, RunIDs: []string{}, Note: "no chaos service on this server"}, nil
-	case errors.As(err, &he) && he.Code == httpapi.CodeUnauthorized:
-		return nil, fmt.Errorf("chaos halt: server at %s refused the API token (set api.token, or use the data folder's %s): %w", url, tokenFileName, err)
+	case tokenRefused(url, err) != nil:
+		return nil, fmt.Errorf("chaos halt: %w", tokenRefused(url, err))
 	case err != nil:
 		return nil, fmt.Errorf("chaos halt on %s: %w", url, err)
 	}

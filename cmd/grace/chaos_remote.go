@@ -48,7 +48,6 @@ func (a *app) runChaosRemote(cmd *cobra.Command, req engine.ChaosRequest) (handl
 
 	run, err := c.StartChaos(ctx, req)
 	var re *engine.ChaosRequestError
-	var he *httpapi.Error
 	switch {
 	case req.Live && (errors.Is(err, syscall.ECONNREFUSED) || errors.Is(err, engine.ErrChaosUnavailable)):
 		// A live run needs the server's engine: never fall back to a local run.
@@ -63,8 +62,8 @@ func (a *app) runChaosRemote(cmd *cobra.Command, req engine.ChaosRequest) (handl
 		return true, usageErrorf("chaos run: %s: %s", re.Field, re.Reason)
 	case errors.Is(err, engine.ErrChaosBusy):
 		return true, fmt.Errorf("chaos run on %s: %w (grace chaos halt stops it)", url, err)
-	case errors.As(err, &he) && he.Code == httpapi.CodeUnauthorized:
-		return true, fmt.Errorf("server at %s refused the API token (set api.token, or use the data folder's %s): %w", url, tokenFileName, err)
+	case tokenRefused(url, err) != nil:
+		return true, tokenRefused(url, err)
 	case err != nil:
 		return true, fmt.Errorf("chaos run on %s: %w", url, err)
 	}

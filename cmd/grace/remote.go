@@ -116,9 +116,8 @@ func (a *app) withIntents(cmd *cobra.Command, access intentAccess, fn func(conte
 		c.Operator = operatorName()
 		err = fn(ctx, c)
 		if !errors.Is(err, syscall.ECONNREFUSED) {
-			var he *httpapi.Error
-			if errors.As(err, &he) && he.Code == httpapi.CodeUnauthorized {
-				return fmt.Errorf("server at %s refused the API token (set api.token, or use the data folder's %s): %w", url, tokenFileName, err)
+			if refused := tokenRefused(url, err); refused != nil {
+				return refused
 			}
 			return err
 		}
@@ -175,3 +174,13 @@ func (e *missingDBError) Error() string {
 
 // Is makes a missing database mean a missing intent.
 func (e *missingDBError) Is(target error) bool { return target == engine.ErrNotFound }
+
+// tokenRefused says, for err, an answer of 401 from the server at url, how
+// to give the CLI a token the server takes; nil for any other error.
+func tokenRefused(url string, err error) error {
+	var he *httpapi.Error
+	if errors.As(err, &he) && he.Code == httpapi.CodeUnauthorized {
+		return fmt.Errorf("server at %s refused the API token (set api.token, or use the data folder's %s): %w", url, tokenFileName, err)
+	}
+	return nil
+}

@@ -104,12 +104,11 @@ func (a *app) withScheduler(cmd *cobra.Command, fn func(context.Context, *httpap
 	ctx, cancel := context.WithTimeout(cmd.Context(), clientTimeout)
 	defer cancel()
 	err = fn(ctx, c)
-	var he *httpapi.Error
-	switch {
-	case errors.Is(err, syscall.ECONNREFUSED):
+	if errors.Is(err, syscall.ECONNREFUSED) {
 		return fmt.Errorf("no server answers at %s: the scheduler runs in grace serve or the console; start one, or name it with --server", url)
-	case errors.As(err, &he) && he.Code == httpapi.CodeUnauthorized:
-		return fmt.Errorf("server at %s refused the API token (set api.token, or use the data folder's %s): %w", url, tokenFileName, err)
+	}
+	if refused := tokenRefused(url, err); refused != nil {
+		return refused
 	}
 	return err
 }

@@ -21,6 +21,7 @@ func TestCLISchedulerPauseResume(t *testing.T) {
 		t.Fatalf("scheduler: exit %d %q %q", r.code, r.stdout, r.stderr)
 	}
 	c.run(t, "scheduler", "pause").wantFail(t, exitUsage, "--reason is required")
+	c.as("tok-forged").run(t, "scheduler", "pause", "--reason", "r").wantFail(t, exitFailure, "refused the API token")
 	r := c.run(t, "scheduler", "pause", "--reason", "downstream outage")
 	if r.code != 0 || !strings.HasPrefix(r.stdout, "paused by ") || !strings.HasSuffix(r.stdout, ": downstream outage; 0 queued\n") {
 		t.Fatalf("scheduler pause: exit %d %q %q", r.code, r.stdout, r.stderr)
