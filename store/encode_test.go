@@ -65,3 +65,13 @@ func TestEntryFormat(t *testing.T) {
 		t.Errorf("chainHash = %s", h)
 	}
 }
+
+// BenchmarkAppendString encodes record-like text with a few escapes.
+func BenchmarkAppendString(b *testing.B) {
+	text := strings.Repeat(`Submitted by agent.architect: query_knowledge {"q":"status of kernel 7"} priority 5; `, 4)
+	buf := make([]byte, 0, 1024)
+	b.SetBytes(int64(len(text)))
+	for b.Loop() {
+		buf = appendString(buf[:0], text)
+	}
+}
