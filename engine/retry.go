@@ -13,17 +13,18 @@ import (
 
 var _ Retrier = (*Engine)(nil)
 
-// Retry submits the failed intent id again: a new intent with its type,
+// Retry submits the ended intent id again (failed, cancelled, expired
+// or shed; see retryRefusal): a new intent with its type,
 // payload, context and priority (the real values, masked fields too), whose
 // actor is by, the operator who asked, with a reason (both required). The
 // new intent is governed as any submission is (validation, the rate
 // limits, its tier and routing, an approval for Tier 0, two operators
 // for the two-person types, queue room), so a retry is never a way around
 // governance; and since by is its submitter, by cannot approve it. The
-// original stays failed. One durable change writes the new intent with
+// original stays as it ended. One durable change writes the new intent with
 // its intake records, whose intent_received says what it retries, and an
-// intent_retried record on the original naming the new one. An intent
-// that has not failed gets an error wrapping ErrNotRetryable; an unknown
+// intent_retried record on the original naming the new one. Any other
+// intent gets an error wrapping ErrNotRetryable; an unknown
 // ID, ErrNotFound. The same operator asking again for the same intent is
 // answered with the first retry (Existing set), nothing new stored. It
 // returns the new intent masked.
@@ -42,8 +43,8 @@ func (e *Engine) Retry(ctx context.Context, id, by, reason string) (SubmitResult
 	if err != nil {
 		return SubmitResult{}, fmt.Errorf("retry intent %s: %w", id, err)
 	}
-	if orig.State != intent.StateFailed {
-		return SubmitResult{}, fmt.Errorf("retry intent %s: %w (it is %s; only a failed intent can be retried)", id, ErrNotRetryable, orig.State)
+	if why := retryRefusal(orig); why != "" {
+		return SubmitResult{}, fmt.Errorf("retry intent %s: %w (%s)", id, ErrNotRetryable, why)
 	}
 	// Under a key of by's that names the original: asking again (a double
 	// click, a script rerun) answers the first retry, Existing set.
@@ -52,8 +53,7 @@ func (e *Engine) Retry(ctx context.Context, id, by, reason string) (SubmitResult
 	return e.submit(ctx, sub, func(in intent.Intent, recs []clarity.Record) []clarity.Record {
 		if len(recs) > 0 && recs[0].What == WhatReceived {
 			r := &recs[0]
-			r.Why = append(r.Why, fmt.Sprintf("Retry of %s (%s, submitted by %s), which failed after %s: %s",
-				orig.ID, orig.Type, orig.Actor, plural(orig.Attempts, "attempt"), orDash(orig.LastError)),
+			r.Why = append(r.Why, fmt.Sprintf("Retry of %s (%s, submitted by %s), %s", orig.ID, orig.Type, orig.Actor, endedText(orig)),
 				"Retried by "+by+": "+reason)
 			r.Context["retry_of"] = orig.ID
 		}
@@ -61,12 +61,41 @@ func (e *Engine) Retry(ctx context.Context, id, by, reason string) (SubmitResult
 	})
 }
 
-// retriedRecord narrates, on the failed intent orig, that by submitted it
+// retryRefusal says why orig cannot be retried, or "" when it can: it
+// ended without completing, and no human refused it. A failed intent, one
+// cancelled, one whose approval expired, one load shedding dropped may be
+// submitted again (governed afresh); a denied one may not, since a
+// retry would ask again what a person has answered.
+func retryRefusal(orig intent.Intent) string {
+	switch orig.State {
+	case intent.StateFailed, intent.StateCancelled, intent.StateExpired, intent.StateShed:
+		return ""
+	case intent.StateDenied:
+		return "it was denied by " + orDash(orig.DecidedBy) + "; a retry would ask again what a person has answered: submit it anew if it must run"
+	}
+	return "it is " + string(orig.State) + "; only a failed, cancelled, expired or shed intent can be retried"
+}
+
+// endedText says how orig ended, for a retry's records: "which failed
+// after 3 attempts: …".
+func endedText(orig intent.Intent) string {
+	switch orig.State {
+	case intent.StateCancelled:
+		return fmt.Sprintf("which %s cancelled: %s", orDash(orig.DecidedBy), orDash(orig.DecisionReason))
+	case intent.StateExpired:
+		return "whose approval expired unanswered"
+	case intent.StateShed:
+		return "which load shedding dropped from the queue"
+	}
+	return fmt.Sprintf("which failed after %s: %s", plural(orig.Attempts, "attempt"), orDash(orig.LastError))
+}
+
+// retriedRecord narrates, on the ended intent orig, that by submitted it
 // again as next.
 func retriedRecord(now time.Time, orig, next intent.Intent, by, reason string) clarity.Record {
 	r := rec(now, by, WhatRetried, whereIntake, "operator_retry", "resubmitted", orig.ID,
 		[]string{
-			by + " submitted " + orig.Type + " again as " + next.ID + " after it failed (" + strconv.Itoa(orig.Attempts) + " attempts); this intent stays failed",
+			by + " submitted " + orig.Type + " again as " + next.ID + "; this intent, " + endedText(orig) + ", stays " + string(orig.State),
 			"Reason: " + reason,
 			"The new intent is governed afresh: Tier " + strconv.Itoa(next.Tier) + ", " + string(next.State),
 		},

@@ -6,6 +6,7 @@ import (
 	"strings"
 	"sync/atomic"
 	"testing"
+	"time"
 
 	"grace/engine/intent"
 	"grace/engine/worker"
@@ -90,5 +91,70 @@ func TestRetrySubmitsAFailedIntentAgain(t *testing.T) {
 	}
 	if _, err := b.e.Approve(ctx, res.Intent.ID, "bob", "mine"); !errors.Is(err, ErrSelfApproval) {
 		t.Fatalf("the requester approving its retry: %v, want ErrSelfApproval", err)
+	}
+}
+
+// TestRetryOfEndedIntents: an intent cancelled, dropped by load shedding
+// or whose approval expired may be retried too, governed afresh, its
+// record saying how the original ended; a denied one may not (a person
+// answered it), nor one that has not finished.
+func TestRetryOfEndedIntents(t *testing.T) {
+	t.Parallel()
+	b := shedSetup(t, func(c *Config) { c.Approvals.Timeout = time.Hour })
+	ctx := t.Context()
+	receivedWhy := func(id string) string {
+		t.Helper()
+		return strings.Join(recordOf(t, b.store.RecordsFor(id), WhatReceived).Why, " | ")
+	}
+
+	queued := b.submit(t, intent.Submission{Type: "query_knowledge"})
+	if _, err := b.e.Retry(ctx, queued.ID, "alice", "r"); !errors.Is(err, ErrNotRetryable) || !strings.Contains(err.Error(), "it is queued") {
+		t.Fatalf("retry of a queued intent: %v, want ErrNotRetryable", err)
+	}
+	if _, err := b.e.Cancel(ctx, queued.ID, "bob", "wrong target"); err != nil {
+		t.Fatal(err)
+	}
+	res, err := b.e.Retry(ctx, queued.ID, "alice", "the right target after all")
+	if err != nil || res.Intent.State != intent.StateQueued {
+		t.Fatalf("retry of a cancelled intent: %+v, %v", res.Intent.State, err)
+	}
+	if why := receivedWhy(res.Intent.ID); !strings.Contains(why, "which bob cancelled: wrong target") {
+		t.Fatalf("the retry's intent_received: %s", why)
+	}
+	if r := recordOf(t, b.store.RecordsFor(queued.ID), WhatRetried); !strings.Contains(r.Why[0], "stays cancelled") {
+		t.Fatalf("intent_retried on the original: %v", r.Why)
+	}
+
+	// A Tier 0 intent whose approval expired is asked for again; one
+	// denied is not.
+	charter := b.submit(t, intent.Submission{Type: "modify_governance"})
+	denied := b.submit(t, intent.Submission{Type: "modify_governance"})
+	if _, err := b.e.Deny(ctx, denied.ID, "bob", "not now"); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := b.e.Retry(ctx, denied.ID, "alice", "please"); !errors.Is(err, ErrNotRetryable) || !strings.Contains(err.Error(), "denied by bob") {
+		t.Fatalf("retry of a denied intent: %v, want ErrNotRetryable naming the denial", err)
+	}
+
+	// Load shedding: old low-priority work past the critical depth.
+	stale := b.fill(t, 30, 2)
+	b.clock.Advance(61 * time.Minute) // the approval's deadline, and these are old
+	b.waitState(t, charter.ID, intent.StateExpired)
+	b.fill(t, 20, 8)
+	b.waitState(t, stale[0], intent.StateShed)
+
+	res, err = b.e.Retry(ctx, charter.ID, "alice", "ask again")
+	if err != nil || res.Intent.State != intent.StatePendingApproval {
+		t.Fatalf("retry of an expired Tier 0 intent: %+v, %v; want pending approval again", res.Intent.State, err)
+	}
+	if why := receivedWhy(res.Intent.ID); !strings.Contains(why, "whose approval expired unanswered") {
+		t.Fatalf("the expired intent's retry: %s", why)
+	}
+	res, err = b.e.Retry(ctx, stale[0], "alice", "the flood is over")
+	if err != nil || res.Intent.State != intent.StateQueued {
+		t.Fatalf("retry of a shed intent: %+v, %v", res.Intent.State, err)
+	}
+	if why := receivedWhy(res.Intent.ID); !strings.Contains(why, "which load shedding dropped") {
+		t.Fatalf("the shed intent's retry: %s", why)
 	}
 }

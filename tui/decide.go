@@ -148,7 +148,8 @@ func (d *decider) finish(pc *programContext, msg decidedMsg) {
 	if msg.decision == decisionRetry { // the answer is the new intent
 		if msg.existing {
 			hint := ""
-			if msg.intent.State == intent.StateFailed {
+			switch msg.intent.State {
+			case intent.StateFailed, intent.StateCancelled, intent.StateExpired, intent.StateShed:
 				hint = ": retry " + msg.intent.ID
 			}
 			pc.info(msg.id + " was already retried as " + msg.intent.ID + " (" + string(msg.intent.State) + ")" + hint)

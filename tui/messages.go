@@ -129,7 +129,7 @@ const (
 	decisionAcknowledge
 	decisionFlag
 	decisionCancel // withdraw an intent that has not finished (":cancel ID")
-	decisionRetry  // submit a failed intent again, as a new one (":retry ID")
+	decisionRetry  // submit an ended intent (failed, cancelled, expired, shed) again, as a new one (":retry ID")
 )
 
 // verb is the decision's name in status lines ("approve failed: …").

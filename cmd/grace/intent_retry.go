@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"fmt"
+	"slices"
 	"strings"
 	"time"
 
@@ -13,26 +14,32 @@ import (
 	"grace/engine/intent"
 )
 
+// retryable are the states intent retry selects from (--state): intents
+// that ended without completing and that no person refused.
+var retryable = []intent.State{intent.StateFailed, intent.StateCancelled, intent.StateExpired, intent.StateShed}
+
 // retryCommand is "grace intent retry (ID... | filters | --all) --reason R":
-// failed intents submitted again as new ones.
+// intents that ended without completing submitted again as new ones.
 func (a *app) retryCommand() *cobra.Command {
-	var reason, operator, typ, actor, since string
+	var reason, operator, typ, actor, since, state string
 	var all, dryRun bool
 	cmd := &cobra.Command{
-		Use:   "retry (ID... | [--type T] [--actor A] [--since D] | --all) --reason R [--dry-run]",
-		Short: "Submit failed intents again, as new intents governed afresh (a reason is required)",
-		Long: `Submit a failed intent again: a new intent with the same type, payload,
-context and priority, submitted by the operator who asks (with a reason,
-on the record of both intents). It is governed like any submission: its
-tier is decided again, a Tier 0 retry waits for another operator's
-approval, and the original stays failed. Asking again for the same
-intent prints the first retry (and, if that failed too, says to retry
-it instead).
+		Use:   "retry (ID... | [--type T] [--actor A] [--since D] [--state S] | --all) --reason R [--dry-run]",
+		Short: "Submit failed (or cancelled, expired, shed) intents again, as new intents governed afresh (a reason is required)",
+		Long: `Submit an intent that ended without completing again: a new intent with
+the same type, payload, context and priority, submitted by the operator
+who asks (with a reason, on the record of both intents). It is governed
+like any submission: its tier is decided again, a Tier 0 retry waits for
+another operator's approval, and the original stays as it ended. A
+failed, cancelled, expired (its approval never came) or shed (dropped
+under load) intent can be retried; a denied one cannot: a person
+answered it. Asking again for the same intent prints the first retry
+(and, if that failed too, says to retry it instead).
 
-Name the intents by ID, or select failed ones with --type, --actor and
---since (1h, or an RFC 3339 time), or --all for every failed intent, as
-after an outage is fixed. --dry-run lists what would be retried and
-changes nothing. With one ID it prints the new intent's ID; with more,
+Name the intents by ID, or select them with --type, --actor and --since
+(1h, or an RFC 3339 time), or --all, as after an outage is fixed: failed
+ones, or those in --state (cancelled, expired, shed). --dry-run lists
+what would be retried and changes nothing. With one ID it prints the new intent's ID; with more,
 one line each and a summary, and it exits 1 if any retry was refused.`,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			reason = strings.TrimSpace(reason)
@@ -50,12 +57,14 @@ one line each and a summary, and it exits 1 if any retry was refused.`,
 				}
 				f.Since = t
 			}
-			filtered := typ != "" || actor != "" || since != ""
+			filtered := typ != "" || actor != "" || since != "" || state != ""
 			switch {
 			case len(args) > 0 && (filtered || all):
-				return usageErrorf("retry: name intents by ID or select them with --type/--actor/--since/--all, not both")
+				return usageErrorf("retry: name intents by ID or select them with --type/--actor/--since/--state/--all, not both")
 			case len(args) == 0 && !filtered && !all:
-				return usageErrorf("retry: name the intents: IDs, or --type/--actor/--since filters, or --all for every failed intent")
+				return usageErrorf("retry: name the intents: IDs, or --type/--actor/--since/--state filters, or --all for every failed intent")
+			case state != "" && !slices.Contains(retryable, intent.State(state)):
+				return usageErrorf("--state %q: want failed, cancelled, expired or shed (only those can be retried)", state)
 			}
 			for _, id := range args {
 				if strings.TrimSpace(id) == "" {
@@ -77,7 +86,11 @@ one line each and a summary, and it exits 1 if any retry was refused.`,
 				})
 				return decideError("retry", id, err)
 			}
-			return a.onSelection(cmd, "retry", args, f, []intent.State{intent.StateFailed}, dryRun, a.saidWouldRetry,
+			states := []intent.State{intent.StateFailed}
+			if state != "" {
+				states = []intent.State{intent.State(state)}
+			}
+			return a.onSelection(cmd, "retry", args, f, states, dryRun, a.saidWouldRetry,
 				func(ctx context.Context, b intentBackend, targets []intent.Intent) error {
 					return a.retryAll(ctx, b, targets, operator, reason)
 				})
@@ -86,10 +99,11 @@ one line each and a summary, and it exits 1 if any retry was refused.`,
 	fl := cmd.Flags()
 	fl.StringVar(&reason, "reason", "", "why they should run again (required)")
 	fl.StringVar(&operator, "operator", operatorName(), "who asks (default $USER); a server with identities records the token's identity instead")
-	fl.StringVar(&typ, "type", "", "select the failed intents of this type")
-	fl.StringVar(&actor, "actor", "", "select the failed intents this actor submitted")
-	fl.StringVar(&since, "since", "", "select the failed intents created since a duration ago (1h) or an RFC 3339 time")
-	fl.BoolVar(&all, "all", false, "select every failed intent")
+	fl.StringVar(&typ, "type", "", "select the intents of this type")
+	fl.StringVar(&actor, "actor", "", "select the intents this actor submitted")
+	fl.StringVar(&since, "since", "", "select the intents created since a duration ago (1h) or an RFC 3339 time")
+	fl.StringVar(&state, "state", "", "select from this state instead of failed: cancelled, expired or shed")
+	fl.BoolVar(&all, "all", false, "select every failed intent (or every one in --state)")
 	fl.BoolVar(&dryRun, "dry-run", false, "list what would be retried; change nothing")
 	a.addJSONFlag(cmd)
 	return cmd
@@ -112,7 +126,7 @@ func retryOutputOf(id string, res engine.SubmitResult) retryOutput {
 func retriedLine(id string, res engine.SubmitResult) string {
 	if res.Existing {
 		hint := ""
-		if res.Intent.State == intent.StateFailed {
+		if slices.Contains(retryable, res.Intent.State) {
 			hint = " (retry " + res.Intent.ID + " to run it again)"
 		}
 		return fmt.Sprintf("%s was already retried as %s: %s%s", id, res.Intent.ID, res.Intent.State, hint)

@@ -88,4 +88,13 @@ workers:
 	if r.code != 0 || !strings.Contains(r.stdout, `"intent_retried"`) || !strings.Contains(r.stdout, out.ID) {
 		t.Fatalf("the original's story does not name its retry: %q %q", r.stdout, r.stderr)
 	}
+
+	// Cancelled intents too, selected with --state; never a denied one.
+	pending := strings.TrimSpace(c.run(t, "intent", "submit", "--type", "change_charter").stdout)
+	c.run(t, "intent", "cancel", pending, "--reason", "raised by mistake")
+	c.run(t, "intent", "retry", "--state", "denied", "--reason", "r").wantFail(t, exitUsage, "want failed, cancelled, expired or shed")
+	r = c.run(t, "intent", "retry", "--state", "cancelled", "--reason", "it was needed", "--operator", "alice")
+	if r.code != 0 || !strings.Contains(r.stdout, "retried "+pending+" as ") || !strings.Contains(r.stdout, "pending_approval") {
+		t.Fatalf("retry the cancelled ones: exit %d %q %q", r.code, r.stdout, r.stderr)
+	}
 }

@@ -14,7 +14,7 @@
 //	POST /v1/intents/{id}/deny       operator          {reason} (required)
 //	POST /v1/intents/{id}/review     operator          {note, flag}: Tier 1 after-the-fact review
 //	POST /v1/intents/{id}/cancel     agent, operator   {reason} (required): a pending, queued or running intent is withdrawn (a running one's handler is told to stop; an agent: its own)
-//	POST /v1/intents/{id}/retry      operator          {reason} (required): a failed intent submitted again as a new intent, governed afresh (202, as a submission)
+//	POST /v1/intents/{id}/retry      operator          {reason} (required): a failed, cancelled, expired or shed intent submitted again as a new intent, governed afresh (202, as a submission); not a denied one (409 not_retryable)
 //	GET  /v1/narratives?q=&actor=&action=&since=&limit=&intent=
 //	                                 anyone            (an agent: intent= one of its own)
 //	GET  /v1/telemetry               viewer, operator  the engine's live snapshot
