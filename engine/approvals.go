@@ -94,7 +94,9 @@ func (e *Engine) decideOnce(ctx context.Context, id, operator, reason string, ap
 	var r clarity.Record
 	if approve {
 		in.State = intent.StateQueued
-		in.NotBefore = time.Time{}
+		if !in.NotBefore.After(now) { // a scheduled intent keeps its time
+			in.NotBefore = time.Time{}
+		}
 		r = decisionRecord(now, in, WhatApproved, "approved")
 		noteSecondApproval(&r, first)
 	} else {

@@ -101,7 +101,7 @@ func (e *Engine) newIntent(now time.Time, clean intent.Submission, dec intent.De
 	in := intent.Intent{
 		ID: e.ids.next(now), Type: clean.Type, Actor: clean.Actor, Payload: clean.Payload, Context: clean.Context,
 		Priority: clean.Priority, IdempotencyKey: clean.IdempotencyKey, Tier: dec.AutonomyTier, Decision: dec,
-		CreatedAt: now, UpdatedAt: now,
+		CreatedAt: now, UpdatedAt: now, NotBefore: clean.NotBefore,
 	}
 	switch {
 	case dec.AutonomyTier == 0 || dec.RequiresHuman:

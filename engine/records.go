@@ -1,6 +1,7 @@
 package engine
 
 import (
+	"strconv"
 	"time"
 	"unicode/utf8"
 
@@ -82,6 +83,19 @@ func roundDur(d time.Duration) string {
 		return d.Round(10 * time.Microsecond).String()
 	}
 	return d.String()
+}
+
+// spanText is a span of time for prose: roundDur below two days, whole
+// days (and hours) above.
+func spanText(d time.Duration) string {
+	if d < 48*time.Hour {
+		return roundDur(d.Round(time.Second))
+	}
+	days, hours := int(d/(24*time.Hour)), int(d%(24*time.Hour)/time.Hour)
+	if hours == 0 {
+		return strconv.Itoa(days) + " days"
+	}
+	return strconv.Itoa(days) + " days " + strconv.Itoa(hours) + "h"
 }
 
 // clip shortens s to at most n bytes (cut at a character boundary) for a

@@ -26,9 +26,16 @@ func receivedRecord(now time.Time, in intent.Intent, maxPayload int) clarity.Rec
 	if len(in.Context) > 0 {
 		why = append(why, "Mission context keys: "+strings.Join(sortedKeys(in.Context), ", "))
 	}
+	scheduled := !in.NotBefore.IsZero()
+	if scheduled {
+		why = append(why, "Scheduled: not dispatched before "+in.NotBefore.UTC().Format(time.RFC3339)+" ("+spanText(in.NotBefore.Sub(now))+" after its submission)")
+	}
 	r := rec(now, in.Actor, WhatReceived, whereIntake, "intake_validation", "received", in.ID, why, map[string]any{
 		"type": in.Type, "priority": in.Priority, "payload_bytes": len(in.Payload), "idempotency_key": in.IdempotencyKey,
 	})
+	if scheduled {
+		r.Context["not_before"] = in.NotBefore.UTC().Format(time.RFC3339Nano)
+	}
 	r.Risk = riskOf(in.Tier)
 	return r
 }

@@ -6,11 +6,15 @@ import (
 	"fmt"
 	"regexp"
 	"strings"
+	"time"
 	"unicode"
 	"unicode/utf8"
 
 	"grace/engine/intent"
 )
+
+// MaxSchedule is how far ahead a submission's not_before may lie.
+const MaxSchedule = 365 * 24 * time.Hour
 
 // Intake limits besides intake.max_payload_bytes.
 const (
@@ -59,6 +63,18 @@ func (e *Engine) checkSubmission(sub intent.Submission) (intent.Submission, []Pr
 
 	if sub.Priority < 0 || sub.Priority > 9 {
 		add("priority", "must be between 0 and 9 (got %d)", sub.Priority)
+	}
+
+	if !sub.NotBefore.IsZero() {
+		now := e.clock.Now()
+		switch ahead := sub.NotBefore.Sub(now); {
+		case ahead <= 0:
+			out.NotBefore = time.Time{} // due already: now
+		case ahead > MaxSchedule:
+			add("not_before", "is %s ahead; an intent can be scheduled at most %s ahead", spanText(ahead), spanText(MaxSchedule))
+		default:
+			out.NotBefore = sub.NotBefore.UTC()
+		}
 	}
 
 	limit := e.cfg.Intake.MaxPayloadBytes

@@ -284,6 +284,10 @@ func (a *approvalsModel) detailLines(it intent.Intent, w, h int) []string {
 			lines = append(lines, kv(p[0], p[1], w))
 		}
 	}
+	if a.section != sectionReview && it.NotBefore.After(now) {
+		// A scheduled intent: approved, it still waits for its time.
+		lines = append(lines, kv("scheduled", "not before "+clockAt(it.NotBefore, now)+" (in "+fmtDur(it.NotBefore.Sub(now))+")", w))
+	}
 	if len(it.Context) > 0 {
 		if b, err := json.Marshal(it.Context); err == nil {
 			lines = append(lines, kv("context", string(b), w))

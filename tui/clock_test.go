@@ -48,3 +48,18 @@ func TestApprovalDetailDatesTomorrowsDeadline(t *testing.T) {
 		t.Errorf("the detail does not date tomorrow's deadline (and only it):\n%s", v)
 	}
 }
+
+// TestApprovalDetailShowsASchedule: a scheduled Tier 0 intent says when it
+// may run, so that the approver knows an approval will not start it now.
+func TestApprovalDetailShowsASchedule(t *testing.T) {
+	t.Parallel()
+	b := setup(t)
+	it := pendingIntent("int_01JPB7Q4Z8XK3M2N5R6T7V8W9A", "change_charter", "agent:steward", time.Minute)
+	it.NotBefore = fixedNow.Add(2 * time.Hour)
+	b.api.setPending([]intent.Intent{it})
+	b.run(t, b.press(t, "2"))
+	b.press(t, "<enter>")
+	if v := ansi.Strip(b.view()); !strings.Contains(v, "not before 17:09:26 (in 2h00m)") {
+		t.Errorf("the detail does not show the schedule:\n%s", v)
+	}
+}

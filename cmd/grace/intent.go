@@ -7,6 +7,7 @@ import (
 	"io"
 	"os"
 	"strings"
+	"time"
 
 	"github.com/spf13/cobra"
 
@@ -38,6 +39,8 @@ engine starts.`,
 type submissionFlags struct {
 	typ, actor, payload, context, key string
 	priority                          int
+	notBefore                         string         // --not-before: an RFC 3339 time
+	delay                             time.Duration  // --delay: not before now plus this
 	cmd                               *cobra.Command // for standard input (--payload @-)
 }
 
@@ -52,6 +55,8 @@ func (f *submissionFlags) add(cmd *cobra.Command, withSubmit bool) {
 	if withSubmit {
 		fl.IntVar(&f.priority, "priority", httpapi.DefaultPriority, "priority 0 (lowest) to 9")
 		fl.StringVar(&f.key, "idempotency-key", "", "resubmitting with the same key returns the original intent")
+		fl.StringVar(&f.notBefore, "not-before", "", "schedule it: not dispatched before this RFC 3339 time (at most 365 days ahead)")
+		fl.DurationVar(&f.delay, "delay", 0, "schedule it: not dispatched before this long from now, e.g. 10m")
 	}
 	_ = cmd.MarkFlagRequired("type")
 }
@@ -60,6 +65,20 @@ func (f *submissionFlags) add(cmd *cobra.Command, withSubmit bool) {
 // (it cannot be sent); every other check is the engine's.
 func (f *submissionFlags) submission() (intent.Submission, error) {
 	sub := intent.Submission{Type: f.typ, Actor: f.actor, Priority: f.priority, IdempotencyKey: f.key}
+	switch nb := strings.TrimSpace(f.notBefore); {
+	case nb != "" && f.delay != 0:
+		return sub, usageErrorf("--not-before and --delay both schedule the intent: give one")
+	case f.delay < 0:
+		return sub, usageErrorf("--delay %v: want a positive duration, like 10m", f.delay)
+	case f.delay > 0:
+		sub.NotBefore = time.Now().Add(f.delay)
+	case nb != "":
+		t, err := time.Parse(time.RFC3339Nano, nb)
+		if err != nil {
+			return sub, usageErrorf("--not-before %q: want an RFC 3339 time, like 2026-11-29T18:00:00Z", nb)
+		}
+		sub.NotBefore = t
+	}
 	payload, err := f.jsonArg("payload", f.payload)
 	if err != nil {
 		return sub, err

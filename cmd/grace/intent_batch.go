@@ -223,7 +223,7 @@ func readBatch(cmd *cobra.Command, name string) ([]intent.Submission, error) {
 }
 
 // submissionFields are the names a submission may give.
-var submissionFields = map[string]bool{"type": true, "actor": true, "payload": true, "context": true, "priority": true, "idempotency_key": true}
+var submissionFields = map[string]bool{"type": true, "actor": true, "payload": true, "context": true, "priority": true, "idempotency_key": true, "not_before": true}
 
 // readSubmission reads one submission as POST /v1/intents takes it:
 // unknown fields, names in another case and names given twice refused.
@@ -238,7 +238,7 @@ func readSubmission(raw []byte) (intent.Submission, error) {
 	}
 	dup, err := engine.ScanNames(raw, func(key string) error {
 		if !submissionFields[key] {
-			return fmt.Errorf("unknown field %q (names are case-sensitive: type, actor, payload, context, priority, idempotency_key)", key)
+			return fmt.Errorf("unknown field %q (names are case-sensitive: type, actor, payload, context, priority, idempotency_key, not_before)", key)
 		}
 		return nil
 	})
@@ -251,5 +251,5 @@ func readSubmission(raw []byte) (intent.Submission, error) {
 	if err := json.Unmarshal(raw, &req); err != nil {
 		return intent.Submission{}, errors.New(strings.TrimPrefix(err.Error(), "json: "))
 	}
-	return req.Submission(), nil
+	return req.Submission()
 }

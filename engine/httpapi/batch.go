@@ -226,6 +226,10 @@ func decodeItem(raw json.RawMessage, at string) (intent.Submission, error) {
 	if err == nil {
 		err = checkNames(raw, fieldsOf(&req))
 	}
+	var sub intent.Submission
+	if err == nil {
+		sub, err = req.Submission()
+	}
 	if err != nil {
 		var ae *apiError
 		if !errors.As(err, &ae) {
@@ -239,7 +243,7 @@ func decodeItem(raw json.RawMessage, at string) (intent.Submission, error) {
 		ae.body.Message = at + ": " + ae.body.Message
 		return intent.Submission{}, ae
 	}
-	return req.Submission(), nil
+	return sub, nil
 }
 
 // submitAtomic answers POST /v1/intents/batch with "atomic": true through

@@ -4,7 +4,7 @@
 // NewHandler exposes an engine.OperatorAPI on the routes of DESIGN.md, with
 // the roles that may call each:
 //
-//	POST /v1/intents                 agent, operator   submit → 202 {id, state, decision, existing}
+//	POST /v1/intents                 agent, operator   submit → 202 {id, state, decision, existing}; "not_before" (RFC 3339) schedules it
 //	POST /v1/intents/batch           agent, operator   {intents: [≤1000 submissions]} → 200 {results (one each, in order), accepted, refused}
 //	                                                   with "atomic": true, all or none: else batch_refused (the first refused one's status) with results
 //	POST /v1/intents/route           anyone            the decision only; nothing stored

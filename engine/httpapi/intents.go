@@ -30,7 +30,10 @@ func (h *Handler) submit(w http.ResponseWriter, r *http.Request) error {
 	if err := decodeBody(r, &req, false); err != nil {
 		return err
 	}
-	sub := req.Submission()
+	sub, err := req.Submission()
+	if err != nil {
+		return err
+	}
 	actor, err := actorFor(principalOf(r), r, sub.Actor)
 	if err != nil {
 		return err
@@ -104,7 +107,10 @@ func (h *Handler) route(w http.ResponseWriter, r *http.Request) error {
 	if err := decodeBody(r, &req, false); err != nil {
 		return err
 	}
-	sub := req.Submission()
+	sub, err := req.Submission()
+	if err != nil {
+		return err
+	}
 	if strings.TrimSpace(sub.Actor) == "" {
 		sub.Actor = principalOf(r).name
 	}

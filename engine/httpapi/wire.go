@@ -2,6 +2,8 @@ package httpapi
 
 import (
 	"encoding/json"
+	"net/http"
+	"strings"
 	"time"
 
 	"grace/engine"
@@ -21,26 +23,43 @@ type SubmitRequest struct {
 	Context        map[string]any  `json:"context,omitempty"`
 	Priority       *int            `json:"priority,omitempty"`
 	IdempotencyKey string          `json:"idempotency_key,omitempty"`
+	// NotBefore schedules the intent: an RFC 3339 time before which it is
+	// not dispatched (intent.Submission.NotBefore).
+	NotBefore string `json:"not_before,omitempty"`
 }
 
-// Submission converts the request into what the engine validates.
-func (r SubmitRequest) Submission() intent.Submission {
+// Submission converts the request into what the engine validates; a
+// not_before that is not an RFC 3339 time is a 400 wrong_type naming it.
+func (r SubmitRequest) Submission() (intent.Submission, error) {
 	p := DefaultPriority
 	if r.Priority != nil {
 		p = *r.Priority
 	}
-	return intent.Submission{
+	sub := intent.Submission{
 		Type: r.Type, Actor: r.Actor, Payload: r.Payload, Context: r.Context,
 		Priority: p, IdempotencyKey: r.IdempotencyKey,
 	}
+	if s := strings.TrimSpace(r.NotBefore); s != "" {
+		t, err := time.Parse(time.RFC3339Nano, s)
+		if err != nil {
+			return sub, newError(http.StatusBadRequest, CodeWrongType, "not_before",
+				"not_before: want an RFC 3339 time, like 2026-11-29T18:00:00Z, got %q", clipText(s, 64))
+		}
+		sub.NotBefore = t
+	}
+	return sub, nil
 }
 
 func submitRequestFrom(sub intent.Submission) SubmitRequest {
 	p := sub.Priority
-	return SubmitRequest{
+	req := SubmitRequest{
 		Type: sub.Type, Actor: sub.Actor, Payload: sub.Payload, Context: sub.Context,
 		Priority: &p, IdempotencyKey: sub.IdempotencyKey,
 	}
+	if !sub.NotBefore.IsZero() {
+		req.NotBefore = sub.NotBefore.UTC().Format(time.RFC3339Nano)
+	}
+	return req
 }
 
 // SubmitResponse is the answer to POST /v1/intents: 202 for a new intent,

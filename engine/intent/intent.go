@@ -53,6 +53,12 @@ type Submission struct {
 	Context        map[string]any  `json:"context,omitempty"`
 	Priority       int             `json:"priority"`
 	IdempotencyKey string          `json:"idempotency_key,omitempty"`
+	// NotBefore, when set, schedules the intent: it is governed, stored
+	// and queued (or held for its approval) at once, and dispatched no
+	// earlier than this. A time not after the submission means now. An
+	// idempotency key's resubmission is not compared on it: the schedule
+	// is spent once the intent runs.
+	NotBefore time.Time `json:"not_before,omitzero"`
 }
 
 // Vote is one voter's ballot in a unified-logic-hub vote.
@@ -91,7 +97,7 @@ type Intent struct {
 	Worker         string          `json:"worker,omitempty"`
 	CreatedAt      time.Time       `json:"created_at"`
 	UpdatedAt      time.Time       `json:"updated_at"`
-	// NotBefore delays dispatch of a queued intent (retry backoff).
+	// NotBefore delays dispatch of a queued intent: its schedule (Submission.NotBefore), or a retry's backoff.
 	NotBefore time.Time `json:"not_before,omitempty"`
 	// Deadline is when a pending approval expires.
 	Deadline time.Time `json:"deadline,omitempty"`
