@@ -93,8 +93,11 @@ type RemoteWorkers interface {
 // Snapshot is the engine's live figures, cheap to take (no store I/O).
 type Snapshot struct {
 	At time.Time `json:"at"`
-	// QueueDepth is the number of intents waiting in the HTM queue.
+	// QueueDepth is the number of intents waiting in the HTM queue;
+	// QueueDelayed how many of them are not yet due (scheduled with
+	// not_before, or waiting out a retry's backoff).
 	QueueDepth    int `json:"queue_depth"`
+	QueueDelayed  int `json:"queue_delayed"`
 	QueueWarn     int `json:"queue_warn"`
 	QueueCritical int `json:"queue_critical"`
 	// ByState counts intents per state: non-terminal ones as they stand,

@@ -14,7 +14,7 @@ func (e *Engine) Snapshot() Snapshot {
 	now := e.clock.Now()
 	d := e.queue.Depth()
 	snap := Snapshot{
-		At: now, QueueDepth: d.Len, QueueWarn: d.Warn, QueueCritical: d.Critical,
+		At: now, QueueDepth: d.Len, QueueDelayed: d.Delayed, QueueWarn: d.Warn, QueueCritical: d.Critical,
 		Workers: e.pool.infos(now), Recent: e.recent.newest(),
 	}
 	e.stats.fill(now, &snap)

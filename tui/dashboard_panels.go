@@ -74,6 +74,9 @@ func (d *dashboardModel) queueLines(w, h int) []string {
 		peak = max(peak, x.depth)
 	}
 	head := st.queueBadge(lvl) + st.Label.Render("  depth ") + st.Value.Render(fmtInt(s.QueueDepth))
+	if s.QueueDelayed > 0 { // scheduled, or backing off: not yet due
+		head += st.Muted.Render(" (" + fmtInt(s.QueueDelayed) + " later)")
+	}
 	peakText := "peak " + fmtInt(peak)
 	// The depth is kept whole before the peak: with no room for both, the
 	// peak goes.

@@ -31,3 +31,16 @@ func TestLayer2ShowsOnlyWhatTheWatchdogReports(t *testing.T) {
 		}
 	}
 }
+
+// TestQueuePanelCountsWhatIsNotYetDue: queued intents waiting for their
+// time (scheduled, or a retry's backoff) are counted beside the depth.
+func TestQueuePanelCountsWhatIsNotYetDue(t *testing.T) {
+	t.Parallel()
+	b := setup(t)
+	snap := fixtureSnapshot()
+	snap.QueueDepth, snap.QueueDelayed = 13, 2
+	b.send(snapshotMsg{snap: snap})
+	if v := b.view(); !strings.Contains(v, "depth 13 (2 later)") {
+		t.Fatalf("the Queue panel does not count what is not yet due:\n%s", v)
+	}
+}

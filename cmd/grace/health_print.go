@@ -71,7 +71,7 @@ func (a *app) serverRows(rep healthReport) [][]string {
 	}
 	if s := rep.Snapshot; s != nil {
 		rows = append(rows,
-			[]string{"queue", fmt.Sprintf("%d (warn %d, critical %d)", s.QueueDepth, s.QueueWarn, s.QueueCritical)},
+			[]string{"queue", fmt.Sprintf("%d%s (warn %d, critical %d)", s.QueueDepth, notYetDue(s.QueueDelayed), s.QueueWarn, s.QueueCritical)},
 			[]string{"workers", fmt.Sprintf("%d busy, %d idle", s.WorkersBusy, s.WorkersIdle)},
 			[]string{"pending", fmt.Sprintf("%d approvals", s.PendingApprovals)},
 			[]string{"dispatch", fmt.Sprintf("%.1f/s (completed %d, failed %d)", s.DispatchRate, s.Completed, s.Failed)},
@@ -84,6 +84,15 @@ func (a *app) serverRows(rep healthReport) [][]string {
 		}
 	}
 	return rows
+}
+
+// notYetDue says how many queued intents wait for their time (scheduled,
+// or a retry's backoff), or nothing when none does.
+func notYetDue(n int) string {
+	if n == 0 {
+		return ""
+	}
+	return fmt.Sprintf(", %d not yet due", n)
 }
 
 // embeddedRows are what the database showed.

@@ -46,4 +46,9 @@ func TestCLIScheduledSubmission(t *testing.T) {
 	if queued != 2 {
 		t.Fatalf("%d intents wait queued, want the 2 scheduled ones", queued)
 	}
+	for _, args := range [][]string{{"health"}, {"scheduler"}} {
+		if r := c.run(t, args...); !strings.Contains(r.stdout, "2 not yet due") {
+			t.Fatalf("grace %s does not count the scheduled intents: %q %q", args[0], r.stdout, r.stderr)
+		}
+	}
 }

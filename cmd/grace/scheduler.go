@@ -120,11 +120,11 @@ func (a *app) printScheduler(s httpapi.SchedulerResponse) error {
 		return a.writeJSON(s)
 	}
 	if !s.Paused || s.Pause == nil {
-		fmt.Fprintf(a.stdout, "running: dispatching; %d queued\n", s.QueueDepth)
+		fmt.Fprintf(a.stdout, "running: dispatching; %d queued%s\n", s.QueueDepth, notYetDue(s.QueueDelayed))
 		return nil
 	}
 	p := s.Pause
-	fmt.Fprintf(a.stdout, "paused by %s since %s (%s ago): %s; %d queued\n", p.By, stamp(p.Since),
-		time.Since(p.Since).Round(time.Second), oneLine(p.Reason), s.QueueDepth)
+	fmt.Fprintf(a.stdout, "paused by %s since %s (%s ago): %s; %d queued%s\n", p.By, stamp(p.Since),
+		time.Since(p.Since).Round(time.Second), oneLine(p.Reason), s.QueueDepth, notYetDue(s.QueueDelayed))
 	return nil
 }

@@ -12,13 +12,14 @@ import (
 // the pause and resume calls answer it: whether it is paused, by whom,
 // since when and why, and how many intents wait in the queue.
 type SchedulerResponse struct {
-	Paused     bool              `json:"paused"`
-	Pause      *engine.PauseInfo `json:"pause,omitempty"`
-	QueueDepth int               `json:"queue_depth"`
+	Paused       bool              `json:"paused"`
+	Pause        *engine.PauseInfo `json:"pause,omitempty"`
+	QueueDepth   int               `json:"queue_depth"`
+	QueueDelayed int               `json:"queue_delayed"` // of those, not yet due
 }
 
 func schedulerResponse(s engine.Snapshot) SchedulerResponse {
-	return SchedulerResponse{Paused: s.Layer2.Paused, Pause: s.Layer2.Pause, QueueDepth: s.QueueDepth}
+	return SchedulerResponse{Paused: s.Layer2.Paused, Pause: s.Layer2.Pause, QueueDepth: s.QueueDepth, QueueDelayed: s.QueueDelayed}
 }
 
 // schedulerState handles GET /v1/scheduler.
