@@ -45,7 +45,11 @@ type PauseInfo struct {
 // dispatch loop without locking; mu serialises pauses and resumes with
 // their records, so that of two racing commands exactly one wins.
 type pauseState struct {
-	on      atomic.Bool
+	on atomic.Bool
+	// gate is held by the scheduler from its look at on to the dispatch
+	// that follows, and by a pause while it sets on: once a pause has
+	// returned, no dispatch that looked before it is still under way.
+	gate    sync.Mutex
 	mu      sync.Mutex
 	info    PauseInfo
 	overdue bool // the overrun was narrated (scheduler_auto_resume off)
@@ -94,7 +98,9 @@ func (e *Engine) pauseScheduler(ctx context.Context, by, reason string, fault bo
 		return fmt.Errorf("pause scheduler: record the pause: %w", err)
 	}
 	e.pause.info, e.pause.overdue = info, false
+	e.pause.gate.Lock()
 	e.pause.on.Store(true)
+	e.pause.gate.Unlock()
 	e.log.Warn("scheduler paused", "by", by, "reason", reason, "fault", fault)
 	return nil
 }

@@ -141,15 +141,18 @@ func (e *Engine) reroute(from, cause string, in intent.Intent) {
 	in.State, in.Worker, in.NotBefore, in.UpdatedAt = intent.StateQueued, "", time.Time{}, now
 	e.stats.move(intent.StateRunning, intent.StateQueued)
 	e.l2stats.rerouted.Add(1)
+	e.pause.gate.Lock() // as the scheduler does: a pause that returned is never followed by this dispatch
 	if !e.pause.paused() {
 		if c, ok := e.pool.pick(in.ID); ok {
 			r := rerouteRecord(now, in, from, c.w.name, cause, c.reasons)
 			e.applyAsync(&intent.Change{Records: []clarity.Record{r}})
 			c.reasons = append([]string{"Rerouted from " + from + " (" + strings.ReplaceAll(cause, "_", " ") + ")"}, c.reasons...)
 			e.dispatch(now, in, c, e.queue.Depth())
+			e.pause.gate.Unlock()
 			return
 		}
 	}
+	e.pause.gate.Unlock()
 	r := rerouteRecord(now, in, from, whereQueue, cause, nil)
 	e.applyAsync(&intent.Change{Update: &in, Records: []clarity.Record{r}})
 	e.requeue(in)

@@ -37,27 +37,37 @@ func (e *Engine) dispatchLoop(ctx context.Context) {
 // dispatchReady dispatches until no worker is idle, no intent is ready or
 // the scheduler is paused.
 func (e *Engine) dispatchReady(ctx context.Context) {
-	for ctx.Err() == nil {
-		if e.pause.paused() || !e.pool.hasIdle() {
-			return
-		}
-		now := e.clock.Now()
-		depth := e.queue.Depth() // as the seed reports it: including the intent dispatched
-		in, ok := e.queue.Pop(now)
-		if !ok {
-			return
-		}
-		if e.needsApproval(in) {
-			e.block(now, in, "scheduler")
-			continue
-		}
-		c, ok := e.pool.pick(in.ID)
-		if !ok { // only the scheduler makes workers busy, so this cannot happen
-			e.requeue(in)
-			return
-		}
-		e.dispatch(now, in, c, depth)
+	for ctx.Err() == nil && e.dispatchOne() {
 	}
+}
+
+// dispatchOne dispatches the next ready intent, if the scheduler is not
+// paused and a worker is idle; it reports whether to go on. It holds the
+// pause's gate throughout, so that a pause that returns is never followed
+// by a dispatch that looked at the pause before it.
+func (e *Engine) dispatchOne() bool {
+	e.pause.gate.Lock()
+	defer e.pause.gate.Unlock()
+	if e.pause.paused() || !e.pool.hasIdle() {
+		return false
+	}
+	now := e.clock.Now()
+	depth := e.queue.Depth() // as the seed reports it: including the intent dispatched
+	in, ok := e.queue.Pop(now)
+	if !ok {
+		return false
+	}
+	if e.needsApproval(in) {
+		e.block(now, in, "scheduler")
+		return true
+	}
+	c, ok := e.pool.pick(in.ID)
+	if !ok { // only the scheduler makes workers busy, so this cannot happen
+		e.requeue(in)
+		return false
+	}
+	e.dispatch(now, in, c, depth)
+	return true
 }
 
 // dispatch marks in running on the chosen worker as a new attempt, gives
