@@ -62,6 +62,13 @@ func (b *testBundle) heartbeat(t *testing.T) {
 	t.Helper()
 	round := b.e.super.round.Load()
 	b.clock.Advance(b.e.cfg.Workers.HeartbeatInterval)
+	b.answered(t, round)
+}
+
+// answered waits until the supervisor has run a heartbeat round after
+// round and every live worker that is not hung has answered it.
+func (b *testBundle) answered(t *testing.T, round uint64) {
+	t.Helper()
 	eventually(t, "heartbeat round", func() bool { return b.e.super.round.Load() > round })
 	eventually(t, "healthy workers to answer the heartbeat", func() bool {
 		now := b.e.super.round.Load()

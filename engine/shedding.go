@@ -101,7 +101,7 @@ func (e *Engine) shedIfCritical(now time.Time, kicked bool) {
 		if crit.Match(in, now) {
 			return true
 		}
-		if at, ok := q.change(in.CreatedAt, now); ok && (!hasNext || at.Before(next)) {
+		if at, ok := q.change(htm.Due(in), now); ok && (!hasNext || at.Before(next)) {
 			next, hasNext = at, true
 		}
 		return false

@@ -120,3 +120,37 @@ func TestSheddingHonoursConfiguredCriteria(t *testing.T) {
 		t.Fatalf("an intent outside the criteria was %s", got.State)
 	}
 }
+
+// An intent scheduled ahead is not stale work: its age counts from when it
+// is due, so "age>10m" spares it until it has waited ten minutes past its
+// not_before, however long ago it was submitted.
+func TestSheddingAgesScheduledWorkFromWhenItIsDue(t *testing.T) {
+	t.Parallel()
+	b := shedSetup(t)
+	stale := b.fill(t, 5, 2)
+	var later []string
+	for range 25 {
+		later = append(later, b.submit(t, intent.Submission{Type: "query_knowledge", Priority: 2, NotBefore: b.clock.Now().Add(20 * time.Minute)}).ID)
+	}
+	b.clock.Advance(11 * time.Minute)
+	b.fill(t, 20, 8) // depth 50: critical
+	for _, id := range stale {
+		b.waitState(t, id, intent.StateShed)
+	}
+	if rec := b.waitRecord(t, WhatShedLoad, nil); rec.Context["shed_count"] != 5 {
+		t.Fatalf("shed record = %+v: only the five stale intents may go", rec)
+	}
+	b.protectTick(t) // a full scan: the scheduled intents, due in 9 minutes, stay
+	for _, id := range later {
+		if got := b.stored(t, id); got.State != intent.StateQueued {
+			t.Fatalf("scheduled intent %s is %s before it was ever due", id, got.State)
+		}
+	}
+	// Due 11 minutes ago now, and the queue critical again: they are stale.
+	b.clock.Advance(20 * time.Minute)
+	b.fill(t, 5, 8)
+	for _, id := range later {
+		b.waitState(t, id, intent.StateShed)
+	}
+	checkRecords(t, b.store.Records())
+}

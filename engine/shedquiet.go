@@ -56,12 +56,12 @@ func newShedQuiet(c htm.Criteria) *shedQuiet {
 }
 
 // change returns the first time after t at which the age of an intent
-// created at created crosses one of the thresholds (where a clause on its
+// due at due (htm.Due) crosses one of the thresholds (where a clause on its
 // age can change its answer: at the threshold or a nanosecond past it);
 // ok is false when there is none.
-func (q *shedQuiet) change(created, t time.Time) (at time.Time, ok bool) {
+func (q *shedQuiet) change(due, t time.Time) (at time.Time, ok bool) {
 	for _, age := range q.ages {
-		for _, c := range [2]time.Time{created.Add(age), created.Add(age + 1)} {
+		for _, c := range [2]time.Time{due.Add(age), due.Add(age + 1)} {
 			if c.After(t) && (!ok || c.Before(at)) {
 				at, ok = c, true
 			}
@@ -126,7 +126,7 @@ func (q *shedQuiet) noteQueued(in intent.Intent, now time.Time, matches bool) {
 	var at time.Time
 	var ok bool
 	if !matches && sheddable(in) {
-		at, ok = q.change(in.CreatedAt, now)
+		at, ok = q.change(htm.Due(in), now)
 	}
 	q.mu.Lock()
 	defer q.mu.Unlock()

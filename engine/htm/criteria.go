@@ -15,14 +15,17 @@ import (
 // "priority<5 and age>10m":
 //
 //	priority  the intent's priority (0–9)            < <= > >= = !=
-//	age       time since it was submitted (10m, 90s) < <= > >= = !=
+//	age       time since it was due (10m, 90s)       < <= > >= = !=
 //	tier      its autonomy tier (0–4)                < <= > >= = !=
 //	attempts  attempts made so far                   < <= > >= = !=
 //	type      its intent type                        = !=
 //	actor     who submitted it                       = !=
 //
-// Clauses are joined by "and" (any case); "==" is the same as "=". The
-// zero Criteria matches nothing.
+// An intent is due from its submission, or from its not_before when that
+// is later (a scheduled intent, or a retry waiting out its backoff): an
+// intent scheduled for tomorrow is not old today, and one not yet due has
+// a negative age. Clauses are joined by "and" (any case); "==" is the same
+// as "=". The zero Criteria matches nothing.
 type Criteria struct {
 	clauses []clause
 }
@@ -163,7 +166,7 @@ func (cl clause) match(it intent.Intent, now time.Time) bool {
 	case fieldAttempts:
 		v = int64(it.Attempts)
 	case fieldAge:
-		v = int64(now.Sub(it.CreatedAt))
+		v = int64(now.Sub(Due(it)))
 	}
 	switch cl.op {
 	case "<":
@@ -178,6 +181,15 @@ func (cl clause) match(it intent.Intent, now time.Time) bool {
 		return v == cl.num
 	}
 	return v != cl.num
+}
+
+// Due is when it may first run, the time its age counts from: its
+// submission, or its not_before when that is later.
+func Due(it intent.Intent) time.Time {
+	if it.NotBefore.After(it.CreatedAt) {
+		return it.NotBefore
+	}
+	return it.CreatedAt
 }
 
 // String writes the criteria back in canonical form, e.g.

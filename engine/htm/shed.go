@@ -8,10 +8,10 @@ import (
 )
 
 // Shed removes up to max queued intents for which match reports true and
-// returns them, lowest priority first and oldest first within a priority:
-// the work that matters least goes first. Ready and delayed intents are
-// both considered. An intent handed to Pop is no longer queued, so it is
-// never both dispatched and shed. max < 1 removes nothing.
+// returns them, lowest priority first and oldest first within a priority
+// (by the time each was due, see Due): the work that matters least goes
+// first. Ready and delayed intents are both considered. An intent handed
+// to Pop is no longer queued, so it is never both dispatched and shed. max < 1 removes nothing.
 func (q *Queue) Shed(match func(intent.Intent) bool, max int) []intent.Intent {
 	if max < 1 {
 		return nil
@@ -29,8 +29,8 @@ func (q *Queue) Shed(match func(intent.Intent) bool, max int) []intent.Intent {
 		if a.it.Priority != b.it.Priority {
 			return a.it.Priority < b.it.Priority
 		}
-		if !a.it.CreatedAt.Equal(b.it.CreatedAt) {
-			return a.it.CreatedAt.Before(b.it.CreatedAt)
+		if da, db := Due(a.it), Due(b.it); !da.Equal(db) {
+			return da.Before(db)
 		}
 		return a.seq < b.seq
 	})

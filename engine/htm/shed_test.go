@@ -58,6 +58,10 @@ func TestCriteriaMatch(t *testing.T) {
 		{item("fresh-low", 4, 9*time.Minute), false},
 		{item("exactly-10m", 4, 10*time.Minute), false},
 		{item("stale-high", 5, time.Hour), false},
+		{scheduled("scheduled-ahead", 4, time.Hour, time.Hour), false},
+		{scheduled("due-9m-ago", 4, time.Hour, -9*time.Minute), false},
+		{scheduled("due-11m-ago", 4, time.Hour, -11*time.Minute), true},
+		{scheduled("not-before-submission", 4, 11*time.Minute, -time.Hour), true},
 	} {
 		if got := c.Match(tc.it, t0); got != tc.want {
 			t.Errorf("%s: Match = %v, want %v", tc.it.ID, got, tc.want)
@@ -66,6 +70,14 @@ func TestCriteriaMatch(t *testing.T) {
 	if (Criteria{}).Match(item("x", 0, time.Hour), t0) {
 		t.Error("the zero Criteria matched")
 	}
+}
+
+// scheduled is an intent submitted age before t0 that may run from
+// t0+due.
+func scheduled(id string, prio int, age, due time.Duration) intent.Intent {
+	it := item(id, prio, age)
+	it.NotBefore = t0.Add(due)
+	return it
 }
 
 func TestShedTakesLowestPriorityOldestFirst(t *testing.T) {
@@ -82,9 +94,23 @@ func TestShedTakesLowestPriorityOldestFirst(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	delayed := item("p2-delayed", 2, time.Hour)
-	delayed.NotBefore = t0.Add(time.Hour)
-	q.Requeue(delayed)
+	// Age counts from when an intent was due: one scheduled an hour ahead
+	// is not old however long ago it was submitted, one due 30 minutes ago
+	// is older than one submitted 20 minutes ago.
+	for _, d := range []struct {
+		id        string
+		prio      int
+		submitted time.Duration
+		due       time.Duration // from t0
+	}{
+		{"p2-delayed", 2, time.Hour, time.Hour},
+		{"p2-just-due", 2, 3 * time.Hour, -5 * time.Minute},
+		{"p3-was-scheduled", 3, 2 * time.Hour, -30 * time.Minute},
+	} {
+		it := item(d.id, d.prio, d.submitted)
+		it.NotBefore = t0.Add(d.due)
+		q.Requeue(it)
+	}
 
 	c, _ := ParseCriteria("priority<5 and age>10m")
 	match := func(it intent.Intent) bool { return c.Match(it, t0) }
@@ -92,7 +118,7 @@ func TestShedTakesLowestPriorityOldestFirst(t *testing.T) {
 	for _, it := range q.Shed(match, 3) {
 		ids = append(ids, it.ID)
 	}
-	if want := []string{"p1-old", "p1-new", "p2-delayed"}; !slices.Equal(ids, want) {
+	if want := []string{"p1-old", "p1-new", "p3-was-scheduled"}; !slices.Equal(ids, want) {
 		t.Fatalf("first batch shed %v, want %v", ids, want)
 	}
 	ids = ids[:0]
@@ -102,7 +128,7 @@ func TestShedTakesLowestPriorityOldestFirst(t *testing.T) {
 	if want := []string{"p3-new"}; !slices.Equal(ids, want) {
 		t.Fatalf("second batch shed %v, want %v", ids, want)
 	}
-	if got := drain(q, t0.Add(2*time.Hour)); !slices.Equal(got, []string{"p9-old", "p3-fresh"}) {
+	if got := drain(q, t0.Add(2*time.Hour)); !slices.Equal(got, []string{"p9-old", "p3-fresh", "p2-just-due", "p2-delayed"}) {
 		t.Fatalf("left in the queue: %v", got)
 	}
 	if q.Shed(func(intent.Intent) bool { return true }, 0) != nil {
