@@ -241,6 +241,10 @@ func (e *Engine) Start(ctx context.Context) error {
 		e.accepting.Store(false)
 		return fmt.Errorf("start engine: %w", err)
 	}
+	if err := e.restoreTypePauses(ctx); err != nil {
+		e.accepting.Store(false)
+		return fmt.Errorf("start engine: %w", err)
+	}
 	runCtx, cancel := context.WithCancel(ctx)
 	e.cancel = cancel
 	e.started = true

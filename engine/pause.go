@@ -53,6 +53,10 @@ type pauseState struct {
 	mu      sync.Mutex
 	info    PauseInfo
 	overdue bool // the overrun was narrated (scheduler_auto_resume off)
+	// types are the intent types paused on their own (PauseType), and
+	// typeOverdue those whose overrun was narrated; both under mu.
+	types       map[string]PauseInfo
+	typeOverdue map[string]bool
 }
 
 func (p *pauseState) paused() bool { return p.on.Load() }

@@ -7,6 +7,9 @@ type Layer2Facts struct {
 	// who paused it, when and why.
 	Paused bool       `json:"paused"`
 	Pause  *PauseInfo `json:"pause,omitempty"`
+	// PausedTypes are the intent types paused on their own (PauseType),
+	// by type, each with how many of its intents wait.
+	PausedTypes []TypePause `json:"paused_types,omitempty"`
 	// PoolTarget is the size the supervisor keeps the pool at; the hub
 	// scales it between PoolMin (workers.count) and PoolMax
 	// (workers.max_count).
@@ -43,6 +46,7 @@ func (e *Engine) layer2Facts(workers []WorkerInfo) Layer2Facts {
 	if p, on := e.pause.current(); on {
 		f.Paused, f.Pause = true, &p
 	}
+	f.PausedTypes = e.PausedTypes()
 	for _, w := range workers {
 		if w.Healthy {
 			f.WorkersHealthy++

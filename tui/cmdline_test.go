@@ -351,7 +351,7 @@ func TestPauseCommand(t *testing.T) {
 	t.Parallel()
 	b := setup(t)
 	b.run(t, b.command(t, "pause"))
-	if len(b.api.scheduleCalls()) != 0 || b.statusText() != ":pause needs a reason, as in :pause downstream outage" {
+	if len(b.api.scheduleCalls()) != 0 || b.statusText() != ":pause needs a reason, as in :pause downstream outage (type:T first pauses one intent type)" {
 		t.Fatalf(":pause without a reason: calls %+v, status %q", b.api.scheduleCalls(), b.statusText())
 	}
 	b.run(t, b.command(t, "pause downstream outage"))
@@ -377,6 +377,50 @@ func TestPauseCommand(t *testing.T) {
 	ro.run(t, ro.command(t, "pause nope"))
 	if len(ro.api.scheduleCalls()) != 0 || ro.statusText() != "read-only console: pause is disabled" {
 		t.Fatalf("read-only :pause: calls %+v, status %q", ro.api.scheduleCalls(), ro.statusText())
+	}
+}
+
+// TestPauseTypeCommand: ":pause type:T REASON" pauses one intent type
+// and ":resume type:T" resumes it; the Queue panel says which type waits
+// and why; an empty type or a missing reason is refused without asking
+// the engine.
+func TestPauseTypeCommand(t *testing.T) {
+	t.Parallel()
+	b := setup(t)
+	for line, want := range map[string]string{
+		"pause type:":                  ":pause type: needs a type, as in :pause type:deploy_model",
+		"pause type:deploy_model":      ":pause needs a reason, as in :pause type:deploy_model model rollout",
+		"pause type:deploy_model    ":  ":pause needs a reason, as in :pause type:deploy_model model rollout",
+		"resume type: the whole thing": ":resume type: needs a type, as in :resume type:deploy_model",
+	} {
+		b.run(t, b.command(t, line))
+		if len(b.api.scheduleCalls()) != 0 || b.statusText() != want {
+			t.Fatalf(":%s: calls %+v, status %q, want %q", line, b.api.scheduleCalls(), b.statusText(), want)
+		}
+	}
+	b.run(t, b.command(t, "pause type:deploy_model canary failing"))
+	if got := b.api.scheduleCalls(); len(got) != 1 || got[0] != (decisionCall{ID: "pause type:deploy_model", Operator: "ops", Reason: "canary failing"}) {
+		t.Fatalf("pause calls: %+v", got)
+	}
+	if st := b.statusText(); st != "deploy_model paused: its intents wait until :resume type:deploy_model (canary failing)" {
+		t.Fatalf(":pause type: status %q", st)
+	}
+	b.send(snapshotMsg{snap: b.api.Snapshot()})
+	b.send(tea.WindowSizeMsg{Width: 160, Height: 48})
+	if v := b.view(); !strings.Contains(v, "▲ deploy_model (0) paused by ops 0s ago: canary failing") || strings.Contains(v, "▲ PAUSED") {
+		t.Fatalf("the Queue panel does not say which type is paused (or the header says all is):\n%s", v)
+	}
+	b.run(t, b.command(t, "pause type:deploy_model again"))
+	if st := b.statusText(); b.m.pc.status.level != levelWarn || !strings.Contains(st, "already paused") {
+		t.Fatalf(":pause of a paused type: status (level %d) %q", b.m.pc.status.level, st)
+	}
+	b.run(t, b.command(t, "resume type:deploy_model"))
+	if st := b.statusText(); st != "deploy_model resumed: dispatching it again" || len(b.api.Snapshot().Layer2.PausedTypes) != 0 {
+		t.Fatalf(":resume type: status %q", st)
+	}
+	b.run(t, b.command(t, "resume type:deploy_model"))
+	if st := b.statusText(); !strings.Contains(st, "not paused") {
+		t.Fatalf(":resume of a type not paused: status %q", st)
 	}
 }
 

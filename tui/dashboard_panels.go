@@ -106,6 +106,20 @@ func (d *dashboardModel) queueLines(w, h int) []string {
 		pause := "▲ paused by " + p.By + " " + fmtDur(d.pc.now().Sub(p.Since)) + " ago: " + strings.Join(strings.Fields(p.Reason), " ")
 		return append(lines, st.Warn.Render(fit(pause, w)))
 	}
+	if pt := s.Layer2.PausedTypes; len(pt) > 0 {
+		// One type paused says how many of it wait, who paused it and
+		// why; several are named, each with how many wait.
+		pause := "▲ " + pt[0].Type + " (" + strconv.Itoa(pt[0].Waiting) + ") paused by " + pt[0].By + " " +
+			fmtDur(d.pc.now().Sub(pt[0].Since)) + " ago: " + strings.Join(strings.Fields(pt[0].Reason), " ")
+		if len(pt) > 1 {
+			names := make([]string, len(pt))
+			for i, t := range pt {
+				names[i] = t.Type + " (" + strconv.Itoa(t.Waiting) + ")"
+			}
+			pause = "▲ " + strconv.Itoa(len(pt)) + " types paused: " + strings.Join(names, ", ")
+		}
+		return append(lines, st.Warn.Render(fit(pause, w)))
+	}
 	lines = append(lines, st.Muted.Render(fit(span, w-min(tw, w))+clip(thresholds, w)))
 	return lines
 }

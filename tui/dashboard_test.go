@@ -4,6 +4,8 @@ import (
 	"strings"
 	"testing"
 
+	tea "github.com/charmbracelet/bubbletea"
+
 	"grace/engine"
 	"grace/engine/watchdog"
 )
@@ -42,5 +44,25 @@ func TestQueuePanelCountsWhatIsNotYetDue(t *testing.T) {
 	b.send(snapshotMsg{snap: snap})
 	if v := b.view(); !strings.Contains(v, "depth 13 (2 later)") {
 		t.Fatalf("the Queue panel does not count what is not yet due:\n%s", v)
+	}
+}
+
+// TestQueuePanelNamesThePausedTypes: several types paused are named, each
+// with how many of it wait.
+func TestQueuePanelNamesThePausedTypes(t *testing.T) {
+	t.Parallel()
+	b := setup(t)
+	snap := fixtureSnapshot()
+	snap.Layer2.PausedTypes = []engine.TypePause{
+		{Type: "deploy_model", PauseInfo: engine.PauseInfo{By: "ops", Reason: "canary", Since: fixedNow}, Waiting: 3},
+		{Type: "modify_config", PauseInfo: engine.PauseInfo{By: "ops", Reason: "freeze", Since: fixedNow}},
+	}
+	b.send(snapshotMsg{snap: snap})
+	if v := b.view(); !strings.Contains(v, "▲ 2 types paused: deploy_model (3),") || strings.Contains(v, "▲ PAUSED") {
+		t.Fatalf("the Queue panel does not name the paused types:\n%s", v)
+	}
+	b.send(tea.WindowSizeMsg{Width: 160, Height: 48})
+	if v := b.view(); !strings.Contains(v, "▲ 2 types paused: deploy_model (3), modify_config (0)") {
+		t.Fatalf("the Queue panel does not name the paused types:\n%s", v)
 	}
 }

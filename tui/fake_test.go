@@ -236,6 +236,32 @@ func (f *fakeAPI) ResumeScheduler(_ context.Context, operator, reason string) er
 	return nil
 }
 
+func (f *fakeAPI) PauseType(_ context.Context, operator, typ, reason string) error {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.schedules = append(f.schedules, decisionCall{ID: "pause type:" + typ, Operator: operator, Reason: reason})
+	for _, t := range f.snap.Layer2.PausedTypes {
+		if t.Type == typ {
+			return fmt.Errorf("pause type %s: %w (type %s by %s: %s)", typ, engine.ErrAlreadyPaused, typ, t.By, t.Reason)
+		}
+	}
+	f.snap.Layer2.PausedTypes = append(f.snap.Layer2.PausedTypes, engine.TypePause{Type: typ, PauseInfo: engine.PauseInfo{By: operator, Reason: reason, Since: f.snap.At}})
+	return nil
+}
+
+func (f *fakeAPI) ResumeType(_ context.Context, operator, typ, reason string) error {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.schedules = append(f.schedules, decisionCall{ID: "resume type:" + typ, Operator: operator, Reason: reason})
+	for i, t := range f.snap.Layer2.PausedTypes {
+		if t.Type == typ {
+			f.snap.Layer2.PausedTypes = append(f.snap.Layer2.PausedTypes[:i:i], f.snap.Layer2.PausedTypes[i+1:]...)
+			return nil
+		}
+	}
+	return fmt.Errorf("resume type %s: %w (type %s is not paused)", typ, engine.ErrNotPaused, typ)
+}
+
 func (f *fakeAPI) scheduleCalls() []decisionCall {
 	f.mu.Lock()
 	defer f.mu.Unlock()

@@ -10,48 +10,69 @@ import (
 	"grace/engine"
 )
 
-// schedulerMsg is the engine's answer to ":pause" or ":resume".
+// schedulerMsg is the engine's answer to ":pause" or ":resume"; typ is
+// the intent type paused or resumed alone, if one was named.
 type schedulerMsg struct {
-	pause  bool
-	reason string
-	err    error
+	pause       bool
+	typ, reason string
+	err         error
 }
 
 // schedulerCommand runs ":pause REASON" (pause true) and ":resume
 // [REASON]": the engine stops dispatching (queued intents wait, intake
-// goes on) until resumed, under the console's operator, on the record. A
+// goes on) until resumed, under the console's operator, on the record.
+// With "type:T" first on the line, only intents of type T are held back
+// (":pause type:deploy_model rollout", ":resume type:deploy_model"). A
 // read-only console, a console without an operator name, or an engine
 // without scheduler control refuses; a pause needs its reason on the line.
-func (m *model) schedulerCommand(pause bool, reason string) tea.Cmd {
+func (m *model) schedulerCommand(pause bool, arg string) tea.Cmd {
 	pc := m.pc
 	verb := "resume"
 	if pause {
 		verb = "pause"
 	}
+	typ, reason := "", arg
+	if first, rest, _ := strings.Cut(arg, " "); strings.HasPrefix(first, "type:") {
+		typ, reason = strings.TrimPrefix(first, "type:"), strings.TrimSpace(rest)
+	}
 	sc, ok := pc.api.(engine.SchedulerControl)
+	tp, typeOK := pc.api.(engine.TypePauser)
 	switch {
 	case pc.readOnly:
 		pc.warn("read-only console: " + verb + " is disabled")
 		return nil
-	case !ok:
+	case !ok && typ == "", !typeOK && typ != "":
 		pc.warn("this engine cannot " + verb + " its scheduler")
 		return nil
 	case pc.operator == "":
 		pc.fail(verb + " refused: no operator name to record it under")
 		return nil
+	case strings.HasPrefix(arg, "type:") && typ == "":
+		pc.fail(":" + verb + " type: needs a type, as in :" + verb + " type:deploy_model")
+		return nil
+	case pause && reason == "" && typ != "":
+		pc.fail(":pause needs a reason, as in :pause type:" + typ + " model rollout")
+		return nil
 	case pause && reason == "":
-		pc.fail(":pause needs a reason, as in :pause downstream outage")
+		pc.fail(":pause needs a reason, as in :pause downstream outage (type:T first pauses one intent type)")
 		return nil
 	}
 	ctx, operator := pc.ctx, pc.operator
 	return func() tea.Msg {
 		ctx, cancel := context.WithTimeout(ctx, requestTimeout)
 		defer cancel()
-		act := sc.ResumeScheduler
-		if pause {
-			act = sc.PauseScheduler
+		var err error
+		switch {
+		case typ != "" && pause:
+			err = tp.PauseType(ctx, operator, typ, reason)
+		case typ != "":
+			err = tp.ResumeType(ctx, operator, typ, reason)
+		case pause:
+			err = sc.PauseScheduler(ctx, operator, reason)
+		default:
+			err = sc.ResumeScheduler(ctx, operator, reason)
 		}
-		return schedulerMsg{pause: pause, reason: reason, err: act(ctx, operator, reason)}
+		return schedulerMsg{pause: pause, typ: typ, reason: reason, err: err}
 	}
 }
 
@@ -63,6 +84,12 @@ func (m *model) scheduled(msg schedulerMsg) {
 		pc.warn(firstErrLine(msg.err))
 	case msg.err != nil:
 		pc.fail(firstErrLine(msg.err))
+	case msg.pause && msg.typ != "":
+		pc.warn(msg.typ + " paused: its intents wait until :resume type:" + msg.typ + " (" + msg.reason + ")")
+		pc.log.Info("intent type paused", "operator", pc.operator, "type", msg.typ, "reason", msg.reason)
+	case msg.typ != "":
+		pc.info(msg.typ + " resumed: dispatching it again")
+		pc.log.Info("intent type resumed", "operator", pc.operator, "type", msg.typ)
 	case msg.pause:
 		pc.warn("scheduler paused: nothing is dispatched until :resume (" + msg.reason + ")")
 		pc.log.Info("scheduler paused", "operator", pc.operator, "reason", msg.reason)

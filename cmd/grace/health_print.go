@@ -82,6 +82,10 @@ func (a *app) serverRows(rep healthReport) [][]string {
 			rows = append(rows, []string{"paused", fmt.Sprintf("by %s since %s (%s ago): %s; grace scheduler resume dispatches again",
 				p.By, stamp(p.Since), time.Since(p.Since).Round(time.Second), oneLine(p.Reason))})
 		}
+		for _, t := range s.Layer2.PausedTypes {
+			rows = append(rows, []string{"paused type", fmt.Sprintf("%s by %s since %s (%s ago): %s; %d waiting; grace scheduler resume --type %s dispatches it again",
+				t.Type, t.By, stamp(t.Since), time.Since(t.Since).Round(time.Second), oneLine(t.Reason), t.Waiting, t.Type)})
+		}
 	}
 	return rows
 }

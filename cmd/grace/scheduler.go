@@ -26,9 +26,15 @@ running ones finish) and intake goes on; the pause lasts until resumed,
 across restarts, unless the scheduler_auto_resume safeguard undoes one
 that outlasts scheduler.auto_resume_after while work waits.
 
-  grace scheduler                        paused or not, by whom, why; queue depth
+With --type T, the pause or resume is of that intent type alone, as a job
+system pauses one queue: its intents are accepted and wait, other types
+dispatch as before (T must be a type of the charter, governance.tiers).
+
+  grace scheduler                        paused or not, by whom, why; queue depth;
+                                         each paused type and how many of it wait
   grace scheduler pause --reason R       (a reason is required; on the record)
-  grace scheduler resume [--reason R]`,
+  grace scheduler pause --type T --reason R
+  grace scheduler resume [--type T] [--reason R]`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			return a.withScheduler(cmd, func(ctx context.Context, c *httpapi.Client) error {
@@ -48,26 +54,36 @@ that outlasts scheduler.auto_resume_after while work waits.
 
 // schedulerVerbCommand is "grace scheduler pause" or "… resume".
 func (a *app) schedulerVerbCommand(verb string) *cobra.Command {
-	var reason string
-	short := "Stop dispatching until resumed (a reason is required)"
+	var reason, typ string
+	short := "Stop dispatching (all, or one --type) until resumed (a reason is required)"
 	if verb == "resume" {
-		short = "Dispatch again"
+		short = "Dispatch again (all, or one --type)"
 	}
 	cmd := &cobra.Command{
-		Use:   verb + " [--reason R]",
+		Use:   verb + " [--type T] [--reason R]",
 		Short: short,
 		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			reason = strings.TrimSpace(reason)
+			reason, typ = strings.TrimSpace(reason), strings.TrimSpace(typ)
 			if verb == "pause" && reason == "" {
 				return usageErrorf("scheduler pause: --reason is required (it goes on the record), as in --reason \"downstream outage\"")
 			}
+			if cmd.Flags().Changed("type") && typ == "" {
+				return usageErrorf("scheduler %s: --type is empty; name an intent type, as in --type deploy_model", verb)
+			}
 			return a.withScheduler(cmd, func(ctx context.Context, c *httpapi.Client) error {
-				act := c.PauseScheduler
-				if verb == "resume" {
-					act = c.ResumeScheduler
+				var err error
+				switch {
+				case typ != "" && verb == "pause":
+					err = c.PauseType(ctx, "", typ, reason)
+				case typ != "":
+					err = c.ResumeType(ctx, "", typ, reason)
+				case verb == "pause":
+					err = c.PauseScheduler(ctx, "", reason)
+				default:
+					err = c.ResumeScheduler(ctx, "", reason)
 				}
-				if err := act(ctx, "", reason); err != nil {
+				if err != nil {
 					return err
 				}
 				s, err := c.Scheduler(ctx)
@@ -79,6 +95,7 @@ func (a *app) schedulerVerbCommand(verb string) *cobra.Command {
 		},
 	}
 	cmd.Flags().StringVar(&reason, "reason", "", "why, for the record")
+	cmd.Flags().StringVar(&typ, "type", "", "the intent type to "+verb+" alone (default: the whole scheduler)")
 	a.addJSONFlag(cmd)
 	return cmd
 }
@@ -121,10 +138,14 @@ func (a *app) printScheduler(s httpapi.SchedulerResponse) error {
 	}
 	if !s.Paused || s.Pause == nil {
 		fmt.Fprintf(a.stdout, "running: dispatching; %d queued%s\n", s.QueueDepth, notYetDue(s.QueueDelayed))
-		return nil
+	} else {
+		p := s.Pause
+		fmt.Fprintf(a.stdout, "paused by %s since %s (%s ago): %s; %d queued%s\n", p.By, stamp(p.Since),
+			time.Since(p.Since).Round(time.Second), oneLine(p.Reason), s.QueueDepth, notYetDue(s.QueueDelayed))
 	}
-	p := s.Pause
-	fmt.Fprintf(a.stdout, "paused by %s since %s (%s ago): %s; %d queued%s\n", p.By, stamp(p.Since),
-		time.Since(p.Since).Round(time.Second), oneLine(p.Reason), s.QueueDepth, notYetDue(s.QueueDelayed))
+	for _, t := range s.PausedTypes {
+		fmt.Fprintf(a.stdout, "type %s paused by %s since %s (%s ago): %s; %d of it waiting\n", t.Type, t.By, stamp(t.Since),
+			time.Since(t.Since).Round(time.Second), oneLine(t.Reason), t.Waiting)
+	}
 	return nil
 }

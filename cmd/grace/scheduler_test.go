@@ -58,3 +58,49 @@ func TestCLISchedulerPauseResume(t *testing.T) {
 		t.Fatalf("the pause is not on the record: %q %q", r.stdout, r.stderr)
 	}
 }
+
+// TestCLITypePause: grace scheduler pause --type holds one intent type of
+// a real grace serve while others run; grace scheduler and grace health
+// say so; a resume lets its intents run; bad types change nothing.
+func TestCLITypePause(t *testing.T) {
+	t.Parallel()
+	c, url := newServerCLI(t)
+	startServe(t, c, writeServeConfig(t, c.dir, url, ""), url)
+
+	c.run(t, "scheduler", "pause", "--type", "generate_summary").wantFail(t, exitUsage, "--reason is required")
+	c.run(t, "scheduler", "pause", "--type", " ", "--reason", "r").wantFail(t, exitUsage, "--type is empty")
+	c.run(t, "scheduler", "pause", "--type", "generate_sumary", "--reason", "r").wantFail(t, exitFailure, "not an intent type of the charter")
+	c.run(t, "scheduler", "resume", "--type", "generate_summary").wantFail(t, exitFailure, "not paused")
+	r := c.run(t, "scheduler", "pause", "--type", "generate_summary", "--reason", "model rollout")
+	if r.code != 0 || !strings.HasPrefix(r.stdout, "running: dispatching") || !strings.Contains(r.stdout, "\ntype generate_summary paused by ") ||
+		!strings.HasSuffix(r.stdout, ": model rollout; 0 of it waiting\n") {
+		t.Fatalf("scheduler pause --type: exit %d %q %q", r.code, r.stdout, r.stderr)
+	}
+	c.run(t, "scheduler", "pause", "--type", "generate_summary", "--reason", "again").wantFail(t, exitFailure, "already paused")
+
+	held := strings.TrimSpace(c.run(t, "intent", "submit", "--type", "generate_summary").stdout)
+	other := strings.TrimSpace(c.run(t, "intent", "submit", "--type", "query_knowledge").stdout)
+	waitFor(t, 20*time.Second, "the other type to run", func() bool { return listIntents(t, c)[other] == "completed" })
+	var s struct {
+		Paused      bool `json:"paused"`
+		PausedTypes []struct {
+			Type    string `json:"type"`
+			Reason  string `json:"reason"`
+			Waiting int    `json:"waiting"`
+		} `json:"paused_types"`
+	}
+	c.run(t, "scheduler", "--json").decode(t, &s)
+	if s.Paused || len(s.PausedTypes) != 1 || s.PausedTypes[0].Type != "generate_summary" || s.PausedTypes[0].Waiting != 1 || listIntents(t, c)[held] != "queued" {
+		t.Fatalf("while generate_summary is paused: %+v; the intent is %s", s, listIntents(t, c)[held])
+	}
+	if r := c.run(t, "health"); !strings.Contains(r.stdout, "generate_summary by ") || !strings.Contains(r.stdout, "1 waiting; grace scheduler resume --type generate_summary") {
+		t.Fatalf("health while a type is paused: %q %q", r.stdout, r.stderr)
+	}
+	if r := c.run(t, "scheduler", "resume", "--type", "generate_summary", "--reason", "rollout done"); r.code != 0 || !strings.HasPrefix(r.stdout, "running: dispatching") || strings.Contains(r.stdout, "type generate_summary") {
+		t.Fatalf("scheduler resume --type: exit %d %q %q", r.code, r.stdout, r.stderr)
+	}
+	waitFor(t, 20*time.Second, "the held intent to run", func() bool { return listIntents(t, c)[held] == "completed" })
+	if r := c.run(t, "narratives", "search", "--action", "type_paused"); !strings.Contains(r.stdout, "model rollout") {
+		t.Fatalf("the type pause is not on the record: %q %q", r.stdout, r.stderr)
+	}
+}

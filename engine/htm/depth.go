@@ -28,6 +28,7 @@ type Depth struct {
 	Len      int   // queued, delayed included
 	Ready    int   // queued with no delay pending (as of the last Pop)
 	Delayed  int   // waiting out a NotBefore
+	Held     int   // of a held type (Queue.Hold)
 	Reserved int   // room claimed by Reserve, not yet pushed
 	Capacity int   // the bound on new work
 	Warn     int   // warn depth
@@ -54,7 +55,7 @@ func (q *Queue) Depth() Depth {
 	defer q.mu.Unlock()
 	n := len(q.byID)
 	return Depth{
-		Len: n, Ready: q.ready.Len(), Delayed: q.delayed.Len(), Reserved: q.reserved,
+		Len: n, Ready: q.ready.Len(), Delayed: q.delayed.Len(), Held: n - q.ready.Len() - q.delayed.Len(), Reserved: q.reserved,
 		Capacity: q.capacity, Warn: q.warn, Critical: q.critical, Level: q.levelOf(n),
 	}
 }

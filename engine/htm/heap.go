@@ -8,6 +8,7 @@ type entry struct {
 	seq   uint64 // admission order; breaks ties between equal keys
 	index int    // position in its heap, maintained by Swap
 	ready bool   // which heap holds it
+	held  bool   // in neither: its type is held (Queue.Hold)
 }
 
 // entryHeap is a container/heap of entries ordered by less, keeping each

@@ -26,6 +26,10 @@ type Queue struct {
 	byID     map[string]*entry
 	reserved int
 	seq      uint64
+	// held are the types whose intents are held back (Hold): their entries
+	// wait in heldBy, in neither heap, until Unhold.
+	held   map[string]bool
+	heldBy map[string][]*entry
 }
 
 // New returns an empty queue holding at most capacity new intents, with the
@@ -148,13 +152,114 @@ func (q *Queue) Remove(id string) bool {
 	if !ok {
 		return false
 	}
-	if e.ready {
-		heap.Remove(&q.ready, e.index)
-	} else {
-		heap.Remove(&q.delayed, e.index)
-	}
+	q.unlinkLocked(e)
 	delete(q.byID, id)
 	return true
+}
+
+// unlinkLocked takes e out of whichever heap or held list holds it.
+func (q *Queue) unlinkLocked(e *entry) {
+	switch {
+	case e.held:
+		list := q.heldBy[e.it.Type]
+		for i, x := range list {
+			if x == e {
+				q.heldBy[e.it.Type] = append(list[:i:i], list[i+1:]...)
+				break
+			}
+		}
+	case e.ready:
+		heap.Remove(&q.ready, e.index)
+	default:
+		heap.Remove(&q.delayed, e.index)
+	}
+}
+
+// Hold holds back the intents of type typ, queued and to come: they stay
+// queued (counted in the depth, found by Remove and Shed) but Pop passes
+// them over until Unhold. It returns how many were queued, and false when
+// typ was held already.
+func (q *Queue) Hold(typ string) (int, bool) {
+	q.mu.Lock()
+	defer q.mu.Unlock()
+	if q.held[typ] {
+		return len(q.heldBy[typ]), false
+	}
+	if q.held == nil {
+		q.held, q.heldBy = map[string]bool{}, map[string][]*entry{}
+	}
+	q.held[typ] = true
+	var list []*entry
+	for _, h := range []*entryHeap{&q.ready, &q.delayed} {
+		all, kept := h.es, h.es[:0]
+		for _, e := range all {
+			if e.it.Type == typ {
+				e.held = true
+				list = append(list, e)
+				continue
+			}
+			e.index = len(kept)
+			kept = append(kept, e)
+		}
+		clear(all[len(kept):])
+		h.es = kept
+		heap.Init(h)
+	}
+	q.heldBy[typ] = list
+	return len(list), true
+}
+
+// Unhold lets the intents of type typ be popped again. It returns how many
+// were held, and false when typ was not held.
+func (q *Queue) Unhold(typ string) (int, bool) {
+	q.mu.Lock()
+	defer q.mu.Unlock()
+	if !q.held[typ] {
+		return 0, false
+	}
+	list := q.heldBy[typ]
+	delete(q.held, typ)
+	delete(q.heldBy, typ)
+	for _, e := range list {
+		e.held = false
+		q.linkLocked(e)
+	}
+	return len(list), true
+}
+
+// CountOf returns how many intents of type typ are queued, held or not.
+func (q *Queue) CountOf(typ string) int {
+	q.mu.Lock()
+	defer q.mu.Unlock()
+	if q.held[typ] {
+		return len(q.heldBy[typ])
+	}
+	n := 0
+	for _, e := range q.byID {
+		if e.it.Type == typ {
+			n++
+		}
+	}
+	return n
+}
+
+// Held reports whether typ is held.
+func (q *Queue) Held(typ string) bool {
+	q.mu.Lock()
+	defer q.mu.Unlock()
+	return q.held[typ]
+}
+
+// HeldCounts returns how many intents are queued of each held type (0 for
+// a type held with none waiting).
+func (q *Queue) HeldCounts() map[string]int {
+	q.mu.Lock()
+	defer q.mu.Unlock()
+	out := make(map[string]int, len(q.held))
+	for typ := range q.held {
+		out[typ] = len(q.heldBy[typ])
+	}
+	return out
 }
 
 // Contains reports whether the intent with the ID is queued.
@@ -181,11 +286,23 @@ func (q *Queue) addLocked(it intent.Intent) {
 	q.seq++
 	e := &entry{it: it, seq: q.seq}
 	q.byID[it.ID] = e
-	if it.NotBefore.IsZero() {
+	if q.held[it.Type] {
+		e.held = true
+		q.heldBy[it.Type] = append(q.heldBy[it.Type], e)
+		return
+	}
+	q.linkLocked(e)
+}
+
+// linkLocked puts e into the ready heap, or the delayed one while it has a
+// NotBefore.
+func (q *Queue) linkLocked(e *entry) {
+	if e.it.NotBefore.IsZero() {
 		e.ready = true
 		heap.Push(&q.ready, e)
 		return
 	}
+	e.ready = false
 	heap.Push(&q.delayed, e)
 }
 

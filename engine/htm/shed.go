@@ -1,7 +1,6 @@
 package htm
 
 import (
-	"container/heap"
 	"sort"
 
 	"grace/engine/intent"
@@ -10,7 +9,7 @@ import (
 // Shed removes up to max queued intents for which match reports true and
 // returns them, lowest priority first and oldest first within a priority
 // (by the time each was due, see Due): the work that matters least goes
-// first. Ready and delayed intents are both considered. An intent handed
+// first. Ready, delayed and held intents are all considered. An intent handed
 // to Pop is no longer queued, so it is never both dispatched and shed. max < 1 removes nothing.
 func (q *Queue) Shed(match func(intent.Intent) bool, max int) []intent.Intent {
 	if max < 1 {
@@ -39,11 +38,7 @@ func (q *Queue) Shed(match func(intent.Intent) bool, max int) []intent.Intent {
 	}
 	out := make([]intent.Intent, len(victims))
 	for i, e := range victims {
-		if e.ready {
-			heap.Remove(&q.ready, e.index)
-		} else {
-			heap.Remove(&q.delayed, e.index)
-		}
+		q.unlinkLocked(e)
 		delete(q.byID, e.it.ID)
 		out[i] = e.it
 	}

@@ -37,8 +37,10 @@ const (
 	CodeNotPending          = "not_pending"          // 409: approve/deny of an intent not pending approval
 	CodeNotCancellable      = "not_cancellable"      // 409: cancel of an intent that has finished
 	CodeNotRetryable        = "not_retryable"        // 409: retry of an intent that has not failed
-	CodeAlreadyPaused       = "already_paused"       // 409: a pause of a paused scheduler; the message says by whom, since when and why
-	CodeNotPaused           = "not_paused"           // 409: a resume of a scheduler that is not paused
+	CodeAlreadyPaused       = "already_paused"       // 409: a pause of a paused scheduler (or intent type); the message says by whom, since when and why
+	CodeNotPaused           = "not_paused"           // 409: a resume of a scheduler (or of an intent type) that is not paused
+	CodeUnknownType         = "unknown_type"         // 422: a type pause naming a type the charter does not list (field type)
+	CodeTypeRequired        = "type_required"        // 422: a type pause or resume with an empty type
 	CodeBatchRefused        = "batch_refused"        // an atomic batch refused whole (the status of its first refused item); see results
 	CodeNotStored           = "not_stored"           // 424, in an atomic batch's results: this submission was fine, the batch was refused
 	CodeIdempotencyConflict = "idempotency_conflict" // 409: the caller's idempotency key holds a different submission; nothing was stored
@@ -99,6 +101,10 @@ func (e *Error) Unwrap() error {
 		return engine.ErrNotReviewable
 	case CodeOperatorRequired:
 		return engine.ErrOperatorRequired
+	case CodeUnknownType:
+		return engine.ErrUnknownType
+	case CodeTypeRequired:
+		return engine.ErrTypeRequired
 	}
 	return nil
 }
@@ -165,6 +171,10 @@ func fromEngine(err error) (*apiError, bool) {
 		return newError(http.StatusConflict, CodeNotReviewable, "", "%s", err.Error()), true
 	case errors.Is(err, engine.ErrOperatorRequired):
 		return newError(http.StatusUnprocessableEntity, CodeOperatorRequired, "operator", "%s", err.Error()), true
+	case errors.Is(err, engine.ErrUnknownType):
+		return newError(http.StatusUnprocessableEntity, CodeUnknownType, "type", "%s", err.Error()), true
+	case errors.Is(err, engine.ErrTypeRequired):
+		return newError(http.StatusUnprocessableEntity, CodeTypeRequired, "type", "%s", err.Error()), true
 	case errors.Is(err, engine.ErrRateLimited):
 		e := newError(http.StatusTooManyRequests, CodeRateLimited, "", "%s", err.Error())
 		e.retryAfter = time.Second

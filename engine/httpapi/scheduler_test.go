@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"net/http"
+	"slices"
 	"strings"
 	"testing"
 
@@ -66,13 +67,73 @@ func TestSchedulerPauseOverHTTP(t *testing.T) {
 	if n := b.refusals("", "agent.builder"); n != 1 {
 		t.Fatalf("the agent's refused pause is on the record %d times, want once", n)
 	}
+	if by := b.whoDid(engine.WhatSchedulerPaused, engine.WhatSchedulerResumed); by != "scheduler_paused by alice, scheduler_resumed by bob" {
+		t.Fatalf("the record says %v", by)
+	}
+}
+
+// whoDid lists the records named whats, oldest first, as "what by who".
+func (b *realBundle) whoDid(whats ...string) string {
 	var by []string
 	for _, r := range b.store.Records() {
-		if r.What == engine.WhatSchedulerPaused || r.What == engine.WhatSchedulerResumed {
+		if slices.Contains(whats, r.What) {
 			by = append(by, r.What+" by "+r.Who)
 		}
 	}
-	if strings.Join(by, ", ") != "scheduler_paused by alice, scheduler_resumed by bob" {
+	return strings.Join(by, ", ")
+}
+
+// TestTypePauseOverHTTP: POST /v1/scheduler/pause with a type pauses that
+// intent type alone; bad types and missing reasons change nothing.
+func TestTypePauseOverHTTP(t *testing.T) {
+	t.Parallel()
+	b := setupReal(t)
+	var s SchedulerResponse
+	b.do(t, viewVal, "GET", "/v1/scheduler", "").decode(t, &s)
+	if s.PausedTypes == nil || len(s.PausedTypes) != 0 {
+		t.Fatalf("a fresh scheduler's paused_types: %+v", s.PausedTypes)
+	}
+	b.do(t, agentB, "POST", "/v1/scheduler/pause", `{"reason":"mine","type":"generate_summary"}`).wantError(t, http.StatusForbidden, CodeForbidden)
+	b.do(t, opAlice, "POST", "/v1/scheduler/pause", `{"type":"generate_summary"}`).wantError(t, http.StatusUnprocessableEntity, CodeReasonRequired)
+	e := b.do(t, opAlice, "POST", "/v1/scheduler/pause", `{"reason":"x","type":"generate_sumary"}`)
+	e.wantError(t, http.StatusUnprocessableEntity, CodeUnknownType)
+	if !strings.Contains(string(e.body), `"field":"type"`) || !strings.Contains(string(e.body), "generate_summary") {
+		t.Fatalf("a near-miss type: %s, want the field and the charter's types", e.body)
+	}
+	b.do(t, opAlice, "POST", "/v1/scheduler/pause", `{"reason":"x","type":7}`).wantError(t, http.StatusBadRequest, CodeWrongType)
+	b.do(t, opAlice, "POST", "/v1/scheduler/pause", "{\"reason\":\"x\",\"type\":\"a\\u0000b\"}").wantError(t, http.StatusUnprocessableEntity, CodeInvalidField)
+	b.do(t, opAlice, "POST", "/v1/scheduler/resume", `{"type":"generate_summary"}`).wantError(t, http.StatusConflict, CodeNotPaused)
+	if pt := b.e.Snapshot().Layer2.PausedTypes; len(pt) != 0 {
+		t.Fatalf("a refused pause paused %+v", pt)
+	}
+
+	a := b.do(t, opAlice, "POST", "/v1/scheduler/pause", `{"reason":"model rollout","type":"generate_summary","operator":"mallory"}`)
+	a.decode(t, &s)
+	if a.status != http.StatusOK || s.Paused || len(s.PausedTypes) != 1 || s.PausedTypes[0].Type != "generate_summary" || s.PausedTypes[0].By != "alice" {
+		t.Fatalf("type pause: %d %s", a.status, a.body)
+	}
+	b.do(t, opBob, "POST", "/v1/scheduler/pause", `{"reason":"me too","type":"generate_summary"}`).wantError(t, http.StatusConflict, CodeAlreadyPaused)
+
+	held := b.submit(t, agentB, `{"type":"generate_summary"}`)
+	other := b.submit(t, agentB, `{"type":"query_knowledge"}`)
+	b.waitState(t, other.ID, intent.StateCompleted)
+	b.do(t, viewVal, "GET", "/v1/scheduler", "").decode(t, &s)
+	if len(s.PausedTypes) != 1 || s.PausedTypes[0].Waiting != 1 || s.QueueDepth != 1 || b.state(t, held.ID).State != intent.StateQueued {
+		t.Fatalf("while generate_summary is paused: %+v, intent %s", s, b.state(t, held.ID).State)
+	}
+
+	c := NewClient(b.srv.URL, opBob, nil)
+	if err := c.PauseType(context.Background(), "", "nope", "x"); !errors.Is(err, engine.ErrUnknownType) {
+		t.Fatalf("client pause of an unknown type: %v, want ErrUnknownType", err)
+	}
+	if err := c.ResumeType(context.Background(), "", "generate_summary", "rollout done"); err != nil {
+		t.Fatalf("client resume: %v", err)
+	}
+	b.waitState(t, held.ID, intent.StateCompleted)
+	if err := c.ResumeType(context.Background(), "", "generate_summary", ""); !errors.Is(err, engine.ErrNotPaused) {
+		t.Fatalf("client resume of a type not paused: %v, want ErrNotPaused", err)
+	}
+	if by := b.whoDid(engine.WhatTypePaused, engine.WhatTypeResumed); by != "type_paused by alice, type_resumed by bob" {
 		t.Fatalf("the record says %v", by)
 	}
 }

@@ -81,6 +81,16 @@ type DecisionRequest struct {
 	Operator string `json:"operator,omitempty"`
 }
 
+// PauseRequest is the body of POST /v1/scheduler/pause and
+// /v1/scheduler/resume: with Type, the pause or resume of that intent type
+// alone; without, of the whole scheduler. Reason is required to pause.
+// Operator is read as in DecisionRequest.
+type PauseRequest struct {
+	Reason   string `json:"reason"`
+	Type     string `json:"type,omitempty"`
+	Operator string `json:"operator,omitempty"`
+}
+
 // ReviewRequest is the body of POST /v1/intents/{id}/review: Flag marks the
 // intent for follow-up and then needs a Note. Operator is read as in
 // DecisionRequest.
