@@ -62,6 +62,7 @@ var (
 	descWorkers    = desc("grace_workers", "Workers that are busy or idle (a dead worker is neither).", "state")
 	descPoolTarget = desc("grace_worker_pool_target", "The size the supervisor keeps the worker pool at.")
 	descPaused     = desc("grace_scheduler_paused", "1 while the scheduler is paused.")
+	descTypeHeld   = desc("grace_type_paused_waiting", "Intents waiting behind a paused intent type, one series per paused type.", "type")
 	descRate       = desc("grace_rate_per_second", "Dispatches and completions per second over the last 10 s.", "what")
 	descDispatched = desc("grace_intents_dispatched_total", "Dispatches to a worker since start.")
 	descCompleted  = desc("grace_intents_completed_total", "Intents completed since start.")
@@ -93,8 +94,22 @@ type engineCollector struct {
 	chaos *chaosMeter
 }
 
-// Describe sends the descriptions of every metric Collect can send.
-func (c *engineCollector) Describe(ch chan<- *prometheus.Desc) { prometheus.DescribeByCollect(c, ch) }
+// engineDescs are the descriptions of the engine's metrics, each sent by
+// Describe whether or not a series of it exists yet (a paused type's
+// series appears only with the pause).
+var engineDescs = []*prometheus.Desc{descReady, descQueueDepth, descQueueWarn, descQueueCrit, descIntents, descPending,
+	descWorkers, descPoolTarget, descPaused, descTypeHeld, descRate, descDispatched, descCompleted, descFailed,
+	descRejected, descRefused, descShed, descRerouted, descLost, descLatency, descDuration, descStatus, descCompReady,
+	descBreaches, descFiring, descBurn, descSLOEvents, descChecks}
+
+// Describe sends the descriptions of every metric Collect can send: the
+// engine's, and those a collection shows (the chaos meter's).
+func (c *engineCollector) Describe(ch chan<- *prometheus.Desc) {
+	for _, d := range engineDescs {
+		ch <- d
+	}
+	prometheus.DescribeByCollect(c, ch)
+}
 
 // Collect sends the engine's figures. An invalid figure is sent as an
 // invalid metric (the scrape goes on: ContinueOnError), never a panic.
@@ -125,6 +140,9 @@ func (c *engineCollector) Collect(ch chan<- prometheus.Metric) {
 	gauge(descWorkers, float64(s.WorkersIdle), "idle")
 	gauge(descPoolTarget, float64(l2.PoolTarget))
 	gauge(descPaused, b2f(l2.Paused))
+	for _, t := range l2.PausedTypes {
+		gauge(descTypeHeld, float64(t.Waiting), t.Type)
+	}
 	gauge(descRate, s.DispatchRate, "dispatch")
 	gauge(descRate, s.CompletionRate, "completion")
 	counter(descDispatched, s.Dispatched)

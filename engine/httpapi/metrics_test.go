@@ -176,6 +176,21 @@ func TestMetricsArePedanticallyValid(t *testing.T) {
 	if _, err := reg.Gather(); err != nil {
 		t.Fatal(err)
 	}
+	// A series that appears after registration (a paused type's) is of a
+	// description the collector gave when registered.
+	if err := eng.PauseType(t.Context(), "alice", "generate_summary", "rollout"); err != nil {
+		t.Fatal(err)
+	}
+	fams, err := reg.Gather()
+	if err != nil {
+		t.Fatalf("after a type pause: %v", err)
+	}
+	for _, f := range fams {
+		if f.GetName() == "grace_type_paused_waiting" && len(f.Metric) == 1 && f.Metric[0].GetLabel()[0].GetValue() == "generate_summary" {
+			return
+		}
+	}
+	t.Fatal("no grace_type_paused_waiting{type=\"generate_summary\"} after the pause")
 }
 
 func newMetricsStore(t *testing.T) *enginetest.Store {
