@@ -66,7 +66,7 @@ func (e *Engine) PauseType(ctx context.Context, operator, typ, reason string) er
 	e.pause.mu.Lock()
 	defer e.pause.mu.Unlock()
 	if p, ok := e.pause.types[typ]; ok {
-		return fmt.Errorf("pause type %s: %w (type %s by %s since %s: %s)", typ, ErrAlreadyPaused, typ, p.By, p.Since.UTC().Format(time.RFC3339), p.Reason)
+		return &typePauseError{fmt.Sprintf("pause type %s: it is already paused (by %s since %s: %s)", typ, p.By, p.Since.UTC().Format(time.RFC3339), p.Reason), ErrAlreadyPaused}
 	}
 	info := PauseInfo{By: operator, Reason: reason, Since: e.clock.Now()}
 	after := withPause(e.pause.types, typ, &info)
@@ -101,7 +101,7 @@ func (e *Engine) ResumeType(ctx context.Context, operator, typ, reason string) e
 	defer e.pause.mu.Unlock()
 	p, ok := e.pause.types[typ]
 	if !ok {
-		return fmt.Errorf("resume type %s: %w (type %s is not paused)", typ, ErrNotPaused, typ)
+		return &typePauseError{fmt.Sprintf("resume type %s: it is not paused", typ), ErrNotPaused}
 	}
 	now := e.clock.Now()
 	after := withPause(e.pause.types, typ, nil)
@@ -113,6 +113,16 @@ func (e *Engine) ResumeType(ctx context.Context, operator, typ, reason string) e
 	e.log.Info("intent type resumed", "type", typ, "by", operator)
 	return nil
 }
+
+// typePauseError words a type pause's conflict in the type's terms; it
+// matches ErrAlreadyPaused or ErrNotPaused (sentinel) with errors.Is.
+type typePauseError struct {
+	msg      string
+	sentinel error
+}
+
+func (e *typePauseError) Error() string { return e.msg }
+func (e *typePauseError) Unwrap() error { return e.sentinel }
 
 // ErrTypeRequired: a type pause or resume without a type.
 var ErrTypeRequired = errors.New("an intent type is required")
