@@ -25,7 +25,9 @@ func (a *app) getCommand() *cobra.Command {
 		Long: `Show one intent as the engine holds it now: state, tier and routing
 decision, attempts, the worker of its last attempt, its last error, who
 approved, denied or cancelled it and why, and its payload and context
-(masked fields shown masked). With --json, the intent as GET
+(masked fields shown masked). A queued intent held back by a pause (the
+scheduler's, or its type's: grace scheduler) says so, from a running
+server. With --json, the intent as GET
 /v1/intents/{id} answers it. Its whole story is in
 "grace narratives search --intent ID".
 
@@ -65,7 +67,11 @@ and exits 0 only if it completed.`,
 						return err
 					}
 				} else {
-					a.table(intentRows(in, time.Now()))
+					rows := intentRows(in, time.Now())
+					if c, remote := b.(*httpapi.Client); remote && in.State == intent.StateQueued {
+						rows = append(rows, heldRows(ctx, c, in.Type)...)
+					}
+					a.table(rows)
 				}
 				if wait {
 					return a.endedAs(in, fmt.Sprintf("waited %v", time.Since(started).Round(time.Millisecond)))
@@ -82,6 +88,28 @@ and exits 0 only if it completed.`,
 
 // intentRows are one intent's fields as name/value rows, the empty ones
 // left out; now dates the times.
+// heldRows say why a queued intent of type typ is held back, if it is: the
+// scheduler paused, or its type. It asks the server; an answer it cannot
+// get (a token without the right) says nothing.
+func heldRows(ctx context.Context, c *httpapi.Client, typ string) [][]string {
+	s, err := c.Scheduler(ctx)
+	if err != nil {
+		return nil
+	}
+	var rows [][]string
+	if p := s.Pause; s.Paused && p != nil {
+		rows = append(rows, []string{"held", fmt.Sprintf("the scheduler is paused by %s since %s: %s; grace scheduler resume dispatches again",
+			p.By, stamp(p.Since), oneLine(p.Reason))})
+	}
+	for _, t := range s.PausedTypes {
+		if t.Type == typ {
+			rows = append(rows, []string{"held", fmt.Sprintf("type %s is paused by %s since %s: %s; grace scheduler resume --type %s dispatches it again",
+				t.Type, t.By, stamp(t.Since), oneLine(t.Reason), t.Type)})
+		}
+	}
+	return rows
+}
+
 func intentRows(in intent.Intent, now time.Time) [][]string {
 	rows := [][]string{
 		{"id", in.ID},

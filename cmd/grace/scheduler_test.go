@@ -45,6 +45,9 @@ func TestCLISchedulerPauseResume(t *testing.T) {
 	if !s.Paused || s.Pause.Reason != "downstream outage" || s.QueueDepth != 1 || listIntents(t, c)[id] != "queued" {
 		t.Fatalf("while paused: %+v; the intent is %s", s, listIntents(t, c)[id])
 	}
+	if r := c.run(t, "intent", "get", id); !strings.Contains(r.stdout, "the scheduler is paused by ") || !strings.Contains(r.stdout, ": downstream outage; grace scheduler resume") {
+		t.Fatalf("intent get of a queued intent does not say the scheduler holds it: %q %q", r.stdout, r.stderr)
+	}
 
 	if r := c.run(t, "scheduler", "resume", "--reason", "outage over"); r.code != 0 || !strings.HasPrefix(r.stdout, "running: dispatching") {
 		t.Fatalf("scheduler resume: exit %d %q %q", r.code, r.stdout, r.stderr)
@@ -92,6 +95,12 @@ func TestCLITypePause(t *testing.T) {
 	c.run(t, "scheduler", "--json").decode(t, &s)
 	if s.Paused || len(s.PausedTypes) != 1 || s.PausedTypes[0].Type != "generate_summary" || s.PausedTypes[0].Waiting != 1 || listIntents(t, c)[held] != "queued" {
 		t.Fatalf("while generate_summary is paused: %+v; the intent is %s", s, listIntents(t, c)[held])
+	}
+	if r := c.run(t, "intent", "get", held); !strings.Contains(r.stdout, "type generate_summary is paused by ") || !strings.Contains(r.stdout, ": model rollout; grace scheduler resume --type generate_summary") {
+		t.Fatalf("intent get of a held intent does not say why it waits: %q %q", r.stdout, r.stderr)
+	}
+	if r := c.run(t, "intent", "get", other); strings.Contains(r.stdout, "held") {
+		t.Fatalf("intent get of a completed intent says it is held: %q", r.stdout)
 	}
 	if r := c.run(t, "health"); !strings.Contains(r.stdout, "generate_summary by ") || !strings.Contains(r.stdout, "1 waiting; grace scheduler resume --type generate_summary") {
 		t.Fatalf("health while a type is paused: %q %q", r.stdout, r.stderr)
