@@ -22,6 +22,14 @@ const (
 	FaultPolicyCascade  = "policy_cascade"
 	FaultKillWorkers    = "kill_workers"
 	FaultCancelRunning  = "cancel_running"
+	FaultPauseType      = "pause_type"
+)
+
+// The intent types of a pause_type fault: the one paused, and the one
+// that must go on flowing beside it.
+const (
+	pausedLoadType = "generate_summary"
+	flowingType    = "query_knowledge"
 )
 
 // faultKind is what the runner knows of one fault kind: the parameters it
@@ -81,6 +89,13 @@ var faultKinds = map[string]faultKind{
 		optional: []string{"tasks", "handler_latency_ms"},
 		inject:   injectCancelRunning,
 	},
+	FaultPauseType: {
+		params: []string{"queued", "flowing", "auto_resume_after_ms"},
+		configure: func(cfg *engine.Config, sc *Scenario, d int) {
+			cfg.Scheduler.AutoResumeAfter = time.Duration(sc.intValue("auto_resume_after_ms", d)) * time.Millisecond
+		},
+		inject: injectPauseType,
+	},
 }
 
 // FaultKinds lists the fault kinds a scenario may name, sorted.
@@ -131,6 +146,68 @@ func injectPause(ctx context.Context, r *run, f Fault) error {
 	}
 	r.notef("scheduler paused with %d intents queued behind it (auto resume after %dms)", r.intParam("queued"), r.intParam("auto_resume_after_ms"))
 	return nil
+}
+
+// injectPauseType pauses one intent type (as an operator would, and then
+// forgets it) and queues queued intents of it and flowing intents of
+// another type. The other type must flow past the pause: the fault waits
+// for those to finish, and while the pause still stands not one intent of
+// the paused type may have left the queue. scheduler_auto_resume must then
+// undo the forgotten pause (the steady state's drained queue shows the
+// held intents ran).
+func injectPauseType(ctx context.Context, r *run, f Fault) error {
+	reason := orDefault(f.Reason, "chaos: one type paused and forgotten")
+	if err := r.eng.PauseType(ctx, "fault_injector", pausedLoadType, reason); err != nil {
+		return err
+	}
+	r.pausedTypes = append(r.pausedTypes, pausedLoadType)
+	held, err := r.submitLoadOf(ctx, "held", pausedLoadType, r.intParam("queued"))
+	if err != nil {
+		return err
+	}
+	flowing, err := r.submitLoadOf(ctx, "flowing", flowingType, r.intParam("flowing"))
+	if err != nil {
+		return err
+	}
+	done := func(id string) bool {
+		in, err := r.eng.Get(ctx, id)
+		return err == nil && in.State.Terminal()
+	}
+	if err := r.waitFor(ctx, r.sc.Deadline, func() bool { return allOf(flowing, done) }); err != nil {
+		r.failf("isolation: the %d %s intents did not all finish while %s was paused: %v", len(flowing), flowingType, pausedLoadType, err)
+		return nil
+	}
+	stillPaused := slices.ContainsFunc(r.eng.PausedTypes(), func(t engine.TypePause) bool { return t.Type == pausedLoadType })
+	if !stillPaused {
+		r.notef("%s's pause ended before the %d %s intents finished: isolation not observed this run", pausedLoadType, len(flowing), flowingType)
+		return nil
+	}
+	left := 0
+	for _, id := range held {
+		if in, err := r.eng.Get(ctx, id); err != nil || in.State != intent.StateQueued {
+			left++
+		}
+	}
+	// The type may be resumed between the look at its pause and the
+	// looks at its intents: only an intent that left with the pause
+	// still standing after them is a breach.
+	if left > 0 && slices.ContainsFunc(r.eng.PausedTypes(), func(t engine.TypePause) bool { return t.Type == pausedLoadType }) {
+		r.failf("isolation: %d of the %d %s intents left the queue while their type was paused", left, len(held), pausedLoadType)
+		return nil
+	}
+	r.notef("%s paused: all %d %s intents finished past it while its %d intents waited (auto resume after %dms)",
+		pausedLoadType, len(flowing), flowingType, len(held), r.intParam("auto_resume_after_ms"))
+	return nil
+}
+
+// allOf reports whether ok holds for every id.
+func allOf(ids []string, ok func(string) bool) bool {
+	for _, id := range ids {
+		if !ok(id) {
+			return false
+		}
+	}
+	return true
 }
 
 // cascadeTopic is the topic of a cascade's level i.
@@ -314,16 +391,25 @@ func (r *run) pickBusy(ctx context.Context, want int, what string, busyNow func(
 // submitLoad submits n query_knowledge intents, spread over actors so that
 // the per-actor rate limit does not refuse them, and keeps their IDs.
 func (r *run) submitLoad(ctx context.Context, tag string, n int) error {
+	_, err := r.submitLoadOf(ctx, tag, flowingType, n)
+	return err
+}
+
+// submitLoadOf submits n intents of type typ, as submitLoad does, and
+// returns their IDs.
+func (r *run) submitLoadOf(ctx context.Context, tag, typ string, n int) ([]string, error) {
 	actors := max(n/100, 1)
+	ids := make([]string, 0, n)
 	for i := range n {
-		res, err := r.eng.Submit(ctx, intent.Submission{Type: "query_knowledge", Actor: fmt.Sprintf("chaos.%s_%d", tag, i%actors+1),
+		res, err := r.eng.Submit(ctx, intent.Submission{Type: typ, Actor: fmt.Sprintf("chaos.%s_%d", tag, i%actors+1),
 			Priority: 5, Payload: []byte(fmt.Sprintf(`{"chaos":%q,"n":%d}`, tag, i))})
 		if err != nil {
-			return fmt.Errorf("submit load %d of %d: %w", i+1, n, err)
+			return ids, fmt.Errorf("submit load %d of %d: %w", i+1, n, err)
 		}
 		r.submitted = append(r.submitted, res.Intent.ID)
+		ids = append(ids, res.Intent.ID)
 	}
-	return nil
+	return ids, nil
 }
 
 func orDefault(s, def string) string {

@@ -81,6 +81,9 @@ func (r *run) restored() string {
 	if r.needResume {
 		parts = append(parts, "the scheduler (resumed)")
 	}
+	for _, typ := range r.pausedTypes {
+		parts = append(parts, "intent type "+typ+" (resumed if still paused)")
+	}
 	if len(parts) == 0 {
 		return "nothing (no fault left anything to undo)"
 	}

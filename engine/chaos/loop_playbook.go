@@ -64,7 +64,7 @@ var safeguardInfos = map[string]safeguardInfo{
 		Tuning:      []string{"workers.heartbeat_interval", "workers.heartbeat_misses", "workers.count"},
 	},
 	engine.SafeguardSchedulerAutoResume: {
-		Description: "a scheduler pause outlasting scheduler.auto_resume_after while work waits is undone (seed, L2_scheduler_pause_during_load: tests task rerouting, validates watchdog restart)",
+		Description: "a scheduler pause, or one intent type's, outlasting scheduler.auto_resume_after while work waits is undone (seed, L2_scheduler_pause_during_load: tests task rerouting, validates watchdog restart; L2_type_pause_isolation for a type's pause)",
 		Tuning:      []string{"scheduler.auto_resume_after"},
 	},
 	"kernel_auto_recovery": {

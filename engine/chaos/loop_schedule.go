@@ -40,8 +40,9 @@ type loopSlot struct {
 // day, the 23:00 slot also runs the Layer 2 and Jepsen scenarios that did
 // not run earlier that day (by the loop or by an operator, as the
 // scenario's standing in the RunStore shows): on a normal day that is
-// L2_scheduler_pause_during_load, L2_event_policy_cascade and the three
-// Jepsen scenarios, and after a skipped slot its Layer 2 scenario too.
+// L2_scheduler_pause_during_load, L2_event_policy_cascade,
+// L2_cancel_during_dropout, L2_type_pause_isolation and the three Jepsen
+// scenarios, and after a skipped slot its Layer 2 scenario too.
 var dailySchedule = []loopSlot{
 	{Name: "02:00", Hour: 2, Level: "warm-up", IDs: []string{"DIRT_kernel_kill"}},
 	{Name: "08:00", Hour: 8, Level: "medium", IDs: []string{"DIRT_acl_flood", "L2_HTM_queue_flood_stress"}},

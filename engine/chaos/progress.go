@@ -97,6 +97,8 @@ func (w *WatchdogAbort) Error() string {
 //     the flooded topic: trigger_mesh, event_policy_engine.
 //   - pause_scheduler stops dispatch while work queues: scheduler,
 //     htm_orchestrator.
+//   - pause_type holds one intent type back while another flows:
+//     scheduler, htm_orchestrator.
 //   - policy_cascade makes policies fire policies until cut:
 //     event_policy_engine, trigger_mesh.
 //   - kill_workers takes workers out under load (fewer healthy workers is
@@ -117,6 +119,7 @@ var stresses = map[string][]string{
 	FaultFloodIntake:      {watchdog.NameHTM, watchdog.NameScheduler},
 	FaultFloodMesh:        {watchdog.NameMesh, watchdog.NamePolicy},
 	FaultPauseScheduler:   {watchdog.NameScheduler, watchdog.NameHTM},
+	FaultPauseType:        {watchdog.NameScheduler, watchdog.NameHTM},
 	FaultPolicyCascade:    {watchdog.NamePolicy, watchdog.NameMesh},
 	FaultKillWorkers:      {watchdog.NameHTM, watchdog.NameScheduler},
 	FaultDegradeHandlers:  {watchdog.NameHTM, watchdog.NameScheduler},

@@ -169,6 +169,9 @@ type run struct {
 	failures   []string
 	// rollback needs.
 	needResume, needClearHandlers, needClearRemote bool
+	// pausedTypes are the intent types a fault paused (pause_type), for
+	// the rollback to resume if their pause still stands.
+	pausedTypes []string
 	// l1 and fit are what the Layer 1 and FIT faults did (faults_l1.go,
 	// faults_fit.go), for rollbackL1 and rollbackFIT.
 	l1  *l1Faults
@@ -468,8 +471,9 @@ func (r *run) expectationMet(fired map[string]bool) bool {
 	return n == len(r.sc.Safeguards.Expected)
 }
 
-// rollback removes the faults: handler faults cleared, the scheduler
-// resumed if the fault's pause still stands.
+// rollback removes the faults: handler faults cleared, the scheduler (and
+// each intent type a fault paused) resumed if the fault's pause still
+// stands.
 func (r *run) rollback(ctx context.Context) {
 	if r.needClearHandlers {
 		if err := r.eng.ClearHandlerFaults(ctx); err != nil {
@@ -478,6 +482,12 @@ func (r *run) rollback(ctx context.Context) {
 	}
 	if r.needResume && r.eng.Snapshot().Layer2.Paused {
 		if err := r.eng.ResumeScheduler(ctx, "chaos_runner", "chaos rollback"); err != nil && !errors.Is(err, engine.ErrStopped) {
+			r.failf("rollback: %v", err)
+		}
+	}
+	for _, typ := range r.pausedTypes {
+		if err := r.eng.ResumeType(ctx, "chaos_runner", typ, "chaos rollback"); err != nil &&
+			!errors.Is(err, engine.ErrNotPaused) && !errors.Is(err, engine.ErrStopped) {
 			r.failf("rollback: %v", err)
 		}
 	}
@@ -496,15 +506,17 @@ func (r *run) firedSafeguards(ctx context.Context) (map[string]bool, error) {
 		}
 		fired[name] = ok
 	}
-	for name, d := range remoteDetectors {
-		if fired[name] {
-			continue
+	for _, more := range []map[string]detector{moreDetectors, remoteDetectors} {
+		for name, d := range more {
+			if fired[name] {
+				continue
+			}
+			ok, err := r.recordExists(ctx, d)
+			if err != nil {
+				return nil, err
+			}
+			fired[name] = ok
 		}
-		ok, err := r.recordExists(ctx, d)
-		if err != nil {
-			return nil, err
-		}
-		fired[name] = ok
 	}
 	return fired, nil
 }

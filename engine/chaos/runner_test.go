@@ -68,6 +68,9 @@ func TestScenarioPassesAndFailsWithoutItsSafeguard(t *testing.T) {
 		params map[string]float64
 	}{
 		{"L2_scheduler_pause_during_load", engine.SafeguardSchedulerAutoResume, map[string]float64{"queued": 200}},
+		// The pause must outlast the flowing intents (so that the
+		// isolation is seen) and end within the test runner's 2 s watch.
+		{"L2_type_pause_isolation", engine.SafeguardSchedulerAutoResume, map[string]float64{"queued": 100, "flowing": 60, "auto_resume_after_ms": 1200}},
 		{"L2_event_policy_cascade", engine.SafeguardPolicyCascadeLimit, nil},
 		{"L2_worker_dropout_chaos", engine.SafeguardWorkerReassignment, nil},
 		{"L2_cancel_during_dropout", engine.SafeguardWorkerReassignment, nil},
@@ -83,6 +86,9 @@ func TestScenarioPassesAndFailsWithoutItsSafeguard(t *testing.T) {
 			}
 			if !fired(on, tc.safeguard) {
 				t.Errorf("%s passed but %s is not reported fired: %+v", tc.id, tc.safeguard, on.Safeguards)
+			}
+			if tc.id == "L2_type_pause_isolation" && !strings.Contains(strings.Join(on.Notes, "\n"), "finished past it while its 100 intents waited") {
+				t.Errorf("the isolation of the paused type was not seen: %v", on.Notes)
 			}
 			inv := on.Invariants
 			if inv.Lost != 0 || inv.Duplicated != 0 || inv.UnauthorizedExecutions != 0 || inv.CancelledRevived != 0 || !inv.AuditIntact {

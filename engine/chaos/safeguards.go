@@ -31,6 +31,12 @@ var detectors = map[string]detector{
 	engine.SafeguardBusACL:             {What: kernel.WhatACLViolation, Who: "message_bus"},
 }
 
+// moreDetectors are further records that show a safeguard firing: an
+// automatic resume of a paused intent type is scheduler_auto_resume too.
+var moreDetectors = map[string]detector{
+	engine.SafeguardSchedulerAutoResume: {What: engine.WhatTypeResumed, Who: "scheduler_auto_resume"},
+}
+
 // matches reports whether an entry shows the safeguard firing.
 func (d detector) matches(e clarity.Entry) bool {
 	return e.What == d.What && (d.Who == "" || e.Who == d.Who)
