@@ -27,11 +27,14 @@ func (e *Engine) schedulerFigures() watchdog.SchedulerFigures {
 	_, usable, busy := e.pool.watchCounts()
 	dispatched, rate := e.stats.dispatchFigures(now)
 	f := watchdog.SchedulerFigures{
-		Running: e.ready.Load(), Waiting: max(d.Len-d.Delayed, 0), Idle: max(usable-busy, 0),
+		Running: e.ready.Load(), Waiting: max(d.Len-d.Delayed-d.Held, 0), Idle: max(usable-busy, 0),
 		DispatchRate: rate, Dispatched: dispatched,
 	}
 	if p, on := e.pause.current(); on {
 		f.Paused, f.PausedSince, f.PauseReason = true, p.Since, "by "+p.By+": "+p.Reason
+	}
+	for _, t := range e.PausedTypes() {
+		f.PausedTypes = append(f.PausedTypes, watchdog.PausedType{Type: t.Type, Since: t.Since, Reason: "by " + t.By + ": " + t.Reason, Waiting: t.Waiting})
 	}
 	return f
 }

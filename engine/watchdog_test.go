@@ -168,6 +168,48 @@ func TestWatchdogHTMDepthAlert(t *testing.T) {
 	}
 }
 
+// A paused intent type is a warning naming it, critical once it holds work
+// past watchdog.scheduler.max_pause, and resolved by its resume; the
+// intents it holds are not work the scheduler fails to dispatch: idle
+// workers beside them are no stall and no slow dispatch rate.
+func TestWatchdogTypePauseAlert(t *testing.T) {
+	t.Parallel()
+	b := setup(t, func(c *Config) {
+		c.Safeguards["scheduler_auto_resume"] = SafeguardConfig{Enabled: false}
+		c.Watchdog.Scheduler.MaxPause = 40 * time.Second
+		c.Watchdog.Scheduler.StallAfter = 20 * time.Second
+	})
+	b.start(t)
+	if err := b.e.PauseType(t.Context(), "ops", "generate_summary", "model rollout"); err != nil {
+		t.Fatal(err)
+	}
+	for range 3 {
+		b.submit(t, intent.Submission{Type: "generate_summary"})
+	}
+	rep := b.check(t)
+	a := alertOf(t, rep, "scheduler/types_paused")
+	if a.Severity != watchdog.Warn || !strings.Contains(a.Summary, "generate_summary since") || !strings.Contains(a.Summary, "ops: model rollout), 3 waiting") {
+		t.Fatalf("type paused: %+v", a)
+	}
+	b.check(t)
+	rep = b.check(t) // 45 s into the pause, past stall_after with two idle workers
+	if c := alertOf(t, rep, "scheduler/types_paused"); c.ID != a.ID || c.Severity != watchdog.Critical {
+		t.Fatalf("long type pause: %+v", c)
+	}
+	for _, key := range []string{"scheduler/stalled", "scheduler/dispatch_rate"} {
+		if firing(rep, key) {
+			t.Fatalf("%s fires for intents a type pause holds: %+v", key, rep.Alerts)
+		}
+	}
+	if err := b.e.ResumeType(t.Context(), "ops", "generate_summary", "done"); err != nil {
+		t.Fatal(err)
+	}
+	rep = b.check(t)
+	if firing(rep, "scheduler/types_paused") {
+		t.Fatalf("still firing after the resume: %+v", rep.Alerts)
+	}
+}
+
 // A paused scheduler is a warning, critical once the pause outlasts
 // watchdog.scheduler.max_pause with work waiting, and resolved by a resume.
 func TestWatchdogSchedulerPauseAlert(t *testing.T) {

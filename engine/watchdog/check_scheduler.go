@@ -2,6 +2,7 @@ package watchdog
 
 import (
 	"fmt"
+	"strings"
 	"time"
 )
 
@@ -15,19 +16,34 @@ type SchedulerFigures struct {
 	PausedSince time.Time
 	PauseReason string
 	// Waiting counts intents ready to dispatch (queued, not waiting out a
-	// backoff); Idle counts healthy workers free to take one.
+	// backoff, not held by their type's pause); Idle counts healthy
+	// workers free to take one.
 	Waiting, Idle int
+	// PausedTypes are the intent types paused on their own, each with
+	// how many of it wait.
+	PausedTypes []PausedType
 	// DispatchRate is dispatches per second over the scheduler's recent
 	// window; Dispatched counts dispatches since start.
 	DispatchRate float64
 	Dispatched   uint64
 }
 
+// PausedType is one intent type paused on its own: since when, by whom and
+// why (Reason), and how many of its intents wait.
+type PausedType struct {
+	Type    string
+	Since   time.Time
+	Reason  string
+	Waiting int
+}
+
 // SchedulerCheck watches the scheduler: its dispatch rate while work waits
 // (below t.MinDispatchRate is a warning; an empty queue is no breach), a
 // stall (nothing dispatched for t.StallAfter while work waits and a worker
-// is idle: critical) and a pause (a warning, critical once it has lasted
-// t.MaxPause while work waits). It is ready while its loop runs.
+// is idle: critical), a pause (a warning, critical once it has lasted
+// t.MaxPause while work waits) and the pauses of single intent types
+// (likewise, by the longest one holding work). It is ready while its loop
+// runs.
 func SchedulerCheck(t SchedulerThresholds, read func() SchedulerFigures) Component {
 	var progress time.Time // when dispatch was last seen to keep up
 	var last uint64
@@ -75,8 +91,29 @@ func SchedulerCheck(t SchedulerThresholds, read func() SchedulerFigures) Compone
 		default:
 			r.add("paused", OK, "Dispatching (not paused)")
 		}
+		r.addTypePauses(now, t.MaxPause, f.PausedTypes)
 		return r
 	}}
+}
+
+// addTypePauses adds the types_paused finding: OK with none, a warning
+// naming each paused type, critical once one has held its waiting intents
+// for max.
+func (r *Result) addTypePauses(now time.Time, max time.Duration, types []PausedType) {
+	if len(types) == 0 {
+		r.add("types_paused", OK, "No intent type paused")
+		return
+	}
+	status, parts := Warn, make([]string, len(types))
+	for i, p := range types {
+		parts[i] = fmt.Sprintf("%s since %s%s, %d waiting", p.Type, p.Since.UTC().Format(time.RFC3339), because(p.Reason), p.Waiting)
+		if p.Waiting > 0 && now.Sub(p.Since) >= max {
+			status = Critical
+			parts[i] = fmt.Sprintf("%s paused for %s (limit %s)%s, %d waiting", p.Type, short(now.Sub(p.Since)), max, because(p.Reason), p.Waiting)
+		}
+	}
+	r.add("types_paused", status, fmt.Sprintf("%d intent type(s) paused: %s", len(types), strings.Join(parts, "; ")))
+	r.Metrics["types_paused"] = float64(len(types))
 }
 
 func because(reason string) string {

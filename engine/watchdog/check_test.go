@@ -115,6 +115,21 @@ func TestSchedulerCheck(t *testing.T) {
 	if r := build(func() SchedulerFigures { return SchedulerFigures{} }).Check(epoch); r.Ready {
 		t.Fatal("a scheduler whose loop is not running is ready")
 	}
+
+	// Paused types: each named; critical once one holds work past max_pause.
+	f = SchedulerFigures{Running: true}
+	c = build(func() SchedulerFigures { return f })
+	if got := finding(t, c.Check(epoch), "types_paused"); got.Status != OK {
+		t.Fatalf("no type paused: %+v", got)
+	}
+	f.PausedTypes = []PausedType{{Type: "deploy_model", Since: epoch, Reason: "by ops: canary", Waiting: 3}, {Type: "modify_config", Since: epoch.Add(-time.Hour)}}
+	if got := finding(t, c.Check(epoch.Add(time.Minute)), "types_paused"); got.Status != Warn ||
+		got.Reason != "2 intent type(s) paused: deploy_model since 2025-11-15T12:00:00Z (by ops: canary), 3 waiting; modify_config since 2025-11-15T11:00:00Z, 0 waiting" {
+		t.Fatalf("types paused: %+v", got)
+	}
+	if got := finding(t, c.Check(epoch.Add(th.MaxPause)), "types_paused"); got.Status != Critical || !strings.Contains(got.Reason, "deploy_model paused for 5m0s (limit 5m0s) (by ops: canary), 3 waiting") {
+		t.Fatalf("a type holding work past max_pause: %+v", got)
+	}
 }
 
 func TestMeshCheck(t *testing.T) {
