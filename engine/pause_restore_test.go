@@ -8,6 +8,17 @@ import (
 	"grace/engine/intent"
 )
 
+// restart stops b's engine, lets its store write what it holds, and
+// starts a new engine on the same store and clock.
+func (b *testBundle) restart(t *testing.T) *testBundle {
+	t.Helper()
+	b.e.Stop()
+	b.store.Flush()
+	next := setupOn(t, b.store, b.clock)
+	next.start(t)
+	return next
+}
+
 func TestAPauseOutlivesARestartUntilResumed(t *testing.T) {
 	t.Parallel()
 	b := setup(t)
@@ -16,11 +27,7 @@ func TestAPauseOutlivesARestartUntilResumed(t *testing.T) {
 		t.Fatal(err)
 	}
 	in := b.submit(t, intent.Submission{Type: "query_knowledge"})
-	b.e.Stop()
-	b.store.Flush()
-
-	next := setupOn(t, b.store, b.clock)
-	next.start(t)
+	next := b.restart(t)
 	s := next.e.Snapshot().Layer2
 	if !s.Paused || s.Pause == nil || s.Pause.By != "alice" || s.Pause.Reason != "upgrading the sandbox" || !s.Pause.Since.Equal(epoch) {
 		t.Fatalf("after the restart: %+v, want paused by alice since the original pause", s)
@@ -37,11 +44,7 @@ func TestAPauseOutlivesARestartUntilResumed(t *testing.T) {
 		t.Fatal(err)
 	}
 	next.waitState(t, in.ID, intent.StateCompleted)
-	next.e.Stop()
-	b.store.Flush()
-
-	third := setupOn(t, b.store, b.clock)
-	third.start(t)
+	third := next.restart(t)
 	if third.e.Snapshot().Layer2.Paused {
 		t.Fatal("paused again after a restart that followed a resume")
 	}

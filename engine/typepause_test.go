@@ -103,11 +103,7 @@ func TestATypePauseOutlivesARestart(t *testing.T) {
 		t.Fatal(err)
 	}
 	in := b.submit(t, intent.Submission{Type: "generate_summary"})
-	b.e.Stop()
-	b.store.Flush()
-
-	next := setupOn(t, b.store, b.clock)
-	next.start(t)
+	next := b.restart(t)
 	pt := next.e.Snapshot().Layer2.PausedTypes
 	if len(pt) != 2 || pt[0].Type != "generate_summary" || pt[0].Reason != "hold generate_summary" || !pt[0].Since.Equal(epoch) ||
 		pt[1].Type != "schedule_task" || pt[0].Waiting != 1 {
@@ -128,11 +124,7 @@ func TestATypePauseOutlivesARestart(t *testing.T) {
 		}
 	}
 	next.waitState(t, in.ID, intent.StateCompleted)
-	next.e.Stop()
-	b.store.Flush()
-
-	third := setupOn(t, b.store, b.clock)
-	third.start(t)
+	third := next.restart(t)
 	if pt := third.e.Snapshot().Layer2.PausedTypes; len(pt) != 0 {
 		t.Fatalf("paused again after a restart that followed the resumes: %+v", pt)
 	}
