@@ -125,6 +125,12 @@ type WorkersConfig struct {
 	// dead (worker_reassignment then reroutes its task).
 	HeartbeatInterval time.Duration `mapstructure:"heartbeat_interval"`
 	HeartbeatMisses   int           `mapstructure:"heartbeat_misses"`
+	// AbandonAfter is how long a handler told to stop (its timeout ran
+	// out, its intent was cancelled, its worker was lost) may run on
+	// before handler_abandonment gives up waiting for it: its worker is
+	// freed, its intent fails without a retry, and the handler is watched
+	// until it returns. It also bounds how long Stop waits for handlers.
+	AbandonAfter time.Duration `mapstructure:"abandon_after"`
 }
 
 // CortexConfig is the demo load generator.
@@ -204,7 +210,8 @@ func Default() Config {
 			RateLimit: defaultRateLimit(), Shedding: defaultShedding()},
 		Workers: WorkersConfig{Count: 8, TaskTimeout: 30 * time.Second, MaxAttempts: 3,
 			BackoffBase: 500 * time.Millisecond, BackoffMax: 30 * time.Second,
-			MaxCount: 32, HeartbeatInterval: time.Second, HeartbeatMisses: 3},
+			MaxCount: 32, HeartbeatInterval: time.Second, HeartbeatMisses: 3,
+			AbandonAfter: 10 * time.Second},
 		Scheduler: defaultScheduler(),
 		Hub:       defaultHub(),
 		Watchdog:  watchdog.Default(),
@@ -225,7 +232,7 @@ func Default() Config {
 			"mesh_backpressure": {Enabled: true}, "policy_cascade_limit": {Enabled: true},
 			"worker_reassignment": {Enabled: true}, "scheduler_auto_resume": {Enabled: true},
 			"kernel_auto_recovery": {Enabled: true}, "bus_acl": {Enabled: true},
-			"crash_recovery": {Enabled: true},
+			"crash_recovery": {Enabled: true}, "handler_abandonment": {Enabled: true},
 		},
 		Console:    ConsoleConfig{Refresh: time.Second, Keys: DefaultConsoleKeys(), Popups: true},
 		Identities: []IdentityConfig{},

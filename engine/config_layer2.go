@@ -16,6 +16,9 @@ const (
 	// SafeguardSchedulerAutoResume undoes a pause that outlasts
 	// scheduler.auto_resume_after while work waits.
 	SafeguardSchedulerAutoResume = "scheduler_auto_resume"
+	// SafeguardHandlerAbandonment frees the worker of a handler that runs
+	// on workers.abandon_after past being told to stop (see abandon.go).
+	SafeguardHandlerAbandonment = "handler_abandonment"
 )
 
 // SafeguardEnabled reports whether the safeguard called name is on. A

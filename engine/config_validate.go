@@ -22,7 +22,7 @@ import (
 var Safeguards = []string{
 	"htm_rate_limit", "htm_load_shedding", "mesh_backpressure", "policy_cascade_limit",
 	"worker_reassignment", "scheduler_auto_resume", "kernel_auto_recovery", "bus_acl",
-	"crash_recovery",
+	"crash_recovery", "handler_abandonment",
 }
 
 // Validate checks every key of c and returns all the problems found, each
@@ -91,6 +91,7 @@ func (c Config) validateOwn() error {
 	v.positive("workers.task_timeout", w.TaskTimeout)
 	v.check(w.MaxAttempts >= 1, "workers.max_attempts must be at least 1 (got %d)", w.MaxAttempts)
 	v.positive("workers.backoff_base", w.BackoffBase)
+	v.positive("workers.abandon_after", w.AbandonAfter)
 	v.check(w.BackoffMax >= w.BackoffBase, "workers.backoff_max (%v) must not be below workers.backoff_base (%v)", w.BackoffMax, w.BackoffBase)
 	c.validateLayer2(&v)
 	c.validateBackend(&v)

@@ -98,6 +98,10 @@ type Engine struct {
 	// takenBack: attempts taken back from dead workers, not yet ended.
 	takenBack takenBack
 	l2stats   *layer2Stats
+	// running counts the handlers running; runaways are those abandoned
+	// by handler_abandonment that have not returned (abandon.go).
+	running  handlerRuns
+	runaways runaways
 	// layers are the trigger mesh, the event policy engine and the
 	// Layer 1 control plane (layers.go).
 	layers *layers
@@ -277,6 +281,13 @@ func (e *Engine) Stop() {
 		e.cancel()
 	}
 	e.wg.Wait()
+	// Every handler was told to stop; one that ignores it is not waited
+	// for past workers.abandon_after. Its intent stays running in the
+	// store, for the next start to requeue.
+	if left := e.running.wait(e.cfg.Workers.AbandonAfter); left > 0 {
+		e.log.Warn("engine stopped with handlers still running: they ignore their cancellation", "handlers", left,
+			"waited", e.cfg.Workers.AbandonAfter)
+	}
 	e.subs.closeAll()
 	if e.started {
 		e.log.Info("engine stopped", "queued_in_memory", e.queue.Len())

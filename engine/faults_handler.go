@@ -27,6 +27,11 @@ type HandlerFault struct {
 	ErrorRate float64 `json:"error_rate"`
 	// Permanent makes those failures permanent (not retried).
 	Permanent bool `json:"permanent,omitempty"`
+	// IgnoreCancel makes the latency ignore the handler's context, as a
+	// handler that never checks it does: told to stop (its timeout, a
+	// cancel), it runs on until the latency has passed or the faults are
+	// cleared (a runaway handler; see abandon.go).
+	IgnoreCancel bool `json:"ignore_cancel,omitempty"`
 }
 
 // handlerFaults are the handler faults in force, by intent type ("*" for
@@ -36,10 +41,13 @@ type handlerFaults struct {
 	by    map[string]HandlerFault
 	clock clock.Clock
 	rand  func() float64
+	// cleared is closed when the faults are cleared: it ends the latency
+	// of the runs under an IgnoreCancel fault.
+	cleared chan struct{}
 }
 
 func newHandlerFaults(clk clock.Clock, rnd func() float64) *handlerFaults {
-	return &handlerFaults{by: make(map[string]HandlerFault), clock: clk, rand: rnd}
+	return &handlerFaults{by: make(map[string]HandlerFault), clock: clk, rand: rnd, cleared: make(chan struct{})}
 }
 
 // wrap returns inner behind the fault in force for typ, or inner itself.
@@ -49,12 +57,19 @@ func (h *handlerFaults) wrap(typ string, inner worker.Handler) worker.Handler {
 	if !ok {
 		f, ok = h.by["*"]
 	}
+	cleared := h.cleared
 	h.mu.RUnlock()
 	if !ok {
 		return inner
 	}
 	return worker.HandlerFunc(func(ctx context.Context, in intent.Intent) error {
-		if f.Latency > 0 {
+		switch {
+		case f.Latency > 0 && f.IgnoreCancel:
+			select { // ctx is not looked at: that is the fault
+			case <-cleared:
+			case <-h.clock.After(f.Latency):
+			}
+		case f.Latency > 0:
 			select {
 			case <-ctx.Done():
 				return fmt.Errorf("injected latency of %v for %s: %w", f.Latency, in.Type, ctx.Err())
@@ -88,8 +103,12 @@ func (e *Engine) InjectHandlerFault(ctx context.Context, intentType string, f Ha
 	}
 	effect := fmt.Sprintf("Handlers of %s wait %v more and fail %g%% of runs (permanent: %v) until cleared",
 		intentType, f.Latency, f.ErrorRate*100, f.Permanent)
+	if f.IgnoreCancel {
+		effect += "; they ignore being told to stop while they wait"
+	}
 	if err := e.recordFault(ctx, "handlers", "handler_fault", "inject latency or errors into "+intentType, effect,
-		"intent_type", intentType, "latency_ms", f.Latency.Milliseconds(), "error_rate", f.ErrorRate, "permanent", f.Permanent); err != nil {
+		"intent_type", intentType, "latency_ms", f.Latency.Milliseconds(), "error_rate", f.ErrorRate, "permanent", f.Permanent,
+		"ignore_cancel", f.IgnoreCancel); err != nil {
 		return fmt.Errorf("inject handler fault for %s: %w", intentType, err)
 	}
 	e.hfaults.mu.Lock()
@@ -99,7 +118,8 @@ func (e *Engine) InjectHandlerFault(ctx context.Context, intentType string, f Ha
 }
 
 // ClearHandlerFaults removes every injected handler fault (see Faults).
-// Runs already under way keep the fault they started with.
+// Runs already under way keep the fault they started with, except that a
+// run waiting out an IgnoreCancel latency stops waiting.
 func (e *Engine) ClearHandlerFaults(ctx context.Context) error {
 	if err := e.recordFault(ctx, "handlers", "clear_handler_faults", "end of the handler faults",
 		"Handlers run as configured again"); err != nil {
@@ -107,6 +127,8 @@ func (e *Engine) ClearHandlerFaults(ctx context.Context) error {
 	}
 	e.hfaults.mu.Lock()
 	clear(e.hfaults.by)
+	close(e.hfaults.cleared)
+	e.hfaults.cleared = make(chan struct{})
 	e.hfaults.mu.Unlock()
 	return nil
 }

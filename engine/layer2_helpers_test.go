@@ -147,8 +147,14 @@ func (r *runTracker) mostAtOnce() int {
 // nextStart waits for the handler to start an attempt.
 func (r *runTracker) nextStart(t *testing.T) intent.Intent {
 	t.Helper()
+	return nextOf(t, r.started)
+}
+
+// nextOf waits for a handler to announce on started that it runs.
+func nextOf(t *testing.T, started <-chan intent.Intent) intent.Intent {
+	t.Helper()
 	select {
-	case in := <-r.started:
+	case in := <-started:
 		return in
 	case <-time.After(waitLimit):
 		t.Fatal("no handler started")

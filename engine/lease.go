@@ -26,6 +26,8 @@ type flight struct {
 	// attempt will never run.
 	done     chan struct{}
 	doneOnce sync.Once
+	// err is what the handler returned, set before done is closed.
+	err error
 	// withdrawn is set (under leases.mu, as the lease is revoked) when an
 	// operator or the submitting agent cancels the intent while this
 	// attempt holds it; settle then knows why its lease is gone.

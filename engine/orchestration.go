@@ -13,6 +13,7 @@ type layer2Stats struct {
 	rerouted       atomic.Uint64
 	workersLost    atomic.Uint64
 	staleDiscarded atomic.Uint64
+	abandoned      atomic.Uint64 // handlers given up on by handler_abandonment
 }
 
 // startOrchestration starts the workers and the loops that keep Layer 2

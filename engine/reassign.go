@@ -56,14 +56,23 @@ func (e *Engine) workerDied(ctx context.Context, w *workerState, cause, why stri
 	// Until its handler returns, the intent is in nobody's hands: a
 	// cancel meanwhile (Engine.Cancel) finds it here, and then it is not
 	// rerouted.
+	// A handler that ignores being told to stop is abandoned after
+	// workers.abandon_after: the intent then fails instead, since a
+	// reroute could run it twice at once.
 	e.takenBack.add(takeBack{in: in, worker: w.name, cause: cause})
 	fl.cancel(errWorkerDead)
+	var abandon <-chan time.Time
+	if e.cfg.SafeguardEnabled(SafeguardHandlerAbandonment) {
+		abandon = e.clock.After(e.cfg.Workers.AbandonAfter)
+	}
 	e.wg.Go(func() {
 		select {
 		case <-fl.done:
 			if e.takenBack.end(in.ID) {
 				e.reroute(w.name, cause, in)
 			}
+		case <-abandon:
+			e.abandonTaken(ctx, fl, w.name, now, e.takenBack.end(in.ID))
 		case <-ctx.Done(): // the engine stops: the intent stays running, and the next start requeues it
 			e.takenBack.end(in.ID)
 		}

@@ -26,6 +26,10 @@ type Layer2Facts struct {
 	Rerouted              uint64 `json:"rerouted"`
 	WorkersLost           uint64 `json:"workers_lost"`
 	StaleResultsDiscarded uint64 `json:"stale_results_discarded"`
+	// HandlersAbandoned counts the handlers handler_abandonment gave up
+	// on; RunawayHandlers are those of them still running.
+	HandlersAbandoned uint64           `json:"handlers_abandoned"`
+	RunawayHandlers   []RunawayHandler `json:"runaway_handlers,omitempty"`
 	// HubTroubles are the kinds of Layer 2 trouble the hub sees now
 	// (queue_backlog, dispatch_stalled, scheduler_paused, workers_lost,
 	// component:<name>).
@@ -41,6 +45,7 @@ func (e *Engine) layer2Facts(workers []WorkerInfo) Layer2Facts {
 		PoolTarget: e.pool.size(), PoolMin: e.cfg.Workers.Count, PoolMax: e.cfg.Workers.MaxCount,
 		RateLimited: e.l2stats.rateLimited.Load(), Shed: e.l2stats.shed.Load(), Rerouted: e.l2stats.rerouted.Load(),
 		WorkersLost: e.l2stats.workersLost.Load(), StaleResultsDiscarded: e.l2stats.staleDiscarded.Load(),
+		HandlersAbandoned: e.l2stats.abandoned.Load(), RunawayHandlers: e.runaways.list(),
 		HubTroubles: e.facts.currentTroubles(), Safeguards: make(map[string]bool, len(Safeguards)),
 	}
 	if p, on := e.pause.current(); on {

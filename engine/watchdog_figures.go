@@ -16,8 +16,21 @@ func (e *Engine) htmFigures() watchdog.HTMFigures {
 		Accepting: e.accepting.Load(), QueueDepth: d.Len, Delayed: d.Delayed,
 		Capacity: d.Capacity, Warn: d.Warn, Critical: d.Critical,
 		Workers: max(members, e.pool.size()), Healthy: usable, Busy: busy,
-		Refused: e.watch.refused.Load(),
+		Refused: e.watch.refused.Load(), Runaways: e.runawayFigures(),
 	}
+}
+
+// runawayFigures lists the abandoned handlers still running.
+func (e *Engine) runawayFigures() []watchdog.Runaway {
+	rs := e.runaways.list()
+	if len(rs) == 0 {
+		return nil
+	}
+	out := make([]watchdog.Runaway, len(rs))
+	for i, h := range rs {
+		out[i] = watchdog.Runaway{Type: h.Type, IntentID: h.IntentID, Since: h.AbandonedAt}
+	}
+	return out
 }
 
 // schedulerFigures reads the dispatch loop's state, its pause and rate.

@@ -84,10 +84,12 @@ type result struct {
 // execute runs fl's handler on its own goroutine while w keeps answering
 // heartbeats, then records the outcome (see settle). If the supervisor took
 // the attempt back before w began it, w drops it. When w is killed, the
-// handler is cancelled and waited for and nothing is recorded: a dead
-// worker reports nothing, and the supervisor reroutes the attempt. When
+// handler is cancelled and nothing is recorded: a dead worker reports
+// nothing, and the supervisor reroutes the attempt once the handler has
+// returned. When
 // ctx (the engine) ends, the intent stays running in the store for the
-// next start to requeue.
+// next start to requeue. A handler told to stop that has not returned
+// workers.abandon_after later is abandoned (abandon.go): w is freed.
 func (e *Engine) execute(ctx context.Context, w *workerState, fl *flight) {
 	if !e.pool.begin(w, fl) {
 		return
@@ -103,26 +105,42 @@ func (e *Engine) execute(ctx context.Context, w *workerState, fl *flight) {
 		return
 	}
 	results := make(chan result, 1)
+	told := make(chan string, 1) // what told the handler to stop, if it was before it returned
 	start := e.clock.Now()
-	e.wg.Go(func() {
+	e.running.goRun(func() {
 		defer fl.finish()
-		err := e.runHandler(fl.ctx, in)
+		err := e.runHandler(fl.ctx, in, func(cause string) { told <- cause })
+		fl.err = err
 		// The attempt is over: ending its context takes it out of w's,
 		// which would otherwise hold every attempt w ever began.
 		fl.cancel(nil)
 		results <- result{err: err, end: e.clock.Now()}
 	})
+	var abandon <-chan time.Time
+	var cause string
+	var toldAt time.Time
 	for {
 		select {
 		case r := <-results:
 			e.settle(ctx, w, fl, r.err, r.end.Sub(start))
 			return
+		case cause = <-told:
+			if e.cfg.SafeguardEnabled(SafeguardHandlerAbandonment) {
+				toldAt = e.clock.Now()
+				abandon = e.clock.After(e.cfg.Workers.AbandonAfter)
+			}
+		case <-abandon:
+			e.abandonRun(ctx, w, fl, cause, toldAt, e.clock.Now().Sub(start))
+			return
 		case round := <-w.ping:
 			e.pool.beat(w, round, e.clock.Now())
 		case <-w.poke:
 			e.holdIfHung(w)
-		case <-w.ctx.Done(): // the handler's context is a child of w's: it is ending
-			<-fl.done
+		case <-w.ctx.Done():
+			// The handler's context is a child of w's: it is ending. The
+			// supervisor, hearing w exit, takes the attempt back and waits
+			// for the handler (reassign.go); when the engine stops, Stop
+			// waits for it (within bounds).
 			if ctx.Err() != nil {
 				e.pool.release(w, fl, false, false)
 			}
@@ -143,8 +161,10 @@ func (e *Engine) handlerKind(typ string) string {
 // runHandler runs in's handler with its timeout (the handler's own, or
 // workers.task_timeout), behind any handler fault injected for its type.
 // The timeout runs on the engine's clock; with the real clock it is a
-// context deadline. A panic becomes a permanent error.
-func (e *Engine) runHandler(ctx context.Context, in intent.Intent) (err error) {
+// context deadline. A panic becomes a permanent error. told is called,
+// with what told it in words (stopCause), if the handler's context ends
+// before it returns.
+func (e *Engine) runHandler(ctx context.Context, in intent.Intent, told func(cause string)) (err error) {
 	h, timeout := e.handlers.For(in.Type)
 	if h == nil {
 		return worker.Permanent(fmt.Errorf("no handler for intent type %q", in.Type))
@@ -176,6 +196,9 @@ func (e *Engine) runHandler(ctx context.Context, in intent.Intent) (err error) {
 			err = panicError{v}
 		}
 	}()
+	// Deferred last, so it runs first: a handler that has returned is
+	// never reported as told to stop.
+	defer context.AfterFunc(tctx, func() { told(stopCause(context.Cause(tctx), timeout)) })()
 	err = h.Handle(tctx, in)
 	if err != nil && errors.Is(context.Cause(tctx), errTimeout) {
 		err = fmt.Errorf("timed out after %v: %w", timeout, err)

@@ -115,6 +115,9 @@ func (d *dashboardModel) factsLine(s engine.Snapshot, w int) string {
 	if f.WorkersLost > 0 {
 		parts = append(parts, st.Crit.Render("✗ "+fmtInt(f.WorkersLost)+" workers lost"))
 	}
+	if n := len(f.RunawayHandlers); n > 0 {
+		parts = append(parts, st.Warn.Render("▲ "+plural(n, "runaway handler")))
+	}
 	if off > 0 {
 		parts = append(parts, st.Warn.Render("▲ "+plural(off, "safeguard")+" off"))
 	}

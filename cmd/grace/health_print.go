@@ -5,6 +5,7 @@ import (
 	"sort"
 	"time"
 
+	"grace/engine"
 	"grace/engine/watchdog"
 )
 
@@ -86,6 +87,23 @@ func (a *app) serverRows(rep healthReport) [][]string {
 			rows = append(rows, []string{"paused type", fmt.Sprintf("%s by %s since %s (%s ago): %s; %d waiting; grace scheduler resume --type %s dispatches it again",
 				t.Type, t.By, stamp(t.Since), time.Since(t.Since).Round(time.Second), oneLine(t.Reason), t.Waiting, t.Type)})
 		}
+		rows = append(rows, runawayRows(s.Layer2.RunawayHandlers)...)
+	}
+	return rows
+}
+
+// runawayRows name the abandoned handlers still running, the longest
+// abandoned first, five at most.
+func runawayRows(rs []engine.RunawayHandler) [][]string {
+	const most = 5
+	var rows [][]string
+	for i, h := range rs {
+		if i == most {
+			rows = append(rows, []string{"runaway handler", fmt.Sprintf("%d more (grace intent get ID tells each)", len(rs)-most)})
+			break
+		}
+		rows = append(rows, []string{"runaway handler", fmt.Sprintf("%s %s (attempt %d on %s) abandoned %s ago: told to stop when %s, it runs on, out of any worker's hands",
+			h.Type, h.IntentID, h.Attempt, h.Worker, time.Since(h.AbandonedAt).Round(time.Second), h.Cause)})
 	}
 	return rows
 }

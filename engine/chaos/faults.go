@@ -23,6 +23,7 @@ const (
 	FaultKillWorkers    = "kill_workers"
 	FaultCancelRunning  = "cancel_running"
 	FaultPauseType      = "pause_type"
+	FaultRunawayHandler = "runaway_handler"
 )
 
 // The intent types of a pause_type fault: the one paused, and the one
@@ -30,6 +31,8 @@ const (
 const (
 	pausedLoadType = "generate_summary"
 	flowingType    = "query_knowledge"
+	// runawayType's handlers ignore being told to stop (runaway_handler).
+	runawayType = "generate_summary"
 )
 
 // faultKind is what the runner knows of one fault kind: the parameters it
@@ -95,6 +98,18 @@ var faultKinds = map[string]faultKind{
 			cfg.Scheduler.AutoResumeAfter = time.Duration(sc.intValue("auto_resume_after_ms", d)) * time.Millisecond
 		},
 		inject: injectPauseType,
+	},
+	FaultRunawayHandler: {
+		params: []string{"workers", "flowing", "task_timeout_ms", "abandon_after_ms"},
+		configure: func(cfg *engine.Config, sc *Scenario, d int) {
+			// A pool of fixed size: the hub may not add the workers the
+			// runaways hold.
+			n := max(sc.intValue("workers", d), 1)
+			cfg.Workers.Count, cfg.Workers.MaxCount = n, n
+			cfg.Workers.TaskTimeout = time.Duration(sc.intValue("task_timeout_ms", d)) * time.Millisecond
+			cfg.Workers.AbandonAfter = time.Duration(sc.intValue("abandon_after_ms", d)) * time.Millisecond
+		},
+		inject: injectRunawayHandler,
 	},
 }
 
@@ -197,6 +212,61 @@ func injectPauseType(ctx context.Context, r *run, f Fault) error {
 	}
 	r.notef("%s paused: all %d %s intents finished past it while its %d intents waited (auto resume after %dms)",
 		pausedLoadType, len(flowing), flowingType, len(held), r.intParam("auto_resume_after_ms"))
+	return nil
+}
+
+// injectRunawayHandler makes runawayType's handlers ignore being told to
+// stop (until the rollback clears the fault), has one of them take every
+// worker, then submits flowing intents of another type. The run fails if
+// those do not finish (the runaways kept the workers) or if a runaway's
+// intent does not end failed: retried, it could run twice at once.
+func injectRunawayHandler(ctx context.Context, r *run, f Fault) error {
+	if err := r.eng.InjectHandlerFault(ctx, runawayType, engine.HandlerFault{Latency: time.Hour, IgnoreCancel: true}); err != nil {
+		return err
+	}
+	r.needClearHandlers = true
+	workers := r.intParam("workers")
+	stuck, err := r.submitLoadOf(ctx, "runaway", runawayType, workers)
+	if err != nil {
+		return err
+	}
+	if err := r.waitFor(ctx, 5*time.Second, func() bool { return r.eng.Snapshot().WorkersBusy >= workers }); err != nil {
+		return fmt.Errorf("wait for the %d runaways to take every worker: %w", workers, err)
+	}
+	flowing, err := r.submitLoadOf(ctx, "flowing", flowingType, r.intParam("flowing"))
+	if err != nil {
+		return err
+	}
+	state := func(id string) intent.State {
+		if in, err := r.eng.Get(ctx, id); err == nil {
+			return in.State
+		}
+		return ""
+	}
+	done := func(id string) bool { return state(id).Terminal() }
+	if err := r.waitFor(ctx, r.sc.Deadline, func() bool { return allOf(flowing, done) }); err != nil {
+		left := 0
+		for _, id := range flowing {
+			if !done(id) {
+				left++
+			}
+		}
+		r.failf("runaway handlers: %d of the %d %s intents did not finish while %d %s handlers ran on past being told to stop: the workers stayed held",
+			left, len(flowing), flowingType, len(stuck), runawayType)
+		return nil
+	}
+	notFailed := 0
+	for _, id := range stuck {
+		if state(id) != intent.StateFailed {
+			notFailed++
+		}
+	}
+	if notFailed > 0 {
+		r.failf("runaway handlers: %d of the %d abandoned %s intents did not end failed", notFailed, len(stuck), runawayType)
+		return nil
+	}
+	r.notef("%d %s handlers ignored their %dms timeout; abandoned after %dms, their intents failed and all %d %s intents finished on the freed workers",
+		len(stuck), runawayType, r.intParam("task_timeout_ms"), r.intParam("abandon_after_ms"), len(flowing), flowingType)
 	return nil
 }
 

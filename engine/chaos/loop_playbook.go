@@ -67,6 +67,10 @@ var safeguardInfos = map[string]safeguardInfo{
 		Description: "a scheduler pause, or one intent type's, outlasting scheduler.auto_resume_after while work waits is undone (seed, L2_scheduler_pause_during_load: tests task rerouting, validates watchdog restart; L2_type_pause_isolation for a type's pause)",
 		Tuning:      []string{"scheduler.auto_resume_after"},
 	},
+	engine.SafeguardHandlerAbandonment: {
+		Description: "a handler that ignores being told to stop (its timeout, a cancel, its worker lost) is abandoned workers.abandon_after later: its worker freed, its intent failed rather than retried while it may still run (L2_runaway_handler: handlers that never check their context)",
+		Tuning:      []string{"workers.abandon_after", "workers.task_timeout", "handlers.<type>.timeout"},
+	},
 	"kernel_auto_recovery": {
 		Description: "a critical kernel that misses its heartbeats triggers the emergency recovery playbook as a Tier 4 intent (seed: critical kernel heartbeat trigger, DiRT kernel kills)",
 		Tuning:      []string{"kernels.heartbeat_interval", "kernels.missed_after", "kernels.restart_backoff", "kernels.recovery_playbook"},

@@ -71,6 +71,7 @@ func TestScenarioPassesAndFailsWithoutItsSafeguard(t *testing.T) {
 		// The pause must outlast the flowing intents (so that the
 		// isolation is seen) and end within the test runner's 2 s watch.
 		{"L2_type_pause_isolation", engine.SafeguardSchedulerAutoResume, map[string]float64{"queued": 100, "flowing": 60, "auto_resume_after_ms": 1200}},
+		{"L2_runaway_handler", engine.SafeguardHandlerAbandonment, map[string]float64{"flowing": 100}},
 		{"L2_event_policy_cascade", engine.SafeguardPolicyCascadeLimit, nil},
 		{"L2_worker_dropout_chaos", engine.SafeguardWorkerReassignment, nil},
 		{"L2_cancel_during_dropout", engine.SafeguardWorkerReassignment, nil},
@@ -89,6 +90,9 @@ func TestScenarioPassesAndFailsWithoutItsSafeguard(t *testing.T) {
 			}
 			if tc.id == "L2_type_pause_isolation" && !strings.Contains(strings.Join(on.Notes, "\n"), "finished past it while its 100 intents waited") {
 				t.Errorf("the isolation of the paused type was not seen: %v", on.Notes)
+			}
+			if tc.id == "L2_runaway_handler" && !strings.Contains(strings.Join(on.Notes, "\n"), "their intents failed and all 100 query_knowledge intents finished on the freed workers") {
+				t.Errorf("the runaways' abandonment was not seen: %v", on.Notes)
 			}
 			inv := on.Invariants
 			if inv.Lost != 0 || inv.Duplicated != 0 || inv.UnauthorizedExecutions != 0 || inv.CancelledRevived != 0 || !inv.AuditIntact {

@@ -25,6 +25,7 @@ var detectors = map[string]detector{
 	engine.SafeguardMeshBackpressure:    {What: mesh.WhatSheddingEpisode},
 	engine.SafeguardPolicyCascadeLimit:  {What: policy.WhatCascadeCut},
 	engine.SafeguardCrashRecovery:       {What: engine.WhatRequeuedAfterStart},
+	engine.SafeguardHandlerAbandonment:  {What: engine.WhatHandlerAbandoned},
 	// A supervisor restart of a failed or hung kernel; a critical kernel's
 	// recovery by the playbook is checked by the Layer 1 faults' rollback.
 	engine.SafeguardKernelAutoRecovery: {What: kernel.WhatKernelRestarted, Who: "kernel_supervisor"},

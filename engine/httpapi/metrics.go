@@ -72,6 +72,8 @@ var (
 	descShed       = desc("grace_intents_shed_total", "Intents dropped by load shedding since start.")
 	descRerouted   = desc("grace_intents_rerouted_total", "Attempts taken back from dead workers and rerouted since start.")
 	descLost       = desc("grace_workers_lost_total", "Workers declared dead since start.")
+	descAbandoned  = desc("grace_handlers_abandoned_total", "Handlers given up on since start: told to stop, they ran on past workers.abandon_after.")
+	descRunaways   = desc("grace_runaway_handlers", "Abandoned handlers still running.")
 	descLatency    = desc("grace_dispatch_latency_seconds", "Time from an intent becoming ready to its dispatch.")
 	descDuration   = desc("grace_task_duration_seconds", "A handler's run time.")
 	descStatus     = desc("grace_component_status", "The watchdog's verdict per component: 0 ok, 1 warn, 2 critical.", "component")
@@ -99,7 +101,7 @@ type engineCollector struct {
 // series appears only with the pause).
 var engineDescs = []*prometheus.Desc{descReady, descQueueDepth, descQueueWarn, descQueueCrit, descIntents, descPending,
 	descWorkers, descPoolTarget, descPaused, descTypeHeld, descRate, descDispatched, descCompleted, descFailed,
-	descRejected, descRefused, descShed, descRerouted, descLost, descLatency, descDuration, descStatus, descCompReady,
+	descRejected, descRefused, descShed, descRerouted, descLost, descAbandoned, descRunaways, descLatency, descDuration, descStatus, descCompReady,
 	descBreaches, descFiring, descBurn, descSLOEvents, descChecks}
 
 // Describe sends the descriptions of every metric Collect can send: the
@@ -154,6 +156,8 @@ func (c *engineCollector) Collect(ch chan<- prometheus.Metric) {
 	counter(descShed, l2.Shed)
 	counter(descRerouted, l2.Rerouted)
 	counter(descLost, l2.WorkersLost)
+	counter(descAbandoned, l2.HandlersAbandoned)
+	gauge(descRunaways, float64(len(l2.RunawayHandlers)))
 	histogram(ch, descLatency, m.DispatchLatency)
 	histogram(ch, descDuration, m.TaskDuration)
 

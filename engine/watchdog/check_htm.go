@@ -2,6 +2,7 @@ package watchdog
 
 import (
 	"fmt"
+	"strings"
 	"time"
 )
 
@@ -21,13 +22,24 @@ type HTMFigures struct {
 	// Refused counts submissions refused since start because the queue
 	// was full.
 	Refused uint64
+	// Runaways are the handlers abandoned (they ignored being told to
+	// stop) that still run, longest abandoned first.
+	Runaways []Runaway
+}
+
+// Runaway is one abandoned handler still running: its intent's type and
+// ID, and since when it was abandoned.
+type Runaway struct {
+	Type, IntentID string
+	Since          time.Time
 }
 
 // HTMCheck watches the HTM orchestrator: queue depth against the warn and
 // critical depths, healthy workers (any unhealthy one is a warning, fewer
-// than t.MinHealthyWorkers critical), and submissions refused for a full
-// queue since the previous check (critical: work is being turned away). It
-// is ready while the queue accepts work.
+// than t.MinHealthyWorkers critical), submissions refused for a full
+// queue since the previous check (critical: work is being turned away), and
+// abandoned handlers still running (a warning: they hold no worker, but
+// run on unsupervised). It is ready while the queue accepts work.
 func HTMCheck(t HTMThresholds, read func() HTMFigures) Component {
 	var refused delta
 	return Component{Name: NameHTM, Check: func(now time.Time) Result {
@@ -62,6 +74,27 @@ func HTMCheck(t HTMThresholds, read func() HTMFigures) Component {
 		} else {
 			r.add("queue_overflow", OK, "No submission refused for a full queue since the last check")
 		}
+		r.addRunaways(now, f.Runaways)
 		return r
 	}}
+}
+
+// addRunaways adds the runaway_handlers finding: OK with none, else a
+// warning naming the longest abandoned ones.
+func (r *Result) addRunaways(now time.Time, rs []Runaway) {
+	r.Metrics["runaway_handlers"] = float64(len(rs))
+	if len(rs) == 0 {
+		r.add("runaway_handlers", OK, "No abandoned handler still running")
+		return
+	}
+	const named = 3
+	parts := make([]string, 0, named+1)
+	for _, x := range rs[:min(len(rs), named)] {
+		parts = append(parts, fmt.Sprintf("%s (%s) abandoned %s ago", x.Type, x.IntentID, short(now.Sub(x.Since))))
+	}
+	if len(rs) > named {
+		parts = append(parts, fmt.Sprintf("%d more", len(rs)-named))
+	}
+	r.add("runaway_handlers", Warn, fmt.Sprintf("%d handler(s) ignored being told to stop and run on, abandoned: %s",
+		len(rs), strings.Join(parts, "; ")))
 }

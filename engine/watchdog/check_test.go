@@ -70,6 +70,10 @@ func TestHTMCheck(t *testing.T) {
 		{"no worker", func(f *HTMFigures) { f.Healthy = 0 }, "workers", Critical, "below the minimum of 1"},
 		{"old refusals", func(*HTMFigures) {}, "queue_overflow", OK, "No submission refused"},
 		{"overflow", func(f *HTMFigures) { f.Refused = 7 }, "queue_overflow", Critical, "3 submissions refused"},
+		{"no runaway", func(*HTMFigures) {}, "runaway_handlers", OK, "No abandoned handler"},
+		{"runaways", func(f *HTMFigures) {
+			f.Runaways = []Runaway{{"deploy_model", "int_1", epoch.Add(-time.Hour)}, {"deploy_model", "int_2", epoch}, {"x", "int_3", epoch}, {"y", "int_4", epoch}}
+		}, "runaway_handlers", Warn, "4 handler(s) ignored being told to stop and run on, abandoned: deploy_model (int_1) abandoned 1h0m10s ago; deploy_model (int_2) abandoned 10s ago; x (int_3) abandoned 10s ago; 1 more"},
 	})
 	if r := build(func() HTMFigures { return HTMFigures{} }).Check(epoch); r.Ready || r.NotReadyReason == "" {
 		t.Fatalf("a queue not accepting work is not ready: %+v", r)
