@@ -49,6 +49,23 @@ func TestQueuePanelCountsWhatIsNotYetDue(t *testing.T) {
 
 // TestQueuePanelNamesThePausedTypes: several types paused are named, each
 // with how many of it wait.
+func TestFactsLineCountsRunawayHandlers(t *testing.T) {
+	t.Parallel()
+	b := setup(t)
+	b.send(tea.WindowSizeMsg{Width: 160, Height: 48})
+	snap := fixtureSnapshot()
+	snap.Health, snap.Layer2 = fixtureHealth(), fixtureLayer2()
+	b.send(snapshotMsg{snap: snap})
+	if v := b.view(); !strings.Contains(v, "rerouted 1") || strings.Contains(v, "runaway") {
+		t.Fatalf("facts line without runaways:\n%s", v)
+	}
+	snap.Layer2.RunawayHandlers = []engine.RunawayHandler{{IntentID: "int_a", Type: "deploy_model"}, {IntentID: "int_b", Type: "deploy_model"}}
+	b.send(snapshotMsg{snap: snap})
+	if v := b.view(); !strings.Contains(v, "rerouted 1 · ▲ 2 runaway handlers") {
+		t.Fatalf("the facts line does not count the runaway handlers:\n%s", v)
+	}
+}
+
 func TestQueuePanelNamesThePausedTypes(t *testing.T) {
 	t.Parallel()
 	b := setup(t)

@@ -2,6 +2,7 @@ package main
 
 import (
 	"encoding/json"
+	"fmt"
 	"net/http"
 	"strings"
 	"testing"
@@ -9,6 +10,8 @@ import (
 
 	"github.com/prometheus/common/expfmt"
 	"github.com/prometheus/common/model"
+
+	"grace/engine"
 )
 
 // healthDoc is the part of "grace health --json" the tests read.
@@ -142,5 +145,27 @@ func decodeBody(t *testing.T, resp *http.Response, v any) {
 	defer resp.Body.Close()
 	if err := json.NewDecoder(resp.Body).Decode(v); err != nil {
 		t.Fatalf("%s: %v", resp.Request.URL, err)
+	}
+}
+
+// A running server's abandoned handlers still running are named, the
+// longest abandoned first, five at most.
+func TestHealthNamesRunawayHandlers(t *testing.T) {
+	t.Parallel()
+	at := time.Now().Add(-3 * time.Minute)
+	var rs []engine.RunawayHandler
+	for i := range 6 {
+		rs = append(rs, engine.RunawayHandler{IntentID: fmt.Sprintf("int_%d", i), Type: "deploy_model", Worker: "worker_2", Attempt: 1,
+			Cause: "its 30s timeout ran out", AbandonedAt: at})
+	}
+	rows := runawayRows(rs)
+	if len(rows) != 6 || rows[5][1] != "1 more (grace intent get ID tells each)" {
+		t.Fatalf("rows = %q", rows)
+	}
+	if r := rows[0]; r[0] != "runaway handler" || !strings.HasPrefix(r[1], "deploy_model int_0 (attempt 1 on worker_2) abandoned 3m0s ago: told to stop when its 30s timeout ran out") {
+		t.Fatalf("first row = %q", r)
+	}
+	if rows := runawayRows(nil); len(rows) != 0 {
+		t.Fatalf("rows without runaways = %q", rows)
 	}
 }

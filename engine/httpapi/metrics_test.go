@@ -217,6 +217,26 @@ func TestMetricsFromASnapshotOnly(t *testing.T) {
 	}
 }
 
+// withRunaways is a snapshot with two abandoned handlers still running,
+// of three abandoned.
+type withRunaways struct{ engine.OperatorAPI }
+
+func (withRunaways) Snapshot() engine.Snapshot {
+	return engine.Snapshot{Layer2: engine.Layer2Facts{HandlersAbandoned: 3,
+		RunawayHandlers: []engine.RunawayHandler{{IntentID: "int_a", Type: "deploy_model"}, {IntentID: "int_b", Type: "deploy_model"}}}}
+}
+
+func TestMetricsCountAbandonedHandlers(t *testing.T) {
+	t.Parallel()
+	fams := scrape(t, NewHandler(withRunaways{}, Options{Token: "secret"}))
+	if v := value(t, fams, "grace_handlers_abandoned_total"); v != 3 {
+		t.Fatalf("abandoned total %v, want 3", v)
+	}
+	if v := value(t, fams, "grace_runaway_handlers"); v != 2 {
+		t.Fatalf("runaways %v, want 2", v)
+	}
+}
+
 // TestRequestMetrics: /metrics counts the API's requests by route pattern
 // and status code, and times them by route: an unknown path is counted as
 // unmatched (probing cannot grow the labels), a held ?wait= read apart from
