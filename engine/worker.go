@@ -182,7 +182,9 @@ func (e *Engine) runHandler(ctx context.Context, in intent.Intent, told func(cau
 	} else {
 		tctx, cancel = context.WithCancelCause(ctx)
 		expired := e.clock.After(timeout)
-		e.wg.Go(func() {
+		// Counted with the handlers, not in e.wg: this runs on a handler's
+		// goroutine, which Stop may have stopped waiting for.
+		e.running.goRun(func() {
 			select {
 			case <-expired:
 				cancel(errTimeout)
