@@ -82,8 +82,8 @@ func (s *Store) search(ctx context.Context, q clarity.Query) ([]clarity.Entry, e
 }
 
 // idRange turns q's time bounds into the range of narrative ids that can
-// hold them, from the narrative_blocks spans, and BeforeID into its upper
-// end. lo > hi means nothing can match.
+// hold them, from the narrative_blocks spans, BeforeID into its upper end
+// and AfterID into its lower end. lo > hi means nothing can match.
 func idRange(ctx context.Context, conn *sql.Conn, q clarity.Query) (lo, hi int64, err error) {
 	lo, hi = 0, math.MaxInt64
 	if q.BeforeID > 0 {
@@ -104,6 +104,9 @@ func idRange(ctx context.Context, conn *sql.Conn, q clarity.Query) (lo, hi int64
 			return 1, 0, err
 		}
 		hi = min(hi, (b.Int64+1)<<blockShift-1)
+	}
+	if q.AfterID > 0 {
+		lo = max(lo, q.AfterID+1)
 	}
 	return lo, hi, nil
 }

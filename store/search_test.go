@@ -83,6 +83,11 @@ func TestSearch(t *testing.T) {
 		{"since before int64 nanoseconds", clarity.Query{Since: time.Date(1500, 1, 1, 0, 0, 0, 0, time.UTC)}, []int64{6, 5, 4, 3, 2, 1}},
 		{"until past int64 nanoseconds", clarity.Query{Until: time.Date(2999, 1, 1, 0, 0, 0, 0, time.UTC)}, []int64{6, 5, 4, 3, 2, 1}},
 		{"before id", clarity.Query{BeforeID: 4}, []int64{3, 2, 1}},
+		{"after id", clarity.Query{AfterID: 4}, []int64{6, 5}},
+		{"after the newest", clarity.Query{AfterID: 6}, nil},
+		{"after and before", clarity.Query{AfterID: 2, BeforeID: 5}, []int64{4, 3}},
+		{"text after id", clarity.Query{Text: "dispatch", AfterID: 2}, []int64{6}},
+		{"actor after id", clarity.Query{Actor: "scheduler", AfterID: 1}, []int64{6, 2}},
 		{"limit", clarity.Query{Limit: 2}, []int64{6, 5}},
 		{"text and actor", clarity.Query{Text: "worker", Actor: "scheduler"}, []int64{6, 2}},
 		{"text and intent", clarity.Query{Text: "ok", IntentID: "int_1"}, []int64{3}},
@@ -135,6 +140,8 @@ func TestSearchAcrossIndexMark(t *testing.T) {
 		{clarity.Query{Text: "reason", Limit: 12}, []int64{20, 19, 18, 17, 16, 15, 14, 13, 12, 11, 10, 9}},
 		{clarity.Query{Text: "reason 3"}, []int64{14, 4}},
 		{clarity.Query{Text: "reason", BeforeID: 12, Limit: 3}, []int64{11, 10, 9}},
+		{clarity.Query{Text: "reason", AfterID: 8, Limit: 4}, []int64{20, 19, 18, 17}},
+		{clarity.Query{Text: "reason", AfterID: 8, BeforeID: 13}, []int64{12, 11, 10, 9}},
 	} {
 		es, err := tb.s.Search(ctx, tc.q)
 		if err != nil {

@@ -1,15 +1,23 @@
 package main
 
 import (
+	"context"
+	"encoding/json"
 	"fmt"
 	"log/slog"
+	"os"
+	"os/signal"
+	"slices"
 	"strings"
+	"syscall"
 	"time"
+	"unicode/utf8"
 
 	"github.com/spf13/cobra"
 
 	"grace/engine/clarity"
 	"grace/engine/httpapi"
+	"grace/store"
 )
 
 // narrativesCommand is "grace narratives search".
@@ -23,18 +31,28 @@ func (a *app) narrativesCommand() *cobra.Command {
 	return cmd
 }
 
+// searchMaxLimit is the most narratives one search returns (the store's
+// and the API's bound).
+const searchMaxLimit = 1000
+
 func (a *app) searchCommand() *cobra.Command {
 	var (
-		q     clarity.Query
-		since string
+		q      clarity.Query
+		since  string
+		follow bool
+		every  time.Duration
 	)
 	cmd := &cobra.Command{
-		Use:   "search [QUERY] [--actor A] [--action X] [--since D] [--limit N] [--intent ID]",
-		Short: "Search narratives, newest first",
+		Use:   "search [QUERY] [--actor A] [--action X] [--since D] [--limit N] [--intent ID] [--follow]",
+		Short: "Search narratives, newest first, or follow them as they are written",
 		Long: `Search the narratives in the database, newest first. QUERY is full text
 (all words must match); --actor and --action filter exactly; --since takes
 a duration back from now (90s, 1h) or an RFC 3339 time. Reads the database
-directly, even while an engine runs.`,
+directly, even while an engine runs.
+
+--follow (-f) prints the newest --limit matches oldest first, as tail -f
+does, then each new match as it is written, until interrupted (Ctrl-C);
+with --json, one JSON object a line.`,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			q.Text = strings.TrimSpace(strings.Join(args, " "))
 			if since != "" {
@@ -44,8 +62,17 @@ directly, even while an engine runs.`,
 				}
 				q.Since = t
 			}
-			if q.Limit < 1 || q.Limit > 10000 {
-				return usageErrorf("--limit %d: want 1 to 10000", q.Limit)
+			if q.Limit < 1 || q.Limit > searchMaxLimit {
+				return usageErrorf("--limit %d: want 1 to %d", q.Limit, searchMaxLimit)
+			}
+			if cmd.Flags().Changed("interval") && !follow {
+				return usageErrorf("--interval is for --follow")
+			}
+			if every < 10*time.Millisecond || every > time.Hour {
+				return usageErrorf("--interval %v: want 10ms to 1h", every)
+			}
+			if follow {
+				return a.followSearch(cmd, q, every)
 			}
 			return a.runSearch(cmd, q)
 		},
@@ -54,18 +81,16 @@ directly, even while an engine runs.`,
 	fl.StringVar(&q.Actor, "actor", "", "only records by this actor (who)")
 	fl.StringVar(&q.Action, "action", "", "only records of this action (what), e.g. dispatched")
 	fl.StringVar(&since, "since", "", "only records since a duration ago (1h) or an RFC 3339 time")
-	fl.IntVar(&q.Limit, "limit", 50, "at most this many")
+	fl.IntVar(&q.Limit, "limit", 50, "at most this many (with --follow: of the records already written)")
 	fl.StringVar(&q.IntentID, "intent", "", "only records of this intent")
+	fl.BoolVarP(&follow, "follow", "f", false, "then print new records as they are written, until interrupted")
+	fl.DurationVar(&every, "interval", time.Second, "with --follow, how often to look for new records")
 	a.addJSONFlag(cmd)
 	return cmd
 }
 
 func (a *app) runSearch(cmd *cobra.Command, q clarity.Query) error {
-	cfg, err := a.config(cmd)
-	if err != nil {
-		return err
-	}
-	st, err := openStore(cmd.Context(), cfg, true, newLogger(a.stderr, cfg.Log.Level, slog.LevelWarn))
+	st, err := a.openSearchStore(cmd)
 	if err != nil {
 		return err
 	}
@@ -80,13 +105,123 @@ func (a *app) runSearch(cmd *cobra.Command, q clarity.Query) error {
 	if a.json {
 		return a.writeJSON(httpapi.NarrativesResponse{Narratives: entries})
 	}
-	rows := [][]string{{"WHEN", "WHO", "WHAT", "WHERE", "WHY"}}
+	rows := [][]string{narrativeHeader}
 	for _, e := range entries {
-		rows = append(rows, []string{stamp(e.When), clip(e.Who, 24), clip(e.What, 20), clip(e.Where, 24), clip(strings.Join(e.Why, "; "), 72)})
+		rows = append(rows, narrativeRow(e))
 	}
 	a.table(rows)
 	if len(entries) == 0 {
 		fmt.Fprintln(a.stderr, "grace: no narratives match")
 	}
 	return nil
+}
+
+// openSearchStore opens the configured database read-only.
+func (a *app) openSearchStore(cmd *cobra.Command) (*store.Store, error) {
+	cfg, err := a.config(cmd)
+	if err != nil {
+		return nil, err
+	}
+	return openStore(cmd.Context(), cfg, true, newLogger(a.stderr, cfg.Log.Level, slog.LevelWarn))
+}
+
+var narrativeHeader = []string{"WHEN", "WHO", "WHAT", "WHERE", "WHY"}
+
+func narrativeRow(e clarity.Entry) []string {
+	return []string{stamp(e.When), clip(e.Who, 24), clip(e.What, 20), clip(e.Where, 24), clip(strings.Join(e.Why, "; "), 72)}
+}
+
+// followSearch prints the newest matches of q oldest first, then every
+// new match as it is written (looking every interval), until it is
+// interrupted: a signal ends it cleanly. Text rows are padded to fixed
+// widths, since they come a few at a time; --json writes one entry a line.
+func (a *app) followSearch(cmd *cobra.Command, q clarity.Query, every time.Duration) error {
+	ctx, stop := signal.NotifyContext(cmd.Context(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	st, err := a.openSearchStore(cmd)
+	if err != nil {
+		return err
+	}
+	defer st.Close()
+	entries, err := st.Search(ctx, q)
+	if err != nil {
+		return followEnd(ctx, fmt.Errorf("search narratives: %w", err))
+	}
+	slices.Reverse(entries)
+	if !a.json {
+		a.followRow(narrativeHeader)
+	}
+	var last int64
+	tick := time.NewTicker(every)
+	defer tick.Stop()
+	for {
+		for _, e := range entries {
+			if err := a.followEntry(e); err != nil {
+				return err
+			}
+			last = e.ID
+		}
+		select {
+		case <-ctx.Done():
+			return nil
+		case <-tick.C:
+		}
+		if entries, err = newMatches(ctx, st, q, last); err != nil {
+			return followEnd(ctx, err)
+		}
+	}
+}
+
+// followEnd is err, unless ctx ended (an interrupt is no error).
+func followEnd(ctx context.Context, err error) error {
+	if ctx.Err() != nil {
+		return nil
+	}
+	return err
+}
+
+// newMatches returns, oldest first, every match of q written after the
+// narrative last, a page at a time.
+func newMatches(ctx context.Context, st *store.Store, q clarity.Query, last int64) ([]clarity.Entry, error) {
+	q.AfterID, q.BeforeID, q.Limit = last, 0, searchMaxLimit
+	var all []clarity.Entry
+	for {
+		page, err := st.Search(ctx, q)
+		if err != nil {
+			return nil, fmt.Errorf("search new narratives: %w", err)
+		}
+		all = append(all, page...)
+		if len(page) < q.Limit {
+			break
+		}
+		q.BeforeID = page[len(page)-1].ID
+	}
+	slices.Reverse(all)
+	return all, nil
+}
+
+func (a *app) followEntry(e clarity.Entry) error {
+	if !a.json {
+		a.followRow(narrativeRow(e))
+		return nil
+	}
+	b, err := json.Marshal(e)
+	if err != nil {
+		return fmt.Errorf("write JSON: %w", err)
+	}
+	_, err = fmt.Fprintf(a.stdout, "%s\n", b)
+	return err
+}
+
+// followRow writes one row padded to the widths of narrativeRow's columns.
+func (a *app) followRow(r []string) {
+	widths := []int{19, 24, 20, 24}
+	var b strings.Builder
+	for i, c := range r {
+		b.WriteString(c)
+		if i < len(widths) {
+			b.WriteString(strings.Repeat(" ", max(widths[i]-utf8.RuneCountInString(c), 0)+2))
+		}
+	}
+	fmt.Fprintln(a.stdout, strings.TrimRight(b.String(), " "))
 }

@@ -50,6 +50,7 @@ type Entry struct {
 // Query selects narratives. Text is a full-text query (words are ANDed);
 // other fields filter exactly. Results are newest first. BeforeID pages:
 // only entries with ID < BeforeID are returned when it is non-zero.
+// AfterID follows: only entries with ID > AfterID when it is non-zero.
 type Query struct {
 	Text     string
 	Actor    string
@@ -59,6 +60,7 @@ type Query struct {
 	Until    time.Time
 	Limit    int
 	BeforeID int64
+	AfterID  int64
 }
 
 // Journal durably records decisions.

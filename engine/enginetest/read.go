@@ -133,7 +133,8 @@ func entryMatches(e clarity.Entry, q clarity.Query, words []string) bool {
 		q.IntentID != "" && e.IntentID != q.IntentID,
 		!q.Since.IsZero() && e.When.Before(q.Since),
 		!q.Until.IsZero() && e.When.After(q.Until),
-		q.BeforeID != 0 && e.ID >= q.BeforeID:
+		q.BeforeID != 0 && e.ID >= q.BeforeID,
+		q.AfterID != 0 && e.ID <= q.AfterID:
 		return false
 	}
 	if len(words) == 0 {

@@ -359,6 +359,9 @@ func (c *Client) Search(ctx context.Context, q clarity.Query) ([]clarity.Entry, 
 	if q.BeforeID > 0 {
 		v.Set("before", strconv.FormatInt(q.BeforeID, 10))
 	}
+	if q.AfterID > 0 {
+		v.Set("after", strconv.FormatInt(q.AfterID, 10))
+	}
 	if q.Limit > 0 {
 		v.Set("limit", strconv.Itoa(min(q.Limit, maxNarratives)))
 	}

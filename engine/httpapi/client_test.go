@@ -145,16 +145,16 @@ func TestClientSendsTheWholeFilterAndQuery(t *testing.T) {
 		t.Fatalf("tier 0 filter arrived as %+v (%v)", b.api.lastList, err)
 	}
 	until := since.Add(time.Hour)
-	if _, err := c.Search(t.Context(), clarity.Query{Until: until, BeforeID: 42, Limit: 5}); err != nil {
+	if _, err := c.Search(t.Context(), clarity.Query{Until: until, BeforeID: 42, AfterID: 17, Limit: 5}); err != nil {
 		t.Fatal(err)
 	}
-	if q := b.api.lastQuery; !q.Until.Equal(until) || q.BeforeID != 42 || q.Limit != 5 {
+	if q := b.api.lastQuery; !q.Until.Equal(until) || q.BeforeID != 42 || q.AfterID != 17 || q.Limit != 5 {
 		t.Fatalf("query arrived as %+v", q)
 	}
 	for _, bad := range []string{"tier=5", "tier=x", "unreviewed=maybe", "since=soon"} {
 		b.call(t, "GET", "/v1/intents?"+bad, "").wantError(t, 400, CodeBadQuery)
 	}
-	for _, bad := range []string{"before=0", "before=x", "until=later"} {
+	for _, bad := range []string{"before=0", "before=x", "until=later", "after=-1", "after=x"} {
 		b.call(t, "GET", "/v1/narratives?"+bad, "").wantError(t, 400, CodeBadQuery)
 	}
 }

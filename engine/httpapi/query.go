@@ -14,7 +14,7 @@ import (
 var routeParams = map[string][]string{
 	"GET /v1/intents":      {"state", "tier", "unreviewed", "actor", "type", "since", "before", "limit"},
 	"GET /v1/intents/{id}": {"wait"},
-	"GET /v1/narratives":   {"q", "actor", "action", "intent", "since", "until", "before", "limit"},
+	"GET /v1/narratives":   {"q", "actor", "action", "intent", "since", "until", "before", "after", "limit"},
 	"GET /v1/events":       {"kinds"},
 	"GET /v1/chaos/runs":   {"limit"},
 }

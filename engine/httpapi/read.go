@@ -54,6 +54,13 @@ func (h *Handler) narratives(w http.ResponseWriter, r *http.Request) error {
 		}
 		query.BeforeID = n
 	}
+	if s := q.Get("after"); s != "" {
+		n, err := strconv.ParseInt(s, 10, 64)
+		if err != nil || n < 0 {
+			return newError(http.StatusBadRequest, CodeBadQuery, "after", "after must be a narrative ID (0 or a positive integer), got %q", clipText(s, 32))
+		}
+		query.AfterID = n
+	}
 	limit, err := parseLimit(q.Get("limit"), maxNarratives)
 	if err != nil {
 		return err

@@ -1,0 +1,62 @@
+package main
+
+import (
+	"encoding/json"
+	"os"
+	"strings"
+	"testing"
+	"time"
+)
+
+// TestNarrativesFollow: search --follow prints the newest matches oldest
+// first, then each new match as another process writes it, one JSON
+// object a line with --json, and ends cleanly (exit 0) on an interrupt.
+func TestNarrativesFollow(t *testing.T) {
+	t.Parallel()
+	c := newCLI(t)
+	submit := func(typ string) string {
+		t.Helper()
+		r := c.run(t, "intent", "submit", "--type", typ)
+		if r.code != 0 {
+			t.Fatalf("submit %s: exit %d %s", typ, r.code, r.stderr)
+		}
+		return strings.TrimSpace(r.stdout)
+	}
+	first, second := submit("query_knowledge"), submit("generate_summary")
+	g := startGrace(t, c, "narratives", "search", "--follow", "--json", "--action", "intent_received", "--limit", "1", "--interval", "20ms")
+	intents := func() []string {
+		var ids []string
+		for _, line := range strings.Split(strings.TrimSpace(g.stdout.String()), "\n") {
+			var e struct {
+				What     string `json:"what"`
+				IntentID string `json:"intent_id"`
+			}
+			if line == "" {
+				continue
+			}
+			if err := json.Unmarshal([]byte(line), &e); err != nil {
+				t.Fatalf("not one JSON object a line: %q: %v", line, err)
+			}
+			if e.What != "intent_received" {
+				t.Fatalf("followed a %s record past --action intent_received", e.What)
+			}
+			ids = append(ids, e.IntentID)
+		}
+		return ids
+	}
+	waitFor(t, 10*time.Second, "the newest match", func() bool { return len(intents()) == 1 })
+	if got := intents(); got[0] != second {
+		t.Fatalf("first line is %s, want the newest match %s (not %s)", got[0], second, first)
+	}
+	third, fourth := submit("schedule_task"), submit("query_knowledge")
+	waitFor(t, 10*time.Second, "the new matches", func() bool { return len(intents()) == 3 })
+	if got := intents(); got[1] != third || got[2] != fourth {
+		t.Fatalf("followed %v, want %s then %s after %s", got, third, fourth, second)
+	}
+	if err := g.cmd.Process.Signal(os.Interrupt); err != nil {
+		t.Fatal(err)
+	}
+	if code := g.exit(t); code != 0 {
+		t.Fatalf("interrupted follow: exit %d: %s", code, g.stderr.String())
+	}
+}
