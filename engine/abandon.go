@@ -209,7 +209,7 @@ func (e *Engine) writeAbandoned(now time.Time, in intent.Intent, h RunawayHandle
 	in.State, in.UpdatedAt = intent.StateFailed, now
 	in.LastError = clip(fmt.Sprintf("handler (%s) abandoned: told to stop when %s, it had not returned %v later; not retried while it may still run",
 		kind, h.Cause, after), maxErrorLen)
-	e.stats.finish(now, intent.StateFailed)
+	e.stats.finish(now, e.typeLabel(in.Type), intent.StateFailed)
 	recs = append(recs, abandonedFailedRecord(now, in, h, kind, took))
 	e.applyAsync(&intent.Change{Update: &in, Records: recs})
 }

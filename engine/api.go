@@ -114,6 +114,10 @@ type Snapshot struct {
 	Completed      uint64  `json:"completed"`
 	Failed         uint64  `json:"failed"`
 	Rejected       uint64  `json:"rejected"`
+	// ByType breaks the queue and the finished runs down by intent type:
+	// each type the charter lists, and OtherTypes for all the others
+	// together (an agent may name any type; the breakdown stays bounded).
+	ByType []TypeFigures `json:"by_type,omitempty"`
 	// Recent holds the newest decisions, newest first (at most 50).
 	Recent []clarity.Record `json:"recent"`
 	Ready  bool             `json:"ready"`
@@ -131,6 +135,20 @@ type Snapshot struct {
 	Kernels []KernelInfo `json:"kernels"`
 	Bus     BusStats     `json:"bus"`
 }
+
+// TypeFigures are one intent type's share of the engine's figures: its
+// intents queued now, and its handler runs completed and failed since
+// start.
+type TypeFigures struct {
+	Type      string `json:"type"`
+	Queued    int    `json:"queued"`
+	Completed uint64 `json:"completed"`
+	Failed    uint64 `json:"failed"`
+}
+
+// OtherTypes stands for every intent type the charter does not list in
+// Snapshot.ByType and the per-type metrics.
+const OtherTypes = "_other"
 
 // Event is pushed to subscribers when an intent changes state, and by the
 // watchdog with each telemetry snapshot and alert change.

@@ -63,7 +63,7 @@ func (e *Engine) settle(ctx context.Context, w *workerState, fl *flight, err err
 		r = retryRecord(now, in, ran, wait, max, e.cfg.Workers.BackoffBase, e.cfg.Workers.BackoffMax)
 	}
 	in.State = to
-	e.stats.finish(now, to)
+	e.stats.finish(now, e.typeLabel(in.Type), to)
 	// w is free before its outcome is announced, so that whoever hears of
 	// the outcome finds the worker idle.
 	e.pool.release(w, fl, true, err != nil)

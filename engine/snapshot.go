@@ -18,6 +18,7 @@ func (e *Engine) Snapshot() Snapshot {
 		Workers: e.pool.infos(now), Recent: e.recent.newest(),
 	}
 	e.stats.fill(now, &snap)
+	snap.ByType = e.stats.byType(e.queuedByType())
 	for _, w := range snap.Workers {
 		switch {
 		case !w.Healthy:
@@ -35,4 +36,23 @@ func (e *Engine) Snapshot() Snapshot {
 		snap.Workers = append(snap.Workers, e.remote.Workers(now)...)
 	}
 	return snap
+}
+
+// typeLabel is typ when the charter lists it, else OtherTypes: the key of
+// the per-type figures, which an agent's made-up types cannot grow.
+func (e *Engine) typeLabel(typ string) string {
+	if _, known := e.router.Tier(typ); known {
+		return typ
+	}
+	return OtherTypes
+}
+
+// queuedByType counts the queued intents by type label.
+func (e *Engine) queuedByType() map[string]int {
+	raw := e.queue.CountByType()
+	out := make(map[string]int, len(raw))
+	for typ, n := range raw {
+		out[e.typeLabel(typ)] += n
+	}
+	return out
 }

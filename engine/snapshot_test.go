@@ -2,10 +2,13 @@ package engine
 
 import (
 	"context"
+	"errors"
+	"slices"
 	"testing"
 	"time"
 
 	"grace/engine/intent"
+	"grace/engine/worker"
 )
 
 func TestSnapshotIsLiveWithoutTheStore(t *testing.T) {
@@ -69,5 +72,37 @@ func TestSlowSubscriberDoesNotSlowTheEngine(t *testing.T) {
 	}
 	cancel()
 	for range slow { // drains, then ends: the channel is closed on cancel
+	}
+}
+
+// TestSnapshotBreaksFiguresDownByType: queued, completed and failed per
+// intent type; the types the charter does not list count together as
+// OtherTypes, however many an agent makes up.
+func TestSnapshotBreaksFiguresDownByType(t *testing.T) {
+	t.Parallel()
+	b := setup(t)
+	b.handlers.set("schedule_task", func(context.Context, intent.Intent) error { return worker.Permanent(errors.New("bad cron")) })
+	b.start(t)
+	for _, typ := range []string{"query_knowledge", "query_knowledge", "schedule_task"} {
+		in := b.submit(t, intent.Submission{Type: typ})
+		b.waitEvent(t, func(x intent.Intent) bool { return x.ID == in.ID && x.State.Terminal() }, in.ID+" finished")
+	}
+	if err := b.e.PauseScheduler(t.Context(), "ops", "hold the queue"); err != nil {
+		t.Fatal(err)
+	}
+	b.submit(t, intent.Submission{Type: "query_knowledge"})
+	for _, made := range []string{"brew_coffee", "walk_dog"} { // Tier 0 (unknown): queued once approved
+		in := b.submit(t, intent.Submission{Type: made})
+		if _, err := b.e.Approve(t.Context(), in.ID, "ops", "fine"); err != nil {
+			t.Fatal(err)
+		}
+	}
+	want := []TypeFigures{
+		{Type: OtherTypes, Queued: 2},
+		{Type: "query_knowledge", Queued: 1, Completed: 2},
+		{Type: "schedule_task", Failed: 1},
+	}
+	if got := b.e.Snapshot().ByType; !slices.Equal(got, want) {
+		t.Fatalf("by type = %+v\nwant       %+v", got, want)
 	}
 }

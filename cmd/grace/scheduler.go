@@ -1,10 +1,13 @@
 package main
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
+	"maps"
 	"net/http"
+	"slices"
 	"strings"
 	"syscall"
 	"time"
@@ -147,5 +150,25 @@ func (a *app) printScheduler(s httpapi.SchedulerResponse) error {
 		fmt.Fprintf(a.stdout, "type %s paused by %s since %s (%s ago): %s; %d of it waiting\n", t.Type, t.By, stamp(t.Since),
 			time.Since(t.Since).Round(time.Second), oneLine(t.Reason), t.Waiting)
 	}
+	if line := queuedByType(s.QueuedByType); line != "" {
+		fmt.Fprintln(a.stdout, "queued by type: "+line)
+	}
 	return nil
+}
+
+// queuedByType lists the types with intents queued, most queued first
+// (then by name): "query_knowledge 12, schedule_task 3".
+func queuedByType(m map[string]int) string {
+	types := slices.Collect(maps.Keys(m))
+	slices.SortFunc(types, func(a, b string) int {
+		if c := cmp.Compare(m[b], m[a]); c != 0 {
+			return c
+		}
+		return cmp.Compare(a, b)
+	})
+	parts := make([]string, len(types))
+	for i, t := range types {
+		parts[i] = fmt.Sprintf("%s %d", t, m[t])
+	}
+	return strings.Join(parts, ", ")
 }

@@ -91,10 +91,15 @@ func TestCLITypePause(t *testing.T) {
 			Reason  string `json:"reason"`
 			Waiting int    `json:"waiting"`
 		} `json:"paused_types"`
+		QueuedByType map[string]int `json:"queued_by_type"`
 	}
 	c.run(t, "scheduler", "--json").decode(t, &s)
-	if s.Paused || len(s.PausedTypes) != 1 || s.PausedTypes[0].Type != "generate_summary" || s.PausedTypes[0].Waiting != 1 || listIntents(t, c)[held] != "queued" {
+	if s.Paused || len(s.PausedTypes) != 1 || s.PausedTypes[0].Type != "generate_summary" || s.PausedTypes[0].Waiting != 1 || listIntents(t, c)[held] != "queued" ||
+		len(s.QueuedByType) != 1 || s.QueuedByType["generate_summary"] != 1 {
 		t.Fatalf("while generate_summary is paused: %+v; the intent is %s", s, listIntents(t, c)[held])
+	}
+	if r := c.run(t, "scheduler"); !strings.HasSuffix(r.stdout, "\nqueued by type: generate_summary 1\n") {
+		t.Fatalf("scheduler while generate_summary waits: %q", r.stdout)
 	}
 	if r := c.run(t, "intent", "get", held); !strings.Contains(r.stdout, "type generate_summary is paused by ") || !strings.Contains(r.stdout, ": model rollout; grace scheduler resume --type generate_summary") {
 		t.Fatalf("intent get of a held intent does not say why it waits: %q %q", r.stdout, r.stderr)
@@ -111,5 +116,15 @@ func TestCLITypePause(t *testing.T) {
 	waitFor(t, 20*time.Second, "the held intent to run", func() bool { return listIntents(t, c)[held] == "completed" })
 	if r := c.run(t, "narratives", "search", "--action", "type_paused"); !strings.Contains(r.stdout, "model rollout") {
 		t.Fatalf("the type pause is not on the record: %q %q", r.stdout, r.stderr)
+	}
+}
+
+func TestQueuedByTypeListsTheMostQueuedFirst(t *testing.T) {
+	t.Parallel()
+	if got := queuedByType(map[string]int{"a": 1, "c": 3, "b": 3}); got != "b 3, c 3, a 1" {
+		t.Fatalf("queuedByType = %q", got)
+	}
+	if got := queuedByType(map[string]int{}); got != "" {
+		t.Fatalf("nothing queued: %q", got)
 	}
 }

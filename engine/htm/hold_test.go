@@ -1,6 +1,7 @@
 package htm
 
 import (
+	"fmt"
 	"maps"
 	"slices"
 	"testing"
@@ -96,4 +97,47 @@ func TestShedTakesHeldIntentsToo(t *testing.T) {
 	if got := drain(q, t0); !slices.Equal(got, []string{"d"}) {
 		t.Fatalf("left: %v", got)
 	}
+}
+
+// TestCountByType follows every way an intent enters and leaves: push,
+// requeue, pop, remove, shed, held or not.
+func TestCountByType(t *testing.T) {
+	t.Parallel()
+	q := mustNew(t, 100, 10, 20)
+	for i, typ := range []string{"deploy", "query", "deploy", "query", "query"} {
+		if err := q.Push(typed(fmt.Sprint(i), typ, i, time.Hour)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	q.Requeue(typed("r", "report", 1, time.Minute))
+	want := map[string]int{"deploy": 2, "query": 3, "report": 1}
+	check := func(step string) {
+		t.Helper()
+		if got := q.CountByType(); !maps.Equal(got, want) {
+			t.Fatalf("%s: counts %v, want %v", step, got, want)
+		}
+		for typ, n := range want {
+			if got := q.CountOf(typ); got != n {
+				t.Fatalf("%s: CountOf(%s) = %d, want %d", step, typ, got, n)
+			}
+		}
+	}
+	check("pushed")
+	q.Hold("deploy")
+	check("held")
+	if it, ok := q.Pop(t0); !ok || it.Type != "query" {
+		t.Fatalf("popped %+v", it)
+	}
+	want["query"] = 2
+	check("popped")
+	q.Remove("0")
+	want["deploy"] = 1
+	check("removed a held one")
+	q.Shed(func(it intent.Intent) bool { return it.Type == "report" }, 10)
+	delete(want, "report")
+	check("shed")
+	q.Unhold("deploy")
+	drain(q, t0)
+	want = map[string]int{}
+	check("drained")
 }

@@ -4,6 +4,7 @@ import (
 	"container/heap"
 	"errors"
 	"fmt"
+	"maps"
 	"sync"
 	"time"
 
@@ -30,6 +31,8 @@ type Queue struct {
 	// wait in heldBy, in neither heap, until Unhold.
 	held   map[string]bool
 	heldBy map[string][]*entry
+	// byType counts the queued intents of each type (held or not).
+	byType map[string]int
 }
 
 // New returns an empty queue holding at most capacity new intents, with the
@@ -46,7 +49,7 @@ func New(capacity, warn, critical int) (*Queue, error) {
 	case critical > capacity:
 		return nil, fmt.Errorf("new HTM queue: critical depth (%d) must not exceed capacity (%d)", critical, capacity)
 	}
-	return &Queue{capacity: capacity, warn: warn, critical: critical, byID: make(map[string]*entry),
+	return &Queue{capacity: capacity, warn: warn, critical: critical, byID: make(map[string]*entry), byType: make(map[string]int),
 		ready: entryHeap{less: readyFirst}, delayed: entryHeap{less: dueFirst}}, nil
 }
 
@@ -128,7 +131,7 @@ func (q *Queue) Pop(now time.Time) (intent.Intent, bool) {
 		return intent.Intent{}, false
 	}
 	e := heap.Pop(&q.ready).(*entry)
-	delete(q.byID, e.it.ID)
+	q.forgetLocked(e)
 	return e.it, true
 }
 
@@ -153,8 +156,19 @@ func (q *Queue) Remove(id string) bool {
 		return false
 	}
 	q.unlinkLocked(e)
-	delete(q.byID, id)
+	q.forgetLocked(e)
 	return true
+}
+
+// forgetLocked drops e, out of its heap or held list, from the index and
+// the counts.
+func (q *Queue) forgetLocked(e *entry) {
+	delete(q.byID, e.it.ID)
+	if n := q.byType[e.it.Type]; n > 1 {
+		q.byType[e.it.Type] = n - 1
+	} else {
+		delete(q.byType, e.it.Type)
+	}
 }
 
 // unlinkLocked takes e out of whichever heap or held list holds it.
@@ -231,16 +245,15 @@ func (q *Queue) Unhold(typ string) (int, bool) {
 func (q *Queue) CountOf(typ string) int {
 	q.mu.Lock()
 	defer q.mu.Unlock()
-	if q.held[typ] {
-		return len(q.heldBy[typ])
-	}
-	n := 0
-	for _, e := range q.byID {
-		if e.it.Type == typ {
-			n++
-		}
-	}
-	return n
+	return q.byType[typ]
+}
+
+// CountByType returns how many intents of each type are queued, held or
+// not; a type with none queued is absent.
+func (q *Queue) CountByType() map[string]int {
+	q.mu.Lock()
+	defer q.mu.Unlock()
+	return maps.Clone(q.byType)
 }
 
 // Held reports whether typ is held.
@@ -286,6 +299,7 @@ func (q *Queue) addLocked(it intent.Intent) {
 	q.seq++
 	e := &entry{it: it, seq: q.seq}
 	q.byID[it.ID] = e
+	q.byType[it.Type]++
 	if q.held[it.Type] {
 		e.held = true
 		q.heldBy[it.Type] = append(q.heldBy[it.Type], e)

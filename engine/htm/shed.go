@@ -39,7 +39,7 @@ func (q *Queue) Shed(match func(intent.Intent) bool, max int) []intent.Intent {
 	out := make([]intent.Intent, len(victims))
 	for i, e := range victims {
 		q.unlinkLocked(e)
-		delete(q.byID, e.it.ID)
+		q.forgetLocked(e)
 		out[i] = e.it
 	}
 	return out

@@ -72,6 +72,8 @@ var (
 	descShed       = desc("grace_intents_shed_total", "Intents dropped by load shedding since start.")
 	descRerouted   = desc("grace_intents_rerouted_total", "Attempts taken back from dead workers and rerouted since start.")
 	descLost       = desc("grace_workers_lost_total", "Workers declared dead since start.")
+	descTypeQueued = desc("grace_queue_depth_by_type", "Intents queued, by intent type (types the charter does not list count as _other).", "type")
+	descTypeDone   = desc("grace_intents_finished_total", "Handler runs that completed or failed for good since start, by intent type (_other: types the charter does not list) and outcome.", "type", "state")
 	descAbandoned  = desc("grace_handlers_abandoned_total", "Handlers given up on since start: told to stop, they ran on past workers.abandon_after.")
 	descRunaways   = desc("grace_runaway_handlers", "Abandoned handlers still running.")
 	descLatency    = desc("grace_dispatch_latency_seconds", "Time from an intent becoming ready to its dispatch.")
@@ -101,7 +103,7 @@ type engineCollector struct {
 // series appears only with the pause).
 var engineDescs = []*prometheus.Desc{descReady, descQueueDepth, descQueueWarn, descQueueCrit, descIntents, descPending,
 	descWorkers, descPoolTarget, descPaused, descTypeHeld, descRate, descDispatched, descCompleted, descFailed,
-	descRejected, descRefused, descShed, descRerouted, descLost, descAbandoned, descRunaways, descLatency, descDuration, descStatus, descCompReady,
+	descRejected, descRefused, descShed, descRerouted, descLost, descTypeQueued, descTypeDone, descAbandoned, descRunaways, descLatency, descDuration, descStatus, descCompReady,
 	descBreaches, descFiring, descBurn, descSLOEvents, descChecks}
 
 // Describe sends the descriptions of every metric Collect can send: the
@@ -156,6 +158,11 @@ func (c *engineCollector) Collect(ch chan<- prometheus.Metric) {
 	counter(descShed, l2.Shed)
 	counter(descRerouted, l2.Rerouted)
 	counter(descLost, l2.WorkersLost)
+	for _, t := range s.ByType {
+		gauge(descTypeQueued, float64(t.Queued), t.Type)
+		counter(descTypeDone, t.Completed, t.Type, string(intent.StateCompleted))
+		counter(descTypeDone, t.Failed, t.Type, string(intent.StateFailed))
+	}
 	counter(descAbandoned, l2.HandlersAbandoned)
 	gauge(descRunaways, float64(len(l2.RunawayHandlers)))
 	histogram(ch, descLatency, m.DispatchLatency)

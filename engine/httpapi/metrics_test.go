@@ -133,6 +133,9 @@ func TestMetricsOfARunningEngine(t *testing.T) {
 		{"grace_slo_burn_rate", []string{"slo", "intake_errors", "window", "1h"}, 0},
 		{"grace_watchdog_checks_total", nil, 1},
 		{"grace_queue_critical_depth", nil, 5000},
+		{"grace_intents_finished_total", []string{"type", "query_knowledge", "state", "completed"}, 3},
+		{"grace_intents_finished_total", []string{"type", "query_knowledge", "state", "failed"}, 0},
+		{"grace_queue_depth_by_type", []string{"type", "query_knowledge"}, 0},
 	} {
 		if got := value(t, fams, tc.name, tc.labels...); got != tc.want {
 			t.Errorf("%s%v = %v, want %v", tc.name, tc.labels, got, tc.want)

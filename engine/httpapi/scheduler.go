@@ -19,6 +19,10 @@ type SchedulerResponse struct {
 	PausedTypes  []engine.TypePause `json:"paused_types"`
 	QueueDepth   int                `json:"queue_depth"`
 	QueueDelayed int                `json:"queue_delayed"` // of those, not yet due
+	// QueuedByType breaks queue_depth down by intent type (types the
+	// charter does not list count together as "_other"); a type with
+	// nothing queued is absent.
+	QueuedByType map[string]int `json:"queued_by_type"`
 }
 
 func schedulerResponse(s engine.Snapshot) SchedulerResponse {
@@ -26,7 +30,14 @@ func schedulerResponse(s engine.Snapshot) SchedulerResponse {
 	if types == nil {
 		types = []engine.TypePause{}
 	}
-	return SchedulerResponse{Paused: s.Layer2.Paused, Pause: s.Layer2.Pause, PausedTypes: types, QueueDepth: s.QueueDepth, QueueDelayed: s.QueueDelayed}
+	byType := map[string]int{}
+	for _, t := range s.ByType {
+		if t.Queued > 0 {
+			byType[t.Type] = t.Queued
+		}
+	}
+	return SchedulerResponse{Paused: s.Layer2.Paused, Pause: s.Layer2.Pause, PausedTypes: types, QueueDepth: s.QueueDepth, QueueDelayed: s.QueueDelayed,
+		QueuedByType: byType}
 }
 
 // schedulerState handles GET /v1/scheduler.
