@@ -147,6 +147,13 @@ func (d *dashboardModel) view() []string {
 	if statesH := len(states) + 2; h-len(out)-statesH >= 6 {
 		out = append(out, st.panel("Intents by state", states, w, statesH)...)
 	}
+	// The same by intent type, when the engine reports it and the recent
+	// decisions keep eight lines (six decisions).
+	if types := flow(d.typeItems(s), "   ", w-4); len(types) > 0 {
+		if typesH := len(types) + 2; h-len(out)-typesH >= 8 {
+			out = append(out, st.panel("Intents by type · queued, completed ✓, failed ✗", types, w, typesH)...)
+		}
+	}
 
 	// Band 3: recent decisions fill the rest, above the filter being
 	// typed.

@@ -1,6 +1,8 @@
 package tui
 
 import (
+	"cmp"
+	"slices"
 	"strconv"
 	"strings"
 
@@ -273,6 +275,24 @@ func (d *dashboardModel) stateItems(s engine.Snapshot) []string {
 			}
 		}
 		items = append(items, ls.Render(label)+" "+vs.Render(fmtInt(n)))
+	}
+	return items
+}
+
+// typeItems are the per-type figures, the most queued first (then by
+// name): "query_knowledge 12 ✓1,204 ✗3", failures in red.
+func (d *dashboardModel) typeItems(s engine.Snapshot) []string {
+	st := d.pc.styles
+	types := slices.Clone(s.ByType)
+	slices.SortStableFunc(types, func(a, b engine.TypeFigures) int { return cmp.Compare(b.Queued, a.Queued) })
+	items := make([]string, 0, len(types))
+	for _, t := range types {
+		failed := st.Muted.Render(" ✗" + fmtInt(t.Failed))
+		if t.Failed > 0 {
+			failed = st.Crit.Render(" ✗" + fmtInt(t.Failed))
+		}
+		items = append(items, st.Label.Render(t.Type)+" "+st.Value.Render(fmtInt(t.Queued))+
+			st.OK.Render(" ✓"+fmtInt(t.Completed))+failed)
 	}
 	return items
 }

@@ -66,6 +66,31 @@ func TestFactsLineCountsRunawayHandlers(t *testing.T) {
 	}
 }
 
+func TestDashboardBreaksIntentsDownByType(t *testing.T) {
+	t.Parallel()
+	b := setup(t)
+	b.send(tea.WindowSizeMsg{Width: 160, Height: 48})
+	if v := b.view(); strings.Contains(v, "Intents by type") {
+		t.Fatalf("a by-type panel without figures:\n%s", v)
+	}
+	snap := fixtureSnapshot()
+	snap.ByType = []engine.TypeFigures{
+		{Type: "deploy_model", Completed: 40, Failed: 2},
+		{Type: "query_knowledge", Queued: 1234, Completed: 7198},
+		{Type: engine.OtherTypes, Queued: 3},
+	}
+	b.send(snapshotMsg{snap: snap})
+	v := b.view()
+	if !strings.Contains(v, "Intents by type") ||
+		!strings.Contains(v, "query_knowledge 1,234 ✓7,198 ✗0   _other 3 ✓0 ✗0   deploy_model 0 ✓40 ✗2") {
+		t.Fatalf("the by-type panel does not list the types, most queued first:\n%s", v)
+	}
+	b.send(tea.WindowSizeMsg{Width: 80, Height: 24})
+	if v := b.view(); strings.Contains(v, "Intents by type") {
+		t.Fatalf("the by-type panel took the recent decisions' room at 80x24:\n%s", v)
+	}
+}
+
 func TestQueuePanelNamesThePausedTypes(t *testing.T) {
 	t.Parallel()
 	b := setup(t)
