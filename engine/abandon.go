@@ -37,7 +37,7 @@ type RunawayHandler struct {
 	Type     string `json:"type"`
 	Worker   string `json:"worker"`
 	Attempt  int    `json:"attempt"`
-	// Cause says what told it to stop ("its 30s timeout ran out", "the
+	// Cause says what told it to stop ("its 30s timeout ran out", "its
 	// intent was cancelled", ...), ToldAt when, and AbandonedAt when it was
 	// given up on.
 	Cause       string    `json:"cause"`
