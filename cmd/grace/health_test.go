@@ -169,3 +169,21 @@ func TestHealthNamesRunawayHandlers(t *testing.T) {
 		t.Fatalf("rows without runaways = %q", rows)
 	}
 }
+
+// intent get of an intent whose abandoned handler still runs says so.
+func TestIntentGetNamesItsRunawayHandler(t *testing.T) {
+	t.Parallel()
+	now := time.Date(2026, 11, 29, 10, 0, 0, 0, time.UTC)
+	rs := []engine.RunawayHandler{
+		{IntentID: "int_other", Attempt: 1, Worker: "worker_1", AbandonedAt: now},
+		{IntentID: "int_x", Attempt: 2, Worker: "worker_4", Cause: "its 30s timeout ran out", AbandonedAt: now.Add(-90 * time.Second)},
+	}
+	rows := runawayRowsOf(rs, "int_x", now)
+	if len(rows) != 1 || rows[0][0] != "runaway" ||
+		rows[0][1] != "the handler of attempt 2 on worker_4 still runs, abandoned 1m30s ago: told to stop when its 30s timeout ran out, it ignored it; nothing it does counts" {
+		t.Fatalf("rows = %q", rows)
+	}
+	if rows := runawayRowsOf(rs, "int_none", now); len(rows) != 0 {
+		t.Fatalf("rows for an intent without a runaway = %q", rows)
+	}
+}

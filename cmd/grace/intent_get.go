@@ -11,6 +11,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"grace/engine"
 	"grace/engine/httpapi"
 	"grace/engine/intent"
 )
@@ -71,6 +72,11 @@ and exits 0 only if it completed.`,
 					if c, remote := b.(*httpapi.Client); remote && in.State == intent.StateQueued {
 						rows = append(rows, heldRows(ctx, c, in.Type)...)
 					}
+					if c, remote := b.(*httpapi.Client); remote && in.State.Terminal() {
+						if s, err := c.Snapshot(ctx); err == nil {
+							rows = append(rows, runawayRowsOf(s.Layer2.RunawayHandlers, in.ID, time.Now())...)
+						}
+					}
 					a.table(rows)
 				}
 				if wait {
@@ -86,8 +92,6 @@ and exits 0 only if it completed.`,
 	return cmd
 }
 
-// intentRows are one intent's fields as name/value rows, the empty ones
-// left out; now dates the times.
 // heldRows say why a queued intent of type typ is held back, if it is: the
 // scheduler paused, or its type. It asks the server; an answer it cannot
 // get (a token without the right) says nothing.
@@ -110,6 +114,21 @@ func heldRows(ctx context.Context, c *httpapi.Client, typ string) [][]string {
 	return rows
 }
 
+// runawayRowsOf say that an attempt of intent id was abandoned and its
+// handler still runs, if one of rs is it.
+func runawayRowsOf(rs []engine.RunawayHandler, id string, now time.Time) [][]string {
+	var rows [][]string
+	for _, h := range rs {
+		if h.IntentID == id {
+			rows = append(rows, []string{"runaway", fmt.Sprintf("the handler of attempt %d on %s still runs, abandoned %s ago: told to stop when %s, it ignored it; nothing it does counts",
+				h.Attempt, h.Worker, now.Sub(h.AbandonedAt).Round(time.Second), h.Cause)})
+		}
+	}
+	return rows
+}
+
+// intentRows are one intent's fields as name/value rows, the empty ones
+// left out; now dates the times.
 func intentRows(in intent.Intent, now time.Time) [][]string {
 	rows := [][]string{
 		{"id", in.ID},
