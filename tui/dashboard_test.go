@@ -47,8 +47,8 @@ func TestQueuePanelCountsWhatIsNotYetDue(t *testing.T) {
 	}
 }
 
-// TestQueuePanelNamesThePausedTypes: several types paused are named, each
-// with how many of it wait.
+// TestFactsLineCountsRunawayHandlers: the Layer 2 facts line warns of
+// abandoned handlers still running, and says nothing of them otherwise.
 func TestFactsLineCountsRunawayHandlers(t *testing.T) {
 	t.Parallel()
 	b := setup(t)
@@ -66,6 +66,8 @@ func TestFactsLineCountsRunawayHandlers(t *testing.T) {
 	}
 }
 
+// TestDashboardBreaksIntentsDownByType: the by-type panel lists the types
+// most queued first, and gives way to the recent decisions when short.
 func TestDashboardBreaksIntentsDownByType(t *testing.T) {
 	t.Parallel()
 	b := setup(t)
@@ -91,6 +93,8 @@ func TestDashboardBreaksIntentsDownByType(t *testing.T) {
 	}
 }
 
+// TestQueuePanelNamesThePausedTypes: several types paused are named, each
+// with how many of it wait.
 func TestQueuePanelNamesThePausedTypes(t *testing.T) {
 	t.Parallel()
 	b := setup(t)

@@ -205,38 +205,24 @@ func newMetricsStore(t *testing.T) *enginetest.Store {
 // snapshotOnly is an operator API without MetricsSource (a remote engine).
 type snapshotOnly struct{ engine.OperatorAPI }
 
-func (snapshotOnly) Snapshot() engine.Snapshot { return engine.Snapshot{QueueDepth: 7} }
-
-// Without the engine's histograms /metrics still serves the snapshot, and
-// still parses.
-func TestMetricsFromASnapshotOnly(t *testing.T) {
-	t.Parallel()
-	fams := scrape(t, NewHandler(snapshotOnly{}, Options{Token: "secret"}))
-	if v := value(t, fams, "grace_queue_depth"); v != 7 {
-		t.Fatalf("queue depth %v", v)
-	}
-	if v := value(t, fams, "grace_dispatch_latency_seconds"); v != 0 {
-		t.Fatalf("empty histogram has %v samples", v)
-	}
-}
-
-// withRunaways is a snapshot with two abandoned handlers still running,
-// of three abandoned.
-type withRunaways struct{ engine.OperatorAPI }
-
-func (withRunaways) Snapshot() engine.Snapshot {
-	return engine.Snapshot{Layer2: engine.Layer2Facts{HandlersAbandoned: 3,
+// Its snapshot has two abandoned handlers still running, of three.
+func (snapshotOnly) Snapshot() engine.Snapshot {
+	return engine.Snapshot{QueueDepth: 7, Layer2: engine.Layer2Facts{HandlersAbandoned: 3,
 		RunawayHandlers: []engine.RunawayHandler{{IntentID: "int_a", Type: "deploy_model"}, {IntentID: "int_b", Type: "deploy_model"}}}}
 }
 
-func TestMetricsCountAbandonedHandlers(t *testing.T) {
+// Without the engine's histograms /metrics still serves the snapshot's
+// figures, and still parses.
+func TestMetricsFromASnapshotOnly(t *testing.T) {
 	t.Parallel()
-	fams := scrape(t, NewHandler(withRunaways{}, Options{Token: "secret"}))
-	if v := value(t, fams, "grace_handlers_abandoned_total"); v != 3 {
-		t.Fatalf("abandoned total %v, want 3", v)
+	fams := scrape(t, NewHandler(snapshotOnly{}, Options{Token: "secret"}))
+	for name, want := range map[string]float64{"grace_queue_depth": 7, "grace_handlers_abandoned_total": 3, "grace_runaway_handlers": 2} {
+		if v := value(t, fams, name); v != want {
+			t.Fatalf("%s = %v, want %v", name, v, want)
+		}
 	}
-	if v := value(t, fams, "grace_runaway_handlers"); v != 2 {
-		t.Fatalf("runaways %v, want 2", v)
+	if v := value(t, fams, "grace_dispatch_latency_seconds"); v != 0 {
+		t.Fatalf("empty histogram has %v samples", v)
 	}
 }
 
