@@ -1,6 +1,9 @@
 package store
 
-import "sync/atomic"
+import (
+	"os"
+	"sync/atomic"
+)
 
 // Stats are the writer's running totals since Open, for telemetry and
 // benchmarks. Reading them costs a few atomic loads.
@@ -33,4 +36,19 @@ func (s *Store) Stats() Stats {
 		FailedBatches: c.failed.Load(), IndexSteps: c.indexSteps.Load(),
 		IndexedRows: c.indexedRows.Load(), IndexLag: s.IndexLag(),
 	}
+}
+
+// FileSizes returns the size in bytes of each of the store's files that
+// exists: the database ("db"), its write-ahead log ("wal"), the full-text
+// index ("search") and the index's log ("search_wal").
+func (s *Store) FileSizes() map[string]int64 {
+	out := make(map[string]int64, 4)
+	for name, path := range map[string]string{
+		"db": s.path, "wal": s.path + "-wal", "search": searchPath(s.path), "search_wal": searchPath(s.path) + "-wal",
+	} {
+		if fi, err := os.Stat(path); err == nil {
+			out[name] = fi.Size()
+		}
+	}
+	return out
 }

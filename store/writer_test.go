@@ -347,3 +347,23 @@ func TestApplyContextCancelled(t *testing.T) {
 		t.Errorf("Apply with a cancelled context: %v", err)
 	}
 }
+
+// FileSizes names each of the store's files with its size: the database
+// and its log, and once the index has caught up, the index's.
+func TestFileSizes(t *testing.T) {
+	t.Parallel()
+	tb := setup(t)
+	writeRecords(t, tb.s, 20, "alice")
+	if err := tb.s.FlushIndex(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	sizes := tb.s.FileSizes()
+	for _, name := range []string{"db", "wal", "search"} {
+		if sizes[name] <= 0 {
+			t.Fatalf("FileSizes() = %v: no %s", sizes, name)
+		}
+	}
+	if st := tb.s.Stats(); st.Records != 20 || st.Batches < 1 || st.FailedBatches != 0 {
+		t.Fatalf("Stats() = %+v", st)
+	}
+}

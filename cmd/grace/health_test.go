@@ -123,6 +123,20 @@ watchdog: {interval: 100ms}
 	if f := fams["grace_alerts_firing"]; f == nil || len(f.Metric) != 2 {
 		t.Fatalf("grace_alerts_firing: %v", f)
 	}
+	// The store: the three submissions were committed, to files that exist.
+	if f := fams["grace_store_records_total"]; f == nil || f.Metric[0].GetCounter().GetValue() < 6 {
+		t.Fatalf("grace_store_records_total: %v (3 submissions wrote at least 6 records)", f)
+	}
+	files := map[string]float64{}
+	for _, m := range fams["grace_store_file_bytes"].GetMetric() {
+		files[m.GetLabel()[0].GetValue()] = m.GetGauge().GetValue()
+	}
+	if files["db"] <= 0 || files["wal"] <= 0 || files["search"] <= 0 {
+		t.Fatalf("grace_store_file_bytes: %v", files)
+	}
+	if f := fams["grace_store_failed_batches_total"]; f == nil || f.Metric[0].GetCounter().GetValue() != 0 {
+		t.Fatalf("grace_store_failed_batches_total: %v", f)
+	}
 }
 
 // Contradictory watchdog thresholds and a negative interval stop grace

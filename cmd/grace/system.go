@@ -140,6 +140,7 @@ func (s *system) serve(ln net.Listener, access apiAccess) {
 		Ready:        s.ready,
 		Refusals:     s.eng,
 		Chaos:        s.chaos, // set before serve: startSystem fails without it
+		Store:        s.storeFigures,
 	})
 	s.handler = h
 	s.srv = httpapi.NewServerWith(h, s.log, httpapi.Timeouts{
@@ -155,6 +156,13 @@ func (s *system) serve(ln net.Listener, access apiAccess) {
 			s.serveErr <- err
 		}
 	}()
+}
+
+// storeFigures are the store's totals and file sizes, for /metrics.
+func (s *system) storeFigures() httpapi.StoreFigures {
+	st := s.store.Stats()
+	return httpapi.StoreFigures{GroupCommits: st.Batches, Changes: st.Changes, Records: st.Records,
+		FailedBatches: st.FailedBatches, IndexLag: st.IndexLag, FileBytes: s.store.FileSizes()}
 }
 
 // ready answers /readyz: the engine's readiness, each watched component's,

@@ -73,6 +73,18 @@ type Options struct {
 	// (and ends an expiring identity's event stream); nil means the wall
 	// clock.
 	Clock clock.Clock
+	// Store reads the store's figures for /metrics at each scrape; nil:
+	// /metrics has no store figures.
+	Store func() StoreFigures
+}
+
+// StoreFigures are the store's totals /metrics exposes: group commits and
+// what they held, failed batches, the full-text index's lag, and the size
+// of each file by name.
+type StoreFigures struct {
+	GroupCommits, Changes, Records, FailedBatches int64
+	IndexLag                                      int64
+	FileBytes                                     map[string]int64
 }
 
 // Handler serves one engine.OperatorAPI over HTTP. It is safe for

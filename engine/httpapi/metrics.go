@@ -37,6 +37,9 @@ func (h *Handler) metricsHandler() http.Handler {
 	for _, c := range h.requests.collectors() {
 		err = errors.Join(err, reg.Register(c))
 	}
+	if h.opts.Store != nil {
+		err = errors.Join(err, reg.Register(storeCollector{read: h.opts.Store}))
+	}
 	if err != nil {
 		h.log.Error("metrics: register collectors", "err", err)
 	}

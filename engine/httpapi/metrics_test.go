@@ -1,6 +1,7 @@
 package httpapi
 
 import (
+	"maps"
 	"net/http"
 	"net/http/httptest"
 	"strings"
@@ -269,5 +270,37 @@ func TestRequestMetrics(t *testing.T) {
 	}
 	if _, err := reg.Gather(); err != nil {
 		t.Fatal(err)
+	}
+}
+
+// The store's collector passes the pedantic checks, and sends each file's
+// size under its name.
+func TestStoreMetrics(t *testing.T) {
+	t.Parallel()
+	reg := prometheus.NewPedanticRegistry()
+	read := func() StoreFigures {
+		return StoreFigures{GroupCommits: 4, Changes: 9, Records: 12, IndexLag: 2, FileBytes: map[string]int64{"wal": 4096, "db": 8192}}
+	}
+	if err := reg.Register(storeCollector{read: read}); err != nil {
+		t.Fatal(err)
+	}
+	fams, err := reg.Gather()
+	if err != nil {
+		t.Fatal(err)
+	}
+	got := map[string]float64{}
+	for _, f := range fams {
+		for _, m := range f.Metric {
+			name := f.GetName()
+			if len(m.GetLabel()) > 0 {
+				name += "{" + m.GetLabel()[0].GetValue() + "}"
+			}
+			got[name] = m.GetCounter().GetValue() + m.GetGauge().GetValue()
+		}
+	}
+	want := map[string]float64{"grace_store_group_commits_total": 4, "grace_store_changes_total": 9, "grace_store_records_total": 12,
+		"grace_store_failed_batches_total": 0, "grace_store_index_lag": 2, "grace_store_file_bytes{db}": 8192, "grace_store_file_bytes{wal}": 4096}
+	if !maps.Equal(got, want) {
+		t.Fatalf("store metrics = %v\nwant %v", got, want)
 	}
 }
