@@ -164,6 +164,10 @@ func stopCause(cause error, timeout time.Duration) string {
 // told): w is freed, the intent fails unless the attempt no longer holds
 // it (a cancel took it), and the handler is watched until it returns.
 func (e *Engine) abandonRun(ctx context.Context, w *workerState, fl *flight, cause string, told time.Time, took time.Duration) {
+	if ctx.Err() != nil { // the engine stops: the intent stays running, for the next start to requeue
+		e.pool.release(w, fl, false, false)
+		return
+	}
 	in := fl.in
 	now := e.clock.Now()
 	h := RunawayHandler{IntentID: in.ID, Type: in.Type, Worker: w.name, Attempt: in.Attempts, Cause: cause, ToldAt: told, AbandonedAt: now}
@@ -183,6 +187,9 @@ func (e *Engine) abandonRun(ctx context.Context, w *workerState, fl *flight, cau
 // (owned false), fails instead of being rerouted, and the handler is
 // watched until it returns.
 func (e *Engine) abandonTaken(ctx context.Context, fl *flight, worker string, told time.Time, owned bool) {
+	if ctx.Err() != nil { // the engine stops: the intent stays running, for the next start to requeue
+		return
+	}
 	in := fl.in
 	now := e.clock.Now()
 	h := RunawayHandler{IntentID: in.ID, Type: in.Type, Worker: worker, Attempt: in.Attempts,
