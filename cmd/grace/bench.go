@@ -26,7 +26,7 @@ import (
 // benchOptions are grace bench's flags.
 type benchOptions struct {
 	records, intents, searchRows, routeRuns, httpSubmits, httpClients int
-	httpRate                                                          float64
+	httpRate, httpIntakeRate                                          float64
 	only, cpuProfile, httpClient                                      string
 }
 
@@ -54,6 +54,9 @@ func (o benchOptions) check() error {
 	}
 	if !(o.httpRate > 0 && o.httpRate <= 1_000_000) {
 		return &usageError{fmt.Errorf("--http-rate %g: want a number of submissions a second above 0 and at most 1000000", o.httpRate)}
+	}
+	if !(o.httpIntakeRate > 0 && o.httpIntakeRate <= 1_000_000) {
+		return &usageError{fmt.Errorf("--http-intake-rate %g: want a number of submissions a second above 0 and at most 1000000", o.httpIntakeRate)}
 	}
 	return nil
 }
@@ -100,7 +103,7 @@ func (a *app) runBench(cmd *cobra.Command, o benchOptions) error {
 		{"search", func() error { return benchSearch(ctx, filepath.Join(tmp, "search"), o.searchRows, emit) }},
 		{"route", func() error { return benchRoute(ctx, o.routeRuns, emit) }},
 		{"http", func() error {
-			return benchHTTP(ctx, filepath.Join(tmp, "http"), httpBenchPlan{n: o.httpSubmits, clients: o.httpClients, raw: o.httpClient == "raw", rate: o.httpRate, paceFor: 5 * time.Second}, emit)
+			return benchHTTP(ctx, filepath.Join(tmp, "http"), httpBenchPlan{n: o.httpSubmits, clients: o.httpClients, raw: o.httpClient == "raw", rate: o.httpRate, intakeRate: o.httpIntakeRate, paceFor: 5 * time.Second}, emit)
 		}},
 	}
 	if o.only == "nats" { // opt-in: it starts worker processes

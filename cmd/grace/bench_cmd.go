@@ -34,6 +34,7 @@ or {results: [{name, value, unit, note}]} with --json.`,
 	f.IntVar(&o.httpClients, "http-clients", 256, "keep-alive clients submitting at once for the HTTP API figures")
 	f.StringVar(&o.httpClient, "http-client", "raw", "the HTTP API figures' load generator: raw (keep-alive connections written and read as lean as wrk does) or go (Go's http.Client, which costs about three times the CPU a request)")
 	f.Float64Var(&o.httpRate, "http-rate", 10_000, "submissions per second for the HTTP API latency (for 5 s)")
+	f.Float64Var(&o.httpIntakeRate, "http-intake-rate", 10_000, "submissions per second for the HTTP API latency with the scheduler paused, intake alone (for 5 s)")
 	f.StringVar(&o.only, "only", "", "run one group: store, e2e, search, route, http, or nats (only when named: the nats backend with two worker processes)")
 	f.StringVar(&o.cpuProfile, "cpuprofile", "", "write a CPU profile of the whole run to this file (read it with go tool pprof)")
 	return cmd

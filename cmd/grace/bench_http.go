@@ -292,6 +292,9 @@ type httpBenchPlan struct {
 	n, clients int
 	raw        bool // rawSubmitters, not Go's http.Client
 	rate       float64
+	// intakeRate is the rate of the latency measured with the scheduler
+	// paused (intake alone).
+	intakeRate float64
 	paceFor    time.Duration
 }
 
@@ -347,7 +350,7 @@ func benchHTTP(ctx context.Context, dir string, plan httpBenchPlan, emit func(be
 	if err := b.drain(ctx); err != nil {
 		return err
 	}
-	return b.intakeOnly(ctx, n, emit)
+	return b.intakeOnly(ctx, plan, emit)
 }
 
 // Batches for http_submit_batch: batchSize submissions a request from
@@ -423,7 +426,8 @@ func (b *httpBench) batched(ctx context.Context, n int, allOrNone bool, name, wh
 // completion writes the workers add, the figure a job queue's enqueue
 // benchmark gives. It runs last: the scheduler is resumed after, and the
 // n queued intents are left for the engine's stop.
-func (b *httpBench) intakeOnly(ctx context.Context, n int, emit func(benchResult)) error {
+func (b *httpBench) intakeOnly(ctx context.Context, plan httpBenchPlan, emit func(benchResult)) error {
+	n := plan.n
 	if err := b.eng.PauseScheduler(ctx, "bench", "measure intake alone"); err != nil {
 		return err
 	}
@@ -433,6 +437,14 @@ func (b *httpBench) intakeOnly(ctx context.Context, n int, emit func(benchResult
 	if err == nil {
 		emit(benchResult{"http_submit_intake", rate, "intents/s",
 			fmt.Sprintf("as http_submit with the scheduler paused: intake alone, nothing dispatched; %s", costNote(cpu, n, before, after))})
+		var lat []time.Duration
+		if lat, err = b.paced(ctx, plan.intakeRate, plan.paceFor); err == nil {
+			emit(benchResult{fmt.Sprintf("http_submit_intake_p99_at_%g", plan.intakeRate), ms(percentile(lat, 99)), "ms",
+				fmt.Sprintf("as http_submit_p99 with the scheduler paused: intake alone, open loop at %g/s for %v, median %.2f ms",
+					plan.intakeRate, plan.paceFor, ms(percentile(lat, 50)))})
+		}
+	}
+	if err == nil {
 		err = b.batched(ctx, n, false, "http_submit_batch_intake", "the scheduler paused: intake alone", emit)
 	}
 	if err == nil {

@@ -20,13 +20,13 @@ func TestBenchHTTPMeasures(t *testing.T) {
 		t.Run(map[bool]string{true: "raw", false: "go"}[raw], func(t *testing.T) {
 			t.Parallel()
 			var got []benchResult
-			err := benchHTTP(t.Context(), t.TempDir(), httpBenchPlan{n: 300, clients: 16, raw: raw, rate: 200, paceFor: 250 * time.Millisecond},
+			err := benchHTTP(t.Context(), t.TempDir(), httpBenchPlan{n: 300, clients: 16, raw: raw, rate: 200, intakeRate: 300, paceFor: 250 * time.Millisecond},
 				func(r benchResult) { got = append(got, r) })
 			if err != nil {
 				t.Fatal(err)
 			}
 			want := []string{"http_submit", "http_submit_p99_at_200", "http_submit_batch", "http_submit_batch_atomic",
-				"http_submit_intake", "http_submit_batch_intake", "http_submit_batch_atomic_intake"}
+				"http_submit_intake", "http_submit_intake_p99_at_300", "http_submit_batch_intake", "http_submit_batch_atomic_intake"}
 			if len(got) != len(want) {
 				t.Fatalf("results = %+v", got)
 			}

@@ -179,6 +179,7 @@ func TestCLIUsageErrors(t *testing.T) {
 		{[]string{"bench", "--only", "http", "--http-clients", "9999999999999"}, "--http-clients 9999999999999: want 1 to 10000"},
 		{[]string{"bench", "--only", "http", "--http-rate", "NaN"}, "--http-rate NaN"},
 		{[]string{"bench", "--only", "http", "--http-rate", "1e12"}, "--http-rate 1e+12"},
+		{[]string{"bench", "--only", "http", "--http-intake-rate", "0"}, "--http-intake-rate 0: want a number of submissions a second above 0"},
 		{[]string{"bench", "--only", "store", "--records", "7"}, "--records 7: want 1000 to 100000000"},
 		{[]string{"bench", "--only", "route", "--route-runs", "0"}, "--route-runs 0"},
 		{[]string{"bench", "--only", "bogus"}, `--only "bogus"`},
