@@ -3,8 +3,10 @@ package main
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"log/slog"
+	"net/http"
 	"os"
 	"os/signal"
 	"slices"
@@ -17,7 +19,6 @@ import (
 
 	"grace/engine/clarity"
 	"grace/engine/httpapi"
-	"grace/store"
 )
 
 // narrativesCommand is "grace narratives search".
@@ -48,7 +49,9 @@ func (a *app) searchCommand() *cobra.Command {
 		Long: `Search the narratives in the database, newest first. QUERY is full text
 (all words must match); --actor and --action filter exactly; --since takes
 a duration back from now (90s, 1h) or an RFC 3339 time. Reads the database
-directly, even while an engine runs.
+directly, even while an engine runs; with --server, asks that grace serve
+instead (GET /v1/narratives, with the API token), for a record on another
+machine.
 
 --follow (-f) prints the newest --limit matches oldest first, as tail -f
 does, then each new match as it is written, until interrupted (Ctrl-C);
@@ -85,19 +88,20 @@ with --json, one JSON object a line.`,
 	fl.StringVar(&q.IntentID, "intent", "", "only records of this intent")
 	fl.BoolVarP(&follow, "follow", "f", false, "then print new records as they are written, until interrupted")
 	fl.DurationVar(&every, "interval", time.Second, "with --follow, how often to look for new records")
+	fl.StringVar(&a.server, "server", "", "ask the grace serve at this URL instead of reading the database")
 	a.addJSONFlag(cmd)
 	return cmd
 }
 
 func (a *app) runSearch(cmd *cobra.Command, q clarity.Query) error {
-	st, err := a.openSearchStore(cmd)
+	st, done, err := a.searcher(cmd)
 	if err != nil {
 		return err
 	}
-	defer st.Close()
+	defer done()
 	entries, err := st.Search(cmd.Context(), q)
 	if err != nil {
-		return fmt.Errorf("search narratives: %w", err)
+		return a.searchFailed(err)
 	}
 	if entries == nil {
 		entries = []clarity.Entry{}
@@ -116,13 +120,40 @@ func (a *app) runSearch(cmd *cobra.Command, q clarity.Query) error {
 	return nil
 }
 
-// openSearchStore opens the configured database read-only.
-func (a *app) openSearchStore(cmd *cobra.Command) (*store.Store, error) {
+// searcher is the record to search: the grace serve named by --server,
+// else the configured database, opened read-only. done releases it.
+func (a *app) searcher(cmd *cobra.Command) (s clarity.Searcher, done func(), err error) {
 	cfg, err := a.config(cmd)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
-	return openStore(cmd.Context(), cfg, true, newLogger(a.stderr, cfg.Log.Level, slog.LevelWarn))
+	if a.server != "" {
+		tok, err := clientToken(cfg)
+		if err != nil {
+			return nil, nil, err
+		}
+		return httpapi.NewClient(a.server, tok, &http.Client{Timeout: clientTimeout}), func() {}, nil
+	}
+	st, err := openStore(cmd.Context(), cfg, true, newLogger(a.stderr, cfg.Log.Level, slog.LevelWarn))
+	if err != nil {
+		return nil, nil, err
+	}
+	return st, func() { _ = st.Close() }, nil
+}
+
+// searchFailed words a failed search, naming a server that does not
+// answer or refuses the token.
+func (a *app) searchFailed(err error) error {
+	if a.server != "" {
+		if errors.Is(err, syscall.ECONNREFUSED) {
+			return fmt.Errorf("no server answers at %s: start grace serve there, or search the database without --server", a.server)
+		}
+		if refused := tokenRefused(a.server, err); refused != nil {
+			return refused
+		}
+		return fmt.Errorf("search narratives at %s: %w", a.server, err)
+	}
+	return err // the store's error names the search
 }
 
 var narrativeHeader = []string{"WHEN", "WHO", "WHAT", "WHERE", "WHY"}
@@ -138,14 +169,14 @@ func narrativeRow(e clarity.Entry) []string {
 func (a *app) followSearch(cmd *cobra.Command, q clarity.Query, every time.Duration) error {
 	ctx, stop := signal.NotifyContext(cmd.Context(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
-	st, err := a.openSearchStore(cmd)
+	st, done, err := a.searcher(cmd)
 	if err != nil {
 		return err
 	}
-	defer st.Close()
+	defer done()
 	entries, err := st.Search(ctx, q)
 	if err != nil {
-		return followEnd(ctx, fmt.Errorf("search narratives: %w", err))
+		return followEnd(ctx, a.searchFailed(err))
 	}
 	slices.Reverse(entries)
 	if !a.json {
@@ -167,7 +198,7 @@ func (a *app) followSearch(cmd *cobra.Command, q clarity.Query, every time.Durat
 		case <-tick.C:
 		}
 		if entries, err = newMatches(ctx, st, q, last); err != nil {
-			return followEnd(ctx, err)
+			return followEnd(ctx, a.searchFailed(err))
 		}
 	}
 }
@@ -182,13 +213,13 @@ func followEnd(ctx context.Context, err error) error {
 
 // newMatches returns, oldest first, every match of q written after the
 // narrative last, a page at a time.
-func newMatches(ctx context.Context, st *store.Store, q clarity.Query, last int64) ([]clarity.Entry, error) {
+func newMatches(ctx context.Context, st clarity.Searcher, q clarity.Query, last int64) ([]clarity.Entry, error) {
 	q.AfterID, q.BeforeID, q.Limit = last, 0, searchMaxLimit
 	var all []clarity.Entry
 	for {
 		page, err := st.Search(ctx, q)
 		if err != nil {
-			return nil, fmt.Errorf("search new narratives: %w", err)
+			return nil, err
 		}
 		all = append(all, page...)
 		if len(page) < q.Limit {

@@ -3,6 +3,7 @@ package main
 import (
 	"encoding/json"
 	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -59,4 +60,62 @@ func TestNarrativesFollow(t *testing.T) {
 	if code := g.exit(t); code != 0 {
 		t.Fatalf("interrupted follow: exit %d: %s", code, g.stderr.String())
 	}
+}
+
+// TestNarrativesSearchAsksAServer: with --server, search (and follow)
+// reads a grace serve's record over HTTP, from a folder with no database;
+// a server that does not answer is named.
+func TestNarrativesSearchAsksAServer(t *testing.T) {
+	t.Parallel()
+	c, url := newServerCLI(t)
+	startServe(t, c, writeServeConfig(t, c.dir, url, ""), url)
+	submit := func() string {
+		t.Helper()
+		r := c.run(t, "intent", "submit", "--type", "query_knowledge")
+		if r.code != 0 {
+			t.Fatalf("submit: exit %d %s", r.code, r.stderr)
+		}
+		return strings.TrimSpace(r.stdout)
+	}
+	first := submit()
+	tok, err := os.ReadFile(filepath.Join(c.dir, "grace-data", tokenFileName))
+	if err != nil {
+		t.Fatal(err)
+	}
+	far := &cli{dir: t.TempDir(), env: []string{"GRACE_API_TOKEN=" + strings.TrimSpace(string(tok))}}
+	var found struct {
+		Narratives []struct {
+			What     string `json:"what"`
+			IntentID string `json:"intent_id"`
+		} `json:"narratives"`
+	}
+	far.run(t, "narratives", "search", "--server", url, "--intent", first, "--json").decode(t, &found)
+	if len(found.Narratives) < 2 || found.Narratives[len(found.Narratives)-1].What != "intent_received" {
+		t.Fatalf("the server's record of %s: %+v", first, found)
+	}
+	if _, err := os.Stat(filepath.Join(far.dir, "grace-data")); err == nil {
+		t.Fatal("a search of a server made a data folder")
+	}
+
+	g := startGrace(t, far, "narratives", "search", "--server", url, "-f", "--json", "--action", "intent_received", "--limit", "1", "--interval", "20ms")
+	lines := func() []string {
+		out := strings.TrimSpace(g.stdout.String())
+		if out == "" {
+			return nil
+		}
+		return strings.Split(out, "\n")
+	}
+	waitFor(t, 10*time.Second, "the newest match", func() bool { return len(lines()) == 1 })
+	second := submit()
+	waitFor(t, 10*time.Second, "the new match", func() bool { return len(lines()) == 2 })
+	if l := lines(); !strings.Contains(l[0], first) || !strings.Contains(l[1], second) {
+		t.Fatalf("followed %q, want %s then %s", l, first, second)
+	}
+	if err := g.cmd.Process.Signal(os.Interrupt); err != nil {
+		t.Fatal(err)
+	}
+	if code := g.exit(t); code != 0 {
+		t.Fatalf("interrupted follow: exit %d: %s", code, g.stderr.String())
+	}
+	far.run(t, "narratives", "search", "--server", closedURL(t)).wantFail(t, exitFailure, "no server answers at")
 }
