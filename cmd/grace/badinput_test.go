@@ -68,6 +68,7 @@ func TestCLIBadInputUsage(t *testing.T) {
 		{[]string{"health", "--server", "http://127.0.0.1:99999"}, `--server "http://127.0.0.1:99999": port 99999`},
 		{[]string{"token", "whoami", "--server", "http://127.0.0.1:7420/?a=1"}, `--server "http://127.0.0.1:7420/?a=1": want the server's URL`},
 		{[]string{"chaos", "halt", "--server", "::"}, `--server "::": want the server's URL`},
+		{[]string{"narratives", "search", "--server", "127.0.0.1:7420"}, `--server "127.0.0.1:7420": want the server's URL`},
 		{[]string{"chaos", "run", "--all", "--server", " "}, `--server " ": want the server's URL`},
 		// An empty --attach is a mistake, not the embedded console.
 		{[]string{"console", "--attach", ""}, `--attach "": want the server's URL`},
