@@ -29,6 +29,17 @@ func (c Config) SafeguardEnabled(name string) bool {
 	return !ok || s.Enabled
 }
 
+// HandlerAbandonAfter is how long a handler told to stop is waited for
+// before handler_abandonment gives up on it (workers.abandon_after), or
+// zero, to wait for it however long, when that safeguard is off. A remote
+// worker (grace worker) frees its slot by it.
+func (c Config) HandlerAbandonAfter() time.Duration {
+	if !c.SafeguardEnabled(SafeguardHandlerAbandonment) {
+		return 0
+	}
+	return c.Workers.AbandonAfter
+}
+
 // RateLimitConfig is intake's token buckets (safeguards.htm_rate_limit):
 // one shared by all actors and one per actor. A submission needs a token
 // from both; Tier 4 intents (emergencies) need only their actor's.

@@ -34,9 +34,9 @@ func (d *Dispatcher) onClaim(m *nats.Msg) {
 	d.mu.Lock()
 	p, ok := d.pending[key]
 	switch {
-	case !ok || p.settled:
+	case !ok || p.settled || p.stopping:
 		d.mu.Unlock()
-		d.reply(m, claimReply{Stale: true, Reason: fmt.Sprintf("attempt %s awaits no result (settled, timed out, or superseded by a later attempt)", key)})
+		d.reply(m, claimReply{Stale: true, Reason: fmt.Sprintf("attempt %s awaits no result (settled, timed out, cancelled, or superseded by a later attempt)", key)})
 		return
 	case p.holder != "" && d.liveLocked(p.holder, now):
 		holder := p.holder
@@ -88,7 +88,17 @@ func (d *Dispatcher) onResult(m *nats.Msg) {
 	}
 	p.settled = true
 	delete(d.pending, key)
+	stopping := p.stopping
 	d.mu.Unlock()
+	if stopping {
+		// The handler returned after its holder was told to stop: the
+		// attempt is over, and what it did does not count.
+		why := fmt.Sprintf("attempt %s was stopped by the control plane (it timed out or was cancelled); its handler returned after, and its outcome is discarded", key)
+		p.done <- nil
+		d.reply(m, resultReply{Reason: why})
+		d.rec.add(staleRecord(now, req, why))
+		return
+	}
 	var err error
 	if req.Error != "" {
 		err = fmt.Errorf("on %s (%s): %w", req.Worker, req.Host, errors.New(req.Error))
@@ -113,10 +123,18 @@ func (d *Dispatcher) onRelease(m *nats.Msg) {
 	d.mu.Lock()
 	p, ok := d.pending[key]
 	released := ok && !p.settled && p.holder == req.Worker && p.token == req.Token
-	if released {
+	stopped := released && p.stopping
+	switch {
+	case stopped: // given back after it was told to stop: its handler has returned
+		p.settled = true
+		delete(d.pending, key)
+	case released:
 		p.holder, p.host = "", ""
 	}
 	d.mu.Unlock()
+	if stopped {
+		p.done <- nil
+	}
 	d.reply(m, resultReply{Accepted: released})
 	if released {
 		d.rec.add(releaseRecord(d.o.Clock.Now(), p.in, req))

@@ -90,6 +90,10 @@ type pending struct {
 	token   uint64 // the standing claim's fencing token
 	settled bool   // an outcome was accepted
 	held    bool   // a claim was refused under KeepLostClaims (recorded once)
+	// stopping: the attempt's context ended while a worker held it, and
+	// the holder was told to cancel. Its outcome no longer counts, but the
+	// attempt waits until the holder's handler has returned (see run).
+	stopping bool
 }
 
 // remote is a worker heard on the heartbeat subject.
@@ -198,9 +202,14 @@ type remoteHandler struct {
 }
 
 // Handle publishes the attempt and waits for its accepted outcome. When ctx
-// ends first (the attempt timed out, or the engine is stopping), the
-// attempt is abandoned: later claims and results for it are refused, its
+// ends first (the attempt timed out or was cancelled, or the engine is
+// stopping), the attempt is given up: later claims for it are refused, its
 // holder is told to cancel, and its message is deleted from the stream.
+// With a holder, Handle returns only once the holder's handler has
+// returned (its result or release arrives, or the holder leaves, is lost,
+// or the dispatcher closes): a retry must not run beside it. A handler
+// that ignores the cancel holds Handle as a local handler would hold its
+// worker, until the engine's handler_abandonment gives up on it.
 func (h remoteHandler) Handle(ctx context.Context, in intent.Intent) error {
 	return h.d.run(ctx, in, h.timeout)
 }
@@ -241,8 +250,15 @@ func (d *Dispatcher) run(ctx context.Context, in intent.Intent, timeout time.Dur
 		d.mu.Unlock()
 		return <-p.done
 	}
-	delete(d.pending, key)
 	holder := p.holder
+	// Wait for the holder's handler only while the holder is alive: a
+	// lost or departed one runs it no more, or its result will not count.
+	wait := holder != "" && d.liveLocked(holder, d.o.Clock.Now())
+	if wait {
+		p.stopping = true
+	} else {
+		delete(d.pending, key)
+	}
 	d.mu.Unlock()
 	if holder != "" {
 		if b, err := json.Marshal(cancelMsg{ID: in.ID, Attempt: in.Attempts}); err == nil {
@@ -254,7 +270,33 @@ func (d *Dispatcher) run(ctx context.Context, in intent.Intent, timeout time.Dur
 	if err := d.str.DeleteMsg(dctx, ack.Sequence); err != nil && !errors.Is(err, jetstream.ErrMsgNotFound) {
 		d.o.Logger.Debug("delete abandoned task message", "attempt", key, "seq", ack.Sequence, "err", err)
 	}
-	return fmt.Errorf("remote attempt %s (holder %q): %w", key, holder, context.Cause(ctx))
+	stopped := fmt.Errorf("remote attempt %s (holder %q): %w", key, holder, context.Cause(ctx))
+	if wait {
+		if ended := <-p.done; ended != nil {
+			return fmt.Errorf("%w; %w", stopped, ended)
+		}
+	}
+	return stopped
+}
+
+// endStopping settles the stopping attempts held by the worker called
+// name, which left or was lost: its handlers run there no more, or
+// (lost) their results will not count. ended is what the waiting handler
+// is told: nil when the holder left, the loss otherwise.
+func (d *Dispatcher) endStopping(name string, ended error) {
+	d.mu.Lock()
+	var done []chan error
+	for key, p := range d.pending {
+		if p.stopping && !p.settled && p.holder == name {
+			p.settled = true
+			delete(d.pending, key)
+			done = append(done, p.done)
+		}
+	}
+	d.mu.Unlock()
+	for _, c := range done {
+		c <- ended
+	}
 }
 
 func (d *Dispatcher) forget(key string) {

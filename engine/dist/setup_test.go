@@ -107,9 +107,18 @@ func setup(t *testing.T) *testBundle {
 // or stop is called; stop waits for Run to return.
 func startWorker(t *testing.T, url, name string, h dist.Catalog, cfg engine.Config) (nc *nats.Conn, stop func()) {
 	t.Helper()
+	nc, _, stop = runWorker(t, url, name, h, cfg)
+	return nc, stop
+}
+
+// runWorker is startWorker that also returns the worker. Its slots give up
+// on a handler told to stop as the config's handler_abandonment says.
+func runWorker(t *testing.T, url, name string, h dist.Catalog, cfg engine.Config) (nc *nats.Conn, w *dist.Worker, stop func()) {
+	t.Helper()
 	nc = connect(t, url)
 	w, err := dist.NewWorker(context.Background(), nc, dist.WorkerOptions{
 		Name: name, Host: "host-" + name, Handlers: h, HeartbeatInterval: cfg.Backend.NATS.HeartbeatInterval, Drain: time.Second,
+		AbandonAfter: cfg.HandlerAbandonAfter(),
 	})
 	if err != nil {
 		t.Fatal(err)
@@ -124,7 +133,7 @@ func startWorker(t *testing.T, url, name string, h dist.Catalog, cfg engine.Conf
 	var once sync.Once
 	stop = func() { once.Do(func() { cancel(); wg.Wait() }) }
 	t.Cleanup(stop)
-	return nc, stop
+	return nc, w, stop
 }
 
 func registry(t *testing.T, cfg engine.Config) *worker.Registry {

@@ -41,6 +41,15 @@ type WorkerOptions struct {
 	// Drain is how long a shutdown waits for running tasks to finish
 	// before cancelling them and giving them back.
 	Drain time.Duration
+	// AbandonAfter is how long a handler told to stop (its timeout ran
+	// out, the control plane cancelled it, or the worker is shutting down)
+	// may take to return before its slot stops waiting for it
+	// (workers.abandon_after, when the handler_abandonment safeguard is
+	// on). Its slot then takes other tasks, and the handler runs on,
+	// unreported, until it returns: the control plane, which told it to
+	// stop, gives up on it too, and fails its intent without a retry. Zero
+	// waits for the handler however long it takes.
+	AbandonAfter time.Duration
 	// Logger receives operational logs; discarded when nil.
 	Logger *slog.Logger
 }
@@ -62,9 +71,11 @@ type Worker struct {
 	lastFull atomic.Int64
 
 	mu        sync.Mutex
-	running   map[string]*task // attempt key → task
+	running   map[string]*task // attempt key → task (runaway handlers too)
 	completed atomic.Uint64
 	failed    atomic.Uint64
+	// runaways counts the handlers abandoned that have not returned.
+	runaways atomic.Int64
 }
 
 // task is one attempt this worker holds.
@@ -262,16 +273,18 @@ func (w *Worker) handle(ctx context.Context, msg jetstream.Msg) {
 	w.running[key] = &task{cancel: cancel}
 	w.mu.Unlock()
 	w.beat(false)
-	defer func() {
-		w.mu.Lock()
-		delete(w.running, key)
-		w.mu.Unlock()
-	}()
 	stopProgress := w.progress(msg)
 	start := time.Now()
-	err := w.runHandler(tctx, in, time.Duration(tm.TimeoutMS)*time.Millisecond)
+	late, err := w.runHandler(tctx, in, time.Duration(tm.TimeoutMS)*time.Millisecond)
 	stopProgress()
 	res := resultReq{ID: in.ID, Attempt: in.Attempts, Worker: w.o.Name, Host: w.o.Host, Token: cr.Token, TookMS: time.Since(start).Milliseconds()}
+	if late != nil {
+		w.abandon(tctx, msg, key, res, start, late)
+		return
+	}
+	w.mu.Lock()
+	delete(w.running, key)
+	w.mu.Unlock()
 	if errors.Is(context.Cause(tctx), errShutdown) {
 		var rr resultReply
 		_ = w.request(subjectRelease, res, &rr)
@@ -342,24 +355,95 @@ func (w *Worker) progress(msg jetstream.Msg) (stop func()) {
 }
 
 // runHandler runs in's handler with timeout; a panic is a permanent error.
-func (w *Worker) runHandler(ctx context.Context, in intent.Intent, timeout time.Duration) (err error) {
+// When the handler has not returned AbandonAfter after it was told to stop
+// (ctx ended or its timeout ran out), runHandler returns without it, with
+// late, which receives the handler's error when it returns at last.
+func (w *Worker) runHandler(ctx context.Context, in intent.Intent, timeout time.Duration) (late <-chan error, err error) {
 	h, _ := w.o.Handlers.For(in.Type)
 	if h == nil {
-		return worker.Permanent(fmt.Errorf("no handler for intent type %q on %s", in.Type, w.o.Name))
+		return nil, worker.Permanent(fmt.Errorf("no handler for intent type %q on %s", in.Type, w.o.Name))
 	}
 	tctx, cancel := context.WithTimeout(ctx, timeout)
-	defer cancel()
+	done := make(chan error, 1)
+	go func() { // ends when the handler returns, however late
+		defer cancel()
+		done <- w.call(tctx, h, in, timeout)
+	}()
+	select {
+	case err := <-done:
+		return nil, err
+	case <-tctx.Done():
+	}
+	if w.o.AbandonAfter <= 0 {
+		return nil, <-done
+	}
+	t := time.NewTimer(w.o.AbandonAfter)
+	defer t.Stop()
+	select {
+	case err := <-done:
+		return nil, err
+	case <-t.C:
+		return done, nil
+	}
+}
+
+// call runs h on in, turning a panic into a permanent error.
+func (w *Worker) call(ctx context.Context, h worker.Handler, in intent.Intent, timeout time.Duration) (err error) {
 	defer func() {
 		if v := recover(); v != nil {
 			err = worker.Permanent(fmt.Errorf("handler panicked on %s: %v", w.o.Name, v))
 		}
 	}()
-	err = h.Handle(tctx, in)
-	if err != nil && errors.Is(tctx.Err(), context.DeadlineExceeded) {
+	err = h.Handle(ctx, in)
+	if err != nil && errors.Is(ctx.Err(), context.DeadlineExceeded) {
 		err = fmt.Errorf("timed out after %v on %s: %w", timeout, w.o.Name, err)
 	}
 	return err
 }
+
+// abandon frees the slot of the attempt key, whose handler was told to
+// stop (tctx ended) and has not returned within AbandonAfter. The task
+// message is terminated (the control plane stopped the attempt and will
+// not take it back), except in a shutdown, when it is given back as any
+// unfinished task is. The attempt stays in the heartbeat's running list
+// until the handler returns; then its result is sent, for the control
+// plane to settle the attempt and discard what it did.
+func (w *Worker) abandon(tctx context.Context, msg jetstream.Msg, key string, res resultReq, start time.Time, late <-chan error) {
+	cause := context.Cause(tctx) // cancelled, or the worker shutting down
+	if cause == nil {
+		cause = errors.New("its timeout ran out")
+	}
+	w.runaways.Add(1)
+	w.o.Logger.Warn("handler abandoned: it has not returned since it was told to stop; its slot takes other tasks, and it runs on",
+		"attempt", key, "told", cause, "abandon_after", w.o.AbandonAfter)
+	if errors.Is(cause, errShutdown) {
+		var rr resultReply
+		_ = w.request(subjectRelease, res, &rr)
+		_ = msg.Nak()
+	} else {
+		_ = msg.Term()
+	}
+	go func() { // ends when the handler returns
+		err := <-late
+		w.runaways.Add(-1)
+		w.mu.Lock()
+		delete(w.running, key)
+		w.mu.Unlock()
+		res.TookMS = time.Since(start).Milliseconds()
+		if err != nil {
+			res.Error, res.Permanent = clip(err.Error(), 1000), worker.IsPermanent(err)
+		}
+		var rr resultReply
+		if err := w.request(subjectResult, res, &rr); err != nil {
+			w.o.Logger.Warn("an abandoned handler returned; its result was not delivered", "attempt", key, "err", err)
+			return
+		}
+		w.o.Logger.Info("an abandoned handler returned; its result was sent", "attempt", key, "took", time.Since(start), "accepted", rr.Accepted)
+	}()
+}
+
+// Runaways is how many abandoned handlers have not returned yet.
+func (w *Worker) Runaways() int { return int(w.runaways.Load()) }
 
 // onCancel cancels a running attempt the control plane abandoned.
 func (w *Worker) onCancel(m *nats.Msg) {

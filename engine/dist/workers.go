@@ -3,6 +3,7 @@ package dist
 import (
 	"context"
 	"encoding/json"
+	"fmt"
 	"sort"
 	"time"
 
@@ -39,6 +40,7 @@ func (d *Dispatcher) onHeartbeat(m *nats.Msg) {
 	case hb.Leaving:
 		d.o.Logger.Info("remote worker left", "worker", hb.Worker, "host", hb.Host)
 		d.rec.add(workerLeftRecord(now, hb))
+		d.endStopping(hb.Worker, nil)
 	case !known || wasGone:
 		d.o.Logger.Info("remote worker joined", "worker", hb.Worker, "host", hb.Host, "slots", hb.Slots)
 		d.rec.add(workerJoinedRecord(now, hb, wasGone))
@@ -75,6 +77,7 @@ func (d *Dispatcher) watchLoop(ctx context.Context, t clock.Ticker) {
 		for i, hb := range lost {
 			d.o.Logger.Warn("remote worker lost", "worker", hb.Worker, "host", hb.Host, "running", hb.Running)
 			d.rec.add(workerLostRecord(now, hb, ages[i], d.o.HeartbeatInterval, d.o.Stream.AckWait))
+			d.endStopping(hb.Worker, fmt.Errorf("its holder %s was lost while it stopped", hb.Worker))
 		}
 	}
 }
