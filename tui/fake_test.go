@@ -324,6 +324,7 @@ func (f *fakeAPI) Search(_ context.Context, q clarity.Query) ([]clarity.Entry, e
 		text := strings.ToLower(e.Who + " " + e.What + " " + e.Where + " " + e.How + " " + strings.Join(e.Why, " "))
 		switch {
 		case q.BeforeID > 0 && e.ID >= q.BeforeID,
+			q.AfterID > 0 && e.ID <= q.AfterID,
 			q.Actor != "" && e.Who != q.Actor,
 			q.Action != "" && e.What != q.Action,
 			q.IntentID != "" && e.IntentID != q.IntentID,

@@ -84,6 +84,7 @@ type searchMsg struct {
 	owner   screenID
 	seq     int
 	more    bool
+	newer   bool // the matches newer than the top result (following)
 	limit   int
 	entries []clarity.Entry
 	at      time.Time

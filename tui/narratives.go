@@ -25,7 +25,9 @@ const (
 // enter focuses the selected record's detail (the whole 5W1H record, its
 // clarity data and audit entry), v verifies the audit chain, s shows the
 // record's intent's whole story, oldest first. esc goes back a step, and
-// on the results clears the search.
+// on the results clears the search. With the cursor on the newest result
+// and nothing open, the results follow the record: each refresh adds the
+// matches written since, newest on top ("following" on the search line).
 type narrativesModel struct {
 	pc      *programContext
 	search  lineInput
@@ -51,7 +53,10 @@ type narrativesModel struct {
 	// was abandoned.
 	seq      int
 	storySeq int
-	w, h     int
+	// newer: a fetch of the matches newer than the top result is on its
+	// way (see tick).
+	newer bool
+	w, h  int
 }
 
 // entryList is a list of narrative entries with a cursor, loaded a page at
@@ -140,7 +145,7 @@ func (n *narrativesModel) run(text string) tea.Cmd {
 	n.search.SetValue(n.text)
 	n.seq++
 	n.results = entryList{loading: true}
-	n.story, n.detail, n.scroll = nil, false, 0
+	n.story, n.detail, n.scroll, n.newer = nil, false, 0, false
 	return searchCmd(n.pc.ctx, n.pc.api, screenNarratives, n.seq, false, q.clarityQuery(narrPage, 0), n.pc.now)
 }
 
@@ -161,6 +166,61 @@ func (n *narrativesModel) more() tea.Cmd {
 	l.loading = true
 	before := l.entries[len(l.entries)-1].ID
 	return searchCmd(n.pc.ctx, n.pc.api, screenNarratives, n.seq, true, n.query.clarityQuery(narrPage, before), n.pc.now)
+}
+
+// following reports whether the results follow the record: the cursor
+// on the newest, nothing open over them, and the search not bounded in
+// time (an until: bound has nothing newer to show).
+func (n *narrativesModel) following() bool {
+	l := &n.results
+	return n.story == nil && !n.detail && !n.editing && l.loaded && l.failed == "" && l.cursor == 0 && n.query.Until.IsZero()
+}
+
+// tick fetches the matches newer than the top result while following.
+func (n *narrativesModel) tick() tea.Cmd {
+	if !n.following() || n.results.loading || n.newer {
+		return nil
+	}
+	n.newer = true
+	q := n.query.clarityQuery(narrPage, 0)
+	if l := n.results.entries; len(l) > 0 {
+		q.AfterID = l[0].ID
+	}
+	fetch := searchCmd(n.pc.ctx, n.pc.api, screenNarratives, n.seq, false, q, n.pc.now)
+	return func() tea.Msg {
+		msg := fetch().(searchMsg)
+		msg.newer = true
+		return msg
+	}
+}
+
+// takeNewer puts the matches written since the top result above it. More
+// than a page of them replaces the list, as a new search would (the rest
+// are older than those and load as the cursor goes down); a failure keeps
+// the list, for the next refresh to try again.
+func (n *narrativesModel) takeNewer(msg searchMsg) {
+	n.newer = false
+	l := &n.results
+	if msg.err != nil {
+		n.pc.log.Warn("fetch failed", "what", "newer narratives", "err", msg.err)
+		return
+	}
+	l.at = msg.at
+	k := len(msg.entries)
+	switch {
+	case k == 0:
+	case k >= msg.limit:
+		l.entries, l.cursor, l.offset, l.exhausted, l.capped = msg.entries, 0, 0, false, false
+	default:
+		l.entries = append(msg.entries[:k:k], l.entries...)
+		if l.cursor > 0 { // the operator moved since: the same row stays selected, where it was
+			l.cursor += k
+			l.offset += k
+		}
+		if len(l.entries) > narrMaxLoaded {
+			l.entries, l.exhausted = l.entries[:narrMaxLoaded], false
+		}
+	}
 }
 
 // openStory shows intent id's story, fetching it.
@@ -201,6 +261,10 @@ func (n *narrativesModel) update(msg tea.Msg) tea.Cmd {
 // search.
 func (n *narrativesModel) takeResults(msg searchMsg) tea.Cmd {
 	if msg.seq != n.seq {
+		return nil
+	}
+	if msg.newer {
+		n.takeNewer(msg)
 		return nil
 	}
 	l := &n.results

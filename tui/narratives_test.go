@@ -339,3 +339,72 @@ func TestNarrativesKeepEveryLineInBounds(t *testing.T) {
 		checkBounds(t, b.view(), size[0], size[1])
 	}
 }
+
+// written adds n records newer than every other to the fake's record,
+// newest first as the fake keeps them, and returns the newest ID.
+func written(b *testBundle, n int) int64 {
+	b.api.mu.Lock()
+	defer b.api.mu.Unlock()
+	top := b.api.narratives[0]
+	fresh := make([]clarity.Entry, n)
+	for i := range fresh {
+		e := top
+		e.ID = top.ID + int64(n-i)
+		e.When = top.When.Add(time.Duration(n-i) * time.Second)
+		e.What = "intent_completed"
+		fresh[i] = e
+	}
+	b.api.narratives = append(fresh, b.api.narratives...)
+	return b.api.narratives[0].ID
+}
+
+// TestNarrativesFollowTheRecord: with the cursor on the newest result the
+// list follows the record, each refresh putting what was written since on
+// top; moved down, it holds still; more than a page written replaces it.
+func TestNarrativesFollowTheRecord(t *testing.T) {
+	t.Parallel()
+	b := setup(t)
+	openNarratives(t, b)
+	l := &b.m.narratives.results
+	if !strings.Contains(b.view(), "following") {
+		t.Fatalf("the search line does not say the results follow the record:\n%s", b.view())
+	}
+	newest := written(b, 3)
+	b.run(t, b.send(tickMsg{at: fixedNow}))
+	calls := b.api.searchCalls()
+	if last := calls[len(calls)-1]; last.AfterID != 600 || last.BeforeID != 0 {
+		t.Fatalf("the refresh asked %+v; want the matches after #600", last)
+	}
+	if len(l.entries) != narrPage+3 || l.entries[0].ID != newest || l.entries[3].ID != 600 || l.cursor != 0 {
+		t.Fatalf("after a refresh: %d entries, top #%d, cursor %d; want %d, #%d on top, #600 fourth, cursor 0",
+			len(l.entries), l.entries[0].ID, l.cursor, narrPage+3, newest)
+	}
+
+	// Moved down, the list holds still and says so.
+	b.run(t, b.press(t, "j", "j"))
+	before := len(b.api.searchCalls())
+	written(b, 2)
+	b.run(t, b.m.narratives.tick())
+	if n := len(b.api.searchCalls()); n != before || len(l.entries) != narrPage+3 {
+		t.Fatalf("%d fetches and %d entries after a refresh below the top; want none and %d", n-before, len(l.entries), narrPage+3)
+	}
+	if v := b.view(); strings.Contains(v, "following") || !strings.Contains(v, "as of") {
+		t.Fatalf("below the top the search line still says following:\n%s", v)
+	}
+	// A fetch that lands after the cursor moved keeps its row selected.
+	selected, _ := l.selected()
+	b.run(t, b.send(searchMsg{owner: screenNarratives, seq: b.m.narratives.seq, newer: true, limit: narrPage,
+		entries: []clarity.Entry{{ID: newest + 2}, {ID: newest + 1}}, at: fixedNow}))
+	if now, _ := l.selected(); now.ID != selected.ID {
+		t.Fatalf("the selection moved from #%d to #%d when newer records arrived", selected.ID, now.ID)
+	}
+
+	// Back on top, it follows again; more than a page replaces the list.
+	b.run(t, b.press(t, "g"))
+	newest = written(b, narrPage+50)
+	b.run(t, b.m.narratives.tick())
+	if len(l.entries) != narrPage || l.entries[0].ID != newest || l.exhausted {
+		t.Fatalf("after %d written: %d entries, top #%d, exhausted %v; want a fresh page from #%d",
+			narrPage+50, len(l.entries), l.entries[0].ID, l.exhausted, newest)
+	}
+}

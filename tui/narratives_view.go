@@ -52,7 +52,12 @@ func (n *narrativesModel) searchLine(w int) string {
 	}
 	var at string
 	if l := n.list(); l.loaded && !l.at.IsZero() {
-		at = st.Muted.Render(" as of " + l.at.In(n.pc.now().Location()).Format("15:04:05") + " ")
+		when := l.at.In(n.pc.now().Location()).Format("15:04:05")
+		if n.following() {
+			at = st.OK.Render(" following") + st.Muted.Render(", as of "+when+" ")
+		} else {
+			at = st.Muted.Render(" as of " + when + " ")
+		}
 	}
 	text := st.Muted.Render(searchHint + "  (" + firstKey(n.pc.keys.Filter) + " to search)")
 	if n.text != "" {
