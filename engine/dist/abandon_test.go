@@ -90,8 +90,16 @@ func TestRemoteRunawayHandlerIsAbandoned(t *testing.T) {
 	waitFor(t, 10*time.Second, "the runaway's return on the record", func() bool {
 		return len(b.eng.RunawayHandlers()) == 0 && w.Runaways() == 0
 	})
-	waitFor(t, 5*time.Second, "the discarded outcome on the record", func() bool {
-		return b.count(stuck, engine.WhatStaleDiscarded) >= 1
+	// Both ends discard what it did: the dispatcher its late result, the
+	// engine the runaway's return.
+	waitFor(t, 5*time.Second, "the discarded outcome on the record at both ends", func() bool {
+		hows := map[string]int{}
+		for _, r := range b.store.RecordsFor(stuck) {
+			if r.What == engine.WhatStaleDiscarded {
+				hows[r.How]++
+			}
+		}
+		return hows["attempt_fencing"] == 1 && hows["handler_abandonment"] == 1 && len(hows) == 2
 	})
 	if in, err := b.eng.Get(context.Background(), stuck); err != nil || in.State != intent.StateFailed || in.Attempts != 1 {
 		t.Errorf("after the runaway returned: %+v, %v; want still failed after one attempt", in, err)

@@ -83,7 +83,7 @@ func (d *Dispatcher) onResult(m *nats.Msg) {
 		}
 		d.mu.Unlock()
 		d.reply(m, resultReply{Reason: why})
-		d.rec.add(staleRecord(now, req, why))
+		d.rec.add(staleRecord(now, req, why, staleNotHolder))
 		return
 	}
 	p.settled = true
@@ -96,7 +96,7 @@ func (d *Dispatcher) onResult(m *nats.Msg) {
 		why := fmt.Sprintf("attempt %s was stopped by the control plane (it timed out or was cancelled); its handler returned after, and its outcome is discarded", key)
 		p.done <- nil
 		d.reply(m, resultReply{Reason: why})
-		d.rec.add(staleRecord(now, req, why))
+		d.rec.add(staleRecord(now, req, why, staleStopped))
 		return
 	}
 	var err error

@@ -68,7 +68,14 @@ func heldRecord(now time.Time, in intent.Intent, req claimReq, holder, host stri
 	return r
 }
 
-func staleRecord(now time.Time, req resultReq, why string) clarity.Record {
+// Why a stale result is discarded: it came from a worker that no longer
+// holds the attempt, or for an attempt the control plane stopped.
+const (
+	staleNotHolder = "Discarded: a result counts only from the attempt's current claim holder"
+	staleStopped   = "Discarded: the attempt was stopped, so what its handler did does not count; the attempt ends with the handler's return"
+)
+
+func staleRecord(now time.Time, req resultReq, why, rule string) clarity.Record {
 	outcome := "succeeded"
 	if req.Error != "" {
 		outcome = "failed: " + req.Error
@@ -77,7 +84,7 @@ func staleRecord(now time.Time, req resultReq, why string) clarity.Record {
 		[]string{
 			fmt.Sprintf("%s on %s reported attempt %d after %dms (%s)", req.Worker, req.Host, req.Attempt, req.TookMS, outcome),
 			why,
-			"Discarded: a result counts only from the attempt's current claim holder",
+			rule,
 		},
 		map[string]any{"worker": req.Worker, "host": req.Host, "attempt": req.Attempt, "token": req.Token, "late_outcome": outcome})
 	r.Risk = 0.2
