@@ -326,13 +326,15 @@ func benchHTTP(ctx context.Context, dir string, plan httpBenchPlan, emit func(be
 	if err := b.drain(ctx); err != nil {
 		return err
 	}
+	load := watchLoad()
 	lat, err := b.paced(ctx, plan.rate, plan.paceFor)
 	if err != nil {
 		return err
 	}
 	p50, p99 := percentile(lat, 50), percentile(lat, 99)
 	emit(benchResult{fmt.Sprintf("http_submit_p99_at_%g", plan.rate), ms(p99), "ms",
-		fmt.Sprintf("open loop at %g/s for %v (latency from each request's slot) from %s, median %.2f ms", plan.rate, plan.paceFor, b.clientNote(), ms(p50))})
+		withLoad(fmt.Sprintf("open loop at %g/s for %v (latency from each request's slot) from %s, median %.2f ms",
+			plan.rate, plan.paceFor, b.clientNote(), ms(p50)), load)})
 	if err := b.drain(ctx); err != nil {
 		return err
 	}
@@ -438,10 +440,11 @@ func (b *httpBench) intakeOnly(ctx context.Context, plan httpBenchPlan, emit fun
 		emit(benchResult{"http_submit_intake", rate, "intents/s",
 			fmt.Sprintf("as http_submit with the scheduler paused: intake alone, nothing dispatched; %s", costNote(cpu, n, before, after))})
 		var lat []time.Duration
+		load := watchLoad()
 		if lat, err = b.paced(ctx, plan.intakeRate, plan.paceFor); err == nil {
 			emit(benchResult{fmt.Sprintf("http_submit_intake_p99_at_%g", plan.intakeRate), ms(percentile(lat, 99)), "ms",
-				fmt.Sprintf("as http_submit_p99 with the scheduler paused: intake alone, open loop at %g/s for %v, median %.2f ms",
-					plan.intakeRate, plan.paceFor, ms(percentile(lat, 50)))})
+				withLoad(fmt.Sprintf("as http_submit_p99 with the scheduler paused: intake alone, open loop at %g/s for %v, median %.2f ms",
+					plan.intakeRate, plan.paceFor, ms(percentile(lat, 50))), load)})
 		}
 	}
 	if err == nil {
