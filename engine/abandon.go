@@ -43,6 +43,28 @@ type RunawayHandler struct {
 	Cause       string    `json:"cause"`
 	ToldAt      time.Time `json:"told_at"`
 	AbandonedAt time.Time `json:"abandoned_at"`
+	// RemoteWorker and RemoteHost name the remote worker (backend.kind
+	// nats) whose handler it is, when one held the attempt: Worker is
+	// then the engine's slot that waited for it.
+	RemoteWorker string `json:"remote_worker,omitempty"`
+	RemoteHost   string `json:"remote_host,omitempty"`
+}
+
+// Where names where the handler runs: its worker, and the remote worker
+// that holds it, if any.
+func (h RunawayHandler) Where() string {
+	if h.RemoteWorker == "" {
+		return h.Worker
+	}
+	return fmt.Sprintf("%s (remote worker %s on %s)", h.Worker, h.RemoteWorker, h.RemoteHost)
+}
+
+// RemoteHolders is a RemoteWorkers that can name the remote worker whose
+// claim on an attempt stands (the nats dispatcher).
+type RemoteHolders interface {
+	// Holder returns the remote worker holding attempt of intentID and
+	// its host; ok is false when none does.
+	Holder(intentID string, attempt int) (worker, host string, ok bool)
 }
 
 // runaways are the abandoned handlers still running, by attempt.
@@ -171,9 +193,12 @@ func (e *Engine) abandonRun(ctx context.Context, w *workerState, fl *flight, cau
 	in := fl.in
 	now := e.clock.Now()
 	h := RunawayHandler{IntentID: in.ID, Type: in.Type, Worker: w.name, Attempt: in.Attempts, Cause: cause, ToldAt: told, AbandonedAt: now}
+	if rh, ok := e.remote.(RemoteHolders); ok {
+		h.RemoteWorker, h.RemoteHost, _ = rh.Holder(in.ID, in.Attempts)
+	}
 	e.runaways.add(fl, h)
 	e.l2stats.abandoned.Add(1)
-	e.log.Warn("handler abandoned: it ignores its cancellation", "intent_id", in.ID, "type", in.Type, "worker", w.name, "cause", cause)
+	e.log.Warn("handler abandoned: it ignores its cancellation", "intent_id", in.ID, "type", in.Type, "worker", h.Where(), "cause", cause)
 	owned := e.leases.settle(in.ID, in.Attempts)
 	e.pool.release(w, fl, owned, owned)
 	e.writeAbandoned(now, in, h, owned, took)
@@ -242,14 +267,18 @@ func (e *Engine) watchRunaway(ctx context.Context, fl *flight) {
 func abandonedRecord(now time.Time, in intent.Intent, h RunawayHandler, owned bool, after time.Duration) clarity.Record {
 	why := []string{
 		fmt.Sprintf("The handler for attempt %d of %s on %s was told to stop when %s, and had not returned %v later (workers.abandon_after): it ignores its cancellation",
-			in.Attempts, in.Type, h.Worker, h.Cause, after),
+			in.Attempts, in.Type, h.Where(), h.Cause, after),
 		"Abandoned: it runs on, watched, out of any worker's hands; whatever it returns is discarded",
 	}
 	if owned {
 		why = append(why, "The intent fails without a retry: while the handler may still run, a retry could run the task twice at once")
 	}
-	r := rec(now, h.Worker, WhatHandlerAbandoned, h.Worker, howAbandoned, "abandoned", in.ID, why,
-		map[string]any{"type": in.Type, "attempt": in.Attempts, "cause": h.Cause, "abandon_after_ms": after.Milliseconds(), "intent_failed": owned})
+	ctx := map[string]any{"type": in.Type, "attempt": in.Attempts, "cause": h.Cause, "abandon_after_ms": after.Milliseconds(), "intent_failed": owned}
+	if h.RemoteWorker != "" {
+		why = append(why, fmt.Sprintf("It runs on remote worker %s (host %s), which frees its slot too once abandon_after has passed there", h.RemoteWorker, h.RemoteHost))
+		ctx["remote_worker"], ctx["remote_host"] = h.RemoteWorker, h.RemoteHost
+	}
+	r := rec(now, h.Worker, WhatHandlerAbandoned, h.Worker, howAbandoned, "abandoned", in.ID, why, ctx)
 	r.Risk = 0.5
 	return r
 }

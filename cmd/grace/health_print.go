@@ -103,7 +103,7 @@ func runawayRows(rs []engine.RunawayHandler) [][]string {
 			break
 		}
 		rows = append(rows, []string{"runaway handler", fmt.Sprintf("%s %s (attempt %d on %s) abandoned %s ago: told to stop when %s, it runs on, out of any worker's hands",
-			h.Type, h.IntentID, h.Attempt, h.Worker, time.Since(h.AbandonedAt).Round(time.Second), h.Cause)})
+			h.Type, h.IntentID, h.Attempt, h.Where(), time.Since(h.AbandonedAt).Round(time.Second), h.Cause)})
 	}
 	return rows
 }

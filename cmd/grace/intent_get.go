@@ -121,7 +121,7 @@ func runawayRowsOf(rs []engine.RunawayHandler, id string, now time.Time) [][]str
 	for _, h := range rs {
 		if h.IntentID == id {
 			rows = append(rows, []string{"runaway", fmt.Sprintf("the handler of attempt %d on %s still runs, abandoned %s ago: told to stop when %s, it ignored it; nothing it does counts",
-				h.Attempt, h.Worker, now.Sub(h.AbandonedAt).Round(time.Second), h.Cause)})
+				h.Attempt, h.Where(), now.Sub(h.AbandonedAt).Round(time.Second), h.Cause)})
 		}
 	}
 	return rows

@@ -73,8 +73,13 @@ func TestRemoteRunawayHandlerIsAbandoned(t *testing.T) {
 	if err != nil || in.Attempts != 1 {
 		t.Fatalf("failed as %+v, %v; want one attempt: a retry would run beside the runaway", in, err)
 	}
-	if got := b.eng.RunawayHandlers(); len(got) != 1 || got[0].IntentID != stuck {
-		t.Errorf("runaway handlers %+v, want the stuck intent's", got)
+	if got := b.eng.RunawayHandlers(); len(got) != 1 || got[0].IntentID != stuck || got[0].RemoteWorker != "remote" || got[0].RemoteHost != "host-remote" {
+		t.Errorf("runaway handlers %+v, want the stuck intent's, on remote worker remote (host-remote)", got)
+	}
+	for _, r := range b.store.RecordsFor(stuck) {
+		if r.What == engine.WhatHandlerAbandoned && r.Context["remote_worker"] != "remote" {
+			t.Errorf("the handler_abandoned record does not name the remote worker: %+v", r)
+		}
 	}
 
 	// The remote worker's only slot is free while the handler runs on.

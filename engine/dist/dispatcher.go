@@ -105,6 +105,7 @@ type remote struct {
 
 var (
 	_ engine.RemoteWorkers = (*Dispatcher)(nil)
+	_ engine.RemoteHolders = (*Dispatcher)(nil)
 	_ engine.HandlerSource = (*Dispatcher)(nil)
 )
 
@@ -303,6 +304,17 @@ func (d *Dispatcher) forget(key string) {
 	d.mu.Lock()
 	delete(d.pending, key)
 	d.mu.Unlock()
+}
+
+// Holder returns the remote worker whose claim on attempt of intentID
+// stands, and its host (engine.RemoteHolders).
+func (d *Dispatcher) Holder(intentID string, attempt int) (worker, host string, ok bool) {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	if p, found := d.pending[attemptKey(intentID, attempt)]; found && p.holder != "" {
+		return p.holder, p.host, true
+	}
+	return "", "", false
 }
 
 // InFlight returns how many attempts await a remote result.
