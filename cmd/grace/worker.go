@@ -46,8 +46,14 @@ so that the console lists it with its host, and reports each result to the
 control plane, which records it. The control plane must be running first
 (it creates the stream).
 
+A handler that has not returned workers.abandon_after after it was told to
+stop (its timeout ran out, the control plane cancelled it) is abandoned: its
+slot takes other tasks, and the control plane fails its intent without a
+retry (safeguard handler_abandonment).
+
 SIGINT or SIGTERM stops pulling, lets running tasks finish for up to --drain,
-gives back those that do not, and exits.`,
+gives back those that do not, and exits (waiting at most abandon_after for
+handlers that ignore being cancelled).`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error { return a.runWorker(cmd, f) },
 	}
