@@ -117,6 +117,9 @@ func (a *app) runWorker(cmd *cobra.Command, f workerFlags) error {
 	if err := w.Run(ctx); err != nil && !errors.Is(err, ctx.Err()) {
 		return err
 	}
+	if n := w.Runaways(); n > 0 {
+		log.Warn("worker stopped with abandoned handlers still running: they end with this process", "runaway_handlers", n)
+	}
 	log.Info("worker stopped")
 	return nil
 }
