@@ -87,43 +87,68 @@ func (d *dashboardModel) queueLines(w, h int) []string {
 		lines[0] = fit(head, w-len(peakText)-1) + " " + st.Muted.Render(peakText)
 	}
 
-	rows := max(h-2, 1)
+	// The last lines: a pause (who and why matter more than the
+	// thresholds; the header says only that it is), or the thresholds.
+	var tail []string
+	if pause := d.pauseText(); pause != "" {
+		tail = d.pauseLines(pause, w, h)
+	} else {
+		span := "last " + d.span(samples)
+		thresholds := "warn " + fmtInt(s.QueueWarn) + " · crit " + fmtInt(s.QueueCritical)
+		if s.QueueWarn == 0 && s.QueueCritical == 0 {
+			thresholds = "no thresholds"
+		}
+		// The thresholds are kept whole before the span: with no room for
+		// both and a cell between them, the span goes.
+		tw := ansi.StringWidth(thresholds)
+		if ansi.StringWidth(span)+1+tw > w {
+			span = ""
+		}
+		tail = []string{st.Muted.Render(fit(span, w-min(tw, w)) + clip(thresholds, w))}
+	}
+	rows := max(h-1-len(tail), 1)
 	palette := []lipgloss.Style{st.OK, st.Warn, st.Crit}
 	lines = append(lines, sparkline(vals, w, rows, peak, func(v int) int { return queueLevel(s, v) }, palette)...)
+	return append(lines, tail...)
+}
 
-	span := "last " + d.span(samples)
-	thresholds := "warn " + fmtInt(s.QueueWarn) + " · crit " + fmtInt(s.QueueCritical)
-	if s.QueueWarn == 0 && s.QueueCritical == 0 {
-		thresholds = "no thresholds"
-	}
-	// The thresholds are kept whole before the span: with no room for both
-	// and a cell between them, the span goes.
-	tw := ansi.StringWidth(thresholds)
-	if ansi.StringWidth(span)+1+tw > w {
-		span = ""
-	}
+// pauseText says who paused the scheduler, or which types are paused,
+// when and why; "" when nothing is paused.
+func (d *dashboardModel) pauseText() string {
+	s := d.pc.snap
 	if p := s.Layer2.Pause; s.Layer2.Paused && p != nil {
-		// Paused, who and why matter more than the thresholds: the
-		// header says only that it is.
-		pause := "▲ paused by " + p.By + " " + fmtDur(d.pc.now().Sub(p.Since)) + " ago: " + strings.Join(strings.Fields(p.Reason), " ")
-		return append(lines, st.Warn.Render(fit(pause, w)))
+		return "▲ paused by " + p.By + " " + fmtDur(d.pc.now().Sub(p.Since)) + " ago: " + strings.Join(strings.Fields(p.Reason), " ")
 	}
-	if pt := s.Layer2.PausedTypes; len(pt) > 0 {
+	pt := s.Layer2.PausedTypes
+	switch len(pt) {
+	case 0:
+		return ""
+	case 1:
 		// One type paused says how many of it wait, who paused it and
 		// why; several are named, each with how many wait.
-		pause := "▲ " + pt[0].Type + " (" + strconv.Itoa(pt[0].Waiting) + ") paused by " + pt[0].By + " " +
+		return "▲ " + pt[0].Type + " (" + strconv.Itoa(pt[0].Waiting) + ") paused by " + pt[0].By + " " +
 			fmtDur(d.pc.now().Sub(pt[0].Since)) + " ago: " + strings.Join(strings.Fields(pt[0].Reason), " ")
-		if len(pt) > 1 {
-			names := make([]string, len(pt))
-			for i, t := range pt {
-				names[i] = t.Type + " (" + strconv.Itoa(t.Waiting) + ")"
-			}
-			pause = "▲ " + strconv.Itoa(len(pt)) + " types paused: " + strings.Join(names, ", ")
-		}
-		return append(lines, st.Warn.Render(fit(pause, w)))
 	}
-	lines = append(lines, st.Muted.Render(fit(span, w-min(tw, w))+clip(thresholds, w)))
-	return lines
+	names := make([]string, len(pt))
+	for i, t := range pt {
+		names[i] = t.Type + " (" + strconv.Itoa(t.Waiting) + ")"
+	}
+	return "▲ " + strconv.Itoa(len(pt)) + " types paused: " + strings.Join(names, ", ")
+}
+
+// pauseLines is the pause text in a panel w wide and h high: on one line,
+// or wrapped on two when it is wider and the sparkline keeps two rows.
+func (d *dashboardModel) pauseLines(pause string, w, h int) []string {
+	st := d.pc.styles
+	if ansi.StringWidth(pause) <= w || h < 5 {
+		return []string{st.Warn.Render(fit(pause, w))}
+	}
+	wrapped := strings.SplitN(ansi.Wrap(pause, w, " "), "\n", 2)
+	if len(wrapped) < 2 {
+		return []string{st.Warn.Render(fit(pause, w))}
+	}
+	rest := strings.ReplaceAll(wrapped[1], "\n", " ")
+	return []string{st.Warn.Render(fit(wrapped[0], w)), st.Warn.Render(fit("  "+rest, w))}
 }
 
 // throughputLines is the Throughput panel: workers busy/idle, rates and

@@ -112,3 +112,21 @@ func TestQueuePanelNamesThePausedTypes(t *testing.T) {
 		t.Fatalf("the Queue panel does not name the paused types:\n%s", v)
 	}
 }
+
+// TestQueuePanelWrapsALongPauseReason: at 80 columns a pause's reason too
+// long for one line wraps onto a second, taken from the sparkline, so that
+// the operator reads why without leaving the dashboard.
+func TestQueuePanelWrapsALongPauseReason(t *testing.T) {
+	t.Parallel()
+	b := setup(t)
+	b.send(tea.WindowSizeMsg{Width: 80, Height: 24})
+	snap := fixtureSnapshot()
+	snap.Layer2.Paused = true
+	snap.Layer2.Pause = &engine.PauseInfo{By: "ops", Reason: "storage migration until 15:00, ask #infra", Since: fixedNow}
+	b.send(snapshotMsg{snap: snap})
+	v := b.view()
+	if !strings.Contains(v, "▲ paused by ops 0s ago: storage") || !strings.Contains(v, "ask #infra") {
+		t.Fatalf("the Queue panel cuts the pause reason at 80 columns:\n%s", v)
+	}
+	checkBounds(t, v, 80, 24)
+}
