@@ -67,6 +67,9 @@ type chaosRemote struct {
 	pub *nats.Conn
 	// latency is the handler slowdown in force (nanoseconds).
 	latency atomic.Int64
+	// runaway, when set, makes its type's handlers ignore their context
+	// until its release is closed.
+	runaway atomic.Pointer[remoteRunaway]
 	// What a (re)started worker runs with.
 	reg  dist.Catalog
 	host string
@@ -81,6 +84,13 @@ type chaosRemote struct {
 	workers map[string]*fleetWorker // running, by name
 	closed  bool                    // no worker starts any more
 	wg      sync.WaitGroup
+}
+
+// remoteRunaway is the runaway_handler fault on the fleet: handlers of
+// typ run until release is closed.
+type remoteRunaway struct {
+	typ     string
+	release chan struct{}
 }
 
 // fleetWorker is one remote worker of the fleet.
@@ -305,6 +315,15 @@ func (c fleetCatalog) For(intentType string) (worker.Handler, time.Duration) {
 			case <-t.C:
 			}
 		}
+		if ra := c.rm.runaway.Load(); ra != nil && ra.typ == in.Type {
+			// Deaf to ctx: only the fault's end or the worker's kill (its
+			// process gone) ends the run.
+			select {
+			case <-ra.release:
+			case <-c.w.killed.Done():
+				return errChaosKilled
+			}
+		}
 		return h.Handle(ctx, in)
 	}), timeout
 }
@@ -394,6 +413,18 @@ func (t *chaosNATSTarget) KillRemoteWorker(name string) error {
 // SlowRemoteHandlers sets the remote handlers' slowdown.
 func (t *chaosNATSTarget) SlowRemoteHandlers(d time.Duration) {
 	t.remote.latency.Store(int64(max(d, 0)))
+}
+
+// RunawayRemoteHandlers makes intentType's remote handlers ignore their
+// context; "" ends that, and the runs it holds.
+func (t *chaosNATSTarget) RunawayRemoteHandlers(intentType string) {
+	var next *remoteRunaway
+	if intentType != "" {
+		next = &remoteRunaway{typ: intentType, release: make(chan struct{})}
+	}
+	if prev := t.remote.runaway.Swap(next); prev != nil {
+		close(prev.release)
+	}
 }
 
 // PublishRemoteMesh publishes n events on topic from the remote side, as

@@ -37,16 +37,17 @@ type chaosNATSReport struct {
 
 var natsChaosArgs = []string{"--set", "backend.kind=nats", "--set", "backend.nats.url=embedded"}
 
-// TestChaosScenariosOnNATS runs the worker, mesh and Jepsen scenarios with
-// the isolated engine on the nats backend: each passes with its safeguard
-// fired and every invariant held, and the record shows the work went
-// through NATS (remote claims; the dead workers' tasks moved by
+// TestChaosScenariosOnNATS runs the worker, mesh, runaway and Jepsen
+// scenarios with the isolated engine on the nats backend: each passes with
+// its safeguard fired and every invariant held, and the record shows the
+// work went through NATS (remote claims; the dead workers' tasks moved by
 // redelivery, not by the in-process reroute; the storm came in through
-// the bridge).
+// the bridge; the remote runaways abandoned).
 func TestChaosScenariosOnNATS(t *testing.T) {
 	t.Parallel()
 	c := newCLI(t)
-	ids := []string{"L2_worker_dropout_chaos", "L2_cancel_during_dropout", "L2_trigger_mesh_storm", "JEPSEN_crash_restart", "JEPSEN_store_stall", "JEPSEN_paused_approvals"}
+	ids := []string{"L2_worker_dropout_chaos", "L2_cancel_during_dropout", "L2_trigger_mesh_storm", "L2_runaway_handler",
+		"JEPSEN_crash_restart", "JEPSEN_store_stall", "JEPSEN_paused_approvals"}
 	r := c.run(t, append(append(append([]string{}, natsChaosArgs...), "chaos", "run"), append(ids, "--json")...)...)
 	var rep chaosNATSReport
 	r.decode(t, &rep)
@@ -84,6 +85,13 @@ func TestChaosScenariosOnNATS(t *testing.T) {
 			// handlers were stopped there and the results discarded.
 			if rec["intent_cancelled"] < 1 || rec["remote_task_claimed"] < 1 || rec["stale_result_discarded"] < 1 {
 				t.Errorf("%s: no cancel of a remotely running intent on the record: %v", s.ID, rec)
+			}
+		case "L2_runaway_handler":
+			// The remote handlers ignored their cancel: both ends gave up
+			// on them, and the other type's tasks ran on the freed remote
+			// workers.
+			if rec["handler_abandoned"] < 1 || rec["intent_failed"] < 1 || rec["remote_task_claimed"] < 300 {
+				t.Errorf("%s: no remote runaway abandoned with the flowing tasks run remotely: records %v", s.ID, rec)
 			}
 		case "JEPSEN_crash_restart":
 			if rec["remote_task_claimed"] < 1 || rec["intent_requeued_after_restart"] < 1 {

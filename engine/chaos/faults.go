@@ -221,10 +221,22 @@ func injectPauseType(ctx context.Context, r *run, f Fault) error {
 // those do not finish (the runaways kept the workers) or if a runaway's
 // intent does not end failed: retried, it could run twice at once.
 func injectRunawayHandler(ctx context.Context, r *run, f Fault) error {
-	if err := r.eng.InjectHandlerFault(ctx, runawayType, engine.HandlerFault{Latency: time.Hour, IgnoreCancel: true}); err != nil {
-		return err
+	if rw, ok := r.target.(RemoteWorkerFaults); ok {
+		// The nats backend: the handlers that run on the remote workers
+		// ignore their cancel, so both ends must give up on them.
+		if err := r.recordFault(ctx, "remote_workers", "handler_fault", "remote handlers ignore being told to stop",
+			fmt.Sprintf("%s handlers on the remote workers run until cleared, whatever their timeout or a cancel says", runawayType),
+			map[string]any{"type": runawayType, "ignore_cancel": true}); err != nil {
+			return err
+		}
+		rw.RunawayRemoteHandlers(runawayType)
+		r.needClearRemote = true
+	} else {
+		if err := r.eng.InjectHandlerFault(ctx, runawayType, engine.HandlerFault{Latency: time.Hour, IgnoreCancel: true}); err != nil {
+			return err
+		}
+		r.needClearHandlers = true
 	}
-	r.needClearHandlers = true
 	workers := r.intParam("workers")
 	stuck, err := r.submitLoadOf(ctx, "runaway", runawayType, workers)
 	if err != nil {

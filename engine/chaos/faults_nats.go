@@ -45,6 +45,11 @@ type RemoteWorkerFaults interface {
 	// SlowRemoteHandlers makes every remote handler wait d before it runs
 	// (0 ends it; runs under way keep their wait).
 	SlowRemoteHandlers(d time.Duration)
+	// RunawayRemoteHandlers makes the remote handlers of intentType ignore
+	// being told to stop, as a handler that never checks its context does:
+	// each runs until the fault is cleared ("" clears it, and ends the runs
+	// under way) or its worker is killed.
+	RunawayRemoteHandlers(intentType string)
 }
 
 // MeshInbound counts what the engine's mesh bridge took in from NATS.
@@ -166,6 +171,7 @@ func (r *run) rollbackRemote(ctx context.Context) {
 		return
 	}
 	rw.SlowRemoteHandlers(0)
+	rw.RunawayRemoteHandlers("")
 	r.needClearRemote = false
 	if err := r.recordFault(ctx, "remote_workers", "clear_handler_faults", "end of the handler faults",
 		"Remote handlers run as configured again", nil); err != nil {
