@@ -3,6 +3,7 @@ package engine
 import (
 	"context"
 	"encoding/json"
+	"fmt"
 	"slices"
 	"strings"
 	"sync"
@@ -10,6 +11,7 @@ import (
 
 	"grace/engine/clarity"
 	"grace/engine/intent"
+	"grace/engine/worker"
 )
 
 func TestMaskerHidesNamedKeysAndPointers(t *testing.T) {
@@ -177,5 +179,63 @@ func noSecret(t *testing.T, where string, v any) {
 	t.Helper()
 	if s := mustJSON(t, v); strings.Contains(s, "hunter2") {
 		t.Fatalf("%s shows the secret: %s", where, s)
+	}
+}
+
+// TestHandlerErrorsAreScrubbedOfMaskedValues has handlers fail with
+// errors that quote their input, as an exec command echoing its stdin or
+// a webhook quoting the request does: the masked values must not reach
+// last_error, a record, an event or a search, while the rest of the error
+// stays readable and a permanent error stays permanent.
+func TestHandlerErrorsAreScrubbedOfMaskedValues(t *testing.T) {
+	t.Parallel()
+	const secret = "hunter2-Sup3rS3cret"
+	b := setup(t, func(c *Config) { c.Workers.MaxAttempts = 2 })
+	echo := func(_ context.Context, in intent.Intent) error {
+		err := fmt.Errorf("exit status 3: stderr: %s %s", in.Payload, mustJSON(t, in.Context))
+		if in.Type == "generate_summary" {
+			return worker.Permanent(err)
+		}
+		return err
+	}
+	b.handlers.set("query_knowledge", echo)
+	b.handlers.set("generate_summary", echo)
+	b.start(t)
+	payload := json.RawMessage(`{"q":"status","db":{"password":"` + secret + `","secret":73194},"token":["list-entry-9"]}`)
+	ctxt := map[string]any{"api_key": `quote"` + secret}
+	retried := b.submit(t, intent.Submission{Type: "query_knowledge", Payload: payload, Context: ctxt})
+	permanent := b.submit(t, intent.Submission{Type: "generate_summary", Payload: payload, Context: ctxt})
+
+	r := b.waitEvent(t, func(x intent.Intent) bool {
+		return x.ID == retried.ID && x.State == intent.StateQueued && x.Attempts == 1
+	}, "retry")
+	b.clock.Advance(r.NotBefore.Sub(b.clock.Now()))
+	failed := b.waitState(t, retried.ID, intent.StateFailed)
+	failedAtOnce := b.waitState(t, permanent.ID, intent.StateFailed)
+	if failedAtOnce.Attempts != 1 {
+		t.Fatalf("a permanent error, scrubbed, was retried: %d attempts", failedAtOnce.Attempts)
+	}
+	for _, in := range []intent.Intent{failed, failedAtOnce, b.stored(t, failed.ID), b.stored(t, failedAtOnce.ID)} {
+		noSecret(t, "last_error", in.LastError)
+		noSecret(t, "last_error", strings.ReplaceAll(in.LastError, `\"`, `"`))
+		if strings.Contains(in.LastError, "73194") || strings.Contains(in.LastError, "list-entry-9") {
+			t.Fatalf("a masked number or array element shows in %q", in.LastError)
+		}
+		for _, want := range []string{"exit status 3", `"q":"status"`, MaskedValue} {
+			if !strings.Contains(in.LastError, want) {
+				t.Fatalf("last_error %q lost %q", in.LastError, want)
+			}
+		}
+	}
+	noSecret(t, "events", b.seen)
+	noSecret(t, "records", b.store.Records())
+	for _, q := range []string{secret, "73194", "entry"} {
+		found, err := b.e.Search(t.Context(), clarity.Query{Text: q})
+		if err != nil || len(found) != 0 {
+			t.Fatalf("search for %q found %d narratives (%v)", q, len(found), err)
+		}
+	}
+	if n := len(b.recordsOf(retried.ID, WhatRetryScheduled)); n != 1 {
+		t.Fatalf("%d retry records, want 1", n)
 	}
 }

@@ -110,6 +110,9 @@ func (e *Engine) execute(ctx context.Context, w *workerState, fl *flight) {
 	e.running.goRun(func() {
 		defer fl.finish()
 		err := e.runHandler(fl.ctx, in, func(cause string) { told <- cause })
+		// What a handler says back may quote the masked values it was
+		// given: none of them reaches last_error or a record.
+		err = e.guard.mask.scrubError(in, err)
 		fl.err = err
 		// The attempt is over: ending its context takes it out of w's,
 		// which would otherwise hold every attempt w ever began.
