@@ -86,7 +86,10 @@ func (e *Engine) cancelAsStored(ctx context.Context, in intent.Intent, by, reaso
 	}
 	now := e.clock.Now()
 	in.State, in.DecidedBy, in.DecisionReason, in.UpdatedAt = intent.StateCancelled, by, reason, now
-	in.Worker, in.NotBefore = "", time.Time{}
+	in.Worker = ""
+	if in.Attempts > 0 { // a retry's backoff goes; a schedule stays on the record, for a retry to keep
+		in.NotBefore = time.Time{}
+	}
 	r := cancelledRecord(now, in, from, nil)
 	// Behind every update already queued for it (a retry's backoff is
 	// written asynchronously), so that none of them lands after this one.

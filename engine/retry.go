@@ -14,20 +14,22 @@ import (
 var _ Retrier = (*Engine)(nil)
 
 // Retry submits the ended intent id again (failed, cancelled, expired
-// or shed; see retryRefusal): a new intent with its type,
-// payload, context and priority (the real values, masked fields too), whose
-// actor is by, the operator who asked, with a reason (both required). The
-// new intent is governed as any submission is (validation, the rate
-// limits, its tier and routing, an approval for Tier 0, two operators
-// for the two-person types, queue room), so a retry is never a way around
-// governance; and since by is its submitter, by cannot approve it. The
-// original stays as it ended. One durable change writes the new intent with
-// its intake records, whose intent_received says what it retries, and an
-// intent_retried record on the original naming the new one. Any other
-// intent gets an error wrapping ErrNotRetryable; an unknown
-// ID, ErrNotFound. The same operator asking again for the same intent is
-// answered with the first retry (Existing set), nothing new stored. It
-// returns the new intent masked.
+// or shed; see retryRefusal): a new intent with its type, actor,
+// payload, context and priority (the real values, masked fields too), on
+// the authority of by, the operator who asked, with a reason (both
+// required). The new intent is the original's submitter's, as the
+// original was: that actor sees it and may cancel it, and cannot approve
+// it, whoever retried it; by is named on the record. It is governed as any
+// submission is (validation, the rate limits, its tier and routing, an
+// approval for Tier 0, two operators for the two-person types, queue
+// room), so a retry is never a way around governance. A schedule
+// (not_before) still ahead is kept. The original stays as it ended. One
+// durable change writes the new intent with its intake records, whose
+// intent_received says what it retries, and an intent_retried record on
+// the original naming the new one. Any other intent gets an error wrapping
+// ErrNotRetryable; an unknown ID, ErrNotFound. An intent is retried once:
+// asking again, whoever asks, is answered with the first retry (Existing
+// set), nothing new stored. It returns the new intent masked.
 func (e *Engine) Retry(ctx context.Context, id, by, reason string) (SubmitResult, error) {
 	if err := checkDecisionText(by, "reason", reason); err != nil {
 		return SubmitResult{}, fmt.Errorf("retry intent %s: %w", id, err)
@@ -46,10 +48,14 @@ func (e *Engine) Retry(ctx context.Context, id, by, reason string) (SubmitResult
 	if why := retryRefusal(orig); why != "" {
 		return SubmitResult{}, fmt.Errorf("retry intent %s: %w (%s)", id, ErrNotRetryable, why)
 	}
-	// Under a key of by's that names the original: asking again (a double
-	// click, a script rerun) answers the first retry, Existing set.
-	sub := intent.Submission{Type: orig.Type, Actor: by, Payload: orig.Payload, Context: orig.Context, Priority: orig.Priority,
+	// Under the submitter's key naming the original: asking again (a
+	// double click, a script rerun, a second operator) answers the first
+	// retry, Existing set.
+	sub := intent.Submission{Type: orig.Type, Actor: orig.Actor, Payload: orig.Payload, Context: orig.Context, Priority: orig.Priority,
 		IdempotencyKey: "retry-of-" + orig.ID}
+	if orig.NotBefore.After(e.clock.Now()) {
+		sub.NotBefore = orig.NotBefore
+	}
 	return e.submit(ctx, sub, func(in intent.Intent, recs []clarity.Record) []clarity.Record {
 		if len(recs) > 0 && recs[0].What == WhatReceived {
 			r := &recs[0]

@@ -13,11 +13,12 @@ import (
 )
 
 // TestRetrySubmitsAFailedIntentAgain: a failed intent is submitted again
-// as a new intent on the operator's word, with the original's payload,
-// governed afresh, linked both ways on the record; the original stays
-// failed; asking twice answers the first retry; anything but a failed
-// intent is refused, and a Tier 0 retry waits for an approval its
-// requester cannot give.
+// as a new intent on the operator's word, with the original's actor and
+// payload, governed afresh, linked both ways on the record; the original
+// stays failed; asking twice, or another operator asking, answers the
+// first retry; anything but a failed intent is refused, and a Tier 0
+// retry waits for an approval its submitter cannot give, whoever retried
+// it.
 func TestRetrySubmitsAFailedIntentAgain(t *testing.T) {
 	t.Parallel()
 	b := setup(t)
@@ -48,7 +49,7 @@ func TestRetrySubmitsAFailedIntentAgain(t *testing.T) {
 		t.Fatal(err)
 	}
 	next := res.Intent
-	if next.ID == orig.ID || next.Actor != "alice" || next.Type != orig.Type || next.Priority != 7 || next.State != intent.StateQueued {
+	if next.ID == orig.ID || next.Actor != "agent.builder" || next.Type != orig.Type || next.Priority != 7 || next.State != intent.StateQueued {
 		t.Fatalf("the retry: %+v", next)
 	}
 	b.waitState(t, next.ID, intent.StateCompleted)
@@ -63,9 +64,11 @@ func TestRetrySubmitsAFailedIntentAgain(t *testing.T) {
 	if rcv.Context["retry_of"] != orig.ID || !strings.Contains(strings.Join(rcv.Why, " "), "index offline") {
 		t.Fatalf("intent_received of the retry: %+v", rcv)
 	}
-	again, err := b.e.Retry(ctx, orig.ID, "alice", "again")
-	if err != nil || !again.Existing || again.Intent.ID != next.ID {
-		t.Fatalf("asking twice: %+v, %v; want the first retry", again, err)
+	for _, by := range []string{"alice", "bob"} {
+		again, err := b.e.Retry(ctx, orig.ID, by, "again")
+		if err != nil || !again.Existing || again.Intent.ID != next.ID {
+			t.Fatalf("%s asking again: %+v, %v; want the first retry", by, again, err)
+		}
 	}
 
 	// Only failed intents.
@@ -76,22 +79,61 @@ func TestRetrySubmitsAFailedIntentAgain(t *testing.T) {
 		t.Fatalf("retry of an unknown intent: %v, want ErrNotFound", err)
 	}
 
-	// A Tier 0 retry waits for an approval, not from its requester.
+	// A Tier 0 retry waits for an approval, never from the one who
+	// submitted the original: carol cancels her own, bob retries it, and
+	// carol still cannot approve it.
 	b.handlers.set("change_charter", func(context.Context, intent.Intent) error {
 		return worker.Permanent(errors.New("charter store read-only"))
 	})
-	ch := b.submit(t, intent.Submission{Type: "change_charter"})
-	if _, err := b.e.Approve(ctx, ch.ID, "bob", "ok"); err != nil {
+	ch := b.submit(t, intent.Submission{Type: "change_charter", Actor: "carol"})
+	if _, err := b.e.Cancel(ctx, ch.ID, "carol", "not yet"); err != nil {
 		t.Fatal(err)
 	}
-	b.waitState(t, ch.ID, intent.StateFailed)
-	res, err = b.e.Retry(ctx, ch.ID, "bob", "store writable again")
-	if err != nil || res.Intent.State != intent.StatePendingApproval {
-		t.Fatalf("Tier 0 retry: %+v, %v; want pending approval", res.Intent.State, err)
+	res, err = b.e.Retry(ctx, ch.ID, "bob", "now")
+	if err != nil || res.Intent.State != intent.StatePendingApproval || res.Intent.Actor != "carol" {
+		t.Fatalf("Tier 0 retry: %+v, %v; want carol's, pending approval", res.Intent, err)
 	}
-	if _, err := b.e.Approve(ctx, res.Intent.ID, "bob", "mine"); !errors.Is(err, ErrSelfApproval) {
-		t.Fatalf("the requester approving its retry: %v, want ErrSelfApproval", err)
+	if _, err := b.e.Approve(ctx, res.Intent.ID, "carol", "mine"); !errors.Is(err, ErrSelfApproval) {
+		t.Fatalf("the submitter approving the retry of her intent: %v, want ErrSelfApproval", err)
 	}
+	if _, err := b.e.Approve(ctx, res.Intent.ID, "bob", "ok"); err != nil {
+		t.Fatalf("another operator approving: %v", err)
+	}
+	b.waitState(t, res.Intent.ID, intent.StateFailed)
+}
+
+// TestRetryKeepsASchedule: an intent scheduled for later and cancelled
+// before its time keeps its not_before on the record, and a retry is
+// scheduled for the same time; one whose time has passed runs at once.
+func TestRetryKeepsASchedule(t *testing.T) {
+	t.Parallel()
+	b := setup(t)
+	b.start(t)
+	ctx := t.Context()
+	at := b.clock.Now().Add(time.Hour).UTC()
+	orig := b.submit(t, intent.Submission{Type: "query_knowledge", NotBefore: at})
+	cancelled, err := b.e.Cancel(ctx, orig.ID, "alice", "wrong day")
+	if err != nil || !cancelled.NotBefore.Equal(at) || !b.stored(t, orig.ID).NotBefore.Equal(at) {
+		t.Fatalf("cancelled: %v, not before %v; want %v kept", err, cancelled.NotBefore, at)
+	}
+	res, err := b.e.Retry(ctx, orig.ID, "alice", "right day after all")
+	if err != nil || !res.Intent.NotBefore.Equal(at) {
+		t.Fatalf("retry: %+v, %v; want not before %v", res.Intent, err, at)
+	}
+	b.clock.Advance(2 * time.Hour)
+	b.waitState(t, res.Intent.ID, intent.StateCompleted)
+
+	// Its time passed while it was cancelled: the retry runs now.
+	late := b.submit(t, intent.Submission{Type: "query_knowledge", NotBefore: b.clock.Now().Add(time.Minute)})
+	if _, err := b.e.Cancel(ctx, late.ID, "alice", "hold"); err != nil {
+		t.Fatal(err)
+	}
+	b.clock.Advance(time.Hour)
+	res, err = b.e.Retry(ctx, late.ID, "alice", "now")
+	if err != nil || !res.Intent.NotBefore.IsZero() {
+		t.Fatalf("retry of one whose time passed: %+v, %v; want no schedule", res.Intent, err)
+	}
+	b.waitState(t, res.Intent.ID, intent.StateCompleted)
 }
 
 // TestRetryOfEndedIntents: an intent cancelled, dropped by load shedding

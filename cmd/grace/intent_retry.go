@@ -27,14 +27,16 @@ func (a *app) retryCommand() *cobra.Command {
 		Use:   "retry (ID... | [--type T] [--actor A] [--since D] [--state S] | --all) --reason R [--dry-run]",
 		Short: "Submit failed (or cancelled, expired, shed) intents again, as new intents governed afresh (a reason is required)",
 		Long: `Submit an intent that ended without completing again: a new intent with
-the same type, payload, context and priority, submitted by the operator
-who asks (with a reason, on the record of both intents). It is governed
-like any submission: its tier is decided again, a Tier 0 retry waits for
-another operator's approval, and the original stays as it ended. A
+the same type, actor, payload, context and priority (and its schedule,
+if still ahead), on the word of the operator who asks (with a reason, on
+the record of both intents). It is governed like any submission: its
+tier is decided again, a Tier 0 retry waits for the approval of an
+operator other than its submitter, and the original stays as it ended. A
 failed, cancelled, expired (its approval never came) or shed (dropped
 under load) intent can be retried; a denied one cannot: a person
-answered it. Asking again for the same intent prints the first retry
-(and, if that failed too, says to retry it instead).
+answered it. An intent is retried once: asking again for it, whoever
+asks, prints the first retry (and, if that failed too, says to retry it
+instead).
 
 Name the intents by ID, or select them with --type, --actor and --since
 (1h, or an RFC 3339 time), or --all, as after an outage is fixed: failed

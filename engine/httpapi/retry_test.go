@@ -11,9 +11,11 @@ import (
 )
 
 // TestRetryOverHTTP: only an operator retries, with a reason; the answer is
-// a submission's (202 with the new intent, 200 existing when asked again);
-// an intent that has not failed is 409 not_retryable; refusals change
-// nothing; the Go client does the same.
+// a submission's (202 with the new intent, 200 existing when asked again,
+// by anyone); the new intent is the original submitter's, who reads it,
+// while the record names the operator who retried; an intent that has not
+// failed is 409 not_retryable; refusals change nothing; the Go client does
+// the same.
 func TestRetryOverHTTP(t *testing.T) {
 	t.Parallel()
 	b := setupReal(t)
@@ -39,8 +41,20 @@ func TestRetryOverHTTP(t *testing.T) {
 	if a.status != http.StatusAccepted || first.ID == failed.ID || first.Existing {
 		t.Fatalf("retry: %d %s", a.status, a.body)
 	}
-	if in := b.state(t, first.ID); in.Actor != "alice" {
-		t.Fatalf("the retry's actor is %q, want alice (the identity, whatever the body says)", in.Actor)
+	if in := b.state(t, first.ID); in.Actor != "agent.builder" {
+		t.Fatalf("the retry's actor is %q, want agent.builder (the original's submitter)", in.Actor)
+	}
+	retried := false
+	for _, r := range b.store.RecordsFor(failed.ID) {
+		if r.What == engine.WhatRetried {
+			retried = r.Who == "alice" && r.Context["retried_by"] == "alice"
+		}
+	}
+	if !retried {
+		t.Fatal("intent_retried does not name alice (the identity, whatever the body says)")
+	}
+	if a := b.do(t, agentB, "GET", "/v1/intents/"+first.ID, ""); a.status != http.StatusOK {
+		t.Fatalf("the submitter reading the retry of its intent: %d %s", a.status, a.body)
 	}
 	var again SubmitResponse
 	a = b.do(t, opAlice, "POST", path, `{"reason":"double click"}`)
@@ -51,8 +65,11 @@ func TestRetryOverHTTP(t *testing.T) {
 
 	c := NewClient(b.srv.URL, opBob, nil)
 	res, err := c.Retry(context.Background(), failed.ID, "", "bob's turn")
-	if err != nil || res.Existing || res.Intent.ID == first.ID {
-		t.Fatalf("client Retry: %+v, %v", res, err)
+	if err != nil || !res.Existing || res.Intent.ID != first.ID {
+		t.Fatalf("client Retry by a second operator: %+v, %v; want the first retry", res, err)
+	}
+	if n := len(b.store.Intents()); n != 3 {
+		t.Fatalf("%d intents stored, want 3: one retry, however many ask", n)
 	}
 	if _, err := c.Retry(context.Background(), done.ID, "", "r"); !errors.Is(err, engine.ErrNotRetryable) {
 		t.Fatalf("client Retry of a completed intent: %v, want ErrNotRetryable", err)
