@@ -2,6 +2,8 @@ package engine
 
 import (
 	"errors"
+	"strconv"
+	"strings"
 	"testing"
 	"time"
 
@@ -57,5 +59,13 @@ func TestScheduledIntentWaitsForItsTime(t *testing.T) {
 	var verr *ValidationError
 	if !errors.As(err, &verr) || len(verr.Problems) != 1 || verr.Problems[0].Field != "not_before" {
 		t.Fatalf("scheduled too far ahead: %v, want a validation error on not_before", err)
+	}
+	// Past what a time.Duration holds (292 years), the distance is still
+	// told right.
+	far := time.Date(9999, 1, 1, 0, 0, 0, 0, time.UTC)
+	_, err = b.e.Submit(ctx, intent.Submission{Type: "query_knowledge", Actor: "agent.a", NotBefore: far})
+	days := strconv.FormatInt((far.Unix()-b.clock.Now().Unix())/86400, 10)
+	if !errors.As(err, &verr) || !strings.Contains(verr.Problems[0].Reason, "(9999-01-01T00:00:00Z) is "+days+" days ahead") {
+		t.Fatalf("scheduled in 9999: %v, want it %s days ahead", err, days)
 	}
 }

@@ -4,7 +4,9 @@ import (
 	"bytes"
 	"encoding/json"
 	"fmt"
+	"math"
 	"regexp"
+	"strconv"
 	"strings"
 	"time"
 	"unicode"
@@ -71,7 +73,12 @@ func (e *Engine) checkSubmission(sub intent.Submission) (intent.Submission, []Pr
 		case ahead <= 0:
 			out.NotBefore = time.Time{} // due already: now
 		case ahead > MaxSchedule:
-			add("not_before", "is %s ahead; an intent can be scheduled at most %s ahead", spanText(ahead), spanText(MaxSchedule))
+			span := spanText(ahead)
+			if ahead == time.Duration(math.MaxInt64) { // Sub saturates at 292 years
+				span = strconv.FormatInt((sub.NotBefore.Unix()-now.Unix())/86400, 10) + " days"
+			}
+			add("not_before", "(%s) is %s ahead; an intent can be scheduled at most %s ahead",
+				sub.NotBefore.UTC().Format(time.RFC3339), span, spanText(MaxSchedule))
 		default:
 			out.NotBefore = sub.NotBefore.UTC()
 		}
