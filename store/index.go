@@ -119,6 +119,9 @@ func (ix *indexer) open(ctx context.Context, instance string) error {
 	if head, err := readHead(ix.path); err == nil && len(head) > 0 && string(head) != string(sqliteHeader) {
 		return ErrNotSQLite
 	}
+	if err := createPrivate(ix.path); err != nil {
+		return err
+	}
 	// Transactions begin IMMEDIATE: two processes opening the record
 	// read-write take turns at its index instead of failing to upgrade.
 	db, err := openAttached(dsn(ix.path, false, "busy_timeout(10000)", "synchronous(NORMAL)", "temp_store(2)", "cache_size(-32768)")+"&_txlock=immediate",

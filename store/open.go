@@ -5,6 +5,7 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"io/fs"
 	"os"
 	"path/filepath"
 	"runtime"
@@ -63,6 +64,11 @@ func open(ctx context.Context, path string, opts Options) (_ *Store, err error) 
 	}()
 	if opts.ReadOnly {
 		return s, s.openReaders(ctx, abs)
+	}
+	if fresh {
+		if err := createPrivate(abs); err != nil {
+			return nil, err
+		}
 	}
 	if err := s.openWriter(ctx, abs, fresh); err != nil {
 		return nil, err
@@ -193,4 +199,19 @@ func (s *Store) startWriter(cp *checkpointer) error {
 		return fmt.Errorf("start writer: %w", err)
 	}
 	return nil
+}
+
+// createPrivate creates the empty database file at path, mode 0600, if
+// there is none: the record holds the real payloads, masked fields too,
+// so only its owner may read it. SQLite gives the -wal and -shm files
+// it makes beside a database the database's mode.
+func createPrivate(path string) error {
+	f, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o600)
+	if errors.Is(err, fs.ErrExist) {
+		return nil
+	}
+	if err != nil {
+		return fmt.Errorf("create %s: %w", path, err)
+	}
+	return f.Close()
 }

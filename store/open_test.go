@@ -22,6 +22,23 @@ func TestOpenCreatesDataFolderAndSchema(t *testing.T) {
 	if perm := st.Mode().Perm(); perm != 0o700 {
 		t.Errorf("data folder mode = %o, want 700", perm)
 	}
+	// The record holds real payloads, masked fields too: its files, the
+	// search index's, and their -wal and -shm, are the owner's alone.
+	files, _ := filepath.Glob(filepath.Join(tb.dir, "*"))
+	var dbFiles int
+	for _, f := range files {
+		fi, err := os.Stat(f)
+		if err != nil || !strings.Contains(filepath.Base(f), ".db") {
+			continue
+		}
+		dbFiles++
+		if perm := fi.Mode().Perm(); perm != 0o600 {
+			t.Errorf("%s mode = %o, want 600", filepath.Base(f), perm)
+		}
+	}
+	if dbFiles < 4 {
+		t.Errorf("found %d database files in %v, want the record and its index, each with a -wal", dbFiles, files)
+	}
 	if err := tb.s.Close(); err != nil {
 		t.Fatal(err)
 	}
