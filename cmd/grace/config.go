@@ -84,6 +84,9 @@ func loadConfig(in configInput) (engine.Config, error) {
 		v.Set("db", in.DB)
 	}
 
+	if lines := sectionEnv(os.Environ(), v.AllKeys()); len(lines) > 0 {
+		return engine.Config{}, &configError{lines: lines}
+	}
 	if in.Warn != nil {
 		for _, w := range envWarnings(v.AllKeys()) {
 			in.Warn(w)

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"fmt"
 	"os"
 	"sort"
 	"strings"
@@ -24,10 +25,11 @@ func unknownEnv(environ, keys []string) []string {
 		names = append(names, n)
 	}
 	sort.Strings(names)
+	sections := envSections(keys)
 	var out []string
 	for _, kv := range environ {
 		name, _, _ := strings.Cut(kv, "=")
-		if !strings.HasPrefix(name, envPrefix+"_") || known[name] || handlerEnv[name] {
+		if !strings.HasPrefix(name, envPrefix+"_") || known[name] || handlerEnv[name] || sections[name] != "" {
 			continue
 		}
 		msg := name + " names no config key and is ignored"
@@ -35,6 +37,64 @@ func unknownEnv(environ, keys []string) []string {
 			msg += "; did you mean " + near + "?"
 		}
 		out = append(out, msg)
+	}
+	sort.Strings(out)
+	return out
+}
+
+// envSections maps the GRACE_ variable of each section among keys (every
+// dotted prefix of a key: GRACE_MASKING for masking.fields,
+// GRACE_KERNELS_LIST_MEMORY for kernels.list.memory.critical) to the
+// section.
+func envSections(keys []string) map[string]string {
+	out := map[string]string{}
+	for _, k := range keys {
+		for i := strings.IndexByte(k, '.'); i >= 0; i = nextDot(k, i) {
+			out[envName(k[:i])] = k[:i]
+		}
+	}
+	return out
+}
+
+func nextDot(s string, i int) int {
+	if j := strings.IndexByte(s[i+1:], '.'); j >= 0 {
+		return i + 1 + j
+	}
+	return -1
+}
+
+// maxSuggestedKeys bounds the keys a refused section variable lists.
+const maxSuggestedKeys = 6
+
+// sectionEnv returns an error line for each GRACE_ variable in environ
+// that names a section among keys rather than a key. viper reads such a
+// variable as the whole section's value: every key under it then reads
+// as unset, so GRACE_MASKING=x would turn masking off and
+// GRACE_POLICY_RULES=x drop every rule. It is refused instead, naming the
+// keys it could set.
+func sectionEnv(environ, keys []string) []string {
+	sections := envSections(keys)
+	var out []string
+	for _, kv := range environ {
+		name, _, _ := strings.Cut(kv, "=")
+		section := sections[name]
+		if section == "" {
+			continue
+		}
+		var under []string
+		for _, k := range keys {
+			if strings.HasPrefix(k, section+".") {
+				under = append(under, envName(k))
+			}
+		}
+		sort.Strings(under)
+		more := ""
+		if len(under) > maxSuggestedKeys {
+			more = fmt.Sprintf(" and %d more", len(under)-maxSuggestedKeys)
+			under = under[:maxSuggestedKeys]
+		}
+		out = append(out, fmt.Sprintf("%s names the section %s, not a key (it would unset every key in it): set one of its keys instead (%s%s)",
+			name, section, strings.Join(under, ", "), more))
 	}
 	sort.Strings(out)
 	return out
