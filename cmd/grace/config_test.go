@@ -297,3 +297,53 @@ func TestConfigBadOverrides(t *testing.T) {
 		}
 	}
 }
+
+func TestConfigListsInFlowStyle(t *testing.T) {
+	// "[a, b]" in --set or the environment is the list a, b, as the file
+	// writes it, for every list-valued key: not the items "[a" and "b]".
+	path := writeConfig(t, "db: x.db\n")
+	t.Setenv("GRACE_GOVERNANCE_TIERS_TIER_2", "[query_knowledge, generate_summary]")
+	t.Setenv("GRACE_CONSOLE_KEYS_QUIT", `[q, "]"]`) // a quoted item may hold a bracket
+	cfg, err := loadConfig(configInput{File: path, Sets: []string{
+		"masking.fields=[password,token]",
+		"governance.two_person_types=[change_charter]",
+		"mesh.topics=[]",
+		"handlers.probe.kind=exec",
+		`handlers.probe.command=[sh, -c, "[ -f x ] && echo a, b"]`,
+	}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, c := range []struct {
+		name      string
+		got, want []string
+	}{
+		{"masking.fields", cfg.Masking.Fields, []string{"password", "token"}},
+		{"governance.tiers.tier_2", cfg.Governance.Tiers["tier_2"], []string{"query_knowledge", "generate_summary"}},
+		{"governance.two_person_types", cfg.Governance.TwoPersonTypes, []string{"change_charter"}},
+		{"mesh.topics", cfg.Mesh.Topics, []string{}},
+		{"console.keys.quit", cfg.Console.Keys["quit"], []string{"q", "]"}},
+		{"handlers.probe.command", cfg.Handlers["probe"].Command, []string{"sh", "-c", "[ -f x ] && echo a, b"}},
+	} {
+		if !reflect.DeepEqual(c.got, c.want) {
+			t.Errorf("%s: %q, want %q", c.name, c.got, c.want)
+		}
+	}
+
+	// A list written half in brackets is refused, naming the key.
+	for _, c := range []struct{ set, want string }{
+		{"masking.fields=[password, token", `--set masking.fields: masking.fields: "[password, token" is not a list`},
+		{"masking.fields=password,token]", `--set masking.fields: masking.fields: list item "token]" holds a bracket`},
+		{"governance.tiers.tier_2=[[query_knowledge]]", `--set governance.tiers.tier_2: governance.tiers.tier_2: "[[query_knowledge]]": a list item must be a single value`},
+	} {
+		_, err := loadConfig(configInput{File: path, Sets: []string{c.set}})
+		if got := errorLines(err); len(got) != 1 || !strings.HasPrefix(got[0], c.want) {
+			t.Errorf("--set %s: %q, want %q", c.set, got, c.want)
+		}
+	}
+	t.Setenv("GRACE_MASKING_FIELDS", "[password")
+	_, err = loadConfig(configInput{File: path})
+	if got := errorLines(err); len(got) != 1 || !strings.HasPrefix(got[0], `GRACE_MASKING_FIELDS: masking.fields: "[password" is not a list`) {
+		t.Errorf("GRACE_MASKING_FIELDS=[password: %q", got)
+	}
+}

@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/go-viper/mapstructure/v2"
+	"go.yaml.in/yaml/v3"
 )
 
 // keyProblem is one thing wrong with one config key.
@@ -237,14 +238,7 @@ func strictHook(from, to reflect.Type, data any) (any, error) {
 	case reflect.Slice:
 		switch {
 		case isString:
-			if strings.TrimSpace(s) == "" {
-				return []string{}, nil
-			}
-			parts := strings.Split(s, ",")
-			for i := range parts {
-				parts[i] = strings.TrimSpace(parts[i])
-			}
-			return parts, nil
+			return splitList(s)
 		case from.Kind() == reflect.Slice:
 			return data, nil
 		}
@@ -256,6 +250,41 @@ func strictHook(from, to reflect.Type, data any) (any, error) {
 		return bad()
 	}
 	return data, nil
+}
+
+// splitList reads a list given as one string (by the environment or
+// --set): comma-separated (a, b), or a YAML flow list ([a, b]) as the
+// file writes it, where a quoted item may hold a comma or a bracket
+// (["[ -f x ]", b]). Any other item holding [ or ] is refused: it is a
+// list written half as one ("[a, b" or "a, b]"), which would otherwise
+// become items named "[a" and "b]".
+func splitList(s string) ([]string, error) {
+	t := strings.TrimSpace(s)
+	if t == "" {
+		return []string{}, nil
+	}
+	if strings.HasPrefix(t, "[") {
+		var doc yaml.Node
+		if err := yaml.Unmarshal([]byte(t), &doc); err != nil || len(doc.Content) != 1 || doc.Content[0].Kind != yaml.SequenceNode {
+			return nil, fmt.Errorf("%s is not a list: write it as a, b or [a, b] (quote an item that holds a comma or a bracket)", strconv.Quote(s))
+		}
+		items := make([]string, 0, len(doc.Content[0].Content))
+		for _, n := range doc.Content[0].Content {
+			if n.Kind != yaml.ScalarNode {
+				return nil, fmt.Errorf("%s: a list item must be a single value, not a list or mapping", strconv.Quote(s))
+			}
+			items = append(items, n.Value)
+		}
+		return items, nil
+	}
+	items := strings.Split(t, ",")
+	for i := range items {
+		items[i] = strings.TrimSpace(items[i])
+		if strings.ContainsAny(items[i], "[]") {
+			return nil, fmt.Errorf("list item %s holds a bracket: write the list as a, b or [a, b] (quote an item that holds a bracket: [\"[x]\"])", strconv.Quote(items[i]))
+		}
+	}
+	return items, nil
 }
 
 func isIntKind(k reflect.Kind) bool {
