@@ -77,7 +77,7 @@ func (c Config) validateBackend(v *problems) {
 	v.check(n.AckWait >= time.Second, "backend.nats.ack_wait (%v) must be at least 1s", n.AckWait)
 	v.check(n.MaxDeliver >= 2, "backend.nats.max_deliver (%d) must be at least 2 (one redelivery after a worker dies)", n.MaxDeliver)
 	v.check(n.Replicas == 1 || n.Replicas == 3 || n.Replicas == 5, "backend.nats.replicas (%d) must be 1, 3 or 5", n.Replicas)
-	v.positive("backend.nats.heartbeat_interval", n.HeartbeatInterval)
+	v.tick("backend.nats.heartbeat_interval", n.HeartbeatInterval)
 	v.check(n.AckWait > 2*n.HeartbeatInterval, "backend.nats.ack_wait (%v) must exceed two backend.nats.heartbeat_interval (%v)",
 		n.AckWait, n.HeartbeatInterval)
 }

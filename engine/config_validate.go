@@ -98,6 +98,13 @@ func (c Config) validateOwn() error {
 	if err := c.Watchdog.Validate(); err != nil {
 		v = append(v, err)
 	}
+	// The loop periods of the Layer 1 and 2 packages, whose Validate
+	// checks only that they are positive: a 1ns kernel heartbeat or
+	// readiness poll spun cores.
+	v.minTick("watchdog.readiness_poll", c.Watchdog.ReadinessPoll)
+	v.minTick("mesh.episode_quiet", c.Mesh.EpisodeQuiet)
+	v.minTick("policy.alert_interval", c.Policy.AlertInterval)
+	v.minTick("kernels.heartbeat_interval", c.Kernels.HeartbeatInterval)
 
 	v.check(c.Chaos.KeepRuns >= 1, "chaos.keep_runs (%d) must be at least 1", c.Chaos.KeepRuns)
 	v.check(c.Chaos.Loop.EscalateAfter >= 1, "chaos.loop.escalate_after (%d) must be at least 1", c.Chaos.Loop.EscalateAfter)
@@ -152,6 +159,12 @@ const MinTick = 10 * time.Millisecond
 // tick checks a loop's period: positive and at least MinTick.
 func (p *problems) tick(key string, d time.Duration) {
 	p.check(d > 0, "%s (%v) must be positive", key, d)
+	p.minTick(key, d)
+}
+
+// minTick checks that a positive loop period is at least MinTick, for the
+// periods whose sign their own package's Validate checks.
+func (p *problems) minTick(key string, d time.Duration) {
 	p.check(d <= 0 || d >= MinTick, "%s (%v) must be at least %v (it is how often a loop runs)", key, d, MinTick)
 }
 

@@ -42,6 +42,12 @@ func TestValidateNamesTheKey(t *testing.T) {
 		{func(c *Config) { c.Log.Level = "loud" }, `log.level ("loud") must be one of`},
 		{func(c *Config) { c.DB = "" }, "db must not be empty"},
 		{func(c *Config) { c.Console.Refresh = 0 }, "console.refresh (0s) must be positive"},
+		// Every key that is how often a loop runs has the same floor: 1ns spun cores.
+		{func(c *Config) { c.Kernels.HeartbeatInterval = time.Nanosecond }, "kernels.heartbeat_interval (1ns) must be at least 10ms (it is how often a loop runs)"},
+		{func(c *Config) { c.Watchdog.ReadinessPoll = time.Nanosecond }, "watchdog.readiness_poll (1ns) must be at least 10ms (it is how often a loop runs)"},
+		{func(c *Config) { c.Mesh.EpisodeQuiet = time.Microsecond }, "mesh.episode_quiet (1µs) must be at least 10ms (it is how often a loop runs)"},
+		{func(c *Config) { c.Policy.AlertInterval = time.Millisecond }, "policy.alert_interval (1ms) must be at least 10ms (it is how often a loop runs)"},
+		{func(c *Config) { c.Backend.NATS.HeartbeatInterval = time.Nanosecond }, "backend.nats.heartbeat_interval (1ns) must be at least 10ms (it is how often a loop runs)"},
 		{func(c *Config) { c.Governance.Tiers["tier_9"] = []string{"x"} }, "governance.tiers.tier_9"},
 		{func(c *Config) { c.Handlers["query_knowledge"] = worker.HandlerConfig{Kind: "magic"} }, "handlers.query_knowledge.kind"},
 	} {
