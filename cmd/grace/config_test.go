@@ -161,6 +161,11 @@ func TestConfigBadFile(t *testing.T) {
 		{name: "yaml syntax", body: "htm:\n  warn_depth: 5\n bad: [\n", contains: "line 2: did not find expected key"},
 		{name: "yaml duplicate", body: "htm:\n  warn_depth: 5\n  warn_depth: 6\n", contains: `"warn_depth" already defined`},
 		{name: "not a mapping", body: "- a\n- b\n", contains: "line 1: cannot unmarshal"},
+		// The keys after a "---" were dropped without a word.
+		{name: "second document", body: "cortex:\n  enabled: false\n---\nstore:\n  batch_max: 0\nbogus_key: 1\n",
+			want: []string{`line 3: a second YAML document starts here ("---"); a config file is one document: merge its keys into the first`}},
+		{name: "second document after an empty one", body: "---\n---\nhtm:\n  warn_depth: 5\n",
+			want: []string{`line 2: a second YAML document starts here ("---"); a config file is one document: merge its keys into the first`}},
 		{name: "keys differing in case", body: "HTM:\n  warn_depth: 5\nhtm:\n  capacity: 9\n", contains: `key "htm" is given twice`},
 		{name: "invalid value", body: "htm:\n  warn_depth: 6000\n", contains: "htm.warn_depth (6000) must be below htm.critical_depth (5000)"},
 	} {
@@ -186,6 +191,15 @@ func TestConfigBadFile(t *testing.T) {
 				t.Fatalf("got %q, want one line naming %s and containing %q", lines, path, tc.contains)
 			}
 		})
+	}
+}
+
+func TestConfigDocumentMarkersAlone(t *testing.T) {
+	// A leading "---", an ending "..." or "---" hold no second document.
+	path := writeConfig(t, "---\nhtm:\n  warn_depth: 100\n...\n---\n")
+	cfg, err := loadConfig(configInput{File: path})
+	if err != nil || cfg.HTM.WarnDepth != 100 {
+		t.Fatalf("warn_depth %d, err %v", cfg.HTM.WarnDepth, err)
 	}
 }
 

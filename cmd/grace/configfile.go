@@ -1,6 +1,7 @@
 package main
 
 import (
+	"bytes"
 	"errors"
 	"fmt"
 	"io"
@@ -29,14 +30,39 @@ func readConfigFile(path string) (string, map[string]any, error) {
 		}
 		return "", nil, fmt.Errorf("read config %s: %w", path, unwrapPathError(err))
 	}
+	dec := yaml.NewDecoder(bytes.NewReader(data))
 	var raw map[string]any
-	if err := yaml.Unmarshal(data, &raw); err != nil {
+	if err := dec.Decode(&raw); err != nil && !errors.Is(err, io.EOF) {
 		return "", nil, fmt.Errorf("%s: %s", path, yamlReason(err))
+	}
+	if err := oneDocument(dec); err != nil {
+		return "", nil, fmt.Errorf("%s: %w", path, err)
 	}
 	if err := lowerKeys(raw, ""); err != nil {
 		return "", nil, fmt.Errorf("%s: %w", path, err)
 	}
 	return path, raw, nil
+}
+
+// oneDocument refuses a second YAML document ("---" then keys) after the
+// one dec has read: the config is the first, and the keys of any other
+// would be dropped without a word. An empty document (a "---" at the end)
+// is harmless and passes.
+func oneDocument(dec *yaml.Decoder) error {
+	for {
+		var doc yaml.Node
+		err := dec.Decode(&doc)
+		switch {
+		case errors.Is(err, io.EOF):
+			return nil
+		case err != nil:
+			return errors.New(yamlReason(err))
+		}
+		if len(doc.Content) == 1 && doc.Content[0].Tag == "!!null" {
+			continue
+		}
+		return fmt.Errorf("line %d: a second YAML document starts here (\"---\"); a config file is one document: merge its keys into the first", doc.Line)
+	}
 }
 
 // maxConfigBytes bounds a config file: far above any real one, it keeps a
