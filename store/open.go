@@ -65,6 +65,9 @@ func open(ctx context.Context, path string, opts Options) (_ *Store, err error) 
 	if opts.ReadOnly {
 		return s, s.openReaders(ctx, abs)
 	}
+	if s.unlock, err = takeLock(abs, opts.Holder, opts.Brief, opts.LockWait); err != nil {
+		return nil, err
+	}
 	if fresh {
 		if err := createPrivate(abs); err != nil {
 			return nil, err
@@ -178,6 +181,9 @@ func (s *Store) closeDBs() {
 	}
 	if s.rdb != nil {
 		s.rdb.Close()
+	}
+	if s.unlock != nil {
+		_ = s.unlock()
 	}
 }
 

@@ -43,6 +43,17 @@ type Options struct {
 	// writer, no migrations, no checkpoints; Apply fails with ErrReadOnly.
 	// The database must exist and be Grace's at the current schema.
 	ReadOnly bool
+	// Holder says what this process is, for the lock a read-write open
+	// takes (see ErrInUse): "grace serve, API http://127.0.0.1:7420". A
+	// process refused the lock is told it.
+	Holder string
+	// Brief is true for an open that holds the database for a moment (a
+	// CLI write): another process wanting it waits up to LockWait for it,
+	// rather than being refused at once as it is by a running engine.
+	Brief bool
+	// LockWait is how long a read-write open waits for a brief holder
+	// (default 5s).
+	LockWait time.Duration
 	// Logger receives warnings from the background work (default: discard).
 	Logger *slog.Logger
 	// Clock drives the index and checkpoint schedules (default clock.Real).
@@ -69,6 +80,9 @@ func (o Options) withDefaults() (Options, error) {
 	}
 	if o.BatchMax == 0 {
 		o.BatchMax = 1024
+	}
+	if o.LockWait <= 0 {
+		o.LockWait = 5 * time.Second
 	}
 	if o.BatchWait == 0 {
 		o.BatchWait = 200 * time.Microsecond

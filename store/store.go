@@ -38,6 +38,8 @@ type Store struct {
 	stopped  chan struct{} // closed when the writer goroutine has returned
 	closeErr error
 	once     sync.Once
+	// unlock releases the lock a read-write open takes (lock.go).
+	unlock func() error
 }
 
 var (
@@ -75,6 +77,9 @@ func (s *Store) Close() error {
 		}
 		if s.wdb != nil {
 			errs = append(errs, s.wdb.Close())
+		}
+		if s.unlock != nil { // last: the files are closed
+			errs = append(errs, s.unlock())
 		}
 		if err := errors.Join(errs...); err != nil {
 			s.closeErr = fmt.Errorf("close store %s: %w", s.path, err)

@@ -14,6 +14,7 @@ import (
 
 	"grace/engine"
 	"grace/engine/chaos"
+	"grace/store"
 )
 
 // chaosHistory is chaos history --json: the stored runs, newest first,
@@ -39,6 +40,10 @@ func (a *app) runChaosHistory(cmd *cobra.Command, limit int) error {
 	if _, err := os.Stat(cfg.DB); err == nil {
 		log := newLogger(a.stderr, cfg.Log.Level, noFloor)
 		st, err := openStore(cmd.Context(), cfg, false, log)
+		served := errors.Is(err, store.ErrInUse)
+		if served { // the running engine there keeps its runs' states
+			st, err = openStore(cmd.Context(), cfg, true, log)
+		}
 		if err != nil {
 			return err
 		}
@@ -49,7 +54,9 @@ func (a *app) runChaosHistory(cmd *cobra.Command, limit int) error {
 		}()
 		// A run left running by a process that stopped (a crash) is
 		// shown, and kept, as interrupted.
-		chaos.MarkInterrupted(cmd.Context(), st, filepath.Dir(cfg.DB), time.Now().UTC(), log)
+		if !served {
+			chaos.MarkInterrupted(cmd.Context(), st, filepath.Dir(cfg.DB), time.Now().UTC(), log)
+		}
 		if out.Runs, err = st.ChaosRuns(cmd.Context(), limit); err != nil {
 			return err
 		}

@@ -99,7 +99,7 @@ func (a *app) runChaosRun(cmd *cobra.Command, o chaosRunOptions) error {
 		return err
 	}
 	log := newLogger(a.stderr, cfg.Log.Level, slog.LevelError)
-	st, err := openStore(cmd.Context(), cfg, false, log)
+	st, err := openEngineStore(cmd.Context(), cfg, "grace chaos run", log)
 	if err != nil {
 		return err
 	}

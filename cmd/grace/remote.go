@@ -19,6 +19,7 @@ import (
 	"grace/engine"
 	"grace/engine/httpapi"
 	"grace/engine/intent"
+	"grace/store"
 )
 
 // intentBackend is what the intent commands ask of an engine: a running
@@ -138,6 +139,15 @@ func (a *app) withIntents(cmd *cobra.Command, access intentAccess, fn func(conte
 	}
 	log := newLogger(a.stderr, cfg.Log.Level, slog.LevelWarn)
 	st, err := openStore(ctx, cfg, !writes, log)
+	if inUse := (*store.InUseError)(nil); errors.As(err, &inUse) {
+		// An engine runs on this database, but not at url: the change
+		// would sit unseen by it.
+		where := url
+		if where == "" {
+			where = "(api.server is empty)"
+		}
+		return fmt.Errorf("no server answers at %s, and %s: its engine would not see a change written beside it; point --server (or api.server) at that engine's API", where, inUse)
+	}
 	if err != nil {
 		return err
 	}

@@ -85,7 +85,14 @@ func startSystem(ctx context.Context, cfg engine.Config, log *slog.Logger, opts 
 			ln = nil
 		}
 	}
-	if s.store, err = openStore(ctx, cfg, false, log); err != nil {
+	holder := "grace console"
+	if opts.RequireAPI {
+		holder = "grace serve"
+	}
+	if ln != nil {
+		holder += ", API http://" + ln.Addr().String()
+	}
+	if s.store, err = openEngineStore(ctx, cfg, holder, log); err != nil {
 		return nil, err
 	}
 	var access apiAccess

@@ -1,0 +1,104 @@
+package store
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"os"
+	"strings"
+	"time"
+)
+
+// ErrInUse means another process has the database open read-write: a
+// running engine (grace serve or the console) or a brief CLI write. Two
+// engines on one record would each take the other's running intents for
+// a crash's leftovers and run them again, so only one may open it. The
+// error is an *InUseError saying who holds it.
+var ErrInUse = errors.New("the database is in use by another Grace process")
+
+// InUseError names the process holding a database's lock.
+type InUseError struct {
+	// Holder is what the holder said it is (Options.Holder), PID its
+	// process and Since when it took the lock; empty or zero when the
+	// lock file could not be read.
+	Holder string    `json:"holder"`
+	PID    int       `json:"pid"`
+	Since  time.Time `json:"since"`
+	// Brief is true when the holder said it would hold the lock briefly.
+	Brief bool `json:"brief,omitempty"`
+}
+
+func (e *InUseError) Error() string {
+	var b strings.Builder
+	b.WriteString(ErrInUse.Error())
+	if e.PID > 0 {
+		fmt.Fprintf(&b, ": pid %d", e.PID)
+		if e.Holder != "" {
+			b.WriteString(", " + e.Holder)
+		}
+		if !e.Since.IsZero() {
+			b.WriteString(", since " + e.Since.Local().Format("2006-01-02 15:04:05"))
+		}
+	}
+	b.WriteString(" (one process at a time may open it read-write; read-only commands may still read it)")
+	return b.String()
+}
+
+// Is makes errors.Is(err, ErrInUse) true.
+func (e *InUseError) Is(target error) bool { return target == ErrInUse }
+
+// lockPath is the lock file beside the database at abs.
+func lockPath(abs string) string { return abs + ".lock" }
+
+// lockWaitStep is how often a process waiting for a brief holder looks
+// again.
+const lockWaitStep = 20 * time.Millisecond
+
+// takeLock takes the exclusive lock of the database at abs for this
+// process, until release: it fails with an *InUseError when a process
+// holds it, at once if that process is an engine, after waiting up to
+// wait for one holding it briefly (a CLI write). The lock is the kernel's
+// (flock), so a killed holder leaves none behind.
+func takeLock(abs, holder string, brief bool, wait time.Duration) (release func() error, err error) {
+	f, err := os.OpenFile(lockPath(abs), os.O_RDWR|os.O_CREATE, 0o600)
+	if err != nil {
+		return nil, fmt.Errorf("lock file: %w", err)
+	}
+	deadline := time.Now().Add(wait)
+	for {
+		ok, err := tryLock(f)
+		if err != nil {
+			f.Close()
+			return nil, fmt.Errorf("lock %s: %w", lockPath(abs), err)
+		}
+		if ok {
+			break
+		}
+		inUse := readHolder(f)
+		if !inUse.Brief || time.Now().After(deadline) {
+			f.Close()
+			return nil, inUse
+		}
+		time.Sleep(lockWaitStep)
+	}
+	note, _ := json.Marshal(InUseError{Holder: holder, PID: os.Getpid(), Since: time.Now().UTC(), Brief: brief})
+	if err := f.Truncate(0); err == nil {
+		_, _ = f.WriteAt(append(note, '\n'), 0)
+	}
+	return func() error {
+		// Emptied first: a reader that opens it between the unlock and
+		// the close reads no stale holder.
+		_ = f.Truncate(0)
+		unlock(f)
+		return f.Close()
+	}, nil
+}
+
+// readHolder reads who holds the lock from its file.
+func readHolder(f *os.File) *InUseError {
+	var e InUseError
+	buf := make([]byte, 4096)
+	n, _ := f.ReadAt(buf, 0)
+	_ = json.Unmarshal(buf[:n], &e)
+	return &e
+}

@@ -1,0 +1,52 @@
+package store
+
+import (
+	"context"
+	"errors"
+	"os"
+	"strconv"
+	"strings"
+	"testing"
+)
+
+// TestASecondWriterIsRefused: while one process (here, one open) holds a
+// database read-write, another read-write open is refused at once with
+// who holds it, a read-only open still reads, and the database opens
+// again once the holder closes. A brief holder (a CLI write) is waited
+// for instead of refused.
+func TestASecondWriterIsRefused(t *testing.T) {
+	tb := setup(t, func(o *Options) { o.Holder = "grace serve, API http://127.0.0.1:7420" })
+	_, err := Open(context.Background(), tb.path, Options{Clock: tb.clock, Holder: "grace intent submit", Brief: true})
+	var inUse *InUseError
+	if !errors.As(err, &inUse) || !errors.Is(err, ErrInUse) || inUse.PID != os.Getpid() ||
+		!strings.Contains(err.Error(), "pid "+strconv.Itoa(os.Getpid())+", grace serve, API http://127.0.0.1:7420") {
+		t.Fatalf("a second writer: %v, want ErrInUse naming the holder", err)
+	}
+	ro, err := Open(context.Background(), tb.path, Options{Clock: tb.clock, ReadOnly: true})
+	if err != nil {
+		t.Fatalf("a reader beside the writer: %v", err)
+	}
+	ro.Close()
+	if err := tb.s.Close(); err != nil {
+		t.Fatal(err)
+	}
+
+	brief, err := Open(context.Background(), tb.path, Options{Clock: tb.clock, Holder: "grace intent submit", Brief: true})
+	if err != nil {
+		t.Fatalf("after the holder closed: %v", err)
+	}
+	opened := make(chan error, 1)
+	go func() {
+		s, err := Open(context.Background(), tb.path, Options{Clock: tb.clock, Holder: "grace serve"})
+		if err == nil {
+			err = s.Close()
+		}
+		opened <- err
+	}()
+	if err := brief.Close(); err != nil {
+		t.Fatal(err)
+	}
+	if err := <-opened; err != nil {
+		t.Fatalf("an engine starting while a command wrote: %v, want it to wait for the command", err)
+	}
+}
