@@ -114,6 +114,8 @@ func (a *app) runHealth(cmd *cobra.Command, _ []string) error {
 		return errors.New("not ready: " + notReadyReason(rep))
 	case rep.Status == watchdog.Critical.String():
 		return errors.New("critical: " + criticalReason(rep))
+	case rep.Mode == "server" && rep.Snapshot == nil:
+		return errors.New("health unknown: the server's figures are unavailable (" + rep.Checks["telemetry"] + ")")
 	}
 	return nil
 }
@@ -137,6 +139,15 @@ func (a *app) serverHealth(ctx context.Context, cfg engine.Config, url string, r
 		rep.Checks = map[string]string{}
 	}
 	snap, err := c.Snapshot(ctx)
+	if refused := tokenRefused(url, err); refused != nil {
+		// Readiness needs no token, the figures do: without them nothing
+		// here may say healthy.
+		return false, fmt.Errorf("%w; its health is unknown (it says ready: %t)", refused, rr.Ready)
+	}
+	var he *httpapi.Error
+	if errors.As(err, &he) && he.Status == http.StatusUnauthorized {
+		return false, fmt.Errorf("server at %s refused the API token: %w; its health is unknown (it says ready: %t)", url, err, rr.Ready)
+	}
 	if err != nil {
 		rep.Checks["telemetry"] = "unavailable: " + oneLine(err.Error())
 		return true, nil

@@ -95,6 +95,10 @@ watchdog: {interval: 100ms}
 	if r.code != exitFailure || len(h.Alerts) == 0 || h.Alerts[0].Key != "htm_orchestrator/queue_depth" || h.Alerts[0].Severity != "critical" {
 		t.Fatalf("critical server: exit %d %s %s", r.code, r.stdout, r.stderr)
 	}
+	// A token the server refuses learns nothing of its figures: it must
+	// not read as healthy.
+	c.as("not-the-token").run(t, "health", "--config", cfg).wantFail(t, exitFailure,
+		"refused the API token (set api.token, or use the data folder's api.token): invalid bearer token: no identity has it; its health is unknown (it says ready: true)")
 	r = c.run(t, "health", "--config", cfg)
 	if r.code != exitFailure || !strings.Contains(r.stdout, "✗ critical  Queue depth 2/2 (critical)") ||
 		!strings.Contains(r.stdout, "htm_orchestrator/queue_depth") || !strings.Contains(r.stderr, "grace: critical: htm_orchestrator") {
