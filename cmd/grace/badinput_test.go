@@ -318,6 +318,19 @@ func TestCLIBadInputServer(t *testing.T) {
 		t.Fatalf("serve on a taken port left %s (%v)", data, err)
 	}
 
+	// An exec handler whose program is not here fails serve at start,
+	// before anything is written, rather than every intent of its type.
+	noProg := writeConfig(t, "api: {listen: \"127.0.0.1:0\"}\nhandlers:\n  query_knowledge: {kind: exec, command: \"ls -l\"}\n"+
+		"  generate_summary: {kind: exec, command: [/nonexistent/bin]}\n")
+	c.runFor(t, nil, "serve", "--config", noProg, "--db", filepath.Join(data, "grace.db")).wantFail(t, exitFailure,
+		`handlers: handlers.generate_summary.command[0]: program "/nonexistent/bin" cannot be run here: stat /nonexistent/bin: no such file or directory`)
+	noProg = writeConfig(t, "api: {listen: \"127.0.0.1:0\"}\nhandlers:\n  query_knowledge: {kind: exec, command: \"ls -l\"}\n")
+	c.runFor(t, nil, "serve", "--config", noProg, "--db", filepath.Join(data, "grace.db")).wantFail(t, exitFailure,
+		`handlers.query_knowledge.command[0]: program "ls -l" cannot be run here: executable file not found in $PATH; the command is a list, program then arguments: [ls, -l], not "ls -l"`)
+	if _, err := os.Stat(data); !errors.Is(err, os.ErrNotExist) {
+		t.Fatalf("serve with a missing handler program left %s (%v)", data, err)
+	}
+
 	// A token no HTTP header can carry: from the environment or the data
 	// folder's token file (it failed as `net/http: invalid header field
 	// value for "Authorization"`, naming neither).

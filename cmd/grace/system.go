@@ -17,6 +17,7 @@ import (
 	"grace/engine/clock"
 	"grace/engine/cortex"
 	"grace/engine/httpapi"
+	"grace/engine/worker"
 	"grace/store"
 )
 
@@ -83,6 +84,11 @@ func startSystem(ctx context.Context, cfg engine.Config, log *slog.Logger, opts 
 			}
 			log.Warn("HTTP API not started; running without it", "listen", cfg.API.Listen, "err", lerr)
 			ln = nil
+		}
+	}
+	if cfg.Backend.Kind != engine.BackendNATS { // handlers run here: their programs must
+		if err := checkHandlerPrograms(cfg); err != nil {
+			return nil, err
 		}
 	}
 	holder := "grace console"
@@ -235,4 +241,18 @@ func (s *system) stop() {
 			s.log.Info("stopped")
 		}
 	})
+}
+
+// checkHandlerPrograms refuses exec handlers whose program cannot be run
+// on this machine, before anything is written: each of their intents
+// would fail.
+func checkHandlerPrograms(cfg engine.Config) error {
+	reg, err := worker.NewRegistry(cfg.Handlers, worker.Options{Clock: clock.Real{}})
+	if err == nil {
+		err = reg.CheckPrograms()
+	}
+	if err != nil {
+		return fmt.Errorf("handlers: %w", err)
+	}
+	return nil
 }

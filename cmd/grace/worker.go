@@ -96,6 +96,9 @@ func (a *app) runWorker(cmd *cobra.Command, f workerFlags) error {
 	}
 	log := newLogger(a.stderr, cfg.Log.Level, noFloor).With("worker", name)
 	reg, err := worker.NewRegistry(cfg.Handlers, worker.Options{Clock: clock.Real{}})
+	if err == nil {
+		err = reg.CheckPrograms() // this process runs them
+	}
 	if err != nil {
 		return fmt.Errorf("handlers: %w", err)
 	}

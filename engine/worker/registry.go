@@ -1,11 +1,15 @@
 package worker
 
 import (
+	"cmp"
 	"context"
+	"errors"
 	"fmt"
 	"math/rand/v2"
 	"net/http"
+	"os/exec"
 	"sort"
+	"strings"
 	"time"
 
 	"grace/engine/clock"
@@ -134,4 +138,33 @@ func (r *Registry) lookup(intentType string) entry {
 		return e
 	}
 	return r.fallback
+}
+
+// CheckPrograms makes sure the program of every exec handler can be
+// started here (exec.LookPath: on PATH, or a path to an executable file),
+// for the process that runs the handlers to refuse at start what would
+// otherwise fail every intent of the type. The *ConfigError names the
+// first missing one, in sorted type order. A program written with its
+// arguments in one string ("ls -l") is told to be a list.
+func (r *Registry) CheckPrograms() error {
+	types := make([]string, 0, len(r.entries))
+	for typ := range r.entries {
+		types = append(types, typ)
+	}
+	sort.Strings(types)
+	for _, typ := range types {
+		x, ok := r.entries[typ].h.(*execHandler)
+		if !ok {
+			continue
+		}
+		prog := x.argv[0]
+		if _, err := exec.LookPath(prog); err != nil {
+			reason := fmt.Sprintf("program %q cannot be run here: %v", prog, cmp.Or(errors.Unwrap(err), err))
+			if strings.ContainsAny(strings.TrimSpace(prog), " \t") {
+				reason += `; the command is a list, program then arguments: [ls, -l], not "ls -l"`
+			}
+			return &ConfigError{Key: "handlers." + typ + ".command[0]", Reason: reason}
+		}
+	}
+	return nil
 }
