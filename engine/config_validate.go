@@ -73,6 +73,7 @@ func (c Config) validateOwn() error {
 	v.check(strings.EqualFold(c.Store.Synchronous, "FULL") || strings.EqualFold(c.Store.Synchronous, "NORMAL"),
 		"store.synchronous (%q) must be FULL or NORMAL", c.Store.Synchronous)
 	v.check(c.Store.BatchMax >= 1, "store.batch_max (%d) must be at least 1", c.Store.BatchMax)
+	v.check(c.Store.BatchMax <= maxStoreBatch, "store.batch_max (%d) must be at most %d", c.Store.BatchMax, maxStoreBatch)
 	v.positive("store.batch_wait", c.Store.BatchWait)
 	v.tick("store.index_interval", c.Store.IndexInterval)
 	v.tick("store.checkpoint_interval", c.Store.CheckpointInterval)
@@ -150,6 +151,11 @@ func (p *problems) check(ok bool, format string, args ...any) {
 func (p *problems) positive(key string, d time.Duration) {
 	p.check(d > 0, "%s (%v) must be positive", key, d)
 }
+
+// maxStoreBatch is the most changes the store takes in one group commit
+// (store.Options.BatchMax): checked here so that a larger store.batch_max
+// is refused with the other keys, not only once the store opens.
+const maxStoreBatch = 1 << 16
 
 // MinTick is the shortest period of a loop that a config key sets (an
 // index catch-up, a heartbeat, a refresh): "1ns" for "1s" spun a core,

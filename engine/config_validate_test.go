@@ -31,6 +31,7 @@ func TestValidateNamesTheKey(t *testing.T) {
 		{func(c *Config) { c.Store.Synchronous = "OFF" }, `store.synchronous ("OFF") must be FULL or NORMAL`},
 		{func(c *Config) { c.Store.BatchWait = -time.Second }, "store.batch_wait (-1s) must be positive"},
 		{func(c *Config) { c.Store.BatchMax = 0 }, "store.batch_max (0) must be at least 1"},
+		{func(c *Config) { c.Store.BatchMax = 70000 }, "store.batch_max (70000) must be at most 65536"},
 		{func(c *Config) { c.API.Listen = "localhost" }, `api.listen ("localhost") must be host:port or empty`},
 		{func(c *Config) { c.API.Listen = "127.0.0.1:99999" }, `api.listen ("127.0.0.1:99999") must be host:port or empty`},
 		{func(c *Config) { c.API.Server = "ftp://x" }, "api.server"},

@@ -295,6 +295,12 @@ func TestConfigBadOverrides(t *testing.T) {
 		t.Fatalf("unusable --set value: %q", got)
 	}
 
+	// The store's limit is checked with the other keys, not when it opens.
+	_, err = loadConfig(configInput{File: path, Sets: []string{"store.batch_max=70000"}})
+	if got := errorLines(err); len(got) != 1 || got[0] != "--set store.batch_max: store.batch_max (70000) must be at most 65536" {
+		t.Fatalf("store.batch_max past the store's limit: %q", got)
+	}
+
 	_, err = loadConfig(configInput{File: path, Sets: []string{"htm.warn_dept=5"}})
 	if got := errorLines(err); len(got) != 1 || got[0] != `--set htm.warn_dept: unknown key "htm.warn_dept"` {
 		t.Fatalf("unknown --set key: %q", got)
