@@ -30,6 +30,9 @@ var (
 	// ErrNotReviewable: a review of an intent that is not a finished,
 	// unreviewed Tier 1 intent.
 	ErrNotReviewable = errors.New("intent is not a finished Tier 1 intent awaiting review")
+	// ErrSelfReview: the submitter of a Tier 1 intent acknowledging its
+	// review (flagging it is allowed): a later review is someone else's.
+	ErrSelfReview = errors.New("the intent's submitter may not mark it reviewed")
 	// ErrNotCancellable: a cancel of an intent that has finished (or whose
 	// attempt finished while the cancel was being made).
 	ErrNotCancellable = errors.New("intent can no longer be cancelled")

@@ -170,6 +170,13 @@ func TestReviewTier1(t *testing.T) {
 	if _, err := b.e.Review(t.Context(), flagged.ID, "alice", "", true); !errors.Is(err, ErrReasonRequired) {
 		t.Fatalf("flag without a note = %v", err)
 	}
+	// Its submitter cannot wave it through, whatever the case of the name.
+	if _, err := b.e.Review(t.Context(), ran.ID, " Grace_Architect", "mine, fine", false); !errors.Is(err, ErrSelfReview) {
+		t.Fatalf("the submitter marking it reviewed = %v, want ErrSelfReview", err)
+	}
+	if refused := recordOf(t, b.store.RecordsFor(ran.ID), WhatReviewRefused); refused.Context["error"] != "self_review" {
+		t.Fatalf("review_refused = %+v", refused)
+	}
 	if _, err := b.e.Review(t.Context(), ran.ID, "alice", "looks fine", false); err != nil {
 		t.Fatal(err)
 	}

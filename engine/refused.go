@@ -22,6 +22,9 @@ const (
 	// the same operator twice under the two-person rule).
 	WhatApprovalRefused = "approval_refused"
 	WhatDenialRefused   = "denial_refused"
+	// WhatReviewRefused: the engine refused a Tier 1 review by the
+	// intent's own submitter (ErrSelfReview).
+	WhatReviewRefused = "review_refused"
 )
 
 // Refusal is one request a front door refused. Who is the authenticated
@@ -106,6 +109,23 @@ func (e *Engine) refusedDecision(ctx context.Context, id, operator, reason strin
 	if approve {
 		what, verb = WhatApprovalRefused, "approve"
 	}
+	e.recordRefusedAct(ctx, id, operator, reason, what, verb, cause, skipped)
+}
+
+// refusedReview records a Tier 1 review the engine refused because the
+// reviewer submitted the intent. It logs, never fails.
+func (e *Engine) refusedReview(ctx context.Context, id, operator, note string, cause error) {
+	if !errors.Is(cause, ErrSelfReview) {
+		return
+	}
+	if skipped, ok := e.guard.refusals.take(e.clock.Now()); ok {
+		e.recordRefusedAct(ctx, id, operator, note, WhatReviewRefused, "mark reviewed", cause, skipped)
+	}
+}
+
+// recordRefusedAct writes the record of a refused decision or review:
+// what it was, by whom, on which intent and why it was refused.
+func (e *Engine) recordRefusedAct(ctx context.Context, id, operator, reason, what, verb string, cause error, skipped int) {
 	who := strings.TrimSpace(operator)
 	if who == "" || !printable(who) {
 		who = actorUnknown
@@ -153,6 +173,8 @@ func refusalCode(err error) string {
 		return "not_pending"
 	case errors.Is(err, ErrSelfApproval):
 		return "self_approval"
+	case errors.Is(err, ErrSelfReview):
+		return "self_review"
 	case errors.Is(err, ErrAlreadyApproved):
 		return "already_approved"
 	}

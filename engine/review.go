@@ -41,6 +41,10 @@ func (e *Engine) Review(ctx context.Context, id, operator, note string, flag boo
 		return e.guard.mask.intent(in), fmt.Errorf("review intent %s: %w (it is still %s)", id, ErrNotReviewable, in.State)
 	case in.Reviewed:
 		return e.guard.mask.intent(in), fmt.Errorf("review intent %s: %w (already reviewed)", id, ErrNotReviewable)
+	case !flag && sameName(operator, in.Actor):
+		err := fmt.Errorf("review intent %s: %w (%s submitted it; flagging it with a note is allowed)", id, ErrSelfReview, in.Actor)
+		e.refusedReview(ctx, id, operator, note, err)
+		return e.guard.mask.intent(in), err
 	}
 	now := e.clock.Now()
 	in.Reviewed, in.UpdatedAt = true, now

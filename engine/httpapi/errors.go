@@ -18,6 +18,7 @@ const (
 	CodeForbidden           = "forbidden"            // 403: the identity's role may not do this, or the intent is not its own
 	CodeActorMismatch       = "actor_mismatch"       // 403: a submission naming an actor other than the caller
 	CodeSelfApproval        = "self_approval"        // 403: the submitter approving its own intent
+	CodeSelfReview          = "self_review"          // 403: the submitter marking its own Tier 1 intent reviewed
 	CodeAlreadyApproved     = "already_approved"     // 409: the same operator approving twice under the two-person rule
 	CodeNotReviewable       = "not_reviewable"       // 409: a review of an intent that is not a finished, unreviewed Tier 1 intent
 	CodeOperatorRequired    = "operator_required"    // 422: a decision without an operator name
@@ -70,6 +71,11 @@ type Error struct {
 // Error returns the server's message.
 func (e *Error) Error() string { return e.Message }
 
+// HTTPStatus returns the answer's status code, for callers that tell an
+// error apart without importing this package (the console says "token
+// refused" for a 401).
+func (e *Error) HTTPStatus() int { return e.Status }
+
 // Unwrap returns the engine sentinel matching the code, or nil.
 func (e *Error) Unwrap() error {
 	switch e.Code {
@@ -95,6 +101,8 @@ func (e *Error) Unwrap() error {
 		return engine.ErrStopped
 	case CodeSelfApproval:
 		return engine.ErrSelfApproval
+	case CodeSelfReview:
+		return engine.ErrSelfReview
 	case CodeAlreadyApproved:
 		return engine.ErrAlreadyApproved
 	case CodeNotReviewable:
@@ -165,6 +173,8 @@ func fromEngine(err error) (*apiError, bool) {
 		return newError(http.StatusUnprocessableEntity, CodeReasonRequired, "reason", "%s", err.Error()), true
 	case errors.Is(err, engine.ErrSelfApproval):
 		return newError(http.StatusForbidden, CodeSelfApproval, "", "%s", err.Error()), true
+	case errors.Is(err, engine.ErrSelfReview):
+		return newError(http.StatusForbidden, CodeSelfReview, "", "%s", err.Error()), true
 	case errors.Is(err, engine.ErrAlreadyApproved):
 		return newError(http.StatusConflict, CodeAlreadyApproved, "", "%s", err.Error()), true
 	case errors.Is(err, engine.ErrNotReviewable):

@@ -152,7 +152,7 @@ func (b *realBundle) refusals(id, who string) int {
 	n := 0
 	for _, r := range b.store.RecordsFor(id) {
 		switch r.What {
-		case engine.WhatRequestRefused, engine.WhatApprovalRefused, engine.WhatDenialRefused:
+		case engine.WhatRequestRefused, engine.WhatApprovalRefused, engine.WhatDenialRefused, engine.WhatReviewRefused:
 			if r.Who == who {
 				n++
 			}

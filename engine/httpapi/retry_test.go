@@ -75,3 +75,29 @@ func TestRetryOverHTTP(t *testing.T) {
 		t.Fatalf("client Retry of a completed intent: %v, want ErrNotRetryable", err)
 	}
 }
+
+// TestNoSelfReview: the operator who submitted a Tier 1 intent cannot
+// mark it reviewed (403 self_review, nothing changed, the attempt on the
+// record), though it may flag it; another operator reviews it.
+func TestNoSelfReview(t *testing.T) {
+	t.Parallel()
+	b := setupReal(t)
+	mine := b.submit(t, opAlice, `{"type":"deploy_model"}`)
+	b.waitState(t, mine.ID, intent.StateCompleted)
+	path := "/v1/intents/" + mine.ID + "/review"
+	b.do(t, opAlice, "POST", path, `{"note":"fine by me"}`).wantError(t, http.StatusForbidden, CodeSelfReview)
+	if b.state(t, mine.ID).Reviewed {
+		t.Fatal("a refused review marked the intent reviewed")
+	}
+	if n := b.refusals(mine.ID, "alice"); n != 1 {
+		t.Fatalf("%d refusals of alice on the record, want 1", n)
+	}
+	if a := b.do(t, opBob, "POST", path, `{"note":"checked the rollout"}`); a.status != http.StatusOK || !b.state(t, mine.ID).Reviewed {
+		t.Fatalf("another operator's review: %d %s", a.status, a.body)
+	}
+	flagged := b.submit(t, opAlice, `{"type":"deploy_model"}`)
+	b.waitState(t, flagged.ID, intent.StateCompleted)
+	if a := b.do(t, opAlice, "POST", "/v1/intents/"+flagged.ID+"/review", `{"flag":true,"note":"I rolled out the wrong build"}`); a.status != http.StatusOK {
+		t.Fatalf("the submitter flagging its own: %d %s", a.status, a.body)
+	}
+}
