@@ -80,10 +80,11 @@ func (a *alertsModel) fetchHistory() tea.Cmd {
 func (a *alertsModel) takeHistory(msg alertHistoryMsg) tea.Cmd {
 	a.fetching = false
 	if msg.err != nil {
-		a.pc.warn(msg.err.Error())
+		a.pc.bgWarn(aboutAlerts, msg.err.Error())
 		a.pc.log.Warn("alert history failed", "err", msg.err)
 		return nil
 	}
+	a.pc.ok(aboutAlerts)
 	a.historyAt = msg.at
 	for _, al := range msg.alerts {
 		if !al.Firing() {

@@ -126,20 +126,22 @@ func (a *approvalsModel) update(msg tea.Msg) tea.Cmd {
 		a.pending.failed = ""
 		if msg.err != nil {
 			a.pending.failed = msg.err.Error()
-			a.pc.fail(msg.err.Error())
+			a.pc.bgFail(aboutPending, msg.err.Error())
 			a.pc.log.Warn("fetch failed", "what", "pending approvals", "err", msg.err)
 			return nil
 		}
+		a.pc.ok(aboutPending)
 		a.setItems(sectionPending, msg.items)
 	case reviewMsg:
 		a.review.fetching = false
 		a.review.failed = ""
 		if msg.err != nil {
 			a.review.failed = msg.err.Error()
-			a.pc.fail(msg.err.Error())
+			a.pc.bgFail(aboutReview, msg.err.Error())
 			a.pc.log.Warn("fetch failed", "what", "review list", "err", msg.err)
 			return nil
 		}
+		a.pc.ok(aboutReview)
 		a.reviewRunning, a.reviewCapped = msg.running, msg.capped
 		a.setItems(sectionReview, msg.items)
 	case decidedMsg:
@@ -169,9 +171,9 @@ func (a *approvalsModel) setItems(s section, items []intent.Intent) {
 	if lost != "" && a.detail && s == a.section {
 		a.detail = false
 		if s == sectionReview {
-			a.pc.info(lost + " no longer awaits review")
+			a.pc.news(aboutNews, levelInfo, lost+" no longer awaits review")
 		} else {
-			a.pc.info(lost + " is no longer pending")
+			a.pc.news(aboutNews, levelInfo, lost+" is no longer pending")
 		}
 	}
 }
@@ -204,7 +206,7 @@ func (a *approvalsModel) handleKey(msg tea.KeyMsg) tea.Cmd {
 			dec = decisionDeny
 		}
 		if !ok && !a.pc.readOnly {
-			a.pc.warn("nothing to " + dec.verb() + ": no intent is waiting")
+			a.pc.warn(a.nothingSelected(dec, "no intent is waiting"))
 			return nil
 		}
 		a.decider.start(a.pc, dec, it.ID)
@@ -214,7 +216,7 @@ func (a *approvalsModel) handleKey(msg tea.KeyMsg) tea.Cmd {
 			dec = decisionFlag
 		}
 		if !ok && !a.pc.readOnly {
-			a.pc.warn("nothing to " + dec.verb() + ": no Tier 1 intent awaits review")
+			a.pc.warn(a.nothingSelected(dec, "no Tier 1 intent awaits review"))
 			return nil
 		}
 		a.decider.start(a.pc, dec, it.ID)
@@ -251,6 +253,17 @@ func (a *approvalsModel) handleKey(msg tea.KeyMsg) tea.Cmd {
 		return a.refresh()
 	}
 	return nil
+}
+
+// nothingSelected says why decision dec has no intent to act on: the
+// filter hides every one, or (empty) none is listed.
+func (a *approvalsModel) nothingSelected(dec decision, empty string) string {
+	l := a.list()
+	if l.filter != "" && len(l.items) > 0 {
+		return "nothing selected: the filter “" + l.filter + "” matches none of " + fmtInt(len(l.items)) +
+			" (" + firstKey(a.pc.keys.Back) + " clears it)"
+	}
+	return "nothing to " + dec.verb() + ": " + empty
 }
 
 // back closes the detail, else clears the filter; it reports whether esc

@@ -260,15 +260,17 @@ func (c *chaosModel) update(msg tea.Msg) tea.Cmd {
 		return c.handleKey(msg)
 	case chaosScenariosMsg:
 		if msg.err != nil {
-			pc.fail(msg.err.Error())
+			pc.bgFail(aboutChaos, msg.err.Error())
 			return nil
 		}
+		pc.ok(aboutChaos)
 		c.scenarios, c.scenLoaded = msg.items, true
 	case chaosHistoryMsg:
 		if msg.err != nil {
-			pc.fail(msg.err.Error())
+			pc.bgFail(aboutChaos, msg.err.Error())
 			return nil
 		}
+		pc.ok(aboutChaos)
 		c.runs, c.runsLoaded = msg.runs, true
 	case chaosStartedMsg:
 		c.starting = false
@@ -287,7 +289,7 @@ func (c *chaosModel) update(msg tea.Msg) tea.Cmd {
 		return pc.chaos.fetch(pc)
 	case chaosRunMsg:
 		if msg.err != nil {
-			pc.warn(msg.err.Error())
+			pc.bgWarn(aboutRunEnd, msg.err.Error())
 			return nil
 		}
 		run := msg.run

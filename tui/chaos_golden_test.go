@@ -59,11 +59,17 @@ func TestGoldenChaos(t *testing.T) {
 		{"filtered", nil, []step{{"3", listed}, {"/dirt\r", "2/6 shown"}}},
 		{"dashboard", nil, nil},
 		{"dashboard_running", []engine.Event{running}, []step{{"", "L2_htm_queue_flood 2/3"}}},
+		// Alerts firing beside the chaos line and the kernel grid: at
+		// 80×24 they keep a line of their own.
+		{"dashboard_alerts", nil, nil},
 	}
 	for _, size := range [][2]int{{80, 24}, {160, 48}} {
 		for _, c := range cases {
 			t.Run(fmt.Sprintf("%s_%dx%d", c.name, size[0], size[1]), func(t *testing.T) {
 				m, cf := chaosGoldenModel(t)
+				if c.name == "dashboard_alerts" {
+					cf.setSnapshot(alertsSnapshot())
+				}
 				tm := teatest.NewTestModel(t, m, teatest.WithInitialTermSize(size[0], size[1]))
 				// The snapshot and the chaos status have both arrived.
 				waitForAll(t, tm, "● live", "loop on")

@@ -123,6 +123,9 @@ func (c *cmdLine) helpKeys(k *keyMap) []key.Binding {
 func (m *model) execute(line string) tea.Cmd {
 	name, arg, _ := strings.Cut(strings.TrimSpace(line), " ")
 	arg = strings.TrimSpace(arg)
+	if name != "" {
+		m.pc.ok(aboutCommand) // the last line's refusal is answered by this one
+	}
 	switch strings.ToLower(name) {
 	case "":
 		return nil
@@ -143,7 +146,7 @@ func (m *model) execute(line string) tea.Cmd {
 		return m.narratives.run(arg)
 	case "story":
 		if arg == "" {
-			m.pc.fail(":story needs an intent ID, as in :story int_…")
+			m.pc.failAbout(aboutCommand, ":story needs an intent ID, as in :story int_…")
 			return nil
 		}
 		return m.openStory(arg)
@@ -165,27 +168,27 @@ func (m *model) execute(line string) tea.Cmd {
 		m.showHelp = true
 		return nil
 	}
-	m.pc.fail("unknown command :" + name + " (try :help)")
+	m.pc.failAbout(aboutCommand, "unknown command :"+name+" (try :help)")
 	return nil
 }
 
 // onIntentCommand runs ":cancel ID [reason…]" and ":retry ID [reason…]":
-// it asks for the reason on the Approvals screen (where decisions are
-// made) unless the line gave one, then cancels the intent (pending,
-// queued or running) or submits the failed intent again, under the
-// console's operator. A read-only console refuses.
+// unless the line gave a reason it asks for one on the status line, then
+// cancels the intent (pending, queued or running) or submits the failed
+// intent again, under the console's operator. The operator stays on the
+// screen the command was typed on, and the result is said there. A
+// read-only console refuses.
 func (m *model) onIntentCommand(d decision, arg string) tea.Cmd {
 	id, reason, _ := strings.Cut(arg, " ")
 	if id == "" {
-		m.pc.fail(":" + d.verb() + " needs an intent ID, as in :" + d.verb() + " int_… [reason]")
+		m.pc.failAbout(aboutCommand, ":"+d.verb()+" needs an intent ID, as in :"+d.verb()+" int_… [reason]")
 		return nil
 	}
 	if m.pc.readOnly {
 		m.pc.readOnlyRefusal(d)
 		return nil
 	}
-	cmd := m.switchToID(screenApprovals)
-	return tea.Batch(cmd, m.approvals.decider.startWith(m.pc, d, id, strings.TrimSpace(reason)))
+	return m.intentCmd.startWith(m.pc, d, id, strings.TrimSpace(reason))
 }
 
 // chaosCommand runs ":chaos …": alone it shows the Chaos screen; "run ID"
@@ -202,7 +205,7 @@ func (m *model) chaosCommand(arg string) tea.Cmd {
 	case "run":
 		switch rest {
 		case "":
-			m.pc.fail(":chaos run needs a scenario ID, or --all")
+			m.pc.failAbout(aboutCommand, ":chaos run needs a scenario ID, or --all")
 		case "--all", "all":
 			m.chaos.section, m.chaos.detail = chaosScenarios, false
 			m.chaos.ask(engine.ChaosRequest{All: true}, "all scenarios")
@@ -223,6 +226,6 @@ func (m *model) chaosCommand(arg string) tea.Cmd {
 		m.chaos.section, m.chaos.detail = chaosKnowledge, false
 		return switchCmd
 	}
-	m.pc.fail("unknown :chaos " + verb + " (try :chaos run ID, :chaos run --all, :chaos halt, :chaos runs)")
+	m.pc.failAbout(aboutCommand, "unknown :chaos "+verb+" (try :chaos run ID, :chaos run --all, :chaos halt, :chaos runs)")
 	return switchCmd
 }

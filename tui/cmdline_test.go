@@ -70,8 +70,8 @@ func TestCommandErrorsAndChaos(t *testing.T) {
 		t.Errorf(":chaos halt: status %q, asking %v", got, b.m.halt.asking)
 	}
 	b.run(t, b.command(t, "frobnicate now"))
-	if b.m.pc.status.level != levelError || b.statusText() != "unknown command :frobnicate (try :help)" {
-		t.Errorf("unknown command: status (level %d) %q", b.m.pc.status.level, b.statusText())
+	if b.statusLevel() != levelError || b.statusText() != "unknown command :frobnicate (try :help)" {
+		t.Errorf("unknown command: status (level %d) %q", b.statusLevel(), b.statusText())
 	}
 	b.run(t, b.command(t, "story"))
 	if !strings.Contains(b.statusText(), ":story needs an intent ID") {
@@ -254,8 +254,9 @@ func TestActionsMatchTheEngineDefaults(t *testing.T) {
 }
 
 // TestCancelCommand: ":cancel ID reason" cancels at once under the
-// console's operator; ":cancel ID" asks for the reason on the Approvals
-// screen first (esc leaves the intent alone); a finished or unknown
+// console's operator, and the operator stays where they typed it;
+// ":cancel ID" asks for the reason on the status line first (esc leaves
+// the intent alone); a finished or unknown
 // intent's refusal and a missing ID are said on the status line; a
 // read-only console refuses without calling the engine.
 func TestCancelCommand(t *testing.T) {
@@ -267,7 +268,7 @@ func TestCancelCommand(t *testing.T) {
 	if got := b.api.cancelCalls(); len(got) != 1 || got[0] != (decisionCall{ID: running, Operator: "ops", Reason: "wrong model version"}) {
 		t.Fatalf("cancel calls: %+v", got)
 	}
-	if id := b.m.screens[b.m.active].id(); id != screenApprovals || b.statusText() != "cancelled "+running+" (deploy_model)" {
+	if id := b.m.screens[b.m.active].id(); id != screenDashboard || b.statusText() != "cancelled "+running+" (deploy_model)" {
 		t.Fatalf(":cancel with a reason: screen %s, status %q", id, b.statusText())
 	}
 
@@ -285,14 +286,14 @@ func TestCancelCommand(t *testing.T) {
 	if got := b.api.cancelCalls(); len(got) != 2 || got[1].ID != pending || got[1].Reason != "raised twice" {
 		t.Fatalf("cancel calls: %+v", got)
 	}
-	if v := b.view(); strings.Contains(v, "int_01J…H8J9K0LM") || !strings.Contains(v, "Pending approvals (2)") {
-		t.Fatalf("the cancelled pending intent is still listed:\n%s", b.view())
+	if b.m.approvals.knows(pending) || len(b.m.approvals.pending.items) != 2 {
+		t.Fatalf("the cancelled pending intent is still listed: %+v", b.m.approvals.pending.items)
 	}
 
 	b.run(t, b.command(t, "cancel int_01JPB8A1REVIEW0000000000AA too late"))
-	if st := b.statusText(); b.m.pc.status.level != levelError ||
+	if st := b.statusText(); b.statusLevel() != levelError ||
 		st != "cancel int_01JPB8A1REVIEW0000000000AA failed: intent can no longer be cancelled (it is completed)" {
-		t.Fatalf("cancel a finished intent: status (level %d) %q", b.m.pc.status.level, st)
+		t.Fatalf("cancel a finished intent: status (level %d) %q", b.statusLevel(), st)
 	}
 	b.run(t, b.command(t, "cancel"))
 	if !strings.Contains(b.statusText(), ":cancel needs an intent ID") {
@@ -331,9 +332,9 @@ func TestRetryCommand(t *testing.T) {
 		t.Fatalf(":retry asked twice: status %q", st)
 	}
 	b.run(t, b.command(t, "retry "+completed+" why not"))
-	if st := b.statusText(); b.m.pc.status.level != levelError ||
+	if st := b.statusText(); b.statusLevel() != levelError ||
 		st != "retry "+completed+" failed: intent cannot be retried (it is completed; only a failed intent can be retried)" {
-		t.Fatalf("retry a completed intent: status (level %d) %q", b.m.pc.status.level, st)
+		t.Fatalf("retry a completed intent: status (level %d) %q", b.statusLevel(), st)
 	}
 	ro := setup(t, func(o *Options) { o.ReadOnly = true })
 	ro.run(t, ro.command(t, "retry "+failed+" nope"))
@@ -362,8 +363,8 @@ func TestPauseCommand(t *testing.T) {
 		t.Fatalf(":pause: status %q", st)
 	}
 	b.run(t, b.command(t, "pause again"))
-	if st := b.statusText(); b.m.pc.status.level != levelWarn || !strings.Contains(st, "already paused (by ops: downstream outage)") {
-		t.Fatalf(":pause of a paused scheduler: status (level %d) %q", b.m.pc.status.level, st)
+	if st := b.statusText(); b.statusLevel() != levelWarn || !strings.Contains(st, "already paused (by ops: downstream outage)") {
+		t.Fatalf(":pause of a paused scheduler: status (level %d) %q", b.statusLevel(), st)
 	}
 	b.run(t, b.command(t, "resume"))
 	if st := b.statusText(); st != "scheduler resumed: dispatching again" || b.api.Snapshot().Layer2.Paused {
@@ -411,8 +412,8 @@ func TestPauseTypeCommand(t *testing.T) {
 		t.Fatalf("the Queue panel does not say which type is paused (or the header says all is):\n%s", v)
 	}
 	b.run(t, b.command(t, "pause type:deploy_model again"))
-	if st := b.statusText(); b.m.pc.status.level != levelWarn || !strings.Contains(st, "already paused") {
-		t.Fatalf(":pause of a paused type: status (level %d) %q", b.m.pc.status.level, st)
+	if st := b.statusText(); b.statusLevel() != levelWarn || !strings.Contains(st, "already paused") {
+		t.Fatalf(":pause of a paused type: status (level %d) %q", b.statusLevel(), st)
 	}
 	b.run(t, b.command(t, "resume type:deploy_model"))
 	if st := b.statusText(); st != "deploy_model resumed: dispatching it again" || len(b.api.Snapshot().Layer2.PausedTypes) != 0 {
@@ -478,8 +479,11 @@ func TestCancelIntentKey(t *testing.T) {
 	if got := b.api.cancelCalls(); len(got) != 1 || got[0].ID != e.IntentID || got[0].Reason != "wrong release" {
 		t.Fatalf("cancel calls: %+v", got)
 	}
+	// The operator stays on the record, the result on the status line.
+	if id := b.m.screens[b.m.active].id(); id != screenNarratives || !strings.Contains(b.statusText(), e.IntentID) {
+		t.Fatalf("after ctrl+k and enter: screen %s, status %q", id, b.statusText())
+	}
 	// retry_intent (ctrl+t) opens ":retry ID " the same way.
-	b.run(t, b.press(t, "4")) // the cancel moved to Approvals
 	b.run(t, b.press(t, "<ctrl+t>"))
 	if !b.m.cmd.open || b.m.cmd.input.Value() != "retry "+e.IntentID+" " {
 		t.Fatalf("ctrl+t: command line open %v with %q", b.m.cmd.open, b.m.cmd.input.Value())

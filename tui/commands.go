@@ -27,9 +27,21 @@ func tickCmd(d time.Duration) tea.Cmd {
 	return tea.Tick(d, func(t time.Time) tea.Msg { return tickMsg{at: t} })
 }
 
-// snapshotCmd takes an engine snapshot off the Update goroutine.
+// lastErrorer is a remote engine (httpapi.Remote) whose Snapshot cannot
+// fail: it returns the last snapshot it got, and LastError says why the
+// request failed (nil when it succeeded).
+type lastErrorer interface{ LastError() error }
+
+// snapshotCmd takes an engine snapshot off the Update goroutine, with the
+// error of a remote engine's request.
 func snapshotCmd(api engine.OperatorAPI) tea.Cmd {
-	return func() tea.Msg { return snapshotMsg{snap: api.Snapshot()} }
+	return func() tea.Msg {
+		msg := snapshotMsg{snap: api.Snapshot()}
+		if le, ok := api.(lastErrorer); ok {
+			msg.err = le.LastError()
+		}
+		return msg
+	}
 }
 
 // subscribeCmd opens the engine's event stream; the stream lives until ctx

@@ -31,6 +31,10 @@ type programContext struct {
 	// first one).
 	snap   engine.Snapshot
 	snapAt time.Time
+	// snapErr is why the last snapshot of a remote engine failed (nil
+	// when it came); snapErrSince when the failures began.
+	snapErr      error
+	snapErrSince time.Time
 
 	// chaos is the chaos service's state (its api is nil when the engine
 	// has none); health is the watchdog's API, nil when the engine does
@@ -41,13 +45,42 @@ type programContext struct {
 	status statusLine
 }
 
-// info, warn and fail set the status line.
+// info, warn and fail say an operator action's result on the status line
+// (see status.go for what outranks what).
 func (pc *programContext) info(text string) { pc.status.set(levelInfo, text, pc.now()) }
 func (pc *programContext) warn(text string) { pc.status.set(levelWarn, text, pc.now()) }
 func (pc *programContext) fail(text string) { pc.status.set(levelError, text, pc.now()) }
 
-// notice announces something that needs the operator (an arrival).
-func (pc *programContext) notice(text string) { pc.status.set(levelNotice, text, pc.now()) }
+// failAbout says an action's failure about subject: the next success of
+// the same subject (ok) clears it.
+func (pc *programContext) failAbout(subject, text string) {
+	pc.status.setAbout(subject, levelError, text, pc.now())
+}
+
+// ok says subject went well: what was said about its failure goes.
+func (pc *programContext) ok(subject string) { pc.status.clearAbout(subject) }
+
+// bgFail and bgWarn say what went wrong in the background (a fetch the
+// operator did not ask for just now), about subject: it never hides an
+// action's result, and goes when ok(subject) says the fetch came back.
+func (pc *programContext) bgFail(subject, text string) {
+	pc.status.note(subject, levelError, text, pc.now())
+}
+func (pc *programContext) bgWarn(subject, text string) {
+	pc.status.note(subject, levelWarn, text, pc.now())
+}
+
+// news says what an event told of (an intent decided elsewhere, a chaos
+// run's verdict), in the background.
+func (pc *programContext) news(subject string, l level, text string) {
+	pc.status.note(subject, l, text, pc.now())
+}
+
+// notice announces something that needs the operator (an arrival), in
+// the background: it waits for an action's result to have been seen.
+func (pc *programContext) notice(text string) {
+	pc.status.note(aboutNotice, levelNotice, text, pc.now())
+}
 
 // readOnlyRefusal tells the operator why a decision key did nothing.
 func (pc *programContext) readOnlyRefusal(d decision) {

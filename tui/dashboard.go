@@ -119,15 +119,15 @@ func (d *dashboardModel) view() []string {
 		ws := []int{0, 40, min(max(w*3/10, 36), 60)}
 		ws[0] = w - ws[1] - ws[2]
 		band1 = hjoin(
-			st.panel("Queue", d.queueLines(ws[0]-4, topH-2), ws[0], topH),
-			st.panel("Throughput", d.throughputLines(ws[1]-4, false), ws[1], topH),
+			st.panel(d.staleTitle("Queue"), d.queueLines(ws[0]-4, topH-2), ws[0], topH),
+			st.panel(d.staleTitle("Throughput"), d.throughputLines(ws[1]-4, false), ws[1], topH),
 			st.panel("Workers", d.workerLines(ws[2]-4, topH-2), ws[2], topH),
 		)
 	} else {
 		ws := split(w, 2)
 		band1 = hjoin(
-			st.panel("Queue", d.queueLines(ws[0]-4, topH-2), ws[0], topH),
-			st.panel("Throughput", d.throughputLines(ws[1]-4, true), ws[1], topH),
+			st.panel(d.staleTitle("Queue"), d.queueLines(ws[0]-4, topH-2), ws[0], topH),
+			st.panel(d.staleTitle("Throughput"), d.throughputLines(ws[1]-4, true), ws[1], topH),
 		)
 	}
 	out := make([]string, 0, h)
@@ -138,8 +138,15 @@ func (d *dashboardModel) view() []string {
 	// The Layer 2 components and alerts, when the watchdog reports them,
 	// leaving the recent decisions at least four lines.
 	// The Layer 1 kernel grid below it takes its rows first: at small
-	// sizes the Layer 2 panel and the state counts give way.
-	out = append(out, d.layer2Band(s, w, h-len(out)-4-kernelGridH(s, w))...)
+	// sizes the Layer 2 panel and the state counts give way, but a firing
+	// alert or a Layer 2 component not ok keeps one line.
+	l2 := d.layer2Band(s, w, h-len(out)-4-kernelGridH(s, w))
+	if l2 == nil {
+		if line := d.layer2Line(s, w); line != "" {
+			l2 = []string{line}
+		}
+	}
+	out = append(out, l2...)
 	out = append(out, d.kernelPanel(s, w, h-len(out)-4)...)
 
 	// Band 2: one count per state, flowed over as many lines as it needs.
@@ -172,6 +179,15 @@ func (d *dashboardModel) view() []string {
 		out = append(out, fit("", w))
 	}
 	return out[:h]
+}
+
+// staleTitle is a figures panel's title, marked "▲ as of 12:52:25" when
+// the figures are not current (the engine stopped answering).
+func (d *dashboardModel) staleTitle(title string) string {
+	if mark := staleMark(d.pc); mark != "" {
+		return title + " " + mark
+	}
+	return title
 }
 
 // span says how long ago the oldest of samples was taken.

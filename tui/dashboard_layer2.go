@@ -1,6 +1,7 @@
 package tui
 
 import (
+	"slices"
 	"strconv"
 	"strings"
 
@@ -200,9 +201,69 @@ func (d *dashboardModel) layer2Band(s engine.Snapshot, w, maxH int) []string {
 		return hjoin(st.panel(title, lines, lw, h), st.panel(alertTitle, d.alertLines(s, w-lw-4, h-2), w-lw, h))
 	}
 	lines := append(d.componentLines(s, w-4), d.alertSummary(s, w-4))
+	if len(lines)+2 > maxH {
+		// Not every line fits: the firing alerts first, then the
+		// components worst first.
+		lines = d.componentLines(worstFirst(s), w-4)
+		if len(s.Health.Alerts) > 0 {
+			lines = append([]string{d.alertSummary(s, w-4)}, lines...)
+		}
+	}
 	if fl := d.factsLine(s, w-4); fl != "" && len(lines)+3 <= maxH {
 		lines = append(lines, fl)
 	}
 	h := min(len(lines)+2, maxH)
 	return st.panel(title, lines, w, h)
+}
+
+// worstFirst is s with its Layer 2 components sorted worst first (not
+// ready, critical, warn, ok), in their order otherwise.
+func worstFirst(s engine.Snapshot) engine.Snapshot {
+	cs := slices.Clone(s.Health.Components)
+	rank := func(c watchdog.ComponentReport) int {
+		if !c.Ready {
+			return 3
+		}
+		return int(c.Status)
+	}
+	slices.SortStableFunc(cs, func(a, b watchdog.ComponentReport) int { return rank(b) - rank(a) })
+	s.Health.Components = cs
+	return s
+}
+
+// layer2Line is the Layer 2 verdict in one line, for a dashboard with no
+// room for its panel: the firing alerts (how many, the worst one) and the
+// overall status, as in "▲ 1 alert firing: Scheduler/slo_dispatch_latency
+// · Layer 2 warn"; "" when no alert fires and every component is ok.
+func (d *dashboardModel) layer2Line(s engine.Snapshot, w int) string {
+	if !hasLayer2(s) {
+		return ""
+	}
+	st := d.pc.styles
+	h := s.Health
+	ws := worstFirst(s).Health.Components
+	worst := ws[0]
+	if len(h.Alerts) == 0 && h.Status == watchdog.OK && worst.Ready && worst.Status == watchdog.OK {
+		return ""
+	}
+	style, word := statusStyle(st, h.Status)
+	l2 := st.Label.Render("Layer 2 ") + style.Render(word)
+	if len(h.Alerts) == 0 {
+		// No alert: the worst component says why.
+		reason := worst.Reason
+		if !worst.Ready {
+			reason = "not ready: " + orDash(worst.NotReadyReason)
+		}
+		return fit(" "+l2+st.Muted.Render(" · ")+st.Value.Render(componentTitle(worst.Name))+" "+st.Text.Render(reason), w)
+	}
+	a := h.Alerts[0]
+	for _, al := range h.Alerts {
+		if al.Severity > a.Severity {
+			a = al
+		}
+	}
+	as, _ := statusStyle(st, a.Severity)
+	head := as.Render(a.Severity.Symbol()+" "+plural(len(h.Alerts), "alert")+" firing: ") +
+		st.Value.Render(componentTitle(a.Component)+"/"+a.Condition)
+	return fit(" "+head+st.Muted.Render(" · ")+l2+st.Muted.Render(" · ")+st.Text.Render(a.Summary), w)
 }

@@ -141,7 +141,7 @@ func (d *decider) finish(pc *programContext, msg decidedMsg) {
 		d.stage = stageIdle
 	}
 	if msg.err != nil {
-		pc.fail(msg.decision.verb() + " " + msg.id + " failed: " + errText(msg.err))
+		pc.fail(msg.decision.verb() + " " + msg.id + " failed: " + errText(msg.err, msg.id))
 		pc.log.Warn("decision failed", "decision", msg.decision.verb(), "intent", msg.id, "owner", msg.owner, "err", msg.err)
 		return
 	}
@@ -163,9 +163,47 @@ func (d *decider) finish(pc *programContext, msg decidedMsg) {
 	pc.log.Info("decision made", "decision", msg.decision.verb(), "intent", msg.id, "operator", pc.operator)
 }
 
-// errText shortens the engine's errors the operator can act on to their
-// plain meaning; others are shown whole.
-func errText(err error) string {
+// errText is the engine's error about intent id in the operator's words,
+// for a line that already names the intent and the decision ("approve
+// int_… failed: "): the errors the operator can act on in their plain
+// meaning; a server that cannot be reached or refuses the token said in
+// a few words ("connection refused");
+// any other without the engine's wrapping that repeats the decision and
+// the intent ("approve intent int_…: ") or the request ("POST http://…:
+// "), so the reason is what shows.
+func errText(err error, id string) string {
+	if s := known(err); s != "" {
+		return s
+	}
+	if what, why, transport := reachText(err); transport {
+		// "connection refused", "no answer", "token refused": short
+		// enough to show whole after the intent's ID at 80 columns
+		// (the header says since when the server is unreachable).
+		if why != "" {
+			return why
+		}
+		return what
+	}
+	msg := err.Error()
+	if id != "" {
+		if i := strings.LastIndex(msg, id+": "); i >= 0 {
+			msg = msg[i+len(id)+2:]
+		}
+	}
+	return msg
+}
+
+// lastPart is msg after its last ": ".
+func lastPart(msg string) string {
+	if i := strings.LastIndex(msg, ": "); i >= 0 {
+		return msg[i+2:]
+	}
+	return msg
+}
+
+// known is the plain meaning of the engine's errors the operator can act
+// on, "" for others.
+func known(err error) string {
 	switch {
 	case errors.Is(err, engine.ErrNotPending):
 		return engine.ErrNotPending.Error()
@@ -185,7 +223,7 @@ func errText(err error) string {
 			}
 		}
 	}
-	return err.Error()
+	return ""
 }
 
 // gone reports whether err means the intent is no longer waiting for the

@@ -187,6 +187,12 @@ func (b *testBundle) statusText() string {
 	return text
 }
 
+// statusLevel is the severity of what the status line shows.
+func (b *testBundle) statusLevel() level {
+	l, _ := b.m.pc.status.current(b.m.pc.now())
+	return l
+}
+
 // checkBounds fails unless every line of view fits w cells and there are at
 // most h lines.
 func checkBounds(t *testing.T, view string, w, h int) {

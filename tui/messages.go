@@ -21,6 +21,9 @@ const (
 	screenAlerts
 	screenChaos
 	ownerPopup screenID = 100
+	// ownerCommand is the command line's ":cancel ID" and ":retry ID",
+	// answered where they were typed.
+	ownerCommand screenID = 101
 )
 
 // String names the owner, for logs.
@@ -38,6 +41,8 @@ func (id screenID) String() string {
 		return "chaos"
 	case ownerPopup:
 		return "popup"
+	case ownerCommand:
+		return "command line"
 	}
 	return "unknown"
 }
@@ -45,8 +50,12 @@ func (id screenID) String() string {
 // tickMsg is the refresh clock: one per Options.Refresh.
 type tickMsg struct{ at time.Time }
 
-// snapshotMsg carries a fresh engine snapshot.
-type snapshotMsg struct{ snap engine.Snapshot }
+// snapshotMsg carries a fresh engine snapshot, or, from a remote engine
+// that could not be asked, the error (snap is then the last one, stale).
+type snapshotMsg struct {
+	snap engine.Snapshot
+	err  error
+}
 
 // subscribedMsg carries the event channel once the subscription is open.
 type subscribedMsg struct{ ch <-chan engine.Event }

@@ -34,6 +34,10 @@ type model struct {
 	popup      *popupModel
 	halt       haltPrompt
 	cmd        cmdLine
+	// intentCmd is the decision flow of ":cancel ID" and ":retry ID":
+	// its reason prompt takes the status line of whatever screen is on
+	// show, and its result is said there.
+	intentCmd decider
 
 	showHelp bool
 	// frame is the last rendered view, kept while nothing it shows has
@@ -112,11 +116,15 @@ func (m *model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 		}
 		return m, tea.Batch(cmds...)
 	case snapshotMsg:
+		if msg.err != nil {
+			m.snapshotFailed(msg.err)
+			return m, nil
+		}
 		return m, m.takeSnapshot(msg.snap)
 	case subscribedMsg:
 		if msg.ch == nil {
 			m.streamClosed = true
-			m.pc.warn("no engine event stream: approvals show on refresh")
+			m.pc.bgWarn(aboutStream, "no engine event stream: approvals show on refresh")
 			return m, nil
 		}
 		m.events = msg.ch
@@ -133,7 +141,7 @@ func (m *model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 	case eventsClosedMsg:
 		m.events, m.streamClosed = nil, true
 		if m.pc.ctx.Err() == nil {
-			m.pc.warn("engine event stream closed: approvals show on refresh")
+			m.pc.bgWarn(aboutStream, "engine event stream closed: approvals show on refresh")
 			m.pc.log.Warn("event stream closed")
 		}
 		return m, nil
@@ -199,6 +207,9 @@ func (m *model) handleKey(msg tea.KeyMsg) tea.Cmd {
 	}
 	if m.halt.asking {
 		return m.haltKey(msg)
+	}
+	if m.intentCmd.prompting() {
+		return m.intentCmd.handleKey(m.pc, msg)
 	}
 	if m.popup.prompting() {
 		_, cmd := m.popup.handleKey(msg)
@@ -326,6 +337,15 @@ func (m *model) decided(msg decidedMsg) tea.Cmd {
 		}
 		return tea.Batch(m.approvals.refresh(), m.refreshSnapshot())
 	}
+	if msg.owner == ownerCommand {
+		m.intentCmd.finish(m.pc, msg)
+		if msg.err == nil {
+			// A cancelled pending intent leaves the inbox and the popup.
+			m.popup.drop(msg.id)
+			m.approvals.remove(msg.id)
+		}
+		return tea.Batch(m.approvals.refresh(), m.refreshSnapshot())
+	}
 	if msg.err == nil || gone(msg.err) {
 		m.popup.drop(msg.id)
 	}
@@ -347,14 +367,39 @@ func (m *model) refreshSnapshot() tea.Cmd {
 func (m *model) takeSnapshot(s engine.Snapshot) tea.Cmd {
 	m.fetchingSnap = false
 	prev := m.pc.snap
+	recovered := m.pc.snapErr != nil
 	m.pc.snap, m.pc.snapAt = s, m.pc.now()
+	m.pc.snapErr, m.pc.snapErrSince = nil, time.Time{}
 	m.dash.record(s, m.pc.snapAt)
 	m.alerts.noteSnapshot(prev, s)
+	if recovered {
+		// The server is back: read again the lists that may have failed
+		// (or changed) while it was away.
+		m.pc.log.Info("engine reachable again")
+		m.lastPending = s.PendingApprovals
+		cmds := []tea.Cmd{m.approvals.refresh()}
+		if m.approvals.review.loaded || m.approvals.review.failed != "" {
+			cmds = append(cmds, m.approvals.refreshReview())
+		}
+		return tea.Batch(cmds...)
+	}
 	if s.PendingApprovals != m.lastPending {
 		m.lastPending = s.PendingApprovals
 		return m.approvals.refresh()
 	}
 	return nil
+}
+
+// snapshotFailed takes a remote engine's failure to answer: the figures
+// stay the last ones, dated by snapAt, and the header says since when the
+// server cannot be reached and why (see freshness).
+func (m *model) snapshotFailed(err error) {
+	m.fetchingSnap = false
+	if m.pc.snapErr == nil {
+		m.pc.snapErrSince = m.pc.now()
+		m.pc.log.Warn("engine unreachable", "err", err)
+	}
+	m.pc.snapErr = err
 }
 
 // takeEvents reacts to intent events: an intent entering pending_approval
@@ -403,7 +448,7 @@ func (m *model) takeEvents(evs []engine.Event) (cmd tea.Cmd, shown bool) {
 		if m.popup.drop(it.ID) {
 			shown = true
 			if !ours {
-				m.pc.info(it.ID + " is now " + stateLabel(it.State) + " (decided elsewhere)")
+				m.pc.news(aboutNews, levelInfo, it.ID+" is now "+stateLabel(it.State)+" (decided elsewhere)")
 			}
 		}
 		if m.approvals.knows(it.ID) {
@@ -428,9 +473,9 @@ func (m *model) noteChaos(p engine.ChaosProgress) tea.Cmd {
 	mark, _ := verdictMark(pc.styles, p.State)
 	text := "chaos run " + p.RunID + " ended: " + mark
 	if p.State == engine.ChaosPassed {
-		pc.info(text)
+		pc.news(aboutRunEnd, levelInfo, text)
 	} else {
-		pc.warn(text)
+		pc.news(aboutRunEnd, levelWarn, text)
 	}
 	pc.log.Info("chaos run ended", "run", p.RunID, "state", p.State)
 	return tea.Batch(chaosRunCmd(pc.ctx, pc.chaos.api, p.RunID), pc.chaos.fetch(pc), m.chaos.refresh())
@@ -443,11 +488,14 @@ func (m *model) takeChaosStatus(msg chaosStatusMsg) tea.Cmd {
 	c.fetching = false
 	if msg.err != nil {
 		if c.err == nil {
-			m.pc.warn(msg.err.Error())
+			m.pc.bgWarn(aboutChaos, msg.err.Error())
 		}
 		c.err, c.statusAt = msg.err, msg.at
 		m.pc.log.Warn("chaos status failed", "err", msg.err)
 		return nil
+	}
+	if c.err != nil {
+		m.pc.ok(aboutChaos)
 	}
 	c.status, c.statusAt, c.err = msg.status, msg.at, nil
 	if r := c.status.Running; r != nil && r.RunID == c.endedID {

@@ -143,8 +143,8 @@ func TestDenyRefusesEmptyReason(t *testing.T) {
 			if _, denies := b.api.calls(); len(denies) != 0 {
 				t.Fatalf("denied with an empty reason: %+v", denies)
 			}
-			if b.m.pc.status.level != levelError || !strings.Contains(b.statusText(), "reason") {
-				t.Errorf("status (level %d) %q, want an error asking for a reason", b.m.pc.status.level, b.statusText())
+			if b.statusLevel() != levelError || !strings.Contains(b.statusText(), "reason") {
+				t.Errorf("status (level %d) %q, want an error asking for a reason", b.statusLevel(), b.statusText())
 			}
 			// Still asking; esc cancels.
 			if !b.m.popup.prompting() {
@@ -384,8 +384,8 @@ func TestApproveFailureShowsOnStatusLine(t *testing.T) {
 	if got := b.statusText(); got != want {
 		t.Errorf("status %q, want %q", got, want)
 	}
-	if b.m.pc.status.level != levelError {
-		t.Errorf("status level %d, want error", b.m.pc.status.level)
+	if b.statusLevel() != levelError {
+		t.Errorf("status level %d, want error", b.statusLevel())
 	}
 	if b.m.popup.visible() {
 		t.Error("popup kept an intent that is no longer pending")

@@ -138,7 +138,7 @@ func (n *narrativesModel) list() *entryList {
 func (n *narrativesModel) run(text string) tea.Cmd {
 	q, err := parseNarrQuery(text, n.pc.now())
 	if err != nil {
-		n.pc.fail("search: " + err.Error())
+		n.pc.failAbout(aboutSearch, "search: "+err.Error())
 		return nil
 	}
 	n.text, n.query = strings.TrimSpace(text), q
@@ -270,12 +270,13 @@ func (n *narrativesModel) takeResults(msg searchMsg) tea.Cmd {
 	l := &n.results
 	l.loading = false
 	if msg.err != nil {
-		n.pc.fail(msg.err.Error())
+		n.pc.failAbout(aboutSearch, msg.err.Error())
 		n.pc.log.Warn("fetch failed", "what", "narratives", "err", msg.err)
 		l.loaded, l.failed = true, msg.err.Error()
 		return nil
 	}
 	l.failed = ""
+	n.pc.ok(aboutSearch)
 	if !msg.more {
 		l.entries, l.cursor, l.offset, l.at = nil, 0, 0, msg.at
 	}
@@ -295,10 +296,11 @@ func (n *narrativesModel) takeStory(msg storyMsg) {
 	s.list.failed = ""
 	if msg.err != nil {
 		s.list.failed = msg.err.Error()
-		n.pc.fail(msg.err.Error())
+		n.pc.failAbout(aboutStory, msg.err.Error())
 		n.pc.log.Warn("fetch failed", "what", "story", "intent", msg.intentID, "err", msg.err)
 		return
 	}
+	n.pc.ok(aboutStory)
 	s.intent, s.list.entries, s.list.capped, s.list.at = msg.intent, msg.entries, msg.capped, n.pc.now()
 	if len(msg.entries) == 0 {
 		n.pc.warn("no records about " + msg.intentID)

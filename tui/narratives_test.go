@@ -142,8 +142,8 @@ func TestVerifyReportsABrokenChain(t *testing.T) {
 			t.Errorf("detail lacks %q:\n%s", want, v)
 		}
 	}
-	if b.m.pc.status.level != levelError || !strings.Contains(b.statusText(), "audit chain broken at entry #1,550") {
-		t.Errorf("status (level %d) %q", b.m.pc.status.level, b.statusText())
+	if b.statusLevel() != levelError || !strings.Contains(b.statusText(), "audit chain broken at entry #1,550") {
+		t.Errorf("status (level %d) %q", b.statusLevel(), b.statusText())
 	}
 	b.api.mu.Lock()
 	b.api.auditErr = errors.New("verify audit chain: database is locked")

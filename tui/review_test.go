@@ -86,8 +86,8 @@ func TestReviewFlagNeedsANote(t *testing.T) {
 	if calls := b.api.reviewCalls(); len(calls) != 0 {
 		t.Fatalf("flagged without a note: %+v", calls)
 	}
-	if b.m.pc.status.level != levelError || !strings.Contains(b.statusText(), "flag needs a reason") {
-		t.Errorf("status (level %d) %q, want an error asking for a note", b.m.pc.status.level, b.statusText())
+	if b.statusLevel() != levelError || !strings.Contains(b.statusText(), "flag needs a reason") {
+		t.Errorf("status (level %d) %q, want an error asking for a note", b.statusLevel(), b.statusText())
 	}
 	b.typeText(t, "timeouts again: check the tuner")
 	b.run(t, b.press(t, "<enter>"))

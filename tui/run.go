@@ -160,6 +160,7 @@ func newModel(ctx context.Context, cancel context.CancelFunc, api engine.Operato
 		chaos:      newChaos(pc),
 		popup:      newPopup(pc),
 		cmd:        newCmdLine(),
+		intentCmd:  newDecider(ownerCommand),
 		announced:  make(map[string]struct{}),
 		popupsOff:  opts.PopupsOff,
 		started:    pc.now(),

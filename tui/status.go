@@ -15,42 +15,141 @@ const (
 	levelError
 )
 
-// How long a status message stays. Errors stay until something replaces
-// them or the operator presses esc.
+// How the status line chooses what to say, and for how long.
+//
+// Messages come from two places. The operator's actions (a decision, a
+// command, a search, a verification, a key that did nothing) say their
+// result; the next action's message replaces it. Everything else (a
+// background fetch's failure, an event's news, a Tier 0 arrival while
+// popups are off) is kept by what it is about, beside the action's
+// message.
+//
+// The line shows the newest message still current, except that an
+// action's result holds it against anything newer from the background:
+// an error for as long as it lasts, any other result for actionHold, so
+// an arrival or a fetch's error never hides what the operator just did.
+//
+// A message about something is cleared when that thing next succeeds: a
+// fetch's error when the same fetch comes back, a search's error on the
+// next search that returns, a command line's error when the next command
+// runs. And none stays for ever: info lasts infoTTL, warnings and notices
+// warnTTL, errors errorTTL (they are all in the log as well). Esc clears
+// the line.
 const (
-	infoTTL = 8 * time.Second
-	warnTTL = 20 * time.Second
+	infoTTL    = 8 * time.Second
+	warnTTL    = 20 * time.Second
+	errorTTL   = 30 * time.Second
+	actionHold = 5 * time.Second
 )
+
+// What some messages are about (statusEntry.about): a later success of
+// the same thing clears them.
+const (
+	aboutCommand = "command"  // the command line's own refusals (":frobnicate")
+	aboutSearch  = "search"   // a narratives search
+	aboutStory   = "story"    // an intent's story
+	aboutNotice  = "arrival"  // Tier 0 arrivals named while popups are off or on Approvals
+	aboutNews    = "news"     // what events said happened elsewhere
+	aboutPending = "pending"  // the approvals list's fetch
+	aboutReview  = "review"   // the Tier 1 review list's fetch
+	aboutAlerts  = "alerts"   // the alert history's fetch
+	aboutChaos   = "chaos"    // the chaos status, scenarios, runs fetches
+	aboutStream  = "events"   // the engine's event stream
+	aboutRunEnd  = "chaosrun" // a chaos run's verdict
+)
+
+// statusEntry is one message: its severity, text, when it was said and
+// what it is about ("" when nothing else clears it).
+type statusEntry struct {
+	level level
+	text  string
+	at    time.Time
+	about string
+	// seq orders the messages: a later one has a larger seq (the clock
+	// may say the same time for both).
+	seq uint64
+}
+
+// live reports whether e is still worth showing at now.
+func (e statusEntry) live(now time.Time) bool {
+	ttl := infoTTL
+	switch e.level {
+	case levelNone:
+		return false
+	case levelWarn, levelNotice:
+		ttl = warnTTL
+	case levelError:
+		ttl = errorTTL
+	}
+	return now.Sub(e.at) <= ttl
+}
 
 // statusLine is the console's one line for info, warnings and errors. It
 // never grows past one line and never covers the screen.
 type statusLine struct {
-	level level
-	text  string
-	at    time.Time
+	// action is the operator's last action's message.
+	action statusEntry
+	// background are the other messages, one per subject.
+	background map[string]statusEntry
+	seq        uint64
 }
 
-// set replaces the message.
+// set replaces the operator's action's message.
 func (s *statusLine) set(l level, text string, now time.Time) {
-	s.level, s.text, s.at = l, text, now
+	s.setAbout("", l, text, now)
 }
 
-// clear removes the message.
-func (s *statusLine) clear() { *s = statusLine{} }
+// setAbout replaces the operator's action's message with one about
+// subject (cleared by clearAbout(subject)).
+func (s *statusLine) setAbout(subject string, l level, text string, now time.Time) {
+	s.seq++
+	s.action = statusEntry{level: l, text: text, at: now, about: subject, seq: s.seq}
+}
+
+// note keeps a background message about subject, replacing the last one
+// about it.
+func (s *statusLine) note(subject string, l level, text string, now time.Time) {
+	if s.background == nil {
+		s.background = map[string]statusEntry{}
+	}
+	s.seq++
+	s.background[subject] = statusEntry{level: l, text: text, at: now, about: subject, seq: s.seq}
+}
+
+// clearAbout removes what is said about subject: it went well since.
+func (s *statusLine) clearAbout(subject string) {
+	if s.action.about == subject {
+		s.action = statusEntry{}
+	}
+	delete(s.background, subject)
+}
+
+// clear removes every message.
+func (s *statusLine) clear() { s.action, s.background = statusEntry{}, nil }
+
+// shown is the message the line shows at now (level none when there is
+// none); see the rules above.
+func (s statusLine) shown(now time.Time) statusEntry {
+	var bg statusEntry
+	for _, e := range s.background {
+		if e.live(now) && (bg.level == levelNone || e.seq > bg.seq) {
+			bg = e
+		}
+	}
+	a := s.action
+	if !a.live(now) {
+		return bg
+	}
+	if bg.level == levelNone || bg.seq < a.seq || a.level == levelError || now.Sub(a.at) < actionHold {
+		return a
+	}
+	return bg
+}
 
 // current returns the message still worth showing at now.
 func (s statusLine) current(now time.Time) (level, string) {
-	switch s.level {
-	case levelInfo:
-		if now.Sub(s.at) > infoTTL {
-			return levelNone, ""
-		}
-	case levelWarn, levelNotice:
-		if now.Sub(s.at) > warnTTL {
-			return levelNone, ""
-		}
-	}
-	return s.level, s.text
+	e := s.shown(now)
+	return e.level, e.text
 }
 
 // view renders the status line at width w: a symbol and the text, coloured

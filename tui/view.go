@@ -6,6 +6,8 @@ import (
 
 	"github.com/charmbracelet/bubbles/key"
 	"github.com/charmbracelet/x/ansi"
+
+	"grace/engine/watchdog"
 )
 
 // Default size until the terminal reports its own.
@@ -66,6 +68,8 @@ func (m *model) draw() string {
 		lines = append(lines, m.cmd.view(m.pc.styles, w))
 	case m.halt.asking:
 		lines = append(lines, m.haltView(w))
+	case m.intentCmd.prompting():
+		lines = append(lines, fit(m.intentCmd.view(m.pc, w), w))
 	default:
 		lines = append(lines, m.pc.status.view(m.pc.styles, m.pc.now(), w))
 	}
@@ -85,22 +89,41 @@ func (m *model) draw() string {
 // badge, and on the right the operator, read-only mode and freshness. The
 // tabs give way first: short titles, then tighter spacing, then the keys
 // alone, until the right side has room for what it must say.
+//
+// Freshness has shorter ways to say that the server cannot be reached:
+// the tabs give way first, then its words.
 func (m *model) headerView(w int) string {
-	// What must show: every part but the operator's name.
-	parts := m.headerParts()
-	if m.pc.operator != "" {
-		parts = parts[:len(parts)-1]
+	texts := m.unreachableTexts()
+	if texts == nil {
+		texts = []string{m.freshness()}
+	} else {
+		for i, t := range texts {
+			texts[i] = m.pc.styles.Warn.Render(t)
+		}
 	}
-	need := max(minHeaderRight, ansi.StringWidth(strings.Join(parts, " · "))+1)
 	var l string
-	for level := tabsFull; level <= tabsKeys; level++ {
-		l = m.tabsView(level)
-		if w-ansi.StringWidth(l) >= need {
+	var parts []string
+	for _, fresh := range texts {
+		// What must show: every part but the operator's name.
+		parts = m.headerParts(fresh)
+		must := parts
+		if m.pc.operator != "" {
+			must = parts[:len(parts)-1]
+		}
+		need := max(minHeaderRight, ansi.StringWidth(strings.Join(must, " · "))+1)
+		fits := false
+		for level := tabsFull; level <= tabsKeys; level++ {
+			l = m.tabsView(level)
+			if fits = w-ansi.StringWidth(l) >= need; fits {
+				break
+			}
+		}
+		if fits {
 			break
 		}
 	}
 	room := w - ansi.StringWidth(l)
-	return m.headerRight(l, room, w)
+	return m.headerRight(l, room, w, parts)
 }
 
 // minHeaderRight is the least room the header keeps for freshness and the
@@ -137,8 +160,13 @@ func (m *model) tabsView(level int) string {
 			label += " " + title
 		}
 		badge := ""
-		if s.id() == screenApprovals {
+		switch s.id() {
+		case screenApprovals:
 			badge = " " + m.badge()
+		case screenAlerts:
+			if b := m.alertsBadge(); b != "" {
+				badge = " " + b
+			}
 		}
 		if i == m.active {
 			left.WriteString(st.TabActive.Render("["+label) + badge + st.TabActive.Render("]"))
@@ -153,11 +181,11 @@ func (m *model) tabsView(level int) string {
 }
 
 // headerRight is the rest of the header line, after the tabs.
-func (m *model) headerRight(l string, room, w int) string {
+func (m *model) headerRight(l string, room, w int, parts []string) string {
 	st := m.pc.styles
 
 	right := ""
-	for _, p := range m.headerParts() {
+	for _, p := range parts {
 		next := p
 		if right != "" {
 			next = p + st.Muted.Render(" · ") + right
@@ -174,10 +202,10 @@ func (m *model) headerRight(l string, room, w int) string {
 }
 
 // headerParts are the header's right side, most important first:
-// freshness, pause, popups off, read-only, operator.
-func (m *model) headerParts() []string {
+// freshness (fresh), pause, popups off, read-only, operator.
+func (m *model) headerParts(fresh string) []string {
 	st := m.pc.styles
-	parts := []string{m.freshness()}
+	parts := []string{fresh}
 	if m.pc.snap.Layer2.Paused {
 		parts = append(parts, st.Warn.Render("▲ PAUSED"))
 	}
@@ -209,6 +237,22 @@ func (m *model) badge() string {
 		return st.Badge.Render("⚑ " + strconv.Itoa(n))
 	}
 	return st.BadgeZero.Render("⚑ 0")
+}
+
+// alertsBadge is how many alerts fire, marked by the worst severity
+// ("✗ 2", "▲ 1"); "" when none does.
+func (m *model) alertsBadge() string {
+	alerts := m.pc.snap.Health.Alerts
+	if len(alerts) == 0 {
+		return ""
+	}
+	style, mark := m.pc.styles.Warn, "▲ "
+	for _, a := range alerts {
+		if a.Severity == watchdog.Critical {
+			style, mark = m.pc.styles.Crit, "✗ "
+		}
+	}
+	return style.Render(mark + strconv.Itoa(len(alerts)))
 }
 
 // freshness says whether the figures are live: "● live", "▲ updated 12s
@@ -278,6 +322,8 @@ func (m *model) shortKeys() (left, right []key.Binding) {
 		return m.cmd.helpKeys(k), nil
 	case m.halt.asking:
 		return haltHelpKeys(k), nil
+	case m.intentCmd.prompting():
+		return m.intentCmd.helpKeys(k), nil
 	case m.popup.prompting():
 		return m.popup.helpKeys(), nil
 	case cur.capturing():
