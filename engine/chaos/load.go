@@ -52,7 +52,10 @@ func (l *Library) Get(id string) *Scenario {
 // from a later fsys replaces one with the same ID from an earlier one (so
 // chaos.scenarios_dir overrides the embedded library). A file that does
 // not parse or validate is refused (Library.Refused) naming the file and
-// field; the error return is for a folder that cannot be read.
+// field, and so are two files of one fsys with the same ID, each naming
+// the other: which one was meant is not for the loader to guess. A refused
+// file overrides nothing. The error return is for a folder that cannot be
+// read.
 func Load(fsyss ...fs.FS) (*Library, error) {
 	lib := &Library{}
 	byID := map[string]*Scenario{}
@@ -61,6 +64,8 @@ func Load(fsyss ...fs.FS) (*Library, error) {
 		if err != nil {
 			return nil, fmt.Errorf("list scenario files: %w", err)
 		}
+		var parsed []*Scenario
+		files := map[string][]string{} // ID → the files that give it
 		for _, name := range names {
 			// Only regular files: a named pipe would block the read, and a
 			// folder named *.yaml is not a scenario.
@@ -75,6 +80,16 @@ func Load(fsyss ...fs.FS) (*Library, error) {
 			sc, err := Parse(name, b)
 			if err != nil {
 				lib.Refused = append(lib.Refused, err)
+				continue
+			}
+			parsed = append(parsed, sc)
+			files[sc.ID] = append(files[sc.ID], name)
+		}
+		for _, sc := range parsed {
+			if same := files[sc.ID]; len(same) > 1 {
+				others := slices.DeleteFunc(slices.Clone(same), func(f string) bool { return f == sc.Source })
+				lib.Refused = append(lib.Refused, &FileError{File: sc.Source, Field: "id",
+					Err: fmt.Errorf("%q is also the id of %s: a scenario ID must be unique, so no file with it is loaded", sc.ID, strings.Join(others, ", "))})
 				continue
 			}
 			byID[sc.ID] = sc

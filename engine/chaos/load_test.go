@@ -106,3 +106,36 @@ func TestEmbeddedLibraryHasTheLayer2Scenarios(t *testing.T) {
 		}
 	}
 }
+
+func TestLoadRefusesOneIDInTwoFiles(t *testing.T) {
+	t.Parallel()
+	// Two files of chaos.scenarios_dir with one ID: one of them silently
+	// won. Both are refused, each naming the other; the embedded scenario
+	// they would override stays, and the other files load.
+	dup := strings.Replace(goodScenario, "proves the loader loads", "the other one", 1)
+	embedded := fstest.MapFS{"good.yaml": {Data: []byte(goodScenario)}}
+	dir := fstest.MapFS{
+		"a.yaml":     {Data: []byte(dup)},
+		"b.yaml":     {Data: []byte(dup)},
+		"other.yaml": {Data: []byte(strings.Replace(goodScenario, "id: Good", "id: Other", 1))},
+	}
+	lib, err := chaos.Load(embedded, dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := []string{
+		`scenario a.yaml: id: "Good" is also the id of b.yaml: a scenario ID must be unique, so no file with it is loaded`,
+		`scenario b.yaml: id: "Good" is also the id of a.yaml: a scenario ID must be unique, so no file with it is loaded`,
+	}
+	if len(lib.Refused) != len(want) {
+		t.Fatalf("refused %v, want %q", lib.Refused, want)
+	}
+	for i, w := range want {
+		if got := lib.Refused[i].Error(); got != w {
+			t.Errorf("refused[%d] = %q, want %q", i, got, w)
+		}
+	}
+	if g := lib.Get("Good"); g == nil || g.Source != "good.yaml" || lib.Get("Other") == nil || len(lib.Scenarios) != 2 {
+		t.Fatalf("scenarios %+v", lib.Scenarios)
+	}
+}
