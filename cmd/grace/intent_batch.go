@@ -249,6 +249,9 @@ func readSubmission(raw []byte) (intent.Submission, error) {
 		return intent.Submission{}, fmt.Errorf("%s is given twice", dup)
 	}
 	if err := json.Unmarshal(raw, &req); err != nil {
+		if reason, ok := httpapi.JSONTypeReason(err); ok {
+			return intent.Submission{}, errors.New(reason)
+		}
 		return intent.Submission{}, errors.New(strings.TrimPrefix(err.Error(), "json: "))
 	}
 	return req.Submission()

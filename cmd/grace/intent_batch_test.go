@@ -150,17 +150,23 @@ func TestCLIBatchBadInput(t *testing.T) {
 	write("broken.jsonl", `{"type":"query_knowledge"}`+"\n"+`{"type":`+"\n")
 	write("empty.jsonl", "\n\n")
 	write("array.json", `[{"type":"q"}, 3]`)
+	// A value of the wrong type was told in Go's terms: "cannot unmarshal
+	// string into Go struct field SubmitRequest.priority of type int".
+	write("priority.jsonl", `{"type":"q"}`+"\n\n"+`{"type":"q","priority":"high"}`+"\n")
+	write("typed.json", `[{"type":7}]`)
 	for _, tc := range []struct{ file, want string }{
 		{"case.jsonl", `case.jsonl line 2: unknown field "Type"`},
 		{"twice.jsonl", "twice.jsonl line 1: type is given twice"},
 		{"broken.jsonl", "broken.jsonl line 2: not valid JSON"},
 		{"empty.jsonl", "empty.jsonl holds no submissions"},
 		{"array.json", "array.json: item 2: not a JSON object"},
+		{"priority.jsonl", "priority.jsonl line 3: priority: expected an integer, got a string"},
+		{"typed.json", "typed.json: item 1: type: expected a string, got a number"},
 		{"missing.jsonl", "missing.jsonl: no such file or directory"},
 	} {
 		c.run(t, "intent", "batch", tc.file).wantFail(t, exitUsage, tc.want)
 	}
-	wantNothingIn(t, c.dir, "case.jsonl", "twice.jsonl", "broken.jsonl", "empty.jsonl", "array.json")
+	wantNothingIn(t, c.dir, "case.jsonl", "twice.jsonl", "broken.jsonl", "empty.jsonl", "array.json", "priority.jsonl", "typed.json")
 }
 
 // TestCLIBatchAtomic: intent batch --atomic stores a file all or none, on

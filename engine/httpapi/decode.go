@@ -98,16 +98,46 @@ func classifyDecodeError(err error) error {
 	case errors.Is(err, io.ErrUnexpectedEOF):
 		return newError(http.StatusBadRequest, CodeMalformed, "", "malformed JSON: the body ends early")
 	case errors.As(err, &te):
-		field := te.Field
-		if field == "" {
-			return newError(http.StatusBadRequest, CodeWrongType, "", "expected a JSON object, got %s", te.Value)
-		}
-		return newError(http.StatusBadRequest, CodeWrongType, field, "%s: expected %s, got %s", field, jsonKind(te.Type.Kind().String()), te.Value)
+		reason, _ := JSONTypeReason(te)
+		return newError(http.StatusBadRequest, CodeWrongType, te.Field, "%s", reason)
 	case strings.HasPrefix(err.Error(), "json: unknown field "):
 		name := strings.Trim(strings.TrimPrefix(err.Error(), "json: unknown field "), `"`)
 		return newError(http.StatusBadRequest, CodeUnknownField, clipText(name, 64), "unknown field %q", clipText(name, 64))
 	}
 	return newError(http.StatusBadRequest, CodeMalformed, "", "malformed JSON: %v", err)
+}
+
+// JSONTypeReason says what is wrong with a JSON value of the wrong type
+// as a JSON author thinks of it ("priority: expected an integer, got a
+// string"), not in Go's terms ("cannot unmarshal string into Go struct
+// field SubmitRequest.priority of type int"). ok is false when err holds
+// no *json.UnmarshalTypeError.
+func JSONTypeReason(err error) (reason string, ok bool) {
+	var te *json.UnmarshalTypeError
+	if !errors.As(err, &te) {
+		return "", false
+	}
+	if te.Field == "" {
+		return "expected a JSON object, got " + jsonValue(te.Value), true
+	}
+	return te.Field + ": expected " + jsonKind(te.Type.Kind().String()) + ", got " + jsonValue(te.Value), true
+}
+
+// jsonValue names what encoding/json found ("string", "number 1.5") as a
+// JSON author thinks of it.
+func jsonValue(v string) string {
+	switch v {
+	case "string", "number":
+		return "a " + v
+	case "bool":
+		return "a boolean"
+	case "array", "object":
+		return "an " + v
+	}
+	if n, ok := strings.CutPrefix(v, "number "); ok {
+		return "the number " + n
+	}
+	return v
 }
 
 // jsonKind names a Go kind the way a JSON author thinks of it.
