@@ -181,7 +181,8 @@ func TestCLIBadInputConfigFile(t *testing.T) {
 		wantFail(t, exitFailure, "--set watchdog.interval: watchdog.interval (1ns) must be at least 100ms")
 	// Loop periods of 1ns spun a core each; a 1ns worker heartbeat wrote
 	// 150 MB of "worker declared dead" narratives in 4 seconds.
-	for _, key := range []string{"workers.heartbeat_interval", "store.index_interval", "store.checkpoint_interval", "htm.shedding.interval", "hub.interval", "console.refresh"} {
+	for _, key := range []string{"workers.heartbeat_interval", "store.index_interval", "store.checkpoint_interval", "htm.shedding.interval", "hub.interval", "console.refresh",
+		"kernels.heartbeat_interval", "watchdog.readiness_poll", "mesh.episode_quiet", "policy.alert_interval", "backend.nats.heartbeat_interval"} {
 		c.runFor(t, nil, append([]string{"--set", key + "=1ns"}, route...)...).
 			wantFail(t, exitFailure, "--set "+key+": "+key+" (1ns) must be at least 10ms")
 	}
