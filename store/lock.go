@@ -31,16 +31,27 @@ type InUseError struct {
 func (e *InUseError) Error() string {
 	var b strings.Builder
 	b.WriteString(ErrInUse.Error())
-	if e.PID > 0 {
-		fmt.Fprintf(&b, ": pid %d", e.PID)
-		if e.Holder != "" {
-			b.WriteString(", " + e.Holder)
-		}
-		if !e.Since.IsZero() {
-			b.WriteString(", since " + e.Since.Local().Format("2006-01-02 15:04:05"))
-		}
+	if who := e.Who(); who != "" {
+		b.WriteString(": " + who)
 	}
 	b.WriteString(" (one process at a time may open it read-write; read-only commands may still read it)")
+	return b.String()
+}
+
+// Who names the holder: "pid 812, grace serve, API http://127.0.0.1:7420,
+// since 2026-11-29 13:16:47"; "" when the lock file said nothing.
+func (e *InUseError) Who() string {
+	if e.PID <= 0 {
+		return ""
+	}
+	var b strings.Builder
+	fmt.Fprintf(&b, "pid %d", e.PID)
+	if e.Holder != "" {
+		b.WriteString(", " + e.Holder)
+	}
+	if !e.Since.IsZero() {
+		b.WriteString(", since " + e.Since.Local().Format("2006-01-02 15:04:05"))
+	}
 	return b.String()
 }
 

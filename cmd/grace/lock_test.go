@@ -32,7 +32,7 @@ func TestOneEngineADatabase(t *testing.T) {
 	holder := fmt.Sprintf("pid %d, grace serve, API %s", first.cmd.Process.Pid, url)
 	c.runFor(t, nil, "serve", "--config", second).wantFail(t, exitFailure, "in use by another Grace process: "+holder)
 	c.run(t, "intent", "submit", "--type", "query_knowledge", "--actor", "agent.a", "--server", other).
-		wantFail(t, exitFailure, "no server answers at "+other+", and the database is in use by another Grace process: "+holder)
+		wantFail(t, exitFailure, "no server answers at "+other+", but a running engine has the database ("+holder)
 
 	if n := len(listIntents(t, c)); n != 1 {
 		t.Fatalf("%d intents stored, want 1: the refused submission stored one", n)

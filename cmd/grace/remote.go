@@ -1,6 +1,7 @@
 package main
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -146,7 +147,7 @@ func (a *app) withIntents(cmd *cobra.Command, access intentAccess, fn func(conte
 		if where == "" {
 			where = "(api.server is empty)"
 		}
-		return fmt.Errorf("no server answers at %s, and %s: its engine would not see a change written beside it; point --server (or api.server) at that engine's API", where, inUse)
+		return fmt.Errorf("no server answers at %s, but a running engine has the database (%s): send the change to its API (--server or api.server); written beside it, the change would go unseen by it", where, cmp.Or(inUse.Who(), "its lock file says no more"))
 	}
 	if err != nil {
 		return err
