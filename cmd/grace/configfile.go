@@ -13,6 +13,7 @@ import (
 	"grace/store"
 
 	"go.yaml.in/yaml/v3"
+	"grace/engine/yamldoc"
 )
 
 // readConfigFile reads and parses the YAML file, lower-casing its keys as
@@ -35,34 +36,13 @@ func readConfigFile(path string) (string, map[string]any, error) {
 	if err := dec.Decode(&raw); err != nil && !errors.Is(err, io.EOF) {
 		return "", nil, fmt.Errorf("%s: %s", path, yamlReason(err))
 	}
-	if err := oneDocument(dec); err != nil {
+	if err := yamldoc.Single(dec, "a config file"); err != nil {
 		return "", nil, fmt.Errorf("%s: %w", path, err)
 	}
 	if err := lowerKeys(raw, ""); err != nil {
 		return "", nil, fmt.Errorf("%s: %w", path, err)
 	}
 	return path, raw, nil
-}
-
-// oneDocument refuses a second YAML document ("---" then keys) after the
-// one dec has read: the config is the first, and the keys of any other
-// would be dropped without a word. An empty document (a "---" at the end)
-// is harmless and passes.
-func oneDocument(dec *yaml.Decoder) error {
-	for {
-		var doc yaml.Node
-		err := dec.Decode(&doc)
-		switch {
-		case errors.Is(err, io.EOF):
-			return nil
-		case err != nil:
-			return errors.New(yamlReason(err))
-		}
-		if len(doc.Content) == 1 && doc.Content[0].Tag == "!!null" {
-			continue
-		}
-		return fmt.Errorf("line %d: a second YAML document starts here (\"---\"); a config file is one document: merge its keys into the first", doc.Line)
-	}
 }
 
 // maxConfigBytes bounds a config file: far above any real one, it keeps a

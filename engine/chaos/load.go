@@ -11,6 +11,7 @@ import (
 	"strings"
 
 	"go.yaml.in/yaml/v3"
+	"grace/engine/yamldoc"
 )
 
 // FileError is a scenario file that was refused: File names it, Field the
@@ -110,6 +111,9 @@ func Parse(file string, b []byte) (*Scenario, error) {
 	var sc Scenario
 	if err := dec.Decode(&sc); err != nil {
 		return nil, &FileError{File: file, Field: fieldOf(err), Err: err}
+	}
+	if err := yamldoc.Single(dec, "a scenario file"); err != nil {
+		return nil, &FileError{File: file, Err: err}
 	}
 	sc.Source = file
 	if err := sc.validate(); err != nil {

@@ -44,6 +44,7 @@ func TestParseRefusesNamingFileAndField(t *testing.T) {
 		{"unknown steady check", replace("[engine_ready]", "[vibes_ok]"), "steady_state[0]", "unknown check"},
 		{"bad require", replace("{expected: [scheduler_auto_resume]}", "{expected: [scheduler_auto_resume], require: most}"), "safeguards.require", "all or any"},
 		{"bad deadline", replace("deadline: 2s", "deadline: soon"), "", "soon"},
+		{"a second document", goodScenario + "---\nid: Other\n", "", "a second YAML document starts here"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			_, err := chaos.Parse("bad.yaml", []byte(tc.body))

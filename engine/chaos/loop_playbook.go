@@ -10,6 +10,7 @@ import (
 	"go.yaml.in/yaml/v3"
 
 	"grace/engine"
+	"grace/engine/yamldoc"
 )
 
 // The remediation intent types (the seed's governance router: modify_config
@@ -145,6 +146,9 @@ func ParsePlaybook(b []byte) (Playbook, error) {
 	dec.KnownFields(true)
 	var p Playbook
 	if err := dec.Decode(&p); err != nil {
+		return Playbook{}, fmt.Errorf("parse playbook: %w", err)
+	}
+	if err := yamldoc.Single(dec, "a playbook"); err != nil {
 		return Playbook{}, fmt.Errorf("parse playbook: %w", err)
 	}
 	return p, nil

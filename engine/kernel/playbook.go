@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"go.yaml.in/yaml/v3"
+	"grace/engine/yamldoc"
 )
 
 // The actions a playbook step can take.
@@ -159,6 +160,9 @@ func ParsePlaybook(src string, data []byte) (*Playbook, error) {
 	var pb Playbook
 	if err := dec.Decode(&pb); err != nil {
 		return nil, fmt.Errorf("playbook %s: does not parse: %s", src, strings.ReplaceAll(strings.TrimPrefix(err.Error(), "yaml: "), "\n", " "))
+	}
+	if err := yamldoc.Single(dec, "a playbook"); err != nil {
+		return nil, fmt.Errorf("playbook %s: %w", src, err)
 	}
 	pb.Source = src
 	return &pb, nil

@@ -38,6 +38,7 @@ func TestBadPlaybooksAreRefusedNamingTheFileAndStep(t *testing.T) {
 		want  string
 	}{
 		{"does not parse", map[string]string{"p.yaml": "id: p\nsteps: [\n"}, "playbook scenarios/playbooks/p.yaml: does not parse"},
+		{"two documents", map[string]string{"p.yaml": "id: p\n---\nid: q\n"}, "playbook scenarios/playbooks/p.yaml: line 2: a second YAML document starts here"},
 		{"unknown key", map[string]string{"p.yaml": "id: p\nstpes: []\n"}, "field stpes not found"},
 		{"id mismatch", map[string]string{"q.yaml": goodPlaybook}, `id "good" must match the file name ("q")`},
 		{"bad duration", map[string]string{"good.yaml": strings.Replace(goodPlaybook, "timeout: 2s}\n  - {name: verify", "timeout: soon}\n  - {name: verify", 1)}, `"soon" is not a duration`},

@@ -13,6 +13,7 @@ import (
 	"go.yaml.in/yaml/v3"
 
 	"grace/engine/mesh"
+	"grace/engine/yamldoc"
 )
 
 // The topics the policy engine itself publishes on; the engine declares
@@ -127,6 +128,9 @@ func readRulesFile(path string) (map[string]RuleConfig, error) {
 	var f rulesFile
 	if err := dec.Decode(&f); err != nil {
 		return nil, fmt.Errorf("policy.rules_file (%s): does not parse: %s", path, strings.ReplaceAll(strings.TrimPrefix(err.Error(), "yaml: "), "\n", " "))
+	}
+	if err := yamldoc.Single(dec, "a rules file"); err != nil {
+		return nil, fmt.Errorf("policy.rules_file (%s): %w", path, err)
 	}
 	return f.Rules, nil
 }

@@ -403,6 +403,7 @@ func TestRulesFile(t *testing.T) {
 		{"broken.yaml", "rules: [\n", "does not parse"},
 		{"dup.yaml", "rules:\n  mine:\n    topic: kernel.failed\n    action: alert\n    severity: info\n    message: m\n", "the name is already used by policy.rules.mine"},
 		{"loop.yaml", "rules:\n  loopy:\n    topic: loop.a\n    action: emit\n    emit: loop.a\n", "rule loopy: the rules would loop"},
+		{"two.yaml", "rules: {}\n---\nrules:\n  later:\n    topic: kernel.failed\n", "line 2: a second YAML document starts here"},
 	} {
 		cfg := baseConfig(map[string]RuleConfig{"mine": {Topic: "loop.b", Action: ActionAlert, Severity: "info", Message: "m"}})
 		cfg.RulesFile = write(tc.name, tc.body)
