@@ -112,6 +112,14 @@ func (m *masker) scrubError(in intent.Intent, err error) error {
 	return &scrubbedError{msg: clean, err: err}
 }
 
+// ErrorScrubber returns what scrubs a handler's error of the values of
+// its intent's masked fields (fields as masking.fields), for a process
+// that runs handlers away from the engine (grace worker): their errors
+// then leave it, for its log, the wire and the record, already scrubbed.
+func ErrorScrubber(fields []string) func(intent.Intent, error) error {
+	return newMasker(fields).scrubError
+}
+
 // scrubbedError is a handler's error whose text had masked values in it.
 type scrubbedError struct {
 	msg string

@@ -76,6 +76,8 @@ type chaosRemote struct {
 	hb   time.Duration
 	// abandonAfter frees a slot whose handler ignores being told to stop.
 	abandonAfter time.Duration
+	// scrub hides masked values in the handlers' errors.
+	scrub func(intent.Intent, error) error
 	// supervise ends the pending restarts (close cancels it).
 	supervise context.Context
 	endSuper  context.CancelFunc
@@ -137,7 +139,7 @@ func openChaosNATS(ctx context.Context, cfg engine.Config, st *store.Store, log 
 		return nil, fmt.Errorf("isolated chaos run on nats: backend.nats.url is %q; an isolated run needs an embedded server of its own", cfg.Backend.NATS.URL)
 	}
 	rm := &chaosRemote{log: log, workers: map[string]*fleetWorker{}, hb: cfg.Backend.NATS.HeartbeatInterval,
-		abandonAfter: cfg.HandlerAbandonAfter()}
+		abandonAfter: cfg.HandlerAbandonAfter(), scrub: engine.ErrorScrubber(cfg.Masking.Fields)}
 	rm.supervise, rm.endSuper = context.WithCancel(context.WithoutCancel(ctx))
 	t := &chaosNATSTarget{chaosTarget: chaosTarget{st: st, log: log}, cfg: cfg, remote: rm}
 	defer func() {
@@ -193,7 +195,7 @@ func (rm *chaosRemote) startWorker(ctx context.Context, name, base string, gen i
 	fw := &fleetWorker{name: name, base: base, gen: gen, nc: nc}
 	fw.killed, fw.killCancel = context.WithCancel(context.Background())
 	w, err := dist.NewWorker(ctx, nc, dist.WorkerOptions{Name: name, Host: rm.host, Handlers: fleetCatalog{inner: rm.reg, w: fw, rm: rm},
-		Slots: 1, HeartbeatInterval: rm.hb, Drain: chaosFleetDrain, AbandonAfter: rm.abandonAfter, Logger: rm.log.With("worker", name)})
+		Slots: 1, HeartbeatInterval: rm.hb, Drain: chaosFleetDrain, AbandonAfter: rm.abandonAfter, Scrub: rm.scrub, Logger: rm.log.With("worker", name)})
 	if err != nil {
 		nc.Close()
 		fw.killCancel()

@@ -111,7 +111,7 @@ func (a *app) runWorker(cmd *cobra.Command, f workerFlags) error {
 	defer nc.Close()
 	w, err := dist.NewWorker(ctx, nc, dist.WorkerOptions{
 		Name: name, Host: host, Handlers: reg, Slots: f.slots, HeartbeatInterval: cfg.Backend.NATS.HeartbeatInterval,
-		Drain: f.drain, AbandonAfter: cfg.HandlerAbandonAfter(), Logger: log,
+		Drain: f.drain, AbandonAfter: cfg.HandlerAbandonAfter(), Scrub: engine.ErrorScrubber(cfg.Masking.Fields), Logger: log,
 	})
 	if err != nil {
 		return err

@@ -2,6 +2,8 @@ package dist_test
 
 import (
 	"context"
+	"fmt"
+	"strings"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -27,6 +29,9 @@ func (h runaway) For(typ string) (worker.Handler, time.Duration) {
 	return worker.HandlerFunc(func(_ context.Context, in intent.Intent) error {
 		h.started <- in.ID
 		<-h.release
+		if len(in.Payload) > 0 { // late, and quoting what it was given
+			return fmt.Errorf("upstream said no to %s", in.Payload)
+		}
 		return nil
 	}), 0
 }
@@ -44,7 +49,8 @@ func abandonConfig() engine.Config {
 // slot nor runs beside a retry: the remote worker gives up on it and takes
 // the next task, the control plane fails its intent without a retry
 // (handler_abandoned, then intent_failed), and when it returns at last
-// what it did is discarded on the record.
+// what it did is discarded on the record, its error scrubbed of the
+// intent's masked values before it left the worker.
 func TestRemoteRunawayHandlerIsAbandoned(t *testing.T) {
 	srv := startServer(t)
 	b := startControlPlane(t, srv.ClientURL(), abandonConfig())
@@ -59,7 +65,13 @@ func TestRemoteRunawayHandlerIsAbandoned(t *testing.T) {
 	}
 	t.Cleanup(release)
 
-	stuck := b.submitN(t, "query_knowledge", 1)[0]
+	const secret = "hunter2-Sup3rS3cret"
+	res, err := b.eng.Submit(context.Background(), intent.Submission{Type: "query_knowledge", Actor: "tester",
+		Payload: []byte(`{"q":"status","password":"` + secret + `"}`)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	stuck := res.Intent.ID
 	select {
 	case <-h.started:
 	case <-time.After(10 * time.Second):
@@ -108,6 +120,19 @@ func TestRemoteRunawayHandlerIsAbandoned(t *testing.T) {
 	})
 	if in, err := b.eng.Get(context.Background(), stuck); err != nil || in.State != intent.StateFailed || in.Attempts != 1 {
 		t.Errorf("after the runaway returned: %+v, %v; want still failed after one attempt", in, err)
+	}
+	late := 0
+	for _, r := range b.store.RecordsFor(stuck) {
+		text := fmt.Sprint(r.Why, r.Context)
+		if strings.Contains(text, secret) {
+			t.Errorf("%s shows the masked value: %s", r.What, text)
+		}
+		if r.What == engine.WhatStaleDiscarded && strings.Contains(text, "upstream said no") && strings.Contains(text, engine.MaskedValue) {
+			late++
+		}
+	}
+	if late != 2 {
+		t.Errorf("%d discards quote the late error, masked; want 2 (both ends)", late)
 	}
 }
 

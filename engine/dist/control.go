@@ -94,7 +94,11 @@ func (d *Dispatcher) onResult(m *nats.Msg) {
 		// The handler returned after its holder was told to stop: the
 		// attempt is over, and what it did does not count.
 		why := fmt.Sprintf("attempt %s was stopped by the control plane (it timed out or was cancelled); its handler returned after, and its outcome is discarded", key)
-		p.done <- nil
+		var late error // what the stopped attempt's waiter is told the handler did
+		if req.Error != "" {
+			late = fmt.Errorf("its handler on %s failed after: %s", req.Worker, req.Error)
+		}
+		p.done <- late
 		d.reply(m, resultReply{Reason: why})
 		d.rec.add(staleRecord(now, req, why, staleStopped))
 		return

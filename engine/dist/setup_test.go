@@ -118,7 +118,7 @@ func runWorker(t *testing.T, url, name string, h dist.Catalog, cfg engine.Config
 	nc = connect(t, url)
 	w, err := dist.NewWorker(context.Background(), nc, dist.WorkerOptions{
 		Name: name, Host: "host-" + name, Handlers: h, HeartbeatInterval: cfg.Backend.NATS.HeartbeatInterval, Drain: time.Second,
-		AbandonAfter: cfg.HandlerAbandonAfter(),
+		AbandonAfter: cfg.HandlerAbandonAfter(), Scrub: engine.ErrorScrubber(cfg.Masking.Fields),
 	})
 	if err != nil {
 		t.Fatal(err)

@@ -50,6 +50,11 @@ type WorkerOptions struct {
 	// stop, gives up on it too, and fails its intent without a retry. Zero
 	// waits for the handler however long it takes.
 	AbandonAfter time.Duration
+	// Scrub, when set, rewrites a handler's error before it goes anywhere
+	// (the log, the result sent to the control plane, which may record it as
+	// a late result): engine.ErrorScrubber(masking.fields) hides the
+	// masked values of the intent that the handler may have quoted.
+	Scrub func(intent.Intent, error) error
 	// Logger receives operational logs; discarded when nil.
 	Logger *slog.Logger
 }
@@ -367,7 +372,11 @@ func (w *Worker) runHandler(ctx context.Context, in intent.Intent, timeout time.
 	done := make(chan error, 1)
 	go func() { // ends when the handler returns, however late
 		defer cancel()
-		done <- w.call(tctx, h, in, timeout)
+		err := w.call(tctx, h, in, timeout)
+		if err != nil && w.o.Scrub != nil {
+			err = w.o.Scrub(in, err)
+		}
+		done <- err
 	}()
 	select {
 	case err := <-done:
