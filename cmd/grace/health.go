@@ -37,7 +37,9 @@ schema is current, the full-text index lag, the audit chain, the HTM queue
 depth found there against htm.warn_depth and htm.critical_depth, and the
 alerts and telemetry the last running engine recorded.
 
-Exits non-zero when not ready or when a component is critical.`,
+Exits non-zero when not ready or when a component is critical: with no
+server answering nothing runs intents, so the database check exits 1 too
+(after a crash a probe fails), and a token the server refuses is an error.`,
 		Args: cobra.NoArgs,
 		RunE: a.runHealth,
 	}
@@ -110,10 +112,10 @@ func (a *app) runHealth(cmd *cobra.Command, _ []string) error {
 		a.printHealth(rep)
 	}
 	switch {
-	case !rep.Ready:
-		return errors.New("not ready: " + notReadyReason(rep))
 	case rep.Status == watchdog.Critical.String():
 		return errors.New("critical: " + criticalReason(rep))
+	case !rep.Ready:
+		return errors.New("not ready: " + notReadyReason(rep))
 	case rep.Mode == "server" && rep.Snapshot == nil:
 		return errors.New("health unknown: the server's figures are unavailable (" + rep.Checks["telemetry"] + ")")
 	}
@@ -172,7 +174,9 @@ func (a *app) embeddedHealth(ctx context.Context, cfg engine.Config, rep *health
 	if err != nil {
 		return fmt.Errorf("verify audit chain: %w", err)
 	}
-	*rep = healthReport{Mode: "embedded", DB: cfg.DB, Schema: "ok", IndexLag: &lag, Ready: v.OK,
+	// No engine answers: nothing runs intents, so Grace is not ready,
+	// whatever the database says; the database's own checks follow.
+	*rep = healthReport{Mode: "embedded", DB: cfg.DB, Schema: "ok", IndexLag: &lag, Ready: false,
 		Audit: &auditReport{OK: v.OK, Entries: v.Entries, HeadSeq: v.HeadSeq, HeadHash: v.HeadHash, FirstBroken: v.FirstBroken, Problem: v.Problem}}
 	htm, err := storedQueue(ctx, cfg, st)
 	if err != nil {
@@ -230,6 +234,9 @@ func addComponentChecks(checks map[string]string, h engine.HealthReport) {
 func notReadyReason(rep healthReport) string {
 	if rep.Audit != nil && !rep.Audit.OK {
 		return fmt.Sprintf("audit chain broken at entry #%d", rep.Audit.FirstBroken)
+	}
+	if rep.Mode == "embedded" {
+		return "no engine is running (start grace serve, or the console); the database checks above are what the last one left"
 	}
 	var bad []string
 	for k, v := range rep.Checks {

@@ -30,7 +30,8 @@ type healthDoc struct {
 }
 
 // With no server, health grades the queue the database holds against the
-// HTM thresholds, and exits non-zero when it is critical.
+// HTM thresholds, and exits non-zero: nothing runs intents, so Grace is not
+// ready (a probe after a crash must fail), critical first when it is.
 func TestHealthEmbeddedGradesTheStoredQueue(t *testing.T) {
 	t.Parallel()
 	c := newCLI(t)
@@ -44,14 +45,16 @@ func TestHealthEmbeddedGradesTheStoredQueue(t *testing.T) {
 	r := c.run(t, "health", "--json")
 	var h healthDoc
 	r.decode(t, &h)
-	if r.code != 0 || h.Mode != "embedded" || h.Status != "warn" || len(h.Components) != 1 || h.Alerts == nil {
-		t.Fatalf("one queued, warn at 1: exit %d %s %s", r.code, r.stdout, r.stderr)
+	lines := r.stderrLines()
+	if r.code != exitFailure || h.Mode != "embedded" || h.Ready || h.Status != "warn" || len(h.Components) != 1 || h.Alerts == nil ||
+		!strings.HasPrefix(lines[len(lines)-1], "grace: not ready: no engine is running") {
+		t.Fatalf("one queued, warn at 1, no engine: exit %d %s %s", r.code, r.stdout, r.stderr)
 	}
 	submit()
 	submit()
 	r = c.run(t, "health", "--json")
 	r.decode(t, &h)
-	lines := r.stderrLines()
+	lines = r.stderrLines()
 	if r.code != exitFailure || h.Status != "critical" || h.Components[0].Name != "htm_orchestrator" ||
 		!strings.Contains(h.Components[0].Reason, "Queue depth 3/2 (critical)") ||
 		!strings.HasPrefix(lines[len(lines)-1], "grace: critical: htm_orchestrator (Queue depth 3/2") {
