@@ -229,6 +229,9 @@ func (a *app) printChaosResult(r chaos.Result) {
 		if !s.Expected {
 			exp = "also"
 		}
+		if !s.Enabled {
+			mark += " (switched off)"
+		}
 		fmt.Fprintf(a.stdout, "    safeguard %-22s %-8s %s\n", s.Name, exp, mark)
 	}
 	inv := r.Invariants

@@ -3,6 +3,7 @@ package main
 import (
 	"os"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"testing"
 )
@@ -88,5 +89,11 @@ deadline: 1s
 	}
 	if !strings.Contains(off.stderr, "1 of 1 scenarios failed") {
 		t.Fatalf("stderr %q", off.stderr)
+	}
+	// The verdict's line for the safeguard says it was off, not only
+	// that it did not fire.
+	off = c.run(t, "--set", "safeguards.policy_cascade_limit.enabled=false", "chaos", "run", "L2_event_policy_cascade")
+	if off.code != 1 || !regexp.MustCompile(`safeguard policy_cascade_limit +expected did not fire \(switched off\)`).MatchString(off.stdout) {
+		t.Fatalf("chaos run without the safeguard: exit %d\n%s", off.code, off.stdout)
 	}
 }

@@ -7,6 +7,8 @@ import (
 	"math/rand/v2"
 	"slices"
 	"sort"
+	"sync"
+	"sync/atomic"
 	"time"
 
 	"grace/engine"
@@ -48,8 +50,9 @@ type faultKind struct {
 // faultKinds are the fault kinds by name.
 var faultKinds = map[string]faultKind{
 	FaultFloodIntake: {
-		params:   []string{"intents", "invalid_share"},
-		optional: []string{"actors", "concurrency", "rate_limit_per_second", "rate_limit_burst", "retry", "invalid_actors"},
+		params: []string{"intents", "invalid_share"},
+		optional: []string{"actors", "concurrency", "rate_limit_per_second", "rate_limit_burst", "retry", "invalid_actors",
+			"priority", "handler_latency_ms", "queue_critical", "shed_age_ms"},
 		configure: func(cfg *engine.Config, sc *Scenario, d int) {
 			// The engine under test may be given its intake rate, so that
 			// the flood outruns it however fast this machine submits.
@@ -59,6 +62,10 @@ var faultKinds = map[string]faultKind{
 			if _, ok := sc.Parameters["rate_limit_burst"]; ok {
 				cfg.HTM.RateLimit.GlobalBurst = sc.intValue("rate_limit_burst", d)
 			}
+			// And its queue's critical depth and shedding criteria, so that
+			// a flood of seconds can take the queue past critical with
+			// work stale enough to shed.
+			configureShedding(cfg, sc, d)
 		},
 		inject: injectFloodIntake,
 	},
@@ -125,17 +132,60 @@ func sortedKeys[V any](m map[string]V) []string {
 	return out
 }
 
+// injectFloodIntake floods the intake. With handler_latency_ms the
+// handlers are slowed first (rolled back after the run), so that the
+// workers cannot keep up with the flood and its backlog stands in the
+// queue; the deepest queue seen is noted.
 func injectFloodIntake(ctx context.Context, r *run, f Fault) error {
 	spec := engine.FloodSpec{
 		Count: r.intParam("intents"), InvalidShare: r.param("invalid_share"),
 		Actors: max(r.intParam("actors"), 1), Concurrency: r.intParam("concurrency"), Priority: 5,
 		Retry: r.param("retry") > 0, InvalidActors: r.intParam("invalid_actors"),
 	}
+	if _, ok := r.sc.Parameters["priority"]; ok {
+		spec.Priority = r.intParam("priority")
+	}
+	if lat := time.Duration(r.intParam("handler_latency_ms")) * time.Millisecond; lat > 0 {
+		if err := r.eng.InjectHandlerFault(ctx, "*", engine.HandlerFault{Latency: lat}); err != nil {
+			return err
+		}
+		r.needClearHandlers = true
+	}
+	stopSampling := r.sampleDepth()
 	res, err := r.eng.FloodIntake(ctx, spec)
+	deepest := stopSampling()
 	r.floods = append(r.floods, floodDone{actors: spec.Actors, accepted: res.Accepted})
-	r.notef("flood: %d submitted, %d accepted, %d invalid, %d rate limited (%d retried), %d queue full, %d other in %v",
-		res.Submitted, res.Accepted, res.Invalid, res.RateLimited, res.Retried, res.QueueFull, res.OtherErrors, res.Duration.Round(time.Millisecond))
+	r.notef("flood: %d submitted, %d accepted, %d invalid, %d rate limited (%d retried), %d queue full, %d other in %v; deepest queue %d (critical %d)",
+		res.Submitted, res.Accepted, res.Invalid, res.RateLimited, res.Retried, res.QueueFull, res.OtherErrors, res.Duration.Round(time.Millisecond),
+		deepest, r.cfg.HTM.CriticalDepth)
 	return err
+}
+
+// sampleDepth samples the queue's depth every pollEvery until the func
+// it returns is called, which returns the deepest seen.
+func (r *run) sampleDepth() func() int {
+	done := make(chan struct{})
+	var deepest atomic.Int64
+	var wg sync.WaitGroup
+	wg.Go(func() {
+		tick := time.NewTicker(pollEvery)
+		defer tick.Stop()
+		for {
+			if d := int64(r.eng.Snapshot().QueueDepth); d > deepest.Load() {
+				deepest.Store(d)
+			}
+			select {
+			case <-done:
+				return
+			case <-tick.C:
+			}
+		}
+	})
+	return func() int {
+		close(done)
+		wg.Wait()
+		return max(int(deepest.Load()), r.eng.Snapshot().QueueDepth)
+	}
 }
 
 func injectFloodMesh(ctx context.Context, r *run, f Fault) error {

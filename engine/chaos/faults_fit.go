@@ -90,12 +90,25 @@ func configureWorkers(cfg *engine.Config, sc *Scenario, d int) {
 // critical depth) and the shedding criteria, and the attempts.
 func configureDegrade(cfg *engine.Config, sc *Scenario, d int) {
 	configureWorkers(cfg, sc, d)
-	crit := max(sc.intValue("queue_critical", d), 2)
-	cfg.HTM.CriticalDepth, cfg.HTM.WarnDepth = crit, crit/2
-	cfg.HTM.Capacity = max(cfg.HTM.Capacity, crit)
-	cfg.HTM.Shedding.Criteria = fmt.Sprintf("priority<5 and age>%dms", sc.intValue("shed_age_ms", d))
+	configureShedding(cfg, sc, d)
 	if _, ok := sc.Parameters["max_attempts"]; ok {
 		cfg.Workers.MaxAttempts = max(sc.intValue("max_attempts", d), 1)
+	}
+}
+
+// configureShedding sets, when the scenario gives them, the queue's
+// critical depth (queue_critical; warn at half of it) and the shedding
+// criteria's age (shed_age_ms, priority<5 as the default criteria say):
+// the defaults (5,000 deep, 10 minutes old) are out of reach of a run of
+// seconds.
+func configureShedding(cfg *engine.Config, sc *Scenario, d int) {
+	if _, ok := sc.Parameters["queue_critical"]; ok {
+		crit := max(sc.intValue("queue_critical", d), 2)
+		cfg.HTM.CriticalDepth, cfg.HTM.WarnDepth = crit, crit/2
+		cfg.HTM.Capacity = max(cfg.HTM.Capacity, crit)
+	}
+	if _, ok := sc.Parameters["shed_age_ms"]; ok {
+		cfg.HTM.Shedding.Criteria = fmt.Sprintf("priority<5 and age>%dms", sc.intValue("shed_age_ms", d))
 	}
 }
 

@@ -140,3 +140,19 @@ func TestLoadRefusesOneIDInTwoFiles(t *testing.T) {
 		t.Fatalf("scenarios %+v", lib.Scenarios)
 	}
 }
+
+// TestEmbeddedLibraryNeedsEverySafeguardItNames: a scenario that lists a
+// safeguard claims to prove it, so switching that safeguard off must fail
+// the scenario; "require: any" would let another one's firing pass it.
+func TestEmbeddedLibraryNeedsEverySafeguardItNames(t *testing.T) {
+	t.Parallel()
+	lib, err := chaos.LoadLibrary("")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, sc := range lib.Scenarios {
+		if sc.Safeguards.Require == "any" && len(sc.Safeguards.Expected) > 1 {
+			t.Errorf("%s lists %v with require: any: each must be needed, or not listed", sc.Source, sc.Safeguards.Expected)
+		}
+	}
+}

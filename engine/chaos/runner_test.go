@@ -60,6 +60,13 @@ func (b *testBundle) run(t *testing.T, id string, params map[string]float64) cha
 	return res
 }
 
+// floodParams scale L2_HTM_queue_flood_stress for -race on 2 cores: the
+// global limit (250/s, burst 50) refuses part of the flood, and 8 workers
+// slowed to 100ms (80 runs a second) leave a backlog past the critical
+// depth of 50 for load shedding.
+var floodParams = map[string]float64{"intents": 500, "rate_limit_per_second": 250, "rate_limit_burst": 50,
+	"handler_latency_ms": 100, "queue_critical": 50}
+
 func TestScenarioPassesAndFailsWithoutItsSafeguard(t *testing.T) {
 	cases := []struct {
 		id        string
@@ -76,11 +83,14 @@ func TestScenarioPassesAndFailsWithoutItsSafeguard(t *testing.T) {
 		{"L2_worker_dropout_chaos", engine.SafeguardWorkerReassignment, nil},
 		{"L2_cancel_during_dropout", engine.SafeguardWorkerReassignment, nil},
 		{"L2_trigger_mesh_storm", engine.SafeguardMeshBackpressure, nil},
-		{"L2_HTM_queue_flood_stress", engine.SafeguardRateLimit,
-			map[string]float64{"intents": 1500, "rate_limit_per_second": 100, "rate_limit_burst": 100}},
+		// The flood expects both of its safeguards: each must fail it
+		// alone. Slow handlers and a shallow critical depth keep a backlog
+		// past critical however slowly -race submits.
+		{"L2_HTM_queue_flood_stress", engine.SafeguardRateLimit, floodParams},
+		{"L2_HTM_queue_flood_stress", engine.SafeguardLoadShedding, floodParams},
 	}
 	for _, tc := range cases {
-		t.Run(tc.id, func(t *testing.T) {
+		t.Run(tc.id+"_without_"+tc.safeguard, func(t *testing.T) {
 			on := setup(t).run(t, tc.id, tc.params)
 			if !on.Passed {
 				t.Fatalf("with every safeguard on, %s failed: %v", tc.id, on.Failures)
@@ -98,15 +108,11 @@ func TestScenarioPassesAndFailsWithoutItsSafeguard(t *testing.T) {
 			if inv.Lost != 0 || inv.Duplicated != 0 || inv.UnauthorizedExecutions != 0 || inv.CancelledRevived != 0 || !inv.AuditIntact {
 				t.Errorf("invariants broken on a passing run: %+v", inv)
 			}
-			offs := []string{tc.safeguard}
-			if tc.safeguard == engine.SafeguardRateLimit {
-				offs = append(offs, engine.SafeguardLoadShedding)
-			}
-			off := setup(t, offs...).run(t, tc.id, tc.params)
+			off := setup(t, tc.safeguard).run(t, tc.id, tc.params)
 			if off.Passed {
 				t.Fatalf("with %s off, %s passed", tc.safeguard, tc.id)
 			}
-			if !strings.Contains(strings.Join(off.Failures, "\n"), "safeguard "+tc.safeguard+" did not fire") {
+			if !strings.Contains(strings.Join(off.Failures, "\n"), "safeguard "+tc.safeguard+" did not fire (it is switched off)") {
 				t.Errorf("failures do not name the missing safeguard %s: %v", tc.safeguard, off.Failures)
 			}
 		})
