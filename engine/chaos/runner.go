@@ -327,7 +327,7 @@ func (rn *Runner) Exec(ctx context.Context, sp Spec) (res Result, err error) {
 		return res, halted(err)
 	}
 	res.Safeguards = r.safeguardResults(fired)
-	if res.Invariants, err = r.checkInvariants(ctx); err != nil {
+	if res.Invariants, err = r.checkInvariants(ctx, deadline); err != nil {
 		return res, halted(err)
 	}
 	if res.Records, err = r.countRecords(ctx); err != nil {

@@ -3,6 +3,7 @@ package chaos_test
 import (
 	"context"
 	"errors"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -73,21 +74,24 @@ func TestScenarioPassesAndFailsWithoutItsSafeguard(t *testing.T) {
 		safeguard string
 		// params scale a scenario down for -race on 2 cores.
 		params map[string]float64
+		// stranded, when set, must be in the failing run's failures: the
+		// intents the missing safeguard leaves unfinished are lost.
+		stranded string
 	}{
-		{"L2_scheduler_pause_during_load", engine.SafeguardSchedulerAutoResume, map[string]float64{"queued": 200}},
+		{"L2_scheduler_pause_during_load", engine.SafeguardSchedulerAutoResume, map[string]float64{"queued": 200}, ""},
 		// The pause must outlast the flowing intents (so that the
 		// isolation is seen) and end within the test runner's 2 s watch.
-		{"L2_type_pause_isolation", engine.SafeguardSchedulerAutoResume, map[string]float64{"queued": 100, "flowing": 60, "auto_resume_after_ms": 1200}},
-		{"L2_runaway_handler", engine.SafeguardHandlerAbandonment, map[string]float64{"flowing": 100}},
-		{"L2_event_policy_cascade", engine.SafeguardPolicyCascadeLimit, nil},
-		{"L2_worker_dropout_chaos", engine.SafeguardWorkerReassignment, nil},
-		{"L2_cancel_during_dropout", engine.SafeguardWorkerReassignment, nil},
-		{"L2_trigger_mesh_storm", engine.SafeguardMeshBackpressure, nil},
+		{"L2_type_pause_isolation", engine.SafeguardSchedulerAutoResume, map[string]float64{"queued": 100, "flowing": 60, "auto_resume_after_ms": 1200}, ""},
+		{"L2_runaway_handler", engine.SafeguardHandlerAbandonment, map[string]float64{"flowing": 100}, ""},
+		{"L2_event_policy_cascade", engine.SafeguardPolicyCascadeLimit, nil, ""},
+		{"L2_worker_dropout_chaos", engine.SafeguardWorkerReassignment, nil, "still running at the end of the run"},
+		{"L2_cancel_during_dropout", engine.SafeguardWorkerReassignment, nil, "still running at the end of the run"},
+		{"L2_trigger_mesh_storm", engine.SafeguardMeshBackpressure, nil, ""},
 		// The flood expects both of its safeguards: each must fail it
 		// alone. Slow handlers and a shallow critical depth keep a backlog
 		// past critical however slowly -race submits.
-		{"L2_HTM_queue_flood_stress", engine.SafeguardRateLimit, floodParams},
-		{"L2_HTM_queue_flood_stress", engine.SafeguardLoadShedding, floodParams},
+		{"L2_HTM_queue_flood_stress", engine.SafeguardRateLimit, floodParams, ""},
+		{"L2_HTM_queue_flood_stress", engine.SafeguardLoadShedding, floodParams, ""},
 	}
 	for _, tc := range cases {
 		t.Run(tc.id+"_without_"+tc.safeguard, func(t *testing.T) {
@@ -114,6 +118,12 @@ func TestScenarioPassesAndFailsWithoutItsSafeguard(t *testing.T) {
 			}
 			if !strings.Contains(strings.Join(off.Failures, "\n"), "safeguard "+tc.safeguard+" did not fire (it is switched off)") {
 				t.Errorf("failures do not name the missing safeguard %s: %v", tc.safeguard, off.Failures)
+			}
+			if tc.stranded != "" && (off.Invariants.Lost == 0 ||
+				!strings.Contains(strings.Join(off.Failures, "\n"), "invariant no_lost_intents: "+strconv.Itoa(off.Invariants.Lost)+" acknowledged intents never finished: ") ||
+				!strings.Contains(strings.Join(off.Failures, "\n"), tc.stranded)) {
+				t.Errorf("with %s off, the intents it leaves unfinished are not reported lost (%q): lost %d, failures %v",
+					tc.safeguard, tc.stranded, off.Invariants.Lost, off.Failures)
 			}
 		})
 	}
