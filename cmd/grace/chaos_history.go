@@ -60,7 +60,13 @@ func (a *app) runChaosHistory(cmd *cobra.Command, limit int) error {
 		if out.Runs, err = st.ChaosRuns(cmd.Context(), limit); err != nil {
 			return err
 		}
-		if out.Score, err = chaos.StoredScore(cmd.Context(), st); err != nil {
+		// The score weighs each result by the level its scenario's
+		// parameters took (the refused files are chaos list's to tell).
+		lib, err := chaos.LoadLibrary(cfg.Chaos.ScenariosDir)
+		if err != nil {
+			return err
+		}
+		if out.Score, err = chaos.StoredScore(cmd.Context(), st, lib.ScoreLevel(cfg.Chaos.Loop.MaxDifficulty)); err != nil {
 			return err
 		}
 	} else if !errors.Is(err, fs.ErrNotExist) {

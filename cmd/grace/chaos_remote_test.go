@@ -70,6 +70,13 @@ func TestCLIChaosRunOnAServer(t *testing.T) {
 		t.Fatalf("failing run on the server: exit %d\n%s%s", fail.code, fail.stdout, fail.stderr)
 	}
 
+	// The server refuses a difficulty above chaos.loop.max_difficulty,
+	// naming the limit: POST /v1/chaos/runs runs nothing.
+	r = c.run(t, "chaos", "run", "L2_event_policy_cascade", "--difficulty", "11")
+	if r.code == 0 || !strings.Contains(r.stderr, "11 is above the maximum, 10 (chaos.loop.max_difficulty)") || strings.Contains(r.stdout, "PASS") {
+		t.Fatalf("chaos run --difficulty 11 on the server: exit %d\n%s%s", r.code, r.stdout, r.stderr)
+	}
+
 	var halt chaosHaltReport
 	r = c.run(t, "chaos", "halt", "--json", "--reason", "drill")
 	r.decode(t, &halt)

@@ -11,6 +11,7 @@ import (
 	"strings"
 
 	"go.yaml.in/yaml/v3"
+	"grace/engine"
 	"grace/engine/yamldoc"
 )
 
@@ -47,6 +48,25 @@ func (l *Library) Get(id string) *Scenario {
 		}
 	}
 	return nil
+}
+
+// ScoreLevel is the level a result counts at in the resilience score
+// (Score's level): the level its scenario's parameters actually took at
+// its difficulty (Scenario.UsedLevel), never above maxDifficulty when that
+// is above 0 (chaos.loop.max_difficulty: a run stored before that bound
+// was applied may have asked for more). A scenario no longer in the
+// library counts at its difficulty, so bounded.
+func (l *Library) ScoreLevel(maxDifficulty int) func(engine.ChaosResult) int {
+	return func(res engine.ChaosResult) int {
+		d := max(res.Difficulty, 1)
+		if maxDifficulty > 0 {
+			d = min(d, maxDifficulty)
+		}
+		if sc := l.Get(res.ID); sc != nil {
+			return sc.UsedLevel(d)
+		}
+		return d
+	}
 }
 
 // Load reads every *.yaml file at the top of each fsys in turn; a scenario

@@ -238,6 +238,10 @@ func (rn *Runner) Exec(ctx context.Context, sp Spec) (res Result, err error) {
 		log = slog.New(slog.DiscardHandler)
 	}
 	r := &run{sc: sc, difficulty: difficulty, log: log, open: rn.Open, progress: sp.Progress}
+	if used := sc.UsedLevel(difficulty); used < difficulty {
+		r.notef("difficulty %d asked for: the parameters stop growing at level %d (each at its max), so the scenario ran as at level %d, the level the resilience score counts",
+			difficulty, used, used)
+	}
 	deadline := sc.deadline()
 	if rn.Deadline > 0 {
 		deadline = rn.Deadline

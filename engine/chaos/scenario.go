@@ -131,3 +131,25 @@ func (s *Scenario) deadline() time.Duration {
 	}
 	return 10 * time.Second
 }
+
+// UsedLevel is the level the scenario's parameters actually take at
+// difficulty d: the lowest level at which every parameter has the value
+// it has at d. Past it they have all stopped growing (each at its max), so
+// asking for more runs the same scenario; with no parameter that grows it
+// is 1.
+func (s *Scenario) UsedLevel(d int) int {
+	d = max(d, 1)
+	for l := 1; l < d; l++ {
+		same := true
+		for _, p := range s.Parameters {
+			if p.At(l) != p.At(d) {
+				same = false
+				break
+			}
+		}
+		if same {
+			return l
+		}
+	}
+	return d
+}

@@ -16,7 +16,11 @@ import (
 // used to reach the runner as a negative count and panic the process.
 func TestServiceRefusesADifficultyBeyondAParametersRange(t *testing.T) {
 	t.Parallel()
-	b := setupService(t, serviceSetup{})
+	// A configuration that allows that difficulty (chaos.loop.
+	// max_difficulty bounds it otherwise).
+	cfg := engine.Default()
+	cfg.Chaos.Loop.MaxDifficulty = 1 << 30
+	b := setupService(t, serviceSetup{cfg: cfg})
 	const dropout = "L2_worker_dropout_chaos"
 	sc := b.lib.Get(dropout)
 	for name, p := range sc.Parameters {

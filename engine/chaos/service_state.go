@@ -33,6 +33,8 @@ func (s *Service) validate(req engine.ChaosRequest) ([]string, error) {
 		return nil, bad("scenarios", "name scenario IDs, all, or a category: only one of them")
 	case req.Difficulty < 0:
 		return nil, bad("difficulty", "%d is below 0 (0 runs each scenario at its current difficulty)", req.Difficulty)
+	case s.maxDifficulty() > 0 && req.Difficulty > s.maxDifficulty():
+		return nil, bad("difficulty", "%d is above the maximum, %d (chaos.loop.max_difficulty)", req.Difficulty, s.maxDifficulty())
 	case req.Category != "" && !slices.Contains(Categories, req.Category):
 		return nil, bad("category", "%q is not one of %s", req.Category, strings.Join(Categories, ", "))
 	case req.Trigger != "" && req.Trigger != engine.ChaosTriggerOperator && req.Trigger != engine.ChaosTriggerLoop:
@@ -66,6 +68,10 @@ func (s *Service) validate(req engine.ChaosRequest) ([]string, error) {
 	}
 	return ids, nil
 }
+
+// maxDifficulty is the highest difficulty a run may ask for
+// (chaos.loop.max_difficulty), 0 for no bound.
+func (s *Service) maxDifficulty() int { return s.opts.Runner.Config.Chaos.Loop.MaxDifficulty }
 
 // ChaosScenarios lists the library with each scenario's standing, sorted
 // by category then ID.
@@ -103,7 +109,7 @@ func (s *Service) ChaosScenarios(ctx context.Context) ([]engine.ChaosScenario, e
 func (s *Service) ChaosStatus(ctx context.Context) (engine.ChaosStatus, error) {
 	var st engine.ChaosStatus
 	var err error
-	if st.Score, err = StoredScore(ctx, s.opts.Store); err != nil {
+	if st.Score, err = StoredScore(ctx, s.opts.Store, s.opts.Library.ScoreLevel(s.maxDifficulty())); err != nil {
 		return st, fmt.Errorf("chaos status: %w", err)
 	}
 	if st.Findings, err = s.opts.Store.Findings(ctx); err != nil {
@@ -126,13 +132,13 @@ func (s *Service) ChaosStatus(ctx context.Context) (engine.ChaosStatus, error) {
 }
 
 // StoredScore is the resilience score over the newest 500 runs in rs
-// (see Score).
-func StoredScore(ctx context.Context, rs RunStore) (engine.ResilienceScore, error) {
+// (see Score; level as Score takes it).
+func StoredScore(ctx context.Context, rs RunStore, level func(engine.ChaosResult) int) (engine.ResilienceScore, error) {
 	runs, err := rs.ChaosRuns(ctx, scoreRuns)
 	if err != nil {
 		return engine.ResilienceScore{}, fmt.Errorf("resilience score: %w", err)
 	}
-	return Score(runs), nil
+	return Score(runs, level), nil
 }
 
 // scoreRuns is how many stored runs, newest first, the score reads.
@@ -145,14 +151,19 @@ const scoreWindow = 10
 // Litmus: a weighted pass rate. For each scenario, its last 10 finished
 // results count (a result is finished when the scenario reached a
 // verdict; a scenario cut off by a halt has none), each weighted by the
-// difficulty it ran at, so that a pass at a harder level counts more:
+// level it ran at, so that a pass at a harder level counts more:
 //
-//	score = 100 × Σ(difficulty × passed) / Σ difficulty
+//	score = 100 × Σ(level × passed) / Σ level
 //
 // overall and per category (over the results of that category's
-// scenarios). Runs counts the results the score is over; with none, every
-// figure is 0.
-func Score(runs []engine.ChaosRun) engine.ResilienceScore {
+// scenarios). The level of a result is level(result) (Library.ScoreLevel:
+// the level its parameters actually took), its difficulty when level is
+// nil; below 1 it counts as 1. Runs counts the results the score is over;
+// with none, every figure is 0.
+func Score(runs []engine.ChaosRun, level func(engine.ChaosResult) int) engine.ResilienceScore {
+	if level == nil {
+		level = func(res engine.ChaosResult) int { return res.Difficulty }
+	}
 	type sum struct{ passed, total float64 }
 	seen := map[string]int{}
 	var all sum
@@ -165,7 +176,7 @@ func Score(runs []engine.ChaosRun) engine.ResilienceScore {
 			}
 			seen[res.ID]++
 			out.Runs++
-			w := float64(max(res.Difficulty, 1))
+			w := float64(max(level(res), 1))
 			c := cats[res.Category]
 			if c == nil {
 				c = &sum{}

@@ -279,6 +279,8 @@ func TestServiceRefusesBadRequests(t *testing.T) {
 		{"unknown scenario", engine.ChaosRequest{Scenarios: []string{"L9_nope"}}, "scenarios"},
 		{"unknown category", engine.ChaosRequest{Category: "chaos_monkey"}, "category"},
 		{"negative difficulty", engine.ChaosRequest{All: true, Difficulty: -1}, "difficulty"},
+		// chaos.loop.max_difficulty (10) bounds an operator's run too.
+		{"difficulty above the maximum", engine.ChaosRequest{Scenarios: []string{"L2_event_policy_cascade"}, Difficulty: 11}, "difficulty"},
 		{"bad trigger", engine.ChaosRequest{All: true, Trigger: "cron"}, "trigger"},
 		{"live without an engine", engine.ChaosRequest{All: true, Live: true}, "live"},
 	}
@@ -288,6 +290,9 @@ func TestServiceRefusesBadRequests(t *testing.T) {
 			var re *engine.ChaosRequestError
 			if !errors.As(err, &re) || re.Field != tc.field {
 				t.Fatalf("StartChaos(%+v) = %v, want a request error on %s", tc.req, err, tc.field)
+			}
+			if tc.req.Difficulty > 0 && !strings.Contains(re.Reason, "above the maximum, 10 (chaos.loop.max_difficulty)") {
+				t.Fatalf("StartChaos(%+v) = %v, want the limit named", tc.req, err)
 			}
 		})
 	}
@@ -313,13 +318,48 @@ func TestScoreWeightsByDifficultyOverTheLastTen(t *testing.T) {
 	for range 5 {
 		runs = append(runs, engine.ChaosRun{Scenarios: []engine.ChaosResult{res("C", "fit", 1, false)}})
 	}
-	s := chaos.Score(runs)
+	s := chaos.Score(runs, nil)
 	// overall: (3 + 1 + 10) / (3 + 1 + 1 + 10) = 14/15
 	if s.Runs != 13 || !near(s.Overall, 100*14.0/15) || !near(s.ByCategory["dirt"], 75) || !near(s.ByCategory["fit"], 100) {
 		t.Fatalf("score = %+v", s)
 	}
-	if z := chaos.Score(nil); z.Runs != 0 || z.Overall != 0 || len(z.ByCategory) != 0 {
+	if z := chaos.Score(nil, nil); z.Runs != 0 || z.Overall != 0 || len(z.ByCategory) != 0 {
 		t.Fatalf("score of nothing = %+v", z)
+	}
+}
+
+// TestScoreCountsTheLevelTheParametersTook: one pass at a huge
+// difficulty (a run stored before the bound, or asked of an older
+// version) must not outweigh the failures before it: it counts at the
+// level the scenario's parameters actually took (the cascade's depth stops
+// at its max of 100 at level 7), never above chaos.loop.max_difficulty.
+func TestScoreCountsTheLevelTheParametersTook(t *testing.T) {
+	t.Parallel()
+	lib, err := chaos.LoadLibrary("")
+	if err != nil {
+		t.Fatal(err)
+	}
+	const cascade = "L2_event_policy_cascade"
+	runs := []engine.ChaosRun{{Scenarios: []engine.ChaosResult{{ID: cascade, Category: chaos.CategoryLayer2, Difficulty: 100000, Passed: true}}}}
+	for range 4 {
+		runs = append(runs, engine.ChaosRun{Scenarios: []engine.ChaosResult{{ID: cascade, Category: chaos.CategoryLayer2, Difficulty: 1}}})
+	}
+	if got := lib.Get(cascade).UsedLevel(100000); got != 7 {
+		t.Fatalf("UsedLevel(100000) of %s = %d, want 7", cascade, got)
+	}
+	// 7 / (7 + 4)
+	if s := chaos.Score(runs, lib.ScoreLevel(10)); !near(s.Overall, 100*7.0/11) {
+		t.Fatalf("score = %+v, want %.1f", s, 100*7.0/11)
+	}
+	// A scenario the library no longer has counts at most at the maximum.
+	runs[0].Scenarios[0].ID = "L2_gone"
+	if s := chaos.Score(runs[:1:1], lib.ScoreLevel(10)); s.Runs != 1 || s.Overall != 100 {
+		t.Fatalf("score = %+v", s)
+	}
+	gone := append([]engine.ChaosRun{{Scenarios: []engine.ChaosResult{{ID: "L2_gone", Category: chaos.CategoryLayer2, Difficulty: 100000, Passed: true}}}},
+		engine.ChaosRun{Scenarios: []engine.ChaosResult{{ID: "L2_gone", Category: chaos.CategoryLayer2, Difficulty: 10}}})
+	if s := chaos.Score(gone, lib.ScoreLevel(10)); !near(s.Overall, 50) {
+		t.Fatalf("score of a scenario not in the library = %+v, want 50", s)
 	}
 }
 
