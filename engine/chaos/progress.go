@@ -18,6 +18,9 @@ const watchdogEvery = 200 * time.Millisecond
 // Spec is one scenario run as the chaos service asks for it.
 type Spec struct {
 	Scenario *Scenario
+	// RunID is the chaos run the scenario is part of: every log line of
+	// the run carries it (chaos_run).
+	RunID string
 	// Difficulty scales the parameters (levels below 1 count as 1).
 	Difficulty int
 	// DB is the isolated engine's database file, kept after the run;

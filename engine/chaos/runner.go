@@ -33,7 +33,8 @@ type Runner struct {
 	// Target is a Restarter. An isolated run without Open fails with
 	// ErrNoOpener.
 	Open func(ctx context.Context, cfg engine.Config, log *slog.Logger) (Target, error)
-	// Logger receives the isolated engines' logs (default: discard).
+	// Logger receives the isolated engines' logs (default: discard),
+	// each line with the chaos run and scenario (see IsolatedLogPrefix).
 	Logger *slog.Logger
 	// TempDir is where each run's data folder is made (default os.TempDir).
 	TempDir string
@@ -237,6 +238,13 @@ func (rn *Runner) Exec(ctx context.Context, sp Spec) (res Result, err error) {
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
+	// The isolated engine logs where the live one may (a grace serve's
+	// log): each line says whose it is.
+	prefix := IsolatedLogPrefix
+	if sp.Live != nil {
+		prefix = LiveLogPrefix
+	}
+	log = runLogger(log, prefix, sp.RunID, sc.ID)
 	r := &run{sc: sc, difficulty: difficulty, log: log, open: rn.Open, progress: sp.Progress}
 	if used := sc.UsedLevel(difficulty); used < difficulty {
 		r.notef("difficulty %d asked for: the parameters stop growing at level %d (each at its max), so the scenario ran as at level %d, the level the resilience score counts",

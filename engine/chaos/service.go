@@ -327,7 +327,7 @@ func (s *Service) execute(ctx context.Context, a *active) {
 	state, haltedBy, errText := engine.ChaosPassed, "", ""
 	for i, id := range ids {
 		sc := s.opts.Library.Get(id)
-		sp := Spec{Scenario: sc, Difficulty: a.diff[id], AbortOnCritical: s.opts.AbortOnCritical,
+		sp := Spec{Scenario: sc, RunID: runID, Difficulty: a.diff[id], AbortOnCritical: s.opts.AbortOnCritical,
 			Progress: func(st Step) { s.progress(a, id, i+1, len(ids), st, nil, "") }}
 		if live {
 			sp.Live = s.opts.Main

@@ -12,7 +12,10 @@ import (
 
 // storeTarget is an isolated engine's record on a real SQLite store, as
 // cmd/grace opens it.
-type storeTarget struct{ *store.Store }
+type storeTarget struct {
+	*store.Store
+	log *slog.Logger
+}
 
 // openTarget is the tests' Runner.Open.
 func openTarget(ctx context.Context, cfg engine.Config, log *slog.Logger) (chaos.Target, error) {
@@ -21,11 +24,11 @@ func openTarget(ctx context.Context, cfg engine.Config, log *slog.Logger) (chaos
 	if err != nil {
 		return nil, err
 	}
-	return storeTarget{st}, nil
+	return storeTarget{Store: st, log: log}, nil
 }
 
 func (t storeTarget) Deps() engine.Deps {
-	return engine.Deps{Store: t.Store, Journal: t.Store, Searcher: t.Store, Auditor: t, Clock: clock.Real{}}
+	return engine.Deps{Store: t.Store, Journal: t.Store, Searcher: t.Store, Auditor: t, Clock: clock.Real{}, Logger: t.log}
 }
 
 func (t storeTarget) VerifyAudit(ctx context.Context) (engine.AuditReport, error) {

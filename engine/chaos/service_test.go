@@ -1,8 +1,11 @@
 package chaos_test
 
 import (
+	"bytes"
 	"context"
+	"encoding/json"
 	"errors"
+	"log/slog"
 	"os"
 	"path/filepath"
 	"slices"
@@ -413,4 +416,73 @@ func TestServiceCloseHaltsTheRunAndReportsTheLoop(t *testing.T) {
 	if _, err := b.svc.StartChaos(ctx, engine.ChaosRequest{Scenarios: []string{cascade}}); err == nil {
 		t.Fatal("a closed service started a run")
 	}
+}
+
+// TestIsolatedEngineLogsSayWhoseTheyAre: an isolated engine logs where
+// the live one may (a grace serve's log). Each of its lines, the alerts
+// the faults provoke included, carries the chaos run and the scenario,
+// and its message is marked as the chaos engine's, so that it cannot be
+// taken for the live engine's.
+func TestIsolatedEngineLogsSayWhoseTheyAre(t *testing.T) {
+	t.Parallel()
+	var buf syncBuffer
+	lib, err := chaos.LoadLibrary("")
+	if err != nil {
+		t.Fatal(err)
+	}
+	dir := t.TempDir()
+	st := openStore(t, filepath.Join(dir, "grace.db"))
+	svc, err := chaos.NewService(chaos.ServiceOptions{
+		Runner: &chaos.Runner{Config: engine.Default(), Open: openTarget, Deadline: 2 * time.Second,
+			Logger: slog.New(slog.NewJSONHandler(&buf, &slog.HandlerOptions{Level: slog.LevelDebug}))},
+		Library: lib, Store: st, DataDir: dir,
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer svc.Close()
+	const dropout = "L2_worker_dropout_chaos"
+	run, err := svc.Run(context.Background(), engine.ChaosRequest{Scenarios: []string{dropout}})
+	if err != nil || run.State != engine.ChaosPassed {
+		t.Fatalf("run %s: %v, %+v", dropout, err, run)
+	}
+	lines := strings.Split(strings.TrimSpace(buf.String()), "\n")
+	var msgs []string
+	for _, l := range lines {
+		var rec struct {
+			Msg      string `json:"msg"`
+			ChaosRun string `json:"chaos_run"`
+			Scenario string `json:"scenario"`
+		}
+		if err := json.Unmarshal([]byte(l), &rec); err != nil {
+			t.Fatalf("log line %q: %v", l, err)
+		}
+		if rec.ChaosRun != run.RunID || rec.Scenario != dropout || !strings.HasPrefix(rec.Msg, chaos.IsolatedLogPrefix) {
+			t.Errorf("log line without its chaos run %s, scenario %s and prefix %q: %s", run.RunID, dropout, chaos.IsolatedLogPrefix, l)
+		}
+		msgs = append(msgs, rec.Msg)
+	}
+	// The lines that would alarm a reader of the live log are among them.
+	if !slices.ContainsFunc(msgs, func(m string) bool { return strings.Contains(m, "engine started") }) ||
+		!slices.ContainsFunc(msgs, func(m string) bool { return strings.Contains(m, "worker declared dead") }) {
+		t.Fatalf("the isolated engine's start and dead workers are not in its log: %q", msgs)
+	}
+}
+
+// syncBuffer is a bytes.Buffer safe for the engine's goroutines.
+type syncBuffer struct {
+	mu  sync.Mutex
+	buf bytes.Buffer
+}
+
+func (b *syncBuffer) Write(p []byte) (int, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.Write(p)
+}
+
+func (b *syncBuffer) String() string {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.String()
 }
