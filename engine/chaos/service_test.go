@@ -1,7 +1,6 @@
 package chaos_test
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
@@ -18,6 +17,7 @@ import (
 	"grace/engine/chaos"
 	"grace/engine/clarity"
 	"grace/engine/clock"
+	"grace/engine/enginetest"
 	"grace/engine/watchdog"
 	"grace/store"
 )
@@ -425,7 +425,7 @@ func TestServiceCloseHaltsTheRunAndReportsTheLoop(t *testing.T) {
 // taken for the live engine's.
 func TestIsolatedEngineLogsSayWhoseTheyAre(t *testing.T) {
 	t.Parallel()
-	var buf syncBuffer
+	var buf enginetest.Buffer
 	lib, err := chaos.LoadLibrary("")
 	if err != nil {
 		t.Fatal(err)
@@ -467,22 +467,4 @@ func TestIsolatedEngineLogsSayWhoseTheyAre(t *testing.T) {
 		!slices.ContainsFunc(msgs, func(m string) bool { return strings.Contains(m, "worker declared dead") }) {
 		t.Fatalf("the isolated engine's start and dead workers are not in its log: %q", msgs)
 	}
-}
-
-// syncBuffer is a bytes.Buffer safe for the engine's goroutines.
-type syncBuffer struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-func (b *syncBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.Write(p)
-}
-
-func (b *syncBuffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.String()
 }
