@@ -19,7 +19,7 @@ import (
 // Service is the chaos service: it implements engine.ChaosAPI over a
 // Runner, a scenario Library and a RunStore. One run goes at a time, in a
 // goroutine the service owns (Close stops it); each run is saved when it
-// starts (state running) and when it ends, and each finished scenario
+// starts (state running), at each scenario's verdict and when it ends, and each finished scenario
 // updates its standing (ScenarioState). With a main engine, progress is
 // published on it (Engine.PublishChaos) and the run is on its record
 // (Engine.RecordChaos): started (who asked), each verdict, finished or
@@ -358,7 +358,13 @@ func (s *Service) execute(ctx context.Context, a *active) {
 		}
 		s.mu.Lock()
 		a.run.Scenarios = append(a.run.Scenarios, res)
+		sofar := cloneRun(a.run)
 		s.mu.Unlock()
+		// Stored as each verdict comes: a process killed later in the run
+		// (nothing rolled back, no final save) keeps what it finished.
+		if err := s.opts.Store.SaveChaosRun(context.WithoutCancel(ctx), sofar); err != nil {
+			s.opts.Logger.Error("store the chaos run's verdict", "run_id", runID, "scenario", id, "err", err)
+		}
 		s.finishScenario(a, res)
 		s.progress(a, id, i+1, len(ids), Step{Phase: engine.ChaosPhaseDone}, &res, "")
 	}
