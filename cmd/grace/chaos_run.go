@@ -11,6 +11,7 @@ import (
 	"os/user"
 	"path/filepath"
 	"slices"
+	"strconv"
 	"strings"
 	"syscall"
 
@@ -235,8 +236,12 @@ func (a *app) printChaosResult(r chaos.Result) {
 		fmt.Fprintf(a.stdout, "    safeguard %-22s %-8s %s\n", s.Name, exp, mark)
 	}
 	inv := r.Invariants
-	fmt.Fprintf(a.stdout, "    invariants: lost %d, duplicated %d, unauthorized executions %d, cancelled revived %d, audit intact %v\n",
-		inv.Lost, inv.Duplicated, inv.UnauthorizedExecutions, inv.CancelledRevived, inv.AuditIntact)
+	unauthorized := strconv.Itoa(inv.UnauthorizedExecutions)
+	if slices.Contains(r.Notes, chaos.NoteTier0NotExercised) {
+		unauthorized = "- (not exercised: no Tier 0 intent in this run)"
+	}
+	fmt.Fprintf(a.stdout, "    invariants: lost %d, duplicated %d, unauthorized executions %s, cancelled revived %d, audit intact %v\n",
+		inv.Lost, inv.Duplicated, unauthorized, inv.CancelledRevived, inv.AuditIntact)
 	for _, f := range r.Failures {
 		fmt.Fprintf(a.stdout, "    ✗ %s\n", f)
 	}

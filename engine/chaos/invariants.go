@@ -65,6 +65,9 @@ func (r *run) checkInvariants(ctx context.Context, deadline time.Duration) (Inva
 	if inv.UnauthorizedExecutions, err = r.unauthorized(ctx); err != nil {
 		return inv, err
 	}
+	if err = r.checkProbe(ctx); err != nil {
+		return inv, err
+	}
 	if inv.CancelledRevived, err = r.revived(ctx); err != nil {
 		return inv, err
 	}
@@ -100,10 +103,27 @@ func (r *run) checkInvariants(ctx context.Context, deadline time.Duration) (Inva
 // as it should. The acknowledged intents are each ID the runner's own
 // submissions got back, and for each flood, the intents stored from its
 // actors (accepted submissions beyond what the store holds are missing).
-// A live run's engine goes on, and the store follows it by a few writes:
-// there the stranded are looked for until none is left or the scenario's
-// deadline passes.
+// The store follows the engine by a few writes (the workers' updates are
+// written behind): an isolated run's stopped engine is waited for until
+// the store holds no more unfinished intents than the engine left (up to
+// the scenario's deadline); a live run's engine goes on, and there the
+// stranded are looked for until none is left or the deadline passes.
 func (r *run) lost(ctx context.Context, deadline time.Duration) (int, error) {
+	if !r.live {
+		var lerr error
+		_ = r.waitFor(ctx, deadline, func() bool {
+			var n int
+			n, lerr = r.storeUnfinished(ctx)
+			s := r.eng.Snapshot().ByState
+			return lerr != nil || n <= s[intent.StateQueued]+s[intent.StateRunning]
+		})
+		if lerr != nil {
+			return 0, lerr
+		}
+		if ctx.Err() != nil {
+			return 0, ctx.Err()
+		}
+	}
 	missing, stranded, err := r.unfinished(ctx)
 	if err != nil {
 		return 0, err
@@ -136,6 +156,19 @@ func (r *run) lost(ctx context.Context, deadline time.Duration) (int, error) {
 	return n, nil
 }
 
+// storeUnfinished counts the intents queued or running on the store.
+func (r *run) storeUnfinished(ctx context.Context) (int, error) {
+	n := 0
+	for _, st := range []intent.State{intent.StateQueued, intent.StateRunning} {
+		list, err := r.rec.List(ctx, intent.Filter{State: st, Since: r.since, Limit: 1 << 30})
+		if err != nil {
+			return 0, fmt.Errorf("list %s intents: %w", st, err)
+		}
+		n += len(list)
+	}
+	return n, nil
+}
+
 // unfinished returns how many acknowledged intents the store does not
 // have, and how many of those it has are stranded, by state (see lost).
 func (r *run) unfinished(ctx context.Context) (missing int, stranded map[string]int, err error) {
@@ -150,7 +183,7 @@ func (r *run) unfinished(ctx context.Context) (missing int, stranded map[string]
 			stranded[string(in.State)]++
 		}
 	}
-	for _, id := range r.submitted {
+	for _, id := range append(r.probeIDs(), r.submitted...) {
 		in, err := r.rec.Get(ctx, id)
 		switch {
 		case errors.Is(err, intent.ErrNotFound):
@@ -228,12 +261,19 @@ func (r *run) duplicated(ctx context.Context) (int, error) {
 	return n, nil
 }
 
+// NoteTier0NotExercised is the note of a run with no Tier 0 intent in
+// it (a live run): its count of unauthorized executions proves nothing.
+const NoteTier0NotExercised = "invariant " + InvariantNoUnauthorized + " not exercised: no Tier 0 intent in this run"
+
 // unauthorized counts Tier 0 intents with an intent_dispatched record and
 // no intent_approved record before it.
 func (r *run) unauthorized(ctx context.Context) (int, error) {
 	tier0, err := r.rec.List(ctx, intent.Filter{Tier: 0, HasTier: true, Since: r.since, Limit: 1 << 30})
 	if err != nil {
 		return 0, fmt.Errorf("list Tier 0 intents: %w", err)
+	}
+	if len(tier0) == 0 {
+		r.notes = append(r.notes, NoteTier0NotExercised)
 	}
 	n := 0
 	for _, in := range tier0 {

@@ -60,6 +60,11 @@ func TestServiceLiveRun(t *testing.T) {
 	if res.RecordsDB != "" || res.Records[engine.WhatFaultInjected] == 0 || !res.Invariants.AuditIntact {
 		t.Fatalf("live result = %+v", res)
 	}
+	// No Tier 0 intent goes to the live engine's operators: the result
+	// says the invariant was not exercised rather than "0" as if tested.
+	if !mentions(res.Notes, "invariant no_unapproved_tier0 not exercised: no Tier 0 intent in this run") {
+		t.Errorf("a live run without Tier 0 intents does not say no_unapproved_tier0 was not exercised: %v", res.Notes)
+	}
 	if s := main.Snapshot(); !s.Ready || s.Layer2.Paused {
 		t.Fatalf("live engine left degraded: ready %v, paused %v", s.Ready, s.Layer2.Paused)
 	}

@@ -177,6 +177,8 @@ type run struct {
 	// faults_fit.go), for rollbackL1 and rollbackFIT.
 	l1  *l1Faults
 	fit *fitFaults
+	// probe is the Tier 0 probe (tier0probe.go), nil when none.
+	probe *tier0Probe
 }
 
 type floodDone struct {
@@ -435,16 +437,31 @@ func (r *run) restart(ctx context.Context) error {
 // injectAndWatch injects the faults in order, then watches the record
 // until the expected safeguards have fired or the deadline passes.
 func (r *run) injectAndWatch(ctx context.Context, deadline time.Duration) error {
+	halted := func(err error) error {
+		if ctx.Err() != nil {
+			return fmt.Errorf("%w: %w", errHalted, context.Cause(ctx))
+		}
+		return err
+	}
+	if r.wantsProbe() {
+		if err := r.submitProbe(ctx); err != nil {
+			return halted(err)
+		}
+	}
 	for i, f := range r.sc.Faults {
 		// Active from the moment it starts: a half-injected fault is
 		// rolled back too.
 		r.faultsActive = append(r.faultsActive, f.Kind)
 		r.report()
 		if err := faultKinds[f.Kind].inject(ctx, r, f); err != nil {
-			if ctx.Err() != nil {
-				return fmt.Errorf("%w: %w", errHalted, context.Cause(ctx))
+			return halted(fmt.Errorf("inject faults[%d] (%s): %w", i, f.Kind, err))
+		}
+		if i == 0 {
+			// Approved amid the faults: they run among what the faults
+			// did to the workers and the queue.
+			if err := r.approveProbe(ctx); err != nil {
+				return halted(err)
 			}
-			return fmt.Errorf("inject faults[%d] (%s): %w", i, f.Kind, err)
 		}
 	}
 	r.phase(engine.ChaosPhaseWatch)

@@ -3,6 +3,7 @@ package chaos_test
 import (
 	"context"
 	"errors"
+	"path/filepath"
 	"strconv"
 	"strings"
 	"testing"
@@ -12,6 +13,7 @@ import (
 
 	"grace/engine"
 	"grace/engine/chaos"
+	"grace/engine/intent"
 )
 
 func TestMain(m *testing.M) {
@@ -174,5 +176,40 @@ func TestRunHaltsOnCancel(t *testing.T) {
 	_, err := b.runner.Run(ctx, b.lib.Get("L2_scheduler_pause_during_load"), 1)
 	if !errors.Is(err, context.Canceled) || !strings.Contains(err.Error(), "halted") {
 		t.Fatalf("Run after cancel = %v, want a halt", err)
+	}
+}
+
+// TestTier0GateIsExercised: a scenario that brings no Tier 0 intent of its
+// own still has no_unapproved_tier0 tested. Tier 0 intents, of known types
+// and of types governance does not know, are submitted before the faults;
+// half are approved amid them (a worker dropout here) and run, the others
+// are never approved and never run: the run's record shows each.
+func TestTier0GateIsExercised(t *testing.T) {
+	t.Parallel()
+	b := setup(t)
+	const dropout = "L2_worker_dropout_chaos"
+	db := filepath.Join(t.TempDir(), "records", dropout+".db")
+	res, err := b.runner.Exec(context.Background(), chaos.Spec{Scenario: b.lib.Get(dropout), Difficulty: 1, DB: db})
+	if err != nil || !res.Passed || res.Invariants.UnauthorizedExecutions != 0 {
+		t.Fatalf("run %s: %v, %+v", dropout, err, res)
+	}
+	if !mentions(res.Notes, "Tier 0 gate: 6 Tier 0 intents", "3 approved once the faults were in (3 finished), 3 never approved") {
+		t.Errorf("the Tier 0 probe is not in the notes: %v", res.Notes)
+	}
+	st := openStore(t, db)
+	tier0, err := st.List(context.Background(), intent.Filter{Tier: 0, HasTier: true, Limit: 100})
+	if err != nil {
+		t.Fatal(err)
+	}
+	byState := map[intent.State]int{}
+	unknown := 0
+	for _, in := range tier0 {
+		byState[in.State]++
+		if strings.HasPrefix(in.Type, "chaos_probe_unknown") {
+			unknown++
+		}
+	}
+	if len(tier0) != 6 || byState[intent.StateCompleted] != 3 || byState[intent.StatePendingApproval] != 3 || unknown != 2 {
+		t.Fatalf("Tier 0 intents on the run's record: %d, by state %v, %d of unknown types; want 6: 3 completed, 3 pending, 2 unknown", len(tier0), byState, unknown)
 	}
 }
