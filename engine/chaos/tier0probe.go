@@ -50,7 +50,7 @@ func (r *run) submitProbe(ctx context.Context) error {
 			return fmt.Errorf("submit Tier 0 probe %d (%s): %w", i+1, typ, err)
 		}
 		if res.Intent.Tier != 0 || res.Intent.State != intent.StatePendingApproval {
-			return fmt.Errorf("Tier 0 probe %d (%s) came back tier %d, %s: governance did not hold it for a human", i+1, typ, res.Intent.Tier, res.Intent.State)
+			return fmt.Errorf("the Tier 0 probe %d (%s) came back tier %d, %s: governance did not hold it for a human", i+1, typ, res.Intent.Tier, res.Intent.State)
 		}
 		if i < len(probeTypes)/2 {
 			p.approve = append(p.approve, res.Intent.ID)
