@@ -1,6 +1,7 @@
 package main
 
 import (
+	"bytes"
 	"encoding/json"
 	"fmt"
 	"net/http"
@@ -140,11 +141,23 @@ handlers:
 	}
 	<-srv.done
 	srv.done <- nil
-	// The handlers' children outlive a SIGKILLed parent; end them.
-	for _, pid := range readPIDs(t, pids) {
-		_ = syscall.Kill(-pid, syscall.SIGKILL)
-		_ = syscall.Kill(pid, syscall.SIGKILL)
-	}
+	// The handlers' commands die with their server (the kernel's
+	// parent-death signal): one left running would run beside its rerun.
+	handlers := readPIDs(t, pids)
+	t.Cleanup(func() {
+		for _, pid := range handlers {
+			_ = syscall.Kill(-pid, syscall.SIGKILL)
+			_ = syscall.Kill(pid, syscall.SIGKILL)
+		}
+	})
+	waitFor(t, 10*time.Second, "the handlers' commands to die with the SIGKILLed server", func() bool {
+		for _, pid := range handlers {
+			if processRuns(pid) {
+				return false
+			}
+		}
+		return true
+	})
 
 	// The database as the crash left it: all six acknowledged intents.
 	after := listIntents(t, c)
@@ -214,4 +227,18 @@ func readPIDs(t *testing.T, path string) []int {
 		}
 	}
 	return pids
+}
+
+// processRuns reports whether pid is a live process (not gone, not a
+// zombie waiting to be reaped).
+func processRuns(pid int) bool {
+	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
+	if err != nil {
+		return false
+	}
+	// The state follows the parenthesised command name: "pid (comm) S …".
+	if i := bytes.LastIndexByte(b, ')'); i >= 0 && i+2 < len(b) {
+		return b[i+2] != 'Z' && b[i+2] != 'X'
+	}
+	return true
 }

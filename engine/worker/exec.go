@@ -35,7 +35,11 @@ type execHandler struct {
 // GRACE_INTENT_TYPE and GRACE_ACTOR added to the environment. The command
 // runs in its own process group; when ctx ends the whole group is killed,
 // and once the command exits any process it left behind in its group is
-// killed too, so nothing outlives the task. A non-zero exit returns an error
+// killed too, so nothing outlives the task. On Linux the command is also
+// killed when the process running it dies, even by SIGKILL (the kernel's
+// parent-death signal), so it never runs on beside the rerun that
+// recovery starts; processes it started itself are not (a script should
+// exec its long-running work). A non-zero exit returns an error
 // with the exit code and the last 512 bytes of stderr; a program that
 // cannot be found or executed is a Permanent failure.
 func (h *execHandler) Handle(ctx context.Context, in intent.Intent) error {

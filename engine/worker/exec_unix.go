@@ -8,9 +8,11 @@ import (
 )
 
 // ownProcessGroup starts cmd as the leader of a new process group and makes
-// context cancellation kill the whole group, not only the leader.
+// context cancellation kill the whole group, not only the leader; on Linux
+// the command is also killed when this process dies (dieWithParent).
 func ownProcessGroup(cmd *exec.Cmd) {
 	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
+	dieWithParent(cmd.SysProcAttr)
 	cmd.Cancel = func() error {
 		if cmd.Process == nil {
 			return nil
