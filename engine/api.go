@@ -84,7 +84,18 @@ type WorkerInfo struct {
 	// Host is the machine a remote worker (`grace worker`, backend.kind
 	// nats) runs on; empty for the in-process pool's workers.
 	Host string `json:"host,omitempty"`
+	// State is a remote worker's: "live", "lost" (silent: it was killed or
+	// cut off) or "left" (it shut down cleanly). Neither a lost nor a left
+	// worker is busy. Empty for the in-process pool's workers.
+	State string `json:"state,omitempty"`
 }
+
+// The States of a remote worker (WorkerInfo.State).
+const (
+	RemoteLive = "live"
+	RemoteLost = "lost"
+	RemoteLeft = "left"
+)
 
 // RemoteWorkers lists the workers of other processes (the nats backend's
 // `grace worker`s) for Snapshot.

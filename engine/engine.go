@@ -112,6 +112,8 @@ type Engine struct {
 	decideMu sync.Mutex
 	// kick wakes the scheduler: new work was queued or a worker was freed.
 	kick chan struct{}
+	// hold is dispatch holding while no remote worker is live (RemoteFleet).
+	hold *remoteHold
 	// accepting is true from the start of Start until Stop: queued work is
 	// then pushed into the in-memory queue as well as written to the store.
 	accepting atomic.Bool
@@ -207,6 +209,10 @@ func New(cfg Config, deps Deps) (*Engine, error) {
 		hangs:     &hangs{by: make(map[string]*workerState)},
 		l2stats:   &layer2Stats{},
 		kick:      make(chan struct{}, 1),
+		hold:      &remoteHold{},
+	}
+	if f, ok := e.fleet(); ok {
+		f.OnLiveChange(e.wake) // a remote worker joining ends a hold
 	}
 	e.subs.mask = func(ev Event) Event {
 		ev.Intent = e.guard.mask.intent(ev.Intent)

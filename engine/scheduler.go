@@ -21,7 +21,8 @@ func (e *Engine) dispatchLoop(ctx context.Context) {
 		e.dispatchReady(ctx)
 		// Wait for the earliest delay only while a worker could take it;
 		// otherwise a freed worker's kick is what matters.
-		if due, ok := e.queue.NextDue(); ok && e.pool.hasIdle() && (timer == nil || due.Before(timerAt)) {
+		// While no remote worker is live, a joining one's kick is.
+		if due, ok := e.queue.NextDue(); ok && e.pool.hasIdle() && !e.noRemoteWorker(e.clock.Now()) && (timer == nil || due.Before(timerAt)) {
 			timer, timerAt = e.clock.After(due.Sub(e.clock.Now())), due
 		}
 		select {
@@ -42,7 +43,8 @@ func (e *Engine) dispatchReady(ctx context.Context) {
 }
 
 // dispatchOne dispatches the next ready intent, if the scheduler is not
-// paused and a worker is idle; it reports whether to go on. It holds the
+// paused, a worker is idle and (RemoteFleet) a remote worker is live to
+// run it; it reports whether to go on. It holds the
 // pause's gate throughout, so that a pause that returns is never followed
 // by a dispatch that looked at the pause before it.
 func (e *Engine) dispatchOne() bool {
@@ -52,6 +54,9 @@ func (e *Engine) dispatchOne() bool {
 		return false
 	}
 	now := e.clock.Now()
+	if e.heldForWorkers(now) {
+		return false
+	}
 	depth := e.queue.Depth() // as the seed reports it: including the intent dispatched
 	in, ok := e.queue.Pop(now)
 	if !ok {

@@ -19,7 +19,9 @@ type Layer2Facts struct {
 	WorkersHealthy int `json:"workers_healthy"`
 	// RateLimited counts submissions refused by htm_rate_limit; Shed the
 	// intents dropped by load shedding; Rerouted the attempts taken back
-	// from dead workers; WorkersLost the workers declared dead;
+	// from dead workers; WorkersLost the workers declared dead (with a
+	// RemoteFleet, remote workers lost and attempts redelivered from them
+	// count too);
 	// StaleResultsDiscarded the late results the lease fence refused.
 	RateLimited           uint64 `json:"rate_limited"`
 	Shed                  uint64 `json:"shed"`
@@ -47,6 +49,11 @@ func (e *Engine) layer2Facts(workers []WorkerInfo) Layer2Facts {
 		WorkersLost: e.l2stats.workersLost.Load(), StaleResultsDiscarded: e.l2stats.staleDiscarded.Load(),
 		HandlersAbandoned: e.l2stats.abandoned.Load(), RunawayHandlers: e.runaways.list(),
 		HubTroubles: e.facts.currentTroubles(), Safeguards: make(map[string]bool, len(Safeguards)),
+	}
+	if fl, ok := e.fleet(); ok { // remote workers lost, and their attempts redelivered elsewhere
+		lost, redelivered := fl.RemoteCounts()
+		f.WorkersLost += lost
+		f.Rerouted += redelivered
 	}
 	if p, on := e.pause.current(); on {
 		f.Paused, f.Pause = true, &p

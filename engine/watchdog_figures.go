@@ -12,12 +12,16 @@ import (
 func (e *Engine) htmFigures() watchdog.HTMFigures {
 	d := e.queue.Depth()
 	members, usable, busy := e.pool.watchCounts()
-	return watchdog.HTMFigures{
+	f := watchdog.HTMFigures{
 		Accepting: e.accepting.Load(), QueueDepth: d.Len, Delayed: d.Delayed,
 		Capacity: d.Capacity, Warn: d.Warn, Critical: d.Critical,
 		Workers: max(members, e.pool.size()), Healthy: usable, Busy: busy,
 		Refused: e.watch.refused.Load(), Runaways: e.runawayFigures(),
 	}
+	if fl, ok := e.fleet(); ok {
+		f.Backend, f.RemoteLive = orDefault(e.cfg.Backend.Kind, "remote"), fl.LiveWorkers(e.clock.Now())
+	}
+	return f
 }
 
 // runawayFigures lists the abandoned handlers still running.
@@ -42,6 +46,9 @@ func (e *Engine) schedulerFigures() watchdog.SchedulerFigures {
 	f := watchdog.SchedulerFigures{
 		Running: e.ready.Load(), Waiting: max(d.Len-d.Delayed-d.Held, 0), Idle: max(usable-busy, 0),
 		DispatchRate: rate, Dispatched: dispatched,
+	}
+	if e.noRemoteWorker(now) { // the slots are idle, but nobody would run what they take
+		f.Idle = 0
 	}
 	if p, on := e.pause.current(); on {
 		f.Paused, f.PausedSince, f.PauseReason = true, p.Since, "by "+p.By+": "+p.Reason

@@ -55,11 +55,14 @@ func (d *Dispatcher) onClaim(m *nats.Msg) {
 		return
 	}
 	prev, prevHost := p.holder, p.host
-	p.holder, p.host = req.Worker, req.Host
+	p.holder, p.host, p.claimed = req.Worker, req.Host, true
 	p.token++
 	token, in := p.token, p.in
 	d.mu.Unlock()
 	d.reply(m, claimReply{Granted: true, Token: token})
+	if prev != "" {
+		d.redelivered.Add(1)
+	}
 	d.rec.add(claimRecord(now, in, req, prev, prevHost))
 }
 

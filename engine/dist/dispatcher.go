@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"log/slog"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/nats-io/nats.go"
@@ -75,6 +76,12 @@ type Dispatcher struct {
 	workers map[string]*remote  // by worker name
 	closed  bool
 
+	// lost counts workers declared lost; redelivered the attempts whose
+	// claim moved from a lost holder to another worker (RemoteCounts).
+	lost, redelivered atomic.Uint64
+	// onLive is called when a worker joins, leaves or is lost.
+	onLive atomic.Pointer[func()]
+
 	subs   []*nats.Subscription
 	cancel context.CancelFunc
 	wg     sync.WaitGroup
@@ -90,6 +97,9 @@ type pending struct {
 	token   uint64 // the standing claim's fencing token
 	settled bool   // an outcome was accepted
 	held    bool   // a claim was refused under KeepLostClaims (recorded once)
+	claimed bool   // a claim was ever granted
+	// published is when the attempt was published.
+	published time.Time
 	// stopping: the attempt's context ended while a worker held it, and
 	// the holder was told to cancel. Its outcome no longer counts, but the
 	// attempt waits until the holder's handler has returned (see run).
@@ -105,6 +115,7 @@ type remote struct {
 
 var (
 	_ engine.RemoteWorkers = (*Dispatcher)(nil)
+	_ engine.RemoteFleet   = (*Dispatcher)(nil)
 	_ engine.RemoteHolders = (*Dispatcher)(nil)
 	_ engine.HandlerSource = (*Dispatcher)(nil)
 )
@@ -217,7 +228,7 @@ func (h remoteHandler) Handle(ctx context.Context, in intent.Intent) error {
 
 func (d *Dispatcher) run(ctx context.Context, in intent.Intent, timeout time.Duration) error {
 	key := attemptKey(in.ID, in.Attempts)
-	p := &pending{in: in, done: make(chan error, 1)}
+	p := &pending{in: in, done: make(chan error, 1), published: d.o.Clock.Now()}
 	d.mu.Lock()
 	if d.closed {
 		d.mu.Unlock()
@@ -272,6 +283,11 @@ func (d *Dispatcher) run(ctx context.Context, in intent.Intent, timeout time.Dur
 		d.o.Logger.Debug("delete abandoned task message", "attempt", key, "seq", ack.Sequence, "err", err)
 	}
 	stopped := fmt.Errorf("remote attempt %s (holder %q): %w", key, holder, context.Cause(ctx))
+	if holder == "" && !p.claimed {
+		now := d.o.Clock.Now()
+		stopped = fmt.Errorf("remote attempt %s: no worker claimed it within %v; %d remote workers connected: %w",
+			key, now.Sub(p.published).Round(time.Second), d.LiveWorkers(now), context.Cause(ctx))
+	}
 	if wait {
 		if ended := <-p.done; ended != nil {
 			return fmt.Errorf("%w; %w", stopped, ended)

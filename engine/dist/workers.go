@@ -34,8 +34,12 @@ func (d *Dispatcher) onHeartbeat(m *nats.Msg) {
 		d.workers[hb.Worker] = r
 	}
 	wasGone := known && (r.lost || r.hb.Leaving)
+	wasLive := known && d.liveLocked(hb.Worker, now)
 	r.hb, r.lastBeat, r.lost = hb, now, false
 	d.mu.Unlock()
+	if wasLive == hb.Leaving { // it joins, comes back, or leaves
+		defer d.liveChanged()
+	}
 	switch {
 	case hb.Leaving:
 		d.o.Logger.Info("remote worker left", "worker", hb.Worker, "host", hb.Host)
@@ -74,6 +78,10 @@ func (d *Dispatcher) watchLoop(ctx context.Context, t clock.Ticker) {
 			}
 		}
 		d.mu.Unlock()
+		d.lost.Add(uint64(len(lost)))
+		if len(lost) > 0 {
+			d.liveChanged()
+		}
 		for i, hb := range lost {
 			d.o.Logger.Warn("remote worker lost", "worker", hb.Worker, "host", hb.Host, "running", hb.Running)
 			d.rec.add(workerLostRecord(now, hb, ages[i], d.o.HeartbeatInterval, d.o.Stream.AckWait))
@@ -82,18 +90,58 @@ func (d *Dispatcher) watchLoop(ctx context.Context, t clock.Ticker) {
 	}
 }
 
+// LiveWorkers returns how many workers are live at now: heard from within
+// two heartbeat intervals, and not leaving (engine.RemoteFleet).
+func (d *Dispatcher) LiveWorkers(now time.Time) int {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	n := 0
+	for name := range d.workers {
+		if d.liveLocked(name, now) {
+			n++
+		}
+	}
+	return n
+}
+
+// RemoteCounts returns how many workers were declared lost, and how many
+// attempts a redelivery moved from a lost holder to another worker, since
+// the dispatcher started (engine.RemoteFleet).
+func (d *Dispatcher) RemoteCounts() (lost, redelivered uint64) {
+	return d.lost.Load(), d.redelivered.Load()
+}
+
+// OnLiveChange sets f, called when a worker joins (or is heard again),
+// leaves or is lost (engine.RemoteFleet).
+func (d *Dispatcher) OnLiveChange(f func()) { d.onLive.Store(&f) }
+
+func (d *Dispatcher) liveChanged() {
+	if f := d.onLive.Load(); f != nil {
+		(*f)()
+	}
+}
+
 // Workers returns the remote workers heard from, by name: Healthy while
 // their heartbeats are fresh, Busy while they run an attempt, with their
-// Host. A worker lost or departed stays listed, unhealthy, for a while.
+// Host and State. A worker lost or departed stays listed for a while,
+// unhealthy, not busy, its State lost or left.
 func (d *Dispatcher) Workers(now time.Time) []engine.WorkerInfo {
 	d.mu.Lock()
 	defer d.mu.Unlock()
 	out := make([]engine.WorkerInfo, 0, len(d.workers))
 	for name, r := range d.workers {
 		age := max(now.Sub(r.lastBeat), 0)
+		live := d.liveLocked(name, now)
 		wi := engine.WorkerInfo{
-			Name: name, Host: r.hb.Host, Busy: len(r.hb.Running) > 0, Completed: r.hb.Completed, Failed: r.hb.Failed,
-			Healthy: d.liveLocked(name, now), HeartbeatAgeMS: age.Milliseconds(), MissedHeartbeats: int(age / d.o.HeartbeatInterval),
+			Name: name, Host: r.hb.Host, Busy: live && len(r.hb.Running) > 0, Completed: r.hb.Completed, Failed: r.hb.Failed,
+			Healthy: live, HeartbeatAgeMS: age.Milliseconds(), MissedHeartbeats: int(age / d.o.HeartbeatInterval),
+			State: engine.RemoteLive,
+		}
+		switch {
+		case r.hb.Leaving:
+			wi.State = engine.RemoteLeft
+		case !live:
+			wi.State = engine.RemoteLost
 		}
 		if wi.Busy {
 			wi.IntentID = r.hb.Running[0]

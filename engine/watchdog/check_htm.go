@@ -25,6 +25,12 @@ type HTMFigures struct {
 	// Runaways are the handlers abandoned (they ignored being told to
 	// stop) that still run, longest abandoned first.
 	Runaways []Runaway
+	// Backend names where the pool's slots run their tasks when that is
+	// on remote workers ("nats"); empty for the in-process pool. Workers,
+	// Healthy and Busy then count dispatch slots, and RemoteLive the
+	// remote workers live to run their tasks.
+	Backend    string
+	RemoteLive int
 }
 
 // Runaway is one abandoned handler still running: its intent's type and
@@ -61,14 +67,19 @@ func HTMCheck(t HTMThresholds, read func() HTMFigures) Component {
 		default:
 			r.add("queue_depth", s, fmt.Sprintf("Queue depth %d/%d (within limits)", f.QueueDepth, f.Warn))
 		}
+		workers := "workers"
+		if f.Backend != "" {
+			workers = "dispatch slots"
+		}
 		switch {
 		case f.Healthy < t.MinHealthyWorkers:
-			r.add("workers", Critical, fmt.Sprintf("%d of %d workers healthy, below the minimum of %d", f.Healthy, f.Workers, t.MinHealthyWorkers))
+			r.add("workers", Critical, fmt.Sprintf("%d of %d %s healthy, below the minimum of %d", f.Healthy, f.Workers, workers, t.MinHealthyWorkers))
 		case f.Healthy < f.Workers:
-			r.add("workers", Warn, fmt.Sprintf("%d of %d workers unhealthy", f.Workers-f.Healthy, f.Workers))
+			r.add("workers", Warn, fmt.Sprintf("%d of %d %s unhealthy", f.Workers-f.Healthy, f.Workers, workers))
 		default:
-			r.add("workers", OK, fmt.Sprintf("%d of %d workers healthy, %d busy", f.Healthy, f.Workers, f.Busy))
+			r.add("workers", OK, fmt.Sprintf("%d of %d %s healthy, %d busy", f.Healthy, f.Workers, workers, f.Busy))
 		}
+		r.addRemote(f)
 		if n, _ := refused.next(now, f.Refused); n > 0 {
 			r.add("queue_overflow", Critical, fmt.Sprintf("%d submissions refused since the last check: the queue is at its capacity of %d", n, f.Capacity))
 		} else {
@@ -77,6 +88,21 @@ func HTMCheck(t HTMThresholds, read func() HTMFigures) Component {
 		r.addRunaways(now, f.Runaways)
 		return r
 	}}
+}
+
+// addRemote adds the remote_workers finding when the tasks run on remote
+// workers: critical while none is live (nothing runs what is dispatched).
+func (r *Result) addRemote(f HTMFigures) {
+	if f.Backend == "" {
+		return
+	}
+	r.Metrics["remote_workers_live"] = float64(f.RemoteLive)
+	if f.RemoteLive == 0 {
+		r.add("remote_workers", Critical, fmt.Sprintf("No remote worker connected (backend %s): tasks wait in the stream, and dispatch holds with %d intents queued",
+			f.Backend, f.QueueDepth))
+		return
+	}
+	r.add("remote_workers", OK, fmt.Sprintf("%d remote worker(s) connected (backend %s)", f.RemoteLive, f.Backend))
 }
 
 // addRunaways adds the runaway_handlers finding: OK with none, else a
