@@ -268,7 +268,12 @@ func (d *dashboardModel) workerLines(w, h int) []string {
 			break
 		}
 		glyph, state, stStyle := "□", "idle", st.Muted
-		if wk.Busy {
+		switch {
+		case wk.State == engine.RemoteLost: // a remote worker gone silent (killed, cut off)
+			glyph, state, stStyle = "✗", "lost", st.Crit
+		case wk.State == engine.RemoteLeft: // a remote worker that shut down cleanly
+			glyph, state, stStyle = "·", "left", st.Muted
+		case wk.Busy:
 			glyph, state, stStyle = "■", "busy", st.Warn
 		}
 		failed := st.Muted

@@ -28,3 +28,23 @@ func TestWorkersPanelShowsRemoteHosts(t *testing.T) {
 		t.Errorf("a local worker is shown with a host:\n%s", v)
 	}
 }
+
+// A remote worker killed mid-task is listed as lost and one that shut down
+// as left, neither as busy or idle.
+func TestWorkersPanelShowsLostAndLeftRemoteWorkers(t *testing.T) {
+	t.Parallel()
+	b := setup(t)
+	b.send(tea.WindowSizeMsg{Width: 160, Height: 40})
+	snap := fixtureSnapshot()
+	snap.Workers = []engine.WorkerInfo{
+		{Name: "gone", Host: "h1", State: engine.RemoteLost, Completed: 1},
+		{Name: "quit", Host: "h2", State: engine.RemoteLeft, Completed: 2},
+	}
+	b.send(snapshotMsg{snap: snap})
+	v := b.view()
+	for _, want := range []string{"✗ gone@h1 lost", "· quit@h2 left"} {
+		if !strings.Contains(v, want) {
+			t.Errorf("the Workers panel lacks %q:\n%s", want, v)
+		}
+	}
+}

@@ -65,6 +65,14 @@
 // fresh. A partitioned worker cannot be stopped from outside, but its
 // result is refused.
 //
+// While no worker is live the engine dispatches nothing (the Dispatcher
+// is its engine.RemoteFleet): the intents stay queued rather than being
+// published to nobody and timing out, the watchdog's htm_orchestrator is
+// critical, and dispatch resumes when a worker joins. An attempt
+// published but claimed by nobody before its timeout fails saying so.
+// Workers lost and claims moved by redelivery count in the engine's
+// workers_lost and rerouted figures.
+//
 // Nothing in Grace restarts a dead worker: the process supervisor that
 // runs `grace worker` (systemd, Kubernetes) does, and the replacement is a
 // new worker to the control plane, recorded as remote_worker_joined on its
