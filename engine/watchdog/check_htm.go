@@ -98,7 +98,7 @@ func (r *Result) addRemote(f HTMFigures) {
 	}
 	r.Metrics["remote_workers_live"] = float64(f.RemoteLive)
 	if f.RemoteLive == 0 {
-		r.add("remote_workers", Critical, fmt.Sprintf("No remote worker connected (backend %s): tasks wait in the stream, and dispatch holds with %d intents queued",
+		r.add("remote_workers", Critical, fmt.Sprintf("No remote worker connected (backend %s): dispatch holds, %d intents wait in the queue",
 			f.Backend, f.QueueDepth))
 		return
 	}
