@@ -87,7 +87,7 @@ func (b *natsBackend) connect(ctx context.Context, cfg engine.Config, st *store.
 		Catalog: reg, TaskTimeout: cfg.Workers.TaskTimeout, HeartbeatInterval: n.HeartbeatInterval, Journal: st,
 		KeepLostClaims: !cfg.SafeguardEnabled(engine.SafeguardWorkerReassignment),
 		Stream:         dist.StreamOptions{AckWait: n.AckWait, MaxDeliver: n.MaxDeliver, Replicas: n.Replicas},
-		Clock:          clock.Real{}, Logger: log,
+		Clock:          clock.Real{}, Logger: log, Identity: dist.ControlPlane{API: cfg.API.Listen},
 	})
 	if err != nil {
 		return fmt.Errorf("nats backend on %s: %w", b.url, err)

@@ -59,7 +59,7 @@ handlers that ignore being cancelled).`,
 	}
 	fl := cmd.Flags()
 	fl.StringVar(&f.url, "nats", "", "NATS server URL, comma-separated for a cluster (default backend.nats.url unless embedded)")
-	fl.StringVar(&f.name, "name", "", "worker name, unique among workers (default <host>-<pid>)")
+	fl.StringVar(&f.name, "name", "", "worker name, unique among live workers: refused while another live worker has it (default <host>-<pid>)")
 	fl.IntVar(&f.slots, "slots", 1, "tasks run at once (1 to 1024)")
 	fl.DurationVar(&f.drain, "drain", 10*time.Second, "on SIGINT/SIGTERM, how long running tasks may finish before they are given back")
 	return cmd
@@ -117,7 +117,9 @@ func (a *app) runWorker(cmd *cobra.Command, f workerFlags) error {
 		return err
 	}
 	log.Info("worker running", "nats", nc.ConnectedUrlRedacted(), "host", host, "slots", f.slots)
-	if err := w.Run(ctx); err != nil && !errors.Is(err, ctx.Err()) {
+	if err := w.Run(ctx); errors.Is(err, dist.ErrNameInUse) {
+		return fmt.Errorf("%w; choose another --name, or stop that worker first", err)
+	} else if err != nil && !errors.Is(err, ctx.Err()) {
 		return err
 	}
 	if n := w.Runaways(); n > 0 {

@@ -76,19 +76,25 @@ func searchNarratives(t *testing.T, c *cli, args ...string) []narrative {
 	return out.Narratives
 }
 
-// TestNATSWorkersSIGKILL runs a control plane with the nats backend on an
-// embedded nats-server and two "grace worker" processes, kills one with
-// SIGKILL while it runs a task, and accounts for every task: each completes
-// exactly once on the record, the killed worker's task after a redelivery
-// to the other worker (on the record), and both workers were listed with
-// their host.
-func TestNATSWorkersSIGKILL(t *testing.T) {
-	t.Parallel()
-	c := newCLI(t)
-	apiURL := closedURL(t)
+// serveNATS starts "grace serve" with the nats backend (see
+// writeNATSConfig) and returns its CLI, its config, its API URL and the
+// URL of its embedded nats-server.
+func serveNATS(t *testing.T, latency string) (c *cli, config, apiURL, natsURL string) {
+	t.Helper()
+	c = newCLI(t)
+	apiURL = closedURL(t)
 	c.env = []string{"GRACE_API_SERVER=" + apiURL}
 	natsPort := freePort(t)
-	natsURL := fmt.Sprintf("nats://127.0.0.1:%d", natsPort)
+	config = writeNATSConfig(t, c, apiURL, natsPort, latency)
+	startServe(t, c, config, apiURL)
+	return c, config, apiURL, fmt.Sprintf("nats://127.0.0.1:%d", natsPort)
+}
+
+// writeNATSConfig writes a config of the nats backend: the API on apiURL,
+// an embedded nats-server on natsPort, four slots, a fast heartbeat, a
+// short ack wait and sim handlers of latency; it returns its path.
+func writeNATSConfig(t *testing.T, c *cli, apiURL string, natsPort int, latency string) string {
+	t.Helper()
 	config := filepath.Join(c.dir, "nats.yaml")
 	body := fmt.Sprintf(`api:
   listen: %s
@@ -106,12 +112,23 @@ backend:
 handlers:
   default:
     kind: sim
-    latency: 600ms
-`, strings.TrimPrefix(apiURL, "http://"), natsPort)
+    latency: %s
+`, strings.TrimPrefix(apiURL, "http://"), natsPort, latency)
 	if err := os.WriteFile(config, []byte(body), 0o600); err != nil {
 		t.Fatal(err)
 	}
-	startServe(t, c, config, apiURL)
+	return config
+}
+
+// TestNATSWorkersSIGKILL runs a control plane with the nats backend on an
+// embedded nats-server and two "grace worker" processes, kills one with
+// SIGKILL while it runs a task, and accounts for every task: each completes
+// exactly once on the record, the killed worker's task after a redelivery
+// to the other worker (on the record), and both workers were listed with
+// their host.
+func TestNATSWorkersSIGKILL(t *testing.T) {
+	t.Parallel()
+	c, config, apiURL, natsURL := serveNATS(t, "600ms")
 	victim := startRemoteWorker(t, c, config, natsURL, "victim")
 	survivor := startRemoteWorker(t, c, config, natsURL, "survivor")
 

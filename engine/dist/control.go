@@ -11,11 +11,19 @@ import (
 	"grace/engine/worker"
 )
 
-// liveWithin reports whether the worker called name has sent a heartbeat,
+// liveLocked reports whether the worker called name has sent a heartbeat,
 // not a leaving one, within two intervals of now. Called with d.mu held.
 func (d *Dispatcher) liveLocked(name string, now time.Time) bool {
 	r, ok := d.workers[name]
 	return ok && !r.hb.Leaving && now.Sub(r.lastBeat) < 2*d.o.HeartbeatInterval
+}
+
+// holderLiveLocked reports whether p's holder is live: the process that
+// claimed it, not another one that took its name over since. Called with
+// d.mu held.
+func (d *Dispatcher) holderLiveLocked(p *pending, now time.Time) bool {
+	r, ok := d.workers[p.holder]
+	return ok && r.hb.Instance == p.inst && d.liveLocked(p.holder, now)
 }
 
 // onClaim grants or refuses a worker's claim on an attempt (see the
@@ -32,13 +40,19 @@ func (d *Dispatcher) onClaim(m *nats.Msg) {
 	key := attemptKey(req.ID, req.Attempt)
 	now := d.o.Clock.Now()
 	d.mu.Lock()
+	if r, known := d.workers[req.Worker]; known && r.hb.Instance != req.Instance && d.liveLocked(req.Worker, now) {
+		why := fmt.Sprintf("worker name %q is in use by another live process, on %s (pid %d): names are unique among workers", req.Worker, r.hb.Host, r.hb.PID)
+		d.mu.Unlock()
+		d.reply(m, claimReply{NameTaken: true, Reason: why})
+		return
+	}
 	p, ok := d.pending[key]
 	switch {
 	case !ok || p.settled || p.stopping:
 		d.mu.Unlock()
 		d.reply(m, claimReply{Stale: true, Reason: fmt.Sprintf("attempt %s awaits no result (settled, timed out, cancelled, or superseded by a later attempt)", key)})
 		return
-	case p.holder != "" && d.liveLocked(p.holder, now):
+	case p.holder != "" && d.holderLiveLocked(p, now):
 		holder := p.holder
 		d.mu.Unlock()
 		d.reply(m, claimReply{Reason: fmt.Sprintf("attempt %s is held by %s, which is alive", key, holder)})
@@ -55,7 +69,7 @@ func (d *Dispatcher) onClaim(m *nats.Msg) {
 		return
 	}
 	prev, prevHost := p.holder, p.host
-	p.holder, p.host, p.claimed = req.Worker, req.Host, true
+	p.holder, p.host, p.inst, p.claimed = req.Worker, req.Host, req.Instance, true
 	p.token++
 	token, in := p.token, p.in
 	d.mu.Unlock()
@@ -136,7 +150,7 @@ func (d *Dispatcher) onRelease(m *nats.Msg) {
 		p.settled = true
 		delete(d.pending, key)
 	case released:
-		p.holder, p.host = "", ""
+		p.holder, p.host, p.inst = "", "", ""
 	}
 	d.mu.Unlock()
 	if stopped {

@@ -57,6 +57,9 @@ type DispatcherOptions struct {
 	Clock clock.Clock
 	// Logger receives operational logs; discarded when nil.
 	Logger *slog.Logger
+	// Identity is what another control plane starting on the same NATS
+	// is told, refused; this process's host and pid by default.
+	Identity ControlPlane
 }
 
 // Dispatcher is the control plane's side of the nats backend. It is the
@@ -94,6 +97,7 @@ type pending struct {
 	done    chan error // receives the accepted outcome, once
 	holder  string     // the worker whose claim stands; "" when none
 	host    string
+	inst    string // the holder's process (heartbeat.Instance)
 	token   uint64 // the standing claim's fencing token
 	settled bool   // an outcome was accepted
 	held    bool   // a claim was refused under KeepLostClaims (recorded once)
@@ -111,6 +115,9 @@ type remote struct {
 	hb       heartbeat
 	lastBeat time.Time
 	lost     bool // silent for two intervals, recorded
+	// conflicts are the other processes heard under this name while it
+	// was live (recorded once each).
+	conflicts map[string]*conflict
 }
 
 var (
@@ -121,9 +128,10 @@ var (
 )
 
 // NewDispatcher creates the task stream and its consumers on nc's server,
-// subscribes to the claim, result, release and heartbeat subjects, and
-// starts the loop that notices lost workers. Its loops stop on Close (or
-// when ctx ends).
+// subscribes to the claim, result, release, join and heartbeat subjects,
+// and starts the loop that notices lost workers. Its loops stop on Close
+// (or when ctx ends). It fails with ErrAnotherControlPlane, naming it,
+// when another control plane answers on nc's NATS.
 func NewDispatcher(ctx context.Context, nc *nats.Conn, o DispatcherOptions) (*Dispatcher, error) {
 	switch {
 	case o.Catalog == nil:
@@ -138,6 +146,9 @@ func NewDispatcher(ctx context.Context, nc *nats.Conn, o DispatcherOptions) (*Di
 	}
 	if o.Logger == nil {
 		o.Logger = slog.New(slog.DiscardHandler)
+	}
+	if err := askPlane(nc); err != nil {
+		return nil, fmt.Errorf("new nats dispatcher: %w", err)
 	}
 	js, err := jetstream.New(nc)
 	if err != nil {
@@ -154,8 +165,14 @@ func NewDispatcher(ctx context.Context, nc *nats.Conn, o DispatcherOptions) (*Di
 	d := &Dispatcher{nc: nc, js: js, str: str, o: o, pending: map[string]*pending{}, workers: map[string]*remote{}, cancel: cancel}
 	d.rec = newRecorder(o.Journal, o.Logger)
 	d.wg.Go(func() { d.rec.run(runCtx) })
+	id := o.Identity.withDefaults()
+	if err := d.answerPlane(planeInfo{Host: id.Host, PID: id.PID, API: id.API, Instance: newInstanceID(), Started: time.Now()}); err != nil {
+		d.Close()
+		return nil, fmt.Errorf("new nats dispatcher: %w", err)
+	}
 	for subj, h := range map[string]nats.MsgHandler{
 		subjectClaim: d.onClaim, subjectResult: d.onResult, subjectRelease: d.onRelease, subjectHeartbeat: d.onHeartbeat,
+		subjectJoin: d.onJoin,
 	} {
 		s, err := nc.Subscribe(subj, h)
 		if err != nil {
@@ -265,7 +282,7 @@ func (d *Dispatcher) run(ctx context.Context, in intent.Intent, timeout time.Dur
 	holder := p.holder
 	// Wait for the holder's handler only while the holder is alive: a
 	// lost or departed one runs it no more, or its result will not count.
-	wait := holder != "" && d.liveLocked(holder, d.o.Clock.Now())
+	wait := holder != "" && d.holderLiveLocked(p, d.o.Clock.Now())
 	if wait {
 		p.stopping = true
 	} else {
@@ -302,18 +319,30 @@ func (d *Dispatcher) run(ctx context.Context, in intent.Intent, timeout time.Dur
 // is told: nil when the holder left, the loss otherwise.
 func (d *Dispatcher) endStopping(name string, ended error) {
 	d.mu.Lock()
+	var inst string
+	if r, ok := d.workers[name]; ok {
+		inst = r.hb.Instance
+	}
+	done := d.endStoppingLocked(name, inst)
+	d.mu.Unlock()
+	for _, c := range done {
+		c <- ended
+	}
+}
+
+// endStoppingLocked settles the stopping attempts held by process inst
+// of the worker called name and returns their waiters, to be told how
+// they ended once d.mu is released.
+func (d *Dispatcher) endStoppingLocked(name, inst string) []chan error {
 	var done []chan error
 	for key, p := range d.pending {
-		if p.stopping && !p.settled && p.holder == name {
+		if p.stopping && !p.settled && p.holder == name && p.inst == inst {
 			p.settled = true
 			delete(d.pending, key)
 			done = append(done, p.done)
 		}
 	}
-	d.mu.Unlock()
-	for _, c := range done {
-		c <- ended
-	}
+	return done
 }
 
 func (d *Dispatcher) forget(key string) {

@@ -23,8 +23,33 @@
 //	grace.ctl.result                  worker → control plane: the outcome (a request; the reply says accepted or refused)
 //	grace.ctl.release                 worker → control plane: I give attempt A back unfinished (shutdown)
 //	grace.ctl.cancel                  control plane → workers: stop attempt A (timed out, or the engine is stopping)
-//	grace.workers.heartbeat           worker → control plane: name, host, running attempts, counts
+//	grace.ctl.join                    worker → control plane: may this process run under its name?
+//	grace.ctl.plane                   control plane → anyone asking: who serves this NATS (host, pid, API)
+//	grace.workers.heartbeat           worker → control plane: name, host, process instance, running attempts, counts
 //	grace.mesh.<topic>                the trigger mesh's events, both ways (MeshBridge)
+//
+// # One control plane, unique worker names
+//
+// A control plane answers on grace.ctl.plane; one that starts asks there
+// first and refuses to start (ErrAnotherControlPlane, naming the host, pid
+// and API of the one that answered) when another serves the same NATS:
+// two would answer each other's workers' claims. Having subscribed, it asks
+// again, so that two starting at the same moment do not both serve.
+//
+// A worker name is one process at a time. Every worker process has a new
+// instance ID, in its heartbeats and claims. Before taking any task it
+// asks to join on grace.ctl.join, and is refused while another process's
+// heartbeats under the name are fresh (within two heartbeat intervals):
+// it asks again until that window has passed since, and then exits with
+// ErrNameInUse naming the live process's host and pid. A worker killed
+// and restarted under its name therefore rejoins as soon as the dead
+// process's heartbeats are stale (the dead one is recorded as lost then,
+// if it was not yet), and the restarted process may claim the dead one's
+// redelivered task: a claim stands for the process that made it, not for
+// the name. A process heard under a live name by heartbeat or claim (a
+// partitioned worker back after its name was taken) is ignored, recorded
+// once as remote_worker_name_conflict, and its claims are refused, which
+// stops it.
 //
 // # Priority
 //

@@ -21,6 +21,9 @@ const (
 	WhatRemoteJoined      = "remote_worker_joined"
 	WhatRemoteLost        = "remote_worker_lost"
 	WhatRemoteLeft        = "remote_worker_left"
+	// WhatRemoteNameConflict: a worker process used a name another live
+	// process holds; it was refused.
+	WhatRemoteNameConflict = "remote_worker_name_conflict"
 )
 
 // actorDispatcher is the Who of the control plane's nats records.

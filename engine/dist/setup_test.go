@@ -197,3 +197,18 @@ func (b *testBundle) count(id, what string) int {
 	}
 	return n
 }
+
+// runningOn starts a worker called name whose handler blocks until it is
+// cancelled, submits one intent and waits until that worker runs it.
+func (b *testBundle) runningOn(t *testing.T, name string) (nc *nats.Conn, id string) {
+	t.Helper()
+	started := make(chan string, 1)
+	nc, _ = startWorker(t, b.url, name, blocking{started: started}, b.cfg)
+	id = b.submitN(t, "query_knowledge", 1)[0]
+	select {
+	case <-started:
+	case <-time.After(10 * time.Second):
+		t.Fatalf("%s never started the task", name)
+	}
+	return nc, id
+}

@@ -20,6 +20,8 @@ const (
 	subjectRelease   = "grace.ctl.release"
 	subjectCancel    = "grace.ctl.cancel"
 	subjectHeartbeat = "grace.workers.heartbeat"
+	subjectJoin      = "grace.ctl.join"
+	subjectPlane     = "grace.ctl.plane"
 )
 
 // TaskSubject returns the subject of a task of priority p (clamped to
@@ -44,17 +46,20 @@ type claimReq struct {
 	Attempt   int    `json:"attempt"`
 	Worker    string `json:"worker"`
 	Host      string `json:"host"`
+	Instance  string `json:"instance,omitempty"`
 	Delivered uint64 `json:"delivered"`
 }
 
 // claimReply answers a claimReq. Stale: the attempt awaits no result any
-// more (terminate the message); otherwise, not Granted: a live worker
-// holds it (try again later).
+// more (terminate the message); NameTaken: another live worker process
+// holds the claimant's name (give the message back and stop); otherwise,
+// not Granted: a live worker holds it (try again later).
 type claimReply struct {
-	Granted bool   `json:"granted"`
-	Stale   bool   `json:"stale,omitempty"`
-	Token   uint64 `json:"token,omitempty"`
-	Reason  string `json:"reason,omitempty"`
+	Granted   bool   `json:"granted"`
+	Stale     bool   `json:"stale,omitempty"`
+	NameTaken bool   `json:"name_taken,omitempty"`
+	Token     uint64 `json:"token,omitempty"`
+	Reason    string `json:"reason,omitempty"`
 }
 
 // resultReq is a worker's outcome for an attempt it holds by Token.
@@ -82,15 +87,47 @@ type cancelMsg struct {
 }
 
 // heartbeat is a worker's periodic announcement. Leaving says it is
-// shutting down cleanly.
+// shutting down cleanly. Instance tells apart two processes that use one
+// name: it is new in every process.
 type heartbeat struct {
 	Worker    string    `json:"worker"`
 	Host      string    `json:"host"`
 	PID       int       `json:"pid"`
+	Instance  string    `json:"instance,omitempty"`
 	Slots     int       `json:"slots"`
 	Running   []string  `json:"running,omitempty"` // attempt keys
 	Completed uint64    `json:"completed"`
 	Failed    uint64    `json:"failed"`
 	Leaving   bool      `json:"leaving,omitempty"`
 	At        time.Time `json:"at"`
+}
+
+// joinReq is a worker process asking, before it takes any task, to run
+// under its name.
+type joinReq struct {
+	Worker   string `json:"worker"`
+	Host     string `json:"host"`
+	PID      int    `json:"pid"`
+	Slots    int    `json:"slots"`
+	Instance string `json:"instance"`
+}
+
+// joinReply answers a joinReq. Refused, it names the live process that
+// holds the name, and Window is how long a silent holder stays live.
+type joinReply struct {
+	Granted  bool   `json:"granted"`
+	Reason   string `json:"reason,omitempty"`
+	Host     string `json:"host,omitempty"`
+	PID      int    `json:"pid,omitempty"`
+	WindowMS int64  `json:"window_ms,omitempty"`
+}
+
+// planeInfo is what a control plane answers on grace.ctl.plane: who serves
+// this NATS.
+type planeInfo struct {
+	Host     string    `json:"host"`
+	PID      int       `json:"pid"`
+	API      string    `json:"api,omitempty"`
+	Instance string    `json:"instance"`
+	Started  time.Time `json:"started"`
 }

@@ -66,6 +66,10 @@ type Worker struct {
 	js   jetstream.JetStream
 	cons [Bands]jetstream.Consumer
 	o    WorkerOptions
+	// instance tells this process apart from any other using its name.
+	instance string
+	// stopRun ends Run, with the cause Run returns (the name is taken).
+	stopRun context.CancelCauseFunc
 	// bell is rung by every task published, so an idle worker looks at
 	// once; hints counts the rings per band since a fetch found the band
 	// empty, so that busy slots ask only bands likely to hold work.
@@ -90,6 +94,16 @@ type task struct {
 
 // errCancelled is the cause of a task the control plane cancelled.
 var errCancelled = errors.New("cancelled by the control plane (the attempt timed out or was abandoned)")
+
+// ErrNameInUse is returned by Run when another live worker process runs
+// under the worker's name.
+var ErrNameInUse = errors.New("worker name in use")
+
+// nameInUse is ErrNameInUse with the control plane's reason.
+type nameInUse struct{ reason string }
+
+func (e nameInUse) Error() string        { return e.reason }
+func (e nameInUse) Is(target error) bool { return target == ErrNameInUse }
 
 // errShutdown is the cause of a task cut short by the worker's shutdown.
 var errShutdown = errors.New("worker shutting down")
@@ -119,14 +133,24 @@ func NewWorker(ctx context.Context, nc *nats.Conn, o WorkerOptions) (*Worker, er
 	if err != nil {
 		return nil, fmt.Errorf("new worker %s: %w", o.Name, err)
 	}
-	return &Worker{nc: nc, js: js, cons: cons, o: o, bell: make(chan struct{}, 1), running: map[string]*task{}}, nil
+	return &Worker{nc: nc, js: js, cons: cons, o: o, instance: newInstanceID(), stopRun: func(error) {},
+		bell: make(chan struct{}, 1), running: map[string]*task{}}, nil
 }
 
-// Run heartbeats and runs tasks on its slots until ctx ends; then it
-// stops pulling, lets running tasks finish for up to Drain (cancelling and
-// giving back those that do not), sends a leaving heartbeat and returns.
-// It returns nil after a clean shutdown.
+// Run asks the control plane to join under its name (waiting for a
+// control plane to answer), then heartbeats and runs tasks on its slots
+// until ctx ends; then it stops pulling, lets running tasks finish for up
+// to Drain (cancelling and giving back those that do not), sends a leaving
+// heartbeat and returns. It returns nil after a clean shutdown, and
+// ErrNameInUse, taking no task, when another live worker process holds
+// its name (or, should two run at once, when the control plane says so).
 func (w *Worker) Run(ctx context.Context) error {
+	if joined, err := w.join(ctx); !joined {
+		return err // nil when ctx ended first
+	}
+	ctx, stopRun := context.WithCancelCause(ctx)
+	defer stopRun(nil)
+	w.stopRun = stopRun
 	bell, err := w.nc.Subscribe(subjectTasks+">", func(m *nats.Msg) {
 		if b, ok := bandOf(m.Subject); ok {
 			w.hints[b].Add(1)
@@ -179,6 +203,9 @@ func (w *Worker) Run(ctx context.Context) error {
 	}
 	close(hbDone)
 	hb.Wait()
+	if cause := context.Cause(ctx); errors.Is(cause, ErrNameInUse) {
+		return cause // no leaving heartbeat: the name is not ours
+	}
 	w.beat(true)
 	if err := w.nc.Flush(); err != nil {
 		return fmt.Errorf("worker %s: flush on shutdown: %w", w.o.Name, err)
@@ -258,12 +285,16 @@ func (w *Worker) handle(ctx context.Context, msg jetstream.Msg) {
 		delivered = md.NumDelivered
 	}
 	var cr claimReply
-	if err := w.request(subjectClaim, claimReq{ID: in.ID, Attempt: in.Attempts, Worker: w.o.Name, Host: w.o.Host, Delivered: delivered}, &cr); err != nil {
+	if err := w.request(subjectClaim, claimReq{ID: in.ID, Attempt: in.Attempts, Worker: w.o.Name, Host: w.o.Host, Instance: w.instance, Delivered: delivered}, &cr); err != nil {
 		w.o.Logger.Warn("claim failed; task returned", "attempt", key, "err", err)
 		_ = msg.NakWithDelay(w.o.HeartbeatInterval)
 		return
 	}
 	switch {
+	case cr.NameTaken:
+		_ = msg.Nak()
+		w.stopRun(nameInUse{cr.Reason})
+		return
 	case cr.Stale:
 		w.o.Logger.Info("stale task terminated", "attempt", key, "reason", cr.Reason)
 		_ = msg.Term()
@@ -477,13 +508,60 @@ func (w *Worker) beat(leaving bool) {
 	}
 	w.mu.Unlock()
 	sort.Strings(running)
-	b, err := json.Marshal(heartbeat{Worker: w.o.Name, Host: w.o.Host, PID: os.Getpid(), Slots: w.o.Slots, Running: running,
+	b, err := json.Marshal(heartbeat{Worker: w.o.Name, Host: w.o.Host, PID: os.Getpid(), Instance: w.instance, Slots: w.o.Slots, Running: running,
 		Completed: w.completed.Load(), Failed: w.failed.Load(), Leaving: leaving, At: time.Now()})
 	if err != nil {
 		return
 	}
 	if err := w.nc.Publish(subjectHeartbeat, b); err != nil {
 		w.o.Logger.Warn("heartbeat", "worker", w.o.Name, "err", err)
+	}
+}
+
+// join asks the control plane to run under w's name before any task is
+// taken, and returns true once granted (then Run goes on, to leave
+// cleanly, even if ctx has ended), false when ctx ends first. While no
+// control plane answers it asks again every heartbeat interval. Refused
+// (another process holds the name), it asks again until the holder would
+// have gone silent for the control plane's liveness window: a worker
+// restarted after a kill takes its name back once the dead process's
+// heartbeats are stale; a live holder keeps it, and join returns
+// ErrNameInUse.
+func (w *Worker) join(ctx context.Context) (bool, error) {
+	req := joinReq{Worker: w.o.Name, Host: w.o.Host, PID: os.Getpid(), Slots: w.o.Slots, Instance: w.instance}
+	var refusedUntil time.Time
+	waiting := false
+	for {
+		pace := w.o.HeartbeatInterval
+		var rep joinReply
+		err := w.request(subjectJoin, req, &rep)
+		switch {
+		case err == nil && rep.Granted:
+			if waiting {
+				w.o.Logger.Info("the control plane answered: joined")
+			}
+			return true, nil
+		case err == nil:
+			window := time.Duration(rep.WindowMS) * time.Millisecond
+			if refusedUntil.IsZero() {
+				refusedUntil = time.Now().Add(window + window/4)
+				w.o.Logger.Info("name held by another process: waiting to see whether it is alive", "reason", rep.Reason, "window", window)
+			}
+			if time.Now().After(refusedUntil) || window <= 0 {
+				return false, nameInUse{rep.Reason}
+			}
+			pace = max(window/4, 10*time.Millisecond)
+		case !waiting:
+			waiting = true
+			w.o.Logger.Warn("no control plane answers yet: waiting for one before taking tasks", "err", err)
+		}
+		t := time.NewTimer(pace) // a retry pace, not a settle wait
+		select {
+		case <-ctx.Done():
+			t.Stop()
+			return false, nil
+		case <-t.C:
+		}
 	}
 }
 

@@ -17,18 +17,36 @@ import (
 // stays in the list before it is dropped.
 const forgetAfter = 60
 
-// onHeartbeat notes a worker's heartbeat; the first one (or one after it
-// was lost) is recorded as the worker joining, a leaving one as it
-// leaving.
+// onHeartbeat notes a worker's heartbeat (see heard).
 func (d *Dispatcher) onHeartbeat(m *nats.Msg) {
 	var hb heartbeat
 	if err := json.Unmarshal(m.Data, &hb); err != nil || hb.Worker == "" {
 		d.o.Logger.Warn("malformed worker heartbeat", "err", err)
 		return
 	}
+	d.heard(hb)
+}
+
+// heard notes hb, a heartbeat or a join; the first one (or one after it
+// was lost) is recorded as the worker joining, a leaving one as it
+// leaving. A process other than the live one known under hb.Worker is
+// not heard (taken): its heartbeat is ignored and the conflict recorded,
+// once, and holder is the live process's latest heartbeat, age how old.
+// A process other than a silent one takes the name over.
+func (d *Dispatcher) heard(hb heartbeat) (taken bool, holder heartbeat, age time.Duration) {
 	now := d.o.Clock.Now()
 	d.mu.Lock()
 	r, known := d.workers[hb.Worker]
+	var after func()
+	if known && r.hb.Instance != hb.Instance {
+		if taken, after = d.otherProcessLocked(hb, r, now); taken {
+			holder, age = r.hb, now.Sub(r.lastBeat)
+			d.mu.Unlock()
+			after()
+			return true, holder, age
+		}
+		r = d.workers[hb.Worker]
+	}
 	if !known {
 		r = &remote{}
 		d.workers[hb.Worker] = r
@@ -37,6 +55,9 @@ func (d *Dispatcher) onHeartbeat(m *nats.Msg) {
 	wasLive := known && d.liveLocked(hb.Worker, now)
 	r.hb, r.lastBeat, r.lost = hb, now, false
 	d.mu.Unlock()
+	if after != nil {
+		after()
+	}
 	if wasLive == hb.Leaving { // it joins, comes back, or leaves
 		defer d.liveChanged()
 	}
@@ -49,6 +70,7 @@ func (d *Dispatcher) onHeartbeat(m *nats.Msg) {
 		d.o.Logger.Info("remote worker joined", "worker", hb.Worker, "host", hb.Host, "slots", hb.Slots)
 		d.rec.add(workerJoinedRecord(now, hb, wasGone))
 	}
+	return false, heartbeat{}, 0
 }
 
 // watchLoop checks on every tick of t for workers silent for two
