@@ -48,6 +48,8 @@ func StartServer(o ServerOptions) (*Server, error) {
 	}
 	if port == 0 {
 		port = server.RANDOM_PORT // nats-server reads 0 as its default port
+	} else if err := canListen(host, port); err != nil {
+		return nil, fmt.Errorf("start embedded nats-server: %w", err)
 	}
 	if o.Name == "" {
 		o.Name = "grace"
@@ -63,6 +65,8 @@ func StartServer(o ServerOptions) (*Server, error) {
 		}
 		if cp == 0 {
 			cp = server.RANDOM_PORT
+		} else if err := canListen(ch, cp); err != nil {
+			return nil, fmt.Errorf("start embedded nats-server: cluster: %w", err)
 		}
 		opts.Cluster = server.ClusterOpts{Name: o.ClusterName, Host: ch, Port: cp}
 		for _, r := range o.Routes {
@@ -89,6 +93,17 @@ func (s *Server) ClientURL() string { return s.s.ClientURL() }
 func (s *Server) Shutdown() {
 	s.s.Shutdown()
 	s.s.WaitForShutdown()
+}
+
+// canListen says at once when host:port cannot be listened on (another
+// process has it), which nats-server would only show as a server that
+// never accepts connections.
+func canListen(host string, port int) error {
+	ln, err := net.Listen("tcp", net.JoinHostPort(host, strconv.Itoa(port)))
+	if err != nil {
+		return err
+	}
+	return ln.Close()
 }
 
 func splitHostPort(hp string) (string, int, error) {

@@ -55,7 +55,8 @@ type WorkerOptions struct {
 	// a late result): engine.ErrorScrubber(masking.fields) hides the
 	// masked values of the intent that the handler may have quoted.
 	Scrub func(intent.Intent, error) error
-	// Logger receives operational logs; discarded when nil.
+	// Logger receives operational logs, which do not name the worker
+	// (give it a logger that does); discarded when nil.
 	Logger *slog.Logger
 }
 
@@ -141,7 +142,8 @@ func NewWorker(ctx context.Context, nc *nats.Conn, o WorkerOptions) (*Worker, er
 // control plane to answer), then heartbeats and runs tasks on its slots
 // until ctx ends; then it stops pulling, lets running tasks finish for up
 // to Drain (cancelling and giving back those that do not), sends a leaving
-// heartbeat and returns. It returns nil after a clean shutdown, and
+// heartbeat and returns. It returns nil after a shutdown (one while NATS
+// is unreachable is logged as such, the worker left unannounced), and
 // ErrNameInUse, taking no task, when another live worker process holds
 // its name (or, should two run at once, when the control plane says so).
 func (w *Worker) Run(ctx context.Context) error {
@@ -197,7 +199,7 @@ func (w *Worker) Run(ctx context.Context) error {
 	select {
 	case <-drained:
 	case <-time.After(w.o.Drain):
-		w.o.Logger.Warn("drain time over: cancelling running tasks and giving them back", "worker", w.o.Name, "drain", w.o.Drain)
+		w.o.Logger.Warn("drain time over: cancelling running tasks and giving them back", "drain", w.o.Drain)
 		cancelTasks(errShutdown)
 		<-drained
 	}
@@ -206,9 +208,15 @@ func (w *Worker) Run(ctx context.Context) error {
 	if cause := context.Cause(ctx); errors.Is(cause, ErrNameInUse) {
 		return cause // no leaving heartbeat: the name is not ours
 	}
+	if !w.nc.IsConnected() {
+		w.o.Logger.Warn("stopped while NATS is unreachable: the control plane will record this worker as lost, not as left",
+			"nats_status", w.nc.Status().String())
+		return nil
+	}
 	w.beat(true)
-	if err := w.nc.Flush(); err != nil {
-		return fmt.Errorf("worker %s: flush on shutdown: %w", w.o.Name, err)
+	if err := w.nc.FlushTimeout(requestTimeout); err != nil {
+		w.o.Logger.Warn("stopped, but NATS did not confirm the leaving heartbeat: the control plane may record this worker as lost, not as left",
+			"waited", requestTimeout, "err", err)
 	}
 	return nil
 }
@@ -233,7 +241,7 @@ func (w *Worker) next(ctx context.Context) jetstream.Msg {
 	now := time.Now().UnixNano()
 	last := w.lastFull.Load()
 	full := now-last >= int64(idlePoll) && w.lastFull.CompareAndSwap(last, now)
-	for b := Bands - 1; b >= 0; b-- {
+	for b := Bands - 1; b >= 0 && w.nc.IsConnected(); b-- { // disconnected, a fetch waits out its timeout
 		h := w.hints[b].Load()
 		if !full && h == 0 {
 			continue
@@ -514,7 +522,7 @@ func (w *Worker) beat(leaving bool) {
 		return
 	}
 	if err := w.nc.Publish(subjectHeartbeat, b); err != nil {
-		w.o.Logger.Warn("heartbeat", "worker", w.o.Name, "err", err)
+		w.o.Logger.Warn("heartbeat", "err", err)
 	}
 }
 
