@@ -3,6 +3,7 @@ package httpapi
 import (
 	"net/http"
 	"strings"
+	"time"
 
 	"grace/engine"
 	"grace/engine/intent"
@@ -78,12 +79,25 @@ func (h *Handler) handle(pattern string, roles []string, fn func(http.ResponseWr
 			h.refuse(w, r, err, action)
 			return
 		}
+		if r.ContentLength > h.opts.MaxBodyBytes {
+			// Said up front: refused before a byte is read (and before
+			// "100 Continue" would invite the body).
+			h.refuse(w, r, newError(http.StatusRequestEntityTooLarge, CodeBodyTooLarge, "",
+				"request body is %d bytes (Content-Length); the limit is %d", r.ContentLength, h.opts.MaxBodyBytes), action)
+			return
+		}
 		r.Body = http.MaxBytesReader(rawWriter(w), r.Body, h.opts.MaxBodyBytes)
 		err := fn(w, r)
 		if err == nil {
 			return
 		}
 		if ae, ours := err.(*apiError); ours {
+			if ae.body.Code == CodeTimeout {
+				// The body's read timeout ran out, and the write timeout,
+				// counted from the same moment, with it: the 408 gets a
+				// moment of its own to be written.
+				_ = http.NewResponseController(rawWriter(w)).SetWriteDeadline(time.Now().Add(answerGrace))
+			}
 			h.refuse(w, r, ae, action) // refused here: the engine never saw it
 			return
 		}
@@ -97,6 +111,10 @@ func (h *Handler) handle(pattern string, roles []string, fn func(http.ResponseWr
 		writeError(w, ae)
 	}))
 }
+
+// answerGrace is how long a 408 has to be written once the request's own
+// time is up.
+const answerGrace = 2 * time.Second
 
 // unauthorized answers 401 and records the attempt, naming the token only
 // by a fingerprint of its hash.

@@ -82,3 +82,45 @@ func TestSlowClientsAreCutOff(t *testing.T) {
 		})
 	}
 }
+
+// TestStalledBodyIsAnswered408: a body that stops arriving is answered
+// 408 in the error shape, even with the write timeout equal to the read
+// timeout (the defaults): the answer gets a moment of its own to be
+// written. An oversized Content-Length is refused 413 at once, before any
+// "100 Continue" invites the body.
+func TestStalledBodyIsAnswered408(t *testing.T) {
+	t.Parallel()
+	addr, api := serveSlow(t, Timeouts{Read: 300 * time.Millisecond, Write: 300 * time.Millisecond})
+	send := func(req string) *http.Response {
+		t.Helper()
+		conn, err := net.Dial("tcp", addr)
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { conn.Close() })
+		if _, err := io.WriteString(conn, req); err != nil {
+			t.Fatal(err)
+		}
+		_ = conn.SetReadDeadline(time.Now().Add(10 * time.Second))
+		resp, err := http.ReadResponse(bufio.NewReader(conn), nil)
+		if err != nil {
+			t.Fatalf("no answer: %v", err)
+		}
+		return resp
+	}
+	resp := send("POST /v1/intents HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer " + testToken +
+		"\r\nContent-Length: 146\r\n\r\n{\"type\":")
+	body, _ := io.ReadAll(resp.Body)
+	if resp.StatusCode != http.StatusRequestTimeout || !strings.Contains(string(body), `"code":"request_timeout"`) {
+		t.Fatalf("a stalled body: %s %s", resp.Status, body)
+	}
+	resp = send("POST /v1/intents HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer " + testToken +
+		"\r\nExpect: 100-continue\r\nContent-Length: 999999999\r\n\r\n")
+	body, _ = io.ReadAll(resp.Body)
+	if resp.StatusCode != http.StatusRequestEntityTooLarge || !strings.Contains(string(body), `"code":"body_too_large"`) {
+		t.Fatalf("an oversized Content-Length with Expect: 100-continue: %s %s", resp.Status, body)
+	}
+	if api.calls != 0 {
+		t.Fatal("a refused request reached the engine")
+	}
+}
