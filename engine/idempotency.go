@@ -60,7 +60,7 @@ func (e *Engine) resubmitted(ctx context.Context, clean intent.Submission, held 
 	}
 	cerr := &IdempotencyConflictError{Key: clean.IdempotencyKey, Actor: clean.Actor, ExistingID: held.ID, Fields: fields}
 	now := e.clock.Now()
-	if skipped, ok := e.guard.refusals.take(now); ok {
+	if skipped, ok := e.guard.budget.identified(identityKey(clean.Actor), now); ok {
 		if err := e.recordRefused(ctx, conflictRecord(now, clean, cerr, skipped)); err != nil {
 			// The caller's answer matters more: it is returned all the same.
 			e.log.Error("record idempotency conflict", "intent_id", held.ID, "err", err)

@@ -362,11 +362,11 @@ func TestIdempotencyConflictUnderConcurrentSubmissions(t *testing.T) {
 }
 
 // TestIdempotencyConflictRecordsAreThrottled: a storm of conflicting
-// retries is recorded like refusals, up to the burst (2000 at once), then
+// retries is recorded like refusals, up to the actor's burst (1000 at once), then
 // counted on the next record.
 func TestIdempotencyConflictRecordsAreThrottled(t *testing.T) {
 	t.Parallel()
-	const burst, extra = 2000, 7 // burst: refused.go's refusalBurst
+	const burst, extra = 1000, 7 // burst: refusalbudget.go's identityRefusalBurst
 	st := enginetest.NewStore(64)
 	t.Cleanup(func() { _ = st.Close() })
 	clk := clock.NewFake(idemEpoch)

@@ -23,8 +23,9 @@ func (ep *rateEpisode) open() bool { return !ep.first.IsZero() }
 // protectLoop runs the HTM's protections until ctx ends: on each tick of
 // t (every htm.shedding.interval) it narrates rate-limit episodes that
 // have ended and checks the queue for load shedding; a submission that
-// finds the queue critical asks for a check at once. On the way out it
-// narrates the episode still open and stops t.
+// finds the queue critical asks for a check at once; it writes the
+// unauthenticated refusal summaries that are due. On the way out it
+// narrates the episode still open and the summaries pending, and stops t.
 func (e *Engine) protectLoop(ctx context.Context, t clock.Ticker) {
 	defer t.Stop()
 	var ep rateEpisode
@@ -33,10 +34,12 @@ func (e *Engine) protectLoop(ctx context.Context, t clock.Ticker) {
 		case <-ctx.Done():
 			e.foldRefusals(&ep, e.clock.Now())
 			e.closeRateEpisode(&ep)
+			e.summariseRefusals(context.WithoutCancel(ctx), e.clock.Now(), true)
 			return
 		case <-t.C():
 			now := e.clock.Now()
 			e.tickRateEpisode(&ep, now)
+			e.summariseRefusals(ctx, now, false)
 			e.shedIfCritical(now, false)
 			e.shed.ticks.Add(1)
 		case <-e.shed.kick:

@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"strings"
-	"sync"
 	"time"
 
 	"grace/engine/clarity"
@@ -49,41 +48,43 @@ type Refusal struct {
 }
 
 // guard holds the engine's rules beyond the router: masking, the
-// two-person rule and the throttle on refusal records. It is built once
-// by New.
+// two-person rule and the budgets of refusal records (refusalbudget.go).
+// It is built once by New.
 type guard struct {
 	mask      *masker
 	twoPerson twoPerson
-	refusals  *throttle
+	budget    *refusalBudget
 }
 
 func newGuard(cfg Config) *guard {
 	return &guard{
 		mask:      newMasker(cfg.Masking.Fields),
 		twoPerson: newTwoPerson(cfg.Governance.TwoPersonTypes),
-		refusals:  &throttle{rate: refusalRate, burst: refusalBurst},
+		budget:    newRefusalBudget(),
 	}
 }
 
-// Refusal records are throttled so that a flood of bad requests cannot
-// fill the disk: up to refusalBurst at once, refilled at refusalRate per
-// second; past that, refusals are counted and the count goes on the next
-// one recorded.
-const (
-	refusalRate  = 200
-	refusalBurst = 2000
-)
-
 // RecordRefusal writes a request_refused record for r, and returns once it
-// is durable. Past the throttle (2000 at once, 200 a second after that) it
-// records nothing and returns nil; the next record says how many were
-// left out.
+// is durable. An identity's refusals spend its own budget (1000 at once,
+// 20 a second after that); past it, nothing is recorded and the identity's
+// next record says how many were left out. Unauthenticated ones spend a
+// small budget per remote address and a global one; past those they are
+// counted and summarised per address (refusalbudget.go). Summaries due
+// are written first.
 func (e *Engine) RecordRefusal(ctx context.Context, r Refusal) error {
-	skipped, ok := e.guard.refusals.take(e.clock.Now())
+	now := e.clock.Now()
+	if strings.TrimSpace(r.Who) == "" {
+		e.summariseRefusals(ctx, now, false)
+		if !e.guard.budget.unauthenticated(remoteKey(r.Remote), r, now) {
+			return nil
+		}
+		return e.recordRefused(ctx, refusalRecord(now, r, 0))
+	}
+	skipped, ok := e.guard.budget.identified(identityKey(r.Who), now)
 	if !ok {
 		return nil
 	}
-	return e.recordRefused(ctx, refusalRecord(e.clock.Now(), r, skipped))
+	return e.recordRefused(ctx, refusalRecord(now, r, skipped))
 }
 
 func (e *Engine) recordRefused(ctx context.Context, r clarity.Record) error {
@@ -101,7 +102,7 @@ func (e *Engine) refusedDecision(ctx context.Context, id, operator, reason strin
 	if !callerFault(cause) {
 		return
 	}
-	skipped, ok := e.guard.refusals.take(e.clock.Now())
+	skipped, ok := e.guard.budget.identified(identityKey(operator), e.clock.Now())
 	if !ok {
 		return
 	}
@@ -118,7 +119,7 @@ func (e *Engine) refusedReview(ctx context.Context, id, operator, note string, c
 	if !errors.Is(cause, ErrSelfReview) {
 		return
 	}
-	if skipped, ok := e.guard.refusals.take(e.clock.Now()); ok {
+	if skipped, ok := e.guard.budget.identified(identityKey(operator), e.clock.Now()); ok {
 		e.recordRefusedAct(ctx, id, operator, note, WhatReviewRefused, "mark reviewed", cause, skipped)
 	}
 }
@@ -222,37 +223,4 @@ func refusalRecord(now time.Time, r Refusal, skipped int) clarity.Record {
 		rr.Risk = 0.7
 	}
 	return rr
-}
-
-// throttle is a token bucket on refusal records.
-type throttle struct {
-	mu      sync.Mutex
-	rate    float64
-	burst   float64
-	tokens  float64
-	last    time.Time
-	started bool
-	skipped int
-}
-
-// take spends one token at now. ok is false when none is left (the
-// refusal is counted instead); skipped is how many were counted since the
-// last one taken.
-func (t *throttle) take(now time.Time) (skipped int, ok bool) {
-	t.mu.Lock()
-	defer t.mu.Unlock()
-	if !t.started {
-		t.started, t.tokens, t.last = true, t.burst, now
-	}
-	if d := now.Sub(t.last); d > 0 {
-		t.tokens = min(t.burst, t.tokens+d.Seconds()*t.rate)
-		t.last = now
-	}
-	if t.tokens < 1 {
-		t.skipped++
-		return 0, false
-	}
-	t.tokens--
-	skipped, t.skipped = t.skipped, 0
-	return skipped, true
 }

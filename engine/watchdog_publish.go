@@ -85,6 +85,9 @@ type Metrics struct {
 	TaskDuration    watchdog.HistogramSnapshot
 	// IntakeRefused counts submissions refused for a full queue.
 	IntakeRefused uint64
+	// Refusals counts the refusal records: recorded one by one, or past
+	// their budget and summarised.
+	Refusals RefusalCounts
 }
 
 // Metrics returns the figures /metrics exposes, without I/O.
@@ -94,5 +97,6 @@ func (e *Engine) Metrics() Metrics {
 		DispatchLatency: e.watch.dispatchLatency.Snapshot(),
 		TaskDuration:    e.watch.taskDuration.Snapshot(),
 		IntakeRefused:   e.watch.refused.Load(),
+		Refusals:        e.RefusalCounts(),
 	}
 }

@@ -50,7 +50,9 @@
 // request refused here (no or unknown token 401, a role without the right
 // 403, a malformed, oversized or mistyped body 400/413, an unknown route)
 // never reaches the engine, changes nothing, and goes on the record as a
-// request_refused narrative (Options.Refusals). The engine records the
+// request_refused narrative (Options.Refusals), within the engine's
+// budgets (an identity's own; unauthenticated ones per address and in
+// all, summarised past them: engine/refusalbudget.go). The engine records the
 // refusals it makes itself (intent_rejected, approval_refused,
 // idempotency_conflict). A token whose identity's expires has passed is a
 // 401 token_expired, recorded with the identity's name; an event stream

@@ -72,6 +72,9 @@ var (
 	descFailed     = desc("grace_intents_failed_total", "Intents failed for good since start.")
 	descRejected   = desc("grace_intents_rejected_total", "Submissions rejected as invalid since start.")
 	descRefused    = desc("grace_intake_refused_total", "Submissions refused since start, by reason.", "reason")
+	descRefRecords = desc("grace_refusals_recorded_total", "Refused requests and decisions recorded one by one since start, by caller: identified (an identity, its own budget) or unauthenticated.", "caller")
+	descRefSummed  = desc("grace_refusals_summarised_total", "Refusals past their budget since start, by caller: counted on the identity's next record, or in a periodic summary per address for unauthenticated ones.", "caller")
+	descRefSummary = desc("grace_refusal_summaries_total", "Summary records written for unauthenticated refusals past their budget since start.")
 	descShed       = desc("grace_intents_shed_total", "Intents dropped by load shedding since start.")
 	descRerouted   = desc("grace_intents_rerouted_total", "Attempts taken back from dead workers and rerouted since start.")
 	descLost       = desc("grace_workers_lost_total", "Workers declared dead since start.")
@@ -106,7 +109,7 @@ type engineCollector struct {
 // series appears only with the pause).
 var engineDescs = []*prometheus.Desc{descReady, descQueueDepth, descQueueWarn, descQueueCrit, descIntents, descPending,
 	descWorkers, descPoolTarget, descPaused, descTypeHeld, descRate, descDispatched, descCompleted, descFailed,
-	descRejected, descRefused, descShed, descRerouted, descLost, descTypeQueued, descTypeDone, descAbandoned, descRunaways, descLatency, descDuration, descStatus, descCompReady,
+	descRejected, descRefused, descRefRecords, descRefSummed, descRefSummary, descShed, descRerouted, descLost, descTypeQueued, descTypeDone, descAbandoned, descRunaways, descLatency, descDuration, descStatus, descCompReady,
 	descBreaches, descFiring, descBurn, descSLOEvents, descChecks}
 
 // Describe sends the descriptions of every metric Collect can send: the
@@ -158,6 +161,11 @@ func (c *engineCollector) Collect(ch chan<- prometheus.Metric) {
 	counter(descRejected, s.Rejected)
 	counter(descRefused, m.IntakeRefused, "queue_full")
 	counter(descRefused, l2.RateLimited, "rate_limited")
+	counter(descRefRecords, m.Refusals.IdentifiedRecorded, "identified")
+	counter(descRefRecords, m.Refusals.UnauthenticatedRecorded, "unauthenticated")
+	counter(descRefSummed, m.Refusals.IdentifiedSummarised, "identified")
+	counter(descRefSummed, m.Refusals.UnauthenticatedSummarised, "unauthenticated")
+	counter(descRefSummary, m.Refusals.Summaries)
 	counter(descShed, l2.Shed)
 	counter(descRerouted, l2.Rerouted)
 	counter(descLost, l2.WorkersLost)
