@@ -72,6 +72,14 @@ type APIConfig struct {
 	ReadTimeout       time.Duration `mapstructure:"read_timeout"`
 	WriteTimeout      time.Duration `mapstructure:"write_timeout"`
 	IdleTimeout       time.Duration `mapstructure:"idle_timeout"`
+	// MaxConnections caps the server's open connections (past it, new ones
+	// wait to be accepted), well below the process's open-file limit so
+	// that the engine's own files are never starved; MaxStreams caps the
+	// open event streams (503 past it) and MaxStreamsPerIdentity one
+	// identity's (429 past it).
+	MaxConnections        int `mapstructure:"max_connections"`
+	MaxStreams            int `mapstructure:"max_streams"`
+	MaxStreamsPerIdentity int `mapstructure:"max_streams_per_identity"`
 }
 
 // StoreConfig tunes the SQLite writer.
@@ -200,7 +208,8 @@ func Default() Config {
 		DB:  "grace-data/grace.db",
 		Log: LogConfig{Level: "info", File: "grace.log"},
 		API: APIConfig{Listen: "127.0.0.1:7420", MaxBodyBytes: 1 << 20, Server: "http://127.0.0.1:7420",
-			ReadHeaderTimeout: 5 * time.Second, ReadTimeout: 30 * time.Second, WriteTimeout: 30 * time.Second, IdleTimeout: 2 * time.Minute},
+			ReadHeaderTimeout: 5 * time.Second, ReadTimeout: 30 * time.Second, WriteTimeout: 30 * time.Second, IdleTimeout: 2 * time.Minute,
+			MaxConnections: 1024, MaxStreams: 256, MaxStreamsPerIdentity: 16},
 		Store: StoreConfig{Synchronous: "FULL", BatchMax: 1024, BatchWait: 200 * time.Microsecond,
 			IndexInterval: 200 * time.Millisecond, CheckpointInterval: 5 * time.Second},
 		Intake:     IntakeConfig{MaxPayloadBytes: 64 << 10},

@@ -63,6 +63,14 @@ func (c Config) validateOwn() error {
 	v.positive("api.read_timeout", c.API.ReadTimeout)
 	v.positive("api.write_timeout", c.API.WriteTimeout)
 	v.positive("api.idle_timeout", c.API.IdleTimeout)
+	v.check(c.API.MaxConnections > 0, "api.max_connections (%d) must be positive", c.API.MaxConnections)
+	v.check(c.API.MaxStreams > 0, "api.max_streams (%d) must be positive", c.API.MaxStreams)
+	v.check(c.API.MaxStreamsPerIdentity > 0, "api.max_streams_per_identity (%d) must be positive", c.API.MaxStreamsPerIdentity)
+	v.check(c.API.MaxStreams < c.API.MaxConnections || c.API.MaxConnections <= 0,
+		"api.max_streams (%d) must be below api.max_connections (%d): each stream holds a connection, and other requests need some",
+		c.API.MaxStreams, c.API.MaxConnections)
+	v.check(c.API.MaxStreamsPerIdentity <= c.API.MaxStreams || c.API.MaxStreams <= 0,
+		"api.max_streams_per_identity (%d) must not be above api.max_streams (%d)", c.API.MaxStreamsPerIdentity, c.API.MaxStreams)
 	v = append(v, c.validateAccess()...)
 	if c.API.Server != "" {
 		u, err := url.Parse(c.API.Server)

@@ -92,9 +92,89 @@ func (e *Engine) SubscribeAfter(ctx context.Context, epoch string, seq uint64) (
 func (e *Engine) EventsBetween(after, before uint64) (evs []Event, complete bool) {
 	f := e.subs
 	f.mu.Lock()
-	hs, complete := f.heldAfter(after, before)
+	hs, _, complete := f.heldAfter(after, before, 0, nil)
 	f.mu.Unlock()
 	return f.unmask(hs), complete
+}
+
+// SubscribeFrom is SubscribeAfter without the copy of what was missed:
+// upTo is the newest event's number when the subscription began, and the
+// subscriber reads the events in (seq, upTo] in pieces with EventsAfter,
+// while the channel carries those after upTo. complete is false as for
+// SubscribeAfter. However many subscribers resume at once, none holds a
+// copy of everything held.
+func (e *Engine) SubscribeFrom(ctx context.Context, epoch string, seq uint64) (ch <-chan Event, upTo uint64, complete bool) {
+	f := e.subs
+	c := make(chan Event, subscriberBuffer)
+	f.mu.Lock()
+	upTo, complete = f.seq, epoch == f.epoch && seq <= f.seq
+	if complete {
+		_, _, complete = f.heldAfter(seq, seq+2, 0, func(Event) bool { return false })
+	}
+	f.subs[c] = struct{}{}
+	f.mu.Unlock()
+	context.AfterFunc(ctx, func() { f.remove(c) })
+	return c, upTo, complete
+}
+
+// EventsAfter returns, oldest first, at most limit of the held events
+// numbered after after and below before that keep accepts (nil: every
+// one), and at most about replayChunkBytes of them; next is the number of
+// the last event looked at (before-1 when every one was), to ask from
+// next. complete is false when some events after after are no longer held.
+// keep is called under the engine's lock with the event as committed (its
+// values not yet masked): it must be quick, and may look at its kind and
+// its intent's actor, never hand the event on. Filtering here copies only
+// what the subscriber will send.
+func (e *Engine) EventsAfter(after, before uint64, limit int, keep func(Event) bool) (evs []Event, next uint64, complete bool) {
+	f := e.subs
+	f.mu.Lock()
+	hs, next, complete := f.heldAfter(after, before, limit, keep)
+	f.mu.Unlock()
+	return f.unmask(hs), next, complete
+}
+
+// replayChunkBytes bounds what one EventsAfter returns (by eventSize),
+// beyond its first event.
+const replayChunkBytes = 256 << 10
+
+// heldAfter copies the held events numbered in (after, before) that keep
+// accepts (nil: all), at most limit of them (0: no limit) and, with a
+// limit, about replayChunkBytes; next is the number of the last one looked
+// at. Called with mu held.
+func (f *fanout) heldAfter(after, before uint64, limit int, keep func(Event) bool) (out []held, next uint64, complete bool) {
+	if before <= after+1 {
+		return nil, after, true
+	}
+	oldest := f.seq + 1 // with nothing held, the next to come
+	if f.n > 0 {
+		oldest = f.hold[f.first].ev.Seq
+	}
+	complete = oldest <= after+1
+	next = max(after, min(before-1, f.seq))
+	// Held events are numbered one after another: start at after+1.
+	start := 0
+	if after+1 > oldest {
+		start = int(min(after+1-oldest, uint64(f.n)))
+	}
+	size := 0
+	for i := start; i < f.n; i++ {
+		h := &f.hold[(f.first+i)%len(f.hold)]
+		if h.ev.Seq >= before {
+			break
+		}
+		if h.ev.Seq <= after {
+			continue
+		}
+		if keep == nil || keep(h.ev) {
+			if limit > 0 && (len(out) == limit || (len(out) > 0 && size+h.size > replayChunkBytes)) {
+				return out, h.ev.Seq - 1, complete
+			}
+			out = append(out, *h)
+			size += h.size
+		}
+	}
+	return out, next, complete
 }
 
 // subscribe registers a subscriber; with an epoch it also returns the held
@@ -107,7 +187,7 @@ func (f *fanout) subscribe(ctx context.Context, epoch string, seq uint64) (<-cha
 	complete := true
 	if epoch != "" {
 		if epoch == f.epoch && seq <= f.seq {
-			hs, complete = f.heldAfter(seq, f.seq+1)
+			hs, _, complete = f.heldAfter(seq, f.seq+1, 0, nil)
 		} else {
 			complete = false
 		}
@@ -116,27 +196,6 @@ func (f *fanout) subscribe(ctx context.Context, epoch string, seq uint64) (<-cha
 	f.mu.Unlock()
 	context.AfterFunc(ctx, func() { f.remove(ch) })
 	return ch, f.unmask(hs), complete
-}
-
-// heldAfter copies the held events numbered in (after, before). Called
-// with mu held.
-func (f *fanout) heldAfter(after, before uint64) ([]held, bool) {
-	if before <= after+1 {
-		return nil, true
-	}
-	oldest := f.seq + 1 // with nothing held, the next to come
-	if f.n > 0 {
-		oldest = f.hold[f.first].ev.Seq
-	}
-	complete := oldest <= after+1
-	var out []held
-	for i := range f.n {
-		h := f.hold[(f.first+i)%len(f.hold)]
-		if h.ev.Seq > after && h.ev.Seq < before {
-			out = append(out, h)
-		}
-	}
-	return out, complete
 }
 
 // unmask masks the held events not masked yet, outside the lock.

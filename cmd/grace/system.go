@@ -145,15 +145,17 @@ func startSystem(ctx context.Context, cfg engine.Config, log *slog.Logger, opts 
 func (s *system) serve(ln net.Listener, access apiAccess) {
 	a := s.cfg.API
 	h := httpapi.NewHandler(s.eng, httpapi.Options{
-		Identities:   access.identities,
-		Token:        access.localToken,
-		MaxBodyBytes: a.MaxBodyBytes,
-		WriteTimeout: a.WriteTimeout,
-		Logger:       s.log,
-		Ready:        s.ready,
-		Refusals:     s.eng,
-		Chaos:        s.chaos, // set before serve: startSystem fails without it
-		Store:        s.storeFigures,
+		Identities:            access.identities,
+		Token:                 access.localToken,
+		MaxBodyBytes:          a.MaxBodyBytes,
+		WriteTimeout:          a.WriteTimeout,
+		MaxStreams:            a.MaxStreams,
+		MaxStreamsPerIdentity: a.MaxStreamsPerIdentity,
+		Logger:                s.log,
+		Ready:                 s.ready,
+		Refusals:              s.eng,
+		Chaos:                 s.chaos, // set before serve: startSystem fails without it
+		Store:                 s.storeFigures,
 	})
 	s.handler = h
 	s.srv = httpapi.NewServerWith(h, s.log, httpapi.Timeouts{
@@ -164,7 +166,7 @@ func (s *system) serve(ln net.Listener, access apiAccess) {
 	s.wg.Add(1)
 	go func() {
 		defer s.wg.Done()
-		if err := s.srv.Serve(ln); err != nil && !errors.Is(err, http.ErrServerClosed) {
+		if err := s.srv.Serve(httpapi.LimitListener(ln, a.MaxConnections)); err != nil && !errors.Is(err, http.ErrServerClosed) {
 			s.log.Error("HTTP API stopped", "err", err)
 			s.serveErr <- err
 		}

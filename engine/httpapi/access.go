@@ -1,7 +1,6 @@
 package httpapi
 
 import (
-	"context"
 	"crypto/sha256"
 	"fmt"
 	"slices"
@@ -80,28 +79,6 @@ func expiryText(t time.Time) string {
 	return t.UTC().Format(time.RFC3339)
 }
 
-// liveStream is one open event stream, ended by SetAccess when its token
-// no longer names the same identity.
-type liveStream struct {
-	p      principal
-	cancel context.CancelFunc
-}
-
-// track registers an open stream of p; untrack it when it ends.
-func (h *Handler) track(p principal, cancel context.CancelFunc) *liveStream {
-	ls := &liveStream{p: p, cancel: cancel}
-	h.streamsMu.Lock()
-	h.streams[ls] = struct{}{}
-	h.streamsMu.Unlock()
-	return ls
-}
-
-func (h *Handler) untrack(ls *liveStream) {
-	h.streamsMu.Lock()
-	delete(h.streams, ls)
-	h.streamsMu.Unlock()
-}
-
 // endStreamsNotIn ends the open streams whose token k no longer knows, or
 // knows as another identity or role.
 func (h *Handler) endStreamsNotIn(k *keyring) {
@@ -114,7 +91,7 @@ func (h *Handler) endStreamsNotIn(k *keyring) {
 		}
 		h.log.Info("event stream ended: its token no longer grants it", "identity", ls.p.name)
 		ls.cancel()
-		delete(h.streams, ls)
+		h.forgetStream(ls)
 	}
 }
 

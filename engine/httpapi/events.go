@@ -52,8 +52,12 @@ func (h *Handler) events(w http.ResponseWriter, r *http.Request) error {
 	ctx, cancel := context.WithCancel(r.Context())
 	defer cancel() // ends the subscription
 	s := &stream{h: h, p: principalOf(r), kinds: kinds, rc: rc, bw: bufio.NewWriter(w)}
-	defer h.untrack(h.track(s.p, cancel)) // SetAccess ends it when its token goes
-	ch, replay, resumed := s.subscribe(ctx, r.Header.Get("Last-Event-ID"))
+	ls, refused := h.track(s.p, cancel) // SetAccess ends it when its token goes
+	if refused != nil {
+		return refused
+	}
+	defer h.untrack(ls)
+	ch, upTo, resumed := s.subscribe(ctx, r.Header.Get("Last-Event-ID"))
 
 	w.Header().Set("Content-Type", "text/event-stream")
 	w.Header().Set("Cache-Control", "no-store")
@@ -63,15 +67,11 @@ func (h *Handler) events(w http.ResponseWriter, r *http.Request) error {
 		return nil
 	}
 	if !resumed {
-		replay = nil
 		if !s.reset() {
 			return nil
 		}
-	}
-	for _, ev := range replay {
-		if !s.emit(ev) {
-			return nil
-		}
+	} else if s.rp != nil && !s.catchUp(upTo+1) {
+		return nil
 	}
 	beat := time.NewTicker(h.opts.Heartbeat)
 	defer beat.Stop()
@@ -112,24 +112,63 @@ type stream struct {
 	seq   uint64
 }
 
-// subscribe subscribes, resuming after lastID when the API can: replay
-// holds what the client missed, and resumed is false when it missed
-// events no longer held (it is sent a reset).
-func (s *stream) subscribe(ctx context.Context, lastID string) (ch <-chan engine.Event, replay []engine.Event, resumed bool) {
+// subscribe subscribes, resuming after lastID when the API can: the
+// events the client missed are those up to upTo, read in pieces
+// (catchUp), and resumed is false when it missed events no longer held (it
+// is sent a reset).
+func (s *stream) subscribe(ctx context.Context, lastID string) (ch <-chan engine.Event, upTo uint64, resumed bool) {
 	rp, ok := s.h.api.(replayer)
 	if !ok {
-		return s.h.api.Subscribe(ctx), nil, true
+		return s.h.api.Subscribe(ctx), 0, true
 	}
 	s.rp, s.epoch = rp, rp.EventEpoch()
 	if lastID == "" {
-		return s.h.api.Subscribe(ctx), nil, true
+		return s.h.api.Subscribe(ctx), 0, true
 	}
 	epoch, seq, readable := parseEventID(lastID)
-	ch, replay, resumed = rp.SubscribeAfter(ctx, epoch, seq)
-	if resumed = resumed && readable; resumed {
+	if !readable {
+		return s.h.api.Subscribe(ctx), 0, false
+	}
+	ch, upTo, resumed = rp.SubscribeFrom(ctx, epoch, seq)
+	if resumed {
 		s.last = seq
 	}
-	return ch, replay, resumed
+	return ch, upTo, resumed
+}
+
+// replayChunk is how many held events a stream copies at a time while it
+// catches up: what a stream holds while its client is slow to read is
+// this, not everything the engine holds.
+const replayChunk = 64
+
+// catchUp writes the held events after the last one seen and below
+// before, a chunk at a time, only those the client may see and asked for
+// copied; a reset instead when some are no longer held.
+func (s *stream) catchUp(before uint64) bool {
+	for s.last+1 < before {
+		after := s.last
+		evs, next, complete := s.rp.EventsAfter(after, before, replayChunk, s.wants)
+		if !complete {
+			s.last = before - 1
+			return s.reset()
+		}
+		for _, ev := range evs {
+			if !s.emit(ev) {
+				return false
+			}
+		}
+		if next <= after {
+			break // nothing more held below before (never, while numbering is unbroken)
+		}
+		s.last = max(s.last, next)
+	}
+	return true
+}
+
+// wants reports whether the stream sends ev: the caller may see it and
+// asked for its kind.
+func (s *stream) wants(ev engine.Event) bool {
+	return visible(s.p, ev) && (s.kinds == nil || s.kinds[ev.Kind])
 }
 
 // take writes a live event, after the ones the engine dropped for this
@@ -139,19 +178,8 @@ func (s *stream) take(ev engine.Event) bool {
 		if ev.Seq <= s.last {
 			return true // given already, in the replay
 		}
-		if s.last > 0 && ev.Seq > s.last+1 {
-			missed, complete := s.rp.EventsBetween(s.last, ev.Seq)
-			if !complete {
-				if !s.reset() {
-					return false
-				}
-				missed = nil
-			}
-			for _, m := range missed {
-				if !s.emit(m) {
-					return false
-				}
-			}
+		if s.last > 0 && ev.Seq > s.last+1 && !s.catchUp(ev.Seq) {
+			return false
 		}
 	}
 	return s.emit(ev)
@@ -162,7 +190,7 @@ func (s *stream) emit(ev engine.Event) bool {
 	if s.rp != nil {
 		s.last = max(s.last, ev.Seq)
 	}
-	if !visible(s.p, ev) || (s.kinds != nil && !s.kinds[ev.Kind]) {
+	if !s.wants(ev) {
 		return true
 	}
 	data, err := json.Marshal(ev)
@@ -190,7 +218,14 @@ func (s *stream) reset() bool {
 func (s *stream) send(write func()) bool {
 	_ = s.rc.SetWriteDeadline(time.Now().Add(s.h.opts.WriteTimeout))
 	write()
-	return s.bw.Flush() == nil && s.rc.Flush() == nil
+	err := s.bw.Flush()
+	if err == nil {
+		err = s.rc.Flush()
+	}
+	if err != nil {
+		s.h.dropped(s.p, err)
+	}
+	return err == nil
 }
 
 // EventKinds are the kinds of event the stream carries, as ?kinds= names
@@ -219,12 +254,12 @@ func parseKinds(s string) (map[string]bool, error) {
 }
 
 // replayer is what the engine offers beyond OperatorAPI for resuming a
-// stream (see engine.Engine.SubscribeAfter); a client of another server
+// stream (see engine.Engine.SubscribeFrom); a client of another server
 // does not, and its stream is not resumable.
 type replayer interface {
 	EventEpoch() string
-	SubscribeAfter(ctx context.Context, epoch string, seq uint64) (<-chan engine.Event, []engine.Event, bool)
-	EventsBetween(after, before uint64) ([]engine.Event, bool)
+	SubscribeFrom(ctx context.Context, epoch string, seq uint64) (<-chan engine.Event, uint64, bool)
+	EventsAfter(after, before uint64, limit int, keep func(engine.Event) bool) ([]engine.Event, uint64, bool)
 }
 
 // parseEventID reads an event id of the form epoch-seq; ok is false for

@@ -52,6 +52,10 @@ type Options struct {
 	// WriteTimeout bounds the writing of each event on an event stream (the
 	// server's own WriteTimeout would end the stream); 0 means 30 s.
 	WriteTimeout time.Duration
+	// MaxStreams caps the open event streams (503 streams_full past it),
+	// and MaxStreamsPerIdentity one identity's (429 too_many_streams); 0
+	// means DefaultMaxStreams, DefaultMaxStreamsPerIdentity.
+	MaxStreams, MaxStreamsPerIdentity int
 	// Heartbeat is the idle event stream's keep-alive; 0 means
 	// DefaultHeartbeat.
 	Heartbeat time.Duration
@@ -104,8 +108,11 @@ type Handler struct {
 
 	streamsMu sync.Mutex
 	streams   map[*liveStream]struct{} // open event streams, ended by SetAccess when their token goes
+	streamsBy map[string]int           // open event streams by identity name
 	ids       *requestIDs
 	requests  *requestMetrics
+	// streamMetrics count open, refused and dropped event streams.
+	streamMetrics *streamMetrics
 
 	meter     *chaosMeter // nil without Options.Chaos
 	stopMeter func()      // ends the meter's subscription and waits for it
@@ -122,6 +129,12 @@ func NewHandler(api engine.OperatorAPI, opts Options) *Handler {
 	if opts.WriteTimeout <= 0 {
 		opts.WriteTimeout = 30 * time.Second
 	}
+	if opts.MaxStreams <= 0 {
+		opts.MaxStreams = DefaultMaxStreams
+	}
+	if opts.MaxStreamsPerIdentity <= 0 {
+		opts.MaxStreamsPerIdentity = DefaultMaxStreamsPerIdentity
+	}
 	if opts.Heartbeat <= 0 {
 		opts.Heartbeat = DefaultHeartbeat
 	}
@@ -131,7 +144,7 @@ func NewHandler(api engine.OperatorAPI, opts Options) *Handler {
 	h := &Handler{
 		api: api, opts: opts, log: opts.Logger, mux: http.NewServeMux(), refusals: opts.Refusals,
 		closed: make(chan struct{}), clock: opts.Clock, streams: map[*liveStream]struct{}{}, ids: newRequestIDs(),
-		requests: newRequestMetrics(),
+		streamsBy: map[string]int{}, requests: newRequestMetrics(), streamMetrics: newStreamMetrics(),
 	}
 	h.keys.Store(newKeyring(opts.Identities, opts.Token, opts.Clock.Now))
 	if h.log == nil {

@@ -34,7 +34,7 @@ func (h *Handler) metricsHandler() http.Handler {
 		reg.Register(collectors.NewProcessCollector(collectors.ProcessCollectorOpts{})),
 		reg.Register(&engineCollector{api: h.api, chaos: h.meter}),
 	)
-	for _, c := range h.requests.collectors() {
+	for _, c := range append(h.requests.collectors(), h.streamMetrics.collectors()...) {
 		err = errors.Join(err, reg.Register(c))
 	}
 	if h.opts.Store != nil {
