@@ -53,7 +53,7 @@ func (o chaosRunOptions) pick(lib *chaos.Library) (engine.ChaosRequest, error) {
 	}
 	for _, id := range o.ids {
 		if lib.Get(id) == nil {
-			return engine.ChaosRequest{}, usageErrorf("chaos run: no scenario %q (see grace chaos list)", id)
+			return engine.ChaosRequest{}, usageErrorf("chaos run: %s (see grace chaos list)", lib.NotFound(id))
 		}
 	}
 	if o.category != "" && !slices.ContainsFunc(lib.Scenarios, func(s *chaos.Scenario) bool { return s.Category == o.category }) {

@@ -40,6 +40,37 @@ type Library struct {
 	Refused []error
 }
 
+// Suggest returns the ID of a scenario the operator may have meant by id,
+// one that is not in the library, or "": the scenario whose ID differs only
+// in case, else the one scenario whose ID holds id (case aside).
+func (l *Library) Suggest(id string) string {
+	if id == "" {
+		return ""
+	}
+	var holds []string
+	for _, s := range l.Scenarios {
+		if strings.EqualFold(s.ID, id) {
+			return s.ID
+		}
+		if strings.Contains(strings.ToLower(s.ID), strings.ToLower(id)) {
+			holds = append(holds, s.ID)
+		}
+	}
+	if len(holds) == 1 {
+		return holds[0]
+	}
+	return ""
+}
+
+// NotFound words a scenario ID that is not in the library, with the
+// library's likely match when there is one.
+func (l *Library) NotFound(id string) string {
+	if m := l.Suggest(id); m != "" {
+		return fmt.Sprintf("no scenario %q: did you mean %s? (scenario IDs are case-sensitive)", id, m)
+	}
+	return fmt.Sprintf("no scenario %q", id)
+}
+
 // Get returns the scenario with the ID, or nil.
 func (l *Library) Get(id string) *Scenario {
 	for _, s := range l.Scenarios {
@@ -104,13 +135,22 @@ func Load(fsyss ...fs.FS) (*Library, error) {
 				continue
 			}
 			parsed = append(parsed, sc)
-			files[sc.ID] = append(files[sc.ID], name)
+			key := strings.ToLower(sc.ID)
+			files[key] = append(files[key], name)
 		}
 		for _, sc := range parsed {
-			if same := files[sc.ID]; len(same) > 1 {
+			if same := files[strings.ToLower(sc.ID)]; len(same) > 1 {
 				others := slices.DeleteFunc(slices.Clone(same), func(f string) bool { return f == sc.Source })
 				lib.Refused = append(lib.Refused, &FileError{File: sc.Source, Field: "id",
-					Err: fmt.Errorf("%q is also the id of %s: a scenario ID must be unique, so no file with it is loaded", sc.ID, strings.Join(others, ", "))})
+					Err: fmt.Errorf("%q is also the id of %s, case aside: a scenario ID must be unique, so no file with it is loaded", sc.ID, strings.Join(others, ", "))})
+				continue
+			}
+			if prev := caseTwin(byID, sc.ID); prev != nil {
+				// An override whose ID is spelled in another case would
+				// run beside the scenario it was meant to replace.
+				lib.Refused = append(lib.Refused, &FileError{File: sc.Source, Field: "id",
+					Err: fmt.Errorf("%q differs only in case from %s (%s): to replace that scenario, give its exact ID; to add another, choose an ID that differs by more than case",
+						sc.ID, prev.ID, prev.Source)})
 				continue
 			}
 			byID[sc.ID] = sc
@@ -121,6 +161,17 @@ func Load(fsyss ...fs.FS) (*Library, error) {
 	}
 	sort.Slice(lib.Scenarios, func(i, j int) bool { return lib.Scenarios[i].ID < lib.Scenarios[j].ID })
 	return lib, nil
+}
+
+// caseTwin returns the scenario in byID whose ID equals id but for case,
+// or nil.
+func caseTwin(byID map[string]*Scenario, id string) *Scenario {
+	for other, sc := range byID {
+		if other != id && strings.EqualFold(other, id) {
+			return sc
+		}
+	}
+	return nil
 }
 
 // Parse decodes and validates one scenario file. Unknown fields are

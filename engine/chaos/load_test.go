@@ -125,8 +125,8 @@ func TestLoadRefusesOneIDInTwoFiles(t *testing.T) {
 		t.Fatal(err)
 	}
 	want := []string{
-		`scenario a.yaml: id: "Good" is also the id of b.yaml: a scenario ID must be unique, so no file with it is loaded`,
-		`scenario b.yaml: id: "Good" is also the id of a.yaml: a scenario ID must be unique, so no file with it is loaded`,
+		`scenario a.yaml: id: "Good" is also the id of b.yaml, case aside: a scenario ID must be unique, so no file with it is loaded`,
+		`scenario b.yaml: id: "Good" is also the id of a.yaml, case aside: a scenario ID must be unique, so no file with it is loaded`,
 	}
 	if len(lib.Refused) != len(want) {
 		t.Fatalf("refused %v, want %q", lib.Refused, want)
@@ -138,6 +138,57 @@ func TestLoadRefusesOneIDInTwoFiles(t *testing.T) {
 	}
 	if g := lib.Get("Good"); g == nil || g.Source != "good.yaml" || lib.Get("Other") == nil || len(lib.Scenarios) != 2 {
 		t.Fatalf("scenarios %+v", lib.Scenarios)
+	}
+}
+
+func TestLoadRefusesIDsThatDifferOnlyInCase(t *testing.T) {
+	t.Parallel()
+	// An override spelled "good" for the library's "Good" ran beside the
+	// scenario it was meant to replace; two files "Other" and "OTHER"
+	// loaded as two scenarios that an operator cannot tell apart.
+	embedded := fstest.MapFS{"good.yaml": {Data: []byte(goodScenario)}}
+	dir := fstest.MapFS{
+		"override.yaml": {Data: []byte(strings.Replace(goodScenario, "id: Good", "id: good", 1))},
+		"o1.yaml":       {Data: []byte(strings.Replace(goodScenario, "id: Good", "id: Other", 1))},
+		"o2.yaml":       {Data: []byte(strings.Replace(goodScenario, "id: Good", "id: OTHER", 1))},
+	}
+	lib, err := chaos.Load(embedded, dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := []string{
+		`scenario o1.yaml: id: "Other" is also the id of o2.yaml, case aside: a scenario ID must be unique, so no file with it is loaded`,
+		`scenario o2.yaml: id: "OTHER" is also the id of o1.yaml, case aside: a scenario ID must be unique, so no file with it is loaded`,
+		`scenario override.yaml: id: "good" differs only in case from Good (good.yaml): to replace that scenario, give its exact ID; to add another, choose an ID that differs by more than case`,
+	}
+	if len(lib.Refused) != len(want) {
+		t.Fatalf("refused %v, want %q", lib.Refused, want)
+	}
+	for i, w := range want {
+		if got := lib.Refused[i].Error(); got != w {
+			t.Errorf("refused[%d] = %q, want %q", i, got, w)
+		}
+	}
+	if len(lib.Scenarios) != 1 || lib.Get("Good").Source != "good.yaml" {
+		t.Fatalf("scenarios %+v", lib.Scenarios)
+	}
+}
+
+func TestNotFoundSuggestsTheScenarioMeant(t *testing.T) {
+	t.Parallel()
+	lib, err := chaos.LoadLibrary("")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for id, want := range map[string]string{
+		"l2_htm_queue_flood_stress": `no scenario "l2_htm_queue_flood_stress": did you mean L2_HTM_queue_flood_stress? (scenario IDs are case-sensitive)`,
+		"runaway":                   `no scenario "runaway": did you mean L2_runaway_handler? (scenario IDs are case-sensitive)`,
+		"L2":                        `no scenario "L2"`, // many hold it: no guess
+		"nothing_like_it":           `no scenario "nothing_like_it"`,
+	} {
+		if got := lib.NotFound(id); got != want {
+			t.Errorf("NotFound(%q) = %q, want %q", id, got, want)
+		}
 	}
 }
 

@@ -45,7 +45,7 @@ func (s *Service) validate(req engine.ChaosRequest) ([]string, error) {
 	var ids []string
 	for _, id := range req.Scenarios {
 		if s.opts.Library.Get(id) == nil {
-			return nil, bad("scenarios", "no scenario %q in the library", id)
+			return nil, bad("scenarios", "%s in the library", s.opts.Library.NotFound(id))
 		}
 		if !slices.Contains(ids, id) {
 			ids = append(ids, id)
