@@ -19,8 +19,9 @@ import (
 // An identity (a caller that proved who it is, or the operator or actor
 // the engine refused) has a budget of its own: identityRefusalBurst at
 // once, refilled at identityRefusalRate a second. Past it, its refusals
-// are counted and the count goes on its next record (or on a summary
-// after refusalSummaryEvery when none comes).
+// are counted and the count goes on its next record, or on a summary
+// refusalSummaryEvery after the first one counted when no record of its
+// own has come by then (and on a summary when the engine stops).
 //
 // Unauthenticated refusals have a small budget per remote address
 // (anonRefusalBurst per address, refilled at anonRefusalRate a second; an
@@ -68,14 +69,19 @@ type RefusalCounts struct {
 	// the budget; Summaries the summary records written for them.
 	UnauthenticatedSummarised uint64
 	Summaries                 uint64
+	// IdentitySummaries counts the summary records written for
+	// identities' refusals past their budget that no later record of
+	// their own counted.
+	IdentitySummaries uint64
 }
 
 // bucket is a token bucket, with the refusals it counted while empty.
 type bucket struct {
 	tokens  float64
 	last    time.Time
-	skipped int
-	since   time.Time // the first one counted
+	skipped     int
+	since       time.Time // the first one counted
+	lastSkipped time.Time // the last one counted
 }
 
 func newBucket(now time.Time, burst float64) *bucket { return &bucket{tokens: burst, last: now} }
@@ -90,6 +96,7 @@ func (b *bucket) take(now time.Time, rate, burst float64) (skipped int, ok bool)
 			b.since = now
 		}
 		b.skipped++
+		b.lastSkipped = now
 		return 0, false
 	}
 	b.tokens--
@@ -239,6 +246,32 @@ type dueSummary struct {
 	anonSummary
 }
 
+// identitySummary is an identity's refusals past its budget that no later
+// record of its own has counted.
+type identitySummary struct {
+	who         string
+	n           int
+	since, last time.Time
+}
+
+// dueIdentities takes the identities whose refusals past the budget began
+// refusalSummaryEvery before now (all of them with force) and have not
+// gone on a record since, oldest first; their counts start again at 0.
+func (rb *refusalBudget) dueIdentities(now time.Time, force bool) []identitySummary {
+	rb.mu.Lock()
+	defer rb.mu.Unlock()
+	var out []identitySummary
+	for who, b := range rb.byIdentity {
+		if b.skipped > 0 && (force || now.Sub(b.since) >= refusalSummaryEvery) {
+			out = append(out, identitySummary{who: who, n: b.skipped, since: b.since, last: b.lastSkipped})
+			b.skipped = 0
+		}
+	}
+	rb.counts.IdentitySummaries += uint64(len(out))
+	sort.Slice(out, func(i, j int) bool { return out[i].since.Before(out[j].since) })
+	return out
+}
+
 func (rb *refusalBudget) snapshot() RefusalCounts {
 	rb.mu.Lock()
 	defer rb.mu.Unlock()
@@ -282,13 +315,39 @@ func addrKey(a netip.Addr) string {
 }
 
 // summariseRefusals writes the unauthenticated refusal summaries due at
-// now (all of them with force). It logs, never fails.
+// now, and those of identities whose refusals past their budget no record
+// of theirs has counted for refusalSummaryEvery (all of them with force).
+// It logs, never fails.
 func (e *Engine) summariseRefusals(ctx context.Context, now time.Time, force bool) {
 	for _, s := range e.guard.budget.due(now, force) {
 		if err := e.recordRefused(ctx, summaryRecord(now, s)); err != nil {
 			e.log.Error("record refusal summary", "remote", s.addr, "err", err)
 		}
 	}
+	for _, s := range e.guard.budget.dueIdentities(now, force) {
+		if err := e.recordRefused(ctx, identitySummaryRecord(now, s)); err != nil {
+			e.log.Error("record refusal summary", "who", s.who, "err", err)
+		}
+	}
+}
+
+// identitySummaryRecord narrates an identity's refusals that were past its
+// budget and went on no later record of its own.
+func identitySummaryRecord(now time.Time, s identitySummary) clarity.Record {
+	since := s.since.UTC().Format(time.RFC3339)
+	who, whose := s.who, s.who+"'s"
+	if who == sharedIdentity {
+		who, whose = "identities", "identities' (past the number of identities counted one by one)"
+	}
+	why := []string{
+		fmt.Sprintf("%d of %s refusals since %s were not recorded one by one (throttled)", s.n, whose, since),
+		"Each was refused: nothing changed; past an identity's budget its refusals are counted, and summarised when no later record of its own says how many",
+	}
+	r := rec(now, who, WhatRequestRefused, "front_door", "access_control", "refused", "", why,
+		map[string]any{"refused": s.n, "unrecorded_refusals": s.n, "since": since,
+			"until": s.last.UTC().Format(time.RFC3339), "throttled": true})
+	r.Risk = 0.5
+	return r
 }
 
 // summaryRecord narrates the unauthenticated refusals from one address

@@ -155,6 +155,54 @@ func TestIdentityPastItsBudgetIsSummarisedAlone(t *testing.T) {
 	}
 }
 
+// An identity that goes quiet after its budget is spent still has its
+// uncounted refusals on the record: a summary a minute after the first
+// one left out, and none counted twice on its next record.
+func TestQuietIdentityPastItsBudgetIsSummarised(t *testing.T) {
+	t.Parallel()
+	b := setup(t)
+	refuse := func() {
+		t.Helper()
+		if err := b.e.RecordRefusal(t.Context(), Refusal{Who: "agent.noisy", Where: "http_api", Action: "GET /v1/chaos/runs",
+			Status: 403, Code: "forbidden", Reason: "no"}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	summaries := func() []clarity.Record {
+		var out []clarity.Record
+		for _, r := range b.store.Records() {
+			if r.Who == "agent.noisy" && r.Context["throttled"] == true {
+				out = append(out, r)
+			}
+		}
+		return out
+	}
+	const extra = 9
+	for range identityRefusalBurst + extra {
+		refuse()
+	}
+	b.clock.Advance(refusalSummaryEvery - time.Second)
+	b.e.summariseRefusals(t.Context(), b.clock.Now(), false)
+	if s := summaries(); len(s) != 0 {
+		t.Fatalf("summarised before a minute: %+v", s)
+	}
+	b.clock.Advance(time.Second)
+	b.e.summariseRefusals(t.Context(), b.clock.Now(), false)
+	s := summaries()
+	if len(s) != 1 || s[0].Context["refused"] != extra || s[0].What != WhatRequestRefused ||
+		!strings.Contains(strings.Join(s[0].Why, " | "), fmt.Sprintf("%d of agent.noisy's refusals since", extra)) {
+		t.Fatalf("summary of the quiet identity: %+v", s)
+	}
+	if c := b.e.RefusalCounts(); c.IdentitySummaries != 1 || c.IdentifiedSummarised != extra {
+		t.Fatalf("counts %+v", c)
+	}
+	refuse()
+	recs := b.store.Records()
+	if last := recs[len(recs)-1]; last.Who != "agent.noisy" || last.Context["unrecorded_refusals"] != 0 {
+		t.Fatalf("the next record counts the summarised refusals again: %+v", last)
+	}
+}
+
 // A flood of unauthenticated refusals grows the record by a bounded
 // amount a minute: past a small budget per address they are summarised,
 // one record per address a minute, and every refusal is counted in one.
