@@ -77,8 +77,8 @@ type RefusalCounts struct {
 
 // bucket is a token bucket, with the refusals it counted while empty.
 type bucket struct {
-	tokens  float64
-	last    time.Time
+	tokens      float64
+	last        time.Time
 	skipped     int
 	since       time.Time // the first one counted
 	lastSkipped time.Time // the last one counted
