@@ -144,6 +144,10 @@ func startSystem(ctx context.Context, cfg engine.Config, log *slog.Logger, opts 
 // record through the engine.
 func (s *system) serve(ln net.Listener, access apiAccess) {
 	a := s.cfg.API
+	// At most api.max_connections open; at the cap the longest-idle
+	// keep-alive connection makes room for a new one (the server tells
+	// the listener which are idle: Options.Connections).
+	limited := httpapi.LimitListener(ln, a.MaxConnections)
 	h := httpapi.NewHandler(s.eng, httpapi.Options{
 		Identities:            access.identities,
 		Token:                 access.localToken,
@@ -156,6 +160,7 @@ func (s *system) serve(ln net.Listener, access apiAccess) {
 		Refusals:              s.eng,
 		Chaos:                 s.chaos, // set before serve: startSystem fails without it
 		Store:                 s.storeFigures,
+		Connections:           limited,
 	})
 	s.handler = h
 	s.srv = httpapi.NewServerWith(h, s.log, httpapi.Timeouts{
@@ -166,7 +171,7 @@ func (s *system) serve(ln net.Listener, access apiAccess) {
 	s.wg.Add(1)
 	go func() {
 		defer s.wg.Done()
-		if err := s.srv.Serve(httpapi.LimitListener(ln, a.MaxConnections)); err != nil && !errors.Is(err, http.ErrServerClosed) {
+		if err := s.srv.Serve(limited); err != nil && !errors.Is(err, http.ErrServerClosed) {
 			s.log.Error("HTTP API stopped", "err", err)
 			s.serveErr <- err
 		}

@@ -80,6 +80,15 @@
 // server's read timeout is a 408. A panic below the handler is a 500
 // internal (logged with its stack), never a dropped connection.
 //
+// LimitListener caps the server's open connections (api.max_connections).
+// At the cap a new connection takes the place of the connection idle the
+// longest between two requests, which is closed; one busy with a request
+// or an event stream is never closed for this, and when all are busy the
+// new one waits for a place. /metrics counts them
+// (grace_http_connections_open, _idle, _waiting, _max and
+// grace_http_connections_evicted_total) when the listener is the
+// handler's Options.Connections.
+//
 // NewClient speaks the same routes and maps the error shape back to the
 // engine's sentinel errors and *engine.ValidationError, so callers branch on
 // errors.Is and errors.As exactly as they would against the engine itself.

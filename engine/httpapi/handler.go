@@ -80,6 +80,12 @@ type Options struct {
 	// Store reads the store's figures for /metrics at each scrape; nil:
 	// /metrics has no store figures.
 	Store func() StoreFigures
+	// Connections is the listener the server serves on (LimitListener):
+	// /metrics reads its figures at each scrape (open, idle and waiting
+	// connections, and idle ones closed to make room at the cap), and
+	// NewServer/NewServerWith set the server's ConnState to tell it which
+	// connections are idle. Nil: neither.
+	Connections *LimitedListener
 }
 
 // StoreFigures are the store's totals /metrics exposes: group commits and

@@ -40,6 +40,9 @@ func (h *Handler) metricsHandler() http.Handler {
 	if h.opts.Store != nil {
 		err = errors.Join(err, reg.Register(storeCollector{read: h.opts.Store}))
 	}
+	if h.opts.Connections != nil {
+		err = errors.Join(err, reg.Register(connCollector{l: h.opts.Connections}))
+	}
 	if err != nil {
 		h.log.Error("metrics: register collectors", "err", err)
 	}

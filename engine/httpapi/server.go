@@ -30,7 +30,9 @@ func NewServer(h http.Handler, logger *slog.Logger) *http.Server {
 
 // NewServerWith returns an *http.Server for h with the timeouts t. When h
 // is a *Handler, Shutdown also ends its event streams (which would
-// otherwise hold Shutdown until its deadline).
+// otherwise hold Shutdown until its deadline), and the server tells the
+// handler's Options.Connections listener, if any, which connections are
+// idle (its ConnState), so that at the cap the longest idle makes room.
 func NewServerWith(h http.Handler, logger *slog.Logger, t Timeouts) *http.Server {
 	or := func(d, def time.Duration) time.Duration {
 		if d > 0 {
@@ -51,6 +53,9 @@ func NewServerWith(h http.Handler, logger *slog.Logger, t Timeouts) *http.Server
 	}
 	if hh, ok := h.(*Handler); ok {
 		srv.RegisterOnShutdown(hh.Close)
+		if l := hh.opts.Connections; l != nil {
+			srv.ConnState = l.ConnState
+		}
 	}
 	return srv
 }

@@ -3,10 +3,8 @@ package httpapi
 import (
 	"context"
 	"errors"
-	"net"
 	"net/http"
 	"os"
-	"sync"
 
 	"github.com/prometheus/client_golang/prometheus"
 )
@@ -120,56 +118,4 @@ func newStreamMetrics() *streamMetrics {
 
 func (m *streamMetrics) collectors() []prometheus.Collector {
 	return []prometheus.Collector{m.open, m.refused, m.dropped}
-}
-
-// LimitListener returns a listener that holds at most n of ln's
-// connections open at once (n <= 0: DefaultMaxConnections): past it,
-// Accept waits for one to close, and new connections wait in the
-// system's backlog. It keeps clients that open connections and leave
-// them idle or unread from taking every file the process may open.
-func LimitListener(ln net.Listener, n int) net.Listener {
-	if n <= 0 {
-		n = DefaultMaxConnections
-	}
-	return &limitListener{Listener: ln, sem: make(chan struct{}, n), done: make(chan struct{})}
-}
-
-type limitListener struct {
-	net.Listener
-	sem       chan struct{}
-	closeOnce sync.Once
-	done      chan struct{}
-}
-
-func (l *limitListener) Accept() (net.Conn, error) {
-	select {
-	case l.sem <- struct{}{}:
-	case <-l.done:
-		return nil, net.ErrClosed
-	}
-	c, err := l.Listener.Accept()
-	if err != nil {
-		<-l.sem
-		return nil, err
-	}
-	return &limitConn{Conn: c, release: func() { <-l.sem }}, nil
-}
-
-func (l *limitListener) Close() error {
-	err := l.Listener.Close()
-	l.closeOnce.Do(func() { close(l.done) })
-	return err
-}
-
-// limitConn gives its place back when closed, once.
-type limitConn struct {
-	net.Conn
-	once    sync.Once
-	release func()
-}
-
-func (c *limitConn) Close() error {
-	err := c.Conn.Close()
-	c.once.Do(c.release)
-	return err
 }
