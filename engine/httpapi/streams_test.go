@@ -6,6 +6,7 @@ import (
 	"crypto/sha256"
 	"encoding/json"
 	"io"
+	"log/slog"
 	"net"
 	"net/http"
 	"net/http/httptest"
@@ -13,8 +14,11 @@ import (
 	"strconv"
 	"strings"
 	"testing"
+	"time"
 
 	"grace/engine"
+	"grace/engine/enginetest"
+	"grace/engine/intent"
 )
 
 // getStream opens GET /v1/events as token over client and returns the
@@ -175,4 +179,73 @@ func (l smallSendBuffers) Accept() (net.Conn, error) {
 		_ = tc.SetWriteBuffer(4 << 10)
 	}
 	return c, err
+}
+
+// TestUnreadStreamIsCutLoggedAndCounted: a client that opens the event
+// stream and never reads is cut off once an event cannot be written
+// within the write timeout, and the operator sees it: a log line naming
+// the identity, and grace_event_streams_dropped_total on /metrics.
+func TestUnreadStreamIsCutLoggedAndCounted(t *testing.T) {
+	t.Parallel()
+	var logs enginetest.Buffer
+	api := newFake()
+	h := NewHandler(api, Options{Identities: testIdentities(), WriteTimeout: 100 * time.Millisecond,
+		Logger: slog.New(slog.NewTextHandler(&logs, nil))})
+	// Small socket buffers on both ends, so that unread events fill them.
+	srv := httptest.NewUnstartedServer(h)
+	srv.Listener = smallSendBuffers{srv.Listener}
+	srv.Start()
+	t.Cleanup(srv.Close)
+	t.Cleanup(h.Close)
+
+	conn, err := net.Dial("tcp", srv.Listener.Addr().String())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close()
+	_ = conn.(*net.TCPConn).SetReadBuffer(4 << 10)
+	if _, err := io.WriteString(conn, "GET /v1/events HTTP/1.1\r\nHost: grace\r\nAuthorization: Bearer "+viewerToken+"\r\n\r\n"); err != nil {
+		t.Fatal(err)
+	}
+	waitFor(t, "the stream to subscribe", func() bool { return api.subscribers() == 1 })
+
+	big := json.RawMessage(`{"blob":"` + strings.Repeat("x", 32<<10) + `"}`)
+	waitFor(t, "the server to cut the stream it cannot write to", func() bool {
+		api.publish(engine.Event{Kind: "intent", Intent: intent.Intent{ID: "in-1", Actor: "a", Payload: big}})
+		return strings.Contains(logs.String(), "event stream dropped")
+	})
+	line := logs.String()
+	for _, want := range []string{"its client did not read an event within the write timeout", "identity=val", "role=viewer", "write_timeout=100ms"} {
+		if !strings.Contains(line, want) {
+			t.Errorf("log %q lacks %q", line, want)
+		}
+	}
+	// The connection ends: what the client had not read, then the end.
+	_ = conn.SetReadDeadline(time.Now().Add(15 * time.Second))
+	if _, err := io.Copy(io.Discard, conn); err != nil && !strings.Contains(err.Error(), "reset") {
+		t.Fatalf("reading the cut stream: %v, want its end", err)
+	}
+	waitFor(t, "the stream's place back", func() bool {
+		resp, err := http.Get(srv.URL + "/metrics")
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer resp.Body.Close()
+		m, _ := io.ReadAll(resp.Body)
+		if !strings.Contains(string(m), "grace_event_streams_dropped_total 1\n") {
+			t.Fatalf("/metrics lacks grace_event_streams_dropped_total 1:\n%s", grep(string(m), "grace_event_streams"))
+		}
+		return strings.Contains(string(m), "grace_event_streams_open 0\n")
+	})
+}
+
+// grep returns the lines of s that hold sub.
+func grep(s, sub string) string {
+	var out []string
+	for _, l := range strings.Split(s, "\n") {
+		if strings.Contains(l, sub) {
+			out = append(out, l)
+		}
+	}
+	return strings.Join(out, "\n")
 }
