@@ -26,7 +26,7 @@ func decodeBody(r *http.Request, dst any, allowEmpty bool) error {
 	}
 	data, err := io.ReadAll(r.Body)
 	if err != nil {
-		return classifyDecodeError(err)
+		return readError(err)
 	}
 	trimmed := bytes.TrimLeft(data, " \t\r\n")
 	if len(trimmed) == 0 {
@@ -81,11 +81,12 @@ func invalidUTF8At(data []byte) int {
 	return len(data)
 }
 
-func classifyDecodeError(err error) error {
+// readError is the answer to a body that could not be read: over the
+// limit (413), not arriving in time (408), or broken on the wire (400
+// bad_body, naming what broke: the JSON was never looked at).
+func readError(err error) error {
 	var (
 		mbe *http.MaxBytesError
-		se  *json.SyntaxError
-		te  *json.UnmarshalTypeError
 		ne  net.Error
 	)
 	switch {
@@ -93,6 +94,20 @@ func classifyDecodeError(err error) error {
 		return newError(http.StatusRequestEntityTooLarge, CodeBodyTooLarge, "", "request body is larger than %d bytes", mbe.Limit)
 	case errors.As(err, &ne) && ne.Timeout():
 		return newError(http.StatusRequestTimeout, CodeTimeout, "", "the request body did not arrive within the server's read timeout")
+	case errors.Is(err, io.ErrUnexpectedEOF):
+		return newError(http.StatusBadRequest, CodeBadBody, "", "the request body could not be read: the connection ended before the whole body arrived")
+	}
+	return newError(http.StatusBadRequest, CodeBadBody, "", "the request body could not be read: %v", err)
+}
+
+// classifyDecodeError is the answer to a body, read whole, that is not
+// the JSON the route takes.
+func classifyDecodeError(err error) error {
+	var (
+		se *json.SyntaxError
+		te *json.UnmarshalTypeError
+	)
+	switch {
 	case errors.As(err, &se):
 		return newError(http.StatusBadRequest, CodeMalformed, "", "malformed JSON at byte %d: %v", se.Offset, err)
 	case errors.Is(err, io.ErrUnexpectedEOF):

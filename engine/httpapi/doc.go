@@ -77,8 +77,10 @@
 // (400 bad_query). The Content-Type is not checked. A path that is not
 // canonical ("//", "/./", "/../") is a 404, never a redirect. Two
 // Authorization headers are a 401. A body that does not arrive within the
-// server's read timeout is a 408. A panic below the handler is a 500
-// internal (logged with its stack), never a dropped connection.
+// server's read timeout is a 408; one that cannot be read (broken chunked
+// framing, a connection that ends mid-body) is a 400 bad_body naming what
+// broke. A panic below the handler is a 500 internal (logged with its
+// stack), never a dropped connection.
 //
 // LimitListener caps the server's open connections (api.max_connections).
 // At the cap a new connection takes the place of the connection idle the

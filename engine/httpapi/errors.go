@@ -31,6 +31,7 @@ const (
 	CodeBadQuery            = "bad_query"            // 400: a query parameter cannot be used (unknown, repeated, malformed)
 	CodeBadPath             = "bad_path"             // 404: a path that is not canonical ("//", "..", "%2E"); nothing is redirected
 	CodeBodyTooLarge        = "body_too_large"       // 413: the body is over the limit
+	CodeBadBody             = "bad_body"             // 400: the body could not be read (broken chunked framing, a body cut short); the message names the problem
 	CodeTimeout             = "request_timeout"      // 408: the body did not arrive within the server's read timeout
 	CodeUnsupportedEncoding = "unsupported_encoding" // 415: a Content-Encoding other than identity
 	CodeNotFound            = "not_found"            // 404: no such intent or route

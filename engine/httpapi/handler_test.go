@@ -448,9 +448,14 @@ func TestErrorMessagesAreBounded(t *testing.T) {
 // timeout is answered (and recorded) as 408, not as malformed JSON.
 func TestSlowBodyIsATimeoutNotMalformed(t *testing.T) {
 	t.Parallel()
-	err := classifyDecodeError(&net.OpError{Op: "read", Net: "tcp", Err: os.ErrDeadlineExceeded})
+	err := readError(&net.OpError{Op: "read", Net: "tcp", Err: os.ErrDeadlineExceeded})
 	if ae, ok := err.(*apiError); !ok || ae.status != http.StatusRequestTimeout || ae.body.Code != CodeTimeout {
 		t.Fatalf("a read timeout became %v", err)
+	}
+	// A body without a Content-Length (chunked) stopped at the limit.
+	err = readError(&http.MaxBytesError{Limit: 4096})
+	if ae, ok := err.(*apiError); !ok || ae.status != http.StatusRequestEntityTooLarge || ae.body.Code != CodeBodyTooLarge {
+		t.Fatalf("a body over the limit became %v", err)
 	}
 }
 

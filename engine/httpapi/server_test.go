@@ -124,3 +124,47 @@ func TestStalledBodyIsAnswered408(t *testing.T) {
 		t.Fatal("a refused request reached the engine")
 	}
 }
+
+// TestBrokenChunkedBodyIsBadBody: a chunked body whose framing is broken
+// is answered 400 bad_body, naming what broke (it was never JSON to
+// judge), over a raw connection, and never reaches the engine.
+func TestBrokenChunkedBodyIsBadBody(t *testing.T) {
+	t.Parallel()
+	addr, api := serveSlow(t, Timeouts{})
+	for _, tc := range []struct {
+		name, body, want string
+	}{
+		{"chunk size not hex", "zz\r\n{}\r\n0\r\n\r\n", "invalid byte in chunk length"},
+		{"chunk longer than its size", "2\r\n{\"type\":\"t\"}\r\n0\r\n\r\n", "malformed chunked encoding"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			conn, err := net.Dial("tcp", addr)
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer conn.Close()
+			req := "POST /v1/intents HTTP/1.1\r\nHost: grace\r\nAuthorization: Bearer " + testToken +
+				"\r\nContent-Type: application/json\r\nTransfer-Encoding: chunked\r\n\r\n" + tc.body
+			if _, err := io.WriteString(conn, req); err != nil {
+				t.Fatal(err)
+			}
+			_ = conn.SetReadDeadline(time.Now().Add(15 * time.Second)) // a hang guard only
+			resp, err := http.ReadResponse(bufio.NewReader(conn), nil)
+			if err != nil {
+				t.Fatalf("no answer: %v", err)
+			}
+			defer resp.Body.Close()
+			a := answer{status: resp.StatusCode, header: resp.Header}
+			if a.body, err = io.ReadAll(resp.Body); err != nil {
+				t.Fatal(err)
+			}
+			er := a.wantError(t, http.StatusBadRequest, CodeBadBody)
+			if !strings.Contains(er.Error.Message, "request body could not be read") || !strings.Contains(er.Error.Message, tc.want) {
+				t.Fatalf("message %q, want it to say the body could not be read: %s", er.Error.Message, tc.want)
+			}
+		})
+	}
+	if api.calls != 0 {
+		t.Fatal("a broken body reached the engine")
+	}
+}
