@@ -30,7 +30,7 @@
 //	POST /v1/chaos/halt              operator          {reason} → what was halted
 //	GET  /v1/chaos/scenarios         viewer, operator  the scenario library with each scenario's standing
 //	GET  /v1/chaos/status            viewer, operator  resilience score, loop state, run in progress, findings
-//	GET  /healthz   GET /readyz      unauthenticated probes
+//	GET  /healthz   GET /readyz      unauthenticated probes (and GET /metrics); another method on them is a 405, token or not
 //
 // Every route but the probes needs "Authorization: Bearer <token>". The
 // token names an identity (Options.Identities, from the identities config

@@ -12,10 +12,6 @@ import (
 // identity's token expiring.
 const ExpiryWarning = 7 * 24 * time.Hour
 
-// publicRoutes are the routes that need no token: an expired token sent to
-// them is ignored, as any token is.
-var publicRoutes = map[string]bool{"GET /healthz": true, "GET /readyz": true, "GET /metrics": true}
-
 // eventsRoute is the event stream, which an expiring identity may hold
 // open across its expiry: it is ended at that instant.
 const eventsRoute = "GET /v1/events"
@@ -32,7 +28,7 @@ func (h *Handler) checkExpiry(w http.ResponseWriter, r *http.Request, pattern st
 	if cleanPath(r.URL.Path) != r.URL.Path {
 		pattern = "" // answered 404 as sent, never routed
 	}
-	if publicRoutes[pattern] {
+	if publicPaths[r.URL.Path] { // canonical: those keys are
 		return r, done, true
 	}
 	p, known := h.keys.Load().identify(r)

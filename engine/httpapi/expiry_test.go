@@ -105,6 +105,9 @@ func TestTokenExpiresAtItsInstant(t *testing.T) {
 	if a := b.as(t, builderToken, "GET", "/healthz", ""); a.status != http.StatusOK {
 		t.Errorf("healthz needs no token, expired or not: %d %s", a.status, a.body)
 	}
+	if a := b.as(t, builderToken, "POST", "/healthz", ""); a.status != http.StatusMethodNotAllowed {
+		t.Errorf("POST /healthz is a 405 whatever the token: %d %s", a.status, a.body)
+	}
 
 	// Others are unaffected: alice never expires, val an hour later.
 	if got, _ := b.api.Get(t.Context(), pending.ID); got.State != "pending_approval" {

@@ -190,6 +190,10 @@ func (h *Handler) Close() {
 // /healthz, /readyz and /metrics (which need no token). An event stream
 // opened by an identity that will expire ends at its expiry.
 //
+// A method that /healthz, /readyz or /metrics does not take is answered
+// 405 method_not_allowed with an Allow header, without a token: these
+// paths are public, so the answer tells nothing a prober could not learn.
+//
 // A path that is not canonical ("//", "/./", "/../") is not redirected, as the mux would do (with an HTML
 // body, before any token is checked, and for a POST to a route the client
 // did not name): it is answered 404 like an unknown route, naming the
@@ -228,6 +232,10 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		h.mux.ServeHTTP(w, r) // the mux sets the path values
 		return
 	}
+	if publicPaths[r.URL.Path] {
+		h.noRoute(w, r, route) // a probe's path, another method: 405, no token needed
+		return
+	}
 	p, fp, ok := h.keys.Load().authenticate(r)
 	if !ok {
 		h.unauthorized(w, r, fp, "")
@@ -239,7 +247,13 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 			r.Method, clipText(r.URL.Path, 200), clipText(canonical, 200)), "")
 		return
 	}
-	// Let the mux decide between 404 and 405, then answer in our shape.
+	h.noRoute(w, r, route)
+}
+
+// noRoute answers a request no route takes in the JSON shape: 405 with
+// the mux's Allow header when the path has routes for other methods, else
+// 404. route is what the mux would answer.
+func (h *Handler) noRoute(w http.ResponseWriter, r *http.Request, route http.Handler) {
 	rec := &statusRecorder{header: http.Header{}}
 	route.ServeHTTP(rec, r)
 	e := newError(http.StatusNotFound, CodeNotFound, "", "no route %s %s", clipText(r.Method, 20), clipText(r.URL.Path, 200))

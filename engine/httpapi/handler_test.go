@@ -162,6 +162,45 @@ func TestAuth(t *testing.T) {
 	}
 }
 
+// TestProbesAnswerOtherMethods405: a method the probes and /metrics do
+// not take is answered 405 method_not_allowed with an Allow header, in the
+// error shape, with or without a token (those paths need none), as the
+// authenticated routes answer one with a token; and the refusal is on the
+// record. A wrong method on an authenticated route without a token is
+// still a 401: it tells nothing about which routes exist.
+func TestProbesAnswerOtherMethods405(t *testing.T) {
+	t.Parallel()
+	refusals := &refusalLog{}
+	b := setup(t, Options{Refusals: refusals})
+	for _, path := range []string{"/healthz", "/readyz", "/metrics"} {
+		for _, method := range []string{"POST", "PUT", "DELETE", "PATCH", "OPTIONS"} {
+			for _, auth := range []string{"", "Bearer " + testToken} {
+				a := b.call(t, method, path, "", "Authorization", auth)
+				er := a.wantError(t, http.StatusMethodNotAllowed, CodeMethodNotAllowed)
+				if got := a.header.Get("Allow"); got != "GET, HEAD" {
+					t.Errorf("%s %s (auth %q): Allow %q, want \"GET, HEAD\"", method, path, auth, got)
+				}
+				if er.Error.Field != "" || !strings.Contains(er.Error.Message, method) || !strings.Contains(er.Error.Message, path) {
+					t.Errorf("%s %s: error %+v, want the method and path named and no field", method, path, er.Error)
+				}
+				if rf, _ := refusals.last(); rf.Status != http.StatusMethodNotAllowed || rf.Action != method+" "+path {
+					t.Errorf("%s %s: refusal record %+v", method, path, rf)
+				}
+			}
+		}
+		if a := b.call(t, "HEAD", path, "", "Authorization", ""); a.status != http.StatusOK {
+			t.Errorf("HEAD %s without a token = %d, want 200", path, a.status)
+		}
+	}
+	// The authenticated routes: 405 with a token, 401 without.
+	a := b.call(t, "DELETE", "/v1/intents", "")
+	a.wantError(t, http.StatusMethodNotAllowed, CodeMethodNotAllowed)
+	if got := a.header.Get("Allow"); !strings.Contains(got, "GET") || !strings.Contains(got, "POST") {
+		t.Errorf("DELETE /v1/intents: Allow %q", got)
+	}
+	b.call(t, "DELETE", "/v1/intents", "", "Authorization", "").wantError(t, http.StatusUnauthorized, CodeUnauthorized)
+}
+
 func TestEmptyTokenRefusesEverything(t *testing.T) {
 	t.Parallel()
 	api := newFake()

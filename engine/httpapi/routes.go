@@ -18,6 +18,11 @@ var (
 	operators  = []string{engine.RoleOperator}
 )
 
+// publicPaths are the probes' paths, served without a token (GET, and so
+// HEAD): a token sent to them, expired or not, is ignored, and another
+// method is answered 405 without one.
+var publicPaths = map[string]bool{"/healthz": true, "/readyz": true, "/metrics": true}
+
 // routes registers every route with the roles allowed to call it.
 func (h *Handler) routes() {
 	h.mux.HandleFunc("GET /healthz", h.healthz)
