@@ -72,8 +72,9 @@ type APIConfig struct {
 	ReadTimeout       time.Duration `mapstructure:"read_timeout"`
 	WriteTimeout      time.Duration `mapstructure:"write_timeout"`
 	IdleTimeout       time.Duration `mapstructure:"idle_timeout"`
-	// MaxConnections caps the server's open connections (past it, new ones
-	// wait to be accepted), well below the process's open-file limit so
+	// MaxConnections caps the server's open connections (at it, a new one
+	// closes the longest-idle keep-alive connection, or waits while all are
+	// busy), well below the process's open-file limit so
 	// that the engine's own files are never starved; MaxStreams caps the
 	// open event streams (503 past it) and MaxStreamsPerIdentity one
 	// identity's (429 past it).
