@@ -16,18 +16,21 @@ import (
 // intent was cancelled, and the late result is discarded with a
 // stale_result_discarded record saying which. When ctx
 // (the engine) has ended under a failing handler, nothing is recorded: the
-// intent stays running in the store and the next start requeues it.
-func (e *Engine) settle(ctx context.Context, w *workerState, fl *flight, err error, took time.Duration) {
+// intent stays running in the store and the next start requeues it. by
+// is the remote worker that held the attempt (zero for a local run): the
+// records and the intent's worker name it, not w, its dispatch slot.
+func (e *Engine) settle(ctx context.Context, w *workerState, fl *flight, err error, took time.Duration, by RemoteHolder) {
 	in := fl.in
 	now := e.clock.Now()
 	if err != nil && ctx.Err() != nil {
 		e.pool.release(w, fl, false, false)
 		return
 	}
+	ran := e.ranOn(w, in.Type, took, by)
 	if !e.leases.settle(in.ID, in.Attempts) {
-		r := staleResultRecord(now, in, w.name, err, took)
+		r := staleResultRecord(now, in, ran.worker, err, took)
 		if wd := fl.withdrawn; wd != nil { // set before the lease went: see leases.withdraw
-			r = withdrawnResultRecord(now, in, w.name, *wd, err, took)
+			r = withdrawnResultRecord(now, in, ran.worker, *wd, err, took)
 		} else {
 			e.l2stats.staleDiscarded.Add(1)
 		}
@@ -39,12 +42,11 @@ func (e *Engine) settle(ctx context.Context, w *workerState, fl *flight, err err
 
 	e.observeRun(took)
 	max := e.cfg.Workers.MaxAttempts
-	ran := run{worker: w.name, handler: e.handlerKind(in.Type), took: took}
 	var r clarity.Record
 	var to intent.State
 	var pe panicError
 	permanent := err != nil && (worker.IsPermanent(err) || errors.As(err, &pe))
-	in.UpdatedAt = now
+	in.UpdatedAt, in.Worker = now, ran.holder()
 	switch {
 	case err == nil:
 		to = intent.StateCompleted

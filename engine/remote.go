@@ -1,9 +1,12 @@
 package engine
 
 import (
+	"context"
 	"fmt"
 	"sync"
 	"time"
+
+	"grace/engine/intent"
 )
 
 // RemoteFleet is a RemoteWorkers that knows which of its workers are live
@@ -92,4 +95,103 @@ func (e *Engine) heldForWorkers(now time.Time) bool {
 func (e *Engine) noRemoteWorker(now time.Time) bool {
 	f, ok := e.fleet()
 	return ok && f.LiveWorkers(now) == 0
+}
+
+// RemoteHolder is the remote worker whose claim on an attempt stands: the
+// one that runs it, and whose result alone counts.
+type RemoteHolder struct {
+	Worker string // its name (grace worker --name)
+	Host   string // the machine it runs on
+}
+
+// holderKey keys a handler context's *holderNote.
+type holderKey struct{}
+
+// holderNote is how a remote handler tells the engine which remote worker
+// holds its attempt (ReportRemoteHolder). One per attempt, in the context
+// the engine gives the attempt's handler.
+type holderNote struct {
+	e  *Engine
+	fl *flight
+	mu sync.Mutex
+	h  RemoteHolder // the latest holder reported; zero while none
+}
+
+// withHolderNote returns ctx carrying a note for fl's remote holder, when
+// the engine runs its handlers on remote workers (Deps.Remote is set), and
+// ctx with a nil note otherwise.
+func (e *Engine) withHolderNote(ctx context.Context, fl *flight) (context.Context, *holderNote) {
+	if e.remote == nil {
+		return ctx, nil
+	}
+	n := &holderNote{e: e, fl: fl}
+	return context.WithValue(ctx, holderKey{}, n), n
+}
+
+// holder returns the latest holder reported on n; zero when none was (or
+// n is nil).
+func (n *holderNote) holder() RemoteHolder {
+	if n == nil {
+		return RemoteHolder{}
+	}
+	n.mu.Lock()
+	defer n.mu.Unlock()
+	return n.h
+}
+
+// ReportRemoteHolder tells the engine, through ctx (the context the engine
+// gave a handler), that the remote worker h now holds the handler's
+// attempt: its claim was granted, first or after a redelivery from a lost
+// holder. While the attempt holds its lease, the intent's worker becomes
+// h.Worker on the record (and in an intent event), and the attempt's
+// outcome records name h, with the control plane's dispatch slot as
+// context. Call it before telling the worker its claim stands, so that the
+// engine hears of the holder before the attempt's result. It may wait
+// while the store's write queue is full. Outside an engine's handler
+// context, or for an attempt whose lease is gone (settled, cancelled,
+// taken back), it does nothing but remember h.
+func ReportRemoteHolder(ctx context.Context, h RemoteHolder) {
+	n, _ := ctx.Value(holderKey{}).(*holderNote)
+	if n == nil || h.Worker == "" {
+		return
+	}
+	n.mu.Lock()
+	n.h = h
+	n.mu.Unlock()
+	n.e.holderClaimed(n.fl, h)
+}
+
+// holderClaimed writes fl's intent with h as its worker, if fl still holds
+// the intent's lease. The write is queued under the leases' lock, so that
+// it lands before whatever a settle, cancel or reroute (each of which
+// takes the lease first) writes next: it can never undo their change. It
+// announces no state on the trigger mesh (the intent was dispatched
+// already); subscribers to intent events see the new worker.
+func (e *Engine) holderClaimed(fl *flight, h RemoteHolder) {
+	in := fl.in
+	in.Worker, in.UpdatedAt = h.Worker, e.clock.Now()
+	c := &intent.Change{Update: &in}
+	e.leases.mu.Lock()
+	defer e.leases.mu.Unlock()
+	if a, ok := e.leases.by[in.ID]; !ok || a != in.Attempts {
+		return
+	}
+	e.store.ApplyAsync(c, func(_ intent.Result, err error) {
+		if err != nil {
+			e.log.Error("record the remote worker holding an attempt", "intent_id", in.ID, "attempt", in.Attempts, "worker", h.Worker, "err", err)
+			return
+		}
+		e.subs.publish(Event{Kind: "intent", Intent: in}, false)
+	})
+}
+
+// assignee is the intent's worker when it is dispatched to c's worker:
+// that worker, or none yet when it is a dispatch slot to remote workers.
+// The remote worker whose claim on the attempt is granted becomes it
+// (ReportRemoteHolder).
+func (e *Engine) assignee(c choice) string {
+	if _, remote := e.fleet(); remote {
+		return ""
+	}
+	return c.w.name
 }

@@ -82,11 +82,11 @@ func (e *Engine) dispatchOne() bool {
 func (e *Engine) dispatch(now time.Time, in intent.Intent, c choice, d htm.Depth) {
 	e.observeDispatch(now, in) // before in changes: it reads when in became ready
 	in.State = intent.StateRunning
-	in.Worker = c.w.name
+	in.Worker = e.assignee(c)
 	in.Attempts++
 	in.NotBefore = time.Time{}
 	in.UpdatedAt = now
-	r := dispatchRecord(now, in, c, d)
+	r := e.dispatchRecord(now, in, c, d)
 	e.stats.dispatch(now)
 	e.leases.grant(in.ID, in.Attempts)
 	fl := newFlight(in)

@@ -89,7 +89,10 @@ type result struct {
 // returned. When
 // ctx (the engine) ends, the intent stays running in the store for the
 // next start to requeue. A handler told to stop that has not returned
-// workers.abandon_after later is abandoned (abandon.go): w is freed.
+// workers.abandon_after later is abandoned (abandon.go): w is freed. A
+// remote handler names the remote worker holding the attempt
+// (ReportRemoteHolder): the outcome is that worker's, w only the slot it
+// went through.
 func (e *Engine) execute(ctx context.Context, w *workerState, fl *flight) {
 	if !e.pool.begin(w, fl) {
 		return
@@ -106,10 +109,12 @@ func (e *Engine) execute(ctx context.Context, w *workerState, fl *flight) {
 	}
 	results := make(chan result, 1)
 	told := make(chan string, 1) // what told the handler to stop, if it was before it returned
+	// A remote handler names, in hctx, the remote worker that runs it.
+	hctx, holder := e.withHolderNote(fl.ctx, fl)
 	start := e.clock.Now()
 	e.running.goRun(func() {
 		defer fl.finish()
-		err := e.runHandler(fl.ctx, in, func(cause string) { told <- cause })
+		err := e.runHandler(hctx, in, func(cause string) { told <- cause })
 		// What a handler says back may quote the masked values it was
 		// given: none of them reaches last_error or a record.
 		err = e.guard.mask.scrubError(in, err)
@@ -125,7 +130,7 @@ func (e *Engine) execute(ctx context.Context, w *workerState, fl *flight) {
 	for {
 		select {
 		case r := <-results:
-			e.settle(ctx, w, fl, r.err, r.end.Sub(start))
+			e.settle(ctx, w, fl, r.err, r.end.Sub(start), holder.holder())
 			return
 		case cause = <-told:
 			if e.cfg.SafeguardEnabled(SafeguardHandlerAbandonment) {

@@ -8,6 +8,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"regexp"
 	"slices"
 	"strings"
 	"syscall"
@@ -59,6 +60,8 @@ func freePort(t *testing.T) int {
 type narrative struct {
 	Who      string         `json:"who"`
 	What     string         `json:"what"`
+	Where    string         `json:"where"`
+	Why      []string       `json:"why"`
 	IntentID string         `json:"intent_id"`
 	Context  map[string]any `json:"context"`
 }
@@ -215,10 +218,37 @@ func TestNATSWorkersSIGKILL(t *testing.T) {
 	completed := map[string]int{}
 	for _, nr := range searchNarratives(t, c, "--action", "intent_completed") {
 		completed[nr.IntentID]++
+		if nr.Who != "victim" && nr.Who != "survivor" {
+			t.Errorf("%s completed by %q on the record, want the remote worker that ran it (victim or survivor)", nr.IntentID, nr.Who)
+		}
 	}
 	for _, id := range ids {
 		if completed[id] != 1 {
 			t.Errorf("%s has %d intent_completed records, want exactly 1", id, completed[id])
+		}
+	}
+	// Each intent names the remote worker that ran it, not a dispatch
+	// slot of the control plane: the killed worker's task the survivor.
+	for id, w := range intentWorkers(t, c) {
+		if slices.Contains(ids, id) && w != "victim" && w != "survivor" {
+			t.Errorf("intent %s names worker %q, want the remote worker that ran it (victim or survivor)", id, w)
+		}
+	}
+	var got struct{ Worker string }
+	c.run(t, "intent", "get", held, "--json").decode(t, &got)
+	if got.Worker != "survivor" {
+		t.Errorf("intent get %s --json: worker %q, want survivor, which completed it after the victim was killed", held, got.Worker)
+	}
+	if r := c.run(t, "intent", "get", held); !regexp.MustCompile(`(?m)^worker\s+survivor\s*$`).MatchString(r.stdout) {
+		t.Errorf("intent get %s does not show worker survivor:\n%s", held, r.stdout)
+	}
+	// The dispatch records speak of dispatch slots for the remote workers,
+	// not of choosing a "healthy worker" among the slots.
+	for _, nr := range searchNarratives(t, c, "--action", "intent_dispatched") {
+		why := strings.Join(nr.Why, " | ")
+		if strings.Contains(why, "healthy worker") || !strings.Contains(why, "is a free dispatch slot") {
+			t.Errorf("dispatch record of %s: %q; want it to say the attempt went to a dispatch slot for the remote workers", nr.IntentID, why)
+			break
 		}
 	}
 	redelivered := searchNarratives(t, c, "--action", "remote_task_redelivered")
@@ -246,6 +276,25 @@ func TestNATSWorkersSIGKILL(t *testing.T) {
 		left := searchNarratives(t, c, "--action", "remote_worker_left", "--actor", "survivor")
 		return len(left) == 1
 	})
+}
+
+// intentWorkers returns each intent's worker, by ID, as intent list
+// --json shows it.
+func intentWorkers(t *testing.T, c *cli) map[string]string {
+	t.Helper()
+	r := c.run(t, "intent", "list", "--limit", "1000", "--json")
+	if r.code != 0 {
+		t.Fatalf("intent list: exit %d: %s", r.code, r.stderr)
+	}
+	var out struct {
+		Intents []struct{ ID, Worker string } `json:"intents"`
+	}
+	r.decode(t, &out)
+	workers := map[string]string{}
+	for _, in := range out.Intents {
+		workers[in.ID] = in.Worker
+	}
+	return workers
 }
 
 // workerView is a worker as GET /v1/telemetry shows it.

@@ -8,6 +8,7 @@ import (
 
 	"github.com/nats-io/nats.go"
 
+	"grace/engine"
 	"grace/engine/worker"
 )
 
@@ -30,7 +31,8 @@ func (d *Dispatcher) holderLiveLocked(p *pending, now time.Time) bool {
 // package comment): refused as stale when the attempt awaits no result,
 // refused for now while another live worker (or the claimant itself)
 // holds it; otherwise granted with a new fencing token, replacing a dead
-// holder's claim.
+// holder's claim. A granted claim's worker is reported to the engine as
+// the attempt's holder before the claimant is answered.
 func (d *Dispatcher) onClaim(m *nats.Msg) {
 	var req claimReq
 	if err := json.Unmarshal(m.Data, &req); err != nil || req.ID == "" || req.Worker == "" {
@@ -71,8 +73,11 @@ func (d *Dispatcher) onClaim(m *nats.Msg) {
 	prev, prevHost := p.holder, p.host
 	p.holder, p.host, p.inst, p.claimed = req.Worker, req.Host, req.Instance, true
 	p.token++
-	token, in := p.token, p.in
+	token, in, hctx := p.token, p.in, p.ctx
 	d.mu.Unlock()
+	// Before the grant reaches the worker: the engine knows who runs the
+	// attempt before any result of it can arrive.
+	engine.ReportRemoteHolder(hctx, engine.RemoteHolder{Worker: req.Worker, Host: req.Host})
 	d.reply(m, claimReply{Granted: true, Token: token})
 	if prev != "" {
 		d.redelivered.Add(1)

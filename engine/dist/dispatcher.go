@@ -91,11 +91,12 @@ type Dispatcher struct {
 }
 
 // pending is one attempt published and awaiting a result. Its fields but
-// in and done are guarded by Dispatcher.mu.
+// in, ctx and done are guarded by Dispatcher.mu.
 type pending struct {
 	in      intent.Intent
-	done    chan error // receives the accepted outcome, once
-	holder  string     // the worker whose claim stands; "" when none
+	ctx     context.Context // the engine's handler context: ReportRemoteHolder
+	done    chan error      // receives the accepted outcome, once
+	holder  string          // the worker whose claim stands; "" when none
 	host    string
 	inst    string // the holder's process (heartbeat.Instance)
 	token   uint64 // the standing claim's fencing token
@@ -245,7 +246,7 @@ func (h remoteHandler) Handle(ctx context.Context, in intent.Intent) error {
 
 func (d *Dispatcher) run(ctx context.Context, in intent.Intent, timeout time.Duration) error {
 	key := attemptKey(in.ID, in.Attempts)
-	p := &pending{in: in, done: make(chan error, 1), published: d.o.Clock.Now()}
+	p := &pending{in: in, ctx: ctx, done: make(chan error, 1), published: d.o.Clock.Now()}
 	d.mu.Lock()
 	if d.closed {
 		d.mu.Unlock()

@@ -130,6 +130,10 @@ func TestRedeliveryAfterWorkerDies(t *testing.T) {
 	if id != ids[0] {
 		t.Fatalf("started %s, want %s", id, ids[0])
 	}
+	waitFor(t, 5*time.Second, "the intent's worker naming its holder doomed", func() bool {
+		in, err := b.eng.Get(context.Background(), id)
+		return err == nil && in.Worker == "doomed"
+	})
 	deadNC.Close() // the worker dies: no more heartbeats, progress or results
 	startWorker(t, b.url, "rescuer", registry(t, b.cfg), b.cfg)
 	waitFor(t, b.cfg.Backend.NATS.AckWait+10*time.Second, "the task completed elsewhere", func() bool {
@@ -144,6 +148,12 @@ func TestRedeliveryAfterWorkerDies(t *testing.T) {
 		if r.What == dist.WhatRemoteRedelivered && (r.Context["from_worker"] != "doomed" || r.Who != "rescuer") {
 			t.Errorf("redelivery record %+v, want from doomed to rescuer", r)
 		}
+		if r.What == engine.WhatCompleted && (r.Who != "rescuer" || r.Where != "host-rescuer") {
+			t.Errorf("completion record by %s on %s, want rescuer on host-rescuer, which ran the redelivered task", r.Who, r.Where)
+		}
+	}
+	if in, _ := b.eng.Get(context.Background(), id); in.Worker != "rescuer" {
+		t.Errorf("the intent's worker is %q, want rescuer, which completed it", in.Worker)
 	}
 }
 

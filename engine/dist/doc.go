@@ -16,6 +16,16 @@
 // completion, retry and failure are recorded by the same code as for a
 // local worker. workers.count bounds the attempts in flight.
 //
+// The pool's workers are therefore dispatch slots, and the records say so:
+// an attempt's dispatch record names its slot and the live remote workers
+// that may claim it, not a "healthy worker" chosen among the slots. The
+// worker that runs the attempt is the one whose claim is granted, and the
+// control plane tells the engine before the worker hears of the grant
+// (engine.ReportRemoteHolder): the intent's worker is that remote worker
+// (its grace worker --name; none until a claim is granted), and the
+// outcome records name it as Who and its host as Where, with the slot as
+// context.
+//
 // # Subjects
 //
 //	grace.tasks.p0 … grace.tasks.p9   the work-queue stream GRACE_TASKS, one subject per priority

@@ -101,6 +101,15 @@ func TestUnclaimedAttemptSaysNobodyClaimedIt(t *testing.T) {
 	if in, _ := b.eng.Get(context.Background(), ids[0]); in.Attempts != 1 || in.State != intent.StateQueued {
 		t.Errorf("after the timeout: %s after %d attempts, want queued after 1", in.State, in.Attempts)
 	}
+	// No remote worker ran it, and the record does not say one did.
+	for _, r := range b.store.RecordsFor(ids[0]) {
+		if r.What != engine.WhatRetryScheduled {
+			continue
+		}
+		if why := strings.Join(r.Why, " | "); !strings.Contains(why, "(no remote worker claimed it)") || r.Context["worker"] != "" {
+			t.Errorf("retry record why %q context %v; want it to say no remote worker claimed the attempt", why, r.Context)
+		}
+	}
 }
 
 // A worker killed mid-task shows as lost (not busy with the intent that
