@@ -126,7 +126,13 @@ func (e *Engine) cancelRunning(ctx context.Context, in intent.Intent, by, reason
 	started := e.pool.halt(w, fl)
 	in.State, in.DecidedBy, in.DecisionReason, in.UpdatedAt = intent.StateCancelled, by, reason, now
 	in.Attempts, in.Worker, in.NotBefore = fl.in.Attempts, fl.in.Worker, time.Time{}
-	r := cancelledRecord(now, in, intent.StateRunning, &cancelledRun{worker: w.name, attempt: fl.in.Attempts, started: started})
+	run := &cancelledRun{worker: w.name, attempt: fl.in.Attempts, started: started}
+	// On remote workers, the one whose claim stood ran it; w is only the
+	// dispatch slot. The lease is withdrawn: holder no longer changes.
+	if h := fl.holder; h.Worker != "" {
+		in.Worker, run.worker, run.slot = h.Worker, h.Worker, w.name
+	}
+	r := cancelledRecord(now, in, intent.StateRunning, run)
 	// Behind the dispatch's update, which is written asynchronously.
 	if err := e.applyInOrder(ctx, &intent.Change{Update: &in, Records: []clarity.Record{r}}); err != nil {
 		// The attempt is fenced and stopping; the store still says it
@@ -164,6 +170,7 @@ func (e *Engine) cancelTakenBack(ctx context.Context, in intent.Intent, tb takeB
 // cancelledRun is the attempt a cancel stopped.
 type cancelledRun struct {
 	worker  string
+	slot    string // the dispatch slot, when worker is a remote worker
 	attempt int
 	started bool
 	lost    bool // taken back from its worker, declared dead, and awaiting its handler's end
@@ -207,6 +214,9 @@ func cancelledRecord(now time.Time, in intent.Intent, from intent.State, run *ca
 		why[0] = fmt.Sprintf("%s cancelled %s (Tier %d) while it was running; it will not run again", in.DecidedBy, in.Type, in.Tier)
 		why = append(why, what)
 		ctx["worker"], ctx["attempt"], ctx["handler_started"] = run.worker, run.attempt, run.started
+		if run.slot != "" {
+			ctx["slot"] = run.slot
+		}
 	}
 	r := rec(now, in.DecidedBy, WhatCancelled, whereApprovals, "cancel", "cancelled", in.ID, why, ctx)
 	r.Risk = 0.1

@@ -32,6 +32,10 @@ type flight struct {
 	// operator or the submitting agent cancels the intent while this
 	// attempt holds it; settle then knows why its lease is gone.
 	withdrawn *withdrawal
+	// holder is the remote worker whose claim on this attempt stands
+	// (ReportRemoteHolder), set under leases.mu while the lease holds;
+	// zero on the local backend or before a claim.
+	holder RemoteHolder
 }
 
 // withdrawal is who cancelled a running attempt's intent, why, and when.

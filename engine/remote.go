@@ -176,6 +176,7 @@ func (e *Engine) holderClaimed(fl *flight, h RemoteHolder) {
 	if a, ok := e.leases.by[in.ID]; !ok || a != in.Attempts {
 		return
 	}
+	fl.holder = h
 	e.store.ApplyAsync(c, func(_ intent.Result, err error) {
 		if err != nil {
 			e.log.Error("record the remote worker holding an attempt", "intent_id", in.ID, "attempt", in.Attempts, "worker", h.Worker, "err", err)

@@ -134,7 +134,11 @@ func TestRunningIntentNamesItsRemoteWorker(t *testing.T) {
 		t.Fatal(err)
 	}
 	b.store.Flush()
-	if in := b.get(t, id); in.State != intent.StateCancelled {
-		t.Errorf("after the cancel the intent is %s, want cancelled", in.State)
+	if in := b.get(t, id); in.State != intent.StateCancelled || in.Worker != "busy" {
+		t.Errorf("after the cancel the intent is %s on %q, want cancelled on busy", in.State, in.Worker)
+	}
+	r := b.record(t, id, engine.WhatCancelled)
+	if r.Context["worker"] != "busy" || r.Context["slot"] == nil || !strings.Contains(strings.Join(r.Why, " | "), "on busy was stopped") {
+		t.Errorf("the cancel record does not name the remote worker busy (and its slot): %v %v", r.Why, r.Context)
 	}
 }
