@@ -73,3 +73,31 @@ func (e *Engine) recoverUnfinished(ctx context.Context) error {
 	e.log.Info("recovered unfinished intents", "pending_approval", pending, "queued", queued, "running_requeued", running)
 	return nil
 }
+
+// WhatLeftoverHandlersKilled names the record of the processes that exec
+// handlers of a previous engine on the same store left running, killed at
+// start before recovery queues their intents again.
+const WhatLeftoverHandlersKilled = "leftover_handlers_killed"
+
+// RecordLeftoverHandlers puts on the record that killed processes left
+// running by the exec handlers of an engine that stopped without ending
+// them (killed outright) were killed at start (worker.ClaimOwner), so that
+// none runs beside the rerun of its task. Call it before Start; it records
+// nothing when killed is 0.
+func (e *Engine) RecordLeftoverHandlers(ctx context.Context, killed int) error {
+	if killed <= 0 {
+		return nil
+	}
+	r := rec(e.clock.Now(), actorRecovery, WhatLeftoverHandlersKilled, "exec_handlers", "startup_recovery", "killed", "",
+		[]string{
+			fmt.Sprintf("%d processes started by exec handlers of the previous engine were still running after it stopped", killed),
+			"Killed (SIGKILL) before the intents that were running are queued again, so that no task runs twice at once",
+		},
+		map[string]any{"killed": killed})
+	r.Confidence, r.Risk = 0.9, 0.3
+	if err := e.journal.Record(ctx, r); err != nil {
+		return fmt.Errorf("record leftover handler processes killed: %w", err)
+	}
+	e.recent.add(r)
+	return nil
+}

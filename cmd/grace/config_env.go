@@ -5,12 +5,15 @@ import (
 	"os"
 	"sort"
 	"strings"
+
+	"grace/engine/worker"
 )
 
 // handlerEnv are the GRACE_ variables the exec handler gives the commands
 // it runs (engine/worker); a grace started by such a command sees them,
 // and they are not config keys.
-var handlerEnv = map[string]bool{"GRACE_INTENT_ID": true, "GRACE_INTENT_TYPE": true, "GRACE_ACTOR": true}
+var handlerEnv = map[string]bool{"GRACE_INTENT_ID": true, "GRACE_INTENT_TYPE": true, "GRACE_ACTOR": true,
+	worker.EnvOwner: true, worker.EnvOwnerProcess: true}
 
 // unknownEnv returns a warning for each GRACE_ variable in environ that
 // names no config key among keys (viper's, dotted and lower case), with

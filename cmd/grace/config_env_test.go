@@ -13,6 +13,7 @@ func TestUnknownEnvNamesTheMistypedVariable(t *testing.T) {
 		"GRACE_HTM_WARN_DEPTH=9",          // a key: fine
 		"GRACE_CORTEX_MIX_EXTEND_GRACE=3", // a map entry that exists: fine
 		"GRACE_INTENT_ID=int_1",           // set by the exec handler for its commands: fine
+		"GRACE_HANDLER_OWNER=store /x/db", // the exec handler's mark of its commands: fine
 		"GRACE_SOMETHING_ELSE=1",          // nothing near: warned without a guess
 		"HOME=/root", "GRACEFUL=1",        // not ours
 	}

@@ -60,9 +60,10 @@ type systemOptions struct {
 
 // startSystem opens the API listener (first, so that a taken port fails
 // before anything is written: no database, no token file), opens the
-// store, makes sure there is an API token, starts the engine, serves the
-// API and starts the cortex when cortex.enabled. On error, whatever was
-// started is stopped again.
+// store, kills what exec handlers of a previous process on the store that
+// was killed outright left running (claimHandlerOwner), makes sure there
+// is an API token, starts the engine, serves the API and starts the cortex
+// when cortex.enabled. On error, whatever was started is stopped again.
 func startSystem(ctx context.Context, cfg engine.Config, log *slog.Logger, opts systemOptions) (_ *system, err error) {
 	s := &system{cfg: cfg, log: log, serveErr: make(chan error, 1)}
 	var ln net.Listener
@@ -101,6 +102,9 @@ func startSystem(ctx context.Context, cfg engine.Config, log *slog.Logger, opts 
 	if s.store, err = openEngineStore(ctx, cfg, holder, log); err != nil {
 		return nil, err
 	}
+	// Ours alone now that the store is locked, and before recovery queues
+	// again what was running.
+	leftovers := claimHandlerOwner(storeOwner(cfg.DB), log)
 	var access apiAccess
 	if ln != nil {
 		if access, err = prepareAccess(cfg, log); err != nil {
@@ -111,6 +115,9 @@ func startSystem(ctx context.Context, cfg engine.Config, log *slog.Logger, opts 
 		return nil, err
 	}
 	if s.eng, err = newEngineOn(cfg, s.store, log, s.backend); err != nil {
+		return nil, err
+	}
+	if err = s.eng.RecordLeftoverHandlers(ctx, leftovers); err != nil {
 		return nil, err
 	}
 	// The engine runs until stop, not until ctx ends: on a signal the HTTP

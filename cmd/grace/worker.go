@@ -102,6 +102,9 @@ func (a *app) runWorker(cmd *cobra.Command, f workerFlags) error {
 	if err != nil {
 		return fmt.Errorf("handlers: %w", err)
 	}
+	// Before any task is taken: what a worker of this plane killed outright
+	// left running must not run beside its task's rerun.
+	claimHandlerOwner(workerOwner(url), log)
 	ctx, stop := signal.NotifyContext(cmd.Context(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
 	nc, err := dialNATS(url, "grace-worker-"+name, log)

@@ -10,7 +10,11 @@
 //   - noop: returns at once; benchmarks use it to measure the engine alone.
 //   - exec: runs a command with the intent's payload on stdin, in its own
 //     process group, which is killed when the task's context ends so that no
-//     child outlives its task.
+//     child outlives its task. Every process of the command's tree carries
+//     the mark of the handlers' owner (ClaimOwner) in its environment, so
+//     that on Linux what a grace process killed outright left running is
+//     found and killed by the next one that claims the same owner, before
+//     the task runs again.
 //   - http: POSTs the intent as JSON to a webhook; 2xx is success, a 4xx
 //     answer is a permanent failure, a 5xx answer or a transport error may be
 //     retried.

@@ -32,16 +32,20 @@ type execHandler struct {
 
 // Handle runs the command with the intent's payload JSON on stdin ("{}"
 // when it has none), its stdout discarded, and GRACE_INTENT_ID,
-// GRACE_INTENT_TYPE and GRACE_ACTOR added to the environment. The command
-// runs in its own process group; when ctx ends the whole group is killed,
-// and once the command exits any process it left behind in its group is
-// killed too, so nothing outlives the task. On Linux the command is also
-// killed when the process running it dies, even by SIGKILL (the kernel's
-// parent-death signal), so it never runs on beside the rerun that
-// recovery starts; processes it started itself are not (a script should
-// exec its long-running work). A non-zero exit returns an error
-// with the exit code and the last 512 bytes of stderr; a program that
-// cannot be found or executed is a Permanent failure.
+// GRACE_INTENT_TYPE and GRACE_ACTOR added to the environment, with the
+// owner's mark (EnvOwner, EnvOwnerProcess) once ClaimOwner was called. The
+// command runs in its own process group; when ctx ends the whole group is
+// killed, and once the command exits any process it left behind in its
+// group is killed too, so nothing outlives the task. On Linux the command
+// is also killed when the process running it dies, even by SIGKILL (the
+// kernel's parent-death signal); the processes it started, which that
+// signal does not reach, carry the mark, and the next grace process on
+// this machine to claim the same owner kills them before it runs any task
+// again, so that they do not run on beside the task's rerun (a rerun on
+// another machine, by a worker of the nats backend, is not covered). A
+// non-zero exit returns an error with the exit code and the last 512
+// bytes of stderr; a program that cannot be found or executed is a
+// Permanent failure.
 func (h *execHandler) Handle(ctx context.Context, in intent.Intent) error {
 	what := fmt.Sprintf("exec %s for intent %s", h.argv[0], in.ID)
 	payload := []byte(in.Payload)
@@ -70,6 +74,7 @@ func (h *execHandler) Handle(ctx context.Context, in intent.Intent) error {
 		"GRACE_INTENT_TYPE="+in.Type,
 		"GRACE_ACTOR="+in.Actor,
 	)
+	cmd.Env = append(cmd.Env, ownerEnv()...)
 	ownProcessGroup(cmd)
 	startErr := cmd.Start()
 	// The child has its own copies now (or never started).
