@@ -64,7 +64,9 @@ type SheddingConfig struct {
 // SchedulerConfig is the dispatch loop's pause guard.
 type SchedulerConfig struct {
 	// AutoResumeAfter is how long a pause may last while work waits
-	// before scheduler_auto_resume undoes it.
+	// before scheduler_auto_resume undoes it: the scheduler's, an intent
+	// type's (PauseType) or an actor's (PauseActor), each on its own clock
+	// and counting only the intents it holds.
 	AutoResumeAfter time.Duration `mapstructure:"auto_resume_after"`
 }
 

@@ -251,7 +251,7 @@ func (e *Engine) Start(ctx context.Context) error {
 		e.accepting.Store(false)
 		return fmt.Errorf("start engine: %w", err)
 	}
-	if err := e.restoreTypePauses(ctx); err != nil {
+	if err := e.restoreNamedPauses(ctx); err != nil {
 		e.accepting.Store(false)
 		return fmt.Errorf("start engine: %w", err)
 	}

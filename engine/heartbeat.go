@@ -75,7 +75,7 @@ func (e *Engine) superviseLoop(ctx context.Context, t clock.Ticker) {
 		case <-t.C():
 			e.heartbeatRound(ctx)
 			e.checkAutoResume(ctx)
-			e.checkTypeAutoResume(ctx)
+			e.checkNamedAutoResume(ctx)
 		case <-e.super.kick:
 		}
 		e.reconcile(ctx)

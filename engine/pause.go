@@ -53,10 +53,16 @@ type pauseState struct {
 	mu      sync.Mutex
 	info    PauseInfo
 	overdue bool // the overrun was narrated (scheduler_auto_resume off)
-	// types are the intent types paused on their own (PauseType), and
-	// typeOverdue those whose overrun was narrated; both under mu.
-	types       map[string]PauseInfo
-	typeOverdue map[string]bool
+	// types are the intent types paused on their own (PauseType), actors
+	// the actors paused (PauseActor); both under mu.
+	types, actors namedPauses
+}
+
+// namedPauses are the pauses of one kind (see pauseKind) in force, by
+// name, and those whose overrun was narrated (scheduler_auto_resume off).
+type namedPauses struct {
+	on      map[string]PauseInfo
+	overdue map[string]bool
 }
 
 func (p *pauseState) paused() bool { return p.on.Load() }

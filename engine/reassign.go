@@ -142,16 +142,16 @@ func (t *takenBack) uncancel(id string) (ended bool) {
 
 // reroute moves in, taken back from the dead worker from, to a healthy
 // worker: straight to an idle one when neither the scheduler nor the
-// intent's type is paused, else back into the HTM queue for the next free
-// one. Either way an intent_rerouted record (the seed's log_reroute) says
-// from where to where, and why.
+// intent's type or actor is paused, else back into the HTM queue for the
+// next free one. Either way an intent_rerouted record (the seed's
+// log_reroute) says from where to where, and why.
 func (e *Engine) reroute(from, cause string, in intent.Intent) {
 	now := e.clock.Now()
 	in.State, in.Worker, in.NotBefore, in.UpdatedAt = intent.StateQueued, "", time.Time{}, now
 	e.stats.move(intent.StateRunning, intent.StateQueued)
 	e.l2stats.rerouted.Add(1)
 	e.pause.gate.Lock() // as the scheduler does: a pause that returned is never followed by this dispatch
-	if !e.pause.paused() && !e.queue.Held(in.Type) {
+	if !e.pause.paused() && !e.queue.HoldsBack(in) {
 		if c, ok := e.pool.pick(in.ID); ok {
 			r := rerouteRecord(now, in, from, c.w.name, cause, c.reasons)
 			e.applyAsync(&intent.Change{Records: []clarity.Record{r}})

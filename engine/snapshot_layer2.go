@@ -10,6 +10,9 @@ type Layer2Facts struct {
 	// PausedTypes are the intent types paused on their own (PauseType),
 	// by type, each with how many of its intents wait.
 	PausedTypes []TypePause `json:"paused_types,omitempty"`
+	// PausedActors are the actors paused (PauseActor), by name, each with
+	// how many of its intents wait.
+	PausedActors []ActorPause `json:"paused_actors,omitempty"`
 	// PoolTarget is the size the supervisor keeps the pool at; the hub
 	// scales it between PoolMin (workers.count) and PoolMax
 	// (workers.max_count).
@@ -59,6 +62,7 @@ func (e *Engine) layer2Facts(workers []WorkerInfo) Layer2Facts {
 		f.Paused, f.Pause = true, &p
 	}
 	f.PausedTypes = e.PausedTypes()
+	f.PausedActors = e.PausedActors()
 	for _, w := range workers {
 		if w.Healthy {
 			f.WorkersHealthy++

@@ -16,7 +16,8 @@ const (
 // TextError refuses a decision's free text: too long, not UTF-8, or
 // holding control characters, which would reach the record and the
 // console's terminal as they are (an escape sequence repainting the
-// operator's screen). Field names it ("reason", "note", "operator").
+// operator's screen). Field names it ("reason", "note", "operator"; "actor"
+// for an actor pause's name, see ErrActorRequired).
 type TextError struct {
 	Field, Reason string
 }

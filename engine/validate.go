@@ -54,13 +54,8 @@ func (e *Engine) checkSubmission(sub intent.Submission) (intent.Submission, []Pr
 	}
 
 	out.Actor = strings.TrimSpace(sub.Actor)
-	switch {
-	case out.Actor == "":
-		add("actor", "is required")
-	case len(out.Actor) > maxActorLen:
-		add("actor", "must be at most %d characters (got %d)", maxActorLen, len(out.Actor))
-	case !printable(out.Actor):
-		add("actor", "must be printable text without control characters")
+	if p := actorProblem(out.Actor); p != "" {
+		add("actor", "%s", p)
 	}
 
 	if sub.Priority < 0 || sub.Priority > 9 {
@@ -147,6 +142,21 @@ func (e *Engine) checkSubmission(sub intent.Submission) (intent.Submission, []Pr
 		add("idempotency_key", "must be printable text without control characters")
 	}
 	return out, probs
+}
+
+// actorProblem says what is wrong with an actor's name (trimmed already),
+// or "" when an intent may carry it: intake and the actor pause check
+// names alike.
+func actorProblem(actor string) string {
+	switch {
+	case actor == "":
+		return "is required"
+	case len(actor) > maxActorLen:
+		return fmt.Sprintf("must be at most %d characters (got %d)", maxActorLen, len(actor))
+	case !printable(actor):
+		return "must be printable text without control characters"
+	}
+	return ""
 }
 
 // invalidUTF8At is the offset of the first byte of b that is not valid

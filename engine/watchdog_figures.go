@@ -56,6 +56,9 @@ func (e *Engine) schedulerFigures() watchdog.SchedulerFigures {
 	for _, t := range e.PausedTypes() {
 		f.PausedTypes = append(f.PausedTypes, watchdog.PausedType{Type: t.Type, Since: t.Since, Reason: "by " + t.By + ": " + t.Reason, Waiting: t.Waiting})
 	}
+	for _, a := range e.PausedActors() {
+		f.PausedActors = append(f.PausedActors, watchdog.PausedActor{Actor: a.Actor, Since: a.Since, Reason: "by " + a.By + ": " + a.Reason, Waiting: a.Waiting})
+	}
 	return f
 }
 

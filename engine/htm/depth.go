@@ -28,7 +28,7 @@ type Depth struct {
 	Len      int   // queued, delayed included
 	Ready    int   // queued with no delay pending (as of the last Pop)
 	Delayed  int   // waiting out a NotBefore
-	Held     int   // of a held type (Queue.Hold)
+	Held     int   // matched by a hold in force (Queue.Hold)
 	Reserved int   // room claimed by Reserve, not yet pushed
 	Capacity int   // the bound on new work
 	Warn     int   // warn depth

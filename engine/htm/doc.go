@@ -17,6 +17,12 @@
 // selects, lowest priority and oldest first, up to a bound. The predicate
 // is usually a Criteria parsed from config ("priority<5 and age>10m").
 //
+// A Hold keeps the intents of one type, or of one actor, queued but passed
+// over by Pop until Unhold; an intent that several holds match waits until
+// the last of them is lifted. Hold and Unhold scan the queue; with no hold
+// in force the other operations cost nothing more, and with holds two map
+// look-ups per push.
+//
 // A Queue is safe for concurrent use. Every operation is O(log n) except
 // Len, Level and NextDue, which are O(1), and Shed, which scans the queue.
 package htm

@@ -6,9 +6,9 @@ import "grace/engine/intent"
 type entry struct {
 	it    intent.Intent
 	seq   uint64 // admission order; breaks ties between equal keys
-	index int    // position in its heap, maintained by Swap
+	index int    // position in its heap (maintained by Swap) or in the held list
 	ready bool   // which heap holds it
-	held  bool   // in neither: its type is held (Queue.Hold)
+	held  bool   // in neither heap but the held list: a hold in force matches it (Queue.Hold)
 }
 
 // entryHeap is a container/heap of entries ordered by less, keeping each

@@ -33,10 +33,10 @@ func TestHoldPassesATypeOverUntilUnhold(t *testing.T) {
 	later.NotBefore = t0.Add(time.Minute)
 	q.Requeue(later)
 
-	if n, ok := q.Hold("deploy"); !ok || n != 3 {
+	if n, ok := q.Hold(TypeHold("deploy")); !ok || n != 3 {
 		t.Fatalf("Hold = %d, %v; want the 3 deploy intents queued", n, ok)
 	}
-	if _, ok := q.Hold("deploy"); ok {
+	if _, ok := q.Hold(TypeHold("deploy")); ok {
 		t.Fatal("a second Hold of the same type reported a change")
 	}
 	if err := q.Push(typed("deploy-new", "deploy", 9, 0)); err != nil { // held as it comes
@@ -52,16 +52,16 @@ func TestHoldPassesATypeOverUntilUnhold(t *testing.T) {
 	if got := drain(q, t0.Add(time.Hour)); !slices.Equal(got, []string{"query-1", "query-2"}) {
 		t.Fatalf("popped while deploy is held: %v", got)
 	}
-	if got := q.HeldCounts(); !maps.Equal(got, map[string]int{"deploy": 4}) {
+	if got := q.HeldCounts(); !maps.Equal(got, map[Hold]int{TypeHold("deploy"): 4}) {
 		t.Fatalf("HeldCounts = %v", got)
 	}
 	if !q.Remove("deploy-old") || q.Contains("deploy-old") {
 		t.Fatal("a held intent could not be removed")
 	}
-	if n, ok := q.Unhold("deploy"); !ok || n != 3 {
+	if n, ok := q.Unhold(TypeHold("deploy")); !ok || n != 3 {
 		t.Fatalf("Unhold = %d, %v", n, ok)
 	}
-	if _, ok := q.Unhold("deploy"); ok {
+	if _, ok := q.Unhold(TypeHold("deploy")); ok {
 		t.Fatal("Unhold of a type not held reported a change")
 	}
 	if due, ok := q.NextDue(); !ok || !due.Equal(later.NotBefore) {
@@ -86,12 +86,12 @@ func TestShedTakesHeldIntentsToo(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	q.Hold("deploy")
+	q.Hold(TypeHold("deploy"))
 	shed := q.Shed(func(intent.Intent) bool { return true }, 3)
 	if len(shed) != 3 || shed[0].ID != "a" || shed[1].ID != "b" || shed[2].ID != "c" {
 		t.Fatalf("shed %v", shed)
 	}
-	if got := q.HeldCounts()["deploy"]; got != 0 {
+	if got := q.HeldCounts()[TypeHold("deploy")]; got != 0 {
 		t.Fatalf("%d held after shedding both deploy intents", got)
 	}
 	if got := drain(q, t0); !slices.Equal(got, []string{"d"}) {
@@ -123,7 +123,7 @@ func TestCountByType(t *testing.T) {
 		}
 	}
 	check("pushed")
-	q.Hold("deploy")
+	q.Hold(TypeHold("deploy"))
 	check("held")
 	if it, ok := q.Pop(t0); !ok || it.Type != "query" {
 		t.Fatalf("popped %+v", it)
@@ -136,7 +136,7 @@ func TestCountByType(t *testing.T) {
 	q.Shed(func(it intent.Intent) bool { return it.Type == "report" }, 10)
 	delete(want, "report")
 	check("shed")
-	q.Unhold("deploy")
+	q.Unhold(TypeHold("deploy"))
 	drain(q, t0)
 	want = map[string]int{}
 	check("drained")

@@ -27,10 +27,11 @@ type Queue struct {
 	byID     map[string]*entry
 	reserved int
 	seq      uint64
-	// held are the types whose intents are held back (Hold): their entries
-	// wait in heldBy, in neither heap, until Unhold.
-	held   map[string]bool
-	heldBy map[string][]*entry
+	// holds are the holds in force (Hold), each with how many queued
+	// intents it matches; an entry matching one or more waits in held, in
+	// neither heap, until the last of them is lifted (Unhold).
+	holds map[Hold]int
+	held  []*entry
 	// byType counts the queued intents of each type (held or not).
 	byType map[string]int
 }
@@ -160,10 +161,13 @@ func (q *Queue) Remove(id string) bool {
 	return true
 }
 
-// forgetLocked drops e, out of its heap or held list, from the index and
-// the counts.
+// forgetLocked drops e, out of its heap or the held list, from the index
+// and the counts.
 func (q *Queue) forgetLocked(e *entry) {
 	delete(q.byID, e.it.ID)
+	if e.held {
+		q.countHoldsLocked(e.it, -1)
+	}
 	if n := q.byType[e.it.Type]; n > 1 {
 		q.byType[e.it.Type] = n - 1
 	} else {
@@ -175,70 +179,12 @@ func (q *Queue) forgetLocked(e *entry) {
 func (q *Queue) unlinkLocked(e *entry) {
 	switch {
 	case e.held:
-		list := q.heldBy[e.it.Type]
-		for i, x := range list {
-			if x == e {
-				q.heldBy[e.it.Type] = append(list[:i:i], list[i+1:]...)
-				break
-			}
-		}
+		q.dropHeldLocked(e)
 	case e.ready:
 		heap.Remove(&q.ready, e.index)
 	default:
 		heap.Remove(&q.delayed, e.index)
 	}
-}
-
-// Hold holds back the intents of type typ, queued and to come: they stay
-// queued (counted in the depth, found by Remove and Shed) but Pop passes
-// them over until Unhold. It returns how many were queued, and false when
-// typ was held already.
-func (q *Queue) Hold(typ string) (int, bool) {
-	q.mu.Lock()
-	defer q.mu.Unlock()
-	if q.held[typ] {
-		return len(q.heldBy[typ]), false
-	}
-	if q.held == nil {
-		q.held, q.heldBy = map[string]bool{}, map[string][]*entry{}
-	}
-	q.held[typ] = true
-	var list []*entry
-	for _, h := range []*entryHeap{&q.ready, &q.delayed} {
-		all, kept := h.es, h.es[:0]
-		for _, e := range all {
-			if e.it.Type == typ {
-				e.held = true
-				list = append(list, e)
-				continue
-			}
-			e.index = len(kept)
-			kept = append(kept, e)
-		}
-		clear(all[len(kept):])
-		h.es = kept
-		heap.Init(h)
-	}
-	q.heldBy[typ] = list
-	return len(list), true
-}
-
-// Unhold lets the intents of type typ be popped again. It returns how many
-// were held, and false when typ was not held.
-func (q *Queue) Unhold(typ string) (int, bool) {
-	q.mu.Lock()
-	defer q.mu.Unlock()
-	if !q.held[typ] {
-		return 0, false
-	}
-	list := q.heldBy[typ]
-	delete(q.held, typ)
-	delete(q.heldBy, typ)
-	for _, e := range list {
-		e.held = false
-		q.linkLocked(e)
-	}
-	return len(list), true
 }
 
 // CountOf returns how many intents of type typ are queued, held or not.
@@ -254,25 +200,6 @@ func (q *Queue) CountByType() map[string]int {
 	q.mu.Lock()
 	defer q.mu.Unlock()
 	return maps.Clone(q.byType)
-}
-
-// Held reports whether typ is held.
-func (q *Queue) Held(typ string) bool {
-	q.mu.Lock()
-	defer q.mu.Unlock()
-	return q.held[typ]
-}
-
-// HeldCounts returns how many intents are queued of each held type (0 for
-// a type held with none waiting).
-func (q *Queue) HeldCounts() map[string]int {
-	q.mu.Lock()
-	defer q.mu.Unlock()
-	out := make(map[string]int, len(q.held))
-	for typ := range q.held {
-		out[typ] = len(q.heldBy[typ])
-	}
-	return out
 }
 
 // Contains reports whether the intent with the ID is queued.
@@ -300,9 +227,8 @@ func (q *Queue) addLocked(it intent.Intent) {
 	e := &entry{it: it, seq: q.seq}
 	q.byID[it.ID] = e
 	q.byType[it.Type]++
-	if q.held[it.Type] {
-		e.held = true
-		q.heldBy[it.Type] = append(q.heldBy[it.Type], e)
+	if len(q.holds) > 0 && q.countHoldsLocked(it, 1) > 0 {
+		q.holdLocked(e)
 		return
 	}
 	q.linkLocked(e)

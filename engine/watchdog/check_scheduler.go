@@ -16,12 +16,15 @@ type SchedulerFigures struct {
 	PausedSince time.Time
 	PauseReason string
 	// Waiting counts intents ready to dispatch (queued, not waiting out a
-	// backoff, not held by their type's pause); Idle counts healthy
+	// backoff, not held by their type's or actor's pause); Idle counts healthy
 	// workers free to take one.
 	Waiting, Idle int
 	// PausedTypes are the intent types paused on their own, each with
 	// how many of it wait.
 	PausedTypes []PausedType
+	// PausedActors are the actors paused (quarantined), each with how many
+	// of its intents wait.
+	PausedActors []PausedActor
 	// DispatchRate is dispatches per second over the scheduler's recent
 	// window; Dispatched counts dispatches since start.
 	DispatchRate float64
@@ -37,13 +40,22 @@ type PausedType struct {
 	Waiting int
 }
 
+// PausedActor is one actor paused: since when, by whom and why (Reason),
+// and how many of its intents wait.
+type PausedActor struct {
+	Actor   string
+	Since   time.Time
+	Reason  string
+	Waiting int
+}
+
 // SchedulerCheck watches the scheduler: its dispatch rate while work waits
 // (below t.MinDispatchRate is a warning; an empty queue is no breach), a
 // stall (nothing dispatched for t.StallAfter while work waits and a worker
 // is idle: critical), a pause (a warning, critical once it has lasted
-// t.MaxPause while work waits) and the pauses of single intent types
-// (likewise, by the longest one holding work). It is ready while its loop
-// runs.
+// t.MaxPause while work waits) and the pauses of single intent types and
+// of single actors (likewise, by the longest one holding work). It is
+// ready while its loop runs.
 func SchedulerCheck(t SchedulerThresholds, read func() SchedulerFigures) Component {
 	var progress time.Time // when dispatch was last seen to keep up
 	var last uint64
@@ -91,29 +103,46 @@ func SchedulerCheck(t SchedulerThresholds, read func() SchedulerFigures) Compone
 		default:
 			r.add("paused", OK, "Dispatching (not paused)")
 		}
-		r.addTypePauses(now, t.MaxPause, f.PausedTypes)
+		types := make([]pausedOne, len(f.PausedTypes))
+		for i, p := range f.PausedTypes {
+			types[i] = pausedOne{p.Type, p.Since, p.Reason, p.Waiting}
+		}
+		actors := make([]pausedOne, len(f.PausedActors))
+		for i, p := range f.PausedActors {
+			actors[i] = pausedOne{p.Actor, p.Since, p.Reason, p.Waiting}
+		}
+		r.addPauses("types_paused", "intent type(s)", now, t.MaxPause, types)
+		r.addPauses("actors_paused", "actor(s)", now, t.MaxPause, actors)
 		return r
 	}}
 }
 
-// addTypePauses adds the types_paused finding: OK with none, a warning
-// naming each paused type, critical once one has held its waiting intents
-// for max.
-func (r *Result) addTypePauses(now time.Time, max time.Duration, types []PausedType) {
-	if len(types) == 0 {
-		r.add("types_paused", OK, "No intent type paused")
+// pausedOne is a paused type or actor, as addPauses reads it.
+type pausedOne struct {
+	name    string
+	since   time.Time
+	reason  string
+	waiting int
+}
+
+// addPauses adds the finding name (types_paused, actors_paused) over the
+// pauses of one kind, whose plural is what: OK with none, a warning naming
+// each one paused, critical once one has held its waiting intents for max.
+func (r *Result) addPauses(name, what string, now time.Time, max time.Duration, pauses []pausedOne) {
+	if len(pauses) == 0 {
+		r.add(name, OK, "No "+strings.TrimSuffix(what, "(s)")+" paused")
 		return
 	}
-	status, parts := Warn, make([]string, len(types))
-	for i, p := range types {
-		parts[i] = fmt.Sprintf("%s since %s%s, %d waiting", p.Type, p.Since.UTC().Format(time.RFC3339), because(p.Reason), p.Waiting)
-		if p.Waiting > 0 && now.Sub(p.Since) >= max {
+	status, parts := Warn, make([]string, len(pauses))
+	for i, p := range pauses {
+		parts[i] = fmt.Sprintf("%s since %s%s, %d waiting", p.name, p.since.UTC().Format(time.RFC3339), because(p.reason), p.waiting)
+		if p.waiting > 0 && now.Sub(p.since) >= max {
 			status = Critical
-			parts[i] = fmt.Sprintf("%s paused for %s (limit %s)%s, %d waiting", p.Type, short(now.Sub(p.Since)), max, because(p.Reason), p.Waiting)
+			parts[i] = fmt.Sprintf("%s paused for %s (limit %s)%s, %d waiting", p.name, short(now.Sub(p.since)), max, because(p.reason), p.waiting)
 		}
 	}
-	r.add("types_paused", status, fmt.Sprintf("%d intent type(s) paused: %s", len(types), strings.Join(parts, "; ")))
-	r.Metrics["types_paused"] = float64(len(types))
+	r.add(name, status, fmt.Sprintf("%d %s paused: %s", len(pauses), what, strings.Join(parts, "; ")))
+	r.Metrics[name] = float64(len(pauses))
 }
 
 func because(reason string) string {

@@ -134,6 +134,19 @@ func TestSchedulerCheck(t *testing.T) {
 	if got := finding(t, c.Check(epoch.Add(th.MaxPause)), "types_paused"); got.Status != Critical || !strings.Contains(got.Reason, "deploy_model paused for 5m0s (limit 5m0s) (by ops: canary), 3 waiting") {
 		t.Fatalf("a type holding work past max_pause: %+v", got)
 	}
+
+	// Paused actors: likewise, in their own finding.
+	if got := finding(t, c.Check(epoch), "actors_paused"); got.Status != OK || got.Reason != "No actor paused" {
+		t.Fatalf("no actor paused: %+v", got)
+	}
+	f.PausedActors = []PausedActor{{Actor: "agent.runaway", Since: epoch, Reason: "by ops: loops", Waiting: 2}}
+	if got := finding(t, c.Check(epoch.Add(time.Minute)), "actors_paused"); got.Status != Warn ||
+		got.Reason != "1 actor(s) paused: agent.runaway since 2025-11-15T12:00:00Z (by ops: loops), 2 waiting" {
+		t.Fatalf("actor paused: %+v", got)
+	}
+	if got := finding(t, c.Check(epoch.Add(th.MaxPause)), "actors_paused"); got.Status != Critical || !strings.Contains(got.Reason, "agent.runaway paused for 5m0s (limit 5m0s) (by ops: loops), 2 waiting") {
+		t.Fatalf("an actor holding work past max_pause: %+v", got)
+	}
 }
 
 func TestMeshCheck(t *testing.T) {
