@@ -26,6 +26,9 @@ const SafeguardCrashRecovery = "crash_recovery"
 // again, queued ones wait in the store only, pending approvals do not
 // expire), and a warning says how many.
 func (e *Engine) recoverUnfinished(ctx context.Context) error {
+	// What was ready before now waited for no engine, not for the
+	// scheduler: its dispatch latency counts from here.
+	e.watch.startedAt.Store(e.clock.Now().UnixNano())
 	ins, err := e.store.NonTerminal(ctx)
 	if err != nil {
 		return fmt.Errorf("recover unfinished intents: %w", err)

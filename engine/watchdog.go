@@ -46,6 +46,11 @@ type watch struct {
 	dispatchLatency, taskDuration *watchdog.Histogram
 	// refused counts submissions refused for a full queue.
 	refused atomic.Uint64
+	// startedAt (unix nanoseconds) is when this engine began to dispatch:
+	// an intent ready before it waited for no engine (written while none
+	// ran, or left by the one before), so its dispatch latency counts
+	// from then.
+	startedAt atomic.Int64
 	wd      atomic.Pointer[watchdog.Watchdog]
 	// reported is the health last reported to the hub per component; the
 	// watchdog's goroutine alone touches it (publishTelemetry).
@@ -176,12 +181,16 @@ func (e *Engine) LatestTelemetry() (watchdog.Telemetry, bool) {
 
 // observeDispatch feeds the dispatch-latency objective and histogram: the
 // time from the intent becoming ready (queued, approved, or its retry
-// backoff over: its UpdatedAt or NotBefore, whichever is later) to now.
+// backoff over: its UpdatedAt or NotBefore, whichever is later, and not
+// before this engine started) to now.
 // The scheduler calls it before it changes in.
 func (e *Engine) observeDispatch(now time.Time, in intent.Intent) {
 	ready := in.UpdatedAt
 	if in.NotBefore.After(ready) {
 		ready = in.NotBefore
+	}
+	if start := time.Unix(0, e.watch.startedAt.Load()); start.After(ready) {
+		ready = start
 	}
 	wait := now.Sub(ready)
 	e.watch.dispatchLatency.Observe(wait)

@@ -18,9 +18,10 @@
 //	GET  /v1/narratives?q=&actor=&action=&since=&limit=&intent=
 //	                                 anyone            (an agent: intent= one of its own)
 //	GET  /v1/telemetry               viewer, operator  the engine's live snapshot
-//	GET  /v1/scheduler               viewer, operator  {paused, pause: {by, reason, since}, queue_depth}
-//	POST /v1/scheduler/pause         operator          {reason} (required): nothing is dispatched until resumed (intake goes on; across restarts)
-//	POST /v1/scheduler/resume        operator          {reason}: dispatching again
+//	GET  /v1/scheduler               viewer, operator  {paused, pause: {by, reason, since}, paused_types, paused_actors, queue_depth, …}
+//	POST /v1/scheduler/pause         operator          {reason} (required): nothing is dispatched until resumed (intake goes on; across restarts);
+//	                                                   with type T, or actor A (not both: 400 conflicting_fields), only T's or A's intents wait
+//	POST /v1/scheduler/resume        operator          {reason, type?, actor?}: dispatching again
 //	GET  /v1/events                  anyone            server-sent events (an agent: its own intents)
 //	GET  /v1/audit/verify            viewer, operator  the audit chain recomputed
 //	GET  /v1/whoami                  anyone            the caller's identity and role

@@ -16,9 +16,12 @@ type SchedulerResponse struct {
 	Pause  *engine.PauseInfo `json:"pause,omitempty"`
 	// PausedTypes are the intent types paused on their own, each with how
 	// many of its intents wait.
-	PausedTypes  []engine.TypePause `json:"paused_types"`
-	QueueDepth   int                `json:"queue_depth"`
-	QueueDelayed int                `json:"queue_delayed"` // of those, not yet due
+	PausedTypes []engine.TypePause `json:"paused_types"`
+	// PausedActors are the actors paused (quarantined), each with how
+	// many of its intents wait.
+	PausedActors []engine.ActorPause `json:"paused_actors"`
+	QueueDepth   int                 `json:"queue_depth"`
+	QueueDelayed int                 `json:"queue_delayed"` // of those, not yet due
 	// QueuedByType breaks queue_depth down by intent type (types the
 	// charter does not list count together as "_other"); a type with
 	// nothing queued is absent.
@@ -26,9 +29,12 @@ type SchedulerResponse struct {
 }
 
 func schedulerResponse(s engine.Snapshot) SchedulerResponse {
-	types := s.Layer2.PausedTypes
+	types, actors := s.Layer2.PausedTypes, s.Layer2.PausedActors
 	if types == nil {
 		types = []engine.TypePause{}
+	}
+	if actors == nil {
+		actors = []engine.ActorPause{}
 	}
 	byType := map[string]int{}
 	for _, t := range s.ByType {
@@ -36,7 +42,7 @@ func schedulerResponse(s engine.Snapshot) SchedulerResponse {
 			byType[t.Type] = t.Queued
 		}
 	}
-	return SchedulerResponse{Paused: s.Layer2.Paused, Pause: s.Layer2.Pause, PausedTypes: types, QueueDepth: s.QueueDepth, QueueDelayed: s.QueueDelayed,
+	return SchedulerResponse{Paused: s.Layer2.Paused, Pause: s.Layer2.Pause, PausedTypes: types, PausedActors: actors, QueueDepth: s.QueueDepth, QueueDelayed: s.QueueDelayed,
 		QueuedByType: byType}
 }
 
@@ -66,13 +72,32 @@ func (h *Handler) typePauser() (engine.TypePauser, error) {
 	return tp, nil
 }
 
+// actorPauser is the engine's actor pause, or 501 when the engine behind
+// the API has none.
+func (h *Handler) actorPauser() (engine.ActorPauser, error) {
+	ap, ok := h.api.(engine.ActorPauser)
+	if !ok {
+		return nil, newError(http.StatusNotImplemented, CodeNotImplemented, "", "this server cannot pause an actor")
+	}
+	return ap, nil
+}
+
+// CodeConflictingFields (400): a body gives fields that exclude each
+// other, as a pause of a type and of an actor at once; field names the
+// second.
+const CodeConflictingFields = "conflicting_fields"
+
 // pauseRequest reads a pause or resume body.
 func pauseRequest(r *http.Request) (PauseRequest, error) {
 	var req PauseRequest
 	if err := decodeBody(r, &req, true); err != nil {
 		return req, err
 	}
-	for _, f := range []struct{ name, text string }{{"reason", req.Reason}, {"operator", req.Operator}, {"type", req.Type}} {
+	if req.Type != "" && req.Actor != "" {
+		return req, newError(http.StatusBadRequest, CodeConflictingFields, "actor",
+			"give type or actor, not both: a pause holds back one intent type or one actor's intents (pause each on its own)")
+	}
+	for _, f := range []struct{ name, text string }{{"reason", req.Reason}, {"operator", req.Operator}, {"type", req.Type}, {"actor", req.Actor}} {
 		max := maxReasonBytes
 		if f.name != "reason" {
 			max = maxOperatorBytes
@@ -84,11 +109,12 @@ func pauseRequest(r *http.Request) (PauseRequest, error) {
 	return req, nil
 }
 
-// pauseScheduler handles POST /v1/scheduler/pause {reason, type?}: an
-// operator stops dispatching (queued intents wait, running ones finish,
-// intake goes on) until resumed, across restarts: all of it, or with type
-// that intent type's alone. The reason is required; the one who paused is
-// the caller (for the local token, as for a decision).
+// pauseScheduler handles POST /v1/scheduler/pause {reason, type?,
+// actor?}: an operator stops dispatching (queued intents wait, running
+// ones finish, intake goes on) until resumed, across restarts: all of it,
+// with type that intent type's alone, or with actor that actor's intents
+// alone (a quarantine). The reason is required; the one who paused is the
+// caller (for the local token, as for a decision).
 func (h *Handler) pauseScheduler(w http.ResponseWriter, r *http.Request) error {
 	req, err := pauseRequest(r)
 	if err != nil {
@@ -107,6 +133,16 @@ func (h *Handler) pauseScheduler(w http.ResponseWriter, r *http.Request) error {
 		err = tp.PauseType(r.Context(), op, req.Type, reason)
 		return h.answerScheduler(w, err)
 	}
+	if req.Actor != "" {
+		if reason == "" {
+			return newError(http.StatusUnprocessableEntity, CodeReasonRequired, "reason", "a reason is required to pause an actor")
+		}
+		ap, err := h.actorPauser()
+		if err != nil {
+			return err
+		}
+		return h.answerScheduler(w, ap.PauseActor(r.Context(), op, req.Actor, reason))
+	}
 	if reason == "" {
 		return newError(http.StatusUnprocessableEntity, CodeReasonRequired, "reason", "a reason is required to pause the scheduler")
 	}
@@ -117,7 +153,8 @@ func (h *Handler) pauseScheduler(w http.ResponseWriter, r *http.Request) error {
 	return h.answerScheduler(w, sc.PauseScheduler(r.Context(), op, reason))
 }
 
-// resumeScheduler handles POST /v1/scheduler/resume {reason?, type?}.
+// resumeScheduler handles POST /v1/scheduler/resume {reason?, type?,
+// actor?}.
 func (h *Handler) resumeScheduler(w http.ResponseWriter, r *http.Request) error {
 	req, err := pauseRequest(r)
 	if err != nil {
@@ -131,6 +168,13 @@ func (h *Handler) resumeScheduler(w http.ResponseWriter, r *http.Request) error 
 			return err
 		}
 		return h.answerScheduler(w, tp.ResumeType(r.Context(), op, req.Type, reason))
+	}
+	if req.Actor != "" {
+		ap, err := h.actorPauser()
+		if err != nil {
+			return err
+		}
+		return h.answerScheduler(w, ap.ResumeActor(r.Context(), op, req.Actor, reason))
 	}
 	sc, err := h.schedulerControl()
 	if err != nil {
@@ -162,14 +206,14 @@ func (c *Client) Scheduler(ctx context.Context) (SchedulerResponse, error) {
 // /v1/scheduler/pause); operator names who paused it for the local token,
 // as for Approve. Errors unwrap to engine.ErrAlreadyPaused and the like.
 func (c *Client) PauseScheduler(ctx context.Context, operator, reason string) error {
-	_, err := c.schedule(ctx, "pause", operator, "", reason)
+	_, err := c.schedule(ctx, "pause", operator, PauseRequest{Reason: reason})
 	return err
 }
 
 // ResumeScheduler lets the server dispatch again (POST
 // /v1/scheduler/resume); reason is optional.
 func (c *Client) ResumeScheduler(ctx context.Context, operator, reason string) error {
-	_, err := c.schedule(ctx, "resume", operator, "", reason)
+	_, err := c.schedule(ctx, "resume", operator, PauseRequest{Reason: reason})
 	return err
 }
 
@@ -179,22 +223,43 @@ var _ engine.TypePauser = (*Client)(nil)
 // /v1/scheduler/pause with type). Errors unwrap to engine.ErrUnknownType,
 // engine.ErrAlreadyPaused and the like.
 func (c *Client) PauseType(ctx context.Context, operator, typ, reason string) error {
-	_, err := c.schedule(ctx, "pause", operator, typ, reason)
+	_, err := c.schedule(ctx, "pause", operator, PauseRequest{Reason: reason, Type: typ})
 	return err
 }
 
 // ResumeType lets the server dispatch intents of type typ again (POST
 // /v1/scheduler/resume with type); reason is optional.
 func (c *Client) ResumeType(ctx context.Context, operator, typ, reason string) error {
-	_, err := c.schedule(ctx, "resume", operator, typ, reason)
+	_, err := c.schedule(ctx, "resume", operator, PauseRequest{Reason: reason, Type: typ})
 	return err
 }
 
-func (c *Client) schedule(ctx context.Context, verb, operator, typ, reason string) (SchedulerResponse, error) {
-	if operator == "" {
-		operator = c.Operator
+var _ engine.ActorPauser = (*Client)(nil)
+
+// PauseActor stops the server's dispatching of the intents actor submits
+// (POST /v1/scheduler/pause with actor). Errors unwrap to
+// engine.ErrAlreadyPaused and the like; a name no intent could carry is a
+// 422 invalid_field on actor.
+func (c *Client) PauseActor(ctx context.Context, operator, actor, reason string) error {
+	_, err := c.schedule(ctx, "pause", operator, PauseRequest{Reason: reason, Actor: actor})
+	return err
+}
+
+// ResumeActor lets the server dispatch actor's intents again (POST
+// /v1/scheduler/resume with actor); reason is optional.
+func (c *Client) ResumeActor(ctx context.Context, operator, actor, reason string) error {
+	_, err := c.schedule(ctx, "resume", operator, PauseRequest{Reason: reason, Actor: actor})
+	return err
+}
+
+// schedule sends req, with the operator (c.Operator when ""), to
+// /v1/scheduler/verb.
+func (c *Client) schedule(ctx context.Context, verb, operator string, req PauseRequest) (SchedulerResponse, error) {
+	req.Operator = operator
+	if req.Operator == "" {
+		req.Operator = c.Operator
 	}
 	var s SchedulerResponse
-	err := c.do(ctx, http.MethodPost, "/v1/scheduler/"+verb, PauseRequest{Reason: reason, Type: typ, Operator: operator}, &s)
+	err := c.do(ctx, http.MethodPost, "/v1/scheduler/"+verb, req, &s)
 	return s, err
 }

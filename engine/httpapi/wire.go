@@ -83,11 +83,13 @@ type DecisionRequest struct {
 
 // PauseRequest is the body of POST /v1/scheduler/pause and
 // /v1/scheduler/resume: with Type, the pause or resume of that intent type
-// alone; without, of the whole scheduler. Reason is required to pause.
-// Operator is read as in DecisionRequest.
+// alone; with Actor, of that actor's intents alone (not both: 400
+// conflicting_fields); with neither, of the whole scheduler. Reason is
+// required to pause. Operator is read as in DecisionRequest.
 type PauseRequest struct {
 	Reason   string `json:"reason"`
 	Type     string `json:"type,omitempty"`
+	Actor    string `json:"actor,omitempty"`
 	Operator string `json:"operator,omitempty"`
 }
 
