@@ -51,7 +51,7 @@ type watch struct {
 	// ran, or left by the one before), so its dispatch latency counts
 	// from then.
 	startedAt atomic.Int64
-	wd      atomic.Pointer[watchdog.Watchdog]
+	wd        atomic.Pointer[watchdog.Watchdog]
 	// reported is the health last reported to the hub per component; the
 	// watchdog's goroutine alone touches it (publishTelemetry).
 	reported map[string]bool
