@@ -87,6 +87,10 @@ func (a *app) serverRows(rep healthReport) [][]string {
 			rows = append(rows, []string{"paused type", fmt.Sprintf("%s by %s since %s (%s ago): %s; %d waiting; grace scheduler resume --type %s dispatches it again",
 				t.Type, t.By, stamp(t.Since), time.Since(t.Since).Round(time.Second), oneLine(t.Reason), t.Waiting, t.Type)})
 		}
+		for _, p := range s.Layer2.PausedActors {
+			rows = append(rows, []string{"paused actor", fmt.Sprintf("%s by %s since %s (%s ago): %s; %d waiting; grace scheduler resume --actor %s dispatches its intents again",
+				p.Actor, p.By, stamp(p.Since), time.Since(p.Since).Round(time.Second), oneLine(p.Reason), p.Waiting, p.Actor)})
+		}
 		rows = append(rows, runawayRows(s.Layer2.RunawayHandlers)...)
 	}
 	return rows

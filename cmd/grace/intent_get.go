@@ -70,7 +70,7 @@ and exits 0 only if it completed.`,
 				} else {
 					rows := intentRows(in, time.Now())
 					if c, remote := b.(*httpapi.Client); remote && in.State == intent.StateQueued {
-						rows = append(rows, heldRows(ctx, c, in.Type)...)
+						rows = append(rows, heldRows(ctx, c, in)...)
 					}
 					if c, remote := b.(*httpapi.Client); remote && in.State.Terminal() {
 						if s, err := c.Snapshot(ctx); err == nil {
@@ -92,10 +92,11 @@ and exits 0 only if it completed.`,
 	return cmd
 }
 
-// heldRows say why a queued intent of type typ is held back, if it is: the
-// scheduler paused, or its type. It asks the server; an answer it cannot
-// get (a token without the right) says nothing.
-func heldRows(ctx context.Context, c *httpapi.Client, typ string) [][]string {
+// heldRows say why the queued intent in is held back, if it is: the
+// scheduler paused, its type, or its actor (each pause that holds it). It
+// asks the server; an answer it cannot get (a token without the right)
+// says nothing.
+func heldRows(ctx context.Context, c *httpapi.Client, in intent.Intent) [][]string {
 	s, err := c.Scheduler(ctx)
 	if err != nil {
 		return nil
@@ -106,9 +107,15 @@ func heldRows(ctx context.Context, c *httpapi.Client, typ string) [][]string {
 			p.By, stamp(p.Since), oneLine(p.Reason))})
 	}
 	for _, t := range s.PausedTypes {
-		if t.Type == typ {
+		if t.Type == in.Type {
 			rows = append(rows, []string{"held", fmt.Sprintf("type %s is paused by %s since %s: %s; grace scheduler resume --type %s dispatches it again",
 				t.Type, t.By, stamp(t.Since), oneLine(t.Reason), t.Type)})
+		}
+	}
+	for _, p := range s.PausedActors {
+		if p.Actor == in.Actor {
+			rows = append(rows, []string{"held", fmt.Sprintf("actor %s is paused by %s since %s: %s; grace scheduler resume --actor %s dispatches its intents again",
+				p.Actor, p.By, stamp(p.Since), oneLine(p.Reason), p.Actor)})
 		}
 	}
 	return rows

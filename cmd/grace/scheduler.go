@@ -32,12 +32,17 @@ that outlasts scheduler.auto_resume_after while work waits.
 With --type T, the pause or resume is of that intent type alone, as a job
 system pauses one queue: its intents are accepted and wait, other types
 dispatch as before (T must be a type of the charter, governance.tiers).
+With --actor A, it is of the intents actor A submits alone: a quarantine of
+one agent, whose intents are still accepted, governed and queued but wait
+while other actors' flow. An intent whose type and actor are both paused
+waits for both resumes. --type and --actor go one at a time.
 
   grace scheduler                        paused or not, by whom, why; queue depth;
-                                         each paused type and how many of it wait
+                                         each paused type and actor, how many wait
   grace scheduler pause --reason R       (a reason is required; on the record)
   grace scheduler pause --type T --reason R
-  grace scheduler resume [--type T] [--reason R]`,
+  grace scheduler pause --actor A --reason R
+  grace scheduler resume [--type T | --actor A] [--reason R]`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			return a.withScheduler(cmd, func(ctx context.Context, c *httpapi.Client) error {
@@ -57,22 +62,28 @@ dispatch as before (T must be a type of the charter, governance.tiers).
 
 // schedulerVerbCommand is "grace scheduler pause" or "… resume".
 func (a *app) schedulerVerbCommand(verb string) *cobra.Command {
-	var reason, typ string
-	short := "Stop dispatching (all, or one --type) until resumed (a reason is required)"
+	var reason, typ, actor string
+	short := "Stop dispatching (all, one --type or one --actor) until resumed (a reason is required)"
 	if verb == "resume" {
-		short = "Dispatch again (all, or one --type)"
+		short = "Dispatch again (all, one --type or one --actor)"
 	}
 	cmd := &cobra.Command{
-		Use:   verb + " [--type T] [--reason R]",
+		Use:   verb + " [--type T | --actor A] [--reason R]",
 		Short: short,
 		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			reason, typ = strings.TrimSpace(reason), strings.TrimSpace(typ)
+			reason, typ, actor = strings.TrimSpace(reason), strings.TrimSpace(typ), strings.TrimSpace(actor)
+			if cmd.Flags().Changed("type") && cmd.Flags().Changed("actor") {
+				return usageErrorf("scheduler %s: --type and --actor go one at a time; %s the type and the actor with a command each", verb, verb)
+			}
 			if verb == "pause" && reason == "" {
 				return usageErrorf("scheduler pause: --reason is required (it goes on the record), as in --reason \"downstream outage\"")
 			}
 			if cmd.Flags().Changed("type") && typ == "" {
 				return usageErrorf("scheduler %s: --type is empty; name an intent type, as in --type deploy_model", verb)
+			}
+			if cmd.Flags().Changed("actor") && actor == "" {
+				return usageErrorf("scheduler %s: --actor is empty; name the actor whose intents to %s, as in --actor agent.builder", verb, verb)
 			}
 			return a.withScheduler(cmd, func(ctx context.Context, c *httpapi.Client) error {
 				var err error
@@ -81,6 +92,10 @@ func (a *app) schedulerVerbCommand(verb string) *cobra.Command {
 					err = c.PauseType(ctx, "", typ, reason)
 				case typ != "":
 					err = c.ResumeType(ctx, "", typ, reason)
+				case actor != "" && verb == "pause":
+					err = c.PauseActor(ctx, "", actor, reason)
+				case actor != "":
+					err = c.ResumeActor(ctx, "", actor, reason)
 				case verb == "pause":
 					err = c.PauseScheduler(ctx, "", reason)
 				default:
@@ -99,6 +114,7 @@ func (a *app) schedulerVerbCommand(verb string) *cobra.Command {
 	}
 	cmd.Flags().StringVar(&reason, "reason", "", "why, for the record")
 	cmd.Flags().StringVar(&typ, "type", "", "the intent type to "+verb+" alone (default: the whole scheduler)")
+	cmd.Flags().StringVar(&actor, "actor", "", "the actor whose intents to "+verb+" alone (default: the whole scheduler)")
 	a.addJSONFlag(cmd)
 	return cmd
 }
@@ -149,6 +165,10 @@ func (a *app) printScheduler(s httpapi.SchedulerResponse) error {
 	for _, t := range s.PausedTypes {
 		fmt.Fprintf(a.stdout, "type %s paused by %s since %s (%s ago): %s; %d of it waiting\n", t.Type, t.By, stamp(t.Since),
 			time.Since(t.Since).Round(time.Second), oneLine(t.Reason), t.Waiting)
+	}
+	for _, p := range s.PausedActors {
+		fmt.Fprintf(a.stdout, "actor %s paused by %s since %s (%s ago): %s; %d of its intents waiting\n", p.Actor, p.By, stamp(p.Since),
+			time.Since(p.Since).Round(time.Second), oneLine(p.Reason), p.Waiting)
 	}
 	if line := queuedByType(s.QueuedByType); line != "" {
 		fmt.Fprintln(a.stdout, "queued by type: "+line)
