@@ -352,7 +352,7 @@ func TestPauseCommand(t *testing.T) {
 	t.Parallel()
 	b := setup(t)
 	b.run(t, b.command(t, "pause"))
-	if len(b.api.scheduleCalls()) != 0 || b.statusText() != ":pause needs a reason, as in :pause downstream outage (type:T first pauses one intent type)" {
+	if len(b.api.scheduleCalls()) != 0 || b.statusText() != ":pause needs a reason, as in :pause downstream outage (type:T or actor:A first pauses one)" {
 		t.Fatalf(":pause without a reason: calls %+v, status %q", b.api.scheduleCalls(), b.statusText())
 	}
 	b.run(t, b.command(t, "pause downstream outage"))

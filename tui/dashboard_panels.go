@@ -112,28 +112,42 @@ func (d *dashboardModel) queueLines(w, h int) []string {
 	return append(lines, tail...)
 }
 
-// pauseText says who paused the scheduler, or which types are paused,
-// when and why; "" when nothing is paused.
+// pauseText says who paused the scheduler, or which types and actors are
+// paused, when and why; "" when nothing is paused.
 func (d *dashboardModel) pauseText() string {
 	s := d.pc.snap
 	if p := s.Layer2.Pause; s.Layer2.Paused && p != nil {
 		return "▲ paused by " + p.By + " " + fmtDur(d.pc.now().Sub(p.Since)) + " ago: " + strings.Join(strings.Fields(p.Reason), " ")
 	}
-	pt := s.Layer2.PausedTypes
-	switch len(pt) {
-	case 0:
+	pt, pa := s.Layer2.PausedTypes, s.Layer2.PausedActors
+	// One type or actor paused says how many of it wait, who paused it
+	// and why; several are named, each with how many wait.
+	one := func(name string, waiting int, p engine.PauseInfo) string {
+		return "▲ " + name + " (" + strconv.Itoa(waiting) + ") paused by " + p.By + " " +
+			fmtDur(d.pc.now().Sub(p.Since)) + " ago: " + strings.Join(strings.Fields(p.Reason), " ")
+	}
+	switch {
+	case len(pt)+len(pa) == 0:
 		return ""
-	case 1:
-		// One type paused says how many of it wait, who paused it and
-		// why; several are named, each with how many wait.
-		return "▲ " + pt[0].Type + " (" + strconv.Itoa(pt[0].Waiting) + ") paused by " + pt[0].By + " " +
-			fmtDur(d.pc.now().Sub(pt[0].Since)) + " ago: " + strings.Join(strings.Fields(pt[0].Reason), " ")
+	case len(pt) == 1 && len(pa) == 0:
+		return one(pt[0].Type, pt[0].Waiting, pt[0].PauseInfo)
+	case len(pa) == 1 && len(pt) == 0:
+		return one("actor "+pa[0].Actor, pa[0].Waiting, pa[0].PauseInfo)
 	}
-	names := make([]string, len(pt))
-	for i, t := range pt {
-		names[i] = t.Type + " (" + strconv.Itoa(t.Waiting) + ")"
+	var counts, names []string
+	if len(pt) > 0 {
+		counts = append(counts, plural(len(pt), "type"))
 	}
-	return "▲ " + strconv.Itoa(len(pt)) + " types paused: " + strings.Join(names, ", ")
+	if len(pa) > 0 {
+		counts = append(counts, plural(len(pa), "actor"))
+	}
+	for _, t := range pt {
+		names = append(names, t.Type+" ("+strconv.Itoa(t.Waiting)+")")
+	}
+	for _, a := range pa {
+		names = append(names, "actor "+a.Actor+" ("+strconv.Itoa(a.Waiting)+")")
+	}
+	return "▲ " + strings.Join(counts, ", ") + " paused: " + strings.Join(names, ", ")
 }
 
 // pauseLines is the pause text in a panel w wide and h high: on one line,

@@ -262,6 +262,32 @@ func (f *fakeAPI) ResumeType(_ context.Context, operator, typ, reason string) er
 	return fmt.Errorf("resume type %s: %w (type %s is not paused)", typ, engine.ErrNotPaused, typ)
 }
 
+func (f *fakeAPI) PauseActor(_ context.Context, operator, actor, reason string) error {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.schedules = append(f.schedules, decisionCall{ID: "pause actor:" + actor, Operator: operator, Reason: reason})
+	for _, a := range f.snap.Layer2.PausedActors {
+		if a.Actor == actor {
+			return fmt.Errorf("pause actor %s: %w (by %s: %s)", actor, engine.ErrAlreadyPaused, a.By, a.Reason)
+		}
+	}
+	f.snap.Layer2.PausedActors = append(f.snap.Layer2.PausedActors, engine.ActorPause{Actor: actor, PauseInfo: engine.PauseInfo{By: operator, Reason: reason, Since: f.snap.At}})
+	return nil
+}
+
+func (f *fakeAPI) ResumeActor(_ context.Context, operator, actor, reason string) error {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.schedules = append(f.schedules, decisionCall{ID: "resume actor:" + actor, Operator: operator, Reason: reason})
+	for i, a := range f.snap.Layer2.PausedActors {
+		if a.Actor == actor {
+			f.snap.Layer2.PausedActors = append(f.snap.Layer2.PausedActors[:i:i], f.snap.Layer2.PausedActors[i+1:]...)
+			return nil
+		}
+	}
+	return fmt.Errorf("resume actor %s: %w", actor, engine.ErrNotPaused)
+}
+
 func (f *fakeAPI) scheduleCalls() []decisionCall {
 	f.mu.Lock()
 	defer f.mu.Unlock()

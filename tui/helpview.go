@@ -74,7 +74,7 @@ func (m *model) helpGroups() []helpGroup {
 	// The screens' own commands are their number keys too; where there is
 	// room for one row only, pausing the scheduler has it.
 	if k.Deny.Enabled() {
-		commands.rows = append(commands.rows, [2]string{":pause WHY", ":resume · type:TYPE"})
+		commands.rows = append(commands.rows, [2]string{":pause WHY", ":resume · type: actor:"})
 	} else {
 		commands.rows = append(commands.rows, [2]string{":approvals…", ":chaos :alerts :q"})
 	}

@@ -11,19 +11,22 @@ import (
 )
 
 // schedulerMsg is the engine's answer to ":pause" or ":resume"; typ is
-// the intent type paused or resumed alone, if one was named.
+// the intent type paused or resumed alone, actor the actor, if one was
+// named.
 type schedulerMsg struct {
-	pause       bool
-	typ, reason string
-	err         error
+	pause              bool
+	typ, actor, reason string
+	err                error
 }
 
 // schedulerCommand runs ":pause REASON" (pause true) and ":resume
 // [REASON]": the engine stops dispatching (queued intents wait, intake
 // goes on) until resumed, under the console's operator, on the record.
 // With "type:T" first on the line, only intents of type T are held back
-// (":pause type:deploy_model rollout", ":resume type:deploy_model"). A
-// read-only console, a console without an operator name, or an engine
+// (":pause type:deploy_model rollout", ":resume type:deploy_model"); with
+// "actor:A", only the intents actor A submits, a quarantine of one agent
+// (":pause actor:agent.builder runaway loop", ":resume actor:agent.builder").
+// A read-only console, a console without an operator name, or an engine
 // without scheduler control refuses; a pause needs its reason on the line.
 func (m *model) schedulerCommand(pause bool, arg string) tea.Cmd {
 	pc := m.pc
@@ -31,17 +34,21 @@ func (m *model) schedulerCommand(pause bool, arg string) tea.Cmd {
 	if pause {
 		verb = "pause"
 	}
-	typ, reason := "", arg
-	if first, rest, _ := strings.Cut(arg, " "); strings.HasPrefix(first, "type:") {
+	typ, actor, reason := "", "", arg
+	switch first, rest, _ := strings.Cut(arg, " "); {
+	case strings.HasPrefix(first, "type:"):
 		typ, reason = strings.TrimPrefix(first, "type:"), strings.TrimSpace(rest)
+	case strings.HasPrefix(first, "actor:"):
+		actor, reason = strings.TrimPrefix(first, "actor:"), strings.TrimSpace(rest)
 	}
 	sc, ok := pc.api.(engine.SchedulerControl)
 	tp, typeOK := pc.api.(engine.TypePauser)
+	ap, actorOK := pc.api.(engine.ActorPauser)
 	switch {
 	case pc.readOnly:
 		pc.warn("read-only console: " + verb + " is disabled")
 		return nil
-	case !ok && typ == "", !typeOK && typ != "":
+	case !ok && typ == "" && actor == "", !typeOK && typ != "", !actorOK && actor != "":
 		pc.warn("this engine cannot " + verb + " its scheduler")
 		return nil
 	case pc.operator == "":
@@ -50,11 +57,17 @@ func (m *model) schedulerCommand(pause bool, arg string) tea.Cmd {
 	case strings.HasPrefix(arg, "type:") && typ == "":
 		pc.fail(":" + verb + " type: needs a type, as in :" + verb + " type:deploy_model")
 		return nil
+	case strings.HasPrefix(arg, "actor:") && actor == "":
+		pc.fail(":" + verb + " actor: needs an actor, as in :" + verb + " actor:agent.builder")
+		return nil
 	case pause && reason == "" && typ != "":
 		pc.fail(":pause needs a reason, as in :pause type:" + typ + " model rollout")
 		return nil
+	case pause && reason == "" && actor != "":
+		pc.fail(":pause needs a reason, as in :pause actor:" + actor + " runaway loop")
+		return nil
 	case pause && reason == "":
-		pc.fail(":pause needs a reason, as in :pause downstream outage (type:T first pauses one intent type)")
+		pc.fail(":pause needs a reason, as in :pause downstream outage (type:T or actor:A first pauses one)")
 		return nil
 	}
 	ctx, operator := pc.ctx, pc.operator
@@ -67,12 +80,16 @@ func (m *model) schedulerCommand(pause bool, arg string) tea.Cmd {
 			err = tp.PauseType(ctx, operator, typ, reason)
 		case typ != "":
 			err = tp.ResumeType(ctx, operator, typ, reason)
+		case actor != "" && pause:
+			err = ap.PauseActor(ctx, operator, actor, reason)
+		case actor != "":
+			err = ap.ResumeActor(ctx, operator, actor, reason)
 		case pause:
 			err = sc.PauseScheduler(ctx, operator, reason)
 		default:
 			err = sc.ResumeScheduler(ctx, operator, reason)
 		}
-		return schedulerMsg{pause: pause, typ: typ, reason: reason, err: err}
+		return schedulerMsg{pause: pause, typ: typ, actor: actor, reason: reason, err: err}
 	}
 }
 
@@ -90,6 +107,12 @@ func (m *model) scheduled(msg schedulerMsg) {
 	case msg.typ != "":
 		pc.info(msg.typ + " resumed: dispatching it again")
 		pc.log.Info("intent type resumed", "operator", pc.operator, "type", msg.typ)
+	case msg.pause && msg.actor != "":
+		pc.warn("actor " + msg.actor + " paused: its intents wait until :resume actor:" + msg.actor + " (" + msg.reason + ")")
+		pc.log.Info("actor paused", "operator", pc.operator, "actor", msg.actor, "reason", msg.reason)
+	case msg.actor != "":
+		pc.info("actor " + msg.actor + " resumed: dispatching its intents again")
+		pc.log.Info("actor resumed", "operator", pc.operator, "actor", msg.actor)
 	case msg.pause:
 		pc.warn("scheduler paused: nothing is dispatched until :resume (" + msg.reason + ")")
 		pc.log.Info("scheduler paused", "operator", pc.operator, "reason", msg.reason)
