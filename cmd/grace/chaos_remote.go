@@ -7,6 +7,7 @@ import (
 	"net/http"
 	"os"
 	"os/signal"
+	"strings"
 	"syscall"
 	"time"
 
@@ -45,6 +46,16 @@ func (a *app) runChaosRemote(cmd *cobra.Command, req engine.ChaosRequest) (handl
 	req.Operator = c.Operator // as intent approve names it; a server with identities records the token's
 	ctx, stop := signal.NotifyContext(cmd.Context(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
+	if keys := engineSets(a.sets); len(keys) > 0 {
+		// An override of the engine's config (a safeguard switched off,
+		// say) would not reach the server's scenarios: running them there
+		// would answer another question than the one asked.
+		_, err := c.ChaosStatus(ctx)
+		if !errors.Is(err, syscall.ECONNREFUSED) && !errors.Is(err, engine.ErrChaosUnavailable) {
+			return true, usageErrorf("chaos run: --set %s would not reach the server at %s, whose scenarios run with its own config; "+
+				"nothing was run (change the server's config and reload it, or stop the server to run them here with --set)", strings.Join(keys, ", --set "), url)
+		}
+	}
 
 	run, err := c.StartChaos(ctx, req)
 	var re *engine.ChaosRequestError
@@ -119,4 +130,20 @@ func (a *app) notef(format string, args ...any) {
 	if !a.json {
 		fmt.Fprintf(a.stderr, "grace: "+format+"\n", args...)
 	}
+}
+
+// engineSets returns the --set overrides (key=value, as given) of keys
+// that configure an engine, not the CLI's own reach of it (api, db, log).
+func engineSets(sets []string) []string {
+	var out []string
+	for _, kv := range sets {
+		key, _, _ := strings.Cut(kv, "=")
+		section, _, _ := strings.Cut(strings.ToLower(strings.TrimSpace(key)), ".")
+		switch section {
+		case "api", "db", "log":
+			continue
+		}
+		out = append(out, kv)
+	}
+	return out
 }

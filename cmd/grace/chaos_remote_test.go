@@ -89,6 +89,23 @@ func TestCLIChaosRunOnAServer(t *testing.T) {
 	}
 
 	c.run(t, "chaos", "run", "L2_nope").wantFail(t, exitUsage, "L2_nope")
+
+	// A safeguard switched off on the command line would not reach the
+	// server's scenarios: the run there would pass and answer another
+	// question. It is refused and nothing runs; the CLI's own keys pass.
+	before := c.run(t, "chaos", "history", "--json").stdout
+	r = c.run(t, "--set", "safeguards.policy_cascade_limit.enabled=false", "chaos", "run", "L2_event_policy_cascade")
+	if r.code != exitUsage || !strings.Contains(r.stderr, "--set safeguards.policy_cascade_limit.enabled=false would not reach the server at "+url) ||
+		strings.Contains(r.stdout, "PASS") {
+		t.Fatalf("chaos run with an engine --set on a server: exit %d\n%s%s", r.code, r.stdout, r.stderr)
+	}
+	if after := c.run(t, "chaos", "history", "--json").stdout; after != before {
+		t.Fatalf("a refused chaos run changed the history:\n%s\nthen\n%s", before, after)
+	}
+	r = c.run(t, "--set", "log.level=warn", "chaos", "run", "L2_event_policy_cascade")
+	if r.code != 0 || !strings.Contains(r.stdout, "PASS  L2_event_policy_cascade") {
+		t.Fatalf("chaos run with a CLI --set on the server: exit %d\n%s%s", r.code, r.stdout, r.stderr)
+	}
 }
 
 // With no server, grace chaos halt still halts local runs, and exits 0
