@@ -44,7 +44,7 @@ opens the console read-only.`,
 			return a.runConsole(cmd, readOnly)
 		},
 	}
-	cmd.Flags().BoolVar(&readOnly, "readonly", false, "watch only: approve, deny, chaos run and halt are disabled")
+	cmd.Flags().BoolVar(&readOnly, "readonly", false, "watch only: approve, deny, review, cancel, retry, pause, resume, chaos run and halt are disabled")
 	cmd.Flags().StringVar(&attach, "attach", "", "attach to the running grace serve at this URL (e.g. http://127.0.0.1:7420)")
 	return cmd
 }
