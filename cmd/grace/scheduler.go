@@ -64,11 +64,13 @@ waits for both resumes. --type and --actor go one at a time.
 func (a *app) schedulerVerbCommand(verb string) *cobra.Command {
 	var reason, typ, actor string
 	short := "Stop dispatching (all, one --type or one --actor) until resumed (a reason is required)"
+	use := verb + " [--type T | --actor A] --reason R"
 	if verb == "resume" {
 		short = "Dispatch again (all, one --type or one --actor)"
+		use = verb + " [--type T | --actor A] [--reason R]"
 	}
 	cmd := &cobra.Command{
-		Use:   verb + " [--type T | --actor A] [--reason R]",
+		Use:   use,
 		Short: short,
 		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {

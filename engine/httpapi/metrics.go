@@ -69,6 +69,7 @@ var (
 	descPoolTarget = desc("grace_worker_pool_target", "The size the supervisor keeps the worker pool at.")
 	descPaused     = desc("grace_scheduler_paused", "1 while the scheduler is paused.")
 	descTypeHeld   = desc("grace_type_paused_waiting", "Intents waiting behind a paused intent type, one series per paused type.", "type")
+	descActorHeld  = desc("grace_actor_paused_waiting", "Intents waiting behind a paused actor, one series per paused actor.", "actor")
 	descRate       = desc("grace_rate_per_second", "Dispatches and completions per second over the last 10 s.", "what")
 	descDispatched = desc("grace_intents_dispatched_total", "Dispatches to a worker since start.")
 	descCompleted  = desc("grace_intents_completed_total", "Intents completed since start.")
@@ -111,7 +112,7 @@ type engineCollector struct {
 // Describe whether or not a series of it exists yet (a paused type's
 // series appears only with the pause).
 var engineDescs = []*prometheus.Desc{descReady, descQueueDepth, descQueueWarn, descQueueCrit, descIntents, descPending,
-	descWorkers, descPoolTarget, descPaused, descTypeHeld, descRate, descDispatched, descCompleted, descFailed,
+	descWorkers, descPoolTarget, descPaused, descTypeHeld, descActorHeld, descRate, descDispatched, descCompleted, descFailed,
 	descRejected, descRefused, descRefRecords, descRefSummed, descRefSummary, descShed, descRerouted, descLost, descTypeQueued, descTypeDone, descAbandoned, descRunaways, descLatency, descDuration, descStatus, descCompReady,
 	descBreaches, descFiring, descBurn, descSLOEvents, descChecks}
 
@@ -155,6 +156,9 @@ func (c *engineCollector) Collect(ch chan<- prometheus.Metric) {
 	gauge(descPaused, b2f(l2.Paused))
 	for _, t := range l2.PausedTypes {
 		gauge(descTypeHeld, float64(t.Waiting), t.Type)
+	}
+	for _, a := range l2.PausedActors {
+		gauge(descActorHeld, float64(a.Waiting), a.Actor)
 	}
 	gauge(descRate, s.DispatchRate, "dispatch")
 	gauge(descRate, s.CompletionRate, "completion")

@@ -4,6 +4,7 @@ import (
 	"maps"
 	"net/http"
 	"net/http/httptest"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -185,16 +186,20 @@ func TestMetricsArePedanticallyValid(t *testing.T) {
 	if err := eng.PauseType(t.Context(), "alice", "generate_summary", "rollout"); err != nil {
 		t.Fatal(err)
 	}
+	if err := eng.PauseActor(t.Context(), "alice", "agent.runaway", "quarantine"); err != nil {
+		t.Fatal(err)
+	}
 	fams, err := reg.Gather()
 	if err != nil {
-		t.Fatalf("after a type pause: %v", err)
+		t.Fatalf("after a type and an actor pause: %v", err)
 	}
-	for _, f := range fams {
-		if f.GetName() == "grace_type_paused_waiting" && len(f.Metric) == 1 && f.Metric[0].GetLabel()[0].GetValue() == "generate_summary" {
-			return
+	for name, label := range map[string]string{"grace_type_paused_waiting": "generate_summary", "grace_actor_paused_waiting": "agent.runaway"} {
+		if !slices.ContainsFunc(fams, func(f *dto.MetricFamily) bool {
+			return f.GetName() == name && len(f.Metric) == 1 && f.Metric[0].GetLabel()[0].GetValue() == label
+		}) {
+			t.Errorf("no %s{%q} after the pause", name, label)
 		}
 	}
-	t.Fatal("no grace_type_paused_waiting{type=\"generate_summary\"} after the pause")
 }
 
 func newMetricsStore(t *testing.T) *enginetest.Store {
