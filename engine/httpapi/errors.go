@@ -27,6 +27,7 @@ const (
 	CodeUnknownField        = "unknown_field"        // 400: the body has a field the route does not take
 	CodeWrongType           = "wrong_type"           // 400: a field has the wrong JSON type
 	CodeDuplicateField      = "duplicate_field"      // 400: a name given twice in one object of the body; field is its path
+	CodeConflictingFields   = "conflicting_fields"   // 400: fields that exclude each other, as a pause of a type and of an actor at once; field names the second
 	CodeInvalidField        = "invalid_field"        // 422: a decision's or review's field is too long or holds control characters
 	CodeBadQuery            = "bad_query"            // 400: a query parameter cannot be used (unknown, repeated, malformed)
 	CodeBadPath             = "bad_path"             // 404: a path that is not canonical ("//", "..", "%2E"); nothing is redirected

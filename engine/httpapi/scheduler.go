@@ -82,11 +82,6 @@ func (h *Handler) actorPauser() (engine.ActorPauser, error) {
 	return ap, nil
 }
 
-// CodeConflictingFields (400): a body gives fields that exclude each
-// other, as a pause of a type and of an actor at once; field names the
-// second.
-const CodeConflictingFields = "conflicting_fields"
-
 // pauseRequest reads a pause or resume body.
 func pauseRequest(r *http.Request) (PauseRequest, error) {
 	var req PauseRequest
