@@ -137,4 +137,12 @@ func TestDispatchLatencyCountsFromTheEngineStart(t *testing.T) {
 	if st := b.e.watch.dispatchSLO.Status(b.clock.Now()); st.Bad != 0 || st.Good != 3 {
 		t.Fatalf("dispatch latency objective: %d good, %d bad, want 3 good", st.Good, st.Bad)
 	}
+	// Nor is the dispatch rate judged before it covers its window.
+	if f := b.e.schedulerFigures(); !f.RateWarmup {
+		t.Fatal("the dispatch rate is judged at the engine's start")
+	}
+	b.clock.Advance(meterWindow)
+	if f := b.e.schedulerFigures(); f.RateWarmup {
+		t.Fatalf("the dispatch rate is not judged %v after the start", meterWindow)
+	}
 }

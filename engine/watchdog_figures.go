@@ -46,6 +46,7 @@ func (e *Engine) schedulerFigures() watchdog.SchedulerFigures {
 	f := watchdog.SchedulerFigures{
 		Running: e.ready.Load(), Waiting: max(d.Len-d.Delayed-d.Held, 0), Idle: max(usable-busy, 0),
 		DispatchRate: rate, Dispatched: dispatched,
+		RateWarmup: now.Sub(time.Unix(0, e.watch.startedAt.Load())) < meterWindow,
 	}
 	if e.noRemoteWorker(now) { // the slots are idle, but nobody would run what they take
 		f.Idle = 0

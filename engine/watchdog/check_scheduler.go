@@ -29,6 +29,11 @@ type SchedulerFigures struct {
 	// window; Dispatched counts dispatches since start.
 	DispatchRate float64
 	Dispatched   uint64
+	// RateWarmup is true while the engine has run less than the rate's
+	// window: the rate does not yet say how fast it dispatches (work
+	// recovered at start waits for the first dispatches), so it is not
+	// judged against the minimum. A stall is judged all the same.
+	RateWarmup bool
 }
 
 // PausedType is one intent type paused on its own: since when, by whom and
@@ -78,6 +83,9 @@ func SchedulerCheck(t SchedulerThresholds, read func() SchedulerFigures) Compone
 		switch {
 		case f.Waiting == 0:
 			r.add("dispatch_rate", OK, fmt.Sprintf("Dispatch rate %.1f/s; nothing waiting", f.DispatchRate))
+		case f.RateWarmup:
+			r.add("dispatch_rate", OK, fmt.Sprintf("Dispatch rate %.1f/s with %d intents waiting: the engine has just started, judged against the minimum (%.1f/s) once the rate covers its window",
+				f.DispatchRate, f.Waiting, t.MinDispatchRate))
 		case !f.Paused && f.DispatchRate < t.MinDispatchRate:
 			r.add("dispatch_rate", Warn, fmt.Sprintf("Dispatch rate %.1f/s below the minimum %.1f/s while %d intents wait",
 				f.DispatchRate, t.MinDispatchRate, f.Waiting))
