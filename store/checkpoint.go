@@ -43,10 +43,20 @@ type checkpointer struct {
 	path    string
 	key     ed25519.PrivateKey
 	lastSeq int64 // seq of the newest checkpoint in the file
+	// compactAt is the file size past which it is thinned (compact),
+	// keeping every one of the newest keepAll checkpoints.
+	compactAt int64
+	keepAll   int
 }
 
+// checkpointCompactAt is the checkpoint file's size past which it is
+// thinned: at one line of ~190 bytes every 5 s under load it is reached in
+// about a day, and thinned it holds the newest ~11,000 checkpoints, one an
+// hour for the week before and one a day before that.
+const checkpointCompactAt = 4 << 20
+
 func newCheckpointer(dir string, key ed25519.PrivateKey) (*checkpointer, error) {
-	c := &checkpointer{path: filepath.Join(dir, checkpointFile), key: key}
+	c := &checkpointer{path: filepath.Join(dir, checkpointFile), key: key, compactAt: checkpointCompactAt, keepAll: checkpointKeepAll}
 	cps, err := readCheckpoints(dir)
 	if err != nil {
 		return nil, err
@@ -66,11 +76,91 @@ func (c *checkpointer) write(seq int64, hash string, t time.Time) error {
 		return fmt.Errorf("write audit checkpoint %s: %w", c.path, err)
 	}
 	_, werr := f.WriteString(msg + " " + sig + "\n")
+	var size int64
+	if st, err := f.Stat(); err == nil {
+		size = st.Size()
+	}
 	if err := errors.Join(werr, f.Sync(), f.Close()); err != nil {
 		return fmt.Errorf("write audit checkpoint %s: %w", c.path, err)
 	}
 	c.lastSeq = seq
+	if c.compactAt > 0 && size > c.compactAt {
+		return c.compact()
+	}
 	return nil
+}
+
+// compact thins the checkpoint file (thinCheckpoints) and replaces it
+// atomically: a new file written and synced beside it, renamed over it,
+// and the folder synced. A crash leaves the old file or the new one.
+func (c *checkpointer) compact() error {
+	cps, err := readCheckpoints(filepath.Dir(c.path))
+	if err != nil {
+		return fmt.Errorf("thin audit checkpoints: %w", err)
+	}
+	var b strings.Builder
+	for _, cp := range thinCheckpoints(cps, c.keepAll) {
+		b.WriteString(cp.Msg + " " + base64.StdEncoding.EncodeToString(cp.Sig) + "\n")
+	}
+	tmp := c.path + ".tmp"
+	f, err := os.OpenFile(tmp, os.O_WRONLY|os.O_CREATE|os.O_TRUNC, 0o600)
+	if err != nil {
+		return fmt.Errorf("thin audit checkpoints: %w", err)
+	}
+	_, werr := f.WriteString(b.String())
+	if err := errors.Join(werr, f.Sync(), f.Close()); err != nil {
+		os.Remove(tmp)
+		return fmt.Errorf("thin audit checkpoints: %w", err)
+	}
+	if err := os.Rename(tmp, c.path); err != nil {
+		os.Remove(tmp)
+		return fmt.Errorf("thin audit checkpoints: %w", err)
+	}
+	if d, err := os.Open(filepath.Dir(c.path)); err == nil {
+		_ = d.Sync()
+		d.Close()
+	}
+	return nil
+}
+
+// checkpointKeepAll is how many of the newest checkpoints thinning keeps
+// every one of.
+const checkpointKeepAll = 11000
+
+// thinCheckpoints returns the checkpoints worth keeping, in order: the
+// newest keepAll, and of the older ones the first of each hour within a
+// week of the newest and the first of each day before that. The chain's
+// hash covers every entry before it, so the newest checkpoint alone
+// anchors the whole chain; older ones only still anchor part of it should
+// the newest lines of the file be lost or cut. A checkpoint whose time
+// does not parse is kept.
+func thinCheckpoints(cps []checkpoint, keepAll int) []checkpoint {
+	if len(cps) <= keepAll {
+		return cps
+	}
+	newest, err := time.Parse(time.RFC3339Nano, cps[len(cps)-1].Time)
+	if err != nil {
+		return cps
+	}
+	old := cps[:len(cps)-keepAll]
+	out := make([]checkpoint, 0, keepAll+len(old)/100)
+	seen := map[time.Time]bool{}
+	for _, cp := range old {
+		t, err := time.Parse(time.RFC3339Nano, cp.Time)
+		if err != nil {
+			out = append(out, cp)
+			continue
+		}
+		slot := t.UTC().Truncate(time.Hour)
+		if newest.Sub(t) > 7*24*time.Hour {
+			slot = t.UTC().Truncate(24 * time.Hour)
+		}
+		if !seen[slot] {
+			seen[slot] = true
+			out = append(out, cp)
+		}
+	}
+	return append(out, cps[len(cps)-keepAll:]...)
 }
 
 // checkpoint signs the chain head if it moved since the last checkpoint.

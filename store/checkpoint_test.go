@@ -134,3 +134,92 @@ func TestCheckpointsWithoutKey(t *testing.T) {
 		t.Errorf("verification without a key: %+v", rep)
 	}
 }
+
+// A checkpoint every 5 s over 10 days thins to the newest ones, one an
+// hour for the week before the newest and one a day before that, in order.
+func TestThinCheckpoints(t *testing.T) {
+	t.Parallel()
+	start := time.Date(2026, 11, 1, 0, 0, 0, 0, time.UTC)
+	var cps []checkpoint
+	for i := range 10 * 24 * 720 {
+		cps = append(cps, checkpoint{Seq: int64(i + 1), Time: start.Add(time.Duration(i) * 5 * time.Second).Format(time.RFC3339Nano)})
+	}
+	const keepAll = 1000
+	got := thinCheckpoints(cps, keepAll)
+	if tail := got[len(got)-keepAll:]; tail[0].Seq != cps[len(cps)-keepAll].Seq || tail[keepAll-1].Seq != cps[len(cps)-1].Seq {
+		t.Fatalf("the newest %d are not all kept", keepAll)
+	}
+	newest := start.Add(time.Duration(len(cps)-1) * 5 * time.Second)
+	hours, days := map[time.Time]int{}, map[time.Time]int{}
+	for i, cp := range got[:len(got)-keepAll] {
+		if i > 0 && cp.Seq <= got[i-1].Seq {
+			t.Fatalf("out of order at %d: %d after %d", i, cp.Seq, got[i-1].Seq)
+		}
+		ts, _ := time.Parse(time.RFC3339Nano, cp.Time)
+		if newest.Sub(ts) > 7*24*time.Hour {
+			days[ts.Truncate(24*time.Hour)]++
+		} else {
+			hours[ts.Truncate(time.Hour)]++
+		}
+	}
+	for slot, n := range hours {
+		if n != 1 {
+			t.Errorf("%d checkpoints kept in the hour %s, want 1", n, slot)
+		}
+	}
+	for slot, n := range days {
+		if n != 1 {
+			t.Errorf("%d checkpoints kept on the day %s, want 1", n, slot)
+		}
+	}
+	// 10 days: 3 of them (and the newest's partial day) a day apiece, the
+	// week before the newest hour by hour.
+	if len(days) < 3 || len(days) > 4 || len(hours) < 7*24-1 || len(hours) > 7*24+1 {
+		t.Fatalf("%d days and %d hours kept from the older checkpoints", len(days), len(hours))
+	}
+	if short := cps[:10]; len(thinCheckpoints(short, keepAll)) != 10 {
+		t.Fatal("fewer checkpoints than keepAll were thinned")
+	}
+}
+
+// The checkpoint file stays bounded: past its size limit it is thinned in
+// place, its newest checkpoint kept, and the chain still verifies against
+// it.
+func TestCheckpointFileIsThinnedPastItsLimit(t *testing.T) {
+	t.Parallel()
+	tb := setup(t, func(o *Options) { o.CheckpointInterval = time.Minute })
+	ctx := context.Background()
+	path := filepath.Join(tb.dir, checkpointFile)
+	_ = tb.s.do(ctx, func(w *writer) error {
+		w.cp.compactAt, w.cp.keepAll = 4000, 10
+		return nil
+	})
+	for i := range 60 {
+		writeRecords(t, tb.s, 1, "alice")
+		tb.clock.Advance(5 * time.Minute) // 12 an hour: thinning keeps one an hour of the older ones
+		if err := tb.s.Checkpoint(ctx); err != nil {
+			t.Fatalf("checkpoint %d: %v", i, err)
+		}
+	}
+	st, err := os.Stat(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	cps, err := readCheckpoints(tb.dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	// ~190 bytes a line: 60 lines would be ~11,000 bytes.
+	if st.Size() > 4000+200 || len(cps) >= 60 {
+		t.Fatalf("checkpoint file of %d bytes, %d lines after 60 checkpoints, want it thinned below ~4000 bytes", st.Size(), len(cps))
+	}
+	if last := cps[len(cps)-1]; last.Seq != 60 {
+		t.Fatalf("the newest checkpoint is of entry %d, want 60", last.Seq)
+	}
+	if rep, err := tb.s.VerifyAudit(ctx); err != nil || !rep.OK || rep.Checkpoints != len(cps) {
+		t.Fatalf("VerifyAudit after thinning: %+v, %v", rep, err)
+	}
+	if _, err := os.Stat(path + ".tmp"); err == nil {
+		t.Fatal("the thinning's temporary file was left behind")
+	}
+}
