@@ -48,10 +48,10 @@ var _ ActorPauser = (*Engine)(nil)
 // intent's actor is at intake (a *TextError on "actor": ErrActorRequired,
 // too long, control characters) and matched exactly, so an actor with
 // nothing queued may be paused ahead of its intents; an actor paused
-// already gives ErrAlreadyPaused. With scheduler_auto_resume on, an actor
-// pause that outlasts scheduler.auto_resume_after while its intents wait
-// is undone, as a type's or the scheduler's pause is: a quarantine meant
-// to last wants the safeguard off, or a resume and a new pause.
+// already gives ErrAlreadyPaused. A quarantine is lifted by a person
+// only: scheduler_auto_resume, which undoes a forgotten pause of the
+// scheduler or of a type, leaves it; the watchdog warns while it holds
+// work, critical past watchdog.scheduler.max_pause.
 func (e *Engine) PauseActor(ctx context.Context, operator, actor, reason string) error {
 	operator, actor, reason = strings.TrimSpace(operator), strings.TrimSpace(actor), strings.TrimSpace(reason)
 	if operator == "" {

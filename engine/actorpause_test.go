@@ -233,57 +233,29 @@ func TestAnActorPauseOutlivesARestart(t *testing.T) {
 	}
 }
 
-// TestAutoResumeUndoesAForgottenActorPause: scheduler_auto_resume treats an
-// actor pause as it does a type's; with the safeguard off the overrun is
-// narrated once and the pause stands.
-func TestAutoResumeUndoesAForgottenActorPause(t *testing.T) {
+// An actor pause is a quarantine: scheduler_auto_resume, which undoes a
+// forgotten type pause, leaves it however long its intents wait; the
+// watchdog warns of it, critical once it holds work past
+// watchdog.scheduler.max_pause.
+func TestAForgottenActorPauseStandsAndIsAlerted(t *testing.T) {
 	t.Parallel()
-	t.Run("on", func(t *testing.T) {
-		t.Parallel()
-		b := setup(t, func(c *Config) { c.Scheduler.AutoResumeAfter = 5 * time.Second })
-		b.start(t)
-		if err := b.e.PauseActor(t.Context(), "alice", "agent.x", "forgotten"); err != nil {
-			t.Fatal(err)
-		}
-		b.advance(t, 10*time.Second) // nothing of the actor waits: the pause stands
-		if len(b.e.Snapshot().Layer2.PausedActors) != 1 {
-			t.Fatal("resumed with nothing waiting")
-		}
-		in := b.submit(t, intent.Submission{Type: "generate_summary", Actor: "agent.x"})
-		b.heartbeat(t)
-		b.waitState(t, in.ID, intent.StateCompleted)
-		r := b.waitRecord(t, WhatActorResumed, nil)
-		if r.Who != actorAutoResume || r.Context["actor"] != "agent.x" || !strings.HasPrefix(r.Why[0], "The pause of actor agent.x lasted ") ||
-			!strings.Contains(r.Why[0], ", past scheduler.auto_resume_after (5s), while 1 of its intents waited") {
-			t.Fatalf("auto resume record = %+v", r)
-		}
-	})
-	t.Run("off", func(t *testing.T) {
-		t.Parallel()
-		b := setup(t, func(c *Config) {
-			c.Scheduler.AutoResumeAfter = 5 * time.Second
-			c.Safeguards[SafeguardSchedulerAutoResume] = SafeguardConfig{Enabled: false}
-		})
-		b.start(t)
-		if err := b.e.PauseActor(t.Context(), "alice", "agent.x", "forgotten"); err != nil {
-			t.Fatal(err)
-		}
-		b.submit(t, intent.Submission{Type: "generate_summary", Actor: "agent.x"})
-		b.advance(t, 10*time.Second)
-		b.heartbeat(t)
-		r := b.waitRecord(t, WhatPauseOverdue, nil)
-		if r.Context["actor"] != "agent.x" || !strings.HasPrefix(r.Why[0], "Actor agent.x paused by alice for ") ||
-			!strings.HasSuffix(r.Why[0], ", past scheduler.auto_resume_after (5s), while 1 of its intents wait") {
-			t.Fatalf("overdue record = %+v", r)
-		}
-		b.heartbeat(t) // a round's check has run once the next round has
-		b.heartbeat(t)
-		if pa := b.e.Snapshot().Layer2.PausedActors; len(pa) != 1 || pa[0].Waiting != 1 || b.store.Count(WhatPauseOverdue) != 1 {
-			t.Fatalf("with the safeguard off: %+v, %d overdue records", pa, b.store.Count(WhatPauseOverdue))
-		}
-		// The watchdog warns while it lasts, as for a type.
-		if a := alertOf(t, b.check(t), "scheduler/actors_paused"); !strings.Contains(a.Summary, "agent.x since") || !strings.Contains(a.Summary, "alice: forgotten), 1 waiting") {
-			t.Fatalf("the watchdog's alert: %+v", a)
-		}
-	})
+	b := setup(t, func(c *Config) { c.Scheduler.AutoResumeAfter = 5 * time.Second })
+	b.start(t)
+	if err := b.e.PauseActor(t.Context(), "alice", "agent.x", "quarantine"); err != nil {
+		t.Fatal(err)
+	}
+	if r := b.waitRecord(t, WhatActorPaused, nil); !strings.Contains(strings.Join(r.Why, " | "), "A quarantine lasts until someone resumes it") {
+		t.Fatalf("pause record = %+v", r)
+	}
+	b.submit(t, intent.Submission{Type: "generate_summary", Actor: "agent.x"})
+	b.advance(t, 10*time.Second) // past scheduler.auto_resume_after, its intent waiting
+	b.heartbeat(t)
+	b.heartbeat(t) // a round's check has run once the next round has
+	b.heartbeat(t)
+	if pa := b.e.Snapshot().Layer2.PausedActors; len(pa) != 1 || pa[0].Waiting != 1 || b.store.Count(WhatActorResumed) != 0 {
+		t.Fatalf("the quarantine was lifted: %+v, %d resumed records", pa, b.store.Count(WhatActorResumed))
+	}
+	if a := alertOf(t, b.check(t), "scheduler/actors_paused"); !strings.Contains(a.Summary, "agent.x since") || !strings.Contains(a.Summary, "alice: quarantine), 1 waiting") {
+		t.Fatalf("the watchdog's alert: %+v", a)
+	}
 }

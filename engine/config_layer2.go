@@ -64,9 +64,10 @@ type SheddingConfig struct {
 // SchedulerConfig is the dispatch loop's pause guard.
 type SchedulerConfig struct {
 	// AutoResumeAfter is how long a pause may last while work waits
-	// before scheduler_auto_resume undoes it: the scheduler's, an intent
-	// type's (PauseType) or an actor's (PauseActor), each on its own clock
-	// and counting only the intents it holds.
+	// before scheduler_auto_resume undoes it: the scheduler's or an intent
+	// type's (PauseType), each on its own clock and counting only the
+	// intents it holds. An actor's (PauseActor, a quarantine) is lifted by
+	// a person only.
 	AutoResumeAfter time.Duration `mapstructure:"auto_resume_after"`
 }
 

@@ -16,9 +16,12 @@ import (
 // pauseKind is one kind of pause narrower than the scheduler's: of one
 // intent type (PauseType) or of one actor (PauseActor). Each holds back
 // the queued intents it matches (an htm.Hold) while the others dispatch,
-// goes on the record with the whole set of its kind after it, lasts across
-// restarts and is undone by scheduler_auto_resume, in the same way; an
-// intent that pauses of both kinds match waits until both are resumed.
+// goes on the record with the whole set of its kind after it and lasts
+// across restarts, in the same way; an intent that pauses of both kinds
+// match waits until both are resumed. scheduler_auto_resume undoes a
+// forgotten type pause (autoResume); an actor's is a quarantine, lifted by
+// a person only, and the watchdog's alert on it (critical past
+// watchdog.scheduler.max_pause) keeps it from being forgotten.
 type pauseKind struct {
 	noun, plural string // "type", "types": the records' context keys and the words in prose
 	title        string // "Type": noun at the start of a sentence
@@ -30,13 +33,16 @@ type pauseKind struct {
 	paused, resumed, restored, setField string
 	hold                                func(name string) htm.Hold
 	state                               func(*pauseState) *namedPauses
+	// autoResume: scheduler_auto_resume undoes a pause of this kind that
+	// outlasts scheduler.auto_resume_after while its intents wait.
+	autoResume bool
 }
 
 var (
 	typePauses = &pauseKind{
 		noun: "type", plural: "types", title: "Type", aPause: "A type pause", several: "intent types", logNoun: "intent type",
 		paused: WhatTypePaused, resumed: WhatTypeResumed, restored: WhatTypePausesRestored, setField: "paused_types",
-		hold: htm.TypeHold, state: func(p *pauseState) *namedPauses { return &p.types },
+		hold: htm.TypeHold, state: func(p *pauseState) *namedPauses { return &p.types }, autoResume: true,
 	}
 	actorPauses = &pauseKind{
 		noun: "actor", plural: "actors", title: "Actor", aPause: "An actor pause", several: "actors", logNoun: "actor",
@@ -163,18 +169,18 @@ func withPause(m map[string]PauseInfo, name string, p *PauseInfo) map[string]Pau
 	return out
 }
 
-// checkNamedAutoResume undoes each pause of a type or an actor that has
-// lasted scheduler.auto_resume_after while its intents wait, as
-// checkAutoResume does for the scheduler's (with the safeguard off, the
-// overrun is narrated once per pause). It runs on the supervisor's
-// heartbeat tick.
+// checkNamedAutoResume undoes each type pause (each pause of a kind with
+// autoResume) that has lasted scheduler.auto_resume_after while its
+// intents wait, as checkAutoResume does for the scheduler's (with the
+// safeguard off, the overrun is narrated once per pause). It runs on the
+// supervisor's heartbeat tick.
 func (e *Engine) checkNamedAutoResume(context.Context) {
 	e.pause.mu.Lock()
 	defer e.pause.mu.Unlock()
 	var counts map[htm.Hold]int
 	for _, k := range pauseKinds {
 		st := k.state(e.pause)
-		if len(st.on) == 0 {
+		if !k.autoResume || len(st.on) == 0 {
 			continue
 		}
 		if counts == nil {
@@ -304,14 +310,19 @@ func (k *pauseKind) pausedRecord(name string, p PauseInfo, waiting int, after ma
 		"Reason: " + p.Reason,
 		fmt.Sprintf("Intents of %s %s (%d queued now) wait; running ones finish; submissions are still accepted; other %s dispatch as before", k.noun, name, waiting, k.plural),
 	}
-	if autoResume {
+	ctx := map[string]any{k.noun: name, "by": p.By, "reason": p.Reason, "queued": waiting, k.setField: namedPausesContext(k.noun, after)}
+	if k.autoResume {
+		ctx["auto_resume_after_s"] = limit.Seconds()
+	}
+	switch {
+	case !k.autoResume:
+		why = append(why, "A quarantine lasts until someone resumes it (scheduler_auto_resume leaves it); the watchdog warns while it holds work")
+	case autoResume:
 		why = append(why, fmt.Sprintf("scheduler_auto_resume undoes the pause after %v if intents of the %s are waiting", limit, k.noun))
-	} else {
+	default:
 		why = append(why, "scheduler_auto_resume is off: the pause lasts until someone resumes")
 	}
-	r := rec(p.Since, p.By, k.paused, whereScheduler, "operator_command", "paused", "", why,
-		map[string]any{k.noun: name, "by": p.By, "reason": p.Reason, "queued": waiting, "auto_resume_after_s": limit.Seconds(),
-			k.setField: namedPausesContext(k.noun, after)})
+	r := rec(p.Since, p.By, k.paused, whereScheduler, "operator_command", "paused", "", why, ctx)
 	r.Risk = 0.4
 	return r
 }
