@@ -47,7 +47,12 @@ func startBackend(ctx context.Context, cfg engine.Config, st *store.Store, log *
 		}
 		b.url = b.srv.ClientURL()
 	}
-	if err := b.connect(ctx, cfg, st, log); err != nil {
+	// The dispatcher's loops (its recorder, the watch for lost workers)
+	// run until stop, not until ctx ends: ctx is serve's signal context,
+	// and the engine, stopping after the signal, still needs them: a
+	// holder lost meanwhile ends its stopping attempt, and what the
+	// dispatcher records then reaches the store.
+	if err := b.connect(context.WithoutCancel(ctx), cfg, st, log); err != nil {
 		return nil, err
 	}
 	return b, nil

@@ -53,7 +53,9 @@ retry (safeguard handler_abandonment).
 
 SIGINT or SIGTERM stops pulling, lets running tasks finish for up to --drain,
 gives back those that do not, and exits (waiting at most abandon_after for
-handlers that ignore being cancelled).`,
+handlers that ignore being cancelled). A finished task's result that could
+not be delivered by the end of --drain (NATS unreachable) is given up: the
+task is delivered again after backend.nats.ack_wait.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error { return a.runWorker(cmd, f) },
 	}

@@ -10,6 +10,8 @@ import (
 
 	"grace/engine/dist"
 	"grace/engine/enginetest"
+	"grace/engine/intent"
+	"grace/engine/worker"
 )
 
 // An idle worker told to stop while NATS is down (the control plane with
@@ -51,6 +53,70 @@ func TestWorkerStopsPromptlyWhileNATSIsDown(t *testing.T) {
 	out := logs.String()
 	if !strings.Contains(out, "NATS is unreachable") {
 		t.Errorf("the worker's log does not say NATS was unreachable:\n%s", out)
+	}
+}
+
+// finishing is a handler that signals when it starts and returns nil once
+// finish is closed, whatever its context says.
+type finishing struct {
+	started chan string
+	finish  chan struct{}
+}
+
+func (h finishing) For(string) (worker.Handler, time.Duration) {
+	return worker.HandlerFunc(func(_ context.Context, in intent.Intent) error {
+		h.started <- in.ID
+		<-h.finish
+		return nil
+	}), 0
+}
+func (finishing) Kind(string) string { return "finishing" }
+
+// A worker told to stop while NATS is down, whose task finishes during the
+// drain, stops once the drain is over: the result it cannot deliver is
+// given up (the task is delivered again after the ack wait), not retried
+// for ten request timeouts past the drain, which held a stopping grace
+// worker for over 20s after SIGTERM.
+func TestWorkerWithAnUndeliverableResultStopsAfterItsDrain(t *testing.T) {
+	srv := startServer(t)
+	cfg := testConfig()
+	cfg.Workers.AbandonAfter = 200 * time.Millisecond // the control plane, cut off too, gives up on the attempt soon
+	b := startControlPlane(t, srv.ClientURL(), cfg)
+	nc := connect(t, b.url)
+	var logs enginetest.Buffer
+	h := finishing{started: make(chan string, 1), finish: make(chan struct{})}
+	const drain = 2 * time.Second
+	w, err := dist.NewWorker(context.Background(), nc, dist.WorkerOptions{Name: "busy", Host: "host-busy", Handlers: h,
+		HeartbeatInterval: cfg.Backend.NATS.HeartbeatInterval, Drain: drain,
+		Logger: slog.New(slog.NewTextHandler(&logs, nil)).With("worker", "busy")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	done := make(chan error, 1)
+	go func() { done <- w.Run(ctx) }()
+	b.submitN(t, "query_knowledge", 1)
+	select {
+	case <-h.started:
+	case <-time.After(10 * time.Second):
+		t.Fatal("the worker never started the task")
+	}
+	srv.Shutdown()
+	waitFor(t, 5*time.Second, "the worker to notice NATS is gone", func() bool { return !nc.IsConnected() })
+	cancel()        // the shutdown begins: the drain lets the task finish
+	close(h.finish) // it does, and its result cannot be delivered
+	select {
+	case err := <-done:
+		if err != nil {
+			t.Errorf("Run = %v, want nil: the worker stopped as asked", err)
+		}
+	case <-time.After(drain + 13*time.Second): // a hang bound: the drain plus one request timeout is expected
+		t.Fatalf("the worker has not stopped %v after it was told to: it retries a result it cannot deliver past its drain of %v",
+			drain+13*time.Second, drain)
+	}
+	if out := logs.String(); !strings.Contains(out, "result not delivered before the shutdown's drain was over") {
+		t.Errorf("the worker's log does not say it gave up the result at the drain's end:\n%s", out)
 	}
 }
 

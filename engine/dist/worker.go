@@ -39,7 +39,10 @@ type WorkerOptions struct {
 	// HeartbeatInterval is how often it announces itself.
 	HeartbeatInterval time.Duration
 	// Drain is how long a shutdown waits for running tasks to finish
-	// before cancelling them and giving them back.
+	// before cancelling them and giving them back, and for the results of
+	// finished tasks to be delivered: past it, a result the control plane
+	// has not answered (NATS is down) is given up, and its task delivered
+	// again after the ack wait.
 	Drain time.Duration
 	// AbandonAfter is how long a handler told to stop (its timeout ran
 	// out, the control plane cancelled it, or the worker is shutting down)
@@ -338,12 +341,15 @@ func (w *Worker) handle(ctx context.Context, msg jetstream.Msg) {
 	if err != nil {
 		res.Error, res.Permanent = clip(err.Error(), 1000), worker.IsPermanent(err)
 	}
-	w.report(msg, res)
+	w.report(ctx, msg, res)
 }
 
 // report sends res until the control plane answers (retrying while the
 // message's progress keeps it ours), then acknowledges or terminates msg.
-func (w *Worker) report(msg jetstream.Msg, res resultReq) {
+// It stops retrying when ctx ends (a shutdown's drain is over): a worker
+// that cannot reach the control plane, NATS being down, stops as it
+// would with the task unfinished, and the task is delivered again.
+func (w *Worker) report(ctx context.Context, msg jetstream.Msg, res resultReq) {
 	var rr resultReply
 	for i := 0; ; i++ {
 		err := w.request(subjectResult, res, &rr)
@@ -355,7 +361,15 @@ func (w *Worker) report(msg jetstream.Msg, res resultReq) {
 			return
 		}
 		_ = msg.InProgress()
-		time.Sleep(w.o.HeartbeatInterval / 2) // a retry pace, not a settle wait
+		t := time.NewTimer(w.o.HeartbeatInterval / 2) // a retry pace, not a settle wait
+		select {
+		case <-t.C:
+		case <-ctx.Done():
+			t.Stop()
+			w.o.Logger.Error("result not delivered before the shutdown's drain was over; the task will be redelivered",
+				"intent_id", res.ID, "attempt", res.Attempt, "err", err)
+			return
+		}
 	}
 	if !rr.Accepted {
 		w.o.Logger.Info("result refused; task terminated", "intent_id", res.ID, "attempt", res.Attempt, "reason", rr.Reason)
