@@ -1,6 +1,7 @@
 package store
 
 import (
+	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -70,7 +71,7 @@ const lockWaitStep = 20 * time.Millisecond
 // holds it, at once if that process is an engine, after waiting up to
 // wait for one holding it briefly (a CLI write). The lock is the kernel's
 // (flock), so a killed holder leaves none behind.
-func takeLock(abs, holder string, brief bool, wait time.Duration) (release func() error, err error) {
+func takeLock(ctx context.Context, abs, holder string, brief bool, wait time.Duration) (release func() error, err error) {
 	f, err := os.OpenFile(lockPath(abs), os.O_RDWR|os.O_CREATE, 0o600)
 	if err != nil {
 		return nil, fmt.Errorf("lock file: %w", err)
@@ -90,7 +91,12 @@ func takeLock(abs, holder string, brief bool, wait time.Duration) (release func(
 			f.Close()
 			return nil, inUse
 		}
-		time.Sleep(lockWaitStep)
+		select {
+		case <-ctx.Done():
+			f.Close()
+			return nil, fmt.Errorf("wait for %s: %w", inUse, ctx.Err())
+		case <-time.After(lockWaitStep):
+		}
 	}
 	note, _ := json.Marshal(InUseError{Holder: holder, PID: os.Getpid(), Since: time.Now().UTC(), Brief: brief})
 	if err := f.Truncate(0); err == nil {

@@ -7,6 +7,7 @@ import (
 	"strconv"
 	"strings"
 	"testing"
+	"time"
 )
 
 // TestASecondWriterIsRefused: while one process (here, one open) holds a
@@ -48,5 +49,21 @@ func TestASecondWriterIsRefused(t *testing.T) {
 	}
 	if err := <-opened; err != nil {
 		t.Fatalf("an engine starting while a command wrote: %v, want it to wait for the command", err)
+	}
+}
+
+// An open waiting for a brief holder gives up when its context ends (a
+// signal to the process starting), saying what it waited for, rather
+// than waiting LockWait out.
+func TestWaitingForABriefHolderEndsWithItsContext(t *testing.T) {
+	t.Parallel()
+	tb := setup(t, func(o *Options) { o.Holder = "grace intent submit"; o.Brief = true })
+	// The context ends while the open waits (well after it read the
+	// file), long before LockWait would.
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
+	defer cancel()
+	_, err := Open(ctx, tb.path, Options{Clock: tb.clock, Holder: "grace serve", LockWait: 30 * time.Second})
+	if !errors.Is(err, context.DeadlineExceeded) || !strings.Contains(err.Error(), "grace intent submit") {
+		t.Fatalf("open whose context ended while it waited for a brief holder: %v; want the context's end, naming the holder", err)
 	}
 }

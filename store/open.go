@@ -65,7 +65,7 @@ func open(ctx context.Context, path string, opts Options) (_ *Store, err error) 
 	if opts.ReadOnly {
 		return s, s.openReaders(ctx, abs)
 	}
-	if s.unlock, err = takeLock(abs, opts.Holder, opts.Brief, opts.LockWait); err != nil {
+	if s.unlock, err = takeLock(ctx, abs, opts.Holder, opts.Brief, opts.LockWait); err != nil {
 		return nil, err
 	}
 	if fresh {

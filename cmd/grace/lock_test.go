@@ -3,9 +3,12 @@ package main
 import (
 	"fmt"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"strings"
+	"syscall"
 	"testing"
+	"time"
 )
 
 // TestOneEngineADatabase: while grace serve runs on a database, a second
@@ -39,5 +42,70 @@ func TestOneEngineADatabase(t *testing.T) {
 	}
 	if r := c.run(t, "audit", "verify"); r.code != 0 {
 		t.Fatalf("audit verify beside a running engine: exit %d: %s", r.code, r.stderr)
+	}
+}
+
+// TestSignalWhileStartingIsACleanStop: a SIGTERM that reaches grace serve
+// while it is still starting (here: waiting for a CLI write's brief hold
+// on the database) stops it cleanly, exit 0, as after it has started; it
+// exited 1 with "context canceled" or the hold's error.
+func TestSignalWhileStartingIsACleanStop(t *testing.T) {
+	t.Parallel()
+	c, url := newServerCLI(t)
+	config := writeServeConfig(t, c.dir, url, "")
+	data := filepath.Join(c.dir, "grace-data")
+	if err := os.MkdirAll(data, 0o700); err != nil {
+		t.Fatal(err)
+	}
+	lockFile := filepath.Join(data, "grace.db.lock")
+	f, err := os.OpenFile(lockFile, os.O_RDWR|os.O_CREATE, 0o600)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	if err := syscall.Flock(int(f.Fd()), syscall.LOCK_EX|syscall.LOCK_NB); err != nil {
+		t.Fatal(err)
+	}
+	fmt.Fprintf(f, `{"holder":"grace intent submit (a test's brief hold)","pid":%d,"since":%q,"brief":true}`+"\n",
+		os.Getpid(), time.Now().UTC().Format(time.RFC3339))
+
+	logs := &syncBuffer{}
+	cmd := exec.Command(graceBin, "serve", "--config", config)
+	cmd.Dir, cmd.Env, cmd.Stdout, cmd.Stderr = c.dir, append(os.Environ(), c.env...), logs, logs
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	done := make(chan error, 1)
+	go func() { done <- cmd.Wait() }()
+	t.Cleanup(func() {
+		_ = cmd.Process.Kill()
+		<-done
+		done <- nil
+	})
+	// It holds the lock file open once it waits for the hold (after its
+	// signal handler is in place).
+	waitFor(t, 20*time.Second, "serve to wait for the database's hold", func() bool {
+		fds, _ := os.ReadDir(fmt.Sprintf("/proc/%d/fd", cmd.Process.Pid))
+		for _, fd := range fds {
+			if target, err := os.Readlink(fmt.Sprintf("/proc/%d/fd/%s", cmd.Process.Pid, fd.Name())); err == nil && target == lockFile {
+				return true
+			}
+		}
+		return false
+	})
+	if err := cmd.Process.Signal(syscall.SIGTERM); err != nil {
+		t.Fatal(err)
+	}
+	select {
+	case err := <-done:
+		done <- err
+		if err != nil || strings.Contains(logs.String(), "grace: ") {
+			t.Fatalf("serve stopped while starting: %v\n%s", err, logs.String())
+		}
+		if !strings.Contains(logs.String(), `msg="stopped while starting" cause=signal`) {
+			t.Fatalf("the log does not say it stopped while starting:\n%s", logs.String())
+		}
+	case <-time.After(20 * time.Second):
+		t.Fatalf("serve did not stop on SIGTERM while waiting for the hold:\n%s", logs.String())
 	}
 }

@@ -46,6 +46,13 @@ func (a *app) runServe(cmd *cobra.Command, _ []string) error {
 
 	sys, err := startSystem(ctx, cfg, log, systemOptions{RequireAPI: true})
 	if err != nil {
+		if ctx.Err() != nil && cmd.Context().Err() == nil {
+			// Stopped by a signal while starting: a clean stop, as after
+			// starting (what had started is stopped and nothing is left
+			// half done: migrations are transactions), not a failure.
+			log.Info("stopped while starting", "cause", "signal", "interrupted", err)
+			return nil
+		}
 		return err
 	}
 	log.Info("grace serving", "db", cfg.DB, "api", sys.apiAddr, "cortex", cfg.Cortex.Enabled)
