@@ -94,7 +94,7 @@ func takeLock(ctx context.Context, abs, holder string, brief bool, wait time.Dur
 		select {
 		case <-ctx.Done():
 			f.Close()
-			return nil, fmt.Errorf("wait for %s: %w", inUse, ctx.Err())
+			return nil, fmt.Errorf("%w while waiting: %s", ctx.Err(), inUse)
 		case <-time.After(lockWaitStep):
 		}
 	}

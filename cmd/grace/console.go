@@ -72,6 +72,10 @@ func (a *app) runConsole(cmd *cobra.Command, readOnly bool) error {
 	}
 	sys, err := startSystem(ctx, cfg, log, systemOptions{RequireAPI: false})
 	if err != nil {
+		if stoppedWhileStarting(ctx, cmd.Context()) {
+			log.Info("stopped while starting", "cause", "signal", "interrupted", err)
+			return nil
+		}
 		return err
 	}
 	defer sys.stop()

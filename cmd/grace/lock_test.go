@@ -57,17 +57,7 @@ func TestSignalWhileStartingIsACleanStop(t *testing.T) {
 	if err := os.MkdirAll(data, 0o700); err != nil {
 		t.Fatal(err)
 	}
-	lockFile := filepath.Join(data, "grace.db.lock")
-	f, err := os.OpenFile(lockFile, os.O_RDWR|os.O_CREATE, 0o600)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer f.Close()
-	if err := syscall.Flock(int(f.Fd()), syscall.LOCK_EX|syscall.LOCK_NB); err != nil {
-		t.Fatal(err)
-	}
-	fmt.Fprintf(f, `{"holder":"grace intent submit (a test's brief hold)","pid":%d,"since":%q,"brief":true}`+"\n",
-		os.Getpid(), time.Now().UTC().Format(time.RFC3339))
+	lockFile := holdBriefly(t, data)
 
 	logs := &syncBuffer{}
 	cmd := exec.Command(graceBin, "serve", "--config", config)
@@ -82,17 +72,7 @@ func TestSignalWhileStartingIsACleanStop(t *testing.T) {
 		<-done
 		done <- nil
 	})
-	// It holds the lock file open once it waits for the hold (after its
-	// signal handler is in place).
-	waitFor(t, 20*time.Second, "serve to wait for the database's hold", func() bool {
-		fds, _ := os.ReadDir(fmt.Sprintf("/proc/%d/fd", cmd.Process.Pid))
-		for _, fd := range fds {
-			if target, err := os.Readlink(fmt.Sprintf("/proc/%d/fd/%s", cmd.Process.Pid, fd.Name())); err == nil && target == lockFile {
-				return true
-			}
-		}
-		return false
-	})
+	waitForHold(t, cmd.Process.Pid, lockFile)
 	if err := cmd.Process.Signal(syscall.SIGTERM); err != nil {
 		t.Fatal(err)
 	}
@@ -107,5 +87,88 @@ func TestSignalWhileStartingIsACleanStop(t *testing.T) {
 		}
 	case <-time.After(20 * time.Second):
 		t.Fatalf("serve did not stop on SIGTERM while waiting for the hold:\n%s", logs.String())
+	}
+}
+
+// holdBriefly takes the database lock of the data folder data as a CLI
+// write does (a brief hold, which a starting engine waits for) until the
+// test ends, and returns the lock file's path.
+func holdBriefly(t *testing.T, data string) string {
+	t.Helper()
+	lockFile := filepath.Join(data, "grace.db.lock")
+	f, err := os.OpenFile(lockFile, os.O_RDWR|os.O_CREATE, 0o600)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { f.Close() })
+	if err := syscall.Flock(int(f.Fd()), syscall.LOCK_EX|syscall.LOCK_NB); err != nil {
+		t.Fatal(err)
+	}
+	fmt.Fprintf(f, `{"holder":"grace intent submit (a test's brief hold)","pid":%d,"since":%q,"brief":true}`+"\n",
+		os.Getpid(), time.Now().UTC().Format(time.RFC3339))
+	return lockFile
+}
+
+// waitForHold waits until process pid holds lockFile open: it waits for
+// the hold then, its signal handler in place.
+func waitForHold(t *testing.T, pid int, lockFile string) {
+	t.Helper()
+	waitFor(t, 20*time.Second, "the process to wait for the database's hold", func() bool {
+		fds, _ := os.ReadDir(fmt.Sprintf("/proc/%d/fd", pid))
+		for _, fd := range fds {
+			if target, err := os.Readlink(fmt.Sprintf("/proc/%d/fd/%s", pid, fd.Name())); err == nil && target == lockFile {
+				return true
+			}
+		}
+		return false
+	})
+}
+
+// TestConsoleSignalWhileStartingIsACleanStop: the console, stopped by a
+// signal while it starts (waiting for a CLI write's hold on the database),
+// exits 0 and prints no error, as serve does.
+func TestConsoleSignalWhileStartingIsACleanStop(t *testing.T) {
+	if _, err := exec.LookPath("tmux"); err != nil {
+		t.Skip("tmux is not installed (.ci/run installs it)")
+	}
+	t.Parallel()
+	c, url := newServerCLI(t)
+	cfg := writeServeConfig(t, c.dir, url, "")
+	data := filepath.Join(c.dir, "grace-data")
+	if err := os.MkdirAll(data, 0o700); err != nil {
+		t.Fatal(err)
+	}
+	lockFile := holdBriefly(t, data)
+	socket := filepath.Join(c.dir, "tmux.sock")
+	codeFile := filepath.Join(c.dir, "console.exit")
+	pidFile := filepath.Join(c.dir, "console.pid")
+	script := fmt.Sprintf("cd %q && echo $$ > %q && exec sh -c '%s console --config %s; echo $? > %s; sleep 60'", c.dir, pidFile, graceBin, cfg, codeFile)
+	if out, err := tmux(t, socket, "new-session", "-d", "-s", "grace", "-x", "100", "-y", "30", "sh", "-c", script); err != nil {
+		t.Fatalf("tmux new-session: %v: %s", err, out)
+	}
+	t.Cleanup(func() { _, _ = tmux(t, socket, "kill-server") })
+	// The console is the child of the shell that wrote its pid.
+	var pid int
+	waitFor(t, 20*time.Second, "the console to start", func() bool {
+		b, err := os.ReadFile(pidFile)
+		if err != nil {
+			return false
+		}
+		kids, err := os.ReadFile(fmt.Sprintf("/proc/%s/task/%s/children", strings.TrimSpace(string(b)), strings.TrimSpace(string(b))))
+		if err != nil {
+			return false
+		}
+		_, err = fmt.Sscan(string(kids), &pid)
+		return err == nil
+	})
+	waitForHold(t, pid, lockFile)
+	if err := syscall.Kill(pid, syscall.SIGTERM); err != nil {
+		t.Fatal(err)
+	}
+	waitFor(t, 20*time.Second, "the console to exit", func() bool { _, err := os.Stat(codeFile); return err == nil })
+	b, _ := os.ReadFile(codeFile)
+	screen, _ := tmux(t, socket, "capture-pane", "-p", "-t", "grace")
+	if strings.TrimSpace(string(b)) != "0" || strings.Contains(screen, "grace: ") {
+		t.Fatalf("the console stopped while starting: exit %s\n%s", strings.TrimSpace(string(b)), screen)
 	}
 }

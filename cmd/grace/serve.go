@@ -46,10 +46,7 @@ func (a *app) runServe(cmd *cobra.Command, _ []string) error {
 
 	sys, err := startSystem(ctx, cfg, log, systemOptions{RequireAPI: true})
 	if err != nil {
-		if ctx.Err() != nil && cmd.Context().Err() == nil {
-			// Stopped by a signal while starting: a clean stop, as after
-			// starting (what had started is stopped and nothing is left
-			// half done: migrations are transactions), not a failure.
+		if stoppedWhileStarting(ctx, cmd.Context()) {
 			log.Info("stopped while starting", "cause", "signal", "interrupted", err)
 			return nil
 		}
@@ -110,4 +107,12 @@ func (a *app) reloadAccess(ctx context.Context, cmd *cobra.Command, sys *system,
 	if err := sys.eng.RecordAccessChange(ctx, change, "grace serve (SIGHUP)", source); err != nil {
 		log.Error("SIGHUP: record the access change", "err", err)
 	}
+}
+
+// stoppedWhileStarting reports whether a start that failed was stopped by
+// a signal (ctx, the signal's context, ended; parent, the command's, did
+// not): a clean stop, as after starting (what had started is stopped, and
+// nothing is left half done: migrations are transactions), not a failure.
+func stoppedWhileStarting(ctx, parent context.Context) bool {
+	return ctx.Err() != nil && parent.Err() == nil
 }
