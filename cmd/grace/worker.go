@@ -119,6 +119,13 @@ func (a *app) runWorker(cmd *cobra.Command, f workerFlags) error {
 		Drain: f.drain, AbandonAfter: cfg.HandlerAbandonAfter(), Scrub: engine.ErrorScrubber(cfg.Masking.Fields), Logger: log,
 	})
 	if err != nil {
+		if stoppedWhileStarting(ctx, cmd.Context()) {
+			// Stopped while it looked for the control plane's queues (a
+			// slow or silent NATS): a clean stop, as for serve; no task
+			// was taken.
+			log.Info("stopped while starting", "cause", "signal", "interrupted", err)
+			return nil
+		}
 		return err
 	}
 	log.Info("worker running", "nats", nc.ConnectedUrlRedacted(), "host", host, "slots", f.slots)

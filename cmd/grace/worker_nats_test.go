@@ -1,6 +1,7 @@
 package main
 
 import (
+	"bufio"
 	"encoding/json"
 	"fmt"
 	"net"
@@ -11,6 +12,7 @@ import (
 	"regexp"
 	"slices"
 	"strings"
+	"sync"
 	"syscall"
 	"testing"
 	"time"
@@ -336,4 +338,85 @@ func TestWorkerUsageErrors(t *testing.T) {
 	// Nothing listens there: one line naming the URL, no trace.
 	port := freePort(t)
 	c.run(t, "worker", "--nats", fmt.Sprintf("nats://127.0.0.1:%d", port)).wantFail(t, exitFailure, fmt.Sprintf("connect to nats at nats://127.0.0.1:%d", port))
+}
+
+// silentNATS is a NATS server that accepts a client and answers its pings
+// but no request: a control plane that never answers. It returns its URL
+// and a channel closed when a client first asks JetStream something.
+func silentNATS(t *testing.T) (string, <-chan struct{}) {
+	t.Helper()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { ln.Close() })
+	asked := make(chan struct{})
+	var once sync.Once
+	go func() {
+		for {
+			conn, err := ln.Accept()
+			if err != nil {
+				return
+			}
+			go func() {
+				defer conn.Close()
+				fmt.Fprint(conn, `INFO {"server_id":"silent","version":"2.10.0","proto":1,"headers":true,"max_payload":1048576}`+"\r\n")
+				lines := bufio.NewScanner(conn)
+				for lines.Scan() {
+					switch line := lines.Text(); {
+					case line == "PING":
+						fmt.Fprint(conn, "PONG\r\n")
+					case strings.HasPrefix(line, "PUB $JS.API.") || strings.HasPrefix(line, "HPUB $JS.API."):
+						once.Do(func() { close(asked) })
+					}
+				}
+			}()
+		}
+	}()
+	return "nats://" + ln.Addr().String(), asked
+}
+
+// A SIGTERM while grace worker waits for the control plane's answer is a
+// clean stop (exit 0, "stopped while starting"), as for serve; it was exit
+// 1 with "find consumer …: context canceled".
+func TestWorkerSignalWhileStartingIsACleanStop(t *testing.T) {
+	t.Parallel()
+	c := newCLI(t)
+	url, asked := silentNATS(t)
+	logs := &syncBuffer{}
+	cmd := exec.Command(graceBin, "worker", "--nats", url, "--name", "starting")
+	cmd.Dir, cmd.Env, cmd.Stdout, cmd.Stderr = c.dir, append(os.Environ(), c.env...), logs, logs
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	done := make(chan error, 1)
+	go func() { done <- cmd.Wait() }()
+	t.Cleanup(func() {
+		_ = cmd.Process.Kill()
+		<-done
+		done <- nil
+	})
+	select {
+	case <-asked:
+	case err := <-done:
+		done <- err
+		t.Fatalf("worker ended before asking for its queues: %v\n%s", err, logs.String())
+	case <-time.After(20 * time.Second):
+		t.Fatalf("worker never asked for its queues:\n%s", logs.String())
+	}
+	if err := cmd.Process.Signal(syscall.SIGTERM); err != nil {
+		t.Fatal(err)
+	}
+	select {
+	case err := <-done:
+		done <- err
+		if err != nil || strings.Contains(logs.String(), "grace: ") {
+			t.Fatalf("worker stopped while starting: %v\n%s", err, logs.String())
+		}
+		if !strings.Contains(logs.String(), `msg="stopped while starting" worker=starting cause=signal`) {
+			t.Fatalf("the log does not say it stopped while starting:\n%s", logs.String())
+		}
+	case <-time.After(20 * time.Second):
+		t.Fatalf("worker did not stop on SIGTERM while starting:\n%s", logs.String())
+	}
 }
