@@ -1,9 +1,14 @@
 package main
 
 import (
+	"bytes"
 	"encoding/json"
+	"os"
+	"os/exec"
 	"strings"
+	"syscall"
 	"testing"
+	"time"
 )
 
 // TestCLISubmitWaitAndGet: against a running server, submit --wait prints
@@ -83,4 +88,68 @@ workers:
 	c.run(t, "intent", "submit", "--type", "query_knowledge", "--wait", "--wait-timeout", "0s").wantFail(t, exitUsage, "--wait-timeout 0s")
 	c.run(t, "intent", "get", later, "--wait", "--wait-timeout", "-1s").wantFail(t, exitUsage, "--wait-timeout -1s")
 	c.run(t, "intent", "get", "int_nope").wantFail(t, exitFailure, "intent int_nope: no such intent")
+}
+
+// TestCLIWaitServerGoneMidway: a server that answered the submission and
+// then stopped while submit --wait waited is an error naming it, with the
+// ID already printed on stdout; the command does not then turn to the
+// database as if no server had ever answered ("--wait needs a running
+// server ...; nothing was submitted", a false account, or a batch's first
+// part written twice), and the intent is in the database once.
+func TestCLIWaitServerGoneMidway(t *testing.T) {
+	t.Parallel()
+	c, url := newServerCLI(t)
+	cfg := writeServeConfig(t, c.dir, url, `  query_knowledge:
+    kind: sim
+    latency: 1h
+`)
+	srv := startServe(t, c, cfg, url)
+
+	wait := exec.Command(graceBin, "intent", "submit", "--type", "query_knowledge", "--wait")
+	wait.Dir, wait.Env = c.dir, append(os.Environ(), c.env...)
+	var out, errb bytes.Buffer
+	wait.Stdout, wait.Stderr = &out, &errb
+	if err := wait.Start(); err != nil {
+		t.Fatal(err)
+	}
+	done := make(chan error, 1)
+	go func() { done <- wait.Wait() }()
+	t.Cleanup(func() {
+		_ = wait.Process.Kill()
+	})
+	waitFor(t, 20*time.Second, "the intent to run", func() bool {
+		for _, state := range listIntents(t, c) {
+			if state == "running" {
+				return true
+			}
+		}
+		return false
+	})
+	if err := srv.cmd.Process.Signal(syscall.SIGTERM); err != nil {
+		t.Fatal(err)
+	}
+	select {
+	case <-srv.done:
+	case <-time.After(30 * time.Second):
+		t.Fatalf("serve did not stop on SIGTERM:\n%s", srv.logs.String())
+	}
+	srv.done <- nil // for the cleanup
+	select {
+	case <-done:
+	case <-time.After(30 * time.Second):
+		t.Fatalf("submit --wait did not end when its server stopped; stderr: %s", errb.String())
+	}
+	id := strings.TrimSpace(out.String())
+	r := result{stdout: out.String(), stderr: errb.String(), code: wait.ProcessState.ExitCode()}
+	if !strings.HasPrefix(id, "int_") {
+		t.Fatalf("submit --wait printed no ID before waiting: %q %q", r.stdout, r.stderr)
+	}
+	r.stdout = ""
+	r.wantFail(t, exitFailure, "the server at "+url+" stopped answering during the command")
+	if strings.Contains(r.stderr, "nothing was submitted") {
+		t.Fatalf("submit --wait says nothing was submitted, but %s was: %s", id, r.stderr)
+	}
+	if got := listIntents(t, c); len(got) != 1 || got[id] == "" {
+		t.Fatalf("the database holds %v; want %s alone", got, id)
+	}
 }

@@ -12,6 +12,7 @@ import (
 	"net/url"
 	"os"
 	"strconv"
+	"sync/atomic"
 	"syscall"
 	"time"
 
@@ -100,7 +101,9 @@ const (
 // whether a missing database is created (writeIntents) or is
 // engine.ErrNotFound (changeIntents). fn must make its call before
 // printing anything, so that a refused connection can be retried directly
-// without double output.
+// without double output. A server that answered and then went away (it
+// stopped in the middle of a batch, or of a --wait) is an error, never a
+// retry on the database: fn would run twice, its first part sent twice.
 func (a *app) withIntents(cmd *cobra.Command, access intentAccess, fn func(context.Context, intentBackend) error) error {
 	writes := access != readIntents
 	cfg, err := a.config(cmd)
@@ -114,9 +117,14 @@ func (a *app) withIntents(cmd *cobra.Command, access intentAccess, fn func(conte
 		if err != nil {
 			return err
 		}
-		c := httpapi.NewClient(url, tok, &http.Client{Timeout: clientTimeout})
+		tr := &answerTracker{base: http.DefaultTransport}
+		c := httpapi.NewClient(url, tok, &http.Client{Timeout: clientTimeout, Transport: tr})
 		c.Operator = operatorName()
 		err = fn(ctx, c)
+		if errors.Is(err, syscall.ECONNREFUSED) && tr.answered.Load() {
+			return fmt.Errorf("the server at %s stopped answering during the command, after it had answered; "+
+				"what it acknowledged stays done, and nothing was written to the database directly: %w", url, err)
+		}
 		if !errors.Is(err, syscall.ECONNREFUSED) {
 			if refused := tokenRefused(url, err); refused != nil {
 				return refused
@@ -173,6 +181,22 @@ func (a *app) withIntents(cmd *cobra.Command, access intentAccess, fn func(conte
 		fmt.Fprintf(a.stderr, "grace: %s; read the DB directly\n", where)
 	}
 	return nil
+}
+
+// answerTracker is an http.RoundTripper that remembers whether the server
+// answered any request: a refused connection after that is a server that
+// went away, not one that was never there.
+type answerTracker struct {
+	base     http.RoundTripper
+	answered atomic.Bool
+}
+
+func (t *answerTracker) RoundTrip(r *http.Request) (*http.Response, error) {
+	resp, err := t.base.RoundTrip(r)
+	if err == nil {
+		t.answered.Store(true)
+	}
+	return resp, err
 }
 
 // missingDBError is changeIntents finding no database: no intent can be
