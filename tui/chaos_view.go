@@ -171,7 +171,7 @@ func (c *chaosModel) confirmLine(w int) string {
 		}
 	}
 	q += " on an isolated engine? "
-	return fit(st.Prompt.Render(q)+st.Value.Render("(y/N)"), w)
+	return askLine(st, q, w)
 }
 
 // runLines describe the run in progress (scenario i/n, phase, faults

@@ -242,7 +242,7 @@ func (d *decider) view(pc *programContext, w int) string {
 		if d.dec == decisionAcknowledge {
 			q = "Acknowledge " + d.target + " as reviewed? "
 		}
-		return fit(st.Prompt.Render(q)+st.Value.Render("(y/N)"), w)
+		return askLine(st, q, w)
 	case stageReason:
 		// Name the intent when there is room for it and a useful field.
 		verb, what := "Deny", "reason"

@@ -7,6 +7,7 @@ import (
 
 	"github.com/charmbracelet/bubbles/key"
 	tea "github.com/charmbracelet/bubbletea"
+	"github.com/charmbracelet/x/ansi"
 
 	"grace/engine"
 )
@@ -78,8 +79,11 @@ func (m *model) haltView(w int) string {
 	q := "Halt every chaos run now and remove its faults? "
 	if _, id, ok := m.pc.chaos.live(); ok {
 		q = "Halt chaos run " + id + " now and remove its faults? "
+		if ansi.StringWidth(q+ynAnswer) > w { // a run ID is long: keep its ends
+			q = "Halt chaos run " + clipMiddle(id, 16) + " now and remove its faults? "
+		}
 	}
-	return fit(st.Prompt.Render(q)+st.Value.Render("(y/N)"), w)
+	return askLine(st, q, w)
 }
 
 // haltHelpKeys are the keys that work while the question is open.

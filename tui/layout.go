@@ -224,3 +224,17 @@ func flow(items []string, sep string, w int) []string {
 	}
 	return lines
 }
+
+// ynAnswer is what every yes/no question ends with.
+const ynAnswer = "(y/N)"
+
+// askLine is a yes/no question q in w cells, ending in "(y/N)" however
+// narrow: a question that does not fit is cut, not its answer, so the
+// operator always sees that No is the default.
+func askLine(st *styles, q string, w int) string {
+	room := w - ansi.StringWidth(ynAnswer)
+	if ansi.StringWidth(q) > room {
+		q = clip(q, room-1) + " "
+	}
+	return fit(st.Prompt.Render(q)+st.Value.Render(ynAnswer), w)
+}
