@@ -135,6 +135,13 @@ func JSONTypeReason(err error) (reason string, ok bool) {
 	if te.Field == "" {
 		return "expected a JSON object, got " + jsonValue(te.Value), true
 	}
+	if inContext := te.Field == "context" || strings.HasPrefix(te.Field, "context."); inContext && strings.HasPrefix(te.Value, "number ") {
+		// A value inside the mission context that did not decode: a
+		// number past float64's range. Its digits are not repeated, here
+		// or on the refusal record, because it may be a masked field's.
+		return te.Field + ": a number is out of range (the largest is about 1.8e308); its digits are not repeated, " +
+			"since a context value may be masked", true
+	}
 	return te.Field + ": expected " + jsonKind(te.Type.Kind().String()) + ", got " + jsonValue(te.Value), true
 }
 

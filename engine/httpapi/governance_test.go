@@ -313,6 +313,29 @@ func TestAgentsReadOnlyTheirOwn(t *testing.T) {
 			t.Errorf("%s: reaching for another's intent is not on its record (%d refusals, want %d)", path, m, n+1)
 		}
 	}
+	// An unknown ID is a refusal on the record too: were only another's
+	// recorded, the record write it waits for would tell the two apart.
+	for _, path := range []string{"/v1/intents/%s", "/v1/intents/%s?wait=20s", "/v1/narratives?intent=%s"} {
+		n := b.refusals(unknown, "agent.builder")
+		b.do(t, agentB, "GET", fmt.Sprintf(path, unknown), "").wantError(t, http.StatusNotFound, CodeNotFound)
+		if m := b.refusals(unknown, "agent.builder"); m != n+1 {
+			t.Errorf("%s: asking for an unknown ID is not on the record (%d refusals, want %d)", path, m, n+1)
+		}
+	}
+	n, u := b.refusals(theirs.ID, "agent.builder"), b.refusals(unknown, "agent.builder")
+	got := b.do(t, agentB, "POST", "/v1/intents/"+theirs.ID+"/cancel", `{"reason":"mine now"}`)
+	missing := b.do(t, agentB, "POST", "/v1/intents/"+unknown+"/cancel", `{"reason":"mine now"}`)
+	got.wantError(t, http.StatusNotFound, CodeNotFound)
+	if want := strings.ReplaceAll(string(missing.body), unknown, theirs.ID); string(got.body) != want {
+		t.Errorf("cancel: another's intent answered %s, an unknown ID %s", got.body, missing.body)
+	}
+	if b.refusals(theirs.ID, "agent.builder") != n+1 || b.refusals(unknown, "agent.builder") != u+1 {
+		t.Errorf("cancel: the refusals are not both on the record (%d of another's, %d of the unknown ID's; want 1 and 1)",
+			b.refusals(theirs.ID, "agent.builder")-n, b.refusals(unknown, "agent.builder")-u)
+	}
+	if st := b.state(t, theirs.ID).State; st != intent.StatePendingApproval {
+		t.Errorf("another's intent is %s after the agent's cancel", st)
+	}
 	var hidden bool
 	for _, r := range b.store.RecordsFor(theirs.ID) {
 		if r.What == engine.WhatRequestRefused && r.Who == "agent.builder" && strings.Contains(strings.Join(r.Why, " "), "submitted by another actor") {
@@ -388,5 +411,45 @@ func TestEventStreamFromTheRealEngine(t *testing.T) {
 	b.do(t, opBob, "POST", "/v1/intents/"+r.ID+"/approve", `{}`)
 	if _, data = nextEvent(t, sc); !strings.Contains(data, `"state":"queued"`) || !strings.Contains(data, `"decided_by":"bob"`) {
 		t.Fatalf("after the approval: %s", data)
+	}
+}
+
+// TestOutOfRangeContextNumberIsNotRepeated: a context number too large to
+// decode is refused, but its digits, which may be a masked field's value,
+// are neither in the answer nor on the refusal record.
+func TestOutOfRangeContextNumberIsNotRepeated(t *testing.T) {
+	t.Parallel()
+	b := setupReal(t)
+	secret := "7" + strings.Repeat("31", 200) // past float64's range
+	for _, tc := range []struct{ path, body, field string }{
+		{"/v1/intents", `{"type":"query_knowledge","context":{"password":` + secret + `}}`, "context"},
+		{"/v1/intents/batch", `{"intents":[{"type":"query_knowledge","context":{"db":{"token":[` + secret + `]}}}]}`, "intents[0].context"},
+	} {
+		before := len(b.store.Records())
+		a := b.do(t, agentB, "POST", tc.path, tc.body)
+		a.wantError(t, http.StatusBadRequest, CodeWrongType)
+		var e ErrorResponse
+		a.decode(t, &e)
+		if e.Error.Field != tc.field {
+			t.Errorf("%s: field %q, want %q", tc.path, e.Error.Field, tc.field)
+		}
+		if strings.Contains(string(a.body), secret[:12]) {
+			t.Errorf("%s: the answer repeats the number: %s", tc.path, a.body)
+		}
+		var refused []string
+		for _, r := range b.store.Records()[before:] {
+			if r.What == engine.WhatRequestRefused && r.Who == "agent.builder" {
+				refused = append(refused, fmt.Sprintf("%+v", r))
+			}
+		}
+		if len(refused) != 1 {
+			t.Fatalf("%s: want one refusal on the record, got %q", tc.path, refused)
+		}
+		if strings.Contains(refused[0], secret[:12]) {
+			t.Errorf("%s: the refusal record repeats the number: %s", tc.path, refused[0])
+		}
+	}
+	if n := len(b.store.Intents()); n != 0 {
+		t.Errorf("%d intents stored", n)
 	}
 }

@@ -128,12 +128,9 @@ func (h *Handler) get(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	in, err := h.api.Get(r.Context(), r.PathValue("id"))
+	in, err := h.intentFor(r, r.PathValue("id"), "reads only its own intents")
 	if err != nil {
 		return err
-	}
-	if p := principalOf(r); p.role == engine.RoleAgent && in.Actor != p.name {
-		return notOwn(unknownIntent(in.ID), in.ID, fmt.Sprintf("%s reads only its own intents; %s was submitted by another actor", p.name, in.ID))
 	}
 	if wt, ok := h.api.(engine.Waiter); ok && wait > 0 && !in.State.Terminal() {
 		// The answer may come wait from now: the server's write timeout
@@ -155,6 +152,28 @@ func (h *Handler) get(w http.ResponseWriter, r *http.Request) error {
 	}
 	writeJSON(w, http.StatusOK, in)
 	return nil
+}
+
+// intentFor reads intent id for r's caller. An ID that names no intent is
+// answered as unknownIntent, and so is, to an agent, another actor's
+// intent (notOwn; the record says the agent "does" only its own, as
+// does names it). Both are refusals on the record, so that an agent
+// learns nothing from either the answer or the record write it waits
+// for: the two cost the same.
+func (h *Handler) intentFor(r *http.Request, id, does string) (intent.Intent, error) {
+	in, err := h.api.Get(r.Context(), id)
+	if errors.Is(err, intent.ErrNotFound) {
+		e := unknownIntent(id)
+		e.recordIntent = id
+		return in, e
+	}
+	if err != nil {
+		return in, err
+	}
+	if p := principalOf(r); p.role == engine.RoleAgent && in.Actor != p.name {
+		return in, notOwn(unknownIntent(in.ID), in.ID, fmt.Sprintf("%s %s; %s was submitted by another actor", p.name, does, in.ID))
+	}
+	return in, nil
 }
 
 // MaxWait is the longest GET /v1/intents/{id}?wait= holds a request.
@@ -319,12 +338,8 @@ func (h *Handler) cancel(w http.ResponseWriter, r *http.Request) error {
 	}
 	id := r.PathValue("id")
 	if p := principalOf(r); p.role == engine.RoleAgent {
-		in, err := h.api.Get(r.Context(), id)
-		if err != nil {
+		if _, err := h.intentFor(r, id, "cancels only its own intents"); err != nil {
 			return err
-		}
-		if in.Actor != p.name {
-			return notOwn(unknownIntent(in.ID), in.ID, fmt.Sprintf("%s cancels only its own intents; %s was submitted by another actor", p.name, in.ID))
 		}
 	}
 	in, err := c.Cancel(r.Context(), id, operatorOf(r, req), reason)

@@ -1,7 +1,6 @@
 package httpapi
 
 import (
-	"fmt"
 	"net/http"
 	"strconv"
 	"strings"
@@ -92,14 +91,8 @@ func (h *Handler) ownIntent(r *http.Request, p principal, id string) error {
 		return newError(http.StatusForbidden, CodeForbidden, "intent",
 			"%s reads the narratives of its own intents only: name one with intent=", p.name)
 	}
-	in, err := h.api.Get(r.Context(), id)
-	if err != nil {
-		return err
-	}
-	if in.Actor != p.name {
-		return notOwn(unknownIntent(in.ID), in.ID, fmt.Sprintf("%s reads the narratives of its own intents only; %s was submitted by another actor", p.name, in.ID))
-	}
-	return nil
+	_, err := h.intentFor(r, id, "reads the narratives of its own intents only")
+	return err
 }
 
 // telemetry handles GET /v1/telemetry: the engine's live snapshot.
