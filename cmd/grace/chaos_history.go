@@ -44,6 +44,15 @@ func (a *app) runChaosHistory(cmd *cobra.Command, limit int) error {
 		if served { // the running engine there keeps its runs' states
 			st, err = openStore(cmd.Context(), cfg, true, log)
 		}
+		readOnly := served
+		if err != nil && !served {
+			// A database this user may read but not write (an auditor's
+			// account) is read as it is, as the other read-only commands
+			// read it; only the interrupted runs stay unmarked.
+			if ro, rerr := openStore(cmd.Context(), cfg, true, log); rerr == nil {
+				st, err, readOnly = ro, nil, true
+			}
+		}
 		if err != nil {
 			return err
 		}
@@ -54,7 +63,7 @@ func (a *app) runChaosHistory(cmd *cobra.Command, limit int) error {
 		}()
 		// A run left running by a process that stopped (a crash) is
 		// shown, and kept, as interrupted.
-		if !served {
+		if !readOnly {
 			chaos.MarkInterrupted(cmd.Context(), st, filepath.Dir(cfg.DB), time.Now().UTC(), log)
 		}
 		if out.Runs, err = st.ChaosRuns(cmd.Context(), limit); err != nil {

@@ -123,3 +123,34 @@ func TestCLIChaosRunInterruptedIsStoredHalted(t *testing.T) {
 }
 
 func itoa(n int) string { return strconv.Itoa(n) }
+
+// TestCLIChaosHistoryReadOnlyDatabase: chaos history reads a database this
+// user may read but not write, as intent list, narratives search and
+// audit verify do (an auditor's account); it used to fail with "the file
+// is read-only to this user; a read-write open needs to write it".
+func TestCLIChaosHistoryReadOnlyDatabase(t *testing.T) {
+	t.Parallel()
+	c := newCLI(t)
+	attr := nobody(t, c.dir)
+	if attr != nil {
+		if err := os.Chown(c.dir, 65534, 65534); err != nil {
+			t.Fatal(err)
+		}
+	}
+	db := filepath.Join(c.dir, "data", "grace.db")
+	if r := c.exec(t, attr, time.Minute, "chaos", "run", "L2_trigger_mesh_storm", "--db", db); r.code != 0 {
+		t.Fatalf("chaos run: exit %d\n%s%s", r.code, r.stdout, r.stderr)
+	}
+	if err := os.Chmod(db, 0o444); err != nil {
+		t.Fatal(err)
+	}
+	var doc chaosHistoryDoc
+	r := c.exec(t, attr, time.Minute, "chaos", "history", "--json", "--db", db)
+	r.decode(t, &doc)
+	if r.code != 0 || len(doc.Runs) != 1 || doc.Runs[0].State != "passed" || doc.Score.Runs != 1 {
+		t.Fatalf("chaos history of a read-only database: exit %d, %+v\n%s", r.code, doc, r.stderr)
+	}
+	if r := c.exec(t, attr, time.Minute, "chaos", "history", "--db", db); r.code != 0 || !strings.Contains(r.stdout, doc.Runs[0].RunID) {
+		t.Fatalf("chaos history of a read-only database: exit %d\n%s%s", r.code, r.stdout, r.stderr)
+	}
+}
