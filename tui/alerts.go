@@ -80,7 +80,7 @@ func (a *alertsModel) fetchHistory() tea.Cmd {
 func (a *alertsModel) takeHistory(msg alertHistoryMsg) tea.Cmd {
 	a.fetching = false
 	if msg.err != nil {
-		a.pc.bgWarn(aboutAlerts, msg.err.Error())
+		a.pc.bgWarn(aboutAlerts, failText(msg.err))
 		a.pc.log.Warn("alert history failed", "err", msg.err)
 		return nil
 	}

@@ -126,7 +126,7 @@ func (a *approvalsModel) update(msg tea.Msg) tea.Cmd {
 		a.pending.failed = ""
 		if msg.err != nil {
 			a.pending.failed = msg.err.Error()
-			a.pc.bgFail(aboutPending, msg.err.Error())
+			a.pc.bgFail(aboutPending, failText(msg.err))
 			a.pc.log.Warn("fetch failed", "what", "pending approvals", "err", msg.err)
 			return nil
 		}
@@ -137,7 +137,7 @@ func (a *approvalsModel) update(msg tea.Msg) tea.Cmd {
 		a.review.failed = ""
 		if msg.err != nil {
 			a.review.failed = msg.err.Error()
-			a.pc.bgFail(aboutReview, msg.err.Error())
+			a.pc.bgFail(aboutReview, failText(msg.err))
 			a.pc.log.Warn("fetch failed", "what", "review list", "err", msg.err)
 			return nil
 		}

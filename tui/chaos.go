@@ -260,14 +260,14 @@ func (c *chaosModel) update(msg tea.Msg) tea.Cmd {
 		return c.handleKey(msg)
 	case chaosScenariosMsg:
 		if msg.err != nil {
-			pc.bgFail(aboutChaos, msg.err.Error())
+			pc.bgFail(aboutChaos, failText(msg.err))
 			return nil
 		}
 		pc.ok(aboutChaos)
 		c.scenarios, c.scenLoaded = msg.items, true
 	case chaosHistoryMsg:
 		if msg.err != nil {
-			pc.bgFail(aboutChaos, msg.err.Error())
+			pc.bgFail(aboutChaos, failText(msg.err))
 			return nil
 		}
 		pc.ok(aboutChaos)
@@ -289,7 +289,7 @@ func (c *chaosModel) update(msg tea.Msg) tea.Cmd {
 		return pc.chaos.fetch(pc)
 	case chaosRunMsg:
 		if msg.err != nil {
-			pc.bgWarn(aboutRunEnd, msg.err.Error())
+			pc.bgWarn(aboutRunEnd, failText(msg.err))
 			return nil
 		}
 		run := msg.run

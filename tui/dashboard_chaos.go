@@ -51,7 +51,7 @@ func (d *dashboardModel) chaosLine(w int) string {
 		return fit(label+st.Muted.Render("○ loading…"), w)
 	}
 	if c.err != nil {
-		return fit(label+st.Warn.Render("▲ status unavailable: ")+st.Muted.Render(c.err.Error()), w)
+		return fit(label+st.Warn.Render("▲ status unavailable: ")+st.Muted.Render(failText(c.err)), w)
 	}
 	parts := []string{d.loopText()}
 	if sc := c.status.Score; sc.Runs > 0 {

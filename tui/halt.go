@@ -103,7 +103,7 @@ func chaosErrText(err error) string {
 	case errors.As(err, &reqErr):
 		return reqErr.Field + ": " + reqErr.Reason
 	}
-	return err.Error()
+	return failText(err)
 }
 
 // runCount is "3 of 5 passed" for a run's results.

@@ -488,7 +488,7 @@ func (m *model) takeChaosStatus(msg chaosStatusMsg) tea.Cmd {
 	c.fetching = false
 	if msg.err != nil {
 		if c.err == nil {
-			m.pc.bgWarn(aboutChaos, msg.err.Error())
+			m.pc.bgWarn(aboutChaos, failText(msg.err))
 		}
 		c.err, c.statusAt = msg.err, msg.at
 		m.pc.log.Warn("chaos status failed", "err", msg.err)

@@ -270,7 +270,7 @@ func (n *narrativesModel) takeResults(msg searchMsg) tea.Cmd {
 	l := &n.results
 	l.loading = false
 	if msg.err != nil {
-		n.pc.failAbout(aboutSearch, msg.err.Error())
+		n.pc.failAbout(aboutSearch, failText(msg.err))
 		n.pc.log.Warn("fetch failed", "what", "narratives", "err", msg.err)
 		l.loaded, l.failed = true, msg.err.Error()
 		return nil
@@ -296,7 +296,7 @@ func (n *narrativesModel) takeStory(msg storyMsg) {
 	s.list.failed = ""
 	if msg.err != nil {
 		s.list.failed = msg.err.Error()
-		n.pc.failAbout(aboutStory, msg.err.Error())
+		n.pc.failAbout(aboutStory, failText(msg.err))
 		n.pc.log.Warn("fetch failed", "what", "story", "intent", msg.intentID, "err", msg.err)
 		return
 	}
@@ -313,7 +313,7 @@ func (n *narrativesModel) takeVerify(msg verifyMsg) {
 	n.verify = verifyState{done: true, rep: msg.rep, err: msg.err, at: msg.at, took: msg.took}
 	switch {
 	case msg.err != nil:
-		n.pc.fail("audit verify failed: " + msg.err.Error())
+		n.pc.fail("audit verify failed: " + failText(msg.err))
 		n.pc.log.Warn("audit verify failed", "err", msg.err)
 	case msg.rep.OK:
 		n.pc.info("audit chain intact: " + fmtInt(msg.rep.Entries) + " entries, head #" + fmtInt(msg.rep.HeadSeq))

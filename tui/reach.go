@@ -77,3 +77,28 @@ func staleMark(pc *programContext) string {
 	}
 	return "▲ as of " + pc.snapAt.In(pc.now().Location()).Format("15:04:05")
 }
+
+// failText is err for the status line: a request to a remote engine that
+// did not get there is said in a few words after what was asked ("search
+// narratives: connection refused", not the method, the whole URL and the
+// dial error, which at 80 columns cut the cause off); the header says
+// since when. Any other error is whole.
+func failText(err error) string {
+	what, why, transport := reachText(err)
+	msg := err.Error()
+	i := strings.Index(msg, "http://")
+	if j := strings.Index(msg, "https://"); j >= 0 && (i < 0 || j < i) {
+		i = j
+	}
+	if !transport || i < 0 {
+		return msg
+	}
+	if why == "" {
+		why = what
+	}
+	// What was asked is the wrapping before "GET http://…".
+	if j := strings.LastIndex(msg[:i], ": "); j >= 0 {
+		return msg[:j+2] + why
+	}
+	return why
+}

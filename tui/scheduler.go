@@ -100,6 +100,12 @@ func (m *model) scheduled(msg schedulerMsg) {
 	case msg.err != nil && (errors.Is(msg.err, engine.ErrAlreadyPaused) || errors.Is(msg.err, engine.ErrNotPaused)):
 		pc.warn(firstErrLine(msg.err))
 	case msg.err != nil:
+		if _, _, transport := reachText(msg.err); transport {
+			// Not the request and dial error, which hide the cause at 80
+			// columns: what was asked and why it did not get there.
+			pc.fail(msg.command() + " failed: " + failText(msg.err))
+			break
+		}
 		pc.fail(firstErrLine(msg.err))
 	case msg.pause && msg.typ != "":
 		pc.warn(msg.typ + " paused: its intents wait until :resume type:" + msg.typ + " (" + msg.reason + ")")
@@ -120,6 +126,21 @@ func (m *model) scheduled(msg schedulerMsg) {
 		pc.info("scheduler resumed: dispatching again")
 		pc.log.Info("scheduler resumed", "operator", pc.operator)
 	}
+}
+
+// command is the command line msg answers: ":pause", ":resume type:T".
+func (msg schedulerMsg) command() string {
+	c := ":resume"
+	if msg.pause {
+		c = ":pause"
+	}
+	switch {
+	case msg.typ != "":
+		c += " type:" + msg.typ
+	case msg.actor != "":
+		c += " actor:" + msg.actor
+	}
+	return c
 }
 
 // firstErrLine is the first line of err's message.
