@@ -121,7 +121,7 @@ func (d *dashboardModel) view() []string {
 		band1 = hjoin(
 			st.panel(d.staleTitle("Queue"), d.queueLines(ws[0]-4, topH-2), ws[0], topH),
 			st.panel(d.staleTitle("Throughput"), d.throughputLines(ws[1]-4, false), ws[1], topH),
-			st.panel("Workers", d.workerLines(ws[2]-4, topH-2), ws[2], topH),
+			st.panel(d.staleTitle("Workers"), d.workerLines(ws[2]-4, topH-2), ws[2], topH),
 		)
 	} else {
 		ws := split(w, 2)
@@ -152,13 +152,13 @@ func (d *dashboardModel) view() []string {
 	// Band 2: one count per state, flowed over as many lines as it needs.
 	states := flow(d.stateItems(s), "   ", w-4)
 	if statesH := len(states) + 2; h-len(out)-statesH >= 6 {
-		out = append(out, st.panel("Intents by state", states, w, statesH)...)
+		out = append(out, st.panel(d.staleTitle("Intents by state"), states, w, statesH)...)
 	}
 	// The same by intent type, when the engine reports it and the recent
 	// decisions keep eight lines (six decisions).
 	if types := flow(d.typeItems(s), "   ", w-4); len(types) > 0 {
 		if typesH := len(types) + 2; h-len(out)-typesH >= 8 {
-			out = append(out, st.panel("Intents by type · queued, completed ✓, failed ✗", types, w, typesH)...)
+			out = append(out, st.panel(d.staleTitle("Intents by type")+" · queued, completed ✓, failed ✗", types, w, typesH)...)
 		}
 	}
 

@@ -81,8 +81,10 @@ func (d *dashboardModel) kernelTitle(ks []engine.KernelInfo, w int) string {
 		}
 		counts[word]++
 	}
-	words := []string{"Layer 1 kernels"}
-	short := []string{"Layer 1 kernels"}
+	// Marked when the snapshot is old: the kernels' states are not now's.
+	name := d.staleTitle("Layer 1 kernels")
+	words := []string{name}
+	short := []string{name}
 	for _, word := range order {
 		words = append(words, strconv.Itoa(counts[word])+" "+word)
 		short = append(short, syms[word]+strconv.Itoa(counts[word])+" "+word)
@@ -92,7 +94,7 @@ func (d *dashboardModel) kernelTitle(ks []engine.KernelInfo, w int) string {
 		title = strings.Join(short, " ") + " · ◆ critical"
 	}
 	if len([]rune(title)) > w {
-		title = "Layer 1 kernels"
+		title = name
 		for _, word := range order {
 			title += " " + syms[word] + strconv.Itoa(counts[word])
 		}

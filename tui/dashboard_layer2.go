@@ -48,7 +48,8 @@ func hasLayer2(s engine.Snapshot) bool { return len(s.Health.Components) > 0 }
 func (d *dashboardModel) layer2Title(s engine.Snapshot) string {
 	h := s.Health
 	_, word := statusStyle(d.pc.styles, h.Status)
-	title := "Layer 2 · " + word
+	// Marked when the snapshot is old: its verdict is not the engine's now.
+	title := d.staleTitle("Layer 2") + " · " + word
 	if !h.CheckedAt.IsZero() {
 		title += " · checked " + fmtDur(d.pc.now().Sub(h.CheckedAt)) + " ago"
 	} else if h.Readiness.State != "" {
