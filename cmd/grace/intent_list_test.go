@@ -3,6 +3,8 @@ package main
 import (
 	"strings"
 	"testing"
+
+	"github.com/charmbracelet/x/ansi"
 )
 
 // TestCLIListPages: intent list --limit N says where the next page starts
@@ -98,4 +100,44 @@ func TestCLIListFilters(t *testing.T) {
 	check("through the server")
 	c.run(t, "intent", "list", "--tier", "5").wantFail(t, exitUsage, "--tier 5: want 0 to 4")
 	c.run(t, "intent", "list", "--since", "yesterday").wantFail(t, exitUsage, `--since "yesterday"`)
+}
+
+// TestCLITableWideCharacters: a table's columns line up on a terminal when
+// a cell holds characters two columns wide (an actor named in Japanese,
+// an emoji): the column after it starts where its header does, on every
+// row. The tables counted characters, so such a row's later columns sat
+// further right than the header's.
+func TestCLITableWideCharacters(t *testing.T) {
+	t.Parallel()
+	c := newCLI(t)
+	for _, actor := range []string{"agent.日本語テスト🚀", "agent.x"} {
+		if r := c.run(t, "intent", "submit", "--type", "query_knowledge", "--actor", actor, "--priority", "7"); r.code != 0 {
+			t.Fatalf("submit: exit %d: %s", r.code, r.stderr)
+		}
+	}
+	for _, args := range [][]string{{"intent", "list"}, {"narratives", "search", "--action", "intent_received"}} {
+		r := c.run(t, args...)
+		lines := strings.Split(strings.TrimRight(r.stdout, "\n"), "\n")
+		if r.code != 0 || len(lines) != 3 {
+			t.Fatalf("%v: exit %d\n%s%s", args, r.code, r.stdout, r.stderr)
+		}
+		// The column after the actor's: PRIO in intent list, WHAT in narratives search.
+		next, value := "PRIO", "7"
+		if args[0] == "narratives" {
+			next, value = "WHAT", "intent_received"
+		}
+		head, _, ok := strings.Cut(lines[0], next)
+		if !ok {
+			t.Fatalf("%v: no %s column:\n%s", args, next, r.stdout)
+		}
+		for _, line := range lines[1:] {
+			before, _, ok := strings.Cut(line, "  "+value+"  ")
+			if !ok {
+				t.Fatalf("%v: no %q in %q", args, value, line)
+			}
+			if got, want := ansi.StringWidth(before)+2, ansi.StringWidth(head); got != want {
+				t.Errorf("%v: %s starts at column %d in %q, at %d in the header:\n%s", args, next, got, line, want, r.stdout)
+			}
+		}
+	}
 }

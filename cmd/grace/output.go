@@ -4,10 +4,12 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"strconv"
 	"strings"
-	"text/tabwriter"
 	"time"
+
+	"github.com/charmbracelet/x/ansi"
 
 	"grace/engine"
 	"grace/engine/httpapi"
@@ -53,13 +55,47 @@ func (a *app) writeJSONError(err error) {
 	_ = a.writeJSON(body)
 }
 
-// table prints aligned columns; the first row is the header.
+// table prints aligned columns, two spaces apart; the first row is the
+// header. As text/tabwriter does, a column is aligned over each run of
+// consecutive rows that have a cell after it, and a row's last cell is
+// not padded; unlike it, a cell's width is what a terminal shows (an
+// East Asian character or an emoji takes two columns), so a wide actor
+// or payload does not push the rest of its row out of line.
 func (a *app) table(rows [][]string) {
-	tw := tabwriter.NewWriter(a.stdout, 0, 0, 2, ' ', 0)
-	for _, r := range rows {
-		fmt.Fprintln(tw, strings.Join(r, "\t"))
+	const gap = 2
+	widths := make([][]int, len(rows)) // widths[r][c]: the padded width of row r's cell c
+	for r, row := range rows {
+		widths[r] = make([]int, max(len(row)-1, 0))
 	}
-	_ = tw.Flush()
+	for r := range rows {
+		for c := range widths[r] {
+			if c < len(widths[r]) && widths[r][c] > 0 {
+				continue // set with its run
+			}
+			end, w := r, 0
+			for end < len(rows) && c < len(rows[end])-1 {
+				w = max(w, ansi.StringWidth(rows[end][c]))
+				end++
+			}
+			for i := r; i < end; i++ {
+				widths[i][c] = w + gap
+			}
+		}
+	}
+	var b strings.Builder
+	for r, row := range rows {
+		b.Reset()
+		for c, cell := range row {
+			b.WriteString(cell)
+			if c < len(row)-1 {
+				b.WriteString(strings.Repeat(" ", widths[r][c]-ansi.StringWidth(cell)))
+			}
+		}
+		b.WriteByte('\n')
+		if _, err := io.WriteString(a.stdout, b.String()); err != nil {
+			return
+		}
+	}
 }
 
 // oneLine collapses whitespace (newlines included) to single spaces.
