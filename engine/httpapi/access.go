@@ -20,6 +20,7 @@ func (h *Handler) SetAccess(ids []Identity, localToken string) engine.AccessChan
 	old := h.keys.Swap(next)
 	h.warnExpiries(ids)
 	h.endStreamsNotIn(next)
+	h.signalAccess()
 	return diffAccess(old, next)
 }
 

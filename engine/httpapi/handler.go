@@ -112,6 +112,11 @@ type Handler struct {
 	closeOnce sync.Once
 	closed    chan struct{} // closed by Close: event streams end
 
+	// accessChanged is closed and replaced by every SetAccess, waking the
+	// held requests to check their token again (held.go).
+	accessMu      sync.Mutex
+	accessChanged chan struct{}
+
 	streamsMu sync.Mutex
 	streams   map[*liveStream]struct{} // open event streams, ended by SetAccess when their token goes
 	streamsBy map[string]int           // open event streams by identity name
@@ -151,6 +156,7 @@ func NewHandler(api engine.OperatorAPI, opts Options) *Handler {
 		api: api, opts: opts, log: opts.Logger, mux: http.NewServeMux(), refusals: opts.Refusals,
 		closed: make(chan struct{}), clock: opts.Clock, streams: map[*liveStream]struct{}{}, ids: newRequestIDs(),
 		streamsBy: map[string]int{}, requests: newRequestMetrics(), streamMetrics: newStreamMetrics(),
+		accessChanged: make(chan struct{}),
 	}
 	h.keys.Store(newKeyring(opts.Identities, opts.Token, opts.Clock.Now))
 	if h.log == nil {

@@ -1,7 +1,6 @@
 package httpapi
 
 import (
-	"context"
 	"errors"
 	"fmt"
 	"net/http"
@@ -136,16 +135,13 @@ func (h *Handler) get(w http.ResponseWriter, r *http.Request) error {
 		// The answer may come wait from now: the server's write timeout
 		// must not cut it off.
 		_ = http.NewResponseController(rawWriter(w)).SetWriteDeadline(time.Now().Add(wait + h.opts.WriteTimeout))
-		ctx, cancel := context.WithTimeout(r.Context(), wait)
-		go func() { // a server shutting down (Close) answers held requests at once
-			select {
-			case <-h.closed:
-				cancel()
-			case <-ctx.Done():
-			}
-		}()
+		p := principalOf(r)
+		ctx, stop := h.holdFor(r.Context(), p, wait)
 		in, err = wt.WaitFinished(ctx, in.ID)
-		cancel()
+		stop()
+		if e := h.revoked(p); e != nil {
+			return e // not the intent: the caller may no longer read it
+		}
 		if err != nil {
 			return err
 		}
