@@ -79,6 +79,10 @@ func (f *submissionFlags) submission() (intent.Submission, error) {
 		}
 		sub.NotBefore = t
 	}
+	if f.payload == "@-" && f.context == "@-" {
+		// The first would read it all and the second find it empty.
+		return sub, usageErrorf("--payload @- and --context @-: standard input is read once; put one of them in a file (@FILE)")
+	}
 	payload, err := f.jsonArg("payload", f.payload)
 	if err != nil {
 		return sub, err

@@ -76,3 +76,26 @@ func TestCLIPayloadFileRefused(t *testing.T) {
 		wantNothingIn(t, c.dir, "empty.json", "sub")
 	}
 }
+
+// TestCLIPayloadAndContextBothStdin: --payload @- with --context @- is
+// refused at once naming both flags, nothing read or created; it used to
+// read the payload from all of standard input and then refuse "--context
+// @-: empty", as if the context had been left out.
+func TestCLIPayloadAndContextBothStdin(t *testing.T) {
+	t.Parallel()
+	c := newCLI(t)
+	for _, cmdline := range [][]string{
+		{"intent", "submit", "--type", "query_knowledge", "--payload", "@-", "--context", "@-"},
+		{"intent", "route", "--type", "query_knowledge", "--payload", "@-", "--context", "@-"},
+	} {
+		cmd := exec.Command(graceBin, cmdline...)
+		cmd.Dir, cmd.Env = c.dir, append(os.Environ(), c.env...)
+		cmd.Stdin = strings.NewReader(`{"q":1}`)
+		var out, errb bytes.Buffer
+		cmd.Stdout, cmd.Stderr = &out, &errb
+		_ = cmd.Run()
+		r := result{stdout: out.String(), stderr: errb.String(), code: cmd.ProcessState.ExitCode()}
+		r.wantFail(t, exitUsage, "--payload @- and --context @-: standard input is read once")
+		wantNothingIn(t, c.dir)
+	}
+}
