@@ -203,8 +203,9 @@ func (d *dashboardModel) workerStrip(w int) string {
 	n := len(ws)
 	more := ""
 	if n > w {
-		more = "+" + strconv.Itoa(n-(w-6))
-		n = w - 6
+		shown := max(w-6, 0) // room for " +NNN"
+		more = "+" + strconv.Itoa(n-shown)
+		n = shown
 	}
 	var busy, idle strings.Builder
 	var b strings.Builder
