@@ -40,6 +40,8 @@ type Store struct {
 	once     sync.Once
 	// unlock releases the lock a read-write open takes (lock.go).
 	unlock func() error
+	// backupHook, set by tests, runs after each step of Backup.
+	backupHook func(step string)
 }
 
 var (

@@ -1,0 +1,234 @@
+package store
+
+import (
+	"bytes"
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"time"
+)
+
+// BackupReport says what Backup wrote.
+type BackupReport struct {
+	Dir         string // the backup's folder
+	DB          string // the record's copy in it
+	Bytes       int64  // the size of every file written
+	Checkpoints int    // signed checkpoints copied
+	Search      bool   // whether the full-text index was copied too
+}
+
+// Backup writes a consistent copy of the data folder into dir, a folder
+// that must not exist or be empty, while the engine may go on writing: the
+// database (VACUUM INTO, one read transaction, so a snapshot of one
+// moment), the full-text index, the audit key pair and the signed
+// checkpoints. The copy is built in a hidden folder beside dir and renamed
+// into place when whole, so dir never holds half a backup; a failure or a
+// cancelled ctx leaves nothing behind.
+//
+// The order keeps the copy verifiable: the checkpoints are copied before
+// the database (a checkpoint is signed after its entries commit, so every
+// copied checkpoint's entry is in the copied database), and the index
+// before the database (an index behind its record catches up when opened;
+// one ahead of it would not be its record's).
+//
+// The copy is a data folder: grace opens it as it is (--db dir/<name>),
+// and `grace audit verify` checks it.
+func (s *Store) Backup(ctx context.Context, dir string) (rep BackupReport, err error) {
+	if err := s.readable(); err != nil {
+		return rep, err
+	}
+	abs, err := filepath.Abs(dir)
+	if err != nil {
+		return rep, fmt.Errorf("backup folder %s: %w", dir, err)
+	}
+	if err := backupTarget(abs, s.dir); err != nil {
+		return rep, err
+	}
+	tmp, err := os.MkdirTemp(filepath.Dir(abs), "."+filepath.Base(abs)+".partial-")
+	if err != nil {
+		return rep, fmt.Errorf("backup folder %s: %w", dir, err)
+	}
+	defer func() {
+		if err != nil {
+			os.RemoveAll(tmp)
+		}
+	}()
+	if err := os.Chmod(tmp, 0o700); err != nil { // it holds the signing key
+		return rep, fmt.Errorf("backup folder %s: %w", dir, err)
+	}
+	name := filepath.Base(s.path)
+	conn, err := s.rdb.Conn(ctx)
+	if err != nil {
+		return rep, fmt.Errorf("backup of %s: %w", s.path, err)
+	}
+	defer conn.Close()
+	var attached int
+	if err := conn.QueryRowContext(ctx, `SELECT count(*) FROM pragma_database_list WHERE name = 'search'`).Scan(&attached); err != nil {
+		return rep, fmt.Errorf("backup of %s: %w", s.path, err)
+	}
+	if attached == 1 {
+		if err := vacuumInto(ctx, conn, "search", searchPath(filepath.Join(tmp, name))); err != nil {
+			return rep, fmt.Errorf("backup of the full-text index %s: %w", searchPath(s.path), err)
+		}
+		rep.Search = true
+	}
+	s.afterBackupStep("index")
+	for _, f := range []struct {
+		name string
+		perm os.FileMode
+	}{{keyFile, 0o600}, {pubFile, 0o644}, {checkpointFile, 0o600}} {
+		n, err := copyWhole(filepath.Join(s.dir, f.name), filepath.Join(tmp, f.name), f.perm, f.name == checkpointFile)
+		if err != nil {
+			return rep, fmt.Errorf("backup of %s: %w", filepath.Join(s.dir, f.name), err)
+		}
+		if f.name == checkpointFile {
+			rep.Checkpoints = n
+		}
+	}
+	s.afterBackupStep("checkpoints")
+	if err := vacuumInto(ctx, conn, "main", filepath.Join(tmp, name)); err != nil {
+		return rep, fmt.Errorf("backup of %s: %w", s.path, err)
+	}
+	s.afterBackupStep("record")
+	if signed, err := signBackupHead(ctx, tmp, name, s.opts.Clock.Now()); err != nil {
+		return rep, fmt.Errorf("backup folder %s: sign its head: %w", dir, err)
+	} else if signed {
+		rep.Checkpoints++
+	}
+	entries, err := os.ReadDir(tmp)
+	if err != nil {
+		return rep, fmt.Errorf("backup folder %s: %w", dir, err)
+	}
+	for _, e := range entries {
+		if err := syncFile(filepath.Join(tmp, e.Name())); err != nil {
+			return rep, fmt.Errorf("backup folder %s: %w", dir, err)
+		}
+		if info, err := e.Info(); err == nil {
+			rep.Bytes += info.Size()
+		}
+	}
+	if err := syncFile(tmp); err != nil {
+		return rep, fmt.Errorf("backup folder %s: %w", dir, err)
+	}
+	// An empty folder named dir gives way to the whole backup; one that
+	// filled meanwhile is left alone (Remove fails) and the copy with it.
+	if err := os.Remove(abs); err != nil && !errors.Is(err, fs.ErrNotExist) {
+		return rep, fmt.Errorf("backup folder %s: %w", dir, err)
+	}
+	if err := os.Rename(tmp, abs); err != nil {
+		return rep, fmt.Errorf("backup folder %s: %w", dir, err)
+	}
+	if err := syncFile(filepath.Dir(abs)); err != nil {
+		return rep, fmt.Errorf("backup folder %s: %w", dir, err)
+	}
+	rep.Dir, rep.DB = abs, filepath.Join(abs, name)
+	return rep, nil
+}
+
+// backupTarget refuses a backup folder that holds anything or is the data
+// folder itself, changing nothing.
+func backupTarget(abs, dataDir string) error {
+	if d, err := filepath.Abs(dataDir); err == nil && d == abs {
+		return fmt.Errorf("backup folder %s is the data folder itself: name a new folder", abs)
+	}
+	info, err := os.Stat(abs)
+	if errors.Is(err, fs.ErrNotExist) {
+		return nil
+	}
+	if err != nil {
+		return fmt.Errorf("backup folder %s: %w", abs, err)
+	}
+	if !info.IsDir() {
+		return fmt.Errorf("backup folder %s is a file: name a new folder", abs)
+	}
+	entries, err := os.ReadDir(abs)
+	if err != nil {
+		return fmt.Errorf("backup folder %s: %w", abs, err)
+	}
+	if len(entries) > 0 {
+		return fmt.Errorf("backup folder %s is not empty (%d entries): a backup never overwrites; name a new folder", abs, len(entries))
+	}
+	return nil
+}
+
+// vacuumInto writes a compacted copy of schema (main or search) into path,
+// created empty first so that it is private (mode 0600).
+func vacuumInto(ctx context.Context, conn *sql.Conn, schema, path string) error {
+	if err := createPrivate(path); err != nil {
+		return err
+	}
+	_, err := conn.ExecContext(ctx, "VACUUM "+schema+" INTO ?", path)
+	return err
+}
+
+// signBackupHead appends to the copy in dir a checkpoint of its own
+// newest audit entry, signed with the copied key, so that the copy is
+// anchored at its head: entries cut from its end are caught, as in the
+// data folder. It is the live chain's truth as well (the chain only
+// grows). Without a key (a record never opened read-write) it signs
+// nothing.
+func signBackupHead(ctx context.Context, dir, name string, now time.Time) (bool, error) {
+	key, err := readPrivateKey(filepath.Join(dir, keyFile))
+	if errors.Is(err, fs.ErrNotExist) {
+		return false, nil
+	}
+	if err != nil {
+		return false, err
+	}
+	db, err := sql.Open("sqlite", dsn(filepath.Join(dir, name), true))
+	if err != nil {
+		return false, err
+	}
+	defer db.Close()
+	var seq int64
+	var hash string
+	err = db.QueryRowContext(ctx, `SELECT seq, hash FROM audit ORDER BY seq DESC LIMIT 1`).Scan(&seq, &hash)
+	if errors.Is(err, sql.ErrNoRows) {
+		return false, nil
+	}
+	if err != nil {
+		return false, err
+	}
+	cp := &checkpointer{path: filepath.Join(dir, checkpointFile), key: key}
+	return true, cp.write(seq, hash, now)
+}
+
+// copyWhole copies src to dst (mode perm); a missing src copies nothing.
+// With lines set, a last line without its newline (an append in progress)
+// is left out, and the number of whole lines is returned.
+func copyWhole(src, dst string, perm os.FileMode, lines bool) (int, error) {
+	raw, err := os.ReadFile(src)
+	if errors.Is(err, fs.ErrNotExist) {
+		return 0, nil
+	}
+	if err != nil {
+		return 0, err
+	}
+	if lines {
+		raw = raw[:bytes.LastIndexByte(raw, '\n')+1]
+	}
+	if err := os.WriteFile(dst, raw, perm); err != nil {
+		return 0, err
+	}
+	return bytes.Count(raw, []byte{'\n'}), nil
+}
+
+// syncFile flushes a file or folder to disk.
+func syncFile(path string) error {
+	f, err := os.Open(path)
+	if err != nil {
+		return err
+	}
+	return errors.Join(f.Sync(), f.Close())
+}
+
+// afterBackupStep calls the test hook, if any, after a step of Backup.
+func (s *Store) afterBackupStep(step string) {
+	if s.backupHook != nil {
+		s.backupHook(step)
+	}
+}

@@ -1,0 +1,200 @@
+package store
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync"
+	"testing"
+
+	"grace/engine/clarity"
+	"grace/engine/intent"
+)
+
+// A backup taken while records keep being written is a data folder of its
+// own: its chain verifies against the checkpoints copied with it, it holds
+// every record committed before the backup began and the intents, its
+// index finds them, and it is private.
+func TestBackupWhileWritingIsAVerifiableDataFolder(t *testing.T) {
+	t.Parallel()
+	tb := setup(t)
+	ctx := context.Background()
+	writeRecords(t, tb.s, 50, "before")
+	if _, err := tb.s.Apply(ctx, &intent.Change{Create: newIntent("in_backup")}); err != nil {
+		t.Fatal(err)
+	}
+	if err := tb.s.Checkpoint(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if err := tb.s.FlushIndex(ctx); err != nil {
+		t.Fatal(err)
+	}
+
+	// Records go on being written while the backup is taken.
+	stop := make(chan struct{})
+	var wg sync.WaitGroup
+	wg.Add(1)
+	go func() {
+		defer wg.Done()
+		for i := 0; ; i++ {
+			select {
+			case <-stop:
+				return
+			default:
+			}
+			if err := tb.s.Record(ctx, rec("during", fmt.Sprintf("step%d", i))); err != nil {
+				t.Errorf("Record during the backup: %v", err)
+				return
+			}
+			if i%20 == 0 {
+				_ = tb.s.Checkpoint(ctx)
+			}
+		}
+	}()
+	// And between the backup's steps a record and its checkpoint commit,
+	// so that a step out of order (a checkpoint copied that the copied
+	// record does not reach) is caught every time.
+	var steps []string
+	tb.s.backupHook = func(step string) {
+		steps = append(steps, step)
+		if err := tb.s.Record(ctx, rec("between", step)); err != nil {
+			t.Errorf("Record after %s: %v", step, err)
+		}
+		if err := tb.s.Checkpoint(ctx); err != nil {
+			t.Errorf("Checkpoint after %s: %v", step, err)
+		}
+	}
+	dest := filepath.Join(t.TempDir(), "backup")
+	rep, err := tb.s.Backup(ctx, dest)
+	close(stop)
+	wg.Wait()
+	if err != nil {
+		t.Fatalf("Backup: %v", err)
+	}
+	if len(steps) != 3 {
+		t.Fatalf("backup steps %v", steps)
+	}
+	if rep.DB != filepath.Join(dest, "grace.db") || !rep.Search || rep.Checkpoints == 0 || rep.Bytes == 0 {
+		t.Fatalf("report = %+v", rep)
+	}
+	for name, want := range map[string]os.FileMode{".": 0o700, "grace.db": 0o600, "grace.search.db": 0o600, keyFile: 0o600} {
+		info, err := os.Stat(filepath.Join(dest, name))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got := info.Mode().Perm(); got != want {
+			t.Errorf("%s mode %o, want %o", name, got, want)
+		}
+	}
+
+	b, err := Open(ctx, rep.DB, Options{ReadOnly: true})
+	if err != nil {
+		t.Fatalf("open the backup: %v", err)
+	}
+	defer b.Close()
+	vr, err := b.VerifyAudit(ctx)
+	if err != nil || !vr.OK || vr.Checkpoints != rep.Checkpoints {
+		t.Fatalf("the backup does not verify: %+v, %v (checkpoints copied %d)", vr, err, rep.Checkpoints)
+	}
+	if vr.Entries < 51 {
+		t.Fatalf("the backup has %d entries; the 51 written before it began are not all there", vr.Entries)
+	}
+	if in, err := b.Get(ctx, "in_backup"); err != nil || in.ID != "in_backup" {
+		t.Fatalf("the intent is not in the backup: %v", err)
+	}
+	es, err := b.Search(ctx, clarity.Query{Text: "before", Limit: 100})
+	if err != nil || len(es) != 50 {
+		t.Fatalf("the backup's search finds %d of the 50 records before it (%v)", len(es), err)
+	}
+	// The backup is signed at its own head: its newest entry cut away is
+	// caught, though the records after the last copied checkpoint were
+	// signed by none of them.
+	b.Close()
+	raw, err := sql.Open("sqlite", rep.DB)
+	if err != nil {
+		t.Fatal(err)
+	}
+	mustExec(t, raw, `DELETE FROM narratives WHERE id = (SELECT narrative_id FROM clarity WHERE audit_seq = (SELECT max(seq) FROM audit))`)
+	mustExec(t, raw, `DELETE FROM clarity WHERE audit_seq = (SELECT max(seq) FROM audit)`)
+	mustExec(t, raw, `DELETE FROM audit WHERE seq = (SELECT max(seq) FROM audit)`)
+	raw.Close()
+	cut, err := Open(ctx, rep.DB, Options{ReadOnly: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer cut.Close()
+	if vr, err := cut.VerifyAudit(ctx); err != nil || vr.OK || !strings.Contains(vr.Problem, "missing") {
+		t.Fatalf("the backup with its newest entry cut verifies: %+v, %v", vr, err)
+	}
+	// Nothing but the backup was made beside it.
+	if left, _ := filepath.Glob(filepath.Join(filepath.Dir(dest), ".backup.partial-*")); len(left) > 0 {
+		t.Fatalf("partial folders left: %v", left)
+	}
+}
+
+// A backup never overwrites: a folder with anything in it, a file, or the
+// data folder itself is refused, naming it, and nothing is written.
+func TestBackupRefusesATargetInUse(t *testing.T) {
+	t.Parallel()
+	tb := setup(t)
+	ctx := context.Background()
+	writeRecords(t, tb.s, 3, "x")
+	parent := t.TempDir()
+	full := filepath.Join(parent, "full")
+	if err := os.MkdirAll(full, 0o700); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(full, "grace.db"), []byte("older backup"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	file := filepath.Join(parent, "file")
+	if err := os.WriteFile(file, []byte("x"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	for _, c := range []struct{ dir, want string }{
+		{full, "is not empty (1 entries)"},
+		{file, "is a file"},
+		{tb.dir, "is the data folder itself"},
+	} {
+		_, err := tb.s.Backup(ctx, c.dir)
+		if err == nil || !strings.Contains(err.Error(), c.want) || !strings.Contains(err.Error(), c.dir) {
+			t.Errorf("Backup(%s) = %v, want an error naming it that says %q", c.dir, err, c.want)
+		}
+	}
+	if got := string(fileBytes(t, filepath.Join(full, "grace.db"))); got != "older backup" {
+		t.Fatalf("the older backup was changed: %q", got)
+	}
+	entries, _ := os.ReadDir(parent)
+	if len(entries) != 2 {
+		t.Fatalf("the refused backups left files: %v", entries)
+	}
+	// An empty folder is fine: the backup takes its place.
+	empty := filepath.Join(parent, "empty")
+	if err := os.Mkdir(empty, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := tb.s.Backup(ctx, empty); err != nil {
+		t.Fatalf("Backup into an empty folder: %v", err)
+	}
+}
+
+// A backup stopped part way (its context ends) leaves nothing behind.
+func TestCancelledBackupLeavesNothing(t *testing.T) {
+	t.Parallel()
+	tb := setup(t)
+	writeRecords(t, tb.s, 3, "x")
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	parent := t.TempDir()
+	_, err := tb.s.Backup(ctx, filepath.Join(parent, "b"))
+	if !errors.Is(err, context.Canceled) {
+		t.Fatalf("Backup with an ended context = %v", err)
+	}
+	if entries, _ := os.ReadDir(parent); len(entries) != 0 {
+		t.Fatalf("a cancelled backup left %v", entries)
+	}
+}
