@@ -45,6 +45,9 @@ func (s *Store) Backup(ctx context.Context, dir string) (rep BackupReport, err e
 	if err != nil {
 		return rep, fmt.Errorf("backup folder %s: %w", dir, err)
 	}
+	if real, err := filepath.EvalSymlinks(abs); err == nil {
+		abs = real // a link to an empty folder: the backup goes there, the link stays
+	}
 	if err := backupTarget(abs, s.dir); err != nil {
 		return rep, err
 	}
@@ -132,7 +135,11 @@ func (s *Store) Backup(ctx context.Context, dir string) (rep BackupReport, err e
 // backupTarget refuses a backup folder that holds anything or is the data
 // folder itself, changing nothing.
 func backupTarget(abs, dataDir string) error {
-	if d, err := filepath.Abs(dataDir); err == nil && d == abs {
+	d, err := filepath.Abs(dataDir)
+	if real, rerr := filepath.EvalSymlinks(d); rerr == nil {
+		d = real
+	}
+	if err == nil && d == abs {
 		return fmt.Errorf("backup folder %s is the data folder itself: name a new folder", abs)
 	}
 	info, err := os.Stat(abs)

@@ -180,6 +180,25 @@ func TestBackupRefusesATargetInUse(t *testing.T) {
 	if _, err := tb.s.Backup(ctx, empty); err != nil {
 		t.Fatalf("Backup into an empty folder: %v", err)
 	}
+	// A link to an empty folder stays a link: the backup goes where it
+	// points.
+	target := filepath.Join(parent, "target")
+	if err := os.Mkdir(target, 0o700); err != nil {
+		t.Fatal(err)
+	}
+	link := filepath.Join(parent, "link")
+	if err := os.Symlink(target, link); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := tb.s.Backup(ctx, link); err != nil {
+		t.Fatalf("Backup into a link to an empty folder: %v", err)
+	}
+	if info, err := os.Lstat(link); err != nil || info.Mode()&os.ModeSymlink == 0 {
+		t.Fatalf("the link was replaced: %v", err)
+	}
+	if _, err := os.Stat(filepath.Join(target, "grace.db")); err != nil {
+		t.Fatalf("the backup is not where the link points: %v", err)
+	}
 }
 
 // A backup stopped part way (its context ends) leaves nothing behind.
