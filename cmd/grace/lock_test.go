@@ -45,6 +45,28 @@ func TestOneEngineADatabase(t *testing.T) {
 	}
 }
 
+// TestSecondServeSameConfigNamesTheFirst: grace serve started a second
+// time with the same config (the same port) is refused naming the first
+// (its pid and API), as one on another port is; it said only "bind:
+// address already in use". With nothing else holding the database, a
+// taken port is refused as before, naming no process.
+func TestSecondServeSameConfigNamesTheFirst(t *testing.T) {
+	t.Parallel()
+	c, url := newServerCLI(t)
+	config := writeServeConfig(t, c.dir, url, "")
+	first := startServe(t, c, config, url)
+	holder := fmt.Sprintf("pid %d, grace serve, API %s", first.cmd.Process.Pid, url)
+	r := c.runFor(t, nil, "serve", "--config", config)
+	r.wantFail(t, exitFailure, "address already in use; the database is in use by another Grace process too: "+holder)
+
+	other := newCLI(t) // its own folder: the port is taken, the database free
+	r = other.runFor(t, nil, "serve", "--config", writeServeConfig(t, other.dir, url, ""))
+	r.wantFail(t, exitFailure, "address already in use")
+	if strings.Contains(r.stderr, "in use by another Grace process") {
+		t.Fatalf("a taken port beside a free database names a holder: %s", r.stderr)
+	}
+}
+
 // TestSignalWhileStartingIsACleanStop: a SIGTERM that reaches grace serve
 // while it is still starting (here: waiting for a CLI write's brief hold
 // on the database) stops it cleanly, exit 0, as after it has started; it

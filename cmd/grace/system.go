@@ -2,14 +2,17 @@ package main
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"log/slog"
 	"net"
 	"net/http"
+	"os"
 	"path/filepath"
 	"strconv"
 	"sync"
+	"syscall"
 	"time"
 
 	"grace/engine"
@@ -81,6 +84,12 @@ func startSystem(ctx context.Context, cfg engine.Config, log *slog.Logger, opts 
 		var lerr error
 		if ln, lerr = net.Listen("tcp", cfg.API.Listen); lerr != nil {
 			if opts.RequireAPI {
+				if h := liveHolder(cfg.DB); h != nil && errors.Is(lerr, syscall.EADDRINUSE) {
+					// Most often this very command started twice: say so, as
+					// a second serve on another port is told.
+					return nil, fmt.Errorf("HTTP API on %s: %w; the database is in use by another Grace process too: %s (is it already running?)",
+						cfg.API.Listen, lerr, h.Who())
+				}
 				return nil, fmt.Errorf("HTTP API on %s: %w", cfg.API.Listen, lerr)
 			}
 			log.Warn("HTTP API not started; running without it", "listen", cfg.API.Listen, "err", lerr)
@@ -269,4 +278,31 @@ func checkHandlerPrograms(cfg engine.Config) error {
 		return fmt.Errorf("handlers: %w", err)
 	}
 	return nil
+}
+
+// liveHolder names the live process that holds the database at path open
+// read-write, as its lock file says, or nil when the file names none that
+// still runs. It changes nothing and takes no lock: the file is read, never
+// created, and the process named only asked whether it exists.
+func liveHolder(path string) *store.InUseError {
+	abs, err := filepath.Abs(path)
+	if err != nil {
+		return nil
+	}
+	b, err := os.ReadFile(abs + ".lock")
+	if err != nil {
+		return nil
+	}
+	var h store.InUseError
+	if json.Unmarshal(b, &h) != nil || h.PID <= 0 || h.PID == os.Getpid() {
+		return nil
+	}
+	p, err := os.FindProcess(h.PID)
+	if err != nil {
+		return nil
+	}
+	if err := p.Signal(syscall.Signal(0)); err != nil && !errors.Is(err, syscall.EPERM) {
+		return nil // a holder killed outright leaves its note behind
+	}
+	return &h
 }
