@@ -338,3 +338,18 @@ func TestCLIBadDatabase(t *testing.T) {
 		t.Fatalf("files were written into a directory given as the database: %v", entries)
 	}
 }
+
+// TestCLIDecideHelp: each of approve and deny says of its own --reason
+// whether it is required; approve's help said "why (required to deny)",
+// though approve runs without one.
+func TestCLIDecideHelp(t *testing.T) {
+	t.Parallel()
+	c := newCLI(t)
+	for verb, want := range map[string]string{"approve": "--reason string     why: it goes on the record\n",
+		"deny": "--reason string     why: it goes on the record (required)\n"} {
+		r := c.run(t, "intent", verb, "--help")
+		if r.code != 0 || !strings.Contains(r.stdout, want) || strings.Contains(r.stdout, "required to deny") {
+			t.Errorf("intent %s --help: exit %d, want %q:\n%s%s", verb, r.code, want, r.stdout, r.stderr)
+		}
+	}
+}

@@ -69,7 +69,11 @@ func (a *app) decideCommand(verb, short string, needReason bool) *cobra.Command 
 			return decideError(verb, id, err)
 		},
 	}
-	cmd.Flags().StringVar(&reason, "reason", "", "why (required to deny)")
+	reasonUsage := "why: it goes on the record"
+	if needReason {
+		reasonUsage += " (required)"
+	}
+	cmd.Flags().StringVar(&reason, "reason", "", reasonUsage)
 	cmd.Flags().StringVar(&operator, "operator", operatorName(), "who decides (default $USER); a server with identities records the token's identity instead")
 	a.addJSONFlag(cmd)
 	return cmd
