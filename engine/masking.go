@@ -20,14 +20,16 @@ const MaskedValue = "[masked]"
 // people to read (records, Get, List, Pending, events, decision answers)
 // goes through the masker. It is immutable and safe for concurrent use.
 type masker struct {
-	// names are lower-cased key names masked at any depth.
+	// names are key names masked at any depth, in normal form (maskName):
+	// "API-Key" and "api.key" are the key api_key names.
 	names map[string]bool
 	// pointers are parsed JSON pointers, each starting with "payload" or
 	// "context".
 	pointers [][]string
 	// needles are lower-cased key names (including each pointer's last
-	// token) for the fast path: a payload holding none of them, and no
-	// escaped characters, has nothing to mask.
+	// token) for the fast path: a payload holding none of them (a '_' in a
+	// needle standing for any separator), and no escaped or non-ASCII
+	// characters, has nothing to mask.
 	needles [][]byte
 }
 
@@ -47,8 +49,8 @@ func newMasker(fields []string) *masker {
 			continue
 		}
 		if f != "" {
-			m.names[strings.ToLower(f)] = true
-			m.needles = append(m.needles, []byte(strings.ToLower(f)))
+			m.names[maskName(f)] = true
+			m.needles = append(m.needles, []byte(maskName(f)))
 		}
 	}
 	return m
@@ -173,7 +175,7 @@ func (m *masker) walk(v any, path []string, hits *[]string) (out any, changed bo
 	case map[string]any:
 		var cp map[string]any
 		for _, k := range sortedKeys(x) {
-			nv, ch := m.child(x[k], append(path[:len(path):len(path)], k), m.names[strings.ToLower(k)], hits)
+			nv, ch := m.child(x[k], append(path[:len(path):len(path)], k), m.names[maskName(k)], hits)
 			if !ch {
 				continue
 			}
@@ -236,11 +238,18 @@ func equalTokens(a, b []string) bool {
 	return true
 }
 
+// maskName is a key name as masking compares it: in normal form, as
+// intent types are compared (normType: case and the separators '-', '.',
+// ':' and spaces folded to '_'), so that a payload's "API-Key" is masked by
+// a rule on api_key, as the two-person rule's "Change-Charter" is
+// change_charter.
+func maskName(k string) string { return normType(k) }
+
 // mayHold is the fast path: false when raw certainly holds no masked key,
-// because no needle occurs in it (ignoring ASCII case) and it has no
-// escapes that could spell one.
+// because no needle occurs in it (ignoring ASCII case and which separator)
+// and it has no escapes, nor non-ASCII letters, that could spell one.
 func (m *masker) mayHold(raw []byte) bool {
-	if bytes.IndexByte(raw, '\\') >= 0 {
+	if bytes.IndexByte(raw, '\\') >= 0 || !isASCII(raw) {
 		return true
 	}
 	for _, n := range m.needles {
@@ -252,18 +261,25 @@ func (m *masker) mayHold(raw []byte) bool {
 }
 
 // containsFold reports whether lower-case needle occurs in s, ignoring
-// ASCII case (non-ASCII bytes must match exactly).
+// ASCII case, a '_' of needle matching any separator maskName folds
+// (non-ASCII bytes must match exactly).
 func containsFold(s, needle []byte) bool {
 	if len(needle) == 0 {
 		return true
 	}
-	first := needle[0]
+	same := func(c, n byte) bool {
+		c = lower(c)
+		if n == '_' {
+			return c == '_' || c == '-' || c == '.' || c == ':' || c == ' ' || c == '\t'
+		}
+		return c == n
+	}
 	for i := 0; i+len(needle) <= len(s); i++ {
-		if lower(s[i]) != first {
+		if !same(s[i], needle[0]) {
 			continue
 		}
 		j := 1
-		for j < len(needle) && lower(s[i+j]) == needle[j] {
+		for j < len(needle) && same(s[i+j], needle[j]) {
 			j++
 		}
 		if j == len(needle) {
@@ -271,6 +287,17 @@ func containsFold(s, needle []byte) bool {
 		}
 	}
 	return false
+}
+
+// isASCII reports whether s is all ASCII: a non-ASCII key may lower-case
+// to a masked name ("\u212a" is K), so the fast path does not judge it.
+func isASCII(s []byte) bool {
+	for _, c := range s {
+		if c >= 0x80 {
+			return false
+		}
+	}
+	return true
 }
 
 func lower(c byte) byte {

@@ -52,7 +52,7 @@ func (m *masker) collect(v any, path []string, under bool, out *[]string) {
 	switch x := v.(type) {
 	case map[string]any:
 		for k, val := range x {
-			m.collect(val, append(path[:len(path):len(path)], k), under || m.names[strings.ToLower(k)], out)
+			m.collect(val, append(path[:len(path):len(path)], k), under || m.names[maskName(k)], out)
 		}
 	case []any:
 		for i, val := range x { // a pointer may name an element by its index

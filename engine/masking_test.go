@@ -3,6 +3,7 @@ package engine
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"slices"
 	"strings"
@@ -31,6 +32,10 @@ func TestMaskerHidesNamedKeysAndPointers(t *testing.T) {
 		{"an escaped pointer token", `{"a/b":"s"}`, `{"a/b":"[masked]"}`, []string{"/payload/a~1b"}},
 		{"an escaped key name is still found", `{"pass\u0077ord":"hunter2"}`, `{"password":"[masked]"}`, []string{"/payload/password"}},
 		{"numbers keep their form", `{"password":"p","big":12345678901234567890}`, `{"big":12345678901234567890,"password":"[masked]"}`, []string{"/payload/password"}},
+		{"another separator names the same key", `{"Api-Key":"k1","api.key":"k2","x":{"API KEY":"k3"}}`,
+			`{"Api-Key":"[masked]","api.key":"[masked]","x":{"API KEY":"[masked]"}}`, []string{"/payload/Api-Key", "/payload/api.key", "/payload/x/API KEY"}},
+		{"a non-ASCII key that lower-cases to a masked name", "{\"api_\u212aey\":\"k\"}", "{\"api_\u212aey\":\"[masked]\"}",
+			[]string{"/payload/api_\u212aey"}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			got, hits := m.payload(json.RawMessage(tc.in))
@@ -237,5 +242,22 @@ func TestHandlerErrorsAreScrubbedOfMaskedValues(t *testing.T) {
 	}
 	if n := len(b.recordsOf(retried.ID, WhatRetryScheduled)); n != 1 {
 		t.Fatalf("%d retry records, want 1", n)
+	}
+}
+
+// TestScrubbedSecretsFoldSeparators: the values a handler's error is
+// scrubbed of are found under a masked key spelled with another separator
+// or case ("Api-Key", "api.key" for api_key), as the read views mask them.
+func TestScrubbedSecretsFoldSeparators(t *testing.T) {
+	t.Parallel()
+	m := newMasker([]string{"api_key"})
+	in := intent.Intent{Payload: json.RawMessage(`{"Api-Key":"k-payload-1","q":"x"}`), Context: map[string]any{"api.key": "k-context-2"}}
+	got := m.secrets(in)
+	slices.Sort(got)
+	if !slices.Equal(got, []string{"k-context-2", "k-payload-1"}) {
+		t.Fatalf("secrets = %q", got)
+	}
+	if s := m.scrubError(in, errors.New("echo: k-payload-1 k-context-2")).Error(); strings.Contains(s, "k-payload-1") || strings.Contains(s, "k-context-2") {
+		t.Fatalf("scrubbed error %q", s)
 	}
 }

@@ -368,7 +368,7 @@ func TestMaskedFieldsOverHTTP(t *testing.T) {
 	events := c.Subscribe(ctx)
 	waitFor(t, "the subscription", func() bool { return b.e.Snapshot().At.IsZero() == false })
 	time.Sleep(50 * time.Millisecond) // let the stream open before the intent exists
-	r := b.submit(t, agentB, `{"type":"query_knowledge","payload":{"q":"x","api_key":"`+secret+`"},"context":{"password":"`+secret+`"}}`)
+	r := b.submit(t, agentB, `{"type":"query_knowledge","payload":{"q":"x","api_key":"`+secret+`","db":{"Api-Key":"`+secret+`"}},"context":{"password":"`+secret+`","API.KEY":"`+secret+`"}}`)
 	b.waitState(t, r.ID, intent.StateCompleted)
 	if got := b.runs.seen[r.ID]; !strings.Contains(got, secret) {
 		t.Fatalf("the handler did not get the real payload: %s", got)
@@ -387,7 +387,7 @@ func TestMaskedFieldsOverHTTP(t *testing.T) {
 	for done := false; !done; {
 		select {
 		case ev := <-events:
-			if strings.Contains(string(ev.Intent.Payload), secret) || ev.Intent.Context["password"] == secret {
+			if strings.Contains(string(ev.Intent.Payload), secret) || strings.Contains(fmt.Sprint(ev.Intent.Context), secret) {
 				t.Fatalf("an event shows the secret: %+v", ev)
 			}
 			done = ev.Intent.ID == r.ID && ev.Intent.State == intent.StateCompleted
