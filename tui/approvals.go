@@ -47,9 +47,14 @@ type approvalsModel struct {
 	decider     decider
 	filter      filterBox
 	pretty      prettyCache
-	// payloadRoom is how many payload lines the last detail view showed.
-	payloadRoom int
-	w, h        int
+	// payloadRoom is how many payload lines the last detail view showed,
+	// payloadW how wide they were wrapped.
+	payloadRoom, payloadW int
+	// wholeMax is how far the whole detail scrolls when its payload has
+	// too little room under the reasoning (see wholeDetail); -1 when the
+	// payload scrolls alone.
+	wholeMax int
+	w, h     int
 }
 
 // newApprovals returns the approvals screen.
@@ -323,7 +328,10 @@ func (a *approvalsModel) maxScroll() int {
 	if !ok {
 		return 0
 	}
-	return max(len(a.pretty.lines(it))-max(a.payloadRoom, 1), 0)
+	if a.wholeMax >= 0 {
+		return a.wholeMax
+	}
+	return max(len(a.pretty.lines(it, a.payloadW))-max(a.payloadRoom, 1), 0)
 }
 
 // ShortHelp lists the screen's keys for the footer.

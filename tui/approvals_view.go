@@ -3,6 +3,7 @@ package tui
 import (
 	"bytes"
 	"encoding/json"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -276,11 +277,24 @@ func (a *approvalsModel) detailLines(it intent.Intent, w, h int) []string {
 	}
 	if w >= 60 {
 		half := w / 2
-		for i := 0; i < len(pairs); i += 2 {
+		i := 0
+		if ansi.StringWidth(pairs[0][1]) > half-1-lw || ansi.StringWidth(pairs[1][1]) > w-half-lw {
+			// Who asked and for what, whole: a line each (wrapped) rather
+			// than cut to half a line, since the operator decides on them.
+			for _, p := range pairs[:2] {
+				lines = append(lines, wrapLines(cell(st.Label, p[0], lw), st.Value, p[1], lw, w)...)
+			}
+			i = 2
+		}
+		for ; i < len(pairs); i += 2 {
 			lines = append(lines, kv(pairs[i][0], pairs[i][1], half-1)+" "+kv(pairs[i+1][0], pairs[i+1][1], w-half))
 		}
 	} else {
-		for _, p := range pairs {
+		for j, p := range pairs {
+			if j < 2 { // actor and type whole
+				lines = append(lines, wrapLines(cell(st.Label, p[0], lw), st.Value, p[1], lw, w)...)
+				continue
+			}
 			lines = append(lines, kv(p[0], p[1], w))
 		}
 	}
@@ -290,7 +304,7 @@ func (a *approvalsModel) detailLines(it intent.Intent, w, h int) []string {
 	}
 	if len(it.Context) > 0 {
 		if b, err := json.Marshal(it.Context); err == nil {
-			lines = append(lines, kv("context", string(b), w))
+			lines = append(lines, wrapLines(cell(st.Label, "context", lw), st.Value, string(b), lw, w)...)
 		}
 	}
 
@@ -300,7 +314,7 @@ func (a *approvalsModel) detailLines(it intent.Intent, w, h int) []string {
 		reasons = []string{"—"}
 	}
 	for _, r := range reasons {
-		for j, l := range strings.Split(ansi.Wordwrap(r, max(w-4, 1), " "), "\n") {
+		for j, l := range strings.Split(ansi.Wrap(r, max(w-4, 1), " "), "\n") {
 			prefix := "  • "
 			if j > 0 {
 				prefix = "    "
@@ -309,9 +323,14 @@ func (a *approvalsModel) detailLines(it intent.Intent, w, h int) []string {
 		}
 	}
 
-	payload := a.pretty.lines(it)
+	a.payloadW = w - 2 // the payload's indentation aside
+	payload := a.pretty.lines(it, a.payloadW)
 	room := h - len(lines) - 2
 	a.payloadRoom = max(room, 1) // remembered so scrolling stops at the end
+	a.wholeMax = -1
+	if room < minPayloadRoom && len(payload) > max(room, 0) {
+		return a.wholeDetail(append(lines, "", st.TableHeader.Render(clip("PAYLOAD", w))), payload, w, h)
+	}
 	head := "PAYLOAD"
 	if len(payload) > room && room > 0 {
 		head += " · lines " + strconv.Itoa(a.scroll+1) + "–" + strconv.Itoa(min(a.scroll+room, len(payload))) + " of " + strconv.Itoa(len(payload))
@@ -324,17 +343,46 @@ func (a *approvalsModel) detailLines(it intent.Intent, w, h int) []string {
 	return lines
 }
 
+// minPayloadRoom is the fewest payload lines the detail shows under its
+// reasoning before the whole detail scrolls instead of the payload alone.
+const minPayloadRoom = 3
+
+// wholeDetail is the detail of an intent whose facts and reasoning leave
+// the payload too little room (a small terminal, long reasons): head and
+// payload scroll together with j/k, so no part of the payload is out of
+// reach, with what is left below said on the last line.
+func (a *approvalsModel) wholeDetail(head, payload []string, w, h int) []string {
+	if h <= 0 {
+		return nil
+	}
+	st := a.pc.styles
+	all := head
+	for _, l := range payload {
+		all = append(all, st.Text.Render(clip("  "+l, w)))
+	}
+	a.wholeMax = max(len(all)-h, 0)
+	start := min(a.scroll, a.wholeMax)
+	end := min(start+h, len(all))
+	out := slices.Clone(all[start:end])
+	if below := len(all) - end; below > 0 && len(out) > 0 {
+		out[len(out)-1] = st.Muted.Render(clip("↓ "+plural(below+1, "more line")+" · j scrolls", w))
+	}
+	return out
+}
+
 // prettyCache holds the pretty-printed payload of the last intent shown, so
 // scrolling does not re-indent it on every frame.
 type prettyCache struct {
 	id   string
+	w    int
 	text []string
 }
 
 // lines returns it's payload as indented JSON lines (or the raw text when it
-// is not valid JSON).
-func (p *prettyCache) lines(it intent.Intent) []string {
-	if p.id == it.ID && p.text != nil {
+// is not valid JSON), a line longer than w cells wrapped under its
+// indentation, so that nothing of it is cut from the operator's sight.
+func (p *prettyCache) lines(it intent.Intent, w int) []string {
+	if p.id == it.ID && p.w == w && p.text != nil {
 		return p.text
 	}
 	var buf bytes.Buffer
@@ -346,6 +394,23 @@ func (p *prettyCache) lines(it intent.Intent) []string {
 		buf.Reset()
 		buf.Write(raw)
 	}
-	p.id, p.text = it.ID, strings.Split(strings.TrimRight(buf.String(), "\n"), "\n")
+	var out []string
+	for _, l := range strings.Split(strings.TrimRight(buf.String(), "\n"), "\n") {
+		if ansi.StringWidth(l) <= w || w < 8 {
+			out = append(out, l)
+			continue
+		}
+		body := strings.TrimLeft(l, " ")
+		ind := strings.Repeat(" ", min(len(l)-len(body)+2, w/2))
+		first := len(l) - len(body)
+		for i, part := range strings.Split(ansi.Wrap(body, w-len(ind), " "), "\n") {
+			if i == 0 {
+				out = append(out, l[:first]+part)
+				continue
+			}
+			out = append(out, ind+part)
+		}
+	}
+	p.id, p.w, p.text = it.ID, w, out
 	return p.text
 }
