@@ -28,6 +28,9 @@ func decodeBody(r *http.Request, dst any, allowEmpty bool) error {
 	if err != nil {
 		return readError(err)
 	}
+	// A byte order mark, which some editors and tools put before JSON,
+	// is ignored (RFC 8259 allows it): it is not part of the document.
+	data = bytes.TrimPrefix(data, utf8BOM)
 	trimmed := bytes.TrimLeft(data, " \t\r\n")
 	if len(trimmed) == 0 {
 		if allowEmpty {
@@ -52,6 +55,9 @@ func decodeBody(r *http.Request, dst any, allowEmpty bool) error {
 	}
 	return checkNames(data, fieldsOf(dst))
 }
+
+// utf8BOM is the UTF-8 byte order mark.
+var utf8BOM = []byte{0xef, 0xbb, 0xbf}
 
 // checkEncoding refuses a body the client says is encoded (gzip and the
 // like): the API reads plain JSON only, and reading an encoded body as

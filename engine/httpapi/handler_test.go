@@ -634,3 +634,30 @@ func TestRequestIDs(t *testing.T) {
 
 // logBuffer collects a handler's log, safe for the server's goroutines.
 type logBuffer = enginetest.Buffer
+
+// A body that begins with a byte order mark (as some editors save JSON)
+// is read as the JSON after it, with the same checks; it was refused as
+// malformed ("invalid character 'ï'").
+func TestBodyWithAByteOrderMark(t *testing.T) {
+	t.Parallel()
+	b := setup(t, Options{})
+	var sub SubmitResponse
+	a := b.call(t, "POST", "/v1/intents", "\xef\xbb\xbf"+`{"type":"query_knowledge","actor":"a"}`)
+	if a.status != http.StatusAccepted {
+		t.Fatalf("submit with a BOM: %d %s", a.status, a.body)
+	}
+	a.decode(t, &sub)
+	if sub.ID == "" {
+		t.Fatalf("no intent: %s", a.body)
+	}
+	before := b.api.state()
+	er := b.call(t, "POST", "/v1/intents", "\xef\xbb\xbf"+`{"type":"t","type":"u","actor":"a"}`).wantError(t, http.StatusBadRequest, CodeDuplicateField)
+	if er.Error.Field != "type" {
+		t.Fatalf("field = %q, want type", er.Error.Field)
+	}
+	// Only one, and only first: a second one is not whitespace.
+	b.call(t, "POST", "/v1/intents", "\xef\xbb\xbf\xef\xbb\xbf"+`{"type":"query_knowledge","actor":"a"}`).wantError(t, http.StatusBadRequest, CodeMalformed)
+	if after := b.api.state(); after != before {
+		t.Fatalf("a refused request changed the engine:\nbefore %s\nafter  %s", before, after)
+	}
+}
