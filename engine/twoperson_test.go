@@ -22,8 +22,11 @@ func TestTwoPersonRuleNeedsTwoDifferentOperators(t *testing.T) {
 	in := b.submit(t, intent.Submission{Type: "change_charter", Actor: "agent.architect"})
 
 	first, err := b.e.Approve(t.Context(), in.ID, "alice", "charter reviewed")
-	if err != nil || first.State != intent.StatePendingApproval || first.DecidedBy != "alice" {
+	if err != nil || first.State != intent.StatePendingApproval || first.DecidedBy != "alice" || first.FirstApprover() != "alice" {
 		t.Fatalf("first approval = %+v, %v; want still pending, approved by alice", first, err)
+	}
+	if in.FirstApprover() != "" {
+		t.Fatalf("before any approval FirstApprover = %q", in.FirstApprover())
 	}
 	for _, again := range []string{"alice", " ALICE "} {
 		if _, err := b.e.Approve(t.Context(), in.ID, again, "me again"); !errors.Is(err, ErrAlreadyApproved) {
@@ -34,7 +37,7 @@ func TestTwoPersonRuleNeedsTwoDifferentOperators(t *testing.T) {
 		t.Fatalf("after one operator: %s, %d runs", got.State, b.handlers.callsFor(in.ID))
 	}
 	second, err := b.e.Approve(t.Context(), in.ID, "bob", "second pair of eyes")
-	if err != nil || second.State != intent.StateQueued || second.DecidedBy != "bob" {
+	if err != nil || second.State != intent.StateQueued || second.DecidedBy != "bob" || second.FirstApprover() != "" {
 		t.Fatalf("second approval = %+v, %v", second, err)
 	}
 	b.waitState(t, in.ID, intent.StateCompleted)
@@ -233,5 +236,15 @@ func TestValidateTwoPersonNamesTheKey(t *testing.T) {
 	}
 	if errs := validateTwoPerson([]string{"change_charter", "my_new_type"}, tiers); len(errs) != 0 {
 		t.Fatalf("valid types refused: %v", errs)
+	}
+}
+
+// An intent the hub sent for approval names the hub in DecidedBy: no
+// operator has approved it.
+func TestHubRoutedPendingIntentHasNoFirstApprover(t *testing.T) {
+	t.Parallel()
+	in := intent.Intent{State: intent.StatePendingApproval, DecidedBy: actorHub}
+	if got := in.FirstApprover(); got != "" {
+		t.Fatalf("FirstApprover of a hub-routed pending intent = %q", got)
 	}
 }

@@ -298,6 +298,15 @@ func (a *approvalsModel) detailLines(it intent.Intent, w, h int) []string {
 			lines = append(lines, kv(p[0], p[1], w))
 		}
 	}
+	if first := it.FirstApprover(); first != "" && a.section != sectionReview {
+		// Under the two-person rule: this operator may approve only if
+		// they are not the first.
+		v := first + " approved, 1 of the 2 needed: a second, different operator must approve"
+		if it.DecisionReason != "" {
+			v += " (" + it.DecisionReason + ")"
+		}
+		lines = append(lines, wrapLines(cell(st.Label, "approvals", lw), st.Warn, v, lw, w)...)
+	}
 	if a.section != sectionReview && it.NotBefore.After(now) {
 		// A scheduled intent: approved, it still waits for its time.
 		lines = append(lines, kv("scheduled", "not before "+clockAt(it.NotBefore, now)+" (in "+fmtDur(it.NotBefore.Sub(now))+")", w))

@@ -129,7 +129,9 @@ func (n *narrativesModel) intentSummary(w int) string {
 	if it.Reviewed {
 		s += st.Muted.Render(" · reviewed")
 	}
-	if it.DecidedBy != "" {
+	if first := it.FirstApprover(); first != "" {
+		s += st.Muted.Render(" · approved by ") + st.Text.Render(first) + st.Muted.Render(", 1 of 2")
+	} else if it.DecidedBy != "" {
 		s += st.Muted.Render(" · decided by ") + st.Text.Render(it.DecidedBy)
 	}
 	return fit(s, w)

@@ -46,6 +46,10 @@ func TestCLIWithIdentities(t *testing.T) {
 	if r.code != 0 || !strings.Contains(r.stdout, "recorded for alice") || !strings.Contains(r.stdout, "second operator") {
 		t.Fatalf("alice's approval: exit %d %q %q", r.code, r.stdout, r.stderr)
 	}
+	// Half approved, it does not read as decided.
+	if r := val.run(t, "intent", "get", sub.ID); r.code != 0 || !strings.Contains(r.stdout, "alice approved, 1 of the 2 needed") || strings.Contains(r.stdout, "decided_by") {
+		t.Fatalf("intent get after one approval: exit %d %q %q", r.code, r.stdout, r.stderr)
+	}
 	alice.run(t, "intent", "approve", sub.ID).wantFail(t, exitFailure, "already approved")
 	r = bob.run(t, "intent", "approve", sub.ID, "--reason", "second pair of eyes")
 	if r.code != 0 || !strings.Contains(r.stdout, "approved "+sub.ID+" by bob") {

@@ -161,7 +161,9 @@ func intentRows(in intent.Intent, now time.Time) [][]string {
 	if !in.Deadline.IsZero() && in.State == intent.StatePendingApproval {
 		add("deadline", when(in.Deadline, now))
 	}
-	if in.DecidedBy != "" {
+	if first := in.FirstApprover(); first != "" {
+		add("approvals", first+" approved, 1 of the 2 needed (a second, different operator must approve)"+reasonSuffix(in.DecisionReason))
+	} else if in.DecidedBy != "" {
 		add("decided_by", in.DecidedBy+reasonSuffix(in.DecisionReason))
 	}
 	if in.Tier == 1 {

@@ -107,3 +107,19 @@ type Intent struct {
 	// Reviewed marks a Tier 1 intent as reviewed after the fact.
 	Reviewed bool `json:"reviewed,omitempty"`
 }
+
+// routedByHub is the unified logic hub's name (governance.RouteHub): on an
+// intent pending approval it says the hub sent it there, not that anyone
+// approved it.
+const routedByHub = "unified_logic_hub"
+
+// FirstApprover names the operator whose approval an intent pending
+// approval already holds under the two-person rule (it waits for a second,
+// different operator); "" when it holds none. DecidedBy holds that first
+// approval until the intent is decided.
+func (in Intent) FirstApprover() string {
+	if in.State != StatePendingApproval || in.DecidedBy == routedByHub {
+		return ""
+	}
+	return in.DecidedBy
+}
