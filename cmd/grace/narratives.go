@@ -198,6 +198,9 @@ func (a *app) followSearch(cmd *cobra.Command, q clarity.Query, every time.Durat
 		case <-tick.C:
 		}
 		if entries, err = newMatches(ctx, st, q, last); err != nil {
+			if a.server != "" && errors.Is(err, syscall.ECONNREFUSED) { // it answered before
+				return followEnd(ctx, fmt.Errorf("the server at %s stopped answering; the records above are all it sent: %w", a.server, err))
+			}
 			return followEnd(ctx, a.searchFailed(err))
 		}
 	}

@@ -3,8 +3,10 @@ package main
 import (
 	"encoding/json"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"strings"
+	"syscall"
 	"testing"
 	"time"
 )
@@ -118,4 +120,35 @@ func TestNarrativesSearchAsksAServer(t *testing.T) {
 		t.Fatalf("interrupted follow: exit %d: %s", code, g.stderr.String())
 	}
 	far.run(t, "narratives", "search", "--server", closedURL(t)).wantFail(t, exitFailure, "no server answers at")
+}
+
+// TestNarrativesFollowServerStops: search --follow --server ends with exit
+// 1 when the server it follows stops, saying it stopped answering; it said
+// "no server answers at URL: start grace serve there", as if it had never
+// answered.
+func TestNarrativesFollowServerStops(t *testing.T) {
+	t.Parallel()
+	c, url := newServerCLI(t)
+	srv := startServe(t, c, writeServeConfig(t, c.dir, url, ""), url)
+	follow := exec.Command(graceBin, "narratives", "search", "-f", "--interval", "50ms", "--server", url)
+	follow.Dir, follow.Env = c.dir, append(os.Environ(), c.env...)
+	out, errb := &syncBuffer{}, &syncBuffer{}
+	follow.Stdout, follow.Stderr = out, errb
+	if err := follow.Start(); err != nil {
+		t.Fatal(err)
+	}
+	done := make(chan error, 1)
+	go func() { done <- follow.Wait() }()
+	t.Cleanup(func() { _ = follow.Process.Kill() })
+	waitFor(t, 20*time.Second, "the follow's header", func() bool { return strings.Contains(out.String(), "WHEN") })
+	if err := srv.cmd.Process.Signal(syscall.SIGTERM); err != nil {
+		t.Fatal(err)
+	}
+	select {
+	case <-done:
+	case <-time.After(30 * time.Second):
+		t.Fatalf("search --follow did not end when its server stopped; stderr: %s", errb.String())
+	}
+	r := result{stderr: errb.String(), code: follow.ProcessState.ExitCode()}
+	r.wantFail(t, exitFailure, "the server at "+url+" stopped answering")
 }
