@@ -13,8 +13,8 @@ import (
 	"strings"
 	"syscall"
 	"time"
-	"unicode/utf8"
 
+	"github.com/charmbracelet/x/ansi"
 	"github.com/spf13/cobra"
 
 	"grace/engine/clarity"
@@ -254,7 +254,7 @@ func (a *app) followRow(r []string) {
 	for i, c := range r {
 		b.WriteString(c)
 		if i < len(widths) {
-			b.WriteString(strings.Repeat(" ", max(widths[i]-utf8.RuneCountInString(c), 0)+2))
+			b.WriteString(strings.Repeat(" ", max(widths[i]-ansi.StringWidth(c), 0)+2))
 		}
 	}
 	fmt.Fprintln(a.stdout, strings.TrimRight(b.String(), " "))

@@ -9,6 +9,8 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/charmbracelet/x/ansi"
 )
 
 // TestNarrativesFollow: search --follow prints the newest matches oldest
@@ -151,4 +153,41 @@ func TestNarrativesFollowServerStops(t *testing.T) {
 	}
 	r := result{stderr: errb.String(), code: follow.ProcessState.ExitCode()}
 	r.wantFail(t, exitFailure, "the server at "+url+" stopped answering")
+}
+
+// TestNarrativesFollowWideCharacters: search --follow's rows keep their
+// columns under the header when a cell holds characters two columns wide
+// (an actor named in Japanese): they were padded by characters, not by
+// what a terminal shows.
+func TestNarrativesFollowWideCharacters(t *testing.T) {
+	t.Parallel()
+	c := newCLI(t)
+	for _, actor := range []string{"agent.日本語テスト", "agent.x"} {
+		if r := c.run(t, "intent", "submit", "--type", "query_knowledge", "--actor", actor); r.code != 0 {
+			t.Fatalf("submit: exit %d: %s", r.code, r.stderr)
+		}
+	}
+	follow := exec.Command(graceBin, "narratives", "search", "-f", "--action", "intent_received")
+	follow.Dir, follow.Env = c.dir, append(os.Environ(), c.env...)
+	out, errb := &syncBuffer{}, &syncBuffer{}
+	follow.Stdout, follow.Stderr = out, errb
+	if err := follow.Start(); err != nil {
+		t.Fatal(err)
+	}
+	done := make(chan error, 1)
+	go func() { done <- follow.Wait() }()
+	t.Cleanup(func() { _ = follow.Process.Kill() })
+	waitFor(t, 20*time.Second, "the follow's two rows", func() bool { return strings.Count(out.String(), "\n") >= 3 })
+	if err := follow.Process.Signal(os.Interrupt); err != nil {
+		t.Fatal(err)
+	}
+	<-done
+	lines := strings.Split(strings.TrimRight(out.String(), "\n"), "\n")
+	head, _, _ := strings.Cut(lines[0], "WHAT")
+	for _, line := range lines[1:] {
+		before, _, ok := strings.Cut(line, "intent_received")
+		if !ok || ansi.StringWidth(before) != ansi.StringWidth(head) {
+			t.Errorf("WHAT starts at column %d in %q, at %d in the header:\n%s", ansi.StringWidth(before), line, ansi.StringWidth(head), out.String())
+		}
+	}
 }
