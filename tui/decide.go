@@ -20,7 +20,7 @@ type stage int
 
 const (
 	stageIdle    stage = iota
-	stageConfirm       // "Approve int_… ? (y/N)"
+	stageConfirm       // "Approve int_…? (y/N)"
 	stageReason        // typing the reason for a denial
 	stageWaiting       // the request is in flight
 )
@@ -238,7 +238,7 @@ func (d *decider) view(pc *programContext, w int) string {
 	st := pc.styles
 	switch d.stage {
 	case stageConfirm:
-		q := "Approve " + d.target + " ? "
+		q := "Approve " + d.target + "? "
 		if d.dec == decisionAcknowledge {
 			q = "Acknowledge " + d.target + " as reviewed? "
 		}

@@ -68,7 +68,7 @@ func TestApproveAsksAndOnlyYesApproves(t *testing.T) {
 			b.api.setPending([]intent.Intent{pendingIntent(tier0ID, "deploy_production", "agent:release-bot", time.Minute)})
 			b.arrive(t, tier0ID)
 			b.press(t, "a")
-			if !strings.Contains(b.view(), "Approve "+tier0ID+" ? (y/N)") {
+			if !strings.Contains(b.view(), "Approve "+tier0ID+"? (y/N)") {
 				t.Fatalf("a did not ask (y/N):\n%s", b.view())
 			}
 			b.run(t, b.press(t, answer))

@@ -87,7 +87,7 @@ func (p *popupModel) handleKey(msg tea.KeyMsg) (bool, tea.Cmd) {
 		return true, nil
 	case key.Matches(msg, k.Back):
 		p.drop(cur.ID)
-		p.pc.info("later: " + cur.ID + " waits in Approvals (" + firstKey(k.Approvals) + ")")
+		p.pc.info("later: " + cur.ID + " waits in Approvals (press " + firstKey(k.Approvals) + ")")
 		return true, nil
 	}
 	return false, nil
