@@ -18,9 +18,10 @@ const (
 
 // Search returns the narratives matching q, newest first, at most q.Limit
 // (50 when zero, never more than 1000). Text words are ANDed; a word ending
-// in '*' matches as a prefix; characters other than letters and digits only
-// separate words, so no input is a syntax error, and text with no words
-// does not filter. Records committed but not yet indexed are found by a
+// in '*' matches as a prefix; a word beginning with '-' must not occur
+// (text of such words alone reads the rows in order, not the index);
+// characters other than letters and digits only separate words, so no
+// input is a syntax error, and text with no words does not filter. Records committed but not yet indexed are found by a
 // plain scan. Actor, Action and IntentID match exactly; Since and Until
 // bound the record time (Since inclusive, Until exclusive); BeforeID pages.
 func (s *Store) Search(ctx context.Context, q clarity.Query) ([]clarity.Entry, error) {
@@ -64,6 +65,12 @@ func (s *Store) search(ctx context.Context, q clarity.Query) ([]clarity.Entry, e
 	hwm, err := indexMark(ctx, conn)
 	if err != nil {
 		return nil, err
+	}
+	if !positive(terms) {
+		// Only words to exclude: the index finds what holds a word, not
+		// what lacks one, so the rows are read newest first and judged
+		// here until the page is full.
+		return scanTail(ctx, conn, lo-1, f, terms, limit)
 	}
 	var out []clarity.Entry
 	if hi > hwm {

@@ -94,6 +94,14 @@ func TestSearch(t *testing.T) {
 		{"text and since", clarity.Query{Text: "dispatch", Since: t0.Add(time.Minute)}, []int64{6, 2}},
 		{"text paged", clarity.Query{Text: "htm", BeforeID: 6}, []int64{5, 2}},
 		{"text limited", clarity.Query{Text: "queue", Limit: 1}, []int64{6}},
+		{"excluded word of two tokens", clarity.Query{Text: "dispatch -w-1"}, []int64{2}},
+		{"excluded word found nowhere", clarity.Query{Text: "dispatch -kangaroo"}, []int64{6, 2}},
+		{"excluded prefix", clarity.Query{Text: "queue -shed*"}, []int64{6, 2}},
+		{"exclusions alone", clarity.Query{Text: "-htm_queue -charter"}, []int64{4, 3}},
+		{"exclusion and actor", clarity.Query{Text: "-w-2", Actor: "scheduler"}, []int64{6}},
+		{"exclusion limited", clarity.Query{Text: "-denied", Limit: 2}, []int64{6, 5}},
+		{"exclusion paged", clarity.Query{Text: "-denied", BeforeID: 5}, []int64{3, 2, 1}},
+		{"a lone dash excludes nothing", clarity.Query{Text: "dispatch -"}, []int64{6, 2}},
 	}
 	for _, phase := range []string{"unindexed", "indexed"} {
 		if phase == "indexed" {

@@ -13,45 +13,104 @@ import (
 // the index has not reached yet. (For scripts beyond Latin the two may
 // disagree on rare characters; that affects only rows not yet indexed.)
 
-// term is one word of a query; prefix is set by a trailing '*'.
+// term is one word of a query; prefix is set by a trailing '*'. An
+// excluded word (not, a leading '-') must not occur: tok holds its tokens
+// joined by single spaces, and a record holding all of them is left out
+// ("-load_shed" leaves out the records with both "load" and "shed"; the
+// index keeps no positions, so it cannot tell a phrase).
 type term struct {
 	tok    string
 	prefix bool
+	not    bool
 }
 
 // parseQuery returns the distinct terms of text, in order.
 func parseQuery(text string) []term {
 	var out []term
 	seen := map[term]bool{}
+	add := func(tm term) {
+		if !seen[tm] {
+			seen[tm] = true
+			out = append(out, tm)
+		}
+	}
 	for _, word := range strings.Fields(text) {
 		prefix := strings.HasSuffix(word, "*")
 		toks := tokens(word, nil)
-		for i, t := range toks {
-			tm := term{tok: t, prefix: prefix && i == len(toks)-1}
-			if !seen[tm] {
-				seen[tm] = true
-				out = append(out, tm)
+		if len(word) > 1 && word[0] == '-' {
+			if len(toks) > 0 {
+				add(term{tok: strings.Join(toks, " "), prefix: prefix, not: true})
 			}
+			continue
+		}
+		for i, t := range toks {
+			add(term{tok: t, prefix: prefix && i == len(toks)-1})
 		}
 	}
 	return out
 }
 
-// ftsQuery renders terms as an FTS5 query: quoted strings, implicitly ANDed.
+// positive reports whether terms has a word that must occur: only those
+// can be looked up in the index (FTS5 has no query of absences alone).
+func positive(terms []term) bool {
+	for _, t := range terms {
+		if !t.not {
+			return true
+		}
+	}
+	return false
+}
+
+// ftsQuery renders terms as an FTS5 query: the required words as quoted
+// strings, implicitly ANDed, in parentheses, then NOT each excluded word's
+// tokens, ANDed in parentheses. terms must hold a required word
+// (positive).
 func ftsQuery(terms []term) string {
 	var b strings.Builder
-	for i, t := range terms {
+	b.WriteByte('(')
+	n := 0
+	for _, t := range terms {
+		if t.not {
+			continue
+		}
+		if n > 0 {
+			b.WriteByte(' ')
+		}
+		n++
+		writeFTSTerm(&b, t)
+	}
+	b.WriteByte(')')
+	for _, t := range terms {
+		if t.not {
+			b.WriteString(" NOT ")
+			writeFTSTerm(&b, t)
+		}
+	}
+	return b.String()
+}
+
+// writeFTSTerm writes t as FTS5 strings: one for a required word; for an
+// excluded one, each of its tokens, ANDed in parentheses.
+func writeFTSTerm(b *strings.Builder, t term) {
+	toks := []string{t.tok}
+	if t.not {
+		toks = strings.Split(t.tok, " ")
+		b.WriteByte('(')
+	}
+	for i, tok := range toks {
 		if i > 0 {
 			b.WriteByte(' ')
 		}
 		b.WriteByte('"')
-		b.WriteString(strings.ReplaceAll(t.tok, `"`, `""`))
+		b.WriteString(strings.ReplaceAll(tok, `"`, `""`))
 		b.WriteByte('"')
-		if t.prefix {
+		if t.prefix && i == len(toks)-1 {
 			b.WriteByte('*')
 		}
 	}
-	return b.String()
+	if t.not {
+		b.WriteByte(')')
+	}
 }
 
 // tokens appends the folded tokens of s to dst.
@@ -77,25 +136,41 @@ func tokens(s string, dst []string) []string {
 	return dst
 }
 
-// matches reports whether every term occurs among the tokens of fields.
+// matches reports whether every required term occurs among the tokens of
+// fields and no excluded word has all its tokens there, as FTS5 judges
+// them.
 func matches(terms []term, fields ...string) bool {
 	var toks []string
 	for _, f := range fields {
 		toks = tokens(f, toks)
 	}
 	for _, t := range terms {
-		found := false
-		for _, tok := range toks {
-			if tok == t.tok || (t.prefix && strings.HasPrefix(tok, t.tok)) {
-				found = true
+		words := []string{t.tok}
+		if t.not {
+			words = strings.Split(t.tok, " ")
+		}
+		all := true
+		for i, w := range words {
+			if !hasToken(toks, w, t.prefix && i == len(words)-1) {
+				all = false
 				break
 			}
 		}
-		if !found {
+		if all == t.not {
 			return false
 		}
 	}
 	return true
+}
+
+// hasToken reports whether toks holds w (as a prefix, with prefix set).
+func hasToken(toks []string, w string, prefix bool) bool {
+	for _, tok := range toks {
+		if tok == w || (prefix && strings.HasPrefix(tok, w)) {
+			return true
+		}
+	}
+	return false
 }
 
 // latinBase maps U+00C0–U+017F to the base letter of a letter with a
