@@ -279,9 +279,17 @@ func (c *chaosModel) update(msg tea.Msg) tea.Cmd {
 			pc.log.Warn("chaos run refused", "what", msg.what, "err", msg.err)
 			return pc.chaos.fetch(pc)
 		}
-		pc.info("chaos run " + msg.run.RunID + " started: " + msg.what)
 		pc.log.Info("chaos run started", "run", msg.run.RunID, "what", msg.what, "operator", pc.operator)
 		run := msg.run
+		if pc.chaos.endedID == run.RunID {
+			// A short run's end came over the event stream before the
+			// answer to its start: the status line says its verdict.
+			pc.ok(aboutRunAsk)
+			c.section, c.detail = chaosScenarios, false
+			return pc.chaos.fetch(pc)
+		}
+		// Said until the run ends (noteChaos), not after.
+		pc.status.setAbout(aboutRunStart(run.RunID), levelInfo, "chaos run "+run.RunID+" started: "+msg.what, pc.now())
 		if pc.chaos.status.Running == nil || pc.chaos.status.Running.RunID != run.RunID {
 			pc.chaos.status.Running = &run
 		}
@@ -413,6 +421,7 @@ func (c *chaosModel) ask(req engine.ChaosRequest, what string) {
 	}
 	req.Operator, req.Trigger = pc.operator, engine.ChaosTriggerOperator
 	c.confirm, c.what = &req, what
+	pc.status.dismiss()
 }
 
 // runByID asks to run scenario id (the :chaos run command): it checks the
@@ -451,7 +460,7 @@ func (c *chaosModel) confirmKey(msg tea.KeyMsg) tea.Cmd {
 		return nil
 	}
 	c.starting = true
-	c.pc.info("starting chaos run: " + what + "…")
+	c.pc.status.setAbout(aboutRunAsk, levelInfo, "starting chaos run: "+what+"…", c.pc.now())
 	return startChaosCmd(c.pc.ctx, c.pc.chaos.api, req, what)
 }
 

@@ -66,6 +66,9 @@ func (d *decider) start(pc *programContext, dec decision, id string) {
 		return
 	}
 	d.target, d.dec = id, dec
+	// The question is what the operator looks at now: what the status
+	// line said about the last one no longer applies.
+	pc.status.dismiss()
 	if !dec.needsReason() {
 		d.stage = stageConfirm
 		return
@@ -110,14 +113,18 @@ func (d *decider) handleKey(pc *programContext, msg tea.KeyMsg) tea.Cmd {
 		case key.Matches(msg, pc.keys.Submit):
 			reason := strings.TrimSpace(d.input.Value())
 			if reason == "" {
-				pc.fail(d.dec.verb() + " needs a reason: type why, then enter (esc cancels)")
+				pc.failAbout(aboutReason, d.dec.verb()+" needs a reason: type why, then enter (esc cancels)")
 				return nil
 			}
 			d.stage = stageWaiting
 			pc.info(d.dec.doing() + " " + d.target + "…")
 			return decideCmd(pc.ctx, pc.api, d.owner, d.dec, d.target, pc.operator, reason)
 		default:
+			before := d.input.Value()
 			d.input.Update(msg)
+			if d.input.Value() != before {
+				pc.ok(aboutReason) // the operator is typing it
+			}
 		}
 	}
 	return nil

@@ -470,6 +470,7 @@ func (m *model) noteChaos(p engine.ChaosProgress) tea.Cmd {
 	if !pc.chaos.noteProgress(p, pc.now()) || pc.chaos.api == nil {
 		return nil
 	}
+	pc.ok(aboutRunStart(p.RunID)) // "started" no longer applies
 	mark, _ := verdictMark(pc.styles, p.State)
 	text := "chaos run " + p.RunID + " ended: " + mark
 	if p.State == engine.ChaosPassed {

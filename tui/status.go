@@ -32,9 +32,12 @@ const (
 // A message about something is cleared when that thing next succeeds: a
 // fetch's error when the same fetch comes back, a search's error on the
 // next search that returns, a command line's error when the next command
-// runs. And none stays for ever: info lasts infoTTL, warnings and notices
-// warnTTL, errors errorTTL (they are all in the log as well). Esc clears
-// the line.
+// runs. It also gives way when it no longer applies: an action's message
+// when a question or a reason prompt opens (it was about what came
+// before), "deny needs a reason" once the operator types, "chaos run …
+// started" when that run ends. And none stays for ever: info lasts
+// infoTTL, warnings and notices warnTTL, errors errorTTL (they are all in
+// the log as well). Esc clears the line.
 const (
 	infoTTL    = 8 * time.Second
 	warnTTL    = 20 * time.Second
@@ -56,7 +59,13 @@ const (
 	aboutChaos   = "chaos"    // the chaos status, scenarios, runs fetches
 	aboutStream  = "events"   // the engine's event stream
 	aboutRunEnd  = "chaosrun" // a chaos run's verdict
+	aboutReason  = "reason"   // a reason prompt's refusal of an empty reason
+	aboutRunAsk  = "chaosask" // "starting chaos run: …", until the engine answers
 )
+
+// aboutRunStart is what "chaos run ID started" is about: the run's end
+// clears it.
+func aboutRunStart(runID string) string { return "chaosstart:" + runID }
 
 // statusEntry is one message: its severity, text, when it was said and
 // what it is about ("" when nothing else clears it).
@@ -123,6 +132,11 @@ func (s *statusLine) clearAbout(subject string) {
 	}
 	delete(s.background, subject)
 }
+
+// dismiss removes the operator's action's message: a prompt opened since,
+// and the message was about what came before it. What the background said
+// stays.
+func (s *statusLine) dismiss() { s.action = statusEntry{} }
 
 // clear removes every message.
 func (s *statusLine) clear() { s.action, s.background = statusEntry{}, nil }
