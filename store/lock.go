@@ -69,7 +69,7 @@ const lockWaitStep = 20 * time.Millisecond
 // takeLock takes the exclusive lock of the database at abs for this
 // process, until release: it fails with an *InUseError when a process
 // holds it, at once if that process is an engine, after waiting up to
-// wait for one holding it briefly (a CLI write). The lock is the kernel's
+// wait for one holding it briefly (a CLI write) or not saying who it is. The lock is the kernel's
 // (flock), so a killed holder leaves none behind.
 func takeLock(ctx context.Context, abs, holder string, brief bool, wait time.Duration) (release func() error, err error) {
 	f, err := os.OpenFile(lockPath(abs), os.O_RDWR|os.O_CREATE, 0o600)
@@ -86,8 +86,11 @@ func takeLock(ctx context.Context, abs, holder string, brief bool, wait time.Dur
 		if ok {
 			break
 		}
+		// A note not there (yet, or any more: its holder is writing or
+		// clearing it) is waited on as a brief holder's; only an engine's
+		// note refuses at once.
 		inUse := readHolder(f)
-		if !inUse.Brief || time.Now().After(deadline) {
+		if (inUse.PID > 0 && !inUse.Brief) || time.Now().After(deadline) {
 			f.Close()
 			return nil, inUse
 		}
@@ -99,8 +102,9 @@ func takeLock(ctx context.Context, abs, holder string, brief bool, wait time.Dur
 		}
 	}
 	note, _ := json.Marshal(InUseError{Holder: holder, PID: os.Getpid(), Since: time.Now().UTC(), Brief: brief})
-	if err := f.Truncate(0); err == nil {
-		_, _ = f.WriteAt(append(note, '\n'), 0)
+	note = append(note, '\n')
+	if _, err := f.WriteAt(note, 0); err == nil {
+		_ = f.Truncate(int64(len(note))) // what a longer note before left
 	}
 	return func() error {
 		// Emptied first: a reader that opens it between the unlock and

@@ -3,9 +3,12 @@ package store
 import (
 	"context"
 	"errors"
+	"fmt"
 	"os"
+	"path/filepath"
 	"strconv"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 )
@@ -65,5 +68,36 @@ func TestWaitingForABriefHolderEndsWithItsContext(t *testing.T) {
 	_, err := Open(ctx, tb.path, Options{Clock: tb.clock, Holder: "grace serve", LockWait: 30 * time.Second})
 	if !errors.Is(err, context.DeadlineExceeded) || !strings.Contains(err.Error(), "grace intent submit") {
 		t.Fatalf("open whose context ended while it waited for a brief holder: %v; want the context's end, naming the holder", err)
+	}
+}
+
+// Brief holders taking turns never refuse one another: a waiter that reads
+// the lock file while its holder is writing or clearing its note (an empty
+// file) waits on, as for a brief holder, instead of taking the silence for
+// a running engine. (Some of 20 concurrent CLI writes failed with "a
+// running engine has the database".)
+func TestBriefHoldersTakingTurnsNeverRefuseEachOther(t *testing.T) {
+	t.Parallel()
+	abs := filepath.Join(t.TempDir(), "grace.db")
+	var wg sync.WaitGroup
+	errs := make(chan error, 40)
+	for i := range 40 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			release, err := takeLock(context.Background(), abs, fmt.Sprintf("grace intent submit #%d", i), true, time.Minute)
+			if err != nil {
+				errs <- err
+				return
+			}
+			errs <- release()
+		}()
+	}
+	wg.Wait()
+	close(errs)
+	for err := range errs {
+		if err != nil {
+			t.Fatalf("a brief holder was refused: %v", err)
+		}
 	}
 }
