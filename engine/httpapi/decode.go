@@ -97,7 +97,7 @@ func readError(err error) error {
 	)
 	switch {
 	case errors.As(err, &mbe):
-		return newError(http.StatusRequestEntityTooLarge, CodeBodyTooLarge, "", "request body is larger than %d bytes", mbe.Limit)
+		return newError(http.StatusRequestEntityTooLarge, CodeBodyTooLarge, "", "request body is larger than %d bytes (api.max_body_bytes)", mbe.Limit)
 	case errors.As(err, &ne) && ne.Timeout():
 		return newError(http.StatusRequestTimeout, CodeTimeout, "", "the request body did not arrive within the server's read timeout")
 	case errors.Is(err, io.ErrUnexpectedEOF):

@@ -493,7 +493,8 @@ func TestSlowBodyIsATimeoutNotMalformed(t *testing.T) {
 	}
 	// A body without a Content-Length (chunked) stopped at the limit.
 	err = readError(&http.MaxBytesError{Limit: 4096})
-	if ae, ok := err.(*apiError); !ok || ae.status != http.StatusRequestEntityTooLarge || ae.body.Code != CodeBodyTooLarge {
+	if ae, ok := err.(*apiError); !ok || ae.status != http.StatusRequestEntityTooLarge || ae.body.Code != CodeBodyTooLarge ||
+		!strings.Contains(ae.body.Message, "4096 bytes (api.max_body_bytes)") {
 		t.Fatalf("a body over the limit became %v", err)
 	}
 }
@@ -659,5 +660,17 @@ func TestBodyWithAByteOrderMark(t *testing.T) {
 	b.call(t, "POST", "/v1/intents", "\xef\xbb\xbf\xef\xbb\xbf"+`{"type":"query_knowledge","actor":"a"}`).wantError(t, http.StatusBadRequest, CodeMalformed)
 	if after := b.api.state(); after != before {
 		t.Fatalf("a refused request changed the engine:\nbefore %s\nafter  %s", before, after)
+	}
+}
+
+// An oversized body's refusal names the setting that limits it, so that
+// an operator knows what to raise (or an agent what it ran into).
+func TestOversizedBodyNamesItsLimit(t *testing.T) {
+	t.Parallel()
+	b := setup(t, Options{MaxBodyBytes: 4096})
+	big := `{"type":"t","actor":"a","payload":{"x":"` + strings.Repeat("y", 5000) + `"}}`
+	er := b.call(t, "POST", "/v1/intents", big).wantError(t, http.StatusRequestEntityTooLarge, CodeBodyTooLarge)
+	if !strings.Contains(er.Error.Message, "the limit is 4096 bytes (api.max_body_bytes)") {
+		t.Fatalf("message = %q", er.Error.Message)
 	}
 }

@@ -88,7 +88,7 @@ func (h *Handler) handle(pattern string, roles []string, fn func(http.ResponseWr
 			// Said up front: refused before a byte is read (and before
 			// "100 Continue" would invite the body).
 			h.refuse(w, r, newError(http.StatusRequestEntityTooLarge, CodeBodyTooLarge, "",
-				"request body is %d bytes (Content-Length); the limit is %d", r.ContentLength, h.opts.MaxBodyBytes), action)
+				"request body is %d bytes (Content-Length); the limit is %d bytes (api.max_body_bytes)", r.ContentLength, h.opts.MaxBodyBytes), action)
 			return
 		}
 		r.Body = http.MaxBytesReader(rawWriter(w), r.Body, h.opts.MaxBodyBytes)
