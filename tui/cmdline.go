@@ -1,12 +1,14 @@
 package tui
 
 import (
+	"context"
 	"strings"
 
 	"github.com/charmbracelet/bubbles/key"
 	tea "github.com/charmbracelet/bubbletea"
 
 	"grace/engine"
+	"grace/engine/intent"
 )
 
 // maxHistory bounds the command line's history.
@@ -173,11 +175,13 @@ func (m *model) execute(line string) tea.Cmd {
 }
 
 // onIntentCommand runs ":cancel ID [reason…]" and ":retry ID [reason…]":
-// unless the line gave a reason it asks for one on the status line, then
-// cancels the intent (pending, queued or running) or submits the failed
-// intent again, under the console's operator. The operator stays on the
-// screen the command was typed on, and the result is said there. A
-// read-only console refuses.
+// unless the line gave a reason it looks the intent up and, if it can be
+// cancelled (pending, queued or running) or retried (failed, cancelled,
+// expired or shed), asks for one on the status line; then it cancels the
+// intent or submits it again, under the console's operator. An unknown
+// intent, or one in the wrong state, is said at once, before anything is
+// typed for nothing. The operator stays on the screen the command was
+// typed on, and the result is said there. A read-only console refuses.
 func (m *model) onIntentCommand(d decision, arg string) tea.Cmd {
 	id, reason, _ := strings.Cut(arg, " ")
 	if id == "" {
@@ -188,7 +192,109 @@ func (m *model) onIntentCommand(d decision, arg string) tea.Cmd {
 		m.pc.readOnlyRefusal(d)
 		return nil
 	}
-	return m.intentCmd.startWith(m.pc, d, id, strings.TrimSpace(reason))
+	if reason = strings.TrimSpace(reason); reason != "" {
+		return m.intentCmd.startWith(m.pc, d, id, reason)
+	}
+	return m.intentCmd.check(m.pc, d, id)
+}
+
+// intentCheckedMsg is the intent a ":cancel ID" or ":retry ID" looked up
+// before asking for the reason.
+type intentCheckedMsg struct {
+	decision decision
+	id       string
+	intent   intent.Intent
+	err      error
+}
+
+// getIntentCmd looks intent id up for decision d.
+func getIntentCmd(ctx context.Context, api engine.OperatorAPI, d decision, id string) tea.Cmd {
+	return func() tea.Msg {
+		ctx, cancel := context.WithTimeout(ctx, requestTimeout)
+		defer cancel()
+		it, err := api.Get(ctx, id)
+		return intentCheckedMsg{decision: d, id: id, intent: it, err: err}
+	}
+}
+
+// check looks intent id up before the reason for decision d (cancel or
+// retry) is asked: start opens the prompt when the answer comes back
+// (checked) and the intent can take d. It refuses as start does, and at
+// once when the engine cannot cancel or retry at all.
+func (d *decider) check(pc *programContext, dec decision, id string) tea.Cmd {
+	switch {
+	case pc.operator == "":
+		pc.fail(dec.verb() + " refused: no operator name to record it under")
+		return nil
+	case d.stage == stageWaiting:
+		pc.warn("still waiting for the engine's answer about " + d.target)
+		return nil
+	}
+	if why := unsupported(pc.api, dec); why != "" {
+		pc.fail(dec.verb() + " " + id + " failed: " + why)
+		return nil
+	}
+	d.stage, d.dec, d.target = stageChecking, dec, id
+	pc.info("looking up " + id + "…")
+	return getIntentCmd(pc.ctx, pc.api, dec, id)
+}
+
+// checked takes the looked-up intent: the reason prompt opens when the
+// intent can be cancelled (or retried); otherwise the status line says
+// why not. An answer about an intent no longer being checked is dropped.
+func (d *decider) checked(pc *programContext, msg intentCheckedMsg) {
+	if d.stage != stageChecking || d.target != msg.id || d.dec != msg.decision {
+		return
+	}
+	d.stage = stageIdle
+	if msg.err != nil {
+		pc.fail(msg.decision.verb() + " " + msg.id + " failed: " + errText(msg.err, msg.id))
+		return
+	}
+	if why := refusal(msg.decision, msg.intent); why != "" {
+		pc.fail(msg.decision.verb() + " " + msg.id + " failed: " + why)
+		return
+	}
+	d.start(pc, msg.decision, msg.id)
+}
+
+// unsupported says why api cannot take dec at all, "" when it can.
+func unsupported(api engine.OperatorAPI, dec decision) string {
+	switch dec {
+	case decisionCancel:
+		if _, ok := api.(engine.Canceller); !ok {
+			return "this engine cannot cancel intents"
+		}
+	case decisionRetry:
+		if _, ok := api.(engine.Retrier); !ok {
+			return "this engine cannot retry intents"
+		}
+	}
+	return ""
+}
+
+// refusal says why it cannot be cancelled (or retried) as the engine
+// would refuse it, "" when it can: only a pending, queued or running
+// intent is cancelled; only a failed, cancelled, expired or shed one is
+// retried.
+func refusal(dec decision, it intent.Intent) string {
+	switch dec {
+	case decisionCancel:
+		switch it.State {
+		case intent.StatePendingApproval, intent.StateQueued, intent.StateRunning:
+			return ""
+		}
+		return engine.ErrNotCancellable.Error() + " (it is " + string(it.State) + ")"
+	case decisionRetry:
+		switch it.State {
+		case intent.StateFailed, intent.StateCancelled, intent.StateExpired, intent.StateShed:
+			return ""
+		case intent.StateDenied:
+			return engine.ErrNotRetryable.Error() + " (it was denied; a retry would ask again what a person has answered)"
+		}
+		return engine.ErrNotRetryable.Error() + " (it is " + string(it.State) + "; only a failed, cancelled, expired or shed intent can be retried)"
+	}
+	return ""
 }
 
 // chaosCommand runs ":chaos …": alone it shows the Chaos screen; "run ID"

@@ -19,10 +19,11 @@ const approveReason = "approved in console"
 type stage int
 
 const (
-	stageIdle    stage = iota
-	stageConfirm       // "Approve int_…? (y/N)"
-	stageReason        // typing the reason for a denial
-	stageWaiting       // the request is in flight
+	stageIdle     stage = iota
+	stageConfirm        // "Approve int_…? (y/N)"
+	stageReason         // typing the reason for a denial
+	stageWaiting        // the request is in flight
+	stageChecking       // ":cancel ID": looking the intent up before asking why
 )
 
 // decider is the decision flow that the popup and the Approvals screen

@@ -176,6 +176,9 @@ func (m *model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 		return m, nil
 	case decidedMsg:
 		return m, m.decided(msg)
+	case intentCheckedMsg:
+		m.intentCmd.checked(m.pc, msg)
+		return m, nil
 	case chaosStatusMsg:
 		return m, m.takeChaosStatus(msg)
 	case chaosHaltedMsg:

@@ -155,3 +155,40 @@ func TestStatusGivesWayToTheChaosQuestion(t *testing.T) {
 		t.Errorf("the run question is open and the status line still says %q", row)
 	}
 }
+
+// TestCancelChecksTheIntentBeforeAskingWhy: ":cancel ID" without a
+// reason looks the intent up first: an unknown intent, or one that can no
+// longer be cancelled, is said at once and no reason is asked for (the
+// operator would type it for nothing); a pending one gets the prompt.
+// ":retry ID" does the same for an intent that cannot be retried.
+func TestCancelChecksTheIntentBeforeAskingWhy(t *testing.T) {
+	t.Parallel()
+	b := setup(t)
+	const completed, pending = "int_01JPB8A1REVIEW0000000000AA", "int_01JPB7R2C3D4E5F6G7H8J9K0LM"
+	cases := []struct{ line, status string }{
+		{"cancel int_nope", "cancel int_nope failed: no such intent"},
+		{"cancel " + completed, "cancel " + completed + " failed: intent can no longer be cancelled (it is completed)"},
+		{"retry int_nope", "retry int_nope failed: no such intent"},
+		{"retry " + completed, "retry " + completed + " failed: intent cannot be retried (it is completed; only a failed, cancelled, expired or shed intent can be retried)"},
+	}
+	for _, c := range cases {
+		b.run(t, b.command(t, c.line))
+		v := b.view()
+		if b.m.intentCmd.prompting() || strings.Contains(v, "reason:") {
+			t.Errorf(":%s asks for a reason:\n%s", c.line, v)
+			b.run(t, b.press(t, "<esc>"))
+			continue
+		}
+		if b.statusLevel() != levelError || b.statusText() != c.status {
+			t.Errorf(":%s: status (level %d) %q, want %q", c.line, b.statusLevel(), b.statusText(), c.status)
+		}
+	}
+	if n := len(b.api.cancelCalls()) + len(b.api.retryCalls()); n != 0 {
+		t.Errorf("%d cancels or retries sent", n)
+	}
+
+	b.run(t, b.command(t, "cancel "+pending))
+	if v := b.view(); !b.m.intentCmd.prompting() || !strings.Contains(v, "Cancel int_01J…H8J9K0LM · reason:") {
+		t.Fatalf(":cancel of a pending intent does not ask for the reason:\n%s", v)
+	}
+}
