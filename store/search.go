@@ -19,7 +19,8 @@ const (
 // Search returns the narratives matching q, newest first, at most q.Limit
 // (50 when zero, never more than 1000). Text words are ANDed; a word ending
 // in '*' matches as a prefix; a word beginning with '-' must not occur
-// (text of such words alone reads the rows in order, not the index);
+// (text of such words alone reads the rows in order, not the index); text
+// that is an intent's ID alone finds that intent's records;
 // characters other than letters and digits only separate words, so no
 // input is a syntax error, and text with no words does not filter. Records committed but not yet indexed are found by a
 // plain scan. Actor, Action and IntentID match exactly; Since and Until
@@ -36,6 +37,11 @@ func (s *Store) Search(ctx context.Context, q clarity.Query) ([]clarity.Entry, e
 }
 
 func (s *Store) search(ctx context.Context, q clarity.Query) ([]clarity.Entry, error) {
+	if id := strings.TrimSpace(q.Text); q.IntentID == "" && isIntentID(id) {
+		// An intent's ID pasted as the whole query: its records. (The
+		// index holds the record's words, not the intent it concerns.)
+		q.IntentID, q.Text = id, ""
+	}
 	limit := q.Limit
 	if limit <= 0 {
 		limit = defaultSearchLimit
@@ -184,4 +190,19 @@ func filters(q clarity.Query, lo, hi int64) filter {
 		f.add("n.id <= ?", hi)
 	}
 	return f
+}
+
+// isIntentID reports whether s has the shape of an intent's ID: "int_"
+// and a ULID of 26 Crockford base32 characters.
+func isIntentID(s string) bool {
+	rest, ok := strings.CutPrefix(s, "int_")
+	if !ok || len(rest) != 26 {
+		return false
+	}
+	for _, r := range rest {
+		if !strings.ContainsRune("0123456789ABCDEFGHJKMNPQRSTVWXYZ", r) {
+			return false
+		}
+	}
+	return true
 }

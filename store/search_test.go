@@ -19,7 +19,7 @@ var searchRecords = []clarity.Record{
 	{Who: "scheduler", What: "intent_dispatched", Where: "htm_queue", Why: []string{"least loaded worker w-2"}, How: "dispatch loop", IntentID: "int_1"},
 	{Who: "worker-2", What: "intent_completed", Where: "worker pool", Why: []string{"handler returned ok"}, How: "simulated work", IntentID: "int_1"},
 	{Who: "operator:ada", What: "intent_denied", Where: "approvals", Why: []string{"Budget exceeded at the café"}, How: "console", IntentID: "int_2"},
-	{Who: "htm_orchestrator", What: "load_shed", Where: "htm_queue", Why: []string{"queue past critical", "priority<5 and age>10m"}, How: "shedding criteria"},
+	{Who: "htm_orchestrator", What: "load_shed", Where: "htm_queue", Why: []string{"queue past critical", "priority<5 and age>10m"}, How: "shedding criteria", IntentID: "int_01JPB9AAAAAAAAAAAAAAAAAAA7"},
 	{Who: "scheduler", What: "intent_dispatched", Where: "htm_queue", Why: []string{"least loaded worker w-1", "AND( NEAR \"quoted\""}, How: "dispatch loop", IntentID: "int_3"},
 }
 
@@ -102,6 +102,8 @@ func TestSearch(t *testing.T) {
 		{"exclusion limited", clarity.Query{Text: "-denied", Limit: 2}, []int64{6, 5}},
 		{"exclusion paged", clarity.Query{Text: "-denied", BeforeID: 5}, []int64{3, 2, 1}},
 		{"a lone dash excludes nothing", clarity.Query{Text: "dispatch -"}, []int64{6, 2}},
+		{"an intent ID as the query", clarity.Query{Text: " int_01JPB9AAAAAAAAAAAAAAAAAAA7 "}, []int64{5}},
+		{"an intent ID among words is words", clarity.Query{Text: "int_01JPB9AAAAAAAAAAAAAAAAAAA7 shed"}, nil},
 	}
 	for _, phase := range []string{"unindexed", "indexed"} {
 		if phase == "indexed" {

@@ -46,12 +46,14 @@ func (a *app) searchCommand() *cobra.Command {
 	cmd := &cobra.Command{
 		Use:   "search [QUERY] [--actor A] [--action X] [--since D] [--limit N] [--intent ID] [--follow]",
 		Short: "Search narratives, newest first, or follow them as they are written",
-		Long: `Search the narratives in the database, newest first. QUERY is full text
-(all words must match); --actor and --action filter exactly; --since takes
-a duration back from now (90s, 1h) or an RFC 3339 time. Reads the database
-directly, even while an engine runs; with --server, asks that grace serve
-instead (GET /v1/narratives, with the API token), for a record on another
-machine.
+		Long: `Search the narratives in the database, newest first. QUERY is full text:
+all words must match, a word ending in * is a prefix, a word beginning with
+- must not occur (quote the query, or put -- before it: 'charter -denied'),
+and an intent's ID alone finds that intent's records. --actor and --action
+filter exactly; --since takes a duration back from now (90s, 1h) or an
+RFC 3339 time. Reads the database directly, even while an engine runs;
+with --server, asks that grace serve instead (GET /v1/narratives, with the
+API token), for a record on another machine.
 
 --follow (-f) prints the newest --limit matches oldest first, as tail -f
 does, then each new match as it is written, until interrupted (Ctrl-C);
