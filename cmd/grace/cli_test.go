@@ -157,6 +157,9 @@ func TestCLIUsageErrors(t *testing.T) {
 		{[]string{"intent", "route", "--type", "x", "--priority", "3"}, "unknown flag: --priority"},
 		{[]string{"intent", "submit", "--type", "x", "--priority", "high"}, `invalid argument "high" for "--priority"`},
 		{[]string{"nosuchcommand"}, `unknown command "nosuchcommand"`},
+		// A command's flag before the command: said so, with the line put right.
+		{[]string{"--json", "intent", "list"}, "--json is not a flag of grace itself; it goes after the command: grace intent list --json"},
+		{[]string{"--db", "x.db", "--json", "intent", "list"}, "--json is not a flag of grace itself; it goes after the command: grace --db x.db intent list --json"},
 		{[]string{"intent", "route"}, `required flag(s) "type" not set`},
 		{[]string{"intent", "approve"}, "accepts 1 arg(s), received 0"},
 		{[]string{"intent", "deny", "some-id"}, "deny needs --reason"},

@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/spf13/cobra"
+	"github.com/spf13/pflag"
 
 	"grace/engine"
 )
@@ -61,6 +62,11 @@ func (a *app) execute(root *cobra.Command, args []string) (code int) {
 	if err == nil {
 		return exitOK
 	}
+	if flag, fixed, ok := misplacedFlag(root, cmd, args); ok {
+		// "grace --json intent list": cobra took "intent" for the unknown
+		// flag's value and then found no command "list".
+		err = usageErrorf("%s is not a flag of grace itself; it goes after the command: grace %s", flag, strings.Join(fixed, " "))
+	}
 	var ue *usageError
 	if !a.reachedRun && !errors.As(err, &ue) {
 		err = &usageError{err: fmt.Errorf("%w (see \"%s --help\")", err, cmd.CommandPath())}
@@ -75,6 +81,59 @@ func (a *app) execute(root *cobra.Command, args []string) (code int) {
 	}
 	printError(a.stderr, err)
 	return exitCode(err)
+}
+
+// misplacedFlag finds, when cobra stopped at root (cmd) with args, a flag
+// root does not know written before a command, and returns it with args
+// put right (the flag moved to the end); ok is false otherwise.
+func misplacedFlag(root, cmd *cobra.Command, args []string) (flag string, fixed []string, ok bool) {
+	if cmd != root {
+		return "", nil, false
+	}
+	for i, arg := range args {
+		if arg == "--" || !strings.HasPrefix(arg, "-") || arg == "-" {
+			return "", nil, false
+		}
+		name, _, _ := strings.Cut(strings.TrimLeft(arg, "-"), "=")
+		var f *pflag.Flag
+		if strings.HasPrefix(arg, "--") {
+			f = root.Flags().Lookup(name)
+		} else if len(name) == 1 {
+			f = root.Flags().ShorthandLookup(name)
+		}
+		if f != nil {
+			if f.NoOptDefVal == "" && !strings.Contains(arg, "=") {
+				return misplacedAfter(root, args, i+2)
+			}
+			continue
+		}
+		// Unknown: is a command named after it?
+		rest := args[i+1:]
+		for j, w := range rest {
+			if c, _, err := root.Find([]string{w}); err == nil && c != root {
+				fixed = append(append(append([]string{}, args[:i]...), rest[j:]...), arg)
+				return arg, fixed, true
+			}
+			if j > 0 {
+				break
+			}
+		}
+		return "", nil, false
+	}
+	return "", nil, false
+}
+
+// misplacedAfter goes on looking from args[from], past a known flag and
+// its value.
+func misplacedAfter(root *cobra.Command, args []string, from int) (string, []string, bool) {
+	if from >= len(args) {
+		return "", nil, false
+	}
+	flag, fixed, ok := misplacedFlag(root, root, args[from:])
+	if !ok {
+		return "", nil, false
+	}
+	return flag, append(append([]string{}, args[:from]...), fixed...), true
 }
 
 // askedJSON reports whether args turn --json on (flags end at "--").
