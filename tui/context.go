@@ -18,8 +18,12 @@ type programContext struct {
 	log      *slog.Logger
 	operator string
 	readOnly bool
-	refresh  time.Duration
-	now      func() time.Time
+	// server is where the remote engine the console is attached to
+	// answers (host:port, from its base URL), shown in the header; ""
+	// for an embedded engine.
+	server  string
+	refresh time.Duration
+	now     func() time.Time
 
 	styles *styles
 	keys   *keyMap

@@ -5,10 +5,26 @@ import (
 	"errors"
 	"net"
 	"net/http"
+	"net/url"
 	"strconv"
 	"strings"
 	"syscall"
 )
+
+// baseURLer is a remote engine (httpapi.Remote) that says where it
+// answers: the console is attached to it, and the header names it.
+type baseURLer interface{ BaseURL() string }
+
+// serverName is where base (a remote engine's URL) answers, for the
+// header: its host and port ("10.0.4.17:7420"), the URL whole when it
+// has no host.
+func serverName(base string) string {
+	u, err := url.Parse(base)
+	if err != nil || u.Host == "" {
+		return strings.TrimSpace(base)
+	}
+	return u.Host
+}
 
 // reachText says in the operator's words why a remote engine did not
 // answer: what is wrong ("server unreachable", "token refused", "server

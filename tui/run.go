@@ -144,6 +144,9 @@ func newModel(ctx context.Context, cancel context.CancelFunc, api engine.Operato
 		styles:   st,
 		keys:     keys,
 	}
+	if b, ok := api.(baseURLer); ok {
+		pc.server = serverName(b.BaseURL())
+	}
 	pc.chaos = &chaosState{}
 	pc.chaos.api, _ = api.(engine.ChaosAPI)
 	pc.health, _ = api.(engine.HealthAPI)

@@ -1,6 +1,7 @@
 package tui
 
 import (
+	"net"
 	"strconv"
 	"strings"
 
@@ -101,29 +102,72 @@ func (m *model) headerView(w int) string {
 			texts[i] = m.pc.styles.Warn.Render(t)
 		}
 	}
-	var l string
-	var parts []string
-	for _, fresh := range texts {
-		// What must show: every part but the operator's name.
-		parts = m.headerParts(fresh)
-		must := parts
-		if m.pc.operator != "" {
-			must = parts[:len(parts)-1]
-		}
-		need := max(minHeaderRight, ansi.StringWidth(strings.Join(must, " · "))+1)
-		fits := false
-		for level := tabsFull; level <= tabsKeys; level++ {
-			l = m.tabsView(level)
-			if fits = w-ansi.StringWidth(l) >= need; fits {
-				break
+	servers := m.serverTexts()
+	// What must show: every part but the operator's name. The server an
+	// attached console drives gives way after the tabs and the longer
+	// ways of saying freshness.
+	for _, server := range servers {
+		for _, fresh := range texts {
+			parts := m.headerParts(fresh, server)
+			must := parts
+			if m.pc.operator != "" {
+				must = parts[:len(parts)-1]
+			}
+			for level := tabsFull; level <= tabsKeys; level++ {
+				if l := m.tabsView(level); m.headerFits(l, must, w) {
+					return m.headerRight(l, w-ansi.StringWidth(l), w, parts)
+				}
 			}
 		}
-		if fits {
-			break
+	}
+	l := m.tabsView(tabsKeys)
+	if m.pc.server != "" {
+		// Not all of it fits: freshness and the server (in short, to
+		// leave room) first, what else fits after them (headerRight).
+		for _, server := range servers[1:] {
+			for _, fresh := range texts {
+				if parts := m.headerParts(fresh, server); m.headerFits(l, parts[:2], w) {
+					return m.headerRight(l, w-ansi.StringWidth(l), w, parts)
+				}
+			}
 		}
 	}
-	room := w - ansi.StringWidth(l)
-	return m.headerRight(l, room, w, parts)
+	parts := m.headerParts(texts[len(texts)-1], servers[len(servers)-1])
+	return m.headerRight(l, w-ansi.StringWidth(l), w, parts)
+}
+
+// headerFits reports whether the right-side parts must fit in a header
+// line of w cells beside the tabs l.
+func (m *model) headerFits(l string, must []string, w int) bool {
+	need := max(minHeaderRight, ansi.StringWidth(strings.Join(must, " · "))+1)
+	return w-ansi.StringWidth(l) >= need
+}
+
+// serverTexts are the header's ways of saying which remote engine an
+// attached console drives, longest first: "attached 10.0.4.17:7420", then
+// "⇄ 10.0.4.17:7420", then with a long host name cut, its port kept
+// ("⇄ grace-prod-eu…:7420"; an IP address is never cut, as a cut one
+// would name another). One empty text for an embedded engine, which the
+// header does not name.
+func (m *model) serverTexts() []string {
+	s := m.pc.server
+	if s == "" {
+		return []string{""}
+	}
+	out := []string{"attached " + s, "⇄ " + s}
+	host, port := s, ""
+	if h, p, err := net.SplitHostPort(s); err == nil {
+		host, port = h, ":"+p
+	}
+	if net.ParseIP(host) != nil || strings.HasPrefix(host, "[") {
+		return out
+	}
+	for _, n := range []int{20, 12, 8} {
+		if ansi.StringWidth(host) > n {
+			out = append(out, "⇄ "+clip(host, n)+port)
+		}
+	}
+	return out
 }
 
 // minHeaderRight is the least room the header keeps for freshness and the
@@ -202,10 +246,14 @@ func (m *model) headerRight(l string, room, w int, parts []string) string {
 }
 
 // headerParts are the header's right side, most important first:
-// freshness (fresh), pause, popups off, read-only, operator.
-func (m *model) headerParts(fresh string) []string {
+// freshness (fresh), the remote engine attached to (server, "" for an
+// embedded one), pause, popups off, read-only, operator.
+func (m *model) headerParts(fresh, server string) []string {
 	st := m.pc.styles
 	parts := []string{fresh}
+	if server != "" {
+		parts = append(parts, st.Value.Render(server))
+	}
 	if m.pc.snap.Layer2.Paused {
 		parts = append(parts, st.Warn.Render("▲ PAUSED"))
 	}
