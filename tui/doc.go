@@ -7,7 +7,8 @@
 // the optional parts with type assertions on that value: engine.ChaosAPI
 // for the Chaos screen, the dashboard's chaos line and the global halt
 // (without it the screen explains that chaos is not available), and
-// engine.HealthAPI for the alert history.
+// engine.HealthAPI for the alert history; a remote engine that says where
+// it answers (BaseURL, as httpapi.Remote does) is named in the header.
 //
 // Structure (after gh-dash and soft-serve): a root model (model.go) owns
 // the header, the status line, the key hints, the full help (helpview.go),

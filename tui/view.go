@@ -87,7 +87,8 @@ func (m *model) draw() string {
 }
 
 // headerView is the top line: name, screen tabs with the pending-approvals
-// badge, and on the right the operator, read-only mode and freshness. The
+// badge, and on the right the operator, read-only mode, the remote engine
+// an attached console drives and freshness. The
 // tabs give way first: short titles, then tighter spacing, then the keys
 // alone, until the right side has room for what it must say.
 //
