@@ -8,6 +8,7 @@ import (
 	"strings"
 
 	"grace/engine/clarity"
+	"grace/engine/intent"
 )
 
 // Search limits.
@@ -37,7 +38,7 @@ func (s *Store) Search(ctx context.Context, q clarity.Query) ([]clarity.Entry, e
 }
 
 func (s *Store) search(ctx context.Context, q clarity.Query) ([]clarity.Entry, error) {
-	if id := strings.TrimSpace(q.Text); q.IntentID == "" && isIntentID(id) {
+	if id := strings.TrimSpace(q.Text); q.IntentID == "" && intent.IsID(id) {
 		// An intent's ID pasted as the whole query: its records. (The
 		// index holds the record's words, not the intent it concerns.)
 		q.IntentID, q.Text = id, ""
@@ -190,19 +191,4 @@ func filters(q clarity.Query, lo, hi int64) filter {
 		f.add("n.id <= ?", hi)
 	}
 	return f
-}
-
-// isIntentID reports whether s has the shape of an intent's ID: "int_"
-// and a ULID of 26 Crockford base32 characters.
-func isIntentID(s string) bool {
-	rest, ok := strings.CutPrefix(s, "int_")
-	if !ok || len(rest) != 26 {
-		return false
-	}
-	for _, r := range rest {
-		if !strings.ContainsRune("0123456789ABCDEFGHJKMNPQRSTVWXYZ", r) {
-			return false
-		}
-	}
-	return true
 }

@@ -9,10 +9,11 @@ import (
 	"unicode"
 
 	"grace/engine/clarity"
+	"grace/engine/intent"
 )
 
 // searchHint is the search box's placeholder: the query syntax in brief.
-const searchHint = "words, actor:NAME action:WHAT intent:ID since:1h until:15:04"
+const searchHint = "words -word actor:A action:X intent:ID since:1h until:15:04"
 
 // narrQuery is a parsed narrative search: free words for the full-text
 // index and the filters written as field:value.
@@ -26,7 +27,7 @@ type narrQuery struct {
 }
 
 // parseNarrQuery reads the search box. Words are full-text terms (ANDed;
-// word* is a prefix); actor: (or who:), action: (or what:), intent:,
+// word* is a prefix; -word excludes; an intent's ID alone is intent:ID); actor: (or who:), action: (or what:), intent:,
 // since: and until: filter. Times are relative to now ("1h", "30m", "2d"),
 // "now", "today", "yesterday", a time of day today ("15:04", "15:04:05"),
 // a date ("2025-03-14") or a date and time ("2025-03-14T15:04",
@@ -70,6 +71,10 @@ func parseNarrQuery(s string, now time.Time) (narrQuery, error) {
 		*dst = val
 	}
 	q.Text = strings.Join(words, " ")
+	if len(words) == 1 && q.IntentID == "" && intent.IsID(words[0]) {
+		// An intent's ID pasted alone: its records (as the store reads it).
+		q.IntentID, q.Text = words[0], ""
+	}
 	if !q.Since.IsZero() && !q.Until.IsZero() && !q.Since.Before(q.Until) {
 		return narrQuery{}, errors.New("since must be before until")
 	}
@@ -129,9 +134,14 @@ func (q narrQuery) describe(now time.Time) string {
 	loc := now.Location()
 	var parts []string
 	if q.Text != "" {
-		if words := searchWords(q.Text); len(words) > 0 {
-			parts = append(parts, "words “"+strings.Join(words, " ")+"”")
-		} else {
+		required, excluded := searchWords(q.Text)
+		if len(required) > 0 {
+			parts = append(parts, "words “"+strings.Join(required, " ")+"”")
+		}
+		if len(excluded) > 0 {
+			parts = append(parts, "without “"+strings.Join(excluded, "”, “")+"”")
+		}
+		if len(required)+len(excluded) == 0 {
 			parts = append(parts, "“"+q.Text+"” has no letter or digit to search for")
 		}
 	}
@@ -161,39 +171,52 @@ func (q narrQuery) describe(now time.Time) string {
 
 // searchWords are the words of a search's text as the full-text search
 // reads them (clarity.Query): runs of letters and digits, a trailing '*'
-// kept as the prefix mark; every other character (quotes, '-', '(',
-// emoji…) only separates words, so FTS syntax is never an operator. The
-// words are all required. Text with none does not filter at all, which
-// describe says rather than showing every narrative as a match.
-func searchWords(text string) []string {
-	var out []string
+// kept as the prefix mark; every other character (quotes, '(', emoji…)
+// only separates words, so FTS syntax is never an operator. The words are
+// all required, but for those written with a leading '-': those are
+// excluded (a record with all of such a word's parts is left out). Text
+// with none does not filter at all, which describe says rather than
+// showing every narrative as a match.
+func searchWords(text string) (required, excluded []string) {
 	for _, field := range strings.Fields(text) {
-		prefix := strings.HasSuffix(field, "*")
-		start := len(out)
-		var b strings.Builder
-		flush := func() {
-			if b.Len() > 0 {
-				out = append(out, b.String())
-				b.Reset()
-			}
+		not := len(field) > 1 && field[0] == '-'
+		words := fieldWords(field)
+		if len(words) > 0 && strings.HasSuffix(field, "*") {
+			words[len(words)-1] += "*"
 		}
-		for _, r := range field {
-			switch {
-			case unicode.Is(unicode.Mn, r):
-				// a combining mark: part of its letter, if any
-				if b.Len() > 0 {
-					b.WriteRune(r)
-				}
-			case unicode.IsLetter(r) || unicode.IsNumber(r) || unicode.Is(unicode.Co, r):
-				b.WriteRune(r)
-			default:
-				flush()
-			}
-		}
-		flush()
-		if prefix && len(out) > start {
-			out[len(out)-1] += "*"
+		switch {
+		case not && len(words) > 0:
+			excluded = append(excluded, strings.Join(words, " "))
+		case !not:
+			required = append(required, words...)
 		}
 	}
+	return required, excluded
+}
+
+// fieldWords splits one field of the search text into its words.
+func fieldWords(field string) []string {
+	var out []string
+	var b strings.Builder
+	flush := func() {
+		if b.Len() > 0 {
+			out = append(out, b.String())
+			b.Reset()
+		}
+	}
+	for _, r := range field {
+		switch {
+		case unicode.Is(unicode.Mn, r):
+			// a combining mark: part of its letter, if any
+			if b.Len() > 0 {
+				b.WriteRune(r)
+			}
+		case unicode.IsLetter(r) || unicode.IsNumber(r) || unicode.Is(unicode.Co, r):
+			b.WriteRune(r)
+		default:
+			flush()
+		}
+	}
+	flush()
 	return out
 }

@@ -11,21 +11,23 @@ import (
 func TestSearchWords(t *testing.T) {
 	t.Parallel()
 	for _, tc := range []struct {
-		text string
-		want []string
+		text          string
+		want, without []string
 	}{
-		{"charter AND grant", []string{"charter", "AND", "grant"}},
-		{`"unterminated`, []string{"unterminated"}},
-		{"-worker", []string{"worker"}},
-		{"NEAR(worker", []string{"NEAR", "worker"}},
-		{"work* a\"b", []string{"work*", "a", "b"}},
-		{"代理人.规划", []string{"代理人", "规划"}},
-		{"agent.🤖", []string{"agent"}},
-		{"🤖 * () \"\" -", nil},
-		{"café", []string{"café"}},
+		{"charter AND grant", []string{"charter", "AND", "grant"}, nil},
+		{`"unterminated`, []string{"unterminated"}, nil},
+		{"-worker", nil, []string{"worker"}},
+		{"charter -load_shed -x* -", []string{"charter"}, []string{"load shed", "x*"}},
+		{"NEAR(worker", []string{"NEAR", "worker"}, nil},
+		{"work* a\"b", []string{"work*", "a", "b"}, nil},
+		{"代理人.规划", []string{"代理人", "规划"}, nil},
+		{"agent.🤖", []string{"agent"}, nil},
+		{"🤖 * () \"\" - -🤖", nil, nil},
+		{"café", []string{"café"}, nil},
 	} {
-		if got := searchWords(tc.text); !slices.Equal(got, tc.want) {
-			t.Errorf("searchWords(%q) = %q, want %q", tc.text, got, tc.want)
+		got, without := searchWords(tc.text)
+		if !slices.Equal(got, tc.want) || !slices.Equal(without, tc.without) {
+			t.Errorf("searchWords(%q) = %q, %q; want %q, %q", tc.text, got, without, tc.want, tc.without)
 		}
 	}
 }
@@ -39,7 +41,9 @@ func TestSearchDescribesTheWordsSearched(t *testing.T) {
 	t.Parallel()
 	for _, tc := range []struct{ query, want string }{
 		{"🤖", "“🤖” has no letter or digit to search for"},
-		{"-approved", "words “approved” · newest first"},
+		{"-approved", "without “approved” · newest first"},
+		{"charter -denied -load_shed", "words “charter” · without “denied”, “load shed” · newest first"},
+		{"int_01JPB9AAAAAAAAAAAAAAAAAAA7", "intent int_01JPB9AAAAAAAAAAAAAAAAAAA7 · newest first"},
 		{`"approved AND nothing`, "words “approved AND nothing” · newest first"},
 	} {
 		b := setup(t)

@@ -4,6 +4,7 @@ package intent
 
 import (
 	"encoding/json"
+	"strings"
 	"time"
 )
 
@@ -122,4 +123,19 @@ func (in Intent) FirstApprover() string {
 		return ""
 	}
 	return in.DecidedBy
+}
+
+// IsID reports whether s has the shape of an intent's ID: "int_" and a
+// ULID of 26 Crockford base32 characters (upper case).
+func IsID(s string) bool {
+	rest, ok := strings.CutPrefix(s, "int_")
+	if !ok || len(rest) != 26 {
+		return false
+	}
+	for _, r := range rest {
+		if !strings.ContainsRune("0123456789ABCDEFGHJKMNPQRSTVWXYZ", r) {
+			return false
+		}
+	}
+	return true
 }
