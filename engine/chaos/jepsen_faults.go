@@ -378,6 +378,11 @@ func (r *run) checkStall(held, end int64) {
 	}
 }
 
+// pausedApprovalsPerAgent is how many Tier 0 intents one agent submits in
+// paused_approvals, at once: well within htm.rate_limit.actor_burst (200
+// by default).
+const pausedApprovalsPerAgent = 50
+
 // injectPausedApprovals: Tier 0 intents wait for a human; the scheduler
 // is paused; operators decide them concurrently, several racing on each
 // intent (some approve and deny at once): exactly one decision wins, the
@@ -391,7 +396,11 @@ func injectPausedApprovals(ctx context.Context, r *run, f Fault) error {
 	var ins []pendingIntent
 	for i := range n {
 		key := fmt.Sprintf("approve-%d-%d", j.t0, i)
-		in, err := j.submit(ctx, cl, key, tier0Types[i%len(tier0Types)], "jepsen.agent", true)
+		// Spread over agents, each within its rate limit's burst: the
+		// scenario proves the approvals, not the intake's rate limit, and
+		// at a high difficulty one agent's burst would refuse the rest.
+		actor := fmt.Sprintf("jepsen.agent_%d", i/pausedApprovalsPerAgent+1)
+		in, err := j.submit(ctx, cl, key, tier0Types[i%len(tier0Types)], actor, true)
 		if err != nil {
 			return fmt.Errorf("paused approvals: submit %d of %d: %w", i+1, n, err)
 		}

@@ -3,6 +3,7 @@ package chaos_test
 import (
 	"strings"
 	"testing"
+	"time"
 
 	"grace/engine"
 	"grace/engine/chaos"
@@ -57,5 +58,53 @@ func TestJepsenScenarios(t *testing.T) {
 				}
 			}
 		})
+	}
+}
+
+// TestPausedApprovalsAtItsHighestDifficulties: from difficulty 7 on
+// JEPSEN_paused_approvals submits more Tier 0 intents (273, up to 500)
+// than one agent's rate-limit burst (200) lets in at once. The run used to
+// end in error there ("could not be carried out: … intake rate limit
+// exceeded: actor jepsen.agent"), taking every scenario after it in the
+// run down with it; it must run and pass, as at the lower levels.
+func TestPausedApprovalsAtItsHighestDifficulties(t *testing.T) {
+	const id = "JEPSEN_paused_approvals"
+	b := setup(t)
+	sc := b.lib.Get(id)
+	if sc == nil {
+		t.Fatalf("scenario %s not in the library", id)
+	}
+	if top := sc.Parameters["tier0"].At(10); top <= 200 {
+		t.Fatalf("%s submits %v Tier 0 intents at difficulty 10: no more than one agent's burst, the test proves nothing", id, top)
+	}
+	res := b.run(t, id, map[string]float64{"tier0": 300, "settle_ms": 3000})
+	if !res.Passed {
+		t.Fatalf("%s with 300 Tier 0 intents failed: %v", id, res.Failures)
+	}
+}
+
+// TestCrashRestartScalesItsWorkersWithItsLoad: JEPSEN_crash_restart's
+// submissions grow with the difficulty (to 2,000), so its workers must
+// too, or past some level the engine cannot run what was submitted
+// within settle_ms however correct it is. With 4 workers at 40 ms each
+// (100 a second) the scenario failed from difficulty 8 on, reporting
+// hundreds of acknowledged intents "never completed" and the history not
+// linearizable: a false finding of lost work that the loop, escalating to
+// chaos.loop.max_difficulty, would reach. The work each difficulty asks
+// for must fit in the settle time with room to spare for the crashes.
+func TestCrashRestartScalesItsWorkersWithItsLoad(t *testing.T) {
+	t.Parallel()
+	sc := setup(t).lib.Get("JEPSEN_crash_restart")
+	if sc == nil {
+		t.Fatal("JEPSEN_crash_restart not in the library")
+	}
+	for d := 1; d <= engine.Default().Chaos.Loop.MaxDifficulty; d++ {
+		p := func(name string) float64 { return sc.Parameters[name].At(d) }
+		work := time.Duration(p("submissions") * p("handler_latency_ms") / p("workers") * float64(time.Millisecond))
+		settle := time.Duration(p("settle_ms") * float64(time.Millisecond))
+		if work > settle*3/4 {
+			t.Errorf("difficulty %d: %v submissions at %vms on %v workers take %v of handler time, more than 3/4 of settle_ms (%v)",
+				d, p("submissions"), p("handler_latency_ms"), p("workers"), work, settle)
+		}
 	}
 }
