@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io/fs"
+	"math"
 	"regexp"
 	"slices"
 	"sort"
@@ -181,12 +182,21 @@ func Parse(file string, b []byte) (*Scenario, error) {
 	dec.KnownFields(true)
 	var sc Scenario
 	if err := dec.Decode(&sc); err != nil {
+		var te *yaml.TypeError
+		if errors.As(err, &te) {
+			if fe := typeErrorAt(file, b, te); fe != nil {
+				return nil, fe
+			}
+		}
 		return nil, &FileError{File: file, Field: fieldOf(err), Err: err}
 	}
 	if err := yamldoc.Single(dec, "a scenario file"); err != nil {
 		return nil, &FileError{File: file, Err: err}
 	}
 	sc.Source = file
+	if sc.SteadyState == nil {
+		sc.SteadyState = slices.Clone(DefaultSteadyState)
+	}
 	if err := sc.validate(); err != nil {
 		var fe *FileError
 		if errors.As(err, &fe) {
@@ -254,12 +264,33 @@ func (s *Scenario) validate() error {
 		switch {
 		case !used[name]:
 			return bad("parameters."+name, "unknown parameter: no fault of this scenario reads it")
+		case !finite(p.Base):
+			return bad("parameters."+name+".base", "(%v) must be a finite number", p.Base)
+		case !finite(p.Growth):
+			return bad("parameters."+name+".growth", "(%v) must be a finite number", p.Growth)
+		case !finite(p.Max):
+			return bad("parameters."+name+".max", "(%v) must be a finite number", p.Max)
 		case p.Base < 0:
 			return bad("parameters."+name+".base", "(%v) must not be negative", p.Base)
 		case p.Growth < 0:
 			return bad("parameters."+name+".growth", "(%v) must not be negative", p.Growth)
 		case p.Max < 0:
 			return bad("parameters."+name+".max", "(%v) must not be negative", p.Max)
+		case p.Max > 0 && p.Max < p.Base:
+			return bad("parameters."+name+".max", "(%v) is below base (%v): the parameter would never take its base, at any difficulty", p.Max, p.Base)
+		}
+		if isShare(name) {
+			switch {
+			case p.Base == 0 && slices.Contains(doNothingAtZero, name):
+				return bad("parameters."+name+".base", "(0) must be above 0: at 0 the fault does nothing, and the safeguard it should provoke could never fire")
+			case p.Base > 1:
+				return bad("parameters."+name+".base", "(%v) must be at most 1: %s is a share (0 to 1)", p.Base, name)
+			case p.Max > 1:
+				return bad("parameters."+name+".max", "(%v) must be at most 1: %s is a share (0 to 1)", p.Max, name)
+			case p.Growth > 1 && p.Max == 0 && p.Base > 0:
+				return bad("parameters."+name+".max", "is required with growth %v: %s is a share (0 to 1), and without a max it passes 1 at difficulty %d (%v)",
+					p.Growth, name, firstAbove(p, 1), p.At(firstAbove(p, 1)))
+			}
 		}
 	}
 	for i, g := range s.Safeguards.Expected {
@@ -270,9 +301,16 @@ func (s *Scenario) validate() error {
 	if r := s.Safeguards.Require; r != "" && r != "all" && r != "any" {
 		return bad("safeguards.require", "%q must be all or any", r)
 	}
+	if len(s.Invariants) == 0 {
+		return bad("invariants", "at least one invariant is required: name those the scenario stresses (known: %s)", strings.Join(Invariants, ", "))
+	}
 	for i, inv := range s.Invariants {
 		if !slices.Contains(Invariants, inv) {
 			return bad(fmt.Sprintf("invariants[%d]", i), "unknown invariant %q (known: %s)", inv, strings.Join(Invariants, ", "))
+		}
+		if inv == InvariantLinearizable && !s.recordsHistory() {
+			return bad(fmt.Sprintf("invariants[%d]", i), "%s is checked only on the history a Jepsen fault records (%s), and this scenario has none: it would never be checked",
+				inv, strings.Join(historyFaults, ", "))
 		}
 	}
 	for i, c := range s.SteadyState {
@@ -280,5 +318,51 @@ func (s *Scenario) validate() error {
 			return bad(fmt.Sprintf("steady_state[%d]", i), "unknown check %q (known: %s)", c, strings.Join(SteadyChecks, ", "))
 		}
 	}
+	if !slices.Contains(s.SteadyState, SteadyQueueDrained) {
+		return bad("steady_state", "must include %s (or be left out: %s by default): without it the run stops the engine while the faults' work is still queued, and %s counts that work as lost",
+			SteadyQueueDrained, strings.Join(DefaultSteadyState, ", "), InvariantNoLost)
+	}
 	return nil
+}
+
+// DefaultSteadyState is the steady state of a scenario file that names
+// none.
+var DefaultSteadyState = []string{SteadyReady, SteadySchedulerRunning, SteadyQueueDrained}
+
+// finite reports whether v is neither infinite nor NaN.
+func finite(v float64) bool { return !math.IsInf(v, 0) && !math.IsNaN(v) }
+
+// isShare reports whether a parameter is a share of a whole (0 to 1):
+// kill_share, invalid_share, error_rate and the like.
+func isShare(name string) bool {
+	return strings.HasSuffix(name, "_share") || name == "error_rate"
+}
+
+// doNothingAtZero are the shares at which, at 0, their fault does nothing
+// at all (no worker killed, no intent cancelled).
+var doNothingAtZero = []string{"kill_share", "cancel_share"}
+
+// firstAbove returns the first difficulty at which p is above v (p grows
+// without a max).
+func firstAbove(p Parameter, v float64) int {
+	d := 1
+	for p.At(d) <= v && d < 1<<20 {
+		d++
+	}
+	return d
+}
+
+// historyFaults are the faults that record a Jepsen history, which the
+// linearizable invariant checks.
+var historyFaults = []string{FaultCrashRestart, FaultStoreStall, FaultPausedApprovals}
+
+// recordsHistory reports whether one of the scenario's faults records a
+// Jepsen history.
+func (s *Scenario) recordsHistory() bool {
+	for _, f := range s.Faults {
+		if slices.Contains(historyFaults, f.Kind) {
+			return true
+		}
+	}
+	return false
 }

@@ -2,6 +2,7 @@ package chaos_test
 
 import (
 	"errors"
+	"slices"
 	"strings"
 	"testing"
 	"testing/fstest"
@@ -18,8 +19,22 @@ parameters:
 faults: [{kind: pause_scheduler}]
 safeguards: {expected: [scheduler_auto_resume]}
 invariants: [no_lost_intents]
-steady_state: [engine_ready]
+steady_state: [engine_ready, queue_drained]
 deadline: 2s
+`
+
+// dropoutScenario is a valid scenario whose fault reads a share.
+const dropoutScenario = `id: Dropout
+category: layer2_orchestration
+description: kills a share of the workers
+parameters:
+  workers: {base: 8}
+  kill_share: {base: 0.5}
+  tasks: {base: 40}
+  handler_latency_ms: {base: 200}
+faults: [{kind: kill_workers}]
+safeguards: {expected: [worker_reassignment]}
+invariants: [no_lost_intents]
 `
 
 func TestParseRefusesNamingFileAndField(t *testing.T) {
@@ -29,7 +44,22 @@ func TestParseRefusesNamingFileAndField(t *testing.T) {
 		name, body, field, want string
 	}{
 		{"not yaml", "id: [unclosed", "", "yaml"},
-		{"unknown field", goodScenario + "colour: red\n", "colour", "not found"},
+		{"unknown field", goodScenario + "colour: red\n", "colour", `line 12: unknown key "colour"`},
+		{"unknown field of a parameter", replace("{base: 10, growth: 2, max: 30}", "{base: 10, growth: 2, max: 30, colour: red}"), "parameters.queued.colour", `unknown key "colour"`},
+		{"a key given twice", replace("category: layer2_orchestration", "category: layer2_orchestration\ncategory: fit"), "category", `line 3: key "category" is given twice (first at line 2)`},
+		{"a parameter that is not a number", replace("base: 10,", "base: ten,"), "parameters.queued.base", `line 5: "ten" is not a number`},
+		{"a list that is not a list", replace("{expected: [scheduler_auto_resume]}", "{expected: scheduler_auto_resume}"), "safeguards.expected", `"scheduler_auto_resume" is not a list`},
+		{"faults as a mapping", replace("faults: [{kind: pause_scheduler}]", "faults: {kind: pause_scheduler}"), "faults", "a mapping is not a list of faults"},
+		{"a NaN parameter", replace("base: 10,", "base: .nan,"), "parameters.queued.base", "(NaN) must be a finite number"},
+		{"an infinite growth", replace("growth: 2,", "growth: .inf,"), "parameters.queued.growth", "(+Inf) must be a finite number"},
+		{"a max below the base", replace("max: 30", "max: 5"), "parameters.queued.max", "(5) is below base (10)"},
+		{"no invariants", replace("invariants: [no_lost_intents]\n", ""), "invariants", "at least one invariant is required"},
+		{"linearizable without a history", replace("[no_lost_intents]", "[no_lost_intents, linearizable]"), "invariants[1]", "would never be checked"},
+		{"a steady state that does not drain", replace("[engine_ready, queue_drained]", "[engine_ready]"), "steady_state", "must include queue_drained"},
+		{"a share above 1", strings.Replace(dropoutScenario, "kill_share: {base: 0.5}", "kill_share: {base: 1.5}", 1), "parameters.kill_share.base", "must be at most 1"},
+		{"a share whose max is above 1", strings.Replace(dropoutScenario, "kill_share: {base: 0.5}", "kill_share: {base: 0.5, growth: 1.5, max: 2}", 1), "parameters.kill_share.max", "must be at most 1"},
+		{"a share that grows past 1", strings.Replace(dropoutScenario, "kill_share: {base: 0.5}", "kill_share: {base: 0.5, growth: 2}", 1), "parameters.kill_share.max", "passes 1 at difficulty 3"},
+		{"a share at which the fault does nothing", strings.Replace(dropoutScenario, "kill_share: {base: 0.5}", "kill_share: {base: 0}", 1), "parameters.kill_share.base", "the fault does nothing"},
 		{"no id", replace("id: Good", "id: ''"), "id", "required"},
 		{"id climbing out of the runs folder", replace("id: Good", "id: '..'"), "id", "one word"},
 		{"id with a slash", replace("id: Good", "id: a/b"), "id", "one word"},
@@ -41,9 +71,9 @@ func TestParseRefusesNamingFileAndField(t *testing.T) {
 		{"missing parameter", replace("  auto_resume_after_ms: {base: 100}\n", ""), "parameters.auto_resume_after_ms", "required by fault pause_scheduler"},
 		{"negative parameter", replace("base: 10,", "base: -10,"), "parameters.queued.base", "must not be negative"},
 		{"unknown invariant", replace("[no_lost_intents]", "[no_bugs]"), "invariants[0]", "unknown invariant"},
-		{"unknown steady check", replace("[engine_ready]", "[vibes_ok]"), "steady_state[0]", "unknown check"},
+		{"unknown steady check", replace("[engine_ready,", "[vibes_ok,"), "steady_state[0]", "unknown check"},
 		{"bad require", replace("{expected: [scheduler_auto_resume]}", "{expected: [scheduler_auto_resume], require: most}"), "safeguards.require", "all or any"},
-		{"bad deadline", replace("deadline: 2s", "deadline: soon"), "", "soon"},
+		{"bad deadline", replace("deadline: 2s", "deadline: soon"), "deadline", `line 11: "soon" is not a duration`},
 		{"a second document", goodScenario + "---\nid: Other\n", "", "a second YAML document starts here"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
@@ -57,6 +87,27 @@ func TestParseRefusesNamingFileAndField(t *testing.T) {
 				t.Fatalf("error %q (file %q, field %q); want file bad.yaml, field %q, text %q", err, fe.File, fe.Field, tc.field, tc.want)
 			}
 		})
+	}
+}
+
+// TestParseKeepsTheGoodScenarios: the shapes a valid file may take load:
+// a share that grows to a max of at most 1, and a file that leaves its
+// steady state out gets the default one, which drains the queue.
+func TestParseKeepsTheGoodScenarios(t *testing.T) {
+	t.Parallel()
+	for name, body := range map[string]string{
+		"good":            goodScenario,
+		"dropout":         dropoutScenario,
+		"a growing share": strings.Replace(dropoutScenario, "kill_share: {base: 0.5}", "kill_share: {base: 0.25, growth: 1.5, max: 0.75}", 1),
+	} {
+		sc, err := chaos.Parse(name+".yaml", []byte(body))
+		if err != nil {
+			t.Errorf("%s: %v", name, err)
+			continue
+		}
+		if !slices.Contains(sc.SteadyState, chaos.SteadyQueueDrained) {
+			t.Errorf("%s: steady state %v does not drain the queue", name, sc.SteadyState)
+		}
 	}
 }
 
