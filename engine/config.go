@@ -50,6 +50,9 @@ type Config struct {
 	// Backend chooses how released tasks reach workers: in process
 	// (memory) or over NATS JetStream (config_backend.go).
 	Backend BackendConfig `mapstructure:"backend"`
+	// Notify is the outgoing notifications: webhooks told of alerts and
+	// of intents waiting for approval (config_notify.go).
+	Notify NotifyConfig `mapstructure:"notify"`
 }
 
 // LogConfig sets up log/slog output (a file in the data folder by default).
@@ -248,5 +251,6 @@ func Default() Config {
 		Identities: []IdentityConfig{},
 		Masking:    MaskingConfig{Fields: []string{"password", "token", "secret", "api_key"}},
 		Backend:    defaultBackend(),
+		Notify:     defaultNotify(),
 	}
 }

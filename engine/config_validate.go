@@ -104,6 +104,7 @@ func (c Config) validateOwn() error {
 	v.check(w.BackoffMax >= w.BackoffBase, "workers.backoff_max (%v) must not be below workers.backoff_base (%v)", w.BackoffMax, w.BackoffBase)
 	c.validateLayer2(&v)
 	c.validateBackend(&v)
+	c.validateNotify(&v)
 	if err := c.Watchdog.Validate(); err != nil {
 		v = append(v, err)
 	}

@@ -1,0 +1,138 @@
+package engine
+
+import (
+	"fmt"
+	"net/url"
+	"regexp"
+	"slices"
+	"strings"
+	"time"
+)
+
+// The notification events a webhook may ask for (notify.webhooks[].events).
+const (
+	// NotifyAlert is an alert raised, escalated, de-escalated or resolved.
+	NotifyAlert = "alert"
+	// NotifyApproval is a Tier 0 intent that waits for an operator.
+	NotifyApproval = "approval"
+)
+
+// NotifyEvents lists the events a webhook may ask for.
+var NotifyEvents = []string{NotifyAlert, NotifyApproval}
+
+// The defaults of a webhook's optional keys.
+const (
+	DefaultWebhookTimeout     = 5 * time.Second
+	DefaultWebhookMinSeverity = "warn"
+	// MaxWebhookTimeout bounds notify.webhooks[].timeout: a webhook's
+	// notifications are sent one at a time, in order, so one request that
+	// hangs holds up the rest.
+	MaxWebhookTimeout = time.Minute
+)
+
+// NotifyConfig is Grace's outgoing notifications (package engine/notify):
+// the webhooks that learn of alerts and of intents waiting for approval.
+type NotifyConfig struct {
+	// Webhooks are the receivers, each sent its notifications in order.
+	Webhooks []WebhookConfig `mapstructure:"webhooks"`
+}
+
+// WebhookConfig is one receiver of notifications: an HTTP(S) endpoint that
+// is POSTed one JSON document per notification. Optional keys left out
+// (their zero value) take their defaults: WithDefaults fills them.
+type WebhookConfig struct {
+	// Name names the webhook in logs and metrics; required and unique
+	// (compared without case).
+	Name string `mapstructure:"name"`
+	// URL is the http:// or https:// endpoint.
+	URL string `mapstructure:"url"`
+	// Events are the notifications it wants: alert, approval (empty: both).
+	Events []string `mapstructure:"events"`
+	// MinSeverity is the least severity of an alert that is sent, warn or
+	// critical (empty: warn); an alert that reached it is also sent when
+	// it de-escalates or resolves.
+	MinSeverity string `mapstructure:"min_severity"`
+	// SecretEnv names the environment variable holding the key each
+	// notification is signed with (HMAC-SHA256); empty: not signed. Grace
+	// refuses to start when the variable is named but unset or empty.
+	SecretEnv string `mapstructure:"secret_env"`
+	// Timeout bounds one attempt of one request (0: 5s; at most 1m).
+	Timeout time.Duration `mapstructure:"timeout"`
+}
+
+// WithDefaults returns w with its optional keys that are left out set to
+// their defaults: both events, min_severity warn, timeout 5s.
+func (w WebhookConfig) WithDefaults() WebhookConfig {
+	if len(w.Events) == 0 {
+		w.Events = slices.Clone(NotifyEvents)
+	}
+	if w.MinSeverity == "" {
+		w.MinSeverity = DefaultWebhookMinSeverity
+	}
+	if w.Timeout == 0 {
+		w.Timeout = DefaultWebhookTimeout
+	}
+	return w
+}
+
+// Wants reports whether w asks for the event (NotifyAlert, NotifyApproval).
+func (w WebhookConfig) Wants(event string) bool {
+	return len(w.Events) == 0 || slices.Contains(w.Events, event)
+}
+
+// defaultNotify is the notify part of Default: no webhooks.
+func defaultNotify() NotifyConfig { return NotifyConfig{Webhooks: []WebhookConfig{}} }
+
+// webhookName is what a webhook may be called: it is a metric label and
+// appears in logs.
+var webhookName = regexp.MustCompile(`^[A-Za-z][A-Za-z0-9_.-]{0,63}$`)
+
+// envVarName is what an environment variable may be called.
+var envVarName = regexp.MustCompile(`^[A-Za-z_][A-Za-z0-9_]*$`)
+
+// validateNotify checks the notify.webhooks keys, each problem naming its
+// key ("notify.webhooks[1].url"). Whether a secret_env variable is set is
+// checked when the notifier starts, not here: commands that only read the
+// config need not hold the key.
+func (c Config) validateNotify(v *problems) {
+	names := map[string]int{}
+	for i, w := range c.Notify.Webhooks {
+		key := fmt.Sprintf("notify.webhooks[%d]", i)
+		switch {
+		case w.Name == "":
+			v.add("%s.name is required: it names the webhook in logs and metrics", key)
+		case !webhookName.MatchString(w.Name):
+			v.add("%s.name (%q) must be 1 to 64 characters: a letter, then letters, digits, '_', '.' or '-'", key, w.Name)
+		default:
+			if j, dup := names[strings.ToLower(w.Name)]; dup {
+				v.add("%s.name (%q) is also the name of notify.webhooks[%d]; names are compared without case", key, w.Name, j)
+			} else {
+				names[strings.ToLower(w.Name)] = i
+			}
+		}
+		if u, err := url.Parse(w.URL); err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Hostname() == "" {
+			v.add("%s.url (%q) must be an http:// or https:// URL with a host", key, redactURL(w.URL))
+		}
+		for _, ev := range w.Events {
+			v.check(slices.Contains(NotifyEvents, ev), "%s.events: %q is not an event (known: %s)", key, ev, strings.Join(NotifyEvents, ", "))
+		}
+		v.check(w.MinSeverity == "" || w.MinSeverity == "warn" || w.MinSeverity == "critical",
+			"%s.min_severity (%q) must be warn or critical", key, w.MinSeverity)
+		v.check(w.SecretEnv == "" || envVarName.MatchString(w.SecretEnv),
+			"%s.secret_env (%q) must be the name of an environment variable (letters, digits, '_'), or empty", key, w.SecretEnv)
+		v.check(w.Timeout >= 0, "%s.timeout (%v) must be positive (leave it out for %v)", key, w.Timeout, DefaultWebhookTimeout)
+		v.check(w.Timeout <= MaxWebhookTimeout, "%s.timeout (%v) must be at most %v: a webhook's notifications wait for each other", key, w.Timeout, MaxWebhookTimeout)
+	}
+}
+
+// redactURL is raw with any password replaced by "xxxxx", for messages.
+func redactURL(raw string) string {
+	u, err := url.Parse(raw)
+	if err != nil {
+		if strings.Contains(raw, "@") {
+			return "(not shown: it may hold a password)"
+		}
+		return raw
+	}
+	return u.Redacted()
+}

@@ -1,0 +1,56 @@
+package engine
+
+import (
+	"strings"
+	"testing"
+	"time"
+)
+
+// Each notify.webhooks problem names its entry and key.
+func TestValidateNotifyNamesTheKey(t *testing.T) {
+	t.Parallel()
+	ok := WebhookConfig{Name: "oncall", URL: "https://hooks.example.com/grace"}
+	for _, tc := range []struct {
+		edit func(*WebhookConfig)
+		want string
+	}{
+		{func(w *WebhookConfig) { w.Name = "" }, "notify.webhooks[1].name is required"},
+		{func(w *WebhookConfig) { w.Name = "on call" }, `notify.webhooks[1].name ("on call") must be 1 to 64 characters`},
+		{func(w *WebhookConfig) { w.Name = "FIRST" }, `notify.webhooks[1].name ("FIRST") is also the name of notify.webhooks[0]`},
+		{func(w *WebhookConfig) { w.URL = "" }, `notify.webhooks[1].url ("") must be an http:// or https:// URL with a host`},
+		{func(w *WebhookConfig) { w.URL = "ftp://x/y" }, `notify.webhooks[1].url ("ftp://x/y") must be an http:// or https:// URL`},
+		{func(w *WebhookConfig) { w.URL = "https:///path" }, `notify.webhooks[1].url ("https:///path") must be an http:// or https:// URL with a host`},
+		{func(w *WebhookConfig) { w.URL = "https://user:pw@/x" }, `notify.webhooks[1].url ("https://user:xxxxx@/x")`},
+		{func(w *WebhookConfig) { w.Events = []string{"alert", "alerts"} }, `notify.webhooks[1].events: "alerts" is not an event (known: alert, approval)`},
+		{func(w *WebhookConfig) { w.MinSeverity = "info" }, `notify.webhooks[1].min_severity ("info") must be warn or critical`},
+		{func(w *WebhookConfig) { w.SecretEnv = "MY-KEY" }, `notify.webhooks[1].secret_env ("MY-KEY") must be the name of an environment variable`},
+		{func(w *WebhookConfig) { w.Timeout = -time.Second }, "notify.webhooks[1].timeout (-1s) must be positive"},
+		{func(w *WebhookConfig) { w.Timeout = time.Hour }, "notify.webhooks[1].timeout (1h0m0s) must be at most 1m0s"},
+	} {
+		c := Default()
+		w := ok
+		tc.edit(&w)
+		c.Notify.Webhooks = []WebhookConfig{{Name: "first", URL: "http://127.0.0.1:9000/hook"}, w}
+		err := c.Validate()
+		if err == nil || !strings.Contains(err.Error(), tc.want) {
+			t.Errorf("want %q, got %v", tc.want, err)
+		}
+	}
+	c := Default()
+	c.Notify.Webhooks = []WebhookConfig{ok, {Name: "chat", URL: "http://10.0.0.5/in", Events: []string{"approval"},
+		MinSeverity: "critical", SecretEnv: "GRACE_CHAT_KEY", Timeout: 10 * time.Second}}
+	if err := c.Validate(); err != nil {
+		t.Fatalf("valid webhooks refused: %v", err)
+	}
+}
+
+func TestWebhookDefaults(t *testing.T) {
+	t.Parallel()
+	w := WebhookConfig{Name: "a", URL: "https://x"}.WithDefaults()
+	if strings.Join(w.Events, ",") != "alert,approval" || w.MinSeverity != "warn" || w.Timeout != 5*time.Second {
+		t.Fatalf("defaults: %+v", w)
+	}
+	if !w.Wants(NotifyAlert) || (WebhookConfig{Events: []string{NotifyApproval}}).Wants(NotifyAlert) {
+		t.Fatal("Wants")
+	}
+}

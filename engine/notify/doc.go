@@ -1,0 +1,24 @@
+// Package notify tells webhooks what an operator who is not at the console
+// must learn: an alert was raised, escalated, de-escalated or resolved, and
+// an intent waits for an operator's approval.
+//
+// A Notifier follows the engine's event stream (Source) on one goroutine
+// that only filters and enqueues, so it never falls behind the engine; each
+// webhook has a bounded queue (a notification that finds it full is dropped
+// and counted) and a goroutine of its own that POSTs one JSON document per
+// notification, in order, retrying network errors, 5xx and 429 answers with
+// exponential backoff (honouring Retry-After up to a minute) and giving up
+// at once on other answers. Every attempt of a delivery carries the same
+// X-Grace-Delivery ID, so that a receiver can drop repeats; with a key,
+// each is signed: X-Grace-Signature is "sha256=" and the hex
+// HMAC-SHA256 of X-Grace-Timestamp, ".", and the body.
+//
+// Outcomes are counted per webhook, kind and result (Metrics, exposed as
+// grace_notifications_total on /metrics); a delivery that fails after its
+// last attempt is logged once at WARN, without the webhook's URL (it may
+// hold a secret) and never with the key or the signature.
+//
+// Waits use the injected clock, so tests run the backoff without sleeping.
+// On shutdown a request in flight gets a short grace, and what was still
+// queued is logged as a count.
+package notify

@@ -1,0 +1,147 @@
+package notify
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"encoding/json"
+
+	"grace/engine"
+	"grace/engine/watchdog"
+)
+
+// hook is one webhook: its queue and the goroutine (run) that delivers
+// from it, one notification at a time, in order.
+type hook struct {
+	n      *Notifier
+	cfg    engine.WebhookConfig // with its defaults
+	url    string
+	host   string // for logs: the URL may hold a secret in its path
+	minSev watchdog.Status
+	secret []byte // nil: unsigned
+
+	queue chan delivery
+	stop  chan struct{} // closed when the notifier stops
+	// reqCtx is the requests' context, cancelled ShutdownGrace after stop.
+	reqCtx    context.Context
+	cancelReq context.CancelFunc
+
+	// full is set while the queue is full, so that a full queue is logged
+	// once rather than for every notification dropped. The dispatcher's.
+	full bool
+}
+
+// delivery is one notification for one webhook: its body is the same on
+// every attempt.
+type delivery struct {
+	id, kind string
+	subject  string // the alert key or intent ID, for the log
+	body     []byte
+}
+
+// kinds are the notification kinds the webhook is sent.
+func (h *hook) kinds() []string {
+	var ks []string
+	if h.cfg.Wants(engine.NotifyAlert) {
+		ks = append(ks, KindAlert)
+	}
+	if h.cfg.Wants(engine.NotifyApproval) {
+		ks = append(ks, KindApproval)
+	}
+	return ks
+}
+
+// wantsAlert reports whether the webhook is sent this change of an alert:
+// a raise or an escalation that reaches its min_severity, and a
+// de-escalation or resolution of an alert that reached it (Peak), which
+// it was therefore sent.
+func (h *hook) wantsAlert(ev watchdog.AlertEvent) bool {
+	if !h.cfg.Wants(engine.NotifyAlert) {
+		return false
+	}
+	switch ev.Change {
+	case watchdog.Raised, watchdog.Escalated:
+		return ev.Alert.Severity >= h.minSev
+	case watchdog.Deescalated, watchdog.Resolved:
+		return ev.Alert.Peak >= h.minSev
+	}
+	return false
+}
+
+// enqueue gives msg a delivery ID and queues it without waiting: when the
+// queue is full it is dropped and counted (the engine is never held up by
+// a webhook). Called by the dispatcher only.
+func (h *hook) enqueue(msg Message, subject string) {
+	msg.ID = newDeliveryID()
+	body, err := json.Marshal(msg)
+	if err != nil { // the message holds plain values and checked JSON
+		h.n.log.Error("notify: encode notification", "webhook", h.cfg.Name, "kind", msg.Kind, "err", err)
+		h.n.m.add(h.cfg.Name, msg.Kind, ResultFailed, 1)
+		return
+	}
+	select {
+	case h.queue <- delivery{id: msg.ID, kind: msg.Kind, subject: subject, body: body}:
+		h.full = false
+	default:
+		h.n.m.add(h.cfg.Name, msg.Kind, ResultDropped, 1)
+		if !h.full {
+			h.full = true
+			h.n.log.Warn("notify: webhook queue full: dropping notifications until it drains (counted in grace_notifications_total{result=\"dropped\"})",
+				"webhook", h.cfg.Name, "queue", cap(h.queue), "kind", msg.Kind, "id", msg.ID)
+		}
+	}
+}
+
+// newDeliveryID is a unique delivery ID: "dlv_" and 20 random hex digits.
+func newDeliveryID() string {
+	var b [10]byte
+	_, _ = rand.Read(b[:]) // never fails (crypto/rand)
+	return "dlv_" + hex.EncodeToString(b[:])
+}
+
+// run delivers the queue in order until the notifier stops; then it
+// counts and logs what was left undelivered.
+func (h *hook) run() {
+	for {
+		select {
+		case <-h.stop:
+			h.abandon(0)
+			return
+		default:
+		}
+		select {
+		case <-h.stop:
+			h.abandon(0)
+			return
+		case d := <-h.queue:
+			if !h.deliver(d) {
+				h.n.m.add(h.cfg.Name, d.kind, ResultDropped, 1)
+				h.abandon(1)
+				return
+			}
+		}
+	}
+}
+
+// abandon counts the notifications still queued at shutdown, plus
+// inFlight (one cut short), as dropped, and logs how many there were.
+func (h *hook) abandon(inFlight int) {
+	byKind := map[string]int{}
+	for {
+		select {
+		case d := <-h.queue:
+			byKind[d.kind]++
+			continue
+		default:
+		}
+		break
+	}
+	n := inFlight
+	for kind, c := range byKind {
+		h.n.m.add(h.cfg.Name, kind, ResultDropped, c)
+		n += c
+	}
+	if n > 0 {
+		h.n.log.Warn("notify: stopping with notifications undelivered", "webhook", h.cfg.Name, "undelivered", n)
+	}
+}

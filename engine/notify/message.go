@@ -1,0 +1,115 @@
+package notify
+
+import (
+	"encoding/json"
+	"fmt"
+	"time"
+
+	"grace/engine/intent"
+	"grace/engine/watchdog"
+)
+
+// The kinds of notification: the JSON document's "kind", the
+// X-Grace-Event header and the metric's kind label.
+const (
+	KindAlert    = "alert"
+	KindApproval = "approval_requested"
+)
+
+// Message is the JSON document POSTed for one notification. ID is the
+// delivery's: the same on every attempt, and as X-Grace-Delivery. SentAt
+// is when Grace made the notification (the same on every attempt; the
+// attempt's own time is X-Grace-Timestamp). Exactly one of Alert and
+// Intent is set, as Kind says.
+type Message struct {
+	Kind   string    `json:"kind"`
+	ID     string    `json:"id"`
+	SentAt time.Time `json:"sent_at"`
+	// Summary says it in one line, for receivers that only show text.
+	Summary string        `json:"summary"`
+	Alert   *AlertBody    `json:"alert,omitempty"`
+	Intent  *ApprovalBody `json:"intent,omitempty"`
+}
+
+// AlertBody is an alert as the change that made it left it.
+type AlertBody struct {
+	// Change is raised, escalated, deescalated or resolved.
+	Change string `json:"change"`
+	// ID is the alert's, the same for every change of one alert.
+	ID string `json:"id"`
+	// Key is "<component>/<condition>".
+	Key       string `json:"key"`
+	Component string `json:"component"`
+	Condition string `json:"condition"`
+	// Severity is warn or critical (a resolved alert keeps its last); Peak
+	// is the highest it reached.
+	Severity   string    `json:"severity"`
+	Peak       string    `json:"peak"`
+	Summary    string    `json:"summary"`
+	FirstSeen  time.Time `json:"first_seen"`
+	LastSeen   time.Time `json:"last_seen"`
+	Count      int       `json:"count"`
+	ResolvedAt time.Time `json:"resolved_at,omitzero"`
+	Resolution string    `json:"resolution,omitempty"`
+}
+
+// ApprovalBody is an intent waiting for an operator, its payload masked as
+// the API shows it.
+type ApprovalBody struct {
+	ID        string          `json:"id"`
+	Type      string          `json:"type"`
+	Actor     string          `json:"actor"`
+	Tier      int             `json:"tier"`
+	State     string          `json:"state"`
+	Priority  int             `json:"priority"`
+	CreatedAt time.Time       `json:"created_at"`
+	Deadline  time.Time       `json:"deadline,omitzero"`
+	Reasoning []string        `json:"reasoning"`
+	Payload   json.RawMessage `json:"payload"`
+}
+
+// alertMessage is the notification of one alert change (without its
+// delivery ID).
+func alertMessage(now time.Time, ev watchdog.AlertEvent) Message {
+	a := ev.Alert
+	body := &AlertBody{
+		Change: ev.Change.String(), ID: a.ID, Key: a.Key, Component: a.Component, Condition: a.Condition,
+		Severity: a.Severity.String(), Peak: a.Peak.String(), Summary: a.Summary,
+		FirstSeen: a.FirstSeen, LastSeen: a.LastSeen, Count: a.Count, ResolvedAt: a.ResolvedAt, Resolution: a.Resolution,
+	}
+	sum := fmt.Sprintf("[%s] alert %s %s: %s", body.Severity, a.Key, body.Change, a.Summary)
+	if ev.Change == watchdog.Resolved {
+		sum = fmt.Sprintf("[resolved] alert %s: %s", a.Key, firstNonEmpty(a.Resolution, a.Summary))
+	}
+	return Message{Kind: KindAlert, SentAt: now, Summary: sum, Alert: body}
+}
+
+// approvalMessage is the notification of an intent that waits for an
+// operator's approval (without its delivery ID). in is masked already.
+func approvalMessage(now time.Time, in intent.Intent) Message {
+	reasoning := in.Decision.Reasoning
+	if reasoning == nil {
+		reasoning = []string{}
+	}
+	payload := in.Payload
+	if len(payload) == 0 {
+		payload = json.RawMessage("{}")
+	}
+	sum := fmt.Sprintf("Tier %d intent %s (%s from %s) waits for an operator's approval", in.Tier, in.ID, in.Type, in.Actor)
+	if !in.Deadline.IsZero() {
+		sum += " until " + in.Deadline.UTC().Format(time.RFC3339)
+	}
+	return Message{Kind: KindApproval, SentAt: now, Summary: sum, Intent: &ApprovalBody{
+		ID: in.ID, Type: in.Type, Actor: in.Actor, Tier: in.Tier, State: string(in.State), Priority: in.Priority,
+		CreatedAt: in.CreatedAt, Deadline: in.Deadline, Reasoning: reasoning, Payload: payload,
+	}}
+}
+
+func firstNonEmpty(s ...string) string {
+	for _, x := range s {
+		if x != "" {
+			return x
+		}
+	}
+	return ""
+}
