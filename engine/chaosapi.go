@@ -62,8 +62,9 @@ const (
 	ChaosPassed  = "passed"
 	ChaosFailed  = "failed"
 	ChaosHalted  = "halted"
-	// ChaosError: the run could not be carried out (an isolated engine
-	// would not start); Error says why.
+	// ChaosError: a scenario of the run could not be carried out (an
+	// isolated engine would not start); the run went on with the others,
+	// and Error names the first that could not and why.
 	ChaosError = "error"
 )
 
@@ -152,6 +153,9 @@ type ChaosResult struct {
 	// Failures says why a scenario failed, one reason each ("safeguard
 	// htm_rate_limit did not fire", "2 intents lost").
 	Failures []string `json:"failures,omitempty"`
+	// Error says why the scenario could not be carried out (then it did
+	// not pass, and nothing it reports was measured); empty when it ran.
+	Error string `json:"error,omitempty"`
 	// Notes are what the faults reported (flood counts, workers killed).
 	Notes []string `json:"notes,omitempty"`
 	// Records counts the 5W1H records the scenario produced, by What;

@@ -182,7 +182,7 @@ func chaosRunVerdict(run engine.ChaosRun, say bool, stdout io.Writer) error {
 		return &exitError{code: exitInterrupted, err: fmt.Errorf("chaos run %s halted by %s after %d of %d scenarios: faults rolled back, stored as halted (%s)",
 			run.RunID, run.HaltedBy, len(run.Scenarios), len(run.Requested), run.Error)}
 	case engine.ChaosError:
-		return fmt.Errorf("chaos run %s could not be carried out: %s", run.RunID, run.Error)
+		return fmt.Errorf("chaos run %s: %d of %d scenarios failed; one could not be carried out: %s", run.RunID, failed, len(run.Scenarios), run.Error)
 	}
 	return fmt.Errorf("chaos run %s: %d of %d scenarios failed", run.RunID, failed, len(run.Scenarios))
 }

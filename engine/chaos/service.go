@@ -336,10 +336,12 @@ func (s *Service) execute(ctx context.Context, a *active) {
 			// database (the audit checkpoints) that must not be shared.
 			sp.DB = filepath.Join(s.runsDir(), runID, id, id+".db")
 		}
+		began := s.opts.Clock.Now()
 		res, err := a.runner.Exec(ctx, sp)
 		if err != nil {
 			var wa *WatchdogAbort
 			var hc *haltCause
+			halted := true
 			switch {
 			case errors.As(err, &wa):
 				state, haltedBy = engine.ChaosHalted, actorWatchdog
@@ -348,12 +350,23 @@ func (s *Service) execute(ctx context.Context, a *active) {
 			case ctx.Err() != nil:
 				state, haltedBy = engine.ChaosHalted, actorShutdown
 			default:
-				state = engine.ChaosError
+				halted = false
 			}
-			errText = err.Error()
-			break
+			if halted {
+				errText = err.Error()
+				break
+			}
+			// This scenario could not be carried out (an isolated engine
+			// would not start, a fault could not be set up): it fails with
+			// the reason, and the run goes on with the others, so that one
+			// scenario cannot keep the rest of the library from being
+			// proven. The run ends as an error, naming the first.
+			if state != engine.ChaosError {
+				state, errText = engine.ChaosError, id+": "+err.Error()
+			}
+			res = erroredResult(sc, a.diff[id], s.opts.Clock.Now().Sub(began), err)
 		}
-		if !res.Passed {
+		if !res.Passed && state != engine.ChaosError {
 			state = engine.ChaosFailed
 		}
 		s.mu.Lock()
@@ -578,3 +591,14 @@ func (s *Service) newRunID() string {
 
 // runsDir is DataDir/chaos/runs.
 func (s *Service) runsDir() string { return filepath.Join(s.opts.DataDir, "chaos", "runs") }
+
+// erroredResult is the verdict of a scenario that could not be carried
+// out: failed, with why; nothing was measured, so no safeguard or
+// invariant is reported as checked.
+func erroredResult(sc *Scenario, difficulty int, took time.Duration, err error) engine.ChaosResult {
+	return engine.ChaosResult{
+		ID: sc.ID, Category: string(sc.Category), Difficulty: difficulty, DurationMS: took.Milliseconds(),
+		Error: err.Error(), Failures: []string{"could not be carried out: " + err.Error()},
+		Safeguards: []engine.ChaosSafeguardResult{},
+	}
+}

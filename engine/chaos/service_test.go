@@ -41,6 +41,8 @@ type serviceSetup struct {
 	main     *engine.Engine
 	deadline time.Duration
 	keepRuns int
+	// open replaces openTarget, the isolated engines' opener.
+	open func(context.Context, engine.Config, *slog.Logger) (chaos.Target, error)
 }
 
 func setupService(t *testing.T, o serviceSetup) *serviceBundle {
@@ -58,8 +60,11 @@ func setupService(t *testing.T, o serviceSetup) *serviceBundle {
 	dir := t.TempDir()
 	st := openStore(t, filepath.Join(dir, "grace.db"))
 	b := &serviceBundle{st: st, lib: lib, dir: dir, phases: make(chan engine.ChaosProgress, 4096)}
+	if o.open == nil {
+		o.open = openTarget
+	}
 	b.svc, err = chaos.NewService(chaos.ServiceOptions{
-		Runner:  &chaos.Runner{Config: o.cfg, Open: openTarget, Deadline: o.deadline},
+		Runner:  &chaos.Runner{Config: o.cfg, Open: o.open, Deadline: o.deadline},
 		Library: lib, Store: st, Main: o.main, DataDir: dir, KeepRuns: o.keepRuns,
 		AbortOnCritical: o.cfg.Chaos.AbortOnCritical,
 		OnProgress: func(p engine.ChaosProgress) {
@@ -466,5 +471,42 @@ func TestIsolatedEngineLogsSayWhoseTheyAre(t *testing.T) {
 	if !slices.ContainsFunc(msgs, func(m string) bool { return strings.Contains(m, "engine started") }) ||
 		!slices.ContainsFunc(msgs, func(m string) bool { return strings.Contains(m, "worker declared dead") }) {
 		t.Fatalf("the isolated engine's start and dead workers are not in its log: %q", msgs)
+	}
+}
+
+// A scenario that cannot be carried out fails with its reason, and the run
+// goes on with the others: one broken scenario (say, a custom file whose
+// parameters cannot be met) must not keep the rest of the library from
+// being proven, run after run of the loop. The run ends as an error
+// naming it.
+func TestScenarioThatCannotRunDoesNotEndTheRun(t *testing.T) {
+	t.Parallel()
+	b := setupService(t, serviceSetup{open: func(ctx context.Context, cfg engine.Config, log *slog.Logger) (chaos.Target, error) {
+		if strings.Contains(cfg.DB, cascade) {
+			return nil, errors.New("disk on fire")
+		}
+		return openTarget(ctx, cfg, log)
+	}})
+	ctx := context.Background()
+	run, err := b.svc.Run(ctx, engine.ChaosRequest{Scenarios: []string{cascade, storm}, Operator: "alice"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if run.State != engine.ChaosError || !strings.HasPrefix(run.Error, cascade+": ") || !strings.Contains(run.Error, "disk on fire") {
+		t.Fatalf("run state %q, error %q", run.State, run.Error)
+	}
+	if len(run.Scenarios) != 2 {
+		t.Fatalf("the run stopped at the scenario that could not run: %d verdicts", len(run.Scenarios))
+	}
+	bad, good := run.Scenarios[0], run.Scenarios[1]
+	if bad.ID != cascade || bad.Passed || !strings.Contains(bad.Error, "disk on fire") || len(bad.Failures) != 1 {
+		t.Fatalf("the scenario that could not run: %+v", bad)
+	}
+	if good.ID != storm || !good.Passed {
+		t.Fatalf("the scenario after it: %+v", good)
+	}
+	stored, err := b.st.ChaosRun(ctx, run.RunID)
+	if err != nil || stored.State != engine.ChaosError || len(stored.Scenarios) != 2 || stored.Scenarios[0].Error == "" {
+		t.Fatalf("stored run = %+v, %v", stored, err)
 	}
 }
