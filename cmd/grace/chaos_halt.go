@@ -73,7 +73,7 @@ func (a *app) runChaosHalt(cmd *cobra.Command, reason string) error {
 		}
 		rep.Server = srv
 	}
-	local, err := haltLocalChaos(chaosRunningDir(cfg))
+	local, err := haltLocalChaos(chaosRunningDir(cfg), operatorName(), reason)
 	if err != nil {
 		errs = append(errs, err)
 	}

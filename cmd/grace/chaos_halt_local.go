@@ -1,6 +1,7 @@
 package main
 
 import (
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io/fs"
@@ -21,6 +22,33 @@ type localChaosRun struct {
 	RunID string `json:"run_id"`
 }
 
+// haltNote is who halts a local run and why, left for it beside its
+// announcement (in a file named by its process ID and haltNoteSuffix)
+// before it is interrupted.
+type haltNote struct {
+	By     string `json:"by"`
+	Reason string `json:"reason"`
+}
+
+// haltNoteSuffix names a halt note beside the announcement it is for.
+const haltNoteSuffix = ".halt"
+
+// readHaltNote reads and removes the halt note left for this process's
+// run, if any.
+func readHaltNote(dir string) (haltNote, bool) {
+	path := filepath.Join(dir, strconv.Itoa(os.Getpid())+haltNoteSuffix)
+	data, err := os.ReadFile(path)
+	if err != nil {
+		return haltNote{}, false
+	}
+	_ = os.Remove(path)
+	var n haltNote
+	if json.Unmarshal(data, &n) != nil || strings.TrimSpace(n.By) == "" {
+		return haltNote{}, false
+	}
+	return n, true
+}
+
 // localHalt is what haltLocalChaos did.
 type localHalt struct {
 	halted []localChaosRun // sent an interrupt
@@ -37,7 +65,11 @@ var errProcessGone = errors.New("the process has gone")
 // Files not named by a process ID, and this process's own, are left
 // alone. A process that cannot be signalled (another user's) is an error
 // naming it; the others are still halted.
-func haltLocalChaos(dir string) (localHalt, error) {
+//
+// Before the interrupt, who halts it and why are left beside the
+// announcement (haltNote), so that the run is stored as halted by them,
+// not as merely interrupted.
+func haltLocalChaos(dir, by, reason string) (localHalt, error) {
 	out := localHalt{halted: []localChaosRun{}, stale: []localChaosRun{}}
 	entries, err := os.ReadDir(dir)
 	if errors.Is(err, fs.ErrNotExist) {
@@ -63,10 +95,15 @@ func haltLocalChaos(dir string) (localHalt, error) {
 			continue
 		}
 		run := localChaosRun{PID: pid, RunID: strings.TrimSpace(string(data))}
+		note, _ := json.Marshal(haltNote{By: by, Reason: reason})
+		if err := os.WriteFile(path+haltNoteSuffix, note, 0o600); err != nil {
+			errs = append(errs, fmt.Errorf("chaos halt: leave the halt's reason beside %s: %w", path, err))
+		}
 		switch err := interruptChaosProcess(pid, info.ModTime()); {
 		case err == nil:
 			out.halted = append(out.halted, run)
 		case errors.Is(err, errProcessGone):
+			_ = os.Remove(path + haltNoteSuffix)
 			if err := os.Remove(path); err != nil && !errors.Is(err, fs.ErrNotExist) {
 				errs = append(errs, fmt.Errorf("chaos halt: remove the stale %s: %w", path, err))
 			}

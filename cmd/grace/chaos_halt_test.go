@@ -74,7 +74,7 @@ func TestHaltLocalChaosInterruptsAnnouncedProcesses(t *testing.T) {
 	defer signal.Stop(sigs)
 
 	dir := filepath.Join(t.TempDir(), "chaos", "running")
-	if got, err := haltLocalChaos(dir); err != nil || len(got.halted)+len(got.stale) != 0 {
+	if got, err := haltLocalChaos(dir, "tester", "a test"); err != nil || len(got.halted)+len(got.stale) != 0 {
 		t.Fatalf("no folder: %+v, %v", got, err)
 	}
 	if err := os.MkdirAll(dir, 0o700); err != nil {
@@ -102,7 +102,7 @@ func TestHaltLocalChaosInterruptsAnnouncedProcesses(t *testing.T) {
 	}
 	self := announce(t, dir, os.Getpid(), "chaos-self")
 
-	got, err := haltLocalChaos(dir)
+	got, err := haltLocalChaos(dir, "tester", "a test")
 	if err != nil {
 		t.Fatal(err)
 	}

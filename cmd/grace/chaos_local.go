@@ -127,6 +127,7 @@ func announceChaosRun(cfg engine.Config, runID string) (func(), error) {
 		return nil, fmt.Errorf("chaos run: announce the run: %w", err)
 	}
 	return func() {
+		_ = os.Remove(p + haltNoteSuffix) // a halt that came too late to be read
 		if err := os.Remove(p); err != nil && !errors.Is(err, fs.ErrNotExist) {
 			fmt.Fprintf(os.Stderr, "grace: warning: remove %s: %v\n", p, err)
 		}

@@ -248,13 +248,19 @@ func TestCLIChaosHaltInterruptsALocalRun(t *testing.T) {
 		return err == nil && strings.Contains(run.stderr.String(), "watch")
 	})
 	var halt chaosHaltReport
-	r := c.run(t, "chaos", "halt", "--json")
+	r := (&cli{dir: c.dir, env: append(append([]string(nil), c.env...), "USER=carol")}).run(t, "chaos", "halt", "--reason", "maintenance window", "--json")
 	r.decode(t, &halt)
 	if r.code != 0 || halt.Server == nil || halt.Server.Halted != 0 || len(halt.Local) != 1 || halt.Local[0].PID != run.cmd.Process.Pid || halt.Local[0].RunID == "" || halt.Halted != 1 {
 		t.Fatalf("chaos halt: exit %d %+v\n%s", r.code, halt, r.stderr)
 	}
-	if code := run.exit(t); code != exitInterrupted || !strings.Contains(run.stderr.String(), "halted") {
+	// Stored as halted by whoever halted it, for their reason: not merely
+	// "interrupted".
+	if code := run.exit(t); code != exitInterrupted || !strings.Contains(run.stderr.String(), "halted by carol") ||
+		!strings.Contains(run.stderr.String(), "maintenance window") {
 		t.Fatalf("the interrupted run: exit %d\n%s%s", code, run.stdout.String(), run.stderr.String())
+	}
+	if left, _ := filepath.Glob(announced + "*"); len(left) != 0 {
+		t.Fatalf("the announcement or its halt note is left behind: %v", left)
 	}
 	if _, err := os.Stat(announced); !os.IsNotExist(err) {
 		t.Fatalf("the announcement is left behind: %v", err)

@@ -142,7 +142,15 @@ func (a *app) runChaosRun(cmd *cobra.Command, o chaosRunOptions) error {
 	run, err := svc.Wait(ctx, started.RunID)
 	interrupted := err != nil && ctx.Err() != nil
 	if interrupted {
-		if _, herr := svc.HaltChaos(context.WithoutCancel(ctx), req.Operator, "interrupted (SIGINT or SIGTERM)"); herr != nil {
+		by, why := req.Operator, "interrupted (SIGINT or SIGTERM)"
+		if note, ok := readHaltNote(chaosRunningDir(cfg)); ok {
+			// Interrupted by grace chaos halt, which said who and why.
+			by, why = note.By, note.Reason
+			if why == "" {
+				why = "grace chaos halt"
+			}
+		}
+		if _, herr := svc.HaltChaos(context.WithoutCancel(ctx), by, why); herr != nil {
 			return herr
 		}
 		run, err = svc.Wait(context.WithoutCancel(ctx), started.RunID)
