@@ -20,6 +20,7 @@ import (
 	"grace/engine/clock"
 	"grace/engine/cortex"
 	"grace/engine/httpapi"
+	"grace/engine/notify"
 	"grace/engine/worker"
 	"grace/store"
 )
@@ -49,6 +50,11 @@ type system struct {
 	// serveErr receives the HTTP server's error if it stops on its own.
 	serveErr chan error
 
+	// notifier tells notify.webhooks of alerts and approval requests
+	// (nil without webhooks); cancelNotify stops it (notify.go).
+	notifier     *notify.Notifier
+	cancelNotify context.CancelFunc
+
 	cancelCortex context.CancelFunc
 	wg           sync.WaitGroup
 	stopOnce     sync.Once
@@ -66,7 +72,9 @@ type systemOptions struct {
 // store, kills what exec handlers of a previous process on the store that
 // was killed outright left running (claimHandlerOwner), makes sure there
 // is an API token, starts the engine, serves the API and starts the cortex
-// when cortex.enabled. On error, whatever was started is stopped again.
+// when cortex.enabled; with notify.webhooks, the notifier follows the
+// engine's events from before it starts. On error, whatever was started is
+// stopped again.
 func startSystem(ctx context.Context, cfg engine.Config, log *slog.Logger, opts systemOptions) (_ *system, err error) {
 	s := &system{cfg: cfg, log: log, serveErr: make(chan error, 1)}
 	var ln net.Listener
@@ -101,6 +109,9 @@ func startSystem(ctx context.Context, cfg engine.Config, log *slog.Logger, opts 
 			return nil, err
 		}
 	}
+	if err := newNotifier(s); err != nil {
+		return nil, err
+	}
 	holder := "grace console"
 	if opts.RequireAPI {
 		holder = "grace serve"
@@ -129,6 +140,7 @@ func startSystem(ctx context.Context, cfg engine.Config, log *slog.Logger, opts 
 	if err = s.eng.RecordLeftoverHandlers(ctx, leftovers); err != nil {
 		return nil, err
 	}
+	s.startNotifier(ctx)
 	// The engine runs until stop, not until ctx ends: on a signal the HTTP
 	// API drains first, then the engine stops, then the store closes.
 	if err = s.eng.Start(context.WithoutCancel(ctx)); err != nil {
@@ -229,8 +241,9 @@ func (s *system) startCortex(ctx context.Context) {
 }
 
 // stop shuts down in reverse order: the cortex, the HTTP API (draining
-// requests in flight, up to shutdownTimeout), the engine, the store. It is
-// safe to call more than once and on a partly started system.
+// requests in flight, up to shutdownTimeout), the engine, the notifier
+// (a webhook request in flight gets notify.DefaultShutdownGrace), the
+// store. It is safe to call more than once and on a partly started system.
 func (s *system) stop() {
 	s.stopOnce.Do(func() {
 		if s.cancelCortex != nil {
@@ -254,6 +267,7 @@ func (s *system) stop() {
 		if s.eng != nil {
 			s.eng.Stop()
 		}
+		s.stopNotifier()
 		s.backend.stop()
 		if s.store != nil {
 			if err := s.store.Close(); err != nil {

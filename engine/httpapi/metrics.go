@@ -14,6 +14,7 @@ import (
 
 	"grace/engine"
 	"grace/engine/intent"
+	"grace/engine/notify"
 	"grace/engine/watchdog"
 )
 
@@ -33,6 +34,7 @@ func (h *Handler) metricsHandler() http.Handler {
 		reg.Register(collectors.NewGoCollector()),
 		reg.Register(collectors.NewProcessCollector(collectors.ProcessCollectorOpts{})),
 		reg.Register(&engineCollector{api: h.api, chaos: h.meter}),
+		reg.Register(notify.DefaultMetrics), // grace_notifications_total: the process's webhooks
 	)
 	for _, c := range append(h.requests.collectors(), h.streamMetrics.collectors()...) {
 		err = errors.Join(err, reg.Register(c))

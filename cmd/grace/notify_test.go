@@ -1,0 +1,151 @@
+package main
+
+import (
+	"crypto/hmac"
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+)
+
+// hookReceiver is a webhook receiver on loopback that records what it is
+// sent.
+type hookReceiver struct {
+	srv  *httptest.Server
+	mu   sync.Mutex
+	reqs []hookRequest
+}
+
+type hookRequest struct {
+	header http.Header
+	body   []byte
+}
+
+func newHookReceiver(t *testing.T) *hookReceiver {
+	t.Helper()
+	h := &hookReceiver{}
+	h.srv = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		body, _ := io.ReadAll(r.Body)
+		h.mu.Lock()
+		h.reqs = append(h.reqs, hookRequest{header: r.Header.Clone(), body: body})
+		h.mu.Unlock()
+	}))
+	t.Cleanup(h.srv.Close)
+	return h
+}
+
+func (h *hookReceiver) requests() []hookRequest {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	return append([]hookRequest(nil), h.reqs...)
+}
+
+// TestServeNotifiesWebhookOfTier0 runs the real "grace serve" with a
+// webhook and submits a Tier 0 intent over the CLI: the receiver is sent
+// one approval_requested notification naming the intent, its payload
+// masked, signed with the key from the environment; /metrics counts it
+// delivered.
+func TestServeNotifiesWebhookOfTier0(t *testing.T) {
+	t.Parallel()
+	const key = "e2e-signing-key"
+	rc := newHookReceiver(t)
+	c, url := newServerCLI(t)
+	c.env = append(c.env, "GRACE_E2E_HOOK_KEY="+key)
+	config := writeServeConfig(t, c.dir, url, "notify:\n  webhooks:\n    - {name: e2e, url: \""+rc.srv.URL+"/hook\", secret_env: GRACE_E2E_HOOK_KEY, events: [approval]}\n")
+	s := startServe(t, c, config, url)
+
+	r := c.run(t, "intent", "submit", "--type", "change_charter", "--actor", "agent.e2e",
+		"--payload", `{"doc":"charter v2","password":"hunter2"}`, "--json")
+	if r.code != 0 {
+		t.Fatalf("submit: exit %d: %s", r.code, r.stderr)
+	}
+	var sub struct{ ID, State string }
+	r.decode(t, &sub)
+	if sub.State != "pending_approval" {
+		t.Fatalf("submitted: %s", r.stdout)
+	}
+	waitFor(t, 20*time.Second, "the webhook to be notified:\n"+s.logs.String(), func() bool { return len(rc.requests()) > 0 })
+	got := rc.requests()[0]
+	var msg struct {
+		Kind, ID string
+		Intent   struct {
+			ID, Type, Actor, State string
+			Tier                   int
+			Payload                json.RawMessage
+		}
+	}
+	if err := json.Unmarshal(got.body, &msg); err != nil {
+		t.Fatal(err)
+	}
+	if msg.Kind != "approval_requested" || msg.Intent.ID != sub.ID || msg.Intent.Type != "change_charter" ||
+		msg.Intent.Actor != "agent.e2e" || msg.Intent.State != "pending_approval" || got.header.Get("X-Grace-Delivery") != msg.ID {
+		t.Fatalf("notification: %v %s", got.header, got.body)
+	}
+	if strings.Contains(string(got.body), "hunter2") || !strings.Contains(string(msg.Intent.Payload), `"password":"[masked]"`) {
+		t.Fatalf("payload not masked: %s", msg.Intent.Payload)
+	}
+	mac := hmac.New(sha256.New, []byte(key))
+	mac.Write([]byte(got.header.Get("X-Grace-Timestamp") + "." + string(got.body)))
+	if want := "sha256=" + hex.EncodeToString(mac.Sum(nil)); got.header.Get("X-Grace-Signature") != want {
+		t.Fatalf("signature %q, want %q", got.header.Get("X-Grace-Signature"), want)
+	}
+	const series = `grace_notifications_total{kind="approval_requested",result="delivered",webhook="e2e"} 1`
+	waitFor(t, 20*time.Second, "the delivery on /metrics", func() bool {
+		resp, err := http.Get(url + "/metrics")
+		if err != nil {
+			return false
+		}
+		defer resp.Body.Close()
+		b, _ := io.ReadAll(resp.Body)
+		return strings.Contains(string(b), series)
+	})
+	if n := len(rc.requests()); n != 1 {
+		t.Fatalf("%d notifications, want 1", n)
+	}
+	if logs := s.logs.String(); strings.Contains(logs, key) || !strings.Contains(logs, "notifying webhooks") {
+		t.Fatalf("serve's log: %s", logs)
+	}
+}
+
+// A webhook whose secret_env names an unset variable stops "grace serve"
+// at start, naming the key, before anything is written.
+func TestServeRefusesUnsetWebhookSecret(t *testing.T) {
+	t.Parallel()
+	c, url := newServerCLI(t)
+	config := writeServeConfig(t, c.dir, url, "notify:\n  webhooks:\n    - {name: e2e, url: \"https://hooks.example.com/x\", secret_env: GRACE_E2E_UNSET_KEY}\n")
+	r := c.runFor(t, nil, "serve", "--config", config)
+	if r.code == 0 || !strings.Contains(r.stderr, "notify.webhooks[0].secret_env: the environment variable GRACE_E2E_UNSET_KEY holds no signing key") {
+		t.Fatalf("exit %d: %s", r.code, r.stderr)
+	}
+	wantNothingIn(t, c.dir, "serve.yaml")
+}
+
+// A bad webhook in the config file is refused at load, naming the file and
+// the key.
+func TestConfigNotifyErrorsNameTheKey(t *testing.T) {
+	t.Parallel()
+	path := writeConfig(t, "notify:\n  webhooks:\n    - {name: a, url: \"https://x/a\"}\n    - {name: b, url: \"ftp://x/b\", events: [alerts], timeout: -1s}\n")
+	_, err := loadConfig(configInput{File: path})
+	if err == nil {
+		t.Fatal("loaded")
+	}
+	for _, want := range []string{
+		path + `: notify.webhooks[1].url ("ftp://x/b") must be an http:// or https:// URL with a host`,
+		path + `: notify.webhooks[1].events: "alerts" is not an event (known: alert, approval)`,
+		path + `: notify.webhooks[1].timeout (-1s) must be positive`,
+	} {
+		if !strings.Contains(err.Error(), want) {
+			t.Errorf("want %q in:\n%v", want, err)
+		}
+	}
+	path = writeConfig(t, "notify:\n  webhooks:\n    - {name: a, url: \"https://x/a\", secret: abc}\n")
+	if _, err := loadConfig(configInput{File: path}); err == nil || !strings.Contains(err.Error(), "notify.webhooks[0].secret") {
+		t.Fatalf("unknown key: %v", err)
+	}
+}
