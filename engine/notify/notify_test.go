@@ -26,13 +26,16 @@ const testKey = "s3cret-signing-key"
 
 // startEngine runs a real engine on an in-memory store; notify, when
 // given, is started on it before the engine starts.
-func startEngine(t *testing.T, notify func(*engine.Engine)) *engine.Engine {
+func startEngine(t *testing.T, notify func(*engine.Engine), edit ...func(*engine.Config)) *engine.Engine {
 	t.Helper()
 	cfg := engine.Default()
 	cfg.DB = "test.db"
 	cfg.Cortex.Enabled = false
 	cfg.Governance.TwoPersonTypes = []string{"change_charter"}
 	cfg.Handlers = map[string]worker.HandlerConfig{"default": {Kind: worker.KindNoop}}
+	for _, f := range edit {
+		f(&cfg)
+	}
 	st := enginetest.NewStore(64)
 	e, err := engine.New(cfg, engine.Deps{Store: st, Clock: clock.Real{}})
 	if err != nil {
@@ -150,6 +153,43 @@ func TestAlertRaiseAndResolveReachWebhook(t *testing.T) {
 		t.Fatalf("resolution: %s", got[1].body)
 	}
 	waitFor(t, "two delivered", func() bool { return b.metrics.Value("ops", KindAlert, ResultDelivered) == 2 })
+}
+
+// The real engine's watchdog: pausing the scheduler while work waits
+// raises the scheduler/paused alert, and resuming resolves it; the webhook
+// is sent both. (The engine runs on the wall clock with the shortest
+// watchdog interval; the test waits for conditions, never for time.)
+func TestEngineAlertRaiseAndResolveReachWebhook(t *testing.T) {
+	t.Parallel()
+	rc := newReceiver(t, nil)
+	e := startEngine(t, func(e *engine.Engine) {
+		setup(t, e, []engine.WebhookConfig{hookTo("ops", rc.srv.URL)})
+	}, func(c *engine.Config) {
+		c.Watchdog.Interval = watchdog.MinInterval
+		c.Safeguards["scheduler_auto_resume"] = engine.SafeguardConfig{Enabled: false}
+	})
+	paused := func(change string) func() bool {
+		return func() bool {
+			for _, r := range rc.requests() {
+				if a := r.msg.Alert; a != nil && a.Key == "scheduler/paused" && a.Change == change {
+					return true
+				}
+			}
+			return false
+		}
+	}
+	ctx := t.Context()
+	if err := e.PauseScheduler(ctx, "ops", "maintenance"); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := e.Submit(ctx, intent.Submission{Type: "query_knowledge", Actor: "agent.x", Payload: json.RawMessage(`{}`)}); err != nil {
+		t.Fatal(err)
+	}
+	waitFor(t, "scheduler/paused raised", paused("raised"))
+	if err := e.ResumeScheduler(ctx, "ops", "done"); err != nil {
+		t.Fatal(err)
+	}
+	waitFor(t, "scheduler/paused resolved", paused("resolved"))
 }
 
 // min_severity: a webhook set to critical is sent an alert once it is
