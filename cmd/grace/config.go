@@ -96,8 +96,12 @@ func loadConfig(in configInput) (engine.Config, error) {
 	problems := decodeStrict(v.AllSettings(), &cfg)
 	if len(problems) > 0 {
 		src := sourceNamer{file: file, sets: sets, hasDB: in.HasDB}
+		known := keyPaths(defaults, "", nil)
 		lines := make([]string, len(problems))
 		for i, p := range problems {
+			if p.unknown {
+				p.near = nearest(p.key, known)
+			}
 			lines[i] = src.name(p.key) + ": " + p.String()
 		}
 		return engine.Config{}, &configError{lines: lines}
@@ -115,6 +119,20 @@ func loadConfig(in configInput) (engine.Config, error) {
 		return engine.Config{}, &configError{lines: lines}
 	}
 	return cfg, nil
+}
+
+// keyPaths appends to dst the dotted path of every key in the nested
+// settings m under prefix, sections included: the keys a mistyped one is
+// compared with.
+func keyPaths(m map[string]any, prefix string, dst []string) []string {
+	for k, val := range m {
+		path := prefix + k
+		dst = append(dst, path)
+		if sub, ok := val.(map[string]any); ok {
+			dst = keyPaths(sub, path+".", dst)
+		}
+	}
+	return dst
 }
 
 // leadingKey matches the config key that starts a validation message.

@@ -144,7 +144,7 @@ func TestConfigBadFile(t *testing.T) {
 		want       []string // each an exact line after the file name and ": "
 		contains   string   // or: the error contains this
 	}{
-		{name: "unknown key", body: "htm:\n  warn_dept: 5\n", want: []string{`unknown key "htm.warn_dept"`}},
+		{name: "unknown key", body: "htm:\n  warn_dept: 5\n", want: []string{`unknown key "htm.warn_dept" (did you mean "htm.warn_depth"?)`}},
 		{name: "unknown top-level key", body: "colour: red\n", want: []string{`unknown key "colour"`}},
 		{name: "unknown handler field", body: "handlers:\n  default: {kind: sim, latncy: 5ms}\n", want: []string{`unknown key "handlers.default.latncy"`}},
 		{name: "int", body: "htm:\n  warn_depth: lots\n", want: []string{`htm.warn_depth: expected an integer, got "lots"`}},
@@ -157,7 +157,7 @@ func TestConfigBadFile(t *testing.T) {
 		{name: "section not a mapping", body: "htm: 5\n", want: []string{`htm: expected a mapping, got 5`}},
 		{name: "safeguard not a mapping", body: "safeguards:\n  bus_acl: false\n", want: []string{`safeguards.bus_acl: expected a mapping, got false`}},
 		{name: "map value", body: "cortex:\n  mix:\n    query_knowledge: many\n", want: []string{`cortex.mix.query_knowledge: expected a number, got "many"`}},
-		{name: "two problems", body: "htm:\n  warn_dept: 5\n  capacity: big\n", want: []string{`htm.capacity: expected an integer, got "big"`, `unknown key "htm.warn_dept"`}},
+		{name: "two problems", body: "htm:\n  warn_dept: 5\n  capacity: big\n", want: []string{`htm.capacity: expected an integer, got "big"`, `unknown key "htm.warn_dept" (did you mean "htm.warn_depth"?)`}},
 		{name: "yaml syntax", body: "htm:\n  warn_depth: 5\n bad: [\n", contains: "line 2: did not find expected key"},
 		{name: "yaml duplicate", body: "htm:\n  warn_depth: 5\n  warn_depth: 6\n", contains: `"warn_depth" already defined`},
 		{name: "not a mapping", body: "- a\n- b\n", contains: "line 1: cannot unmarshal"},
@@ -302,7 +302,7 @@ func TestConfigBadOverrides(t *testing.T) {
 	}
 
 	_, err = loadConfig(configInput{File: path, Sets: []string{"htm.warn_dept=5"}})
-	if got := errorLines(err); len(got) != 1 || got[0] != `--set htm.warn_dept: unknown key "htm.warn_dept"` {
+	if got := errorLines(err); len(got) != 1 || got[0] != `--set htm.warn_dept: unknown key "htm.warn_dept" (did you mean "htm.warn_depth"?)` {
 		t.Fatalf("unknown --set key: %q", got)
 	}
 	_, err = loadConfig(configInput{File: path, Sets: []string{"cortex.enabled=maybe"}})

@@ -19,9 +19,13 @@ type keyProblem struct {
 	key     string
 	reason  string
 	unknown bool
+	near    string // for an unknown key, the known one it may be a typo of
 }
 
 func (p keyProblem) String() string {
+	if p.unknown && p.near != "" {
+		return fmt.Sprintf("unknown key %q (did you mean %q?)", p.key, p.near)
+	}
 	if p.unknown {
 		return fmt.Sprintf("unknown key %q", p.key)
 	}
