@@ -15,6 +15,7 @@ import (
 
 	"grace/engine"
 	"grace/engine/clock"
+	"grace/engine/intent"
 	"grace/engine/watchdog"
 )
 
@@ -270,7 +271,7 @@ func (n *Notifier) handle(ev engine.Event) {
 		}
 	case "intent":
 		in := ev.Intent
-		if in.State != "pending_approval" {
+		if in.State != intent.StatePendingApproval {
 			delete(n.announced, in.ID)
 			return
 		}
