@@ -521,7 +521,8 @@ func (r *run) pickBusy(ctx context.Context, want int, what string, busyNow func(
 }
 
 // submitLoad submits n query_knowledge intents, spread over actors so that
-// the per-actor rate limit does not refuse them, and keeps their IDs.
+// the per-actor rate limit does not refuse them (and waiting as told when
+// the limit on all actors together does), and keeps their IDs.
 func (r *run) submitLoad(ctx context.Context, tag string, n int) error {
 	_, err := r.submitLoadOf(ctx, tag, flowingType, n)
 	return err
@@ -533,8 +534,23 @@ func (r *run) submitLoadOf(ctx context.Context, tag, typ string, n int) ([]strin
 	actors := max(n/100, 1)
 	ids := make([]string, 0, n)
 	for i := range n {
-		res, err := r.eng.Submit(ctx, intent.Submission{Type: typ, Actor: fmt.Sprintf("chaos.%s_%d", tag, i%actors+1),
-			Priority: 5, Payload: []byte(fmt.Sprintf(`{"chaos":%q,"n":%d}`, tag, i))})
+		sub := intent.Submission{Type: typ, Actor: fmt.Sprintf("chaos.%s_%d", tag, i%actors+1),
+			Priority: 5, Payload: []byte(fmt.Sprintf(`{"chaos":%q,"n":%d}`, tag, i))}
+		res, err := r.eng.Submit(ctx, sub)
+		for rl := (*engine.RateLimitError)(nil); errors.As(err, &rl); {
+			// Past the intake's rate limit (all actors together: a fast
+			// machine submits thousands a second): a well-behaved client
+			// waits as told and submits again. This load is the
+			// scenario's backdrop, not its fault.
+			wait := time.NewTimer(max(rl.RetryAfter, time.Millisecond))
+			select {
+			case <-ctx.Done():
+				wait.Stop()
+				return ids, fmt.Errorf("submit load %d of %d: %w", i+1, n, ctx.Err())
+			case <-wait.C:
+			}
+			res, err = r.eng.Submit(ctx, sub)
+		}
 		if err != nil {
 			return ids, fmt.Errorf("submit load %d of %d: %w", i+1, n, err)
 		}
