@@ -47,7 +47,7 @@ func TestCLIChaosRunOnAServer(t *testing.T) {
 	logs := startServe(t, c, writeServeConfig(t, c.dir, url, ""), url).logs
 
 	r := c.run(t, "chaos", "run", "L2_event_policy_cascade")
-	if r.code != 0 || !strings.Contains(r.stdout, "PASS  L2_event_policy_cascade") || !strings.Contains(r.stdout, "all 1 scenarios passed") {
+	if r.code != 0 || !strings.Contains(r.stdout, "PASS  L2_event_policy_cascade") || !strings.Contains(r.stdout, ": the scenario passed") {
 		t.Fatalf("chaos run on the server: exit %d\n%s%s\nserver:\n%s", r.code, r.stdout, r.stderr, logs.String())
 	}
 	if !strings.Contains(r.stderr, "started on "+url) || !strings.Contains(r.stderr, "[1/1] L2_event_policy_cascade") ||

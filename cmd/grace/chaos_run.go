@@ -183,7 +183,11 @@ func chaosRunVerdict(run engine.ChaosRun, say bool, stdout io.Writer) error {
 	switch run.State {
 	case engine.ChaosPassed:
 		if say {
-			fmt.Fprintf(stdout, "chaos run %s: all %d scenarios passed\n", run.RunID, len(run.Scenarios))
+			if len(run.Scenarios) == 1 {
+				fmt.Fprintf(stdout, "chaos run %s: the scenario passed\n", run.RunID)
+			} else {
+				fmt.Fprintf(stdout, "chaos run %s: all %d scenarios passed\n", run.RunID, len(run.Scenarios))
+			}
 		}
 		return nil
 	case engine.ChaosHalted:
