@@ -90,14 +90,12 @@ func (rc *receiver) waitN(t *testing.T, n int) []received {
 	return rc.requests()
 }
 
-// fakeSource is an event stream the test writes into. Events are numbered
-// as the engine numbers them when seq is set.
+// fakeSource is an event stream the test writes into.
 type fakeSource struct {
-	ch     chan engine.Event
-	mu     sync.Mutex
-	held   []engine.Event // what EventsBetween returns
-	asked  [][2]uint64
-	seqOff bool
+	ch    chan engine.Event
+	mu    sync.Mutex
+	held  []engine.Event // what EventsBetween returns
+	asked [][2]uint64
 }
 
 func newFakeSource() *fakeSource { return &fakeSource{ch: make(chan engine.Event, 1024)} }
