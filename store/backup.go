@@ -9,7 +9,11 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
+	"syscall"
 	"time"
+
+	"modernc.org/sqlite"
+	sqlite3 "modernc.org/sqlite/lib"
 )
 
 // BackupReport says what Backup wrote.
@@ -36,8 +40,14 @@ type BackupReport struct {
 // one ahead of it would not be its record's).
 //
 // The copy is a data folder: grace opens it as it is (--db dir/<name>),
-// and `grace audit verify` checks it.
-func (s *Store) Backup(ctx context.Context, dir string) (rep BackupReport, err error) {
+// and `grace audit verify` checks it. check, when not nil, is given the
+// whole copy's database while it is still in the hidden folder: an error
+// from it (say, ctx ended while it verified the copy) leaves nothing
+// behind either, so dir only ever appears checked.
+//
+// A disk that fills up is named as the backup folder's, not the data
+// folder's: ErrBackupDiskFull.
+func (s *Store) Backup(ctx context.Context, dir string, check func(ctx context.Context, db string) error) (rep BackupReport, err error) {
 	if err := s.readable(); err != nil {
 		return rep, err
 	}
@@ -47,7 +57,17 @@ func (s *Store) Backup(ctx context.Context, dir string) (rep BackupReport, err e
 	}
 	if real, err := filepath.EvalSymlinks(abs); err == nil {
 		abs = real // a link to an empty folder: the backup goes there, the link stays
+	} else if info, lerr := os.Lstat(abs); lerr == nil && info.Mode()&fs.ModeSymlink != 0 {
+		// A link to nothing is not a new folder: the backup would take
+		// the link's place.
+		to, _ := os.Readlink(abs)
+		return rep, fmt.Errorf("backup folder %s is a link to %s, which does not exist: make that folder, or name a new one", abs, to)
 	}
+	defer func() {
+		if isDiskFull(err) {
+			err = fmt.Errorf("backup folder %s: %w, and nothing was left there: free space on it, or name a folder on another disk (%v)", abs, ErrBackupDiskFull, err)
+		}
+	}()
 	if err := backupTarget(abs, s.dir); err != nil {
 		return rep, err
 	}
@@ -93,7 +113,7 @@ func (s *Store) Backup(ctx context.Context, dir string) (rep BackupReport, err e
 		}
 	}
 	s.afterBackupStep("checkpoints")
-	if err := vacuumInto(ctx, conn, "main", filepath.Join(tmp, name)); err != nil {
+	if err := vacuumMain(ctx, conn, "main", filepath.Join(tmp, name)); err != nil {
 		return rep, fmt.Errorf("backup of %s: %w", s.path, err)
 	}
 	s.afterBackupStep("record")
@@ -117,6 +137,11 @@ func (s *Store) Backup(ctx context.Context, dir string) (rep BackupReport, err e
 	if err := syncFile(tmp); err != nil {
 		return rep, fmt.Errorf("backup folder %s: %w", dir, err)
 	}
+	if check != nil {
+		if err := check(ctx, filepath.Join(tmp, name)); err != nil {
+			return rep, err
+		}
+	}
 	// An empty folder named dir gives way to the whole backup; one that
 	// filled meanwhile is left alone (Remove fails) and the copy with it.
 	if err := os.Remove(abs); err != nil && !errors.Is(err, fs.ErrNotExist) {
@@ -130,6 +155,17 @@ func (s *Store) Backup(ctx context.Context, dir string) (rep BackupReport, err e
 	}
 	rep.Dir, rep.DB = abs, filepath.Join(abs, name)
 	return rep, nil
+}
+
+// ErrBackupDiskFull is Backup's error when the backup folder's disk is
+// full: nothing was left there.
+var ErrBackupDiskFull = errors.New("its disk is full")
+
+// isDiskFull reports whether err is a full disk: SQLite's SQLITE_FULL or
+// the system's ENOSPC.
+func isDiskFull(err error) bool {
+	var se *sqlite.Error
+	return errors.Is(err, syscall.ENOSPC) || (errors.As(err, &se) && se.Code()&0xff == sqlite3.SQLITE_FULL)
 }
 
 // backupTarget refuses a backup folder that holds anything or is the data
@@ -161,6 +197,10 @@ func backupTarget(abs, dataDir string) error {
 	}
 	return nil
 }
+
+// vacuumMain copies the record's database in Backup: vacuumInto, or what
+// a test puts in its place.
+var vacuumMain = vacuumInto
 
 // vacuumInto writes a compacted copy of schema (main or search) into path,
 // created empty first so that it is private (mode 0600).

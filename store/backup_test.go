@@ -9,6 +9,7 @@ import (
 	"path/filepath"
 	"strings"
 	"sync"
+	"syscall"
 	"testing"
 
 	"grace/engine/clarity"
@@ -69,7 +70,7 @@ func TestBackupWhileWritingIsAVerifiableDataFolder(t *testing.T) {
 		}
 	}
 	dest := filepath.Join(t.TempDir(), "backup")
-	rep, err := tb.s.Backup(ctx, dest)
+	rep, err := tb.s.Backup(ctx, dest, nil)
 	close(stop)
 	wg.Wait()
 	if err != nil {
@@ -160,7 +161,7 @@ func TestBackupRefusesATargetInUse(t *testing.T) {
 		{file, "is a file"},
 		{tb.dir, "is the data folder itself"},
 	} {
-		_, err := tb.s.Backup(ctx, c.dir)
+		_, err := tb.s.Backup(ctx, c.dir, nil)
 		if err == nil || !strings.Contains(err.Error(), c.want) || !strings.Contains(err.Error(), c.dir) {
 			t.Errorf("Backup(%s) = %v, want an error naming it that says %q", c.dir, err, c.want)
 		}
@@ -177,7 +178,7 @@ func TestBackupRefusesATargetInUse(t *testing.T) {
 	if err := os.Mkdir(empty, 0o755); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := tb.s.Backup(ctx, empty); err != nil {
+	if _, err := tb.s.Backup(ctx, empty, nil); err != nil {
 		t.Fatalf("Backup into an empty folder: %v", err)
 	}
 	// A link to an empty folder stays a link: the backup goes where it
@@ -190,7 +191,7 @@ func TestBackupRefusesATargetInUse(t *testing.T) {
 	if err := os.Symlink(target, link); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := tb.s.Backup(ctx, link); err != nil {
+	if _, err := tb.s.Backup(ctx, link, nil); err != nil {
 		t.Fatalf("Backup into a link to an empty folder: %v", err)
 	}
 	if info, err := os.Lstat(link); err != nil || info.Mode()&os.ModeSymlink == 0 {
@@ -209,11 +210,97 @@ func TestCancelledBackupLeavesNothing(t *testing.T) {
 	ctx, cancel := context.WithCancel(context.Background())
 	cancel()
 	parent := t.TempDir()
-	_, err := tb.s.Backup(ctx, filepath.Join(parent, "b"))
+	_, err := tb.s.Backup(ctx, filepath.Join(parent, "b"), nil)
 	if !errors.Is(err, context.Canceled) {
 		t.Fatalf("Backup with an ended context = %v", err)
 	}
 	if entries, _ := os.ReadDir(parent); len(entries) != 0 {
 		t.Fatalf("a cancelled backup left %v", entries)
+	}
+}
+
+// A backup whose disk fills up leaves nothing and says that the backup
+// folder's disk is full, not (by naming the database it copied) the data
+// folder's. Not parallel: it replaces vacuumMain.
+func TestBackupOnAFullDiskNamesTheBackupFolder(t *testing.T) {
+	tb := setup(t)
+	ctx := context.Background()
+	writeRecords(t, tb.s, 3, "x")
+	// SQLite's own SQLITE_FULL, from a database that may not grow.
+	full, err := sql.Open("sqlite", filepath.Join(t.TempDir(), "full.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer full.Close()
+	full.SetMaxOpenConns(1)
+	_, errFull := full.ExecContext(ctx, `PRAGMA max_page_count = 2; CREATE TABLE t(b BLOB); INSERT INTO t VALUES (zeroblob(100000))`)
+	if !isDiskFull(errFull) {
+		t.Fatalf("want SQLITE_FULL, got %v", errFull)
+	}
+	defer func(v func(context.Context, *sql.Conn, string, string) error) { vacuumMain = v }(vacuumMain)
+	for _, fail := range []error{errFull, &os.PathError{Op: "write", Path: "x", Err: syscall.ENOSPC}} {
+		vacuumMain = func(context.Context, *sql.Conn, string, string) error { return fail }
+		parent := t.TempDir()
+		dest := filepath.Join(parent, "b")
+		_, err := tb.s.Backup(ctx, dest, nil)
+		if !errors.Is(err, ErrBackupDiskFull) || !strings.HasPrefix(err.Error(), "backup folder "+dest+": its disk is full") {
+			t.Errorf("Backup on a full disk (%v) = %v, want it to say that %s's disk is full", fail, err, dest)
+		}
+		if entries, _ := os.ReadDir(parent); len(entries) != 0 {
+			t.Errorf("the backup on a full disk left %v", entries)
+		}
+	}
+}
+
+// A link to nothing is refused rather than replaced by the backup.
+func TestBackupRefusesADanglingLink(t *testing.T) {
+	t.Parallel()
+	tb := setup(t)
+	writeRecords(t, tb.s, 3, "x")
+	parent := t.TempDir()
+	link := filepath.Join(parent, "link")
+	if err := os.Symlink(filepath.Join(parent, "missing"), link); err != nil {
+		t.Fatal(err)
+	}
+	_, err := tb.s.Backup(context.Background(), link, nil)
+	if err == nil || !strings.Contains(err.Error(), "is a link to "+filepath.Join(parent, "missing")+", which does not exist") {
+		t.Fatalf("Backup into a dangling link = %v", err)
+	}
+	if info, err := os.Lstat(link); err != nil || info.Mode()&os.ModeSymlink == 0 {
+		t.Fatalf("the link was replaced: %v", err)
+	}
+	if entries, _ := os.ReadDir(parent); len(entries) != 1 {
+		t.Fatalf("the refused backup left %v", entries)
+	}
+}
+
+// A check of the copy that fails (the command's verification, cut short
+// by Ctrl-C) leaves nothing behind: the backup folder only ever appears
+// checked.
+func TestBackupCheckFailureLeavesNothing(t *testing.T) {
+	t.Parallel()
+	tb := setup(t)
+	writeRecords(t, tb.s, 3, "x")
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	parent := t.TempDir()
+	dest := filepath.Join(parent, "b")
+	var checked string
+	_, err := tb.s.Backup(ctx, dest, func(ctx context.Context, db string) error {
+		checked = db
+		if _, err := os.Stat(db); err != nil {
+			t.Errorf("the copy to check: %v", err)
+		}
+		cancel() // interrupted while it checks
+		return ctx.Err()
+	})
+	if !errors.Is(err, context.Canceled) {
+		t.Fatalf("Backup with a failed check = %v", err)
+	}
+	if filepath.Dir(filepath.Dir(checked)) != parent || filepath.Base(checked) != "grace.db" || filepath.Dir(checked) == dest {
+		t.Fatalf("checked %s, want the copy in a hidden folder beside %s", checked, dest)
+	}
+	if entries, _ := os.ReadDir(parent); len(entries) != 0 {
+		t.Fatalf("a backup whose check failed left %v", entries)
 	}
 }

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -24,10 +25,10 @@ chaos runs, telemetry), its full-text index, the audit key pair and the
 signed checkpoints. A running grace serve or console goes on working
 meanwhile; the command reads the database directly, as "audit verify" does.
 
-The copy is made in a hidden folder beside DIR and renamed into place when
-whole, so DIR never holds half a backup (an interrupted backup leaves
-nothing). Then its audit chain is verified against the checkpoints copied
-with it; the command exits 1 if it does not verify.
+The copy is made in a hidden folder beside DIR, its audit chain verified
+there against the checkpoints copied with it, and then renamed into place,
+so DIR never holds half a backup or an unverified one (an interrupted
+backup leaves nothing). The command exits 1 if the chain does not verify.
 
 DIR is private (mode 0700): it holds the audit signing key. To restore,
 stop Grace and point --db at DIR's database (or move DIR into place as the
@@ -66,7 +67,21 @@ func (a *app) runBackup(cmd *cobra.Command, args []string) error {
 		return err
 	}
 	defer st.Close()
-	rep, err := st.Backup(ctx, args[0])
+	// The copy is verified where it is built, before it takes DIR's
+	// name: DIR only ever appears verified, and Ctrl-C during the
+	// verification leaves nothing either.
+	var vr store.VerifyReport
+	rep, err := st.Backup(ctx, args[0], func(ctx context.Context, db string) error {
+		b, err := store.Open(ctx, db, storeOptions(cfg, true, false, commandLine(), log))
+		if err != nil {
+			return fmt.Errorf("backup not written to %s: its copy does not open: %w", args[0], err)
+		}
+		defer b.Close()
+		if vr, err = b.VerifyAudit(ctx); err != nil {
+			return fmt.Errorf("backup not written to %s: its audit chain could not be verified: %w", args[0], err)
+		}
+		return nil
+	})
 	if err != nil {
 		if ctx.Err() != nil && cmd.Context().Err() == nil {
 			return errors.New("backup interrupted: nothing was written")
@@ -74,15 +89,6 @@ func (a *app) runBackup(cmd *cobra.Command, args []string) error {
 		return err
 	}
 	out := backupReport{Dir: rep.Dir, DB: rep.DB, Bytes: rep.Bytes, Search: rep.Search, Checkpoints: rep.Checkpoints}
-	b, err := store.Open(ctx, rep.DB, storeOptions(cfg, true, false, commandLine(), log))
-	if err != nil {
-		return fmt.Errorf("backup written to %s, but it does not open: %w", rep.Dir, err)
-	}
-	defer b.Close()
-	vr, err := b.VerifyAudit(ctx)
-	if err != nil {
-		return fmt.Errorf("backup written to %s, but its audit chain could not be verified: %w", rep.Dir, err)
-	}
 	out.Verified, out.Entries, out.HeadSeq, out.HeadHash, out.Problem = vr.OK, vr.Entries, vr.HeadSeq, vr.HeadHash, vr.Problem
 	if a.json {
 		if err := a.writeJSON(out); err != nil {
