@@ -126,6 +126,8 @@ func tokens(s string, dst []string) []string {
 		switch {
 		case unicode.Is(unicode.Mn, r):
 			// a combining mark: removed, as a diacritic, without a split
+		case ftsSeparator(r):
+			flush()
 		case unicode.IsLetter(r) || unicode.IsNumber(r) || unicode.Is(unicode.Co, r):
 			b.WriteRune(fold(r))
 		default:
@@ -134,6 +136,14 @@ func tokens(s string, dst []string) []string {
 	}
 	flush()
 	return dst
+}
+
+// ftsSeparator reports whether r is one of the letters of Go's Unicode
+// tables that FTS5's older ones file as marks, and so split words at: the
+// New Tai Lue vowel signs and two Vedic signs. Kept inside a word, they
+// would make it a phrase of two, which the index (detail=none) refuses.
+func ftsSeparator(r rune) bool {
+	return (r >= 0x19B0 && r <= 0x19C0) || r == 0x19C8 || r == 0x19C9 || r == 0x1CF2 || r == 0x1CF3
 }
 
 // matches reports whether every required term occurs among the tokens of

@@ -1,8 +1,14 @@
 package store
 
 import (
+	"context"
+	"database/sql"
+	"fmt"
 	"reflect"
 	"testing"
+	"unicode"
+
+	"grace/engine/clarity"
 )
 
 func TestParseQuery(t *testing.T) {
@@ -62,5 +68,73 @@ func TestMatches(t *testing.T) {
 		if got := matches(parseQuery(tc.query), tc.fields...); got != tc.want {
 			t.Errorf("matches(%q, %q) = %v, want %v", tc.query, tc.fields, got, tc.want)
 		}
+	}
+}
+
+// Every character the query tokenizer keeps inside a word is one FTS5's
+// unicode61 keeps inside a word too: a word that FTS5 split would be sent
+// as a phrase, which the index (detail=none) refuses, failing the search
+// (the New Tai Lue vowel signs U+19B0…, letters in Go's Unicode tables and
+// separators in SQLite's, did).
+func TestTokenCharactersAreFTSTokenCharacters(t *testing.T) {
+	t.Parallel()
+	db, err := sql.Open("sqlite", ":memory:")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	db.SetMaxOpenConns(1)
+	ctx := context.Background()
+	if _, err := db.ExecContext(ctx, `CREATE VIRTUAL TABLE t USING fts5(a, detail=none);
+		CREATE VIRTUAL TABLE v USING fts5vocab(t, 'instance')`); err != nil {
+		t.Fatal(err)
+	}
+	tx, err := db.BeginTx(ctx, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ins, err := tx.PrepareContext(ctx, "INSERT INTO t(rowid, a) VALUES (?, ?)")
+	if err != nil {
+		t.Fatal(err)
+	}
+	kept := 0
+	for r := rune(0x80); r <= unicode.MaxRune; r++ {
+		if r >= 0xF0000 { // the private use planes: private, as FTS5 keeps them
+			break
+		}
+		if toks := tokens("q"+string(r)+"z", nil); len(toks) != 1 || toks[0] == "qz" {
+			continue // a separator, or removed (a combining mark)
+		}
+		kept++
+		if _, err := ins.ExecContext(ctx, int64(r), "q"+string(r)+"z"); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := tx.Commit(); err != nil {
+		t.Fatal(err)
+	}
+	rows, err := db.QueryContext(ctx, "SELECT doc FROM v GROUP BY doc HAVING count(*) > 1 ORDER BY doc")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer rows.Close()
+	var split []string
+	for rows.Next() {
+		var r int64
+		if err := rows.Scan(&r); err != nil {
+			t.Fatal(err)
+		}
+		split = append(split, fmt.Sprintf("U+%04X", r))
+	}
+	if err := rows.Err(); err != nil {
+		t.Fatal(err)
+	}
+	if kept < 100000 || len(split) > 0 {
+		t.Fatalf("of %d characters the query tokenizer keeps in a word, FTS5 splits words at %d: %v", kept, len(split), split)
+	}
+	// And such a word is searched for, not refused.
+	tb := setup(t)
+	if _, err := tb.s.Search(ctx, clarity.Query{Text: "a\u19b0b -c\u1cf2d"}); err != nil {
+		t.Fatalf("Search: %v", err)
 	}
 }
