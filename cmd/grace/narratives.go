@@ -48,8 +48,9 @@ func (a *app) searchCommand() *cobra.Command {
 		Short: "Search narratives, newest first, or follow them as they are written",
 		Long: `Search the narratives in the database, newest first. QUERY is full text:
 all words must match, a word ending in * is a prefix, a word beginning with
-- must not occur (quote the query, or put -- before it: 'charter -denied'),
-and an intent's ID alone finds that intent's records. --actor and --action
+- must not occur ('charter -denied'; a query that begins with - needs --
+before it: grace narratives search -- -denied), and an intent's ID alone
+finds that intent's records. --actor and --action
 filter exactly; --since takes a duration back from now (90s, 1h) or an
 RFC 3339 time. Reads the database directly, even while an engine runs;
 with --server, asks that grace serve instead (GET /v1/narratives, with the
