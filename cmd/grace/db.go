@@ -8,6 +8,7 @@ import (
 
 	"grace/engine"
 	"grace/engine/clock"
+	"grace/engine/watchdog"
 	"grace/store"
 )
 
@@ -65,8 +66,9 @@ func commandLine() string {
 // newEngine builds an engine over st that is not started: direct mode, in
 // which Submit, Approve, Deny, List, Get and Search work on the database and
 // the intents run when an engine starts.
-func newEngine(cfg engine.Config, st *store.Store, log *slog.Logger) (*engine.Engine, error) {
-	return engine.New(cfg, engine.Deps{Store: st, Journal: st, Searcher: st, Auditor: storeAuditor{st}, Clock: clock.Real{}, Logger: log})
+func newEngine(cfg engine.Config, st *store.Store, log *slog.Logger, watched ...watchdog.Component) (*engine.Engine, error) {
+	return engine.New(cfg, engine.Deps{Store: st, Journal: st, Searcher: st, Auditor: storeAuditor{st}, Clock: clock.Real{}, Logger: log,
+		Components: watched})
 }
 
 // storeAuditor gives the engine the store's audit verification.

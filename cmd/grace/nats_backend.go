@@ -13,6 +13,7 @@ import (
 	"grace/engine"
 	"grace/engine/clock"
 	"grace/engine/dist"
+	"grace/engine/watchdog"
 	"grace/engine/worker"
 	"grace/store"
 )
@@ -119,12 +120,12 @@ func dialNATS(url, name string, log *slog.Logger) (*nats.Conn, error) {
 
 // newEngineOn builds the engine, running its tasks through b and bridging
 // its trigger mesh over NATS when the nats backend is on.
-func newEngineOn(cfg engine.Config, st *store.Store, log *slog.Logger, b *natsBackend) (*engine.Engine, error) {
+func newEngineOn(cfg engine.Config, st *store.Store, log *slog.Logger, b *natsBackend, watched ...watchdog.Component) (*engine.Engine, error) {
 	if b == nil {
-		return newEngine(cfg, st, log)
+		return newEngine(cfg, st, log, watched...)
 	}
 	eng, err := engine.New(cfg, engine.Deps{Store: st, Journal: st, Searcher: st, Auditor: storeAuditor{st}, Clock: clock.Real{},
-		Logger: log, Handlers: b.disp, Remote: b.disp})
+		Logger: log, Handlers: b.disp, Remote: b.disp, Components: watched})
 	if err != nil {
 		return nil, err
 	}

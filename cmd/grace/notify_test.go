@@ -149,3 +149,52 @@ func TestConfigNotifyErrorsNameTheKey(t *testing.T) {
 		t.Fatalf("unknown key: %v", err)
 	}
 }
+
+// TestRefusedWebhookShowsInHealth runs the real "grace serve" with a
+// webhook whose receiver refuses every notification (403): after a Tier 0
+// submission, grace health reports the notifications component at warn,
+// naming the webhook and the refusal, and the watchdog's alert for it, so
+// that a broken webhook is seen where operators look, not only in the log.
+func TestRefusedWebhookShowsInHealth(t *testing.T) {
+	t.Parallel()
+	refusing := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {
+		http.Error(w, "who are you", http.StatusForbidden)
+	}))
+	t.Cleanup(refusing.Close)
+	c, url := newServerCLI(t)
+	config := writeServeConfig(t, c.dir, url, "watchdog:\n  interval: 200ms\nnotify:\n  webhooks:\n    - {name: pager, url: \""+refusing.URL+"/hook\"}\n")
+	s := startServe(t, c, config, url)
+	if r := c.run(t, "intent", "submit", "--type", "change_charter", "--actor", "agent.e2e"); r.code != 0 {
+		t.Fatalf("submit: exit %d: %s", r.code, r.stderr)
+	}
+	var rep struct {
+		Components []struct {
+			Name     string
+			Status   string
+			Findings []struct{ Condition, Status, Reason string }
+		}
+		Alerts []struct{ Key, Summary string }
+	}
+	waitFor(t, 20*time.Second, "grace health to report the refused webhook:\n"+s.logs.String(), func() bool {
+		r := c.run(t, "health", "--json")
+		rep.Components, rep.Alerts = nil, nil
+		r.decode(t, &rep)
+		for _, a := range rep.Alerts {
+			if a.Key == "notifications/webhook:pager" && strings.Contains(a.Summary, "403") {
+				return true
+			}
+		}
+		return false
+	})
+	for _, comp := range rep.Components {
+		if comp.Name == "notifications" {
+			for _, f := range comp.Findings {
+				if f.Condition == "webhook:pager" && f.Status == "warn" && comp.Status == "warn" && strings.Contains(f.Reason, "403 Forbidden") {
+					return
+				}
+			}
+			t.Fatalf("notifications component: %+v", comp)
+		}
+	}
+	t.Fatalf("grace health has no notifications component: %+v", rep.Components)
+}

@@ -21,6 +21,7 @@ import (
 	"grace/engine/cortex"
 	"grace/engine/httpapi"
 	"grace/engine/notify"
+	"grace/engine/watchdog"
 	"grace/engine/worker"
 	"grace/store"
 )
@@ -134,7 +135,11 @@ func startSystem(ctx context.Context, cfg engine.Config, log *slog.Logger, opts 
 	if s.backend, err = startBackend(ctx, cfg, s.store, log); err != nil {
 		return nil, err
 	}
-	if s.eng, err = newEngineOn(cfg, s.store, log, s.backend); err != nil {
+	var watched []watchdog.Component
+	if s.notifier != nil {
+		watched = append(watched, s.notifier.Component()) // failing webhooks raise an alert
+	}
+	if s.eng, err = newEngineOn(cfg, s.store, log, s.backend, watched...); err != nil {
 		return nil, err
 	}
 	if err = s.eng.RecordLeftoverHandlers(ctx, leftovers); err != nil {

@@ -42,12 +42,14 @@ func (h *hook) deliver(d delivery) bool {
 		switch {
 		case o.ok:
 			h.n.m.add(h.cfg.Name, d.kind, ResultDelivered, 1)
+			h.standing.deliveredOne()
 			h.n.log.Debug("notify: delivered", "webhook", h.cfg.Name, "kind", d.kind, "id", d.id, "attempts", attempt)
 			return true
 		case o.retry && h.stopping():
 			return false
 		case !o.retry || attempt >= h.n.opts.MaxAttempts:
 			h.n.m.add(h.cfg.Name, d.kind, ResultFailed, 1)
+			h.standing.failedOne(o.cause, h.n.clock.Now())
 			h.n.log.Warn("notify: notification not delivered", "webhook", h.cfg.Name, "kind", d.kind, "id", d.id,
 				"about", d.subject, "attempts", attempt, "cause", o.cause)
 			return true

@@ -29,6 +29,8 @@ type hook struct {
 	// full is set while the queue is full, so that a full queue is logged
 	// once rather than for every notification dropped. The dispatcher's.
 	full bool
+	// standing is how its deliveries stand, for the watchdog (health.go).
+	standing standing
 }
 
 // delivery is one notification for one webhook: its body is the same on
@@ -84,6 +86,7 @@ func (h *hook) enqueue(msg Message, subject string) {
 		h.full = false
 	default:
 		h.n.m.add(h.cfg.Name, msg.Kind, ResultDropped, 1)
+		h.standing.droppedSome(1)
 		if !h.full {
 			h.full = true
 			h.n.log.Warn("notify: webhook queue full: dropping notifications until it drains (counted in grace_notifications_total{result=\"dropped\"})",
