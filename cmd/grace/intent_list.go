@@ -65,6 +65,11 @@ lists only its own intents.`,
 				if a.json {
 					return a.writeJSON(map[string]any{"intents": list})
 				}
+				if len(list) == 0 {
+					// As for narratives search: a note, not a bare header.
+					fmt.Fprintln(a.stderr, "grace: no intents match")
+					return nil
+				}
 				rows := [][]string{{"ID", "STATE", "TIER", "TYPE", "ACTOR", "PRIO", "CREATED"}}
 				for _, in := range list {
 					rows = append(rows, []string{in.ID, string(in.State), fmt.Sprint(in.Tier), in.Type,

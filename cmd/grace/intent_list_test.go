@@ -141,3 +141,25 @@ func TestCLITableWideCharacters(t *testing.T) {
 		}
 	}
 }
+
+// A list or search that matches nothing says so on stderr and prints no
+// bare header on stdout (exit 0: nothing is wrong).
+func TestCLINothingMatchesSaysSo(t *testing.T) {
+	t.Parallel()
+	c := newCLI(t)
+	if r := c.run(t, "intent", "submit", "--type", "query_knowledge"); r.code != 0 {
+		t.Fatalf("submit: exit %d: %s", r.code, r.stderr)
+	}
+	for _, tc := range []struct {
+		args []string
+		want string
+	}{
+		{[]string{"intent", "list", "--state", "failed"}, "grace: no intents match"},
+		{[]string{"narratives", "search", "kangaroo"}, "grace: no narratives match"},
+	} {
+		r := c.run(t, tc.args...)
+		if r.code != 0 || r.stdout != "" || !strings.Contains(r.stderr, tc.want) {
+			t.Errorf("grace %q: exit %d, stdout %q, stderr %q; want exit 0, nothing on stdout, %q", tc.args, r.code, r.stdout, r.stderr, tc.want)
+		}
+	}
+}

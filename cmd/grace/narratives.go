@@ -112,14 +112,15 @@ func (a *app) runSearch(cmd *cobra.Command, q clarity.Query) error {
 	if a.json {
 		return a.writeJSON(httpapi.NarrativesResponse{Narratives: entries})
 	}
+	if len(entries) == 0 {
+		fmt.Fprintln(a.stderr, "grace: no narratives match") // not a bare header
+		return nil
+	}
 	rows := [][]string{narrativeHeader}
 	for _, e := range entries {
 		rows = append(rows, narrativeRow(e))
 	}
 	a.table(rows)
-	if len(entries) == 0 {
-		fmt.Fprintln(a.stderr, "grace: no narratives match")
-	}
 	return nil
 }
 
