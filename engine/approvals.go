@@ -20,6 +20,7 @@ import (
 // instead (approval_expired) and returns ErrNotPending. operator is
 // required (ErrOperatorRequired). It returns the updated intent.
 func (e *Engine) Approve(ctx context.Context, id, operator, reason string) (intent.Intent, error) {
+	id = intent.CanonicalID(id) // typed in another case
 	return e.decide(ctx, id, operator, reason, true)
 }
 
@@ -27,6 +28,7 @@ func (e *Engine) Approve(ctx context.Context, id, operator, reason string) (inte
 // operator and the reason. The reason is required (ErrReasonRequired);
 // otherwise it behaves like Approve.
 func (e *Engine) Deny(ctx context.Context, id, operator, reason string) (intent.Intent, error) {
+	id = intent.CanonicalID(id) // typed in another case
 	return e.decide(ctx, id, operator, reason, false)
 }
 

@@ -29,6 +29,7 @@ import (
 // Who may cancel what is the caller's to decide (the HTTP API lets an
 // operator cancel any intent and an agent its own).
 func (e *Engine) Cancel(ctx context.Context, id, by, reason string) (intent.Intent, error) {
+	id = intent.CanonicalID(id) // typed in another case
 	if err := checkDecisionText(by, "reason", reason); err != nil {
 		return intent.Intent{}, fmt.Errorf("cancel intent %s: %w", id, err)
 	}

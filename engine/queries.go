@@ -16,6 +16,7 @@ const pendingLimit = 1000
 // Get returns the intent with the ID from the store, its masked fields
 // (masking.fields) hidden; the error wraps ErrNotFound when there is none.
 func (e *Engine) Get(ctx context.Context, id string) (intent.Intent, error) {
+	id = intent.CanonicalID(id) // typed in another case
 	in, err := e.store.Get(ctx, id)
 	if err != nil {
 		return intent.Intent{}, err // the store's error names the intent ("get intent ID: ...")
@@ -26,6 +27,7 @@ func (e *Engine) Get(ctx context.Context, id string) (intent.Intent, error) {
 // List returns the intents matching f from the store, newest first, masked
 // like Get.
 func (e *Engine) List(ctx context.Context, f intent.Filter) ([]intent.Intent, error) {
+	f.Before = intent.CanonicalID(f.Before)
 	ins, err := e.store.List(ctx, f)
 	if err != nil {
 		return nil, fmt.Errorf("list intents: %w", err)
@@ -49,6 +51,7 @@ func (e *Engine) Search(ctx context.Context, q clarity.Query) ([]clarity.Entry, 
 	if e.searcher == nil {
 		return nil, errors.New("search narratives: no searcher configured")
 	}
+	q.IntentID = intent.CanonicalID(q.IntentID)
 	es, err := e.searcher.Search(ctx, q)
 	if err != nil {
 		return nil, fmt.Errorf("search narratives: %w", err)

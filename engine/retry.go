@@ -31,6 +31,7 @@ var _ Retrier = (*Engine)(nil)
 // asking again, whoever asks, is answered with the first retry (Existing
 // set), nothing new stored. It returns the new intent masked.
 func (e *Engine) Retry(ctx context.Context, id, by, reason string) (SubmitResult, error) {
+	id = intent.CanonicalID(id) // typed in another case
 	if err := checkDecisionText(by, "reason", reason); err != nil {
 		return SubmitResult{}, fmt.Errorf("retry intent %s: %w", id, err)
 	}

@@ -18,6 +18,7 @@ import (
 // already reviewed gets an error wrapping ErrNotReviewable; of two
 // concurrent reviews exactly one wins. It returns the updated intent.
 func (e *Engine) Review(ctx context.Context, id, operator, note string, flag bool) (intent.Intent, error) {
+	id = intent.CanonicalID(id) // typed in another case
 	if err := checkDecisionText(operator, "note", note); err != nil {
 		return intent.Intent{}, fmt.Errorf("review intent %s: %w", id, err)
 	}

@@ -66,6 +66,7 @@ func (w *waiters) finished(in intent.Intent) {
 // (completed, failed, denied, expired, shed or cancelled), or as it stands
 // when ctx ends first (the caller tells the two apart by its state).
 func (e *Engine) WaitFinished(ctx context.Context, id string) (intent.Intent, error) {
+	id = intent.CanonicalID(id) // typed in another case
 	ch := make(chan intent.Intent, 1)
 	e.waiters.add(id, ch) // before reading, so that an end between the two is not missed
 	defer e.waiters.remove(id, ch)

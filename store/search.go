@@ -38,7 +38,8 @@ func (s *Store) Search(ctx context.Context, q clarity.Query) ([]clarity.Entry, e
 }
 
 func (s *Store) search(ctx context.Context, q clarity.Query) ([]clarity.Entry, error) {
-	if id := strings.TrimSpace(q.Text); q.IntentID == "" && intent.IsID(id) {
+	q.IntentID = intent.CanonicalID(q.IntentID)
+	if id := intent.CanonicalID(strings.TrimSpace(q.Text)); q.IntentID == "" && intent.IsID(id) {
 		// An intent's ID pasted as the whole query: its records. (The
 		// index holds the record's words, not the intent it concerns.)
 		q.IntentID, q.Text = id, ""

@@ -103,6 +103,8 @@ func TestSearch(t *testing.T) {
 		{"exclusion paged", clarity.Query{Text: "-denied", BeforeID: 5}, []int64{3, 2, 1}},
 		{"a lone dash excludes nothing", clarity.Query{Text: "dispatch -"}, []int64{6, 2}},
 		{"an intent ID as the query", clarity.Query{Text: " int_01JPB9AAAAAAAAAAAAAAAAAAA7 "}, []int64{5}},
+		{"an intent ID in lower case", clarity.Query{Text: "INT_01jpb9aaaaaaaaaaaaaaaaaaa7"}, []int64{5}},
+		{"an intent filter in lower case", clarity.Query{IntentID: "int_01jpb9aaaaaaaaaaaaaaaaaaa7"}, []int64{5}},
 		{"an intent ID among words is words", clarity.Query{Text: "int_01JPB9AAAAAAAAAAAAAAAAAAA7 shed"}, nil},
 	}
 	for _, phase := range []string{"unindexed", "indexed"} {

@@ -71,9 +71,9 @@ func parseNarrQuery(s string, now time.Time) (narrQuery, error) {
 		*dst = val
 	}
 	q.Text = strings.Join(words, " ")
-	if len(words) == 1 && q.IntentID == "" && intent.IsID(words[0]) {
+	if id := intent.CanonicalID(strings.Join(words, "")); len(words) == 1 && q.IntentID == "" && intent.IsID(id) {
 		// An intent's ID pasted alone: its records (as the store reads it).
-		q.IntentID, q.Text = words[0], ""
+		q.IntentID, q.Text = id, ""
 	}
 	if !q.Since.IsZero() && !q.Until.IsZero() && !q.Since.Before(q.Until) {
 		return narrQuery{}, errors.New("since must be before until")

@@ -125,6 +125,19 @@ func (in Intent) FirstApprover() string {
 	return in.DecidedBy
 }
 
+// CanonicalID is s as an intent's ID is written, when s is one typed in
+// another case ("INT_01m8…" is "int_01M8…": Crockford base32 is read
+// without regard to case); any other s is returned as it is.
+func CanonicalID(s string) string {
+	if len(s) != 30 || !strings.EqualFold(s[:4], "int_") {
+		return s
+	}
+	if c := "int_" + strings.ToUpper(s[4:]); IsID(c) {
+		return c
+	}
+	return s
+}
+
 // IsID reports whether s has the shape of an intent's ID: "int_" and a
 // ULID of 26 Crockford base32 characters (upper case).
 func IsID(s string) bool {
