@@ -7,6 +7,8 @@ import (
 	"log/slog"
 	"os"
 	"os/signal"
+	"path/filepath"
+	"strings"
 	"syscall"
 
 	"github.com/spf13/cobra"
@@ -87,6 +89,11 @@ func (a *app) runBackup(cmd *cobra.Command, args []string) error {
 			return errors.New("backup interrupted: nothing was written")
 		}
 		return err
+	}
+	if data, err := filepath.EvalSymlinks(st.DataDir()); err == nil {
+		if rel, err := filepath.Rel(data, rep.Dir); err == nil && rel != ".." && !strings.HasPrefix(rel, ".."+string(filepath.Separator)) {
+			fmt.Fprintf(a.stderr, "grace: warning: the backup is inside the data folder %s: a disk lost with it loses the backup too; keep a copy elsewhere\n", data)
+		}
 	}
 	out := backupReport{Dir: rep.Dir, DB: rep.DB, Bytes: rep.Bytes, Search: rep.Search, Checkpoints: rep.Checkpoints}
 	out.Verified, out.Entries, out.HeadSeq, out.HeadHash, out.Problem = vr.OK, vr.Entries, vr.HeadSeq, vr.HeadHash, vr.Problem

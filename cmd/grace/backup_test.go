@@ -89,3 +89,22 @@ func TestBackupOfARunningEngineRestores(t *testing.T) {
 		t.Fatalf("audit verify of the restored backup: exit %d: %s %s", v.code, v.stdout, v.stderr)
 	}
 }
+
+// A backup made inside the data folder is kept, with a warning: a disk
+// lost with the data folder loses it too. One made elsewhere says
+// nothing of the kind.
+func TestBackupInsideTheDataFolderIsWarned(t *testing.T) {
+	t.Parallel()
+	c := newCLI(t)
+	if r := c.run(t, "intent", "submit", "--type", "query_knowledge"); r.code != 0 {
+		t.Fatalf("submit: exit %d: %s", r.code, r.stderr)
+	}
+	r := c.run(t, "backup", filepath.Join("grace-data", "bk"))
+	if r.code != 0 || !strings.Contains(r.stderr, "warning: the backup is inside the data folder") {
+		t.Fatalf("backup inside the data folder: exit %d, stderr %q", r.code, r.stderr)
+	}
+	r = c.run(t, "backup", "elsewhere")
+	if r.code != 0 || strings.Contains(r.stderr, "inside the data folder") {
+		t.Fatalf("backup elsewhere: exit %d, stderr %q", r.code, r.stderr)
+	}
+}
