@@ -71,6 +71,15 @@ func (s *Store) Backup(ctx context.Context, dir string, check func(ctx context.C
 	if err := backupTarget(abs, s.dir); err != nil {
 		return rep, err
 	}
+	made, err := makeParents(filepath.Dir(abs))
+	if err != nil {
+		return rep, fmt.Errorf("backup folder %s: %w", dir, err)
+	}
+	defer func() {
+		if err != nil {
+			removeMade(made)
+		}
+	}()
 	tmp, err := os.MkdirTemp(filepath.Dir(abs), "."+filepath.Base(abs)+".partial-")
 	if err != nil {
 		return rep, fmt.Errorf("backup folder %s: %w", dir, err)
@@ -196,6 +205,41 @@ func backupTarget(abs, dataDir string) error {
 		return fmt.Errorf("backup folder %s is not empty (%d entries): a backup never overwrites; name a new folder", abs, len(entries))
 	}
 	return nil
+}
+
+// makeParents makes the folders missing on the way to dir (mode 0700, as
+// the backup folder), as mkdir -p would, and returns them deepest first so
+// that a backup that fails can take them away again (removeMade).
+func makeParents(dir string) ([]string, error) {
+	var missing []string
+	for d := dir; ; d = filepath.Dir(d) {
+		if _, err := os.Stat(d); err == nil {
+			break
+		} else if !errors.Is(err, fs.ErrNotExist) {
+			return nil, err
+		}
+		missing = append(missing, d)
+		if filepath.Dir(d) == d {
+			break
+		}
+	}
+	for i := len(missing) - 1; i >= 0; i-- {
+		if err := os.Mkdir(missing[i], 0o700); err != nil && !errors.Is(err, fs.ErrExist) {
+			removeMade(missing[i+1:])
+			return nil, err
+		}
+	}
+	return missing, nil
+}
+
+// removeMade removes the folders makeParents made, deepest first; a folder
+// something else has put a file in since stays.
+func removeMade(made []string) {
+	for _, d := range made {
+		if os.Remove(d) != nil {
+			return
+		}
+	}
 }
 
 // vacuumMain copies the record's database in Backup: vacuumInto, or what

@@ -304,3 +304,34 @@ func TestBackupCheckFailureLeavesNothing(t *testing.T) {
 		t.Fatalf("a backup whose check failed left %v", entries)
 	}
 }
+
+// A backup folder whose parents are missing is made with them, as
+// mkdir -p would; a backup that fails takes away the parents it made.
+func TestBackupMakesMissingParents(t *testing.T) {
+	t.Parallel()
+	tb := setup(t)
+	writeRecords(t, tb.s, 3, "x")
+	ctx := context.Background()
+	parent := t.TempDir()
+	dest := filepath.Join(parent, "backups", "nightly", "b")
+	if _, err := tb.s.Backup(ctx, dest, nil); err != nil {
+		t.Fatalf("Backup into a folder whose parents are missing = %v", err)
+	}
+	if _, err := os.Stat(filepath.Join(dest, "grace.db")); err != nil {
+		t.Fatalf("the backup is not in %s: %v", dest, err)
+	}
+	for _, d := range []string{filepath.Join(parent, "backups"), filepath.Join(parent, "backups", "nightly")} {
+		if info, err := os.Stat(d); err != nil || info.Mode().Perm() != 0o700 {
+			t.Errorf("parent %s made as %v (%v), want mode 0700", d, info, err)
+		}
+	}
+
+	failed := filepath.Join(parent, "other", "deeper", "b")
+	_, err := tb.s.Backup(ctx, failed, func(context.Context, string) error { return errors.New("no") })
+	if err == nil {
+		t.Fatal("Backup with a failing check succeeded")
+	}
+	if _, err := os.Stat(filepath.Join(parent, "other")); !errors.Is(err, os.ErrNotExist) {
+		t.Fatalf("a failed backup left the parents it made: %v", err)
+	}
+}
