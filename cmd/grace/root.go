@@ -163,7 +163,6 @@ runs the engine headless with its HTTP API; the other commands script it.`,
 		SilenceErrors: true,
 		SilenceUsage:  true,
 	}
-	root.CompletionOptions.DisableDefaultCmd = true
 	root.SetOut(a.stdout)
 	root.SetErr(a.stderr)
 	root.SetFlagErrorFunc(func(c *cobra.Command, err error) error {
@@ -194,6 +193,7 @@ runs the engine headless with its HTTP API; the other commands script it.`,
 		a.workerCommand(),
 	)
 	a.markRuns(root)
+	a.registerCompletions(root) // completion.go
 	return root
 }
 
