@@ -53,6 +53,8 @@ type Config struct {
 	// Notify is the outgoing notifications: webhooks told of alerts and
 	// of intents waiting for approval (config_notify.go).
 	Notify NotifyConfig `mapstructure:"notify"`
+	// Retention prunes old records (config_retention.go).
+	Retention RetentionConfig `mapstructure:"retention"`
 }
 
 // LogConfig sets up log/slog output (a file in the data folder by default).
@@ -252,5 +254,6 @@ func Default() Config {
 		Masking:    MaskingConfig{Fields: []string{"password", "token", "secret", "api_key"}},
 		Backend:    defaultBackend(),
 		Notify:     defaultNotify(),
+		Retention:  defaultRetention(),
 	}
 }

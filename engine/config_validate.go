@@ -105,6 +105,7 @@ func (c Config) validateOwn() error {
 	c.validateLayer2(&v)
 	c.validateBackend(&v)
 	c.validateNotify(&v)
+	c.validateRetention(&v)
 	if err := c.Watchdog.Validate(); err != nil {
 		v = append(v, err)
 	}

@@ -265,6 +265,7 @@ func (e *Engine) Start(ctx context.Context) error {
 	e.wg.Go(func() { e.expiryLoop(runCtx, ticker) })
 	e.ready.Store(true)
 	e.startWatch(runCtx)
+	e.startRetention(runCtx)
 	e.log.Info("engine started", "workers", e.pool.size(), "queued", e.queue.Len(), "pending_approvals", e.deadlines.len())
 	return nil
 }

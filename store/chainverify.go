@@ -5,15 +5,21 @@ import (
 	"database/sql"
 	"encoding/json"
 	"fmt"
+	"strings"
 	"time"
 )
 
 // chainVerifier walks the audit entries in seq order and, beside them, the
 // narratives (with their clarity rows) in id order, as a merge join: the
 // writer gives both the same order, so each entry's narrative is the next
-// one, and a narrative skipped over has no entry.
+// one, and a narrative skipped over has no entry. Both start after the
+// anchor (retention.go): entries up to it were pruned, and any still there
+// are left over from a prune cut short, not checked.
 type chainVerifier struct {
 	audit, narr *sql.Rows
+	anchor      anchor
+	anchorMark  string    // the text of the entry that names the anchor
+	named       bool      // an entry names the anchor
 	n           verifyRow // the narrative cursor's current row
 	nOK         bool      // n holds a row
 	scratch     []byte
@@ -34,19 +40,24 @@ type verifyRow struct {
 }
 
 func newChainVerifier(ctx context.Context, tx *sql.Tx) (*chainVerifier, error) {
-	audit, err := tx.QueryContext(ctx, "SELECT seq, entry, prev_hash, hash FROM audit ORDER BY seq")
+	a, err := readAnchor(ctx, tx)
+	if err != nil {
+		return nil, err
+	}
+	audit, err := tx.QueryContext(ctx, "SELECT seq, entry, prev_hash, hash FROM audit WHERE seq > ? ORDER BY seq", a.Seq)
 	if err != nil {
 		return nil, err
 	}
 	narr, err := tx.QueryContext(ctx, `SELECT n.id, n.ts, n.who, n.what, n."where", n.why, n.how,
 		n.context, n.intent_id, n.result, c.narrative_id IS NOT NULL, ifnull(c.audit_seq, 0),
 		ifnull(c.confidence, 0), ifnull(c.risk, 0), ifnull(c.transparency, ''), ifnull(c.reasoning, '')
-		FROM narratives n LEFT JOIN clarity c ON c.narrative_id = n.id ORDER BY n.id`)
+		FROM narratives n LEFT JOIN clarity c ON c.narrative_id = n.id WHERE n.id > ? ORDER BY n.id`, a.NarrativeID)
 	if err != nil {
 		audit.Close()
 		return nil, err
 	}
-	v := &chainVerifier{audit: audit, narr: narr}
+	v := &chainVerifier{audit: audit, narr: narr, anchor: a, seq: a.Seq, hash: a.Hash,
+		anchorMark: fmt.Sprintf(`,"actor":%q,"action":%q,"resource":%q,"result":%q,`, pruneWho, pruneWhat, pruneWhere, anchorResult(a))}
 	return v, v.advance()
 }
 
@@ -71,9 +82,11 @@ func (v *chainVerifier) fail(seq int64, format string, args ...any) {
 	v.broken, v.problem = seq, fmt.Sprintf(format, args...)
 }
 
-// run checks every entry; after the first problem it only counts the rest.
+// run checks every entry after the anchor, and that one of them is the
+// records_pruned record naming the anchor exactly (an anchor written by
+// anyone else is refused); after the first problem it only counts the rest.
 func (v *chainVerifier) run() error {
-	prev := genesisHash
+	prev := v.anchor.Hash
 	for v.audit.Next() {
 		var seq int64
 		var entry, prevHash, hash string
@@ -85,10 +98,14 @@ func (v *chainVerifier) run() error {
 		if v.broken != 0 {
 			continue
 		}
-		want := v.entries // seqs run 1, 2, 3, …
+		want := v.anchor.Seq + v.entries // seqs run 1, 2, 3, … after the anchor
 		switch {
+		case seq != want && want == v.anchor.Seq+1 && v.anchor.Seq > 0:
+			v.fail(want, "audit entry %d is missing: the chain starts after the pruned entry %d but goes on at entry %d", want, v.anchor.Seq, seq)
 		case seq != want:
 			v.fail(want, "audit entry %d is missing: the chain goes from entry %d to entry %d", want, want-1, seq)
+		case prevHash != prev && seq == v.anchor.Seq+1 && v.anchor.Seq > 0:
+			v.fail(seq, "audit entry %d: its prev_hash is not the hash of the pruned entry %d that the anchor holds", seq, v.anchor.Seq)
 		case prevHash != prev:
 			v.fail(seq, "audit entry %d: its prev_hash is not the hash of entry %d", seq, seq-1)
 		case chainHash(prev, []byte(entry)) != hash:
@@ -97,11 +114,16 @@ func (v *chainVerifier) run() error {
 			if err := v.checkNarrative(seq, entry); err != nil {
 				return err
 			}
+			v.named = v.named || (v.anchor.Seq > 0 && strings.Contains(entry, v.anchorMark))
 		}
 		prev = hash
 	}
 	if err := v.audit.Err(); err != nil {
 		return err
+	}
+	if v.broken == 0 && v.anchor.Seq > 0 && !v.named {
+		v.fail(v.anchor.Seq, "the chain starts after entry %d (anchor hash %.12s…), but no %s entry in the chain names that anchor: the entries before it were deleted outside retention",
+			v.anchor.Seq, v.anchor.Hash, pruneWhat)
 	}
 	if v.broken == 0 && v.nOK {
 		v.fail(v.seq, "narrative %d has no audit entry (it follows the newest entry, %d)", v.n.ID, v.seq)

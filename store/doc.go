@@ -47,23 +47,36 @@
 //	set -euo pipefail
 //	db=$1
 //	dir=$(dirname "$db")
+//	aseq=0
 //	prev=0000000000000000000000000000000000000000000000000000000000000000
-//	next=1
+//	if [ "$(sqlite3 -readonly -batch -noheader "$db" "SELECT count(*) FROM sqlite_master WHERE name = 'audit_anchor'")" = 1 ]; then
+//	  anchor=$(sqlite3 -readonly -batch -noheader -list -separator '|' "$db" 'SELECT seq, hash FROM audit_anchor')
+//	  if [ -n "$anchor" ]; then aseq=${anchor%%|*}; prev=${anchor#*|}; fi
+//	fi
+//	ahash=$prev
+//	named=0
+//	next=$((aseq + 1))
 //	while IFS='|' read -r seq prev_hash hash entry; do
 //	  if [ "$seq" != "$next" ]; then echo "entry $next is missing"; exit 1; fi
 //	  if [ "$prev_hash" != "$prev" ]; then echo "entry $seq: prev_hash is not the hash of entry $((seq - 1))"; exit 1; fi
 //	  sum=$(printf '%s%s' "$prev" "$entry" | sha256sum | cut -d' ' -f1)
 //	  if [ "$sum" != "$hash" ]; then echo "entry $seq: hash does not match its text"; exit 1; fi
+//	  case $entry in *",\"actor\":\"retention\",\"action\":\"records_pruned\",\"resource\":\"audit\",\"result\":\"anchor $aseq $ahash\","*) named=1 ;; esac
 //	  prev=$hash
 //	  next=$((seq + 1))
 //	done < <(sqlite3 -readonly -batch -noheader -list -separator '|' "$db" \
-//	  'SELECT seq, prev_hash, hash, entry FROM audit ORDER BY seq')
-//	echo "chain intact: $((next - 1)) entries, head $prev"
+//	  "SELECT seq, prev_hash, hash, entry FROM audit WHERE seq > $aseq ORDER BY seq")
+//	if [ "$aseq" != 0 ] && [ "$named" != 1 ]; then
+//	  echo "the chain starts after entry $aseq, but no records_pruned entry names that anchor"; exit 1
+//	fi
+//	echo "chain intact: $((next - 1 - aseq)) entries, head $prev"
+//	if [ "$aseq" != 0 ]; then echo "entries 1 to $aseq were pruned; a records_pruned entry names the anchor"; fi
 //	if [ -s "$dir/audit.checkpoints" ]; then
 //	  read -r cseq chash ctime csig < <(tail -n 1 "$dir/audit.checkpoints")
 //	  if [ "$cseq" -ge "$next" ]; then echo "entries $next to $cseq are missing (checkpoint signed entry $cseq)"; exit 1; fi
-//	  have=$(sqlite3 -readonly -batch -noheader "$db" "SELECT hash FROM audit WHERE seq = $cseq")
-//	  if [ "$have" != "$chash" ]; then echo "entry $cseq: hash differs from the signed checkpoint"; exit 1; fi
+//	  have=$ahash
+//	  if [ "$cseq" -gt "$aseq" ]; then have=$(sqlite3 -readonly -batch -noheader "$db" "SELECT hash FROM audit WHERE seq = $cseq"); fi
+//	  if [ "$cseq" -ge "$aseq" ] && [ "$have" != "$chash" ]; then echo "entry $cseq: hash differs from the signed checkpoint"; exit 1; fi
 //	  if command -v openssl >/dev/null; then
 //	    tmp=$(mktemp -d)
 //	    printf '%s %s %s' "$cseq" "$chash" "$ctime" >"$tmp/msg"
@@ -73,7 +86,7 @@
 //	    fi
 //	    rm -r "$tmp"
 //	  fi
-//	  echo "newest checkpoint (entry $cseq) matches"
+//	  if [ "$cseq" -ge "$aseq" ]; then echo "newest checkpoint (entry $cseq) matches"; else echo "newest checkpoint (entry $cseq) signs a pruned entry: signature checked only"; fi
 //	fi
 //
 // # Searching

@@ -7,6 +7,9 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
+
+	"grace/engine"
 )
 
 // auditRecipe returns the bash script of AUDIT.md.
@@ -111,6 +114,50 @@ func TestAuditRecipe(t *testing.T) {
 			checkStore(t, tb)
 		})
 	}
+	// Pruned: the recipe starts from the anchor, and refuses an anchor
+	// that no records_pruned entry names.
+	pruned := func(t *testing.T) *testBundle {
+		t.Helper()
+		tb := setup(t)
+		ctx := context.Background()
+		writeRecords(t, tb.s, 6, "old")
+		if err := tb.s.Checkpoint(ctx); err != nil {
+			t.Fatal(err)
+		}
+		tb.clock.Advance(48 * time.Hour)
+		writeRecords(t, tb.s, 3, "new")
+		if _, err := tb.s.PruneRecords(ctx, engine.PruneRequest{Before: tb.clock.Now().Add(-time.Hour)}); err != nil {
+			t.Fatal(err)
+		}
+		writeRecords(t, tb.s, 2, "after")
+		if err := tb.s.Close(); err != nil {
+			t.Fatal(err)
+		}
+		return tb
+	}
+	t.Run("pruned", func(t *testing.T) {
+		tb := pruned(t)
+		out, err := run(tb)
+		if err != nil {
+			t.Fatalf("recipe failed on a pruned chain: %v\n%s", err, out)
+		}
+		for _, want := range []string{"chain intact: 6 entries", "entries 1 to 6 were pruned", "newest checkpoint (entry 12) matches"} {
+			if !strings.Contains(out, want) {
+				t.Errorf("output %q does not say %q", out, want)
+			}
+		}
+	})
+	t.Run("forged anchor", func(t *testing.T) {
+		tb := pruned(t)
+		sqlite3(t, tb, `DELETE FROM clarity WHERE narrative_id <= 8; DELETE FROM narratives WHERE id <= 8;
+			DELETE FROM audit WHERE seq <= 8;
+			UPDATE audit_anchor SET seq = 8, narrative_id = 8, hash = (SELECT prev_hash FROM audit WHERE seq = 9)`)
+		out, err := run(tb)
+		if err == nil || !strings.Contains(out, "the chain starts after entry 8, but no records_pruned entry names that anchor") {
+			t.Errorf("recipe: %v\n%s", err, out)
+		}
+		checkStore(t, tb)
+	})
 	t.Run("forged checkpoint signature", func(t *testing.T) {
 		if _, err := exec.LookPath("openssl"); err != nil {
 			t.Skip("openssl not installed")

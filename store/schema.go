@@ -184,6 +184,18 @@ INSERT OR IGNORE INTO meta(key, value) VALUES ('instance', lower(hex(randomblob(
 	`
 DROP INDEX IF EXISTS narratives_ts;
 `,
+	// 8: where the audit chain starts once old entries are pruned
+	// (retention.go): the last pruned entry's seq, its hash (the prev_hash
+	// of the first kept entry) and its narrative's id. No row: nothing was
+	// ever pruned, the chain starts at entry 1.
+	`
+CREATE TABLE IF NOT EXISTS audit_anchor (
+	id           INTEGER PRIMARY KEY CHECK (id = 1),
+	seq          INTEGER NOT NULL,
+	hash         TEXT NOT NULL,
+	narrative_id INTEGER NOT NULL
+);
+`,
 }
 
 // blockShift sizes the narrative_blocks: ids id>>blockShift share a block.

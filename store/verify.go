@@ -80,7 +80,7 @@ func (s *Store) verify(ctx context.Context) (VerifyReport, error) {
 		rep.Problem = fmt.Sprintf("the data folder holds %d checkpoints but no %s or %s to check them with", len(cps), pubFile, keyFile)
 	default:
 		rep.Checkpoints = len(cps)
-		rep.FirstBroken, rep.Problem, err = checkCheckpoints(ctx, tx, cps, pub, cv.seq)
+		rep.FirstBroken, rep.Problem, err = checkCheckpoints(ctx, tx, cps, pub, cv.seq, cv.anchor)
 		if err != nil {
 			return rep, err
 		}
@@ -91,7 +91,9 @@ func (s *Store) verify(ctx context.Context) (VerifyReport, error) {
 
 // checkCheckpoints checks each checkpoint's signature and that the chain
 // still holds its entry with its hash; head is the chain's newest seq.
-func checkCheckpoints(ctx context.Context, tx *sql.Tx, cps []checkpoint, pub ed25519.PublicKey, head int64) (int64, string, error) {
+// A checkpoint of a pruned entry (at or below the anchor) has its
+// signature checked but no entry to match, but the anchor's own hash.
+func checkCheckpoints(ctx context.Context, tx *sql.Tx, cps []checkpoint, pub ed25519.PublicKey, head int64, a anchor) (int64, string, error) {
 	stmt, err := tx.PrepareContext(ctx, "SELECT hash FROM audit WHERE seq = ?")
 	if err != nil {
 		return 0, "", err
@@ -100,6 +102,13 @@ func checkCheckpoints(ctx context.Context, tx *sql.Tx, cps []checkpoint, pub ed2
 	for _, cp := range cps {
 		if !ed25519.Verify(pub, []byte(cp.Msg), cp.Sig) {
 			return cp.Seq, fmt.Sprintf("checkpoint on line %d of %s (entry %d) has an invalid signature", cp.Line, checkpointFile, cp.Seq), nil
+		}
+		if cp.Seq == a.Seq && cp.Hash != a.Hash {
+			return cp.Seq, fmt.Sprintf("the audit anchor (pruned entry %d) has hash %.12s… but checkpoint on line %d of %s signed %.12s…: the anchor was rewritten",
+				cp.Seq, a.Hash, cp.Line, checkpointFile, cp.Hash), nil
+		}
+		if cp.Seq <= a.Seq {
+			continue
 		}
 		if cp.Seq > head {
 			return head + 1, fmt.Sprintf("audit entries %d to %d are missing: checkpoint on line %d of %s signed entry %d, but the chain ends at entry %d",

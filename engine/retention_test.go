@@ -1,0 +1,144 @@
+package engine_test
+
+import (
+	"context"
+	"log/slog"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"grace/engine"
+	"grace/engine/clarity"
+	"grace/engine/clock"
+	"grace/engine/enginetest"
+	"grace/store"
+)
+
+// retentionBundle is an engine with retention on, over a real store whose
+// clock is the engine's fake one.
+type retentionBundle struct {
+	st    *store.Store
+	clock *clock.Fake
+	logs  *enginetest.Buffer
+	cfg   engine.Config
+}
+
+func setupRetention(t *testing.T, archiveDir string) *retentionBundle {
+	t.Helper()
+	rb := &retentionBundle{clock: clock.NewFake(time.Date(2026, 3, 1, 0, 0, 0, 0, time.UTC)), logs: &enginetest.Buffer{}}
+	rb.cfg = engine.Default()
+	rb.cfg.DB = filepath.Join(t.TempDir(), "grace.db")
+	rb.cfg.Cortex.Enabled = false
+	rb.cfg.Retention = engine.RetentionConfig{Records: 24 * time.Hour, Interval: time.Hour, ArchiveDir: archiveDir}
+	st, err := store.Open(t.Context(), rb.cfg.DB, store.Options{Clock: rb.clock})
+	if err != nil {
+		t.Fatal(err)
+	}
+	rb.st = st
+	t.Cleanup(func() { _ = st.Close() })
+	for range 20 {
+		if err := st.Record(t.Context(), clarity.Record{Who: "old", What: "did", Where: "test", Result: "ok"}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	return rb
+}
+
+// start runs the engine until the test ends.
+func (rb *retentionBundle) start(t *testing.T) {
+	t.Helper()
+	e, err := engine.New(rb.cfg, engine.Deps{Store: rb.st, Clock: rb.clock,
+		Logger: slog.New(slog.NewTextHandler(rb.logs, nil))})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := e.Start(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(e.Stop)
+}
+
+func TestRetentionPrunesOnTheEnginesClockAndArchives(t *testing.T) {
+	t.Parallel()
+	rb := setupRetention(t, "archive")
+	rb.start(t)
+	if !strings.Contains(rb.logs.String(), "retention.archive_dir="+filepath.Join(filepath.Dir(rb.cfg.DB), "archive")) {
+		t.Errorf("start-up log does not name the archive folder:\n%s", rb.logs.String())
+	}
+	// Nothing is older than a day yet; two days on, the next tick prunes.
+	rb.clock.Advance(48 * time.Hour)
+	engine.Eventually(t, "a prune", func() bool {
+		seq, _, err := rb.st.Anchor(context.Background())
+		return err == nil && seq >= 20
+	})
+	files, _ := filepath.Glob(filepath.Join(filepath.Dir(rb.cfg.DB), "archive", "grace-audit-1-*.jsonl.gz"))
+	if len(files) != 1 {
+		t.Fatalf("archives %v", files)
+	}
+	if rep, err := rb.st.VerifyAudit(context.Background()); err != nil || !rep.OK {
+		t.Fatalf("VerifyAudit: %+v, %v", rep, err)
+	}
+	if rep, err := rb.st.VerifyArchives(context.Background(), files); err != nil || !rep.OK {
+		t.Fatalf("VerifyArchives: %+v, %v", rep, err)
+	}
+	got, err := rb.st.Search(context.Background(), clarity.Query{Action: "records_pruned"})
+	if err != nil || len(got) != 1 || got[0].Who != "retention" {
+		t.Fatalf("records_pruned record: %+v, %v", got, err)
+	}
+}
+
+func TestRetentionWithoutArchiveSaysSoAndUnwritableArchiveKeepsAll(t *testing.T) {
+	t.Parallel()
+	t.Run("no archive", func(t *testing.T) {
+		t.Parallel()
+		rb := setupRetention(t, "")
+		rb.start(t)
+		if !strings.Contains(rb.logs.String(), "WITHOUT an archive") {
+			t.Errorf("start-up log does not warn:\n%s", rb.logs.String())
+		}
+	})
+	t.Run("unwritable", func(t *testing.T) {
+		t.Parallel()
+		blocker := filepath.Join(t.TempDir(), "file")
+		if err := os.WriteFile(blocker, nil, 0o600); err != nil {
+			t.Fatal(err)
+		}
+		dir := filepath.Join(blocker, "archive")
+		rb := setupRetention(t, dir)
+		rb.start(t)
+		rb.clock.Advance(48 * time.Hour)
+		engine.Eventually(t, "the failure's log line", func() bool {
+			return strings.Contains(rb.logs.String(), "retention: prune failed")
+		})
+		if logs := rb.logs.String(); !strings.Contains(logs, "archive folder "+dir) {
+			t.Errorf("the log does not name the folder:\n%s", logs)
+		}
+		if seq, _, err := rb.st.Anchor(context.Background()); err != nil || seq != 0 {
+			t.Errorf("anchor %d, %v: something was pruned", seq, err)
+		}
+	})
+}
+
+func TestRetentionConfigIsValidated(t *testing.T) {
+	t.Parallel()
+	for _, tc := range []struct {
+		set  func(*engine.RetentionConfig)
+		want string
+	}{
+		{func(r *engine.RetentionConfig) { r.Records = -time.Hour }, "retention.records (-1h0m0s) must be 0 (keep forever) or at least 1h0m0s"},
+		{func(r *engine.RetentionConfig) { r.Records = time.Minute }, "retention.records (1m0s)"},
+		{func(r *engine.RetentionConfig) { r.Interval = 0 }, "retention.interval (0s) must be positive"},
+		{func(r *engine.RetentionConfig) { r.Interval = time.Millisecond }, "retention.interval (1ms) must be at least"},
+	} {
+		cfg := engine.Default()
+		tc.set(&cfg.Retention)
+		if err := cfg.Validate(); err == nil || !strings.Contains(err.Error(), tc.want) {
+			t.Errorf("Validate = %v, want %q", err, tc.want)
+		}
+	}
+	if cfg := engine.Default(); cfg.Retention.Records != 0 {
+		t.Errorf("records are pruned by default (%v)", cfg.Retention.Records)
+	}
+}
