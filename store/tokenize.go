@@ -3,54 +3,89 @@ package store
 import (
 	"strings"
 	"unicode"
+	"unicode/utf8"
 )
 
 // Search text is split into words the way FTS5's default unicode61
 // tokenizer splits the narratives: runs of letters, digits and private-use
 // characters, folded to lower case with the diacritics of Latin letters
-// removed. Each word is then sent to FTS5 as a quoted string, so no user
+// removed. Each token is then sent to FTS5 as a quoted string, so no user
 // input can be read as FTS5 syntax; the same folding lets Search match rows
 // the index has not reached yet. (For scripts beyond Latin the two may
 // disagree on rare characters; that affects only rows not yet indexed.)
+//
+// The index keeps no positions (detail=none), so it finds the records that
+// hold every token of a query anywhere; that a term's tokens stand side by
+// side, in order, within one field is checked here, on those candidates,
+// with the same tokens.
 
-// term is one word of a query; prefix is set by a trailing '*'. An
-// excluded word (not, a leading '-') must not occur: tok holds its tokens
-// joined by single spaces, and a record holding all of them is left out
-// ("-load_shed" leaves out the records with both "load" and "shed"; the
-// index keeps no positions, so it cannot tell a phrase).
+// term is one term of a query: a run of characters up to a space outside
+// double quotes. tok holds its tokens joined by single spaces; a term of
+// several tokens is a phrase, matched where they occur side by side and in
+// order within one field ("worker_1", "10.0.0.1" and "disk full" in quotes
+// are phrases). prefix is set by a trailing '*', which makes the last
+// token a prefix; an excluded term (not, a leading '-') must not occur.
 type term struct {
 	tok    string
 	prefix bool
 	not    bool
 }
 
-// parseQuery returns the distinct terms of text, in order.
+// phrase reports whether t has more than one token.
+func (t term) phrase() bool { return strings.IndexByte(t.tok, ' ') >= 0 }
+
+// parseQuery returns the distinct terms of text, in order. Double quotes
+// group: a space inside them does not end the term, and a quote left open
+// runs to the end of text; a quote itself separates words, as any
+// character but letters and digits does. A '-' that begins a term (before any
+// quote) excludes it; a '*' that ends it (inside or after the quotes)
+// marks a prefix. A term without tokens is dropped.
 func parseQuery(text string) []term {
 	var out []term
 	seen := map[term]bool{}
-	add := func(tm term) {
+	for _, raw := range splitTerms(text) {
+		not := len(raw) > 1 && raw[0] == '-'
+		body := strings.ReplaceAll(raw, `"`, " ") // a quote separates, as in the records
+		toks := tokens(body, nil)
+		if len(toks) == 0 {
+			continue
+		}
+		tm := term{tok: strings.Join(toks, " "), prefix: strings.HasSuffix(strings.TrimRightFunc(body, unicode.IsSpace), "*"), not: not}
 		if !seen[tm] {
 			seen[tm] = true
 			out = append(out, tm)
 		}
 	}
-	for _, word := range strings.Fields(text) {
-		prefix := strings.HasSuffix(word, "*")
-		toks := tokens(word, nil)
-		if len(word) > 1 && word[0] == '-' {
-			if len(toks) > 0 {
-				add(term{tok: strings.Join(toks, " "), prefix: prefix, not: true})
+	return out
+}
+
+// splitTerms splits text at the spaces outside double quotes, as
+// strings.Fields does with no quotes; the quotes stay in the terms.
+func splitTerms(text string) []string {
+	var out []string
+	start, quoted := -1, false
+	for i, r := range text {
+		switch {
+		case r == '"':
+			quoted = !quoted
+		case !quoted && unicode.IsSpace(r):
+			if start >= 0 {
+				out = append(out, text[start:i])
+				start = -1
 			}
 			continue
 		}
-		for i, t := range toks {
-			add(term{tok: t, prefix: prefix && i == len(toks)-1})
+		if start < 0 {
+			start = i
 		}
+	}
+	if start >= 0 {
+		out = append(out, text[start:])
 	}
 	return out
 }
 
-// positive reports whether terms has a word that must occur: only those
+// positive reports whether terms has a term that must occur: only those
 // can be looked up in the index (FTS5 has no query of absences alone).
 func positive(terms []term) bool {
 	for _, t := range terms {
@@ -61,10 +96,22 @@ func positive(terms []term) bool {
 	return false
 }
 
-// ftsQuery renders terms as an FTS5 query: the required words as quoted
-// strings, implicitly ANDed, in parentheses, then NOT each excluded word's
-// tokens, ANDed in parentheses. terms must hold a required word
-// (positive).
+// phrased reports whether terms has a phrase, whose adjacency the index
+// cannot judge.
+func phrased(terms []term) bool {
+	for _, t := range terms {
+		if t.phrase() {
+			return true
+		}
+	}
+	return false
+}
+
+// ftsQuery renders terms as an FTS5 query for the records that may match:
+// every token of the required terms as a quoted string, implicitly ANDed,
+// in parentheses, then NOT each excluded term of one token. An excluded
+// phrase is not in it (a record may hold its tokens apart); matcher judges
+// it. terms must hold a required term (positive).
 func ftsQuery(terms []term) string {
 	var b strings.Builder
 	b.WriteByte('(')
@@ -77,26 +124,23 @@ func ftsQuery(terms []term) string {
 			b.WriteByte(' ')
 		}
 		n++
-		writeFTSTerm(&b, t)
+		writeFTSTokens(&b, t)
 	}
 	b.WriteByte(')')
 	for _, t := range terms {
-		if t.not {
-			b.WriteString(" NOT ")
-			writeFTSTerm(&b, t)
+		if t.not && !t.phrase() {
+			b.WriteString(" NOT (")
+			writeFTSTokens(&b, t)
+			b.WriteByte(')')
 		}
 	}
 	return b.String()
 }
 
-// writeFTSTerm writes t as FTS5 strings: one for a required word; for an
-// excluded one, each of its tokens, ANDed in parentheses.
-func writeFTSTerm(b *strings.Builder, t term) {
-	toks := []string{t.tok}
-	if t.not {
-		toks = strings.Split(t.tok, " ")
-		b.WriteByte('(')
-	}
+// writeFTSTokens writes t's tokens as FTS5 strings, the last one a prefix
+// when t is.
+func writeFTSTokens(b *strings.Builder, t term) {
+	toks := strings.Split(t.tok, " ")
 	for i, tok := range toks {
 		if i > 0 {
 			b.WriteByte(' ')
@@ -108,33 +152,137 @@ func writeFTSTerm(b *strings.Builder, t term) {
 			b.WriteByte('*')
 		}
 	}
-	if t.not {
-		b.WriteByte(')')
-	}
 }
 
-// tokens appends the folded tokens of s to dst.
-func tokens(s string, dst []string) []string {
-	var b strings.Builder
-	flush := func() {
-		if b.Len() > 0 {
-			dst = append(dst, b.String())
-			b.Reset()
+// matcher judges records against terms as Search does: every required
+// term's tokens side by side, in order, within one field, and no excluded
+// term's so. It reuses its buffers from record to record: one goroutine
+// at a time.
+type matcher struct {
+	terms  []term
+	words  [][]string  // each term's tokens
+	fields []tokenList // scratch: the tokens of each field of the record judged
+}
+
+func newMatcher(terms []term) *matcher {
+	m := &matcher{terms: terms}
+	for _, t := range terms {
+		m.words = append(m.words, strings.Split(t.tok, " "))
+	}
+	return m
+}
+
+// match reports whether the record with these fields (the text the index
+// holds: who, what, where, why as stored, how) matches.
+func (m *matcher) match(fields ...string) bool {
+	for len(m.fields) < len(fields) {
+		m.fields = append(m.fields, tokenList{})
+	}
+	for i, f := range fields {
+		m.fields[i].reset()
+		m.fields[i].add(f)
+	}
+	for i, t := range m.terms {
+		found := false
+		for j := range fields {
+			if m.fields[j].hasPhrase(m.words[i], t.prefix) {
+				found = true
+				break
+			}
+		}
+		if found == t.not {
+			return false
 		}
 	}
-	for _, r := range s {
+	return true
+}
+
+// tokenList holds folded tokens in one buffer, so that judging a record
+// allocates nothing: token i is buf[ends[i-1]:ends[i]] (from 0 for the
+// first).
+type tokenList struct {
+	buf  []byte
+	ends []int
+}
+
+func (l *tokenList) reset() { l.buf, l.ends = l.buf[:0], l.ends[:0] }
+
+// at returns token i.
+func (l *tokenList) at(i int) []byte {
+	start := 0
+	if i > 0 {
+		start = l.ends[i-1]
+	}
+	return l.buf[start:l.ends[i]]
+}
+
+// add appends the folded tokens of s: runs of letters, digits and
+// private-use characters, as FTS5's unicode61 reads them.
+func (l *tokenList) add(s string) {
+	start := len(l.buf)
+	flush := func() {
+		if len(l.buf) > start {
+			l.ends = append(l.ends, len(l.buf))
+			start = len(l.buf)
+		}
+	}
+	for i := 0; i < len(s); {
+		if c := s[i]; c < utf8.RuneSelf {
+			// ASCII, most text: letters and digits only.
+			switch {
+			case 'a' <= c && c <= 'z', '0' <= c && c <= '9':
+				l.buf = append(l.buf, c)
+			case 'A' <= c && c <= 'Z':
+				l.buf = append(l.buf, c+'a'-'A')
+			default:
+				flush()
+			}
+			i++
+			continue
+		}
+		r, n := utf8.DecodeRuneInString(s[i:])
+		i += n
 		switch {
 		case unicode.Is(unicode.Mn, r):
 			// a combining mark: removed, as a diacritic, without a split
 		case ftsSeparator(r):
 			flush()
 		case unicode.IsLetter(r) || unicode.IsNumber(r) || unicode.Is(unicode.Co, r):
-			b.WriteRune(fold(r))
+			l.buf = utf8.AppendRune(l.buf, fold(r))
 		default:
 			flush()
 		}
 	}
 	flush()
+}
+
+// hasPhrase reports whether l holds words side by side, in order, the
+// last one as a prefix with prefix set.
+func (l *tokenList) hasPhrase(words []string, prefix bool) bool {
+	last := len(words) - 1
+	for i := 0; i+last < len(l.ends); i++ {
+		j := 0
+		for j < last && string(l.at(i+j)) == words[j] {
+			j++
+		}
+		if j < last {
+			continue
+		}
+		t, w := l.at(i+last), words[last]
+		if string(t) == w || (prefix && len(t) > len(w) && string(t[:len(w)]) == w) {
+			return true
+		}
+	}
+	return false
+}
+
+// tokens appends the folded tokens of s to dst.
+func tokens(s string, dst []string) []string {
+	var l tokenList
+	l.add(s)
+	for i := range l.ends {
+		dst = append(dst, string(l.at(i)))
+	}
 	return dst
 }
 
@@ -144,43 +292,6 @@ func tokens(s string, dst []string) []string {
 // would make it a phrase of two, which the index (detail=none) refuses.
 func ftsSeparator(r rune) bool {
 	return (r >= 0x19B0 && r <= 0x19C0) || r == 0x19C8 || r == 0x19C9 || r == 0x1CF2 || r == 0x1CF3
-}
-
-// matches reports whether every required term occurs among the tokens of
-// fields and no excluded word has all its tokens there, as FTS5 judges
-// them.
-func matches(terms []term, fields ...string) bool {
-	var toks []string
-	for _, f := range fields {
-		toks = tokens(f, toks)
-	}
-	for _, t := range terms {
-		words := []string{t.tok}
-		if t.not {
-			words = strings.Split(t.tok, " ")
-		}
-		all := true
-		for i, w := range words {
-			if !hasToken(toks, w, t.prefix && i == len(words)-1) {
-				all = false
-				break
-			}
-		}
-		if all == t.not {
-			return false
-		}
-	}
-	return true
-}
-
-// hasToken reports whether toks holds w (as a prefix, with prefix set).
-func hasToken(toks []string, w string, prefix bool) bool {
-	for _, tok := range toks {
-		if tok == w || (prefix && strings.HasPrefix(tok, w)) {
-			return true
-		}
-	}
-	return false
 }
 
 // latinBase maps U+00C0–U+017F to the base letter of a letter with a

@@ -20,15 +20,26 @@ func TestParseQuery(t *testing.T) {
 	}{
 		{"", nil, ""},
 		{"Dispatch", []term{{tok: "dispatch"}}, `("dispatch")`},
-		{"worker-2 worker-2", []term{{tok: "worker"}, {tok: "2"}}, `("worker" "2")`},
+		{"worker-2 worker-2", []term{{tok: "worker 2"}}, `("worker" "2")`},
 		{"disp*", []term{{tok: "disp", prefix: true}}, `("disp"*)`},
-		{"foo-bar*", []term{{tok: "foo"}, {tok: "bar", prefix: true}}, `("foo" "bar"*)`},
-		{`" AND( NEAR(a b) x col:val ^y`, []term{{tok: "and"}, {tok: "near"}, {tok: "a"}, {tok: "b"}, {tok: "x"}, {tok: "col"}, {tok: "val"}, {tok: "y"}}, `("and" "near" "a" "b" "x" "col" "val" "y")`},
+		{"foo-bar*", []term{{tok: "foo bar", prefix: true}}, `("foo" "bar"*)`},
+		// An open quote runs to the end: one phrase of every token.
+		{`" AND( NEAR(a b) x col:val ^y`, []term{{tok: "and near a b x col val y"}}, `("and" "near" "a" "b" "x" "col" "val" "y")`},
+		{`AND( NEAR(a b) x col:val ^y`, []term{{tok: "and"}, {tok: "near a"}, {tok: "b"}, {tok: "x"}, {tok: "col val"}, {tok: "y"}}, `("and" "near" "a" "b" "x" "col" "val" "y")`},
+		// Quotes group words into a phrase; '*' inside or after them is a prefix.
+		{`"Disk  Full" disk`, []term{{tok: "disk full"}, {tok: "disk"}}, `("disk" "full" "disk")`},
+		{`"disk ful*" "disk ful"* "disk ful* "`, []term{{tok: "disk ful", prefix: true}}, `("disk" "ful"*)`},
+		{`key="disk full"`, []term{{tok: "key disk full"}}, `("key" "disk" "full")`},
+		{`a"b`, []term{{tok: "a b"}}, `("a" "b")`},
+		{`"open quote`, []term{{tok: "open quote"}}, `("open" "quote")`},
+		{`"" "*" "-"`, nil, ""},
 		{"Ça Über ŁÓDŹ naïve", []term{{tok: "ca"}, {tok: "uber"}, {tok: "łodz"}, {tok: "naive"}}, `("ca" "uber" "łodz" "naive")`},
 		{"e\u0301te\u0301", []term{{tok: "ete"}}, `("ete")`},
 		{"数据 日志", []term{{tok: "数据"}, {tok: "日志"}}, `("数据" "日志")`},
-		// A leading '-' excludes the word, as a phrase of its tokens.
-		{"shed -Load_Shed -x*", []term{{tok: "shed"}, {tok: "load shed", not: true}, {tok: "x", prefix: true, not: true}}, `("shed") NOT ("load" "shed") NOT ("x"*)`},
+		// A leading '-' excludes the term; an excluded phrase is judged
+		// on the candidates, not in the index query.
+		{"shed -Load_Shed -x*", []term{{tok: "shed"}, {tok: "load shed", not: true}, {tok: "x", prefix: true, not: true}}, `("shed") NOT ("x"*)`},
+		{`shed -"disk full" "-x"`, []term{{tok: "shed"}, {tok: "disk full", not: true}, {tok: "x"}}, `("shed" "x")`},
 		{`a -"q" - -- -*`, []term{{tok: "a"}, {tok: "q", not: true}}, `("a") NOT ("q")`},
 		{"*", nil, ""},
 		{"\x00\x01", nil, ""},
@@ -59,14 +70,30 @@ func TestMatches(t *testing.T) {
 		{"cafe budget", []string{"Café", `["Budget exceeded"]`}, true},
 		{"cafe budget", []string{"Café"}, false},
 		{"queue -shed", []string{"htm_queue", "load_shed"}, false},
-		{"queue -load_shed", []string{"htm_queue", "shed load"}, false},
+		{"queue -load_shed", []string{"htm_queue", "shed load"}, true},
 		{"queue -load_shed", []string{"htm_queue", "load"}, true},
 		{"queue -load_shed", []string{"htm_queue", "Load-Shed"}, false},
+		{"queue -load_shed", []string{"htm_queue load", "shed"}, true},
 		{"queue -sh*", []string{"htm_queue", "shedding"}, false},
 		{"-shed", []string{"x"}, true},
+		// Phrases: side by side, in order, within one field.
+		{`"disk full"`, []string{"the disk is full"}, false},
+		{`"disk full"`, []string{"DISK-FULL on /var"}, true},
+		{`"disk full"`, []string{"full disk"}, false},
+		{`"disk full"`, []string{"disk", "full"}, false},
+		{`"disk full"`, []string{`["disk","full"]`}, true},
+		{"worker_1", []string{"worker_10 w1"}, false},
+		{"worker_1*", []string{"worker_10 w1"}, true},
+		{"worker_1", []string{"worker 2 and 1"}, false},
+		{`"disk fu*"`, []string{"disk fuller"}, true},
+		{`"dis* full"`, []string{"disk full"}, false},
+		{`-"disk full"`, []string{"disk is full"}, true},
+		{`-"disk full" x`, []string{"x disk full"}, false},
+		{`"a a b"`, []string{"a a a b"}, true},
+		{`"a b a b c"`, []string{"a b a b a b c"}, true},
 	} {
-		if got := matches(parseQuery(tc.query), tc.fields...); got != tc.want {
-			t.Errorf("matches(%q, %q) = %v, want %v", tc.query, tc.fields, got, tc.want)
+		if got := newMatcher(parseQuery(tc.query)).match(tc.fields...); got != tc.want {
+			t.Errorf("match(%q, %q) = %v, want %v", tc.query, tc.fields, got, tc.want)
 		}
 	}
 }

@@ -82,8 +82,8 @@ func (m *model) helpGroups() []helpGroup {
 	groups = append(groups, console, commands)
 	if cur.id() == screenNarratives {
 		groups = append(groups, helpGroup{title: "Search syntax", rows: [][2]string{
-			{"words word*", "all words; prefix"}, {"actor: action:", "who, what"},
-			{"intent:ID", "one intent"}, {"since: until:", "1h 2d 15:04 date"},
+			{"words word*", "all words; prefix"}, {`"a b" -word`, "side by side; not"},
+			{"actor: action:", "who, what; intent:ID"}, {"since: until:", "1h 2d 15:04 date"},
 		}})
 	}
 	return groups

@@ -27,7 +27,9 @@ type narrQuery struct {
 }
 
 // parseNarrQuery reads the search box. Words are full-text terms (ANDed;
-// word* is a prefix; -word excludes; an intent's ID alone is intent:ID); actor: (or who:), action: (or what:), intent:,
+// word* is a prefix; -word excludes; "a phrase" in double quotes, or a
+// word of several parts such as worker_1, needs its words side by side; an
+// intent's ID alone is intent:ID); actor: (or who:), action: (or what:), intent:,
 // since: and until: filter. Times are relative to now ("1h", "30m", "2d"),
 // "now", "today", "yesterday", a time of day today ("15:04", "15:04:05"),
 // a date ("2025-03-14") or a date and time ("2025-03-14T15:04",
@@ -35,8 +37,9 @@ type narrQuery struct {
 func parseNarrQuery(s string, now time.Time) (narrQuery, error) {
 	var q narrQuery
 	var words []string
-	for _, tok := range strings.Fields(s) {
+	for _, tok := range searchTerms(s) {
 		field, val, ok := strings.Cut(tok, ":")
+		val = strings.ReplaceAll(val, `"`, "") // actor:"a b" is a b
 		if !ok {
 			words = append(words, tok)
 			continue
@@ -134,14 +137,21 @@ func (q narrQuery) describe(now time.Time) string {
 	loc := now.Location()
 	var parts []string
 	if q.Text != "" {
-		required, excluded := searchWords(q.Text)
+		required, phrases, excluded := searchWords(q.Text)
 		if len(required) > 0 {
 			parts = append(parts, "words “"+strings.Join(required, " ")+"”")
+		}
+		switch len(phrases) {
+		case 0:
+		case 1:
+			parts = append(parts, "phrase “"+phrases[0]+"”")
+		default:
+			parts = append(parts, "phrases “"+strings.Join(phrases, "”, “")+"”")
 		}
 		if len(excluded) > 0 {
 			parts = append(parts, "without “"+strings.Join(excluded, "”, “")+"”")
 		}
-		if len(required)+len(excluded) == 0 {
+		if len(required)+len(phrases)+len(excluded) == 0 {
 			parts = append(parts, "“"+q.Text+"” has no letter or digit to search for")
 		}
 	}
@@ -169,29 +179,61 @@ func (q narrQuery) describe(now time.Time) string {
 	return strings.Join(parts, " · ") + " · newest first"
 }
 
-// searchWords are the words of a search's text as the full-text search
-// reads them (clarity.Query): runs of letters and digits, a trailing '*'
-// kept as the prefix mark; every other character (quotes, '(', emoji…)
-// only separates words, so FTS syntax is never an operator. The words are
-// all required, but for those written with a leading '-': those are
-// excluded (a record with all of such a word's parts is left out). Text
-// with none does not filter at all, which describe says rather than
-// showing every narrative as a match.
-func searchWords(text string) (required, excluded []string) {
-	for _, field := range strings.Fields(text) {
-		not := len(field) > 1 && field[0] == '-'
-		words := fieldWords(field)
-		if len(words) > 0 && strings.HasSuffix(field, "*") {
+// searchWords are the terms of a search's text as the full-text search
+// reads them (clarity.Query): the text splits at spaces outside double
+// quotes (a quote left open runs to the end); a term's words are runs of
+// letters and digits, a trailing '*' kept as the prefix mark; every other
+// character (quotes, '(', emoji…) only separates words, so FTS syntax is
+// never an operator. A term of one word is a required word; of several
+// ("disk full" in quotes, worker_1), a phrase, its words side by side;
+// written with a leading '-', it is excluded. Text with none does not
+// filter at all, which describe says rather than showing every narrative
+// as a match.
+func searchWords(text string) (required, phrases, excluded []string) {
+	for _, term := range searchTerms(text) {
+		not := len(term) > 1 && term[0] == '-'
+		body := strings.ReplaceAll(term, `"`, " ")
+		words := fieldWords(body)
+		if len(words) > 0 && strings.HasSuffix(strings.TrimRightFunc(body, unicode.IsSpace), "*") {
 			words[len(words)-1] += "*"
 		}
 		switch {
-		case not && len(words) > 0:
+		case len(words) == 0:
+		case not:
 			excluded = append(excluded, strings.Join(words, " "))
-		case !not:
-			required = append(required, words...)
+		case len(words) == 1:
+			required = append(required, words[0])
+		default:
+			phrases = append(phrases, strings.Join(words, " "))
 		}
 	}
-	return required, excluded
+	return required, phrases, excluded
+}
+
+// searchTerms splits the search text at the spaces outside double quotes,
+// as strings.Fields does with no quotes; the quotes stay in the terms.
+func searchTerms(text string) []string {
+	var out []string
+	start, quoted := -1, false
+	for i, r := range text {
+		switch {
+		case r == '"':
+			quoted = !quoted
+		case !quoted && unicode.IsSpace(r):
+			if start >= 0 {
+				out = append(out, text[start:i])
+				start = -1
+			}
+			continue
+		}
+		if start < 0 {
+			start = i
+		}
+	}
+	if start >= 0 {
+		out = append(out, text[start:])
+	}
+	return out
 }
 
 // fieldWords splits one field of the search text into its words.

@@ -311,6 +311,12 @@ func TestParseNarrQuery(t *testing.T) {
 		{in: "since:today until:15:00", want: narrQuery{Since: midnight, Until: midnight.Add(15 * time.Hour)}},
 		{in: "since:2025-03-13 until:2025-03-13T12:30", want: narrQuery{Since: midnight.AddDate(0, 0, -1), Until: midnight.Add(-11*time.Hour - 30*time.Minute)}},
 		{in: "at 10:30 ok", want: narrQuery{Text: "at 10:30 ok"}},
+		// A phrase reaches the search as typed; a filter inside quotes is
+		// part of the phrase, and quotes around a filter's value go.
+		{in: `"disk   full" actor:ops -"load shed"`, want: narrQuery{Text: `"disk   full" -"load shed"`, Actor: "ops"}},
+		{in: `"at actor:ops now"`, want: narrQuery{Text: `"at actor:ops now"`}},
+		{in: `"open quote actor:ops`, want: narrQuery{Text: `"open quote actor:ops`}},
+		{in: `actor:"operator:ada" worker_1`, want: narrQuery{Text: "worker_1", Actor: "operator:ada"}},
 		{in: "since:soon", err: `since: cannot read "soon"`},
 		{in: "actor:", err: "actor: needs a value"},
 		{in: "since:1h until:2h", err: "since must be before until"},

@@ -177,7 +177,8 @@ func (n *narrativesModel) entryLines(l *entryList, withIntent bool, w, h int) []
 		if n.text != "" && n.story == nil {
 			lines = append(lines, wrapLines("", st.Muted, firstKey(n.pc.keys.Back)+" clears the search; "+
 				firstKey(n.pc.keys.Filter)+" edits it. Words match whole words; word* matches a prefix. "+
-				"Every word must appear: AND, OR, NOT and NEAR are words too; a -word must not appear; quotes and ( ) are ignored.", 0, w)...)
+				"Every word must appear: AND, OR, NOT and NEAR are words too; a -word must not appear; "+
+				"\"a phrase\" in quotes, or a word such as worker_1, needs its words side by side; ( ) are ignored.", 0, w)...)
 		}
 		return lines
 	}

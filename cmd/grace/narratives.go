@@ -50,7 +50,12 @@ func (a *app) searchCommand() *cobra.Command {
 all words must match, a word ending in * is a prefix, a word beginning with
 - must not occur ('charter -denied'; a query that begins with - needs --
 before it: grace narratives search -- -denied), and an intent's ID alone
-finds that intent's records. --actor and --action
+finds that intent's records. A phrase in double quotes, and a word of
+several parts (worker_1, 10.0.0.1, api-key), needs its words side by side,
+in order, within one field: grace narratives search '"disk full" -load_shed'
+(quote it for the shell too; an open quote runs to the end). A page reads
+at most 100,000 records holding a phrase's words; past that it ends early,
+or, with none found, fails saying to narrow the search. --actor and --action
 filter exactly; --since takes a duration back from now (90s, 1h) or an
 RFC 3339 time. Reads the database directly, even while an engine runs;
 with --server, asks that grace serve instead (GET /v1/narratives, with the

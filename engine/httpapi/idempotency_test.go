@@ -21,6 +21,7 @@ import (
 // handler on a loopback server, with the local token.
 type idemBundle struct {
 	e   *engine.Engine
+	st  *store.Store
 	srv *httptest.Server
 	b   *testBundle // for call and wantError
 }
@@ -48,7 +49,7 @@ func setupIdem(t *testing.T) *idemBundle {
 	srv := httptest.NewServer(h)
 	t.Cleanup(srv.Close)
 	t.Cleanup(h.Close)
-	return &idemBundle{e: e, srv: srv, b: &testBundle{srv: srv}}
+	return &idemBundle{e: e, st: st, srv: srv, b: &testBundle{srv: srv}}
 }
 
 // count is how many intents GET /v1/intents lists.
