@@ -5,6 +5,8 @@ import (
 	"log/slog"
 
 	"github.com/spf13/cobra"
+
+	"grace/store"
 )
 
 // auditCommand is "grace audit verify".
@@ -15,11 +17,24 @@ func (a *app) auditCommand() *cobra.Command {
 		RunE:  groupRun,
 	}
 	verify := &cobra.Command{
-		Use:   "verify",
+		Use:   "verify [--archive FILE...]",
 		Short: "Recompute the audit chain; exit 1 naming the first broken entry",
-		Args:  cobra.NoArgs,
-		RunE:  a.runAuditVerify,
+		Long: `Recompute the audit chain from its anchor (where pruning left it, or entry 1)
+and check every signed checkpoint; exit 1 naming the first broken entry.
+
+With --archive, the arguments are archive files written by retention
+(grace-audit-<a>-<b>.jsonl.gz): each hash and digest is recomputed, the
+files must chain together and their last entry must be the database's
+anchor; exit 1 naming the file and the entry at fault.`,
+		Args: func(cmd *cobra.Command, args []string) error {
+			if archives, _ := cmd.Flags().GetBool("archive"); archives {
+				return cobra.MinimumNArgs(1)(cmd, args)
+			}
+			return cobra.NoArgs(cmd, args)
+		},
+		RunE: a.runAuditVerify,
 	}
+	verify.Flags().Bool("archive", false, "the arguments are archive files to verify against the database's anchor")
 	a.addJSONFlag(verify)
 	cmd.AddCommand(verify)
 	return cmd
@@ -33,9 +48,13 @@ type auditReport struct {
 	HeadHash    string `json:"head_hash"`
 	FirstBroken int64  `json:"first_broken,omitempty"`
 	Problem     string `json:"problem,omitempty"`
+	// AnchorSeq is the last pruned entry: the chain starts after it.
+	AnchorSeq int64 `json:"anchor_seq,omitempty"`
+	// Archives is the archive files' check (--archive).
+	Archives *store.ArchiveReport `json:"archives,omitempty"`
 }
 
-func (a *app) runAuditVerify(cmd *cobra.Command, _ []string) error {
+func (a *app) runAuditVerify(cmd *cobra.Command, files []string) error {
 	cfg, err := a.config(cmd)
 	if err != nil {
 		return err
@@ -51,15 +70,47 @@ func (a *app) runAuditVerify(cmd *cobra.Command, _ []string) error {
 	}
 	out := auditReport{OK: rep.OK, Entries: rep.Entries, HeadSeq: rep.HeadSeq, HeadHash: rep.HeadHash,
 		FirstBroken: rep.FirstBroken, Problem: rep.Problem}
+	if out.AnchorSeq, _, err = st.Anchor(cmd.Context()); err != nil {
+		return fmt.Errorf("verify audit chain: %w", err)
+	}
+	if len(files) > 0 {
+		ar, err := st.VerifyArchives(cmd.Context(), files)
+		if err != nil {
+			return fmt.Errorf("verify archives: %w", err)
+		}
+		out.Archives = &ar
+		out.OK = out.OK && ar.OK
+	}
 	if a.json {
 		if err := a.writeJSON(out); err != nil {
 			return err
 		}
-	} else if rep.OK {
-		fmt.Fprintf(a.stdout, "audit chain intact: %d entries, head #%d %s\n", rep.Entries, rep.HeadSeq, rep.HeadHash)
+	} else {
+		a.printAuditReport(out)
 	}
-	if !rep.OK {
+	switch {
+	case !rep.OK:
 		return fmt.Errorf("audit chain broken at entry #%d: %s", rep.FirstBroken, rep.Problem)
+	case out.Archives != nil && !out.Archives.OK:
+		ar := out.Archives
+		if ar.Seq > 0 {
+			return fmt.Errorf("archive %s broken at entry #%d: %s", ar.File, ar.Seq, ar.Problem)
+		}
+		return fmt.Errorf("archive %s: %s", ar.File, ar.Problem)
 	}
 	return nil
+}
+
+// printAuditReport prints what verified; the failure is the error's.
+func (a *app) printAuditReport(out auditReport) {
+	if out.FirstBroken != 0 || out.Problem != "" {
+		return
+	}
+	fmt.Fprintf(a.stdout, "audit chain intact: %d entries, head #%d %s\n", out.Entries, out.HeadSeq, out.HeadHash)
+	if out.AnchorSeq > 0 {
+		fmt.Fprintf(a.stdout, "entries #1 to #%d were pruned: the chain starts after them, at the anchor a records_pruned entry names\n", out.AnchorSeq)
+	}
+	if ar := out.Archives; ar != nil && ar.OK && ar.Files > 0 {
+		fmt.Fprintf(a.stdout, "archives intact: %d files, entries #%d to #%d, chained into the database\n", ar.Files, ar.FromSeq, ar.ToSeq)
+	}
 }
