@@ -84,6 +84,9 @@ type Engine struct {
 	guard *guard
 	// watch is the Layer 2 watchdog's engine side (watchdog.go).
 	watch *watch
+	// retainer is the retention loop, nil unless retention.records is set
+	// (retention.go); set by Start before the watchdog is made.
+	retainer *retainer
 	// Layer 2 hardening (orchestration.go): intake rate limits, load
 	// shedding, attempt leases, the scheduler's pause, the worker
 	// supervisor, the hub's reported facts and the fault hooks.
@@ -264,8 +267,8 @@ func (e *Engine) Start(ctx context.Context) error {
 	ticker := e.clock.NewTicker(e.approvalTick())
 	e.wg.Go(func() { e.expiryLoop(runCtx, ticker) })
 	e.ready.Store(true)
+	e.startRetention(runCtx) // before the watchdog, which watches it
 	e.startWatch(runCtx)
-	e.startRetention(runCtx)
 	e.log.Info("engine started", "workers", e.pool.size(), "queued", e.queue.Len(), "pending_approvals", e.deadlines.len())
 	return nil
 }

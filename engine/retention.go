@@ -2,10 +2,13 @@ package engine
 
 import (
 	"context"
+	"fmt"
 	"path/filepath"
+	"sync"
 	"time"
 
 	"grace/engine/clock"
+	"grace/engine/watchdog"
 )
 
 // RecordPruner deletes the oldest part of the 5W1H record (retention.records).
@@ -82,6 +85,7 @@ func (e *Engine) startRetention(ctx context.Context) {
 			"retention.records", rc.Records, "retention.interval", rc.Interval, "retention.archive_dir", dir)
 	}
 	r := &retainer{p: p, clock: e.clock, keep: rc.Records, dir: dir, log: e}
+	e.retainer = r
 	tick := e.clock.NewTicker(rc.Interval)
 	e.wg.Go(func() { r.loop(ctx, tick) })
 }
@@ -96,13 +100,104 @@ func (e *Engine) retentionArchiveDir() string {
 	return filepath.Join(filepath.Dir(e.cfg.DB), dir)
 }
 
-// retainer is the retention loop's state, owned by its goroutine.
+// retainer is the retention loop's state, owned by its goroutine but for
+// standing, which the watchdog reads.
 type retainer struct {
 	p     RecordPruner
 	clock clock.Clock
 	keep  time.Duration
 	dir   string
 	log   *Engine
+
+	standing retentionStanding
+}
+
+// retentionStanding is how pruning stands, for the watchdog's retention
+// component: written by the retention loop, read by the watchdog.
+type retentionStanding struct {
+	mu          sync.Mutex
+	failedRow   int       // rounds failed in a row
+	lastErr     string    // why the newest failure failed
+	lastFail    time.Time // when
+	lastOK      time.Time // when a round last ended with no backlog
+	anchorSeq   int64     // the chain starts after this entry (0: nothing pruned by this engine)
+	entries     int64     // entries pruned by this engine
+	intents     int64     // intents deleted by this engine
+	lastArchive string    // the newest archive file written
+}
+
+// retentionFailingCritical is how many rounds in a row must fail before the
+// retention component is critical: the record then grows past
+// retention.records and the disk with it.
+const retentionFailingCritical = 3
+
+// ComponentRetention is the retention loop's name among the watchdog's
+// components (only when retention.records is set).
+const ComponentRetention = "retention"
+
+// component is the retention loop as the watchdog watches it: one finding
+// (condition "prune"), ok while rounds succeed, warn once one failed,
+// critical after retentionFailingCritical in a row, ok again when one
+// succeeds. A prune that fails (an archive folder that is full or gone)
+// keeps every record, so the disk grows: the operator must hear of it in
+// the console, grace health and the webhooks, not only in the log.
+func (r *retainer) component() watchdog.Component {
+	return watchdog.Component{Name: ComponentRetention, Check: func(time.Time) watchdog.Result {
+		s := &r.standing
+		s.mu.Lock()
+		failedRow, lastErr, lastFail, lastOK := s.failedRow, s.lastErr, s.lastFail, s.lastOK
+		anchor, entries, intents, archive := s.anchorSeq, s.entries, s.intents, s.lastArchive
+		s.mu.Unlock()
+		f := watchdog.Finding{Condition: "prune", Status: watchdog.OK}
+		switch {
+		case failedRow >= retentionFailingCritical:
+			f.Status = watchdog.Critical
+			f.Reason = fmt.Sprintf("the last %d prunes failed, so records older than retention.records (%s) are kept and the disk keeps growing; the newest at %s: %s",
+				failedRow, r.keep, lastFail.UTC().Format(time.RFC3339), lastErr)
+		case failedRow > 0:
+			f.Status = watchdog.Warn
+			f.Reason = fmt.Sprintf("a prune failed at %s (records are kept until one succeeds): %s", lastFail.UTC().Format(time.RFC3339), lastErr)
+		case lastOK.IsZero():
+			f.Reason = fmt.Sprintf("records older than %s are pruned every %s; the first prune is under way", r.keep, r.log.cfg.Retention.Interval)
+		case entries == 0:
+			f.Reason = fmt.Sprintf("records older than %s are pruned; none were old enough yet (last check %s)", r.keep, lastOK.UTC().Format(time.RFC3339))
+		default:
+			f.Reason = fmt.Sprintf("records older than %s are pruned: %d entries and %d intents so far, the chain now starts after entry %d (last check %s)",
+				r.keep, entries, intents, anchor, lastOK.UTC().Format(time.RFC3339))
+			if archive != "" {
+				f.Reason += "; newest archive " + archive
+			}
+		}
+		return watchdog.Result{Ready: true, Findings: []watchdog.Finding{f}, Metrics: map[string]float64{
+			"retention_failed_in_a_row": float64(failedRow),
+			"retention_pruned_entries":  float64(entries),
+			"retention_anchor_seq":      float64(anchor),
+		}}
+	}}
+}
+
+func (s *retentionStanding) failed(err error, at time.Time) {
+	s.mu.Lock()
+	s.failedRow++
+	s.lastErr, s.lastFail = err.Error(), at
+	s.mu.Unlock()
+}
+
+func (s *retentionStanding) pruned(res PruneResult, at time.Time) {
+	s.mu.Lock()
+	s.failedRow = 0
+	if res.ToSeq > 0 {
+		s.anchorSeq = res.ToSeq
+	}
+	s.entries += res.Entries()
+	s.intents += res.Intents
+	if res.Archive != "" {
+		s.lastArchive = res.Archive
+	}
+	if !res.More {
+		s.lastOK = at
+	}
+	s.mu.Unlock()
 }
 
 // loop prunes at once and then on every tick, until ctx ends.
@@ -126,11 +221,13 @@ func (r *retainer) round(ctx context.Context) {
 			Why: "retention.records is " + r.keep.String() + ": records before " + before.UTC().Format(time.RFC3339) + " are pruned"})
 		if err != nil {
 			if ctx.Err() == nil {
+				r.standing.failed(err, r.clock.Now())
 				r.log.log.Error("retention: prune failed; nothing more was deleted, records are kept until it succeeds",
 					"retention.archive_dir", r.dir, "err", err)
 			}
 			return
 		}
+		r.standing.pruned(res, r.clock.Now())
 		if res.Entries() > 0 || res.Intents > 0 {
 			r.log.log.Info("retention: records pruned", "from_seq", res.FromSeq, "to_seq", res.ToSeq,
 				"intents", res.Intents, "archive", res.Archive, "record_seq", res.RecordSeq, "more", res.More)

@@ -13,6 +13,7 @@ import (
 	"grace/engine/clarity"
 	"grace/engine/clock"
 	"grace/engine/enginetest"
+	"grace/engine/watchdog"
 	"grace/store"
 )
 
@@ -47,7 +48,7 @@ func setupRetention(t *testing.T, archiveDir string) *retentionBundle {
 }
 
 // start runs the engine until the test ends.
-func (rb *retentionBundle) start(t *testing.T) {
+func (rb *retentionBundle) start(t *testing.T) *engine.Engine {
 	t.Helper()
 	e, err := engine.New(rb.cfg, engine.Deps{Store: rb.st, Clock: rb.clock,
 		Logger: slog.New(slog.NewTextHandler(rb.logs, nil))})
@@ -58,12 +59,25 @@ func (rb *retentionBundle) start(t *testing.T) {
 		t.Fatal(err)
 	}
 	t.Cleanup(e.Stop)
+	return e
+}
+
+// retentionFinding advances the clock by step and returns the watchdog's
+// latest verdict on the retention component ("" when it has none yet).
+func (rb *retentionBundle) retentionFinding(e *engine.Engine, step time.Duration) (watchdog.Status, string) {
+	rb.clock.Advance(step)
+	for _, c := range e.Health().Components {
+		if c.Name == engine.ComponentRetention {
+			return c.Status, c.Reason
+		}
+	}
+	return -1, ""
 }
 
 func TestRetentionPrunesOnTheEnginesClockAndArchives(t *testing.T) {
 	t.Parallel()
 	rb := setupRetention(t, "archive")
-	rb.start(t)
+	e := rb.start(t)
 	if !strings.Contains(rb.logs.String(), "retention.archive_dir="+filepath.Join(filepath.Dir(rb.cfg.DB), "archive")) {
 		t.Errorf("start-up log does not name the archive folder:\n%s", rb.logs.String())
 	}
@@ -87,6 +101,12 @@ func TestRetentionPrunesOnTheEnginesClockAndArchives(t *testing.T) {
 	if err != nil || len(got) != 1 || got[0].Who != "retention" {
 		t.Fatalf("records_pruned record: %+v, %v", got, err)
 	}
+	// The watchdog watches it: ok, saying how far the record was pruned.
+	engine.Eventually(t, "the retention component's ok finding", func() bool {
+		status, reason := rb.retentionFinding(e, rb.cfg.Watchdog.Interval)
+		return status == watchdog.OK && strings.Contains(reason, "the chain now starts after entry") &&
+			strings.Contains(reason, "newest archive grace-audit-1-")
+	})
 }
 
 func TestRetentionWithoutArchiveSaysSoAndUnwritableArchiveKeepsAll(t *testing.T) {
@@ -107,10 +127,20 @@ func TestRetentionWithoutArchiveSaysSoAndUnwritableArchiveKeepsAll(t *testing.T)
 		}
 		dir := filepath.Join(blocker, "archive")
 		rb := setupRetention(t, dir)
-		rb.start(t)
+		e := rb.start(t)
 		rb.clock.Advance(48 * time.Hour)
 		engine.Eventually(t, "the failure's log line", func() bool {
 			return strings.Contains(rb.logs.String(), "retention: prune failed")
+		})
+		// A failing prune keeps every record, so the disk grows: the
+		// watchdog warns, then, failing on, calls it critical.
+		engine.Eventually(t, "a retention warning naming the folder", func() bool {
+			status, reason := rb.retentionFinding(e, rb.cfg.Watchdog.Interval)
+			return status == watchdog.Warn && strings.Contains(reason, "archive folder "+dir)
+		})
+		engine.Eventually(t, "a critical retention finding", func() bool {
+			status, reason := rb.retentionFinding(e, rb.cfg.Retention.Interval)
+			return status == watchdog.Critical && strings.Contains(reason, "prunes failed") && strings.Contains(reason, "disk keeps growing")
 		})
 		if logs := rb.logs.String(); !strings.Contains(logs, "archive folder "+dir) {
 			t.Errorf("the log does not name the folder:\n%s", logs)

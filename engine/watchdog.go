@@ -126,6 +126,9 @@ func (e *Engine) watchComponents() []watchdog.Component {
 		watchdog.PolicyCheck(t.Policy, e.policyFigures),
 		watchdog.SchedulerCheck(t.Scheduler, e.schedulerFigures),
 	}
+	if e.retainer != nil {
+		comps = append(comps, e.retainer.component())
+	}
 	return append(comps, e.watch.extra...)
 }
 
