@@ -49,8 +49,9 @@ type WebhookConfig struct {
 	// Events are the notifications it wants: alert, approval (empty: both).
 	Events []string `mapstructure:"events"`
 	// MinSeverity is the least severity of an alert that is sent, warn or
-	// critical (empty: warn); an alert that reached it is also sent when
-	// it de-escalates or resolves.
+	// critical in any case ("Warn", "CRITICAL"; empty: warn); WithDefaults
+	// makes it lower case. An alert that reached it is also sent when it
+	// de-escalates or resolves.
 	MinSeverity string `mapstructure:"min_severity"`
 	// SecretEnv names the environment variable holding the key each
 	// notification is signed with (HMAC-SHA256); empty: not signed. Grace
@@ -61,11 +62,13 @@ type WebhookConfig struct {
 }
 
 // WithDefaults returns w with its optional keys that are left out set to
-// their defaults: both events, min_severity warn, timeout 5s.
+// their defaults (both events, min_severity warn, timeout 5s) and
+// min_severity in its canonical lower case.
 func (w WebhookConfig) WithDefaults() WebhookConfig {
 	if len(w.Events) == 0 {
 		w.Events = slices.Clone(NotifyEvents)
 	}
+	w.MinSeverity = strings.ToLower(strings.TrimSpace(w.MinSeverity))
 	if w.MinSeverity == "" {
 		w.MinSeverity = DefaultWebhookMinSeverity
 	}
@@ -111,13 +114,13 @@ func (c Config) validateNotify(v *problems) {
 			}
 		}
 		if u, err := url.Parse(w.URL); err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Hostname() == "" {
-			v.add("%s.url (%q) must be an http:// or https:// URL with a host", key, redactURL(w.URL))
+			v.add("%s.url (%q) must be an http:// or https:// URL with a host", key, MaskURL(w.URL))
 		}
 		for _, ev := range w.Events {
 			v.check(slices.Contains(NotifyEvents, ev), "%s.events: %q is not an event (known: %s)", key, ev, strings.Join(NotifyEvents, ", "))
 		}
-		v.check(w.MinSeverity == "" || w.MinSeverity == "warn" || w.MinSeverity == "critical",
-			"%s.min_severity (%q) must be warn or critical", key, w.MinSeverity)
+		v.check(ValidMinSeverity(w.MinSeverity),
+			"%s.min_severity (%q) of webhook %q must be warn or critical (in any case), or left out for warn", key, w.MinSeverity, w.Name)
 		v.check(w.SecretEnv == "" || envVarName.MatchString(w.SecretEnv),
 			"%s.secret_env (%q) must be the name of an environment variable (letters, digits, '_'), or empty", key, w.SecretEnv)
 		v.check(w.Timeout >= 0, "%s.timeout (%v) must be positive (leave it out for %v)", key, w.Timeout, DefaultWebhookTimeout)
@@ -125,14 +128,40 @@ func (c Config) validateNotify(v *problems) {
 	}
 }
 
-// redactURL is raw with any password replaced by "xxxxx", for messages.
-func redactURL(raw string) string {
-	u, err := url.Parse(raw)
-	if err != nil {
-		if strings.Contains(raw, "@") {
-			return "(not shown: it may hold a password)"
-		}
+// ValidMinSeverity reports whether s is a min_severity a webhook may
+// have: warn or critical in any case, or empty (warn).
+func ValidMinSeverity(s string) bool {
+	switch strings.ToLower(strings.TrimSpace(s)) {
+	case "", "warn", "critical":
+		return true
+	}
+	return false
+}
+
+// MaskURL is raw as the operator wrote it (nothing escaped or re-encoded),
+// for messages, with the password of any userinfo replaced by "xxxxx":
+// "https://bot:hunter2@hooks.example.com/a b" is
+// "https://bot:xxxxx@hooks.example.com/a b". The userinfo is what
+// precedes the last '@' of the authority (after "scheme://" or "//", up to
+// the first '/', '?' or '#'); without a "//" the whole text up to such a
+// character is taken as the authority, so that "bot:pw@host/x" is masked
+// too.
+func MaskURL(raw string) string {
+	start := 0
+	if i := strings.Index(raw, "//"); i >= 0 {
+		start = i + 2
+	}
+	end := len(raw)
+	if i := strings.IndexAny(raw[start:], "/?#"); i >= 0 {
+		end = start + i
+	}
+	at := strings.LastIndex(raw[start:end], "@")
+	if at < 0 {
 		return raw
 	}
-	return u.Redacted()
+	userinfo := raw[start : start+at]
+	if c := strings.Index(userinfo, ":"); c >= 0 {
+		userinfo = userinfo[:c+1] + "xxxxx"
+	}
+	return raw[:start] + userinfo + raw[start+at:]
 }

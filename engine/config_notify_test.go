@@ -22,7 +22,12 @@ func TestValidateNotifyNamesTheKey(t *testing.T) {
 		{func(w *WebhookConfig) { w.URL = "https:///path" }, `notify.webhooks[1].url ("https:///path") must be an http:// or https:// URL with a host`},
 		{func(w *WebhookConfig) { w.URL = "https://user:pw@/x" }, `notify.webhooks[1].url ("https://user:xxxxx@/x")`},
 		{func(w *WebhookConfig) { w.Events = []string{"alert", "alerts"} }, `notify.webhooks[1].events: "alerts" is not an event (known: alert, approval)`},
-		{func(w *WebhookConfig) { w.MinSeverity = "info" }, `notify.webhooks[1].min_severity ("info") must be warn or critical`},
+		{func(w *WebhookConfig) { w.MinSeverity = "info" }, `notify.webhooks[1].min_severity ("info") of webhook "oncall" must be warn or critical (in any case)`},
+		// A bad URL is echoed as written (not escaped), its password masked.
+		{func(w *WebhookConfig) { w.URL = "ftp://hooks.example.com/a b/ü?x=1" }, `notify.webhooks[1].url ("ftp://hooks.example.com/a b/ü?x=1")`},
+		{func(w *WebhookConfig) { w.URL = "ftp://bot:hunter2@hooks.example.com/a b" }, `notify.webhooks[1].url ("ftp://bot:xxxxx@hooks.example.com/a b")`},
+		{func(w *WebhookConfig) { w.URL = "https://bot:hunter 2@/x y" }, `notify.webhooks[1].url ("https://bot:xxxxx@/x y")`},
+		{func(w *WebhookConfig) { w.URL = "bot:hunter2@hooks.example.com/x" }, `notify.webhooks[1].url ("bot:xxxxx@hooks.example.com/x")`},
 		{func(w *WebhookConfig) { w.SecretEnv = "MY-KEY" }, `notify.webhooks[1].secret_env ("MY-KEY") must be the name of an environment variable`},
 		{func(w *WebhookConfig) { w.Timeout = -time.Second }, "notify.webhooks[1].timeout (-1s) must be positive"},
 		{func(w *WebhookConfig) { w.Timeout = time.Hour }, "notify.webhooks[1].timeout (1h0m0s) must be at most 1m0s"},
@@ -38,9 +43,49 @@ func TestValidateNotifyNamesTheKey(t *testing.T) {
 	}
 	c := Default()
 	c.Notify.Webhooks = []WebhookConfig{ok, {Name: "chat", URL: "http://10.0.0.5/in", Events: []string{"approval"},
-		MinSeverity: "critical", SecretEnv: "GRACE_CHAT_KEY", Timeout: 10 * time.Second}}
+		MinSeverity: "CRITICAL", SecretEnv: "GRACE_CHAT_KEY", Timeout: 10 * time.Second}}
 	if err := c.Validate(); err != nil {
 		t.Fatalf("valid webhooks refused: %v", err)
+	}
+}
+
+// min_severity is read in any case, and WithDefaults keeps it in lower case;
+// a value that is no severity in any case is refused.
+func TestMinSeverityAnyCase(t *testing.T) {
+	t.Parallel()
+	for in, want := range map[string]string{"Warn": "warn", "CRITICAL": "critical", " critical ": "critical", "": "warn", "warn": "warn"} {
+		c := Default()
+		c.Notify.Webhooks = []WebhookConfig{{Name: "a", URL: "https://x/y", MinSeverity: in}}
+		if err := c.Validate(); err != nil {
+			t.Errorf("min_severity %q refused: %v", in, err)
+		}
+		if got := c.Notify.Webhooks[0].WithDefaults().MinSeverity; got != want {
+			t.Errorf("min_severity %q is %q, want %q", in, got, want)
+		}
+	}
+	for _, bad := range []string{"Info", "CRIT", "ok"} {
+		if ValidMinSeverity(bad) {
+			t.Errorf("min_severity %q accepted", bad)
+		}
+	}
+}
+
+// MaskURL echoes a URL as written, its password masked wherever it sits.
+func TestMaskURL(t *testing.T) {
+	t.Parallel()
+	for raw, want := range map[string]string{
+		"https://hooks.example.com/a b?k=v%20w": "https://hooks.example.com/a b?k=v%20w",
+		"https://bot:pw@hooks.example.com/x":    "https://bot:xxxxx@hooks.example.com/x",
+		"https://bot@hooks.example.com/x":       "https://bot@hooks.example.com/x",
+		"https://u:p@ss@host/x@y":               "https://u:xxxxx@host/x@y",
+		"//u:p@host":                            "//u:xxxxx@host",
+		"u:p@host?q":                            "u:xxxxx@host?q",
+		"https://host/path/with@sign":           "https://host/path/with@sign",
+		"":                                      "",
+	} {
+		if got := MaskURL(raw); got != want {
+			t.Errorf("MaskURL(%q) = %q, want %q", raw, got, want)
+		}
 	}
 }
 

@@ -4,19 +4,38 @@ import (
 	"context"
 	"strings"
 
+	"grace/engine"
 	"grace/engine/notify"
+)
+
+// The engine is what the notifier follows, and it also tells the notifier
+// of the approvals a previous run left waiting, and records the
+// notifications that fail for good.
+var (
+	_ notify.Source   = (*engine.Engine)(nil)
+	_ notify.Waiting  = (*engine.Engine)(nil)
+	_ notify.Recorder = (*engine.Engine)(nil)
 )
 
 // newNotifier makes the notifier of notify.webhooks, nil when there are
 // none. It fails, before anything is written, when a webhook's secret_env
-// names a variable that is unset or empty.
-func newNotifier(s *system) error {
+// names a variable that is unset or empty; each line of the error starts
+// with configFile (the file the webhooks were read from, when known) as a
+// config error does, then the key and the webhook's name.
+func newNotifier(s *system, configFile string) error {
 	if len(s.cfg.Notify.Webhooks) == 0 {
 		return nil
 	}
 	n, err := notify.New(s.cfg.Notify.Webhooks, notify.Options{Logger: s.log})
 	if err != nil {
-		return err
+		if configFile == "" {
+			return err
+		}
+		var lines []string
+		for _, line := range strings.Split(err.Error(), "\n") {
+			lines = append(lines, configFile+": "+line)
+		}
+		return &configError{lines: lines}
 	}
 	s.notifier = n
 	return nil

@@ -5,6 +5,7 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
+	"fmt"
 	"io"
 	"net/http"
 	"net/http/httptest"
@@ -15,11 +16,14 @@ import (
 )
 
 // hookReceiver is a webhook receiver on loopback that records what it is
-// sent.
+// sent. While refusing is set it answers 503 (which Grace retries) and
+// records the request as refused instead.
 type hookReceiver struct {
-	srv  *httptest.Server
-	mu   sync.Mutex
-	reqs []hookRequest
+	srv      *httptest.Server
+	mu       sync.Mutex
+	reqs     []hookRequest
+	refusing bool
+	refused  []hookRequest
 }
 
 type hookRequest struct {
@@ -33,11 +37,44 @@ func newHookReceiver(t *testing.T) *hookReceiver {
 	h.srv = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		body, _ := io.ReadAll(r.Body)
 		h.mu.Lock()
-		h.reqs = append(h.reqs, hookRequest{header: r.Header.Clone(), body: body})
-		h.mu.Unlock()
+		defer h.mu.Unlock()
+		req := hookRequest{header: r.Header.Clone(), body: body}
+		if h.refusing {
+			h.refused = append(h.refused, req)
+			http.Error(w, "down for maintenance", http.StatusServiceUnavailable)
+			return
+		}
+		h.reqs = append(h.reqs, req)
 	}))
 	t.Cleanup(h.srv.Close)
 	return h
+}
+
+// metricsShow is a condition: the /metrics of the server at url holds line.
+func metricsShow(url, line string) func() bool {
+	return func() bool {
+		resp, err := http.Get(url + "/metrics")
+		if err != nil {
+			return false
+		}
+		defer resp.Body.Close()
+		b, _ := io.ReadAll(resp.Body)
+		return strings.Contains(string(b), line)
+	}
+}
+
+// refuse sets whether the receiver refuses what it is sent.
+func (h *hookReceiver) refuse(on bool) {
+	h.mu.Lock()
+	h.refusing = on
+	h.mu.Unlock()
+}
+
+// refusedCount is how many requests it refused.
+func (h *hookReceiver) refusedCount() int {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	return len(h.refused)
 }
 
 func (h *hookReceiver) requests() []hookRequest {
@@ -96,15 +133,7 @@ func TestServeNotifiesWebhookOfTier0(t *testing.T) {
 		t.Fatalf("signature %q, want %q", got.header.Get("X-Grace-Signature"), want)
 	}
 	const series = `grace_notifications_total{kind="approval_requested",result="delivered",webhook="e2e"} 1`
-	waitFor(t, 20*time.Second, "the delivery on /metrics", func() bool {
-		resp, err := http.Get(url + "/metrics")
-		if err != nil {
-			return false
-		}
-		defer resp.Body.Close()
-		b, _ := io.ReadAll(resp.Body)
-		return strings.Contains(string(b), series)
-	})
+	waitFor(t, 20*time.Second, "the delivery on /metrics", metricsShow(url, series))
 	if n := len(rc.requests()); n != 1 {
 		t.Fatalf("%d notifications, want 1", n)
 	}
@@ -120,7 +149,7 @@ func TestServeRefusesUnsetWebhookSecret(t *testing.T) {
 	c, url := newServerCLI(t)
 	config := writeServeConfig(t, c.dir, url, "notify:\n  webhooks:\n    - {name: e2e, url: \"https://hooks.example.com/x\", secret_env: GRACE_E2E_UNSET_KEY}\n")
 	r := c.runFor(t, nil, "serve", "--config", config)
-	if r.code == 0 || !strings.Contains(r.stderr, "notify.webhooks[0].secret_env: the environment variable GRACE_E2E_UNSET_KEY holds no signing key") {
+	if r.code == 0 || !strings.Contains(r.stderr, `notify.webhooks[0].secret_env (webhook "e2e"): the environment variable GRACE_E2E_UNSET_KEY holds no signing key`) {
 		t.Fatalf("exit %d: %s", r.code, r.stderr)
 	}
 	wantNothingIn(t, c.dir, "serve.yaml")
@@ -164,9 +193,12 @@ func TestRefusedWebhookShowsInHealth(t *testing.T) {
 	c, url := newServerCLI(t)
 	config := writeServeConfig(t, c.dir, url, "watchdog:\n  interval: 200ms\nnotify:\n  webhooks:\n    - {name: pager, url: \""+refusing.URL+"/hook\"}\n")
 	s := startServe(t, c, config, url)
-	if r := c.run(t, "intent", "submit", "--type", "change_charter", "--actor", "agent.e2e"); r.code != 0 {
+	r := c.run(t, "intent", "submit", "--type", "change_charter", "--actor", "agent.e2e", "--json")
+	if r.code != 0 {
 		t.Fatalf("submit: exit %d: %s", r.code, r.stderr)
 	}
+	var sub struct{ ID string }
+	r.decode(t, &sub)
 	var rep struct {
 		Components []struct {
 			Name     string
@@ -186,15 +218,42 @@ func TestRefusedWebhookShowsInHealth(t *testing.T) {
 		}
 		return false
 	})
+	found := false
 	for _, comp := range rep.Components {
 		if comp.Name == "notifications" {
 			for _, f := range comp.Findings {
 				if f.Condition == "webhook:pager" && f.Status == "warn" && comp.Status == "warn" && strings.Contains(f.Reason, "403 Forbidden") {
-					return
+					found = true
 				}
 			}
-			t.Fatalf("notifications component: %+v", comp)
+			if !found {
+				t.Fatalf("notifications component: %+v", comp)
+			}
 		}
 	}
-	t.Fatalf("grace health has no notifications component: %+v", rep.Components)
+	if !found {
+		t.Fatalf("grace health has no notifications component: %+v", rep.Components)
+	}
+	// And the refusal is on the 5W1H record (the store's narratives and
+	// audit chain), on the intent's history, without the URL's path.
+	var recs struct {
+		Narratives []struct {
+			Who, What, Where, How, Result string
+			IntentID                      string `json:"intent_id"`
+			Why                           []string
+			Context                       map[string]any
+		}
+	}
+	waitFor(t, 20*time.Second, "the failure on the record", func() bool {
+		r := c.run(t, "narratives", "search", "--action", "notification_failed", "--json")
+		recs.Narratives = nil
+		r.decode(t, &recs)
+		return len(recs.Narratives) > 0
+	})
+	n := recs.Narratives[0]
+	host := strings.TrimPrefix(refusing.URL, "http://")
+	if n.Who != "notifier:pager" || n.Where != "webhook:pager ("+host+")" || n.Result != "failed" || n.IntentID != sub.ID ||
+		!strings.Contains(strings.Join(n.Why, " "), "403 Forbidden") || n.Context["status"] != float64(403) || strings.Contains(fmt.Sprint(n), "/hook") {
+		t.Fatalf("record: %+v", n)
+	}
 }

@@ -66,6 +66,11 @@ type systemOptions struct {
 	// RequireAPI makes a listener that cannot be opened an error (serve).
 	// Otherwise (the console) it is logged and the system runs without it.
 	RequireAPI bool
+	// ConfigFile is the config file read (--config, or ./config.yaml when
+	// present), if any: start-up errors about its keys that the config's
+	// validation cannot see (a webhook's secret_env variable unset) name
+	// it as config errors do.
+	ConfigFile string
 }
 
 // startSystem opens the API listener (first, so that a taken port fails
@@ -110,7 +115,7 @@ func startSystem(ctx context.Context, cfg engine.Config, log *slog.Logger, opts 
 			return nil, err
 		}
 	}
-	if err := newNotifier(s); err != nil {
+	if err := newNotifier(s, opts.ConfigFile); err != nil {
 		return nil, err
 	}
 	holder := "grace console"

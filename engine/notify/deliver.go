@@ -12,6 +12,7 @@ import (
 	"net/http"
 	"net/url"
 	"strconv"
+	"strings"
 	"time"
 )
 
@@ -27,16 +28,18 @@ const (
 
 // outcome is what one attempt came to.
 type outcome struct {
-	ok    bool
-	retry bool          // worth another attempt
-	wait  time.Duration // the receiver's Retry-After, when it gave one (-1: none)
-	cause string        // why it failed, for the log
+	ok     bool
+	retry  bool          // worth another attempt
+	wait   time.Duration // the receiver's Retry-After, when it gave one (-1: none)
+	cause  string        // why it failed, for the log
+	status int           // the receiver's HTTP status (0: no answer)
 }
 
 // deliver sends d, retrying with backoff, and counts the result. It
 // returns false, counting nothing, when the notifier stopped before d was
 // delivered or given up on.
 func (h *hook) deliver(d delivery) bool {
+	var waits []time.Duration
 	for attempt := 1; ; attempt++ {
 		o := h.attempt(d)
 		switch {
@@ -52,9 +55,11 @@ func (h *hook) deliver(d delivery) bool {
 			h.standing.failedOne(o.cause, h.n.clock.Now())
 			h.n.log.Warn("notify: notification not delivered", "webhook", h.cfg.Name, "kind", d.kind, "id", d.id,
 				"about", d.subject, "attempts", attempt, "cause", o.cause)
+			h.n.rec.report(h.failure(d, o.cause, o.status, attempt, howRetried(attempt, waits, o.retry)))
 			return true
 		}
 		wait := backoff(h.n.opts.BackoffBase, attempt, o.wait)
+		waits = append(waits, wait)
 		h.n.log.Debug("notify: attempt failed; retrying", "webhook", h.cfg.Name, "kind", d.kind, "id", d.id,
 			"attempt", attempt, "cause", o.cause, "wait", wait)
 		select {
@@ -63,6 +68,20 @@ func (h *hook) deliver(d delivery) bool {
 			return false
 		}
 	}
+}
+
+// howRetried says how a delivery that failed for good was tried: its
+// attempts and the waits between them, or why it was not tried again.
+func howRetried(attempts int, waits []time.Duration, retryable bool) string {
+	if !retryable {
+		return fmt.Sprintf("%d attempt(s), the last refused: an answer other than 2xx, 429 or 5xx is not retried", attempts)
+	}
+	parts := make([]string, len(waits))
+	for i, w := range waits {
+		parts[i] = w.String()
+	}
+	return fmt.Sprintf("%d attempts, waiting %s between them (exponential backoff, or the receiver's Retry-After up to %v)",
+		attempts, strings.Join(parts, ", "), MaxRetryAfter)
 }
 
 // stopping reports whether the notifier is stopping.
@@ -92,7 +111,7 @@ func (h *hook) attempt(d delivery) outcome {
 	defer cancel()
 	req, err := http.NewRequestWithContext(ctx, http.MethodPost, h.url, bytes.NewReader(d.body))
 	if err != nil {
-		return outcome{cause: "build request: " + err.Error()}
+		return outcome{cause: "build request: " + requestCause(err, h.cfg.Timeout)} // without the URL
 	}
 	req.Header.Set("Content-Type", "application/json")
 	req.Header.Set("User-Agent", UserAgent)
@@ -115,9 +134,9 @@ func (h *hook) attempt(d delivery) outcome {
 	case code >= 200 && code < 300:
 		return outcome{ok: true}
 	case code == http.StatusTooManyRequests || code >= 500:
-		return outcome{retry: true, wait: retryAfter(resp.Header.Get("Retry-After"), h.n.clock.Now()), cause: cause}
+		return outcome{retry: true, wait: retryAfter(resp.Header.Get("Retry-After"), h.n.clock.Now()), cause: cause, status: code}
 	}
-	return outcome{cause: cause + " (not retried)"}
+	return outcome{cause: cause + " (not retried)", status: code}
 }
 
 // Sign returns the X-Grace-Signature of body sent at timestamp (decimal

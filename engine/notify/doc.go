@@ -16,7 +16,17 @@
 // Outcomes are counted per webhook, kind and result (Metrics, exposed as
 // grace_notifications_total on /metrics); a delivery that fails after its
 // last attempt is logged once at WARN, without the webhook's URL (it may
-// hold a secret) and never with the key or the signature.
+// hold a secret) and never with the key or the signature. A delivery that
+// fails for good, or is dropped because its queue is full, also goes on
+// the 5W1H record (a Recorder: the engine) from a goroutine of its own,
+// so that recording never holds up a delivery: the first of a webhook's
+// failures at once, those within RecordEvery after a record summarised on
+// one record with their count.
+//
+// Intents that a previous run left waiting for approval (their
+// notifications were queued in memory, and lost with it) are announced
+// again at start, marked reannounced: the newest ReannounceMax, after one
+// approvals_pending message with the total when there are more.
 //
 // Waits use the injected clock, so tests run the backoff without sleeping.
 // On shutdown a request in flight gets a short grace, and what was still

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"io"
 	"log/slog"
+	"net"
 	"net/http"
 	"net/http/httptest"
 	"sync"
@@ -170,6 +171,18 @@ func (b *bundle) advanceWhenWaiting(t *testing.T, d time.Duration) {
 	t.Helper()
 	waitFor(t, "a wait of "+d.String(), func() bool { return b.clock.TimersAt(d) == 1 })
 	b.clock.Advance(d)
+}
+
+// refusedURL is a loopback URL nothing listens on: connection refused.
+func refusedURL(t *testing.T) string {
+	t.Helper()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	url := "http://" + ln.Addr().String() + "/hook"
+	ln.Close()
+	return url
 }
 
 // hookTo is a webhook named name to url with the defaults.

@@ -5,6 +5,7 @@ import (
 	"crypto/rand"
 	"encoding/hex"
 	"encoding/json"
+	"fmt"
 
 	"grace/engine"
 	"grace/engine/watchdog"
@@ -38,7 +39,14 @@ type hook struct {
 type delivery struct {
 	id, kind string
 	subject  string // the alert key or intent ID, for the log
+	intentID string // the intent an approval request is about
 	body     []byte
+}
+
+// failure is d, failed for good, as the record tells it.
+func (h *hook) failure(d delivery, cause string, status, attempts int, how string) engine.NotificationFailure {
+	return engine.NotificationFailure{Webhook: h.cfg.Name, Host: h.host, Kind: d.kind, DeliveryID: d.id, Subject: d.subject,
+		IntentID: d.intentID, Reason: cause, Status: status, Attempts: attempts, How: how}
 }
 
 // kinds are the notification kinds the webhook is sent.
@@ -48,7 +56,7 @@ func (h *hook) kinds() []string {
 		ks = append(ks, KindAlert)
 	}
 	if h.cfg.Wants(engine.NotifyApproval) {
-		ks = append(ks, KindApproval)
+		ks = append(ks, KindApproval, KindApprovalsPending)
 	}
 	return ks
 }
@@ -82,11 +90,16 @@ func (h *hook) enqueue(msg Message, subject string) {
 		return
 	}
 	select {
-	case h.queue <- delivery{id: msg.ID, kind: msg.Kind, subject: subject, body: body}:
+	case h.queue <- delivery{id: msg.ID, kind: msg.Kind, subject: subject, intentID: msg.intentID(), body: body}:
 		h.full = false
 	default:
 		h.n.m.add(h.cfg.Name, msg.Kind, ResultDropped, 1)
 		h.standing.droppedSome(1)
+		f := h.failure(delivery{id: msg.ID, kind: msg.Kind, subject: subject, intentID: msg.intentID()},
+			fmt.Sprintf("the webhook's queue of %d was full (the receiver is slower than what Grace sends)", cap(h.queue)), 0, 0,
+			"never attempted: a notification that finds its webhook's queue full is dropped, so that the engine never waits for a webhook")
+		f.Dropped = true
+		h.n.rec.report(f)
 		if !h.full {
 			h.full = true
 			h.n.log.Warn("notify: webhook queue full: dropping notifications until it drains (counted in grace_notifications_total{result=\"dropped\"})",

@@ -14,6 +14,10 @@ import (
 const (
 	KindAlert    = "alert"
 	KindApproval = "approval_requested"
+	// KindApprovalsPending is sent at start, before the re-announced
+	// approval requests, when more intents wait than are announced again
+	// one by one (Options.ReannounceMax): it says how many wait in all.
+	KindApprovalsPending = "approvals_pending"
 )
 
 // Message is the JSON document POSTed for one notification. ID is the
@@ -26,9 +30,34 @@ type Message struct {
 	ID     string    `json:"id"`
 	SentAt time.Time `json:"sent_at"`
 	// Summary says it in one line, for receivers that only show text.
-	Summary string        `json:"summary"`
-	Alert   *AlertBody    `json:"alert,omitempty"`
-	Intent  *ApprovalBody `json:"intent,omitempty"`
+	Summary string `json:"summary"`
+	// Reannounced is set on the approval requests (and the
+	// approvals_pending summary) sent at start for intents that a
+	// previous run of Grace left waiting: they may have been announced
+	// before. SubmittedAt is then when the intent was submitted.
+	Reannounced bool                  `json:"reannounced,omitempty"`
+	SubmittedAt time.Time             `json:"submitted_at,omitzero"`
+	Alert       *AlertBody            `json:"alert,omitempty"`
+	Intent      *ApprovalBody         `json:"intent,omitempty"`
+	Pending     *PendingApprovalsBody `json:"pending,omitempty"`
+}
+
+// PendingApprovalsBody is the approvals_pending summary: Total intents
+// wait for an operator's approval, of which the newest Announced are
+// announced again one by one; Oldest is when the oldest of those was
+// submitted.
+type PendingApprovalsBody struct {
+	Total     int       `json:"total"`
+	Announced int       `json:"announced"`
+	Oldest    time.Time `json:"oldest_announced_submitted_at,omitzero"`
+}
+
+// intentID is the intent an approval request is about ("" otherwise).
+func (m Message) intentID() string {
+	if m.Intent != nil {
+		return m.Intent.ID
+	}
+	return ""
 }
 
 // AlertBody is an alert as the change that made it left it.
@@ -103,6 +132,31 @@ func approvalMessage(now time.Time, in intent.Intent) Message {
 		ID: in.ID, Type: in.Type, Actor: in.Actor, Tier: in.Tier, State: string(in.State), Priority: in.Priority,
 		CreatedAt: in.CreatedAt, Deadline: in.Deadline, Reasoning: reasoning, Payload: payload,
 	}}
+}
+
+// reannouncement is the approval request of an intent that a previous run
+// left waiting, sent again at start.
+func reannouncement(now time.Time, in intent.Intent) Message {
+	m := approvalMessage(now, in)
+	m.Reannounced, m.SubmittedAt = true, in.CreatedAt
+	m.Summary = fmt.Sprintf("Tier %d intent %s (%s from %s), submitted %s, still waits for an operator's approval (announced again: Grace restarted)",
+		in.Tier, in.ID, in.Type, in.Actor, in.CreatedAt.UTC().Format(time.RFC3339))
+	if !in.Deadline.IsZero() {
+		m.Summary += "; it expires " + in.Deadline.UTC().Format(time.RFC3339)
+	}
+	return m
+}
+
+// pendingSummary is the approvals_pending message: total wait, of which
+// the announced newest are announced again one by one (oldest first).
+func pendingSummary(now time.Time, total int, announced []intent.Intent) Message {
+	body := &PendingApprovalsBody{Total: total, Announced: len(announced)}
+	if len(announced) > 0 {
+		body.Oldest = announced[0].CreatedAt
+	}
+	return Message{Kind: KindApprovalsPending, SentAt: now, Reannounced: true, Pending: body,
+		Summary: fmt.Sprintf("%d intents wait for an operator's approval since before Grace restarted; the newest %d are announced again one by one ('grace intent list --state pending_approval' lists them all)",
+			total, len(announced))}
 }
 
 func firstNonEmpty(s ...string) string {

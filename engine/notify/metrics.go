@@ -24,7 +24,7 @@ const (
 var Results = []string{ResultDelivered, ResultFailed, ResultDropped}
 
 var descNotifications = prometheus.NewDesc("grace_notifications_total",
-	"Webhook notifications since start, by webhook, kind (alert, approval_requested) and result: delivered (2xx), failed (refused, or every attempt failed) or dropped (the webhook's queue was full, or Grace stopped first).",
+	"Webhook notifications since start, by webhook, kind (alert, approval_requested, approvals_pending) and result: delivered (2xx), failed (refused, or every attempt failed) or dropped (the webhook's queue was full, or Grace stopped first).",
 	[]string{"webhook", "kind", "result"}, nil)
 
 // Metrics counts notifications by webhook, kind and result. It is a

@@ -25,6 +25,10 @@ const (
 	DefaultMaxAttempts   = 5
 	DefaultBackoffBase   = 2 * time.Second // 2, 4, 8, 16 s between 5 attempts: 30 s
 	DefaultShutdownGrace = 2 * time.Second
+	// DefaultReannounceMax is how many of the intents left waiting for
+	// approval by a previous run are announced again at start, the
+	// newest; past it one approvals_pending message gives the total.
+	DefaultReannounceMax = 50
 	// MaxRetryAfter bounds how long a receiver's Retry-After makes a
 	// webhook wait: its later notifications wait too.
 	MaxRetryAfter = time.Minute
@@ -67,6 +71,17 @@ type Options struct {
 	// ShutdownGrace is how long a request in flight may finish once the
 	// notifier stops (2s).
 	ShutdownGrace time.Duration
+	// ReannounceMax bounds the approval requests announced again at start
+	// (50; at most the queue size).
+	ReannounceMax int
+}
+
+// Waiting lists the intents waiting for approval, before the engine
+// starts: *engine.Engine implements it.
+type Waiting interface {
+	// WaitingApprovals returns the newest limit intents pending approval,
+	// oldest first, and how many are pending in all.
+	WaitingApprovals(ctx context.Context, limit int) (newest []intent.Intent, total int, err error)
 }
 
 // Notifier sends the engine's alerts and approval requests to webhooks.
@@ -82,6 +97,10 @@ type Notifier struct {
 	// have not left pending_approval; it belongs to the dispatcher.
 	announced map[string]struct{}
 	lastSeq   uint64 // the newest event's number seen; the dispatcher's
+
+	// rec puts failures on the record when the source is a Recorder (nil:
+	// they are not recorded).
+	rec *recorder
 
 	done chan struct{} // closed when every goroutine has returned
 }
@@ -125,6 +144,10 @@ func New(webhooks []engine.WebhookConfig, opts Options) (*Notifier, error) {
 	if opts.ShutdownGrace <= 0 {
 		opts.ShutdownGrace = DefaultShutdownGrace
 	}
+	if opts.ReannounceMax <= 0 {
+		opts.ReannounceMax = DefaultReannounceMax
+	}
+	opts.ReannounceMax = min(opts.ReannounceMax, opts.QueueSize-1) // room for the summary
 	n := &Notifier{opts: opts, clock: opts.Clock, log: opts.Logger, m: opts.Metrics,
 		announced: map[string]struct{}{}, done: make(chan struct{})}
 	var errs []error
@@ -132,21 +155,24 @@ func New(webhooks []engine.WebhookConfig, opts Options) (*Notifier, error) {
 		key := fmt.Sprintf("notify.webhooks[%d]", i)
 		w = w.WithDefaults()
 		u, err := url.Parse(w.URL)
-		if err != nil {
-			errs = append(errs, fmt.Errorf("%s.url: %w", key, err))
+		if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Hostname() == "" {
+			// Not url.Error's text: it escapes the URL and shows its password.
+			errs = append(errs, fmt.Errorf("%s.url (%q) of webhook %q must be an http:// or https:// URL with a host",
+				key, engine.MaskURL(w.URL), w.Name))
 			continue
 		}
 		minSev, err := watchdog.ParseStatus(w.MinSeverity)
-		if err != nil {
-			errs = append(errs, fmt.Errorf("%s.min_severity: %w", key, err))
+		if err != nil || minSev == watchdog.OK {
+			errs = append(errs, fmt.Errorf("%s.min_severity (%q) of webhook %q must be warn or critical (in any case), or left out for warn",
+				key, w.MinSeverity, w.Name))
 			continue
 		}
 		var secret []byte
 		if w.SecretEnv != "" {
 			v, ok := opts.LookupEnv(w.SecretEnv)
 			if !ok || v == "" {
-				errs = append(errs, fmt.Errorf("%s.secret_env: the environment variable %s holds no signing key (it is unset or empty); set it, or remove secret_env to send unsigned",
-					key, w.SecretEnv))
+				errs = append(errs, fmt.Errorf("%s.secret_env (webhook %q): the environment variable %s holds no signing key (it is unset or empty); set it, or remove secret_env to send unsigned",
+					key, w.Name, w.SecretEnv))
 				continue
 			}
 			secret = []byte(v)
@@ -199,17 +225,92 @@ func (n *Notifier) Webhooks() int { return len(n.hooks) }
 // webhook's request in flight gets ShutdownGrace to finish, no new attempt
 // starts, and what is left undelivered is logged as a count per webhook
 // and counted as dropped. Wait waits for all of it.
+//
+// When src is also a Waiting (the engine is), the intents it already
+// holds pending approval (a previous run left them: call Start before the
+// engine starts) are announced again first, to the webhooks that want
+// approval requests: the newest ReannounceMax, each marked reannounced,
+// after one approvals_pending message with the total when there are more.
+// One whose deadline has passed is not (it expires as the engine starts).
+// When src is also a Recorder (the engine is), each notification that
+// fails for good goes on the 5W1H record (RecordEvery says how often).
 func (n *Notifier) Start(ctx context.Context, src Source) {
 	events := src.Subscribe(ctx)
+	var waiting []intent.Intent
+	total := 0
+	if w, ok := src.(Waiting); ok && n.wantsApprovals() {
+		var err error
+		if waiting, total, err = w.WaitingApprovals(ctx, n.opts.ReannounceMax); err != nil {
+			n.log.Warn("notify: the intents waiting for approval are not announced again", "err", err)
+		}
+	}
+	recStop, recDone := make(chan struct{}), make(chan struct{})
+	if r, ok := src.(Recorder); ok {
+		n.rec = newRecorder(r, n) // before the webhooks' goroutines, which report to it
+		go func() {
+			defer close(recDone)
+			n.rec.run(recStop)
+		}()
+	} else {
+		close(recDone)
+	}
 	var workers sync.WaitGroup
 	for _, h := range n.hooks {
 		workers.Go(h.run)
 	}
 	go func() {
 		defer close(n.done)
+		n.reannounce(waiting, total)
 		n.dispatch(ctx, src, events)
 		n.shutdown(&workers)
+		close(recStop) // after the webhooks: their last failures are reported
+		<-recDone
 	}()
+}
+
+// wantsApprovals reports whether any webhook wants approval requests.
+func (n *Notifier) wantsApprovals() bool {
+	for _, h := range n.hooks {
+		if h.cfg.Wants(engine.NotifyApproval) {
+			return true
+		}
+	}
+	return false
+}
+
+// reannounce queues the approval requests of the intents a previous run
+// left waiting (the newest, oldest first), after a summary when total is
+// more than those. Each is then announced: an event of it does not send
+// it again. The dispatcher's, before it reads events.
+func (n *Notifier) reannounce(waiting []intent.Intent, total int) {
+	now := n.clock.Now()
+	kept := make([]intent.Intent, 0, len(waiting))
+	for _, in := range waiting {
+		if in.Deadline.IsZero() || in.Deadline.After(now) {
+			kept = append(kept, in)
+		}
+	}
+	total -= len(waiting) - len(kept) // those expire as the engine starts
+	if len(kept) == 0 {
+		return
+	}
+	var msgs []Message
+	if total > len(kept) {
+		msgs = append(msgs, pendingSummary(now, total, kept))
+	}
+	for _, in := range kept {
+		n.announced[in.ID] = struct{}{}
+		msgs = append(msgs, reannouncement(now, in))
+	}
+	for _, h := range n.hooks {
+		if !h.cfg.Wants(engine.NotifyApproval) {
+			continue
+		}
+		for _, m := range msgs {
+			h.enqueue(m, firstNonEmpty(m.intentID(), "pending approvals"))
+		}
+	}
+	n.log.Info("notify: announcing again the intents left waiting for approval", "announced", len(kept), "pending", total)
 }
 
 // Wait blocks until the notifier started by Start has stopped: every
@@ -218,12 +319,28 @@ func (n *Notifier) Wait() { <-n.done }
 
 // dispatch reads the event stream until ctx ends or the stream closes,
 // turning each alert change and approval request into deliveries. It only
-// filters and enqueues: it never waits on a webhook.
+// filters and enqueues: it never waits on a webhook. When ctx ends, the
+// events already waiting in the stream are taken too (the engine stops
+// before the notifier, and its last events are in the stream): what they
+// mean is then counted and logged as undelivered with the rest, never
+// lost without a trace.
 func (n *Notifier) dispatch(ctx context.Context, src Source, events <-chan engine.Event) {
 	for {
 		select {
 		case <-ctx.Done():
-			return
+			for {
+				select {
+				case ev, ok := <-events:
+					if !ok {
+						return
+					}
+					n.catchUp(src, ev.Seq)
+					n.handle(ev)
+					continue
+				default:
+				}
+				return
+			}
 		case ev, ok := <-events:
 			if !ok {
 				return

@@ -7,7 +7,6 @@ import (
 	"encoding/hex"
 	"encoding/json"
 	"log/slog"
-	"net"
 	"net/http"
 	"strconv"
 	"strings"
@@ -322,12 +321,7 @@ func TestClientErrorNotRetried(t *testing.T) {
 // the delivery and the cause, without the key or the signature.
 func TestReceiverDownExhaustsRetries(t *testing.T) {
 	t.Parallel()
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	url := "http://" + ln.Addr().String() + "/hook"
-	ln.Close() // nothing listens there now: connection refused
+	url := refusedURL(t)
 	src := newFakeSource()
 	h := hookTo("down", url)
 	h.SecretEnv = "KEY"
@@ -440,7 +434,7 @@ func TestNewChecksSecretsAndWarnsPlainHTTP(t *testing.T) {
 		h := hookTo("a", "https://hooks.example.com/x")
 		h.SecretEnv = name
 		_, err := New([]engine.WebhookConfig{hookTo("ok", "http://127.0.0.1:1/"), h}, Options{LookupEnv: lookup})
-		if err == nil || !strings.HasPrefix(err.Error(), "notify.webhooks[1].secret_env: the environment variable "+name+" holds no signing key") {
+		if err == nil || !strings.HasPrefix(err.Error(), `notify.webhooks[1].secret_env (webhook "a"): the environment variable `+name+" holds no signing key") {
 			t.Fatalf("%s: %v", name, err)
 		}
 	}
@@ -470,6 +464,35 @@ func TestBackoffAndRetryAfter(t *testing.T) {
 		now.Add(30 * time.Second).Format(http.TimeFormat): 30 * time.Second, now.Add(-time.Hour).Format(http.TimeFormat): 0} {
 		if got := retryAfter(v, now); got != want {
 			t.Errorf("Retry-After %q: %v, want %v", v, got, want)
+		}
+	}
+}
+
+// The events already in the stream when the notifier is stopped (the
+// engine stops first, its last events buffered) are not lost without a
+// trace: each is counted and logged as undelivered. (Before, the
+// dispatcher chose at random between stopping and reading them.)
+func TestEventsInStreamAtStopAreCounted(t *testing.T) {
+	t.Parallel()
+	url := refusedURL(t) // nothing is delivered
+	for range 20 {
+		src := newFakeSource()
+		const buffered = 6
+		for i := range buffered {
+			src.alert(watchdog.Raised, testAlert("a"+strconv.Itoa(i), watchdog.Warn, watchdog.Warn))
+		}
+		m, logs := NewMetrics(), &enginetest.Buffer{}
+		n, err := New([]engine.WebhookConfig{hookTo("ops", url)}, Options{Clock: clock.NewFake(epoch), Metrics: m,
+			Logger: slog.New(slog.NewTextHandler(logs, nil))})
+		if err != nil {
+			t.Fatal(err)
+		}
+		ctx, cancel := context.WithCancel(context.Background())
+		cancel() // stopped as it starts, the events waiting
+		n.Start(ctx, src)
+		n.Wait()
+		if d := m.Value("ops", KindAlert, ResultDropped); d != buffered {
+			t.Fatalf("dropped = %d, want %d: the events in the stream were lost uncounted; log: %s", d, buffered, logs.String())
 		}
 	}
 }
