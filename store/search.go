@@ -113,11 +113,11 @@ func (s *Store) search(ctx context.Context, q clarity.Query) ([]clarity.Entry, e
 }
 
 // maxPhraseCandidates is the most records one page of a phrase search
-// reads from the index to check the phrase on: about half a second of
-// work on a 2-core machine (~5 µs a record). Phrases of rare words never
-// come near it; a phrase of words common apart and rare together (over a
-// million records) would otherwise read them all. A variable so that a
-// test can lower it.
+// reads from the index to check the phrase on: about 0.3 s of work on a
+// 2-core machine (~3 µs a record; BenchmarkSearch/text/phrase-worst).
+// Phrases of rare words never come near it; a phrase of words common
+// apart and rare together (over a million records) would otherwise read
+// them all. A variable so that a test can lower it.
 var maxPhraseCandidates = 100_000
 
 // checkCandidates finds, newest first, up to need records among those the
@@ -154,7 +154,7 @@ func checkCandidates(ctx context.Context, conn *sql.Conn, f filter, terms []term
 	if len(ids) == 0 {
 		if cut && alone {
 			return nil, &engine.TextError{Field: "q", Reason: fmt.Sprintf(
-				"has a phrase whose words %d records hold but not side by side; the search stopped there: narrow it (since, until, actor, action, a rarer word)", read)}
+				"has a phrase whose words stand apart in the %d newest records that hold them all; the search stopped there: narrow it with since, until, actor, action or a rarer word", read)}
 		}
 		return nil, nil
 	}
