@@ -4,6 +4,8 @@ import (
 	"strings"
 	"unicode"
 	"unicode/utf8"
+
+	"grace/engine/clarity"
 )
 
 // Search text is split into words the way FTS5's default unicode61
@@ -43,7 +45,7 @@ func (t term) phrase() bool { return strings.IndexByte(t.tok, ' ') >= 0 }
 func parseQuery(text string) []term {
 	var out []term
 	seen := map[term]bool{}
-	for _, raw := range splitTerms(text) {
+	for _, raw := range clarity.SplitTerms(text) {
 		not := len(raw) > 1 && raw[0] == '-'
 		body := strings.ReplaceAll(raw, `"`, " ") // a quote separates, as in the records
 		toks := tokens(body, nil)
@@ -55,32 +57,6 @@ func parseQuery(text string) []term {
 			seen[tm] = true
 			out = append(out, tm)
 		}
-	}
-	return out
-}
-
-// splitTerms splits text at the spaces outside double quotes, as
-// strings.Fields does with no quotes; the quotes stay in the terms.
-func splitTerms(text string) []string {
-	var out []string
-	start, quoted := -1, false
-	for i, r := range text {
-		switch {
-		case r == '"':
-			quoted = !quoted
-		case !quoted && unicode.IsSpace(r):
-			if start >= 0 {
-				out = append(out, text[start:i])
-				start = -1
-			}
-			continue
-		}
-		if start < 0 {
-			start = i
-		}
-	}
-	if start >= 0 {
-		out = append(out, text[start:])
 	}
 	return out
 }

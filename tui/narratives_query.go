@@ -37,7 +37,7 @@ type narrQuery struct {
 func parseNarrQuery(s string, now time.Time) (narrQuery, error) {
 	var q narrQuery
 	var words []string
-	for _, tok := range searchTerms(s) {
+	for _, tok := range clarity.SplitTerms(s) {
 		field, val, ok := strings.Cut(tok, ":")
 		val = strings.ReplaceAll(val, `"`, "") // actor:"a b" is a b
 		if !ok {
@@ -190,7 +190,7 @@ func (q narrQuery) describe(now time.Time) string {
 // filter at all, which describe says rather than showing every narrative
 // as a match.
 func searchWords(text string) (required, phrases, excluded []string) {
-	for _, term := range searchTerms(text) {
+	for _, term := range clarity.SplitTerms(text) {
 		not := len(term) > 1 && term[0] == '-'
 		body := strings.ReplaceAll(term, `"`, " ")
 		words := fieldWords(body)
@@ -208,32 +208,6 @@ func searchWords(text string) (required, phrases, excluded []string) {
 		}
 	}
 	return required, phrases, excluded
-}
-
-// searchTerms splits the search text at the spaces outside double quotes,
-// as strings.Fields does with no quotes; the quotes stay in the terms.
-func searchTerms(text string) []string {
-	var out []string
-	start, quoted := -1, false
-	for i, r := range text {
-		switch {
-		case r == '"':
-			quoted = !quoted
-		case !quoted && unicode.IsSpace(r):
-			if start >= 0 {
-				out = append(out, text[start:i])
-				start = -1
-			}
-			continue
-		}
-		if start < 0 {
-			start = i
-		}
-	}
-	if start >= 0 {
-		out = append(out, text[start:])
-	}
-	return out
 }
 
 // fieldWords splits one field of the search text into its words.

@@ -8,6 +8,7 @@ package clarity
 import (
 	"context"
 	"time"
+	"unicode"
 )
 
 // Transparency levels used in clarity rows.
@@ -47,7 +48,10 @@ type Entry struct {
 	Hash string `json:"audit_hash"`
 }
 
-// Query selects narratives. Text is a full-text query (words are ANDed);
+// Query selects narratives. Text is a full-text query: terms (SplitTerms)
+// are ANDed, a term's words must stand side by side (a phrase in double
+// quotes, or a word of several parts such as worker_1), a term beginning
+// with '-' must not occur, a trailing '*' makes the last word a prefix;
 // other fields filter exactly. Results are newest first. BeforeID pages:
 // only entries with ID < BeforeID are returned when it is non-zero.
 // AfterID follows: only entries with ID > AfterID when it is non-zero.
@@ -74,4 +78,32 @@ type Journal interface {
 type Searcher interface {
 	// Search returns entries matching q, newest first.
 	Search(ctx context.Context, q Query) ([]Entry, error)
+}
+
+// SplitTerms splits a search text into its terms at the spaces outside
+// double quotes, as strings.Fields does when there are none; the quotes
+// stay in the terms, and a quote left open runs to the end. The store and
+// the console read a query the same way through it.
+func SplitTerms(text string) []string {
+	var out []string
+	start, quoted := -1, false
+	for i, r := range text {
+		switch {
+		case r == '"':
+			quoted = !quoted
+		case !quoted && unicode.IsSpace(r):
+			if start >= 0 {
+				out = append(out, text[start:i])
+				start = -1
+			}
+			continue
+		}
+		if start < 0 {
+			start = i
+		}
+	}
+	if start >= 0 {
+		out = append(out, text[start:])
+	}
+	return out
 }
