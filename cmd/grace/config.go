@@ -15,6 +15,18 @@ import (
 // defaultConfigFile is read when --config is not given, if it exists.
 const defaultConfigFile = "config.yaml"
 
+// configFileUsed names the file loadConfig reads for --config flag: the
+// flag's file when given, else ./config.yaml when it exists, else "".
+func configFileUsed(flag string) string {
+	if flag != "" {
+		return flag
+	}
+	if _, err := os.Stat(defaultConfigFile); err == nil {
+		return defaultConfigFile
+	}
+	return ""
+}
+
 // envPrefix starts every environment override: api.listen → GRACE_API_LISTEN.
 const envPrefix = "GRACE"
 

@@ -70,7 +70,7 @@ func (a *app) runConsole(cmd *cobra.Command, readOnly bool) error {
 	if err := checkTerminal(); err != nil {
 		return err
 	}
-	sys, err := startSystem(ctx, cfg, log, systemOptions{RequireAPI: false})
+	sys, err := startSystem(ctx, cfg, log, systemOptions{RequireAPI: false, ConfigFile: configFileUsed(a.configFile)})
 	if err != nil {
 		if stoppedWhileStarting(ctx, cmd.Context()) {
 			log.Info("stopped while starting", "cause", "signal", "interrupted", err)

@@ -3,6 +3,8 @@ package main
 import (
 	"encoding/json"
 	"log/slog"
+	"os"
+	"path/filepath"
 	"strings"
 	"syscall"
 	"testing"
@@ -106,5 +108,31 @@ func TestServeReannouncesPendingApprovalAfterSIGKILL(t *testing.T) {
 	}
 	if !strings.Contains(second.logs.String(), "announcing again") {
 		t.Fatalf("serve's log: %s", second.logs.String())
+	}
+}
+
+// grace serve with a webhook whose secret_env variable is unset refuses to
+// start, naming the config file it read (./config.yaml found by itself, or
+// --config's), the key and the webhook, and writes nothing.
+func TestServeSecretErrorNamesTheConfigFile(t *testing.T) {
+	t.Parallel()
+	body := "api:\n  listen: 127.0.0.1:0\nnotify:\n  webhooks:\n    - name: oncall\n      url: https://hooks.example.com/a\n      secret_env: GRACE_NT_NEVER_SET\n"
+	for _, name := range []string{"config.yaml", "serve.yaml"} {
+		c, _ := newServerCLI(t)
+		if err := os.WriteFile(filepath.Join(c.dir, name), []byte(body), 0o600); err != nil {
+			t.Fatal(err)
+		}
+		args := []string{"serve"}
+		if name != "config.yaml" {
+			args = append(args, "--config", name)
+		}
+		r := c.exec(t, nil, time.Minute, args...)
+		want := name + `: notify.webhooks[0].secret_env (webhook "oncall"): the environment variable GRACE_NT_NEVER_SET holds no signing key`
+		if r.code == 0 || !strings.Contains(r.stderr, want) {
+			t.Errorf("serve with %s: exit %d, stderr:\n%s\nwant a line with %q", name, r.code, r.stderr, want)
+		}
+		if _, err := os.Stat(filepath.Join(c.dir, "grace-data", "grace.db")); err == nil {
+			t.Errorf("serve with %s refused to start but made a database", name)
+		}
 	}
 }

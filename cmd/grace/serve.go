@@ -44,7 +44,7 @@ func (a *app) runServe(cmd *cobra.Command, _ []string) error {
 	signal.Notify(hup, syscall.SIGHUP)
 	defer signal.Stop(hup)
 
-	sys, err := startSystem(ctx, cfg, log, systemOptions{RequireAPI: true})
+	sys, err := startSystem(ctx, cfg, log, systemOptions{RequireAPI: true, ConfigFile: configFileUsed(a.configFile)})
 	if err != nil {
 		if stoppedWhileStarting(ctx, cmd.Context()) {
 			log.Info("stopped while starting", "cause", "signal", "interrupted", err)
