@@ -141,7 +141,9 @@ func ValidMinSeverity(s string) bool {
 // MaskURL is raw as the operator wrote it (nothing escaped or re-encoded),
 // for messages, with the password of any userinfo replaced by "xxxxx":
 // "https://bot:hunter2@hooks.example.com/a b" is
-// "https://bot:xxxxx@hooks.example.com/a b". The userinfo is what
+// "https://bot:xxxxx@hooks.example.com/a b". A user name without a
+// password is masked whole, since it is often a token
+// ("https://TOKEN@host/x" is "https://xxxxx@host/x"). The userinfo is what
 // precedes the last '@' of the authority (after "scheme://" or "//", up to
 // the first '/', '?' or '#'); without a "//" the whole text up to such a
 // character is taken as the authority, so that "bot:pw@host/x" is masked
@@ -162,6 +164,8 @@ func MaskURL(raw string) string {
 	userinfo := raw[start : start+at]
 	if c := strings.Index(userinfo, ":"); c >= 0 {
 		userinfo = userinfo[:c+1] + "xxxxx"
+	} else if userinfo != "" {
+		userinfo = "xxxxx"
 	}
 	return raw[:start] + userinfo + raw[start+at:]
 }

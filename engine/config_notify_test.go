@@ -70,13 +70,16 @@ func TestMinSeverityAnyCase(t *testing.T) {
 	}
 }
 
-// MaskURL echoes a URL as written, its password masked wherever it sits.
+// MaskURL echoes a URL as written, its password masked wherever it sits,
+// and a user name without a password (often a token) masked as a password.
 func TestMaskURL(t *testing.T) {
 	t.Parallel()
 	for raw, want := range map[string]string{
 		"https://hooks.example.com/a b?k=v%20w": "https://hooks.example.com/a b?k=v%20w",
 		"https://bot:pw@hooks.example.com/x":    "https://bot:xxxxx@hooks.example.com/x",
-		"https://bot@hooks.example.com/x":       "https://bot@hooks.example.com/x",
+		"https://TOKEN@hooks.example.com/x":     "https://xxxxx@hooks.example.com/x", // a token as the user name
+		"//TOKEN@host":                          "//xxxxx@host",
+		"https://@host/x":                       "https://@host/x",
 		"https://u:p@ss@host/x@y":               "https://u:xxxxx@host/x@y",
 		"//u:p@host":                            "//u:xxxxx@host",
 		"u:p@host?q":                            "u:xxxxx@host?q",
