@@ -220,3 +220,33 @@ func TestSearchPhraseStopsAtItsBudget(t *testing.T) {
 		}
 	}
 }
+
+// TestSearchManyExclusions asks with hundreds of excluded words and
+// phrases (a pasted list): FTS5 refuses an expression nested deeper than
+// 256, and each NOT nests one level, so the index must get them in one
+// group; the answer is the records without any of them, indexed or not.
+func TestSearchManyExclusions(t *testing.T) {
+	t.Parallel()
+	tb := phraseBundle(t, phraseRecords)
+	ctx := context.Background()
+	text := "disk"
+	for i := range 1000 {
+		text += fmt.Sprintf(" -w%d -\"x%d y\"", i, i)
+	}
+	for _, phase := range []string{"unindexed", "indexed"} {
+		if phase == "indexed" {
+			if err := tb.s.FlushIndex(ctx); err != nil {
+				t.Fatal(err)
+			}
+		}
+		for q, want := range map[string][]int64{text: {7, 6, 2, 1}, text + " -full": nil, text + " -on*": {7, 6, 2}} {
+			es, err := tb.s.Search(ctx, clarity.Query{Text: q})
+			if err != nil {
+				t.Fatalf("%s: %d excluded terms: %v", phase, 2000, err)
+			}
+			if got := ids(es); !reflect.DeepEqual(got, want) {
+				t.Errorf("%s: Search(disk -w0 … %s) = %v, want %v", phase, q[len(q)-6:], got, want)
+			}
+		}
+	}
+}

@@ -85,9 +85,11 @@ func phrased(terms []term) bool {
 
 // ftsQuery renders terms as an FTS5 query for the records that may match:
 // every token of the required terms as a quoted string, implicitly ANDed,
-// in parentheses, then NOT each excluded term of one token. An excluded
-// phrase is not in it (a record may hold its tokens apart); matcher judges
-// it. terms must hold a required term (positive).
+// in parentheses, then NOT the excluded terms of one token, ORed in one
+// group (FTS5 nests each NOT a level deeper and refuses past 256; an OR of
+// many is one level). An excluded phrase is not in it (a record may hold
+// its tokens apart); matcher judges it. terms must hold a required term
+// (positive).
 func ftsQuery(terms []term) string {
 	var b strings.Builder
 	b.WriteByte('(')
@@ -103,12 +105,20 @@ func ftsQuery(terms []term) string {
 		writeFTSTokens(&b, t)
 	}
 	b.WriteByte(')')
+	n = 0
 	for _, t := range terms {
 		if t.not && !t.phrase() {
-			b.WriteString(" NOT (")
+			if n == 0 {
+				b.WriteString(" NOT (")
+			} else {
+				b.WriteString(" OR ")
+			}
+			n++
 			writeFTSTokens(&b, t)
-			b.WriteByte(')')
 		}
+	}
+	if n > 0 {
+		b.WriteByte(')')
 	}
 	return b.String()
 }
