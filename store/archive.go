@@ -1,6 +1,7 @@
 package store
 
 import (
+	"bufio"
 	"compress/gzip"
 	"crypto/sha256"
 	"encoding/hex"
@@ -157,4 +158,46 @@ func archiveErr(dir string, err error) error {
 		return fmt.Errorf("archive folder %s is full (%w): nothing was pruned; free space on it", dir, err)
 	}
 	return fmt.Errorf("archive folder %s: %w: nothing was pruned", dir, err)
+}
+
+// removeUncommitted removes the archives in dir that a round stopped
+// before its records_pruned record left (a crash or a stop between the
+// two): files named for a range starting at first (the entry right after
+// the anchor, which the round just archived again in keep, with more)
+// whose first line is that very entry, same hash. Their entries were never
+// deleted, so nothing is lost; left, they would overlap keep and fail
+// grace audit verify --archive over the folder. A file that cannot be
+// read, or holds another database's entries, is left alone.
+func removeUncommitted(dir string, first archiveLine, keep string) {
+	names, err := filepath.Glob(filepath.Join(dir, fmt.Sprintf("grace-audit-%d-*.jsonl.gz", first.Seq)))
+	if err != nil {
+		return
+	}
+	for _, path := range names {
+		if filepath.Base(path) == keep {
+			continue
+		}
+		if l, ok := firstArchived(path); ok && l.Seq == first.Seq && l.PrevHash == first.PrevHash && l.Hash == first.Hash {
+			os.Remove(path)
+		}
+	}
+}
+
+// firstArchived reads the first line of the archive file at path.
+func firstArchived(path string) (l archiveLine, ok bool) {
+	f, err := os.Open(path)
+	if err != nil {
+		return l, false
+	}
+	defer f.Close()
+	gz, err := gzip.NewReader(f)
+	if err != nil {
+		return l, false
+	}
+	defer gz.Close()
+	raw, err := bufio.NewReader(gz).ReadBytes('\n')
+	if err != nil || json.Unmarshal(raw, &l) != nil {
+		return l, false
+	}
+	return l, true
 }

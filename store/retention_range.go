@@ -46,7 +46,7 @@ func (s *Store) pruneRange(ctx context.Context, before time.Time, dir string) (r
 			aw.abort()
 		}
 	}()
-	var l archiveLine
+	var l, first archiveLine
 	var scratch []byte
 	var problem string
 	for rows.Next() {
@@ -71,6 +71,7 @@ func (s *Store) pruneRange(ctx context.Context, before time.Time, dir string) (r
 				if aw, err = newArchive(dir); err != nil {
 					return r, err
 				}
+				first = archiveLine{Seq: l.Seq, PrevHash: l.PrevHash, Hash: l.Hash}
 			}
 			if err := aw.write(&l); err != nil {
 				return r, err
@@ -82,7 +83,9 @@ func (s *Store) pruneRange(ctx context.Context, before time.Time, dir string) (r
 		return r, fmt.Errorf("read old entries: %w", err)
 	}
 	if aw != nil {
-		r.archive, r.sha256, err = aw.finish(r.from.Seq+1, r.to.Seq)
+		if r.archive, r.sha256, err = aw.finish(r.from.Seq+1, r.to.Seq); err == nil {
+			removeUncommitted(dir, first, r.archive)
+		}
 	}
 	return r, err
 }

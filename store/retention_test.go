@@ -398,3 +398,33 @@ func TestBackupOfAPrunedStoreVerifies(t *testing.T) {
 		t.Errorf("backup report %+v", rep)
 	}
 }
+
+// TestPruneInterruptedAfterArchivingLeavesOneArchive stops a prune after
+// its archive is durable and before the records_pruned record (a crash or
+// a stop there): the entries are all still in the database, and the next
+// round archives them again with newer ones. The archive folder must then
+// hold one file per range, so that checking every file in it (as the
+// README shows, with a glob) passes.
+func TestPruneInterruptedAfterArchivingLeavesOneArchive(t *testing.T) {
+	t.Parallel()
+	rb := setupRetention(t)
+	ctx := context.Background()
+	dir := filepath.Join(t.TempDir(), "archive")
+	if _, err := rb.s.pruneRange(ctx, rb.cutoff, dir); err != nil { // archived, then interrupted
+		t.Fatal(err)
+	}
+	verifyOK(t, rb.s)
+	rb.cutoff = rb.clock.Now().Add(time.Nanosecond) // the next round takes more
+	res := rb.prune(t, dir)
+	verifyOK(t, rb.s)
+	files, err := filepath.Glob(filepath.Join(dir, "*.jsonl.gz"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(files) != 1 || filepath.Base(files[0]) != res.Archive {
+		t.Errorf("archive folder holds %v, want only %s", files, res.Archive)
+	}
+	if rep, err := rb.s.VerifyArchives(ctx, files); err != nil || !rep.OK {
+		t.Errorf("VerifyArchives(every file in the folder): %+v, %v", rep, err)
+	}
+}
