@@ -89,6 +89,12 @@ func TestSearchPhrases(t *testing.T) {
 		{"two phrases", clarity.Query{Text: `"disk full" "full disk"`}, nil},
 		{"OR is a word", clarity.Query{Text: `"disk full" OR "full disk"`}, nil},
 		{"an open quote inside a word", clarity.Query{Text: `disk NEAR("full`}, nil},
+		// Typographic quotes (the console shows phrases in them; a chat or
+		// an editor turns "" into them) quote as "" does.
+		{"curly quoted phrase", clarity.Query{Text: `“disk full”`}, []int64{1}},
+		{"curly quoted phrase excluded", clarity.Query{Text: `disk -“disk full”`}, []int64{7, 6, 2}},
+		{"curly quoted prefix", clarity.Query{Text: `“disk fu*”`}, []int64{1}},
+		{"low-high quoted phrase", clarity.Query{Text: `„full disk“`}, []int64{6}},
 	}
 	for _, phase := range []string{"unindexed", "indexed"} {
 		if phase == "indexed" {

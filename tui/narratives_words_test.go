@@ -26,6 +26,7 @@ func TestSearchWords(t *testing.T) {
 		{"café", []string{"café"}, nil, nil},
 		{`"Disk  full" worker_1 x`, []string{"x"}, []string{"Disk full", "worker 1"}, nil},
 		{`-"disk full" "disk ful"* "open quote -x`, nil, []string{"disk ful*", "open quote x"}, []string{"disk full"}},
+		{`“Disk  full” -“load shed” „a b“`, nil, []string{"Disk full", "a b"}, []string{"load shed"}},
 	} {
 		got, phrases, without := searchWords(tc.text)
 		if !slices.Equal(got, tc.want) || !slices.Equal(phrases, tc.phrases) || !slices.Equal(without, tc.without) {
@@ -51,6 +52,7 @@ func TestSearchDescribesTheWordsSearched(t *testing.T) {
 		{`"disk full" -"load shed" worker_1`, "phrases “disk full”, “worker 1” · without “load shed” · newest first"},
 		{`"disk full" since:1h`, "phrase “disk full” · since"},
 		{`"disk since:1h"`, "phrase “disk since 1h” · newest first"},
+		{`“disk full” actor:“ops”`, "phrase “disk full” · actor ops"},
 	} {
 		b := setup(t)
 		b.run(t, b.press(t, "4"))

@@ -53,7 +53,8 @@ before it: grace narratives search -- -denied), and an intent's ID alone
 finds that intent's records. A phrase in double quotes, and a word of
 several parts (worker_1, 10.0.0.1, api-key), needs its words side by side,
 in order, within one field: grace narratives search '"disk full" -load_shed'
-(quote it for the shell too; an open quote runs to the end). A page reads
+(quote it for the shell too; an open quote runs to the end; “ ” and „ count
+as double quotes). A page reads
 at most 100,000 records holding a phrase's words; past that it ends early,
 or, with none found, fails saying to narrow the search. --actor and --action
 filter exactly; --since takes a duration back from now (90s, 1h) or an

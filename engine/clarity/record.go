@@ -7,6 +7,7 @@ package clarity
 
 import (
 	"context"
+	"strings"
 	"time"
 	"unicode"
 )
@@ -80,11 +81,17 @@ type Searcher interface {
 	Search(ctx context.Context, q Query) ([]Entry, error)
 }
 
+// typographicQuotes turns the typographic double quotes into '"'.
+var typographicQuotes = strings.NewReplacer("“", `"`, "”", `"`, "„", `"`)
+
 // SplitTerms splits a search text into its terms at the spaces outside
 // double quotes, as strings.Fields does when there are none; the quotes
-// stay in the terms, and a quote left open runs to the end. The store and
+// stay in the terms, and a quote left open runs to the end. Typographic
+// double quotes (“ ” „), which the console shows phrases in and editors
+// and chats type for ", are read as " and returned as ". The store and
 // the console read a query the same way through it.
 func SplitTerms(text string) []string {
+	text = typographicQuotes.Replace(text)
 	var out []string
 	start, quoted := -1, false
 	for i, r := range text {
