@@ -406,11 +406,14 @@ func injectKillWorkers(ctx context.Context, r *run, f Fault) error {
 // injectCancelRunning cancels cancel_share of the run's intents that
 // workers are running, and as large a share of those still queued, as an
 // operator withdrawing work would. When no earlier fault of the scenario
-// submitted load, it submits tasks intents itself, with handlers slowed by
-// handler_latency_ms so that some are running. An intent that finished
-// while being cancelled is left alone.
+// submitted load, or all of it has finished, it submits tasks intents
+// itself, with handlers slowed by handler_latency_ms so that some are
+// running. An intent that finished while being cancelled is left alone.
 func injectCancelRunning(ctx context.Context, r *run, f Fault) error {
-	if len(r.submitted) == 0 {
+	if len(r.submitted) == 0 || !r.anyUnfinished(ctx) {
+		// No load yet, or the earlier fault's has all finished (a slow
+		// machine took long between the faults): there is nothing to
+		// withdraw, so submit work to withdraw.
 		if err := r.slowLoad(ctx, "cancel"); err != nil {
 			return err
 		}
@@ -504,6 +507,17 @@ func (r *run) slowLoad(ctx context.Context, tag string) error {
 	}
 	r.needClearHandlers = true
 	return r.submitLoad(ctx, tag, r.intParam("tasks"))
+}
+
+// anyUnfinished reports whether an intent the run submitted is still
+// queued or running.
+func (r *run) anyUnfinished(ctx context.Context) bool {
+	for _, id := range r.submitted {
+		if in, err := r.eng.Get(ctx, id); err == nil && (in.State == intent.StateQueued || in.State == intent.StateRunning) {
+			return true
+		}
+	}
+	return false
 }
 
 // pickBusy waits (up to 5 s) until busyNow names at least want busy
