@@ -41,7 +41,7 @@ func TestCancelRunningAfterTheLoadFinished(t *testing.T) {
 	if err := r.submitLoad(ctx, "before", 3); err != nil {
 		t.Fatal(err)
 	}
-	if err := r.waitFor(ctx, time.Minute, func() bool { return !r.anyUnfinished(ctx) }); err != nil {
+	if err := r.waitFor(ctx, time.Minute, func() bool { return !r.anyWithdrawable(ctx) }); err != nil {
 		t.Fatalf("the first load did not finish: %v", err)
 	}
 	if err := injectCancelRunning(ctx, r, Fault{Kind: FaultCancelRunning}); err != nil {

@@ -406,14 +406,15 @@ func injectKillWorkers(ctx context.Context, r *run, f Fault) error {
 // injectCancelRunning cancels cancel_share of the run's intents that
 // workers are running, and as large a share of those still queued, as an
 // operator withdrawing work would. When no earlier fault of the scenario
-// submitted load, or all of it has finished, it submits tasks intents
+// submitted load, or none of it is queued or on a live worker, it submits tasks intents
 // itself, with handlers slowed by handler_latency_ms so that some are
 // running. An intent that finished while being cancelled is left alone.
 func injectCancelRunning(ctx context.Context, r *run, f Fault) error {
-	if len(r.submitted) == 0 || !r.anyUnfinished(ctx) {
-		// No load yet, or the earlier fault's has all finished (a slow
-		// machine took long between the faults): there is nothing to
-		// withdraw, so submit work to withdraw.
+	if len(r.submitted) == 0 || !r.anyWithdrawable(ctx) {
+		// No load yet, or none of the earlier fault's is queued or on a
+		// live worker any more (a slow machine took long between the
+		// faults: the rest finished, and a dead worker's task waits to
+		// be taken back): submit work to withdraw.
 		if err := r.slowLoad(ctx, "cancel"); err != nil {
 			return err
 		}
@@ -509,11 +510,20 @@ func (r *run) slowLoad(ctx context.Context, tag string) error {
 	return r.submitLoad(ctx, tag, r.intParam("tasks"))
 }
 
-// anyUnfinished reports whether an intent the run submitted is still
-// queued or running.
-func (r *run) anyUnfinished(ctx context.Context) bool {
+// anyWithdrawable reports whether an intent the run submitted is queued
+// or being run by a live worker: what cancel_running can withdraw.
+func (r *run) anyWithdrawable(ctx context.Context) bool {
+	ours := make(map[string]bool, len(r.submitted))
 	for _, id := range r.submitted {
-		if in, err := r.eng.Get(ctx, id); err == nil && (in.State == intent.StateQueued || in.State == intent.StateRunning) {
+		ours[id] = true
+	}
+	for _, w := range r.eng.Snapshot().Workers {
+		if w.Busy && ours[w.IntentID] {
+			return true
+		}
+	}
+	for _, id := range r.submitted {
+		if in, err := r.eng.Get(ctx, id); err == nil && in.State == intent.StateQueued {
 			return true
 		}
 	}
