@@ -43,9 +43,10 @@ type Runner struct {
 }
 
 // IsolatedConfig is base made fit for a run of seconds in a data folder
-// of its own: the database in dir, no HTTP API, no demo cortex, fast loops
-// (heartbeats, shedding checks, hub, mesh episodes, store index), quick
-// simulated handlers that never fail on their own, and the faults'
+// of its own: the database in dir, no HTTP API, no demo cortex, no
+// retention (nothing of a run is old, and retention.archive_dir may be the
+// live engine's), fast loops (heartbeats, shedding checks, hub, mesh
+// episodes, store index), quick simulated handlers that never fail on their own, and the faults'
 // configuration applied. The safeguards switches are base's.
 func IsolatedConfig(base engine.Config, dir string, sc *Scenario, difficulty int) engine.Config {
 	cfg := base
@@ -55,6 +56,7 @@ func IsolatedConfig(base engine.Config, dir string, sc *Scenario, difficulty int
 	cfg.Cortex.Enabled = false
 	cfg.Identities = nil
 	cfg.Policy.RulesFile = ""
+	cfg.Retention.Records, cfg.Retention.ArchiveDir = 0, "" // nothing of a run is old; the archive folder is the live engine's
 	cfg.Store.Synchronous = "NORMAL"
 	cfg.Store.IndexInterval = 50 * time.Millisecond
 	cfg.Workers.HeartbeatInterval = 50 * time.Millisecond

@@ -224,3 +224,22 @@ func TestTier0GateIsExercised(t *testing.T) {
 		t.Fatalf("Tier 0 intents on the run's record: %d, by state %v, %d of unknown types; want 6: 3 completed, 3 pending, 2 unknown", len(tier0), byState, unknown)
 	}
 }
+
+// TestIsolatedConfigKeepsNoRetention: an isolated engine is a run of
+// seconds in a folder of its own; the operator's retention (a watchdog
+// component of its own in the run's record, and an archive folder that may
+// be the live engine's, where a run's archive would take the live
+// archive's name) must not come with it.
+func TestIsolatedConfigKeepsNoRetention(t *testing.T) {
+	t.Parallel()
+	base := engine.Default()
+	base.Retention = engine.RetentionConfig{Records: 24 * time.Hour, ArchiveDir: "/var/lib/grace/audit-archive", Interval: time.Hour}
+	sc := &chaos.Scenario{ID: "x"}
+	cfg := chaos.IsolatedConfig(base, t.TempDir(), sc, 1)
+	if cfg.Retention.Records != 0 || cfg.Retention.ArchiveDir != "" {
+		t.Errorf("isolated engine's retention: %+v, want none (records 0, no archive folder)", cfg.Retention)
+	}
+	if err := cfg.Validate(); err != nil {
+		t.Errorf("isolated config does not validate: %v", err)
+	}
+}
