@@ -111,6 +111,10 @@ func (a *app) printAuditReport(out auditReport) {
 		fmt.Fprintf(a.stdout, "entries #1 to #%d were pruned: the chain starts after them, at the anchor a records_pruned entry names\n", out.AnchorSeq)
 	}
 	if ar := out.Archives; ar != nil && ar.OK && ar.Files > 0 {
-		fmt.Fprintf(a.stdout, "archives intact: %d files, entries #%d to #%d, chained into the database\n", ar.Files, ar.FromSeq, ar.ToSeq)
+		files := "files"
+		if ar.Files == 1 {
+			files = "file"
+		}
+		fmt.Fprintf(a.stdout, "archives intact: %d %s, entries #%d to #%d, chained into the database\n", ar.Files, files, ar.FromSeq, ar.ToSeq)
 	}
 }

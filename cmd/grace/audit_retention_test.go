@@ -55,7 +55,7 @@ func TestCLIAuditVerifyArchives(t *testing.T) {
 	r := c.run(t, "audit", "verify", "--archive", file)
 	if r.code != 0 || !strings.Contains(r.stdout, "audit chain intact: 3 entries") ||
 		!strings.Contains(r.stdout, "entries #1 to #3 were pruned") ||
-		!strings.Contains(r.stdout, "archives intact: 1 files, entries #1 to #3") {
+		!strings.Contains(r.stdout, "archives intact: 1 file, entries #1 to #3") {
 		t.Fatalf("verify --archive: exit %d\n%s%s", r.code, r.stdout, r.stderr)
 	}
 	r = c.run(t, "audit", "verify", "--archive", file, "--json")
