@@ -3,28 +3,31 @@ package engine
 import (
 	"context"
 	"fmt"
-	"slices"
 
 	"grace/engine/intent"
 )
 
-// WaitingApprovals returns the newest limit intents pending approval,
-// oldest first and masked like Get, and how many are pending in all. It
-// reads the store, so it answers before the engine starts: the notifier
-// announces again, at start, what a previous run left waiting.
+// WaitingApprovals returns the newest limit intents pending approval
+// whose deadline has not passed, oldest first and masked like Get, and how
+// many such are pending in all. Those past their deadline are left out of
+// both: they expire as the engine starts, and an operator told "N intents
+// wait" must find N. It reads the store, so it answers before the engine
+// starts: the notifier announces again, at start, what a previous run left
+// waiting.
 func (e *Engine) WaitingApprovals(ctx context.Context, limit int) (newest []intent.Intent, total int, err error) {
-	counts, err := e.store.CountByState(ctx)
+	open, err := e.store.NonTerminal(ctx) // oldest first
 	if err != nil {
-		return nil, 0, fmt.Errorf("count pending approvals: %w", err)
+		return nil, 0, fmt.Errorf("list pending approvals: %w", err)
 	}
-	total = counts[intent.StatePendingApproval]
-	if total == 0 || limit <= 0 {
-		return nil, total, nil
+	now := e.clock.Now()
+	waiting := open[:0]
+	for _, in := range open {
+		if in.State == intent.StatePendingApproval && (in.Deadline.IsZero() || in.Deadline.After(now)) {
+			waiting = append(waiting, in)
+		}
 	}
-	ins, err := e.store.List(ctx, intent.Filter{State: intent.StatePendingApproval, Limit: limit})
-	if err != nil {
-		return nil, total, fmt.Errorf("list pending approvals: %w", err)
+	if limit <= 0 {
+		return nil, len(waiting), nil
 	}
-	slices.Reverse(ins)
-	return e.guard.mask.intents(ins), max(total, len(ins)), nil
+	return e.guard.mask.intents(waiting[max(0, len(waiting)-limit):]), len(waiting), nil
 }
