@@ -37,7 +37,9 @@ const (
 // words; a page reads at most maxPhraseCandidates of them. Past that it
 // ends early with the matches found (a short page, as at the end of the
 // results); with none found it fails with an *engine.TextError for "q"
-// that says so, rather than reading on through a million records.
+// that says so, rather than reading on through a million records. A text
+// of words to leave out alone reads the records themselves, under the
+// same bound.
 func (s *Store) Search(ctx context.Context, q clarity.Query) ([]clarity.Entry, error) {
 	if err := s.readable(); err != nil {
 		return nil, err
@@ -89,8 +91,14 @@ func (s *Store) search(ctx context.Context, q clarity.Query) ([]clarity.Entry, e
 	if !positive(terms) {
 		// Only words to exclude: the index finds what holds a word, not
 		// what lacks one, so the rows are read newest first and judged
-		// here until the page is full.
-		return scanTail(ctx, conn, lo-1, f, terms, limit)
+		// here until the page is full, at most maxPhraseCandidates of
+		// them, as a phrase's candidates are.
+		out, read, err := scanTailUpTo(ctx, conn, lo-1, f, terms, limit, maxPhraseCandidates)
+		if err == nil && len(out) == 0 && read == maxPhraseCandidates {
+			return nil, &engine.TextError{Field: "q", Reason: fmt.Sprintf(
+				"has only words to leave out, and the %d newest records all hold them; the search stopped there: add a word to find, or narrow it with since, until, actor or action", read)}
+		}
+		return out, err
 	}
 	var out []clarity.Entry
 	if hi > hwm {
@@ -194,24 +202,33 @@ func idRange(ctx context.Context, conn *sql.Conn, q clarity.Query) (lo, hi int64
 
 // scanTail finds, newest first, the matching rows above the index mark.
 func scanTail(ctx context.Context, conn *sql.Conn, hwm int64, f filter, terms []term, limit int) ([]clarity.Entry, error) {
+	out, _, err := scanTailUpTo(ctx, conn, hwm, f, terms, limit, 0)
+	return out, err
+}
+
+// scanTailUpTo is scanTail reading at most budget rows (0: no bound) and
+// saying how many it read; a page cut by the budget may be short.
+func scanTailUpTo(ctx context.Context, conn *sql.Conn, hwm int64, f filter, terms []term, limit, budget int) ([]clarity.Entry, int, error) {
 	f.add("n.id > ?", hwm)
 	rows, err := conn.QueryContext(ctx, entryCols+" FROM narratives n"+entryJoins+f.where()+" ORDER BY n.id DESC", f.args...)
 	if err != nil {
-		return nil, err
+		return nil, 0, err
 	}
 	defer rows.Close()
 	m := newMatcher(terms)
 	var out []clarity.Entry
-	for len(out) < limit && rows.Next() {
+	read := 0
+	for len(out) < limit && (budget == 0 || read < budget) && rows.Next() {
+		read++
 		e, why, err := scanEntry(rows)
 		if err != nil {
-			return nil, err
+			return nil, read, err
 		}
 		if m.match(e.Who, e.What, e.Where, why, e.How) {
 			out = append(out, e)
 		}
 	}
-	return out, rows.Err()
+	return out, read, rows.Err()
 }
 
 // filter is a list of SQL conditions on narratives n and their arguments.

@@ -215,6 +215,12 @@ func TestSearchPhraseStopsAtItsBudget(t *testing.T) {
 		{clarity.Query{Text: `"disk full"`, BeforeID: 5}, []int64{2}, false}, // 4 candidates: not cut
 		{clarity.Query{Text: `"disk full"`, Limit: 1}, []int64{26}, false},   // the page is full first
 		{clarity.Query{Text: "disk full", BeforeID: 26, Limit: 20}, []int64{25, 24, 23, 22, 21, 20, 19, 18, 17, 16, 15, 14, 13, 12, 11, 10, 9, 8, 7, 6}, false},
+		// Only words to leave out: the rows read to judge them are bounded
+		// the same way.
+		{clarity.Query{Text: "-disk"}, nil, true},                    // the 10 newest all hold it
+		{clarity.Query{Text: "-is"}, []int64{26}, false},             // one of the 10 newest lacks it, then cut
+		{clarity.Query{Text: "-is", BeforeID: 5}, []int64{2}, false}, // 4 rows: not cut
+		{clarity.Query{Text: "-is", Limit: 1}, []int64{26}, false},   // the page is full first
 	} {
 		es, err := tb.s.Search(ctx, tc.q)
 		var te *engine.TextError
