@@ -12,6 +12,7 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"time"
 )
 
 // An archive file holds the audit entries a..b that a prune deleted
@@ -106,7 +107,8 @@ func newArchive(dir string) (*archiveWriter, error) {
 	if err := os.MkdirAll(dir, 0o700); err != nil {
 		return nil, archiveErr(dir, err)
 	}
-	f, err := os.CreateTemp(dir, ".grace-audit-*.tmp") // mode 0600
+	removeStaleArchiveTemps(dir)
+	f, err := os.CreateTemp(dir, archiveTempPattern) // mode 0600
 	if err != nil {
 		return nil, archiveErr(dir, err)
 	}
@@ -144,6 +146,27 @@ func (a *archiveWriter) finish(from, to int64) (name, sum string, err error) {
 		return "", "", archiveErr(a.dir, err)
 	}
 	return name, hex.EncodeToString(a.sum.Sum(nil)), nil
+}
+
+// archiveTempPattern names an archive being written.
+const archiveTempPattern = ".grace-audit-*.tmp"
+
+// staleArchiveTemp is how long a temporary archive must have been left
+// unwritten before a round takes it for the leftover of a process killed
+// while it wrote (a round writes its archive in seconds): it is removed
+// then, so that crashes do not pile up files of megabytes. Its entries
+// were never pruned, so nothing is lost.
+const staleArchiveTemp = 10 * time.Minute
+
+// removeStaleArchiveTemps removes the temporary archives in dir left
+// unwritten for staleArchiveTemp (file times are the disk's: real time).
+func removeStaleArchiveTemps(dir string) {
+	temps, _ := filepath.Glob(filepath.Join(dir, archiveTempPattern))
+	for _, p := range temps {
+		if info, err := os.Lstat(p); err == nil && info.Mode().IsRegular() && time.Since(info.ModTime()) > staleArchiveTemp {
+			os.Remove(p)
+		}
+	}
 }
 
 // abort removes the temporary file.

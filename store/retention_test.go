@@ -428,3 +428,36 @@ func TestPruneInterruptedAfterArchivingLeavesOneArchive(t *testing.T) {
 		t.Errorf("VerifyArchives(every file in the folder): %+v, %v", rep, err)
 	}
 }
+
+// A temporary archive left by a process killed while it wrote one (never
+// renamed: its entries were not pruned) is removed by a later round once
+// it has been left unwritten for staleArchiveTemp; one being written now
+// (fresh) is left alone.
+func TestPruneRemovesStaleTemporaryArchives(t *testing.T) {
+	t.Parallel()
+	rb := setupRetention(t)
+	dir := filepath.Join(t.TempDir(), "archive")
+	if err := os.MkdirAll(dir, 0o700); err != nil {
+		t.Fatal(err)
+	}
+	stale := filepath.Join(dir, ".grace-audit-123.tmp")
+	fresh := filepath.Join(dir, ".grace-audit-456.tmp")
+	for _, p := range []string{stale, fresh} {
+		if err := os.WriteFile(p, []byte("partial gzip"), 0o600); err != nil {
+			t.Fatal(err)
+		}
+	}
+	old := time.Now().Add(-2 * staleArchiveTemp)
+	if err := os.Chtimes(stale, old, old); err != nil {
+		t.Fatal(err)
+	}
+	if res := rb.prune(t, dir); res.Archive == "" {
+		t.Fatalf("no archive written: %+v", res)
+	}
+	if _, err := os.Stat(stale); !os.IsNotExist(err) {
+		t.Errorf("the stale temporary archive is still there (%v)", err)
+	}
+	if _, err := os.Stat(fresh); err != nil {
+		t.Errorf("the temporary archive being written was removed: %v", err)
+	}
+}
