@@ -67,6 +67,8 @@ type WebhookConfig struct {
 func (w WebhookConfig) WithDefaults() WebhookConfig {
 	if len(w.Events) == 0 {
 		w.Events = slices.Clone(NotifyEvents)
+	} else {
+		w.Events = canonicalEvents(w.Events)
 	}
 	w.MinSeverity = strings.ToLower(strings.TrimSpace(w.MinSeverity))
 	if w.MinSeverity == "" {
@@ -78,9 +80,20 @@ func (w WebhookConfig) WithDefaults() WebhookConfig {
 	return w
 }
 
-// Wants reports whether w asks for the event (NotifyAlert, NotifyApproval).
+// Wants reports whether w asks for the event (NotifyAlert, NotifyApproval),
+// its events written in any case.
 func (w WebhookConfig) Wants(event string) bool {
-	return len(w.Events) == 0 || slices.Contains(w.Events, event)
+	return len(w.Events) == 0 || slices.Contains(canonicalEvents(w.Events), event)
+}
+
+// canonicalEvents is events in lower case without surrounding spaces, as
+// min_severity is read: "Alert" is alert.
+func canonicalEvents(events []string) []string {
+	out := make([]string, len(events))
+	for i, ev := range events {
+		out[i] = strings.ToLower(strings.TrimSpace(ev))
+	}
+	return out
 }
 
 // defaultNotify is the notify part of Default: no webhooks.
@@ -116,8 +129,8 @@ func (c Config) validateNotify(v *problems) {
 		if u, err := url.Parse(w.URL); err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Hostname() == "" {
 			v.add("%s.url (%q) must be an http:// or https:// URL with a host", key, MaskURL(w.URL))
 		}
-		for _, ev := range w.Events {
-			v.check(slices.Contains(NotifyEvents, ev), "%s.events: %q is not an event (known: %s)", key, ev, strings.Join(NotifyEvents, ", "))
+		for i, ev := range canonicalEvents(w.Events) {
+			v.check(slices.Contains(NotifyEvents, ev), "%s.events: %q is not an event (known: %s, in any case)", key, w.Events[i], strings.Join(NotifyEvents, ", "))
 		}
 		v.check(ValidMinSeverity(w.MinSeverity),
 			"%s.min_severity (%q) of webhook %q must be warn or critical (in any case), or left out for warn", key, w.MinSeverity, w.Name)

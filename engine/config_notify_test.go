@@ -1,6 +1,7 @@
 package engine
 
 import (
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -21,7 +22,7 @@ func TestValidateNotifyNamesTheKey(t *testing.T) {
 		{func(w *WebhookConfig) { w.URL = "ftp://x/y" }, `notify.webhooks[1].url ("ftp://x/y") must be an http:// or https:// URL`},
 		{func(w *WebhookConfig) { w.URL = "https:///path" }, `notify.webhooks[1].url ("https:///path") must be an http:// or https:// URL with a host`},
 		{func(w *WebhookConfig) { w.URL = "https://user:pw@/x" }, `notify.webhooks[1].url ("https://user:xxxxx@/x")`},
-		{func(w *WebhookConfig) { w.Events = []string{"alert", "alerts"} }, `notify.webhooks[1].events: "alerts" is not an event (known: alert, approval)`},
+		{func(w *WebhookConfig) { w.Events = []string{"alert", "alerts"} }, `notify.webhooks[1].events: "alerts" is not an event (known: alert, approval, in any case)`},
 		{func(w *WebhookConfig) { w.MinSeverity = "info" }, `notify.webhooks[1].min_severity ("info") of webhook "oncall" must be warn or critical (in any case)`},
 		// A bad URL is echoed as written (not escaped), its password masked.
 		{func(w *WebhookConfig) { w.URL = "ftp://hooks.example.com/a b/ü?x=1" }, `notify.webhooks[1].url ("ftp://hooks.example.com/a b/ü?x=1")`},
@@ -67,6 +68,32 @@ func TestMinSeverityAnyCase(t *testing.T) {
 		if ValidMinSeverity(bad) {
 			t.Errorf("min_severity %q accepted", bad)
 		}
+	}
+}
+
+// Events are read in any case, as min_severity is: "Alert" is alert; an
+// unknown one is refused naming it as written.
+func TestEventsAnyCase(t *testing.T) {
+	t.Parallel()
+	c := Default()
+	c.Notify.Webhooks = []WebhookConfig{{Name: "a", URL: "https://x/y", Events: []string{"Alert", " APPROVAL"}}}
+	if err := c.Validate(); err != nil {
+		t.Fatalf("events in another case refused: %v", err)
+	}
+	w := c.Notify.Webhooks[0]
+	if !w.Wants(NotifyAlert) || !w.Wants(NotifyApproval) {
+		t.Errorf("a webhook with events %q does not want alert and approval", w.Events)
+	}
+	if got := w.WithDefaults().Events; !slices.Equal(got, []string{NotifyAlert, NotifyApproval}) {
+		t.Errorf("events %q read as %q", w.Events, got)
+	}
+	only := WebhookConfig{Name: "b", URL: "https://x/y", Events: []string{"ALERT"}}
+	if only.Wants(NotifyApproval) {
+		t.Error("a webhook of alerts only wants approvals")
+	}
+	c.Notify.Webhooks = []WebhookConfig{{Name: "a", URL: "https://x/y", Events: []string{"Alerts"}}}
+	if err := c.Validate(); err == nil || !strings.Contains(err.Error(), `notify.webhooks[0].events: "Alerts" is not an event`) {
+		t.Errorf("an unknown event: %v", err)
 	}
 }
 

@@ -166,7 +166,7 @@ func TestConfigNotifyErrorsNameTheKey(t *testing.T) {
 	}
 	for _, want := range []string{
 		path + `: notify.webhooks[1].url ("ftp://x/b") must be an http:// or https:// URL with a host`,
-		path + `: notify.webhooks[1].events: "alerts" is not an event (known: alert, approval)`,
+		path + `: notify.webhooks[1].events: "alerts" is not an event (known: alert, approval, in any case)`,
 		path + `: notify.webhooks[1].timeout (-1s) must be positive`,
 	} {
 		if !strings.Contains(err.Error(), want) {
