@@ -242,6 +242,9 @@ func (e *Engine) Start(ctx context.Context) error {
 	case e.started:
 		return errors.New("start engine: already started")
 	}
+	if err := e.checkRetentionArchive(); err != nil {
+		return fmt.Errorf("start engine: %w", err)
+	}
 	// Accept pushes before recovery reads the store, so that an intent
 	// submitted meanwhile is queued either by its Submit or by recovery
 	// (the queue keeps an ID once).

@@ -2,7 +2,10 @@ package engine
 
 import (
 	"context"
+	"errors"
 	"fmt"
+	"io/fs"
+	"os"
 	"path/filepath"
 	"sync"
 	"time"
@@ -88,6 +91,29 @@ func (e *Engine) startRetention(ctx context.Context) {
 	e.retainer = r
 	tick := e.clock.NewTicker(rc.Interval)
 	e.wg.Go(func() { r.loop(ctx, tick) })
+}
+
+// checkRetentionArchive makes retention.archive_dir (0700) when retention
+// is on and it is missing, and refuses one that is a file or cannot be
+// made: found at start, not at the first prune an hour later.
+func (e *Engine) checkRetentionArchive() error {
+	dir := e.retentionArchiveDir()
+	if e.cfg.Retention.Records <= 0 || dir == "" {
+		return nil
+	}
+	info, err := os.Stat(dir)
+	switch {
+	case err == nil && !info.IsDir():
+		return fmt.Errorf("retention.archive_dir (%s) is a file: name a folder for the archives", dir)
+	case err == nil:
+		return nil
+	case !errors.Is(err, fs.ErrNotExist):
+		return fmt.Errorf("retention.archive_dir (%s): %w", dir, err)
+	}
+	if err := os.MkdirAll(dir, 0o700); err != nil {
+		return fmt.Errorf("retention.archive_dir (%s) cannot be made: %w", dir, err)
+	}
+	return nil
 }
 
 // retentionArchiveDir is retention.archive_dir, a relative one taken in

@@ -119,15 +119,48 @@ func TestRetentionWithoutArchiveSaysSoAndUnwritableArchiveKeepsAll(t *testing.T)
 			t.Errorf("start-up log does not warn:\n%s", rb.logs.String())
 		}
 	})
-	t.Run("unwritable", func(t *testing.T) {
+	t.Run("a file at start", func(t *testing.T) {
 		t.Parallel()
-		blocker := filepath.Join(t.TempDir(), "file")
-		if err := os.WriteFile(blocker, nil, 0o600); err != nil {
+		file := filepath.Join(t.TempDir(), "archive")
+		if err := os.WriteFile(file, nil, 0o600); err != nil {
 			t.Fatal(err)
 		}
-		dir := filepath.Join(blocker, "archive")
+		rb := setupRetention(t, file)
+		e, err := engine.New(rb.cfg, engine.Deps{Store: rb.st, Clock: rb.clock})
+		if err != nil {
+			t.Fatal(err)
+		}
+		err = e.Start(context.Background())
+		if err == nil {
+			e.Stop()
+			t.Fatal("the engine started with retention.archive_dir a file")
+		}
+		if want := "retention.archive_dir (" + file + ") is a file"; !strings.Contains(err.Error(), want) {
+			t.Errorf("Start = %v, want it to say %q", err, want)
+		}
+	})
+	t.Run("made at start", func(t *testing.T) {
+		t.Parallel()
+		dir := filepath.Join(t.TempDir(), "a", "archive")
+		rb := setupRetention(t, dir)
+		rb.start(t)
+		if info, err := os.Stat(dir); err != nil || !info.IsDir() || info.Mode().Perm() != 0o700 {
+			t.Errorf("archive folder at start: %v, %v; want a folder, mode 0700", info, err)
+		}
+	})
+	t.Run("unwritable", func(t *testing.T) {
+		t.Parallel()
+		dir := filepath.Join(t.TempDir(), "archive")
 		rb := setupRetention(t, dir)
 		e := rb.start(t)
+		// The folder is taken away and a file put in its place after the
+		// start: every prune fails.
+		if err := os.Remove(dir); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(dir, nil, 0o600); err != nil {
+			t.Fatal(err)
+		}
 		rb.clock.Advance(48 * time.Hour)
 		engine.Eventually(t, "the failure's log line", func() bool {
 			return strings.Contains(rb.logs.String(), "retention: prune failed")
