@@ -95,13 +95,14 @@ func (a *app) completeTypes(cmd *cobra.Command, _ []string, _ string) ([]cobra.C
 }
 
 // completeScenarios offers the scenario IDs not already on the line, each
-// described by its category and description.
+// described by its category and description; with a config that does not
+// load, those of the built-in library.
 func (a *app) completeScenarios(cmd *cobra.Command, args []string, _ string) ([]cobra.Completion, cobra.ShellCompDirective) {
-	cfg, ok := a.quietConfig(cmd)
-	if !ok {
-		return nil, cobra.ShellCompDirectiveNoFileComp
+	dir := "" // a config that does not load: the built-in library alone
+	if cfg, ok := a.quietConfig(cmd); ok {
+		dir = cfg.Chaos.ScenariosDir
 	}
-	lib, err := chaos.LoadLibrary(cfg.Chaos.ScenariosDir)
+	lib, err := chaos.LoadLibrary(dir)
 	if err != nil {
 		return nil, cobra.ShellCompDirectiveNoFileComp
 	}

@@ -85,6 +85,16 @@ func TestShellCompletion(t *testing.T) {
 		t.Errorf("--set does not offer the config keys: %v", words)
 	}
 
+	// A config that does not load still completes the built-in scenarios,
+	// and nothing but completions reaches standard output.
+	broken := newCLI(t)
+	if err := os.WriteFile(filepath.Join(broken.dir, "config.yaml"), []byte("htm:\n  capacity: big\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if words, _ := completions(t, broken, "chaos", "run", ""); !has(words, "DIRT_kernel_kill") || has(words, "OWN_slow_handlers") {
+		t.Errorf("chaos run with a broken config offers %v, want the built-in library", words)
+	}
+
 	for _, shell := range []string{"bash", "zsh", "fish", "powershell"} {
 		r := c.run(t, "completion", shell)
 		if r.code != 0 || !strings.Contains(r.stdout, "__complete") {
