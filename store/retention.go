@@ -123,7 +123,13 @@ func (s *Store) PruneRecords(ctx context.Context, req engine.PruneRequest) (res 
 	if err != nil {
 		return res, err
 	}
-	n, err := s.pruneIntents(ctx, req.Before)
+	// The final intents to delete are counted and recorded first, then
+	// deleted, as entries are below the anchor: a crash between the two
+	// leaves them recorded and not yet deleted (the next round deletes
+	// them, and records them again), never deleted unrecorded. The set
+	// cannot grow meanwhile: an intent changed after the count has
+	// updated_at past the cutoff.
+	n, err := s.countPrunableIntents(ctx, req.Before)
 	if err != nil {
 		return res, err
 	}
@@ -134,10 +140,30 @@ func (s *Store) PruneRecords(ctx context.Context, req engine.PruneRequest) (res 
 	if !rng.empty() {
 		res.FromSeq, res.ToSeq, res.AnchorHash = rng.from.Seq+1, rng.to.Seq, rng.to.Hash
 	}
+	if s.pruneHook != nil {
+		s.pruneHook()
+	}
 	if res.RecordSeq, err = s.recordPrune(ctx, rng, req, n); err != nil {
 		return res, err
 	}
+	if _, err := s.pruneIntents(ctx, req.Before); err != nil {
+		return res, err
+	}
 	return res, s.dropBelowAnchor(ctx)
+}
+
+// prunableIntents selects the intents in a final state created and last
+// changed before ?1.
+const prunableIntents = `FROM intents WHERE state IN (` + "%s" + `) AND created_at < ?1 AND ifnull(updated_at, created_at) < ?1`
+
+// countPrunableIntents counts the intents pruneIntents would delete.
+func (s *Store) countPrunableIntents(ctx context.Context, before time.Time) (int64, error) {
+	var n int64
+	err := s.rdb.QueryRowContext(ctx, "SELECT count(*) "+fmt.Sprintf(prunableIntents, finalStates()), before.UnixNano()).Scan(&n)
+	if err != nil {
+		return 0, fmt.Errorf("count final intents: %w", err)
+	}
+	return n, nil
 }
 
 // pruneRange is the range of entries a prune takes: after from, up to to.
@@ -196,8 +222,7 @@ func (s *Store) recordPrune(ctx context.Context, r pruneRange, req engine.PruneR
 // pruneIntents deletes the intents in a final state created and last
 // changed before before, in chunks, and returns how many.
 func (s *Store) pruneIntents(ctx context.Context, before time.Time) (int64, error) {
-	q := `DELETE FROM intents WHERE rowid IN (SELECT rowid FROM intents WHERE state IN (` + finalStates() + `)
-		AND created_at < ?1 AND ifnull(updated_at, created_at) < ?1 LIMIT ?2)`
+	q := `DELETE FROM intents WHERE rowid IN (SELECT rowid ` + fmt.Sprintf(prunableIntents, finalStates()) + ` LIMIT ?2)`
 	var total int64
 	for {
 		var n int64

@@ -461,3 +461,30 @@ func TestPruneRemovesStaleTemporaryArchives(t *testing.T) {
 		t.Errorf("the temporary archive being written was removed: %v", err)
 	}
 }
+
+// The final intents a prune deletes are on the record before they go: when
+// its records_pruned record is written they are all still there (a crash
+// then leaves them recorded, not deleted unrecorded), and the record
+// counts exactly those the prune deletes.
+func TestPruneRecordsIntentsBeforeDeletingThem(t *testing.T) {
+	t.Parallel()
+	rb := setupRetention(t)
+	db := rb.rawDB(t)
+	finalOld := "SELECT count(*) FROM intents WHERE id IN ('in_old_completed', 'in_old_failed')"
+	seen := int64(-1)
+	rb.s.pruneHook = func() { seen = count(t, db, finalOld) }
+	res := rb.prune(t, "")
+	if seen != 2 {
+		t.Fatalf("%d of the 2 old final intents were left when the prune's record was written, want 2", seen)
+	}
+	if n := count(t, db, finalOld); n != 0 || res.Intents != 2 {
+		t.Fatalf("after the prune: %d old final intents left, %d counted; want 0 left, 2 counted", n, res.Intents)
+	}
+	got, err := rb.s.Search(context.Background(), clarity.Query{Action: "records_pruned"})
+	if err != nil || len(got) != 1 {
+		t.Fatalf("records_pruned: %+v, %v", got, err)
+	}
+	if c := got[0].Context; fmt.Sprint(c["intents"]) != "2" {
+		t.Errorf("the record's context %v does not count the 2 intents", c)
+	}
+}

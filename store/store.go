@@ -42,6 +42,9 @@ type Store struct {
 	unlock func() error
 	// backupHook, set by tests, runs after each step of Backup.
 	backupHook func(step string)
+	// pruneHook, set by tests, runs in PruneRecords just before its
+	// records_pruned record is written.
+	pruneHook func()
 }
 
 var (
