@@ -52,7 +52,7 @@ and exits 0 only if it completed.`,
 				}
 				in, err := b.Get(ctx, id)
 				if errors.Is(err, intent.ErrNotFound) {
-					return fmt.Errorf("intent %s: no such intent", id)
+					return fmt.Errorf("intent %s: no such intent%s", id, a.prunedHint(cmd))
 				}
 				if err != nil {
 					return fmt.Errorf("get intent %s: %w", id, err)
@@ -215,4 +215,15 @@ func compactJSON(raw json.RawMessage) string {
 		return string(raw)
 	}
 	return clip(b.String(), 2000)
+}
+
+// prunedHint is what an intent not found may have become when the config
+// prunes the record (retention.records): a clause for the error, "" when
+// it keeps everything.
+func (a *app) prunedHint(cmd *cobra.Command) string {
+	cfg, err := a.config(cmd)
+	if err != nil || cfg.Retention.Records <= 0 {
+		return ""
+	}
+	return fmt.Sprintf(" (or it was pruned: retention.records is %s, and intents that ended longer ago are deleted)", cfg.Retention.Records)
 }

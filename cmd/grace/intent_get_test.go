@@ -88,6 +88,9 @@ workers:
 	c.run(t, "intent", "submit", "--type", "query_knowledge", "--wait", "--wait-timeout", "0s").wantFail(t, exitUsage, "--wait-timeout 0s")
 	c.run(t, "intent", "get", later, "--wait", "--wait-timeout", "-1s").wantFail(t, exitUsage, "--wait-timeout -1s")
 	c.run(t, "intent", "get", "int_nope").wantFail(t, exitFailure, "intent int_nope: no such intent")
+	// With retention on, an intent not found may have been pruned: it says so.
+	c.run(t, "--set", "retention.records=2160h", "intent", "get", "int_nope").wantFail(t, exitFailure,
+		"intent int_nope: no such intent (or it was pruned: retention.records is 2160h0m0s, and intents that ended longer ago are deleted)")
 }
 
 // TestCLIWaitServerGoneMidway: a server that answered the submission and
