@@ -4,6 +4,8 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"unicode"
+	"unicode/utf8"
 
 	"github.com/charmbracelet/lipgloss"
 
@@ -20,10 +22,15 @@ var componentTitles = map[string]string{
 	watchdog.NameScheduler: "Scheduler",
 }
 
-// componentTitle is a component's display name.
+// componentTitle is a component's display name: the seed's, or for the
+// others (retention, notifications, a deployment's own) the name with a
+// capital, as the seed's are written.
 func componentTitle(name string) string {
 	if t, ok := componentTitles[name]; ok {
 		return t
+	}
+	if r, size := utf8.DecodeRuneInString(name); size > 0 && unicode.IsLower(r) {
+		return string(unicode.ToUpper(r)) + name[size:]
 	}
 	return name
 }

@@ -21,13 +21,16 @@ func TestLayer2ShowsOnlyWhatTheWatchdogReports(t *testing.T) {
 	snap.Health.Components[1].Status = watchdog.Critical
 	snap.Health.Components[1].Reason = "Paused for 3m with 1,234 waiting"
 	snap.Health.Components = append(snap.Health.Components, watchdog.ComponentReport{
-		Name: watchdog.NameMesh, Ready: false, NotReadyReason: "the mesh has not started"})
+		Name: watchdog.NameMesh, Ready: false, NotReadyReason: "the mesh has not started"},
+		// A component beyond the seed's four (retention, notifications) is
+		// titled as theirs are: with a capital.
+		watchdog.ComponentReport{Name: "retention", Ready: true, Reason: "records older than 1h are pruned"})
 	snap.Layer2.Paused = true
 	snap.Layer2.Pause = &engine.PauseInfo{By: "ops", Reason: "maintenance", Since: fixedNow}
 	b.send(snapshotMsg{snap: snap})
 	v := b.view()
 	for _, want := range []string{"Layer 2 · ▲ warn", "▲ warn      HTM", "breaches 7", "✗ critical  Scheduler", "Paused for 3m",
-		"○ not ready Trigger Mesh", "the mesh has not started", "▲ 1 warn · HTM/queue_depth", "▲ PAUSED", "▲ paused by ops 0s ago: maintenance"} {
+		"○ not ready Trigger Mesh", "the mesh has not started", "✓ ok        Retention", "▲ 1 warn · HTM/queue_depth", "▲ PAUSED", "▲ paused by ops 0s ago: maintenance"} {
 		if !strings.Contains(v, want) {
 			t.Errorf("dashboard lacks %q:\n%s", want, v)
 		}
