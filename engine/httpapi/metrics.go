@@ -97,6 +97,11 @@ var (
 	descBurn       = desc("grace_slo_burn_rate", "Error-budget burn rate over each burn-rate window (1 spends the budget over the SLO period).", "slo", "window")
 	descSLOEvents  = desc("grace_slo_events_total", "Events counted against each SLO since start, good or bad.", "slo", "outcome")
 	descChecks     = desc("grace_watchdog_checks_total", "Watchdog checks since start.")
+	// Retention (retention.records set): from the watchdog's retention
+	// component, so they are as fresh as its last check.
+	descRetPruned  = desc("grace_retention_pruned_entries_total", "Audit entries pruned by retention since start.")
+	descRetAnchor  = desc("grace_retention_anchor_seq", "The audit entry the chain starts after (0: nothing pruned since start).")
+	descRetFailing = desc("grace_retention_failed_prunes", "Prune rounds failed in a row (records are kept meanwhile).")
 )
 
 func desc(name, help string, labels ...string) *prometheus.Desc {
@@ -116,7 +121,7 @@ type engineCollector struct {
 var engineDescs = []*prometheus.Desc{descReady, descQueueDepth, descQueueWarn, descQueueCrit, descIntents, descPending,
 	descWorkers, descPoolTarget, descPaused, descTypeHeld, descActorHeld, descRate, descDispatched, descCompleted, descFailed,
 	descRejected, descRefused, descRefRecords, descRefSummed, descRefSummary, descShed, descRerouted, descLost, descTypeQueued, descTypeDone, descAbandoned, descRunaways, descLatency, descDuration, descStatus, descCompReady,
-	descBreaches, descFiring, descBurn, descSLOEvents, descChecks}
+	descBreaches, descFiring, descBurn, descSLOEvents, descChecks, descRetPruned, descRetAnchor, descRetFailing}
 
 // Describe sends the descriptions of every metric Collect can send: the
 // engine's, and those a collection shows (the chaos meter's).
@@ -193,6 +198,11 @@ func (c *engineCollector) Collect(ch chan<- prometheus.Metric) {
 		gauge(descStatus, float64(comp.Status), comp.Name)
 		gauge(descCompReady, b2f(comp.Ready), comp.Name)
 		counter(descBreaches, comp.SLOBreaches, comp.Name)
+		if comp.Name == engine.ComponentRetention {
+			send(ch, descRetPruned, prometheus.CounterValue, comp.Metrics["retention_pruned_entries"])
+			gauge(descRetAnchor, comp.Metrics["retention_anchor_seq"])
+			gauge(descRetFailing, comp.Metrics["retention_failed_in_a_row"])
+		}
 	}
 	firing := map[watchdog.Status]int{}
 	for _, a := range health.Alerts {

@@ -18,6 +18,7 @@ import (
 	"grace/engine/clock"
 	"grace/engine/enginetest"
 	"grace/engine/intent"
+	"grace/engine/watchdog"
 	"grace/engine/worker"
 )
 
@@ -229,6 +230,36 @@ func TestMetricsFromASnapshotOnly(t *testing.T) {
 	}
 	if v := value(t, fams, "grace_dispatch_latency_seconds"); v != 0 {
 		t.Fatalf("empty histogram has %v samples", v)
+	}
+}
+
+// retentionOnly is an operator API whose watchdog reports a retention
+// component that has pruned.
+type retentionOnly struct{ engine.OperatorAPI }
+
+func (retentionOnly) Snapshot() engine.Snapshot {
+	return engine.Snapshot{Health: engine.HealthReport{Components: []watchdog.ComponentReport{{
+		Name: engine.ComponentRetention, Status: watchdog.Warn, Ready: true,
+		Metrics: map[string]float64{"retention_pruned_entries": 2119351, "retention_anchor_seq": 2119351, "retention_failed_in_a_row": 1},
+	}}}}
+}
+
+// With retention on, /metrics says how much was pruned, where the chain
+// starts and whether prunes are failing, for an alert rule on the disk.
+func TestRetentionMetrics(t *testing.T) {
+	t.Parallel()
+	fams := scrape(t, NewHandler(retentionOnly{}, Options{Token: "secret"}))
+	for name, want := range map[string]float64{"grace_retention_pruned_entries_total": 2119351, "grace_retention_anchor_seq": 2119351,
+		"grace_retention_failed_prunes": 1} {
+		if v := value(t, fams, name); v != want {
+			t.Errorf("%s = %v, want %v", name, v, want)
+		}
+	}
+	if typ := fams["grace_retention_pruned_entries_total"].GetType(); typ != dto.MetricType_COUNTER {
+		t.Errorf("pruned entries is a %v", typ)
+	}
+	if fams := scrape(t, NewHandler(snapshotOnly{}, Options{Token: "secret"})); fams["grace_retention_anchor_seq"] != nil {
+		t.Error("retention metrics without retention")
 	}
 }
 
