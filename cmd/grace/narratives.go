@@ -54,13 +54,13 @@ finds that intent's records. A phrase in double quotes, and a word of
 several parts (worker_1, 10.0.0.1, api-key), needs its words side by side,
 in order, within one field: grace narratives search '"disk full" -load_shed'
 (quote it for the shell too; an open quote runs to the end; “ ” and „ count
-as double quotes). A page reads
-at most 100,000 records holding a phrase's words; past that it ends early,
-or, with none found, fails saying to narrow the search. --actor and --action
-filter exactly; --since takes a duration back from now (90s, 1h) or an
-RFC 3339 time. Reads the database directly, even while an engine runs;
-with --server, asks that grace serve instead (GET /v1/narratives, with the
-API token), for a record on another machine.
+as double quotes). A page reads at most 100,000 records holding a phrase's
+words, or, for words to leave out alone, 100,000 records; past that it ends
+early, or, with none found, fails saying to narrow the search. --actor and
+--action filter exactly; --since takes a duration back from now (90s, 1h)
+or an RFC 3339 time. Reads the database directly, even while an engine
+runs; with --server, asks that grace serve instead (GET /v1/narratives,
+with the API token), for a record on another machine.
 
 --follow (-f) prints the newest --limit matches oldest first, as tail -f
 does, then each new match as it is written, until interrupted (Ctrl-C);
