@@ -1,12 +1,14 @@
 package main
 
 import (
+	"context"
 	"log/slog"
 
 	"github.com/spf13/cobra"
 
 	"grace/engine"
 	"grace/engine/clock"
+	"grace/engine/intent"
 )
 
 // routeCommand is "grace intent route": the governance decision only.
@@ -37,16 +39,7 @@ func (a *app) runRoute(cmd *cobra.Command, f *submissionFlags) error {
 	if err != nil {
 		return err
 	}
-	// An engine that is never started, over an empty stand-in for the database:
-	// routing needs only the config.
-	eng, err := engine.New(cfg, engine.Deps{
-		Store: emptyStore{}, Journal: emptyStore{}, Searcher: emptyStore{},
-		Clock: clock.Real{}, Logger: slog.New(slog.DiscardHandler),
-	})
-	if err != nil {
-		return err
-	}
-	d, err := eng.Route(cmd.Context(), sub)
+	d, err := routeOnly(cmd.Context(), cfg, sub)
 	if err != nil {
 		return err
 	}
@@ -55,4 +48,19 @@ func (a *app) runRoute(cmd *cobra.Command, f *submissionFlags) error {
 	}
 	a.table(decisionRows(d))
 	return nil
+}
+
+// routeOnly is the governance decision for sub from an engine that is
+// never started, over an empty stand-in for the database: routing needs
+// only the config, and nothing is opened, created or stored. Invalid input
+// is an *engine.ValidationError.
+func routeOnly(ctx context.Context, cfg engine.Config, sub intent.Submission) (intent.Decision, error) {
+	eng, err := engine.New(cfg, engine.Deps{
+		Store: emptyStore{}, Journal: emptyStore{}, Searcher: emptyStore{},
+		Clock: clock.Real{}, Logger: slog.New(slog.DiscardHandler),
+	})
+	if err != nil {
+		return intent.Decision{}, err
+	}
+	return eng.Route(ctx, sub)
 }

@@ -8,6 +8,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"grace/engine"
 	"grace/engine/httpapi"
 	"grace/engine/intent"
 )
@@ -41,6 +42,12 @@ for a human). --json then prints the finished intent, as intent get --json.`,
 			}
 			if waitFor <= 0 {
 				return usageErrorf("--wait-timeout %v: want a positive duration, like 5m", waitFor)
+			}
+			// Written directly to a database not made yet, an invalid intent
+			// is refused before the data folder is created for it.
+			a.beforeNewDB = func(ctx context.Context, cfg engine.Config) error {
+				_, err := routeOnly(ctx, cfg, sub)
+				return err
 			}
 			return a.withIntents(cmd, writeIntents, func(ctx context.Context, b intentBackend) error {
 				sub := sub

@@ -141,9 +141,14 @@ func (a *app) withIntents(cmd *cobra.Command, access intentAccess, fn func(conte
 		}
 		return fmt.Errorf("no server answers at %s and identities are configured: changes go through the HTTP API only (start grace serve)", where)
 	}
-	if access == changeIntents {
-		if _, err := os.Stat(cfg.DB); errors.Is(err, fs.ErrNotExist) {
+	if _, err := os.Stat(cfg.DB); errors.Is(err, fs.ErrNotExist) {
+		if access == changeIntents {
 			return &missingDBError{path: cfg.DB}
+		}
+		if a.beforeNewDB != nil {
+			if err := a.beforeNewDB(ctx, cfg); err != nil {
+				return err
+			}
 		}
 	}
 	log := newLogger(a.stderr, cfg.Log.Level, slog.LevelWarn)

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"io"
@@ -39,6 +40,11 @@ type app struct {
 
 	cfg     *engine.Config
 	logFile string // where a panic is written, once the config is known
+
+	// beforeNewDB, when set, checks a direct write before withIntents
+	// creates the database for it, so that a refused one leaves no data
+	// folder behind.
+	beforeNewDB func(context.Context, engine.Config) error
 }
 
 // run executes grace with args and returns the exit code.

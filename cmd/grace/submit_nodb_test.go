@@ -1,0 +1,40 @@
+package main
+
+import (
+	"errors"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+)
+
+// TestRefusedDirectSubmitCreatesNoDataFolder: with no server and no
+// database yet, an invalid intent is refused without the data folder, the
+// database or the audit key being made for it; a valid one then makes
+// them, and a later invalid one is refused onto the record.
+func TestRefusedDirectSubmitCreatesNoDataFolder(t *testing.T) {
+	c := newCLI(t)
+	data := filepath.Join(c.dir, "fresh")
+	db := filepath.Join(data, "grace.db")
+	r := c.run(t, "intent", "submit", "--type", "query_knowledge", "--priority", "99", "--db", db)
+	if r.code != 1 || !strings.Contains(r.stderr, "priority") {
+		t.Fatalf("invalid submit: exit %d, stderr %q; want exit 1 naming priority", r.code, r.stderr)
+	}
+	if _, err := os.Stat(data); !errors.Is(err, fs.ErrNotExist) {
+		t.Fatalf("a refused submit made the data folder %s (stat: %v)", data, err)
+	}
+	if r := c.run(t, "intent", "submit", "--type", "query_knowledge", "--priority", "3", "--db", db); r.code != 0 {
+		t.Fatalf("valid submit: exit %d, stderr %q", r.code, r.stderr)
+	}
+	if _, err := os.Stat(db); err != nil {
+		t.Fatalf("a valid direct submit made no database: %v", err)
+	}
+	if r := c.run(t, "intent", "submit", "--type", "query_knowledge", "--priority", "99", "--db", db); r.code != 1 {
+		t.Fatalf("invalid submit beside a database: exit %d, stderr %q", r.code, r.stderr)
+	}
+	r = c.run(t, "narratives", "search", "--action", "intent_rejected", "--db", db)
+	if r.code != 0 || strings.Count(r.stdout, "intent_rejected") != 1 {
+		t.Fatalf("want the one refusal beside a database on the record, got exit %d:\n%s%s", r.code, r.stdout, r.stderr)
+	}
+}
