@@ -48,13 +48,20 @@ func (e *Engine) Pending(ctx context.Context) ([]intent.Intent, error) {
 
 // Search returns narratives matching q, newest first, from the Searcher.
 func (e *Engine) Search(ctx context.Context, q clarity.Query) ([]clarity.Entry, error) {
+	p, err := e.SearchPage(ctx, q)
+	return p.Entries, err
+}
+
+// SearchPage is Search, saying where a page that stopped early at the
+// store's read budget stopped (clarity.Page).
+func (e *Engine) SearchPage(ctx context.Context, q clarity.Query) (clarity.Page, error) {
 	if e.searcher == nil {
-		return nil, errors.New("search narratives: no searcher configured")
+		return clarity.Page{}, errors.New("search narratives: no searcher configured")
 	}
 	q.IntentID = intent.CanonicalID(q.IntentID)
-	es, err := e.searcher.Search(ctx, q)
+	p, err := clarity.SearchPage(ctx, e.searcher, q)
 	if err != nil {
-		return nil, fmt.Errorf("search narratives: %w", err)
+		return clarity.Page{}, fmt.Errorf("search narratives: %w", err)
 	}
-	return es, nil
+	return p, nil
 }

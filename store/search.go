@@ -36,22 +36,31 @@ const (
 // A phrase is checked on the records the index finds holding all its
 // words; a page reads at most maxPhraseCandidates of them. Past that it
 // ends early with the matches found (a short page, as at the end of the
-// results); with none found it fails with an *engine.TextError for "q"
-// that says so, rather than reading on through a million records. A text
-// of words to leave out alone reads the records themselves, under the
-// same bound.
+// results; SearchPage says where it stopped). With none found, the first
+// page (no BeforeID) fails with an *engine.TextError for "q" that says so,
+// rather than reading on through a million records; a later page is empty,
+// and SearchPage says where to read on. A text of words to leave out
+// alone reads the records themselves, under the same bound.
 func (s *Store) Search(ctx context.Context, q clarity.Query) ([]clarity.Entry, error) {
-	if err := s.readable(); err != nil {
-		return nil, err
-	}
-	out, err := s.search(ctx, q)
-	if err != nil {
-		return nil, fmt.Errorf("search narratives: %w", err)
-	}
-	return out, nil
+	p, err := s.SearchPage(ctx, q)
+	return p.Entries, err
 }
 
-func (s *Store) search(ctx context.Context, q clarity.Query) ([]clarity.Entry, error) {
+// SearchPage is Search, saying in ResumeBefore where a page that ended
+// early at its read budget stopped, so that a client paging through the
+// results can go on past it rather than take the short page for the end.
+func (s *Store) SearchPage(ctx context.Context, q clarity.Query) (clarity.Page, error) {
+	if err := s.readable(); err != nil {
+		return clarity.Page{}, err
+	}
+	p, err := s.search(ctx, q)
+	if err != nil {
+		return clarity.Page{}, fmt.Errorf("search narratives: %w", err)
+	}
+	return p, nil
+}
+
+func (s *Store) search(ctx context.Context, q clarity.Query) (clarity.Page, error) {
 	q.IntentID = intent.CanonicalID(q.IntentID)
 	if id := intent.CanonicalID(strings.TrimSpace(q.Text)); q.IntentID == "" && intent.IsID(id) {
 		// An intent's ID pasted as the whole query: its records. (The
@@ -66,58 +75,59 @@ func (s *Store) search(ctx context.Context, q clarity.Query) ([]clarity.Entry, e
 	terms := parseQuery(q.Text)
 	conn, err := s.rdb.Conn(ctx)
 	if err != nil {
-		return nil, err
+		return clarity.Page{}, err
 	}
 	defer conn.Close()
 	// One read transaction: the index mark, the time spans and the rows
 	// they describe are read from the same snapshot.
 	if _, err := conn.ExecContext(ctx, "BEGIN"); err != nil {
-		return nil, err
+		return clarity.Page{}, err
 	}
 	defer conn.ExecContext(context.Background(), "ROLLBACK") //nolint:errcheck // read-only
 	lo, hi, err := idRange(ctx, conn, q)
 	if err != nil || lo > hi {
-		return nil, err
+		return clarity.Page{}, err
 	}
 	f := filters(q, lo, hi)
 	if len(terms) == 0 {
-		return queryEntries(ctx, conn, entryCols+" FROM narratives n"+entryJoins+f.where()+
+		out, err := queryEntries(ctx, conn, entryCols+" FROM narratives n"+entryJoins+f.where()+
 			" ORDER BY n.id DESC LIMIT ?", append(f.args, int64(limit))...)
+		return clarity.Page{Entries: out}, err
 	}
 	hwm, err := indexMark(ctx, conn)
 	if err != nil {
-		return nil, err
+		return clarity.Page{}, err
 	}
 	if !positive(terms) {
 		// Only words to exclude: the index finds what holds a word, not
 		// what lacks one, so the rows are read newest first and judged
 		// here until the page is full, at most maxPhraseCandidates of
 		// them, as a phrase's candidates are.
-		out, read, err := scanTailUpTo(ctx, conn, lo-1, f, terms, limit, maxPhraseCandidates)
-		if err == nil && len(out) == 0 && read == maxPhraseCandidates {
-			return nil, &engine.TextError{Field: "q", Reason: fmt.Sprintf(
-				"has only words to leave out, and the %d newest records all hold them; the search stopped there: add a word to find, or narrow it with since, until, actor or action", read)}
+		out, resume, err := scanTailUpTo(ctx, conn, lo-1, f, terms, limit, maxPhraseCandidates)
+		if err == nil && len(out) == 0 && resume > 0 && q.BeforeID == 0 {
+			return clarity.Page{}, &engine.TextError{Field: "q", Reason: fmt.Sprintf(
+				"has only words to leave out, and the %d newest records all hold them; the search stopped there: add a word to find, or narrow it with since, until, actor or action", maxPhraseCandidates)}
 		}
-		return out, err
+		return clarity.Page{Entries: out, ResumeBefore: resume}, err
 	}
 	var out []clarity.Entry
 	if hi > hwm {
-		if out, err = scanTail(ctx, conn, hwm, f, terms, limit); err != nil || len(out) >= limit || hwm == 0 {
-			return out, err
+		if out, _, err = scanTailUpTo(ctx, conn, hwm, f, terms, limit, 0); err != nil || len(out) >= limit || hwm == 0 {
+			return clarity.Page{Entries: out}, err
 		}
 	}
 	ff := f
 	ff.add("f.narratives_fts MATCH ?", ftsQuery(terms))
 	ff.add("f.rowid BETWEEN ? AND ?", lo, min(hi, hwm))
 	if phrased(terms) {
-		more, err := checkCandidates(ctx, conn, ff, terms, limit-len(out), len(out) == 0)
-		return append(out, more...), err
+		more, resume, err := checkCandidates(ctx, conn, ff, terms, limit-len(out), len(out) == 0 && q.BeforeID == 0)
+		return clarity.Page{Entries: append(out, more...), ResumeBefore: resume}, err
 	}
 	more, err := queryEntries(ctx, conn,
 		entryCols+" FROM search.narratives_fts f CROSS JOIN narratives n ON n.id = f.rowid"+entryJoins+
 			ff.where()+" ORDER BY f.rowid DESC LIMIT ?",
 		append(ff.args, int64(limit-len(out)))...)
-	return append(out, more...), err
+	return clarity.Page{Entries: append(out, more...)}, err
 }
 
 // maxPhraseCandidates is the most records one page of a phrase search
@@ -130,14 +140,15 @@ var maxPhraseCandidates = 100_000
 
 // checkCandidates finds, newest first, up to need records among those the
 // index finds (f holds the MATCH), judging each candidate's text in Go,
-// and then reads the matches whole. Past maxPhraseCandidates it stops:
-// with matches, it returns them; with none, and alone on the page (none
-// from the scan of unindexed rows either), it fails with a TextError.
-func checkCandidates(ctx context.Context, conn *sql.Conn, f filter, terms []term, need int, alone bool) ([]clarity.Entry, error) {
+// and then reads the matches whole. Past maxPhraseCandidates it stops,
+// returning the matches and the id of the last candidate read (0 when it
+// did not stop early); with none, and refuse set (the first page, and
+// none from the scan of unindexed rows either), it fails with a TextError.
+func checkCandidates(ctx context.Context, conn *sql.Conn, f filter, terms []term, need int, refuse bool) ([]clarity.Entry, int64, error) {
 	rows, err := conn.QueryContext(ctx, `SELECT n.id, n.who, n.what, n."where", n.why, n.how
 		FROM search.narratives_fts f CROSS JOIN narratives n ON n.id = f.rowid`+f.where()+" ORDER BY f.rowid DESC", f.args...)
 	if err != nil {
-		return nil, err
+		return nil, 0, err
 	}
 	defer rows.Close()
 	m := newMatcher(terms)
@@ -148,26 +159,30 @@ func checkCandidates(ctx context.Context, conn *sql.Conn, f filter, terms []term
 	for len(ids) < need && read < maxPhraseCandidates && rows.Next() {
 		read++
 		if err := rows.Scan(&id, &who, &what, &where, &why, &how); err != nil {
-			return nil, err
+			return nil, 0, err
 		}
 		if m.match(who, what, where, why, how) {
 			ids = append(ids, id)
 		}
 	}
 	if err := rows.Err(); err != nil {
-		return nil, err
+		return nil, 0, err
 	}
-	cut := len(ids) < need && read == maxPhraseCandidates && rows.Next()
+	var resume int64
+	if len(ids) < need && read == maxPhraseCandidates && rows.Next() {
+		resume = id
+	}
 	rows.Close()
 	if len(ids) == 0 {
-		if cut && alone {
-			return nil, &engine.TextError{Field: "q", Reason: fmt.Sprintf(
+		if resume > 0 && refuse {
+			return nil, 0, &engine.TextError{Field: "q", Reason: fmt.Sprintf(
 				"has a phrase whose words stand apart in the %d newest records that hold them all; the search stopped there: narrow it with since, until, actor, action or a rarer word", read)}
 		}
-		return nil, nil
+		return nil, resume, nil
 	}
-	return queryEntries(ctx, conn, entryCols+" FROM narratives n"+entryJoins+
+	out, err := queryEntries(ctx, conn, entryCols+" FROM narratives n"+entryJoins+
 		" WHERE n.id IN (?"+strings.Repeat(", ?", len(ids)-1)+") ORDER BY n.id DESC", ids...)
+	return out, resume, err
 }
 
 // idRange turns q's time bounds into the range of narrative ids that can
@@ -200,15 +215,11 @@ func idRange(ctx context.Context, conn *sql.Conn, q clarity.Query) (lo, hi int64
 	return lo, hi, nil
 }
 
-// scanTail finds, newest first, the matching rows above the index mark.
-func scanTail(ctx context.Context, conn *sql.Conn, hwm int64, f filter, terms []term, limit int) ([]clarity.Entry, error) {
-	out, _, err := scanTailUpTo(ctx, conn, hwm, f, terms, limit, 0)
-	return out, err
-}
-
-// scanTailUpTo is scanTail reading at most budget rows (0: no bound) and
-// saying how many it read; a page cut by the budget may be short.
-func scanTailUpTo(ctx context.Context, conn *sql.Conn, hwm int64, f filter, terms []term, limit, budget int) ([]clarity.Entry, int, error) {
+// scanTailUpTo finds, newest first, the matching rows above hwm (the
+// index mark, or below the range for a scan of the whole range), reading
+// at most budget rows (0: no bound). A page the budget cut short says the
+// id of the last row it read (0 when it did not stop early).
+func scanTailUpTo(ctx context.Context, conn *sql.Conn, hwm int64, f filter, terms []term, limit, budget int) ([]clarity.Entry, int64, error) {
 	f.add("n.id > ?", hwm)
 	rows, err := conn.QueryContext(ctx, entryCols+" FROM narratives n"+entryJoins+f.where()+" ORDER BY n.id DESC", f.args...)
 	if err != nil {
@@ -218,17 +229,25 @@ func scanTailUpTo(ctx context.Context, conn *sql.Conn, hwm int64, f filter, term
 	m := newMatcher(terms)
 	var out []clarity.Entry
 	read := 0
+	var last int64
 	for len(out) < limit && (budget == 0 || read < budget) && rows.Next() {
 		read++
 		e, why, err := scanEntry(rows)
 		if err != nil {
-			return nil, read, err
+			return nil, 0, err
 		}
+		last = e.ID
 		if m.match(e.Who, e.What, e.Where, why, e.How) {
 			out = append(out, e)
 		}
 	}
-	return out, read, rows.Err()
+	if err := rows.Err(); err != nil {
+		return nil, 0, err
+	}
+	if len(out) < limit && budget > 0 && read == budget && rows.Next() {
+		return out, last, rows.Err()
+	}
+	return out, 0, nil
 }
 
 // filter is a list of SQL conditions on narratives n and their arguments.

@@ -209,26 +209,53 @@ func TestSearchPhraseStopsAtItsBudget(t *testing.T) {
 		q       clarity.Query
 		want    []int64
 		refused bool
+		resume  int64 // where the page says it stopped
 	}{
-		{clarity.Query{Text: `"disk full"`}, []int64{26}, false},             // found within the 10 newest, then cut
-		{clarity.Query{Text: `"disk full"`, BeforeID: 26}, nil, true},        // 10 candidates, none adjacent
-		{clarity.Query{Text: `"disk full"`, BeforeID: 5}, []int64{2}, false}, // 4 candidates: not cut
-		{clarity.Query{Text: `"disk full"`, Limit: 1}, []int64{26}, false},   // the page is full first
-		{clarity.Query{Text: "disk full", BeforeID: 26, Limit: 20}, []int64{25, 24, 23, 22, 21, 20, 19, 18, 17, 16, 15, 14, 13, 12, 11, 10, 9, 8, 7, 6}, false},
+		{clarity.Query{Text: `"disk full"`}, []int64{26}, false, 21},            // found within the 10 newest, then cut
+		{clarity.Query{Text: `"full disk"`}, nil, true, 0},                      // the first page: 10 candidates, none adjacent
+		{clarity.Query{Text: `"disk full"`, BeforeID: 26}, nil, false, 16},      // a later page: empty, and where to read on
+		{clarity.Query{Text: `"disk full"`, BeforeID: 5}, []int64{2}, false, 0}, // 4 candidates: not cut
+		{clarity.Query{Text: `"disk full"`, Limit: 1}, []int64{26}, false, 0},   // the page is full first
+		{clarity.Query{Text: "disk full", BeforeID: 26, Limit: 20}, []int64{25, 24, 23, 22, 21, 20, 19, 18, 17, 16, 15, 14, 13, 12, 11, 10, 9, 8, 7, 6}, false, 0},
 		// Only words to leave out: the rows read to judge them are bounded
 		// the same way.
-		{clarity.Query{Text: "-disk"}, nil, true},                    // the 10 newest all hold it
-		{clarity.Query{Text: "-is"}, []int64{26}, false},             // one of the 10 newest lacks it, then cut
-		{clarity.Query{Text: "-is", BeforeID: 5}, []int64{2}, false}, // 4 rows: not cut
-		{clarity.Query{Text: "-is", Limit: 1}, []int64{26}, false},   // the page is full first
+		{clarity.Query{Text: "-disk"}, nil, true, 0},                    // the 10 newest all hold it
+		{clarity.Query{Text: "-disk", BeforeID: 26}, nil, false, 16},    // a later page: empty, and where to read on
+		{clarity.Query{Text: "-is"}, []int64{26}, false, 21},            // one of the 10 newest lacks it, then cut
+		{clarity.Query{Text: "-is", BeforeID: 5}, []int64{2}, false, 0}, // 4 rows: not cut
+		{clarity.Query{Text: "-is", Limit: 1}, []int64{26}, false, 0},   // the page is full first
 	} {
-		es, err := tb.s.Search(ctx, tc.q)
+		p, err := tb.s.SearchPage(ctx, tc.q)
 		var te *engine.TextError
 		if refused := errors.As(err, &te) && te.Field == "q"; refused != tc.refused || (err != nil && !refused) {
 			t.Fatalf("Search(%+v): err = %v, want refused %v", tc.q, err, tc.refused)
 		}
-		if got := ids(es); !reflect.DeepEqual(got, tc.want) {
-			t.Errorf("Search(%q before %d) = %v, want %v", tc.q.Text, tc.q.BeforeID, got, tc.want)
+		if got := ids(p.Entries); !reflect.DeepEqual(got, tc.want) || p.ResumeBefore != tc.resume {
+			t.Errorf("Search(%q before %d) = %v, resume before %d; want %v, resume before %d",
+				tc.q.Text, tc.q.BeforeID, got, p.ResumeBefore, tc.want, tc.resume)
+		}
+		if es, _ := tb.s.Search(ctx, tc.q); !reflect.DeepEqual(ids(es), ids(p.Entries)) {
+			t.Errorf("Search(%q) = %v, SearchPage's entries %v", tc.q.Text, ids(es), ids(p.Entries))
+		}
+	}
+	// A client that reads on from where each page stopped finds every
+	// match, as an unbounded search would.
+	for _, text := range []string{`"disk full"`, "-is"} {
+		var got []int64
+		q := clarity.Query{Text: text}
+		for range 10 {
+			p, err := tb.s.SearchPage(ctx, q)
+			if err != nil {
+				t.Fatalf("%s before %d: %v", text, q.BeforeID, err)
+			}
+			got = append(got, ids(p.Entries)...)
+			if p.ResumeBefore == 0 {
+				break
+			}
+			q.BeforeID = p.ResumeBefore
+		}
+		if want := []int64{26, 2}; !reflect.DeepEqual(got, want) {
+			t.Errorf("paging %s by resume_before found %v, want %v", text, got, want)
 		}
 	}
 }

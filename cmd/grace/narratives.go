@@ -44,7 +44,7 @@ func (a *app) searchCommand() *cobra.Command {
 		every  time.Duration
 	)
 	cmd := &cobra.Command{
-		Use:   "search [QUERY] [--actor A] [--action X] [--since D] [--limit N] [--intent ID] [--follow]",
+		Use:   "search [QUERY] [--actor A] [--action X] [--since D] [--limit N] [--intent ID] [--before ID] [--follow]",
 		Short: "Search narratives, newest first, or follow them as they are written",
 		Long: `Search the narratives in the database, newest first. QUERY is full text:
 all words must match, a word ending in * is a prefix, a word beginning with
@@ -56,9 +56,11 @@ in order, within one field: grace narratives search '"disk full" -load_shed'
 (quote it for the shell too; an open quote runs to the end; “ ” and „ count
 as double quotes). A page reads at most 100,000 records holding a phrase's
 words, or, for words to leave out alone, 100,000 records; past that it ends
-early, or, with none found, fails saying to narrow the search. --actor and
---action filter exactly; --since takes a duration back from now (90s, 1h)
-or an RFC 3339 time. Reads the database directly, even while an engine
+early, saying on standard error the --before that reads on (with --json,
+as resume_before), or, with none found, fails saying to narrow the search.
+--actor and --action filter exactly; --since takes a duration back from
+now (90s, 1h) or an RFC 3339 time; --before ID pages, reading the records
+older than narrative ID. Reads the database directly, even while an engine
 runs; with --server, asks that grace serve instead (GET /v1/narratives,
 with the API token), for a record on another machine.
 
@@ -73,6 +75,12 @@ with --json, one JSON object a line.`,
 					return &usageError{err: fmt.Errorf("--%w", err)}
 				}
 				q.Since = t
+			}
+			if q.BeforeID < 0 {
+				return usageErrorf("--before %d: want a narrative ID (a positive integer)", q.BeforeID)
+			}
+			if follow && q.BeforeID > 0 {
+				return usageErrorf("--before is not for --follow, which reads on from the newest records")
 			}
 			if q.Limit < 1 || q.Limit > searchMaxLimit {
 				return usageErrorf("--limit %d: want 1 to %d", q.Limit, searchMaxLimit)
@@ -95,6 +103,7 @@ with --json, one JSON object a line.`,
 	fl.StringVar(&since, "since", "", "only records since a duration ago (1h) or an RFC 3339 time")
 	fl.IntVar(&q.Limit, "limit", 50, "at most this many (with --follow: of the records already written)")
 	fl.StringVar(&q.IntentID, "intent", "", "only records of this intent")
+	fl.Int64Var(&q.BeforeID, "before", 0, "only records older than this narrative ID: the next page after the oldest one shown (see --json's id)")
 	fl.BoolVarP(&follow, "follow", "f", false, "then print new records as they are written, until interrupted")
 	fl.DurationVar(&every, "interval", time.Second, "with --follow, how often to look for new records")
 	fl.StringVar(&a.server, "server", "", "ask the grace serve at this URL instead of reading the database")
@@ -108,15 +117,19 @@ func (a *app) runSearch(cmd *cobra.Command, q clarity.Query) error {
 		return err
 	}
 	defer done()
-	entries, err := st.Search(cmd.Context(), q)
+	page, err := clarity.SearchPage(cmd.Context(), st, q)
 	if err != nil {
 		return a.searchFailed(err)
 	}
+	entries := page.Entries
 	if entries == nil {
 		entries = []clarity.Entry{}
 	}
+	if page.ResumeBefore > 0 {
+		fmt.Fprintf(a.stderr, "grace: the search stopped early, at the most records one page reads; older matches may remain: --before %d reads on\n", page.ResumeBefore)
+	}
 	if a.json {
-		return a.writeJSON(httpapi.NarrativesResponse{Narratives: entries})
+		return a.writeJSON(httpapi.NarrativesResponse{Narratives: entries, ResumeBefore: page.ResumeBefore})
 	}
 	if len(entries) == 0 {
 		fmt.Fprintln(a.stderr, "grace: no narratives match") // not a bare header
@@ -230,18 +243,21 @@ func newMatches(ctx context.Context, st clarity.Searcher, q clarity.Query, last 
 	q.AfterID, q.BeforeID, q.Limit = last, 0, searchMaxLimit
 	var all []clarity.Entry
 	for {
-		page, err := st.Search(ctx, q)
+		page, err := clarity.SearchPage(ctx, st, q)
 		if err != nil {
 			return nil, err
 		}
-		all = append(all, page...)
-		if len(page) < q.Limit {
-			break
+		all = append(all, page.Entries...)
+		switch {
+		case page.ResumeBefore > 0:
+			q.BeforeID = page.ResumeBefore // stopped early: read on
+		case len(page.Entries) < q.Limit:
+			slices.Reverse(all)
+			return all, nil
+		default:
+			q.BeforeID = page.Entries[len(page.Entries)-1].ID
 		}
-		q.BeforeID = page[len(page)-1].ID
 	}
-	slices.Reverse(all)
-	return all, nil
 }
 
 func (a *app) followEntry(e clarity.Entry) error {

@@ -81,6 +81,32 @@ type Searcher interface {
 	Search(ctx context.Context, q Query) ([]Entry, error)
 }
 
+// Page is one page of search results, newest first. A page shorter than
+// its limit is the end of the results, unless ResumeBefore is set: then
+// the search stopped early, at the most records one page may read (a
+// phrase's candidates, or the records judged for words to leave out
+// alone), having judged every record down to ResumeBefore. Older matches
+// may remain; the query again with BeforeID = ResumeBefore reads on.
+type Page struct {
+	Entries      []Entry
+	ResumeBefore int64
+}
+
+// PageSearcher is a Searcher that says where a page stopped early.
+type PageSearcher interface {
+	SearchPage(ctx context.Context, q Query) (Page, error)
+}
+
+// SearchPage is s.SearchPage when s is a PageSearcher, else s.Search's
+// entries as a page that never stops early.
+func SearchPage(ctx context.Context, s Searcher, q Query) (Page, error) {
+	if ps, ok := s.(PageSearcher); ok {
+		return ps.SearchPage(ctx, q)
+	}
+	es, err := s.Search(ctx, q)
+	return Page{Entries: es}, err
+}
+
 // typographicQuotes turns the typographic double quotes into '"'.
 var typographicQuotes = strings.NewReplacer("“", `"`, "”", `"`, "„", `"`)
 

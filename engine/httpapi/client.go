@@ -340,6 +340,13 @@ func (c *Client) decide(ctx context.Context, verb, id, operator, reason string) 
 
 // Search returns narratives matching q, newest first.
 func (c *Client) Search(ctx context.Context, q clarity.Query) ([]clarity.Entry, error) {
+	p, err := c.SearchPage(ctx, q)
+	return p.Entries, err
+}
+
+// SearchPage is Search, with where a page that stopped early at the
+// server's read budget stopped (resume_before).
+func (c *Client) SearchPage(ctx context.Context, q clarity.Query) (clarity.Page, error) {
 	v := url.Values{}
 	set := func(k, s string) {
 		if s != "" {
@@ -367,7 +374,7 @@ func (c *Client) Search(ctx context.Context, q clarity.Query) ([]clarity.Entry, 
 	}
 	var resp NarrativesResponse
 	err := c.do(ctx, http.MethodGet, withQuery("/v1/narratives", v), nil, &resp)
-	return resp.Narratives, err
+	return clarity.Page{Entries: resp.Narratives, ResumeBefore: resp.ResumeBefore}, err
 }
 
 // Snapshot returns the engine's live figures (GET /v1/telemetry).

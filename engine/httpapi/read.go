@@ -18,8 +18,9 @@ const (
 
 // narratives handles GET /v1/narratives?q=&actor=&action=&intent=&since=&until=&before=&limit=.
 // since and until are a duration back from now ("1h") or an RFC 3339 time;
-// before pages (narrative IDs below it). An agent must name one of its own
-// intents (intent=) and reads that intent's story.
+// before pages (narrative IDs below it); a page that stopped early at the
+// store's read budget says where, in resume_before. An agent must name one
+// of its own intents (intent=) and reads that intent's story.
 func (h *Handler) narratives(w http.ResponseWriter, r *http.Request) error {
 	q := r.URL.Query()
 	query := clarity.Query{
@@ -73,14 +74,14 @@ func (h *Handler) narratives(w http.ResponseWriter, r *http.Request) error {
 			return err
 		}
 	}
-	entries, err := h.api.Search(r.Context(), query)
+	page, err := clarity.SearchPage(r.Context(), h.api, query)
 	if err != nil {
 		return err
 	}
-	if entries == nil {
-		entries = []clarity.Entry{}
+	if page.Entries == nil {
+		page.Entries = []clarity.Entry{}
 	}
-	writeJSON(w, http.StatusOK, NarrativesResponse{Narratives: entries})
+	writeJSON(w, http.StatusOK, NarrativesResponse{Narratives: page.Entries, ResumeBefore: page.ResumeBefore})
 	return nil
 }
 

@@ -1,13 +1,21 @@
 package httpapi
 
 import (
+	"context"
+	"encoding/json"
 	"net/http"
+	"net/http/httptest"
 	"net/url"
+	"path/filepath"
 	"slices"
+	"strconv"
 	"testing"
 	"time"
 
+	"grace/engine"
 	"grace/engine/clarity"
+	"grace/engine/clock"
+	"grace/store"
 )
 
 // TestNarrativesQueryReadsPhrases asks GET /v1/narratives?q= for phrases
@@ -61,6 +69,59 @@ func TestNarrativesQueryReadsPhrases(t *testing.T) {
 		es, err := client.Search(t.Context(), clarity.Query{Text: tc.q, Action: "disk_check"})
 		if err != nil || !slices.Equal(wheres(es), tc.want) {
 			t.Errorf("client search %s: %v, %v; want %v", tc.q, wheres(es), err, tc.want)
+		}
+	}
+}
+
+// stoppingSearcher is the store, answering as a page that stopped early at
+// its read budget, having judged the records down to resume.
+type stoppingSearcher struct {
+	*store.Store
+	resume int64
+}
+
+func (s stoppingSearcher) SearchPage(ctx context.Context, q clarity.Query) (clarity.Page, error) {
+	p, err := s.Store.SearchPage(ctx, q)
+	p.ResumeBefore = s.resume
+	return p, err
+}
+
+// TestNarrativesSayWhereAPageStopped: a page the store ended early says
+// where in resume_before, which the client reads back, so that a paging
+// client reads on rather than taking the short page for the end; a page
+// that did not stop early has no resume_before at all.
+func TestNarrativesSayWhereAPageStopped(t *testing.T) {
+	t.Parallel()
+	cfg := engine.Default()
+	cfg.DB = filepath.Join(t.TempDir(), "grace.db")
+	st, err := store.Open(t.Context(), cfg.DB, store.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = st.Close() })
+	rec := clarity.Record{When: time.Now(), Who: "disk_monitor", What: "disk_check", Where: "node-7",
+		Why: []string{"disk full on /var"}, How: "df", Result: "ok", Confidence: 1, Transparency: clarity.TransparencyComplete}
+	if err := st.Record(t.Context(), rec); err != nil {
+		t.Fatal(err)
+	}
+	for _, resume := range []int64{0, 4242} {
+		e, err := engine.New(cfg, engine.Deps{Store: st, Journal: st, Searcher: stoppingSearcher{st, resume}, Clock: clock.Real{}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		srv := httptest.NewServer(NewHandler(e, Options{Token: testToken}))
+		t.Cleanup(srv.Close)
+		b := &testBundle{srv: srv}
+		a := b.call(t, "GET", "/v1/narratives?q="+url.QueryEscape(`"disk full"`), "")
+		var raw map[string]json.RawMessage
+		a.decode(t, &raw)
+		got, present := raw["resume_before"]
+		if a.status != http.StatusOK || present != (resume > 0) || (present && string(got) != strconv.FormatInt(resume, 10)) {
+			t.Errorf("resume %d: %d %s; want 200 with resume_before only when it stopped early", resume, a.status, a.body)
+		}
+		p, err := NewClient(srv.URL, testToken, nil).SearchPage(t.Context(), clarity.Query{Text: `"disk full"`})
+		if err != nil || len(p.Entries) != 1 || p.ResumeBefore != resume {
+			t.Errorf("client: %d entries, resume before %d, %v; want 1, %d", len(p.Entries), p.ResumeBefore, err, resume)
 		}
 	}
 }

@@ -121,6 +121,13 @@ type IntentsResponse struct {
 // NarrativesResponse is the answer to GET /v1/narratives, newest first.
 type NarrativesResponse struct {
 	Narratives []clarity.Entry `json:"narratives"`
+	// ResumeBefore, when present, says the page stopped early, at the
+	// most records one page may read (100,000 holding a phrase's words,
+	// or judged for words to leave out alone): every record down to this
+	// narrative ID was judged, and older matches may remain. Ask again
+	// with before= this ID to read on. Absent, a page shorter than its
+	// limit is the end of the results.
+	ResumeBefore int64 `json:"resume_before,omitempty"`
 }
 
 // ReadyResponse is the answer to GET /readyz (200 when ready, 503 when not).
