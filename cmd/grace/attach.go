@@ -56,6 +56,12 @@ func (a *app) runAttached(cmd *cobra.Command, rawURL string, readOnly bool) erro
 	case who.Role == engine.RoleAgent:
 		return fmt.Errorf("attach to %s: the token is the agent %s's; the console needs an operator's or a viewer's", rawURL, who.Name)
 	}
+	// Said as the embedded console says it, once the token is known to
+	// open a console (it failed in the terminal library: "console: run
+	// console: could not open a new TTY").
+	if err := checkTerminal(); err != nil {
+		return err
+	}
 	operator := who.Name
 	if who.Local {
 		operator = operatorName()

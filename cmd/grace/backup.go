@@ -57,6 +57,11 @@ type backupReport struct {
 }
 
 func (a *app) runBackup(cmd *cobra.Command, args []string) error {
+	if strings.TrimSpace(args[0]) == "" {
+		// It was taken as the current folder: an unset "$DIR" wrote the
+		// backup (signing key and all) wherever the command ran.
+		return usageErrorf("backup: the folder name is empty; name a new folder for the backup")
+	}
 	cfg, err := a.config(cmd)
 	if err != nil {
 		return err

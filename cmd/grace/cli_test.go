@@ -276,7 +276,7 @@ func TestCLISubmitInvalid(t *testing.T) {
 		t.Fatalf("unparseable JSON: exit %d\n%s", r.code, r.stderr)
 	}
 
-	r = c.run(t, "intent", "submit", "--type", "query_knowledge", "--actor", "", "--payload", "[1]", "--priority", "12")
+	r = c.run(t, "intent", "submit", "--type", "query_knowledge", "--actor", strings.Repeat("a", 200), "--payload", "[1]", "--priority", "12")
 	lines = r.stderrLines()
 	for _, field := range []string{"actor", "payload", "priority"} {
 		found := false

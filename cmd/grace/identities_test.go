@@ -126,7 +126,7 @@ func TestTokenNew(t *testing.T) {
 	if r.code != exitUsage {
 		t.Fatalf("token new without --role: exit %d", r.code)
 	}
-	c.run(t, "token", "new", "--name", "bad name", "--role", "agent").wantFail(t, exitUsage, "identities[0].name")
+	c.run(t, "token", "new", "--name", "bad name", "--role", "agent").wantFail(t, exitUsage, `--name "bad name" must be 1 to 64 characters`)
 	c.run(t, "token", "new", "--name", "x", "--role", "admin").wantFail(t, exitUsage, "want one of agent, viewer, operator")
 }
 

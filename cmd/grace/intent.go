@@ -92,6 +92,12 @@ func (f *submissionFlags) submission() (intent.Submission, error) {
 		return sub, err
 	}
 	var problems []engine.Problem
+	if f.cmd != nil && f.cmd.Flags().Changed("actor") && strings.TrimSpace(f.actor) == "" {
+		// A server took an empty actor as "the caller" (leaving --actor
+		// out says that), where the database refused it: an empty
+		// --actor "$AGENT" is refused either way, as an empty --type is.
+		problems = append(problems, engine.Problem{Field: "actor", Reason: "is required"})
+	}
 	if s := strings.TrimSpace(payload); s != "" {
 		if !json.Valid([]byte(s)) {
 			problems = append(problems, engine.Problem{Field: "payload", Reason: "is not valid JSON: " + jsonSyntaxError(s)})

@@ -168,9 +168,12 @@ func (a *app) reportBatch(results []httpapi.BatchResult, atomic bool) error {
 // Lines, or one JSON array. A submission that does not read names its line.
 func readBatch(cmd *cobra.Command, name string) ([]intent.Submission, error) {
 	var r io.Reader
-	if name == "-" {
+	switch {
+	case name == "-":
 		r, name = cmd.InOrStdin(), "standard input"
-	} else {
+	case strings.TrimSpace(name) == "":
+		return nil, usageErrorf("intent batch: the file name is empty; name a JSON Lines file, or - for standard input")
+	default:
 		f, err := os.Open(name)
 		if err != nil {
 			return nil, usageErrorf("%s: %w", name, unwrapPath(err))

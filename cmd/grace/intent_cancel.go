@@ -45,6 +45,9 @@ own intents are listed and cancelled.`,
 			if err := checkOperator(operator); err != nil {
 				return err
 			}
+			if err := givenEmpty(cmd, "cancel", "type", "actor", "state"); err != nil {
+				return err
+			}
 			filtered := typ != "" || actor != "" || state != ""
 			switch {
 			case len(args) > 0 && (filtered || all):
@@ -116,14 +119,20 @@ func (a *app) onSelection(cmd *cobra.Command, verb string, ids []string, f inten
 // selectIntents are the intents named by ids, or else those f selects in
 // each of states, newest first, for verb (cancel, retry): at most
 // maxBulkCancel.
+// An intent named twice (its ID in two cases, say) is selected once, and
+// a selection of none is an empty list, never null in --json.
 func selectIntents(ctx context.Context, b intentBackend, verb string, ids []string, f intent.Filter, states []intent.State) ([]intent.Intent, error) {
-	var out []intent.Intent
+	out := []intent.Intent{}
+	named := map[string]bool{}
 	for _, id := range ids {
 		in, err := b.Get(ctx, strings.TrimSpace(id))
 		if err != nil {
 			return nil, decideError(verb, id, err)
 		}
-		out = append(out, in)
+		if !named[in.ID] {
+			named[in.ID] = true
+			out = append(out, in)
+		}
 	}
 	if len(ids) > 0 {
 		return out, nil
@@ -147,6 +156,18 @@ func selectIntents(ctx context.Context, b intentBackend, verb string, ids []stri
 		}
 	}
 	return out, nil
+}
+
+// givenEmpty refuses a selector flag of verb given with nothing in it: an
+// empty --actor "$AGENT" would otherwise select every actor's intents
+// (beside --type or --all), where the script meant one.
+func givenEmpty(cmd *cobra.Command, verb string, flags ...string) error {
+	for _, name := range flags {
+		if fl := cmd.Flags().Lookup(name); fl != nil && fl.Changed && strings.TrimSpace(fl.Value.String()) == "" {
+			return usageErrorf("%s: --%s is empty; name one, or leave --%s out", verb, name, name)
+		}
+	}
+	return nil
 }
 
 // saidWouldCancel lists targets for --dry-run.

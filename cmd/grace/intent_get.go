@@ -52,10 +52,10 @@ and exits 0 only if it completed.`,
 				}
 				in, err := b.Get(ctx, id)
 				if errors.Is(err, intent.ErrNotFound) {
-					return fmt.Errorf("intent %s: no such intent%s", id, a.prunedHint(cmd))
+					return fmt.Errorf("intent %s: no such intent%s", shownID(id), a.prunedHint(cmd))
 				}
 				if err != nil {
-					return fmt.Errorf("get intent %s: %w", id, err)
+					return fmt.Errorf("get intent %s: %w", shownID(id), err)
 				}
 				started := time.Now()
 				if wait {

@@ -54,7 +54,7 @@ lists only its own intents.`,
 			return a.withIntents(cmd, readIntents, func(ctx context.Context, b intentBackend) error {
 				list, err := b.List(ctx, f)
 				if f.Before != "" && errors.Is(err, intent.ErrNotFound) {
-					return fmt.Errorf("--before %s: no such intent", f.Before)
+					return fmt.Errorf("--before %s: no such intent", shownID(f.Before))
 				}
 				if err != nil {
 					return fmt.Errorf("list intents: %w", err)

@@ -8,6 +8,7 @@ import (
 	"strconv"
 	"strings"
 	"time"
+	"unicode"
 
 	"github.com/charmbracelet/x/ansi"
 
@@ -120,6 +121,16 @@ func quoteClip(s string, n int) string {
 		return strconv.Quote(s[:n]) + "…"
 	}
 	return strconv.Quote(s)
+}
+
+// shownID is an intent ID as an error message shows it: as typed when
+// it could be one (short printable text), else quoted and cut, so that a
+// pasted screenful or a terminal escape is not echoed back whole.
+func shownID(id string) string {
+	if len(id) <= maxShownID && strings.IndexFunc(id, func(r rune) bool { return !unicode.IsGraphic(r) || unicode.IsSpace(r) }) < 0 {
+		return id
+	}
+	return quoteClip(id, maxShownID)
 }
 
 // stamp formats a time for tables: local, to the second.

@@ -198,6 +198,16 @@ runs the engine headless with its HTTP API; the other commands script it.`,
 		a.tokenCommand(),
 		a.workerCommand(),
 	)
+	// cobra's "completion" command only groups the shells' commands: made
+	// now rather than at Execute, so that "grace completion bsh" is a
+	// usage error, as "grace intent bogus" is, not help text on standard
+	// output and exit 0 for a "source <(...)" to run.
+	root.InitDefaultCompletionCmd()
+	for _, c := range root.Commands() {
+		if c.Name() == "completion" {
+			c.Args, c.RunE = cobra.ArbitraryArgs, groupRun
+		}
+	}
 	a.markRuns(root)
 	a.registerCompletions(root) // completion.go
 	return root

@@ -9,10 +9,12 @@ import (
 	"fmt"
 	"net/http"
 	"slices"
+	"strconv"
 	"strings"
 	"time"
 
 	"github.com/spf13/cobra"
+	"go.yaml.in/yaml/v3"
 
 	"grace/engine"
 	"grace/engine/httpapi"
@@ -91,7 +93,10 @@ func (a *app) tokenNewCommand() *cobra.Command {
 			cfg := engine.Default()
 			cfg.Identities = []engine.IdentityConfig{{Name: name, Role: role, TokenSHA256: strings.Repeat("0", 64), Expires: exp}}
 			if err := cfg.Validate(); err != nil {
-				return usageErrorf("--name %q: %v", name, firstLine(err))
+				// The reason is said of the flag, not of a config entry the
+				// operator has not written yet.
+				reason := strings.TrimPrefix(firstLine(err), fmt.Sprintf("identities[0].name (%q) ", name))
+				return usageErrorf("--name %q %s", name, reason)
 			}
 			var raw [32]byte
 			if _, err := rand.Read(raw[:]); err != nil {
@@ -102,9 +107,9 @@ func (a *app) tokenNewCommand() *cobra.Command {
 			if a.json {
 				return a.writeJSON(id)
 			}
-			entry := fmt.Sprintf("{name: %s, role: %s, token_sha256: %s}", name, role, id.TokenSHA256)
+			entry := fmt.Sprintf("{name: %s, role: %s, token_sha256: %s}", yamlScalar(name), role, yamlScalar(id.TokenSHA256))
 			if exp != "" {
-				entry = fmt.Sprintf("{name: %s, role: %s, token_sha256: %s, expires: %q}", name, role, id.TokenSHA256, exp)
+				entry = fmt.Sprintf("{name: %s, role: %s, token_sha256: %s, expires: %q}", yamlScalar(name), role, yamlScalar(id.TokenSHA256), exp)
 			}
 			fmt.Fprintf(a.stdout, "token: %s\n\n# give the token to %s; Grace keeps only its hash. Add to config.yaml:\nidentities:\n  - %s\n",
 				id.Token, name, entry)
@@ -183,6 +188,17 @@ func (a *app) tokenWhoamiCommand() *cobra.Command {
 	cmd.Flags().StringVar(&a.server, "server", "", "URL of a running grace serve (default: config api.server)")
 	a.addJSONFlag(cmd)
 	return cmd
+}
+
+// yamlScalar is s as YAML reads it back as the string s: quoted where it
+// would read as something else (a name "null", "true" or "no", a hash
+// of digits only), plain otherwise.
+func yamlScalar(s string) string {
+	out, err := yaml.Marshal(s)
+	if err != nil {
+		return strconv.Quote(s)
+	}
+	return strings.TrimSpace(string(out))
 }
 
 // firstLine is the first line of err's message.
