@@ -8,6 +8,7 @@ import (
 
 	"github.com/charmbracelet/bubbles/key"
 	tea "github.com/charmbracelet/bubbletea"
+	"github.com/charmbracelet/x/ansi"
 
 	"grace/engine"
 	"grace/engine/watchdog"
@@ -146,11 +147,14 @@ func (a *alertsModel) keepResolved(al watchdog.Alert) {
 // rows are the alerts shown: firing ones (newest first), then resolved
 // ones (most recently resolved first), narrowed by the filter. An alert
 // still firing is not listed again as resolved.
-func (a *alertsModel) rows() []watchdog.Alert {
+func (a *alertsModel) rows() []watchdog.Alert { return a.rowsFor(a.query) }
+
+// rowsFor are the alerts shown under the filter query ("" for all).
+func (a *alertsModel) rowsFor(query string) []watchdog.Alert {
 	firing := slices.Clone(a.pc.snap.Health.Alerts)
 	slices.SortStableFunc(firing, func(x, y watchdog.Alert) int { return y.FirstSeen.Compare(x.FirstSeen) })
 	out := make([]watchdog.Alert, 0, len(firing)+len(a.resolved))
-	words := strings.Fields(strings.ToLower(a.query))
+	words := strings.Fields(strings.ToLower(query))
 	ids := make(map[string]bool, len(firing))
 	for _, al := range firing {
 		ids[al.ID] = true
@@ -319,15 +323,26 @@ func (a *alertsModel) view() []string {
 	st := a.pc.styles
 	rows := a.rows()
 	a.syncCursor(rows)
+	// The counts are of every alert, filter or not: a filter that hides
+	// the one firing must not read "0 firing".
+	all := rows
+	if a.query != "" {
+		all = a.rowsFor("")
+	}
 	firing := 0
-	for _, al := range rows {
+	for _, al := range all {
 		if al.Firing() {
 			firing++
 		}
 	}
-	title := "Alerts · " + strconv.Itoa(firing) + " firing · " + strconv.Itoa(len(rows)-firing) + " resolved · newest first"
+	counts := "Alerts · " + strconv.Itoa(firing) + " firing · " + strconv.Itoa(len(all)-firing) + " resolved"
+	title := counts + " · newest first"
 	if a.query != "" {
-		title += " · filter “" + a.query + "”"
+		filter := " · filter “" + a.query + "”: " + strconv.Itoa(len(rows)) + " of " + strconv.Itoa(len(all)) + " shown"
+		title += filter
+		if ansi.StringWidth(title) > w-6 { // the order gives way to the filter
+			title = counts + filter
+		}
 	}
 	listRows := a.listRows()
 	a.offset = window(a.cursor, a.offset, len(rows), listRows)

@@ -79,12 +79,20 @@ func TestFiveAndColonAlertsShowTheAlertsScreen(t *testing.T) {
 	}
 }
 
-func TestAlertsListFiringAndResolvedNewestFirst(t *testing.T) {
-	t.Parallel()
+// setupAlerts is setup on the Alerts screen with two alerts firing and
+// one resolved.
+func setupAlerts(t *testing.T) *testBundle {
+	t.Helper()
 	b := setup(t)
 	b.send(snapshotMsg{snap: alertsSnapshot()})
 	b.run(t, b.send(eventsMsg{events: []engine.Event{resolvedEvent()}}))
 	b.run(t, b.press(t, "5"))
+	return b
+}
+
+func TestAlertsListFiringAndResolvedNewestFirst(t *testing.T) {
+	t.Parallel()
+	b := setupAlerts(t)
 	v := b.view()
 	rows := []string{"✗ critical Trigger Mesh/dead_letters", "▲ warn     HTM/queue_depth", "✓ critical Scheduler/dispatch_latency"}
 	last := -1

@@ -65,7 +65,8 @@ func (a *approvalsModel) sectionBar(w int) string {
 	}
 	hint := st.Muted.Render(firstKey(a.pc.keys.PrevSection) + "/" + firstKey(a.pc.keys.NextSection) + " switch ")
 	room := w - ansi.StringWidth(hint)
-	if ansi.StringWidth(bar) > room {
+	// A cell between the bar and the hint: the bar may end in a word.
+	if ansi.StringWidth(bar)+1 > room {
 		return fit(bar, w)
 	}
 	return fit(bar, room) + hint

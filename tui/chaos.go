@@ -9,6 +9,7 @@ import (
 	tea "github.com/charmbracelet/bubbletea"
 
 	"grace/engine"
+	"grace/engine/chaos"
 )
 
 // chaosSection is one of the Chaos screen's lists.
@@ -58,6 +59,11 @@ type chaosModel struct {
 	scenLoaded bool
 	runs       []engine.ChaosRun
 	runsLoaded bool
+	// scenFailed and runsFailed are why the library and the runs could
+	// not be fetched ("" once they were); scenFetching and runsFetching
+	// say a fetch is on its way.
+	scenFailed, runsFailed     string
+	scenFetching, runsFetching bool
 
 	// cursor is each section's selected row among the rows its filter
 	// shows.
@@ -106,7 +112,28 @@ func (c *chaosModel) refresh() tea.Cmd {
 	if api == nil {
 		return nil
 	}
+	c.scenFetching, c.runsFetching = true, true
 	return tea.Batch(chaosScenariosCmd(c.pc.ctx, api), chaosHistoryCmd(c.pc.ctx, api))
+}
+
+// tick fetches again, while the screen shows, the library or the runs
+// that could not be fetched and were never loaded: otherwise the screen
+// said "loading" until the operator left it and came back.
+func (c *chaosModel) tick() tea.Cmd {
+	api := c.pc.chaos.api
+	if api == nil {
+		return nil
+	}
+	var cmds []tea.Cmd
+	if !c.scenLoaded && c.scenFailed != "" && !c.scenFetching {
+		c.scenFetching = true
+		cmds = append(cmds, chaosScenariosCmd(c.pc.ctx, api))
+	}
+	if !c.runsLoaded && c.runsFailed != "" && !c.runsFetching {
+		c.runsFetching = true
+		cmds = append(cmds, chaosHistoryCmd(c.pc.ctx, api))
+	}
+	return tea.Batch(cmds...)
 }
 
 // rowCount is how many rows the current section shows under its filter.
@@ -259,19 +286,23 @@ func (c *chaosModel) update(msg tea.Msg) tea.Cmd {
 	case tea.KeyMsg:
 		return c.handleKey(msg)
 	case chaosScenariosMsg:
+		c.scenFetching = false
 		if msg.err != nil {
+			c.scenFailed = msg.err.Error()
 			pc.bgFail(aboutChaos, failText(msg.err))
 			return nil
 		}
 		pc.ok(aboutChaos)
-		c.scenarios, c.scenLoaded = msg.items, true
+		c.scenarios, c.scenLoaded, c.scenFailed = msg.items, true, ""
 	case chaosHistoryMsg:
+		c.runsFetching = false
 		if msg.err != nil {
+			c.runsFailed = msg.err.Error()
 			pc.bgFail(aboutChaos, failText(msg.err))
 			return nil
 		}
 		pc.ok(aboutChaos)
-		c.runs, c.runsLoaded = msg.runs, true
+		c.runs, c.runsLoaded, c.runsFailed = msg.runs, true, ""
 	case chaosStartedMsg:
 		c.starting = false
 		if msg.err != nil {
@@ -333,6 +364,11 @@ func (c *chaosModel) handleKey(msg tea.KeyMsg) tea.Cmd {
 	switch {
 	case pressed(msg, k.RunChaos):
 		sc, ok := c.selectedScenario()
+		if c.section == chaosScenarios && !c.scenLoaded {
+			// Nothing to select yet: say why, not "select a scenario".
+			c.pc.warn("no scenario to run: " + c.libraryState())
+			return nil
+		}
 		if c.section != chaosScenarios || !ok {
 			c.pc.warn("select a scenario to run (" + firstKey(k.PrevSection) + "/" + firstKey(k.NextSection) + " to Scenarios)")
 			return nil
@@ -428,6 +464,12 @@ func (c *chaosModel) ask(req engine.ChaosRequest, what string) {
 // ID against the library when the library is known.
 func (c *chaosModel) runByID(id string) {
 	if c.scenLoaded && !slices.ContainsFunc(c.scenarios, func(s engine.ChaosScenario) bool { return s.ID == id }) {
+		if m := c.suggest(id); m != "" {
+			// As the CLI says it: the whole list cut at the edge of the
+			// status line did not show the one meant.
+			c.pc.fail("no chaos scenario " + id + ": did you mean " + m + "? (scenario IDs are case-sensitive)")
+			return
+		}
 		ids := make([]string, 0, len(c.scenarios))
 		for _, s := range c.scenarios {
 			ids = append(ids, s.ID)
@@ -448,6 +490,17 @@ func (c *chaosModel) runByID(id string) {
 		}
 	}
 	c.ask(engine.ChaosRequest{Scenarios: []string{id}}, id)
+}
+
+// suggest is the scenario the operator may have meant by id, or "", as
+// the CLI finds it (chaos.Library.Suggest): the one whose ID differs only
+// in case, else the one whose ID holds id (case aside).
+func (c *chaosModel) suggest(id string) string {
+	lib := chaos.Library{Scenarios: make([]*chaos.Scenario, len(c.scenarios))}
+	for i, s := range c.scenarios {
+		lib.Scenarios[i] = &chaos.Scenario{ID: s.ID}
+	}
+	return lib.Suggest(id)
 }
 
 // confirmKey answers the run question: the confirm key starts the run,

@@ -326,6 +326,27 @@ func (c *chaosModel) listWindow(n, rows int) int {
 	return c.offset[s]
 }
 
+// notLoadedLines stand for a list not loaded yet in w cells: "loading
+// what…", or, when its fetch failed, that it could not be fetched and why
+// (each refresh asks again while the screen shows).
+func (c *chaosModel) notLoadedLines(what, failed string, w int) []string {
+	st := c.pc.styles
+	if failed == "" {
+		return []string{st.Muted.Render(clip("loading "+what+"…", w))}
+	}
+	lines := []string{st.Crit.Render(clip("✗ Could not fetch "+what+"; asking again each refresh.", w))}
+	return append(lines, wrapLines("", st.Muted, failed, 0, w)...)
+}
+
+// libraryState says why no scenario can be selected before the library
+// loaded: it is loading, or could not be fetched.
+func (c *chaosModel) libraryState() string {
+	if c.scenFailed != "" {
+		return "the scenario library could not be fetched"
+	}
+	return "the scenario library is loading"
+}
+
 // noMatch is the line of a section whose filter hides every row.
 func (c *chaosModel) noMatch(w int) []string {
 	return []string{c.pc.styles.Muted.Render(clip("nothing matches the filter “"+c.query[c.section]+"” (esc clears it)", w))}
@@ -363,7 +384,7 @@ func (c *chaosModel) scenarioRows(w, rows int) (string, []string) {
 		head += " " + fit("DESCRIPTION", descW)
 	}
 	if !c.scenLoaded {
-		return head, []string{st.Muted.Render("loading the scenario library…")}
+		return head, c.notLoadedLines("the scenario library", c.scenFailed, w)
 	}
 	if len(c.scenarios) == 0 {
 		return head, []string{st.Muted.Render("the scenario library is empty")}
@@ -452,7 +473,7 @@ func (c *chaosModel) runRows(w, rows int) (string, []string) {
 	countW := max(w-2-verdictW-idW-whenW-whoW-4, 8)
 	head := "  " + fit("VERDICT", verdictW) + " " + fit("RUN", idW) + " " + fit("WHEN", whenW) + " " + fit("WHO", whoW) + " " + fit("SCENARIOS", countW)
 	if !c.runsLoaded {
-		return head, []string{st.Muted.Render("loading the runs…")}
+		return head, c.notLoadedLines("the runs", c.runsFailed, w)
 	}
 	if len(c.runs) == 0 {
 		return head, []string{st.Muted.Render("no chaos run yet: " + firstKey(c.pc.keys.RunChaos) + " on Scenarios runs one")}

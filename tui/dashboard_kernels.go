@@ -55,15 +55,19 @@ func fmtAge(ms int64, seen bool) string {
 
 // kernelGridCols is how many cells a row of the grid holds in w cells:
 // wide cells when they fit in at most seven rows, else as many narrow
-// ones as fit.
+// ones as fit. The grid fills down each column, so it takes only the
+// columns its rows need (twenty kernels in six columns of four rows
+// would leave the sixth empty), and the cells share out the width.
 func kernelGridCols(n, w int) int {
 	if n == 0 {
 		return 1
 	}
-	if cols := w / kernelCellWide; cols > 0 && (n+cols-1)/cols <= 7 {
-		return min(cols, n)
+	cols := min(max(w/kernelCellMin, 1), n)
+	if wide := w / kernelCellWide; wide > 0 && (n+wide-1)/wide <= 7 {
+		cols = min(wide, n)
 	}
-	return min(max(w/kernelCellMin, 1), n)
+	rows := (n + cols - 1) / cols
+	return (n + rows - 1) / rows
 }
 
 // kernelTitle sums the kernels up in w cells: how many in each state, in

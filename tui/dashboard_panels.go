@@ -116,10 +116,16 @@ func (d *dashboardModel) queueLines(w, h int) []string {
 // paused, when and why; "" when nothing is paused.
 func (d *dashboardModel) pauseText() string {
 	s := d.pc.snap
-	if p := s.Layer2.Pause; s.Layer2.Paused && p != nil {
-		return "▲ paused by " + p.By + " " + fmtDur(d.pc.now().Sub(p.Since)) + " ago: " + strings.Join(strings.Fields(p.Reason), " ")
-	}
 	pt, pa := s.Layer2.PausedTypes, s.Layer2.PausedActors
+	if p := s.Layer2.Pause; s.Layer2.Paused && p != nil {
+		// Types and actors paused as well stay paused after a :resume:
+		// named before the reason, which may not fit.
+		also := ""
+		if len(pt)+len(pa) > 0 {
+			also = " (and " + pausedCounts(len(pt), len(pa)) + ")"
+		}
+		return "▲ paused by " + p.By + " " + fmtDur(d.pc.now().Sub(p.Since)) + " ago" + also + ": " + strings.Join(strings.Fields(p.Reason), " ")
+	}
 	// One type or actor paused says how many of it wait, who paused it
 	// and why; several are named, each with how many wait.
 	one := func(name string, waiting int, p engine.PauseInfo) string {
@@ -134,20 +140,27 @@ func (d *dashboardModel) pauseText() string {
 	case len(pa) == 1 && len(pt) == 0:
 		return one("actor "+pa[0].Actor, pa[0].Waiting, pa[0].PauseInfo)
 	}
-	var counts, names []string
-	if len(pt) > 0 {
-		counts = append(counts, plural(len(pt), "type"))
-	}
-	if len(pa) > 0 {
-		counts = append(counts, plural(len(pa), "actor"))
-	}
+	var names []string
 	for _, t := range pt {
 		names = append(names, t.Type+" ("+strconv.Itoa(t.Waiting)+")")
 	}
 	for _, a := range pa {
 		names = append(names, "actor "+a.Actor+" ("+strconv.Itoa(a.Waiting)+")")
 	}
-	return "▲ " + strings.Join(counts, ", ") + " paused: " + strings.Join(names, ", ")
+	return "▲ " + pausedCounts(len(pt), len(pa)) + " paused: " + strings.Join(names, ", ")
+}
+
+// pausedCounts says how many types and actors are paused: "2 types, 1
+// actor", leaving out a kind with none.
+func pausedCounts(types, actors int) string {
+	var counts []string
+	if types > 0 {
+		counts = append(counts, plural(types, "type"))
+	}
+	if actors > 0 {
+		counts = append(counts, plural(actors, "actor"))
+	}
+	return strings.Join(counts, ", ")
 }
 
 // pauseLines is the pause text in a panel w wide and h high: on one line,

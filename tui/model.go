@@ -110,6 +110,8 @@ func (m *model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 			cmds = append(cmds, m.alerts.tick())
 		case screenNarratives:
 			cmds = append(cmds, m.narratives.tick())
+		case screenChaos:
+			cmds = append(cmds, m.chaos.tick())
 		}
 		if m.pc.chaos.needsPoll(m.pc.now(), m.pc.refresh) {
 			cmds = append(cmds, m.pc.chaos.fetch(m.pc))

@@ -302,6 +302,15 @@ func (n *narrativesModel) takeStory(msg storyMsg) {
 	}
 	n.pc.ok(aboutStory)
 	s.intent, s.list.entries, s.list.capped, s.list.at = msg.intent, msg.entries, msg.capped, n.pc.now()
+	// The ID as the engine writes it, not as typed (":story int_01m8…"
+	// finds it in any case): the title shows it, and s on one of its
+	// records knows it is this story.
+	switch {
+	case msg.intent != nil:
+		s.intentID = msg.intent.ID
+	case len(msg.entries) > 0 && strings.EqualFold(msg.entries[0].IntentID, s.intentID):
+		s.intentID = msg.entries[0].IntentID
+	}
 	if len(msg.entries) == 0 {
 		n.pc.warn("no records about " + msg.intentID)
 	}

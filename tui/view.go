@@ -71,6 +71,11 @@ func (m *model) draw() string {
 		lines = append(lines, m.haltView(w))
 	case m.intentCmd.prompting():
 		lines = append(lines, fit(m.intentCmd.view(m.pc, w), w))
+		// The prompt holds the status line: a refusal of an empty reason
+		// says so in place of the key hints (it names enter and esc).
+		if m.pc.status.shown(m.pc.now()).about == aboutReason {
+			footer = m.pc.status.view(m.pc.styles, m.pc.now(), w)
+		}
 	default:
 		lines = append(lines, m.pc.status.view(m.pc.styles, m.pc.now(), w))
 	}
