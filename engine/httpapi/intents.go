@@ -167,7 +167,10 @@ func (h *Handler) intentFor(r *http.Request, id, does string) (intent.Intent, er
 		return in, err
 	}
 	if p := principalOf(r); p.role == engine.RoleAgent && in.Actor != p.name {
-		return in, notOwn(unknownIntent(in.ID), in.ID, fmt.Sprintf("%s %s; %s was submitted by another actor", p.name, does, in.ID))
+		// Answered with the ID as the caller typed it, as an unknown ID
+		// is: its canonical spelling (int_01ab… found as int_01AB…)
+		// would tell that it names an intent.
+		return in, notOwn(unknownIntent(id), in.ID, fmt.Sprintf("%s %s; %s was submitted by another actor", p.name, does, in.ID))
 	}
 	return in, nil
 }

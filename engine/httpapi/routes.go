@@ -151,12 +151,12 @@ func (h *Handler) refuse(w http.ResponseWriter, r *http.Request, e *apiError, ac
 		action = r.Method + " " + r.URL.Path
 	}
 	p := principalOf(r)
-	reason, id := e.body.Message, r.PathValue("id")
+	reason, id := e.body.Message, e.recordIntent
 	if e.recordReason != "" {
 		reason = e.recordReason
 	}
-	if id == "" {
-		id = e.recordIntent
+	if id == "" { // the path's, an intent's ID in its canonical case whatever case it was typed in
+		id = intent.CanonicalID(r.PathValue("id"))
 	}
 	rf := engine.Refusal{
 		Who: p.name, Role: p.role, Where: "http_api", Action: action, Status: e.status, Code: e.body.Code,

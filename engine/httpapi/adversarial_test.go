@@ -1,0 +1,42 @@
+package httpapi
+
+import (
+	"fmt"
+	"net/http"
+	"strings"
+	"testing"
+)
+
+// TestAnotherActorsIDInAnotherCaseIsAnsweredAsUnknown: an intent's ID is
+// found in any case, so an agent that asks for another actor's intent in
+// lower case must get the very answer a lower-case ID naming no intent
+// gets. The answer quoted the ID in its canonical (upper) case for an
+// intent that exists and as typed for one that does not, which told an
+// agent which IDs exist.
+func TestAnotherActorsIDInAnotherCaseIsAnsweredAsUnknown(t *testing.T) {
+	t.Parallel()
+	b := setupReal(t)
+	theirs := b.submit(t, opAlice, `{"type":"change_charter"}`)
+	const unknown = "int_01NOSUCHINTENT0000000000"
+	lower := "int_" + strings.ToLower(strings.TrimPrefix(theirs.ID, "int_"))
+	lowerUnknown := "int_" + strings.ToLower(strings.TrimPrefix(unknown, "int_"))
+	for _, c := range []struct{ method, path, body string }{
+		{"GET", "/v1/intents/%s", ""},
+		{"GET", "/v1/intents/%s?wait=20s", ""},
+		{"GET", "/v1/narratives?intent=%s", ""},
+		{"POST", "/v1/intents/%s/cancel", `{"reason":"mine now"}`},
+	} {
+		got := b.do(t, agentB, c.method, fmt.Sprintf(c.path, lower), c.body)
+		got.wantError(t, http.StatusNotFound, CodeNotFound)
+		missing := b.do(t, agentB, c.method, fmt.Sprintf(c.path, lowerUnknown), c.body)
+		if want := strings.ReplaceAll(string(missing.body), lowerUnknown, lower); string(got.body) != want {
+			t.Errorf("%s %s: another's intent, in lower case, answered %s; an unknown ID %s", c.method, c.path, got.body, missing.body)
+		}
+	}
+	// A refusal at the door names the intent as its record does, in
+	// whatever case the path typed its ID.
+	b.do(t, agentB, "POST", "/v1/intents/"+lower+"/approve", `{}`).wantError(t, http.StatusForbidden, CodeForbidden)
+	if n := b.refusals(theirs.ID, "agent.builder"); n != 5 {
+		t.Errorf("%d refusals of the agent on the intent's record, want 5", n)
+	}
+}
