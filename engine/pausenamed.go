@@ -71,7 +71,7 @@ func (e *Engine) pauseNamed(ctx context.Context, k *pauseKind, operator, name, r
 	e.pause.mu.Lock()
 	defer e.pause.mu.Unlock()
 	st := k.state(e.pause)
-	if p, ok := st.on[name]; ok {
+	if _, p, ok := k.find(st.on, name); ok {
 		return &namedPauseError{fmt.Sprintf("pause %s %s: it is already paused (by %s since %s: %s)", k.noun, name, p.By, p.Since.UTC().Format(time.RFC3339), p.Reason), ErrAlreadyPaused}
 	}
 	info := PauseInfo{By: operator, Reason: reason, Since: e.clock.Now()}
@@ -99,7 +99,7 @@ func (e *Engine) resumeNamed(ctx context.Context, k *pauseKind, operator, name, 
 	e.pause.mu.Lock()
 	defer e.pause.mu.Unlock()
 	st := k.state(e.pause)
-	p, ok := st.on[name]
+	name, p, ok := k.find(st.on, name)
 	if !ok {
 		return &namedPauseError{fmt.Sprintf("resume %s %s: it is not paused", k.noun, name), ErrNotPaused}
 	}
@@ -113,6 +113,23 @@ func (e *Engine) resumeNamed(ctx context.Context, k *pauseKind, operator, name, 
 	e.unpauseNamedLocked(k, name, after)
 	e.log.Info(k.logNoun+" resumed", k.noun, name, "by", operator)
 	return nil
+}
+
+// find returns the pause of k in on that holds the intents of name: its
+// name as it was paused (an actor paused as "Agent.X" is agent.x: their
+// holds are one) and the pause; ok is false when none does. name is
+// returned as given when none does.
+func (k *pauseKind) find(on map[string]PauseInfo, name string) (paused string, p PauseInfo, ok bool) {
+	if p, ok := on[name]; ok {
+		return name, p, true
+	}
+	h := k.hold(name)
+	for n, p := range on {
+		if k.hold(n) == h {
+			return n, p, true
+		}
+	}
+	return name, PauseInfo{}, false
 }
 
 // namedPauseError words a type's or an actor's pause conflict in its own

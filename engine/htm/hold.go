@@ -2,6 +2,7 @@ package htm
 
 import (
 	"container/heap"
+	"strings"
 
 	"grace/engine/intent"
 )
@@ -26,8 +27,11 @@ type Hold struct {
 // TypeHold is the hold of the intents of type typ.
 func TypeHold(typ string) Hold { return Hold{By: ByType, Name: typ} }
 
-// ActorHold is the hold of the intents actor submitted.
-func ActorHold(actor string) Hold { return Hold{By: ByActor, Name: actor} }
+// ActorHold is the hold of the intents actor submitted. Actors are
+// named without regard to case (as the approval rules compare them, and as
+// identities are told apart), so that a quarantine of "Agent.X" holds the
+// intents of agent.x: its Name is actor in lower case.
+func ActorHold(actor string) Hold { return Hold{By: ByActor, Name: strings.ToLower(actor)} }
 
 // String words h as "type deploy" or "actor agent.x".
 func (h Hold) String() string {
@@ -43,7 +47,7 @@ func (h Hold) matches(it intent.Intent) bool {
 	case ByType:
 		return it.Type == h.Name
 	case ByActor:
-		return it.Actor == h.Name
+		return ActorHold(it.Actor) == h
 	}
 	return false
 }

@@ -83,7 +83,7 @@ func (h *Handler) actorPauser() (engine.ActorPauser, error) {
 }
 
 // pauseRequest reads a pause or resume body.
-func pauseRequest(r *http.Request) (PauseRequest, error) {
+func (h *Handler) pauseRequest(r *http.Request) (PauseRequest, error) {
 	var req PauseRequest
 	if err := decodeBody(r, &req, true); err != nil {
 		return req, err
@@ -101,7 +101,22 @@ func pauseRequest(r *http.Request) (PauseRequest, error) {
 			return req, err
 		}
 	}
+	req.Actor = h.identityName(req.Actor)
 	return req, nil
+}
+
+// identityName is actor as the configured identity of that name spells it
+// ("Agent.X" is agent.x: names are told apart without case), so that a
+// pause names the actor as its intents carry it; a name no identity has
+// is returned as it is.
+func (h *Handler) identityName(actor string) string {
+	a := strings.TrimSpace(actor)
+	for _, id := range h.keys.Load().ids {
+		if strings.EqualFold(id.Name, a) {
+			return id.Name
+		}
+	}
+	return actor
 }
 
 // pauseScheduler handles POST /v1/scheduler/pause {reason, type?,
@@ -111,7 +126,7 @@ func pauseRequest(r *http.Request) (PauseRequest, error) {
 // alone (a quarantine). The reason is required; the one who paused is the
 // caller (for the local token, as for a decision).
 func (h *Handler) pauseScheduler(w http.ResponseWriter, r *http.Request) error {
-	req, err := pauseRequest(r)
+	req, err := h.pauseRequest(r)
 	if err != nil {
 		return err
 	}
@@ -151,7 +166,7 @@ func (h *Handler) pauseScheduler(w http.ResponseWriter, r *http.Request) error {
 // resumeScheduler handles POST /v1/scheduler/resume {reason?, type?,
 // actor?}.
 func (h *Handler) resumeScheduler(w http.ResponseWriter, r *http.Request) error {
-	req, err := pauseRequest(r)
+	req, err := h.pauseRequest(r)
 	if err != nil {
 		return err
 	}

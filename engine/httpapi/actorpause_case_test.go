@@ -1,0 +1,38 @@
+package httpapi
+
+import (
+	"net/http"
+	"testing"
+
+	"grace/engine/intent"
+)
+
+// TestActorPauseNamesTheIdentityInAnyCase: an operator quarantines an
+// agent by its name in another case ("AGENT.BUILDER"); the pause holds
+// agent.builder's intents, is shown under the identity's own name, and a
+// resume in a third case lifts it. The pause was accepted and shown, and
+// the agent's intents ran on.
+func TestActorPauseNamesTheIdentityInAnyCase(t *testing.T) {
+	t.Parallel()
+	b := setupReal(t)
+	var s SchedulerResponse
+	a := b.do(t, opAlice, "POST", "/v1/scheduler/pause", `{"reason":"runaway loop","actor":"AGENT.BUILDER"}`)
+	a.decode(t, &s)
+	if a.status != http.StatusOK || len(s.PausedActors) != 1 || s.PausedActors[0].Actor != "agent.builder" {
+		t.Fatalf("pause of AGENT.BUILDER: %d %s", a.status, a.body)
+	}
+	b.do(t, opBob, "POST", "/v1/scheduler/pause", `{"reason":"me too","actor":"agent.builder"}`).wantError(t, http.StatusConflict, CodeAlreadyPaused)
+	held := b.submit(t, agentB, `{"type":"query_knowledge"}`)
+	// Submitted last and run to its end: the scheduler has looked past
+	// the agent's intent, which is older.
+	probe := b.submit(t, opAlice, `{"type":"query_knowledge"}`)
+	b.waitState(t, probe.ID, intent.StateCompleted)
+	if st := b.state(t, held.ID).State; st != intent.StateQueued || b.runs.count(held.ID) != 0 {
+		t.Fatalf("the quarantined agent's intent is %s, run %d times", st, b.runs.count(held.ID))
+	}
+	a = b.do(t, opBob, "POST", "/v1/scheduler/resume", `{"actor":"Agent.Builder"}`)
+	if a.decode(t, &s); a.status != http.StatusOK || len(s.PausedActors) != 0 {
+		t.Fatalf("resume of Agent.Builder: %d %s", a.status, a.body)
+	}
+	b.waitState(t, held.ID, intent.StateCompleted)
+}
