@@ -437,6 +437,11 @@ func (m *model) takeEvents(evs []engine.Event) (cmd tea.Cmd, shown bool) {
 		}
 		if it.Tier == 1 && it.Reviewed {
 			shown = true
+			if d := &m.approvals.decider; d.prompting() && d.target == it.ID && d.dec.isReview() {
+				// Reviewed elsewhere: the question is withdrawn.
+				d.stage = stageIdle
+				m.pc.news(aboutNews, levelInfo, it.ID+" was reviewed elsewhere")
+			}
 		}
 		m.approvals.noteEvent(it)
 		if it.State == intent.StatePendingApproval {
@@ -455,6 +460,12 @@ func (m *model) takeEvents(evs []engine.Event) (cmd tea.Cmd, shown bool) {
 			if !ours {
 				m.pc.news(aboutNews, levelInfo, it.ID+" is now "+stateLabel(it.State)+" (decided elsewhere)")
 			}
+		} else if d := &m.approvals.decider; d.prompting() && d.target == it.ID && !d.dec.isReview() {
+			// As the popup does: the question about an intent decided
+			// elsewhere is withdrawn, not left to fail on y.
+			d.stage = stageIdle
+			shown = true
+			m.pc.news(aboutNews, levelInfo, it.ID+" is now "+stateLabel(it.State)+" (decided elsewhere)")
 		}
 		if m.approvals.knows(it.ID) {
 			changed = true

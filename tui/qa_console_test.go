@@ -298,3 +298,64 @@ func TestChaosRunSuggestsTheScenarioMeant(t *testing.T) {
 		t.Errorf("runs started: %+v", starts)
 	}
 }
+
+// TestQuestionGoesWhenDecidedElsewhere: the popup withdraws its question
+// when its intent is decided elsewhere; the Approvals screen's stayed up
+// ("Approve int_…? (y/N)", a denial's reason being typed, and in the Tier
+// 1 review list "Acknowledge int_… as reviewed? (y/N)" or a flag's note)
+// after the intent had left the list, and y then failed with "intent is
+// not pending approval".
+func TestQuestionGoesWhenDecidedElsewhere(t *testing.T) {
+	t.Parallel()
+	cases := []struct {
+		section string
+		keys    []string
+		// elsewhere is the intent as decided elsewhere; want the status.
+		elsewhere func(intent.Intent) intent.Intent
+		want      string
+	}{
+		{"", []string{"a"}, queuedElsewhere, " is now queued (decided elsewhere)"},
+		{"", []string{"d", "n", "o"}, queuedElsewhere, " is now queued (decided elsewhere)"},
+		{"l", []string{"a"}, reviewedElsewhere, " was reviewed elsewhere"},
+		{"l", []string{"f", "n", "o"}, reviewedElsewhere, " was reviewed elsewhere"},
+	}
+	for _, c := range cases {
+		b := setup(t)
+		b.run(t, b.press(t, "2"))
+		if c.section != "" {
+			b.run(t, b.press(t, c.section))
+		}
+		it, ok := b.m.approvals.selected()
+		if !ok {
+			t.Fatal("no intent selected")
+		}
+		b.press(t, c.keys...)
+		if !b.m.approvals.decider.prompting() {
+			t.Fatalf("%v did not ask:\n%s", c.keys, b.view())
+		}
+		b.api.setPending(fixturePending()[1:])
+		b.run(t, b.send(eventsMsg{events: []engine.Event{{Kind: "intent", Intent: c.elsewhere(it)}}}))
+		if v := b.view(); b.m.approvals.decider.prompting() || strings.Contains(v, "(y/N)") || strings.Contains(v, "reason:") ||
+			strings.Contains(v, "note:") {
+			t.Errorf("%v: the question about %s stays after it was decided elsewhere:\n%s", c.keys, it.ID, v)
+		}
+		if got := b.statusText(); got != it.ID+c.want {
+			t.Errorf("%v: status %q", c.keys, got)
+		}
+		b.run(t, b.press(t, "y"))
+		b.run(t, b.press(t, "<enter>"))
+		if approves, denies := b.api.calls(); len(approves)+len(denies)+len(b.api.reviewCalls()) != 0 {
+			t.Errorf("%v: decisions sent after the intent was decided elsewhere: %+v %+v %+v", c.keys, approves, denies, b.api.reviewCalls())
+		}
+	}
+}
+
+func queuedElsewhere(it intent.Intent) intent.Intent {
+	it.State = intent.StateQueued
+	return it
+}
+
+func reviewedElsewhere(it intent.Intent) intent.Intent {
+	it.Reviewed = true
+	return it
+}
