@@ -199,8 +199,12 @@ func (e *Engine) submitGroup(ctx context.Context, gs intent.GroupStore, now time
 			continue
 		}
 		if fields := differingFields(cleans[i], holder); len(fields) > 0 {
-			bad = append(bad, BatchItemError{Index: i, Err: &IdempotencyConflictError{
-				Key: cleans[i].IdempotencyKey, Actor: cleans[i].Actor, ExistingID: holder.ID, Fields: fields}})
+			c := &IdempotencyConflictError{Key: cleans[i].IdempotencyKey, Actor: cleans[i].Actor, ExistingID: holder.ID, Fields: fields}
+			if plans[a].held == nil { // the holder is the batch's own, never stored: it has no ID to name
+				c.ExistingID, c.InBatch, c.HolderIndex = "", true, a
+			}
+			e.recordConflict(ctx, cleans[i], c) // a different submission: on the record, as alone
+			bad = append(bad, BatchItemError{Index: i, Err: c})
 		}
 	}
 	if len(bad) > 0 {

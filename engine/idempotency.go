@@ -36,10 +36,19 @@ type IdempotencyConflictError struct {
 	// Fields are the JSON names of the fields that differ from the
 	// holder's, in the order type, payload, context, priority.
 	Fields []string `json:"fields"`
+	// InBatch: the key's holder is the earlier submission HolderIndex
+	// (from 0) of the same atomic batch, which was never stored;
+	// ExistingID is empty.
+	InBatch     bool `json:"in_batch,omitempty"`
+	HolderIndex int  `json:"holder_index,omitempty"`
 }
 
 // Error names the key, its holder and the fields that differ.
 func (e *IdempotencyConflictError) Error() string {
+	if e.InBatch {
+		return fmt.Sprintf("idempotency key %q is also the key of submission %d of this batch, which differs in its %s; nothing was stored "+
+			"(give each submission its own key, or send one submission under it)", e.Key, e.HolderIndex, joinAnd(e.Fields))
+	}
 	return fmt.Sprintf("idempotency key %q is already used by intent %s, submitted with a different %s; nothing was stored "+
 		"(resend that same submission to get %s back, or use a new key)",
 		e.Key, e.ExistingID, joinAnd(e.Fields), e.ExistingID)
@@ -59,14 +68,21 @@ func (e *Engine) resubmitted(ctx context.Context, clean intent.Submission, held 
 		return SubmitResult{Intent: e.guard.mask.intent(held), Existing: true}, nil
 	}
 	cerr := &IdempotencyConflictError{Key: clean.IdempotencyKey, Actor: clean.Actor, ExistingID: held.ID, Fields: fields}
+	e.recordConflict(ctx, clean, cerr)
+	return SubmitResult{}, cerr
+}
+
+// recordConflict puts the refusal of clean, a validated submission, with
+// c on the record as idempotency_conflict, within its actor's refusal
+// budget.
+func (e *Engine) recordConflict(ctx context.Context, clean intent.Submission, c *IdempotencyConflictError) {
 	now := e.clock.Now()
 	if skipped, ok := e.guard.budget.identified(identityKey(clean.Actor), now); ok {
-		if err := e.recordRefused(ctx, conflictRecord(now, clean, cerr, skipped)); err != nil {
+		if err := e.recordRefused(ctx, conflictRecord(now, clean, c, skipped)); err != nil {
 			// The caller's answer matters more: it is returned all the same.
-			e.log.Error("record idempotency conflict", "intent_id", held.ID, "err", err)
+			e.log.Error("record idempotency conflict", "intent_id", c.ExistingID, "err", err)
 		}
 	}
-	return SubmitResult{}, cerr
 }
 
 // conflictRecord narrates a refused resubmission. It names the fields that
@@ -76,6 +92,13 @@ func conflictRecord(now time.Time, clean intent.Submission, c *IdempotencyConfli
 		fmt.Sprintf("%s submitted %s under idempotency key %q, which intent %s already holds with a different %s",
 			clean.Actor, clean.Type, c.Key, c.ExistingID, joinAnd(c.Fields)),
 		fmt.Sprintf("Refused: nothing was stored; resending the same submission returns %s", c.ExistingID),
+	}
+	if c.InBatch {
+		why = []string{
+			fmt.Sprintf("%s submitted %s in an atomic batch under idempotency key %q, which submission %d of the same batch has too, with a different %s",
+				clean.Actor, clean.Type, c.Key, c.HolderIndex, joinAnd(c.Fields)),
+			"Refused: the batch was refused whole and nothing in it was stored",
+		}
 	}
 	if skipped > 0 {
 		why = append(why, fmt.Sprintf("%d refusals before this one were not recorded one by one (throttled)", skipped))

@@ -5,6 +5,8 @@ import (
 	"net/http"
 	"strings"
 	"testing"
+
+	"grace/engine"
 )
 
 // TestAnotherActorsIDInAnotherCaseIsAnsweredAsUnknown: an intent's ID is
@@ -38,5 +40,27 @@ func TestAnotherActorsIDInAnotherCaseIsAnsweredAsUnknown(t *testing.T) {
 	b.do(t, agentB, "POST", "/v1/intents/"+lower+"/approve", `{}`).wantError(t, http.StatusForbidden, CodeForbidden)
 	if n := b.refusals(theirs.ID, "agent.builder"); n != 5 {
 		t.Errorf("%d refusals of the agent on the intent's record, want 5", n)
+	}
+}
+
+// TestAtomicBatchKeyGivenTwiceDifferently: an atomic batch whose two
+// submissions share a key and differ is refused 409 naming the second,
+// without an intent ID that names nothing (the first was never stored),
+// and the refusal is on the record.
+func TestAtomicBatchKeyGivenTwiceDifferently(t *testing.T) {
+	t.Parallel()
+	b := setupReal(t)
+	a := b.do(t, agentB, "POST", "/v1/intents/batch",
+		`{"atomic":true,"intents":[{"type":"query_knowledge","idempotency_key":"k"},{"type":"query_knowledge","idempotency_key":"k","priority":7}]}`)
+	er := a.wantError(t, http.StatusConflict, CodeBatchRefused)
+	if er.Error.Field != "intents[1]" || strings.Contains(string(a.body), "int_") || !strings.Contains(er.Error.Message, "submission 0 of this batch") {
+		t.Fatalf("refused batch: %s", a.body)
+	}
+	if n := len(b.store.Intents()); n != 0 {
+		t.Fatalf("%d intents stored by a refused batch", n)
+	}
+	b.store.Flush()
+	if n := b.store.Count(engine.WhatIdempotencyConflict); n != 1 {
+		t.Fatalf("%d idempotency_conflict records, want 1", n)
 	}
 }
