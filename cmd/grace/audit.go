@@ -3,6 +3,7 @@ package main
 import (
 	"fmt"
 	"log/slog"
+	"os"
 
 	"github.com/spf13/cobra"
 
@@ -55,6 +56,15 @@ type auditReport struct {
 }
 
 func (a *app) runAuditVerify(cmd *cobra.Command, files []string) error {
+	// An archive named wrong is said before the chain is verified (a
+	// million entries take seconds), not after "audit chain intact".
+	for _, f := range files {
+		if st, err := os.Stat(f); err != nil {
+			return usageErrorf("audit verify: --archive %q: %v", f, unwrapPath(err))
+		} else if st.IsDir() {
+			return usageErrorf("audit verify: --archive %q is a folder; name the archive files in it (grace-audit-*.jsonl.gz)", f)
+		}
+	}
 	cfg, err := a.config(cmd)
 	if err != nil {
 		return err

@@ -60,6 +60,11 @@ has gone are removed. Exits 0 when nothing was running, and says so.`,
 // even when the server part fails; the command then fails after
 // reporting what it did halt.
 func (a *app) runChaosHalt(cmd *cobra.Command, reason string) error {
+	// Checked here as the server checks it: a reason the server refuses
+	// halted the local runs anyway, and reached their record unchecked.
+	if err := checkReason("chaos halt", reason); err != nil {
+		return err
+	}
 	cfg, err := a.config(cmd)
 	if err != nil {
 		return err

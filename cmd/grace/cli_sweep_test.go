@@ -3,6 +3,7 @@
 package main
 
 import (
+	"errors"
 	"net/http"
 	"net/http/httptest"
 	"os"
@@ -59,6 +60,12 @@ func TestCLISweepEmptyValues(t *testing.T) {
 		{[]string{"intent", "batch", ""}, "intent batch: the file name is empty"},
 	} {
 		c.wantUsage(t, tc.want, tc.args...)
+	}
+	// A reason the engine refuses is refused once, before any request (a
+	// bulk cancel made one refused request per intent, a line each).
+	for _, verb := range []string{"cancel", "retry"} {
+		c.wantUsage(t, verb+": --reason holds a control character (U+001B)", "intent", verb, "--all", "--reason", "\x1b[2J")
+		c.wantUsage(t, verb+": --reason is 2001 bytes; the limit is 2000", "intent", verb, id, "--reason", strings.Repeat("r", 2001))
 	}
 	if got := listIntents(t, c); len(got) != 1 || got[id] != "pending_approval" {
 		t.Fatalf("refused commands changed the intents: %v", got)
@@ -207,4 +214,62 @@ func TestCLISweepAttachWithoutTerminal(t *testing.T) {
 	r := c.runFor(t, &syscall.SysProcAttr{Setsid: true}, "console", "--attach", srv.URL)
 	r.wantFail(t, exitFailure, "the console needs a terminal")
 	wantNothingIn(t, c.dir)
+}
+
+// A halt reason the server would refuse (too long, or a terminal escape)
+// is refused before anything is halted: the local runs were interrupted
+// with it, and it reached their record unchecked, while the server's
+// runs went on.
+func TestCLISweepChaosHaltBadReason(t *testing.T) {
+	t.Parallel()
+	c := newCLI(t)
+	dir := filepath.Join(c.dir, "grace-data", "chaos", "running")
+	if err := os.MkdirAll(dir, 0o700); err != nil {
+		t.Fatal(err)
+	}
+	sleeper := startSleeper(t)
+	ann := announce(t, dir, sleeper.Process.Pid, "chaos-run-1")
+	for _, reason := range []string{"\x1b[2Jall clear", strings.Repeat("r", 2001)} {
+		c.wantUsage(t, "chaos halt: --reason ", "chaos", "halt", "--reason", reason)
+	}
+	if _, err := os.Stat(ann); err != nil {
+		t.Fatalf("the run's announcement: %v", err)
+	}
+	if _, err := os.Stat(ann + haltNoteSuffix); !errors.Is(err, os.ErrNotExist) {
+		t.Fatalf("a refused halt left a note for the run (%v)", err)
+	}
+	if err := sleeper.Process.Signal(syscall.Signal(0)); err != nil {
+		t.Fatalf("a refused halt interrupted the run: %v", err)
+	}
+}
+
+// An ID that is no intent is echoed in its error as typed when it could
+// be an ID, else quoted and cut: a pasted screenful came back whole, and
+// a terminal escape reached the terminal.
+func TestCLISweepUnknownIDShown(t *testing.T) {
+	t.Parallel()
+	c := newCLI(t)
+	submitted(t, c, "query_knowledge")
+	long := strings.Repeat("a", 5000)
+	c.run(t, "intent", "get", "int_nope").wantFail(t, exitFailure, "intent int_nope: no such intent")
+	c.run(t, "intent", "get", "\x1b[31mred").wantFail(t, exitFailure, `intent "\x1b[31mred": no such intent`)
+	for _, args := range [][]string{{"intent", "get", long}, {"intent", "list", "--before", long}} {
+		r := c.run(t, args...)
+		r.wantFail(t, exitFailure, `"`+strings.Repeat("a", maxShownID)+`"…: no such intent`)
+		if len(r.stderr) > 200 {
+			t.Errorf("grace %.20q: a %d-byte error", args, len(r.stderr))
+		}
+	}
+}
+
+// An archive file that is not there, or a folder, is said before the
+// chain is verified: it printed "audit chain intact" first, and failed
+// after the whole verification.
+func TestCLISweepAuditArchiveMissing(t *testing.T) {
+	t.Parallel()
+	c := newCLI(t)
+	submitted(t, c, "query_knowledge")
+	missing := filepath.Join(c.dir, "grace-audit-1-9.jsonl.gz")
+	c.wantUsage(t, `audit verify: --archive "`+missing+`": no such file or directory`, "audit", "verify", "--archive", missing)
+	c.wantUsage(t, `audit verify: --archive "`+c.dir+`" is a folder`, "audit", "verify", "--archive", c.dir, "--json=false")
 }

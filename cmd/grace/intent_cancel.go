@@ -48,6 +48,9 @@ own intents are listed and cancelled.`,
 			if err := givenEmpty(cmd, "cancel", "type", "actor", "state"); err != nil {
 				return err
 			}
+			if err := checkReason("cancel", reason); err != nil {
+				return err
+			}
 			filtered := typ != "" || actor != "" || state != ""
 			switch {
 			case len(args) > 0 && (filtered || all):
@@ -166,6 +169,17 @@ func givenEmpty(cmd *cobra.Command, verb string, flags ...string) error {
 		if fl := cmd.Flags().Lookup(name); fl != nil && fl.Changed && strings.TrimSpace(fl.Value.String()) == "" {
 			return usageErrorf("%s: --%s is empty; name one, or leave --%s out", verb, name, name)
 		}
+	}
+	return nil
+}
+
+// checkReason refuses a --reason of verb that the engine would refuse
+// (too long, or holding a control character) before anything is asked:
+// a bulk cancel or retry made one refused request per intent, each on the
+// record, and said so a line each.
+func checkReason(verb, reason string) error {
+	if err := engine.CheckText("--reason", reason, engine.MaxReasonBytes, true); err != nil {
+		return usageErrorf("%s: %v; nothing was changed", verb, err)
 	}
 	return nil
 }

@@ -54,6 +54,9 @@ one line each and a summary, and it exits 1 if any retry was refused.`,
 			if err := givenEmpty(cmd, "retry", "type", "actor", "since", "state"); err != nil {
 				return err
 			}
+			if err := checkReason("retry", reason); err != nil {
+				return err
+			}
 			f := intent.Filter{Type: typ, Actor: actor}
 			if since != "" {
 				t, err := httpapi.ParseSince(since, time.Now())
