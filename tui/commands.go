@@ -168,11 +168,11 @@ func searchCmd(ctx context.Context, api engine.OperatorAPI, owner screenID, seq 
 	return func() tea.Msg {
 		ctx, cancel := context.WithTimeout(ctx, requestTimeout)
 		defer cancel()
-		es, err := api.Search(ctx, q)
+		p, err := clarity.SearchPage(ctx, api, q)
 		if err != nil {
 			err = fmt.Errorf("search narratives: %w", err)
 		}
-		return searchMsg{owner: owner, seq: seq, more: more, limit: q.Limit, entries: es, at: now(), err: err}
+		return searchMsg{owner: owner, seq: seq, more: more, limit: q.Limit, entries: p.Entries, resume: p.ResumeBefore, at: now(), err: err}
 	}
 }
 

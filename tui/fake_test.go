@@ -34,6 +34,9 @@ type fakeAPI struct {
 	denyErr    error
 	pendingErr error
 	snapshots  int
+	// readBudget, when set, is the most records a search page reads
+	// before it stops early (as the store's phrase budget).
+	readBudget int
 
 	// tier1 holds Tier 1 intents (finished or running, reviewed or not);
 	// reviews records every Review call.
@@ -333,12 +336,20 @@ func (f *fakeAPI) Snapshot() engine.Snapshot {
 // Search filters narratives like the store does: words (every one, in any
 // field, case-insensitive), exact actor, action and intent, the time range
 // and BeforeID; newest first, at most Limit (50 when zero).
-func (f *fakeAPI) Search(_ context.Context, q clarity.Query) ([]clarity.Entry, error) {
+func (f *fakeAPI) Search(ctx context.Context, q clarity.Query) ([]clarity.Entry, error) {
+	p, err := f.SearchPage(ctx, q)
+	return p.Entries, err
+}
+
+// SearchPage is Search, stopping early as the store does when readBudget
+// is set: after reading that many records of the id range with the page
+// not full, it says where it stopped.
+func (f *fakeAPI) SearchPage(_ context.Context, q clarity.Query) (clarity.Page, error) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	f.searches = append(f.searches, q)
 	if f.searchErr != nil {
-		return nil, f.searchErr
+		return clarity.Page{}, f.searchErr
 	}
 	limit := q.Limit
 	if limit <= 0 {
@@ -346,12 +357,18 @@ func (f *fakeAPI) Search(_ context.Context, q clarity.Query) ([]clarity.Entry, e
 	}
 	words := strings.Fields(strings.ToLower(q.Text))
 	var out []clarity.Entry
+	read, last := 0, int64(0)
 	for _, e := range f.narratives {
+		if q.BeforeID > 0 && e.ID >= q.BeforeID || q.AfterID > 0 && e.ID <= q.AfterID {
+			continue
+		}
+		if f.readBudget > 0 && read == f.readBudget {
+			return clarity.Page{Entries: out, ResumeBefore: last}, nil
+		}
+		read, last = read+1, e.ID
 		text := strings.ToLower(e.Who + " " + e.What + " " + e.Where + " " + e.How + " " + strings.Join(e.Why, " "))
 		switch {
-		case q.BeforeID > 0 && e.ID >= q.BeforeID,
-			q.AfterID > 0 && e.ID <= q.AfterID,
-			q.Actor != "" && e.Who != q.Actor,
+		case q.Actor != "" && e.Who != q.Actor,
 			q.Action != "" && e.What != q.Action,
 			q.IntentID != "" && e.IntentID != q.IntentID,
 			!q.Since.IsZero() && e.When.Before(q.Since),
@@ -364,7 +381,7 @@ func (f *fakeAPI) Search(_ context.Context, q clarity.Query) ([]clarity.Entry, e
 			break
 		}
 	}
-	return out, nil
+	return clarity.Page{Entries: out}, nil
 }
 
 func (f *fakeAPI) searchCalls() []clarity.Query {

@@ -96,8 +96,11 @@ type searchMsg struct {
 	newer   bool // the matches newer than the top result (following)
 	limit   int
 	entries []clarity.Entry
-	at      time.Time
-	err     error
+	// resume is where the page stopped early, at the engine's read budget
+	// (clarity.Page.ResumeBefore); 0 when it did not.
+	resume int64
+	at     time.Time
+	err    error
 }
 
 // storyMsg is an intent's whole story, oldest first, with the intent

@@ -12,11 +12,14 @@ import (
 	"grace/engine/intent"
 )
 
-// Narrative paging: entries per request, and the most kept loaded (past
-// it the operator is asked to narrow the search).
+// Narrative paging: entries per request, the most kept loaded (past it
+// the operator is asked to narrow the search), and how many pages in a
+// row may stop early at the engine's read budget with no match before the
+// list stops reading on (each reads up to 100,000 records).
 const (
 	narrPage      = 200
 	narrMaxLoaded = 20000
+	narrDryStops  = 3
 )
 
 // narrativesModel is screen 4: the 5W1H history. The search box takes
@@ -69,7 +72,13 @@ type entryList struct {
 	loading   bool
 	exhausted bool
 	capped    bool
-	at        time.Time
+	// resume is where the last page stopped early, at the engine's read
+	// budget (0: it did not): the next page reads on from there. dry
+	// counts the pages in a row that stopped so with no match; after
+	// narrDryStops of them the list stops reading on, and says where.
+	resume int64
+	dry    int
+	at     time.Time
 	// failed is why the last fetch failed ("" when it did not): with no
 	// entries to show, the list says so instead of "no match".
 	failed string
@@ -164,7 +173,10 @@ func (n *narrativesModel) more() tea.Cmd {
 		return nil
 	}
 	l.loading = true
-	before := l.entries[len(l.entries)-1].ID
+	before := l.resume
+	if before == 0 {
+		before = l.entries[len(l.entries)-1].ID
+	}
 	return searchCmd(n.pc.ctx, n.pc.api, screenNarratives, n.seq, true, n.query.clarityQuery(narrPage, before), n.pc.now)
 }
 
@@ -208,9 +220,10 @@ func (n *narrativesModel) takeNewer(msg searchMsg) {
 	l.at = msg.at
 	k := len(msg.entries)
 	switch {
-	case k == 0:
-	case k >= msg.limit:
+	case k == 0 && msg.resume == 0:
+	case k >= msg.limit || msg.resume > 0: // a page, or more newer than a page reads
 		l.entries, l.cursor, l.offset, l.exhausted, l.capped = msg.entries, 0, 0, false, false
+		l.resume, l.dry = msg.resume, 0
 	default:
 		l.entries = append(msg.entries[:k:k], l.entries...)
 		if l.cursor > 0 { // the operator moved since: the same row stays selected, where it was
@@ -279,10 +292,20 @@ func (n *narrativesModel) takeResults(msg searchMsg) tea.Cmd {
 	n.pc.ok(aboutSearch)
 	if !msg.more {
 		l.entries, l.cursor, l.offset, l.at = nil, 0, 0, msg.at
+		l.dry = 0
 	}
 	l.loaded = true
 	l.entries = append(l.entries, msg.entries...)
-	l.exhausted = len(msg.entries) < msg.limit
+	l.resume = msg.resume
+	switch {
+	case msg.resume == 0:
+		l.exhausted = len(msg.entries) < msg.limit
+	case len(msg.entries) > 0:
+		l.dry, l.exhausted = 0, false
+	default:
+		l.dry++
+		l.exhausted = l.dry >= narrDryStops
+	}
 	return n.more()
 }
 

@@ -110,8 +110,13 @@ func (n *narrativesModel) listPanel(w int) (string, func(w, h int) []string) {
 		title += " · search failed"
 	case l.capped:
 		title += " · the newest " + fmtInt(len(l.entries)) + " (narrow the search for older)"
+	case l.exhausted && l.resume > 0:
+		title += " · " + fmtInt(len(l.entries)) + " found · read down to #" + fmtInt(int(l.resume)) +
+			", then stopped (narrow the search for older)"
 	case l.exhausted:
 		title += " · " + fmtInt(len(l.entries)) + " found"
+	case l.resume > 0 && l.loading:
+		title += " · " + fmtInt(len(l.entries)) + " found so far, reading on below #" + fmtInt(int(l.resume)) + "…"
 	default:
 		title += " · " + fmtInt(len(l.entries)) + " loaded, more below"
 	}
@@ -171,6 +176,9 @@ func (n *narrativesModel) entryLines(l *entryList, withIntent bool, w, h int) []
 		lines := []string{st.Crit.Render(clip("✗ The narratives could not be fetched; "+
 			firstKey(n.pc.keys.Refresh)+" tries again.", w))}
 		return append(lines, wrapLines("", st.Muted, l.failed, 0, w)...)
+	}
+	if len(l.entries) == 0 && !l.exhausted {
+		return []string{st.Muted.Render(clip("searching… none found yet; reading on below #"+fmtInt(int(l.resume)), w))}
 	}
 	if len(l.entries) == 0 {
 		lines := []string{st.Muted.Render(clip("No narrative matches.", w))}
