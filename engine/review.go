@@ -16,7 +16,10 @@ import (
 // saying why: ErrReasonRequired). operator is required
 // (ErrOperatorRequired). An intent that is not Tier 1, not finished, or
 // already reviewed gets an error wrapping ErrNotReviewable; of two
-// concurrent reviews exactly one wins. It returns the updated intent.
+// concurrent reviews exactly one wins. Its submitter may not mark it
+// reviewed (ErrSelfReview) but may flag it: the flag is on the record and
+// the intent stays unreviewed, for another operator to review. It
+// returns the updated intent.
 func (e *Engine) Review(ctx context.Context, id, operator, note string, flag bool) (intent.Intent, error) {
 	id = intent.CanonicalID(id) // typed in another case
 	if err := checkDecisionText(operator, "note", note); err != nil {
@@ -48,8 +51,16 @@ func (e *Engine) Review(ctx context.Context, id, operator, note string, flag boo
 		return e.guard.mask.intent(in), err
 	}
 	now := e.clock.Now()
-	in.Reviewed, in.UpdatedAt = true, now
+	// Only a flag by its submitter gets here: it goes on the record, and
+	// the intent stays on the review list for another operator, or a
+	// flag would be the submitter's way of taking its own off the list.
+	own := sameName(operator, in.Actor)
+	in.Reviewed, in.UpdatedAt = !own, now
 	r := reviewRecord(now, in, operator, note, flag)
+	if own {
+		r.Why = append(r.Why, "Flagged by its own submitter: it stays on the review list until another operator reviews it")
+		r.Context["by_submitter"] = true
+	}
 	if _, err := e.apply(ctx, &intent.Change{Update: &in, Records: []clarity.Record{r}}); err != nil {
 		return intent.Intent{}, fmt.Errorf("review intent %s: store review: %w", id, err)
 	}

@@ -12,7 +12,7 @@
 //	GET  /v1/intents?state=S&before=ID anyone          intents, newest first, paged (an agent: its own)
 //	POST /v1/intents/{id}/approve    operator          {reason}
 //	POST /v1/intents/{id}/deny       operator          {reason} (required)
-//	POST /v1/intents/{id}/review     operator          {note, flag}: Tier 1 after-the-fact review (not by its submitter: 403 self_review; flagging is allowed)
+//	POST /v1/intents/{id}/review     operator          {note, flag}: Tier 1 after-the-fact review (not by its submitter: 403 self_review; its flag is allowed and leaves it unreviewed)
 //	POST /v1/intents/{id}/cancel     agent, operator   {reason} (required): a pending, queued or running intent is withdrawn (a running one's handler is told to stop; an agent: its own)
 //	POST /v1/intents/{id}/retry      operator          {reason} (required): a failed, cancelled, expired or shed intent submitted again as a new intent, governed afresh (202, as a submission); not a denied one (409 not_retryable)
 //	GET  /v1/narratives?q=&actor=&action=&since=&limit=&intent=

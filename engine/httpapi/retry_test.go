@@ -100,4 +100,18 @@ func TestNoSelfReview(t *testing.T) {
 	if a := b.do(t, opAlice, "POST", "/v1/intents/"+flagged.ID+"/review", `{"flag":true,"note":"I rolled out the wrong build"}`); a.status != http.StatusOK {
 		t.Fatalf("the submitter flagging its own: %d %s", a.status, a.body)
 	}
+	// The flag is on the record and leaves the intent on the review list
+	// for another operator: it marked it reviewed, so a flag ("fine") took
+	// the submitter's own Tier 1 work off the list unseen.
+	var list IntentsResponse
+	b.do(t, opBob, "GET", "/v1/intents?tier=1&unreviewed=true", "").decode(t, &list)
+	if b.state(t, flagged.ID).Reviewed || len(list.Intents) != 1 || list.Intents[0].ID != flagged.ID {
+		t.Fatalf("after the submitter's flag: reviewed %v, review list %+v", b.state(t, flagged.ID).Reviewed, list.Intents)
+	}
+	if n := b.store.Count(engine.WhatTier1Flagged); n != 1 {
+		t.Fatalf("%d tier1_flagged records, want 1", n)
+	}
+	if a := b.do(t, opBob, "POST", "/v1/intents/"+flagged.ID+"/review", `{"note":"checked the rollout"}`); a.status != http.StatusOK || !b.state(t, flagged.ID).Reviewed {
+		t.Fatalf("another operator's review after the flag: %d %s", a.status, a.body)
+	}
 }
