@@ -46,6 +46,9 @@ and exits 0 only if it completed.`,
 			if waitFor <= 0 {
 				return usageErrorf("--wait-timeout %v: want a positive duration, like 5m", waitFor)
 			}
+			if cmd.Flags().Changed("wait-timeout") && !wait {
+				return usageErrorf("--wait-timeout is for --wait")
+			}
 			return a.withIntents(cmd, readIntents, func(ctx context.Context, b intentBackend) error {
 				if _, remote := b.(*httpapi.Client); wait && !remote {
 					return errors.New("--wait needs a running server to run the intent (start grace serve or the console)")

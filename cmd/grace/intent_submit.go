@@ -43,6 +43,9 @@ for a human). --json then prints the finished intent, as intent get --json.`,
 			if waitFor <= 0 {
 				return usageErrorf("--wait-timeout %v: want a positive duration, like 5m", waitFor)
 			}
+			if cmd.Flags().Changed("wait-timeout") && !wait {
+				return usageErrorf("--wait-timeout is for --wait")
+			}
 			// Written directly to a database not made yet, an invalid intent
 			// is refused before the data folder is created for it.
 			a.beforeNewDB = func(ctx context.Context, cfg engine.Config) error {

@@ -38,3 +38,22 @@ func TestRefusedDirectSubmitCreatesNoDataFolder(t *testing.T) {
 		t.Fatalf("want the one refusal beside a database on the record, got exit %d:\n%s%s", r.code, r.stdout, r.stderr)
 	}
 }
+
+// TestWaitTimeoutWithoutWait: --wait-timeout means nothing without --wait,
+// so it is a usage error (as --interval is without --follow), not ignored;
+// nothing is submitted.
+func TestWaitTimeoutWithoutWait(t *testing.T) {
+	c := newCLI(t)
+	db := filepath.Join(c.dir, "data", "grace.db")
+	for _, args := range [][]string{
+		{"intent", "submit", "--type", "query_knowledge", "--wait-timeout", "5s", "--db", db},
+		{"intent", "get", "int_01JPB9AAAAAAAAAAAAAAAAAAAA", "--wait-timeout", "5s", "--db", db},
+	} {
+		if r := c.run(t, args...); r.code != 2 || !strings.Contains(r.stderr, "--wait-timeout is for --wait") {
+			t.Errorf("grace %s: exit %d, stderr %q; want a usage error", strings.Join(args[:2], " "), r.code, r.stderr)
+		}
+	}
+	if _, err := os.Stat(db); !errors.Is(err, fs.ErrNotExist) {
+		t.Errorf("a refused command made the database (stat: %v)", err)
+	}
+}
