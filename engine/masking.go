@@ -48,9 +48,9 @@ func newMasker(fields []string) *masker {
 			m.needles = append(m.needles, []byte(strings.ToLower(toks[len(toks)-1])))
 			continue
 		}
-		if f != "" {
-			m.names[maskName(f)] = true
-			m.needles = append(m.needles, []byte(maskName(f)))
+		if n := maskName(f); n != "" {
+			m.names[n] = true
+			m.needles = append(m.needles, []byte(n))
 		}
 	}
 	return m
@@ -66,6 +66,8 @@ func validateMasking(fields []string) []error {
 		switch {
 		case f == "":
 			v.add("%s is empty; name a key (password) or a JSON pointer (/payload/db/password)", key)
+		case !strings.HasPrefix(f, "/") && maskName(f) == "":
+			v.add("%s (%q) is only separators; name a key (password) or a JSON pointer (/payload/db/password)", key, f)
 		case strings.HasPrefix(f, "/"):
 			toks, err := parsePointer(f)
 			switch {
@@ -238,12 +240,23 @@ func equalTokens(a, b []string) bool {
 	return true
 }
 
-// maskName is a key name as masking compares it: in normal form, as
-// intent types are compared (normType: case and the separators '-', '.',
-// ':' and spaces folded to '_'), so that a payload's "API-Key" is masked by
-// a rule on api_key, as the two-person rule's "Change-Charter" is
-// change_charter.
-func maskName(k string) string { return normType(k) }
+// maskName is a key name as masking compares it: in lower case and
+// without the separators '_', '-', '.', ':' and spaces, so that a
+// payload's "API-Key", "api.key" and "apiKey" (as camelCase JSON spells
+// it) are all masked by a rule on api_key.
+func maskName(k string) string {
+	return strings.Map(func(r rune) rune {
+		if isMaskSep(r) {
+			return -1
+		}
+		return r
+	}, strings.ToLower(k))
+}
+
+// isMaskSep reports whether r is a separator maskName leaves out.
+func isMaskSep[T rune | byte](r T) bool {
+	return r == '_' || r == '-' || r == '.' || r == ':' || r == ' ' || r == '\t'
+}
 
 // mayHold is the fast path: false when raw certainly holds no masked key,
 // because no needle occurs in it (ignoring ASCII case and which separator)
@@ -261,8 +274,9 @@ func (m *masker) mayHold(raw []byte) bool {
 }
 
 // containsFold reports whether lower-case needle occurs in s, ignoring
-// ASCII case, a '_' of needle matching any separator maskName folds
-// (non-ASCII bytes must match exactly).
+// ASCII case, a '_' of needle matching any separator maskName leaves out,
+// and separators of s between needle's bytes passed over ("api_key" and
+// "a.p.i.key" hold the needle apikey; non-ASCII bytes must match exactly).
 func containsFold(s, needle []byte) bool {
 	if len(needle) == 0 {
 		return true
@@ -270,17 +284,22 @@ func containsFold(s, needle []byte) bool {
 	same := func(c, n byte) bool {
 		c = lower(c)
 		if n == '_' {
-			return c == '_' || c == '-' || c == '.' || c == ':' || c == ' ' || c == '\t'
+			return isMaskSep(c)
 		}
 		return c == n
 	}
-	for i := 0; i+len(needle) <= len(s); i++ {
+	for i := range s {
 		if !same(s[i], needle[0]) {
 			continue
 		}
 		j := 1
-		for j < len(needle) && same(s[i+j], needle[j]) {
-			j++
+		for k := i + 1; j < len(needle) && k < len(s); k++ {
+			switch {
+			case same(s[k], needle[j]):
+				j++
+			case !isMaskSep(s[k]):
+				k = len(s) // not here: try from the next i
+			}
 		}
 		if j == len(needle) {
 			return true

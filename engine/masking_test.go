@@ -34,6 +34,8 @@ func TestMaskerHidesNamedKeysAndPointers(t *testing.T) {
 		{"numbers keep their form", `{"password":"p","big":12345678901234567890}`, `{"big":12345678901234567890,"password":"[masked]"}`, []string{"/payload/password"}},
 		{"another separator names the same key", `{"Api-Key":"k1","api.key":"k2","x":{"API KEY":"k3"}}`,
 			`{"Api-Key":"[masked]","api.key":"[masked]","x":{"API KEY":"[masked]"}}`, []string{"/payload/Api-Key", "/payload/api.key", "/payload/x/API KEY"}},
+		{"camelCase and run-together spellings name the same key", `{"apiKey":"k1","APIKEY":"k2","pass_word":"p","q":"apikey"}`,
+			`{"APIKEY":"[masked]","apiKey":"[masked]","pass_word":"[masked]","q":"apikey"}`, []string{"/payload/APIKEY", "/payload/apiKey", "/payload/pass_word"}},
 		{"a non-ASCII key that lower-cases to a masked name", "{\"api_\u212aey\":\"k\"}", "{\"api_\u212aey\":\"[masked]\"}",
 			[]string{"/payload/api_\u212aey"}},
 	} {
@@ -61,6 +63,7 @@ func TestValidateMaskingNamesTheField(t *testing.T) {
 		{"/db/password", "must start with /payload/ or /context/"},
 		{"/payload", "must start with /payload/ or /context/"},
 		{"/payload/a~2", "not ~0 or ~1"},
+		{"_-.", "is only separators"},
 	} {
 		errs := validateMasking([]string{tc.field})
 		if len(errs) != 1 || !strings.Contains(errs[0].Error(), tc.want) {
