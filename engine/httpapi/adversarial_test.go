@@ -64,3 +64,32 @@ func TestAtomicBatchKeyGivenTwiceDifferently(t *testing.T) {
 		t.Fatalf("%d idempotency_conflict records, want 1", n)
 	}
 }
+
+// TestAgentListsByAnotherActorIsRefused: an agent that lists another
+// actor's intents (actor=alice) is refused 403 naming actor, on the
+// record; it was answered 200 with its own intents, which do not match
+// the filter it asked for. Naming itself, in any case, lists its own.
+func TestAgentListsByAnotherActorIsRefused(t *testing.T) {
+	t.Parallel()
+	b := setupReal(t)
+	mine := b.submit(t, agentB, `{"type":"query_knowledge"}`)
+	b.submit(t, opAlice, `{"type":"query_knowledge"}`)
+	er := b.do(t, agentB, "GET", "/v1/intents?actor=alice", "").wantError(t, http.StatusForbidden, CodeForbidden)
+	if er.Error.Field != "actor" {
+		t.Fatalf("refusal names %q, want actor", er.Error.Field)
+	}
+	refused := 0
+	for _, r := range b.store.Records() {
+		if r.What == engine.WhatRequestRefused && r.Who == "agent.builder" {
+			refused++
+		}
+	}
+	if refused != 1 {
+		t.Fatalf("%d refusals of the agent on the record, want 1", refused)
+	}
+	var list IntentsResponse
+	b.do(t, agentB, "GET", "/v1/intents?actor=Agent.Builder", "").decode(t, &list)
+	if len(list.Intents) != 1 || list.Intents[0].ID != mine.ID {
+		t.Fatalf("the agent naming itself listed %+v", list.Intents)
+	}
+}

@@ -202,6 +202,12 @@ func (h *Handler) list(w http.ResponseWriter, r *http.Request) error {
 	}
 	p := principalOf(r)
 	if p.role == engine.RoleAgent {
+		// Another actor's intents are refused, not answered with the
+		// agent's own under a filter they do not match.
+		if f.Actor != "" && !strings.EqualFold(strings.TrimSpace(f.Actor), p.name) {
+			return newError(http.StatusForbidden, CodeForbidden, "actor",
+				"%s lists only its own intents: leave actor out, or name yourself (actor=%s)", p.name, p.name)
+		}
 		f.Actor = p.name
 	}
 	if f.Before != "" {
