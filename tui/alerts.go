@@ -1,6 +1,7 @@
 package tui
 
 import (
+	"errors"
 	"slices"
 	"strconv"
 	"strings"
@@ -80,6 +81,13 @@ func (a *alertsModel) fetchHistory() tea.Cmd {
 // the firing ones come from the snapshot.
 func (a *alertsModel) takeHistory(msg alertHistoryMsg) tea.Cmd {
 	a.fetching = false
+	if errors.Is(msg.err, errors.ErrUnsupported) {
+		// An attached server without an alert history: the screen says so
+		// rather than warn at every fetch.
+		a.pc.log.Info("no alert history", "err", msg.err)
+		a.pc.health = nil
+		return nil
+	}
 	if msg.err != nil {
 		a.pc.bgWarn(aboutAlerts, failText(msg.err))
 		a.pc.log.Warn("alert history failed", "err", msg.err)

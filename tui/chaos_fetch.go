@@ -212,8 +212,15 @@ func haltChaosCmd(ctx context.Context, api engine.ChaosAPI, operator string) tea
 	}
 }
 
+// alertHistory is the part of the watchdog's API the Alerts screen
+// reads: the engine's (engine.HealthAPI), or an attached server's
+// (httpapi.Remote, GET /v1/alerts).
+type alertHistory interface {
+	Alerts(ctx context.Context, firing bool) ([]watchdog.Alert, error)
+}
+
 // alertHistoryCmd fetches the watchdog's alert history.
-func alertHistoryCmd(ctx context.Context, api engine.HealthAPI, now func() time.Time) tea.Cmd {
+func alertHistoryCmd(ctx context.Context, api alertHistory, now func() time.Time) tea.Cmd {
 	return func() tea.Msg {
 		ctx, cancel := context.WithTimeout(ctx, requestTimeout)
 		defer cancel()

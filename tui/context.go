@@ -44,7 +44,7 @@ type programContext struct {
 	// has none); health is the watchdog's API, nil when the engine does
 	// not offer it.
 	chaos  *chaosState
-	health engine.HealthAPI
+	health alertHistory
 
 	status statusLine
 }

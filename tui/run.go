@@ -149,7 +149,7 @@ func newModel(ctx context.Context, cancel context.CancelFunc, api engine.Operato
 	}
 	pc.chaos = &chaosState{}
 	pc.chaos.api, _ = api.(engine.ChaosAPI)
-	pc.health, _ = api.(engine.HealthAPI)
+	pc.health, _ = api.(alertHistory)
 	if keyErr != nil {
 		pc.fail(keyErr.Error() + " (using the default keys)")
 	}

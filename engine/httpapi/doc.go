@@ -18,6 +18,7 @@
 //	GET  /v1/narratives?q=&actor=&action=&since=&limit=&intent=
 //	                                 anyone            (an agent: intent= one of its own)
 //	GET  /v1/telemetry               viewer, operator  the engine's live snapshot
+//	GET  /v1/alerts?firing=          viewer, operator  {alerts}: the watchdog's alert history (newest 100), or those firing
 //	GET  /v1/scheduler               viewer, operator  {paused, pause: {by, reason, since}, paused_types, paused_actors, queue_depth, …}
 //	POST /v1/scheduler/pause         operator          {reason} (required): nothing is dispatched until resumed (intake goes on; across restarts);
 //	                                                   with type T, or actor A (not both: 400 conflicting_fields), only T's or A's intents wait

@@ -17,6 +17,7 @@ var routeParams = map[string][]string{
 	"GET /v1/narratives":   {"q", "actor", "action", "intent", "since", "until", "before", "after", "limit"},
 	"GET /v1/events":       {"kinds"},
 	"GET /v1/chaos/runs":   {"limit"},
+	"GET /v1/alerts":       {"firing"},
 }
 
 // checkQuery refuses r's query string when it does not decode (a stray

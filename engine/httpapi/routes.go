@@ -44,6 +44,7 @@ func (h *Handler) routes() {
 	h.handle("POST /v1/scheduler/resume", operators, h.resumeScheduler)
 	h.handle("GET /v1/narratives", anyone, h.narratives)
 	h.handle("GET /v1/telemetry", readers, h.telemetry)
+	h.handle("GET /v1/alerts", readers, h.alerts)
 	h.handle("GET /v1/events", anyone, h.events)
 	h.handle("GET /v1/audit/verify", readers, h.verifyAudit)
 	h.handle("GET /v1/whoami", anyone, h.whoami)
