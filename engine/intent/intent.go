@@ -99,9 +99,9 @@ type Intent struct {
 	CreatedAt      time.Time       `json:"created_at"`
 	UpdatedAt      time.Time       `json:"updated_at"`
 	// NotBefore delays dispatch of a queued intent: its schedule (Submission.NotBefore), or a retry's backoff.
-	NotBefore time.Time `json:"not_before,omitempty"`
+	NotBefore time.Time `json:"not_before,omitzero"`
 	// Deadline is when a pending approval expires.
-	Deadline time.Time `json:"deadline,omitempty"`
+	Deadline time.Time `json:"deadline,omitzero"`
 	// DecidedBy and DecisionReason name who approved or denied, and why.
 	DecidedBy      string `json:"decided_by,omitempty"`
 	DecisionReason string `json:"decision_reason,omitempty"`
