@@ -116,7 +116,7 @@ func heldRows(ctx context.Context, c *httpapi.Client, in intent.Intent) [][]stri
 		}
 	}
 	for _, p := range s.PausedActors {
-		if p.Actor == in.Actor {
+		if strings.EqualFold(p.Actor, in.Actor) { // actor holds match without case
 			rows = append(rows, []string{"held", fmt.Sprintf("actor %s is paused by %s since %s: %s; grace scheduler resume --actor %s dispatches its intents again",
 				p.Actor, p.By, stamp(p.Since), oneLine(p.Reason), p.Actor)})
 		}

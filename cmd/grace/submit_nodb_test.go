@@ -3,10 +3,15 @@ package main
 import (
 	"errors"
 	"io/fs"
+	"net/http"
+	"net/http/httptest"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"grace/engine/httpapi"
+	"grace/engine/intent"
 )
 
 // TestRefusedDirectSubmitCreatesNoDataFolder: with no server and no
@@ -55,5 +60,20 @@ func TestWaitTimeoutWithoutWait(t *testing.T) {
 	}
 	if _, err := os.Stat(db); !errors.Is(err, fs.ErrNotExist) {
 		t.Errorf("a refused command made the database (stat: %v)", err)
+	}
+}
+
+// TestHeldRowsNameAnActorPauseInAnyCase: an actor pause holds its actor's
+// intents whatever the case it was given in, and intent get says so.
+func TestHeldRowsNameAnActorPauseInAnyCase(t *testing.T) {
+	t.Parallel()
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {
+		w.Header().Set("Content-Type", "application/json")
+		_, _ = w.Write([]byte(`{"paused":false,"paused_actors":[{"actor":"AGENT.Runaway","by":"ops","reason":"loops","since":"2026-11-29T22:00:00Z","waiting":1}]}`))
+	}))
+	defer srv.Close()
+	rows := heldRows(t.Context(), httpapi.NewClient(srv.URL, "tok", nil), intent.Intent{ID: "int_01JPB9AAAAAAAAAAAAAAAAAAAA", Actor: "agent.runaway", State: intent.StateQueued})
+	if len(rows) != 1 || !strings.Contains(rows[0][1], "actor AGENT.Runaway is paused by ops") {
+		t.Fatalf("held rows %q, want the actor pause named", rows)
 	}
 }
