@@ -24,7 +24,7 @@ func (a *app) listCommand() *cobra.Command {
 		Use:   "list [--state S] [--type T] [--actor A] [--tier N] [--since D] [--limit N] [--before ID]",
 		Short: "List intents, newest first",
 		Long: `List intents, newest first, of a state, type, actor and tier if given,
-created since a duration ago (1h) or an RFC 3339 time. A page holds at
+created since a duration ago (1h, 7d) or an RFC 3339 time. A page holds at
 most --limit intents; the next page is --before the last ID of this one
 (the table says so on stderr when the page is full). An agent's token
 lists only its own intents.`,
@@ -87,7 +87,7 @@ lists only its own intents.`,
 	cmd.Flags().StringVar(&typ, "type", "", "only intents of this type")
 	cmd.Flags().StringVar(&actor, "actor", "", "only intents this actor submitted")
 	cmd.Flags().IntVar(&tier, "tier", 0, "only intents of this autonomy tier (0 to 4)")
-	cmd.Flags().StringVar(&since, "since", "", "only intents created since a duration ago (1h) or an RFC 3339 time")
+	cmd.Flags().StringVar(&since, "since", "", "only intents created since a duration ago (1h, 7d) or an RFC 3339 time")
 	cmd.Flags().IntVar(&limit, "limit", 100, "at most this many")
 	cmd.Flags().StringVar(&before, "before", "", "the next page: only intents listed after this ID")
 	a.addJSONFlag(cmd)

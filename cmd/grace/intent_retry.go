@@ -109,7 +109,7 @@ one line each and a summary, and it exits 1 if any retry was refused.`,
 	fl.StringVar(&operator, "operator", operatorName(), "who asks (default $USER); a server with identities records the token's identity instead")
 	fl.StringVar(&typ, "type", "", "select the intents of this type")
 	fl.StringVar(&actor, "actor", "", "select the intents this actor submitted")
-	fl.StringVar(&since, "since", "", "select the intents created since a duration ago (1h) or an RFC 3339 time")
+	fl.StringVar(&since, "since", "", "select the intents created since a duration ago (1h, 7d) or an RFC 3339 time")
 	fl.StringVar(&state, "state", "", "select from this state instead of failed: cancelled, expired or shed")
 	fl.BoolVar(&all, "all", false, "select every failed intent (or every one in --state)")
 	fl.BoolVar(&dryRun, "dry-run", false, "list what would be retried; change nothing")

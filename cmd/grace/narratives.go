@@ -59,7 +59,7 @@ words, or, for words to leave out alone, 100,000 records; past that it ends
 early, saying on standard error the --before that reads on (with --json,
 as resume_before), or, with none found, fails saying to narrow the search.
 --actor and --action filter exactly; --since takes a duration back from
-now (90s, 1h) or an RFC 3339 time; --before ID pages, reading the records
+now (90s, 1h, 7d) or an RFC 3339 time; --before ID pages, reading the records
 older than narrative ID. Reads the database directly, even while an engine
 runs; with --server, asks that grace serve instead (GET /v1/narratives,
 with the API token), for a record on another machine.
@@ -100,7 +100,7 @@ with --json, one JSON object a line.`,
 	fl := cmd.Flags()
 	fl.StringVar(&q.Actor, "actor", "", "only records by this actor (who)")
 	fl.StringVar(&q.Action, "action", "", "only records of this action (what), e.g. dispatched")
-	fl.StringVar(&since, "since", "", "only records since a duration ago (1h) or an RFC 3339 time")
+	fl.StringVar(&since, "since", "", "only records since a duration ago (1h, 7d) or an RFC 3339 time")
 	fl.IntVar(&q.Limit, "limit", 50, "at most this many (with --follow: of the records already written)")
 	fl.StringVar(&q.IntentID, "intent", "", "only records of this intent")
 	fl.Int64Var(&q.BeforeID, "before", 0, "only records older than this narrative ID: the next page after the oldest one shown (see --json's id)")

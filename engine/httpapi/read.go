@@ -17,7 +17,7 @@ const (
 )
 
 // narratives handles GET /v1/narratives?q=&actor=&action=&intent=&since=&until=&before=&limit=.
-// since and until are a duration back from now ("1h") or an RFC 3339 time;
+// since and until are a duration back from now ("1h", "7d") or an RFC 3339 time;
 // before pages (narrative IDs below it); a page that stopped early at the
 // store's read budget says where, in resume_before. An agent must name one
 // of its own intents (intent=) and reads that intent's story.
