@@ -4,12 +4,16 @@ import (
 	"bytes"
 	"errors"
 	"fmt"
+	"io"
 	"io/fs"
 	"math"
+	"path"
 	"regexp"
 	"slices"
 	"sort"
 	"strings"
+	"time"
+	"unicode/utf8"
 
 	"go.yaml.in/yaml/v3"
 	"grace/engine"
@@ -117,18 +121,30 @@ func Load(fsyss ...fs.FS) (*Library, error) {
 		if err != nil {
 			return nil, fmt.Errorf("list scenario files: %w", err)
 		}
+		misnamed, err := misnamedFiles(fsys)
+		if err != nil {
+			return nil, err
+		}
+		lib.Refused = append(lib.Refused, misnamed...)
 		var parsed []*Scenario
 		files := map[string][]string{} // ID → the files that give it
 		for _, name := range names {
 			// Only regular files: a named pipe would block the read, and a
 			// folder named *.yaml is not a scenario.
-			if st, err := fs.Stat(fsys, name); err == nil && !st.Mode().IsRegular() {
+			st, err := fs.Stat(fsys, name)
+			if err == nil && !st.Mode().IsRegular() {
 				lib.Refused = append(lib.Refused, &FileError{File: name, Err: errors.New("not a regular file")})
 				continue
 			}
-			b, err := fs.ReadFile(fsys, name)
+			var b []byte
+			if err == nil {
+				b, err = fs.ReadFile(fsys, name)
+			}
 			if err != nil {
-				return nil, fmt.Errorf("read scenario %s: %w", name, err)
+				// One file that cannot be read (a broken symbolic link,
+				// no permission) is refused; the library still loads.
+				lib.Refused = append(lib.Refused, &FileError{File: name, Err: unreadable(fsys, name, err)})
+				continue
 			}
 			sc, err := Parse(name, b)
 			if err != nil {
@@ -164,6 +180,42 @@ func Load(fsyss ...fs.FS) (*Library, error) {
 	return lib, nil
 }
 
+// misnamedFiles refuses the files at the top of fsys that were surely
+// meant as scenarios but are not loaded, being named .yml or .YAML rather
+// than .yaml: left out without a word, the operator would take the
+// scenario for loaded.
+func misnamedFiles(fsys fs.FS) ([]error, error) {
+	entries, err := fs.ReadDir(fsys, ".")
+	if err != nil {
+		return nil, fmt.Errorf("list scenario files: %w", err)
+	}
+	var out []error
+	for _, e := range entries {
+		name := e.Name()
+		ext := path.Ext(name)
+		if ext == ".yaml" || (!strings.EqualFold(ext, ".yaml") && !strings.EqualFold(ext, ".yml")) {
+			continue
+		}
+		out = append(out, &FileError{File: name, Err: fmt.Errorf("not loaded: only files named *.yaml are scenarios (rename it %s.yaml)", strings.TrimSuffix(name, ext))})
+	}
+	return out, nil
+}
+
+// unreadable words why the scenario file name of fsys could not be read:
+// a symbolic link to nothing is named with its target.
+func unreadable(fsys fs.FS, name string, err error) error {
+	if errors.Is(err, fs.ErrNotExist) {
+		if target, lerr := fs.ReadLink(fsys, name); lerr == nil {
+			return fmt.Errorf("cannot be read: it is a symbolic link to %s, which does not exist", target)
+		}
+	}
+	var pe *fs.PathError
+	if errors.As(err, &pe) {
+		err = pe.Err
+	}
+	return fmt.Errorf("cannot be read: %w", err)
+}
+
 // caseTwin returns the scenario in byID whose ID equals id but for case,
 // or nil.
 func caseTwin(byID map[string]*Scenario, id string) *Scenario {
@@ -178,17 +230,24 @@ func caseTwin(byID map[string]*Scenario, id string) *Scenario {
 // Parse decodes and validates one scenario file. Unknown fields are
 // refused. Errors are *FileError naming file and field.
 func Parse(file string, b []byte) (*Scenario, error) {
+	if err := notUTF8(b); err != nil {
+		return nil, &FileError{File: file, Err: err}
+	}
 	dec := yaml.NewDecoder(bytes.NewReader(b))
 	dec.KnownFields(true)
 	var sc Scenario
 	if err := dec.Decode(&sc); err != nil {
+		if errors.Is(err, io.EOF) {
+			return nil, &FileError{File: file, Err: errors.New("holds no scenario: the file is empty or only comments")}
+		}
 		var te *yaml.TypeError
 		if errors.As(err, &te) {
 			if fe := typeErrorAt(file, b, te); fe != nil {
 				return nil, fe
 			}
 		}
-		return nil, &FileError{File: file, Field: fieldOf(err), Err: err}
+		// One line, as every refusal is: yaml lists its errors a line each.
+		return nil, &FileError{File: file, Field: fieldOf(err), Err: errors.New(oneLine(err.Error()))}
 	}
 	if err := yamldoc.Single(dec, "a scenario file"); err != nil {
 		return nil, &FileError{File: file, Err: err}
@@ -205,6 +264,34 @@ func Parse(file string, b []byte) (*Scenario, error) {
 		return nil, err
 	}
 	return &sc, nil
+}
+
+// oneLine joins a multi-line message into one line.
+func oneLine(msg string) string {
+	return strings.Join(strings.Fields(strings.ReplaceAll(msg, ":\n", ": ")), " ")
+}
+
+// notUTF8 refuses a file that is not UTF-8 (yaml's own error names
+// neither line nor byte), naming the line, column and byte at fault. A
+// file that begins with a UTF-16 byte order mark is left to yaml, which
+// reads UTF-16.
+func notUTF8(b []byte) error {
+	if bytes.HasPrefix(b, []byte{0xff, 0xfe}) || bytes.HasPrefix(b, []byte{0xfe, 0xff}) || utf8.Valid(b) {
+		return nil
+	}
+	line, col := 1, 1
+	for i := 0; i < len(b); {
+		r, size := utf8.DecodeRune(b[i:])
+		if r == utf8.RuneError && size <= 1 {
+			return fmt.Errorf("line %d, column %d: byte 0x%02X is not UTF-8: save the file as UTF-8", line, col, b[i])
+		}
+		if r == '\n' {
+			line, col = line+1, 0
+		}
+		i += size
+		col++
+	}
+	return nil
 }
 
 // fieldOf pulls the field out of yaml's "field X not found" errors.
@@ -242,6 +329,12 @@ func (s *Scenario) validate() error {
 		return bad("safeguards.expected", "at least one safeguard is required")
 	case s.Deadline < 0:
 		return bad("deadline", "(%v) must not be negative", s.Deadline)
+	case s.Deadline > 0 && s.Deadline < MinDeadline:
+		return bad("deadline", "(%v) must be at least %v (or left out: %v): too short for its safeguards to fire and the queue to drain, so the scenario would fail on time alone",
+			s.Deadline, MinDeadline, (&Scenario{}).deadline())
+	case s.Deadline > MaxDeadline:
+		return bad("deadline", "(%v) must be at most %v: a run waits on it for the safeguards and again for the steady state, and a safeguard that does not fire would hold the run (and the loop's next slots) that long",
+			s.Deadline, MaxDeadline)
 	}
 	used := map[string]bool{}
 	for i, f := range s.Faults {
@@ -276,6 +369,8 @@ func (s *Scenario) validate() error {
 			return bad("parameters."+name+".growth", "(%v) must not be negative", p.Growth)
 		case p.Max < 0:
 			return bad("parameters."+name+".max", "(%v) must not be negative", p.Max)
+		case p.Base > maxScaledParameter:
+			return bad("parameters."+name+".base", "(%g) is beyond %g: no run could take it, at any difficulty", p.Base, float64(maxScaledParameter))
 		case p.Max > 0 && p.Max < p.Base:
 			return bad("parameters."+name+".max", "(%v) is below base (%v): the parameter would never take its base, at any difficulty", p.Max, p.Base)
 		}
@@ -324,6 +419,12 @@ func (s *Scenario) validate() error {
 	}
 	return nil
 }
+
+// The bounds of a scenario file's deadline.
+const (
+	MinDeadline = time.Second
+	MaxDeadline = time.Hour
+)
 
 // DefaultSteadyState is the steady state of a scenario file that names
 // none.

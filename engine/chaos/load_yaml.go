@@ -70,6 +70,7 @@ func yamlSpots(b []byte) []yamlSpot {
 func typeErrorAt(file string, b []byte, te *yaml.TypeError) *FileError {
 	spots := yamlSpots(b)
 	var field string
+	placed := false
 	var parts []string
 	for _, e := range te.Errors {
 		m := yamlErrLine.FindStringSubmatch(e)
@@ -82,14 +83,16 @@ func typeErrorAt(file string, b []byte, te *yaml.TypeError) *FileError {
 			return nil
 		}
 		text = fmt.Sprintf("line %d: %s", line, text)
-		if field == "" {
-			field = path
-		} else {
+		if !placed {
+			// The first error's key path is the field ("" for the
+			// document itself: a list where the scenario's keys go).
+			field, placed = path, true
+		} else if path != "" {
 			text = path + ": " + text
 		}
 		parts = append(parts, text)
 	}
-	if field == "" {
+	if !placed {
 		return nil
 	}
 	return &FileError{File: file, Field: field, Err: errors.New(strings.Join(parts, "; "))}
