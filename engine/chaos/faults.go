@@ -238,7 +238,7 @@ func injectPauseType(ctx context.Context, r *run, f Fault) error {
 		in, err := r.eng.Get(ctx, id)
 		return err == nil && in.State.Terminal()
 	}
-	if err := r.waitFor(ctx, r.sc.Deadline, func() bool { return allOf(flowing, done) }); err != nil {
+	if err := r.waitFor(ctx, r.deadline, func() bool { return allOf(flowing, done) }); err != nil {
 		r.failf("isolation: the %d %s intents did not all finish while %s was paused: %v", len(flowing), flowingType, pausedLoadType, err)
 		return nil
 	}
@@ -306,7 +306,7 @@ func injectRunawayHandler(ctx context.Context, r *run, f Fault) error {
 		return ""
 	}
 	done := func(id string) bool { return state(id).Terminal() }
-	if err := r.waitFor(ctx, r.sc.Deadline, func() bool { return allOf(flowing, done) }); err != nil {
+	if err := r.waitFor(ctx, r.deadline, func() bool { return allOf(flowing, done) }); err != nil {
 		left := 0
 		for _, id := range flowing {
 			if !done(id) {

@@ -140,8 +140,12 @@ var (
 type run struct {
 	sc         *Scenario
 	difficulty int
-	cfg        engine.Config
-	eng        *engine.Engine
+	// deadline is the run's deadline: the scenario's own, its default, or
+	// the Runner's that replaces it. Faults wait on it, never on the
+	// scenario's field, which is 0 when its file leaves it out.
+	deadline time.Duration
+	cfg      engine.Config
+	eng      *engine.Engine
 	// rec reads the record of eng; target is what rec and eng's
 	// dependencies came from (nil in live mode), open reopens it.
 	rec    records
@@ -258,6 +262,7 @@ func (rn *Runner) Exec(ctx context.Context, sp Spec) (res Result, err error) {
 	if rn.Deadline > 0 {
 		deadline = rn.Deadline
 	}
+	r.deadline = deadline
 	ctx, cancel := context.WithCancelCause(ctx)
 	defer cancel(nil)
 	if sp.Live != nil {
