@@ -1,8 +1,6 @@
 package main
 
 import (
-	"os"
-	"path/filepath"
 	"regexp"
 	"slices"
 	"strconv"
@@ -147,10 +145,6 @@ func checkRemoteRefill(t *testing.T, id string, notes []string, rec map[string]i
 func TestChaosDropoutOnNATSWithoutReassignment(t *testing.T) {
 	t.Parallel()
 	c := newCLI(t)
-	dir := filepath.Join(c.dir, "scenarios")
-	if err := os.Mkdir(dir, 0o755); err != nil {
-		t.Fatal(err)
-	}
 	body := `id: L2_worker_dropout_chaos
 category: layer2_orchestration
 description: the embedded dropout scenario with a 4s deadline
@@ -165,10 +159,7 @@ invariants: [no_lost_intents, no_duplicate_execution, audit_chain_intact]
 steady_state: [engine_ready, scheduler_running, workers_full, queue_drained]
 deadline: 4s
 `
-	if err := os.WriteFile(filepath.Join(dir, "dropout.yaml"), []byte(body), 0o600); err != nil {
-		t.Fatal(err)
-	}
-	c.env = append(c.env, "GRACE_CHAOS_SCENARIOS_DIR="+dir)
+	c.env = append(c.env, "GRACE_CHAOS_SCENARIOS_DIR="+c.scenarios(t, map[string]string{"dropout.yaml": body}))
 	r := c.run(t, append(append([]string{}, natsChaosArgs...), "--set", "safeguards.worker_reassignment.enabled=false",
 		"chaos", "run", "L2_worker_dropout_chaos", "--json")...)
 	var rep chaosNATSReport

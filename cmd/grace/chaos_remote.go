@@ -26,9 +26,10 @@ const chaosHaltWait = 30 * time.Second
 // local run prints, with the same exit code (1 when a scenario failed).
 // handled is false when the run should go locally instead: no server is
 // configured, none answers (connection refused), or the one that answers
-// has no chaos service. An interrupt asks the server to halt the run,
-// then waits (up to 30 s) for it to be rolled back and stored.
-func (a *app) runChaosRemote(cmd *cobra.Command, req engine.ChaosRequest) (handled bool, err error) {
+// has no chaos service; sayLocal notes then that the run goes locally. An
+// interrupt asks the server to halt the run, then waits (up to 30 s) for
+// it to be rolled back and stored.
+func (a *app) runChaosRemote(cmd *cobra.Command, req engine.ChaosRequest, sayLocal bool) (handled bool, err error) {
 	cfg, err := a.config(cmd)
 	if err != nil {
 		return true, err
@@ -64,10 +65,14 @@ func (a *app) runChaosRemote(cmd *cobra.Command, req engine.ChaosRequest) (handl
 		// A live run needs the server's engine: never fall back to a local run.
 		return true, usageErrorf("chaos run --live: no grace serve with chaos answered at %s; nothing was run", url)
 	case errors.Is(err, syscall.ECONNREFUSED):
-		a.notef("no server at %s; running locally, each scenario against an isolated engine", url)
+		if sayLocal {
+			a.notef("no server at %s; running locally, each scenario against an isolated engine", url)
+		}
 		return false, nil
 	case errors.Is(err, engine.ErrChaosUnavailable):
-		a.notef("the server at %s has no chaos service; running locally, each scenario against an isolated engine", url)
+		if sayLocal {
+			a.notef("the server at %s has no chaos service; running locally, each scenario against an isolated engine", url)
+		}
 		return false, nil
 	case errors.As(err, &re):
 		return true, usageErrorf("chaos run: %s: %s", re.Field, re.Reason)
@@ -89,6 +94,13 @@ func (a *app) runChaosRemote(cmd *cobra.Command, req engine.ChaosRequest) (handl
 	if err != nil && ctx.Err() != nil && cmd.Context().Err() == nil {
 		// Interrupted here: halt the run there, as a local run halts.
 		run, err = a.haltRemoteRun(cmd.Context(), c, id, follow)
+	}
+	var answered *httpapi.Error
+	if err != nil && ctx.Err() == nil && !errors.As(err, &answered) {
+		// The server went away mid-run: say that the run's end was not
+		// seen, and where it is, rather than a bare transport error.
+		return true, fmt.Errorf("chaos run %s on %s: lost the server before the run ended, so its outcome is not known here (%w); "+
+			"grace chaos history on the server's data folder shows it: halted when the server shut down, interrupted when it crashed", id, url, err)
 	}
 	if err != nil {
 		return true, fmt.Errorf("chaos run on %s: %w", url, err)

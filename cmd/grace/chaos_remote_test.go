@@ -30,18 +30,10 @@ deadline: 1s
 func TestCLIChaosRunOnAServer(t *testing.T) {
 	t.Parallel()
 	c := newCLI(t)
-	dir := filepath.Join(c.dir, "scenarios")
-	if err := os.Mkdir(dir, 0o755); err != nil {
-		t.Fatal(err)
-	}
 	// The shallow cascade never reaches policy.max_depth: the safeguard it
 	// expects does not fire and it fails.
 	shallow := strings.NewReplacer("id: L2_event_policy_cascade", "id: L2_shallow_cascade", "base: 12", "base: 2").Replace(quickCascade)
-	for name, body := range map[string]string{"cascade.yaml": quickCascade, "shallow.yaml": shallow} {
-		if err := os.WriteFile(filepath.Join(dir, name), []byte(body), 0o600); err != nil {
-			t.Fatal(err)
-		}
-	}
+	dir := c.scenarios(t, map[string]string{"cascade.yaml": quickCascade, "shallow.yaml": shallow})
 	url := closedURL(t)
 	c.env = []string{"GRACE_API_SERVER=" + url, "GRACE_CHAOS_SCENARIOS_DIR=" + dir, "USER=opal"}
 	logs := startServe(t, c, writeServeConfig(t, c.dir, url, ""), url).logs
@@ -180,14 +172,7 @@ var stuckCascade = strings.NewReplacer("id: L2_event_policy_cascade", "id: L2_st
 // returns it.
 func writeStuckScenario(t *testing.T, c *cli) string {
 	t.Helper()
-	dir := filepath.Join(c.dir, "scenarios")
-	if err := os.MkdirAll(dir, 0o755); err != nil {
-		t.Fatal(err)
-	}
-	if err := os.WriteFile(filepath.Join(dir, "stuck.yaml"), []byte(stuckCascade), 0o600); err != nil {
-		t.Fatal(err)
-	}
-	return dir
+	return c.scenarios(t, map[string]string{"stuck.yaml": stuckCascade})
 }
 
 // grace chaos halt stops a run going on the server, which the grace chaos

@@ -32,8 +32,9 @@ type chaosRunOptions struct {
 }
 
 // pick checks the command line and returns the request it makes,
-// refusing one that names no scenario, more than one way, or a scenario
-// or category that is unknown.
+// refusing one that names no scenario, more than one way, or a category
+// that is unknown. A scenario ID the local library lacks is unknownID's
+// to refuse: a server may hold it in its own chaos.scenarios_dir.
 func (o chaosRunOptions) pick(lib *chaos.Library) (engine.ChaosRequest, error) {
 	ways := 0
 	for _, b := range []bool{len(o.ids) > 0, o.all, o.category != ""} {
@@ -51,16 +52,22 @@ func (o chaosRunOptions) pick(lib *chaos.Library) (engine.ChaosRequest, error) {
 	case o.category != "" && !slices.Contains(chaos.Categories, o.category):
 		return engine.ChaosRequest{}, usageErrorf("chaos run: --category %q is not one of %s", o.category, strings.Join(chaos.Categories, ", "))
 	}
-	for _, id := range o.ids {
-		if lib.Get(id) == nil {
-			return engine.ChaosRequest{}, usageErrorf("chaos run: %s (see grace chaos list)", lib.NotFound(id))
-		}
-	}
 	if o.category != "" && !slices.ContainsFunc(lib.Scenarios, func(s *chaos.Scenario) bool { return s.Category == o.category }) {
 		return engine.ChaosRequest{}, fmt.Errorf("chaos run: no scenario in category %s", o.category)
 	}
 	return engine.ChaosRequest{Scenarios: o.ids, All: o.all, Category: o.category, Difficulty: o.difficulty,
 		Live: o.live, Trigger: engine.ChaosTriggerOperator, Operator: localOperator()}, nil
+}
+
+// unknownID refuses the first scenario ID that the local library lacks,
+// or returns nil.
+func (o chaosRunOptions) unknownID(lib *chaos.Library) error {
+	for _, id := range o.ids {
+		if lib.Get(id) == nil {
+			return usageErrorf("chaos run: %s (see grace chaos list)", lib.NotFound(id))
+		}
+	}
+	return nil
 }
 
 // localOperator names who runs a local chaos run: the login name.
@@ -88,8 +95,15 @@ func (a *app) runChaosRun(cmd *cobra.Command, o chaosRunOptions) error {
 	if err != nil {
 		return err
 	}
-	if handled, err := a.runChaosRemote(cmd, req); handled { // chaos_remote.go: a server answers
+	// A scenario only the server holds (its own chaos.scenarios_dir) is
+	// the server's to run; one that neither holds is refused as unknown,
+	// without a word of running locally.
+	unknown := o.unknownID(lib)
+	if handled, err := a.runChaosRemote(cmd, req, unknown == nil); handled { // chaos_remote.go: a server answers
 		return err
+	}
+	if unknown != nil {
+		return unknown
 	}
 	if req.Live {
 		// Nothing was run: a live run needs the live engine of a server.
@@ -252,8 +266,14 @@ func (a *app) printChaosResult(r chaos.Result) {
 	if slices.Contains(r.Notes, chaos.NoteTier0NotExercised) {
 		unauthorized = "- (not exercised: no Tier 0 intent in this run)"
 	}
-	fmt.Fprintf(a.stdout, "    invariants: lost %d, duplicated %d, unauthorized executions %s, cancelled revived %d, audit intact %v\n",
-		inv.Lost, inv.Duplicated, unauthorized, inv.CancelledRevived, inv.AuditIntact)
+	if r.Error != "" {
+		// Nothing was measured: zero counts and "audit intact false"
+		// would read as a run that lost nothing but broke the chain.
+		fmt.Fprintln(a.stdout, "    invariants: not checked (the scenario could not be carried out)")
+	} else {
+		fmt.Fprintf(a.stdout, "    invariants: lost %d, duplicated %d, unauthorized executions %s, cancelled revived %d, audit intact %v\n",
+			inv.Lost, inv.Duplicated, unauthorized, inv.CancelledRevived, inv.AuditIntact)
+	}
 	for _, f := range r.Failures {
 		fmt.Fprintf(a.stdout, "    ✗ %s\n", f)
 	}

@@ -1,8 +1,6 @@
 package main
 
 import (
-	"os"
-	"path/filepath"
 	"regexp"
 	"strings"
 	"testing"
@@ -38,10 +36,6 @@ func TestCLIChaosRun(t *testing.T) {
 	// chaos.scenarios_dir overrides the embedded cascade with a short
 	// deadline (so the run without its safeguard ends quickly) and holds
 	// a broken file, which is refused while the others load.
-	dir := filepath.Join(c.dir, "scenarios")
-	if err := os.Mkdir(dir, 0o755); err != nil {
-		t.Fatal(err)
-	}
 	files := map[string]string{
 		"cascade.yaml": `id: L2_event_policy_cascade
 category: layer2_orchestration
@@ -55,12 +49,7 @@ deadline: 1s
 `,
 		"broken.yaml": "id: Broken\ncategory: layer2_orchestration\ndescription: x\nfaults: [{kind: unplug_datacenter}]\nsafeguards: {expected: [bus_acl]}\n",
 	}
-	for name, body := range files {
-		if err := os.WriteFile(filepath.Join(dir, name), []byte(body), 0o600); err != nil {
-			t.Fatal(err)
-		}
-	}
-	c.env = append(c.env, "GRACE_CHAOS_SCENARIOS_DIR="+dir)
+	c.env = append(c.env, "GRACE_CHAOS_SCENARIOS_DIR="+c.scenarios(t, files))
 
 	list := c.run(t, "chaos", "list")
 	if list.code != 0 || !strings.Contains(list.stdout, "L2_worker_dropout_chaos") ||
