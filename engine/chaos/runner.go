@@ -253,6 +253,9 @@ func (rn *Runner) Exec(ctx context.Context, sp Spec) (res Result, err error) {
 		prefix = LiveLogPrefix
 	}
 	log = runLogger(log, prefix, sp.RunID, sc.ID)
+	if why := scaleProblem(sc, difficulty); why != "" {
+		return res, fmt.Errorf("run %s: its parameters cannot be met: %s", sc.ID, why)
+	}
 	r := &run{sc: sc, difficulty: difficulty, log: log, open: rn.Open, progress: sp.Progress}
 	if used := sc.UsedLevel(difficulty); used < difficulty {
 		r.notef("difficulty %d asked for: the parameters stop growing at level %d (each at its max), so the scenario ran as at level %d, the level the resilience score counts",

@@ -239,20 +239,25 @@ const maxScaledParameter = 1e9
 // a large difficulty), naming the scenario, parameter, difficulty and file.
 func (s *Service) checkScale(ids []string, diff map[string]int) error {
 	for _, id := range ids {
-		sc := s.opts.Library.Get(id)
-		if sc == nil {
-			continue
-		}
-		d := diff[id]
-		for _, name := range sortedKeys(sc.Parameters) {
-			if v := sc.Parameters[name].At(d); math.IsNaN(v) || v > maxScaledParameter {
-				return &engine.ChaosRequestError{Field: "difficulty", Reason: fmt.Sprintf(
-					"scenario %s at difficulty %d scales parameters.%s to %g, beyond %g (lower the difficulty, or give the parameter a max in %s)",
-					id, d, name, v, float64(maxScaledParameter), orDefault(sc.Source, "its file"))}
+		if sc := s.opts.Library.Get(id); sc != nil {
+			if why := scaleProblem(sc, diff[id]); why != "" {
+				return &engine.ChaosRequestError{Field: "difficulty", Reason: why}
 			}
 		}
 	}
 	return nil
+}
+
+// scaleProblem says which of sc's parameters, at difficulty d, grows
+// beyond maxScaledParameter (or is not a number), or returns "".
+func scaleProblem(sc *Scenario, d int) string {
+	for _, name := range sortedKeys(sc.Parameters) {
+		if v := sc.Parameters[name].At(d); math.IsNaN(v) || v > maxScaledParameter {
+			return fmt.Sprintf("scenario %s at difficulty %d scales parameters.%s to %g, beyond %g (lower the difficulty, or give the parameter a max in %s)",
+				sc.ID, d, name, v, float64(maxScaledParameter), orDefault(sc.Source, "its file"))
+		}
+	}
+	return ""
 }
 
 // checkLive refuses a live run of a scenario that, at the difficulty it
