@@ -2,6 +2,8 @@ package chaos_test
 
 import (
 	"context"
+	"os"
+	"path/filepath"
 	"strconv"
 	"strings"
 	"testing"
@@ -227,6 +229,20 @@ func TestNewLoopRefusesBadInput(t *testing.T) {
 	cfg.EscalateAfter = 0
 	if _, err := chaos.NewLoop(cfg, deps); err == nil || !strings.Contains(err.Error(), "chaos.loop.escalate_after") {
 		t.Errorf("escalate_after 0: %v, want an error naming chaos.loop.escalate_after", err)
+	}
+	// A playbooks folder under a file: every finding would have been lost
+	// to a line in the log when its playbook could not be written.
+	cfg = b.cfg
+	cfg.Enabled = true
+	file := filepath.Join(t.TempDir(), "playbooks")
+	if err := os.WriteFile(file, nil, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	for _, dir := range []string{file, filepath.Join(file, "sub")} {
+		cfg.PlaybooksDir = dir
+		if _, err := chaos.NewLoop(cfg, deps); err == nil || err.Error() != "chaos.loop.playbooks_dir "+dir+": "+file+" is not a folder" {
+			t.Errorf("playbooks_dir %s: %v, want an error naming chaos.loop.playbooks_dir and %s", dir, err, file)
+		}
 	}
 	deps.Runner = nil
 	if _, err := chaos.NewLoop(b.cfg, deps); err == nil {
