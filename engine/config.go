@@ -93,6 +93,7 @@ type StoreConfig struct {
 	Synchronous        string        `mapstructure:"synchronous"`         // FULL (default) or NORMAL
 	BatchMax           int           `mapstructure:"batch_max"`           // changes per group commit
 	BatchWait          time.Duration `mapstructure:"batch_wait"`          // longest wait to fill a batch
+	UpdateWait         time.Duration `mapstructure:"update_wait"`         // longest the workers' updates wait to share a commit
 	IndexInterval      time.Duration `mapstructure:"index_interval"`      // full-text catch-up cadence
 	CheckpointInterval time.Duration `mapstructure:"checkpoint_interval"` // signed audit checkpoints
 }
@@ -216,7 +217,7 @@ func Default() Config {
 		API: APIConfig{Listen: "127.0.0.1:7420", MaxBodyBytes: 1 << 20, Server: "http://127.0.0.1:7420",
 			ReadHeaderTimeout: 5 * time.Second, ReadTimeout: 30 * time.Second, WriteTimeout: 30 * time.Second, IdleTimeout: 2 * time.Minute,
 			MaxConnections: 1024, MaxStreams: 256, MaxStreamsPerIdentity: 16},
-		Store: StoreConfig{Synchronous: "FULL", BatchMax: 1024, BatchWait: 200 * time.Microsecond,
+		Store: StoreConfig{Synchronous: "FULL", BatchMax: 1024, BatchWait: 200 * time.Microsecond, UpdateWait: 5 * time.Millisecond,
 			IndexInterval: 200 * time.Millisecond, CheckpointInterval: 5 * time.Second},
 		Intake:     IntakeConfig{MaxPayloadBytes: 64 << 10},
 		Governance: governance.Default(),

@@ -83,6 +83,8 @@ func (c Config) validateOwn() error {
 	v.check(c.Store.BatchMax >= 1, "store.batch_max (%d) must be at least 1", c.Store.BatchMax)
 	v.check(c.Store.BatchMax <= maxStoreBatch, "store.batch_max (%d) must be at most %d", c.Store.BatchMax, maxStoreBatch)
 	v.positive("store.batch_wait", c.Store.BatchWait)
+	v.check(c.Store.UpdateWait >= 0 && c.Store.UpdateWait <= maxUpdateWait,
+		"store.update_wait (%v) must be from 0 (off) to %v: an update held longer shows late on the record and in events", c.Store.UpdateWait, maxUpdateWait)
 	v.tick("store.index_interval", c.Store.IndexInterval)
 	v.tick("store.checkpoint_interval", c.Store.CheckpointInterval)
 
@@ -166,6 +168,9 @@ func (p *problems) positive(key string, d time.Duration) {
 // (store.Options.BatchMax): checked here so that a larger store.batch_max
 // is refused with the other keys, not only once the store opens.
 const maxStoreBatch = 1 << 16
+
+// maxUpdateWait bounds store.update_wait.
+const maxUpdateWait = time.Second
 
 // MinTick is the shortest period of a loop that a config key sets (an
 // index catch-up, a heartbeat, a refresh): "1ns" for "1s" spun a core,

@@ -10,6 +10,7 @@ import (
 // drains what is queued and writes a final checkpoint. The full-text index
 // is the indexer's (index.go): nothing here waits on it.
 func (w *writer) loop(ctx context.Context) {
+	w.stop = ctx.Done()
 	cp := w.clock.NewTicker(w.cpIvl)
 	defer cp.Stop()
 	for {
@@ -41,7 +42,8 @@ func (w *writer) serve(first request) {
 // back about as many as last time, so one fsync serves them all; a lone
 // submitter (last batch of one) never waits. batchWait is measured on the
 // real clock: it trades microseconds of latency for throughput, which a
-// fake clock cannot model.
+// fake clock cannot model. A batch of updates alone, on a writer whose
+// batches are small, waits for company (gather).
 func (w *writer) collect(first request) []request {
 	b := w.drain(append(w.batch[:0], first))
 	if want := min(w.lastBatch, w.batchMax); len(b) < want && w.batchWait > 0 {
@@ -63,7 +65,57 @@ func (w *writer) collect(first request) []request {
 		}
 		w.linger.Stop()
 	}
+	if w.updateWait > 0 && w.lastBatch <= gatherBelow && len(b) <= gatherBelow && unwaited(b) {
+		b = w.gather(b)
+	}
 	w.batch, w.lastBatch = b, len(b)
+	return b
+}
+
+// unwaited says whether nobody waits on any change in b.
+func unwaited(b []request) bool {
+	for _, r := range b {
+		if r.reply != nil {
+			return false
+		}
+	}
+	return true
+}
+
+// gatherBelow is the largest batch of updates alone that waits for
+// company, and the largest previous batch after which it does: larger
+// batches mean a busy writer, whose company is already on its way.
+const gatherBelow = 32
+
+// gather holds a batch of changes nobody waits on (the workers' dispatch
+// and completion updates) open for updateWait, so that at a low rate the
+// updates share a commit, with each other or with the next submission,
+// rather than each write its touched pages and sync on its own: each
+// commit of a few changes costs the writer about as much as one of many.
+// A change a caller waits on ends the wait at once, and so does the
+// writer being stopped. Measured on the real clock, as batchWait is.
+func (w *writer) gather(b []request) []request {
+	if w.onGather != nil {
+		w.onGather()
+	}
+	if w.linger == nil {
+		w.linger = time.NewTimer(w.updateWait)
+	} else {
+		w.linger.Reset(w.updateWait)
+	}
+	defer w.linger.Stop()
+	for len(b) < w.batchMax {
+		select {
+		case r := <-w.queue:
+			return w.drain(append(b, r))
+		case r := <-w.async:
+			b = append(b, r)
+		case <-w.linger.C:
+			return b
+		case <-w.stop:
+			return b
+		}
+	}
 	return b
 }
 

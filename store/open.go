@@ -191,7 +191,7 @@ func (s *Store) closeDBs() {
 func (s *Store) startWriter(cp *checkpointer) error {
 	o := s.opts
 	s.w = &writer{
-		path: s.path, batchMax: o.BatchMax, batchWait: o.BatchWait,
+		path: s.path, batchMax: o.BatchMax, batchWait: o.BatchWait, updateWait: o.UpdateWait,
 		cpIvl: o.CheckpointInterval, clock: o.Clock, log: o.Logger,
 		queue: make(chan request, 4*o.BatchMax), async: make(chan request, 4*o.BatchMax), ctl: make(chan func()),
 		lastID: &s.lastID, committed: &s.committed, stats: &s.counters, cp: cp,

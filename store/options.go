@@ -29,6 +29,15 @@ type Options struct {
 	// machine 2ms gave 18% fewer submissions a second than 200µs and a
 	// median submit latency 1.5 times as long (grace bench --only http).
 	BatchWait time.Duration
+	// UpdateWait is the longest a batch of changes nobody waits on (the
+	// workers' dispatch and completion updates, ApplyAsync) waits for
+	// company before its commit; 0, the default, commits it at once. At a
+	// low rate the updates then share commits with each other and the next
+	// submission, rather than each writing its touched pages and syncing
+	// alone: 5ms used about 15% less CPU at 200 intents a second on a
+	// 2-core machine. A change a caller waits on (Apply) is never held:
+	// it ends the wait. Measured on the real clock.
+	UpdateWait time.Duration
 	// IndexInterval is how often the full-text index catches up with the
 	// records committed since it last looked (default 200ms). The index has
 	// its own file and connection, so catching up never holds the writer.
@@ -72,7 +81,7 @@ func (o Options) withDefaults() (Options, error) {
 	default:
 		return o, fmt.Errorf("synchronous %q: want FULL or NORMAL", o.Synchronous)
 	}
-	if o.BatchMax < 0 || o.BatchWait < 0 || o.IndexInterval < 0 || o.CheckpointInterval < 0 {
+	if o.BatchMax < 0 || o.BatchWait < 0 || o.UpdateWait < 0 || o.IndexInterval < 0 || o.CheckpointInterval < 0 {
 		return o, fmt.Errorf("batch and interval settings must not be negative")
 	}
 	if o.BatchMax > maxBatch {

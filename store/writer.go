@@ -50,19 +50,22 @@ func newRequest(c *intent.Change, now time.Time) (request, error) {
 // async (changes)
 // and ctl (anything else, run between batches).
 type writer struct {
-	path      string
-	batchMax  int
-	batchWait time.Duration
-	cpIvl     time.Duration
-	clock     clock.Clock
-	log       *slog.Logger
-	queue     chan request // changes a caller waits on (Apply)
-	async     chan request // changes nobody waits on (ApplyAsync)
-	ctl       chan func()
-	lastID    *atomic.Int64 // newest committed narrative id
-	committed *atomic.Int64 // when the last batch committed (Unix ns, real clock)
-	stats     *counters
-	cp        *checkpointer
+	path       string
+	batchMax   int
+	batchWait  time.Duration
+	updateWait time.Duration   // how long a batch nobody waits on waits for company (0: not at all)
+	stop       <-chan struct{} // closed when the writer is to stop (the loop's ctx)
+	onGather   func()          // tests: called as a batch starts waiting for company
+	cpIvl      time.Duration
+	clock      clock.Clock
+	log        *slog.Logger
+	queue      chan request // changes a caller waits on (Apply)
+	async      chan request // changes nobody waits on (ApplyAsync)
+	ctl        chan func()
+	lastID     *atomic.Int64 // newest committed narrative id
+	committed  *atomic.Int64 // when the last batch committed (Unix ns, real clock)
+	stats      *counters
+	cp         *checkpointer
 
 	// ---- owned by the writer goroutine ----
 	conn              *wconn

@@ -243,7 +243,7 @@ func benchEndToEnd(ctx context.Context, dir string, n int, emit func(benchResult
 	cfg.HTM.WarnDepth, cfg.HTM.CriticalDepth = n+1, n+2
 	cfg.Workers.Count = 16
 	cfg.Handlers = map[string]worker.HandlerConfig{"default": {Kind: "noop"}}
-	st, err := store.Open(ctx, cfg.DB, store.Options{})
+	st, err := store.Open(ctx, cfg.DB, storeOptions(cfg, false, false, "grace bench", slog.New(slog.DiscardHandler)))
 	if err != nil {
 		return err
 	}

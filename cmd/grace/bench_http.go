@@ -55,7 +55,7 @@ func startHTTPBench(ctx context.Context, dir string, capacity, clients int, raw 
 	cfg.Safeguards[engine.SafeguardRateLimit] = engine.SafeguardConfig{Enabled: false}
 	token := "bench-agent-token"
 	cfg.Identities = []engine.IdentityConfig{{Name: "agent.bench", Role: engine.RoleAgent, TokenSHA256: httpapi.TokenHash(token)}}
-	st, err := store.Open(ctx, cfg.DB, store.Options{})
+	st, err := store.Open(ctx, cfg.DB, storeOptions(cfg, false, false, "grace bench", slog.New(slog.DiscardHandler)))
 	if err != nil {
 		return nil, err
 	}

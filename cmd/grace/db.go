@@ -40,6 +40,7 @@ func storeOptions(cfg engine.Config, readOnly, brief bool, holder string, log *s
 		Synchronous:        cfg.Store.Synchronous,
 		BatchMax:           cfg.Store.BatchMax,
 		BatchWait:          cfg.Store.BatchWait,
+		UpdateWait:         cfg.Store.UpdateWait,
 		IndexInterval:      cfg.Store.IndexInterval,
 		CheckpointInterval: cfg.Store.CheckpointInterval,
 		ReadOnly:           readOnly,
