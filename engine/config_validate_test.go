@@ -30,6 +30,8 @@ func TestValidateNamesTheKey(t *testing.T) {
 		{func(c *Config) { c.Workers.BackoffMax = time.Millisecond }, "workers.backoff_max (1ms) must not be below workers.backoff_base"},
 		{func(c *Config) { c.Store.Synchronous = "OFF" }, `store.synchronous ("OFF") must be FULL or NORMAL`},
 		{func(c *Config) { c.Store.BatchWait = -time.Second }, "store.batch_wait (-1s) must be positive"},
+		{func(c *Config) { c.Store.UpdateWait = -time.Millisecond }, "store.update_wait (-1ms) must be from 0 (off) to 1s"},
+		{func(c *Config) { c.Store.UpdateWait = 2 * time.Second }, "store.update_wait (2s) must be from 0 (off) to 1s"},
 		{func(c *Config) { c.Store.BatchMax = 0 }, "store.batch_max (0) must be at least 1"},
 		{func(c *Config) { c.Store.BatchMax = 70000 }, "store.batch_max (70000) must be at most 65536"},
 		{func(c *Config) { c.API.Listen = "localhost" }, `api.listen ("localhost") must be host:port or empty`},
