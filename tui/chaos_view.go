@@ -678,6 +678,15 @@ func (c *chaosModel) runDetail(r engine.ChaosRun, w int) []string {
 		for _, f := range res.Failures {
 			out = append(out, wrapLines(st.Crit.Render("  ✗ "), st.Crit, f, 4, w)...)
 		}
+		if res.Error != "" {
+			// Not carried out: nothing below was measured, so none of it is
+			// shown as if it had been (an unchecked audit is not a broken one).
+			if !slices.Contains(res.Failures, res.Error) {
+				out = append(out, wrapLines(st.Crit.Render("  ✗ "), st.Crit, "not carried out: "+res.Error, 4, w)...)
+			}
+			out = append(out, wrapLines("  invariants ", st.Text, "not checked: the scenario was not carried out", 13, w)...)
+			continue
+		}
 		var sgs []string
 		for _, sg := range res.Safeguards {
 			m := "✓ "
