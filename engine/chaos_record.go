@@ -17,6 +17,10 @@ const (
 	WhatChaosVerdict       = "chaos_scenario_verdict"
 	WhatChaosRunFinished   = "chaos_run_finished"
 	WhatChaosRunHalted     = "chaos_run_halted"
+	// WhatChaosSlotSkipped: a slot of the autonomous loop ran nothing
+	// (missed, another run going, no scenario, the run refused): no run,
+	// so no run ID; its context names the slot.
+	WhatChaosSlotSkipped = "chaos_slot_skipped"
 	whereChaos             = "chaos_service"
 	howChaos               = "chaos_runner"
 	chaosRecordMaxContexts = 32
@@ -50,10 +54,13 @@ func (e *Engine) RecordChaos(ctx context.Context, n ChaosNote) error {
 		return fmt.Errorf("record chaos: what %q is not a chaos record name", n.What)
 	case strings.TrimSpace(n.Who) == "":
 		return errors.New("record chaos: empty who")
-	case n.RunID == "":
+	case n.RunID == "" && n.What != WhatChaosSlotSkipped:
 		return errors.New("record chaos: empty run ID")
 	}
-	c := map[string]any{"run_id": n.RunID}
+	c := map[string]any{}
+	if n.RunID != "" {
+		c["run_id"] = n.RunID
+	}
 	if n.Scenario != "" {
 		c["scenario"] = n.Scenario
 	}

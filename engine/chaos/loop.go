@@ -204,6 +204,7 @@ func (l *Loop) run(ctx context.Context, events <-chan engine.Event) {
 			} else {
 				l.log.Warn("chaos loop: slot missed", "slot", slot.Name, "at", at, "late", late)
 				l.skip(1)
+				l.slotSkipped(ctx, slot, at, nil, fmt.Sprintf("the %s slot was missed: the loop woke %v after it, more than %v late", slot.Name, late.Round(time.Second), SlotGrace), nil)
 			}
 			if ctx.Err() != nil {
 				return
@@ -214,6 +215,8 @@ func (l *Loop) run(ctx context.Context, events <-chan engine.Event) {
 				// before a late wake: counted, not piled up.
 				l.log.Warn("chaos loop: slots skipped", "count", n, "since", at)
 				l.skip(n)
+				l.slotSkipped(ctx, slot, at, nil, skippedSince(n, slot.Name),
+					map[string]any{"count": n})
 			}
 			l.cursor = now
 			slot, at = l.arm(ctx)
@@ -236,6 +239,25 @@ func (l *Loop) arm(ctx context.Context) (loopSlot, time.Time) {
 	return slot, at
 }
 
+// skippedSince says that n slots after the slot named were skipped.
+func skippedSince(n int, slot string) string {
+	if n == 1 {
+		return "1 more slot came while the " + slot + " slot ran, or while the loop was late, and was skipped"
+	}
+	return fmt.Sprintf("%d more slots came while the %s slot ran, or while the loop was late, and were skipped", n, slot)
+}
+
+// slotSkipped puts on the record that the slot due at at ran nothing,
+// and why (ids: the scenarios it was to run, when known; more: context).
+func (l *Loop) slotSkipped(ctx context.Context, slot loopSlot, at time.Time, ids []string, why string, more map[string]any) {
+	c := map[string]any{"slot": slot.Name, "due": at.UTC().Format(time.RFC3339)}
+	if len(ids) > 0 {
+		c["scenarios"] = ids
+	}
+	maps.Copy(c, more)
+	l.record(ctx, engine.WhatChaosSlotSkipped, "", "", "skipped", []string{why}, c)
+}
+
 // skip counts n skipped slots.
 func (l *Loop) skip(n int) {
 	l.mu.Lock()
@@ -249,11 +271,13 @@ func (l *Loop) runSlot(ctx context.Context, slot loopSlot, at time.Time) {
 	before, err := l.store.ScenarioStates(ctx)
 	if err != nil {
 		l.log.Error("chaos loop: read scenario states", "slot", slot.Name, "err", err)
+		l.slotSkipped(ctx, slot, at, nil, "the scenarios' standing could not be read: "+err.Error(), nil)
 		return
 	}
 	ids := slot.scenarios(l.lib, before, at)
 	if len(ids) == 0 {
 		l.log.Warn("chaos loop: the library holds none of the slot's scenarios", "slot", slot.Name)
+		l.slotSkipped(ctx, slot, at, nil, "the scenario library holds none of the slot's scenarios", nil)
 		return
 	}
 	l.log.Info("chaos loop: slot", "slot", slot.Name, "level", slot.Level, "scenarios", ids)
@@ -263,11 +287,15 @@ func (l *Loop) runSlot(ctx context.Context, slot loopSlot, at time.Time) {
 	case errors.Is(err, engine.ErrChaosBusy):
 		l.log.Warn("chaos loop: slot skipped: a run is going", "slot", slot.Name)
 		l.skip(1)
+		l.slotSkipped(ctx, slot, at, ids, "another chaos run was going", nil)
 		return
 	case ctx.Err() != nil:
 		return
 	case err != nil:
 		l.log.Error("chaos loop: run failed", "slot", slot.Name, "err", err)
+		if run.RunID == "" { // refused before it began: no run records say so
+			l.slotSkipped(ctx, slot, at, ids, "the run was refused: "+err.Error(), nil)
+		}
 	}
 	if run.RunID != "" {
 		started := run.StartedAt

@@ -347,6 +347,19 @@ func (r *loopRecorderFake) RecordChaos(_ context.Context, n engine.ChaosNote) er
 	return nil
 }
 
+// notesOf returns the records named what, in order.
+func (r *loopRecorderFake) notesOf(what string) []engine.ChaosNote {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	var out []engine.ChaosNote
+	for _, n := range r.notes {
+		if n.What == what {
+			out = append(out, n)
+		}
+	}
+	return out
+}
+
 func (r *loopRecorderFake) whats() []string {
 	r.mu.Lock()
 	defer r.mu.Unlock()

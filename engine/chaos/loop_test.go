@@ -2,6 +2,7 @@ package chaos_test
 
 import (
 	"context"
+	"fmt"
 	"os"
 	"path/filepath"
 	"strconv"
@@ -88,6 +89,18 @@ func TestLoopSkipsSlotsThatComeWhileARunGoes(t *testing.T) {
 	b.runner.set(func(f *loopRunnerFake) { f.busy = false })
 	if st := b.loop.State(); st.Skipped != 2 || st.NextSlot != "23:00" {
 		t.Fatalf("after a busy 18:00: skipped %d, next %s; want 2, 23:00", st.Skipped, st.NextSlot)
+	}
+	// Each skip is on the record, saying which slot and why.
+	var skips []string
+	for _, n := range b.rec.notesOf(engine.WhatChaosSlotSkipped) {
+		skips = append(skips, fmt.Sprint(n.Context["slot"], ": ", strings.Join(n.Why, "; ")))
+		if n.RunID != "" || n.Who != chaos.LoopActor {
+			t.Errorf("slot skip record %+v: want no run, by %s", n, chaos.LoopActor)
+		}
+	}
+	if len(skips) != 2 || !strings.Contains(skips[0], "08:00: 1 more slot came while the 08:00 slot ran") ||
+		skips[1] != "18:00: another chaos run was going" {
+		t.Fatalf("slot skip records %q; want the 12:00 slot skipped during the 08:00 run, then 18:00 busy", skips)
 	}
 	// 23:00 makes up for the Layer 2 scenario the skipped slots did not run.
 	c := b.nextRun(t)
