@@ -13,14 +13,14 @@ import (
 // The record names (What) of the chaos service's records on the main
 // engine's record.
 const (
-	WhatChaosRunStarted    = "chaos_run_started"
-	WhatChaosVerdict       = "chaos_scenario_verdict"
-	WhatChaosRunFinished   = "chaos_run_finished"
-	WhatChaosRunHalted     = "chaos_run_halted"
+	WhatChaosRunStarted  = "chaos_run_started"
+	WhatChaosVerdict     = "chaos_scenario_verdict"
+	WhatChaosRunFinished = "chaos_run_finished"
+	WhatChaosRunHalted   = "chaos_run_halted"
 	// WhatChaosSlotSkipped: a slot of the autonomous loop ran nothing
 	// (missed, another run going, no scenario, the run refused): no run,
 	// so no run ID; its context names the slot.
-	WhatChaosSlotSkipped = "chaos_slot_skipped"
+	WhatChaosSlotSkipped   = "chaos_slot_skipped"
 	whereChaos             = "chaos_service"
 	howChaos               = "chaos_runner"
 	chaosRecordMaxContexts = 32
