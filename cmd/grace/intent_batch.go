@@ -9,6 +9,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"slices"
 	"strings"
 
 	"github.com/spf13/cobra"
@@ -137,7 +138,14 @@ func (a *app) reportBatch(results []httpapi.BatchResult, atomic bool) error {
 			return err
 		}
 	} else {
+		first := slices.IndexFunc(results, func(r httpapi.BatchResult) bool { return r.Error != nil && r.Error.Code != httpapi.CodeNotStored })
 		for i, r := range results {
+			if r.Error != nil && r.Error.Code == httpapi.CodeNotStored && first >= 0 {
+				// The server names the refused one by its place in the request
+				// (intents[0] first); here each is numbered from 1.
+				fmt.Fprintf(a.stdout, "%d\trefused\t%d %s: not stored: the batch is all or none, and %d was refused\n", i+1, r.Status, r.Error.Code, first+1)
+				continue
+			}
 			if r.Error != nil {
 				fmt.Fprintf(a.stdout, "%d\trefused\t%d %s: %s\n", i+1, r.Status, r.Error.Code, oneLine(r.Error.Message))
 				continue

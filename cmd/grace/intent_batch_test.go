@@ -171,8 +171,8 @@ func TestCLIBatchBadInput(t *testing.T) {
 
 // TestCLIBatchAtomic: intent batch --atomic stores a file all or none, on
 // the database directly and through a server alike: one bad line stores
-// nothing (it is printed with its error, the others as not_stored, exit
-// 1); the same file fixed stores every line.
+// nothing (it is printed with its error, the others as not_stored naming
+// it by its number, exit 1); the same file fixed stores every line.
 func TestCLIBatchAtomic(t *testing.T) {
 	t.Parallel()
 	direct := newCLI(t)
@@ -190,7 +190,9 @@ func TestCLIBatchAtomic(t *testing.T) {
 			}
 			r := c.run(t, "intent", "batch", "--atomic", "bad.jsonl")
 			lines := strings.Split(strings.TrimSpace(r.stdout), "\n")
-			if r.code != exitFailure || len(lines) != 3 || !strings.Contains(lines[0], "refused\t424 not_stored") ||
+			// The one refused is named as numbered here (3), not by its place
+			// in the request (intents[2]).
+			if r.code != exitFailure || len(lines) != 3 || !strings.Contains(lines[0], "refused\t424 not_stored: not stored: the batch is all or none, and 3 was refused") ||
 				!strings.Contains(lines[2], "refused\t422 invalid_intent") ||
 				!strings.Contains(r.stderr, "atomic batch refused: 1 of 3 submissions would be refused, so none of the 3 was stored") {
 				t.Fatalf("exit %d\nstdout:\n%s\nstderr:\n%s", r.code, r.stdout, r.stderr)
