@@ -11,7 +11,8 @@ func (a *app) chaosCommand() *cobra.Command {
 		Short: "Chaos scenarios: list them, run them against an isolated engine",
 		RunE:  groupRun,
 	}
-	list := &cobra.Command{Use: "list", Short: "List the chaos scenarios", Args: cobra.NoArgs, RunE: a.runChaosList}
+	list := &cobra.Command{Use: "list", Short: "List the chaos scenarios: a running server's when one answers (as chaos run runs them there), else this machine's",
+		Args: cobra.NoArgs, RunE: a.runChaosList}
 	var ro chaosRunOptions
 	run := &cobra.Command{
 		Use:   "run (ID... | --all | --category C) [--difficulty N]",
@@ -34,6 +35,7 @@ func (a *app) chaosCommand() *cobra.Command {
 		cmd.AddCommand(c)
 	}
 	run.Flags().StringVar(&a.server, "server", "", "run on the grace serve at this URL when it answers (default: config api.server)")
+	list.Flags().StringVar(&a.server, "server", "", "list the scenarios of the grace serve at this URL when it answers, as chaos run would run them (default: config api.server)")
 	cmd.AddCommand(a.chaosHaltCommand()) // chaos_halt.go
 	return cmd
 }

@@ -1,12 +1,17 @@
 package main
 
 import (
+	"errors"
 	"fmt"
+	"net/http"
 	"strings"
+	"syscall"
 
 	"github.com/spf13/cobra"
 
+	"grace/engine"
 	"grace/engine/chaos"
+	"grace/engine/httpapi"
 )
 
 // chaosListEntry is one scenario in chaos list --json.
@@ -19,8 +24,11 @@ type chaosListEntry struct {
 	Source      string   `json:"source"`
 }
 
-// chaosList is chaos list --json: the scenarios and the files refused.
+// chaosList is chaos list --json: the scenarios and the files refused;
+// Server names the grace serve whose library it is (absent: this
+// machine's).
 type chaosList struct {
+	Server    string           `json:"server,omitempty"`
 	Scenarios []chaosListEntry `json:"scenarios"`
 	Refused   []string         `json:"refused"`
 }
@@ -43,11 +51,26 @@ func (a *app) loadChaosLibrary(cmd *cobra.Command) (*chaos.Library, error) {
 }
 
 func (a *app) runChaosList(cmd *cobra.Command, _ []string) error {
+	out := chaosList{Scenarios: []chaosListEntry{}, Refused: []string{}}
+	remote, url, err := a.serverScenarios(cmd)
+	if err != nil {
+		return err
+	}
+	if remote != nil {
+		// What chaos run would run: the server's library, its own
+		// chaos.scenarios_dir included (the files it refused are in its log).
+		a.notef("the scenarios of the grace serve at %s", url)
+		out.Server = url
+		for _, s := range remote {
+			out.Scenarios = append(out.Scenarios, chaosListEntry{ID: s.ID, Category: s.Category, Description: s.Description,
+				Safeguards: s.Safeguards, Faults: s.Faults, Source: s.Source})
+		}
+		return a.printChaosList(out)
+	}
 	lib, err := a.loadChaosLibrary(cmd)
 	if err != nil {
 		return err
 	}
-	out := chaosList{Scenarios: []chaosListEntry{}, Refused: []string{}}
 	for _, s := range lib.Scenarios {
 		e := chaosListEntry{ID: s.ID, Category: s.Category, Description: s.Description, Safeguards: s.Safeguards.Expected, Source: s.Source}
 		for _, f := range s.Faults {
@@ -58,6 +81,11 @@ func (a *app) runChaosList(cmd *cobra.Command, _ []string) error {
 	for _, r := range lib.Refused {
 		out.Refused = append(out.Refused, r.Error())
 	}
+	return a.printChaosList(out)
+}
+
+// printChaosList prints out as a table, or as JSON with --json.
+func (a *app) printChaosList(out chaosList) error {
 	if a.json {
 		return a.writeJSON(out)
 	}
@@ -67,4 +95,36 @@ func (a *app) runChaosList(cmd *cobra.Command, _ []string) error {
 	}
 	a.table(rows)
 	return nil
+}
+
+// serverScenarios is the library of the grace serve at --server (else
+// api.server) when one with a chaos service answers, as chaos run would
+// use it; nil when none is configured, none answers or it has no chaos.
+func (a *app) serverScenarios(cmd *cobra.Command) ([]engine.ChaosScenario, string, error) {
+	cfg, err := a.config(cmd)
+	if err != nil {
+		return nil, "", err
+	}
+	url := a.serverURL(cfg)
+	if url == "" {
+		return nil, "", nil
+	}
+	tok, err := clientToken(cfg)
+	if err != nil {
+		return nil, url, err
+	}
+	list, err := httpapi.NewClient(url, tok, &http.Client{Timeout: clientTimeout}).ChaosScenarios(cmd.Context())
+	switch {
+	case errors.Is(err, syscall.ECONNREFUSED), errors.Is(err, engine.ErrChaosUnavailable):
+		return nil, url, nil
+	case err != nil:
+		if refused := tokenRefused(url, err); refused != nil {
+			return nil, url, refused
+		}
+		return nil, url, fmt.Errorf("chaos list at %s: %w", url, err)
+	}
+	if list == nil {
+		list = []engine.ChaosScenario{}
+	}
+	return list, url, nil
 }
