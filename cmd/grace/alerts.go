@@ -57,6 +57,7 @@ func (a *app) runAlerts(cmd *cobra.Command, firing bool) error {
 		case err == nil:
 			served = true
 		case errors.Is(err, syscall.ECONNREFUSED):
+			fmt.Fprintf(a.stderr, "grace: no server at %s; reading the database %s\n", url, cfg.DB)
 		case errors.Is(err, errors.ErrUnsupported):
 			fmt.Fprintf(a.stderr, "grace: %v; reading the database %s\n", err, cfg.DB)
 		default:

@@ -42,7 +42,7 @@ func TestCLIAlerts(t *testing.T) {
 	}
 	r := c.run(t, "alerts", "--db", db)
 	lines := strings.Split(strings.TrimSpace(r.stdout), "\n")
-	if r.code != 0 || len(lines) != 3 || !strings.Contains(lines[1], "htm/queue_depth") || !strings.Contains(lines[1], "firing") ||
+	if r.code != 0 || len(lines) != 3 || !strings.Contains(r.stderr, "reading the database "+db) || !strings.Contains(lines[1], "htm/queue_depth") || !strings.Contains(lines[1], "firing") ||
 		!strings.Contains(lines[2], "store/commit_latency") || !strings.Contains(lines[2], "resolved") || !strings.Contains(lines[2], "recovered") {
 		t.Fatalf("grace alerts: exit %d\n%s\n%s", r.code, r.stdout, r.stderr)
 	}
