@@ -119,6 +119,10 @@ type remote struct {
 	// conflicts are the other processes heard under this name while it
 	// was live (recorded once each).
 	conflicts map[string]*conflict
+	// stale counts, by attempt key, the heartbeats in a row that listed an
+	// attempt running that is no longer this process's to run (see
+	// staleRunningLocked).
+	stale map[string]int
 }
 
 var (

@@ -32,7 +32,7 @@
 //	grace.ctl.claim                   worker → control plane: may I run attempt A of intent X?
 //	grace.ctl.result                  worker → control plane: the outcome (a request; the reply says accepted or refused)
 //	grace.ctl.release                 worker → control plane: I give attempt A back unfinished (shutdown)
-//	grace.ctl.cancel                  control plane → workers: stop attempt A (timed out, or the engine is stopping)
+//	grace.ctl.cancel                  control plane → workers: stop attempt A (timed out, cancelled, the engine stopping, or not that process's to run)
 //	grace.ctl.join                    worker → control plane: may this process run under its name?
 //	grace.ctl.plane                   control plane → anyone asking: who serves this NATS (host, pid, API)
 //	grace.workers.heartbeat           worker → control plane: name, host, process instance, running attempts, counts
@@ -97,8 +97,14 @@
 // effects but before its result was accepted has its attempt run again
 // elsewhere, and the record shows both claims. No attempt runs on two live
 // workers at once: a claim is refused while the holder's heartbeats are
-// fresh. A partitioned worker cannot be stopped from outside, but its
-// result is refused.
+// fresh. A partitioned worker cannot be stopped from outside while it is
+// cut off, but its result is refused; once it is heard again, the
+// attempts its heartbeats list that are no longer its to run (the claim
+// moved, or the attempt awaits no result) are cancelled in that process
+// alone, at every heartbeat that lists them, and the second heartbeat in
+// a row is recorded as remote_stale_attempt_stopped. The same
+// reconciliation sends again a cancel that was lost: grace.ctl.cancel is
+// plain NATS, at most once.
 //
 // While no worker is live the engine dispatches nothing (the Dispatcher
 // is its engine.RemoteFleet): the intents stay queued rather than being

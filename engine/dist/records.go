@@ -24,6 +24,10 @@ const (
 	// WhatRemoteNameConflict: a worker process used a name another live
 	// process holds; it was refused.
 	WhatRemoteNameConflict = "remote_worker_name_conflict"
+	// WhatRemoteStaleStopped: a worker's heartbeats listed an attempt
+	// that was not its to run (its claim had moved, or it awaited no
+	// result); the worker was told to stop it.
+	WhatRemoteStaleStopped = "remote_stale_attempt_stopped"
 )
 
 // actorDispatcher is the Who of the control plane's nats records.
@@ -180,4 +184,17 @@ func (r *recorder) write(first clarity.Record) {
 	if err := r.j.Record(context.Background(), batch...); err != nil {
 		r.log.Error("record nats backend decisions", "records", len(batch), "first", batch[0].What, "err", err)
 	}
+}
+
+// staleRunningRecord: hb's process still ran an attempt that was not its
+// to run, and was told to stop it.
+func staleRunningRecord(now time.Time, hb heartbeat, s staleRun) clarity.Record {
+	r := newRec(now, actorDispatcher, WhatRemoteStaleStopped, hb.Host, "heartbeat_reconciliation", "told_to_stop", s.id,
+		[]string{
+			fmt.Sprintf("%s (pid %d) on %s still runs attempt %d of %s, by its last two heartbeats: %s", hb.Worker, hb.PID, hb.Host, s.attempt, s.id, s.why),
+			"It was told to stop (a cancel addressed to its process alone, sent again at each heartbeat that lists the attempt); whatever its handler returns is refused",
+		},
+		map[string]any{"worker": hb.Worker, "host": hb.Host, "instance": hb.Instance, "attempt": s.attempt})
+	r.Confidence, r.Risk = 0.9, 0.5
+	return r
 }

@@ -80,10 +80,12 @@ type resultReply struct {
 	Reason   string `json:"reason,omitempty"`
 }
 
-// cancelMsg asks whoever runs the attempt to stop it.
+// cancelMsg asks whoever runs the attempt to stop it; with Instance, only
+// that worker process (another may hold the attempt's claim now).
 type cancelMsg struct {
-	ID      string `json:"id"`
-	Attempt int    `json:"attempt"`
+	ID       string `json:"id"`
+	Attempt  int    `json:"attempt"`
+	Instance string `json:"instance,omitempty"`
 }
 
 // heartbeat is a worker's periodic announcement. Leaving says it is

@@ -510,7 +510,7 @@ func (w *Worker) Runaways() int { return int(w.runaways.Load()) }
 // onCancel cancels a running attempt the control plane abandoned.
 func (w *Worker) onCancel(m *nats.Msg) {
 	var c cancelMsg
-	if json.Unmarshal(m.Data, &c) != nil {
+	if json.Unmarshal(m.Data, &c) != nil || (c.Instance != "" && c.Instance != w.instance) {
 		return
 	}
 	w.mu.Lock()

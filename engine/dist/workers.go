@@ -54,10 +54,12 @@ func (d *Dispatcher) heard(hb heartbeat) (taken bool, holder heartbeat, age time
 	wasGone := known && (r.lost || r.hb.Leaving)
 	wasLive := known && d.liveLocked(hb.Worker, now)
 	r.hb, r.lastBeat, r.lost = hb, now, false
+	stale := d.staleRunningLocked(r)
 	d.mu.Unlock()
 	if after != nil {
 		after()
 	}
+	d.stopStale(now, hb, stale)
 	if wasLive == hb.Leaving { // it joins, comes back, or leaves
 		defer d.liveChanged()
 	}

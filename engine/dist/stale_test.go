@@ -1,0 +1,174 @@
+package dist_test
+
+import (
+	"context"
+	"encoding/json"
+	"testing"
+	"time"
+
+	"github.com/nats-io/nats.go"
+
+	"grace/engine/dist"
+	"grace/engine/intent"
+	"grace/engine/worker"
+)
+
+// fakeWorker speaks the worker protocol by hand over its own connection,
+// so that a test decides when it beats, what it says it runs, and which
+// cancels it heeds.
+type fakeWorker struct {
+	t        *testing.T
+	nc       *nats.Conn
+	name     string
+	instance string
+	cancels  chan map[string]any
+}
+
+func newFakeWorker(t *testing.T, url, name string) *fakeWorker {
+	t.Helper()
+	f := &fakeWorker{t: t, nc: connect(t, url), name: name, instance: name + "-process", cancels: make(chan map[string]any, 64)}
+	if _, err := f.nc.Subscribe("grace.ctl.cancel", func(m *nats.Msg) {
+		var c map[string]any
+		if json.Unmarshal(m.Data, &c) == nil {
+			f.cancels <- c
+		}
+	}); err != nil {
+		t.Fatal(err)
+	}
+	return f
+}
+
+// beat sends a heartbeat listing running (attempt keys).
+func (f *fakeWorker) beat(running ...string) {
+	f.t.Helper()
+	b, _ := json.Marshal(map[string]any{"worker": f.name, "host": "host-" + f.name, "pid": 4242, "instance": f.instance,
+		"slots": 1, "running": running, "at": time.Now()})
+	if err := f.nc.Publish("grace.workers.heartbeat", b); err != nil {
+		f.t.Fatal(err)
+	}
+	if err := f.nc.Flush(); err != nil {
+		f.t.Fatal(err)
+	}
+}
+
+// claim beats and asks for attempt 1 of id until the claim is granted.
+func (f *fakeWorker) claim(id string) {
+	f.t.Helper()
+	body, _ := json.Marshal(map[string]any{"id": id, "attempt": 1, "worker": f.name, "host": "host-" + f.name, "instance": f.instance, "delivered": 1})
+	waitFor(f.t, 10*time.Second, f.name+"'s claim granted", func() bool {
+		f.beat()
+		m, err := f.nc.Request("grace.ctl.claim", body, 2*time.Second)
+		if err != nil {
+			return false
+		}
+		var r struct {
+			Granted bool `json:"granted"`
+		}
+		return json.Unmarshal(m.Data, &r) == nil && r.Granted
+	})
+}
+
+// nextCancel returns the next cancel f hears for id, failing after d.
+func (f *fakeWorker) nextCancel(id string, d time.Duration) map[string]any {
+	f.t.Helper()
+	deadline := time.After(d)
+	for {
+		select {
+		case c := <-f.cancels:
+			if c["id"] == id {
+				return c
+			}
+		case <-deadline:
+			f.t.Fatalf("%s heard no cancel for %s within %v", f.name, id, d)
+			return nil
+		}
+	}
+}
+
+// A worker declared lost while it still ran an attempt (it stalled; it
+// was not dead) comes back after the claim moved to another worker: its
+// heartbeats list the attempt, so it is told to stop it, in its process
+// alone, and that is on the record; the new holder runs on and its
+// result stands.
+func TestWorkerBackFromLostIsToldToStopWhatMovedOn(t *testing.T) {
+	b := setup(t)
+	stalled := newFakeWorker(t, b.url, "stalled")
+	ids := b.submitN(t, "query_knowledge", 1)
+	id, key := ids[0], ids[0]+"#1"
+	stalled.claim(id)
+	// stalled says no more: it is lost after two heartbeat intervals, and
+	// the task the stream holds goes to the rescuer once that is so.
+	started, release := make(chan string, 1), make(chan struct{})
+	startWorker(t, b.url, "rescuer", catalog{worker.HandlerFunc(func(ctx context.Context, in intent.Intent) error {
+		started <- in.ID
+		select {
+		case <-release:
+			return nil
+		case <-ctx.Done():
+			return ctx.Err()
+		}
+	})}, b.cfg)
+	select {
+	case <-started:
+	case <-time.After(15 * time.Second):
+		t.Fatal("the rescuer never started the task")
+	}
+	waitFor(t, 5*time.Second, "the redelivery on the record", func() bool { return b.count(id, dist.WhatRemoteRedelivered) == 1 })
+
+	stalled.beat(key) // back, still running it
+	c := stalled.nextCancel(id, 5*time.Second)
+	if c["instance"] != stalled.instance || c["attempt"] != float64(1) {
+		t.Fatalf("cancel %v, want attempt 1 addressed to instance %s alone", c, stalled.instance)
+	}
+	if n := b.count(id, dist.WhatRemoteStaleStopped); n != 0 {
+		t.Fatalf("%d %s records after one heartbeat, want 0 (a heartbeat may cross a settled result)", n, dist.WhatRemoteStaleStopped)
+	}
+	stalled.beat(key)
+	stalled.nextCancel(id, 5*time.Second)
+	waitFor(t, 5*time.Second, "the stale attempt on the record", func() bool { return b.count(id, dist.WhatRemoteStaleStopped) == 1 })
+	for _, r := range b.store.RecordsFor(id) {
+		if r.What == dist.WhatRemoteStaleStopped && (r.Context["worker"] != "stalled" || r.Where != "host-stalled") {
+			t.Errorf("stale record %+v, want it to name stalled on host-stalled", r)
+		}
+	}
+	stalled.beat(key)
+	stalled.nextCancel(id, 5*time.Second)
+	close(release)
+	waitFor(t, 10*time.Second, "the rescuer's result", func() bool { return b.allIn(ids, intent.StateCompleted) })
+	in, err := b.eng.Get(context.Background(), id)
+	if err != nil || in.Attempts != 1 || in.Worker != "rescuer" {
+		t.Fatalf("completed as %+v, %v; want attempt 1 by rescuer, whose handler the cancels did not reach", in, err)
+	}
+	if n := b.count(id, dist.WhatRemoteStaleStopped); n != 1 {
+		t.Errorf("%d %s records, want 1: it is recorded once", n, dist.WhatRemoteStaleStopped)
+	}
+}
+
+// A cancel is plain NATS, delivered at most once: a holder whose
+// heartbeats still list a cancelled attempt is told again at each of
+// them, until its handler returns.
+func TestCancelIsSentAgainWhileTheHolderStillRunsIt(t *testing.T) {
+	b := setup(t)
+	holder := newFakeWorker(t, b.url, "deaf")
+	ids := b.submitN(t, "query_knowledge", 1)
+	id, key := ids[0], ids[0]+"#1"
+	holder.claim(id)
+	holder.beat(key)
+	if _, err := b.eng.Cancel(t.Context(), id, "alice", "wrong target"); err != nil {
+		t.Fatal(err)
+	}
+	holder.nextCancel(id, 5*time.Second) // the first, which this holder does not heed
+	for range 2 {
+		holder.beat(key)
+		if c := holder.nextCancel(id, 5*time.Second); c["instance"] != holder.instance {
+			t.Fatalf("cancel %v sent again, want it addressed to %s", c, holder.instance)
+		}
+	}
+	if n := b.count(id, dist.WhatRemoteStaleStopped); n != 0 {
+		t.Errorf("%d %s records for an attempt the control plane is stopping, want 0: its cancel is on the record", n, dist.WhatRemoteStaleStopped)
+	}
+	holder.beat() // its handler returned
+	if in, err := b.eng.Get(context.Background(), id); err != nil || in.State != intent.StateCancelled {
+		t.Fatalf("after: %+v, %v; want cancelled", in, err)
+	}
+}
