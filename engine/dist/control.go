@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"slices"
 	"time"
 
 	"github.com/nats-io/nats.go"
@@ -29,9 +30,10 @@ func (d *Dispatcher) holderLiveLocked(p *pending, now time.Time) bool {
 
 // onClaim grants or refuses a worker's claim on an attempt (see the
 // package comment): refused as stale when the attempt awaits no result,
-// refused for now while another live worker (or the claimant itself)
-// holds it; otherwise granted with a new fencing token, replacing a dead
-// holder's claim. A granted claim's worker is reported to the engine as
+// refused for now while another live worker (or the claimant itself,
+// running it) holds it; otherwise granted with a new fencing token,
+// replacing a dead holder's claim, or the claimant's own when the answer
+// to it was lost (claimsAgainLocked). A granted claim's worker is reported to the engine as
 // the attempt's holder before the claimant is answered.
 func (d *Dispatcher) onClaim(m *nats.Msg) {
 	var req claimReq
@@ -54,12 +56,12 @@ func (d *Dispatcher) onClaim(m *nats.Msg) {
 		d.mu.Unlock()
 		d.reply(m, claimReply{Stale: true, Reason: fmt.Sprintf("attempt %s awaits no result (settled, timed out, cancelled, or superseded by a later attempt)", key)})
 		return
-	case p.holder != "" && d.holderLiveLocked(p, now):
+	case p.holder != "" && d.holderLiveLocked(p, now) && !d.claimsAgainLocked(p, req, key):
 		holder := p.holder
 		d.mu.Unlock()
 		d.reply(m, claimReply{Reason: fmt.Sprintf("attempt %s is held by %s, which is alive", key, holder)})
 		return
-	case p.holder != "" && d.o.KeepLostClaims:
+	case p.holder != "" && d.o.KeepLostClaims && !d.claimsAgainLocked(p, req, key):
 		holder, host, first := p.holder, p.host, !p.held
 		p.held = true
 		in := p.in
@@ -71,6 +73,10 @@ func (d *Dispatcher) onClaim(m *nats.Msg) {
 		return
 	}
 	prev, prevHost := p.holder, p.host
+	again := d.claimsAgainLocked(p, req, key)
+	if again {
+		prev, prevHost = "", ""
+	}
 	p.holder, p.host, p.inst, p.claimed = req.Worker, req.Host, req.Instance, true
 	p.token++
 	token, in, hctx := p.token, p.in, p.ctx
@@ -82,7 +88,20 @@ func (d *Dispatcher) onClaim(m *nats.Msg) {
 	if prev != "" {
 		d.redelivered.Add(1)
 	}
-	d.rec.add(claimRecord(now, in, req, prev, prevHost))
+	d.rec.add(claimRecord(now, in, req, prev, prevHost, again))
+}
+
+// claimsAgainLocked reports whether req comes from the process that holds
+// p's claim already, and whose heartbeats do not list the attempt as
+// running: the answer to its first claim did not reach it (a worker never
+// claims an attempt it claims or runs), so it is granted again, with a new
+// token. Called with d.mu held.
+func (d *Dispatcher) claimsAgainLocked(p *pending, req claimReq, key string) bool {
+	if p.holder != req.Worker || p.inst != req.Instance {
+		return false
+	}
+	r, ok := d.workers[req.Worker]
+	return !ok || r.hb.Instance != req.Instance || !slices.Contains(r.hb.Running, key)
 }
 
 // onResult accepts an outcome from the attempt's current holder and hands

@@ -79,7 +79,11 @@
 // attempt still awaits a result (it holds the engine's lease) and no live
 // worker holds it, and hands out a fencing token. A claim for an attempt
 // that was settled, timed out or superseded is refused as stale and the
-// worker terminates the message: it never runs. While it runs the worker
+// worker terminates the message: it never runs. A worker whose claim was
+// granted but who never heard the answer asks again, and is granted
+// again (a new token) since its heartbeats do not list the attempt
+// running; a worker never claims an attempt it already claims or runs (a
+// delivery of it again, after a stall, is left to the first). While it runs the worker
 // sends InProgress every third of backend.nats.ack_wait, so JetStream
 // redelivers only when the worker has gone silent. The result goes to
 // grace.ctl.result with the token; the control plane accepts it only from

@@ -41,7 +41,7 @@ func newRec(now time.Time, who, what, where, how, result, intentID string, why [
 		IntentID: intentID, Result: result, Confidence: 1, Risk: 0.1, Transparency: clarity.TransparencyComplete}
 }
 
-func claimRecord(now time.Time, in intent.Intent, req claimReq, prev, prevHost string) clarity.Record {
+func claimRecord(now time.Time, in intent.Intent, req claimReq, prev, prevHost string, again bool) clarity.Record {
 	why := []string{
 		fmt.Sprintf("%s on %s pulled attempt %d of %s %s from %s (delivery %d)", req.Worker, req.Host, req.Attempt, in.Type, in.ID,
 			TaskSubject(in.Priority), req.Delivered),
@@ -49,6 +49,10 @@ func claimRecord(now time.Time, in intent.Intent, req claimReq, prev, prevHost s
 	}
 	what, result := WhatRemoteClaimed, "claimed"
 	ctx := map[string]any{"worker": req.Worker, "host": req.Host, "attempt": req.Attempt, "delivered": req.Delivered, "type": in.Type}
+	if again {
+		why = append(why, "It held the claim already, but asked again and its heartbeats do not list the attempt running: the answer to its first claim did not reach it, and that claim's token is void")
+		ctx["claimed_again"] = true
+	}
 	if prev != "" {
 		what, result = WhatRemoteRedelivered, "redelivered"
 		why = append(why, fmt.Sprintf("The previous holder %s on %s stopped sending heartbeats, so JetStream delivered the unacknowledged task again; its claim is void and a late result from it is refused (at-least-once)", prev, prevHost))

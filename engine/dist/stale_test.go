@@ -51,21 +51,37 @@ func (f *fakeWorker) beat(running ...string) {
 	}
 }
 
-// claim beats and asks for attempt 1 of id until the claim is granted.
-func (f *fakeWorker) claim(id string) {
-	f.t.Helper()
+// claimReply is the control plane's answer to a claim.
+type claimReply struct {
+	Granted bool   `json:"granted"`
+	Stale   bool   `json:"stale"`
+	Token   uint64 `json:"token"`
+	Reason  string `json:"reason"`
+}
+
+// ask claims attempt 1 of id once.
+func (f *fakeWorker) ask(id string) (claimReply, error) {
 	body, _ := json.Marshal(map[string]any{"id": id, "attempt": 1, "worker": f.name, "host": "host-" + f.name, "instance": f.instance, "delivered": 1})
+	var r claimReply
+	m, err := f.nc.Request("grace.ctl.claim", body, 2*time.Second)
+	if err == nil {
+		err = json.Unmarshal(m.Data, &r)
+	}
+	return r, err
+}
+
+// claim beats and asks for attempt 1 of id until the claim is granted,
+// and returns its fencing token.
+func (f *fakeWorker) claim(id string) uint64 {
+	f.t.Helper()
+	var token uint64
 	waitFor(f.t, 10*time.Second, f.name+"'s claim granted", func() bool {
 		f.beat()
-		m, err := f.nc.Request("grace.ctl.claim", body, 2*time.Second)
-		if err != nil {
-			return false
-		}
-		var r struct {
-			Granted bool `json:"granted"`
-		}
-		return json.Unmarshal(m.Data, &r) == nil && r.Granted
+		r, err := f.ask(id)
+		token = r.Token
+		return err == nil && r.Granted
 	})
+	return token
 }
 
 // nextCancel returns the next cancel f hears for id, failing after d.
@@ -170,5 +186,37 @@ func TestCancelIsSentAgainWhileTheHolderStillRunsIt(t *testing.T) {
 	holder.beat() // its handler returned
 	if in, err := b.eng.Get(context.Background(), id); err != nil || in.State != intent.StateCancelled {
 		t.Fatalf("after: %+v, %v; want cancelled", in, err)
+	}
+}
+
+// A worker whose claim was granted but never heard the answer (its
+// request timed out) asks again: it runs nothing, so the claim is granted
+// to it again with a new token, instead of being refused as held by a
+// live worker (itself) until the attempt times out. Once its heartbeats
+// list the attempt running, a claim from it is refused.
+func TestClaimWhoseAnswerWasLostIsGrantedAgain(t *testing.T) {
+	b := setup(t)
+	f := newFakeWorker(t, b.url, "deafened")
+	ids := b.submitN(t, "query_knowledge", 1)
+	id := ids[0]
+	first := f.claim(id)
+	f.beat()
+	r, err := f.ask(id)
+	if err != nil || !r.Granted || r.Token <= first {
+		t.Fatalf("claim again: %+v, %v; want granted with a token after %d", r, err, first)
+	}
+	f.beat(id + "#1")
+	if r, err := f.ask(id); err != nil || r.Granted || r.Stale {
+		t.Fatalf("claim while running it: %+v, %v; want refused for now (it holds and runs it)", r, err)
+	}
+	waitFor(t, 5*time.Second, "the second claim on the record", func() bool { return b.count(id, dist.WhatRemoteClaimed) == 2 })
+	again := 0
+	for _, rec := range b.store.RecordsFor(id) {
+		if rec.What == dist.WhatRemoteClaimed && rec.Context["claimed_again"] == true {
+			again++
+		}
+	}
+	if again != 1 || b.count(id, dist.WhatRemoteRedelivered) != 0 {
+		t.Errorf("%d claims marked claimed_again and %d redeliveries, want 1 and 0", again, b.count(id, dist.WhatRemoteRedelivered))
 	}
 }

@@ -85,6 +85,7 @@ type Worker struct {
 
 	mu        sync.Mutex
 	running   map[string]*task // attempt key → task (runaway handlers too)
+	claiming  map[string]bool  // attempt keys whose claim awaits its answer
 	completed atomic.Uint64
 	failed    atomic.Uint64
 	// runaways counts the handlers abandoned that have not returned.
@@ -138,7 +139,7 @@ func NewWorker(ctx context.Context, nc *nats.Conn, o WorkerOptions) (*Worker, er
 		return nil, fmt.Errorf("new worker %s: %w", o.Name, err)
 	}
 	return &Worker{nc: nc, js: js, cons: cons, o: o, instance: newInstanceID(), stopRun: func(error) {},
-		bell: make(chan struct{}, 1), running: map[string]*task{}}, nil
+		bell: make(chan struct{}, 1), running: map[string]*task{}, claiming: map[string]bool{}}, nil
 }
 
 // Run asks the control plane to join under its name (waiting for a
@@ -295,8 +296,30 @@ func (w *Worker) handle(ctx context.Context, msg jetstream.Msg) {
 	if md, err := msg.Metadata(); err == nil {
 		delivered = md.NumDelivered
 	}
+	w.mu.Lock()
+	_, busy := w.running[key]
+	busy = busy || w.claiming[key]
+	if !busy {
+		w.claiming[key] = true
+	}
+	w.mu.Unlock()
+	if busy {
+		// Delivered again while this process claims or runs it (a stall
+		// let its ack wait pass): the first delivery answers for it.
+		w.o.Logger.Info("task delivered again while this worker has it: left to the first delivery", "attempt", key, "delivered", delivered)
+		return
+	}
+	tctx, cancel := context.WithCancelCause(ctx)
+	defer cancel(nil)
 	var cr claimReply
-	if err := w.request(subjectClaim, claimReq{ID: in.ID, Attempt: in.Attempts, Worker: w.o.Name, Host: w.o.Host, Instance: w.instance, Delivered: delivered}, &cr); err != nil {
+	err := w.request(subjectClaim, claimReq{ID: in.ID, Attempt: in.Attempts, Worker: w.o.Name, Host: w.o.Host, Instance: w.instance, Delivered: delivered}, &cr)
+	w.mu.Lock()
+	delete(w.claiming, key)
+	if err == nil && cr.Granted {
+		w.running[key] = &task{cancel: cancel}
+	}
+	w.mu.Unlock()
+	if err != nil {
 		w.o.Logger.Warn("claim failed; task returned", "attempt", key, "err", err)
 		_ = msg.NakWithDelay(w.o.HeartbeatInterval)
 		return
@@ -314,11 +337,6 @@ func (w *Worker) handle(ctx context.Context, msg jetstream.Msg) {
 		_ = msg.NakWithDelay(w.o.HeartbeatInterval)
 		return
 	}
-	tctx, cancel := context.WithCancelCause(ctx)
-	defer cancel(nil)
-	w.mu.Lock()
-	w.running[key] = &task{cancel: cancel}
-	w.mu.Unlock()
 	w.beat(false)
 	stopProgress := w.progress(msg)
 	start := time.Now()
