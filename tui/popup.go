@@ -19,6 +19,7 @@ type popupModel struct {
 	pc      *programContext
 	queue   []intent.Intent
 	decider decider
+	payload payloadCache
 }
 
 // newPopup returns an empty popup.
@@ -184,6 +185,21 @@ func (p *popupModel) view(w, h int) (lines []string, x, y int) {
 		}
 		body = append(body, row(label, l))
 	}
+	// The payload is what the intent will do: as much of it as the popup
+	// has room for under the reasons, the rest left to Approvals, which
+	// the last line names.
+	room := h - 2 - len(body) - 2 // the border, the blank and the prompt line
+	rows, cut := payloadRows(p.payload.lines(cur, inner-lw), min(popupPayloadMax(h), room), firstKey(p.pc.keys.Approvals))
+	for i, l := range rows {
+		label, style := "", st.Text
+		if i == 0 {
+			label = "payload"
+		}
+		if cut && i == len(rows)-1 {
+			style = st.Muted
+		}
+		body = append(body, cell(st.Label, label, lw)+style.Render(clip(l, inner-lw)))
+	}
 	body = append(body, "")
 	if line := p.decider.view(p.pc, inner); line != "" {
 		body = append(body, line)
@@ -217,4 +233,11 @@ func (p *popupModel) view(w, h int) (lines []string, x, y int) {
 	}
 	bh := min(len(body)+2, h)
 	return frame(st.PopupBorder, st.PopupTitle, title, body, bw, bh), (w - bw) / 2, max((h-bh)/2, 0)
+}
+
+// popupPayloadMax is the most payload lines the popup shows in a body h
+// lines high: a third of it, so that the screen stays in sight around it,
+// and never more than 10.
+func popupPayloadMax(h int) int {
+	return min(max((h-3)/3, 1), 10)
 }

@@ -1,0 +1,209 @@
+package tui
+
+import (
+	"bytes"
+	"encoding/json"
+	"io"
+	"slices"
+	"strconv"
+	"strings"
+	"unicode"
+
+	"github.com/charmbracelet/x/ansi"
+
+	"grace/engine/intent"
+)
+
+// The approval popup shows what the intent will do, its payload, as the
+// engine sent it: masked fields arrive as "[masked]" and are shown so. It is
+// a glance, not the whole record: what does not fit the popup is left to
+// the Approvals screen's detail, and the popup says how much.
+
+// payloadCache keeps the popup's payload lines for the intent on show, so
+// that drawing the frame again does not parse the payload again.
+type payloadCache struct {
+	id   string
+	w    int
+	text []string
+}
+
+// lines returns it's payload laid out in w cells (see payloadLines).
+func (c *payloadCache) lines(it intent.Intent, w int) []string {
+	if c.id != it.ID || c.w != w || c.text == nil {
+		c.id, c.w, c.text = it.ID, w, payloadLines(it.Payload, w)
+	}
+	return c.text
+}
+
+// payloadLines lays a payload out in lines of at most w cells. A JSON
+// object is one "key = value" line per field, in the payload's own order,
+// the keys aligned and each value compact JSON wrapped under its key (a
+// string keeps its quotes: "10" is not 10). Anything else is indented JSON,
+// or the raw text when it is not JSON. No payload is empty of lines: none
+// at all is "—". Characters that are not printable (escape sequences,
+// bidirectional overrides) are written as \u escapes, so that a payload
+// can neither drive the terminal nor disguise what it says.
+func payloadLines(raw json.RawMessage, w int) []string {
+	w = max(w, 1)
+	if len(bytes.TrimSpace(raw)) == 0 {
+		return []string{"—"}
+	}
+	if fields, ok := payloadFields(raw); ok {
+		if len(fields) == 0 {
+			return []string{"{}"}
+		}
+		return fieldLines(fields, w)
+	}
+	var buf bytes.Buffer
+	if err := json.Indent(&buf, raw, "", "  "); err != nil {
+		buf.Reset()
+		buf.Write(raw)
+	}
+	var out []string
+	for _, l := range strings.Split(strings.TrimRight(buf.String(), "\n"), "\n") {
+		out = append(out, wrapUnder(printable(strings.TrimRight(l, "\r")), w)...)
+	}
+	return out
+}
+
+// payloadField is one field of an object payload: its key, and its value
+// as compact JSON.
+type payloadField struct{ key, value string }
+
+// payloadFields reads a JSON object's fields in order; ok is false when raw
+// is not one JSON object.
+func payloadFields(raw []byte) (fields []payloadField, ok bool) {
+	dec := json.NewDecoder(bytes.NewReader(raw))
+	if t, err := dec.Token(); err != nil || t != json.Delim('{') {
+		return nil, false
+	}
+	for dec.More() {
+		t, err := dec.Token()
+		if err != nil {
+			return nil, false
+		}
+		k, _ := t.(string)
+		var v json.RawMessage
+		if err := dec.Decode(&v); err != nil {
+			return nil, false
+		}
+		var buf bytes.Buffer
+		if err := json.Compact(&buf, v); err != nil {
+			return nil, false
+		}
+		fields = append(fields, payloadField{key: k, value: buf.String()})
+	}
+	if t, err := dec.Token(); err != nil || t != json.Delim('}') {
+		return nil, false
+	}
+	if _, err := dec.Token(); err != io.EOF {
+		return nil, false
+	}
+	return fields, true
+}
+
+// fieldLines lays fields out as "key = value" lines of w cells.
+func fieldLines(fields []payloadField, w int) []string {
+	keys := make([]string, len(fields))
+	kw := 0
+	for i, f := range fields {
+		keys[i] = payloadKey(f.key)
+		kw = max(kw, ansi.StringWidth(keys[i]))
+	}
+	kw = min(kw, max(w/3, 4)) // a longer key is cut, its value keeps the room
+	valW := w - kw - 3
+	var out []string
+	for i, f := range fields {
+		value := printable(f.value)
+		if valW < 8 {
+			out = append(out, wrapUnder(keys[i]+" = "+value, w)...)
+			continue
+		}
+		head := fit(keys[i], kw) + " = "
+		for j, part := range strings.Split(ansi.Wrap(value, valW, ","), "\n") {
+			if j > 0 {
+				head = strings.Repeat(" ", kw+3)
+			}
+			out = append(out, head+part)
+		}
+	}
+	return out
+}
+
+// payloadKey is how a key is written: bare when it is plain, quoted (with
+// escapes) when it is empty or holds a space, "=" or a character that is
+// not printable, so that every key reads as exactly what it is.
+func payloadKey(k string) string {
+	if k == "" || strings.ContainsAny(k, " =\"") || printable(k) != k {
+		return strconv.Quote(k)
+	}
+	return k
+}
+
+// printable writes the characters of s that are not printable as \u
+// escapes (as JSON would), keeping the others.
+func printable(s string) string {
+	clean := true
+	for _, r := range s {
+		if r != ' ' && !unicode.IsPrint(r) {
+			clean = false
+			break
+		}
+	}
+	if clean {
+		return s
+	}
+	var b strings.Builder
+	for _, r := range s {
+		switch {
+		case r == ' ' || unicode.IsPrint(r):
+			b.WriteRune(r)
+		case r > 0xffff:
+			b.WriteString(`\U` + pad(strconv.FormatInt(int64(r), 16), 8))
+		default:
+			b.WriteString(`\u` + pad(strconv.FormatInt(int64(r), 16), 4))
+		}
+	}
+	return b.String()
+}
+
+// pad puts zeros before s up to n characters.
+func pad(s string, n int) string {
+	return strings.Repeat("0", max(n-len(s), 0)) + s
+}
+
+// wrapUnder wraps line l to w cells, its continuation lines indented two
+// cells under the line's own indentation.
+func wrapUnder(l string, w int) []string {
+	if ansi.StringWidth(l) <= w || w < 8 {
+		return []string{l}
+	}
+	body := strings.TrimLeft(l, " ")
+	lead := len(l) - len(body)
+	ind := strings.Repeat(" ", min(lead+2, w/2))
+	var out []string
+	for i, part := range strings.Split(ansi.Wrap(body, w-len(ind), " ,"), "\n") {
+		if i == 0 {
+			out = append(out, l[:lead]+part)
+			continue
+		}
+		out = append(out, ind+part)
+	}
+	return out
+}
+
+// payloadRows are the popup's payload rows, at most n (at least one):
+// when the lines do not all fit, the last row says how many more there are
+// and that the Approvals screen (its key approvalsKey) shows them whole.
+func payloadRows(lines []string, n int, approvalsKey string) (rows []string, cut bool) {
+	n = max(n, 1)
+	if len(lines) <= n {
+		return lines, false
+	}
+	rows = slices.Clone(lines[:n-1])
+	what := plural(len(lines)-len(rows), "more line")
+	if len(rows) == 0 {
+		what = plural(len(lines), "line")
+	}
+	return append(rows, "… "+what+": see Approvals ("+approvalsKey+")"), true
+}
