@@ -11,10 +11,12 @@
 // it answers (BaseURL, as httpapi.Remote does) is named in the header.
 //
 // Structure (after gh-dash and soft-serve): a root model (model.go) owns
-// the header, the status line, the key hints, the full help (helpview.go),
-// the ":" command line (cmdline.go) and the approval popup (popup.go), and
-// routes messages to one model per screen: the dashboard (dashboard*.go),
-// approvals with its Tier 1 review section (approvals*.go), chaos
+// the header, the status line and its history (statuslog.go: ":messages"
+// shows every message whole), the key hints, the full help (helpview.go),
+// the ":" command line (cmdline.go) and the approval popup (popup.go, with
+// the payload laid out by popup_payload.go), and routes messages to one
+// model per screen: the dashboard (dashboard*.go), approvals with its
+// Tier 1 review section (approvals*.go), chaos
 // (chaos*.go: scenarios, runs, findings and knowledge, with run and its
 // y/N; halt.go is the global halt), narratives (narratives*.go) and
 // alerts (alerts.go: the firing alerts of the snapshot and the resolved

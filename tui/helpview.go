@@ -64,6 +64,7 @@ func (m *model) helpGroups() []helpGroup {
 	commands := helpGroup{title: "Commands (" + firstKey(k.Command) + ")", rows: [][2]string{
 		{":search Q", "search narratives"}, {":story ID", "an intent's story"},
 		{":review", "Tier 1 review"}, {":verify", "verify audit chain"},
+		{":messages", "past status messages"},
 	}}
 	if k.Deny.Enabled() {
 		commands.rows = append(commands.rows, [2]string{":cancel :retry", "ID (asks why)"})
@@ -103,7 +104,9 @@ func (m *model) helpView(w, h int) []string {
 	ncols := max(inner/helpColumnWidth, 1)
 	colW := inner / ncols
 	keyW := min(14, colW/2)
-	// First fit: each group goes in the first column with room for it.
+	// First fit: each group goes in the first column with room for it,
+	// after a blank line; where no column has room for that, in the
+	// first with room for the group alone, under the one before.
 	cols := make([][]string, ncols)
 	cut := false
 	for _, g := range m.helpGroups() {
@@ -115,17 +118,23 @@ func (m *model) helpView(w, h int) []string {
 			block = append(block, st.HelpKey.Render(fit(r[0], keyW))+" "+st.HelpDesc.Render(fit(r[1], colW-keyW-1)))
 		}
 		placed := false
-		for i := range cols {
-			need := len(block)
-			if len(cols[i]) > 0 {
-				need++
-			}
-			if len(cols[i])+need <= rows {
-				if len(cols[i]) > 0 {
-					cols[i] = append(cols[i], fit("", colW))
+		for _, gap := range []bool{true, false} {
+			for i := range cols {
+				sep := gap && len(cols[i]) > 0
+				need := len(block)
+				if sep {
+					need++
 				}
-				cols[i] = append(cols[i], block...)
-				placed = true
+				if len(cols[i])+need <= rows {
+					if sep {
+						cols[i] = append(cols[i], fit("", colW))
+					}
+					cols[i] = append(cols[i], block...)
+					placed = true
+					break
+				}
+			}
+			if placed {
 				break
 			}
 		}

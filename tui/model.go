@@ -40,6 +40,9 @@ type model struct {
 	intentCmd decider
 
 	showHelp bool
+	// msgs is the status line's history, open in place of the screen
+	// (":messages").
+	msgs messagesView
 	// frame is the last rendered view, kept while nothing it shows has
 	// changed (see Update and View).
 	frame frameCache
@@ -230,6 +233,9 @@ func (m *model) handleKey(msg tea.KeyMsg) tea.Cmd {
 		if key.Matches(msg, k.Help) || key.Matches(msg, k.Back) {
 			return nil
 		}
+	}
+	if m.msgs.open && m.messagesKey(msg) {
+		return nil
 	}
 	if handled, cmd := m.popup.handleKey(msg); handled {
 		return cmd

@@ -1,7 +1,10 @@
 package tui
 
 import (
+	"slices"
 	"time"
+
+	"github.com/charmbracelet/x/ansi"
 )
 
 // level is a status message's severity.
@@ -37,7 +40,10 @@ const (
 // before), "deny needs a reason" once the operator types, "chaos run …
 // started" when that run ends. And none stays for ever: info lasts
 // infoTTL, warnings and notices warnTTL, errors errorTTL (they are all in
-// the log as well). Esc clears the line.
+// the log as well). Esc clears the line. Every message said is also kept,
+// whole, in the line's history (the newest maxMessages), which :messages
+// shows (statuslog.go): the line cuts what is longer than the terminal is
+// wide, and then the key hints name :messages.
 const (
 	infoTTL    = 8 * time.Second
 	warnTTL    = 20 * time.Second
@@ -101,6 +107,36 @@ type statusLine struct {
 	// background are the other messages, one per subject.
 	background map[string]statusEntry
 	seq        uint64
+	// history is every message said, oldest first, the same one said
+	// again and again kept once with how many times (see record).
+	history []said
+}
+
+// maxMessages bounds the status line's history.
+const maxMessages = 200
+
+// said is a message of the history: the last time it was said (at) and
+// how many times in a row.
+type said struct {
+	statusEntry
+	times int
+}
+
+// record keeps e in the history. The same message said again (a fetch
+// failing at each refresh) is counted, not listed again.
+func (s *statusLine) record(e statusEntry) {
+	if e.level == levelNone || e.text == "" {
+		return
+	}
+	if n := len(s.history); n > 0 && s.history[n-1].level == e.level && s.history[n-1].text == e.text {
+		s.history[n-1].at = e.at
+		s.history[n-1].times++
+		return
+	}
+	s.history = append(s.history, said{statusEntry: e, times: 1})
+	if len(s.history) > maxMessages {
+		s.history = slices.Delete(s.history, 0, len(s.history)-maxMessages)
+	}
 }
 
 // set replaces the operator's action's message.
@@ -113,6 +149,7 @@ func (s *statusLine) set(l level, text string, now time.Time) {
 func (s *statusLine) setAbout(subject string, l level, text string, now time.Time) {
 	s.seq++
 	s.action = statusEntry{level: l, text: text, at: now, about: subject, seq: s.seq}
+	s.record(s.action)
 }
 
 // note keeps a background message about subject, replacing the last one
@@ -123,6 +160,7 @@ func (s *statusLine) note(subject string, l level, text string, now time.Time) {
 	}
 	s.seq++
 	s.background[subject] = statusEntry{level: l, text: text, at: now, about: subject, seq: s.seq}
+	s.record(s.background[subject])
 }
 
 // clearAbout removes what is said about subject: it went well since.
@@ -164,6 +202,13 @@ func (s statusLine) shown(now time.Time) statusEntry {
 func (s statusLine) current(now time.Time) (level, string) {
 	e := s.shown(now)
 	return e.level, e.text
+}
+
+// cut reports whether the message shown at now is too long for a line
+// of w cells.
+func (s statusLine) cut(now time.Time, w int) bool {
+	l, text := s.current(now)
+	return l != levelNone && ansi.StringWidth(text)+2 > w
 }
 
 // view renders the status line at width w: a symbol and the text, coloured

@@ -48,9 +48,12 @@ func (m *model) draw() string {
 	cur := m.screens[m.active]
 	cur.setSize(w, bodyH)
 	var body []string
-	if m.showHelp {
+	switch {
+	case m.showHelp:
 		body = m.helpView(w, bodyH)
-	} else {
+	case m.msgs.open:
+		body = m.messagesPanel(w, bodyH)
+	default:
 		body = cur.view()
 		if m.popup.visible() && bodyH > 0 {
 			box, x, y := m.popup.view(w, bodyH)
@@ -367,7 +370,7 @@ func (m *model) shortKeys() (left, right []key.Binding) {
 	k := m.pc.keys
 	cur := m.screens[m.active]
 	right = []key.Binding{k.Help, k.Quit}
-	global := []key.Binding{m.screensBinding(), helpOnly(k.Command, firstKey(k.Command), "command")}
+	global := []key.Binding{m.screensBinding(), m.commandHint()}
 	if m.popupsOff {
 		global = append([]key.Binding{m.popupsHint()}, global...)
 	}
@@ -384,6 +387,8 @@ func (m *model) shortKeys() (left, right []key.Binding) {
 		return cur.ShortHelp(), nil
 	case m.showHelp:
 		return []key.Binding{helpOnly(k.Back, firstKey(k.Back), "close help")}, []key.Binding{k.Quit}
+	case m.msgs.open:
+		return m.messagesHelpKeys(), []key.Binding{k.Quit}
 	case m.popup.visible():
 		// The popups key comes last: it shows where the width allows, and
 		// the popup's own hint line names it too.
