@@ -5,6 +5,7 @@ import (
 	"database/sql"
 	"fmt"
 	"math"
+	"strconv"
 	"strings"
 
 	"grace/engine"
@@ -27,8 +28,11 @@ const (
 // term beginning with '-' must not occur (text of such terms alone reads
 // the rows in order, not the index); text that is an intent's ID alone
 // finds that intent's records; characters other than letters and digits
-// only separate words, so no input is a syntax error, and text with no
-// words does not filter. Records committed but not yet indexed are found
+// only separate words, so no input is a syntax error; blank text does not
+// filter, and text that is not blank but has no words (no letter or
+// digit: "!!!", "--", "*") is refused with clarity.ErrNoWords, also an
+// *engine.TextError for "q" naming the text, rather than read as no text
+// and answered with every record. Records committed but not yet indexed are found
 // by a plain scan under the same rule. Actor, Action and IntentID match
 // exactly; Since and Until bound the record time (Since inclusive, Until
 // exclusive); BeforeID pages.
@@ -73,6 +77,9 @@ func (s *Store) search(ctx context.Context, q clarity.Query) (clarity.Page, erro
 	}
 	limit = min(limit, maxSearchLimit)
 	terms := parseQuery(q.Text)
+	if len(terms) == 0 && strings.TrimSpace(q.Text) != "" {
+		return clarity.Page{}, noWords(q.Text)
+	}
 	conn, err := s.rdb.Conn(ctx)
 	if err != nil {
 		return clarity.Page{}, err
@@ -128,6 +135,27 @@ func (s *Store) search(ctx context.Context, q clarity.Query) (clarity.Page, erro
 			ff.where()+" ORDER BY f.rowid DESC LIMIT ?",
 		append(ff.args, int64(limit-len(out)))...)
 	return clarity.Page{Entries: append(out, more...)}, err
+}
+
+// noWordsError refuses a search text that is not blank but has nothing
+// to search for: an *engine.TextError for "q" naming the text (the API's
+// 422) that is also clarity.ErrNoWords (the CLI's usage error).
+type noWordsError struct{ te *engine.TextError }
+
+func (e *noWordsError) Error() string   { return e.te.Error() }
+func (e *noWordsError) Unwrap() []error { return []error{e.te, clarity.ErrNoWords} }
+
+// maxShownQuery is how many characters of a refused query its error shows.
+const maxShownQuery = 40
+
+// noWords is the refusal of text, which has no words.
+func noWords(text string) error {
+	if r := []rune(text); len(r) > maxShownQuery {
+		text = string(r[:maxShownQuery]) + "…"
+	}
+	// Quoted, so that control and invisible characters show as escapes.
+	return &noWordsError{&engine.TextError{Field: "q", Reason: strconv.Quote(text) + " " + clarity.ErrNoWords.Error() +
+		": search for a word, or leave the query out to list the newest records"}}
 }
 
 // maxPhraseCandidates is the most records one page of a phrase search

@@ -2,12 +2,16 @@ package store
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"reflect"
+	"strconv"
+	"strings"
 	"sync"
 	"testing"
 	"time"
 
+	"grace/engine"
 	"grace/engine/clarity"
 	"grace/engine/intent"
 )
@@ -63,8 +67,7 @@ func TestSearch(t *testing.T) {
 		{"prefix", clarity.Query{Text: "disp*"}, []int64{6, 2}},
 		{"no match", clarity.Query{Text: "kangaroo"}, nil},
 		{"words must all match", clarity.Query{Text: "dispatch kangaroo"}, nil},
-		{"punctuation only", clarity.Query{Text: `" ( ) * : ^ -`}, []int64{6, 5, 4, 3, 2, 1}},
-		{"a lone quote", clarity.Query{Text: `"`}, []int64{6, 5, 4, 3, 2, 1}},
+		{"blank text is no text", clarity.Query{Text: " \t\u00a0 "}, []int64{6, 5, 4, 3, 2, 1}},
 		{"FTS syntax is just words", clarity.Query{Text: `AND(`}, []int64{6, 5}},
 		{"NEAR and quotes", clarity.Query{Text: `NEAR("quoted"`}, []int64{6}},
 		{"column filter syntax is words", clarity.Query{Text: "who:scheduler"}, nil},
@@ -127,6 +130,48 @@ func TestSearch(t *testing.T) {
 					t.Errorf("Search(%+v) = %v, want %v", tc.q, got, tc.want)
 				}
 			})
+		}
+	}
+}
+
+// TestSearchRefusesTextWithoutWords: a query that is not blank but has no
+// letter or digit is refused, naming the field and the text, rather than
+// answered with every record as if nothing had been typed; with a filter
+// beside it too, before and after the index catches up. Blank text is no
+// query (TestSearch), and a text with a word beside the punctuation is
+// searched for that word.
+func TestSearchRefusesTextWithoutWords(t *testing.T) {
+	t.Parallel()
+	tb := searchBundle(t)
+	ctx := context.Background()
+	for _, phase := range []string{"unindexed", "indexed"} {
+		if phase == "indexed" {
+			if err := tb.s.FlushIndex(ctx); err != nil {
+				t.Fatal(err)
+			}
+		}
+		for _, q := range []clarity.Query{
+			{Text: "!!!"}, {Text: "--"}, {Text: "*"}, {Text: `"`}, {Text: `" ( ) * : ^ -`}, {Text: " - "},
+			{Text: "\u200b"}, {Text: "\x00\x1b[;"}, {Text: "-*", Actor: "scheduler"}, {Text: "?", BeforeID: 5},
+		} {
+			_, err := tb.s.Search(ctx, q)
+			var te *engine.TextError
+			if !errors.Is(err, clarity.ErrNoWords) || !errors.As(err, &te) || te.Field != "q" {
+				t.Fatalf("%s: Search(%+v): %v; want ErrNoWords, a TextError on q", phase, q, err)
+			}
+			if want := strconv.Quote(q.Text) + " has no letters or digits to search for"; !strings.Contains(err.Error(), want) {
+				t.Errorf("%s: Search(%+v) says %q; want it to say %s", phase, q, err, want)
+			}
+			if _, err := tb.s.SearchPage(ctx, q); !errors.Is(err, clarity.ErrNoWords) {
+				t.Errorf("%s: SearchPage(%+v): %v; want ErrNoWords", phase, q, err)
+			}
+		}
+		long := strings.Repeat("!", 10_000)
+		if _, err := tb.s.Search(ctx, clarity.Query{Text: long}); !errors.Is(err, clarity.ErrNoWords) || len(err.Error()) > 300 {
+			t.Errorf("%s: 10,000 '!': %d bytes of error %.80q…; want ErrNoWords, the text clipped", phase, len(err.Error()), err)
+		}
+		if es, err := tb.s.Search(ctx, clarity.Query{Text: "!!! denied ?"}); err != nil || !reflect.DeepEqual(ids(es), []int64{4}) {
+			t.Errorf("%s: a word among punctuation: %v, %v; want [4]", phase, ids(es), err)
 		}
 	}
 }

@@ -58,6 +58,8 @@ as double quotes). A page reads at most 100,000 records holding a phrase's
 words, or, for words to leave out alone, 100,000 records; past that it ends
 early, saying on standard error the --before that reads on (with --json,
 as resume_before), or, with none found, fails saying to narrow the search.
+A QUERY with no letters or digits ('!!!', '*') is refused (exit 2): leave
+it out to list the newest records.
 --actor and --action filter exactly; --since takes a duration back from
 now (90s, 1h, 7d) or an RFC 3339 time; --before ID pages, reading the records
 older than narrative ID. Reads the database directly, even while an engine
@@ -119,7 +121,7 @@ func (a *app) runSearch(cmd *cobra.Command, q clarity.Query) error {
 	defer done()
 	page, err := clarity.SearchPage(cmd.Context(), st, q)
 	if err != nil {
-		return a.searchFailed(err)
+		return a.searchFailed(err, q.Text)
 	}
 	entries := page.Entries
 	if entries == nil {
@@ -165,8 +167,13 @@ func (a *app) searcher(cmd *cobra.Command) (s clarity.Searcher, done func(), err
 }
 
 // searchFailed words a failed search, naming a server that does not
-// answer or refuses the token.
-func (a *app) searchFailed(err error) error {
+// answer or refuses the token. A QUERY text with no letters or digits is
+// a usage error (exit 2), refused by the store or the server alike.
+func (a *app) searchFailed(err error, text string) error {
+	if errors.Is(err, clarity.ErrNoWords) {
+		return usageErrorf("QUERY %s %v: search for a word, or leave QUERY out to list the newest records",
+			quoteClip(text, 40), clarity.ErrNoWords)
+	}
 	if a.server != "" {
 		if errors.Is(err, syscall.ECONNREFUSED) {
 			return fmt.Errorf("no server answers at %s: start grace serve there, or search the database without --server", a.server)
@@ -199,7 +206,7 @@ func (a *app) followSearch(cmd *cobra.Command, q clarity.Query, every time.Durat
 	defer done()
 	entries, err := st.Search(ctx, q)
 	if err != nil {
-		return followEnd(ctx, a.searchFailed(err))
+		return followEnd(ctx, a.searchFailed(err, q.Text))
 	}
 	slices.Reverse(entries)
 	if !a.json {
@@ -224,7 +231,7 @@ func (a *app) followSearch(cmd *cobra.Command, q clarity.Query, every time.Durat
 			if a.server != "" && errors.Is(err, syscall.ECONNREFUSED) { // it answered before
 				return followEnd(ctx, fmt.Errorf("the server at %s stopped answering; the records above are all it sent: %w", a.server, err))
 			}
-			return followEnd(ctx, a.searchFailed(err))
+			return followEnd(ctx, a.searchFailed(err, q.Text))
 		}
 	}
 }

@@ -7,6 +7,7 @@ package clarity
 
 import (
 	"context"
+	"errors"
 	"strings"
 	"time"
 	"unicode"
@@ -53,7 +54,9 @@ type Entry struct {
 // are ANDed, a term's words must stand side by side (a phrase in double
 // quotes, or a word of several parts such as worker_1), a term beginning
 // with '-' must not occur, a trailing '*' makes the last word a prefix;
-// other fields filter exactly. Results are newest first. BeforeID pages:
+// other fields filter exactly. A Text that is blank is no text (every
+// record matches); one that is not blank but has no letter or digit ("!!!",
+// "--", "*") is refused with ErrNoWords. Results are newest first. BeforeID pages:
 // only entries with ID < BeforeID are returned when it is non-zero.
 // AfterID follows: only entries with ID > AfterID when it is non-zero.
 type Query struct {
@@ -67,6 +70,15 @@ type Query struct {
 	BeforeID int64
 	AfterID  int64
 }
+
+// ErrNoWords refuses a search whose text is not blank but has no letter
+// or digit: only punctuation, symbols or marks ("!!!", "--", "*"), which
+// only separate words. Read as no text it would list every record, as
+// though the operator had typed nothing; so the store refuses it, wrapped
+// with the text and the field "q" (an *engine.TextError too), and the API
+// answers 422 (httpapi.CodeNoWords), the CLI exits 2, the console shows
+// the error. Blank text (spaces alone, or none) is no query, as before.
+var ErrNoWords = errors.New("has no letters or digits to search for")
 
 // Journal durably records decisions.
 type Journal interface {

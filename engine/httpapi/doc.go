@@ -16,7 +16,7 @@
 //	POST /v1/intents/{id}/cancel     agent, operator   {reason} (required): a pending, queued or running intent is withdrawn (a running one's handler is told to stop; an agent: its own)
 //	POST /v1/intents/{id}/retry      operator          {reason} (required): a failed, cancelled, expired or shed intent submitted again as a new intent, governed afresh (202, as a submission); not a denied one (409 not_retryable)
 //	GET  /v1/narratives?q=&actor=&action=&since=&limit=&intent=
-//	                                 anyone            (an agent: intent= one of its own)
+//	                                 anyone            (an agent: intent= one of its own); a q with no letters or digits ("!!!", "*"): 422 no_words
 //	GET  /v1/telemetry               viewer, operator  the engine's live snapshot
 //	GET  /v1/alerts?firing=          viewer, operator  {alerts}: the watchdog's alert history (newest 100), or those firing
 //	GET  /v1/scheduler               viewer, operator  {paused, pause: {by, reason, since}, paused_types, paused_actors, queue_depth, …}

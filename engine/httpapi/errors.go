@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"grace/engine"
+	"grace/engine/clarity"
 )
 
 // Error codes of the stable error shape. Clients branch on these, never on
@@ -29,6 +30,7 @@ const (
 	CodeDuplicateField      = "duplicate_field"      // 400: a name given twice in one object of the body; field is its path
 	CodeConflictingFields   = "conflicting_fields"   // 400: fields that exclude each other, as a pause of a type and of an actor at once; field names the second
 	CodeInvalidField        = "invalid_field"        // 422: a decision's or review's field is too long or holds control characters
+	CodeNoWords             = "no_words"             // 422: GET /v1/narratives' q is not blank but has no letters or digits to search for (field q)
 	CodeBadQuery            = "bad_query"            // 400: a query parameter cannot be used (unknown, repeated, malformed)
 	CodeBadPath             = "bad_path"             // 404: a path that is not canonical ("//", "..", "%2E"); nothing is redirected
 	CodeBodyTooLarge        = "body_too_large"       // 413: the body is over the limit
@@ -95,6 +97,8 @@ func (e *Error) Unwrap() error {
 		return engine.ErrNotPaused
 	case CodeReasonRequired:
 		return engine.ErrReasonRequired
+	case CodeNoWords:
+		return clarity.ErrNoWords
 	case CodeQueueFull:
 		return engine.ErrQueueFull
 	case CodeRateLimited:

@@ -1,6 +1,7 @@
 package httpapi
 
 import (
+	"errors"
 	"net/http"
 	"strconv"
 	"strings"
@@ -19,8 +20,10 @@ const (
 // narratives handles GET /v1/narratives?q=&actor=&action=&intent=&since=&until=&before=&limit=.
 // since and until are a duration back from now ("1h", "7d") or an RFC 3339 time;
 // before pages (narrative IDs below it); a page that stopped early at the
-// store's read budget says where, in resume_before. An agent must name one
-// of its own intents (intent=) and reads that intent's story.
+// store's read budget says where, in resume_before. A q that is not blank
+// but has no letters or digits is a 422 no_words (field q), not a list of
+// everything. An agent must name one of its own intents (intent=) and
+// reads that intent's story.
 func (h *Handler) narratives(w http.ResponseWriter, r *http.Request) error {
 	q := r.URL.Query()
 	query := clarity.Query{
@@ -75,6 +78,13 @@ func (h *Handler) narratives(w http.ResponseWriter, r *http.Request) error {
 		}
 	}
 	page, err := clarity.SearchPage(r.Context(), h.api, query)
+	if errors.Is(err, clarity.ErrNoWords) {
+		msg := err.Error()
+		if te := (*engine.TextError)(nil); errors.As(err, &te) {
+			msg = te.Error() // without the wrapping: q "…" has no letters…
+		}
+		return newError(http.StatusUnprocessableEntity, CodeNoWords, "q", "%s", msg)
+	}
 	if err != nil {
 		return err
 	}

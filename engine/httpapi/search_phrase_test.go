@@ -3,12 +3,14 @@ package httpapi
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
 	"path/filepath"
 	"slices"
 	"strconv"
+	"strings"
 	"testing"
 	"time"
 
@@ -122,6 +124,42 @@ func TestNarrativesSayWhereAPageStopped(t *testing.T) {
 		p, err := NewClient(srv.URL, testToken, nil).SearchPage(t.Context(), clarity.Query{Text: `"disk full"`})
 		if err != nil || len(p.Entries) != 1 || p.ResumeBefore != resume {
 			t.Errorf("client: %d entries, resume before %d, %v; want 1, %d", len(p.Entries), p.ResumeBefore, err, resume)
+		}
+	}
+}
+
+// TestNarrativesRefuseQueryWithoutWords: a q that is not blank but has no
+// letters or digits ("!!!", "--", "*") is answered 422 no_words naming the
+// field q and the text, over a real store, not with every record as if no
+// q had been given; the client (the CLI's --server, an attached console)
+// gets clarity.ErrNoWords back. No q, and a blank one, still list the
+// newest records.
+func TestNarrativesRefuseQueryWithoutWords(t *testing.T) {
+	t.Parallel()
+	ib := setupIdem(t)
+	rec := clarity.Record{When: time.Now(), Who: "disk_monitor", What: "disk_check", Where: "node-7",
+		Why: []string{"disk full on /var"}, How: "df", Result: "ok", Confidence: 1, Transparency: clarity.TransparencyComplete}
+	if err := ib.st.Record(t.Context(), rec); err != nil {
+		t.Fatal(err)
+	}
+	client := NewClient(ib.srv.URL, testToken, nil)
+	for _, q := range []string{"!!!", "--", "*", `"`, "-*", "\u200b"} {
+		a := ib.b.call(t, "GET", "/v1/narratives?action=disk_check&q="+url.QueryEscape(q), "")
+		er := a.wantError(t, http.StatusUnprocessableEntity, CodeNoWords)
+		if want := strconv.Quote(q) + " has no letters or digits to search for"; er.Error.Field != "q" || !strings.Contains(er.Error.Message, want) {
+			t.Errorf("q=%s: %+v; want field q and a message saying %s", q, er.Error, want)
+		}
+		_, err := client.SearchPage(t.Context(), clarity.Query{Text: q, Action: "disk_check"})
+		if !errors.Is(err, clarity.ErrNoWords) {
+			t.Errorf("client search %q: %v; want clarity.ErrNoWords", q, err)
+		}
+	}
+	for _, path := range []string{"/v1/narratives?action=disk_check", "/v1/narratives?action=disk_check&q=", "/v1/narratives?action=disk_check&q=%20%20"} {
+		a := ib.b.call(t, "GET", path, "")
+		var nr NarrativesResponse
+		a.decode(t, &nr)
+		if a.status != http.StatusOK || len(nr.Narratives) != 1 {
+			t.Errorf("%s: %d %s; want 200 with the record", path, a.status, a.body)
 		}
 	}
 }
