@@ -9,9 +9,9 @@
 // notification, in order, retrying network errors, 5xx and 429 answers with
 // exponential backoff (honouring Retry-After up to a minute) and giving up
 // at once on other answers. Every attempt of a delivery carries the same
-// X-Grace-Delivery ID, so that a receiver can drop repeats; with a key,
-// each is signed: X-Grace-Signature is "sha256=" and the hex
-// HMAC-SHA256 of X-Grace-Timestamp, ".", and the body.
+// X-Grace-Delivery ID (the body's "id"), so that a receiver can drop
+// repeats; with a key, each is signed: X-Grace-Signature is "sha256=" and
+// the hex HMAC-SHA256 of X-Grace-Timestamp, ".", and the body.
 //
 // Outcomes are counted per webhook, kind and result (Metrics, exposed as
 // grace_notifications_total on /metrics); a delivery that fails after its
@@ -26,7 +26,19 @@
 // Intents that a previous run left waiting for approval (their
 // notifications were queued in memory, and lost with it) are announced
 // again at start, marked reannounced: the newest ReannounceMax, after one
-// approvals_pending message with the total when there are more.
+// approvals_pending message with the total when there are more. Grace
+// keeps no record of the deliveries that succeeded (only of those that
+// failed), so it cannot tell which intents a webhook has already heard of:
+// every start announces them all again. So that a receiver is not paged
+// again for each, an approval request's delivery ID is not random but
+// derived from the webhook's name and the intent's ID ("dlv_" and 20 hex
+// digits of their SHA-256): the re-announcement of an intent after any
+// number of restarts carries the X-Grace-Delivery of its first
+// announcement, and a receiver that drops repeats by it (or maps it to its
+// own deduplication key) pages once per intent and webhook. Its body
+// differs (reannounced, sent_at): a receiver that keeps the first it got
+// loses nothing. Alerts, and the approvals_pending summary, are new
+// notifications each time, with random IDs.
 //
 // Waits use the injected clock, so tests run the backoff without sleeping.
 // On shutdown a request in flight gets a short grace, and what was still

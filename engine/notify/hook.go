@@ -3,9 +3,11 @@ package notify
 import (
 	"context"
 	"crypto/rand"
+	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
 	"fmt"
+	"strings"
 
 	"grace/engine"
 	"grace/engine/watchdog"
@@ -83,6 +85,9 @@ func (h *hook) wantsAlert(ev watchdog.AlertEvent) bool {
 // a webhook). Called by the dispatcher only.
 func (h *hook) enqueue(msg Message, subject string) {
 	msg.ID = newDeliveryID()
+	if msg.Kind == KindApproval && msg.Intent != nil {
+		msg.ID = approvalDeliveryID(h.cfg.Name, msg.Intent.ID)
+	}
 	body, err := json.Marshal(msg)
 	if err != nil { // the message holds plain values and checked JSON
 		h.n.log.Error("notify: encode notification", "webhook", h.cfg.Name, "kind", msg.Kind, "err", err)
@@ -108,11 +113,25 @@ func (h *hook) enqueue(msg Message, subject string) {
 	}
 }
 
-// newDeliveryID is a unique delivery ID: "dlv_" and 20 random hex digits.
+// newDeliveryID is a unique delivery ID: "dlv_" and 20 random hex digits
+// (an alert's change, an approvals_pending summary).
 func newDeliveryID() string {
 	var b [10]byte
 	_, _ = rand.Read(b[:]) // never fails (crypto/rand)
 	return "dlv_" + hex.EncodeToString(b[:])
+}
+
+// approvalDeliveryID is the delivery ID of the approval request of intent
+// id to the webhook named webhook: "dlv_" and 20 hex digits of a SHA-256
+// of the two, the same each time the request is made. A re-announcement
+// at start (another run of Grace, which keeps no list of what it sent)
+// thus carries the ID of the intent's first announcement, and a receiver
+// that drops repeats by X-Grace-Delivery is told of each intent once. The
+// webhook's name (compared without case, as the config does) keeps two
+// webhooks' deliveries apart; its URL, which may hold a secret, is not used.
+func approvalDeliveryID(webhook, id string) string {
+	sum := sha256.Sum256([]byte("grace approval_requested\x00" + strings.ToLower(webhook) + "\x00" + id))
+	return "dlv_" + hex.EncodeToString(sum[:10])
 }
 
 // run delivers the queue in order until the notifier stops; then it

@@ -21,7 +21,9 @@ const (
 )
 
 // Message is the JSON document POSTed for one notification. ID is the
-// delivery's: the same on every attempt, and as X-Grace-Delivery. SentAt
+// delivery's: the same on every attempt, and as X-Grace-Delivery; an
+// approval request's is derived from the webhook and the intent, so that
+// its re-announcements carry it too (approvalDeliveryID). SentAt
 // is when Grace made the notification (the same on every attempt; the
 // attempt's own time is X-Grace-Timestamp). Exactly one of Alert and
 // Intent is set, as Kind says.

@@ -154,3 +154,73 @@ func TestEngineRestartReannouncesPendingApproval(t *testing.T) {
 		t.Fatalf("after the re-announcement: %d requests, the last %s", len(all), all[len(all)-1].body)
 	}
 }
+
+// An intent still waiting for approval is announced again after each
+// restart with the X-Grace-Delivery of its first announcement (the body's
+// id too), so that a receiver dropping repeats by it is paged once for it,
+// however often Grace restarts; each webhook has its own ID for it, and
+// another intent has another.
+func TestReannouncementKeepsTheFirstDeliveryID(t *testing.T) {
+	t.Parallel()
+	st := enginetest.NewStore(64)
+	t.Cleanup(func() { _ = st.Close() })
+	cfg := engine.Default()
+	cfg.DB, cfg.Cortex.Enabled = "test.db", false
+	oncall, pager := newReceiver(t, nil), newReceiver(t, nil)
+	hooks := []engine.WebhookConfig{hookTo("oncall", oncall.srv.URL), hookTo("pager", pager.srv.URL)}
+	run := func() *engine.Engine {
+		t.Helper()
+		e, err := engine.New(cfg, engine.Deps{Store: st, Clock: clock.Real{}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		setup(t, e, hooks)
+		if err := e.Start(t.Context()); err != nil {
+			t.Fatal(err)
+		}
+		return e
+	}
+	first := run()
+	res, err := first.Submit(t.Context(), intent.Submission{Type: "grant_permissions", Actor: "agent.x", Payload: json.RawMessage(`{}`)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	announced := map[*receiver]string{}
+	for _, rc := range []*receiver{oncall, pager} {
+		got := rc.waitN(t, 1)[0]
+		if got.msg.Intent == nil || got.msg.Intent.ID != res.Intent.ID || got.msg.Reannounced ||
+			got.header.Get(HeaderDelivery) != got.msg.ID || !strings.HasPrefix(got.msg.ID, "dlv_") {
+			t.Fatalf("first announcement: %s (X-Grace-Delivery %s)", got.body, got.header.Get(HeaderDelivery))
+		}
+		announced[rc] = got.msg.ID
+	}
+	if announced[oncall] == announced[pager] {
+		t.Fatalf("two webhooks were sent one delivery ID, %s", announced[oncall])
+	}
+	first.Stop()
+
+	for restart := 1; restart <= 2; restart++ {
+		e := run()
+		for _, rc := range []*receiver{oncall, pager} {
+			got := rc.waitN(t, 1+restart)[restart]
+			if got.msg.Intent == nil || got.msg.Intent.ID != res.Intent.ID || !got.msg.Reannounced {
+				t.Fatalf("restart %d: %s; want %s announced again", restart, got.body, res.Intent.ID)
+			}
+			if id := got.header.Get(HeaderDelivery); id != announced[rc] || got.msg.ID != announced[rc] {
+				t.Fatalf("restart %d: re-announced as delivery %s (body %s); want the first announcement's %s", restart, id, got.msg.ID, announced[rc])
+			}
+		}
+		e.Stop()
+	}
+
+	e := run()
+	t.Cleanup(e.Stop)
+	res2, err := e.Submit(t.Context(), intent.Submission{Type: "grant_permissions", Actor: "agent.x", Payload: json.RawMessage(`{}`)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	all := oncall.waitN(t, 5)
+	if got := all[4]; got.msg.Intent == nil || got.msg.Intent.ID != res2.Intent.ID || got.msg.ID == announced[oncall] {
+		t.Fatalf("another intent: %s; want its own delivery ID, not %s", got.body, announced[oncall])
+	}
+}
