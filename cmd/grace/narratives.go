@@ -285,6 +285,7 @@ func (a *app) followRow(r []string) {
 	widths := []int{19, 24, 20, 24}
 	var b strings.Builder
 	for i, c := range r {
+		c = terminalSafe(c)
 		b.WriteString(c)
 		if i < len(widths) {
 			b.WriteString(strings.Repeat(" ", max(widths[i]-ansi.StringWidth(c), 0)+2))

@@ -9,6 +9,7 @@ import (
 	"strings"
 	"time"
 	"unicode"
+	"unicode/utf8"
 
 	"github.com/charmbracelet/x/ansi"
 
@@ -64,6 +65,14 @@ func (a *app) writeJSONError(err error) {
 // or payload does not push the rest of its row out of line.
 func (a *app) table(rows [][]string) {
 	const gap = 2
+	safe := make([][]string, len(rows))
+	for r, row := range rows {
+		safe[r] = make([]string, len(row))
+		for c, cell := range row {
+			safe[r][c] = terminalSafe(cell)
+		}
+	}
+	rows = safe
 	widths := make([][]int, len(rows)) // widths[r][c]: the padded width of row r's cell c
 	for r, row := range rows {
 		widths[r] = make([]int, max(len(row)-1, 0))
@@ -97,6 +106,44 @@ func (a *app) table(rows [][]string) {
 			return
 		}
 	}
+}
+
+// terminalSafe writes the characters of s that a terminal acts on rather
+// than shows (C0 and C1 controls, DEL, bidirectional overrides and
+// isolates) as \u escapes, and bytes that are not UTF-8 as \x escapes:
+// text an agent sent (a payload, a record's lines) cannot repaint, retitle
+// or reorder what the operator reads, or write to the clipboard, and what
+// was sent stays visible.
+func terminalSafe(s string) string {
+	if strings.IndexFunc(s, unsafeRune) < 0 && utf8.ValidString(s) {
+		return s
+	}
+	var b strings.Builder
+	for i := 0; i < len(s); {
+		r, n := utf8.DecodeRuneInString(s[i:])
+		switch {
+		case r == utf8.RuneError && n == 1:
+			fmt.Fprintf(&b, `\x%02x`, s[i])
+		case unsafeRune(r):
+			fmt.Fprintf(&b, `\u%04x`, r)
+		default:
+			b.WriteString(s[i : i+n])
+		}
+		i += n
+	}
+	return b.String()
+}
+
+// unsafeRune reports whether a terminal would act on r instead of showing
+// it: a control character, or one that reorders the text around it.
+func unsafeRune(r rune) bool {
+	switch {
+	case unicode.IsControl(r):
+		return true
+	case r == 0x061c, r == 0x200e, r == 0x200f, r >= 0x202a && r <= 0x202e, r >= 0x2066 && r <= 0x2069:
+		return true
+	}
+	return false
 }
 
 // oneLine collapses whitespace (newlines included) to single spaces.
