@@ -72,6 +72,12 @@ type realBundle struct {
 // the handler and the engine (a spy).
 func setupReal(t *testing.T, wrap ...func(*engine.Engine) engine.OperatorAPI) *realBundle {
 	t.Helper()
+	return setupRealWith(t, nil, wrap...)
+}
+
+// setupRealWith is setupReal with the identities extra known too.
+func setupRealWith(t *testing.T, extra []Identity, wrap ...func(*engine.Engine) engine.OperatorAPI) *realBundle {
+	t.Helper()
 	cfg := engine.Default()
 	cfg.DB = "test.db"
 	cfg.Cortex.Enabled = false
@@ -92,6 +98,7 @@ func setupReal(t *testing.T, wrap ...func(*engine.Engine) engine.OperatorAPI) *r
 		{Name: "agent.builder", Role: engine.RoleAgent, TokenSHA256: sha256.Sum256([]byte(agentB))},
 		{Name: "val", Role: engine.RoleViewer, TokenSHA256: sha256.Sum256([]byte(viewVal))},
 	}
+	ids = append(ids, extra...)
 	var api engine.OperatorAPI = e
 	for _, w := range wrap {
 		api = w(e)

@@ -23,7 +23,8 @@ const (
 // store's read budget says where, in resume_before. A q that is not blank
 // but has no letters or digits is a 422 no_words (field q), not a list of
 // everything. An agent must name one of its own intents (intent=) and
-// reads that intent's story.
+// reads that intent's story, less the attempts others made on it that
+// were refused (agentPage).
 func (h *Handler) narratives(w http.ResponseWriter, r *http.Request) error {
 	q := r.URL.Query()
 	query := clarity.Query{
@@ -87,6 +88,11 @@ func (h *Handler) narratives(w http.ResponseWriter, r *http.Request) error {
 	}
 	if err != nil {
 		return err
+	}
+	if p := principalOf(r); p.role == engine.RoleAgent {
+		if page, err = h.agentPage(r.Context(), p.name, query, page); err != nil {
+			return err
+		}
 	}
 	if page.Entries == nil {
 		page.Entries = []clarity.Entry{}
