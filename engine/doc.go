@@ -32,6 +32,11 @@
 // (hubloop.go, scaling.go). The fault hooks of faults.go break all of it
 // on purpose for the chaos runner.
 //
+// The watchdog's alerts (package watchdog) reach subscribers and webhooks
+// as events; an operator's silence (SilenceAlerts, silences.go) mutes the
+// notifications of the alerts it matches for a while, on the record and
+// across restarts, and its end announces again what still fires.
+//
 // Everything that runs in the background (scheduler, workers, supervisor,
 // protection and hub loops, approval expiry) is started by Start and
 // stopped and waited for by Stop. The

@@ -55,6 +55,9 @@ type Deps struct {
 	// Remote lists workers in other processes (backend.kind nats); Snapshot
 	// shows them after the pool's. None when nil.
 	Remote RemoteWorkers
+	// Silences keeps alert silences; defaults to Store when it implements
+	// SilenceStore, else SilenceAlerts refuses (ErrNoSilences).
+	Silences SilenceStore
 }
 
 // Engine is the orchestration engine. It implements OperatorAPI. Create it
@@ -84,6 +87,8 @@ type Engine struct {
 	guard *guard
 	// watch is the Layer 2 watchdog's engine side (watchdog.go).
 	watch *watch
+	// sil holds the alert silences (silences.go).
+	sil *silencing
 	// retainer is the retention loop, nil unless retention.records is set
 	// (retention.go); set by Start before the watchdog is made.
 	retainer *retainer
@@ -202,6 +207,7 @@ func New(cfg Config, deps Deps) (*Engine, error) {
 		deadlines: newDeadlines(),
 		guard:     newGuard(cfg),
 		watch:     newWatch(cfg, deps),
+		sil:       newSilencing(deps),
 		limits:    newLimits(cfg.HTM.RateLimit),
 		shed:      newShedder(cfg.HTM.Shedding),
 		leases:    newLeases(),
@@ -261,6 +267,10 @@ func (e *Engine) Start(ctx context.Context) error {
 		e.accepting.Store(false)
 		return fmt.Errorf("start engine: %w", err)
 	}
+	if err := e.loadSilences(ctx); err != nil {
+		e.accepting.Store(false)
+		return fmt.Errorf("start engine: %w", err)
+	}
 	runCtx, cancel := context.WithCancel(ctx)
 	e.cancel = cancel
 	e.started = true
@@ -271,6 +281,9 @@ func (e *Engine) Start(ctx context.Context) error {
 	e.wg.Go(func() { e.expiryLoop(runCtx, ticker) })
 	e.ready.Store(true)
 	e.startRetention(runCtx) // before the watchdog, which watches it
+	if e.sil.loaded {
+		e.wg.Go(func() { e.silenceLoop(runCtx) })
+	}
 	e.startWatch(runCtx)
 	e.log.Info("engine started", "workers", e.pool.size(), "queued", e.queue.Len(), "pending_approvals", e.deadlines.len())
 	return nil

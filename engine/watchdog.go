@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 	"sync/atomic"
 	"time"
 
@@ -136,7 +137,12 @@ func (e *Engine) watchComponents() []watchdog.Component {
 // engine never started) it reports readiness as waiting and no component.
 func (e *Engine) Health() HealthReport {
 	if wd := e.watch.wd.Load(); wd != nil {
-		return wd.Report()
+		rep := wd.Report()
+		if len(rep.Alerts) > 0 {
+			rep.Alerts = slices.Clone(rep.Alerts) // the watchdog's own are shared
+			e.markSilenced(rep.Alerts)
+		}
+		return rep
 	}
 	return HealthReport{Interval: e.cfg.Watchdog.Interval, Readiness: watchdog.Readiness{State: watchdog.ReadinessWaiting}}
 }
@@ -145,10 +151,11 @@ func (e *Engine) Health() HealthReport {
 // watchdog, or, on an engine not started, as the store last recorded them)
 // or the alert history (firing false: from the store), newest first, at
 // most watchdog.DefaultLimit. Without a store that keeps history, only a
-// running watchdog's firing alerts are known.
+// running watchdog's firing alerts are known. A firing alert that an
+// active silence mutes carries it (Alert.Silenced).
 func (e *Engine) Alerts(ctx context.Context, firing bool) ([]watchdog.Alert, error) {
 	if wd := e.watch.wd.Load(); firing && wd != nil {
-		return wd.Report().Alerts, nil
+		return e.Health().Alerts, nil
 	}
 	if e.watch.history == nil {
 		return nil, nil
@@ -157,6 +164,7 @@ func (e *Engine) Alerts(ctx context.Context, firing bool) ([]watchdog.Alert, err
 	if err != nil {
 		return nil, fmt.Errorf("read alerts: %w", err)
 	}
+	e.markSilenced(as)
 	return as, nil
 }
 

@@ -49,13 +49,17 @@ func (e *Engine) publishTelemetry(t watchdog.Telemetry) {
 	e.subs.publish(Event{Kind: EventTelemetry, Telemetry: &t}, true)
 }
 
-// publishAlert tells subscribers (an Event of kind "alert"), the trigger
-// mesh (TopicAlert) and the log of an alert raised, escalated,
+// publishAlert tells subscribers (an Event of kind "alert", marked with
+// the silence that mutes the alert, if one does: announceAlert), the
+// trigger mesh (TopicAlert) and the log of an alert raised, escalated,
 // de-escalated or resolved.
 func (e *Engine) publishAlert(a watchdog.Alert, ch watchdog.Change) {
 	e.offerWatch(TopicAlert, alertFields(a, ch))
-	e.subs.publish(Event{Kind: EventAlert, Alert: &watchdog.AlertEvent{Change: ch, Alert: a}}, true)
+	silenced := e.announceAlert(a, ch)
 	args := []any{"alert_id", a.ID, "key", a.Key, "severity", a.Severity.String(), "count", a.Count, "summary", a.Summary}
+	if silenced != nil {
+		args = append(args, "silenced_by", silenced.ID)
+	}
 	switch {
 	case ch == watchdog.Resolved:
 		e.log.Info("alert resolved", append(args, "resolution", a.Resolution)...)

@@ -85,6 +85,11 @@ func (w *writer) fillBatch(batch []request, out []outcome) error {
 		}
 		res, more, err := w.applyIntent(&batch[i])
 		out[i] = outcome{res: res}
+		if side := batch[i].side; err == nil && more && side != nil {
+			if err = side(w.conn); err != nil { // one statement: undone whole
+				err = &changeError{err}
+			}
+		}
 		var ce *changeError
 		if errors.As(err, &ce) {
 			out[i].err = ce.err

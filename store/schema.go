@@ -196,6 +196,24 @@ CREATE TABLE IF NOT EXISTS audit_anchor (
 	narrative_id INTEGER NOT NULL
 );
 `,
+	// 9: alert silences (see silences.go), one row each, replaced as it
+	// ends. IF NOT EXISTS as in 3.
+	`
+CREATE TABLE IF NOT EXISTS silences (
+	id         TEXT PRIMARY KEY,
+	match      TEXT NOT NULL,    -- an alert key, component/*, */condition or *
+	reason     TEXT NOT NULL,
+	created_by TEXT NOT NULL,
+	created_at INTEGER NOT NULL, -- Unix nanoseconds (UTC)
+	ends_at    INTEGER NOT NULL,
+	state      TEXT NOT NULL,    -- active, expired or ended
+	ended_at   INTEGER,          -- NULL while active
+	ended_by   TEXT NOT NULL,
+	end_reason TEXT NOT NULL
+);
+CREATE INDEX IF NOT EXISTS silences_created ON silences(created_at);
+CREATE INDEX IF NOT EXISTS silences_active ON silences(created_at) WHERE ended_at IS NULL;
+`,
 }
 
 // blockShift sizes the narrative_blocks: ids id>>blockShift share a block.

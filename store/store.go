@@ -112,6 +112,12 @@ func (s *Store) Apply(ctx context.Context, c *intent.Change) (intent.Result, err
 	if err != nil {
 		return intent.Result{}, err
 	}
+	return s.applyRequest(ctx, req)
+}
+
+// applyRequest queues req for the writer's next group commit and waits
+// for its outcome, as Apply does.
+func (s *Store) applyRequest(ctx context.Context, req request) (intent.Result, error) {
 	reply := replies.Get().(chan outcome)
 	req.reply = reply
 	if err := s.enqueue(ctx, req); err != nil {

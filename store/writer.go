@@ -27,6 +27,10 @@ type request struct {
 	// reply is sent, and the reply's err says why none was written.
 	group    []request
 	groupOut []outcome
+	// side, when set, writes one row beside the change, in its
+	// transaction, before its records (SaveSilence); its error fails the
+	// change alone, and its records are not written.
+	side func(*wconn) error
 }
 
 // newRequest checks and encodes c for the writer, in the caller's

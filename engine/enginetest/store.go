@@ -10,6 +10,7 @@ import (
 
 	"grace/engine/clarity"
 	"grace/engine/intent"
+	"grace/engine/watchdog"
 )
 
 // ErrClosed is returned for changes applied after Close.
@@ -27,6 +28,8 @@ type Store struct {
 	prev    [32]byte          // audit chain head
 	fail    error             // injected failure for every apply
 	closed  bool
+	// silences are the alert silences saved, by ID (silences.go).
+	silences map[string]watchdog.Silence
 
 	gate     sync.Mutex // held by Hold: the async writer waits
 	queue    chan asyncChange

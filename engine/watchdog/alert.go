@@ -34,6 +34,11 @@ type Alert struct {
 	// while the alert fires); Resolution says how it ended.
 	ResolvedAt time.Time `json:"resolved_at,omitzero"`
 	Resolution string    `json:"resolution,omitempty"`
+	// Silenced names the active silence that mutes the alert's
+	// notifications, when one does (see Silence). The watchdog never sets
+	// it and History does not keep it: whoever shows a firing alert marks
+	// it as the silences stand then (MarkSilenced).
+	Silenced *SilenceRef `json:"silenced,omitempty"`
 }
 
 // Firing reports whether the alert has not been resolved.
@@ -81,10 +86,17 @@ func (c *Change) UnmarshalText(b []byte) error {
 	return fmt.Errorf("unknown alert change %q", b)
 }
 
-// AlertEvent is an alert as a change made it: for subscribers.
+// AlertEvent is an alert as a change made it: for subscribers. An alert
+// that a silence mutes carries it (Alert.Silenced): webhooks are not told.
+// When a silence ends while an alert it muted still fires (and no other
+// silence mutes it), the alert is announced again, once, as Raised with
+// AfterSilence set and EndedSilence naming the silence: nothing stays
+// hidden.
 type AlertEvent struct {
-	Change Change `json:"change"`
-	Alert  Alert  `json:"alert"`
+	Change       Change `json:"change"`
+	Alert        Alert  `json:"alert"`
+	AfterSilence bool   `json:"after_silence,omitempty"`
+	EndedSilence string `json:"ended_silence,omitempty"`
 }
 
 // alertChange pairs an alert, as it stands after the check, with what the

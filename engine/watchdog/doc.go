@@ -34,6 +34,15 @@
 // until every component is ready or Config.ReadinessTimeout has passed, and
 // then records which components were not ready.
 //
+// Silences: a Silence mutes the notifications of the alerts its match
+// selects ("component/condition", "component/*", "*/condition", or "*",
+// CheckMatch and MatchKey) until it ends. It changes nothing here: the
+// watchdog raises, records and keeps those alerts as ever. Whoever shows
+// a firing alert marks it with the silence that mutes it
+// (Alert.Silenced, MarkSilenced); the engine keeps the silences, marks
+// the alerts' events, and, when a silence ends while an alert it muted
+// still fires, announces it again (AlertEvent.AfterSilence).
+//
 // Everything that waits runs on the injected clock, so tests drive the
 // watchdog with clock.Fake in milliseconds.
 package watchdog
