@@ -40,6 +40,14 @@
 // loses nothing. Alerts, and the approvals_pending summary, are new
 // notifications each time, with random IDs.
 //
+// An alert change that an operator's silence mutes (its event carries
+// the silence: watchdog.Alert.Silenced) is not sent: the watchdog still
+// raises and records it, and the engine announces it again when the
+// silence ends while it still fires (and no other silence mutes it): one
+// "raised" notification marked after_silence, with ended_silence naming
+// the silence, sent to each webhook the alert reached the min_severity of
+// (its peak, as for a resolution, which follows in due course).
+//
 // Waits use the injected clock, so tests run the backoff without sleeping.
 // On shutdown a request in flight gets a short grace, and what was still
 // queued is logged as a count.

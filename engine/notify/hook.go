@@ -66,10 +66,15 @@ func (h *hook) kinds() []string {
 // wantsAlert reports whether the webhook is sent this change of an alert:
 // a raise or an escalation that reaches its min_severity, and a
 // de-escalation or resolution of an alert that reached it (Peak), which
-// it was therefore sent.
+// it was therefore sent. An alert announced again as its silence ended
+// is sent when it reached min_severity (Peak): its changes meanwhile
+// were not sent, and its resolution will be.
 func (h *hook) wantsAlert(ev watchdog.AlertEvent) bool {
 	if !h.cfg.Wants(engine.NotifyAlert) {
 		return false
+	}
+	if ev.AfterSilence {
+		return ev.Alert.Peak >= h.minSev
 	}
 	switch ev.Change {
 	case watchdog.Raised, watchdog.Escalated:

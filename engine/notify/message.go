@@ -42,6 +42,12 @@ type Message struct {
 	Alert       *AlertBody            `json:"alert,omitempty"`
 	Intent      *ApprovalBody         `json:"intent,omitempty"`
 	Pending     *PendingApprovalsBody `json:"pending,omitempty"`
+
+	// AfterSilence is set on an alert announced again, as "raised", when
+	// the silence that muted it (EndedSilence, its ID) ended while it
+	// still fires: its changes under the silence were not sent.
+	AfterSilence bool   `json:"after_silence,omitempty"`
+	EndedSilence string `json:"ended_silence,omitempty"`
 }
 
 // PendingApprovalsBody is the approvals_pending summary: Total intents
@@ -109,10 +115,14 @@ func alertMessage(now time.Time, ev watchdog.AlertEvent) Message {
 		FirstSeen: a.FirstSeen, LastSeen: a.LastSeen, Count: a.Count, ResolvedAt: a.ResolvedAt, Resolution: a.Resolution,
 	}
 	sum := fmt.Sprintf("[%s] alert %s %s: %s", body.Severity, a.Key, body.Change, a.Summary)
-	if ev.Change == watchdog.Resolved {
+	switch {
+	case ev.AfterSilence:
+		sum = fmt.Sprintf("[%s] alert %s still firing as silence %s ended (firing since %s, not sent while silenced): %s",
+			body.Severity, a.Key, ev.EndedSilence, a.FirstSeen.UTC().Format(time.RFC3339), a.Summary)
+	case ev.Change == watchdog.Resolved:
 		sum = fmt.Sprintf("[resolved] alert %s: %s", a.Key, firstNonEmpty(a.Resolution, a.Summary))
 	}
-	return Message{Kind: KindAlert, SentAt: now, Summary: sum, Alert: body}
+	return Message{Kind: KindAlert, SentAt: now, Summary: sum, Alert: body, AfterSilence: ev.AfterSilence, EndedSilence: ev.EndedSilence}
 }
 
 // approvalMessage is the notification of an intent that waits for an

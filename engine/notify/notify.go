@@ -380,6 +380,10 @@ func (n *Notifier) handle(ev engine.Event) {
 		if ev.Alert == nil || ev.Alert.Change == watchdog.Continued {
 			return
 		}
+		if s := ev.Alert.Alert.Silenced; s != nil { // muted: the engine announces it again when the silence ends
+			n.log.Debug("notify: alert silenced, not sent", "key", ev.Alert.Alert.Key, "change", ev.Alert.Change.String(), "silence_id", s.ID)
+			return
+		}
 		msg := alertMessage(n.clock.Now(), *ev.Alert)
 		for _, h := range n.hooks {
 			if h.wantsAlert(*ev.Alert) {
