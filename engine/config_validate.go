@@ -29,7 +29,8 @@ var Safeguards = []string{
 // naming its key ("workers.count must be at least 1"), joined with
 // errors.Join; nil when c is usable. It also builds the governance router
 // and the handler registry, and compiles the policy rules and playbooks
-// (validateLayers), so that their errors surface here too.
+// (validateLayers), so that their errors surface here too, and checks the
+// chaos loop's playbooks folder (validateChaosFolders).
 func (c Config) Validate() error {
 	errs := []error{c.validateOwn()}
 	if _, err := governance.NewRouter(c.Governance); err != nil {
@@ -38,7 +39,7 @@ func (c Config) Validate() error {
 	if _, err := worker.NewRegistry(c.Handlers, worker.Options{Clock: clock.Real{}}); err != nil {
 		errs = append(errs, fmt.Errorf("handlers: %w", err))
 	}
-	errs = append(errs, c.validateLayers())
+	errs = append(errs, c.validateLayers(), c.validateChaosFolders())
 	return errors.Join(errs...)
 }
 

@@ -4,13 +4,10 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"io/fs"
 	"log/slog"
 	"maps"
-	"os"
 	"path/filepath"
 	"sync"
-	"syscall"
 	"time"
 
 	"grace/engine"
@@ -82,30 +79,12 @@ func NewLoop(cfg engine.ChaosLoopConfig, deps LoopDeps) (*Loop, error) {
 	if cfg.Enabled {
 		// A folder the playbooks cannot go to would lose every finding
 		// (each is opened with its playbook) to a line in the log.
-		if err := folderPossible(l.playbookDir); err != nil {
+		if err := engine.FolderPossible(l.playbookDir); err != nil {
 			return nil, fmt.Errorf("chaos.loop.playbooks_dir %s: %w", l.playbookDir, err) // the caller says "chaos loop"
 		}
 	}
 	l.state.Enabled = cfg.Enabled
 	return l, nil
-}
-
-// folderPossible checks that dir is a folder or can be made one: its
-// nearest existing ancestor (itself, when it exists) must be a folder.
-func folderPossible(dir string) error {
-	for p := filepath.Clean(dir); ; p = filepath.Dir(p) {
-		st, err := os.Stat(p)
-		switch {
-		case err == nil && !st.IsDir():
-			return fmt.Errorf("%s is not a folder", p)
-		case err == nil:
-			return nil
-		case !errors.Is(err, fs.ErrNotExist) && !errors.Is(err, syscall.ENOTDIR): // ENOTDIR: a file on the way, found above
-			return err
-		case filepath.Dir(p) == p:
-			return nil
-		}
-	}
 }
 
 // Start loads what the loop needs from the store (the fixes applied, the
