@@ -11,31 +11,29 @@ import (
 	"grace/engine"
 )
 
-// A scenario that could not be carried out (here its parameters make an
-// isolated engine that will not start) measured nothing: its verdict says
-// so, and shows no invariant counts. It printed "lost 0, duplicated 0,
-// unauthorized executions 0, cancelled revived 0, audit intact false", as
-// if the run had been checked and had broken the audit chain.
+// A scenario that could not be carried out (here its run's data folder
+// cannot be made: chaos/runs in the data folder is a file; a scenario
+// whose parameters make an engine that will not start is now refused at
+// load) measured nothing: its verdict says so, and shows no invariant
+// counts. It printed "lost 0, duplicated 0, unauthorized executions 0,
+// cancelled revived 0, audit intact false", as if the run had been
+// checked and had broken the audit chain.
 func TestCLIChaosRunNotCarriedOutShowsNoInvariants(t *testing.T) {
 	t.Parallel()
 	c := newCLI(t)
-	body := `id: QA_no_timeout
-category: layer2_orchestration
-description: a runaway whose task timeout is 0, which no engine takes
-parameters:
-  workers: {base: 2}
-  flowing: {base: 10}
-  task_timeout_ms: {base: 0}
-  abandon_after_ms: {base: 1000}
-faults: [{kind: runaway_handler}]
-safeguards: {expected: [handler_abandonment]}
-invariants: [no_lost_intents]
-`
-	c.env = append(c.env, "GRACE_CHAOS_SCENARIOS_DIR="+c.scenarios(t, map[string]string{"no_timeout.yaml": body}))
-	r := c.run(t, "chaos", "run", "QA_no_timeout")
-	if r.code != 1 || !strings.Contains(r.stdout, "✗ FAIL  QA_no_timeout") ||
+	const id = "L2_scheduler_pause_during_load"
+	runs := filepath.Join(c.dir, "grace-data", "chaos", "runs")
+	if err := os.MkdirAll(filepath.Dir(runs), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(runs, nil, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	r := c.run(t, "chaos", "run", id)
+	if r.code != 1 || !strings.Contains(r.stdout, "✗ FAIL  "+id) ||
 		!strings.Contains(r.stdout, "invariants: not checked (the scenario could not be carried out)") ||
-		!strings.Contains(r.stdout, "✗ could not be carried out: run QA_no_timeout: new engine: workers.task_timeout (0s) must be positive") {
+		!strings.Contains(r.stdout, "✗ could not be carried out: run "+id+": data folder ") ||
+		!strings.Contains(r.stdout, "mkdir "+filepath.Join("grace-data", "chaos", "runs")+": not a directory") {
 		t.Fatalf("chaos run of a scenario that cannot be carried out: exit %d\n%s%s", r.code, r.stdout, r.stderr)
 	}
 	if strings.Contains(r.stdout, "audit intact") || strings.Contains(r.stdout, "lost 0") {

@@ -1,7 +1,11 @@
 // Package chaos is Grace's chaos runner: the scenario schema, the loader
 // that reads the scenario library (embedded in the binary, plus an
 // optional folder that adds or overrides), and the runner that proves a
-// scenario against an isolated engine.
+// scenario against an isolated engine. A scenario file is refused at load,
+// naming the file, field and value, when its parameters (each at its base,
+// or at its max) would make a config the engine under test refuses; a
+// difficulty that grows one past what that engine takes is refused when
+// the run is asked for, before anything runs.
 //
 // A run builds a fresh engine over a real SQLite store in a temporary data
 // folder, checks its steady state, injects the scenario's faults through

@@ -354,6 +354,7 @@ func (s *Scenario) validate() error {
 	}
 	for _, name := range sortedKeys(s.Parameters) {
 		p := s.Parameters[name]
+		ceil, capped := paramCeilings[name]
 		switch {
 		case !used[name]:
 			return bad("parameters."+name, "unknown parameter: no fault of this scenario reads it")
@@ -373,6 +374,10 @@ func (s *Scenario) validate() error {
 			return bad("parameters."+name+".base", "(%g) is beyond %g: no run could take it, at any difficulty", p.Base, float64(maxScaledParameter))
 		case p.Max > 0 && p.Max < p.Base:
 			return bad("parameters."+name+".max", "(%v) is below base (%v): the parameter would never take its base, at any difficulty", p.Max, p.Base)
+		case capped && p.Base > ceil.limit:
+			return bad("parameters."+name+".base", "(%v) must be at most %v: %s", p.Base, ceil.limit, ceil.why)
+		case capped && p.Max > ceil.limit:
+			return bad("parameters."+name+".max", "(%v) must be at most %v: %s", p.Max, ceil.limit, ceil.why)
 		}
 		if isShare(name) {
 			switch {
@@ -417,7 +422,7 @@ func (s *Scenario) validate() error {
 		return bad("steady_state", "must include %s (or be left out: %s by default): without it the run stops the engine while the faults' work is still queued, and %s counts that work as lost",
 			SteadyQueueDrained, strings.Join(DefaultSteadyState, ", "), InvariantNoLost)
 	}
-	return nil
+	return s.checkEngineConfig()
 }
 
 // The bounds of a scenario file's deadline.

@@ -274,6 +274,11 @@ func (rn *Runner) Exec(ctx context.Context, sp Spec) (res Result, err error) {
 		}
 		r.live, r.eng, r.rec, r.cfg, r.since = true, sp.Live, sp.Live, rn.Config, time.Now()
 	} else {
+		// Before anything is made: a difficulty that grows a parameter
+		// to a value the engine under test refuses.
+		if why := configProblemAt(rn.Config, sc, difficulty); why != "" {
+			return res, fmt.Errorf("run %s: its parameters cannot be met: %s", sc.ID, why)
+		}
 		dir := ""
 		if sp.DB == "" {
 			if dir, err = os.MkdirTemp(rn.TempDir, "grace-chaos-*"); err != nil {

@@ -243,7 +243,7 @@ func (s *Service) begin(ctx context.Context, req engine.ChaosRequest, safeguards
 		// the loop, such a scenario fails alone (Runner.Exec) and the
 		// others run: one scenario escalated past what its parameters
 		// allow must not keep the rest of a slot from being proven.
-		if err := s.checkScale(ids, diff); err != nil {
+		if err := s.checkScale(ids, diff, req.Live); err != nil {
 			return nil, err
 		}
 	}

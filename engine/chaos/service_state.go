@@ -236,11 +236,17 @@ const maxScaledParameter = 1e9
 // checkScale refuses a run in which a scenario's parameter, at the
 // difficulty it would run at, grows beyond maxScaledParameter (a
 // parameter with growth and no max in a file of chaos.scenarios_dir, or
-// a large difficulty), naming the scenario, parameter, difficulty and file.
-func (s *Service) checkScale(ids []string, diff map[string]int) error {
+// a large difficulty) or, for an isolated run, to a value that makes a
+// config the engine under test refuses (configProblemAt), naming the
+// scenario, parameter, difficulty and file.
+func (s *Service) checkScale(ids []string, diff map[string]int, live bool) error {
 	for _, id := range ids {
 		if sc := s.opts.Library.Get(id); sc != nil {
-			if why := scaleProblem(sc, diff[id]); why != "" {
+			why := scaleProblem(sc, diff[id])
+			if why == "" && !live {
+				why = configProblemAt(s.opts.Runner.Config, sc, diff[id])
+			}
+			if why != "" {
 				return &engine.ChaosRequestError{Field: "difficulty", Reason: why}
 			}
 		}
@@ -249,12 +255,18 @@ func (s *Service) checkScale(ids []string, diff map[string]int) error {
 }
 
 // scaleProblem says which of sc's parameters, at difficulty d, grows
-// beyond maxScaledParameter (or is not a number), or returns "".
+// beyond maxScaledParameter (or is not a number) or its ceiling
+// (paramCeilings), or returns "".
 func scaleProblem(sc *Scenario, d int) string {
 	for _, name := range sortedKeys(sc.Parameters) {
-		if v := sc.Parameters[name].At(d); math.IsNaN(v) || v > maxScaledParameter {
+		v := sc.Parameters[name].At(d)
+		if math.IsNaN(v) || v > maxScaledParameter {
 			return fmt.Sprintf("scenario %s at difficulty %d scales parameters.%s to %g, beyond %g (lower the difficulty, or give the parameter a max in %s)",
 				sc.ID, d, name, v, float64(maxScaledParameter), orDefault(sc.Source, "its file"))
+		}
+		if c, ok := paramCeilings[name]; ok && v > c.limit {
+			return fmt.Sprintf("scenario %s at difficulty %d scales parameters.%s to %g, beyond %g: %s (lower the difficulty, or give the parameter a max in %s)",
+				sc.ID, d, name, v, c.limit, c.why, orDefault(sc.Source, "its file"))
 		}
 	}
 	return ""
