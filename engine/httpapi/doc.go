@@ -18,7 +18,13 @@
 //	GET  /v1/narratives?q=&actor=&action=&since=&limit=&intent=
 //	                                 anyone            (an agent: intent= one of its own); a q with no letters or digits ("!!!", "*"): 422 no_words
 //	GET  /v1/telemetry               viewer, operator  the engine's live snapshot
-//	GET  /v1/alerts?firing=          viewer, operator  {alerts}: the watchdog's alert history (newest 100), or those firing
+//	GET  /v1/alerts?firing=          viewer, operator  {alerts}: the watchdog's alert history (newest 100), or those firing;
+//	                                                   a firing alert an active silence mutes has "silenced": {id, by, ends_at}
+//	POST /v1/alerts/silences         operator          {match, for | until, reason} → 201 the silence: webhooks are not told of the matching
+//	                                                   alerts until it ends (match "component/condition", "component/*", "*/condition" or "*";
+//	                                                   for "2h", "90m", "7d" or until RFC 3339, at most 30 days; a bad one: 4xx naming the field)
+//	GET  /v1/alerts/silences?all=    viewer, operator  {silences}: the active ones, or with all=true the newest 100 of every state
+//	POST /v1/alerts/silences/{id}/end operator         {reason} (required) → the silence ended; unknown id 404; ended or expired 409 silence_ended
 //	GET  /v1/scheduler               viewer, operator  {paused, pause: {by, reason, since}, paused_types, paused_actors, queue_depth, …}
 //	POST /v1/scheduler/pause         operator          {reason} (required): nothing is dispatched until resumed (intake goes on; across restarts);
 //	                                                   with type T, or actor A (not both: 400 conflicting_fields), only T's or A's intents wait

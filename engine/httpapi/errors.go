@@ -46,6 +46,7 @@ const (
 	CodeNotPaused           = "not_paused"           // 409: a resume of a scheduler (or of an intent type) that is not paused
 	CodeUnknownType         = "unknown_type"         // 422: a type pause naming a type the charter does not list (field type)
 	CodeTypeRequired        = "type_required"        // 422: a type pause or resume with an empty type
+	CodeSilenceEnded        = "silence_ended"        // 409: an end of an alert silence that ended or expired already; nothing was changed
 	CodeBatchRefused        = "batch_refused"        // an atomic batch refused whole (the status of its first refused item); see results
 	CodeNotStored           = "not_stored"           // 424, in an atomic batch's results: this submission was fine, the batch was refused
 	CodeIdempotencyConflict = "idempotency_conflict" // 409: the caller's idempotency key holds a different submission; nothing was stored
@@ -119,6 +120,8 @@ func (e *Error) Unwrap() error {
 		return engine.ErrUnknownType
 	case CodeTypeRequired:
 		return engine.ErrTypeRequired
+	case CodeSilenceEnded:
+		return engine.ErrSilenceEnded
 	}
 	return nil
 }
@@ -191,6 +194,12 @@ func fromEngine(err error) (*apiError, bool) {
 		return newError(http.StatusUnprocessableEntity, CodeUnknownType, "type", "%s", err.Error()), true
 	case errors.Is(err, engine.ErrTypeRequired):
 		return newError(http.StatusUnprocessableEntity, CodeTypeRequired, "type", "%s", err.Error()), true
+	case errors.Is(err, engine.ErrSilenceNotFound):
+		return newError(http.StatusNotFound, CodeNotFound, "id", "%s", err.Error()), true
+	case errors.Is(err, engine.ErrSilenceEnded):
+		return newError(http.StatusConflict, CodeSilenceEnded, "id", "%s", err.Error()), true
+	case errors.Is(err, engine.ErrNoSilences):
+		return newError(http.StatusNotImplemented, CodeNotImplemented, "", "%s", err.Error()), true
 	case errors.Is(err, engine.ErrRateLimited):
 		e := newError(http.StatusTooManyRequests, CodeRateLimited, "", "%s", err.Error())
 		e.retryAfter = time.Second
