@@ -29,6 +29,18 @@
 // binding but the Alerts screen's fixed 5 is an action of the console.keys
 // config.
 //
+// Agents write much of what the console shows (an intent's type, actor,
+// payload, context and reasons, the records of it, a handler's error), so
+// none of it reaches the terminal as sent (untrusted.go): Update passes
+// every message carrying the engine's answer through its untrusted
+// method before any screen keeps it, and every character that is not
+// printable (an escape sequence that would move the cursor, set the
+// title, make a link or write the clipboard, a carriage return, a
+// backspace, a direction override) is written as an escape, \u001b or
+// \u202e, the rest as it is (accents, CJK, emoji). Layout and styles work
+// on that text; View's last pass lets no escape sequence but the
+// console's own colours through, whatever the way in.
+//
 // Liveness: one tea.Tick per refresh interval takes a snapshot (and, no
 // more often than every few seconds, the chaos status and the alert
 // history), and one re-armed command waits on the engine's event stream,

@@ -101,7 +101,8 @@ func chaosErrText(err error) string {
 	case errors.Is(err, engine.ErrChaosUnavailable):
 		return engine.ErrChaosUnavailable.Error()
 	case errors.As(err, &reqErr):
-		return reqErr.Field + ": " + reqErr.Reason
+		// The engine's error itself, not its message untrusted escaped.
+		return printable(reqErr.Field + ": " + reqErr.Reason)
 	}
 	return failText(err)
 }

@@ -83,6 +83,11 @@ func (m *model) Init() tea.Cmd {
 // the console does not show, and the snapshot a tick asks for redraws the
 // frame (with the tick's time) when it arrives.
 func (m *model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
+	if u, ok := msg.(fromEngine); ok {
+		// What the engine sent is made safe to show before anything
+		// keeps it (untrusted.go).
+		msg = u.untrusted()
+	}
 	switch msg.(type) {
 	case eventsMsg, tickMsg:
 	default:

@@ -7,7 +7,6 @@ import (
 	"slices"
 	"strconv"
 	"strings"
-	"unicode"
 
 	"github.com/charmbracelet/x/ansi"
 
@@ -138,38 +137,6 @@ func payloadKey(k string) string {
 		return strconv.Quote(k)
 	}
 	return k
-}
-
-// printable writes the characters of s that are not printable as \u
-// escapes (as JSON would), keeping the others.
-func printable(s string) string {
-	clean := true
-	for _, r := range s {
-		if r != ' ' && !unicode.IsPrint(r) {
-			clean = false
-			break
-		}
-	}
-	if clean {
-		return s
-	}
-	var b strings.Builder
-	for _, r := range s {
-		switch {
-		case r == ' ' || unicode.IsPrint(r):
-			b.WriteRune(r)
-		case r > 0xffff:
-			b.WriteString(`\U` + pad(strconv.FormatInt(int64(r), 16), 8))
-		default:
-			b.WriteString(`\u` + pad(strconv.FormatInt(int64(r), 16), 4))
-		}
-	}
-	return b.String()
-}
-
-// pad puts zeros before s up to n characters.
-func pad(s string, n int) string {
-	return strings.Repeat("0", max(n-len(s), 0)) + s
 }
 
 // wrapUnder wraps line l to w cells, its continuation lines indented two

@@ -2,6 +2,7 @@ package tui
 
 import (
 	"slices"
+	"strings"
 	"time"
 
 	"github.com/charmbracelet/x/ansi"
@@ -208,13 +209,19 @@ func (s statusLine) current(now time.Time) (level, string) {
 // of w cells.
 func (s statusLine) cut(now time.Time, w int) bool {
 	l, text := s.current(now)
-	return l != levelNone && ansi.StringWidth(text)+2 > w
+	return l != levelNone && ansi.StringWidth(oneLine(text))+2 > w
 }
+
+// oneLine is text on one line: the lines of an error of several
+// (errors.Join's) are joined by spaces, for the status line; :messages
+// shows them as lines.
+func oneLine(text string) string { return strings.ReplaceAll(text, "\n", " ") }
 
 // view renders the status line at width w: a symbol and the text, coloured
 // by level.
 func (s statusLine) view(st *styles, now time.Time, w int) string {
 	l, text := s.current(now)
+	text = oneLine(text)
 	switch l {
 	case levelInfo:
 		return fit(st.OK.Render("✓")+" "+st.Text.Render(text), w)

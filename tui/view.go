@@ -87,9 +87,11 @@ func (m *model) draw() string {
 		lines = lines[:h]
 	}
 	for i, l := range lines {
+		l = safeLine(l)
 		if ansi.StringWidth(l) > w {
-			lines[i] = ansi.Truncate(l, w, "")
+			l = ansi.Truncate(l, w, "")
 		}
+		lines[i] = l
 	}
 	return strings.Join(lines, "\n")
 }
