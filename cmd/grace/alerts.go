@@ -8,6 +8,7 @@ import (
 	"net/http"
 	"strconv"
 	"syscall"
+	"time"
 
 	"github.com/spf13/cobra"
 
@@ -22,20 +23,30 @@ func (a *app) alertsCommand() *cobra.Command {
 	var firing bool
 	cmd := &cobra.Command{
 		Use:   "alerts [--firing] [--server URL] [--json]",
-		Short: "The watchdog's alerts, newest first: raised, escalated, resolved (the newest 100)",
+		Short: "The watchdog's alerts, newest first: raised, escalated, resolved (the newest 100); silences",
 		Long: `Show the watchdog's alert history, newest first: the newest 100 alerts,
 each with its key (component/condition), severity and peak, how many checks
-found it, and when and how it resolved; --firing shows only those firing.
+found it, whether a silence mutes it (SILENCED: until when, by whom), and
+when and how it resolved; --firing shows only those firing.
 
 Asks a running server (api.server, or --server; GET /v1/alerts), else reads
 the database: the alerts the last running engine recorded. With --json:
-{alerts: [...]}.`,
+{alerts: [...]}, a silenced one with "silenced": {id, by, ends_at}.
+
+A silence mutes the webhooks of the alerts it matches for a while (the
+watchdog still raises and records them); when it ends, what still fires is
+sent once more:
+
+  grace alerts silence MATCH --for D | --until T --reason R
+  grace alerts silences [--all]
+  grace alerts unsilence ID --reason R`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error { return a.runAlerts(cmd, firing) },
 	}
 	cmd.Flags().BoolVar(&firing, "firing", false, "only the alerts firing now")
-	cmd.Flags().StringVar(&a.server, "server", "", "URL of a running grace serve (default: config api.server)")
+	cmd.PersistentFlags().StringVar(&a.server, "server", "", "URL of a running grace serve (default: config api.server)")
 	a.addJSONFlag(cmd)
+	cmd.AddCommand(a.silenceCommand(), a.silencesCommand(), a.unsilenceCommand())
 	return cmd
 }
 
@@ -86,7 +97,7 @@ func (a *app) runAlerts(cmd *cobra.Command, firing bool) error {
 		fmt.Fprintln(a.stderr, "grace: "+what) // not a bare header
 		return nil
 	}
-	rows := [][]string{{"FIRST SEEN", "KEY", "SEVERITY", "PEAK", "CHECKS", "STATE", "SUMMARY"}}
+	rows := [][]string{{"FIRST SEEN", "KEY", "SEVERITY", "PEAK", "CHECKS", "STATE", "SILENCED", "SUMMARY"}}
 	for _, al := range als {
 		state := "firing, last seen " + stamp(al.LastSeen)
 		if !al.Firing() {
@@ -96,19 +107,29 @@ func (a *app) runAlerts(cmd *cobra.Command, firing bool) error {
 			}
 		}
 		rows = append(rows, []string{stamp(al.FirstSeen), clip(al.Key, 40), al.Severity.String(), al.Peak.String(),
-			strconv.Itoa(al.Count), state, clip(oneLine(al.Summary), 72)})
+			strconv.Itoa(al.Count), state, silencedCell(al.Silenced), clip(oneLine(al.Summary), 72)})
 	}
 	a.table(rows)
 	return nil
 }
 
 // storedAlerts reads the alerts the last running engine recorded in the
-// configured database, opened read-only.
+// configured database, opened read-only, each firing one marked with the
+// stored silence that mutes it now.
 func storedAlerts(ctx context.Context, cfg engine.Config, log *slog.Logger, firing bool) ([]watchdog.Alert, error) {
 	st, err := openStore(ctx, cfg, true, log)
 	if err != nil {
 		return nil, err
 	}
 	defer st.Close()
-	return st.Alerts(ctx, watchdog.AlertQuery{Firing: firing})
+	als, err := st.Alerts(ctx, watchdog.AlertQuery{Firing: firing})
+	if err != nil {
+		return nil, err
+	}
+	ss, err := st.StoredSilences(ctx, watchdog.SilenceQuery{Active: true, Limit: 10_000})
+	if err != nil {
+		return nil, err
+	}
+	watchdog.MarkSilenced(als, ss, time.Now())
+	return als, nil
 }

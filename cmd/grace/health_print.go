@@ -46,8 +46,11 @@ func (a *app) printHealth(rep healthReport) {
 	}
 	rows = append(rows, []string{"alerts", alerts})
 	for _, al := range rep.Alerts {
-		rows = append(rows, []string{"  " + al.Severity.Symbol() + " " + al.Key,
-			fmt.Sprintf("%s since %s, seen %d×: %s", al.Severity, al.FirstSeen.Local().Format(time.DateTime), al.Count, al.Summary)})
+		line := fmt.Sprintf("%s since %s, seen %d×: %s", al.Severity, al.FirstSeen.Local().Format(time.DateTime), al.Count, al.Summary)
+		if al.Silenced != nil {
+			line += "; silenced " + silencedCell(al.Silenced)
+		}
+		rows = append(rows, []string{"  " + al.Severity.Symbol() + " " + al.Key, line})
 	}
 	if rep.Mode == "server" {
 		rows = append(rows, a.serverRows(rep)...)
