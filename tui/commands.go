@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"slices"
+	"strings"
 	"time"
 
 	tea "github.com/charmbracelet/bubbletea"
@@ -170,7 +171,7 @@ func searchCmd(ctx context.Context, api engine.OperatorAPI, owner screenID, seq 
 		defer cancel()
 		p, err := clarity.SearchPage(ctx, api, q)
 		if err != nil {
-			err = fmt.Errorf("search narratives: %w", err)
+			err = wrapOnce(searchWhat, err)
 		}
 		return searchMsg{owner: owner, seq: seq, more: more, limit: q.Limit, entries: p.Entries, resume: p.ResumeBefore, at: now(), err: err}
 	}
@@ -199,7 +200,7 @@ func storyCmd(ctx context.Context, api engine.OperatorAPI, owner screenID, seq i
 		for {
 			page, err := api.Search(ctx, q)
 			if err != nil {
-				msg.err = fmt.Errorf("story of %s: %w", id, err)
+				msg.err = wrapOnce("story of "+id, err)
 				return msg
 			}
 			msg.entries = append(msg.entries, page...)
@@ -231,3 +232,33 @@ func verifyCmd(ctx context.Context, api engine.OperatorAPI, owner screenID, now 
 		return verifyMsg{owner: owner, rep: rep, err: err, at: end, took: end.Sub(start)}
 	}
 }
+
+// searchWhat is what a failed search says it was: the embedded engine and
+// its store say it too, each wrapping the other's error.
+const searchWhat = "search narratives"
+
+// wrapOnce is err under what the console asked ("search narratives",
+// "story of int_…"), with the engine's "search narratives: " said once:
+// the embedded engine and its store each begin their errors with it, so
+// the console's own wrapping made the status line say it three times
+// before the cause. errors.Is and errors.As still see err.
+func wrapOnce(what string, err error) error {
+	msg := err.Error()
+	double := searchWhat + ": " + searchWhat + ": "
+	for strings.Contains(msg, double) {
+		msg = strings.ReplaceAll(msg, double, searchWhat+": ")
+	}
+	if !strings.HasPrefix(msg, what+": ") {
+		msg = what + ": " + msg
+	}
+	return &wrappedError{text: msg, err: err}
+}
+
+// wrappedError is an error said in other words than err's.
+type wrappedError struct {
+	text string
+	err  error
+}
+
+func (e *wrappedError) Error() string { return e.text }
+func (e *wrappedError) Unwrap() error { return e.err }

@@ -80,8 +80,14 @@ type entryList struct {
 	dry    int
 	at     time.Time
 	// failed is why the last fetch failed ("" when it did not): with no
-	// entries to show, the list says so instead of "no match".
-	failed string
+	// entries to show, the list says so instead of "no match". refused
+	// is set when the failure is the engine's refusal of the query
+	// (searchRefusal), which trying again would not mend: the list says
+	// why and how to change the search, and offers no retry; noWords
+	// when the query had no letters or digits.
+	failed  string
+	refused string
+	noWords bool
 }
 
 // selected returns the entry under the cursor.
@@ -148,6 +154,11 @@ func (n *narrativesModel) run(text string) tea.Cmd {
 	q, err := parseNarrQuery(text, n.pc.now())
 	if err != nil {
 		n.pc.failAbout(aboutSearch, "search: "+err.Error())
+		return nil
+	}
+	if q.Text != "" && !hasWords(q.Text) {
+		// The engine refuses it (clarity.ErrNoWords): said before asking.
+		n.pc.failAbout(aboutSearch, "nothing searched: "+noWordsText(q.Text)+"; type a word, or none to list the newest")
 		return nil
 	}
 	n.text, n.query = strings.TrimSpace(text), q
@@ -283,12 +294,22 @@ func (n *narrativesModel) takeResults(msg searchMsg) tea.Cmd {
 	l := &n.results
 	l.loading = false
 	if msg.err != nil {
+		l.loaded, l.failed = true, msg.err.Error()
+		l.refused, l.noWords = searchRefusal(msg.err, n.query.Text)
+		if l.refused != "" {
+			if l.noWords {
+				n.pc.failAbout(aboutSearch, "nothing searched: "+l.refused)
+			} else {
+				n.pc.failAbout(aboutSearch, "search refused: "+l.refused)
+			}
+			n.pc.log.Info("search refused", "query", n.text, "err", msg.err)
+			return nil
+		}
 		n.pc.failAbout(aboutSearch, failText(msg.err))
 		n.pc.log.Warn("fetch failed", "what", "narratives", "err", msg.err)
-		l.loaded, l.failed = true, msg.err.Error()
 		return nil
 	}
-	l.failed = ""
+	l.failed, l.refused, l.noWords = "", "", false
 	n.pc.ok(aboutSearch)
 	if !msg.more {
 		l.entries, l.cursor, l.offset, l.at = nil, 0, 0, msg.at

@@ -3,11 +3,13 @@ package tui
 import (
 	"errors"
 	"fmt"
+	"net/http"
 	"strconv"
 	"strings"
 	"time"
 	"unicode"
 
+	"grace/engine"
 	"grace/engine/clarity"
 	"grace/engine/intent"
 )
@@ -152,7 +154,7 @@ func (q narrQuery) describe(now time.Time) string {
 			parts = append(parts, "without “"+strings.Join(excluded, "”, “")+"”")
 		}
 		if len(required)+len(phrases)+len(excluded) == 0 {
-			parts = append(parts, "“"+q.Text+"” has no letter or digit to search for")
+			parts = append(parts, noWordsText(q.Text))
 		}
 	}
 	if q.Actor != "" {
@@ -235,4 +237,66 @@ func fieldWords(field string) []string {
 	}
 	flush()
 	return out
+}
+
+// hasWords reports whether a search's text has a word to search for (see
+// searchWords). The engine refuses text that is not blank and has none
+// (clarity.ErrNoWords), so the console says so before asking it. Where
+// the console's reading and the store's differ (the store splits words at
+// a few marks that Go files as letters), the console finds words where
+// the store may not, never the other way: it refuses nothing the engine
+// would search.
+func hasWords(text string) bool {
+	required, phrases, excluded := searchWords(text)
+	return len(required)+len(phrases)+len(excluded) > 0
+}
+
+// maxShownQuery is how many characters of a query its refusal shows, as
+// the engine's does.
+const maxShownQuery = 40
+
+// noWordsText says that text has nothing to search for, in the engine's
+// words (clarity.ErrNoWords): “!!!” has no letters or digits to search for.
+func noWordsText(text string) string {
+	if r := []rune(text); len(r) > maxShownQuery {
+		text = string(r[:maxShownQuery]) + "…"
+	}
+	return "“" + text + "” " + clarity.ErrNoWords.Error()
+}
+
+// searchRefusal says why the engine refused a search, in the operator's
+// words, or "" when err is a failure that trying again may mend (the
+// store busy, the server unreachable). A refusal is the engine's answer
+// to the query itself, the same on every try: text with no letters or
+// digits (clarity.ErrNoWords), a query the store will not read through (a
+// phrase whose words stand apart, or only words to leave out, in all the
+// records its budget reads: an *engine.TextError on "q"), or, from an
+// attached server, any other 4xx answer but a refused token, a timeout
+// or a rate limit. noWords reports the first kind. text is the search's
+// words as they were sent.
+func searchRefusal(err error, text string) (why string, noWords bool) {
+	var te *engine.TextError
+	var he interface {
+		HTTPStatus() int
+		Error() string
+	}
+	switch {
+	case err == nil:
+		return "", false
+	case errors.Is(err, clarity.ErrNoWords):
+		return noWordsText(text), true
+	case errors.As(err, &te) && te.Field == "q":
+		return "the query " + te.Reason, false
+	case errors.As(err, &he):
+		switch s := he.HTTPStatus(); {
+		case s < 400 || s >= 500, s == http.StatusUnauthorized, s == http.StatusRequestTimeout, s == http.StatusTooManyRequests:
+			return "", false
+		}
+		msg := he.Error()
+		if rest, ok := strings.CutPrefix(msg, "q "); ok { // the API names the field first
+			msg = "the query " + rest
+		}
+		return msg, false
+	}
+	return "", false
 }

@@ -106,6 +106,8 @@ func (n *narrativesModel) listPanel(w int) (string, func(w, h int) []string) {
 	switch {
 	case !l.loaded:
 		title += " · searching…"
+	case l.refused != "" && len(l.entries) == 0:
+		title += " · search refused"
 	case l.failed != "" && len(l.entries) == 0:
 		title += " · search failed"
 	case l.capped:
@@ -170,6 +172,23 @@ func (n *narrativesModel) entryLines(l *entryList, withIntent bool, w, h int) []
 	}
 	if !l.loaded {
 		return []string{st.Muted.Render("searching…")}
+	}
+	if len(l.entries) == 0 && l.refused != "" {
+		// The engine's answer to the query itself: trying again gives
+		// the same one, so what to change is said instead.
+		keys := firstKey(n.pc.keys.Filter) + " edits the search, or " + firstKey(n.pc.keys.Back) +
+			" clears it to list the newest records."
+		if n.text == "" {
+			keys = firstKey(n.pc.keys.Filter) + " edits the search."
+		}
+		why := strings.TrimRight(l.refused, ".") + "."
+		lines := wrapLines("", st.Crit, "✗ Search refused: "+why, 0, w)
+		if l.noWords {
+			lines = wrapLines("", st.Crit, "✗ Nothing searched: "+why, 0, w)
+			keys = "Type a word (" + firstKey(n.pc.keys.Filter) + " edits the search), or clear the query (" +
+				firstKey(n.pc.keys.Back) + ") to list the newest records."
+		}
+		return append(lines, wrapLines("", st.Muted, keys, 0, w)...)
 	}
 	if len(l.entries) == 0 && l.failed != "" {
 		// Not "no match": nothing could be asked.

@@ -37,13 +37,13 @@ func TestSearchWords(t *testing.T) {
 
 // TestSearchDescribesTheWordsSearched types queries whose characters the
 // full-text search does not read as words: the line under the search box
-// must say what is really searched (an emoji alone filters nothing, so
-// every narrative is listed, and the operator is told why), and an empty
-// result explains that AND and quotes are not operators.
+// must say what is really searched (an emoji alone has no word to search
+// for, which the engine refuses: the console says so before asking it),
+// and an empty result explains that AND and quotes are not operators.
 func TestSearchDescribesTheWordsSearched(t *testing.T) {
 	t.Parallel()
 	for _, tc := range []struct{ query, want string }{
-		{"🤖", "“🤖” has no letter or digit to search for"},
+		{"🤖", "nothing searched: “🤖” has no letters or digits to search for"},
 		{"-approved", "without “approved” · newest first"},
 		{"charter -denied -load_shed", "words “charter” · without “denied”, “load shed” · newest first"},
 		{"int_01JPB9AAAAAAAAAAAAAAAAAAA7", "intent int_01JPB9AAAAAAAAAAAAAAAAAAA7 · newest first"},
