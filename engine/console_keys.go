@@ -59,6 +59,10 @@ func DefaultConsoleKeys() map[string][]string {
 		"run":     {"r"},
 		"run_all": {"R"},
 		"halt":    {"H"},
+		// Alerts: silence asks how long and why, and silences the
+		// selected alert's key; on the list of silences it ends the
+		// selected one, asking why (absent in a read-only console).
+		"silence": {"s"},
 	}
 }
 

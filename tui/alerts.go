@@ -25,9 +25,17 @@ const maxResolved = 200
 // merged with what the console sees; otherwise they are only those the
 // console saw go: an "alert" event with the resolution, or an alert that
 // left the firing list between two snapshots. j/k and g/G move, /
-// filters, esc clears the filter.
+// filters, esc clears the filter. A firing alert that a silence mutes is
+// marked "silenced"; the silence key asks how long and why, and silences
+// the selected alert's key. h/l switch to the list of silences
+// (alerts_silences.go), where the silence key ends the selected one.
 type alertsModel struct {
 	pc *programContext
+	// flow is the root's prompt for silences (silences.go).
+	flow *silenceFlow
+	// silView: the silences are on show in place of the alerts.
+	silView bool
+	sil     silenceList
 	// historyAt is when the alert history last arrived (zero before);
 	// fetching says a fetch is on its way.
 	historyAt time.Time
@@ -56,15 +64,21 @@ func (a *alertsModel) title() string { return "Alerts" }
 // events and snapshots keep the list live in between.
 const alertHistoryEvery = 30 * time.Second
 
-// focus fetches the alert history, when the engine has one.
-func (a *alertsModel) focus() tea.Cmd { return a.fetchHistory() }
+// focus fetches the alert history, when the engine has one, and the
+// silences (the alerts' marks name their reasons).
+func (a *alertsModel) focus() tea.Cmd { return tea.Batch(a.fetchHistory(), a.fetchSilences()) }
 
-// tick fetches the alert history again once it is alertHistoryEvery old.
+// tick fetches the alert history and the silences again once they are
+// alertHistoryEvery old.
 func (a *alertsModel) tick() tea.Cmd {
-	if a.historyAt.IsZero() || a.pc.now().Sub(a.historyAt) < alertHistoryEvery {
-		return nil
+	var cmds []tea.Cmd
+	if !a.historyAt.IsZero() && a.pc.now().Sub(a.historyAt) >= alertHistoryEvery {
+		cmds = append(cmds, a.fetchHistory())
 	}
-	return a.fetchHistory()
+	if !a.sil.at.IsZero() && a.pc.now().Sub(a.sil.at) >= alertHistoryEvery {
+		cmds = append(cmds, a.fetchSilences())
+	}
+	return tea.Batch(cmds...)
 }
 
 // fetchHistory starts a fetch of the alert history unless the engine has
@@ -184,6 +198,9 @@ func alertText(al watchdog.Alert) string {
 	if !al.Firing() {
 		state = "resolved"
 	}
+	if al.Silenced != nil && al.Firing() {
+		state += " silenced " + al.Silenced.By + " " + al.Silenced.ID
+	}
 	return strings.ToLower(strings.Join([]string{al.ID, al.Component, componentTitle(al.Component),
 		al.Condition, al.Severity.String(), al.Peak.String(), al.Summary, al.Resolution, state}, " "))
 }
@@ -193,6 +210,9 @@ func (a *alertsModel) update(msg tea.Msg) tea.Cmd {
 	km, ok := msg.(tea.KeyMsg)
 	if !ok {
 		return nil
+	}
+	if a.silView {
+		return a.updateSilences(km)
 	}
 	k := a.pc.keys
 	rows := a.rows()
@@ -206,6 +226,16 @@ func (a *alertsModel) update(msg tea.Msg) tea.Cmd {
 		return nil
 	case key.Matches(km, k.Filter):
 		a.filter.start(a.query)
+		return nil
+	case key.Matches(km, k.NextSection):
+		return a.showSilences(a.sil.all)
+	case pressed(km, k.Silence):
+		if a.cursor < len(rows) {
+			return a.flow.startSilence(a.pc, rows[a.cursor].Key, "")
+		}
+		if a.flow.may(a.pc, "silence") {
+			a.pc.info("no alert selected: :silence MATCH 2h why silences by match")
+		}
 		return nil
 	case key.Matches(km, k.Down):
 		a.cursor++
@@ -248,12 +278,20 @@ func (a *alertsModel) syncCursor(rows []watchdog.Alert) {
 	}
 }
 
-// back clears the filter, if one is in force.
+// back clears the filter, if one is in force; on the silences, with no
+// filter, it goes back to the alerts.
 func (a *alertsModel) back() (bool, tea.Cmd) {
-	if a.query == "" {
+	switch {
+	case a.silView && a.sil.query != "":
+		a.sil.query = ""
+	case a.silView:
+		a.silView = false
+		return true, nil
+	case a.query != "":
+		a.query = ""
+	default:
 		return false, nil
 	}
-	a.query = ""
 	a.pc.info("filter cleared")
 	return true, nil
 }
@@ -264,21 +302,25 @@ func (a *alertsModel) ShortHelp() []key.Binding {
 	if a.filter.editing {
 		return []key.Binding{helpOnly(k.Submit, "enter", "keep filter"), helpOnly(k.Cancel, "esc", "clear")}
 	}
-	return []key.Binding{
-		helpOnly(k.Down, firstKey(k.Down)+"/"+firstKey(k.Up), "move"),
-		helpOnly(k.Filter, firstKey(k.Filter), "filter"),
+	if a.silView {
+		return a.silencesShortHelp()
 	}
+	keys := []key.Binding{helpOnly(k.Down, firstKey(k.Down)+"/"+firstKey(k.Up), "move")}
+	if a.pc.silencesOff() == "" { // an engine without silences says so when the key is pressed
+		keys = append(keys, helpOnly(k.Silence, firstKey(k.Silence), "silence"))
+	}
+	return append(keys, helpOnly(k.Filter, firstKey(k.Filter), "filter"))
 }
 
 // FullHelp lists the screen's own keys.
 func (a *alertsModel) FullHelp() [][]key.Binding {
 	k := a.pc.keys
-	return [][]key.Binding{{
+	return [][]key.Binding{append([]key.Binding{
 		helpOnly(k.Down, firstKey(k.Down)+"/"+firstKey(k.Up), "down, up"),
 		helpOnly(k.Top, firstKey(k.Top)+"/"+firstKey(k.Bottom), "top, bottom"),
 		helpOnly(k.Filter, firstKey(k.Filter), "filter alerts"),
 		helpOnly(k.Back, firstKey(k.Back), "clear the filter"),
-	}}
+	}, a.silencesHelp()...)}
 }
 
 // detailH is the height of the selected alert's panel, when there is
@@ -328,6 +370,9 @@ func (a *alertsModel) view() []string {
 	if w <= 0 || h <= 0 {
 		return nil
 	}
+	if a.silView {
+		return a.silencesView()
+	}
 	st := a.pc.styles
 	rows := a.rows()
 	a.syncCursor(rows)
@@ -337,13 +382,20 @@ func (a *alertsModel) view() []string {
 	if a.query != "" {
 		all = a.rowsFor("")
 	}
-	firing := 0
+	firing, silenced := 0, 0
 	for _, al := range all {
 		if al.Firing() {
 			firing++
 		}
+		if _, ok := silencedNow(al, a.pc.now()); ok {
+			silenced++
+		}
 	}
-	counts := "Alerts · " + strconv.Itoa(firing) + " firing · " + strconv.Itoa(len(all)-firing) + " resolved"
+	counts := "Alerts · " + strconv.Itoa(firing) + " firing"
+	if silenced > 0 {
+		counts += " (" + strconv.Itoa(silenced) + " silenced)"
+	}
+	counts += " · " + strconv.Itoa(len(all)-firing) + " resolved"
 	title := counts + " · newest first"
 	if a.query != "" {
 		filter := " · filter “" + a.query + "”: " + strconv.Itoa(len(rows)) + " of " + strconv.Itoa(len(all)) + " shown"
@@ -451,6 +503,8 @@ func (a *alertsModel) rowLine(al watchdog.Alert, selected bool, w int) string {
 	}
 	if !al.Firing() {
 		resolved = cell(st.OK, a.stamp(al.ResolvedAt, wide), c.resolved)
+	} else if ref, ok := silencedNow(al, a.pc.now()); ok {
+		resolved = cell(st.Muted, silenceMark(ref, a.pc.now(), c.resolved), c.resolved)
 	}
 	line := mark + a.sevMark(al) + " " + cell(what, componentTitle(al.Component)+"/"+al.Condition, c.what) + " " +
 		cell(st.Muted, a.stamp(al.FirstSeen, wide), c.first) + " " + cell(st.Muted, a.stamp(al.LastSeen, wide), c.last) + " " +
@@ -473,12 +527,21 @@ func (a *alertsModel) detailLines(al *watchdog.Alert, w int) []string {
 	if !al.Firing() {
 		state = "resolved after " + fmtDur(al.ResolvedAt.Sub(al.FirstSeen)) + " · " + orDash(al.Resolution)
 	}
+	ref, silenced := silencedNow(*al, a.pc.now())
+	if silenced {
+		// What the operator must know first: its webhooks are not told.
+		state = a.silenceNote(ref) + " · " + state
+	}
 	lines := []string{
 		st.kv("alert", al.ID+" · "+al.Key, lw, w),
 		st.kv("summary", orDash(al.Summary), lw, w),
 		st.kv("state", state, lw, w),
-		st.kv("severity", al.Severity.String()+" · peak "+al.Peak.String(), lw, w),
-		st.kv("seen", a.stamp(al.FirstSeen, true)+" → "+a.stamp(al.LastSeen, true), lw, w),
 	}
+	if silenced {
+		lines = append(lines, st.kv("silence", a.silenceWhy(ref), lw, w))
+	}
+	lines = append(lines,
+		st.kv("severity", al.Severity.String()+" · peak "+al.Peak.String(), lw, w),
+		st.kv("seen", a.stamp(al.FirstSeen, true)+" → "+a.stamp(al.LastSeen, true), lw, w))
 	return lines
 }

@@ -16,7 +16,7 @@ const maxHistory = 100
 
 // commandNames are the commands the command line completes, in the order
 // help lists them.
-var commandNames = []string{"dashboard", "approvals", "review", "narratives", "search", "story", "cancel", "retry", "pause", "resume", "verify", "messages", "chaos", "alerts", "help", "quit", "q"}
+var commandNames = []string{"dashboard", "approvals", "review", "narratives", "search", "story", "cancel", "retry", "pause", "resume", "verify", "messages", "chaos", "alerts", "silence", "silences", "unsilence", "help", "quit", "q"}
 
 // cmdLine is the ":" command line: one line of input over the status line,
 // enter runs it, esc closes it, ↑/↓ walk the history of commands run, tab
@@ -33,7 +33,7 @@ type cmdLine struct {
 
 // newCmdLine returns a closed command line.
 func newCmdLine() cmdLine {
-	return cmdLine{input: newLineInput("dashboard, approvals, review, chaos [run ID|--all|halt], search words…, story ID, cancel|retry ID [reason], pause reason, resume, messages, q")}
+	return cmdLine{input: newLineInput("dashboard, approvals, review, chaos [run ID|--all|halt], search words…, story ID, cancel|retry ID [reason], pause reason, resume, silence MATCH 2h why, silences, unsilence ID, messages, q")}
 }
 
 // start opens the line, empty.
@@ -166,6 +166,12 @@ func (m *model) execute(line string) tea.Cmd {
 		return m.chaosCommand(arg)
 	case "alerts", "alert", "5":
 		return m.switchToID(screenAlerts)
+	case "silence", "mute":
+		return m.silenceCommand(arg)
+	case "silences":
+		return m.silencesCommand(arg)
+	case "unsilence", "unmute", "expire":
+		return m.unsilenceCommand(arg)
 	case "messages", "message", "msgs", "msg":
 		m.openMessages()
 		return nil

@@ -45,6 +45,11 @@ type programContext struct {
 	// not offer it.
 	chaos  *chaosState
 	health alertHistory
+	// silencer makes, ends and lists alert silences, nil when the engine
+	// does not offer them; noSilences says why the console asks no more
+	// when it answered that it keeps none (see silencesOff).
+	silencer   engine.AlertSilencer
+	noSilences string
 
 	status statusLine
 }

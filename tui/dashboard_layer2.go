@@ -151,9 +151,12 @@ func (d *dashboardModel) alertLines(s engine.Snapshot, w, h int) []string {
 			break
 		}
 		style, _ := statusStyle(st, a.Severity)
-		head := style.Render(a.Severity.Symbol()+" ") + st.Value.Render(componentTitle(a.Component)+"/"+a.Condition) +
-			st.Muted.Render(" ×"+strconv.Itoa(a.Count)+" · since "+a.FirstSeen.In(loc).Format("15:04:05")+
-				" ("+fmtDur(now.Sub(a.FirstSeen))+") · last "+a.LastSeen.In(loc).Format("15:04:05"))
+		head := style.Render(a.Severity.Symbol()+" ") + st.Value.Render(componentTitle(a.Component)+"/"+a.Condition)
+		if ref, ok := silencedNow(a, now); ok { // before the figures, which give way
+			head += st.Muted.Render(" · silenced by " + ref.By + " until " + clockAt(ref.EndsAt, now) + " ·")
+		}
+		head += st.Muted.Render(" ×" + strconv.Itoa(a.Count) + " · since " + a.FirstSeen.In(loc).Format("15:04:05") +
+			" (" + fmtDur(now.Sub(a.FirstSeen)) + ") · last " + a.LastSeen.In(loc).Format("15:04:05"))
 		lines = append(lines, fit(head, w), fit("  "+st.Text.Render(a.Summary), w))
 	}
 	return lines

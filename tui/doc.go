@@ -20,7 +20,12 @@
 // (chaos*.go: scenarios, runs, findings and knowledge, with run and its
 // y/N; halt.go is the global halt), narratives (narratives*.go) and
 // alerts (alerts.go: the firing alerts of the snapshot and the resolved
-// ones, from the watchdog's history when the engine offers it). Components
+// ones, from the watchdog's history when the engine offers it; a firing
+// alert a silence mutes is marked, and alerts_silences.go lists the
+// silences). Silences are made and ended through engine.AlertSilencer
+// (silences.go: the silence key, ":silence", ":silences", ":unsilence",
+// their prompt on the status line); without it, or from a server older
+// than silences, the console says it cannot. Components
 // share a programContext with the sizes, styles, keys, clock, latest
 // snapshot and the chaos service's state. Every engine call runs in a
 // tea.Cmd (commands.go); its result is a message carrying the id of the

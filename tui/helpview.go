@@ -81,6 +81,20 @@ func (m *model) helpGroups() []helpGroup {
 	}
 	commands.rows = append(commands.rows, [2]string{"↑/↓ tab", "history, complete"})
 	groups = append(groups, console, commands)
+	if cur.id() == screenAlerts {
+		// The silences' commands, where there is room for them (the
+		// Commands group fills its column at 80×24).
+		sil := helpGroup{title: "Silences (" + firstKey(k.Command) + ")"}
+		if k.Silence.Enabled() {
+			sil.rows = append(sil.rows, [2]string{":silence M D", "why: mute M for D"},
+				[2]string{"  M", "key, comp/*, */cond, *"})
+		}
+		sil.rows = append(sil.rows, [2]string{":silences all", "list them (+ ended)"})
+		if k.Silence.Enabled() {
+			sil.rows = append(sil.rows, [2]string{":unsilence ID", "end one (asks why)"})
+		}
+		groups = append(groups, sil)
+	}
 	if cur.id() == screenNarratives {
 		groups = append(groups, helpGroup{title: "Search syntax", rows: [][2]string{
 			{"words word*", "all words; prefix"}, {`"a b" -word`, "side by side; not"},

@@ -68,6 +68,11 @@ type keyMap struct {
 	RunAllChaos key.Binding
 	HaltChaos   key.Binding
 
+	// Alerts. Silence silences the selected alert's key (asking how long
+	// and why); on the list of silences it ends the selected one (asking
+	// why). Disabled in read-only mode.
+	Silence key.Binding
+
 	// Prompts: fixed, like the editing keys of a text field.
 	Submit key.Binding
 	Cancel key.Binding
@@ -120,6 +125,7 @@ var actions = []action{
 	{"run", "run scenario", func(k *keyMap) *key.Binding { return &k.RunChaos }},
 	{"run_all", "run all scenarios", func(k *keyMap) *key.Binding { return &k.RunAllChaos }},
 	{"halt", "halt chaos", func(k *keyMap) *key.Binding { return &k.HaltChaos }},
+	{"silence", "silence", func(k *keyMap) *key.Binding { return &k.Silence }},
 }
 
 // keyGroups are the sets of actions that can be live on one screen at
@@ -137,6 +143,9 @@ var keyGroups = [][]string{
 	// The Chaos screen: refresh is not bound there, so run may be r.
 	append(globalActions(), "up", "down", "top", "bottom", "page_up", "page_down", "open",
 		"prev_section", "next_section", "run", "run_all"),
+	// The Alerts screen: its alerts and, with h/l, the silences.
+	append(globalActions(), "up", "down", "top", "bottom", "page_up", "page_down", "refresh",
+		"prev_section", "next_section", "silence"),
 }
 
 // globalActions are the actions that work on every screen.
@@ -148,7 +157,7 @@ func globalActions() []string {
 // newKeyMap returns the bindings: engine.DefaultConsoleKeys with overrides
 // (console.keys) laid over them action by action. With readOnly the
 // decision and chaos run/halt bindings are disabled: they match nothing and help leaves them
-// out. It fails on an unknown action, an empty key list, or two actions
+// out (silence too). It fails on an unknown action, an empty key list, or two actions
 // that would share a key on one screen.
 func newKeyMap(readOnly bool, overrides map[string][]string) (*keyMap, error) {
 	keys := engine.DefaultConsoleKeys()
@@ -189,7 +198,7 @@ func newKeyMap(readOnly bool, overrides map[string][]string) (*keyMap, error) {
 		return nil, fmt.Errorf("console key bindings: %s", strings.Join(slices.Compact(problems), "; "))
 	}
 	if readOnly {
-		for _, b := range []*key.Binding{&k.Approve, &k.Deny, &k.Acknowledge, &k.Flag, &k.RunChaos, &k.RunAllChaos, &k.HaltChaos, &k.CancelIntent, &k.RetryIntent} {
+		for _, b := range []*key.Binding{&k.Approve, &k.Deny, &k.Acknowledge, &k.Flag, &k.RunChaos, &k.RunAllChaos, &k.HaltChaos, &k.CancelIntent, &k.RetryIntent, &k.Silence} {
 			b.SetEnabled(false)
 		}
 	}

@@ -38,6 +38,10 @@ type model struct {
 	// its reason prompt takes the status line of whatever screen is on
 	// show, and its result is said there.
 	intentCmd decider
+	// silence asks how long and why to silence alerts, or why to end a
+	// silence (":silence", ":unsilence", the Alerts screen's silence
+	// key), on the status line.
+	silence silenceFlow
 
 	showHelp bool
 	// msgs is the status line's history, open in place of the screen
@@ -200,6 +204,12 @@ func (m *model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 		return m, m.chaos.update(msg)
 	case alertHistoryMsg:
 		return m, m.alerts.takeHistory(msg)
+	case silencesMsg:
+		return m, m.alerts.takeSilences(msg)
+	case silencedMsg:
+		return m, m.silenced(msg)
+	case silenceEndedMsg:
+		return m, m.silenceEnded(msg)
 	}
 	return m, nil
 }
@@ -223,6 +233,9 @@ func (m *model) handleKey(msg tea.KeyMsg) tea.Cmd {
 	}
 	if m.intentCmd.prompting() {
 		return m.intentCmd.handleKey(m.pc, msg)
+	}
+	if m.silence.prompting() {
+		return m.silence.handleKey(m.pc, msg)
 	}
 	if m.popup.prompting() {
 		_, cmd := m.popup.handleKey(msg)

@@ -34,8 +34,9 @@ type Options struct {
 	// means the login name of the user running the console; if that cannot
 	// be found either, approve and deny are refused.
 	Operator string
-	// ReadOnly removes approve, deny, chaos run and halt: their keys do
-	// nothing but say so, and help leaves them out.
+	// ReadOnly removes approve, deny, chaos run and halt, silence and
+	// unsilence: their keys do nothing but say so, and help leaves them
+	// out.
 	ReadOnly bool
 	// Refresh is how often the figures are refreshed; zero means
 	// DefaultRefresh.
@@ -150,6 +151,7 @@ func newModel(ctx context.Context, cancel context.CancelFunc, api engine.Operato
 	pc.chaos = &chaosState{}
 	pc.chaos.api, _ = api.(engine.ChaosAPI)
 	pc.health, _ = api.(alertHistory)
+	pc.silencer, _ = api.(engine.AlertSilencer)
 	if keyErr != nil {
 		pc.fail(keyErr.Error() + " (using the default keys)")
 	}
@@ -164,10 +166,12 @@ func newModel(ctx context.Context, cancel context.CancelFunc, api engine.Operato
 		popup:      newPopup(pc),
 		cmd:        newCmdLine(),
 		intentCmd:  newDecider(ownerCommand),
+		silence:    newSilenceFlow(),
 		announced:  make(map[string]struct{}),
 		popupsOff:  opts.PopupsOff,
 		started:    pc.now(),
 	}
+	m.alerts.flow = &m.silence
 	m.screens = []screen{m.dash, m.approvals, m.chaos, m.narratives, m.alerts}
 	return m
 }

@@ -55,19 +55,20 @@ const (
 // What some messages are about (statusEntry.about): a later success of
 // the same thing clears them.
 const (
-	aboutCommand = "command"  // the command line's own refusals (":frobnicate")
-	aboutSearch  = "search"   // a narratives search
-	aboutStory   = "story"    // an intent's story
-	aboutNotice  = "arrival"  // Tier 0 arrivals named while popups are off or on Approvals
-	aboutNews    = "news"     // what events said happened elsewhere
-	aboutPending = "pending"  // the approvals list's fetch
-	aboutReview  = "review"   // the Tier 1 review list's fetch
-	aboutAlerts  = "alerts"   // the alert history's fetch
-	aboutChaos   = "chaos"    // the chaos status, scenarios, runs fetches
-	aboutStream  = "events"   // the engine's event stream
-	aboutRunEnd  = "chaosrun" // a chaos run's verdict
-	aboutReason  = "reason"   // a reason prompt's refusal of an empty reason
-	aboutRunAsk  = "chaosask" // "starting chaos run: …", until the engine answers
+	aboutCommand  = "command"  // the command line's own refusals (":frobnicate")
+	aboutSearch   = "search"   // a narratives search
+	aboutStory    = "story"    // an intent's story
+	aboutNotice   = "arrival"  // Tier 0 arrivals named while popups are off or on Approvals
+	aboutNews     = "news"     // what events said happened elsewhere
+	aboutPending  = "pending"  // the approvals list's fetch
+	aboutReview   = "review"   // the Tier 1 review list's fetch
+	aboutAlerts   = "alerts"   // the alert history's fetch
+	aboutSilences = "silences" // the list of alert silences' fetch
+	aboutChaos    = "chaos"    // the chaos status, scenarios, runs fetches
+	aboutStream   = "events"   // the engine's event stream
+	aboutRunEnd   = "chaosrun" // a chaos run's verdict
+	aboutReason   = "reason"   // a reason prompt's refusal of an empty reason
+	aboutRunAsk   = "chaosask" // "starting chaos run: …", until the engine answers
 )
 
 // aboutRunStart is what "chaos run ID started" is about: the run's end

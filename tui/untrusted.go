@@ -127,6 +127,21 @@ func (m alertHistoryMsg) untrusted() tea.Msg {
 	return m
 }
 
+func (m silencesMsg) untrusted() tea.Msg {
+	m.items, m.err = untrusted(m.items), untrustedErr(m.err)
+	return m
+}
+
+func (m silencedMsg) untrusted() tea.Msg {
+	m.s, m.err = untrusted(m.s), untrustedErr(m.err)
+	return m
+}
+
+func (m silenceEndedMsg) untrusted() tea.Msg {
+	m.s, m.err = untrusted(m.s), untrustedErr(m.err)
+	return m
+}
+
 // shown reports whether r is written to the terminal as itself: a
 // printable character (letters, marks, digits, punctuation, symbols:
 // accents, CJK and emoji among them), a space, or a zero-width joiner or

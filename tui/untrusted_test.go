@@ -404,14 +404,15 @@ func dirtyAt(v reflect.Value, path string, lines bool) string {
 
 // TestUntrustedCleansEveryText: whichever text of whatever the engine
 // sends holds controls (each string of a snapshot, an event, an intent,
-// a record, an audit report, the chaos service's answers, an alert),
+// a record, an audit report, the chaos service's answers, an alert, a
+// silence),
 // untrusted makes it printable and leaves the engine's value as it was;
 // intentClean, the quick look at every event's intent, sees each of an
 // intent's texts.
 func TestUntrustedCleansEveryText(t *testing.T) {
 	t.Parallel()
 	for _, v := range []any{engine.Snapshot{}, engine.Event{}, intent.Intent{}, clarity.Entry{}, engine.AuditReport{},
-		engine.ChaosStatus{}, engine.ChaosScenario{}, engine.ChaosRun{}, engine.ChaosHaltResult{}, watchdog.Alert{}} {
+		engine.ChaosStatus{}, engine.ChaosScenario{}, engine.ChaosRun{}, engine.ChaosHaltResult{}, watchdog.Alert{}, watchdog.Silence{}} {
 		typ := reflect.TypeOf(v)
 		variants := textVariants(typ, typ.String(), 0)
 		if len(variants) == 0 {

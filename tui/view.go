@@ -72,8 +72,12 @@ func (m *model) draw() string {
 		lines = append(lines, m.cmd.view(m.pc.styles, w))
 	case m.halt.asking:
 		lines = append(lines, m.haltView(w))
-	case m.intentCmd.prompting():
-		lines = append(lines, fit(m.intentCmd.view(m.pc, w), w))
+	case m.intentCmd.prompting(), m.silence.prompting():
+		prompt := m.intentCmd.view(m.pc, w)
+		if m.silence.prompting() {
+			prompt = m.silence.view(m.pc, w)
+		}
+		lines = append(lines, fit(prompt, w))
 		// The prompt holds the status line: a refusal of an empty reason
 		// says so in place of the key hints (it names enter and esc).
 		if m.pc.status.shown(m.pc.now()).about == aboutReason {
@@ -383,6 +387,8 @@ func (m *model) shortKeys() (left, right []key.Binding) {
 		return haltHelpKeys(k), nil
 	case m.intentCmd.prompting():
 		return m.intentCmd.helpKeys(k), nil
+	case m.silence.prompting():
+		return m.silence.helpKeys(k), nil
 	case m.popup.prompting():
 		return m.popup.helpKeys(), nil
 	case cur.capturing():
