@@ -1,6 +1,7 @@
 package httpapi
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -94,6 +95,8 @@ var (
 	descCompReady  = desc("grace_component_ready", "1 while the component is ready.", "component")
 	descBreaches   = desc("grace_slo_breaches_total", "Watchdog checks that found the component outside its service levels.", "component")
 	descFiring     = desc("grace_alerts_firing", "Alerts firing, by severity.", "severity")
+	descSilenced   = desc("grace_alerts_silenced", "Alerts firing that a silence mutes (their webhooks are not told), by severity.", "severity")
+	descSilences   = desc("grace_alert_silences_active", "Alert silences in force.")
 	descBurn       = desc("grace_slo_burn_rate", "Error-budget burn rate over each burn-rate window (1 spends the budget over the SLO period).", "slo", "window")
 	descSLOEvents  = desc("grace_slo_events_total", "Events counted against each SLO since start, good or bad.", "slo", "outcome")
 	descChecks     = desc("grace_watchdog_checks_total", "Watchdog checks since start.")
@@ -121,7 +124,7 @@ type engineCollector struct {
 var engineDescs = []*prometheus.Desc{descReady, descQueueDepth, descQueueWarn, descQueueCrit, descIntents, descPending,
 	descWorkers, descPoolTarget, descPaused, descTypeHeld, descActorHeld, descRate, descDispatched, descCompleted, descFailed,
 	descRejected, descRefused, descRefRecords, descRefSummed, descRefSummary, descShed, descRerouted, descLost, descTypeQueued, descTypeDone, descAbandoned, descRunaways, descLatency, descDuration, descStatus, descCompReady,
-	descBreaches, descFiring, descBurn, descSLOEvents, descChecks, descRetPruned, descRetAnchor, descRetFailing}
+	descBreaches, descFiring, descSilenced, descSilences, descBurn, descSLOEvents, descChecks, descRetPruned, descRetAnchor, descRetFailing}
 
 // Describe sends the descriptions of every metric Collect can send: the
 // engine's, and those a collection shows (the chaos meter's).
@@ -204,12 +207,22 @@ func (c *engineCollector) Collect(ch chan<- prometheus.Metric) {
 			gauge(descRetFailing, comp.Metrics["retention_failed_in_a_row"])
 		}
 	}
-	firing := map[watchdog.Status]int{}
+	firing, muted := map[watchdog.Status]int{}, map[watchdog.Status]int{}
 	for _, a := range health.Alerts {
 		firing[a.Severity]++
+		if a.Silenced != nil {
+			muted[a.Severity]++
+		}
 	}
-	gauge(descFiring, float64(firing[watchdog.Warn]), watchdog.Warn.String())
-	gauge(descFiring, float64(firing[watchdog.Critical]), watchdog.Critical.String())
+	for _, sev := range []watchdog.Status{watchdog.Warn, watchdog.Critical} {
+		gauge(descFiring, float64(firing[sev]), sev.String())
+		gauge(descSilenced, float64(muted[sev]), sev.String())
+	}
+	if sil, ok := c.api.(engine.AlertSilencer); ok {
+		if on, err := sil.Silences(context.Background(), false); err == nil {
+			gauge(descSilences, float64(len(on)))
+		}
+	}
 	for _, slo := range health.SLOs {
 		seen := map[time.Duration]bool{} // a window may serve two rules (6h)
 		for _, w := range slo.Windows {
