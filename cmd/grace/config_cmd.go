@@ -384,6 +384,9 @@ type configKey struct {
 	Key    string `json:"key"`
 	Value  string `json:"value"`
 	Source string `json:"source"`
+	// root is the key of the list or map the key is an entry of ("" for
+	// a key of its own): it comes from where that was set.
+	root string
 }
 
 // configShowReport is "grace config show --json".
@@ -420,7 +423,7 @@ func (a *app) runConfigShow(cmd *cobra.Command, _ []string) error {
 	rep := configShowReport{File: file}
 	for _, kv := range flattenConfig(reflect.ValueOf(cfg), "", nil) {
 		kv.Value = redactConfigValue(kv.Key, kv.Value)
-		kv.Source = keySource(kv.Key, file, raw, sets, hasDB)
+		kv.Source = keySource(kv.Key, kv.root, file, raw, sets, hasDB)
 		rep.Keys = append(rep.Keys, kv)
 	}
 	if a.json {
@@ -436,8 +439,10 @@ func (a *app) runConfigShow(cmd *cobra.Command, _ []string) error {
 
 // keySource names where key's value came from: a --set, --db, a GRACE_*
 // variable, the config file, or the defaults. An entry of a list or a map
-// comes from where its list or map was set.
-func keySource(key, file string, raw map[string]any, sets map[string]bool, hasDB bool) string {
+// (root, the list's or map's key) comes from where its list or map was
+// set; a key of a section the file sets others of does not come from the
+// file.
+func keySource(key, root, file string, raw map[string]any, sets map[string]bool, hasDB bool) string {
 	path := listRoot(key)
 	for set := range sets {
 		if set == path || strings.HasPrefix(path, set+".") || strings.HasPrefix(set, path+".") {
@@ -452,7 +457,10 @@ func keySource(key, file string, raw map[string]any, sets map[string]bool, hasDB
 			return env
 		}
 	}
-	for p := path; p != ""; p = parentKey(p) {
+	if root == "" {
+		root = path
+	}
+	for p := path; p != "" && len(p) >= len(root); p = parentKey(p) {
 		if hasPath(raw, p) {
 			return file
 		}
@@ -510,7 +518,9 @@ func flattenConfig(v reflect.Value, prefix string, dst []configKey) []configKey 
 			return append(dst, configKey{Key: prefix, Value: "{}"})
 		}
 		for _, k := range keys {
+			n := len(dst)
 			dst = flattenConfig(v.MapIndex(k), join(strings.ToLower(fmt.Sprint(k.Interface()))), dst)
+			setRoot(dst[n:], prefix)
 		}
 		return dst
 	case reflect.Slice:
@@ -519,7 +529,9 @@ func flattenConfig(v reflect.Value, prefix string, dst []configKey) []configKey 
 				return append(dst, configKey{Key: prefix, Value: "[]"})
 			}
 			for i := range v.Len() {
+				n := len(dst)
 				dst = flattenConfig(v.Index(i), fmt.Sprintf("%s[%d]", prefix, i), dst)
+				setRoot(dst[n:], prefix)
 			}
 			return dst
 		}
@@ -530,6 +542,16 @@ func flattenConfig(v reflect.Value, prefix string, dst []configKey) []configKey 
 		return append(dst, configKey{Key: prefix, Value: "[" + strings.Join(items, ", ") + "]"})
 	}
 	return append(dst, configKey{Key: prefix, Value: showConfigScalar(v.Interface())})
+}
+
+// setRoot marks keys as entries of the list or map root, unless they
+// are of one it holds.
+func setRoot(keys []configKey, root string) {
+	for i := range keys {
+		if keys[i].root == "" {
+			keys[i].root = root
+		}
+	}
 }
 
 // showConfigScalar prints a value as config.yaml would hold it: strings
@@ -553,7 +575,8 @@ func showConfigScalar(x any) string {
 }
 
 // redactConfigValue hides secrets: api.token shows only whether it is set,
-// a URL loses its user and query, a token hash is cut short.
+// a URL (a webhook's, the NATS server's, api.server) loses its user and
+// query, a token hash is cut short.
 func redactConfigValue(key, value string) string {
 	switch {
 	case key == "api.token":
@@ -561,28 +584,46 @@ func redactConfigValue(key, value string) string {
 			return value
 		}
 		return "(set)"
-	case strings.HasSuffix(key, ".url") && value != `""`:
+	case (strings.HasSuffix(key, ".url") || key == "api.server") && value != `""`:
 		s, err := strconv.Unquote(value)
 		if err != nil {
 			s = value
 		}
-		u, err := url.Parse(s)
-		if err != nil {
-			return "(set; not shown: it does not parse as a URL)"
-		}
-		user := u.User != nil
-		hidden := user || u.RawQuery != "" || u.Fragment != ""
-		u.User, u.RawQuery, u.Fragment, u.RawFragment = nil, "", "", ""
-		if !hidden {
-			return u.String()
-		}
-		shown := u.String()
-		if user && u.Scheme != "" && u.Host != "" {
-			shown = u.Scheme + "://***@" + strings.TrimPrefix(shown, u.Scheme+"://")
-		}
-		return shown + " (user, query or fragment not shown)"
+		return redactURLs(s)
 	case strings.HasSuffix(key, ".token_sha256") && len(value) > 12:
 		return value[:12] + "…"
 	}
 	return value
+}
+
+// redactURLs shows s, a URL or comma-separated URLs (a NATS cluster),
+// without their users, queries and fragments.
+func redactURLs(s string) string {
+	const unparsed = "(set; not shown: it does not parse as a URL)"
+	parts := strings.Split(s, ",")
+	hidden := false
+	for i, p := range parts {
+		u, err := url.Parse(strings.TrimSpace(p))
+		if err != nil {
+			return unparsed
+		}
+		user := u.User != nil
+		hidden = hidden || user || u.RawQuery != "" || u.Fragment != ""
+		u.User, u.RawQuery, u.Fragment, u.RawFragment = nil, "", "", ""
+		shown := u.String()
+		if strings.Contains(shown, "@") {
+			// A user the parser did not take as one (in the path, or
+			// an opaque URL) could be a password.
+			return unparsed
+		}
+		if user && u.Scheme != "" && u.Host != "" {
+			shown = u.Scheme + "://***@" + strings.TrimPrefix(shown, u.Scheme+"://")
+		}
+		parts[i] = shown
+	}
+	shown := strings.Join(parts, ",")
+	if hidden {
+		shown += " (user, query or fragment not shown)"
+	}
+	return shown
 }

@@ -3,6 +3,7 @@ package main
 import (
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 )
@@ -124,5 +125,51 @@ notify:
 	}
 	if strings.Contains(r.stdout, "s3cr3t") {
 		t.Errorf("config show printed api.token's value:\n%s", r.stdout)
+	}
+}
+
+// TestCLIConfigShowServerURLAndSources: api.server is a URL like a
+// webhook's and loses its user and query; a key the file leaves out of a
+// section it sets others of comes from the defaults, not the file.
+func TestCLIConfigShowServerURLAndSources(t *testing.T) {
+	t.Parallel()
+	c := newCLI(t)
+	c.env = slices.DeleteFunc(slices.Clone(c.env), func(e string) bool { return strings.HasPrefix(e, "GRACE_API_SERVER=") })
+	cfg := filepath.Join(c.dir, "grace.yaml")
+	if err := os.WriteFile(cfg, []byte(`api:
+  server: http://admin:srvpass0@127.0.0.1:9/?token=srvqtok0
+governance:
+  charter:
+    resilience: 0.9
+`), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	var rep configShowReport
+	r := c.run(t, "--config", cfg, "config", "show", "--json")
+	r.decode(t, &rep)
+	if r.code != 0 {
+		t.Fatalf("config show --json: exit %d\n%s", r.code, r.stderr)
+	}
+	got := map[string]configKey{}
+	for _, k := range rep.Keys {
+		got[k.Key] = k
+	}
+	if strings.Contains(r.stdout, "srvpass0") || strings.Contains(r.stdout, "srvqtok0") {
+		t.Errorf("config show printed api.server's user or query: %q", got["api.server"].Value)
+	}
+	if s := got["api.server"]; !strings.Contains(s.Value, "127.0.0.1:9") || s.Source != cfg {
+		t.Errorf("api.server = %q from %q", s.Value, s.Source)
+	}
+	for key, want := range map[string]string{
+		"api.server":                    cfg,
+		"api.listen":                    "default",
+		"api.max_body_bytes":            "default",
+		"governance.charter.resilience": cfg,
+		"governance.vote.min_alignment": "default",
+		"governance.tiers.tier_0":       "default",
+	} {
+		if g := got[key].Source; g != want {
+			t.Errorf("%s from %q, want %q", key, g, want)
+		}
 	}
 }
