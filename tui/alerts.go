@@ -538,7 +538,7 @@ func (a *alertsModel) detailLines(al *watchdog.Alert, w int) []string {
 		st.kv("state", state, lw, w),
 	}
 	if silenced {
-		lines = append(lines, st.kv("silence", a.silenceWhy(ref), lw, w))
+		lines = append(lines, st.kv("silence", a.silenceWhy(ref, w-lw), lw, w))
 	}
 	lines = append(lines,
 		st.kv("severity", al.Severity.String()+" · peak "+al.Peak.String(), lw, w),

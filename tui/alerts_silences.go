@@ -412,10 +412,12 @@ func (a *alertsModel) silenceNote(ref *watchdog.SilenceRef) string {
 }
 
 // silenceWhy is the selected alert's silence: why (when the list of
-// silences has it) and its ID.
-func (a *alertsModel) silenceWhy(ref *watchdog.SilenceRef) string {
+// silences has it) and its ID, in w cells. A long reason is cut, not the
+// ID after it: the ID is what :unsilence takes.
+func (a *alertsModel) silenceWhy(ref *watchdog.SilenceRef, w int) string {
 	if s, ok := a.knownSilence(ref.ID); ok && s.Reason != "" {
-		return s.Reason + " · " + ref.ID
+		tail := " · " + ref.ID
+		return clip(s.Reason, max(w-ansi.StringWidth(tail), 1)) + tail
 	}
 	return ref.ID + " · " + firstKey(a.pc.keys.NextSection) + " lists the silences"
 }

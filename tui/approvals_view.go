@@ -412,7 +412,9 @@ func (p *prettyCache) lines(it intent.Intent, w int) []string {
 		}
 		body := strings.TrimLeft(l, " ")
 		ind := strings.Repeat(" ", min(len(l)-len(body)+2, w/2))
-		first := len(l) - len(body)
+		// Nesting deeper than half the width starts at half the width
+		// too: indented further, the line would show nothing but "…".
+		first := min(len(l)-len(body), w/2)
 		for i, part := range strings.Split(ansi.Wrap(body, w-len(ind), " "), "\n") {
 			if i == 0 {
 				out = append(out, l[:first]+part)

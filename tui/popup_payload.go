@@ -146,7 +146,9 @@ func wrapUnder(l string, w int) []string {
 		return []string{l}
 	}
 	body := strings.TrimLeft(l, " ")
-	lead := len(l) - len(body)
+	// Nesting deeper than half the width starts at half the width too:
+	// indented further, the line would show nothing but "…".
+	lead := min(len(l)-len(body), w/2)
 	ind := strings.Repeat(" ", min(lead+2, w/2))
 	var out []string
 	for i, part := range strings.Split(ansi.Wrap(body, w-len(ind), " ,"), "\n") {

@@ -13,6 +13,7 @@ import (
 	"github.com/charmbracelet/x/ansi"
 
 	"grace/engine"
+	"grace/engine/intent"
 )
 
 // arriveWith delivers a Tier 0 arrival carrying payload.
@@ -141,4 +142,32 @@ func TestPopupPayloadAsSent(t *testing.T) {
 			}
 		}
 	})
+}
+
+// TestDeepPayloadStaysInSight: a payload nested deeper than half the
+// width is shown with its deeper lines starting at half the width, in
+// the Approvals detail and in the popup (a payload that is not one
+// object), so that no line is wider than its room (cut to "…", it showed
+// nothing) and its deepest value can be read.
+func TestDeepPayloadStaysInSight(t *testing.T) {
+	t.Parallel()
+	const w = 74
+	deepObject := strings.Repeat(`{"k":`, 60) + `{"leaf":"leafvalue"}` + strings.Repeat("}", 60)
+	deepArray := strings.Repeat("[", 60) + `"leafvalue"` + strings.Repeat("]", 60)
+	var pc prettyCache
+	for name, lines := range map[string][]string{
+		"detail": pc.lines(intent.Intent{ID: "int_deep", Payload: json.RawMessage(deepObject)}, w),
+		"popup":  payloadLines(json.RawMessage(deepArray), w),
+	} {
+		found := false
+		for _, l := range lines {
+			if lw := ansi.StringWidth(l); lw > w {
+				t.Errorf("%s: a line of %d cells in %d: %q", name, lw, w, l)
+			}
+			found = found || strings.Contains(l, `"leafvalue"`)
+		}
+		if !found {
+			t.Errorf("%s: the deepest value is not in sight:\n%s", name, strings.Join(lines, "\n"))
+		}
+	}
 }

@@ -469,3 +469,22 @@ func TestSilencesOverTheEngine(t *testing.T) {
 		t.Errorf("the ended silence is still listed as active:\n%s", v)
 	}
 }
+
+// TestSilencedAlertDetailKeepsTheSilenceID: the selected alert's detail
+// names its silence's reason and ID; a reason too long for the line is
+// cut, not the ID after it (the ID is what :unsilence takes).
+func TestSilencedAlertDetailKeepsTheSilenceID(t *testing.T) {
+	t.Parallel()
+	b, store := setupSilences(t)
+	store.mu.Lock()
+	store.items[0].Reason = strings.Repeat("very long reason ", 40)
+	store.mu.Unlock()
+	b.send(tea.WindowSizeMsg{Width: 120, Height: 40})
+	openAlerts(t, b)
+	b.press(t, "j") // HTM/queue_depth
+	v := ansi.Strip(b.view())
+	checkBounds(t, b.view(), 120, 40)
+	if !strings.Contains(v, "silence    very long reason") || !strings.Contains(v, "… · sil_20250314T145926_0a1b2c3d4e") {
+		t.Errorf("the silenced alert's detail lost its silence's reason or ID:\n%s", v)
+	}
+}
