@@ -45,7 +45,8 @@ type SilencesResponse struct {
 const maxSilenceDays = 100_000
 
 // ParseSilenceFor reads how long a silence lasts: a Go duration ("2h",
-// "90m", "1h30m") or whole days ("7d"). It must be positive; the engine
+// "90m", "1h30m"), whole days ("7d") or both ("1d12h", as the console
+// takes it). It must be positive; the engine
 // bounds it (30 days). The CLI's --for and the route's "for" share it.
 func ParseSilenceFor(s string) (time.Duration, error) {
 	s = strings.TrimSpace(s)
@@ -58,6 +59,25 @@ func ParseSilenceFor(s string) (time.Duration, error) {
 			return 0, fmt.Errorf("for %q: a duration must be positive", s)
 		}
 		return time.Duration(days) * 24 * time.Hour, nil
+	}
+	if n, rest, ok := strings.Cut(s, "d"); ok && n != "" && strings.Trim(n, "0123456789") == "" && rest != "" && rest[0] >= '0' && rest[0] <= '9' {
+		// Days and then a duration, as the console takes them ("1d12h").
+		days, err := strconv.Atoi(n)
+		if err != nil || days > maxSilenceDays {
+			return 0, fmt.Errorf("for %q: far too long (a silence lasts at most 30d)", s)
+		}
+		x, err := time.ParseDuration(rest)
+		switch {
+		case err != nil && durationLike.MatchString(rest):
+			return 0, fmt.Errorf("for %q: far too long (a silence lasts at most 30d)", s)
+		case err != nil:
+			return 0, fmt.Errorf("for %q: expected a duration like 2h, 90m, 7d or 1d12h", s)
+		}
+		d := time.Duration(days)*24*time.Hour + x
+		if d < x {
+			return 0, fmt.Errorf("for %q: far too long (a silence lasts at most 30d)", s)
+		}
+		return d, nil
 	}
 	d, err := time.ParseDuration(s)
 	switch {

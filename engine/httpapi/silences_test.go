@@ -265,3 +265,19 @@ func TestSilencesUnsupported(t *testing.T) {
 		t.Fatalf("EndSilence from an older server: %v", err)
 	}
 }
+
+// TestParseSilenceForDaysAndDuration: "1d12h", as the console takes it,
+// is 36h for the CLI's --for and the route's for too; a sign, a second
+// "d" or a sum past any bound is refused.
+func TestParseSilenceForDaysAndDuration(t *testing.T) {
+	for in, want := range map[string]time.Duration{"1d12h": 36 * time.Hour, "2d30m": 48*time.Hour + 30*time.Minute, "7d": 7 * 24 * time.Hour, "90m": 90 * time.Minute} {
+		if d, err := ParseSilenceFor(in); err != nil || d != want {
+			t.Errorf("ParseSilenceFor(%q) = %v, %v; want %v", in, d, err, want)
+		}
+	}
+	for _, in := range []string{"1d-12h", "1d+1h", "1d1d", "1dx", "d12h", "1d99999999999999999999h", "99999d2500000h"} {
+		if d, err := ParseSilenceFor(in); err == nil {
+			t.Errorf("ParseSilenceFor(%q) = %v, want an error", in, d)
+		}
+	}
+}
