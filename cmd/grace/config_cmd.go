@@ -276,8 +276,23 @@ func checkWebhooks(cfg engine.Config, add addCheck) {
 	names := make([]string, len(cfg.Notify.Webhooks))
 	for i, w := range cfg.Notify.Webhooks {
 		names[i] = w.Name
+		// serve warns of a plain http URL beyond this machine: so does
+		// the check (naming the host, not the URL: it may hold a secret).
+		if u, err := url.Parse(strings.TrimSpace(w.URL)); err == nil && strings.EqualFold(u.Scheme, "http") && !loopbackWebhookHost(u.Hostname()) {
+			add("webhooks", checkWarn, "%s (%s): plain http beyond this machine: notifications can be read and changed on the way (use https)", w.Name, u.Host)
+		}
 	}
 	add("webhooks", checkOK, "%d: %s", len(names), strings.Join(names, ", "))
+}
+
+// loopbackWebhookHost reports whether host is "localhost" or a loopback
+// address, as the notifier judges a webhook's.
+func loopbackWebhookHost(host string) bool {
+	if strings.EqualFold(host, "localhost") {
+		return true
+	}
+	ip := net.ParseIP(host)
+	return ip != nil && ip.IsLoopback()
 }
 
 // checkChaos loads the scenario library as a chaos run would.

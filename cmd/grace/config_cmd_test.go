@@ -173,3 +173,37 @@ governance:
 		}
 	}
 }
+
+// TestCLIConfigCheckPlainHTTPWebhook: a webhook's plain http URL beyond
+// this machine is warned of, as serve warns at start, naming its host and
+// not its URL's user or query; a loopback one is not.
+func TestCLIConfigCheckPlainHTTPWebhook(t *testing.T) {
+	t.Parallel()
+	c := newCLI(t)
+	cfg := filepath.Join(c.dir, "grace.yaml")
+	if err := os.WriteFile(cfg, []byte(`notify:
+  webhooks:
+    - {name: far, url: "http://user:hookpw0@hooks.example:8080/x?token=hookq0"}
+    - {name: near, url: "http://127.0.0.1:9/x"}
+`), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	var rep configCheckReport
+	r := c.run(t, "--config", cfg, "config", "check", "--json", "--db", filepath.Join(c.dir, "data", "grace.db"))
+	r.decode(t, &rep)
+	if r.code != 0 || !rep.OK {
+		t.Fatalf("config check --json: exit %d %+v\n%s", r.code, rep, r.stderr)
+	}
+	var warned []string
+	for _, ch := range rep.Checks {
+		if ch.Check == "webhooks" && ch.Status == checkWarn {
+			warned = append(warned, ch.Detail)
+		}
+	}
+	if len(warned) != 1 || !strings.Contains(warned[0], "far (hooks.example:8080)") || !strings.Contains(warned[0], "plain http") {
+		t.Errorf("webhook warnings %q, want one of far's plain http", warned)
+	}
+	if strings.Contains(r.stdout, "hookpw0") || strings.Contains(r.stdout, "hookq0") {
+		t.Errorf("config check printed the webhook URL's user or query:\n%s", r.stdout)
+	}
+}
