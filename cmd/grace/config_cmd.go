@@ -3,6 +3,7 @@ package main
 import (
 	"errors"
 	"fmt"
+	"io"
 	"io/fs"
 	"net"
 	"net/url"
@@ -20,6 +21,7 @@ import (
 	"grace/engine/chaos"
 	"grace/engine/httpapi"
 	"grace/engine/notify"
+	"grace/store"
 )
 
 // configCommand is "grace config": check the configuration before a start
@@ -327,7 +329,14 @@ func checkDatabase(cfg engine.Config, add addCheck) {
 	case err == nil && st.IsDir():
 		add("database", checkFail, "db %s is a directory, not a database file", cfg.DB)
 		return
+	case err == nil && !st.Mode().IsRegular():
+		add("database", checkFail, "db %s is %s, not a database file", cfg.DB, store.FileKind(st.Mode()))
+		return
 	case err == nil:
+		if err := checkSQLiteHeader(cfg.DB, st.Size()); err != nil {
+			add("database", checkFail, "db %s: %v", cfg.DB, err)
+			return
+		}
 		detail := fmt.Sprintf("%s (%s)", cfg.DB, humanBytes(st.Size()))
 		if h := liveHolder(cfg.DB); h != nil {
 			detail += "; open in " + h.Who()
@@ -361,6 +370,27 @@ func checkDatabase(cfg engine.Config, add addCheck) {
 	}
 	add("database", checkOK, "%s does not exist yet: it is created at the first start", cfg.DB)
 }
+
+// checkSQLiteHeader refuses, as the store's open does, a file that is
+// not empty and does not start as every SQLite database does.
+func checkSQLiteHeader(path string, size int64) error {
+	if size == 0 {
+		return nil
+	}
+	f, err := os.Open(path)
+	if err != nil {
+		return unwrapPathError(err)
+	}
+	defer f.Close()
+	head := make([]byte, len(sqliteMagic))
+	if _, err := io.ReadFull(f, head); err != nil || string(head) != sqliteMagic {
+		return fmt.Errorf("%w (grace serve would refuse it)", store.ErrNotSQLite)
+	}
+	return nil
+}
+
+// sqliteMagic starts every SQLite database file.
+const sqliteMagic = "SQLite format 3\x00"
 
 // checkSafeguards names the safeguards switched off.
 func checkSafeguards(cfg engine.Config, add addCheck) {

@@ -207,3 +207,40 @@ func TestCLIConfigCheckPlainHTTPWebhook(t *testing.T) {
 		t.Errorf("config check printed the webhook URL's user or query:\n%s", r.stdout)
 	}
 }
+
+// TestCLIConfigCheckDatabaseNotSQLite: a db that is a file but no SQLite
+// database fails the check (serve's open refuses it), as does a device; an
+// empty file, which SQLite makes a database of, passes.
+func TestCLIConfigCheckDatabaseNotSQLite(t *testing.T) {
+	t.Parallel()
+	c := newCLI(t)
+	notDB := filepath.Join(c.dir, "notes.db")
+	empty := filepath.Join(c.dir, "empty.db")
+	if err := os.WriteFile(notDB, []byte("db: grace.db\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(empty, nil, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	status := func(db string) (string, string) {
+		var rep configCheckReport
+		r := c.run(t, "config", "check", "--json", "--db", db)
+		r.decode(t, &rep)
+		for _, ch := range rep.Checks {
+			if ch.Check == "database" {
+				return ch.Status, ch.Detail
+			}
+		}
+		t.Fatalf("config check --db %s: no database check: %+v", db, rep)
+		return "", ""
+	}
+	if st, detail := status(notDB); st != checkFail || !strings.Contains(detail, "not a SQLite database") {
+		t.Errorf("db %s: %s %q, want a failure saying not a SQLite database", notDB, st, detail)
+	}
+	if st, detail := status(os.DevNull); st != checkFail || !strings.Contains(detail, "not a database file") {
+		t.Errorf("db %s: %s %q, want a failure", os.DevNull, st, detail)
+	}
+	if st, detail := status(empty); st != checkOK {
+		t.Errorf("db %s (empty): %s %q, want ok", empty, st, detail)
+	}
+}
