@@ -273,8 +273,19 @@ func (d *dashboardModel) layer2Line(s engine.Snapshot, w int) string {
 			a = al
 		}
 	}
+	// As the Alerts screen's title: those a silence mutes are said so.
+	firing := plural(len(h.Alerts), "alert") + " firing"
+	silenced, now := 0, d.pc.now()
+	for _, al := range h.Alerts {
+		if _, ok := silencedNow(al, now); ok {
+			silenced++
+		}
+	}
+	if silenced > 0 {
+		firing += " (" + strconv.Itoa(silenced) + " silenced)"
+	}
 	as, _ := statusStyle(st, a.Severity)
-	head := as.Render(a.Severity.Symbol()+" "+plural(len(h.Alerts), "alert")+" firing: ") +
+	head := as.Render(a.Severity.Symbol()+" "+firing+": ") +
 		st.Value.Render(componentTitle(a.Component)+"/"+a.Condition)
 	return fit(" "+head+st.Muted.Render(" · ")+l2+st.Muted.Render(" · ")+st.Text.Render(a.Summary), w)
 }

@@ -488,3 +488,17 @@ func TestSilencedAlertDetailKeepsTheSilenceID(t *testing.T) {
 		t.Errorf("the silenced alert's detail lost its silence's reason or ID:\n%s", v)
 	}
 }
+
+// TestDashboardLineSaysSilenced: at 80×24, where the Layer 2 panel gives
+// way to one line naming the firing alerts, that line says how many of
+// them a silence mutes, as the Alerts screen's title does.
+func TestDashboardLineSaysSilenced(t *testing.T) {
+	t.Parallel()
+	b := setupWith(t, func(a *fakeAPI) engine.OperatorAPI { return newChaosFake(a) })
+	b.run(t, b.send(snapshotMsg{snap: silencedSnapshot()}))
+	v := b.view()
+	checkBounds(t, v, 80, 24)
+	if !strings.Contains(ansi.Strip(v), "✗ 2 alerts firing (1 silenced): Trigger Mesh/dead_letters · Layer 2") {
+		t.Errorf("the dashboard's alerts line does not say one is silenced:\n%s", v)
+	}
+}
