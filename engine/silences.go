@@ -583,11 +583,15 @@ func newSilenceID(now time.Time) string {
 
 // silenceRisk is the risk of muting by match: everything is a blind spot.
 func silenceRisk(match string) float64 {
-	if match == "*" {
+	if mutesEverything(match) {
 		return 0.7
 	}
 	return 0.4
 }
+
+// mutesEverything reports whether match matches every alert: "*", and
+// "*/*", which is "*" too (watchdog.CheckMatch).
+func mutesEverything(match string) bool { return match == "*" || match == "*/*" }
 
 func silenceContext(s watchdog.Silence) map[string]any {
 	return map[string]any{"silence_id": s.ID, "match": s.Match, "by": s.By, "reason": s.Reason,
@@ -607,7 +611,7 @@ func keysText(keys []string) string {
 
 func silencedRecord(s watchdog.Silence, muted []string) clarity.Record {
 	what := "the alerts matching " + s.Match
-	if s.Match == "*" {
+	if mutesEverything(s.Match) {
 		what = "every alert (a maintenance window)"
 	}
 	why := []string{
