@@ -262,8 +262,9 @@ func parseSilenceFor(s string) (time.Duration, error) {
 		d, rest = time.Duration(n)*24*time.Hour, after
 	}
 	if rest != "" {
+		// A sign after the days would count back: "1d-2h" is not 22h.
 		x, err := time.ParseDuration(rest)
-		if err != nil {
+		if err != nil || d > 0 && strings.ContainsAny(rest, "+-") {
 			return 0, bad
 		}
 		d += x

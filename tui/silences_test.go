@@ -502,3 +502,20 @@ func TestDashboardLineSaysSilenced(t *testing.T) {
 		t.Errorf("the dashboard's alerts line does not say one is silenced:\n%s", v)
 	}
 }
+
+// TestSilenceForRefusesASignAfterDays: how long a silence lasts is read
+// as written: "1d-2h" is refused, not taken as 22 hours (nor "1d+2h" as
+// 26); days and hours together still read as their sum.
+func TestSilenceForRefusesASignAfterDays(t *testing.T) {
+	t.Parallel()
+	for _, in := range []string{"1d-2h", "1d+2h", "2d-47h"} {
+		if d, err := parseSilenceFor(in); err == nil {
+			t.Errorf("parseSilenceFor(%q) = %v, want it refused", in, d)
+		}
+	}
+	for in, want := range map[string]time.Duration{"1d12h": 36 * time.Hour, "2h": 2 * time.Hour, "1d": 24 * time.Hour, "90m": 90 * time.Minute} {
+		if d, err := parseSilenceFor(in); err != nil || d != want {
+			t.Errorf("parseSilenceFor(%q) = %v, %v; want %v", in, d, err, want)
+		}
+	}
+}
