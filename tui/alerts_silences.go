@@ -241,9 +241,13 @@ func (a *alertsModel) silencesView() []string {
 			active++
 		}
 	}
-	title := "Silences · " + strconv.Itoa(active) + " active"
-	if l.all {
-		title += ", " + strconv.Itoa(len(l.items)-active) + " ended or expired"
+	title := "Silences"
+	if l.loaded {
+		// Not before the list came: none fetched is not none active.
+		title += " · " + strconv.Itoa(active) + " active"
+		if l.all {
+			title += ", " + strconv.Itoa(len(l.items)-active) + " ended or expired"
+		}
 	}
 	title += " · newest first"
 	if l.query != "" {

@@ -2,6 +2,7 @@ package tui
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"net/http"
 	"net/http/httptest"
@@ -517,5 +518,27 @@ func TestSilenceForRefusesASignAfterDays(t *testing.T) {
 		if d, err := parseSilenceFor(in); err != nil || d != want {
 			t.Errorf("parseSilenceFor(%q) = %v, %v; want %v", in, d, err, want)
 		}
+	}
+}
+
+// TestSilencesTitleCountsNoneNotFetched: a list of silences the engine
+// could not be asked for (the server down as :silences all is asked)
+// says so, and its title counts nothing: none fetched is not "0 active".
+func TestSilencesTitleCountsNoneNotFetched(t *testing.T) {
+	t.Parallel()
+	b, store := setupSilences(t)
+	openAlerts(t, b)
+	store.setErr(errors.New("connection refused"))
+	b.run(t, b.command(t, "silences all"))
+	v := ansi.Strip(b.view())
+	checkBounds(t, b.view(), 80, 24)
+	if !strings.Contains(v, "The silences could not be fetched") || !strings.Contains(v, "Silences · newest first") ||
+		strings.Contains(v, "0 active") || strings.Contains(v, "0 ended") {
+		t.Errorf("the silences not fetched are counted as none:\n%s", v)
+	}
+	store.setErr(nil)
+	b.run(t, b.command(t, "silences all"))
+	if v := ansi.Strip(b.view()); !strings.Contains(v, "Silences · 1 active, 0 ended or expired") {
+		t.Errorf("the list fetched again is not counted:\n%s", v)
 	}
 }
