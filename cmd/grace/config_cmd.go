@@ -589,13 +589,11 @@ func flattenConfig(v reflect.Value, prefix string, dst []configKey) []configKey 
 	return append(dst, configKey{Key: prefix, Value: showConfigScalar(v.Interface())})
 }
 
-// setRoot marks keys as entries of the list or map root, unless they
-// are of one it holds.
+// setRoot marks keys as entries of the list or map root; called for a
+// list or map inside an entry of another first, the outermost one stays.
 func setRoot(keys []configKey, root string) {
 	for i := range keys {
-		if keys[i].root == "" {
-			keys[i].root = root
-		}
+		keys[i].root = root
 	}
 }
 
