@@ -160,8 +160,32 @@ func ValidMinSeverity(s string) bool {
 // precedes the last '@' of the authority (after "scheme://" or "//", up to
 // the first '/', '?' or '#'); without a "//" the whole text up to such a
 // character is taken as the authority, so that "bot:pw@host/x" is masked
-// too.
+// too. The query and the fragment are masked whole
+// ("https://host/x?token=T" is "https://host/x?xxxxx").
 func MaskURL(raw string) string {
+	return maskQuery(maskUserinfo(raw))
+}
+
+// maskQuery replaces the query and the fragment of raw, which often carry
+// a token ("?token=…"), with "xxxxx".
+func maskQuery(raw string) string {
+	for _, sep := range []byte{'?', '#'} {
+		if i := strings.IndexByte(raw, sep); i >= 0 && i+1 < len(raw) {
+			rest := raw[i+1:]
+			tail := ""
+			if sep == '?' {
+				if j := strings.IndexByte(rest, '#'); j >= 0 {
+					tail = rest[j:]
+				}
+			}
+			raw = raw[:i+1] + "xxxxx" + tail
+		}
+	}
+	return raw
+}
+
+// maskUserinfo is MaskURL's masking of the userinfo.
+func maskUserinfo(raw string) string {
 	start := 0
 	if i := strings.Index(raw, "//"); i >= 0 {
 		start = i + 2

@@ -25,7 +25,7 @@ func TestValidateNotifyNamesTheKey(t *testing.T) {
 		{func(w *WebhookConfig) { w.Events = []string{"alert", "alerts"} }, `notify.webhooks[1].events: "alerts" is not an event (known: alert, approval, in any case)`},
 		{func(w *WebhookConfig) { w.MinSeverity = "info" }, `notify.webhooks[1].min_severity ("info") of webhook "oncall" must be warn or critical (in any case)`},
 		// A bad URL is echoed as written (not escaped), its password masked.
-		{func(w *WebhookConfig) { w.URL = "ftp://hooks.example.com/a b/ü?x=1" }, `notify.webhooks[1].url ("ftp://hooks.example.com/a b/ü?x=1")`},
+		{func(w *WebhookConfig) { w.URL = "ftp://hooks.example.com/a b/ü?x=1" }, `notify.webhooks[1].url ("ftp://hooks.example.com/a b/ü?xxxxx")`},
 		{func(w *WebhookConfig) { w.URL = "ftp://bot:hunter2@hooks.example.com/a b" }, `notify.webhooks[1].url ("ftp://bot:xxxxx@hooks.example.com/a b")`},
 		{func(w *WebhookConfig) { w.URL = "https://bot:hunter 2@/x y" }, `notify.webhooks[1].url ("https://bot:xxxxx@/x y")`},
 		{func(w *WebhookConfig) { w.URL = "bot:hunter2@hooks.example.com/x" }, `notify.webhooks[1].url ("bot:xxxxx@hooks.example.com/x")`},
@@ -102,14 +102,16 @@ func TestEventsAnyCase(t *testing.T) {
 func TestMaskURL(t *testing.T) {
 	t.Parallel()
 	for raw, want := range map[string]string{
-		"https://hooks.example.com/a b?k=v%20w": "https://hooks.example.com/a b?k=v%20w",
+		"https://hooks.example.com/a b?k=v%20w": "https://hooks.example.com/a b?xxxxx",
+		"https://host/x?token=T#frag":           "https://host/x?xxxxx#xxxxx",
+		"https://host/x#token=T":                "https://host/x#xxxxx",
 		"https://bot:pw@hooks.example.com/x":    "https://bot:xxxxx@hooks.example.com/x",
 		"https://TOKEN@hooks.example.com/x":     "https://xxxxx@hooks.example.com/x", // a token as the user name
 		"//TOKEN@host":                          "//xxxxx@host",
 		"https://@host/x":                       "https://@host/x",
 		"https://u:p@ss@host/x@y":               "https://u:xxxxx@host/x@y",
 		"//u:p@host":                            "//u:xxxxx@host",
-		"u:p@host?q":                            "u:xxxxx@host?q",
+		"u:p@host?q":                            "u:xxxxx@host?xxxxx",
 		"https://host/path/with@sign":           "https://host/path/with@sign",
 		"":                                      "",
 	} {
@@ -127,5 +129,17 @@ func TestWebhookDefaults(t *testing.T) {
 	}
 	if !w.Wants(NotifyAlert) || (WebhookConfig{Events: []string{NotifyApproval}}).Wants(NotifyAlert) {
 		t.Fatal("Wants")
+	}
+}
+
+// A bad api.server is named without its password or query: config
+// errors are printed and logged.
+func TestValidateAPIServerHidesItsSecrets(t *testing.T) {
+	t.Parallel()
+	c := Default()
+	c.API.Server = "ftp://u:PW@x/?token=T"
+	err := c.Validate()
+	if err == nil || !strings.Contains(err.Error(), `api.server ("ftp://u:xxxxx@x/?xxxxx")`) || strings.Contains(err.Error(), "PW") || strings.Contains(err.Error(), "token=T") {
+		t.Fatalf("Validate: %v", err)
 	}
 }

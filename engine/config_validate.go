@@ -76,7 +76,7 @@ func (c Config) validateOwn() error {
 	if c.API.Server != "" {
 		u, err := url.Parse(c.API.Server)
 		v.check(err == nil && (u.Scheme == "http" || u.Scheme == "https") && u.Host != "",
-			"api.server (%q) must be an http:// or https:// URL", c.API.Server)
+			"api.server (%q) must be an http:// or https:// URL", MaskURL(c.API.Server))
 	}
 
 	v.check(strings.EqualFold(c.Store.Synchronous, "FULL") || strings.EqualFold(c.Store.Synchronous, "NORMAL"),
