@@ -83,23 +83,36 @@ func (c *cmdLine) handleKey(k *keyMap, msg tea.KeyMsg) (run string, ok bool) {
 	return "", false
 }
 
-// complete finishes the command name being typed when only one fits.
+// complete finishes the command name being typed when only one fits, or
+// as far as those that fit agree: "sil" becomes "silence", which
+// :silences extends (else no name that is the start of another, as
+// silence, could be reached by tab).
 func (c *cmdLine) complete() {
 	v := c.input.Value()
 	if strings.Contains(v, " ") {
 		return
 	}
-	var match string
+	var matches []string
 	for _, name := range commandNames {
 		if strings.HasPrefix(name, v) {
-			if match != "" {
-				return
-			}
-			match = name
+			matches = append(matches, name)
 		}
 	}
-	if match != "" {
-		c.input.SetValue(match + " ")
+	switch len(matches) {
+	case 0:
+		return
+	case 1:
+		c.input.SetValue(matches[0] + " ")
+		return
+	}
+	common := matches[0]
+	for _, name := range matches[1:] {
+		for !strings.HasPrefix(name, common) {
+			common = common[:len(common)-1]
+		}
+	}
+	if len(common) > len(v) {
+		c.input.SetValue(common)
 	}
 }
 

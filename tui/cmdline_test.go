@@ -502,3 +502,21 @@ func TestCancelIntentKey(t *testing.T) {
 		t.Fatalf("a read-only console answered ctrl+k or ctrl+t: command line open %v", ro.m.cmd.open)
 	}
 }
+
+// TestCompletionGoesAsFarAsTheNamesAgree: tab completes a command name
+// as far as the names that fit agree, so that one that starts another
+// (silence, silences) is reached: "sil" becomes "silence"; an ambiguous
+// start that the names do not extend stays as typed.
+func TestCompletionGoesAsFarAsTheNamesAgree(t *testing.T) {
+	t.Parallel()
+	b := setup(t)
+	for in, want := range map[string]string{"sil": "silence", "unsi": "unsilence ", "re": "re", "s": "s", "mess": "messages "} {
+		b.press(t, ":")
+		b.typeText(t, in)
+		b.send(tea.KeyMsg{Type: tea.KeyTab})
+		if got := b.m.cmd.input.Value(); got != want {
+			t.Errorf("tab after %q: %q, want %q", in, got, want)
+		}
+		b.press(t, "<esc>")
+	}
+}
