@@ -69,6 +69,7 @@ func errorLines(err error) []string {
 // printError writes err to w as "grace: ..." lines.
 func printError(w io.Writer, err error) {
 	for _, line := range errorLines(err) {
-		fmt.Fprintf(w, "grace: %s\n", line)
+		// An error may quote what someone else wrote (a reason, a name).
+		fmt.Fprintf(w, "grace: %s\n", terminalSafe(line))
 	}
 }

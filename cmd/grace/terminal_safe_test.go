@@ -1,6 +1,7 @@
 package main
 
 import (
+	"errors"
 	"strings"
 	"testing"
 )
@@ -66,5 +67,15 @@ func TestCLIIntentGetShowsHostilePayloadSafely(t *testing.T) {
 	r = c.run(t, "intent", "list")
 	if raw := rawTerminal(r.stdout); r.code != 0 || len(raw) > 0 {
 		t.Fatalf("intent list: exit %d, raw %q:\n%s", r.code, raw, r.stdout)
+	}
+}
+
+// An error line is printed terminal-safe: it may quote what someone else
+// wrote.
+func TestErrorLinesAreTerminalSafe(t *testing.T) {
+	var b strings.Builder
+	printError(&b, errors.New("silence sil_1 was ended by bob: \u202eevil \x1b[2J"))
+	if raw := rawTerminal(b.String()); len(raw) > 0 || !strings.Contains(b.String(), `\u202eevil`) {
+		t.Fatalf("printError wrote %q", b.String())
 	}
 }
