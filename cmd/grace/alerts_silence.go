@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"log/slog"
 	"net/http"
 	"strings"
 	"syscall"
@@ -113,43 +114,52 @@ func (a *app) silencesCommand() *cobra.Command {
 		Long: `List a running server's alert silences (api.server, or --server), newest
 first: each with its ID (for grace alerts unsilence), what it matches, who
 made it and why, and when it ends. --all lists the newest 100 of every
-state: active, expired and ended (with who ended it and why). With --json:
-{silences: [...]}.`,
+state: active, expired and ended (with who ended it and why). With no
+server answering it reads the database, and says so: what the last engine
+kept. With --json: {silences: [...]}.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			return a.withSilences(cmd, "silences", func(ctx context.Context, c *httpapi.Client) error {
-				ss, err := c.Silences(ctx, all)
-				if err != nil {
-					return err
-				}
-				if ss == nil {
-					ss = []watchdog.Silence{}
-				}
-				if a.json {
-					return a.writeJSON(httpapi.SilencesResponse{Silences: ss})
-				}
-				if len(ss) == 0 {
-					what := "no active silences"
-					if all {
-						what = "no silences"
-					}
-					fmt.Fprintln(a.stderr, "grace: "+what)
-					return nil
-				}
-				rows := [][]string{{"ID", "MATCH", "STATE", "BY", "CREATED", "ENDS", "REASON"}}
-				for _, s := range ss {
-					ends := stamp(s.EndsAt)
-					switch s.State {
-					case watchdog.SilenceEnded:
-						ends = "ended " + stamp(s.EndedAt) + " by " + s.EndedBy + ": " + clip(s.EndReason, 40)
-					case watchdog.SilenceExpired:
-						ends = "expired " + stamp(s.EndedAt)
-					}
-					rows = append(rows, []string{s.ID, clip(s.Match, 40), s.State, s.By, stamp(s.CreatedAt), ends, clip(s.Reason, 60)})
-				}
-				a.table(rows)
-				return nil
+			var ss []watchdog.Silence
+			err := a.withSilences(cmd, "silences", func(ctx context.Context, c *httpapi.Client) (err error) {
+				ss, err = c.Silences(ctx, all)
+				return err
 			})
+			if ns := (*noSilenceServer)(nil); errors.As(err, &ns) {
+				// Read-only: what the last engine kept, as grace alerts does.
+				cfg, _ := a.config(cmd)
+				fmt.Fprintf(a.stderr, "grace: %s; reading the database %s\n", ns.short, cfg.DB)
+				ss, err = storedSilences(cmd.Context(), cfg, newLogger(a.stderr, cfg.Log.Level, slog.LevelWarn), all, time.Now())
+			}
+			if err != nil {
+				return err
+			}
+			if ss == nil {
+				ss = []watchdog.Silence{}
+			}
+			if a.json {
+				return a.writeJSON(httpapi.SilencesResponse{Silences: ss})
+			}
+			if len(ss) == 0 {
+				what := "no active silences"
+				if all {
+					what = "no silences"
+				}
+				fmt.Fprintln(a.stderr, "grace: "+what)
+				return nil
+			}
+			rows := [][]string{{"ID", "MATCH", "STATE", "BY", "CREATED", "ENDS", "REASON"}}
+			for _, s := range ss {
+				ends := stamp(s.EndsAt)
+				switch s.State {
+				case watchdog.SilenceEnded:
+					ends = "ended " + stamp(s.EndedAt) + " by " + s.EndedBy + ": " + clip(s.EndReason, 40)
+				case watchdog.SilenceExpired:
+					ends = "expired " + stamp(s.EndedAt)
+				}
+				rows = append(rows, []string{s.ID, clip(s.Match, 40), s.State, s.By, stamp(s.CreatedAt), ends, clip(s.Reason, 60)})
+			}
+			a.table(rows)
+			return nil
 		},
 	}
 	cmd.Flags().BoolVar(&all, "all", false, "include the ended and expired silences (the newest 100 of every state)")
@@ -209,7 +219,8 @@ func (a *app) withSilences(cmd *cobra.Command, verb string, fn func(context.Cont
 	}
 	url := a.serverURL(cfg)
 	if url == "" {
-		return errors.New("no server configured (api.server, or --server): alert silences are kept by grace serve or the console")
+		return &noSilenceServer{short: "no server configured",
+			error: errors.New("no server configured (api.server, or --server): alert silences are kept by grace serve or the console")}
 	}
 	tok, err := clientToken(cfg)
 	if err != nil {
@@ -222,7 +233,8 @@ func (a *app) withSilences(cmd *cobra.Command, verb string, fn func(context.Cont
 	err = fn(ctx, c)
 	switch {
 	case errors.Is(err, syscall.ECONNREFUSED):
-		return fmt.Errorf("no server answers at %s: alert silences are kept by grace serve or the console; start one, or name it with --server", url)
+		return &noSilenceServer{short: "no server at " + url,
+			error: fmt.Errorf("no server answers at %s: alert silences are kept by grace serve or the console; start one, or name it with --server", url)}
 	case errors.Is(err, errors.ErrUnsupported):
 		return fmt.Errorf("alerts %s: %w", verb, err)
 	}
@@ -255,4 +267,39 @@ func silencedCell(s *watchdog.SilenceRef) string {
 		return "-"
 	}
 	return "until " + stamp(s.EndsAt) + " (" + s.By + ")"
+}
+
+// noSilenceServer is withSilences' error when no server is configured or
+// none answers; short says which, for a command that reads the database
+// instead.
+type noSilenceServer struct {
+	error
+	short string
+}
+
+// storedSilences reads the silences the database keeps, as the engine
+// would list them at now: the active ones, or with all every state (the
+// newest 100). One whose time has passed while no engine ran shows as
+// expired (the next start ends it on the record).
+func storedSilences(ctx context.Context, cfg engine.Config, log *slog.Logger, all bool, now time.Time) ([]watchdog.Silence, error) {
+	st, err := openStore(ctx, cfg, true, log)
+	if err != nil {
+		return nil, err
+	}
+	defer st.Close()
+	ss, err := st.StoredSilences(ctx, watchdog.SilenceQuery{Active: !all, Limit: watchdog.DefaultLimit})
+	if err != nil {
+		return nil, err
+	}
+	out := ss[:0]
+	for _, s := range ss {
+		if s.State == watchdog.SilenceActive && !now.Before(s.EndsAt) {
+			if !all {
+				continue
+			}
+			s.State, s.EndedAt = watchdog.SilenceExpired, s.EndsAt
+		}
+		out = append(out, s)
+	}
+	return out, nil
 }
