@@ -90,8 +90,12 @@ func (e *Engine) dispatch(now time.Time, in intent.Intent, c choice, d htm.Depth
 	e.stats.dispatch(now)
 	e.leases.grant(in.ID, in.Attempts)
 	fl := newFlight(in)
-	e.pool.assign(c.w, fl)
+	// Queued before the flight can be seen (pool.assign): a cancel that
+	// finds the flight writes behind this update. The other way round, a
+	// cancel in between was written first and then overwritten by this
+	// "running", which a restart would have queued again.
 	e.applyAsync(&intent.Change{Update: &in, Records: []clarity.Record{r}})
+	e.pool.assign(c.w, fl)
 	c.w.tasks <- fl
 }
 
