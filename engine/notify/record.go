@@ -34,8 +34,9 @@ type recorder struct {
 		Now() time.Time
 		After(time.Duration) <-chan time.Time
 	}
-	ch   chan engine.NotificationFailure
-	lost atomic.Int64 // failures that found ch full
+	ch      chan engine.NotificationFailure
+	lost    atomic.Int64 // failures that found ch full
+	handled atomic.Int64 // failures taken from ch and recorded or counted
 
 	// The goroutine's: each webhook's window, and the timer armed for
 	// the earliest summary due.
@@ -98,6 +99,7 @@ func (r *recorder) run(stop <-chan struct{}) {
 // failed records f on its own when its webhook has had no record for
 // RecordEvery, and otherwise counts it for the webhook's summary.
 func (r *recorder) failed(f engine.NotificationFailure) {
+	defer r.handled.Add(1)
 	now := r.clock.Now()
 	r.flush(false)
 	w := r.windows[f.Webhook]

@@ -65,7 +65,9 @@ func TestFailuresGoOnTheRecordSummarised(t *testing.T) {
 		!strings.Contains(first.Reason, "403 Forbidden") || !strings.Contains(first.How, "not retried") || first.Count > 1 || first.Dropped {
 		t.Fatalf("first record: %+v", first)
 	}
-	// The other four wait for the summary, a minute after the first.
+	// The other four wait for the summary, a minute after the first (a
+	// failure is counted in the metrics before it reaches the recorder).
+	waitFor(t, "the recorder to take all 5", func() bool { return b.n.rec.handled.Load() == 5 })
 	waitFor(t, "the summary's timer", func() bool { return b.clock.TimersAt(RecordEvery) == 1 })
 	if n := len(src.recorded()); n != 1 {
 		t.Fatalf("%d records before the minute is up, want 1", n)
