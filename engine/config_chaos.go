@@ -9,7 +9,10 @@ import (
 	"syscall"
 )
 
-// validateChaosFolders checks, with chaos.loop.enabled on, the folder the
+// validateChaosFolders checks chaos.scenarios_dir, when set: a folder
+// Grace can list (the scenario library reads its *.yaml files; each file
+// is checked when the library loads, and grace config check loads it).
+// It also checks, with chaos.loop.enabled on, the folder the
 // loop writes its playbooks to (chaos.loop.playbooks_dir; empty: chaos/playbooks
 // beside the database), as the loop checks it at its start: a folder, or
 // a path where one can be made. Checked here too, grace serve refuses a
@@ -17,9 +20,20 @@ import (
 // grace config check; the loop's own check came only after the engine was
 // running.
 func (c Config) validateChaosFolders() error {
-	if !c.Chaos.Loop.Enabled {
-		return nil // the loop writes nothing, and checks nothing at its start
+	var errs []error
+	if dir := c.Chaos.ScenariosDir; dir != "" {
+		if _, err := os.ReadDir(dir); err != nil {
+			errs = append(errs, fmt.Errorf("chaos.scenarios_dir (%s) must be a folder Grace can read, of scenario files: %w", dir, err))
+		}
 	}
+	if c.Chaos.Loop.Enabled { // off, the loop writes nothing and checks nothing at its start
+		errs = append(errs, c.validatePlaybooksDir())
+	}
+	return errors.Join(errs...)
+}
+
+// validatePlaybooksDir checks chaos.loop.playbooks_dir as the loop does.
+func (c Config) validatePlaybooksDir() error {
 	dir, shown := c.Chaos.Loop.PlaybooksDir, c.Chaos.Loop.PlaybooksDir
 	if dir == "" {
 		if c.DB == "" {

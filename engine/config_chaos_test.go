@@ -59,3 +59,33 @@ func TestValidateRefusesAPlaybooksDirTheLoopCannotWriteTo(t *testing.T) {
 		t.Errorf("playbooks_dir %s with the loop off: Validate() = %v; want it taken", file, err)
 	}
 }
+
+// chaos.scenarios_dir naming nothing, or a file, was refused only when the
+// scenario library loaded, after grace serve had started the engine:
+// Validate refuses it now, naming the key and the value.
+func TestValidateRefusesAScenariosDirItCannotRead(t *testing.T) {
+	t.Parallel()
+	tmp := t.TempDir()
+	file := filepath.Join(tmp, "scenario.yaml")
+	if err := os.WriteFile(file, nil, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	with := func(dir string) Config {
+		c := Default()
+		c.DB = filepath.Join(tmp, "grace.db")
+		c.Chaos.ScenariosDir = dir
+		return c
+	}
+	for dir, why := range map[string]string{file: "not a directory", filepath.Join(tmp, "missing"): "no such file or directory"} {
+		err := with(dir).Validate()
+		want := "chaos.scenarios_dir (" + dir + ") must be a folder Grace can read, of scenario files: "
+		if err == nil || !strings.Contains(err.Error(), want) || !strings.Contains(err.Error(), why) {
+			t.Errorf("scenarios_dir %s: Validate() = %v; want it to say %q and %q", dir, err, want, why)
+		}
+	}
+	for _, dir := range []string{"", tmp} {
+		if err := with(dir).Validate(); err != nil {
+			t.Errorf("scenarios_dir %q: Validate() = %v; want it taken", dir, err)
+		}
+	}
+}
