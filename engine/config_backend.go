@@ -69,7 +69,11 @@ func (c Config) validateBackend(v *problems) {
 			u = strings.TrimSpace(u)
 			ok = ok && (strings.HasPrefix(u, "nats://") || strings.HasPrefix(u, "tls://")) && len(u) > len("nats://")
 		}
-		v.check(ok, "backend.nats.url (%q) must be embedded or nats://host:port (comma-separated for a cluster)", n.URL)
+		shown := strings.Split(n.URL, ",") // without a password or token
+		for i, u := range shown {
+			shown[i] = MaskURL(u)
+		}
+		v.check(ok, "backend.nats.url (%q) must be embedded or nats://host:port (comma-separated for a cluster)", strings.Join(shown, ","))
 	}
 	if err := checkHostPort(n.Listen); err != nil {
 		v.add("backend.nats.listen (%q) must be host:port: %v", n.Listen, err)

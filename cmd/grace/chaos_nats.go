@@ -156,7 +156,7 @@ func openChaosNATS(ctx context.Context, cfg engine.Config, st *store.Store, log 
 	if t.cp, err = connectControlPlane(ctx, cfg, rm.url, st, log); err != nil {
 		return nil, err
 	}
-	if rm.pub, err = dialNATS(rm.url, "grace-chaos-remote-mesh", log); err != nil {
+	if rm.pub, err = dialNATS(rm.url, "", "grace-chaos-remote-mesh", log); err != nil {
 		return nil, err
 	}
 	if rm.reg, err = worker.NewRegistry(cfg.Handlers, worker.Options{Clock: clock.Real{}}); err != nil {
@@ -188,7 +188,7 @@ func connectControlPlane(ctx context.Context, cfg engine.Config, url string, st 
 // startWorker starts a remote worker called name (the gen-th restart of
 // base) with a connection of its own, running until killed or closed.
 func (rm *chaosRemote) startWorker(ctx context.Context, name, base string, gen int) error {
-	nc, err := dialNATS(rm.url, "grace-worker-"+name, rm.log)
+	nc, err := dialNATS(rm.url, "", "grace-worker-"+name, rm.log)
 	if err != nil {
 		return err
 	}

@@ -6,6 +6,7 @@ import (
 	"log/slog"
 	"os"
 	"path/filepath"
+	"strings"
 	"time"
 
 	"github.com/nats-io/nats.go"
@@ -82,7 +83,11 @@ func startEmbeddedNATS(cfg engine.Config, log *slog.Logger) (*dist.Server, error
 func (b *natsBackend) connect(ctx context.Context, cfg engine.Config, st *store.Store, log *slog.Logger) error {
 	n := cfg.Backend.NATS
 	var err error
-	if b.nc, err = dialNATS(b.url, "grace-control-plane", log); err != nil {
+	key := "backend.nats.url"
+	if b.srv != nil || cfg.Backend.NATS.URL == engine.NATSEmbedded {
+		key = "" // this process's own server: nothing the operator wrote
+	}
+	if b.nc, err = dialNATS(b.url, key, "grace-control-plane", log); err != nil {
 		return err
 	}
 	reg, err := worker.NewRegistry(cfg.Handlers, worker.Options{Clock: clock.Real{}})
@@ -96,27 +101,73 @@ func (b *natsBackend) connect(ctx context.Context, cfg engine.Config, st *store.
 		Clock:          clock.Real{}, Logger: log, Identity: dist.ControlPlane{API: cfg.API.Listen},
 	})
 	if err != nil {
-		return fmt.Errorf("nats backend on %s: %w", b.url, err)
+		return fmt.Errorf("nats backend on %s: %w", shownNATSURL(b.url), err)
 	}
-	log.Info("nats backend ready", "url", b.url, "stream", dist.StreamName, "ack_wait", n.AckWait)
+	log.Info("nats backend ready", "url", shownNATSURL(b.url), "stream", dist.StreamName, "ack_wait", n.AckWait)
 	return nil
 }
 
 // dialNATS connects to url (comma-separated for a cluster), reconnecting
-// for as long as the process runs.
-func dialNATS(url, name string, log *slog.Logger) (*nats.Conn, error) {
+// for as long as the process runs. Its error names key, where url comes
+// from ("--nats", "backend.nats.url"; "" for a server of this process),
+// and shows url and whatever the client quoted of it without the
+// password, token, query or fragment of any of its URLs.
+func dialNATS(url, key, name string, log *slog.Logger) (*nats.Conn, error) {
 	nc, err := nats.Connect(url, nats.Name(name), nats.MaxReconnects(-1), nats.ReconnectWait(250*time.Millisecond),
 		nats.DisconnectErrHandler(func(_ *nats.Conn, err error) {
 			if err != nil {
 				log.Warn("nats disconnected", "err", err)
 			}
 		}),
-		nats.ReconnectHandler(func(c *nats.Conn) { log.Info("nats reconnected", "url", c.ConnectedUrlRedacted()) }))
+		nats.ReconnectHandler(func(c *nats.Conn) { log.Info("nats reconnected", "url", shownNATSURL(c.ConnectedUrl())) }))
 	if err != nil {
-		return nil, fmt.Errorf("connect to nats at %s: %w", url, err)
+		from := ""
+		if key != "" {
+			from = " (" + key + ")"
+		}
+		return nil, fmt.Errorf("connect to nats at %s%s: %w", shownNATSURL(url), from, maskNATSURLs(err, url))
 	}
 	return nc, nil
 }
+
+// shownNATSURL is url, one NATS URL or several separated by commas, as
+// messages and logs show it: each URL's password (or a user alone, often
+// a token), query and fragment hidden (engine.MaskURL).
+func shownNATSURL(url string) string {
+	parts := strings.Split(url, ",")
+	for i, p := range parts {
+		parts[i] = engine.MaskURL(p)
+	}
+	return strings.Join(parts, ",")
+}
+
+// maskNATSURLs returns err with the NATS URLs of url, wherever its text
+// quotes them (the client's own errors quote a URL it cannot parse), shown
+// as shownNATSURL shows them; errors.Is and As still see err's chain.
+func maskNATSURLs(err error, url string) error {
+	msg := err.Error()
+	if shown := shownNATSURL(url); shown != url {
+		msg = strings.ReplaceAll(msg, url, shown)
+	}
+	for _, p := range strings.Split(url, ",") {
+		if shown := engine.MaskURL(p); shown != p && strings.TrimSpace(p) != "" {
+			msg = strings.ReplaceAll(msg, strings.TrimSpace(p), strings.TrimSpace(shown))
+		}
+	}
+	if msg == err.Error() {
+		return err
+	}
+	return maskedError{msg: msg, err: err}
+}
+
+// maskedError is err told in msg, which hides what err's text showed.
+type maskedError struct {
+	msg string
+	err error
+}
+
+func (e maskedError) Error() string { return e.msg }
+func (e maskedError) Unwrap() error { return e.err }
 
 // newEngineOn builds the engine, running its tasks through b and bridging
 // its trigger mesh over NATS when the nats backend is on.

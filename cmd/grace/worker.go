@@ -72,15 +72,15 @@ func (a *app) runWorker(cmd *cobra.Command, f workerFlags) error {
 	if err != nil {
 		return err
 	}
-	url := f.url
+	url, key := f.url, "--nats"
 	if url == "" && cfg.Backend.NATS.URL != engine.NATSEmbedded {
-		url = cfg.Backend.NATS.URL
+		url, key = cfg.Backend.NATS.URL, "backend.nats.url"
 	}
 	switch {
 	case url == "":
 		return usageErrorf("grace worker needs --nats URL (backend.nats.url is %q)", cfg.Backend.NATS.URL)
 	case !strings.HasPrefix(url, "nats://") && !strings.HasPrefix(url, "tls://"):
-		return usageErrorf("--nats %q must be a nats:// URL", url)
+		return usageErrorf("--nats %q must be a nats:// URL", shownNATSURL(url))
 	case f.slots < 1 || f.slots > maxWorkerSlots:
 		return usageErrorf("--slots (%d) must be 1 to %d", f.slots, maxWorkerSlots)
 	case len(f.name) > maxWorkerName || strings.IndexFunc(f.name, func(r rune) bool { return !unicode.IsPrint(r) }) >= 0:
@@ -109,7 +109,7 @@ func (a *app) runWorker(cmd *cobra.Command, f workerFlags) error {
 	claimHandlerOwner(workerOwner(url), log)
 	ctx, stop := signal.NotifyContext(cmd.Context(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
-	nc, err := dialNATS(url, "grace-worker-"+name, log)
+	nc, err := dialNATS(url, key, "grace-worker-"+name, log)
 	if err != nil {
 		return err
 	}
@@ -128,7 +128,7 @@ func (a *app) runWorker(cmd *cobra.Command, f workerFlags) error {
 		}
 		return err
 	}
-	log.Info("worker running", "nats", nc.ConnectedUrlRedacted(), "host", host, "slots", f.slots)
+	log.Info("worker running", "nats", shownNATSURL(nc.ConnectedUrl()), "host", host, "slots", f.slots)
 	if err := w.Run(ctx); errors.Is(err, dist.ErrNameInUse) {
 		return fmt.Errorf("%w; choose another --name, or stop that worker first", err)
 	} else if err != nil && !errors.Is(err, ctx.Err()) {
