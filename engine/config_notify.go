@@ -7,6 +7,7 @@ import (
 	"slices"
 	"strings"
 	"time"
+	"unicode"
 )
 
 // The notification events a webhook may ask for (notify.webhooks[].events).
@@ -161,9 +162,53 @@ func ValidMinSeverity(s string) bool {
 // the first '/', '?' or '#'); without a "//" the whole text up to such a
 // character is taken as the authority, so that "bot:pw@host/x" is masked
 // too. The query and the fragment are masked whole
-// ("https://host/x?token=T" is "https://host/x?xxxxx").
+// ("https://host/x?token=T" is "https://host/x?xxxxx"), and so is each
+// segment of the path that looks like a key or an ID (keyLike), as chat
+// services put the webhook's secret in its path:
+// "https://hooks.example.com/services/T0ABC123/B0DEF456/Xy9kq2LmN8pQ"
+// is "https://hooks.example.com/services/xxxxx/xxxxx/xxxxx".
 func MaskURL(raw string) string {
-	return maskQuery(maskUserinfo(raw))
+	return maskQuery(maskPath(maskUserinfo(raw)))
+}
+
+// maskPath replaces the path segments of raw that look like a key or an
+// ID with "xxxxx".
+func maskPath(raw string) string {
+	start := 0
+	if i := strings.Index(raw, "//"); i >= 0 {
+		start = i + 2
+	}
+	slash := strings.IndexAny(raw[start:], "/?#")
+	if slash < 0 || raw[start+slash] != '/' {
+		return raw // no path
+	}
+	from := start + slash
+	to := len(raw)
+	if i := strings.IndexAny(raw[from:], "?#"); i >= 0 {
+		to = from + i
+	}
+	segs := strings.Split(raw[from:to], "/")
+	for i, seg := range segs {
+		if keyLike(seg) {
+			segs[i] = "xxxxx"
+		}
+	}
+	return raw[:from] + strings.Join(segs, "/") + raw[to:]
+}
+
+// keyLike tells a path segment that may be a secret: 16 characters or
+// more, or 8 or more mixing letters and digits ("T0ABC123"). Words
+// ("services", "webhooks", "alerts") and short IDs ("v1") are not.
+func keyLike(seg string) bool {
+	if len(seg) >= 16 {
+		return true
+	}
+	if len(seg) < 8 {
+		return false
+	}
+	letter := strings.ContainsFunc(seg, func(r rune) bool { return unicode.IsLetter(r) })
+	digit := strings.ContainsFunc(seg, func(r rune) bool { return unicode.IsDigit(r) })
+	return letter && digit
 }
 
 // maskQuery replaces the query and the fragment of raw, which often carry

@@ -114,6 +114,15 @@ func TestMaskURL(t *testing.T) {
 		"u:p@host?q":                            "u:xxxxx@host?xxxxx",
 		"https://host/path/with@sign":           "https://host/path/with@sign",
 		"":                                      "",
+		// A chat service's secret in the path: IDs and keys are masked,
+		// words are not.
+		"https://hooks.example.com/services/T0ABC123/B0DEF456/Xy9kq2LmN8pQ":                        "https://hooks.example.com/services/xxxxx/xxxxx/xxxxx",
+		"https://chat.example.com/api/webhooks/1234567890123456789/abc_DEF-ghiJKLmnoPQR?wait=true": "https://chat.example.com/api/webhooks/xxxxx/xxxxx?xxxxx",
+		"https://host/in/s3cretpath":                   "https://host/in/xxxxx",
+		"https://pager.example.com:8443/v2/enqueue":    "https://pager.example.com:8443/v2/enqueue",
+		"https://bot:pw@host/hooks/abcdefghijklmnopqr": "https://bot:xxxxx@host/hooks/xxxxx",
+		"https://host":     "https://host",
+		"https://host?x=1": "https://host?xxxxx",
 	} {
 		if got := MaskURL(raw); got != want {
 			t.Errorf("MaskURL(%q) = %q, want %q", raw, got, want)

@@ -618,8 +618,9 @@ func showConfigScalar(x any) string {
 }
 
 // redactConfigValue hides secrets: api.token shows only whether it is set,
-// a URL (a webhook's, the NATS server's, api.server) loses its user and
-// query, a token hash is cut short.
+// a URL (a webhook's, the NATS server's, api.server) loses its user,
+// query and the path segments that look like keys (engine.MaskURL), a
+// token hash is cut short.
 func redactConfigValue(key, value string) string {
 	switch {
 	case key == "api.token":
@@ -640,7 +641,7 @@ func redactConfigValue(key, value string) string {
 }
 
 // redactURLs shows s, a URL or comma-separated URLs (a NATS cluster),
-// without their users, queries and fragments.
+// without their users, queries, fragments and keys in their paths.
 func redactURLs(s string) string {
 	const unparsed = "(set; not shown: it does not parse as a URL)"
 	parts := strings.Split(s, ",")
@@ -659,6 +660,9 @@ func redactURLs(s string) string {
 			// an opaque URL) could be a password.
 			return unparsed
 		}
+		if masked := engine.MaskURL(shown); masked != shown { // a key or an ID in the path
+			shown, hidden = masked, true
+		}
 		if user && u.Scheme != "" && u.Host != "" {
 			shown = u.Scheme + "://***@" + strings.TrimPrefix(shown, u.Scheme+"://")
 		}
@@ -666,7 +670,7 @@ func redactURLs(s string) string {
 	}
 	shown := strings.Join(parts, ",")
 	if hidden {
-		shown += " (user, query or fragment not shown)"
+		shown += " (user, query, fragment or keys in the path not shown)"
 	}
 	return shown
 }

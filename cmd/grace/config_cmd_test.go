@@ -94,6 +94,8 @@ notify:
   webhooks:
     - name: pager
       url: https://user:pass@hooks.example/x?key=abc
+    - name: chat
+      url: https://chat.example/services/T0ABC123/B0DEF456/Xy9kq2LmN8pQ
 `), 0o600); err != nil {
 		t.Fatal(err)
 	}
@@ -122,6 +124,10 @@ notify:
 	}
 	if u := got["notify.webhooks[0].url"].Value; strings.Contains(u, "pass") || strings.Contains(u, "abc") || !strings.Contains(u, "hooks.example/x") {
 		t.Errorf("webhook URL shown as %q: its user and query must be hidden", u)
+	}
+	// A chat service's webhook holds its secret in the path.
+	if u := got["notify.webhooks[1].url"].Value; u != "https://chat.example/services/xxxxx/xxxxx/xxxxx (user, query, fragment or keys in the path not shown)" {
+		t.Errorf("webhook URL shown as %q: the keys in its path must be hidden", u)
 	}
 	if strings.Contains(r.stdout, "s3cr3t") {
 		t.Errorf("config show printed api.token's value:\n%s", r.stdout)
