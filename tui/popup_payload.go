@@ -21,35 +21,49 @@ import (
 // payloadCache keeps the popup's payload lines for the intent on show, so
 // that drawing the frame again does not parse the payload again.
 type payloadCache struct {
-	id   string
-	w    int
-	text []string
+	id     string
+	w      int
+	groups [][]string
 }
 
-// lines returns it's payload laid out in w cells (see payloadLines).
-func (c *payloadCache) lines(it intent.Intent, w int) []string {
-	if c.id != it.ID || c.w != w || c.text == nil {
-		c.id, c.w, c.text = it.ID, w, payloadLines(it.Payload, w)
+// lines returns it's payload laid out in w cells, a group of lines per
+// field of an object (see payloadGroups).
+func (c *payloadCache) lines(it intent.Intent, w int) payloadLayout {
+	if c.id != it.ID || c.w != w || c.groups == nil {
+		c.id, c.w, c.groups = it.ID, w, payloadGroups(it.Payload, w)
 	}
-	return c.text
+	return payloadLayout{groups: c.groups, w: max(w, 1)}
 }
 
-// payloadLines lays a payload out in lines of at most w cells. A JSON
-// object is one "key = value" line per field, in the payload's own order,
+// payloadLayout is a payload laid out in w cells: a group of lines per
+// field of an object payload, a group per line of any other.
+type payloadLayout struct {
+	groups [][]string
+	w      int
+}
+
+// payloadLines lays a payload out in lines of at most w cells (see
+// payloadGroups).
+func payloadLines(raw json.RawMessage, w int) []string {
+	return slices.Concat(payloadGroups(raw, w)...)
+}
+
+// payloadGroups lays a payload out in lines of at most w cells. A JSON
+// object is one "key = value" group of lines per field, in the payload's own order,
 // the keys aligned and each value compact JSON wrapped under its key (a
 // string keeps its quotes: "10" is not 10). Anything else is indented JSON,
 // or the raw text when it is not JSON. No payload is empty of lines: none
 // at all is "—". Characters that are not printable (escape sequences,
 // bidirectional overrides) are written as \u escapes, so that a payload
 // can neither drive the terminal nor disguise what it says.
-func payloadLines(raw json.RawMessage, w int) []string {
+func payloadGroups(raw json.RawMessage, w int) [][]string {
 	w = max(w, 1)
 	if len(bytes.TrimSpace(raw)) == 0 {
-		return []string{"—"}
+		return [][]string{{"—"}}
 	}
 	if fields, ok := payloadFields(raw); ok {
 		if len(fields) == 0 {
-			return []string{"{}"}
+			return [][]string{{"{}"}}
 		}
 		return fieldLines(fields, w)
 	}
@@ -58,9 +72,11 @@ func payloadLines(raw json.RawMessage, w int) []string {
 		buf.Reset()
 		buf.Write(raw)
 	}
-	var out []string
+	var out [][]string
 	for _, l := range strings.Split(strings.TrimRight(buf.String(), "\n"), "\n") {
-		out = append(out, wrapUnder(printable(strings.TrimRight(l, "\r")), w)...)
+		for _, part := range wrapUnder(printable(strings.TrimRight(l, "\r")), w) {
+			out = append(out, []string{part})
+		}
 	}
 	return out
 }
@@ -101,8 +117,9 @@ func payloadFields(raw []byte) (fields []payloadField, ok bool) {
 	return fields, true
 }
 
-// fieldLines lays fields out as "key = value" lines of w cells.
-func fieldLines(fields []payloadField, w int) []string {
+// fieldLines lays fields out as "key = value" lines of w cells, a group
+// of lines per field.
+func fieldLines(fields []payloadField, w int) [][]string {
 	keys := make([]string, len(fields))
 	kw := 0
 	for i, f := range fields {
@@ -111,11 +128,11 @@ func fieldLines(fields []payloadField, w int) []string {
 	}
 	kw = min(kw, max(w/3, 4)) // a longer key is cut, its value keeps the room
 	valW := w - kw - 3
-	var out []string
+	out := make([][]string, len(fields))
 	for i, f := range fields {
 		value := printable(f.value)
 		if valW < 8 {
-			out = append(out, wrapUnder(keys[i]+" = "+value, w)...)
+			out[i] = wrapUnder(keys[i]+" = "+value, w)
 			continue
 		}
 		head := fit(keys[i], kw) + " = "
@@ -123,10 +140,27 @@ func fieldLines(fields []payloadField, w int) []string {
 			if j > 0 {
 				head = strings.Repeat(" ", kw+3)
 			}
-			out = append(out, head+part)
+			out[i] = append(out[i], head+part)
 		}
 	}
 	return out
+}
+
+// fieldLinesMax bounds the lines a field's value keeps when the popup
+// cannot show every field even in one line each.
+const fieldLinesMax = 4
+
+// capLines keeps the first n of a value's lines (of w cells); the last
+// one kept ends saying how many were left out.
+func capLines(lines []string, n, w int) []string {
+	hidden := len(lines) - n
+	if hidden <= 0 {
+		return lines
+	}
+	lines = slices.Clone(lines[:n])
+	more := "…(+" + plural(hidden, "line") + ")"
+	lines[n-1] = ansi.Truncate(lines[n-1], max(w-ansi.StringWidth(more), 0), "") + more
+	return lines
 }
 
 // payloadKey is how a key is written: bare when it is plain, quoted (with
@@ -161,11 +195,36 @@ func wrapUnder(l string, w int) []string {
 	return out
 }
 
-// payloadRows are the popup's payload rows, at most n (at least one):
-// when the lines do not all fit, the last row says how many more there are
+// payloadRows are the popup's payload rows, at most n (at least one).
+// When the lines do not all fit, the fields' values are cut to as many
+// lines each as lets every field show (a huge first field would otherwise
+// push the others out of the popup), each cut value saying how many lines
+// it leaves out. When not even that fits, values keep at most
+// fieldLinesMax lines, and the last row says how many more lines there are
 // and that the Approvals screen (its key approvalsKey) shows them whole.
-func payloadRows(lines []string, n int, approvalsKey string) (rows []string, cut bool) {
+func payloadRows(p payloadLayout, n int, approvalsKey string) (rows []string, cut bool) {
 	n = max(n, 1)
+	lines := slices.Concat(p.groups...)
+	if len(lines) <= n {
+		return lines, false
+	}
+	capped := func(c int) []string {
+		var out []string
+		for _, g := range p.groups {
+			out = append(out, capLines(g, c, p.w)...)
+		}
+		return out
+	}
+	for c := n; c >= 1 && len(p.groups) <= n; c-- { // the most lines a value may keep with every field shown
+		total := 0
+		for _, g := range p.groups {
+			total += min(len(g), c)
+		}
+		if total <= n {
+			return capped(c), false
+		}
+	}
+	lines = capped(fieldLinesMax)
 	if len(lines) <= n {
 		return lines, false
 	}

@@ -171,3 +171,32 @@ func TestDeepPayloadStaysInSight(t *testing.T) {
 		}
 	}
 }
+
+// TestPopupHugeFieldLeavesRoomForTheOthers: a payload whose first field is
+// huge (a 60 KB script) showed nothing but that field, the others left to
+// the Approvals screen: a value takes at most a few lines, says how many
+// it leaves out, and the fields after it stay in the popup.
+func TestPopupHugeFieldLeavesRoomForTheOthers(t *testing.T) {
+	t.Parallel()
+	huge := strings.Repeat("rm -rf /srv/cache/shard; ", 2500)
+	payload := `{"script":"` + huge + `","target":"billing-db","region":"eu-west-1","dry_run":false}`
+	for _, size := range [][2]int{{80, 24}, {160, 48}} {
+		t.Run(fmt.Sprintf("%dx%d", size[0], size[1]), func(t *testing.T) {
+			t.Parallel()
+			b := setup(t)
+			b.send(tea.WindowSizeMsg{Width: size[0], Height: size[1]})
+			b.arriveWith(t, "int_01JPBNEW0000000000000000AC", payload)
+			raw := b.view()
+			checkBounds(t, raw, size[0], size[1])
+			v := ansi.Strip(raw)
+			for _, w := range []string{`target  = "billing-db"`, `region  = "eu-west-1"`, `dry_run = false`, "a approve · d deny"} {
+				if !strings.Contains(v, w) {
+					t.Errorf("the popup lacks %q:\n%s", w, v)
+				}
+			}
+			if !regexp.MustCompile(`…\(\+[\d,]+ lines\)`).MatchString(v) {
+				t.Errorf("the cut value does not say how much of it is left out:\n%s", v)
+			}
+		})
+	}
+}
