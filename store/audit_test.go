@@ -98,7 +98,7 @@ func TestVerifyAuditCatchesTampering(t *testing.T) {
 		}, 9, "audit entries 9 to 10 are missing: checkpoint on line 1 of audit.checkpoints signed entry 10"},
 		{"delete only the newest audit rows", func(t *testing.T, _ *testBundle, db *sql.DB) {
 			mustExec(t, db, `DELETE FROM audit WHERE seq > 8`)
-		}, 8, "narrative 9 has no audit entry"},
+		}, 9, "narrative 9 has no audit entry: entry 9 is missing after the newest entry, 8"},
 		{"rewrite the chain from an entry on", func(t *testing.T, _ *testBundle, db *sql.DB) {
 			mustExec(t, db, `UPDATE narratives SET who = 'mallory' WHERE id = 4`)
 			rewriteEntry(t, db, 4, func(e *auditEntry) { e.Actor = "mallory" })
@@ -108,7 +108,7 @@ func TestVerifyAuditCatchesTampering(t *testing.T) {
 		{"add a narrative without an entry", func(t *testing.T, _ *testBundle, db *sql.DB) {
 			mustExec(t, db, `INSERT INTO narratives(id, ts, who, what, "where", why, how, context, intent_id, result)
 				VALUES (11, 0, 'mallory', 'approved', '', '[]', '', '{}', '', '')`)
-		}, 10, "narrative 11 has no audit entry"},
+		}, 11, "narrative 11 has no audit entry: entry 11 is missing after the newest entry, 10"},
 		{"forge a checkpoint signature", func(t *testing.T, tb *testBundle, _ *sql.DB) {
 			path := filepath.Join(tb.dir, checkpointFile)
 			line := strings.Fields(string(fileBytes(t, path)))

@@ -126,7 +126,10 @@ func (v *chainVerifier) run() error {
 			v.anchor.Seq, v.anchor.Hash, pruneWhat)
 	}
 	if v.broken == 0 && v.nOK {
-		v.fail(v.seq, "narrative %d has no audit entry (it follows the newest entry, %d)", v.n.ID, v.seq)
+		// The first entry wrong is the one that should follow the newest:
+		// entry v.seq is intact (the caller looks there, and the console
+		// marks it and every later one as suspect).
+		v.fail(v.seq+1, "narrative %d has no audit entry: entry %d is missing after the newest entry, %d, or the narrative was added", v.n.ID, v.seq+1, v.seq)
 	}
 	return nil
 }
