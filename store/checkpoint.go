@@ -56,6 +56,15 @@ type checkpointer struct {
 const checkpointCompactAt = 4 << 20
 
 func newCheckpointer(dir string, key ed25519.PrivateKey) (*checkpointer, error) {
+	// Checkpoints are verified with audit.pub: signed by another key they
+	// would all read as forged, from the first one written on.
+	switch pub, found, err := loadPublicKey(dir); {
+	case err != nil:
+		return nil, err
+	case found && !pub.Equal(key.Public()):
+		return nil, fmt.Errorf("the audit key %s is not the key of %s: checkpoints it signed would not verify; put back the data folder's own %s (or the %s that goes with this key)",
+			filepath.Join(dir, keyFile), filepath.Join(dir, pubFile), keyFile, pubFile)
+	}
 	c := &checkpointer{path: filepath.Join(dir, checkpointFile), key: key, compactAt: checkpointCompactAt, keepAll: checkpointKeepAll}
 	cps, err := readCheckpoints(dir)
 	if err != nil {

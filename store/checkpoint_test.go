@@ -135,6 +135,41 @@ func TestCheckpointsWithoutKey(t *testing.T) {
 	}
 }
 
+// TestOpenRefusesAnotherAuditKey swaps audit.key for another data
+// folder's: opened as it is, the store signed checkpoints that audit.pub
+// does not verify, and "audit verify" then blamed the chain's newest entry
+// ("checkpoint ... has an invalid signature"). The open is refused,
+// naming both files, and nothing is signed.
+func TestOpenRefusesAnotherAuditKey(t *testing.T) {
+	t.Parallel()
+	tb := chainBundle(t)
+	other := setup(t)
+	if err := other.s.Close(); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(tb.dir, keyFile), fileBytes(t, filepath.Join(other.dir, keyFile)), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	before := fileBytes(t, filepath.Join(tb.dir, checkpointFile))
+	s, err := Open(context.Background(), tb.path, tb.opts)
+	if err == nil {
+		writeRecords(t, s, 1, "bob")
+		s.Close()
+		t.Fatalf("opened with another folder's audit key; verify now says %+v", tb.verify(t))
+	}
+	for _, want := range []string{filepath.Join(tb.dir, keyFile), filepath.Join(tb.dir, pubFile), "would not verify"} {
+		if !strings.Contains(err.Error(), want) {
+			t.Errorf("error %q does not say %q", err, want)
+		}
+	}
+	if after := fileBytes(t, filepath.Join(tb.dir, checkpointFile)); string(after) != string(before) {
+		t.Errorf("a refused open changed %s", checkpointFile)
+	}
+	if rep := tb.verify(t); !rep.OK {
+		t.Errorf("the chain no longer verifies: %+v", rep)
+	}
+}
+
 // A checkpoint every 5 s over 10 days thins to the newest ones, one an
 // hour for the week before the newest and one a day before that, in order.
 func TestThinCheckpoints(t *testing.T) {
