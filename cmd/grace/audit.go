@@ -1,6 +1,7 @@
 package main
 
 import (
+	"errors"
 	"fmt"
 	"log/slog"
 	"os"
@@ -100,7 +101,7 @@ func (a *app) runAuditVerify(cmd *cobra.Command, files []string) error {
 	}
 	switch {
 	case !rep.OK:
-		return fmt.Errorf("audit chain broken at entry #%d: %s", rep.FirstBroken, rep.Problem)
+		return errors.New(auditBroken(rep.FirstBroken, rep.Problem))
 	case out.Archives != nil && !out.Archives.OK:
 		ar := out.Archives
 		if ar.Seq > 0 {
@@ -109,6 +110,18 @@ func (a *app) runAuditVerify(cmd *cobra.Command, files []string) error {
 		return fmt.Errorf("archive %s: %s", ar.File, ar.Problem)
 	}
 	return nil
+}
+
+// auditBroken says what a failed verification found: the first broken
+// entry, or, where no entry is at fault (a malformed line of
+// audit.checkpoints, no key to check the checkpoints with), only what is
+// wrong: "broken at entry #0" sent the reader to an entry that does not
+// exist.
+func auditBroken(first int64, problem string) string {
+	if first == 0 {
+		return "audit chain not verified: " + problem
+	}
+	return fmt.Sprintf("audit chain broken at entry #%d: %s", first, problem)
 }
 
 // printAuditReport prints what verified; the failure is the error's.

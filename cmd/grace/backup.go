@@ -116,7 +116,7 @@ func (a *app) runBackup(cmd *cobra.Command, args []string) error {
 			vr.Entries, vr.HeadSeq, vr.HeadHash, rep.Checkpoints)
 	}
 	if !vr.OK {
-		return fmt.Errorf("backup written to %s, but its audit chain is broken at entry #%d: %s", rep.Dir, vr.FirstBroken, vr.Problem)
+		return fmt.Errorf("backup written to %s, but %s", rep.Dir, auditBroken(vr.FirstBroken, vr.Problem))
 	}
 	return nil
 }

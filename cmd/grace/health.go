@@ -233,6 +233,9 @@ func addComponentChecks(checks map[string]string, h engine.HealthReport) {
 
 func notReadyReason(rep healthReport) string {
 	if rep.Audit != nil && !rep.Audit.OK {
+		if rep.Audit.FirstBroken == 0 {
+			return auditBroken(0, rep.Audit.Problem)
+		}
 		return fmt.Sprintf("audit chain broken at entry #%d", rep.Audit.FirstBroken)
 	}
 	if rep.Mode == "embedded" {

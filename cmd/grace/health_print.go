@@ -133,6 +133,8 @@ func embeddedRows(rep healthReport) [][]string {
 	if au := rep.Audit; au != nil {
 		if au.OK {
 			rows = append(rows, []string{"audit", fmt.Sprintf("intact, %d entries, head #%d %s", au.Entries, au.HeadSeq, au.HeadHash)})
+		} else if au.FirstBroken == 0 {
+			rows = append(rows, []string{"audit", "NOT VERIFIED ✗: " + au.Problem})
 		} else {
 			rows = append(rows, []string{"audit", fmt.Sprintf("BROKEN ✗ at entry #%d: %s", au.FirstBroken, au.Problem)})
 		}
