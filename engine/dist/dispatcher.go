@@ -243,7 +243,9 @@ type remoteHandler struct {
 // returned (its result or release arrives, or the holder leaves, is lost,
 // or the dispatcher closes): a retry must not run beside it. A handler
 // that ignores the cancel holds Handle as a local handler would hold its
-// worker, until the engine's handler_abandonment gives up on it.
+// worker, until the engine's handler_abandonment gives up on it. An
+// attempt a worker claimed before its publish heard JetStream's
+// acknowledgement is published, whatever the publish returned.
 func (h remoteHandler) Handle(ctx context.Context, in intent.Intent) error {
 	return h.d.run(ctx, in, h.timeout)
 }
@@ -270,8 +272,7 @@ func (d *Dispatcher) run(ctx context.Context, in intent.Intent, timeout time.Dur
 		return worker.Permanent(fmt.Errorf("encode task %s: %w", key, err))
 	}
 	ack, err := d.js.Publish(ctx, TaskSubject(in.Priority), body, jetstream.WithMsgID(key))
-	if err != nil {
-		d.forget(key)
+	if err != nil && !d.claimedAnyway(key, p) {
 		return fmt.Errorf("publish task %s to %s: %w", key, TaskSubject(in.Priority), err)
 	}
 	select {
@@ -299,10 +300,12 @@ func (d *Dispatcher) run(ctx context.Context, in intent.Intent, timeout time.Dur
 			_ = d.nc.Publish(subjectCancel, b)
 		}
 	}
-	dctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 2*time.Second)
-	defer cancel()
-	if err := d.str.DeleteMsg(dctx, ack.Sequence); err != nil && !errors.Is(err, jetstream.ErrMsgNotFound) {
-		d.o.Logger.Debug("delete abandoned task message", "attempt", key, "seq", ack.Sequence, "err", err)
+	if ack != nil { // nil when the publish did not hear its acknowledgement (claimedAnyway)
+		dctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 2*time.Second)
+		defer cancel()
+		if err := d.str.DeleteMsg(dctx, ack.Sequence); err != nil && !errors.Is(err, jetstream.ErrMsgNotFound) {
+			d.o.Logger.Debug("delete abandoned task message", "attempt", key, "seq", ack.Sequence, "err", err)
+		}
 	}
 	stopped := fmt.Errorf("remote attempt %s (holder %q): %w", key, holder, context.Cause(ctx))
 	if holder == "" && !p.claimed {
@@ -348,6 +351,24 @@ func (d *Dispatcher) endStoppingLocked(name, inst string) []chan error {
 		}
 	}
 	return done
+}
+
+// claimedAnyway reports whether p, whose publish failed, was claimed all
+// the same: JetStream had stored the message and a worker pulled and
+// claimed it before the publisher heard the acknowledgement, whose wait
+// ended first (ctx ended, the attempt cancelled or timed out, or the
+// acknowledgement was lost). Then the attempt is published, and run goes
+// on as for any: its holder is told to stop and waited for, or its result
+// awaited. Otherwise p is forgotten, so that a claim on a message stored
+// after all is refused as stale.
+func (d *Dispatcher) claimedAnyway(key string, p *pending) bool {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	if p.claimed {
+		return true
+	}
+	delete(d.pending, key)
+	return false
 }
 
 func (d *Dispatcher) forget(key string) {
