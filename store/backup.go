@@ -9,6 +9,7 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
+	"strings"
 	"syscall"
 	"time"
 
@@ -80,6 +81,7 @@ func (s *Store) Backup(ctx context.Context, dir string, check func(ctx context.C
 			removeMade(made)
 		}
 	}()
+	removeKilledBackups(abs)
 	tmp, err := os.MkdirTemp(filepath.Dir(abs), "."+filepath.Base(abs)+".partial-")
 	if err != nil {
 		return rep, fmt.Errorf("backup folder %s: %w", dir, err)
@@ -89,6 +91,13 @@ func (s *Store) Backup(ctx context.Context, dir string, check func(ctx context.C
 			os.RemoveAll(tmp)
 		}
 	}()
+	// Held while the copy is built: a backup to the same folder later
+	// tells this one's leftovers, should it be killed, from a copy still
+	// being made (removeKilledBackups).
+	if hold, err := os.Open(tmp); err == nil {
+		defer hold.Close()
+		_, _ = tryLock(hold)
+	}
 	if err := os.Chmod(tmp, 0o700); err != nil { // it holds the signing key
 		return rep, fmt.Errorf("backup folder %s: %w", dir, err)
 	}
@@ -164,6 +173,42 @@ func (s *Store) Backup(ctx context.Context, dir string, check func(ctx context.C
 	}
 	rep.Dir, rep.DB = abs, filepath.Join(abs, name)
 	return rep, nil
+}
+
+// removeKilledBackups removes the hidden folders that backups to abs
+// killed on the way (SIGKILL, a power cut) left beside it: each holds a
+// copy of the signing key and part of the record. A folder whose
+// backup still runs holds its lock and stays; where locks are not
+// enforced none is removed.
+func removeKilledBackups(abs string) {
+	if !locksEnforced {
+		return
+	}
+	left, _ := filepath.Glob(filepath.Join(filepath.Dir(abs), "."+globEscape(filepath.Base(abs))+".partial-*"))
+	for _, d := range left {
+		f, err := os.Open(d)
+		if err != nil {
+			continue
+		}
+		if info, err := f.Stat(); err == nil && info.IsDir() {
+			if free, err := tryLock(f); err == nil && free {
+				os.RemoveAll(d)
+			}
+		}
+		f.Close()
+	}
+}
+
+// globEscape quotes the characters filepath.Match reads as a pattern.
+func globEscape(s string) string {
+	var b strings.Builder
+	for _, r := range s {
+		if strings.ContainsRune(`*?[\`, r) {
+			b.WriteByte('\\')
+		}
+		b.WriteRune(r)
+	}
+	return b.String()
 }
 
 // ErrBackupDiskFull is Backup's error when the backup folder's disk is

@@ -219,6 +219,53 @@ func TestCancelledBackupLeavesNothing(t *testing.T) {
 	}
 }
 
+// A backup killed on the way (SIGKILL: no defer runs) left its hidden
+// folder beside the target, with a copy of the signing key in it, and
+// every later backup to that target left it there. The next backup to
+// the target removes it; a folder whose backup still runs (it holds the
+// folder's lock) is left alone, as is a folder of another target.
+func TestBackupRemovesAKilledBackupsLeftovers(t *testing.T) {
+	t.Parallel()
+	if !locksEnforced {
+		t.Skip("no flock on this platform")
+	}
+	tb := setup(t)
+	writeRecords(t, tb.s, 3, "x")
+	parent := t.TempDir()
+	leftover := func(name string) string {
+		d := filepath.Join(parent, name)
+		if err := os.Mkdir(d, 0o700); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(filepath.Join(d, keyFile), fileBytes(t, filepath.Join(tb.dir, keyFile)), 0o600); err != nil {
+			t.Fatal(err)
+		}
+		return d
+	}
+	killed := leftover(".b.partial-123")
+	running := leftover(".b.partial-456")
+	other := leftover(".bb.partial-789")
+	hold, err := os.Open(running)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer hold.Close()
+	if ok, err := tryLock(hold); !ok || err != nil {
+		t.Fatalf("lock %s: %v %v", running, ok, err)
+	}
+	if _, err := tb.s.Backup(context.Background(), filepath.Join(parent, "b"), nil); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := os.Stat(killed); !errors.Is(err, os.ErrNotExist) {
+		t.Errorf("the killed backup's folder %s (with the signing key) is still there: %v", killed, err)
+	}
+	for _, d := range []string{running, other} {
+		if _, err := os.Stat(filepath.Join(d, keyFile)); err != nil {
+			t.Errorf("%s was removed: %v", d, err)
+		}
+	}
+}
+
 // A backup whose disk fills up leaves nothing and says that the backup
 // folder's disk is full, not (by naming the database it copied) the data
 // folder's. Not parallel: it replaces vacuumMain.

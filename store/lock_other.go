@@ -8,3 +8,6 @@ import "os"
 func tryLock(*os.File) (bool, error) { return true, nil }
 
 func unlock(*os.File) {}
+
+// locksEnforced: tryLock always succeeds here.
+const locksEnforced = false

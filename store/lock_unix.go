@@ -26,3 +26,6 @@ func tryLock(f *os.File) (bool, error) {
 }
 
 func unlock(f *os.File) { _ = syscall.Flock(int(f.Fd()), syscall.LOCK_UN) }
+
+// locksEnforced: flock holds on this platform.
+const locksEnforced = true

@@ -30,7 +30,8 @@ meanwhile; the command reads the database directly, as "audit verify" does.
 The copy is made in a hidden folder beside DIR, its audit chain verified
 there against the checkpoints copied with it, and then renamed into place,
 so DIR never holds half a backup or an unverified one (an interrupted
-backup leaves nothing). The command exits 1 if the chain does not verify.
+backup leaves nothing; one killed leaves its hidden folder, which the next
+backup to DIR removes). The command exits 1 if the chain does not verify.
 
 DIR is private (mode 0700): it holds the audit signing key. To restore,
 stop Grace and point --db at DIR's database (or move DIR into place as the
