@@ -93,6 +93,9 @@ func TestVerifyAuditCatchesTampering(t *testing.T) {
 		{"delete a middle record entirely", func(t *testing.T, _ *testBundle, db *sql.DB) {
 			deleteRecords(t, db, 5, 5)
 		}, 5, "audit entry 5 is missing"},
+		{"delete the oldest records", func(t *testing.T, _ *testBundle, db *sql.DB) {
+			deleteRecords(t, db, 1, 3)
+		}, 1, "audit entries 1 to 3 are missing: the chain starts at entry 4 and no audit anchor says they were pruned"},
 		{"delete the newest entries", func(t *testing.T, _ *testBundle, db *sql.DB) {
 			deleteRecords(t, db, 9, 10)
 		}, 9, "audit entries 9 to 10 are missing: checkpoint on line 1 of audit.checkpoints signed entry 10"},

@@ -102,6 +102,8 @@ func (v *chainVerifier) run() error {
 		switch {
 		case seq != want && want == v.anchor.Seq+1 && v.anchor.Seq > 0:
 			v.fail(want, "audit entry %d is missing: the chain starts after the pruned entry %d but goes on at entry %d", want, v.anchor.Seq, seq)
+		case seq != want && want == 1:
+			v.fail(want, "audit entries 1 to %d are missing: the chain starts at entry %d and no audit anchor says they were pruned (the anchor or the entries were deleted)", seq-1, seq)
 		case seq != want:
 			v.fail(want, "audit entry %d is missing: the chain goes from entry %d to entry %d", want, want-1, seq)
 		case prevHash != prev && seq == v.anchor.Seq+1 && v.anchor.Seq > 0:
