@@ -370,6 +370,9 @@ func (n *narrativesModel) takeVerify(msg verifyMsg) {
 		n.pc.log.Warn("audit verify failed", "err", msg.err)
 	case msg.rep.OK:
 		n.pc.info("audit chain intact: " + fmtInt(msg.rep.Entries) + " entries, head #" + fmtInt(msg.rep.HeadSeq))
+	case msg.rep.FirstBroken == 0: // no entry is at fault: the checkpoints could not be checked
+		n.pc.fail("audit chain not verified: " + msg.rep.Problem)
+		n.pc.log.Error("audit chain not verified", "problem", msg.rep.Problem)
 	default:
 		n.pc.fail("audit chain broken at entry #" + fmtInt(msg.rep.FirstBroken) + ": " + msg.rep.Problem)
 		n.pc.log.Error("audit chain broken", "first_broken", msg.rep.FirstBroken, "problem", msg.rep.Problem)

@@ -145,6 +145,21 @@ func TestVerifyReportsABrokenChain(t *testing.T) {
 	if b.statusLevel() != levelError || !strings.Contains(b.statusText(), "audit chain broken at entry #1,550") {
 		t.Errorf("status (level %d) %q", b.statusLevel(), b.statusText())
 	}
+	// A verification no entry is at fault for (a damaged checkpoints
+	// line) says so, naming no entry #0.
+	b.api.mu.Lock()
+	b.api.audit = engine.AuditReport{OK: false, Entries: 1600, HeadSeq: 1600, Problem: "audit.checkpoints line 3: malformed"}
+	b.api.mu.Unlock()
+	b.run(t, b.press(t, "v"))
+	v = b.view()
+	for _, want := range []string{"✗ chain not verified: audit.checkpoints line 3: malformed", "no entry can be vouched for"} {
+		if !strings.Contains(v, want) {
+			t.Errorf("detail lacks %q:\n%s", want, v)
+		}
+	}
+	if strings.Contains(v, "#0") || !strings.Contains(b.statusText(), "audit chain not verified: audit.checkpoints line 3") {
+		t.Errorf("an unverified chain is said to break at an entry: status %q\n%s", b.statusText(), v)
+	}
 	b.api.mu.Lock()
 	b.api.auditErr = errors.New("verify audit chain: database is locked")
 	b.api.mu.Unlock()

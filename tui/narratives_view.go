@@ -340,6 +340,10 @@ func (n *narrativesModel) verifyLines(e clarity.Entry, lw, w int) []string {
 	}
 	at := v.at.In(n.pc.now().Location()).Format("15:04:05")
 	r := v.rep
+	if !r.OK && r.FirstBroken == 0 { // no entry is at fault: the checkpoints could not be checked
+		out := wrapLines(label, st.Crit, "✗ chain not verified: "+r.Problem, lw, w)
+		return append(out, cell(st.Label, "", lw)+st.Warn.Render(clip("▲ no entry can be vouched for until it verifies", vw)))
+	}
 	if !r.OK {
 		out := wrapLines(label, st.Crit, "✗ chain broken at entry #"+fmtInt(r.FirstBroken)+": "+r.Problem, lw, w)
 		if e.Seq >= r.FirstBroken && r.FirstBroken > 0 {
