@@ -11,6 +11,7 @@ import (
 	"runtime"
 
 	sqlite "modernc.org/sqlite" // the cgo-free SQLite driver, as "sqlite"
+	sqlite3 "modernc.org/sqlite/lib"
 )
 
 // SQLite commits with fdatasync(2) rather than fsync(2), as the C library
@@ -31,9 +32,20 @@ func init() { _, _ = sqlite.Fdatasync(true) }
 func Open(ctx context.Context, path string, opts Options) (*Store, error) {
 	s, err := open(ctx, path, opts)
 	if err != nil {
-		return nil, fmt.Errorf("open store %s: %w", path, err)
+		return nil, fmt.Errorf("open store %s: %w", path, explainBusy(err))
 	}
 	return s, nil
+}
+
+// explainBusy rewords SQLite's SQLITE_BUSY, which the opening gets when
+// another program (not a Grace process: Grace's own lock names its
+// holder) keeps a write lock on the database past the busy timeout.
+func explainBusy(err error) error {
+	var se *sqlite.Error
+	if errors.As(err, &se) && se.Code()&0xff == sqlite3.SQLITE_BUSY {
+		return fmt.Errorf("another program keeps the database locked (a sqlite3 shell or a tool with a transaction open?); close it and try again: %w", err)
+	}
+	return err
 }
 
 func open(ctx context.Context, path string, opts Options) (_ *Store, err error) {
