@@ -28,6 +28,33 @@ func (d *Dispatcher) holderLiveLocked(p *pending, now time.Time) bool {
 	return ok && r.hb.Instance == p.inst && d.liveLocked(p.holder, now)
 }
 
+// holderUnheardLocked reports whether p's holder, not live, may be alive
+// all the same: its process has neither left nor been replaced, and the
+// control plane's own connection to NATS broke and came back less than
+// two heartbeat intervals ago (deafRecentlyLocked), so the holder's
+// silence may be the control plane's deafness. Its claim is not moved to
+// a worker that pulls the task JetStream delivers again meanwhile (its
+// ack wait ran out while NATS was down): the holder, which may still run
+// the attempt or be sending its result, would run it beside the new
+// claimant, or its finished work would be done again. Called with d.mu
+// held.
+func (d *Dispatcher) holderUnheardLocked(p *pending, now time.Time) bool {
+	r, ok := d.workers[p.holder]
+	return ok && r.hb.Instance == p.inst && !r.hb.Leaving && d.deafRecentlyLocked(now)
+}
+
+// deafRecentlyLocked reports whether the control plane's connection to
+// NATS came back less than two heartbeat intervals before now (counted
+// from when it was first seen back: it is looked at on every claim,
+// heartbeat and watch tick), when a worker's heartbeats may have gone
+// unheard although it lived. Called with d.mu held.
+func (d *Dispatcher) deafRecentlyLocked(now time.Time) bool {
+	if n := d.nc.Stats().Reconnects; n != d.reconnects {
+		d.reconnects, d.reconnectedAt = n, now
+	}
+	return !d.reconnectedAt.IsZero() && now.Sub(d.reconnectedAt) < 2*d.o.HeartbeatInterval
+}
+
 // onClaim grants or refuses a worker's claim on an attempt (see the
 // package comment): refused as stale when the attempt awaits no result,
 // refused for now while another live worker (or the claimant itself,
@@ -60,6 +87,12 @@ func (d *Dispatcher) onClaim(m *nats.Msg) {
 		holder := p.holder
 		d.mu.Unlock()
 		d.reply(m, claimReply{Reason: fmt.Sprintf("attempt %s is held by %s, which is alive", key, holder)})
+		return
+	case p.holder != "" && d.holderUnheardLocked(p, now) && !d.claimsAgainLocked(p, req, key):
+		holder := p.holder
+		d.mu.Unlock()
+		d.reply(m, claimReply{Reason: fmt.Sprintf("attempt %s is held by %s, not heard since the control plane's connection to NATS broke: "+
+			"it is not taken for dead before two heartbeat intervals after the reconnect", key, holder)})
 		return
 	case p.holder != "" && d.o.KeepLostClaims && !d.claimsAgainLocked(p, req, key):
 		holder, host, first := p.holder, p.host, !p.held

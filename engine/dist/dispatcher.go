@@ -78,6 +78,11 @@ type Dispatcher struct {
 	pending map[string]*pending // attempt key → attempt awaiting its result
 	workers map[string]*remote  // by worker name
 	closed  bool
+	// reconnects is nc's reconnect count when last looked at, and
+	// reconnectedAt when it was first seen at that count (zero before
+	// any reconnect): see deafRecentlyLocked.
+	reconnects    uint64
+	reconnectedAt time.Time
 
 	// lost counts workers declared lost; redelivered the attempts whose
 	// claim moved from a lost holder to another worker (RemoteCounts).
@@ -167,7 +172,8 @@ func NewDispatcher(ctx context.Context, nc *nats.Conn, o DispatcherOptions) (*Di
 		return nil, fmt.Errorf("new nats dispatcher: stream %s: %w", StreamName, err)
 	}
 	runCtx, cancel := context.WithCancel(ctx)
-	d := &Dispatcher{nc: nc, js: js, str: str, o: o, pending: map[string]*pending{}, workers: map[string]*remote{}, cancel: cancel}
+	d := &Dispatcher{nc: nc, js: js, str: str, o: o, pending: map[string]*pending{}, workers: map[string]*remote{}, cancel: cancel,
+		reconnects: nc.Stats().Reconnects}
 	d.rec = newRecorder(o.Journal, o.Logger)
 	d.wg.Go(func() { d.rec.run(runCtx) })
 	id := o.Identity.withDefaults()

@@ -96,13 +96,7 @@ func TestAttemptStoppedBeforeItsPublishIsAcknowledged(t *testing.T) {
 	defer wg.Wait()
 	defer stopWorker()
 	wg.Go(func() { _ = w.Run(wctx) })
-	deadline := time.Now().Add(10 * time.Second) // a hang bound
-	for d.LiveWorkers(time.Now()) == 0 {
-		if time.Now().After(deadline) {
-			t.Fatal("the worker never joined")
-		}
-		time.Sleep(10 * time.Millisecond)
-	}
+	pollUntil(t, "the worker joined", func() bool { return d.LiveWorkers(time.Now()) == 1 })
 
 	ctx, cancel := context.WithCancelCause(context.Background())
 	defer cancel(nil)

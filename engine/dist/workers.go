@@ -36,6 +36,7 @@ func (d *Dispatcher) onHeartbeat(m *nats.Msg) {
 func (d *Dispatcher) heard(hb heartbeat) (taken bool, holder heartbeat, age time.Duration) {
 	now := d.o.Clock.Now()
 	d.mu.Lock()
+	d.deafRecentlyLocked(now) // a reconnect is seen as it happens
 	r, known := d.workers[hb.Worker]
 	var after func()
 	if known && r.hb.Instance != hb.Instance {
@@ -91,6 +92,7 @@ func (d *Dispatcher) watchLoop(ctx context.Context, t clock.Ticker) {
 		var lost []heartbeat
 		var ages []time.Duration
 		d.mu.Lock()
+		d.deafRecentlyLocked(now)
 		for name, r := range d.workers {
 			age := now.Sub(r.lastBeat)
 			switch {

@@ -1,0 +1,131 @@
+package dist
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/nats-io/nats.go"
+
+	"grace/engine/clock"
+	"grace/engine/enginetest"
+	"grace/engine/intent"
+)
+
+// pollUntil polls cond every 10ms until it holds, failing after a hang
+// bound of 10s.
+func pollUntil(t *testing.T, what string, cond func() bool) {
+	t.Helper()
+	deadline := time.Now().Add(10 * time.Second)
+	for !cond() {
+		if time.Now().After(deadline) {
+			t.Fatalf("timed out waiting for %s", what)
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+}
+
+// A brief NATS outage silences every worker to the control plane, whose
+// own connection broke too: the holder of a running attempt is not taken
+// for dead when, back, another worker claims the task JetStream delivers
+// again (its ack wait ran out meanwhile) before the holder's first
+// heartbeat is heard. The claim stays with the holder for two heartbeat
+// intervals after the reconnect; past them, a holder still silent is
+// taken for dead and the claim moves. The claim moved at once: the
+// attempt ran again from the start on the idle worker, beside the holder
+// until a heartbeat's reconciliation stopped it, or the holder's
+// finished work was thrown away and done again.
+func TestClaimStaysWithAHolderUnheardWhileTheControlPlaneWasCutOff(t *testing.T) {
+	srv, err := StartServer(ServerOptions{Listen: "127.0.0.1:0", StoreDir: t.TempDir()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer srv.Shutdown()
+	cnc, err := nats.Connect(srv.ClientURL(), nats.MaxReconnects(-1), nats.ReconnectWait(10*time.Millisecond))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer cnc.Close()
+	wnc, err := nats.Connect(srv.ClientURL())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer wnc.Close()
+	const beat = time.Second
+	clk := clock.NewFake(time.Unix(1_800_000_000, 0))
+	store := enginetest.NewStore(64)
+	defer store.Close()
+	d, err := NewDispatcher(context.Background(), cnc, DispatcherOptions{Catalog: startedStopped{}, TaskTimeout: time.Minute,
+		HeartbeatInterval: beat, Journal: store, Clock: clk, Stream: StreamOptions{AckWait: 30 * time.Second, MaxDeliver: 5, Replicas: 1}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer d.Close()
+
+	send := func(hb heartbeat) {
+		t.Helper()
+		b, _ := json.Marshal(hb)
+		if err := wnc.Publish(subjectHeartbeat, b); err != nil {
+			t.Fatal(err)
+		}
+	}
+	claim := func(worker string) claimReply {
+		t.Helper()
+		b, _ := json.Marshal(claimReq{ID: "int_outage", Attempt: 1, Worker: worker, Host: "host-" + worker, Instance: worker + "-1", Delivered: 2})
+		var r claimReply
+		pollUntil(t, worker+"'s claim answered", func() bool {
+			m, err := wnc.Request(subjectClaim, b, 2*time.Second)
+			if errors.Is(err, nats.ErrNoResponders) { // the control plane's subscriptions not yet back
+				return false
+			}
+			if err != nil {
+				t.Fatal(err)
+			}
+			return json.Unmarshal(m.Data, &r) == nil
+		})
+		return r
+	}
+	send(heartbeat{Worker: "holder", Host: "host-holder", Instance: "holder-1", Slots: 1})
+	pollUntil(t, "the holder live", func() bool { return d.LiveWorkers(clk.Now()) == 1 })
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	handler, _ := d.For("query_knowledge")
+	done := make(chan error, 1)
+	go func() {
+		done <- handler.Handle(ctx, intent.Intent{ID: "int_outage", Type: "query_knowledge", Attempts: 1})
+	}()
+	defer func() { cancel(); <-done }()
+	pollUntil(t, "the attempt published", func() bool { return d.InFlight() == 1 })
+	if r := claim("holder"); !r.Granted {
+		t.Fatalf("the holder's claim: %+v, want granted", r)
+	}
+	send(heartbeat{Worker: "holder", Host: "host-holder", Instance: "holder-1", Slots: 1, Running: []string{"int_outage#1"}})
+	pollUntil(t, "the holder's heartbeat listing the attempt", func() bool { return len(d.Running("holder")) == 1 })
+
+	// The control plane's connection breaks and comes back; the holder was
+	// not heard for three intervals meanwhile.
+	before := cnc.Stats().Reconnects
+	if err := cnc.ForceReconnect(); err != nil {
+		t.Fatal(err)
+	}
+	pollUntil(t, "the control plane reconnected", func() bool { return cnc.Stats().Reconnects > before && cnc.IsConnected() })
+	clk.Advance(3 * beat)
+	r := claim("rescuer")
+	if r.Granted || r.Stale || !strings.Contains(r.Reason, "not heard since the control plane's connection to NATS broke") {
+		t.Fatalf("a claim just after the control plane reconnected: %+v; want it refused: the holder is not known to be dead", r)
+	}
+	if w, _, _ := d.Holder("int_outage", 1); w != "holder" {
+		t.Fatalf("the attempt's holder is %q, want holder", w)
+	}
+	// Two intervals after the reconnect, the holder still silent: dead.
+	clk.Advance(2 * beat)
+	if r := claim("rescuer"); !r.Granted {
+		t.Fatalf("a claim two intervals after the reconnect, the holder silent: %+v; want granted", r)
+	}
+	if w, _, _ := d.Holder("int_outage", 1); w != "rescuer" {
+		t.Fatalf("the attempt's holder is %q, want rescuer", w)
+	}
+}
