@@ -220,3 +220,24 @@ func TestClaimWhoseAnswerWasLostIsGrantedAgain(t *testing.T) {
 		t.Errorf("%d claims marked claimed_again and %d redeliveries, want 1 and 0", again, b.count(id, dist.WhatRemoteRedelivered))
 	}
 }
+
+// A worker that runs an attempt the control plane awaits no result of
+// (settled, or published before it started) is listed busy with that
+// attempt's intent ID, as for one it awaits: it was listed with the
+// attempt key ("<id>#<attempt>") in the intent ID's place.
+func TestWorkerRunningAStaleAttemptListsItsIntentID(t *testing.T) {
+	b := setup(t)
+	f := newFakeWorker(t, b.url, "leftover")
+	f.beat("int_01GONEGONEGONEGONEGONEGONE#2")
+	waitFor(t, 5*time.Second, "the worker listed busy", func() bool {
+		for _, w := range b.disp.Workers(time.Now()) {
+			if w.Name == "leftover" && w.Busy {
+				if w.IntentID != "int_01GONEGONEGONEGONEGONEGONE" {
+					t.Fatalf("leftover is listed running %q, want the intent ID int_01GONEGONEGONEGONEGONEGONE", w.IntentID)
+				}
+				return true
+			}
+		}
+		return false
+	})
+}

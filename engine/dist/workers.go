@@ -169,10 +169,10 @@ func (d *Dispatcher) Workers(now time.Time) []engine.WorkerInfo {
 		case !live:
 			wi.State = engine.RemoteLost
 		}
-		if wi.Busy {
+		if wi.Busy { // the intent of the first attempt it runs, whether or not it is still its to run
 			wi.IntentID = r.hb.Running[0]
-			if in, ok := d.pending[r.hb.Running[0]]; ok {
-				wi.IntentID = in.in.ID
+			if id, _, ok := splitAttemptKey(wi.IntentID); ok {
+				wi.IntentID = id
 			}
 		}
 		out = append(out, wi)
