@@ -63,13 +63,16 @@ func (b *testBundle) run(t *testing.T, id string, params map[string]float64) cha
 	return res
 }
 
-// floodParams scale L2_HTM_queue_flood_stress for -race on 2 cores: the
-// global limit (250/s, burst 50) refuses part of the flood, and 8 workers
-// slowed to 100ms (80 runs a second) leave a backlog past the critical
-// depth of 30 for load shedding. (At 50, a clean-clone CI beside other
-// test suites submitted so slowly that the deepest queue was 41.)
-var floodParams = map[string]float64{"intents": 500, "rate_limit_per_second": 250, "rate_limit_burst": 50,
-	"handler_latency_ms": 100, "queue_critical": 30}
+// floodParams scale L2_HTM_queue_flood_stress for -race on 2 cores,
+// however slowly the machine submits: the global limit (60/s, burst 20)
+// refuses part of a flood as slow as 90 submissions a second, and 8
+// workers slowed to 400ms (20 runs a second) fall behind even the 60/s it
+// lets in, leaving a backlog past the critical depth of 30 for load
+// shedding. (With 250/s, burst 50 and 100ms, a run beside four other test
+// suites submitted 500 in 5.4 s: nothing was refused, and the deepest
+// queue was 27.)
+var floodParams = map[string]float64{"intents": 500, "rate_limit_per_second": 60, "rate_limit_burst": 20,
+	"handler_latency_ms": 400, "queue_critical": 30}
 
 func TestScenarioPassesAndFailsWithoutItsSafeguard(t *testing.T) {
 	cases := []struct {
