@@ -214,6 +214,26 @@ CREATE TABLE IF NOT EXISTS silences (
 CREATE INDEX IF NOT EXISTS silences_created ON silences(created_at);
 CREATE INDEX IF NOT EXISTS silences_active ON silences(created_at) WHERE ended_at IS NULL;
 `,
+	// 10: the approval requests each webhook acknowledged (answered 2xx),
+	// so that a restart announces again only what a webhook has not (see
+	// approval_acks.go). A row lives while its intent is pending approval:
+	// the triggers delete it as the intent leaves that state or goes.
+	// IF NOT EXISTS as in 3.
+	`
+CREATE TABLE IF NOT EXISTS approval_acks (
+	webhook   TEXT NOT NULL,    -- the webhook's name, in lower case
+	intent_id TEXT NOT NULL,
+	acked_at  INTEGER NOT NULL, -- Unix nanoseconds (UTC)
+	PRIMARY KEY (webhook, intent_id)
+) WITHOUT ROWID;
+CREATE INDEX IF NOT EXISTS approval_acks_intent ON approval_acks(intent_id);
+CREATE TRIGGER IF NOT EXISTS approval_acks_decided AFTER UPDATE OF state ON intents
+	WHEN OLD.state = 'pending_approval' AND NEW.state <> 'pending_approval'
+	BEGIN DELETE FROM approval_acks WHERE intent_id = OLD.id; END;
+CREATE TRIGGER IF NOT EXISTS approval_acks_deleted AFTER DELETE ON intents
+	WHEN OLD.state = 'pending_approval'
+	BEGIN DELETE FROM approval_acks WHERE intent_id = OLD.id; END;
+`,
 }
 
 // blockShift sizes the narrative_blocks: ids id>>blockShift share a block.

@@ -5,7 +5,9 @@ import (
 	"testing"
 	"time"
 
+	"grace/engine"
 	"grace/engine/clarity"
+	"grace/engine/intent"
 )
 
 // TestMigrationFromVersion1 opens a database as version 1 left it (no
@@ -93,4 +95,52 @@ func equalIDs(a, b []int64) bool {
 		}
 	}
 	return true
+}
+
+// A database at version 9 (before the webhooks' acknowledgements) is
+// migrated on open: its intents and records are kept, and the new table
+// keeps acknowledgements and drops them as their intent is decided.
+func TestMigrationFromVersion9(t *testing.T) {
+	t.Parallel()
+	tb := setup(t)
+	ctx := context.Background()
+	writeRecords(t, tb.s, 3, "alice")
+	if _, err := tb.s.Apply(ctx, &intent.Change{Create: pendingIntent("p1")}); err != nil {
+		t.Fatal(err)
+	}
+	if err := tb.s.Close(); err != nil {
+		t.Fatal(err)
+	}
+	db := tb.rawDB(t)
+	mustExec(t, db, "DROP TRIGGER approval_acks_decided")
+	mustExec(t, db, "DROP TRIGGER approval_acks_deleted")
+	mustExec(t, db, "DROP TABLE approval_acks")
+	mustExec(t, db, "PRAGMA user_version = 9")
+	db.Close()
+
+	tb.reopen(t)
+	db = tb.rawDB(t)
+	if v := count(t, db, "PRAGMA user_version"); v != int64(schemaVersion) || schemaVersion != 10 {
+		t.Fatalf("user_version = %d after reopening, want %d (10)", v, schemaVersion)
+	}
+	if es, err := tb.s.Search(ctx, searchAll); err != nil || len(es) != 3 {
+		t.Fatalf("records after migrating: %d, %v", len(es), err)
+	}
+	if in, err := tb.s.Get(ctx, "p1"); err != nil || in.State != intent.StatePendingApproval {
+		t.Fatalf("intent after migrating: %+v, %v", in, err)
+	}
+	if err := tb.s.SaveApprovalAcks(ctx, []engine.ApprovalAck{{Webhook: "oncall", IntentID: "p1", At: t0}}); err != nil {
+		t.Fatal(err)
+	}
+	if c := count(t, db, "SELECT count(*) FROM approval_acks WHERE webhook = 'oncall' AND intent_id = 'p1'"); c != 1 {
+		t.Fatalf("%d acknowledgements kept", c)
+	}
+	approved := pendingIntent("p1")
+	approved.State = intent.StateQueued
+	if _, err := tb.s.Apply(ctx, &intent.Change{Update: approved}); err != nil {
+		t.Fatal(err)
+	}
+	if c := count(t, db, "SELECT count(*) FROM approval_acks"); c != 0 {
+		t.Fatalf("%d acknowledgements left of an approved intent", c)
+	}
 }

@@ -9,12 +9,14 @@ import (
 )
 
 // The engine is what the notifier follows, and it also tells the notifier
-// of the approvals a previous run left waiting, and records the
-// notifications that fail for good.
+// of the approvals a previous run left waiting (as far as each webhook has
+// not acknowledged them: the store keeps the acknowledgements), and
+// records the notifications that fail for good.
 var (
-	_ notify.Source   = (*engine.Engine)(nil)
-	_ notify.Waiting  = (*engine.Engine)(nil)
-	_ notify.Recorder = (*engine.Engine)(nil)
+	_ notify.Source           = (*engine.Engine)(nil)
+	_ notify.Waiting          = (*engine.Engine)(nil)
+	_ notify.Acknowledgements = (*engine.Engine)(nil)
+	_ notify.Recorder         = (*engine.Engine)(nil)
 )
 
 // newNotifier makes the notifier of notify.webhooks, nil when there are

@@ -71,16 +71,16 @@ func (h *hookReceiver) refuse(on bool) {
 }
 
 // refusedCount is how many requests it refused.
-func (h *hookReceiver) refusedCount() int {
-	h.mu.Lock()
-	defer h.mu.Unlock()
-	return len(h.refused)
-}
+func (h *hookReceiver) refusedCount() int { return len(h.refusedRequests()) }
 
-func (h *hookReceiver) requests() []hookRequest {
+// requests is what it accepted, refusedRequests what it refused.
+func (h *hookReceiver) requests() []hookRequest        { return h.copyOf(&h.reqs) }
+func (h *hookReceiver) refusedRequests() []hookRequest { return h.copyOf(&h.refused) }
+
+func (h *hookReceiver) copyOf(list *[]hookRequest) []hookRequest {
 	h.mu.Lock()
 	defer h.mu.Unlock()
-	return append([]hookRequest(nil), h.reqs...)
+	return append([]hookRequest(nil), *list...)
 }
 
 // TestServeNotifiesWebhookOfTier0 runs the real "grace serve" with a

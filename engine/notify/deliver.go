@@ -46,6 +46,7 @@ func (h *hook) deliver(d delivery) bool {
 		case o.ok:
 			h.n.m.add(h.cfg.Name, d.kind, ResultDelivered, 1)
 			h.standing.deliveredOne()
+			h.n.acks.delivered(h, d) // an approval request acknowledged: not announced again at start
 			h.n.log.Debug("notify: delivered", "webhook", h.cfg.Name, "kind", d.kind, "id", d.id, "attempts", attempt)
 			return true
 		case o.retry && h.stopping():

@@ -25,15 +25,27 @@
 //
 // Intents that a previous run left waiting for approval (their
 // notifications were queued in memory, and lost with it) are announced
-// again at start, marked reannounced: the newest ReannounceMax, after one
-// approvals_pending message with the total when there are more. Grace
-// keeps no record of the deliveries that succeeded (only of those that
-// failed), so it cannot tell which intents a webhook has already heard of:
-// every start announces them all again. So that a receiver is not paged
-// again for each, an approval request's delivery ID is not random but
-// derived from the webhook's name and the intent's ID ("dlv_" and 20 hex
-// digits of their SHA-256): the re-announcement of an intent after any
-// number of restarts carries the X-Grace-Delivery of its first
+// again at start, marked reannounced, to each webhook as far as it has
+// not acknowledged them. Grace remembers which approval requests each
+// webhook acknowledged (answered 2xx), by the webhook's name and the
+// intent's ID, for as long as the intent waits (an Acknowledgements: the
+// engine, whose store keeps them, and forgets those of a webhook no
+// longer configured): a webhook is told again of the intents it did not
+// acknowledge (all of them for one added since; the one whose delivery
+// failed, or was lost as the process stopped), the newest ReannounceMax,
+// after one approvals_pending message with how many it did not
+// acknowledge when there are more. An acknowledgement is handed over to
+// a goroutine of its own, as a failure is for the record, so that keeping
+// it never holds up a delivery; one that cannot be kept (its bounded
+// queue full, or the store failing) costs at worst one more announcement
+// at the next start, never a missed one. Acknowledgements are not on the
+// 5W1H record: a delivery is no decision, and the record says what became
+// of the intent. Where none are kept (a source that is only a Waiting),
+// every start announces every intent waiting to every webhook again. So
+// that a receiver told twice is not paged twice, an approval request's
+// delivery ID is not random but derived from the webhook's name and the
+// intent's ID ("dlv_" and 20 hex digits of their SHA-256): the
+// re-announcement of an intent carries the X-Grace-Delivery of its first
 // announcement, and a receiver that drops repeats by it (or maps it to its
 // own deduplication key) pages once per intent and webhook. Its body
 // differs (reannounced, sent_at): a receiver that keeps the first it got

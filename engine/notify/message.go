@@ -15,8 +15,9 @@ const (
 	KindAlert    = "alert"
 	KindApproval = "approval_requested"
 	// KindApprovalsPending is sent at start, before the re-announced
-	// approval requests, when more intents wait than are announced again
-	// one by one (Options.ReannounceMax): it says how many wait in all.
+	// approval requests, when more intents wait unacknowledged by the
+	// webhook than are announced again one by one (Options.ReannounceMax):
+	// it says how many.
 	KindApprovalsPending = "approvals_pending"
 )
 
@@ -51,9 +52,10 @@ type Message struct {
 }
 
 // PendingApprovalsBody is the approvals_pending summary: Total intents
-// wait for an operator's approval, of which the newest Announced are
-// announced again one by one; Oldest is when the oldest of those was
-// submitted.
+// wait for an operator's approval that the webhook did not acknowledge
+// (all that wait, where acknowledgements are not kept), of which the
+// newest Announced are announced again one by one; Oldest is when the
+// oldest of those was submitted.
 type PendingApprovalsBody struct {
 	Total     int       `json:"total"`
 	Announced int       `json:"announced"`

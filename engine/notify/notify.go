@@ -101,6 +101,9 @@ type Notifier struct {
 	// rec puts failures on the record when the source is a Recorder (nil:
 	// they are not recorded).
 	rec *recorder
+	// acks keeps the approval requests the webhooks acknowledged when the
+	// source is an Acknowledgements that keeps them (nil: not kept).
+	acks *acker
 
 	done chan struct{} // closed when every goroutine has returned
 }
@@ -226,23 +229,31 @@ func (n *Notifier) Webhooks() int { return len(n.hooks) }
 // starts, and what is left undelivered is logged as a count per webhook
 // and counted as dropped. Wait waits for all of it.
 //
-// When src is also a Waiting (the engine is), the intents it already
-// holds pending approval (a previous run left them: call Start before the
-// engine starts) are announced again first, to the webhooks that want
-// approval requests: the newest ReannounceMax, each marked reannounced,
-// after one approvals_pending message with the total when there are more.
-// One whose deadline has passed is not (it expires as the engine starts).
-// When src is also a Recorder (the engine is), each notification that
-// fails for good goes on the 5W1H record (RecordEvery says how often).
+// When src is also an Acknowledgements (the engine is) whose store keeps
+// them, each approval request a webhook acknowledges (2xx) is remembered,
+// and the intents it already holds pending approval (a previous run left
+// them: call Start before the engine starts) are announced again first,
+// to each webhook that wants approval requests, as far as that webhook
+// has not acknowledged them: the newest ReannounceMax, each marked
+// reannounced, after one approvals_pending message with how many it has
+// not acknowledged when there are more. Where none are kept, when src is
+// a Waiting, the newest ReannounceMax intents pending approval are
+// announced again so to every such webhook, after one approvals_pending
+// message with the total when there are more. One whose deadline has
+// passed is not (it expires as the engine starts). When src is also a
+// Recorder (the engine is), each notification that fails for good goes on
+// the 5W1H record (RecordEvery says how often).
 func (n *Notifier) Start(ctx context.Context, src Source) {
 	events := src.Subscribe(ctx)
-	var waiting []intent.Intent
-	total := 0
-	if w, ok := src.(Waiting); ok && n.wantsApprovals() {
-		var err error
-		if waiting, total, err = w.WaitingApprovals(ctx, n.opts.ReannounceMax); err != nil {
-			n.log.Warn("notify: the intents waiting for approval are not announced again", "err", err)
-		}
+	plans, acked := n.pendingAtStart(ctx, src) // before the webhooks' goroutines, which report to n.acks
+	ackStop, ackDone := make(chan struct{}), make(chan struct{})
+	if n.acks != nil {
+		go func() {
+			defer close(ackDone)
+			n.acks.run(ackStop)
+		}()
+	} else {
+		close(ackDone)
 	}
 	recStop, recDone := make(chan struct{}), make(chan struct{})
 	if r, ok := src.(Recorder); ok {
@@ -260,57 +271,14 @@ func (n *Notifier) Start(ctx context.Context, src Source) {
 	}
 	go func() {
 		defer close(n.done)
-		n.reannounce(waiting, total)
+		n.reannounce(plans, acked)
 		n.dispatch(ctx, src, events)
 		n.shutdown(&workers)
 		close(recStop) // after the webhooks: their last failures are reported
+		close(ackStop) // and their last acknowledgements kept
 		<-recDone
+		<-ackDone
 	}()
-}
-
-// wantsApprovals reports whether any webhook wants approval requests.
-func (n *Notifier) wantsApprovals() bool {
-	for _, h := range n.hooks {
-		if h.cfg.Wants(engine.NotifyApproval) {
-			return true
-		}
-	}
-	return false
-}
-
-// reannounce queues the approval requests of the intents a previous run
-// left waiting (the newest, oldest first), after a summary when total is
-// more than those. Each is then announced: an event of it does not send
-// it again. The dispatcher's, before it reads events.
-func (n *Notifier) reannounce(waiting []intent.Intent, total int) {
-	now := n.clock.Now()
-	kept := make([]intent.Intent, 0, len(waiting))
-	for _, in := range waiting {
-		if in.Deadline.IsZero() || in.Deadline.After(now) {
-			kept = append(kept, in)
-		}
-	}
-	total -= len(waiting) - len(kept) // those expire as the engine starts
-	if len(kept) == 0 {
-		return
-	}
-	var msgs []Message
-	if total > len(kept) {
-		msgs = append(msgs, pendingSummary(now, total, kept))
-	}
-	for _, in := range kept {
-		n.announced[in.ID] = struct{}{}
-		msgs = append(msgs, reannouncement(now, in))
-	}
-	for _, h := range n.hooks {
-		if !h.cfg.Wants(engine.NotifyApproval) {
-			continue
-		}
-		for _, m := range msgs {
-			h.enqueue(m, firstNonEmpty(m.intentID(), "pending approvals"))
-		}
-	}
-	n.log.Info("notify: announcing again the intents left waiting for approval", "announced", len(kept), "pending", total)
 }
 
 // Wait blocks until the notifier started by Start has stopped: every
