@@ -112,7 +112,9 @@
 // alone, at every heartbeat that lists them, and the second heartbeat in
 // a row is recorded as remote_stale_attempt_stopped. The same
 // reconciliation sends again a cancel that was lost: grace.ctl.cancel is
-// plain NATS, at most once.
+// plain NATS, at most once. A cancel that reaches a worker before the
+// answer to its claim keeps the handler from starting: the worker reports
+// the attempt ended, not run.
 //
 // While no worker is live the engine dispatches nothing (the Dispatcher
 // is its engine.RemoteFleet): the intents stay queued rather than being

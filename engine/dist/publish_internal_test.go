@@ -7,7 +7,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
 
 	"grace/engine/enginetest"
@@ -60,21 +59,8 @@ func (startedStopped) Kind(string) string { return "started-stopped" }
 // there was reconciliation, until its own timeout: the cause of
 // TestCancelStopsARemoteAttempt's "the remote handler was not stopped").
 func TestAttemptStoppedBeforeItsPublishIsAcknowledged(t *testing.T) {
-	srv, err := StartServer(ServerOptions{Listen: "127.0.0.1:0", StoreDir: t.TempDir()})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer srv.Shutdown()
-	dial := func() *nats.Conn {
-		nc, err := nats.Connect(srv.ClientURL())
-		if err != nil {
-			t.Fatal(err)
-		}
-		return nc
-	}
-	cnc, wnc := dial(), dial()
-	defer cnc.Close()
-	defer wnc.Close()
+	srv := natsServer(t)
+	cnc, wnc := natsConn(t, srv), natsConn(t, srv)
 	// A heartbeat far apart: only the control plane's own cancel can stop
 	// the handler within this test, not a heartbeat's reconciliation.
 	const beat = time.Minute

@@ -15,6 +15,28 @@ import (
 	"grace/engine/intent"
 )
 
+// natsServer starts an embedded nats-server, shut down when the test ends.
+func natsServer(t *testing.T) *Server {
+	t.Helper()
+	srv, err := StartServer(ServerOptions{Listen: "127.0.0.1:0", StoreDir: t.TempDir()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(srv.Shutdown)
+	return srv
+}
+
+// natsConn connects to srv, closed when the test ends.
+func natsConn(t *testing.T, srv *Server, opts ...nats.Option) *nats.Conn {
+	t.Helper()
+	nc, err := nats.Connect(srv.ClientURL(), opts...)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(nc.Close)
+	return nc
+}
+
 // pollUntil polls cond every 10ms until it holds, failing after a hang
 // bound of 10s.
 func pollUntil(t *testing.T, what string, cond func() bool) {
@@ -39,21 +61,9 @@ func pollUntil(t *testing.T, what string, cond func() bool) {
 // until a heartbeat's reconciliation stopped it, or the holder's
 // finished work was thrown away and done again.
 func TestClaimStaysWithAHolderUnheardWhileTheControlPlaneWasCutOff(t *testing.T) {
-	srv, err := StartServer(ServerOptions{Listen: "127.0.0.1:0", StoreDir: t.TempDir()})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer srv.Shutdown()
-	cnc, err := nats.Connect(srv.ClientURL(), nats.MaxReconnects(-1), nats.ReconnectWait(10*time.Millisecond))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer cnc.Close()
-	wnc, err := nats.Connect(srv.ClientURL())
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer wnc.Close()
+	srv := natsServer(t)
+	cnc := natsConn(t, srv, nats.MaxReconnects(-1), nats.ReconnectWait(10*time.Millisecond))
+	wnc := natsConn(t, srv)
 	const beat = time.Second
 	clk := clock.NewFake(time.Unix(1_800_000_000, 0))
 	store := enginetest.NewStore(64)

@@ -83,9 +83,12 @@ type Worker struct {
 	// every idlePoll, for redeliveries, which ring no bell.
 	lastFull atomic.Int64
 
-	mu        sync.Mutex
-	running   map[string]*task // attempt key → task (runaway handlers too)
-	claiming  map[string]bool  // attempt keys whose claim awaits its answer
+	mu       sync.Mutex
+	running  map[string]*task // attempt key → task (runaway handlers too)
+	claiming map[string]bool  // attempt keys whose claim awaits its answer
+	// stopped are the attempts of claiming the control plane told to stop
+	// before their claim's answer came: granted, they do not start.
+	stopped   map[string]bool
 	completed atomic.Uint64
 	failed    atomic.Uint64
 	// runaways counts the handlers abandoned that have not returned.
@@ -139,7 +142,7 @@ func NewWorker(ctx context.Context, nc *nats.Conn, o WorkerOptions) (*Worker, er
 		return nil, fmt.Errorf("new worker %s: %w", o.Name, err)
 	}
 	return &Worker{nc: nc, js: js, cons: cons, o: o, instance: newInstanceID(), stopRun: func(error) {},
-		bell: make(chan struct{}, 1), running: map[string]*task{}, claiming: map[string]bool{}}, nil
+		bell: make(chan struct{}, 1), running: map[string]*task{}, claiming: map[string]bool{}, stopped: map[string]bool{}}, nil
 }
 
 // Run asks the control plane to join under its name (waiting for a
@@ -315,7 +318,9 @@ func (w *Worker) handle(ctx context.Context, msg jetstream.Msg) {
 	err := w.request(subjectClaim, claimReq{ID: in.ID, Attempt: in.Attempts, Worker: w.o.Name, Host: w.o.Host, Instance: w.instance, Delivered: delivered}, &cr)
 	w.mu.Lock()
 	delete(w.claiming, key)
-	if err == nil && cr.Granted {
+	stopped := w.stopped[key]
+	delete(w.stopped, key)
+	if err == nil && cr.Granted && !stopped {
 		w.running[key] = &task{cancel: cancel}
 	}
 	w.mu.Unlock()
@@ -335,6 +340,14 @@ func (w *Worker) handle(ctx context.Context, msg jetstream.Msg) {
 		return
 	case !cr.Granted:
 		_ = msg.NakWithDelay(w.o.HeartbeatInterval)
+		return
+	case stopped:
+		// Told to stop as the claim was granted (the cancel overtook the
+		// answer): the handler does not start; the control plane hears
+		// that the attempt ended, as from a handler that returned at once.
+		w.o.Logger.Info("attempt stopped by the control plane before it started: not run", "attempt", key)
+		w.report(ctx, msg, resultReq{ID: in.ID, Attempt: in.Attempts, Worker: w.o.Name, Host: w.o.Host, Token: cr.Token,
+			Error: fmt.Sprintf("not started on %s: %v", w.o.Name, errCancelled)})
 		return
 	}
 	w.beat(false)
@@ -525,14 +538,19 @@ func (w *Worker) abandon(tctx context.Context, msg jetstream.Msg, key string, re
 // Runaways is how many abandoned handlers have not returned yet.
 func (w *Worker) Runaways() int { return int(w.runaways.Load()) }
 
-// onCancel cancels a running attempt the control plane abandoned.
+// onCancel cancels a running attempt the control plane abandoned, or one
+// whose claim awaits its answer before it starts.
 func (w *Worker) onCancel(m *nats.Msg) {
 	var c cancelMsg
 	if json.Unmarshal(m.Data, &c) != nil || (c.Instance != "" && c.Instance != w.instance) {
 		return
 	}
+	key := attemptKey(c.ID, c.Attempt)
 	w.mu.Lock()
-	t, ok := w.running[attemptKey(c.ID, c.Attempt)]
+	t, ok := w.running[key]
+	if !ok && w.claiming[key] {
+		w.stopped[key] = true // its claim's answer is on its way
+	}
 	w.mu.Unlock()
 	if ok {
 		t.cancel(errCancelled)
