@@ -14,8 +14,10 @@ import (
 // approval request of an intent: the notifier need not announce it to
 // that webhook again after a restart.
 type ApprovalAck struct {
-	// Webhook is the webhook's name (compared without case, as the
-	// config does), IntentID the intent the request was about.
+	// Webhook names the webhook (compared without case, as the config
+	// does names): the notifier gives its name and a tag of its URL,
+	// so that another receiver under the same name is told again.
+	// IntentID is the intent the request was about.
 	Webhook, IntentID string
 	// At is when the webhook answered.
 	At time.Time

@@ -79,12 +79,19 @@ func TestServeReannouncesOnlyWhatAWebhookDidNotAcknowledge(t *testing.T) {
 			if err != nil {
 				return false
 			}
-			for _, id := range ids {
-				if _, ok := acks[webhook][id]; !ok {
-					return false
+			// Kept under the webhook's name and a tag of its URL.
+			for key, got := range acks {
+				if !strings.HasPrefix(key, webhook+"#") {
+					continue
 				}
+				for _, id := range ids {
+					if _, ok := got[id]; !ok {
+						return false
+					}
+				}
+				return true
 			}
-			return true
+			return false
 		})
 	}
 	kill := func(s *server) {

@@ -2,6 +2,8 @@ package notify
 
 import (
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
 	"errors"
 	"log/slog"
 	"sync/atomic"
@@ -58,6 +60,17 @@ func newAcker(to Acknowledgements, n *Notifier, keep []string) *acker {
 	return &acker{to: to, log: n.log, clock: n.clock, keep: keep, ch: make(chan engine.ApprovalAck, 4*n.opts.QueueSize)}
 }
 
+// ackName is what a webhook's acknowledgements are kept under: its name
+// and a tag of its URL ("pager#" and 12 hex digits of the URL's SHA-256),
+// so that a webhook pointed at another receiver under the same name is
+// told again what the first one acknowledged (the old tag's rows are
+// forgotten at start, as a removed webhook's are). The URL itself is not
+// kept: it may hold a secret.
+func (h *hook) ackName() string {
+	sum := sha256.Sum256([]byte(h.url))
+	return h.cfg.Name + "#" + hex.EncodeToString(sum[:6])
+}
+
 // delivered hands over, without waiting, that the webhook of h
 // acknowledged d when d is an approval request; a may be nil (nothing is
 // kept).
@@ -66,7 +79,7 @@ func (a *acker) delivered(h *hook, d delivery) {
 		return
 	}
 	select {
-	case a.ch <- engine.ApprovalAck{Webhook: h.cfg.Name, IntentID: d.intentID, At: a.clock.Now()}:
+	case a.ch <- engine.ApprovalAck{Webhook: h.ackName(), IntentID: d.intentID, At: a.clock.Now()}:
 	default:
 		a.lost.Add(1)
 	}

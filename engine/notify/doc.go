@@ -27,11 +27,12 @@
 // notifications were queued in memory, and lost with it) are announced
 // again at start, marked reannounced, to each webhook as far as it has
 // not acknowledged them. Grace remembers which approval requests each
-// webhook acknowledged (answered 2xx), by the webhook's name and the
-// intent's ID, for as long as the intent waits (an Acknowledgements: the
-// engine, whose store keeps them, and forgets those of a webhook no
-// longer configured): a webhook is told again of the intents it did not
-// acknowledge (all of them for one added since; the one whose delivery
+// webhook acknowledged (answered 2xx), by the webhook's name with a tag
+// of its URL and the intent's ID, for as long as the intent waits (an
+// Acknowledgements: the engine, whose store keeps them, and forgets those
+// of a webhook no longer configured): a webhook is told again of the
+// intents it did not acknowledge (all of them for one added since, or
+// pointed at another URL; the one whose delivery
 // failed, or was lost as the process stopped), the newest ReannounceMax,
 // after one approvals_pending message with how many it did not
 // acknowledge when there are more. An acknowledgement is handed over to

@@ -41,7 +41,7 @@ func (n *Notifier) pendingAtStart(ctx context.Context, src Source) (plans map[*h
 	}
 	names := make([]string, len(hooks))
 	for i, h := range hooks {
-		names[i] = h.cfg.Name
+		names[i] = h.ackName()
 	}
 	if ak, ok := src.(Acknowledgements); ok {
 		per, err := ak.UnacknowledgedApprovals(ctx, names, n.opts.ReannounceMax)
@@ -50,7 +50,7 @@ func (n *Notifier) pendingAtStart(ctx context.Context, src Source) (plans map[*h
 			n.acks = newAcker(ak, n, names)
 			plans = make(map[*hook]atStart, len(hooks))
 			for _, h := range hooks {
-				w := per[h.cfg.Name]
+				w := per[h.ackName()]
 				plans[h] = atStart{newest: w.Newest, total: w.Total}
 				acked = append(acked, w.Acknowledged...)
 			}

@@ -282,7 +282,36 @@ func TestAcknowledgementsNeverHoldUpDeliveries(t *testing.T) {
 	if want := fmt.Sprintf("lost=%d", n-saved); !strings.Contains(logs, "acknowledgements of approval requests not kept (their queue was full)") || !strings.Contains(logs, want) {
 		t.Fatalf("log (want %s):\n%s", want, logs)
 	}
-	if first := src.saved[0]; first.IntentID != "int_00" || first.Webhook != "oncall" || !first.At.Equal(epoch) {
+	if first := src.saved[0]; first.IntentID != "int_00" || !strings.HasPrefix(first.Webhook, "oncall#") || !first.At.Equal(epoch) {
 		t.Fatalf("first written: %+v", first)
+	}
+}
+
+// A webhook whose URL changed under the same name points at another
+// receiver, which never heard of the intents the first one acknowledged:
+// it is told of them again at start; once it acknowledged them, not again.
+func TestWebhookPointedElsewhereIsToldAgain(t *testing.T) {
+	t.Parallel()
+	before, after := newReceiver(t, nil), newReceiver(t, nil)
+	r := newAckRig(t)
+	r.start([]engine.WebhookConfig{hookTo("oncall", before.srv.URL)})
+	a := r.submit()
+	before.waitN(t, 1)
+	r.stop()
+
+	r.start([]engine.WebhookConfig{hookTo("oncall", after.srv.URL)})
+	b := r.submit()
+	if s := told(after.waitN(t, 2), 0); s != a+"(again) "+b {
+		t.Fatalf("the new receiver was told %q, want %s again then %s", s, a, b)
+	}
+	r.stop()
+
+	r.start([]engine.WebhookConfig{hookTo("oncall", after.srv.URL)})
+	c := r.submit()
+	if s := told(after.waitN(t, 3), 2); s != c {
+		t.Fatalf("after it acknowledged them, the new receiver was told %q, want %s alone", s, c)
+	}
+	if n := len(before.requests()); n != 1 {
+		t.Fatalf("the old receiver was sent %d requests, want its first alone", n)
 	}
 }
