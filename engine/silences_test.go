@@ -43,13 +43,18 @@ func (p *probe) component() watchdog.Component {
 }
 
 // setupProbed builds an engine (not started) on st and clk that watches
-// p besides its own components.
-func setupProbed(t *testing.T, st *enginetest.Store, clk *clock.Fake, p *probe) *testBundle {
+// p besides its own components; with a history, the watchdog keeps its
+// alerts there (and adopts those left firing at start).
+func setupProbed(t *testing.T, st *enginetest.Store, clk *clock.Fake, p *probe, h ...watchdog.History) *testBundle {
 	t.Helper()
 	b := &testBundle{store: st, clock: clk, handlers: newTestHandlers()}
 	t.Cleanup(func() { _ = st.Close() })
-	e, err := New(testConfig(), Deps{Store: st, Clock: clk, Handlers: b.handlers, Rand: func() float64 { return 0 },
-		Components: []watchdog.Component{p.component()}})
+	deps := Deps{Store: st, Clock: clk, Handlers: b.handlers, Rand: func() float64 { return 0 },
+		Components: []watchdog.Component{p.component()}}
+	if len(h) > 0 {
+		deps.History = h[0]
+	}
+	e, err := New(testConfig(), deps)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -149,6 +154,10 @@ func TestSilenceRefusesBadInput(t *testing.T) {
 		{func(r *SilenceRequest) { r.For = 0 }, "for", "for is required"},
 		{func(r *SilenceRequest) { r.For = -time.Minute }, "for", "must be positive"},
 		{func(r *SilenceRequest) { r.For = 31 * 24 * time.Hour }, "for", "at most 30d"},
+		{func(r *SilenceRequest) { r.For = time.Nanosecond }, "for", "for is 1ns; a silence lasts at least 1m"},
+		{func(r *SilenceRequest) { r.For = 500 * time.Millisecond }, "for", "for is 500ms; a silence lasts at least 1m"},
+		{func(r *SilenceRequest) { r.For = time.Minute - time.Second }, "for", "for is 59s; a silence lasts at least 1m"},
+		{func(r *SilenceRequest) { r.For, r.Until = 0, now.Add(30*time.Second) }, "until", "is 30s ahead; a silence lasts at least 1m"},
 		{func(r *SilenceRequest) { r.Until = now.Add(time.Hour) }, "until", "not both"},
 		{func(r *SilenceRequest) { r.For, r.Until = 0, now.Add(-time.Second) }, "until", "is not in the future"},
 		{func(r *SilenceRequest) { r.For, r.Until = 0, now.Add(31*24*time.Hour) }, "until", "at most 30d"},
@@ -179,6 +188,10 @@ func TestSilenceRefusesBadInput(t *testing.T) {
 	if n := b.store.Count(WhatAlertSilenced); n != 0 {
 		t.Fatalf("%d alert_silenced records after refusals", n)
 	}
+	if s, err := b.e.SilenceAlerts(ctx, SilenceRequest{Match: "probe/x", For: time.Minute, Reason: "shortest", Operator: "alice"}); err != nil ||
+		!s.EndsAt.Equal(now.Add(time.Minute)) {
+		t.Fatalf("a silence of a minute: %+v, %v", s, err)
+	}
 	until := now.Add(90 * time.Minute)
 	s, err := b.e.SilenceAlerts(ctx, SilenceRequest{Match: " * ", Until: until, Reason: "window", Operator: "alice"})
 	if err != nil || s.Match != "*" || !s.EndsAt.Equal(until) || !strings.HasPrefix(s.ID, "sil_") || s.State != watchdog.SilenceActive {
@@ -190,7 +203,7 @@ func TestSilenceRefusesBadInput(t *testing.T) {
 	if _, err := b.e.EndSilence(ctx, "sil_nope", "bob", "x"); !errors.Is(err, ErrSilenceNotFound) {
 		t.Fatalf("end of an unknown silence: %v", err)
 	}
-	if ss, _ := b.e.Silences(ctx, false); len(ss) != 1 || ss[0].ID != s.ID {
+	if ss, _ := b.e.Silences(ctx, false); len(ss) != 2 || !slices.ContainsFunc(ss, func(x watchdog.Silence) bool { return x.ID == s.ID }) {
 		t.Fatalf("a refused end changed the silences: %+v", ss)
 	}
 }
@@ -204,10 +217,8 @@ func TestSilenceRefusesBadInput(t *testing.T) {
 // step is on the record.
 func TestSilenceMutesAlertsUntilItEnds(t *testing.T) {
 	t.Parallel()
-	p := &probe{}
-	b := setupProbed(t, enginetest.NewStore(64), clock.NewFake(epoch), p)
+	b, p := startProbed(t)
 	ctx := t.Context()
-	b.start(t)
 	b.check(t)
 
 	p.set("flaky", watchdog.Warn)
@@ -216,7 +227,7 @@ func TestSilenceMutesAlertsUntilItEnds(t *testing.T) {
 	if ev := eventOf(t, b.alertEvents(from), "probe/flaky", watchdog.Raised); ev.Alert.Silenced != nil {
 		t.Fatalf("raised before any silence, marked %+v", ev.Alert.Silenced)
 	}
-	a, err := b.e.SilenceAlerts(ctx, SilenceRequest{Match: "probe/*", For: 30 * time.Second, Reason: "probe maintenance", Operator: "alice"})
+	a, err := b.e.SilenceAlerts(ctx, SilenceRequest{Match: "probe/*", For: time.Minute, Reason: "probe maintenance", Operator: "alice"})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -250,7 +261,7 @@ func TestSilenceMutesAlertsUntilItEnds(t *testing.T) {
 	if got := b.recordsAbout("probe/other"); !slices.Equal(got, []string{watchdog.WhatAlertRaised}) {
 		t.Fatalf("the watchdog's record of a muted alert: %v", got)
 	}
-	other, err := b.e.SilenceAlerts(ctx, SilenceRequest{Match: "*/other", For: 2 * time.Minute, Reason: "known", Operator: "bob"})
+	other, err := b.e.SilenceAlerts(ctx, SilenceRequest{Match: "*/other", For: 3 * time.Minute, Reason: "known", Operator: "bob"})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -262,6 +273,7 @@ func TestSilenceMutesAlertsUntilItEnds(t *testing.T) {
 	// a's time comes: probe/flaky is announced again, probe/other (muted
 	// by the other silence still) is not.
 	from = len(b.seen)
+	b.clock.Advance(30 * time.Second) // short of a's end: the next check reaches it
 	b.check(t)
 	if b.clock.Now().Before(a.EndsAt) {
 		t.Fatalf("the clock %v is before the silence's end %v", b.clock.Now(), a.EndsAt)

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"time"
 
 	"grace/engine"
 	"grace/engine/clarity"
@@ -13,7 +14,9 @@ import (
 
 // The store keeps the alert silences (schema migration 9): one row each,
 // replaced as it ends, written in the transaction of the record that
-// makes or ends it. It implements engine.SilenceStore.
+// makes or ends it, and deleted (PruneSilences) once it ended long ago
+// (watchdog.SilenceRetention; the records stay). It implements
+// engine.SilenceStore.
 var _ engine.SilenceStore = (*Store)(nil)
 
 // silenceCols are the silences table's columns in StoredSilences' order.
@@ -51,18 +54,23 @@ func (s *Store) SaveSilence(ctx context.Context, sil watchdog.Silence, recs ...c
 }
 
 // StoredSilences returns the silences q selects, newest first (by
-// creation): those not ended (q.Active), or those of every state; at most
-// q.Limit (100 when 0).
+// creation): those not ended (q.Active), or those of every state, without
+// those that ended before q.EndedSince; at most q.Limit (100 when 0,
+// every one when negative).
 func (s *Store) StoredSilences(ctx context.Context, q watchdog.SilenceQuery) ([]watchdog.Silence, error) {
 	if err := s.readable(); err != nil {
 		return nil, err
 	}
-	query := "SELECT " + silenceCols + " FROM silences"
+	query := "SELECT " + silenceCols + " FROM silences WHERE (ended_at IS NULL OR ended_at >= ?)"
 	if q.Active {
-		query += " WHERE ended_at IS NULL"
+		query += " AND ended_at IS NULL"
 	}
 	query += " ORDER BY created_at DESC, id DESC LIMIT ?"
-	rows, err := s.rdb.QueryContext(ctx, query, int64(limitOr(q.Limit)))
+	limit := int64(limitOr(q.Limit))
+	if q.Limit < 0 {
+		limit = -1 // SQLite: no limit
+	}
+	rows, err := s.rdb.QueryContext(ctx, query, boundNanos(q.EndedSince), limit)
 	if err != nil {
 		return nil, fmt.Errorf("read silences: %w", err)
 	}
@@ -82,4 +90,30 @@ func (s *Store) StoredSilences(ctx context.Context, q watchdog.SilenceQuery) ([]
 		return nil, fmt.Errorf("read silences: %w", err)
 	}
 	return out, nil
+}
+
+// PruneSilences deletes the silences that ended (or were stored as
+// expired) before endedBefore, in one transaction of the writer, and
+// returns how many. The records that made and ended them stay.
+func (s *Store) PruneSilences(ctx context.Context, endedBefore time.Time) (int, error) {
+	if err := ctx.Err(); err != nil {
+		return 0, err
+	}
+	req, err := newRequest(&intent.Change{}, s.opts.Clock.Now())
+	if err != nil {
+		return 0, fmt.Errorf("prune silences: %w", err)
+	}
+	var n int64
+	req.side = func(c *wconn) error {
+		var err error
+		n, err = c.execOnce(`DELETE FROM silences WHERE ended_at IS NOT NULL AND ended_at < ?`, boundNanos(endedBefore))
+		if err != nil {
+			return fmt.Errorf("delete silences ended before %s: %w", endedBefore.UTC().Format(time.RFC3339), err)
+		}
+		return nil
+	}
+	if _, err := s.applyRequest(ctx, req); err != nil {
+		return 0, fmt.Errorf("prune silences of %s: %w", s.path, err)
+	}
+	return int(n), nil
 }

@@ -2,6 +2,7 @@ package store
 
 import (
 	"context"
+	"fmt"
 	"reflect"
 	"sync"
 	"testing"
@@ -96,5 +97,60 @@ func TestSilenceWriteFailsAlone(t *testing.T) {
 	}
 	if rep, err := tb.s.VerifyAudit(ctx); err != nil || !rep.OK {
 		t.Fatalf("audit: %+v, %v", rep, err)
+	}
+}
+
+// TestSilencesPrunedAfterTheyEnded: PruneSilences deletes the silences
+// that ended (or were stored expired) before its cutoff, and none active
+// (even one whose time has passed, not yet stored expired); the records
+// stay and the audit chain holds. EndedSince leaves the ended ones out of
+// a read, and a negative limit reads every one.
+func TestSilencesPrunedAfterTheyEnded(t *testing.T) {
+	t.Parallel()
+	tb := setup(t)
+	ctx := context.Background()
+	old := silenceAt("sil_old", t0, "a/*")
+	old.State, old.EndedAt, old.EndedBy, old.EndReason = watchdog.SilenceEnded, t0.Add(time.Hour), "bob", "done"
+	expired := silenceAt("sil_expired", t0.Add(time.Minute), "b/*")
+	expired.State, expired.EndedAt = watchdog.SilenceExpired, expired.EndsAt
+	recent := silenceAt("sil_recent", t0.Add(2*time.Minute), "c/*")
+	recent.State, recent.EndedAt, recent.EndedBy, recent.EndReason = watchdog.SilenceEnded, t0.Add(10*time.Hour), "bob", "done"
+	stale := silenceAt("sil_stale", t0.Add(3*time.Minute), "d/*") // active, its time long past
+	for _, s := range []watchdog.Silence{old, expired, recent, stale} {
+		if err := tb.s.SaveSilence(ctx, s, rec("alice", "alert_silenced", "maintenance")); err != nil {
+			t.Fatal(err)
+		}
+	}
+	cutoff := t0.Add(5 * time.Hour)
+	if got, err := tb.s.StoredSilences(ctx, watchdog.SilenceQuery{EndedSince: cutoff}); err != nil || len(got) != 2 ||
+		got[0].ID != "sil_stale" || got[1].ID != "sil_recent" {
+		t.Fatalf("ended since the cutoff: %+v, %v; want sil_stale and sil_recent", got, err)
+	}
+	n, err := tb.s.PruneSilences(ctx, cutoff)
+	if err != nil || n != 2 {
+		t.Fatalf("PruneSilences: %d, %v; want 2", n, err)
+	}
+	tb.reopen(t)
+	got, err := tb.s.StoredSilences(ctx, watchdog.SilenceQuery{Limit: -1})
+	if err != nil || len(got) != 2 || got[0].ID != "sil_stale" || got[1].ID != "sil_recent" {
+		t.Fatalf("after the prune: %+v, %v; want sil_stale and sil_recent", got, err)
+	}
+	if n, err := tb.s.PruneSilences(ctx, cutoff); err != nil || n != 0 {
+		t.Fatalf("a second prune: %d, %v; want 0", n, err)
+	}
+	db := tb.rawDB(t)
+	if n := count(t, db, "SELECT count(*) FROM narratives WHERE what = 'alert_silenced'"); n != 4 {
+		t.Fatalf("%d records after the prune, want 4 (they stay)", n)
+	}
+	if rep, err := tb.s.VerifyAudit(ctx); err != nil || !rep.OK {
+		t.Fatalf("audit: %+v, %v", rep, err)
+	}
+	for i := range watchdog.DefaultLimit + 1 {
+		if err := tb.s.SaveSilence(ctx, silenceAt(fmt.Sprintf("sil_n%03d", i), t0.Add(time.Hour), "e/*")); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if got, _ := tb.s.StoredSilences(ctx, watchdog.SilenceQuery{Active: true, Limit: -1}); len(got) != watchdog.DefaultLimit+2 {
+		t.Fatalf("every active silence: %d, want %d", len(got), watchdog.DefaultLimit+2)
 	}
 }

@@ -248,8 +248,9 @@ func (f *silenceFlow) submit(pc *programContext) tea.Cmd {
 }
 
 // parseSilenceFor reads how long a silence lasts: a Go duration (90m,
-// 2h, 1h30m), days (1d, 7d) or both (1d12h); more than 0, at most
-// watchdog.MaxSilence (30 days), as the engine takes it.
+// 2h, 1h30m), days (1d, 7d) or both (1d12h); at least
+// watchdog.MinSilence (1m), at most watchdog.MaxSilence (30 days), as the
+// engine takes it.
 func parseSilenceFor(s string) (time.Duration, error) {
 	bad := fmt.Errorf("%q is not how long: give it first, as 30m, 2h, 1d or 1d12h, then why", s)
 	var d time.Duration
@@ -272,6 +273,8 @@ func parseSilenceFor(s string) (time.Duration, error) {
 	switch {
 	case d <= 0:
 		return 0, fmt.Errorf("%q: a silence must last more than 0", s)
+	case d < watchdog.MinSilence:
+		return 0, fmt.Errorf("%q is shorter than a silence lasts: 1m at least", s)
 	case d > watchdog.MaxSilence:
 		return 0, fmt.Errorf("%q is longer than a silence lasts: 30d at most", s)
 	}
@@ -380,6 +383,8 @@ func (m *model) silenced(msg silencedMsg) tea.Cmd {
 		return tea.Batch(m.alerts.refreshSilences(), m.refreshSnapshot())
 	case pc.noteUnsupported(msg.err):
 		pc.warn("silence unavailable: " + pc.noSilences)
+	case errors.Is(msg.err, engine.ErrTooManySilences):
+		pc.fail("silence " + msg.match + " refused: " + silenceErrText(msg.err, "silence alerts: ") + " (:silences lists them)")
 	default:
 		pc.fail("silence " + msg.match + " failed: " + silenceErrText(msg.err, "silence alerts: "))
 		pc.log.Warn("silence failed", "match", msg.match, "err", msg.err)

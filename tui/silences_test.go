@@ -542,3 +542,34 @@ func TestSilencesTitleCountsNoneNotFetched(t *testing.T) {
 		t.Errorf("the list fetched again is not counted:\n%s", v)
 	}
 }
+
+// TestSilenceOfLessThanAMinuteAndPastTheCap: a silence shorter than a
+// minute is refused in the console before the engine is asked, naming
+// what was typed; the engine's refusal of one more silence than it keeps
+// active is said as such, with where to end one.
+func TestSilenceOfLessThanAMinuteAndPastTheCap(t *testing.T) {
+	t.Parallel()
+	for _, in := range []string{"1ns", "500ms", "59s"} {
+		if d, err := parseSilenceFor(in); err == nil || !strings.Contains(err.Error(), `"`+in+`" is shorter than a silence lasts: 1m at least`) {
+			t.Errorf("parseSilenceFor(%q) = %v, %v; want it refused as shorter than a minute", in, d, err)
+		}
+	}
+	if d, err := parseSilenceFor("1m"); err != nil || d != time.Minute {
+		t.Errorf("parseSilenceFor(1m) = %v, %v", d, err)
+	}
+	b, s := setupSilences(t)
+	b.run(t, b.command(t, "silence */x 30s quick"))
+	if made, _, _ := s.calls(); len(made) != 0 {
+		t.Fatalf("the engine was asked for a silence of 30s: %+v", made)
+	}
+	if got := b.statusText(); !strings.Contains(got, `"30s" is shorter than a silence lasts: 1m at least`) || b.statusLevel() != levelError {
+		t.Errorf("status (level %d) %q", b.statusLevel(), got)
+	}
+	b.run(t, b.press(t, "<esc>")) // it asks again; give up
+	s.setErr(fmt.Errorf("silence alerts: %w: 1000 are active and at most 1000 may be; nothing was made", engine.ErrTooManySilences))
+	b.run(t, b.command(t, "silence */x 1h rework"))
+	if got := b.statusText(); !strings.HasPrefix(got, "silence */x refused: too many active alert silences: 1000 are active") ||
+		!strings.HasSuffix(got, "(:silences lists them)") || b.statusLevel() != levelError {
+		t.Errorf("status (level %d) %q", b.statusLevel(), got)
+	}
+}

@@ -27,14 +27,17 @@ func (a *app) silenceCommand() *cobra.Command {
 		Long: `Silence the alerts MATCH matches on a running server (api.server, or
 --server): their webhooks are not told of them until the silence ends; the
 watchdog still raises and records them, grace alerts marks them SILENCED.
-When the silence ends (at its time, or grace alerts unsilence), each alert
-it muted that still fires is sent to the webhooks once, marked
-after_silence. Silences last across restarts; each is on the record.
+When the silence ends (at its time, or grace alerts unsilence), what the
+webhooks missed is sent once, marked after_silence: each alert that changed
+under it (raised, escalated, de-escalated) and still fires, and the
+resolution of each alert they were told fired before it. Silences last
+across restarts; each is on the record. At most 1000 are active at once.
 
 MATCH is an alert key (scheduler/paused), component/* (every alert of a
 component), */condition (a condition of any component), or * (every alert:
 a maintenance window; quote it for the shell). --for is how long (2h, 90m,
-7d), --until until when (an RFC 3339 time); one of them, at most 30 days.
+7d), --until until when (an RFC 3339 time); one of them, at least a minute
+and at most 30 days.
 
   grace alerts silence 'htm_orchestrator/*' --for 2h --reason "queue migration"
   grace alerts silence '*' --until 2026-03-01T06:00:00Z --reason "maintenance window"`,
@@ -75,6 +78,9 @@ a maintenance window; quote it for the shell). --for is how long (2h, 90m,
 			}
 			return a.withSilences(cmd, "silence", func(ctx context.Context, c *httpapi.Client) error {
 				s, err := c.SilenceAlerts(ctx, req)
+				if errors.Is(err, engine.ErrTooManySilences) {
+					return fmt.Errorf("alerts silence: %w (grace alerts silences lists them; grace alerts unsilence ID --reason R ends one)", err)
+				}
 				if err != nil {
 					return flagError("alerts silence", err)
 				}
@@ -98,8 +104,8 @@ a maintenance window; quote it for the shell). --for is how long (2h, 90m,
 			})
 		},
 	}
-	cmd.Flags().StringVar(&forText, "for", "", "how long the silence lasts: 2h, 90m, 7d (at most 30d)")
-	cmd.Flags().StringVar(&untilText, "until", "", "when the silence ends: an RFC 3339 time (at most 30 days ahead)")
+	cmd.Flags().StringVar(&forText, "for", "", "how long the silence lasts: 2h, 90m, 7d (at least 1m, at most 30d)")
+	cmd.Flags().StringVar(&untilText, "until", "", "when the silence ends: an RFC 3339 time (1 minute to 30 days ahead)")
 	cmd.Flags().StringVar(&reason, "reason", "", "why, for the record (required)")
 	a.addJSONFlag(cmd)
 	return cmd
@@ -114,7 +120,8 @@ func (a *app) silencesCommand() *cobra.Command {
 		Long: `List a running server's alert silences (api.server, or --server), newest
 first: each with its ID (for grace alerts unsilence), what it matches, who
 made it and why, and when it ends. --all lists the newest 100 of every
-state: active, expired and ended (with who ended it and why). With no
+state: active, expired and ended (with who ended it and why); an ended
+silence is kept 30 days after it ended, then deleted. With no
 server answering it reads the database, and says so: what the last engine
 kept. With --json: {silences: [...]}.`,
 		Args: cobra.NoArgs,
@@ -175,9 +182,11 @@ func (a *app) unsilenceCommand() *cobra.Command {
 		Short: "End an alert silence before its time (a reason is required)",
 		Long: `End silence ID (grace alerts silences lists them) on a running server
 (api.server, or --server): its alerts' webhooks are told of them again, and
-each alert it muted that still fires (and that no other silence mutes) is
-sent once, marked after_silence. On the record. A silence that ended or
-expired already is refused, and nothing changes.`,
+what they missed under it (for the alerts no other silence mutes) is sent
+once, marked after_silence: each alert that changed under it and still
+fires, and the resolution of each alert they were told fired before it.
+On the record. A silence that ended or expired already is refused, and
+nothing changes.`,
 		Args: cobra.ArbitraryArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			if len(args) != 1 {
@@ -279,27 +288,18 @@ type noSilenceServer struct {
 
 // storedSilences reads the silences the database keeps, as the engine
 // would list them at now: the active ones, or with all every state (the
-// newest 100). One whose time has passed while no engine ran shows as
-// expired (the next start ends it on the record).
+// newest 100 of those ended within 30 days: watchdog.SilenceRetention).
+// One whose time has passed while no engine ran shows as expired (the
+// next start ends it on the record).
 func storedSilences(ctx context.Context, cfg engine.Config, log *slog.Logger, all bool, now time.Time) ([]watchdog.Silence, error) {
 	st, err := openStore(ctx, cfg, true, log)
 	if err != nil {
 		return nil, err
 	}
 	defer st.Close()
-	ss, err := st.StoredSilences(ctx, watchdog.SilenceQuery{Active: !all, Limit: watchdog.DefaultLimit})
+	ss, err := st.StoredSilences(ctx, watchdog.StoredSilencesQuery(all, now))
 	if err != nil {
 		return nil, err
 	}
-	out := ss[:0]
-	for _, s := range ss {
-		if s.State == watchdog.SilenceActive && !now.Before(s.EndsAt) {
-			if !all {
-				continue
-			}
-			s.State, s.EndedAt = watchdog.SilenceExpired, s.EndsAt
-		}
-		out = append(out, s)
-	}
-	return out, nil
+	return watchdog.SilencesAsOf(ss, all, now), nil
 }

@@ -2,11 +2,14 @@ package main
 
 import (
 	"context"
+	"fmt"
 	"path/filepath"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
+	"grace/engine"
 	"grace/engine/clarity"
 	"grace/engine/httpapi"
 	"grace/engine/watchdog"
@@ -35,6 +38,8 @@ func TestCLIAlertSilences(t *testing.T) {
 		{[]string{"alerts", "silence", "scheduler/*", "--for", "2 hours", "--reason", "r"}, `--for "2 hours"`},
 		{[]string{"alerts", "silence", "scheduler/*", "--for", "0s", "--reason", "r"}, `--for "0s": a duration must be positive`},
 		{[]string{"alerts", "silence", "scheduler/*", "--for", "31d", "--reason", "r"}, `--for "31d": a silence lasts at most 30d`},
+		{[]string{"alerts", "silence", "scheduler/*", "--for", "1ns", "--reason", "r"}, `--for "1ns": a silence lasts at least 1m`},
+		{[]string{"alerts", "silence", "scheduler/*", "--for", "500ms", "--reason", "r"}, `--for "500ms": a silence lasts at least 1m`},
 		{[]string{"alerts", "silence", "scheduler/*", "--until", "noon", "--reason", "r"}, `--until "noon"`},
 		{[]string{"alerts", "silence", "scheduler/*", "--for", "2h"}, "--reason is required"},
 		{[]string{"alerts", "silence", "scheduler/*", "--for", "2h", "--reason", "r", "--firing"}, "unknown flag: --firing"},
@@ -102,6 +107,8 @@ func TestCLIAlertSilences(t *testing.T) {
 		t.Fatalf("alerts silence --json: %+v", window)
 	}
 	c.run(t, "alerts", "silence", "*", "--until", "2020-01-01T00:00:00Z", "--reason", "r").wantFail(t, exitFailure, "alerts silence: --until: until 2020-01-01T00:00:00Z is not in the future")
+	c.run(t, "alerts", "silence", "*", "--until", time.Now().Add(30*time.Second).UTC().Format(time.RFC3339), "--reason", "r").
+		wantFail(t, exitFailure, "ahead; a silence lasts at least 1m")
 	var list httpapi.SilencesResponse
 	c.run(t, "alerts", "silences", "--json").decode(t, &list)
 	if len(list.Silences) != 2 || list.Silences[0].ID != window.ID || list.Silences[1].ID != id {
@@ -166,6 +173,12 @@ func TestCLIAlertsSilencedFromDatabase(t *testing.T) {
 			EndedAt: now.Add(-time.Minute), EndedBy: "bob", EndReason: "done"},
 		// Its time passed while no engine ran: the next start expires it.
 		{ID: "sil_past", Match: "mesh/*", Reason: "r", By: "carol", CreatedAt: now.Add(-2 * time.Hour), EndsAt: now.Add(-time.Hour), State: watchdog.SilenceActive},
+		// Ended more than 30 days ago: no longer kept, nor listed.
+		{ID: "sil_gone", Match: "mesh/*", Reason: "r", By: "bob", CreatedAt: now.Add(-40 * 24 * time.Hour), EndsAt: now.Add(-39 * 24 * time.Hour),
+			State: watchdog.SilenceEnded, EndedAt: now.Add(-31 * 24 * time.Hour), EndedBy: "bob", EndReason: "done"},
+		// Its time passed more than 30 days ago, while no engine ran.
+		{ID: "sil_long_past", Match: "mesh/*", Reason: "r", By: "carol", CreatedAt: now.Add(-32 * 24 * time.Hour), EndsAt: now.Add(-31 * 24 * time.Hour),
+			State: watchdog.SilenceActive},
 	} {
 		if err := st.SaveSilence(ctx, s, rec); err != nil {
 			t.Fatal(err)
@@ -206,5 +219,53 @@ func TestCLIAlertsSilencedFromDatabase(t *testing.T) {
 	}
 	if len(states) != 3 || states["sil_on"] != watchdog.SilenceActive || states["sil_off"] != watchdog.SilenceEnded || states["sil_past"] != watchdog.SilenceExpired {
 		t.Fatalf("alerts silences --all from the database: %v", states)
+	}
+}
+
+// TestCLISilencesPastTheCap: a server keeping engine.MaxActiveSilences
+// active silences (all loaded at its start) refuses one more: grace
+// alerts silence exits non-zero saying so and where to end one, and
+// nothing is made.
+func TestCLISilencesPastTheCap(t *testing.T) {
+	t.Parallel()
+	c, url := newServerCLI(t)
+	db := filepath.Join(c.dir, "grace-data", "grace.db") // the default
+	ctx := context.Background()
+	st, err := store.Open(ctx, db, store.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	now := time.Now().UTC()
+	rec := clarity.Record{Who: "alice", What: "alert_silenced", Where: "alert_silences", Why: []string{"test"}, How: "operator_command", Result: "silenced"}
+	var wg sync.WaitGroup
+	errs := make(chan error, engine.MaxActiveSilences)
+	for i := range engine.MaxActiveSilences {
+		wg.Go(func() {
+			s := watchdog.Silence{ID: fmt.Sprintf("sil_%04d", i), Match: fmt.Sprintf("probe/c%d", i), Reason: "r", By: "alice",
+				CreatedAt: now, EndsAt: now.Add(time.Hour), State: watchdog.SilenceActive}
+			if err := st.SaveSilence(ctx, s, rec); err != nil {
+				errs <- err
+			}
+		})
+	}
+	wg.Wait()
+	close(errs)
+	if err := <-errs; err != nil {
+		t.Fatal(err)
+	}
+	if err := st.Close(); err != nil {
+		t.Fatal(err)
+	}
+	startServe(t, c, writeServeConfig(t, c.dir, url, ""), url)
+	c.run(t, "alerts", "silence", "scheduler/*", "--for", "2h", "--reason", "migration").
+		wantFail(t, exitFailure, fmt.Sprintf("alerts silence: silence alerts: too many active alert silences: %d are active and at most %d may be", engine.MaxActiveSilences, engine.MaxActiveSilences))
+	r := c.run(t, "alerts", "silence", "scheduler/*", "--for", "2h", "--reason", "migration")
+	if !strings.Contains(r.stderr, "nothing was made") || !strings.Contains(r.stderr, "grace alerts unsilence ID --reason R ends one") {
+		t.Fatalf("the refusal: %q", r.stderr)
+	}
+	var list httpapi.SilencesResponse
+	c.run(t, "alerts", "silences", "--json").decode(t, &list)
+	if len(list.Silences) != engine.MaxActiveSilences {
+		t.Fatalf("%d active silences listed, want %d", len(list.Silences), engine.MaxActiveSilences)
 	}
 }

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"slices"
 	"strings"
+	"time"
 
 	"grace/engine/clarity"
 	"grace/engine/watchdog"
@@ -41,7 +42,8 @@ func (s *Store) SaveSilence(ctx context.Context, sil watchdog.Silence, recs ...c
 }
 
 // StoredSilences returns the silences q selects, newest first: those not
-// ended, or the newest q.Limit (100 when 0) of all.
+// ended, or the newest q.Limit (100 when 0, all when negative) of all,
+// without those that ended before q.EndedSince.
 func (s *Store) StoredSilences(ctx context.Context, q watchdog.SilenceQuery) ([]watchdog.Silence, error) {
 	if err := ctx.Err(); err != nil {
 		return nil, fmt.Errorf("read silences: %w", err)
@@ -49,7 +51,7 @@ func (s *Store) StoredSilences(ctx context.Context, q watchdog.SilenceQuery) ([]
 	s.mu.Lock()
 	out := make([]watchdog.Silence, 0, len(s.silences))
 	for _, x := range s.silences {
-		if !q.Active || x.EndedAt.IsZero() {
+		if (!q.Active || x.EndedAt.IsZero()) && (x.EndedAt.IsZero() || !x.EndedAt.Before(q.EndedSince)) {
 			out = append(out, x)
 		}
 	}
@@ -58,11 +60,34 @@ func (s *Store) StoredSilences(ctx context.Context, q watchdog.SilenceQuery) ([]
 		return cmp.Or(b.CreatedAt.Compare(a.CreatedAt), strings.Compare(b.ID, a.ID))
 	})
 	limit := q.Limit
-	if limit <= 0 {
+	if limit == 0 {
 		limit = watchdog.DefaultLimit
 	}
-	if len(out) > limit {
+	if limit > 0 && len(out) > limit {
 		out = out[:limit]
 	}
 	return out, nil
+}
+
+// PruneSilences deletes the silences that ended before endedBefore.
+func (s *Store) PruneSilences(ctx context.Context, endedBefore time.Time) (int, error) {
+	if err := ctx.Err(); err != nil {
+		return 0, fmt.Errorf("prune silences: %w", err)
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	switch {
+	case s.closed:
+		return 0, ErrClosed
+	case s.fail != nil:
+		return 0, s.fail
+	}
+	n := 0
+	for id, x := range s.silences {
+		if !x.EndedAt.IsZero() && x.EndedAt.Before(endedBefore) {
+			delete(s.silences, id)
+			n++
+		}
+	}
+	return n, nil
 }

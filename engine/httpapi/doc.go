@@ -22,8 +22,10 @@
 //	                                                   a firing alert an active silence mutes has "silenced": {id, by, ends_at}
 //	POST /v1/alerts/silences         operator          {match, for | until, reason} → 201 the silence: webhooks are not told of the matching
 //	                                                   alerts until it ends (match "component/condition", "component/*", "*/condition" or "*";
-//	                                                   for "2h", "90m", "7d" or until RFC 3339, at most 30 days; a bad one: 4xx naming the field)
+//	                                                   for "2h", "90m", "7d" or until RFC 3339, 1 minute to 30 days; a bad one: 4xx naming the field;
+//	                                                   engine.MaxActiveSilences active already: 409 too_many_silences)
 //	GET  /v1/alerts/silences?all=    viewer, operator  {silences}: the active ones, or with all=true the newest 100 of every state
+//	                                                   (an ended silence is kept 30 days after it ended)
 //	POST /v1/alerts/silences/{id}/end operator         {reason} (required) → the silence ended; unknown id 404; ended or expired 409 silence_ended
 //	GET  /v1/scheduler               viewer, operator  {paused, pause: {by, reason, since}, paused_types, paused_actors, queue_depth, …}
 //	POST /v1/scheduler/pause         operator          {reason} (required): nothing is dispatched until resumed (intake goes on; across restarts);

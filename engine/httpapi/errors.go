@@ -47,6 +47,7 @@ const (
 	CodeUnknownType         = "unknown_type"         // 422: a type pause naming a type the charter does not list (field type)
 	CodeTypeRequired        = "type_required"        // 422: a type pause or resume with an empty type
 	CodeSilenceEnded        = "silence_ended"        // 409: an end of an alert silence that ended or expired already; nothing was changed
+	CodeTooManySilences     = "too_many_silences"    // 409: a new alert silence while engine.MaxActiveSilences are active; nothing was made
 	CodeBatchRefused        = "batch_refused"        // an atomic batch refused whole (the status of its first refused item); see results
 	CodeNotStored           = "not_stored"           // 424, in an atomic batch's results: this submission was fine, the batch was refused
 	CodeIdempotencyConflict = "idempotency_conflict" // 409: the caller's idempotency key holds a different submission; nothing was stored
@@ -122,6 +123,8 @@ func (e *Error) Unwrap() error {
 		return engine.ErrTypeRequired
 	case CodeSilenceEnded:
 		return engine.ErrSilenceEnded
+	case CodeTooManySilences:
+		return engine.ErrTooManySilences
 	}
 	return nil
 }
@@ -198,6 +201,8 @@ func fromEngine(err error) (*apiError, bool) {
 		return newError(http.StatusNotFound, CodeNotFound, "id", "%s", err.Error()), true
 	case errors.Is(err, engine.ErrSilenceEnded):
 		return newError(http.StatusConflict, CodeSilenceEnded, "id", "%s", err.Error()), true
+	case errors.Is(err, engine.ErrTooManySilences):
+		return newError(http.StatusConflict, CodeTooManySilences, "", "%s", err.Error()), true
 	case errors.Is(err, engine.ErrNoSilences):
 		return newError(http.StatusNotImplemented, CodeNotImplemented, "", "%s", err.Error()), true
 	case errors.Is(err, engine.ErrRateLimited):

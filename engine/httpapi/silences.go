@@ -46,17 +46,29 @@ const maxSilenceDays = 100_000
 
 // ParseSilenceFor reads how long a silence lasts: a Go duration ("2h",
 // "90m", "1h30m"), whole days ("7d") or both ("1d12h", as the console
-// takes it). It must be positive; the engine
-// bounds it (30 days). The CLI's --for and the route's "for" share it.
+// takes it). It must be at least a minute (watchdog.MinSilence); the
+// engine bounds it (30 days). The CLI's --for and the route's "for" share
+// it.
 func ParseSilenceFor(s string) (time.Duration, error) {
 	s = strings.TrimSpace(s)
+	d, err := parseFor(s)
+	switch {
+	case err != nil:
+		return 0, err
+	case d <= 0:
+		return 0, fmt.Errorf("for %q: a duration must be positive", s)
+	case d < watchdog.MinSilence:
+		return 0, fmt.Errorf("for %q: a silence lasts at least 1m", s)
+	}
+	return d, nil
+}
+
+// parseFor reads a silence's "for" (trimmed) without bounding it.
+func parseFor(s string) (time.Duration, error) {
 	if n, ok := strings.CutSuffix(s, "d"); ok && n != "" && strings.Trim(n, "0123456789") == "" {
 		days, err := strconv.Atoi(n)
 		if err != nil || days > maxSilenceDays {
 			return 0, fmt.Errorf("for %q: far too long (a silence lasts at most 30d)", s)
-		}
-		if days == 0 {
-			return 0, fmt.Errorf("for %q: a duration must be positive", s)
 		}
 		return time.Duration(days) * 24 * time.Hour, nil
 	}
@@ -85,8 +97,6 @@ func ParseSilenceFor(s string) (time.Duration, error) {
 		return 0, fmt.Errorf("for %q: far too long (a silence lasts at most 30d)", s)
 	case err != nil:
 		return 0, fmt.Errorf("for %q: expected a duration like 2h, 90m or 7d", s)
-	case d <= 0:
-		return 0, fmt.Errorf("for %q: a duration must be positive", s)
 	}
 	return d, nil
 }
@@ -103,7 +113,9 @@ func (h *Handler) silencer() (engine.AlertSilencer, error) {
 
 // createSilence handles POST /v1/alerts/silences (operators): 201 with
 // the silence made. A bad match, for, until or reason is answered with
-// the field named, and nothing is made.
+// the field named (422; a silence shorter than a minute too), and
+// engine.MaxActiveSilences active already with 409 too_many_silences;
+// nothing is made.
 func (h *Handler) createSilence(w http.ResponseWriter, r *http.Request) error {
 	var req SilenceRequest
 	if err := decodeBody(r, &req, false); err != nil {

@@ -4,6 +4,7 @@ import (
 	"context"
 	"crypto/sha256"
 	"errors"
+	"fmt"
 	"net/http"
 	"net/http/httptest"
 	"strings"
@@ -132,6 +133,10 @@ func TestSilencesOverHTTP(t *testing.T) {
 		{`{"match":"probe/*","for":"2 hours","reason":"r"}`, 422, CodeInvalidField, "for"},
 		{`{"match":"probe/*","for":"0s","reason":"r"}`, 422, CodeInvalidField, "for"},
 		{`{"match":"probe/*","for":"31d","reason":"r"}`, 422, CodeInvalidField, "for"},
+		{`{"match":"probe/*","for":"1ns","reason":"r"}`, 422, CodeInvalidField, "for"},
+		{`{"match":"probe/*","for":"500ms","reason":"r"}`, 422, CodeInvalidField, "for"},
+		{`{"match":"probe/*","for":"0d59s","reason":"r"}`, 422, CodeInvalidField, "for"},
+		{`{"match":"probe/*","until":"2026-03-01T09:00:45Z","reason":"r"}`, 422, CodeInvalidField, "until"},
 		{`{"match":"probe/*","reason":"r"}`, 422, CodeInvalidField, "for"},
 		{`{"match":"probe/*","until":"tomorrow","reason":"r"}`, 422, CodeInvalidField, "until"},
 		{`{"match":"probe/*","until":"2020-01-01T00:00:00Z","reason":"r"}`, 422, CodeInvalidField, "until"},
@@ -279,5 +284,44 @@ func TestParseSilenceForDaysAndDuration(t *testing.T) {
 		if d, err := ParseSilenceFor(in); err == nil {
 			t.Errorf("ParseSilenceFor(%q) = %v, want an error", in, d)
 		}
+	}
+}
+
+// TestParseSilenceForAtLeastAMinute: a silence shorter than a minute is
+// refused, naming the value; a minute is taken.
+func TestParseSilenceForAtLeastAMinute(t *testing.T) {
+	for _, in := range []string{"1ns", "500ms", "59s", "0d30s", "0d0s"} {
+		d, err := ParseSilenceFor(in)
+		if err == nil || !strings.Contains(err.Error(), `for "`+in+`": `) {
+			t.Errorf("ParseSilenceFor(%q) = %v, %v; want an error naming it", in, d, err)
+		}
+	}
+	if d, err := ParseSilenceFor("1m"); err != nil || d != time.Minute {
+		t.Errorf(`ParseSilenceFor("1m") = %v, %v`, d, err)
+	}
+}
+
+// TestTooManySilencesOverHTTP: with engine.MaxActiveSilences active, one
+// more is answered 409 too_many_silences saying so, and nothing is made;
+// the client's error is engine.ErrTooManySilences.
+func TestTooManySilencesOverHTTP(t *testing.T) {
+	t.Parallel()
+	b, _, _ := setupSilences(t)
+	ctx := t.Context()
+	for i := range engine.MaxActiveSilences {
+		if _, err := b.e.SilenceAlerts(ctx, engine.SilenceRequest{Match: fmt.Sprintf("probe/c%d", i), For: time.Hour, Reason: "r", Operator: "alice"}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	er := b.do(t, opAlice, "POST", "/v1/alerts/silences", `{"match":"probe/*","for":"2h","reason":"r"}`).wantError(t, http.StatusConflict, CodeTooManySilences)
+	if !strings.Contains(er.Error.Message, fmt.Sprintf("%d are active and at most %d may be", engine.MaxActiveSilences, engine.MaxActiveSilences)) {
+		t.Fatalf("the refusal says %q", er.Error.Message)
+	}
+	_, err := NewClient(b.srv.URL, opBob, nil).SilenceAlerts(ctx, engine.SilenceRequest{Match: "probe/*", For: time.Hour, Reason: "r"})
+	if !errors.Is(err, engine.ErrTooManySilences) {
+		t.Fatalf("client: %v; want ErrTooManySilences", err)
+	}
+	if n := b.store.Count(engine.WhatAlertSilenced); n != engine.MaxActiveSilences {
+		t.Fatalf("%d alert_silenced records, want %d", n, engine.MaxActiveSilences)
 	}
 }

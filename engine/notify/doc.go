@@ -55,11 +55,21 @@
 //
 // An alert change that an operator's silence mutes (its event carries
 // the silence: watchdog.Alert.Silenced) is not sent: the watchdog still
-// raises and records it, and the engine announces it again when the
-// silence ends while it still fires (and no other silence mutes it): one
-// "raised" notification marked after_silence, with ended_silence naming
-// the silence, sent to each webhook the alert reached the min_severity of
-// (its peak, as for a resolution, which follows in due course).
+// raises and records it. When the silence ends (and no other silence
+// mutes the alert) the engine announces what the webhooks missed, once,
+// marked after_silence with ended_silence naming the silence:
+//   - an alert still firing whose change the silence muted (raised,
+//     escalated or de-escalated under it: what the webhooks were last
+//     told is not what fires now), as one "raised" notification, sent to
+//     each webhook the alert reached the min_severity of (its peak, as
+//     for a resolution, which follows in due course); an alert that did
+//     not change under the silence is not sent again;
+//   - the resolution of an alert the webhooks were told fired before the
+//     silence, resolved under it, as one "resolved" notification, sent to
+//     each webhook whose min_severity the peak they were told of before
+//     the silence reached (AlertEvent.ToldPeak): the webhooks that were
+//     sent the alert. An alert raised and resolved under the silence
+//     sends nothing.
 //
 // Waits use the injected clock, so tests run the backoff without sleeping.
 // On shutdown a request in flight gets a short grace, and what was still

@@ -68,10 +68,16 @@ func (h *hook) kinds() []string {
 // de-escalation or resolution of an alert that reached it (Peak), which
 // it was therefore sent. An alert announced again as its silence ended
 // is sent when it reached min_severity (Peak): its changes meanwhile
-// were not sent, and its resolution will be.
+// were not sent, and its resolution will be. A resolution sent as a
+// silence ended is sent when the peak the webhooks were told of before
+// the silence (ToldPeak) reached it: a webhook that never heard of the
+// alert does not hear of its resolution.
 func (h *hook) wantsAlert(ev watchdog.AlertEvent) bool {
 	if !h.cfg.Wants(engine.NotifyAlert) {
 		return false
+	}
+	if ev.AfterSilence && ev.Change == watchdog.Resolved && ev.ToldPeak != watchdog.OK {
+		return ev.ToldPeak >= h.minSev
 	}
 	if ev.AfterSilence {
 		return ev.Alert.Peak >= h.minSev

@@ -44,9 +44,11 @@ type Message struct {
 	Intent      *ApprovalBody         `json:"intent,omitempty"`
 	Pending     *PendingApprovalsBody `json:"pending,omitempty"`
 
-	// AfterSilence is set on an alert announced again, as "raised", when
-	// the silence that muted it (EndedSilence, its ID) ended while it
-	// still fires: its changes under the silence were not sent.
+	// AfterSilence is set on what the end of a silence (EndedSilence, its
+	// ID) announces: an alert still firing whose change the silence muted,
+	// as "raised" (its changes under the silence were not sent), or the
+	// resolution, muted by the silence, of an alert the webhooks were
+	// told fired before it, as "resolved".
 	AfterSilence bool   `json:"after_silence,omitempty"`
 	EndedSilence string `json:"ended_silence,omitempty"`
 }
@@ -118,6 +120,9 @@ func alertMessage(now time.Time, ev watchdog.AlertEvent) Message {
 	}
 	sum := fmt.Sprintf("[%s] alert %s %s: %s", body.Severity, a.Key, body.Change, a.Summary)
 	switch {
+	case ev.AfterSilence && ev.Change == watchdog.Resolved:
+		sum = fmt.Sprintf("[resolved] alert %s resolved while silence %s muted it (not sent then; silence ended): %s",
+			a.Key, ev.EndedSilence, firstNonEmpty(a.Resolution, a.Summary))
 	case ev.AfterSilence:
 		sum = fmt.Sprintf("[%s] alert %s still firing as silence %s ended (firing since %s, not sent while silenced): %s",
 			body.Severity, a.Key, ev.EndedSilence, a.FirstSeen.UTC().Format(time.RFC3339), a.Summary)

@@ -2,6 +2,7 @@ package notify
 
 import (
 	"context"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -165,7 +166,7 @@ func TestSilenceEndsSendFiringAlertsOnce(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	other, err := e.SilenceAlerts(ctx, engine.SilenceRequest{Match: "*/other", For: 30 * time.Second, Reason: "known", Operator: "bob"})
+	other, err := e.SilenceAlerts(ctx, engine.SilenceRequest{Match: "*/other", For: time.Minute, Reason: "known", Operator: "bob"})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -180,8 +181,10 @@ func TestSilenceEndsSendFiringAlertsOnce(t *testing.T) {
 	if len(got) != 2 || got[1] != "raised probe/flaky after "+all.ID {
 		t.Fatalf("after the first silence ended: %v; want probe/flaky once, after the silence (probe/other is still muted)", got)
 	}
-	p.set("flaky", watchdog.Warn)
+	pe.check(t)
 	pe.check(t) // the other silence's time comes with this check
+	p.set("flaky", watchdog.Warn)
+	pe.check(t)
 	got = waitProbeAlerts(t, rc, 4)
 	want := []string{"raised probe/flaky", "raised probe/flaky after " + all.ID, "raised probe/other after " + other.ID, "deescalated probe/flaky"}
 	if strings.Join(got, "; ") != strings.Join(want, "; ") {
@@ -190,6 +193,64 @@ func TestSilenceEndsSendFiringAlertsOnce(t *testing.T) {
 	for _, r := range rc.requests() {
 		if a := r.msg.Alert; a != nil && a.Key == "probe/flaky" && r.msg.AfterSilence && (a.Severity != "critical" || a.Count != 2) {
 			t.Fatalf("probe/flaky after its silence: %s; want it as it stands (critical, seen twice)", r.body)
+		}
+	}
+}
+
+// The engine and the notifier together, with a webhook for every alert
+// and one for critical ones: a resolution a silence muted is sent as the
+// silence ends, once, marked after_silence, to the webhooks that were
+// sent the alert before the silence, and only to them (a warn alert that
+// went critical under the silence and resolved is not sent to the
+// critical webhook, which never heard of it); an alert that did not change
+// under the silence is not sent again; one raised and resolved under it
+// sends nothing.
+func TestSilenceEndSendsMutedResolutionsToWhoHeard(t *testing.T) {
+	t.Parallel()
+	all, crit := newReceiver(t, nil), newReceiver(t, nil)
+	critical := hookTo("crit", crit.srv.URL)
+	critical.MinSeverity = "critical"
+	p := &probe{st: map[string]watchdog.Status{}}
+	pe := startProbedEngine(t, p, []engine.WebhookConfig{hookTo("all", all.srv.URL), critical})
+	ctx := t.Context()
+
+	p.set("warm", watchdog.Warn)
+	p.set("hot", watchdog.Critical)
+	p.set("steady", watchdog.Warn)
+	pe.check(t)
+	waitProbeAlerts(t, all, 3)
+	waitProbeAlerts(t, crit, 1)
+	s, err := pe.e.SilenceAlerts(ctx, engine.SilenceRequest{Match: "probe/*", For: time.Hour, Reason: "probe rework", Operator: "alice"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	p.set("warm", watchdog.Critical)
+	p.set("inner", watchdog.Critical)
+	pe.check(t)
+	p.set("warm", watchdog.OK)
+	p.set("hot", watchdog.OK)
+	p.set("inner", watchdog.OK)
+	pe.check(t)
+	if _, err := pe.e.EndSilence(ctx, s.ID, "alice", "rework done"); err != nil {
+		t.Fatal(err)
+	}
+	p.set("last", watchdog.Critical) // sent after whatever the end sent
+	pe.check(t)
+
+	sentAll := waitProbeAlerts(t, all, 6)
+	slices.Sort(sentAll[:3]) // raised in one check, in any order
+	gotAll := strings.Join(sentAll, "; ")
+	wantAll := strings.Join([]string{"raised probe/hot", "raised probe/steady", "raised probe/warm",
+		"resolved probe/hot after " + s.ID, "resolved probe/warm after " + s.ID, "raised probe/last"}, "; ")
+	gotCrit := strings.Join(waitProbeAlerts(t, crit, 3), "; ")
+	wantCrit := strings.Join([]string{"raised probe/hot", "resolved probe/hot after " + s.ID, "raised probe/last"}, "; ")
+	if gotAll != wantAll || gotCrit != wantCrit {
+		t.Fatalf("sent to all:\n%s\nwant\n%s\nsent to crit:\n%s\nwant\n%s", gotAll, wantAll, gotCrit, wantCrit)
+	}
+	for _, r := range all.requests() {
+		if a := r.msg.Alert; a != nil && a.Key == "probe/warm" && a.Change == "resolved" &&
+			(a.Peak != "critical" || a.ResolvedAt.IsZero() || !strings.Contains(r.msg.Summary, "resolved while silence "+s.ID+" muted it")) {
+			t.Fatalf("probe/warm's resolution: %s", r.body)
 		}
 	}
 }

@@ -88,15 +88,25 @@ func (c *Change) UnmarshalText(b []byte) error {
 
 // AlertEvent is an alert as a change made it: for subscribers. An alert
 // that a silence mutes carries it (Alert.Silenced): webhooks are not told.
-// When a silence ends while an alert it muted still fires (and no other
-// silence mutes it), the alert is announced again, once, as Raised with
-// AfterSilence set and EndedSilence naming the silence: nothing stays
-// hidden.
+// When a silence ends (and no other silence mutes the alert), what its
+// webhooks missed is announced, once, with AfterSilence set and
+// EndedSilence naming the silence: an alert still firing whose change
+// was muted (raised, escalated or de-escalated under the silence) as
+// Raised, and the resolution of an alert the webhooks were told fired
+// before the silence as Resolved, with ToldPeak the highest severity
+// they were told of. Nothing stays hidden, and an alert that did not
+// change under the silence is not announced again.
 type AlertEvent struct {
 	Change       Change `json:"change"`
 	Alert        Alert  `json:"alert"`
 	AfterSilence bool   `json:"after_silence,omitempty"`
 	EndedSilence string `json:"ended_silence,omitempty"`
+	// ToldPeak, on a resolution announced after a silence, is the peak
+	// severity the webhooks were told of before the silence (Alert.Peak
+	// may have risen under it): a webhook whose min_severity it did not
+	// reach never heard of the alert, nor hears of its resolution. OK
+	// (unset): Alert.Peak.
+	ToldPeak Status `json:"told_peak,omitzero"`
 }
 
 // alertChange pairs an alert, as it stands after the check, with what the

@@ -40,8 +40,11 @@
 // watchdog raises, records and keeps those alerts as ever. Whoever shows
 // a firing alert marks it with the silence that mutes it
 // (Alert.Silenced, MarkSilenced); the engine keeps the silences, marks
-// the alerts' events, and, when a silence ends while an alert it muted
-// still fires, announces it again (AlertEvent.AfterSilence).
+// the alerts' events, and, when a silence ends, announces what its
+// webhooks missed under it: an alert whose change it muted and that
+// still fires, and the resolution of one they were told fired
+// (AlertEvent.AfterSilence). A silence lasts MinSilence to MaxSilence
+// and is kept SilenceRetention after it ends.
 //
 // Everything that waits runs on the injected clock, so tests drive the
 // watchdog with clock.Fake in milliseconds.

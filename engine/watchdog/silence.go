@@ -45,6 +45,15 @@ const (
 // its alerts a month at most.
 const MaxSilence = 30 * 24 * time.Hour
 
+// MinSilence is the shortest silence: one shorter than a minute (a typo
+// as "1ns" or "500ms") would end before any check could be muted.
+const MinSilence = time.Minute
+
+// SilenceRetention is how long an ended or expired silence is kept (and
+// listed) after it ended: as long as a silence can last. Then it is
+// deleted; its records stay on the 5W1H record.
+const SilenceRetention = 30 * 24 * time.Hour
+
 // maxMatchBytes bounds a silence's Match.
 const maxMatchBytes = 256
 
@@ -161,6 +170,40 @@ type SilenceQuery struct {
 	// Active selects only the silences not ended (EndedAt zero: neither
 	// ended nor stored as expired); otherwise every state.
 	Active bool
-	// Limit bounds the answer (100 when 0 or less).
+	// EndedSince, when set, leaves out the silences that ended before it
+	// (past SilenceRetention: they are deleted in due course).
+	EndedSince time.Time
+	// Limit bounds the answer: 100 when 0, none when negative.
 	Limit int
+}
+
+// AsOf is s as a list shows it at now: one stored active whose time has
+// come is expired (at its EndsAt). kept is false when it ended more than
+// SilenceRetention before now: it is no longer kept, nor listed.
+func (s Silence) AsOf(now time.Time) (shown Silence, kept bool) {
+	if s.State == SilenceActive && !now.Before(s.EndsAt) {
+		s.State, s.EndedAt = SilenceExpired, s.EndsAt
+	}
+	return s, s.EndedAt.IsZero() || !s.EndedAt.Before(now.Add(-SilenceRetention))
+}
+
+// StoredSilencesQuery selects from a store the silences a list shows at
+// now (SilencesAsOf): the active ones, or with all the newest
+// DefaultLimit of every state ended within SilenceRetention.
+func StoredSilencesQuery(all bool, now time.Time) SilenceQuery {
+	return SilenceQuery{Active: !all, EndedSince: now.Add(-SilenceRetention), Limit: DefaultLimit}
+}
+
+// SilencesAsOf is ss, read from a store (StoredSilencesQuery), as a list
+// shows them at now (AsOf): without the silences no longer kept, and,
+// unless all, without those whose time has come while no engine ran.
+func SilencesAsOf(ss []Silence, all bool, now time.Time) []Silence {
+	out := make([]Silence, 0, len(ss))
+	for _, s := range ss {
+		s, kept := s.AsOf(now)
+		if kept && (all || s.State == SilenceActive) {
+			out = append(out, s)
+		}
+	}
+	return out
 }
