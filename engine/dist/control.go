@@ -149,6 +149,12 @@ func (d *Dispatcher) onResult(m *nats.Msg) {
 	key := attemptKey(req.ID, req.Attempt)
 	now := d.o.Clock.Now()
 	d.mu.Lock()
+	if r, known := d.workers[req.Worker]; known && req.Beat > 0 && r.hb.Instance == req.Instance {
+		if r.reported == nil {
+			r.reported = map[string]uint64{}
+		}
+		r.reported[key] = max(r.reported[key], req.Beat)
+	}
 	p, ok := d.pending[key]
 	if !ok || p.settled || p.holder != req.Worker || p.token != req.Token {
 		why := fmt.Sprintf("attempt %s awaits no result any more", key)

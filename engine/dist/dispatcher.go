@@ -128,6 +128,10 @@ type remote struct {
 	// attempt running that is no longer this process's to run (see
 	// staleRunningLocked).
 	stale map[string]int
+	// reported holds, by attempt key, the Beat of a result this worker
+	// sent: a heartbeat numbered up to it was sent before the result, and
+	// its listing the attempt running is no news (see staleRunningLocked).
+	reported map[string]uint64
 }
 
 var (

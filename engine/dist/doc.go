@@ -35,7 +35,7 @@
 //	grace.ctl.cancel                  control plane → workers: stop attempt A (timed out, cancelled, the engine stopping, or not that process's to run)
 //	grace.ctl.join                    worker → control plane: may this process run under its name?
 //	grace.ctl.plane                   control plane → anyone asking: who serves this NATS (host, pid, API)
-//	grace.workers.heartbeat           worker → control plane: name, host, process instance, running attempts, counts
+//	grace.workers.heartbeat           worker → control plane: name, host, process instance, running attempts, counts, sequence number
 //	grace.mesh.<topic>                the trigger mesh's events, both ways (MeshBridge)
 //
 // # One control plane, unique worker names
@@ -112,7 +112,10 @@
 // alone, at every heartbeat that lists them, and the second heartbeat in
 // a row is recorded as remote_stale_attempt_stopped. The same
 // reconciliation sends again a cancel that was lost: grace.ctl.cancel is
-// plain NATS, at most once. A cancel that reaches a worker before the
+// plain NATS, at most once. A heartbeat heard after a result it preceded
+// (its sequence number is up to the one the result carries: the control
+// plane stalled and took in what had queued up) is no news. A cancel
+// that reaches a worker before the
 // answer to its claim keeps the handler from starting: the worker reports
 // the attempt ended, not run.
 //

@@ -47,6 +47,11 @@ func splitAttemptKey(key string) (id string, attempt int, ok bool) {
 // d.mu held.
 func (d *Dispatcher) staleRunningLocked(r *remote) []staleRun {
 	hb := r.hb
+	for key, beat := range r.reported {
+		if hb.Seq > beat { // heartbeats come in order: none older than this one is to come
+			delete(r.reported, key)
+		}
+	}
 	if hb.Leaving || len(hb.Running) == 0 {
 		r.stale = nil
 		return nil
@@ -57,6 +62,9 @@ func (d *Dispatcher) staleRunningLocked(r *remote) []staleRun {
 		id, attempt, ok := splitAttemptKey(key)
 		if !ok {
 			continue
+		}
+		if beat, ok := r.reported[key]; ok && hb.Seq <= beat {
+			continue // sent before the result it ran to, heard after it (the control plane stalled)
 		}
 		s := staleRun{key: key, id: id, attempt: attempt}
 		p, pend := d.pending[key]

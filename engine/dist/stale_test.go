@@ -3,6 +3,7 @@ package dist_test
 import (
 	"context"
 	"encoding/json"
+	"strings"
 	"testing"
 	"time"
 
@@ -240,4 +241,65 @@ func TestWorkerRunningAStaleAttemptListsItsIntentID(t *testing.T) {
 		}
 		return false
 	})
+}
+
+// beatSeq sends heartbeat number seq listing running.
+func (f *fakeWorker) beatSeq(seq uint64, running ...string) {
+	f.t.Helper()
+	b, _ := json.Marshal(map[string]any{"worker": f.name, "host": "host-" + f.name, "pid": 4242, "instance": f.instance,
+		"slots": 1, "running": running, "at": time.Now(), "seq": seq})
+	if err := f.nc.Publish("grace.workers.heartbeat", b); err != nil {
+		f.t.Fatal(err)
+	}
+	if err := f.nc.Flush(); err != nil {
+		f.t.Fatal(err)
+	}
+}
+
+// Heartbeats a worker sent while it ran an attempt, heard only after the
+// attempt's result (the control plane stalled: a pause, a freeze, a long
+// GC, and then took in what had queued up), are no news: the worker is
+// not told to stop what it has finished, and no
+// remote_stale_attempt_stopped is recorded. Seen with grace serve
+// SIGSTOPped for 6s while four workers ran tasks: every task completed,
+// and every worker was recorded as still running its finished attempt,
+// "not its to run", and told to stop it. A heartbeat sent after the
+// result that lists an attempt awaiting no result is still reconciled.
+func TestHeartbeatsHeardAfterTheirResultAreNoNews(t *testing.T) {
+	b := setup(t)
+	f := newFakeWorker(t, b.url, "stalled-plane")
+	id := b.submitN(t, "query_knowledge", 1)[0]
+	key := id + "#1"
+	token := f.claim(id)
+	f.beatSeq(1, key)
+	body, _ := json.Marshal(map[string]any{"id": id, "attempt": 1, "worker": f.name, "host": "host-" + f.name, "token": token,
+		"took_ms": 5, "beat": 3, "instance": f.instance})
+	m, err := f.nc.Request("grace.ctl.result", body, 5*time.Second)
+	if err != nil || !strings.Contains(string(m.Data), `"accepted":true`) {
+		t.Fatalf("result: %v %v, want accepted", m, err)
+	}
+	f.beatSeq(2, key) // sent before the result, heard after it
+	f.beatSeq(3, key)
+	// Later heartbeats, after the result, list another attempt awaiting no
+	// result: reconciled (and, heartbeats being handled in order, a cancel
+	// for the finished attempt would have come before).
+	other := "int_01OTHEROTHEROTHEROTHEROTH#1"
+	f.beatSeq(4, other)
+	f.beatSeq(5, other)
+	for heard := false; !heard; {
+		select {
+		case c := <-f.cancels:
+			if c["id"] == id {
+				t.Fatalf("told to stop the attempt it finished: %v", c)
+			}
+			heard = c["id"] == "int_01OTHEROTHEROTHEROTHEROTH"
+		case <-time.After(5 * time.Second): // a hang bound
+			t.Fatal("no cancel for the other attempt")
+		}
+	}
+	waitFor(t, 5*time.Second, "the other attempt's stale record", func() bool { return b.store.Count(dist.WhatRemoteStaleStopped) == 1 })
+	if n := b.count(id, dist.WhatRemoteStaleStopped); n != 0 {
+		t.Errorf("%d %s records for the finished attempt, want 0", n, dist.WhatRemoteStaleStopped)
+	}
+	waitFor(t, 5*time.Second, "the intent completed", func() bool { return b.allIn([]string{id}, intent.StateCompleted) })
 }

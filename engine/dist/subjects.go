@@ -72,6 +72,12 @@ type resultReq struct {
 	Error     string `json:"error,omitempty"`
 	Permanent bool   `json:"permanent,omitempty"`
 	TookMS    int64  `json:"took_ms"`
+	// Beat is the Seq of the worker's latest heartbeat when it sent the
+	// result: every heartbeat listing the attempt running has a Seq up to
+	// it (0 from a worker that numbers none).
+	Beat uint64 `json:"beat,omitempty"`
+	// Instance is the worker process's (heartbeat.Instance).
+	Instance string `json:"instance,omitempty"`
 }
 
 // resultReply answers a resultReq (release requests too).
@@ -102,6 +108,10 @@ type heartbeat struct {
 	Failed    uint64    `json:"failed"`
 	Leaving   bool      `json:"leaving,omitempty"`
 	At        time.Time `json:"at"`
+	// Seq numbers the process's heartbeats from 1 (0 from a worker that
+	// numbers none): one delivered late, after a result it preceded
+	// (the control plane stalled), is told from a current one.
+	Seq uint64 `json:"seq,omitempty"`
 }
 
 // joinReq is a worker process asking, before it takes any task, to run

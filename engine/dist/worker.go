@@ -83,12 +83,16 @@ type Worker struct {
 	// every idlePoll, for redeliveries, which ring no bell.
 	lastFull atomic.Int64
 
+	beatMu   sync.Mutex // one heartbeat published at a time
 	mu       sync.Mutex
 	running  map[string]*task // attempt key → task (runaway handlers too)
 	claiming map[string]bool  // attempt keys whose claim awaits its answer
 	// stopped are the attempts of claiming the control plane told to stop
 	// before their claim's answer came: granted, they do not start.
-	stopped   map[string]bool
+	stopped map[string]bool
+	// beats numbers the heartbeats (heartbeat.Seq), under mu with the
+	// running list they carry.
+	beats     uint64
 	completed atomic.Uint64
 	failed    atomic.Uint64
 	// runaways counts the handlers abandoned that have not returned.
@@ -347,7 +351,7 @@ func (w *Worker) handle(ctx context.Context, msg jetstream.Msg) {
 		// that the attempt ended, as from a handler that returned at once.
 		w.o.Logger.Info("attempt stopped by the control plane before it started: not run", "attempt", key)
 		w.report(ctx, msg, resultReq{ID: in.ID, Attempt: in.Attempts, Worker: w.o.Name, Host: w.o.Host, Token: cr.Token,
-			Error: fmt.Sprintf("not started on %s: %v", w.o.Name, errCancelled)})
+			Error: fmt.Sprintf("not started on %s: %v", w.o.Name, errCancelled), Instance: w.instance})
 		return
 	}
 	w.beat(false)
@@ -355,13 +359,15 @@ func (w *Worker) handle(ctx context.Context, msg jetstream.Msg) {
 	start := time.Now()
 	late, err := w.runHandler(tctx, in, time.Duration(tm.TimeoutMS)*time.Millisecond)
 	stopProgress()
-	res := resultReq{ID: in.ID, Attempt: in.Attempts, Worker: w.o.Name, Host: w.o.Host, Token: cr.Token, TookMS: time.Since(start).Milliseconds()}
+	res := resultReq{ID: in.ID, Attempt: in.Attempts, Worker: w.o.Name, Host: w.o.Host, Token: cr.Token, TookMS: time.Since(start).Milliseconds(),
+		Instance: w.instance}
 	if late != nil {
 		w.abandon(tctx, msg, key, res, start, late)
 		return
 	}
 	w.mu.Lock()
 	delete(w.running, key)
+	res.Beat = w.beats
 	w.mu.Unlock()
 	if errors.Is(context.Cause(tctx), errShutdown) {
 		var rr resultReply
@@ -521,6 +527,7 @@ func (w *Worker) abandon(tctx context.Context, msg jetstream.Msg, key string, re
 		w.runaways.Add(-1)
 		w.mu.Lock()
 		delete(w.running, key)
+		res.Beat = w.beats
 		w.mu.Unlock()
 		res.TookMS = time.Since(start).Milliseconds()
 		if err != nil {
@@ -559,15 +566,19 @@ func (w *Worker) onCancel(m *nats.Msg) {
 
 // beat publishes a heartbeat with the attempts running now.
 func (w *Worker) beat(leaving bool) {
+	w.beatMu.Lock() // published in the order numbered
+	defer w.beatMu.Unlock()
 	w.mu.Lock()
 	running := make([]string, 0, len(w.running))
 	for k := range w.running {
 		running = append(running, k)
 	}
+	w.beats++
+	seq := w.beats
 	w.mu.Unlock()
 	sort.Strings(running)
 	b, err := json.Marshal(heartbeat{Worker: w.o.Name, Host: w.o.Host, PID: os.Getpid(), Instance: w.instance, Slots: w.o.Slots, Running: running,
-		Completed: w.completed.Load(), Failed: w.failed.Load(), Leaving: leaving, At: time.Now()})
+		Completed: w.completed.Load(), Failed: w.failed.Load(), Leaving: leaving, At: time.Now(), Seq: seq})
 	if err != nil {
 		return
 	}
