@@ -156,6 +156,11 @@ func (d *Dispatcher) onResult(m *nats.Msg) {
 		r.reported[key] = max(r.reported[key], req.Beat)
 	}
 	p, ok := d.pending[key]
+	if a, again := d.accepted[key]; !ok && again && a.worker == req.Worker && a.token == req.Token {
+		d.mu.Unlock()
+		d.reply(m, resultReply{Accepted: true}) // sent again: its first answer did not reach the worker
+		return
+	}
 	if !ok || p.settled || p.holder != req.Worker || p.token != req.Token {
 		why := fmt.Sprintf("attempt %s awaits no result any more", key)
 		if ok && !p.settled {
@@ -169,6 +174,9 @@ func (d *Dispatcher) onResult(m *nats.Msg) {
 	p.settled = true
 	delete(d.pending, key)
 	stopping := p.stopping
+	if !stopping {
+		d.accepted[key] = acceptedResult{worker: req.Worker, token: req.Token, at: now}
+	}
 	d.mu.Unlock()
 	if stopping {
 		// The handler returned after its holder was told to stop: the

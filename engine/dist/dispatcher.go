@@ -83,6 +83,11 @@ type Dispatcher struct {
 	// any reconnect): see deafRecentlyLocked.
 	reconnects    uint64
 	reconnectedAt time.Time
+	// accepted are the results accepted lately, by attempt key: the same
+	// result sent again (its sender did not hear the answer) is answered
+	// accepted again, not refused as stale. Kept forgetAfter heartbeat
+	// intervals (watchLoop).
+	accepted map[string]acceptedResult
 
 	// lost counts workers declared lost; redelivered the attempts whose
 	// claim moved from a lost holder to another worker (RemoteCounts).
@@ -114,6 +119,13 @@ type pending struct {
 	// the holder was told to cancel. Its outcome no longer counts, but the
 	// attempt waits until the holder's handler has returned (see run).
 	stopping bool
+}
+
+// acceptedResult is a result accepted: from whom, with which token, when.
+type acceptedResult struct {
+	worker string
+	token  uint64
+	at     time.Time
 }
 
 // remote is a worker heard on the heartbeat subject.
@@ -177,6 +189,7 @@ func NewDispatcher(ctx context.Context, nc *nats.Conn, o DispatcherOptions) (*Di
 	}
 	runCtx, cancel := context.WithCancel(ctx)
 	d := &Dispatcher{nc: nc, js: js, str: str, o: o, pending: map[string]*pending{}, workers: map[string]*remote{}, cancel: cancel,
+		accepted:   map[string]acceptedResult{},
 		reconnects: nc.Stats().Reconnects}
 	d.rec = newRecorder(o.Journal, o.Logger)
 	d.wg.Go(func() { d.rec.run(runCtx) })

@@ -90,7 +90,9 @@
 // the current holder, hands it to the engine (which settles the lease and
 // writes the record), and replies; only then does the worker acknowledge
 // the message. A refused result (its claim was superseded) is recorded
-// as stale_result_discarded and the message terminated.
+// as stale_result_discarded and the message terminated; the same result
+// sent again because its answer did not reach the worker is answered
+// accepted again.
 //
 // When a worker dies mid-task its heartbeats stop (it is recorded as lost
 // after two backend.nats.heartbeat_interval) and its message is

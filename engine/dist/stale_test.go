@@ -9,6 +9,7 @@ import (
 
 	"github.com/nats-io/nats.go"
 
+	"grace/engine"
 	"grace/engine/dist"
 	"grace/engine/intent"
 	"grace/engine/worker"
@@ -276,7 +277,7 @@ func TestHeartbeatsHeardAfterTheirResultAreNoNews(t *testing.T) {
 		"took_ms": 5, "beat": 3, "instance": f.instance})
 	m, err := f.nc.Request("grace.ctl.result", body, 5*time.Second)
 	if err != nil || !strings.Contains(string(m.Data), `"accepted":true`) {
-		t.Fatalf("result: %v %v, want accepted", m, err)
+		t.Fatalf("result: %s %v, want accepted", replyData(m), err)
 	}
 	f.beatSeq(2, key) // sent before the result, heard after it
 	f.beatSeq(3, key)
@@ -302,4 +303,47 @@ func TestHeartbeatsHeardAfterTheirResultAreNoNews(t *testing.T) {
 		t.Errorf("%d %s records for the finished attempt, want 0", n, dist.WhatRemoteStaleStopped)
 	}
 	waitFor(t, 5*time.Second, "the intent completed", func() bool { return b.allIn([]string{id}, intent.StateCompleted) })
+}
+
+// A result sent again because its sender did not hear the answer (its
+// request timed out while the control plane, stalled, had yet to take
+// it in) is answered accepted again: not refused, not recorded as a
+// stale_result_discarded, so the worker acknowledges its task instead of
+// terminating it. The intent completes once.
+func TestResultSentAgainIsAcceptedAgain(t *testing.T) {
+	b := setup(t)
+	f := newFakeWorker(t, b.url, "unanswered")
+	id := b.submitN(t, "query_knowledge", 1)[0]
+	token := f.claim(id)
+	f.beatSeq(1, id+"#1")
+	body, _ := json.Marshal(map[string]any{"id": id, "attempt": 1, "worker": f.name, "host": "host-" + f.name, "token": token,
+		"took_ms": 5, "beat": 1, "instance": f.instance})
+	for i := range 2 {
+		m, err := f.nc.Request("grace.ctl.result", body, 5*time.Second)
+		if err != nil || !strings.Contains(string(m.Data), `"accepted":true`) {
+			t.Fatalf("result sent %d times: %s %v, want accepted", i+1, replyData(m), err)
+		}
+	}
+	// Another worker's result with another token is still refused.
+	other, _ := json.Marshal(map[string]any{"id": id, "attempt": 1, "worker": "intruder", "host": "host-intruder", "token": token + 1})
+	if m, err := f.nc.Request("grace.ctl.result", other, 5*time.Second); err != nil || strings.Contains(string(m.Data), `"accepted":true`) {
+		t.Fatalf("another worker's result: %s %v, want refused", replyData(m), err)
+	}
+	waitFor(t, 5*time.Second, "the intent completed", func() bool { return b.allIn([]string{id}, intent.StateCompleted) })
+	waitFor(t, 5*time.Second, "the intruder's result discarded", func() bool { return b.count(id, engine.WhatStaleDiscarded) >= 1 })
+	b.store.Flush()
+	if n := b.count(id, engine.WhatStaleDiscarded); n != 1 {
+		t.Errorf("%d stale_result_discarded records, want 1 (the intruder's): the result sent again is not one", n)
+	}
+	if n := b.count(id, engine.WhatCompleted); n != 1 {
+		t.Errorf("%d completion records, want 1", n)
+	}
+}
+
+// replyData is a reply's body, "" for none.
+func replyData(m *nats.Msg) string {
+	if m == nil {
+		return ""
+	}
+	return string(m.Data)
 }

@@ -93,6 +93,11 @@ func (d *Dispatcher) watchLoop(ctx context.Context, t clock.Ticker) {
 		var ages []time.Duration
 		d.mu.Lock()
 		d.deafRecentlyLocked(now)
+		for key, a := range d.accepted {
+			if now.Sub(a.at) >= forgetAfter*d.o.HeartbeatInterval {
+				delete(d.accepted, key)
+			}
+		}
 		for name, r := range d.workers {
 			age := now.Sub(r.lastBeat)
 			switch {
