@@ -30,9 +30,10 @@ func (d *Dispatcher) holderLiveLocked(p *pending, now time.Time) bool {
 
 // holderUnheardLocked reports whether p's holder, not live, may be alive
 // all the same: its process has neither left nor been replaced, and the
-// control plane's own connection to NATS broke and came back less than
-// two heartbeat intervals ago (deafRecentlyLocked), so the holder's
-// silence may be the control plane's deafness. Its claim is not moved to
+// control plane began to hear again less than two heartbeat intervals
+// ago, its own connection to NATS back or itself back from a stall
+// (deafRecentlyLocked), so the holder's silence may be the control
+// plane's deafness. Its claim is not moved to
 // a worker that pulls the task JetStream delivers again meanwhile (its
 // ack wait ran out while NATS was down): the holder, which may still run
 // the attempt or be sending its result, would run it beside the new
@@ -43,16 +44,18 @@ func (d *Dispatcher) holderUnheardLocked(p *pending, now time.Time) bool {
 	return ok && r.hb.Instance == p.inst && !r.hb.Leaving && d.deafRecentlyLocked(now)
 }
 
-// deafRecentlyLocked reports whether the control plane's connection to
-// NATS came back less than two heartbeat intervals before now (counted
-// from when it was first seen back: it is looked at on every claim,
-// heartbeat and watch tick), when a worker's heartbeats may have gone
-// unheard although it lived. Called with d.mu held.
+// deafRecentlyLocked reports whether the control plane began to hear
+// again less than two heartbeat intervals before now, after it could
+// not: its connection to NATS came back (counted from when it was first
+// seen back: it is looked at on every claim, heartbeat and watch tick),
+// or its watch loop came back from a stall (watchLoop). A worker's
+// heartbeats may have gone unheard then although it lived. Called with
+// d.mu held.
 func (d *Dispatcher) deafRecentlyLocked(now time.Time) bool {
 	if n := d.nc.Stats().Reconnects; n != d.reconnects {
-		d.reconnects, d.reconnectedAt = n, now
+		d.reconnects, d.hearsSince = n, now
 	}
-	return !d.reconnectedAt.IsZero() && now.Sub(d.reconnectedAt) < 2*d.o.HeartbeatInterval
+	return !d.hearsSince.IsZero() && now.Sub(d.hearsSince) < 2*d.o.HeartbeatInterval
 }
 
 // onClaim grants or refuses a worker's claim on an attempt (see the
@@ -91,8 +94,8 @@ func (d *Dispatcher) onClaim(m *nats.Msg) {
 	case p.holder != "" && d.holderUnheardLocked(p, now) && !d.claimsAgainLocked(p, req, key):
 		holder := p.holder
 		d.mu.Unlock()
-		d.reply(m, claimReply{Reason: fmt.Sprintf("attempt %s is held by %s, not heard since the control plane's connection to NATS broke: "+
-			"it is not taken for dead before two heartbeat intervals after the reconnect", key, holder)})
+		d.reply(m, claimReply{Reason: fmt.Sprintf("attempt %s is held by %s, not heard while the control plane could not hear (its connection to NATS broke, or it stalled): "+
+			"it is not taken for dead before two heartbeat intervals after the control plane hears again", key, holder)})
 		return
 	case p.holder != "" && d.o.KeepLostClaims && !d.claimsAgainLocked(p, req, key):
 		holder, host, first := p.holder, p.host, !p.held

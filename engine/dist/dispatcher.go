@@ -78,11 +78,12 @@ type Dispatcher struct {
 	pending map[string]*pending // attempt key → attempt awaiting its result
 	workers map[string]*remote  // by worker name
 	closed  bool
-	// reconnects is nc's reconnect count when last looked at, and
-	// reconnectedAt when it was first seen at that count (zero before
-	// any reconnect): see deafRecentlyLocked.
-	reconnects    uint64
-	reconnectedAt time.Time
+	// reconnects is nc's reconnect count when last looked at; hearsSince
+	// is when the control plane began to hear again after it could not:
+	// its reconnect first seen, or its watch loop back from a stall (zero
+	// before either): see deafRecentlyLocked.
+	reconnects uint64
+	hearsSince time.Time
 	// accepted are the results accepted lately, by attempt key: the same
 	// result sent again (its sender did not hear the answer) is answered
 	// accepted again, not refused as stale. Kept forgetAfter heartbeat

@@ -103,11 +103,13 @@
 // effects but before its result was accepted has its attempt run again
 // elsewhere, and the record shows both claims. No attempt runs on two live
 // workers at once: a claim is refused while the holder's heartbeats are
-// fresh, and for two heartbeat intervals after the control plane's own
-// connection to NATS came back (a NATS restart silences every worker to
-// it, and JetStream delivers again what it held past its ack wait): a
-// holder that has neither left nor been replaced is not taken for dead
-// before its heartbeats could have been heard again. A partitioned worker cannot be stopped from outside while it is
+// fresh, and for two heartbeat intervals after the control plane hears
+// again, its own connection to NATS back (a NATS restart silences every
+// worker to it, and JetStream delivers again what it held past its ack
+// wait) or itself back from a stall (its watch loop did not run for over
+// two intervals): a holder that has neither left nor been replaced is not
+// taken for dead, nor any worker for lost, before its heartbeats could
+// have been heard again. A partitioned worker cannot be stopped from outside while it is
 // cut off, but its result is refused; once it is heard again, the
 // attempts its heartbeats list that are no longer its to run (the claim
 // moved, or the attempt awaits no result) are cancelled in that process

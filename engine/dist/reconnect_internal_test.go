@@ -124,7 +124,7 @@ func TestClaimStaysWithAHolderUnheardWhileTheControlPlaneWasCutOff(t *testing.T)
 	pollUntil(t, "the control plane reconnected", func() bool { return cnc.Stats().Reconnects > before && cnc.IsConnected() })
 	clk.Advance(3 * beat)
 	r := claim("rescuer")
-	if r.Granted || r.Stale || !strings.Contains(r.Reason, "not heard since the control plane's connection to NATS broke") {
+	if r.Granted || r.Stale || !strings.Contains(r.Reason, "not heard while the control plane could not hear") {
 		t.Fatalf("a claim just after the control plane reconnected: %+v; want it refused: the holder is not known to be dead", r)
 	}
 	if w, _, _ := d.Holder("int_outage", 1); w != "holder" {
@@ -138,4 +138,47 @@ func TestClaimStaysWithAHolderUnheardWhileTheControlPlaneWasCutOff(t *testing.T)
 	if w, _, _ := d.Holder("int_outage", 1); w != "rescuer" {
 		t.Fatalf("the attempt's holder is %q, want rescuer", w)
 	}
+}
+
+// A control plane that stalled (paused, frozen, starved: its watch loop
+// did not run for over two heartbeat intervals) does not take its workers for
+// lost on its first look back, their heartbeats queued up and not yet
+// taken in: a worker is lost only once it has stayed silent two intervals
+// after the control plane hears again. With grace serve SIGSTOPped for
+// 6s, every worker was recorded lost and joined again at once, and a
+// stopping attempt's holder taken for lost ended the attempt while its
+// handler still ran.
+func TestStalledControlPlaneTakesNoWorkerForLost(t *testing.T) {
+	srv := natsServer(t)
+	cnc, wnc := natsConn(t, srv), natsConn(t, srv)
+	const beat = time.Second
+	clk := clock.NewFake(time.Unix(1_800_000_000, 0))
+	store := enginetest.NewStore(64)
+	defer store.Close()
+	d, err := NewDispatcher(context.Background(), cnc, DispatcherOptions{Catalog: startedStopped{}, TaskTimeout: time.Minute,
+		HeartbeatInterval: beat, Journal: store, Clock: clk, Stream: StreamOptions{AckWait: 30 * time.Second, MaxDeliver: 5, Replicas: 1}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer d.Close()
+	b, _ := json.Marshal(heartbeat{Worker: "steady", Host: "host-steady", Instance: "steady-1", Slots: 1})
+	if err := wnc.Publish(subjectHeartbeat, b); err != nil {
+		t.Fatal(err)
+	}
+	pollUntil(t, "the worker live", func() bool { return d.LiveWorkers(clk.Now()) == 1 })
+	state := func() (lost, hearing bool) {
+		d.mu.Lock()
+		defer d.mu.Unlock()
+		return d.workers["steady"].lost, !d.hearsSince.IsZero()
+	}
+	// The watch loop's first look in six intervals (one tick: the loop
+	// was stalled).
+	clk.Advance(6 * beat)
+	pollUntil(t, "the watch loop's look", func() bool { l, h := state(); return l || h })
+	if l, _ := state(); l {
+		t.Fatal("the worker was taken for lost on the stalled control plane's first look back")
+	}
+	// Silent two intervals after the control plane hears again: lost.
+	clk.Advance(2 * beat)
+	pollUntil(t, "the silent worker taken for lost", func() bool { l, _ := state(); return l })
 }

@@ -78,10 +78,14 @@ func (d *Dispatcher) heard(hb heartbeat) (taken bool, holder heartbeat, age time
 
 // watchLoop checks on every tick of t for workers silent for two
 // heartbeat intervals (recorded as lost, with the attempts JetStream will
-// deliver again after ack wait), and drops workers gone for long. It stops
-// t when ctx ends.
+// deliver again after ack wait), and drops workers gone for long. Within
+// two intervals of the control plane hearing again (deafRecentlyLocked),
+// after its connection broke or this loop itself stalled, no worker is
+// found lost: its heartbeats may be on their way. It stops t when ctx
+// ends.
 func (d *Dispatcher) watchLoop(ctx context.Context, t clock.Ticker) {
 	defer t.Stop()
+	last := d.o.Clock.Now()
 	for {
 		select {
 		case <-ctx.Done():
@@ -92,7 +96,14 @@ func (d *Dispatcher) watchLoop(ctx context.Context, t clock.Ticker) {
 		var lost []heartbeat
 		var ages []time.Duration
 		d.mu.Lock()
-		d.deafRecentlyLocked(now)
+		if now.Sub(last) > 2*d.o.HeartbeatInterval {
+			// This loop did not run for over two intervals: the control plane
+			// stalled (paused, frozen, starved), and the heartbeats it
+			// has yet to take in are no evidence of silence.
+			d.hearsSince = now
+		}
+		last = now
+		deaf := d.deafRecentlyLocked(now)
 		for key, a := range d.accepted {
 			if now.Sub(a.at) >= forgetAfter*d.o.HeartbeatInterval {
 				delete(d.accepted, key)
@@ -103,7 +114,7 @@ func (d *Dispatcher) watchLoop(ctx context.Context, t clock.Ticker) {
 			switch {
 			case age >= forgetAfter*d.o.HeartbeatInterval && (r.lost || r.hb.Leaving):
 				delete(d.workers, name)
-			case !r.lost && !r.hb.Leaving && age >= 2*d.o.HeartbeatInterval:
+			case !r.lost && !r.hb.Leaving && age >= 2*d.o.HeartbeatInterval && !deaf:
 				r.lost = true
 				lost, ages = append(lost, r.hb), append(ages, age)
 			}
