@@ -37,6 +37,25 @@ func natsConn(t *testing.T, srv *Server, opts ...nats.Option) *nats.Conn {
 	return nc
 }
 
+// beat is the heartbeat interval of fakeClockDispatcher.
+const beat = time.Second
+
+// fakeClockDispatcher is a dispatcher on nc whose time is the fake clock
+// it returns, closed when the test ends.
+func fakeClockDispatcher(t *testing.T, nc *nats.Conn) (*Dispatcher, *clock.Fake) {
+	t.Helper()
+	clk := clock.NewFake(time.Unix(1_800_000_000, 0))
+	store := enginetest.NewStore(64)
+	t.Cleanup(func() { _ = store.Close() })
+	d, err := NewDispatcher(context.Background(), nc, DispatcherOptions{Catalog: startedStopped{}, TaskTimeout: time.Minute,
+		HeartbeatInterval: beat, Journal: store, Clock: clk, Stream: StreamOptions{AckWait: 30 * time.Second, MaxDeliver: 5, Replicas: 1}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(d.Close)
+	return d, clk
+}
+
 // pollUntil polls cond every 10ms until it holds, failing after a hang
 // bound of 10s.
 func pollUntil(t *testing.T, what string, cond func() bool) {
@@ -64,16 +83,7 @@ func TestClaimStaysWithAHolderUnheardWhileTheControlPlaneWasCutOff(t *testing.T)
 	srv := natsServer(t)
 	cnc := natsConn(t, srv, nats.MaxReconnects(-1), nats.ReconnectWait(10*time.Millisecond))
 	wnc := natsConn(t, srv)
-	const beat = time.Second
-	clk := clock.NewFake(time.Unix(1_800_000_000, 0))
-	store := enginetest.NewStore(64)
-	defer store.Close()
-	d, err := NewDispatcher(context.Background(), cnc, DispatcherOptions{Catalog: startedStopped{}, TaskTimeout: time.Minute,
-		HeartbeatInterval: beat, Journal: store, Clock: clk, Stream: StreamOptions{AckWait: 30 * time.Second, MaxDeliver: 5, Replicas: 1}})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer d.Close()
+	d, clk := fakeClockDispatcher(t, cnc)
 
 	send := func(hb heartbeat) {
 		t.Helper()
@@ -151,16 +161,7 @@ func TestClaimStaysWithAHolderUnheardWhileTheControlPlaneWasCutOff(t *testing.T)
 func TestStalledControlPlaneTakesNoWorkerForLost(t *testing.T) {
 	srv := natsServer(t)
 	cnc, wnc := natsConn(t, srv), natsConn(t, srv)
-	const beat = time.Second
-	clk := clock.NewFake(time.Unix(1_800_000_000, 0))
-	store := enginetest.NewStore(64)
-	defer store.Close()
-	d, err := NewDispatcher(context.Background(), cnc, DispatcherOptions{Catalog: startedStopped{}, TaskTimeout: time.Minute,
-		HeartbeatInterval: beat, Journal: store, Clock: clk, Stream: StreamOptions{AckWait: 30 * time.Second, MaxDeliver: 5, Replicas: 1}})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer d.Close()
+	d, clk := fakeClockDispatcher(t, cnc)
 	b, _ := json.Marshal(heartbeat{Worker: "steady", Host: "host-steady", Instance: "steady-1", Slots: 1})
 	if err := wnc.Publish(subjectHeartbeat, b); err != nil {
 		t.Fatal(err)
