@@ -200,9 +200,12 @@ func (a *app) saidWouldCancel(targets []intent.Intent) error {
 
 // cancelOutcome is what a cancel of many intents did, for --json.
 type cancelOutcome struct {
-	Cancelled []string       `json:"cancelled"`
-	Finished  []string       `json:"finished"` // finished before they could be cancelled: their outcome stands
-	Failed    []cancelFailed `json:"failed"`
+	Cancelled []string `json:"cancelled"`
+	// AlreadyCancelled were cancelled by then (by another operator, or an
+	// earlier command): each is said with who cancelled it and why.
+	AlreadyCancelled []string       `json:"already_cancelled"`
+	Finished         []string       `json:"finished"` // finished before they could be cancelled: their outcome stands
+	Failed           []cancelFailed `json:"failed"`
 }
 
 type cancelFailed struct {
@@ -212,13 +215,15 @@ type cancelFailed struct {
 
 // cancelAll cancels each target in turn and sums up what happened.
 func (a *app) cancelAll(ctx context.Context, b intentBackend, targets []intent.Intent, operator, reason string) error {
-	out := cancelOutcome{Cancelled: []string{}, Finished: []string{}, Failed: []cancelFailed{}}
+	out := cancelOutcome{Cancelled: []string{}, AlreadyCancelled: []string{}, Finished: []string{}, Failed: []cancelFailed{}}
 	for _, t := range targets {
 		_, err := b.Cancel(ctx, t.ID, operator, reason)
+		var now intent.Intent
 		if errors.Is(err, engine.ErrNotCancellable) {
 			// Caught moving (between the queue and a worker): once more,
 			// unless it has really finished.
-			if in, gerr := b.Get(ctx, t.ID); gerr == nil && !in.State.Terminal() {
+			var gerr error
+			if now, gerr = b.Get(ctx, t.ID); gerr == nil && !now.State.Terminal() {
 				_, err = b.Cancel(ctx, t.ID, operator, reason)
 			}
 		}
@@ -227,6 +232,13 @@ func (a *app) cancelAll(ctx context.Context, b intentBackend, targets []intent.I
 			out.Cancelled = append(out.Cancelled, t.ID)
 			if !a.json {
 				fmt.Fprintf(a.stdout, "cancelled %s (%s, was %s)\n", t.ID, t.Type, t.State)
+			}
+		case errors.Is(err, engine.ErrNotCancellable) && now.State == intent.StateCancelled:
+			// Another operator's cancel (or an earlier one) came first:
+			// not a finish of its own, and said with who and why.
+			out.AlreadyCancelled = append(out.AlreadyCancelled, t.ID)
+			if !a.json {
+				fmt.Fprintf(a.stdout, "%s (%s) was cancelled already by %s: %s\n", t.ID, t.Type, orDash(now.DecidedBy), orDash(now.DecisionReason))
 			}
 		case errors.Is(err, engine.ErrNotCancellable):
 			out.Finished = append(out.Finished, t.ID)
@@ -246,8 +258,12 @@ func (a *app) cancelAll(ctx context.Context, b intentBackend, targets []intent.I
 			return err
 		}
 	} else {
-		fmt.Fprintf(a.stderr, "grace: cancelled %d of %d intents; %d had finished; %d failed\n",
-			len(out.Cancelled), len(targets), len(out.Finished), len(out.Failed))
+		already := ""
+		if n := len(out.AlreadyCancelled); n > 0 {
+			already = fmt.Sprintf("%d cancelled already; ", n)
+		}
+		fmt.Fprintf(a.stderr, "grace: cancelled %d of %d intents; %s%d had finished; %d failed\n",
+			len(out.Cancelled), len(targets), already, len(out.Finished), len(out.Failed))
 	}
 	if len(out.Failed) > 0 {
 		return fmt.Errorf("cancel: %d of %d intents could not be cancelled", len(out.Failed), len(targets))

@@ -135,7 +135,35 @@ func TestCLICancelMany(t *testing.T) {
 		}
 	}
 	r = c.run(t, "intent", "cancel", q1, pending, "--reason", "again")
-	if r.code != 0 || !strings.Contains(r.stderr, "cancelled 1 of 2 intents; 1 had finished") {
-		t.Fatalf("a finished one among the IDs: exit %d %q %q", r.code, r.stdout, r.stderr)
+	if r.code != 0 || !strings.Contains(r.stderr, "cancelled 1 of 2 intents; 1 cancelled already; 0 had finished") {
+		t.Fatalf("a cancelled one among the IDs: exit %d %q %q", r.code, r.stdout, r.stderr)
+	}
+}
+
+// TestCLICancelManySaysWhoCancelledFirst: an operator whose cancel of
+// many meets intents another operator cancelled first (two operators
+// clearing the same queue at once) is told so, each with who cancelled it
+// and why, and counted apart: they were counted as "had finished", as if
+// they had completed.
+func TestCLICancelManySaysWhoCancelledFirst(t *testing.T) {
+	t.Parallel()
+	c := newCLI(t)
+	first, second := submitted(t, c, "change_charter"), submitted(t, c, "change_charter")
+	if r := c.run(t, "intent", "cancel", first, "--reason", "wrong charter", "--operator", "alice"); r.code != 0 {
+		t.Fatalf("alice's cancel: exit %d %s", r.code, r.stderr)
+	}
+	r := c.run(t, "intent", "cancel", first, second, "--reason", "clearing the queue", "--operator", "bob")
+	if r.code != 0 || !strings.Contains(r.stdout, first+" (change_charter) was cancelled already by alice: wrong charter") ||
+		!strings.Contains(r.stdout, "cancelled "+second) ||
+		!strings.Contains(r.stderr, "cancelled 1 of 2 intents; 1 cancelled already; 0 had finished; 0 failed") {
+		t.Fatalf("bob's cancel: exit %d\n%s%s", r.code, r.stdout, r.stderr)
+	}
+	third := submitted(t, c, "change_charter")
+	r = c.run(t, "intent", "cancel", first, third, "--reason", "again", "--operator", "bob", "--json")
+	var out cancelOutcome
+	r.decode(t, &out)
+	if r.code != 0 || len(out.AlreadyCancelled) != 1 || out.AlreadyCancelled[0] != first || len(out.Finished) != 0 ||
+		len(out.Cancelled) != 1 || out.Cancelled[0] != third {
+		t.Fatalf("--json: exit %d %+v %s", r.code, out, r.stderr)
 	}
 }
