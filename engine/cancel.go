@@ -83,7 +83,7 @@ func (e *Engine) cancelAsStored(ctx context.Context, in intent.Intent, by, reaso
 	case from == intent.StateQueued, from == intent.StateRunning:
 		return e.cancelRunning(ctx, in, by, reason)
 	default:
-		return e.guard.mask.intent(in), false, fmt.Errorf("cancel intent %s: %w (it is %s)", id, ErrNotCancellable, from)
+		return e.guard.mask.intent(in), false, fmt.Errorf("cancel intent %s: %w (it is %s)%s", id, ErrNotCancellable, from, cancelledBy(in))
 	}
 	now := e.clock.Now()
 	in.State, in.DecidedBy, in.DecisionReason, in.UpdatedAt = intent.StateCancelled, by, reason, now
@@ -105,6 +105,17 @@ func (e *Engine) cancelAsStored(ctx context.Context, in intent.Intent, by, reaso
 	}
 	e.stats.move(from, intent.StateCancelled)
 	return e.guard.mask.intent(in), false, nil
+}
+
+// cancelledBy says, for a cancel refused because in is cancelled
+// already, who cancelled it and why ("; alice cancelled it: wrong job"),
+// so that the second of two operators cancelling at once learns whose
+// cancel won; "" for any other state.
+func cancelledBy(in intent.Intent) string {
+	if in.State != intent.StateCancelled || in.DecidedBy == "" {
+		return ""
+	}
+	return "; " + in.DecidedBy + " cancelled it: " + orDash(in.DecisionReason)
 }
 
 // cancelRunning cancels in, which the store holds as queued or running

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"slices"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -37,6 +38,15 @@ func TestCancelWithdrawsPendingAndQueuedIntents(t *testing.T) {
 	}
 	if _, err := b.e.Approve(ctx, pending.ID, "bob", ""); !errors.Is(err, ErrNotPending) {
 		t.Fatalf("approve after cancel: %v, want ErrNotPending", err)
+	}
+	// A second cancel (another operator's, a moment late) is told whose
+	// cancel came first, and why; it changes nothing.
+	if _, err := b.e.Cancel(ctx, pending.ID, "bob", "me too"); !errors.Is(err, ErrNotCancellable) ||
+		!strings.Contains(err.Error(), "(it is cancelled); alice cancelled it: raised by mistake") {
+		t.Fatalf("cancel a cancelled intent: %v", err)
+	}
+	if got := b.stored(t, pending.ID); got.DecidedBy != "alice" || got.DecisionReason != "raised by mistake" {
+		t.Fatalf("a refused cancel changed the intent: %+v", got)
 	}
 
 	// Queued, the scheduler paused: taken out of the queue, never run.
