@@ -36,3 +36,22 @@ func TestActorPauseNamesTheIdentityInAnyCase(t *testing.T) {
 	}
 	b.waitState(t, held.ID, intent.StateCompleted)
 }
+
+// TestListNamesTheIdentityInAnyCase: GET /v1/intents?actor= names an
+// identity in any case, as a pause does, so that an operator who
+// quarantined AGENT.BUILDER and then cancels (or retries) its intents by
+// --actor AGENT.BUILDER selects them: the list was empty, and the cancel
+// "cancelled 0 of 0 intents".
+func TestListNamesTheIdentityInAnyCase(t *testing.T) {
+	t.Parallel()
+	b := setupReal(t)
+	if a := b.do(t, opAlice, "POST", "/v1/scheduler/pause", `{"reason":"hold","actor":"agent.builder"}`); a.status != http.StatusOK {
+		t.Fatalf("pause: %d %s", a.status, a.body)
+	}
+	held := b.submit(t, agentB, `{"type":"query_knowledge"}`)
+	var list IntentsResponse
+	a := b.do(t, opAlice, "GET", "/v1/intents?actor=AGENT.BUILDER&state=queued", "")
+	if a.decode(t, &list); a.status != http.StatusOK || len(list.Intents) != 1 || list.Intents[0].ID != held.ID {
+		t.Fatalf("list actor=AGENT.BUILDER: %d %s", a.status, a.body)
+	}
+}

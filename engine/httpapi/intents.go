@@ -210,6 +210,10 @@ func (h *Handler) list(w http.ResponseWriter, r *http.Request) error {
 		}
 		f.Actor = p.name
 	}
+	// An identity named in another case ("AGENT.BUILDER") is that
+	// identity, as a pause names it: a cancel or retry selecting its
+	// intents by --actor found none.
+	f.Actor = h.identityName(f.Actor)
 	if f.Before != "" {
 		cur, err := h.api.Get(r.Context(), f.Before)
 		unknown := func() *apiError {
