@@ -206,6 +206,20 @@ func (e *Engine) applyInOrder(ctx context.Context, c *intent.Change) error {
 	}
 }
 
+// cancelledWhere is where a cancel took an intent from, for its record's
+// where: the approvals of one pending, the worker of the attempt it
+// stopped, else the queue (a running one of an engine not started is
+// queued again at start). It was approvals for every cancel.
+func cancelledWhere(from intent.State, run *cancelledRun) string {
+	switch {
+	case from == intent.StatePendingApproval:
+		return whereApprovals
+	case run != nil && run.worker != "":
+		return run.worker
+	}
+	return whereQueue
+}
+
 // cancelledRecord narrates a withdrawn intent; run is the attempt the
 // cancel stopped, nil when none had been dispatched.
 func cancelledRecord(now time.Time, in intent.Intent, from intent.State, run *cancelledRun) clarity.Record {
@@ -230,7 +244,7 @@ func cancelledRecord(now time.Time, in intent.Intent, from intent.State, run *ca
 			ctx["slot"] = run.slot
 		}
 	}
-	r := rec(now, in.DecidedBy, WhatCancelled, whereApprovals, "cancel", "cancelled", in.ID, why, ctx)
+	r := rec(now, in.DecidedBy, WhatCancelled, cancelledWhere(from, run), "cancel", "cancelled", in.ID, why, ctx)
 	r.Risk = 0.1
 	return r
 }

@@ -36,6 +36,9 @@ func TestCancelWithdrawsPendingAndQueuedIntents(t *testing.T) {
 	if !slices.Contains(b.whats(pending.ID), WhatCancelled) {
 		t.Fatalf("no %s record: %v", WhatCancelled, b.whats(pending.ID))
 	}
+	if r := recordOf(t, b.store.RecordsFor(pending.ID), WhatCancelled); r.Where != whereApprovals {
+		t.Fatalf("a pending intent's cancel is recorded where %q", r.Where)
+	}
 	if _, err := b.e.Approve(ctx, pending.ID, "bob", ""); !errors.Is(err, ErrNotPending) {
 		t.Fatalf("approve after cancel: %v, want ErrNotPending", err)
 	}
@@ -60,6 +63,10 @@ func TestCancelWithdrawsPendingAndQueuedIntents(t *testing.T) {
 	}
 	if b.e.queue.Contains(queued.ID) {
 		t.Fatal("the cancelled intent is still in the queue")
+	}
+	// Where it was taken from: the queue, not the approvals.
+	if r := recordOf(t, b.store.RecordsFor(queued.ID), WhatCancelled); r.Where != whereQueue {
+		t.Fatalf("a queued intent's cancel is recorded where %q", r.Where)
 	}
 	if err := b.e.ResumeScheduler(ctx, "alice", "go"); err != nil {
 		t.Fatal(err)
@@ -161,6 +168,9 @@ func TestCancelStopsARunningIntent(t *testing.T) {
 	cr := recordOf(t, b.store.RecordsFor(first.ID), WhatCancelled)
 	if cr.Context["worker"] == nil || cr.Context["handler_started"] != true {
 		t.Fatalf("the cancel record does not name the stopped attempt: %v", cr.Context)
+	}
+	if cr.Where != cr.Context["worker"] {
+		t.Fatalf("a running intent's cancel is recorded where %q, not on its worker %v", cr.Where, cr.Context["worker"])
 	}
 	late := b.waitRecord(t, WhatStaleDiscarded, func(r clarity.Record) bool { return r.IntentID == first.ID })
 	if late.Context["cancelled_by"] != "alice" {
