@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"grace/engine/clarity"
+	"grace/engine/htm"
 	"grace/engine/intent"
 )
 
@@ -53,6 +54,10 @@ type pauseState struct {
 	mu      sync.Mutex
 	info    PauseInfo
 	overdue bool // the overrun was narrated (scheduler_auto_resume off)
+	// resumed is the last resume since start: who (an operator, or
+	// scheduler_auto_resume), when (Since) and why, for a resume that
+	// finds the scheduler running to say whose came first.
+	resumed PauseInfo
 	// types are the intent types paused on their own (PauseType), actors
 	// the actors paused (PauseActor); both under mu.
 	types, actors namedPauses
@@ -63,6 +68,20 @@ type pauseState struct {
 type namedPauses struct {
 	on      map[string]PauseInfo
 	overdue map[string]bool
+	// resumed is the last resume since start of each hold, as
+	// pauseState.resumed.
+	resumed map[htm.Hold]PauseInfo
+}
+
+// resumedText says who resumed a pause, and when, for a resume that
+// finds it resumed already (" (resumed by bob at 2026-…Z)"): of two
+// operators resuming at once, the one a moment late learns whose resume
+// came first. "" when none was seen since start.
+func resumedText(p PauseInfo) string {
+	if p.By == "" {
+		return ""
+	}
+	return fmt.Sprintf(" (resumed by %s at %s)", p.By, p.Since.UTC().Format(time.RFC3339))
 }
 
 func (p *pauseState) paused() bool { return p.on.Load() }
@@ -127,7 +146,7 @@ func (e *Engine) ResumeScheduler(ctx context.Context, operator, reason string) e
 	e.pause.mu.Lock()
 	defer e.pause.mu.Unlock()
 	if !e.pause.on.Load() {
-		return fmt.Errorf("resume scheduler: %w", ErrNotPaused)
+		return fmt.Errorf("resume scheduler: %w%s", ErrNotPaused, resumedText(e.pause.resumed))
 	}
 	now := e.clock.Now()
 	r := resumedRecord(now, operator, "operator_command", e.pause.info, []string{orDefault(reason, "No reason given")}, e.queue.Len())
@@ -135,6 +154,7 @@ func (e *Engine) ResumeScheduler(ctx context.Context, operator, reason string) e
 		return fmt.Errorf("resume scheduler: record the resume: %w", err)
 	}
 	e.pause.on.Store(false)
+	e.pause.resumed = PauseInfo{By: operator, Reason: reason, Since: now}
 	e.log.Info("scheduler resumed", "by", operator)
 	e.wake()
 	return nil
@@ -168,6 +188,7 @@ func (e *Engine) checkAutoResume(context.Context) {
 	}
 	e.note(resumedRecord(now, actorAutoResume, "pause_watchdog", info, why, waiting))
 	e.pause.on.Store(false)
+	e.pause.resumed = PauseInfo{By: actorAutoResume, Reason: why[0], Since: now}
 	e.log.Warn("scheduler resumed automatically", "paused_by", info.By, "paused_for", now.Sub(info.Since), "waiting", waiting)
 	e.wake()
 }

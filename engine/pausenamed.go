@@ -101,7 +101,7 @@ func (e *Engine) resumeNamed(ctx context.Context, k *pauseKind, operator, name, 
 	st := k.state(e.pause)
 	name, p, ok := k.find(st.on, name)
 	if !ok {
-		return &namedPauseError{fmt.Sprintf("resume %s %s: it is not paused", k.noun, name), ErrNotPaused}
+		return &namedPauseError{fmt.Sprintf("resume %s %s: it is not paused%s", k.noun, name, resumedText(st.resumed[k.hold(name)])), ErrNotPaused}
 	}
 	now := e.clock.Now()
 	after := withPause(st.on, name, nil)
@@ -110,7 +110,7 @@ func (e *Engine) resumeNamed(ctx context.Context, k *pauseKind, operator, name, 
 	if _, err := e.apply(ctx, &intent.Change{Records: []clarity.Record{r}}); err != nil {
 		return fmt.Errorf("resume %s %s: record the resume: %w", k.noun, name, err)
 	}
-	e.unpauseNamedLocked(k, name, after)
+	e.unpauseNamedLocked(k, name, after, PauseInfo{By: operator, Reason: reason, Since: now})
 	e.log.Info(k.logNoun+" resumed", k.noun, name, "by", operator)
 	return nil
 }
@@ -144,12 +144,17 @@ func (e *namedPauseError) Error() string { return e.msg }
 func (e *namedPauseError) Unwrap() error { return e.sentinel }
 
 // unpauseNamedLocked forgets name's pause of kind k (after, the pauses
-// left) and lets its intents dispatch, those another pause holds apart.
-// The caller holds e.pause.mu.
-func (e *Engine) unpauseNamedLocked(k *pauseKind, name string, after map[string]PauseInfo) {
+// left), remembers who resumed it (resumed), and lets its intents
+// dispatch, those another pause holds apart. The caller holds
+// e.pause.mu.
+func (e *Engine) unpauseNamedLocked(k *pauseKind, name string, after map[string]PauseInfo, resumed PauseInfo) {
 	st := k.state(e.pause)
 	st.on = after
 	delete(st.overdue, name)
+	if st.resumed == nil {
+		st.resumed = map[htm.Hold]PauseInfo{}
+	}
+	st.resumed[k.hold(name)] = resumed
 	e.queue.Unhold(k.hold(name))
 	e.wake()
 }
@@ -229,7 +234,7 @@ func (e *Engine) checkNamedAutoResume(context.Context) {
 				"scheduler_auto_resume: a forgotten or faulty pause must not starve the queue",
 			}
 			e.note(k.resumedRecord(now, actorAutoResume, "pause_watchdog", name, p, why, waiting, still, after))
-			e.unpauseNamedLocked(k, name, after)
+			e.unpauseNamedLocked(k, name, after, PauseInfo{By: actorAutoResume, Reason: why[0], Since: now})
 			e.log.Warn(k.logNoun+" resumed automatically", k.noun, name, "paused_by", p.By, "paused_for", now.Sub(p.Since), "waiting", waiting)
 		}
 	}

@@ -74,7 +74,7 @@ func TestPauseTypeHoldsOnlyThatType(t *testing.T) {
 	}
 	b.waitState(t, early.ID, intent.StateCompleted)
 	b.waitState(t, late.ID, intent.StateCompleted)
-	if err := b.e.ResumeType(ctx, "bob", "generate_summary", ""); !errors.Is(err, ErrNotPaused) {
+	if err := b.e.ResumeType(ctx, "carol", "generate_summary", ""); !errors.Is(err, ErrNotPaused) || !strings.Contains(err.Error(), "it is not paused (resumed by bob at ") {
 		t.Fatalf("resume of a type not paused: %v", err)
 	}
 	r := b.waitRecord(t, WhatTypeResumed, nil)
