@@ -2,6 +2,7 @@ package httpapi
 
 import (
 	"net/http"
+	"strings"
 	"testing"
 
 	"grace/engine/intent"
@@ -54,4 +55,27 @@ func TestListNamesTheIdentityInAnyCase(t *testing.T) {
 	if a.decode(t, &list); a.status != http.StatusOK || len(list.Intents) != 1 || list.Intents[0].ID != held.ID {
 		t.Fatalf("list actor=AGENT.BUILDER: %d %s", a.status, a.body)
 	}
+}
+
+// TestActorPauseRefusesAnActorNobodyIs: with identities configured, a
+// pause of an actor that is no identity and that no intent carries (a
+// typing error, "agnet.builder") is refused naming the field and the
+// identities, and nothing is paused: it was accepted and shown, and
+// agent.builder's intents ran on. An actor some intent carries (the
+// engine's own, say) can still be paused.
+func TestActorPauseRefusesAnActorNobodyIs(t *testing.T) {
+	t.Parallel()
+	b := setupReal(t)
+	er := b.do(t, opAlice, "POST", "/v1/scheduler/pause", `{"reason":"runaway loop","actor":"agnet.builder"}`).
+		wantError(t, http.StatusUnprocessableEntity, CodeInvalidField)
+	if er.Error.Field != "actor" || !strings.Contains(er.Error.Message, `"agnet.builder"`) || !strings.Contains(er.Error.Message, "agent.builder") {
+		t.Fatalf("refusal: %+v", er)
+	}
+	var s SchedulerResponse
+	a := b.do(t, opAlice, "GET", "/v1/scheduler", "")
+	if a.decode(t, &s); len(s.PausedActors) != 0 {
+		t.Fatalf("paused after a refusal: %s", a.body)
+	}
+	in := b.submit(t, agentB, `{"type":"query_knowledge"}`)
+	b.waitState(t, in.ID, intent.StateCompleted)
 }

@@ -3,9 +3,11 @@ package httpapi
 import (
 	"context"
 	"net/http"
+	"slices"
 	"strings"
 
 	"grace/engine"
+	"grace/engine/intent"
 )
 
 // SchedulerResponse is the scheduler's state, as GET /v1/scheduler and
@@ -119,6 +121,37 @@ func (h *Handler) identityName(actor string) string {
 	return actor
 }
 
+// checkActorKnown refuses, where identities are configured, the pause of
+// an actor that is no identity and that no stored intent carries: every
+// caller submits as its identity, so the pause would hold nothing (a
+// typing error: agnetx for agentx, whose intents ran on while the
+// quarantine was accepted and shown). Actors of the engine's own intents
+// (policies, playbooks, the demo load) are known by their intents.
+func (h *Handler) checkActorKnown(ctx context.Context, actor string) error {
+	ids := h.keys.Load().ids
+	if len(ids) == 0 {
+		return nil // the local token: an actor is whatever a submission names
+	}
+	a := strings.TrimSpace(actor)
+	names := make([]string, 0, len(ids))
+	for _, id := range ids {
+		if strings.EqualFold(id.Name, a) {
+			return nil
+		}
+		names = append(names, id.Name)
+	}
+	if a == "" {
+		return nil // refused by the engine, naming the field
+	}
+	list, err := h.api.List(ctx, intent.Filter{Actor: a, Limit: 1})
+	if err != nil || len(list) > 0 {
+		return err
+	}
+	slices.Sort(names)
+	return newError(http.StatusUnprocessableEntity, CodeInvalidField, "actor",
+		"no identity and no intent has actor %q: a pause of it would hold nothing (the identities are %s)", clipText(a, 64), strings.Join(names, ", "))
+}
+
 // pauseScheduler handles POST /v1/scheduler/pause {reason, type?,
 // actor?}: an operator stops dispatching (queued intents wait, running
 // ones finish, intake goes on) until resumed, across restarts: all of it,
@@ -149,6 +182,9 @@ func (h *Handler) pauseScheduler(w http.ResponseWriter, r *http.Request) error {
 		}
 		ap, err := h.actorPauser()
 		if err != nil {
+			return err
+		}
+		if err := h.checkActorKnown(r.Context(), req.Actor); err != nil {
 			return err
 		}
 		return h.answerScheduler(w, ap.PauseActor(r.Context(), op, req.Actor, reason))
