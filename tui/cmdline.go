@@ -215,10 +215,24 @@ func (m *model) onIntentCommand(d decision, arg string) tea.Cmd {
 		m.pc.readOnlyRefusal(d)
 		return nil
 	}
-	if reason = strings.TrimSpace(reason); reason != "" {
+	reason = strings.TrimSpace(reason)
+	if second, _, _ := strings.Cut(reason, " "); looksLikeID(second) {
+		// ":cancel int_A int_B wrong plan", as the CLI takes many: it
+		// cancelled int_A with the reason "int_B wrong plan" and left
+		// int_B alone.
+		m.pc.failAbout(aboutCommand, ":"+d.verb()+" takes one intent ID, then the reason: "+second+" would be read as the reason; "+d.verb()+" each on its own (grace intent "+d.verb()+" takes many)")
+		return nil
+	}
+	if reason != "" {
 		return m.intentCmd.startWith(m.pc, d, id, reason)
 	}
 	return m.intentCmd.check(m.pc, d, id)
+}
+
+// looksLikeID reports whether word is written as an intent's ID is, in
+// any case ("int_" and 26 more characters).
+func looksLikeID(word string) bool {
+	return len(word) == 30 && strings.EqualFold(word[:4], "int_")
 }
 
 // intentCheckedMsg is the intent a ":cancel ID" or ":retry ID" looked up
