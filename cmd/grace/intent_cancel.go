@@ -4,12 +4,14 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"net/http"
 	"slices"
 	"strings"
 
 	"github.com/spf13/cobra"
 
 	"grace/engine"
+	"grace/engine/httpapi"
 	"grace/engine/intent"
 )
 
@@ -216,7 +218,7 @@ type cancelFailed struct {
 // cancelAll cancels each target in turn and sums up what happened.
 func (a *app) cancelAll(ctx context.Context, b intentBackend, targets []intent.Intent, operator, reason string) error {
 	out := cancelOutcome{Cancelled: []string{}, AlreadyCancelled: []string{}, Finished: []string{}, Failed: []cancelFailed{}}
-	for _, t := range targets {
+	for i, t := range targets {
 		_, err := b.Cancel(ctx, t.ID, operator, reason)
 		var now intent.Intent
 		if errors.Is(err, engine.ErrNotCancellable) {
@@ -243,13 +245,12 @@ func (a *app) cancelAll(ctx context.Context, b intentBackend, targets []intent.I
 		case errors.Is(err, engine.ErrNotCancellable):
 			out.Finished = append(out.Finished, t.ID)
 		default:
-			err = decideError("cancel", t.ID, err)
-			out.Failed = append(out.Failed, cancelFailed{ID: t.ID, Error: err.Error()})
+			out.Failed = append(out.Failed, cancelFailed{ID: t.ID, Error: decideError("cancel", t.ID, err).Error()})
 			if !a.json {
-				fmt.Fprintf(a.stderr, "grace: %v\n", err)
+				fmt.Fprintf(a.stderr, "grace: %v\n", decideError("cancel", t.ID, err))
 			}
 		}
-		if ctx.Err() != nil {
+		if ctx.Err() != nil || a.stopAtRefusedAccess("cancel", err, i, len(targets)) {
 			break
 		}
 	}
@@ -269,4 +270,21 @@ func (a *app) cancelAll(ctx context.Context, b intentBackend, targets []intent.I
 		return fmt.Errorf("cancel: %d of %d intents could not be cancelled", len(out.Failed), len(targets))
 	}
 	return nil
+}
+
+// stopAtRefusedAccess reports whether a command acting on many intents
+// (verb: cancel, retry) stops at err, the i-th of n: a token the server
+// refuses (401), or whose role may not do verb (403 forbidden), is
+// refused for every other intent too. A viewer's cancel --all made one
+// refused request per intent, each said on a line of its own. It says
+// how many were not tried.
+func (a *app) stopAtRefusedAccess(verb string, err error, i, n int) bool {
+	var he *httpapi.Error
+	if !errors.As(err, &he) || (he.Status != http.StatusUnauthorized && (he.Status != http.StatusForbidden || he.Code != httpapi.CodeForbidden)) {
+		return false
+	}
+	if left := n - i - 1; left > 0 && !a.json {
+		fmt.Fprintf(a.stderr, "grace: %s: stopped: the server refuses this token's %s; the other %d intents were not tried\n", verb, verb, left)
+	}
+	return true
 }

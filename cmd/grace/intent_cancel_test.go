@@ -167,3 +167,39 @@ func TestCLICancelManySaysWhoCancelledFirst(t *testing.T) {
 		t.Fatalf("--json: exit %d %+v %s", r.code, out, r.stderr)
 	}
 }
+
+// TestCLIManyStopsAtARefusedToken: a viewer's cancel or retry of many
+// intents stops at the first refusal of its role, says how many were not
+// tried, exits 1 and changes nothing: it asked once per intent, each
+// refused and said on a line of its own.
+func TestCLIManyStopsAtARefusedToken(t *testing.T) {
+	t.Parallel()
+	c, url := newServerCLI(t)
+	startServe(t, c, writeServeConfig(t, c.dir, url, identitiesYAML(idAlice, idVal)), url)
+	alice, val := c.as(idAlice.token), c.as(idVal.token)
+	var ids []string
+	for range 3 {
+		ids = append(ids, submitted(t, alice, "change_charter"))
+	}
+	r := val.run(t, "intent", "cancel", "--all", "--reason", "viewer bulk")
+	if r.code != exitFailure || strings.Count(r.stderr, "may not call") != 1 ||
+		!strings.Contains(r.stderr, "cancel: stopped: the server refuses this token's cancel; the other 2 intents were not tried") {
+		t.Fatalf("a viewer's cancel --all: exit %d\n%s%s", r.code, r.stdout, r.stderr)
+	}
+	for _, id := range ids {
+		if st := listIntents(t, alice)[id]; st != "pending_approval" {
+			t.Fatalf("%s is %s after a refused cancel", id, st)
+		}
+	}
+	if r := alice.run(t, "intent", "cancel", "--all", "--reason", "clearing up"); r.code != 0 {
+		t.Fatalf("alice's cancel --all: exit %d %s", r.code, r.stderr)
+	}
+	r = val.run(t, "intent", "retry", "--all", "--state", "cancelled", "--reason", "viewer bulk")
+	if r.code != exitFailure || strings.Count(r.stderr, "may not call") != 1 ||
+		!strings.Contains(r.stderr, "retry: stopped: the server refuses this token's retry; the other 2 intents were not tried") {
+		t.Fatalf("a viewer's retry --all: exit %d\n%s%s", r.code, r.stdout, r.stderr)
+	}
+	if n := len(listIntents(t, alice)); n != 3 {
+		t.Fatalf("%d intents after a refused retry, want 3", n)
+	}
+}

@@ -166,13 +166,12 @@ type retryOutcome struct {
 func (a *app) retryAll(ctx context.Context, b intentBackend, targets []intent.Intent, operator, reason string) error {
 	out := retryOutcome{Retried: []retryOutput{}, Failed: []cancelFailed{}}
 	again := 0
-	for _, t := range targets {
+	for i, t := range targets {
 		res, err := b.Retry(ctx, t.ID, operator, reason)
 		if err != nil {
-			err = decideError("retry", t.ID, err)
-			out.Failed = append(out.Failed, cancelFailed{ID: t.ID, Error: err.Error()})
+			out.Failed = append(out.Failed, cancelFailed{ID: t.ID, Error: decideError("retry", t.ID, err).Error()})
 			if !a.json {
-				fmt.Fprintf(a.stderr, "grace: %v\n", err)
+				fmt.Fprintf(a.stderr, "grace: %v\n", decideError("retry", t.ID, err))
 			}
 		} else {
 			out.Retried = append(out.Retried, retryOutputOf(t.ID, res))
@@ -183,7 +182,7 @@ func (a *app) retryAll(ctx context.Context, b intentBackend, targets []intent.In
 				fmt.Fprintln(a.stdout, retriedLine(t.ID, res))
 			}
 		}
-		if ctx.Err() != nil {
+		if ctx.Err() != nil || a.stopAtRefusedAccess("retry", err, i, len(targets)) {
 			break
 		}
 	}
