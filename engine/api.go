@@ -88,6 +88,13 @@ type WorkerInfo struct {
 	// cut off) or "left" (it shut down cleanly). Neither a lost nor a left
 	// worker is busy. Empty for the in-process pool's workers.
 	State string `json:"state,omitempty"`
+	// Instance is a remote worker's process instance (new at each start
+	// of `grace worker`), Slots the tasks it runs at once (--slots), and
+	// SlotsBusy how many of them run an attempt, by its latest heartbeat
+	// (0 unless live). Empty for the in-process pool's workers.
+	Instance  string `json:"instance,omitempty"`
+	Slots     int    `json:"slots,omitempty"`
+	SlotsBusy int    `json:"slots_busy,omitempty"`
 }
 
 // The States of a remote worker (WorkerInfo.State).
@@ -121,6 +128,9 @@ type Snapshot struct {
 	Workers          []WorkerInfo         `json:"workers"`
 	WorkersBusy      int                  `json:"workers_busy"`
 	WorkersIdle      int                  `json:"workers_idle"`
+	// Remote sums up the remote workers when tasks run on them
+	// (backend.kind nats); nil otherwise.
+	Remote *RemoteFigures `json:"remote,omitempty"`
 	// DispatchRate and CompletionRate are per second over the last 10 s.
 	DispatchRate   float64 `json:"dispatch_rate"`
 	CompletionRate float64 `json:"completion_rate"`

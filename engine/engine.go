@@ -221,7 +221,7 @@ func New(cfg Config, deps Deps) (*Engine, error) {
 		hold:      &remoteHold{},
 	}
 	if f, ok := e.fleet(); ok {
-		f.OnLiveChange(e.wake) // a remote worker joining ends a hold
+		f.OnLiveChange(e.remoteLiveChanged) // a remote worker joining ends a hold, and is checked at once
 	}
 	e.subs.mask = func(ev Event) Event {
 		ev.Intent = e.guard.mask.intent(ev.Intent)

@@ -4,6 +4,7 @@ package engine
 // and the pool's recovery.
 
 import (
+	"errors"
 	"fmt"
 	"strings"
 	"time"
@@ -108,22 +109,34 @@ func staleResultRecord(now time.Time, in intent.Intent, name string, err error, 
 
 // withdrawnResultRecord narrates the end of an attempt whose intent was
 // cancelled while it ran: its result is discarded, and the record says how
-// long after the cancel the handler stopped.
+// long after the cancel the handler stopped, or, for a remote holder that
+// did not answer (err wraps a *RemoteGivenUp), that the control plane gave
+// up on the attempt then (context given_up: true).
 func withdrawnResultRecord(now time.Time, in intent.Intent, name string, wd withdrawal, err error, took time.Duration) clarity.Record {
 	outcome := "succeeded"
 	if err != nil {
 		outcome = "failed: " + clip(err.Error(), 300)
 	}
 	after := max(now.Sub(wd.at), 0)
+	first := fmt.Sprintf("%s's handler for attempt %d of %s returned %s after the cancel, %s in all (%s)", name, in.Attempts, in.Type, roundDur(after), roundDur(took), outcome)
+	ctx := map[string]any{"worker": name, "attempt": in.Attempts, "late_outcome": outcome, "duration_ms": took.Milliseconds(),
+		"cancelled_by": wd.by, "stopped_after_ms": after.Milliseconds()}
+	var gu *RemoteGivenUp
+	if errors.As(err, &gu) { // a remote holder that did not answer: its handler was not heard to end
+		first = fmt.Sprintf("%s, which held attempt %d of %s, did not answer the cancel (%s): the control plane gave up on the attempt %s after the cancel, %s in all, without hearing its handler end; a result from it later is refused",
+			name, in.Attempts, in.Type, gu.Why, roundDur(after), roundDur(took))
+		ctx["given_up"], ctx["holder_answered"] = true, false
+	}
 	r := rec(now, name, WhatStaleDiscarded, name, "attempt_fencing", "discarded", in.ID,
 		[]string{
-			fmt.Sprintf("%s's handler for attempt %d of %s returned %s after the cancel, %s in all (%s)", name, in.Attempts, in.Type, roundDur(after), roundDur(took), outcome),
+			first,
 			fmt.Sprintf("%s cancelled the intent while it ran; the attempt's lease was revoked then", wd.by),
 			"Discarded: the intent stays cancelled",
-		},
-		map[string]any{"worker": name, "attempt": in.Attempts, "late_outcome": outcome, "duration_ms": took.Milliseconds(),
-			"cancelled_by": wd.by, "stopped_after_ms": after.Milliseconds()})
+		}, ctx)
 	r.Confidence, r.Risk = 1, 0.1
+	if gu != nil {
+		r.Confidence = 0.9 // what the holder did after is not known
+	}
 	return r
 }
 

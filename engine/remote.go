@@ -43,6 +43,36 @@ type remoteHold struct {
 	mu    sync.Mutex
 	on    bool
 	since time.Time
+	// told is what the watchdog was last asked to check again for:
+	// 0 nothing yet, 1 no remote worker live, 2 some (remoteLiveChanged).
+	told int
+}
+
+// remoteLiveChanged is the fleet's OnLiveChange: a remote worker joined,
+// left or was lost. It wakes the scheduler (a worker joining ends a hold)
+// and, when the remote workers went from none live to some or back, has
+// the watchdog check now rather than at its next interval: its
+// remote_workers finding (critical while none is live) follows the live
+// workers, so `grace health` does not say "No remote worker connected"
+// for up to watchdog.interval after the first worker joined (at start,
+// before any worker was heard, it is critical, as it is true).
+func (e *Engine) remoteLiveChanged() {
+	e.wake()
+	f, ok := e.fleet()
+	if !ok {
+		return
+	}
+	now := 1
+	if f.LiveWorkers(e.clock.Now()) > 0 {
+		now = 2
+	}
+	e.hold.mu.Lock()
+	changed := e.hold.told != now
+	e.hold.told = now
+	e.hold.mu.Unlock()
+	if wd := e.watch.wd.Load(); changed && wd != nil {
+		wd.Recheck()
+	}
 }
 
 // fleet returns Deps.Remote as a RemoteFleet, when it is one.
@@ -195,4 +225,21 @@ func (e *Engine) assignee(c choice) string {
 		return ""
 	}
 	return c.w.name
+}
+
+// RemoteGivenUp is what a remote handler returns (wrapped) when the
+// attempt ended (cancelled, timed out, the engine stopping) and the
+// control plane stopped waiting for its holder without hearing the
+// holder's handler end: the holder did not answer (silent, lost, cut off
+// or paused), so its handler may still run there, and a result it sends
+// later is refused. The record of the attempt's end says so, not that
+// the handler returned.
+type RemoteGivenUp struct {
+	// Holder is the remote worker whose claim stood; Why says how it did
+	// not answer ("its heartbeats stopped 2.4s before").
+	Holder, Why string
+}
+
+func (g *RemoteGivenUp) Error() string {
+	return fmt.Sprintf("gave up on the attempt: its holder %s did not answer (%s)", g.Holder, g.Why)
 }

@@ -9,7 +9,7 @@ package engine
 // is true while the engine is started, not stopped, and every component
 // the watchdog watches is ready. A worker declared dead counts as neither
 // busy nor idle. Remote workers (Deps.Remote) follow the pool's in Workers,
-// with their Host, and count in neither figure.
+// with their Host, and count in neither figure: Remote sums them up.
 func (e *Engine) Snapshot() Snapshot {
 	now := e.clock.Now()
 	d := e.queue.Depth()
@@ -33,7 +33,9 @@ func (e *Engine) Snapshot() Snapshot {
 	snap.Layer2 = e.layer2Facts(snap.Workers)
 	e.fillLayers(&snap)
 	if e.remote != nil { // after the figures above: remote workers count in none of them
-		snap.Workers = append(snap.Workers, e.remote.Workers(now)...)
+		rw := e.remote.Workers(now)
+		snap.Workers = append(snap.Workers, rw...)
+		snap.Remote = remoteFigures(orDefault(e.cfg.Backend.Kind, "remote"), rw)
 	}
 	return snap
 }

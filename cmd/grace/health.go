@@ -68,6 +68,9 @@ type healthReport struct {
 	Alerts []watchdog.Alert `json:"alerts"`
 	// Snapshot is the server's live figures (server mode, when the token is accepted).
 	Snapshot *engine.Snapshot `json:"snapshot,omitempty"`
+	// RemoteWorkers are the remote workers, live from the snapshot, when
+	// the server runs its tasks on them (backend.kind nats).
+	RemoteWorkers *remoteWorkersReport `json:"remote_workers,omitempty"`
 	// Embedded mode: the database and what was found in it.
 	DB       string       `json:"db,omitempty"`
 	Schema   string       `json:"schema,omitempty"`
@@ -155,6 +158,7 @@ func (a *app) serverHealth(ctx context.Context, cfg engine.Config, url string, r
 		return true, nil
 	}
 	rep.Snapshot = &snap
+	rep.RemoteWorkers = remoteWorkersOf(snap)
 	h := snap.Health
 	rep.Status, rep.Readiness, rep.Components, rep.SLOs, rep.Alerts = h.Status.String(), &h.Readiness, h.Components, h.SLOs, h.Alerts
 	return true, nil

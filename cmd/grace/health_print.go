@@ -74,9 +74,16 @@ func (a *app) serverRows(rep healthReport) [][]string {
 		}
 	}
 	if s := rep.Snapshot; s != nil {
+		slots := ""
+		if s.Remote != nil {
+			slots = " (the control plane's dispatch slots)"
+		}
 		rows = append(rows,
 			[]string{"queue", fmt.Sprintf("%d%s (warn %d, critical %d)", s.QueueDepth, notYetDue(s.QueueDelayed), s.QueueWarn, s.QueueCritical)},
-			[]string{"workers", fmt.Sprintf("%d busy, %d idle", s.WorkersBusy, s.WorkersIdle)},
+			[]string{"workers", fmt.Sprintf("%d busy, %d idle%s", s.WorkersBusy, s.WorkersIdle, slots)},
+		)
+		rows = append(rows, remoteRows(rep.RemoteWorkers)...)
+		rows = append(rows,
 			[]string{"pending", fmt.Sprintf("%d approvals", s.PendingApprovals)},
 			[]string{"dispatch", fmt.Sprintf("%.1f/s (completed %d, failed %d)", s.DispatchRate, s.Completed, s.Failed)},
 		)

@@ -86,11 +86,27 @@ func searchNarratives(t *testing.T, c *cli, args ...string) []narrative {
 // URL of its embedded nats-server.
 func serveNATS(t *testing.T, latency string) (c *cli, config, apiURL, natsURL string) {
 	t.Helper()
+	return serveNATSWith(t, latency, "")
+}
+
+// serveNATSWith is serveNATS with extra, more top-level YAML, added to its
+// config.
+func serveNATSWith(t *testing.T, latency, extra string) (c *cli, config, apiURL, natsURL string) {
+	t.Helper()
 	c = newCLI(t)
 	apiURL = closedURL(t)
 	c.env = []string{"GRACE_API_SERVER=" + apiURL}
 	natsPort := freePort(t)
 	config = writeNATSConfig(t, c, apiURL, natsPort, latency)
+	if extra != "" {
+		body, err := os.ReadFile(config)
+		if err == nil {
+			err = os.WriteFile(config, append(body, extra...), 0o600)
+		}
+		if err != nil {
+			t.Fatal(err)
+		}
+	}
 	startServe(t, c, config, apiURL)
 	return c, config, apiURL, fmt.Sprintf("nats://127.0.0.1:%d", natsPort)
 }

@@ -14,8 +14,15 @@ import (
 // password right and no one else, and returns its host:port.
 func authNATS(t *testing.T) string {
 	t.Helper()
-	srv, err := natsserver.NewServer(&natsserver.Options{Host: "127.0.0.1", Port: -1, Username: "alice", Password: "right",
-		JetStream: true, StoreDir: t.TempDir(), NoLog: true, NoSigs: true})
+	return natsServerAt(t, &natsserver.Options{Username: "alice", Password: "right", JetStream: true, StoreDir: t.TempDir()})
+}
+
+// natsServerAt starts an in-process nats-server of o on a loopback port
+// until the test ends, and returns its host:port.
+func natsServerAt(t *testing.T, o *natsserver.Options) string {
+	t.Helper()
+	o.Host, o.Port, o.NoLog, o.NoSigs = "127.0.0.1", -1, true, true
+	srv, err := natsserver.NewServer(o)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -182,7 +182,7 @@ func NewDispatcher(ctx context.Context, nc *nats.Conn, o DispatcherOptions) (*Di
 		return nil, fmt.Errorf("new nats dispatcher: %w", err)
 	}
 	if _, err := EnsureStream(ctx, js, o.Stream); err != nil {
-		return nil, fmt.Errorf("new nats dispatcher: %w", err)
+		return nil, fmt.Errorf("new nats dispatcher: %w", noJetStream(ctx, nc, js, err))
 	}
 	str, err := js.Stream(ctx, StreamName)
 	if err != nil {
@@ -265,7 +265,9 @@ type remoteHandler struct {
 // holder is told to cancel, and its message is deleted from the stream.
 // With a holder, Handle returns only once the holder's handler has
 // returned (its result or release arrives, or the holder leaves, is lost,
-// or the dispatcher closes): a retry must not run beside it. A handler
+// or the dispatcher closes): a retry must not run beside it. A holder
+// not live when ctx ends, or lost meanwhile, is given up on: the error
+// wraps an *engine.RemoteGivenUp saying it did not answer. A handler
 // that ignores the cancel holds Handle as a local handler would hold its
 // worker, until the engine's handler_abandonment gives up on it. An
 // attempt a worker claimed before its publish heard JetStream's
@@ -312,7 +314,12 @@ func (d *Dispatcher) run(ctx context.Context, in intent.Intent, timeout time.Dur
 	holder := p.holder
 	// Wait for the holder's handler only while the holder is alive: a
 	// lost or departed one runs it no more, or its result will not count.
-	wait := holder != "" && d.holderLiveLocked(p, d.o.Clock.Now())
+	now := d.o.Clock.Now()
+	wait := holder != "" && d.holderLiveLocked(p, now)
+	var givenUp error // the holder does not answer: nobody waits for its handler
+	if holder != "" && !wait {
+		givenUp = d.unansweredLocked(p, now)
+	}
 	if wait {
 		p.stopping = true
 	} else {
@@ -342,7 +349,28 @@ func (d *Dispatcher) run(ctx context.Context, in intent.Intent, timeout time.Dur
 			return fmt.Errorf("%w; %w", stopped, ended)
 		}
 	}
+	if givenUp != nil {
+		return fmt.Errorf("%w; %w", stopped, givenUp)
+	}
 	return stopped
+}
+
+// unansweredLocked returns why p's holder, not live when p's attempt
+// ended, is not waited for (an *engine.RemoteGivenUp): it was silent,
+// lost or replaced. Nil when it left cleanly: its handlers ended then.
+// Called with d.mu held.
+func (d *Dispatcher) unansweredLocked(p *pending, now time.Time) error {
+	r, ok := d.workers[p.holder]
+	switch {
+	case !ok:
+		return &engine.RemoteGivenUp{Holder: p.holder, Why: "it is no longer heard from at all"}
+	case r.hb.Instance != p.inst:
+		return &engine.RemoteGivenUp{Holder: p.holder, Why: "another process took its name over"}
+	case r.hb.Leaving:
+		return nil
+	}
+	return &engine.RemoteGivenUp{Holder: p.holder,
+		Why: fmt.Sprintf("its heartbeats stopped %s before (lost after two %v intervals)", now.Sub(r.lastBeat).Round(time.Millisecond), d.o.HeartbeatInterval)}
 }
 
 // endStopping settles the stopping attempts held by the worker called

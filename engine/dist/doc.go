@@ -129,7 +129,22 @@
 // critical, and dispatch resumes when a worker joins. An attempt
 // published but claimed by nobody before its timeout fails saying so.
 // Workers lost and claims moved by redelivery count in the engine's
-// workers_lost and rerouted figures.
+// workers_lost and rerouted figures. The Dispatcher lists the workers
+// (engine.RemoteWorkers: each one's host, process instance, slots, the
+// slots its latest heartbeat lists busy, and heartbeat age), which the
+// engine's snapshot sums up as Remote for `grace health` and /metrics;
+// and it tells the engine when a worker joins, leaves or is lost, so that
+// dispatch resumes and the watchdog checks again at once.
+//
+// An attempt that ends (cancelled, timed out) while its holder does not
+// answer (silent for two heartbeat intervals, lost, or its name taken by
+// another process) is given up on: the handler returns an
+// *engine.RemoteGivenUp, and the record of the attempt's end says the
+// holder did not answer, not that its handler returned.
+//
+// Both the control plane and a worker need JetStream on the NATS server;
+// without it they fail with ErrNoJetStream, naming the server (its URL's
+// secrets masked) and how to enable JetStream (nats-server -js).
 //
 // Nothing in Grace restarts a dead worker: the process supervisor that
 // runs `grace worker` (systemd, Kubernetes) does, and the replacement is a

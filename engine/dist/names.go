@@ -7,6 +7,7 @@ import (
 
 	"github.com/nats-io/nats.go"
 
+	"grace/engine"
 	"grace/engine/clarity"
 )
 
@@ -68,7 +69,8 @@ func (d *Dispatcher) otherProcessLocked(hb heartbeat, r *remote, now time.Time) 
 		d.lost.Add(1)
 		d.rec.add(workerLostRecord(now, old, age, d.o.HeartbeatInterval, d.o.Stream.AckWait))
 		for _, c := range done {
-			c <- fmt.Errorf("its holder %s was lost while it stopped", old.Worker)
+			c <- &engine.RemoteGivenUp{Holder: old.Worker,
+				Why: fmt.Sprintf("it was lost while it stopped: silent for %s, a new process took its name", age.Round(time.Millisecond))}
 		}
 	}
 }

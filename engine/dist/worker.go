@@ -121,7 +121,8 @@ func (e nameInUse) Is(target error) bool { return target == ErrNameInUse }
 var errShutdown = errors.New("worker shutting down")
 
 // NewWorker binds to the band consumers the control plane created on nc's
-// server. It fails when the stream does not exist yet.
+// server. It fails when the stream does not exist yet, and with
+// ErrNoJetStream when the server does not run JetStream.
 func NewWorker(ctx context.Context, nc *nats.Conn, o WorkerOptions) (*Worker, error) {
 	switch {
 	case o.Name == "":
@@ -143,7 +144,7 @@ func NewWorker(ctx context.Context, nc *nats.Conn, o WorkerOptions) (*Worker, er
 	}
 	cons, err := bindConsumers(ctx, js)
 	if err != nil {
-		return nil, fmt.Errorf("new worker %s: %w", o.Name, err)
+		return nil, fmt.Errorf("new worker %s: %w", o.Name, noJetStream(ctx, nc, js, err))
 	}
 	return &Worker{nc: nc, js: js, cons: cons, o: o, instance: newInstanceID(), stopRun: func(error) {},
 		bell: make(chan struct{}, 1), running: map[string]*task{}, claiming: map[string]bool{}, stopped: map[string]bool{}}, nil

@@ -127,7 +127,8 @@ func (d *Dispatcher) watchLoop(ctx context.Context, t clock.Ticker) {
 		for i, hb := range lost {
 			d.o.Logger.Warn("remote worker lost", "worker", hb.Worker, "host", hb.Host, "running", hb.Running)
 			d.rec.add(workerLostRecord(now, hb, ages[i], d.o.HeartbeatInterval, d.o.Stream.AckWait))
-			d.endStopping(hb.Worker, fmt.Errorf("its holder %s was lost while it stopped", hb.Worker))
+			d.endStopping(hb.Worker, &engine.RemoteGivenUp{Holder: hb.Worker,
+				Why: fmt.Sprintf("it was lost while it stopped: no heartbeat for %s", ages[i].Round(time.Millisecond))})
 		}
 	}
 }
@@ -165,7 +166,8 @@ func (d *Dispatcher) liveChanged() {
 
 // Workers returns the remote workers heard from, by name: Healthy while
 // their heartbeats are fresh, Busy while they run an attempt, with their
-// Host and State. A worker lost or departed stays listed for a while,
+// Host, State, process Instance, Slots and SlotsBusy (the attempts their
+// latest heartbeat lists running). A worker lost or departed stays listed for a while,
 // unhealthy, not busy, its State lost or left.
 func (d *Dispatcher) Workers(now time.Time) []engine.WorkerInfo {
 	d.mu.Lock()
@@ -177,7 +179,10 @@ func (d *Dispatcher) Workers(now time.Time) []engine.WorkerInfo {
 		wi := engine.WorkerInfo{
 			Name: name, Host: r.hb.Host, Busy: live && len(r.hb.Running) > 0, Completed: r.hb.Completed, Failed: r.hb.Failed,
 			Healthy: live, HeartbeatAgeMS: age.Milliseconds(), MissedHeartbeats: int(age / d.o.HeartbeatInterval),
-			State: engine.RemoteLive,
+			State: engine.RemoteLive, Instance: r.hb.Instance, Slots: r.hb.Slots,
+		}
+		if live {
+			wi.SlotsBusy = len(r.hb.Running)
 		}
 		switch {
 		case r.hb.Leaving:

@@ -124,7 +124,8 @@ type engineCollector struct {
 var engineDescs = []*prometheus.Desc{descReady, descQueueDepth, descQueueWarn, descQueueCrit, descIntents, descPending,
 	descWorkers, descPoolTarget, descPaused, descTypeHeld, descActorHeld, descRate, descDispatched, descCompleted, descFailed,
 	descRejected, descRefused, descRefRecords, descRefSummed, descRefSummary, descShed, descRerouted, descLost, descTypeQueued, descTypeDone, descAbandoned, descRunaways, descLatency, descDuration, descStatus, descCompReady,
-	descBreaches, descFiring, descSilenced, descSilences, descBurn, descSLOEvents, descChecks, descRetPruned, descRetAnchor, descRetFailing}
+	descBreaches, descFiring, descSilenced, descSilences, descBurn, descSLOEvents, descChecks, descRetPruned, descRetAnchor, descRetFailing,
+	descRemoteConnected, descRemoteGone, descRemoteSlots, descRemoteSlotsBusy, descRemoteBeatAge}
 
 // Describe sends the descriptions of every metric Collect can send: the
 // engine's, and those a collection shows (the chaos meter's).
@@ -162,6 +163,7 @@ func (c *engineCollector) Collect(ch chan<- prometheus.Metric) {
 	gauge(descPending, float64(s.PendingApprovals))
 	gauge(descWorkers, float64(s.WorkersBusy), "busy")
 	gauge(descWorkers, float64(s.WorkersIdle), "idle")
+	collectRemote(gauge, s)
 	gauge(descPoolTarget, float64(l2.PoolTarget))
 	gauge(descPaused, b2f(l2.Paused))
 	for _, t := range l2.PausedTypes {

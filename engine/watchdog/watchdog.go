@@ -55,6 +55,8 @@ type Watchdog struct {
 
 	view   atomic.Pointer[Report]
 	latest atomic.Pointer[Telemetry]
+	// recheck asks Run for a check before the interval's (Recheck).
+	recheck chan struct{}
 }
 
 // New returns a watchdog over comps, watching slos as well. Component
@@ -88,7 +90,8 @@ func New(cfg Config, comps []Component, slos []*SLO, opts Options) (*Watchdog, e
 		opts.Logger = slog.New(slog.DiscardHandler)
 	}
 	w := &Watchdog{cfg: cfg, comps: comps, slos: slos, opts: opts, log: opts.Logger,
-		book: newBook(), ready: readiness{timeout: cfg.ReadinessTimeout}, breaches: make([]uint64, len(comps))}
+		book: newBook(), ready: readiness{timeout: cfg.ReadinessTimeout}, breaches: make([]uint64, len(comps)),
+		recheck: make(chan struct{}, 1)}
 	w.view.Store(&Report{Interval: cfg.Interval, Readiness: Readiness{State: ReadinessWaiting}})
 	return w, nil
 }
@@ -133,10 +136,23 @@ func (w *Watchdog) Run(ctx context.Context) {
 			w.flushReadiness(ctx)
 		case <-w.tick.C():
 			w.cycle(ctx, w.opts.Clock.Now())
+		case <-w.recheck:
+			w.cycle(ctx, w.opts.Clock.Now())
 		}
 		if w.ready.r.State != ReadinessWaiting {
 			w.stopPoll()
 		}
+	}
+}
+
+// Recheck asks Run for a check now, besides the interval's: for a change
+// the latest verdict must not wait up to an interval to show (the remote
+// workers' check, when the first one joins or the last one goes). It does
+// not block; requests made before Run takes one are one check.
+func (w *Watchdog) Recheck() {
+	select {
+	case w.recheck <- struct{}{}:
+	default:
 	}
 }
 
