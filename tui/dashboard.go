@@ -152,13 +152,14 @@ func (d *dashboardModel) view() []string {
 	// Band 2: one count per state, flowed over as many lines as it needs.
 	states := flow(d.stateItems(s), "   ", w-4)
 	if statesH := len(states) + 2; h-len(out)-statesH >= 6 {
-		out = append(out, st.panel(d.staleTitle("Intents by state"), states, w, statesH)...)
+		// Finished states count since the engine started (engine.Snapshot.ByState).
+		out = append(out, st.panel(d.staleTitle("Intents by state")+" · finished since start", states, w, statesH)...)
 	}
 	// The same by intent type, when the engine reports it and the recent
 	// decisions keep eight lines (six decisions).
 	if types := flow(d.typeItems(s), "   ", w-4); len(types) > 0 {
 		if typesH := len(types) + 2; h-len(out)-typesH >= 8 {
-			out = append(out, st.panel(d.staleTitle("Intents by type")+" · queued, completed ✓, failed ✗", types, w, typesH)...)
+			out = append(out, st.panel(d.staleTitle("Intents by type")+" · queued; completed ✓, failed ✗ since start", types, w, typesH)...)
 		}
 	}
 

@@ -86,6 +86,14 @@ func TestDashboardBreaksIntentsDownByType(t *testing.T) {
 	}
 	b.send(snapshotMsg{snap: snap})
 	v := b.view()
+	// The finished counts are the engine's since it started, not the
+	// database's: the titles say so, or a dashboard reading 0 beside a
+	// database full of finished intents would mislead.
+	for _, title := range []string{"Intents by state · finished since start", "Intents by type · queued; completed ✓, failed ✗ since start"} {
+		if !strings.Contains(v, title) {
+			t.Errorf("the dashboard lacks the title %q:\n%s", title, v)
+		}
+	}
 	if !strings.Contains(v, "Intents by type") ||
 		!strings.Contains(v, "query_knowledge 1,234 ✓7,198 ✗0   _other 3 ✓0 ✗0   deploy_model 0 ✓40 ✗2") {
 		t.Fatalf("the by-type panel does not list the types, most queued first:\n%s", v)
