@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"maps"
 	"net/http"
 	"slices"
 	"strings"
@@ -114,6 +115,9 @@ func (a *app) onSelection(cmd *cobra.Command, verb string, ids []string, f inten
 		if err != nil {
 			return err
 		}
+		if len(targets) == 0 && len(ids) == 0 {
+			a.typeHint(cmd, verb, f.Type)
+		}
 		if dryRun {
 			return list(targets)
 		}
@@ -161,6 +165,38 @@ func selectIntents(ctx context.Context, b intentBackend, verb string, ids []stri
 		}
 	}
 	return out, nil
+}
+
+// typeHint warns, when --type selected nothing, that types are matched
+// exactly, naming the charter's type (this config's governance.tiers) that
+// typ differs from only in case or separators: "Schedule_Task" selects
+// none of the schedule_task intents.
+func (a *app) typeHint(cmd *cobra.Command, verb, typ string) {
+	if typ == "" {
+		return
+	}
+	cfg, err := a.config(cmd)
+	if err != nil {
+		return
+	}
+	fold := func(s string) string {
+		return strings.NewReplacer("-", "_", ".", "_", " ", "_").Replace(strings.ToLower(strings.TrimSpace(s)))
+	}
+	for _, types := range cfg.Governance.Tiers {
+		for _, known := range types {
+			if known == typ {
+				return // a type of the charter: none of its intents is there to select
+			}
+		}
+	}
+	for _, tier := range slices.Sorted(maps.Keys(cfg.Governance.Tiers)) {
+		for _, known := range cfg.Governance.Tiers[tier] {
+			if fold(known) == fold(typ) {
+				fmt.Fprintf(a.stderr, "grace: warning: %s: no intent of type %q; types are matched exactly: did you mean --type %s?\n", verb, typ, known)
+				return
+			}
+		}
+	}
 }
 
 // givenEmpty refuses a selector flag of verb given with nothing in it: an

@@ -203,3 +203,32 @@ func TestCLIManyStopsAtARefusedToken(t *testing.T) {
 		t.Fatalf("%d intents after a refused retry, want 3", n)
 	}
 }
+
+// A --type that differs from a charter type only in case selected nothing
+// and said "cancelled 0 of 0": types are matched exactly, so cancel and
+// retry say so, naming the type meant, and change nothing.
+func TestCLISelectionByTypeHintsAtTheTypeMeant(t *testing.T) {
+	t.Parallel()
+	c := newCLI(t)
+	r := c.run(t, "intent", "submit", "--type", "schedule_task", "--actor", "agent.a")
+	if r.code != 0 {
+		t.Fatalf("submit: exit %d: %s", r.code, r.stderr)
+	}
+	id := strings.TrimSpace(r.stdout)
+	for _, args := range [][]string{
+		{"intent", "cancel", "--type", "Schedule_Task", "--reason", "r"},
+		{"intent", "retry", "--type", "schedule-task", "--reason", "r"},
+	} {
+		r := c.run(t, args...)
+		if r.code != 0 || !strings.Contains(r.stderr, "types are matched exactly: did you mean --type schedule_task?") {
+			t.Errorf("%v: exit %d, no hint at the type meant:\n%s", args, r.code, r.stderr)
+		}
+	}
+	if st := listIntents(t, c)[id]; st == "cancelled" {
+		t.Fatalf("%s was cancelled by a --type that is not its type", id)
+	}
+	// A type of the charter with nothing to select gets no hint.
+	if r := c.run(t, "intent", "cancel", "--type", "deploy_model", "--reason", "r"); r.code != 0 || strings.Contains(r.stderr, "did you mean") {
+		t.Errorf("cancel --type deploy_model: exit %d\n%s", r.code, r.stderr)
+	}
+}
