@@ -53,7 +53,7 @@ func (e *Engine) Retry(ctx context.Context, id, by, reason string) (SubmitResult
 	// double click, a script rerun, a second operator) answers the first
 	// retry, Existing set.
 	sub := intent.Submission{Type: orig.Type, Actor: orig.Actor, Payload: orig.Payload, Context: orig.Context, Priority: orig.Priority,
-		IdempotencyKey: "retry-of-" + orig.ID}
+		IdempotencyKey: intent.RetryKey(orig.ID)}
 	if orig.NotBefore.After(e.clock.Now()) {
 		sub.NotBefore = orig.NotBefore
 	}

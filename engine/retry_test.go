@@ -64,6 +64,9 @@ func TestRetrySubmitsAFailedIntentAgain(t *testing.T) {
 	if rcv.Context["retry_of"] != orig.ID || !strings.Contains(strings.Join(rcv.Why, " "), "index offline") {
 		t.Fatalf("intent_received of the retry: %+v", rcv)
 	}
+	if left, err := b.e.List(ctx, intent.Filter{State: intent.StateFailed, Unretried: true}); err != nil || len(left) != 0 {
+		t.Fatalf("failed intents not yet retried: %v, %v; want none (%s was retried)", left, err, orig.ID)
+	}
 	for _, by := range []string{"alice", "bob"} {
 		again, err := b.e.Retry(ctx, orig.ID, by, "again")
 		if err != nil || !again.Existing || again.Intent.ID != next.ID {

@@ -51,6 +51,12 @@ func (s *Store) List(ctx context.Context, f intent.Filter) ([]intent.Intent, err
 	if f.Unreviewed {
 		add("reviewed = 0")
 	}
+	if f.Unretried {
+		// scopedKey(actor, intent.RetryKey(id)), in SQL: the unique index
+		// on idempotency_key answers each one.
+		add("NOT EXISTS (SELECT 1 FROM intents r WHERE r.idempotency_key = intents.actor || char(31) || ? || intents.id)",
+			intent.RetryKey(""))
+	}
 	if f.IdempotencyKey != "" {
 		add("idempotency_key = ?", scopedKey(f.Actor, f.IdempotencyKey))
 	}

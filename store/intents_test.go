@@ -217,3 +217,49 @@ func TestMigrationScopesLegacyIdempotencyKeys(t *testing.T) {
 		t.Fatalf("retry after the migration: %+v, %v; want the legacy intent", res.Existing, err)
 	}
 }
+
+// TestListUnretried: Unretried leaves out a failed intent once a retry of
+// it is stored (under its actor's key intent.RetryKey(ID)); the same key
+// held by another actor, or a key naming another intent, retries nothing.
+func TestListUnretried(t *testing.T) {
+	t.Parallel()
+	tb := setup(t)
+	ctx := context.Background()
+	create := func(id, actor, key string, st intent.State, at int) {
+		t.Helper()
+		in := newIntent(id)
+		in.Actor, in.IdempotencyKey, in.State = actor, key, st
+		in.CreatedAt = t0.Add(time.Duration(at) * time.Second)
+		if _, err := tb.s.Apply(ctx, &intent.Change{Create: in}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	create("f1", "agent-a", "", intent.StateFailed, 1)
+	create("f2", "agent-a", "", intent.StateFailed, 2)
+	create("f3", "agent-b", "", intent.StateFailed, 3)
+	create("r1", "agent-a", intent.RetryKey("f1"), intent.StateQueued, 4)        // f1's retry
+	create("x3", "agent-a", intent.RetryKey("f3"), intent.StateQueued, 5)        // another actor's key: not f3's retry
+	create("x9", "agent-b", intent.RetryKey("f3")+"-not", intent.StateQueued, 6) // a key naming no intent
+	ids := func(f intent.Filter) []string {
+		t.Helper()
+		its, err := tb.s.List(ctx, f)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var got []string
+		for _, it := range its {
+			got = append(got, it.ID)
+		}
+		return got
+	}
+	if got, want := ids(intent.Filter{State: intent.StateFailed, Unretried: true}), []string{"f3", "f2"}; !reflect.DeepEqual(got, want) {
+		t.Errorf("failed, not retried: %v, want %v", got, want)
+	}
+	if got, want := ids(intent.Filter{State: intent.StateFailed}), []string{"f3", "f2", "f1"}; !reflect.DeepEqual(got, want) {
+		t.Errorf("failed: %v, want %v", got, want)
+	}
+	create("r3", "agent-b", intent.RetryKey("f3"), intent.StateQueued, 7)
+	if got, want := ids(intent.Filter{State: intent.StateFailed, Unretried: true, Actor: "agent-b"}), []string(nil); !reflect.DeepEqual(got, want) {
+		t.Errorf("agent-b's failed, not retried, after f3's retry: %v, want none", got)
+	}
+}

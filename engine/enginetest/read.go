@@ -52,7 +52,7 @@ func (s *Store) List(ctx context.Context, f intent.Filter) ([]intent.Intent, err
 	var out []intent.Intent
 	for i := start; i >= 0 && len(out) < limit; i-- {
 		in := s.intents[s.order[i]]
-		if matches(in, f) {
+		if matches(in, f) && !(f.Unretried && s.retried(in)) {
 			out = append(out, clone(in))
 		}
 	}
@@ -71,6 +71,18 @@ func matches(in intent.Intent, f intent.Filter) bool {
 		return false
 	}
 	return true
+}
+
+// retried reports whether an intent was submitted under in's actor's key
+// intent.RetryKey(in.ID), as a retry of in is. The caller holds s.mu.
+func (s *Store) retried(in intent.Intent) bool {
+	key := intent.RetryKey(in.ID)
+	for _, other := range s.intents {
+		if other.Actor == in.Actor && other.IdempotencyKey == key {
+			return true
+		}
+	}
+	return false
 }
 
 // NonTerminal returns every intent not in a terminal state, oldest first.

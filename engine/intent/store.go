@@ -67,6 +67,10 @@ type Filter struct {
 	// Unreviewed keeps only intents not yet marked Reviewed (the Tier 1
 	// review list).
 	Unreviewed bool
+	// Unretried keeps only intents not yet retried: none was submitted
+	// under their actor's idempotency key RetryKey(ID), as Retry submits
+	// its new intent.
+	Unretried bool
 	// IdempotencyKey selects the intent Actor submitted under that key
 	// (keys are scoped to their actor, so Actor is needed with it).
 	IdempotencyKey string
@@ -76,6 +80,11 @@ type Filter struct {
 	Before string
 	Limit  int
 }
+
+// RetryKey is the idempotency key, scoped to the original's actor, under
+// which a retry of the intent id is submitted: an intent is retried once,
+// and Filter.Unretried finds those not yet retried by it.
+func RetryKey(id string) string { return "retry-of-" + id }
 
 // Store keeps intents durably. Implementations must be safe for concurrent
 // use.
