@@ -72,7 +72,7 @@ func (a *app) runAlerts(cmd *cobra.Command, firing bool) error {
 		case errors.Is(err, errors.ErrUnsupported):
 			fmt.Fprintf(a.stderr, "grace: %v; reading the database %s\n", err, cfg.DB)
 		default:
-			if refused := tokenRefused(url, err); refused != nil {
+			if refused := a.tokenRefused(url, err); refused != nil {
 				return refused
 			}
 			return fmt.Errorf("alerts at %s: %w", url, err)

@@ -247,7 +247,7 @@ func (a *app) withSilences(cmd *cobra.Command, verb string, fn func(context.Cont
 	case errors.Is(err, errors.ErrUnsupported):
 		return fmt.Errorf("alerts %s: %w", verb, err)
 	}
-	if refused := tokenRefused(url, err); refused != nil {
+	if refused := a.tokenRefused(url, err); refused != nil {
 		return refused
 	}
 	return err

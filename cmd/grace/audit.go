@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"log/slog"
 	"os"
+	"strings"
 
 	"github.com/spf13/cobra"
 
@@ -29,10 +30,14 @@ With --archive, the arguments are archive files written by retention
 files must chain together and their last entry must be the database's
 anchor; exit 1 naming the file and the entry at fault.`,
 		Args: func(cmd *cobra.Command, args []string) error {
-			if archives, _ := cmd.Flags().GetBool("archive"); archives {
-				return cobra.MinimumNArgs(1)(cmd, args)
+			archives, _ := cmd.Flags().GetBool("archive")
+			switch {
+			case archives && len(args) == 0:
+				return usageErrorf("audit verify --archive needs the archive files, oldest first: grace audit verify --archive grace-data/audit-archive/*.jsonl.gz (see \"%s --help\")", cmd.CommandPath())
+			case !archives && len(args) > 0:
+				return usageErrorf("audit verify takes no arguments, got %s: to verify archive files, add --archive (see \"%s --help\")", quoteClip(strings.Join(args, " "), 80), cmd.CommandPath())
 			}
-			return cobra.NoArgs(cmd, args)
+			return nil
 		},
 		RunE: a.runAuditVerify,
 	}

@@ -63,7 +63,7 @@ func TestCLIAuditVerifyArchives(t *testing.T) {
 	if err := json.Unmarshal([]byte(r.stdout), &out); err != nil || !out.OK || out.AnchorSeq != 3 || out.Archives == nil || out.Archives.Entries != 3 {
 		t.Fatalf("--json: %v %+v\n%s", err, out, r.stdout)
 	}
-	c.run(t, "audit", "verify", file).wantFail(t, exitUsage, "unknown command")
+	c.run(t, "audit", "verify", file).wantFail(t, exitUsage, ": to verify archive files, add --archive")
 
 	// One archived narrative edited: the file and the entry are named.
 	raw, err := os.ReadFile(file)

@@ -36,7 +36,7 @@ backup to DIR removes). The command exits 1 if the chain does not verify.
 DIR is private (mode 0700): it holds the audit signing key. To restore,
 stop Grace and point --db at DIR's database (or move DIR into place as the
 data folder).`,
-		Args: cobra.ExactArgs(1),
+		Args: oneArg("the folder DIR to write the backup into (new or empty)", ""),
 		RunE: a.runBackup,
 	}
 	a.addJSONFlag(cmd)

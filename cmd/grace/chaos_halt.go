@@ -112,8 +112,8 @@ func (a *app) haltOnServer(cmd *cobra.Command, cfg engine.Config, url, reason st
 		return &chaosHaltServer{URL: url, RunIDs: []string{}, Note: "no server answers (connection refused)"}, nil
 	case errors.Is(err, engine.ErrChaosUnavailable):
 		return &chaosHaltServer{URL: url, RunIDs: []string{}, Note: "no chaos service on this server"}, nil
-	case tokenRefused(url, err) != nil:
-		return nil, fmt.Errorf("chaos halt: %w", tokenRefused(url, err))
+	case a.tokenRefused(url, err) != nil:
+		return nil, fmt.Errorf("chaos halt: %w", a.tokenRefused(url, err))
 	case err != nil:
 		return nil, fmt.Errorf("chaos halt on %s: %w", url, err)
 	}

@@ -118,7 +118,7 @@ func (a *app) serverScenarios(cmd *cobra.Command) ([]engine.ChaosScenario, strin
 	case errors.Is(err, syscall.ECONNREFUSED), errors.Is(err, engine.ErrChaosUnavailable):
 		return nil, url, nil
 	case err != nil:
-		if refused := tokenRefused(url, err); refused != nil {
+		if refused := a.tokenRefused(url, err); refused != nil {
 			return nil, url, refused
 		}
 		return nil, url, fmt.Errorf("chaos list at %s: %w", url, err)

@@ -78,8 +78,8 @@ func (a *app) runChaosRemote(cmd *cobra.Command, req engine.ChaosRequest, sayLoc
 		return true, usageErrorf("chaos run: %s: %s", re.Field, re.Reason)
 	case errors.Is(err, engine.ErrChaosBusy):
 		return true, fmt.Errorf("chaos run on %s: %w (grace chaos halt stops it)", url, err)
-	case tokenRefused(url, err) != nil:
-		return true, tokenRefused(url, err)
+	case a.tokenRefused(url, err) != nil:
+		return true, a.tokenRefused(url, err)
 	case err != nil:
 		return true, fmt.Errorf("chaos run on %s: %w", url, err)
 	}

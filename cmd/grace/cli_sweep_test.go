@@ -154,7 +154,7 @@ func TestCLISweepCompletionShell(t *testing.T) {
 	t.Parallel()
 	c := newCLI(t)
 	c.wantUsage(t, `"grace completion" needs a command: one of bash, fish, powershell, zsh`, "completion")
-	c.wantUsage(t, `unknown command "bsh" for "grace completion" (want one of: bash, fish, powershell, zsh)`, "completion", "bsh")
+	c.wantUsage(t, `unknown command "bsh" for "grace completion": did you mean bash? (want one of: bash, fish, powershell, zsh)`, "completion", "bsh")
 	if r := c.run(t, "completion", "--help"); r.code != 0 || !strings.Contains(r.stdout, "bash") {
 		t.Fatalf("completion --help: exit %d %s", r.code, r.stderr)
 	}

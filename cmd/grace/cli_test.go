@@ -161,7 +161,7 @@ func TestCLIUsageErrors(t *testing.T) {
 		{[]string{"--json", "intent", "list"}, "--json is not a flag of grace itself; it goes after the command: grace intent list --json"},
 		{[]string{"--db", "x.db", "--json", "intent", "list"}, "--json is not a flag of grace itself; it goes after the command: grace --db x.db intent list --json"},
 		{[]string{"intent", "route"}, `required flag(s) "type" not set`},
-		{[]string{"intent", "approve"}, "accepts 1 arg(s), received 0"},
+		{[]string{"intent", "approve"}, "grace intent approve needs an intent ID"},
 		{[]string{"intent", "deny", "some-id"}, "deny needs --reason"},
 		{[]string{"intent", "list", "--state", "sleeping"}, `--state "sleeping"`},
 		{[]string{"narratives", "search", "--since", "yesterday"}, `since "yesterday"`},

@@ -6,6 +6,8 @@ import (
 	"io"
 	"strings"
 
+	"github.com/spf13/cobra"
+
 	"grace/engine"
 )
 
@@ -71,5 +73,25 @@ func printError(w io.Writer, err error) {
 	for _, line := range errorLines(err) {
 		// An error may quote what someone else wrote (a reason, a name).
 		fmt.Fprintf(w, "grace: %s\n", terminalSafe(line))
+	}
+}
+
+// oneArg is cobra.ExactArgs(1) saying what the argument is: "grace intent
+// get needs an intent ID (grace intent list shows them)" rather than
+// "accepts 1 arg(s), received 0". what names the argument; hint, when not
+// empty, says where to find one.
+func oneArg(what, hint string) cobra.PositionalArgs {
+	return func(cmd *cobra.Command, args []string) error {
+		if len(args) == 1 {
+			return nil
+		}
+		see := fmt.Sprintf("see \"%s --help\"", cmd.CommandPath())
+		if hint != "" {
+			see = hint + "; " + see
+		}
+		if len(args) == 0 {
+			return usageErrorf("%s needs %s (%s)", cmd.CommandPath(), what, see)
+		}
+		return usageErrorf("%s takes one argument, %s; got %d: %s (%s)", cmd.CommandPath(), what, len(args), quoteClip(strings.Join(args, " "), 80), see)
 	}
 }

@@ -144,7 +144,7 @@ func (a *app) serverHealth(ctx context.Context, cfg engine.Config, url string, r
 		rep.Checks = map[string]string{}
 	}
 	snap, err := c.Snapshot(ctx)
-	if refused := tokenRefused(url, err); refused != nil {
+	if refused := a.tokenRefused(url, err); refused != nil {
 		// Readiness needs no token, the figures do: without them nothing
 		// here may say healthy.
 		return false, fmt.Errorf("%w; its health is unknown (it says ready: %t)", refused, rr.Ready)

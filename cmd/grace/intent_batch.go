@@ -46,7 +46,7 @@ refused.
 With --atomic the batch (at most 1000) is stored all or none: if any
 submission would be refused, none is stored; the refused ones are
 printed with their errors and the others as not_stored (424).`,
-		Args: cobra.ExactArgs(1),
+		Args: oneArg("FILE: a JSON Lines file of submissions, or - for standard input", ""),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			subs, err := readBatch(cmd, args[0])
 			if err != nil {

@@ -39,7 +39,7 @@ func (a *app) decideCommand(verb, short string, needReason bool) *cobra.Command 
 	cmd := &cobra.Command{
 		Use:   use,
 		Short: short,
-		Args:  cobra.ExactArgs(1),
+		Args:  oneArg("an intent ID", "grace intent list --state pending_approval shows them"),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			id := strings.TrimSpace(args[0])
 			if id == "" {

@@ -178,7 +178,7 @@ func (a *app) searchFailed(err error, text string) error {
 		if errors.Is(err, syscall.ECONNREFUSED) {
 			return fmt.Errorf("no server answers at %s: start grace serve there, or search the database without --server", a.server)
 		}
-		if refused := tokenRefused(a.server, err); refused != nil {
+		if refused := a.tokenRefused(a.server, err); refused != nil {
 			return refused
 		}
 		return fmt.Errorf("search narratives at %s: %w", a.server, err)

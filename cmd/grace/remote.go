@@ -126,7 +126,7 @@ func (a *app) withIntents(cmd *cobra.Command, access intentAccess, fn func(conte
 				"what it acknowledged stays done, and nothing was written to the database directly: %w", url, err)
 		}
 		if !errors.Is(err, syscall.ECONNREFUSED) {
-			if refused := tokenRefused(url, err); refused != nil {
+			if refused := a.tokenRefused(url, err); refused != nil {
 				return refused
 			}
 			return err
@@ -216,11 +216,24 @@ func (e *missingDBError) Error() string {
 func (e *missingDBError) Is(target error) bool { return target == engine.ErrNotFound }
 
 // tokenRefused says, for err, an answer of 401 from the server at url, how
-// to give the CLI a token the server takes; nil for any other error.
-func tokenRefused(url string, err error) error {
+// to give the CLI a token the server takes; nil for any other error. When
+// the CLI had no token to send (no api.token, no token file in the data
+// folder), it says that instead: most often the server at url is not the
+// one of this data folder (its port was taken by another, or --db names
+// another folder), and "refused the API token" would blame a token never
+// sent.
+func (a *app) tokenRefused(url string, err error) error {
 	var he *httpapi.Error
-	if errors.As(err, &he) && he.Code == httpapi.CodeUnauthorized {
-		return fmt.Errorf("server at %s refused the API token (set api.token, or use the data folder's %s): %w", url, tokenFileName, err)
+	if !errors.As(err, &he) || he.Code != httpapi.CodeUnauthorized {
+		return nil
 	}
-	return nil
+	if a.cfg != nil {
+		if tok, terr := clientToken(*a.cfg); terr == nil && tok == "" {
+			return fmt.Errorf("server at %s wants an API token and the CLI has none: api.token is not set and there is no readable token file %s "+
+				"(a server writes its own into its data folder: is %s the server of this data folder? "+
+				"use --db with that server's data folder, or set api.token or GRACE_API_TOKEN): %w",
+				url, tokenPath(*a.cfg), url, err)
+		}
+	}
+	return fmt.Errorf("server at %s refused the API token (set api.token, or use the data folder's %s): %w", url, tokenFileName, err)
 }

@@ -73,6 +73,20 @@ func (a *app) execute(root *cobra.Command, args []string) (code int) {
 		// flag's value and then found no command "list".
 		err = usageErrorf("%s is not a flag of grace itself; it goes after the command: grace %s", flag, strings.Join(fixed, " "))
 	}
+	if cmd != root && cmd.HasSubCommands() && !strings.Contains(err.Error(), "did you mean") {
+		// cobra suggests a command for a slip at the top level only.
+		var names []string
+		for _, c := range cmd.Commands() {
+			if c.IsAvailableCommand() {
+				names = append(names, c.Name())
+			}
+		}
+		if word, ok := unknownCommand(err.Error()); ok {
+			if near := nearName(word, names); near != "" {
+				err = usageErrorf("unknown command %q for %q: did you mean %s? (want one of: %s)", word, cmd.CommandPath(), near, strings.Join(names, ", "))
+			}
+		}
+	}
 	var ue *usageError
 	if !a.reachedRun && !errors.As(err, &ue) {
 		err = &usageError{err: fmt.Errorf("%w (see \"%s --help\")", err, cmd.CommandPath())}
@@ -87,6 +101,21 @@ func (a *app) execute(root *cobra.Command, args []string) (code int) {
 	}
 	printError(a.stderr, err)
 	return exitCode(err)
+}
+
+// unknownCommand is the word of cobra's "unknown command "X" for "Y""
+// error message, and whether msg is one.
+func unknownCommand(msg string) (string, bool) {
+	rest, ok := strings.CutPrefix(msg, "unknown command ")
+	if !ok {
+		return "", false
+	}
+	word, err := strconv.QuotedPrefix(rest)
+	if err != nil {
+		return "", false
+	}
+	w, err := strconv.Unquote(word)
+	return w, err == nil
 }
 
 // misplacedFlag finds, when cobra stopped at root (cmd) with args, a flag
@@ -172,7 +201,7 @@ runs the engine headless with its HTTP API; the other commands script it.`,
 	root.SetOut(a.stdout)
 	root.SetErr(a.stderr)
 	root.SetFlagErrorFunc(func(c *cobra.Command, err error) error {
-		return usageErrorf("%v (see \"%s --help\")", err, c.CommandPath())
+		return usageErrorf("%v%s (see \"%s --help\")", err, flagHint(c, err), c.CommandPath())
 	})
 	pf := root.PersistentFlags()
 	pf.StringVar(&a.configFile, "config", "", "config file (default ./config.yaml when present)")
@@ -215,6 +244,46 @@ runs the engine headless with its HTTP API; the other commands script it.`,
 	return root
 }
 
+// flagHint is what a flag error on c adds: for an unknown --flag the
+// nearest flag c has, if one is a slip of the keys away ("did you mean
+// --state?"); for narratives search, where a QUERY word such as -denied
+// reads as a flag, how to write it.
+func flagHint(c *cobra.Command, err error) string {
+	msg := err.Error()
+	const queryHint = "; a QUERY that begins with - needs -- before it: grace narratives search -- -denied"
+	search := c.Name() == "search" && c.HasParent() && c.Parent().Name() == "narratives"
+	if search && strings.HasPrefix(msg, "unknown shorthand flag") {
+		return queryHint
+	}
+	name, ok := strings.CutPrefix(msg, "unknown flag: --")
+	if !ok {
+		return ""
+	}
+	var names []string
+	c.Flags().VisitAll(func(f *pflag.Flag) {
+		if !f.Hidden {
+			names = append(names, f.Name)
+		}
+	})
+	if near := nearName(name, names); near != "" {
+		return "; did you mean --" + near + "?"
+	}
+	if search {
+		return queryHint
+	}
+	return ""
+}
+
+// nearName is the name in names that s is a slip of the keys away from
+// (an edit for every three letters, at least one), or "".
+func nearName(s string, names []string) string {
+	near := nearest(s, names)
+	if near == "" || editDistance(s, near, 4) > max(1, len(s)/3) {
+		return ""
+	}
+	return near
+}
+
 // groupRun is the action of a command that only groups others (intent,
 // narratives, audit, chaos): without a known subcommand it is a usage error.
 func groupRun(cmd *cobra.Command, args []string) error {
@@ -225,6 +294,9 @@ func groupRun(cmd *cobra.Command, args []string) error {
 		}
 	}
 	if len(args) > 0 {
+		if near := nearName(args[0], names); near != "" {
+			return usageErrorf("unknown command %q for %q: did you mean %s? (want one of: %s)", args[0], cmd.CommandPath(), near, strings.Join(names, ", "))
+		}
 		return usageErrorf("unknown command %q for %q (want one of: %s)", args[0], cmd.CommandPath(), strings.Join(names, ", "))
 	}
 	return usageErrorf("%q needs a command: one of %s", cmd.CommandPath(), strings.Join(names, ", "))

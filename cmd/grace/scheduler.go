@@ -145,7 +145,7 @@ func (a *app) withScheduler(cmd *cobra.Command, fn func(context.Context, *httpap
 	if errors.Is(err, syscall.ECONNREFUSED) {
 		return fmt.Errorf("no server answers at %s: the scheduler runs in grace serve or the console; start one, or name it with --server", url)
 	}
-	if refused := tokenRefused(url, err); refused != nil {
+	if refused := a.tokenRefused(url, err); refused != nil {
 		return refused
 	}
 	return err

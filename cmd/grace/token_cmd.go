@@ -11,6 +11,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"syscall"
 	"time"
 
 	"github.com/spf13/cobra"
@@ -171,6 +172,12 @@ func (a *app) tokenWhoamiCommand() *cobra.Command {
 			ctx, cancel := context.WithTimeout(cmd.Context(), clientTimeout)
 			defer cancel()
 			who, err := c.WhoAmI(ctx)
+			if errors.Is(err, syscall.ECONNREFUSED) {
+				return fmt.Errorf("no server answers at %s: token whoami asks a running grace serve or console; start one, or name it with --server", url)
+			}
+			if refused := a.tokenRefused(url, err); refused != nil {
+				return refused
+			}
 			if err != nil {
 				return fmt.Errorf("ask %s: %w", url, err)
 			}
