@@ -1,9 +1,11 @@
 package main
 
 import (
+	"errors"
 	"fmt"
 	"io"
 	"log/slog"
+	"net"
 	"os"
 	"os/signal"
 	"os/user"
@@ -29,7 +31,7 @@ func (a *app) consoleCommand() *cobra.Command {
 		Long: `Open the console on an embedded engine. The engine also serves the HTTP
 API on api.listen (unless it is empty), so agents can submit while you
 watch; if the port is taken the console runs without it and says so in
-the log. Logs go to log.file in the data folder, never to the terminal.
+the log, and on standard error when it ends. Logs go to log.file in the data folder, never to the terminal.
 
 With --attach URL the same console runs against the engine of a running
 "grace serve" over its HTTP API, with live updates from its event stream.
@@ -44,7 +46,7 @@ opens the console read-only.`,
 			return a.runConsole(cmd, readOnly)
 		},
 	}
-	cmd.Flags().BoolVar(&readOnly, "readonly", false, "watch only: approve, deny, review, cancel, retry, pause, resume, chaos run and halt are disabled")
+	cmd.Flags().BoolVar(&readOnly, "readonly", false, "watch only: approve, deny, review, cancel, retry, pause, resume, chaos run, halt, silence and unsilence are disabled")
 	cmd.Flags().StringVar(&attach, "attach", "", "attach to the running grace serve at this URL (e.g. http://127.0.0.1:7420)")
 	return cmd
 }
@@ -81,11 +83,26 @@ func (a *app) runConsole(cmd *cobra.Command, readOnly bool) error {
 	defer sys.stop()
 	log.Info("console started", "db", cfg.DB, "api", sys.apiAddr, "readonly", readOnly)
 	err = tui.Run(ctx, sys.consoleAPI(), consoleOptions(cfg, operatorName(), readOnly, log))
+	if sys.apiErr != nil {
+		// Said in the log only, it went unseen: the CLI in another
+		// terminal then met whatever else holds the port.
+		fmt.Fprintf(a.stderr, "grace: this console ran without its HTTP API (api.listen %s: %v): the CLI and agents could not reach its engine; "+
+			"stop what holds the port, or give the console another one (--set api.listen=127.0.0.1:PORT)\n", cfg.API.Listen, listenCause(sys.apiErr))
+	}
 	if err != nil {
 		log.Error("console ended with an error", "err", err)
 		return fmt.Errorf("console: %w", err)
 	}
 	return nil
+}
+
+// listenCause is why net.Listen failed, without the address it repeats
+// ("bind: address already in use").
+func listenCause(err error) error {
+	if oe := (*net.OpError)(nil); errors.As(err, &oe) && oe.Err != nil {
+		return oe.Err
+	}
+	return err
 }
 
 // checkTerminal fails when the console would find no terminal: no

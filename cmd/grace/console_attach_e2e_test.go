@@ -75,16 +75,7 @@ func TestConsoleAttachEndToEndInTmux(t *testing.T) {
 	if s := screen(); strings.Contains(s, "level=") || strings.Contains(s, "msg=") {
 		t.Fatalf("log lines reached the terminal:\n%s", s)
 	}
-	if _, err := tmux(t, socket, "send-keys", "-t", "grace", "q"); err != nil {
-		t.Fatal(err)
-	}
-	waitFor(t, 20*time.Second, "the console to quit", func() bool {
-		b, err := os.ReadFile(codeFile)
-		return err == nil && len(b) > 0
-	})
-	if b, _ := os.ReadFile(codeFile); strings.TrimSpace(string(b)) != "0" {
-		t.Fatalf("console exit status %q; want 0", b)
-	}
+	quitConsoleInTmux(t, socket, codeFile)
 	if _, err := os.Stat(filepath.Join(consoleDir, "grace-data", "grace.db")); err == nil {
 		t.Fatal("the attached console created a database")
 	}

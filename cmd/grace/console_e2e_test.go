@@ -17,6 +17,22 @@ func tmux(t *testing.T, socket string, args ...string) (string, error) {
 	return string(out), err
 }
 
+// quitConsoleInTmux presses q in the console of the tmux server at socket
+// and waits for the exit status its script writes to codeFile: 0.
+func quitConsoleInTmux(t *testing.T, socket, codeFile string) {
+	t.Helper()
+	if _, err := tmux(t, socket, "send-keys", "-t", "grace", "q"); err != nil {
+		t.Fatal(err)
+	}
+	waitFor(t, 20*time.Second, "the console to quit", func() bool {
+		b, err := os.ReadFile(codeFile)
+		return err == nil && len(b) > 0
+	})
+	if b, _ := os.ReadFile(codeFile); strings.TrimSpace(string(b)) != "0" {
+		t.Fatalf("console exit status %q; want 0", b)
+	}
+}
+
 // TestConsoleEndToEndInTmux drives the real binary's console through tmux:
 // an agent in another process submits a Tier 0 intent over HTTP, the popup
 // appears, the operator presses a then y, the intent's whole story is found
@@ -99,16 +115,7 @@ func TestConsoleEndToEndInTmux(t *testing.T) {
 		return strings.Contains(s, "Throughput") && strings.Count(s, "/s") >= 2
 	})
 
-	if _, err := tmux(t, socket, "send-keys", "-t", "grace", "q"); err != nil {
-		t.Fatal(err)
-	}
-	waitFor(t, 20*time.Second, "the console to quit", func() bool {
-		b, err := os.ReadFile(codeFile)
-		return err == nil && len(b) > 0
-	})
-	if b, _ := os.ReadFile(codeFile); strings.TrimSpace(string(b)) != "0" {
-		t.Fatalf("console exit status %q; want 0", b)
-	}
+	quitConsoleInTmux(t, socket, codeFile)
 	if r := c.run(t, "audit", "verify"); r.code != 0 {
 		t.Fatalf("audit verify: exit %d %s %s", r.code, r.stdout, r.stderr)
 	}

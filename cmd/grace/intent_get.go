@@ -27,8 +27,8 @@ func (a *app) getCommand() *cobra.Command {
 decision, attempts, the worker of its last attempt, its last error, who
 approved, denied or cancelled it and why, and its payload and context
 (masked fields shown masked). A queued intent held back by a pause (the
-scheduler's, or its type's: grace scheduler) says so, from a running
-server. With --json, the intent as GET
+scheduler's, its type's or its actor's: grace scheduler) says so, from a
+running server. With --json, the intent as GET
 /v1/intents/{id} answers it. Its whole story is in
 "grace narratives search --intent ID".
 
@@ -37,7 +37,7 @@ has finished (at most --wait-timeout), as "intent submit --wait" does:
 say after a submission without --wait, or for a Tier 0 intent's approval
 and run. It then shows the intent, says how it ended on standard error,
 and exits 0 only if it completed.`,
-		Args: cobra.ExactArgs(1),
+		Args: oneArg("an intent ID", "grace intent list shows them"),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			id := strings.TrimSpace(args[0])
 			if id == "" {

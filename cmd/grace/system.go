@@ -48,6 +48,9 @@ type system struct {
 	srv     *http.Server
 	handler *httpapi.Handler // the API's, when it is served
 	apiAddr string           // the API's address when it is served
+	// apiErr is why the API is not served although api.listen names an
+	// address (the console runs without it: the port was taken).
+	apiErr error
 	// serveErr receives the HTTP server's error if it stops on its own.
 	serveErr chan error
 
@@ -107,6 +110,7 @@ func startSystem(ctx context.Context, cfg engine.Config, log *slog.Logger, opts 
 				return nil, fmt.Errorf("HTTP API on %s: %w", cfg.API.Listen, lerr)
 			}
 			log.Warn("HTTP API not started; running without it", "listen", cfg.API.Listen, "err", lerr)
+			s.apiErr = lerr
 			ln = nil
 		}
 	}
