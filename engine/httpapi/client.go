@@ -237,6 +237,9 @@ func (c *Client) List(ctx context.Context, f intent.Filter) ([]intent.Intent, er
 	if f.Unreviewed {
 		q.Set("unreviewed", "true")
 	}
+	if f.Unretried {
+		q.Set("unretried", "true")
+	}
 	if !f.Since.IsZero() {
 		q.Set("since", f.Since.UTC().Format(time.RFC3339Nano))
 	}

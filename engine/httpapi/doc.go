@@ -9,7 +9,8 @@
 //	                                                   with "atomic": true, all or none: else batch_refused (the first refused one's status) with results
 //	POST /v1/intents/route           anyone            the decision only; nothing stored
 //	GET  /v1/intents/{id}?wait=D     anyone            one intent (an agent: its own); with wait (up to 60s), held until it has finished
-//	GET  /v1/intents?state=S&before=ID anyone          intents, newest first, paged (an agent: its own)
+//	GET  /v1/intents?state=S&before=ID anyone          intents, newest first, paged (an agent: its own); also actor=, type=, since=,
+//	                                                   tier=, unreviewed=true, unretried=true (those no retry was submitted for)
 //	POST /v1/intents/{id}/approve    operator          {reason}
 //	POST /v1/intents/{id}/deny       operator          {reason} (required)
 //	POST /v1/intents/{id}/review     operator          {note, flag}: Tier 1 after-the-fact review (not by its submitter: 403 self_review; its flag is allowed and leaves it unreviewed)

@@ -255,12 +255,18 @@ func parseFilter(q url.Values) (intent.Filter, error) {
 		}
 		f.Tier, f.HasTier = n, true
 	}
-	if s := q.Get("unreviewed"); s != "" {
-		b, err := strconv.ParseBool(s)
-		if err != nil {
-			return f, newError(http.StatusBadRequest, CodeBadQuery, "unreviewed", "unreviewed must be true or false, got %q", clipText(s, 32))
+	for _, fl := range []struct {
+		name string
+		to   *bool
+	}{{"unreviewed", &f.Unreviewed}, {"unretried", &f.Unretried}} {
+		name, to := fl.name, fl.to
+		if s := q.Get(name); s != "" {
+			b, err := strconv.ParseBool(s)
+			if err != nil {
+				return f, newError(http.StatusBadRequest, CodeBadQuery, name, "%s must be true or false, got %q", name, clipText(s, 32))
+			}
+			*to = b
 		}
-		f.Unreviewed = b
 	}
 	f.Actor, f.Type, f.Before = q.Get("actor"), q.Get("type"), q.Get("before")
 	if s := q.Get("since"); s != "" {

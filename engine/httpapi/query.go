@@ -12,7 +12,7 @@ import (
 // listed takes none. A parameter may be given once: with two values,
 // which one counts would be a guess.
 var routeParams = map[string][]string{
-	"GET /v1/intents":         {"state", "tier", "unreviewed", "actor", "type", "since", "before", "limit"},
+	"GET /v1/intents":         {"state", "tier", "unreviewed", "unretried", "actor", "type", "since", "before", "limit"},
 	"GET /v1/intents/{id}":    {"wait"},
 	"GET /v1/narratives":      {"q", "actor", "action", "intent", "since", "until", "before", "after", "limit"},
 	"GET /v1/events":          {"kinds"},

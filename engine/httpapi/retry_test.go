@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"net/http"
+	"slices"
 	"testing"
 
 	"grace/engine"
@@ -35,6 +36,21 @@ func TestRetryOverHTTP(t *testing.T) {
 		t.Fatalf("refused retries stored intents: %d, want 2", n)
 	}
 
+	unretried := func() []string {
+		t.Helper()
+		var list IntentsResponse
+		b.do(t, viewVal, "GET", "/v1/intents?state=failed&unretried=true", "").decode(t, &list)
+		var ids []string
+		for _, in := range list.Intents {
+			ids = append(ids, in.ID)
+		}
+		return ids
+	}
+	if ids := unretried(); len(ids) != 1 || ids[0] != failed.ID {
+		t.Fatalf("failed, not retried, before the retry: %v, want [%s]", ids, failed.ID)
+	}
+	b.do(t, viewVal, "GET", "/v1/intents?unretried=maybe", "").wantError(t, http.StatusBadRequest, CodeBadQuery)
+
 	var first SubmitResponse
 	a := b.do(t, opAlice, "POST", path, `{"reason":"the index is back","operator":"mallory"}`)
 	a.decode(t, &first)
@@ -63,7 +79,15 @@ func TestRetryOverHTTP(t *testing.T) {
 		t.Fatalf("asking again: %d %s", a.status, a.body)
 	}
 
+	if ids := unretried(); slices.Contains(ids, failed.ID) {
+		t.Fatalf("failed, not retried, after the retry: %v, holds the retried %s", ids, failed.ID)
+	}
+
 	c := NewClient(b.srv.URL, opBob, nil)
+	if list, err := c.List(context.Background(), intent.Filter{State: intent.StateFailed, Unretried: true}); err != nil ||
+		slices.ContainsFunc(list, func(in intent.Intent) bool { return in.ID == failed.ID }) {
+		t.Fatalf("client List of failed intents not retried: %v, %v; holds the retried %s", list, err, failed.ID)
+	}
 	res, err := c.Retry(context.Background(), failed.ID, "", "bob's turn")
 	if err != nil || !res.Existing || res.Intent.ID != first.ID {
 		t.Fatalf("client Retry by a second operator: %+v, %v; want the first retry", res, err)
