@@ -26,8 +26,10 @@ type chaosHistory struct {
 
 // runChaosHistory reads the stored chaos runs from the data folder's
 // database (no server needed) and prints one line per run, newest first,
-// then the resilience score. A data folder without a database has no
-// runs yet.
+// then the resilience score. A path where there is no database (a slip
+// in --db, a folder where nothing ran yet) is an error naming it, as for
+// the other read-only commands (narratives search, audit verify): it is
+// never taken for a history with no runs.
 func (a *app) runChaosHistory(cmd *cobra.Command, limit int) error {
 	if limit < 1 {
 		return usageErrorf("chaos history: --limit (%d) must be at least 1", limit)
@@ -78,7 +80,16 @@ func (a *app) runChaosHistory(cmd *cobra.Command, limit int) error {
 		if out.Score, err = chaos.StoredScore(cmd.Context(), st, lib.ScoreLevel(cfg.Chaos.Loop.MaxDifficulty)); err != nil {
 			return err
 		}
-	} else if !errors.Is(err, fs.ErrNotExist) {
+	} else if errors.Is(err, fs.ErrNotExist) {
+		// A read-only open says so as the other commands say it, and
+		// creates nothing.
+		st, err := openStore(cmd.Context(), cfg, true, newLogger(a.stderr, cfg.Log.Level, noFloor))
+		if err == nil { // made meanwhile: read it again
+			_ = st.Close()
+			return a.runChaosHistory(cmd, limit)
+		}
+		return err
+	} else {
 		return fmt.Errorf("chaos history: %w", err)
 	}
 	if a.json {
