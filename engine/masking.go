@@ -26,8 +26,8 @@ type masker struct {
 	// pointers are parsed JSON pointers, each starting with "payload" or
 	// "context".
 	pointers [][]string
-	// needles are lower-cased key names (including each pointer's last
-	// token) for the fast path: a payload holding none of them (a '_' in a
+	// needles are lower-cased key names (and each pointer's pointerKey)
+	// for the fast path: a payload holding none of them (a '_' in a
 	// needle standing for any separator), and no escaped or non-ASCII
 	// characters, has nothing to mask.
 	needles [][]byte
@@ -45,7 +45,7 @@ func newMasker(fields []string) *masker {
 				continue
 			}
 			m.pointers = append(m.pointers, toks)
-			m.needles = append(m.needles, []byte(strings.ToLower(toks[len(toks)-1])))
+			m.needles = append(m.needles, []byte(strings.ToLower(pointerKey(toks))))
 			continue
 		}
 		if n := maskName(f); n != "" {
@@ -88,12 +88,32 @@ func parsePointer(p string) ([]string, error) {
 	}
 	toks := strings.Split(p[1:], "/")
 	for i, t := range toks {
-		if strings.Contains(strings.ReplaceAll(strings.ReplaceAll(t, "~0", ""), "~1", ""), "~") {
-			return nil, fmt.Errorf("token %q has a ~ that is not ~0 or ~1", t)
+		for j := strings.IndexByte(t, '~'); j >= 0; {
+			if j+1 == len(t) || (t[j+1] != '0' && t[j+1] != '1') {
+				return nil, fmt.Errorf("token %q has a ~ that is not ~0 or ~1", t)
+			}
+			k := strings.IndexByte(t[j+2:], '~')
+			if k < 0 {
+				break
+			}
+			j += 2 + k
 		}
 		toks[i] = strings.ReplaceAll(strings.ReplaceAll(t, "~1", "/"), "~0", "~")
 	}
 	return toks, nil
+}
+
+// pointerKey is the token of a pointer below /payload or /context that a
+// payload holding the field must spell as an object's key: the last that
+// is not an array index (the elements of an array have none), else the
+// first (the payload is an object).
+func pointerKey(toks []string) string {
+	for i := len(toks) - 1; i > 1; i-- {
+		if strings.Trim(toks[i], "0123456789") != "" || toks[i] == "" {
+			return toks[i]
+		}
+	}
+	return toks[1]
 }
 
 // pointerOf writes a path as a JSON pointer.
