@@ -25,3 +25,23 @@ func TestChaosHistoryNamesAMissingDatabase(t *testing.T) {
 		c.run(t, "narratives", "search", "--db", db, "x").wantFail(t, exitFailure, want)
 	}
 }
+
+// --operator's help names its default once: it read "who decides
+// (default $USER); … (default "root")", pflag adding the value $USER had.
+func TestOperatorHelpNamesItsDefaultOnce(t *testing.T) {
+	t.Parallel()
+	c := newCLI(t)
+	c.env = append(c.env, "USER=alice")
+	for _, verb := range []string{"approve", "deny", "cancel", "retry"} {
+		r := c.run(t, "intent", verb, "--help")
+		var line string
+		for _, l := range strings.Split(r.stdout, "\n") {
+			if strings.Contains(l, "--operator") {
+				line = l
+			}
+		}
+		if r.code != 0 || strings.Count(line, "(default") != 1 || !strings.Contains(line, "(default $USER)") || strings.Contains(line, "alice") {
+			t.Errorf("grace intent %s --help: exit %d, --operator's line %q; want its default named once, as $USER", verb, r.code, line)
+		}
+	}
+}

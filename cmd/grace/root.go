@@ -240,6 +240,7 @@ runs the engine headless with its HTTP API; the other commands script it.`,
 		}
 	}
 	a.markRuns(root)
+	oneDefault(root)
 	a.registerCompletions(root) // completion.go
 	return root
 }
@@ -300,6 +301,21 @@ func groupRun(cmd *cobra.Command, args []string) error {
 		return usageErrorf("unknown command %q for %q (want one of: %s)", args[0], cmd.CommandPath(), strings.Join(names, ", "))
 	}
 	return usageErrorf("%q needs a command: one of %s", cmd.CommandPath(), strings.Join(names, ", "))
+}
+
+// oneDefault keeps the help of a flag that names its default itself
+// ("who decides (default $USER)") from naming it twice: pflag adds the
+// value it has now ("(default \"root\")") after the help of any flag
+// with a default value.
+func oneDefault(c *cobra.Command) {
+	c.Flags().VisitAll(func(f *pflag.Flag) {
+		if strings.Contains(f.Usage, "(default ") {
+			f.DefValue = ""
+		}
+	})
+	for _, sub := range c.Commands() {
+		oneDefault(sub)
+	}
 }
 
 // markRuns wraps every command's RunE to note that cobra got that far:
