@@ -45,3 +45,26 @@ func TestOperatorHelpNamesItsDefaultOnce(t *testing.T) {
 		}
 	}
 }
+
+// scheduler pause and resume --type with a slip of case or separators
+// name the charter's type meant, as intent cancel --type does: the
+// refusal listed the fourteen types and left the operator to find it.
+// A type near none gets no guess, and nothing is paused.
+func TestSchedulerTypeSlipNamesTheType(t *testing.T) {
+	t.Parallel()
+	c, url := newServerCLI(t)
+	startServe(t, c, writeServeConfig(t, c.dir, url, ""), url)
+	const hint = "types are matched exactly: did you mean --type schedule_task?"
+	c.run(t, "scheduler", "pause", "--type", "Schedule_task", "--reason", "r").wantFail(t, exitFailure,
+		`not an intent type of the charter: "Schedule_task"`)
+	c.run(t, "scheduler", "pause", "--type", "Schedule_task", "--reason", "r").wantFail(t, exitFailure, hint)
+	c.run(t, "scheduler", "resume", "--type", "schedule-task").wantFail(t, exitFailure, "it is not paused; "+hint)
+	r := c.run(t, "scheduler", "pause", "--type", "nope", "--reason", "r")
+	r.wantFail(t, exitFailure, `not an intent type of the charter: "nope"`)
+	if strings.Contains(r.stderr, "did you mean") {
+		t.Errorf("a guess for --type nope: %s", r.stderr)
+	}
+	if r := c.run(t, "scheduler"); r.code != 0 || r.stdout != "running: dispatching; 0 queued\n" {
+		t.Fatalf("scheduler after refused pauses: exit %d %q %q", r.code, r.stdout, r.stderr)
+	}
+}

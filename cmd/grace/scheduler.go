@@ -103,6 +103,15 @@ func (a *app) schedulerVerbCommand(verb string) *cobra.Command {
 				default:
 					err = c.ResumeScheduler(ctx, "", reason)
 				}
+				if err != nil && typ != "" {
+					// As intent cancel --type does: a slip of case or
+					// separators is named with the type meant.
+					if cfg, cerr := a.config(cmd); cerr == nil {
+						if near := nearCharterType(cfg, typ); near != "" {
+							err = fmt.Errorf("%w; types are matched exactly: did you mean --type %s?", err, near)
+						}
+					}
+				}
 				if err != nil {
 					return err
 				}
