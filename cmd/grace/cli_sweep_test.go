@@ -112,7 +112,7 @@ func dataDirName(t *testing.T, c *cli) string {
 }
 
 // --dry-run --json of a selection that matches nothing is an empty list
-// (it was null), and an intent named twice is cancelled once and counted
+// (it was null), as text it prints no table header over nothing, and an intent named twice is cancelled once and counted
 // once (it was "cancelled 1 of 2 intents; 1 had finished").
 func TestCLISweepSelection(t *testing.T) {
 	t.Parallel()
@@ -132,6 +132,11 @@ func TestCLISweepSelection(t *testing.T) {
 		}
 		if r.code != 0 || len(out) != 1 {
 			t.Fatalf("grace %q: exit %d %s %s", args, r.code, r.stdout, r.stderr)
+		}
+		// As text: the summary alone, not a table header over nothing.
+		r = c.run(t, args[:len(args)-1]...)
+		if r.code != 0 || r.stdout != "" || !strings.Contains(r.stderr, "would "+args[1]+" 0 intents") {
+			t.Fatalf("grace %q: exit %d %q %q; want the summary alone", args[:len(args)-1], r.code, r.stdout, r.stderr)
 		}
 	}
 

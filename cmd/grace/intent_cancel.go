@@ -227,11 +227,13 @@ func (a *app) saidWouldCancel(targets []intent.Intent) error {
 	if a.json {
 		return a.writeJSON(map[string]any{"would_cancel": targets})
 	}
-	rows := [][]string{{"ID", "STATE", "TYPE", "ACTOR", "CREATED"}}
-	for _, in := range targets {
-		rows = append(rows, []string{in.ID, string(in.State), in.Type, clip(in.Actor, 24), stamp(in.CreatedAt)})
+	if len(targets) > 0 { // a selection of none: the summary alone, no bare header
+		rows := [][]string{{"ID", "STATE", "TYPE", "ACTOR", "CREATED"}}
+		for _, in := range targets {
+			rows = append(rows, []string{in.ID, string(in.State), in.Type, clip(in.Actor, 24), stamp(in.CreatedAt)})
+		}
+		a.table(rows)
 	}
-	a.table(rows)
 	fmt.Fprintf(a.stderr, "grace: would cancel %d intents (--dry-run: nothing changed)\n", len(targets))
 	return nil
 }

@@ -135,11 +135,30 @@ func decideError(verb, id string, err error) error {
 	case errors.As(err, &he) && he.Code == httpapi.CodeUnauthorized:
 		return err // already names the server and the token
 	case errors.As(err, &md):
-		return fmt.Errorf("%s %s: %w", verb, quoteClip(id, maxShownID), err)
+		return fmt.Errorf("%s %s: %w", verb, quoteClip(id, maxShownID), saidOnce{err, verb, id})
 	case errors.Is(err, engine.ErrNotFound), errors.As(err, &he) && he.Code == httpapi.CodeNotFound:
 		return fmt.Errorf("%s %s: %w", verb, quoteClip(id, maxShownID), engine.ErrNotFound)
 	case errors.As(err, &te):
 		return fmt.Errorf("%s %s: %w", verb, quoteClip(id, maxShownID), te)
 	}
-	return fmt.Errorf("%s %s: %w", verb, quoteClip(id, maxShownID), err)
+	return fmt.Errorf("%s %s: %w", verb, quoteClip(id, maxShownID), saidOnce{err, verb, id})
 }
+
+// saidOnce is an engine error said without the engine's own naming of
+// the verb and intent ("retry intent X: "), which decideError has said
+// already; it matches whatever err matches.
+type saidOnce struct {
+	err      error
+	verb, id string
+}
+
+func (s saidOnce) Error() string {
+	msg := s.err.Error()
+	prefix := s.verb + " intent " + strings.TrimSpace(s.id) + ": "
+	if len(msg) > len(prefix) && strings.EqualFold(msg[:len(prefix)], prefix) {
+		return msg[len(prefix):]
+	}
+	return msg
+}
+
+func (s saidOnce) Unwrap() error { return s.err }

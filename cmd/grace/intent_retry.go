@@ -40,8 +40,9 @@ instead).
 
 Name the intents by ID, or select them with --type, --actor and --since
 (1h, or an RFC 3339 time), or --all, as after an outage is fixed: failed
-ones, or those in --state (cancelled, expired, shed). --dry-run lists
-what would be retried and changes nothing. With one ID it prints the new intent's ID; with more,
+ones, or those in --state (cancelled, expired, shed), that have not been
+retried yet (so running it again after a fix finds only what failed
+since). --dry-run lists what would be retried and changes nothing. With one ID it prints the new intent's ID; with more,
 one line each and a summary, and it exits 1 if any retry was refused.`,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			reason = strings.TrimSpace(reason)
@@ -57,7 +58,9 @@ one line each and a summary, and it exits 1 if any retry was refused.`,
 			if err := checkReason("retry", reason); err != nil {
 				return err
 			}
-			f := intent.Filter{Type: typ, Actor: actor}
+			// A selection leaves out the intents retried already: after
+			// an outage's retries, "--all" again finds only the new ones.
+			f := intent.Filter{Type: typ, Actor: actor, Unretried: true}
 			if since != "" {
 				t, err := httpapi.ParseSince(since, time.Now())
 				if err != nil {
@@ -111,7 +114,7 @@ one line each and a summary, and it exits 1 if any retry was refused.`,
 	fl.StringVar(&actor, "actor", "", "select the intents this actor submitted")
 	fl.StringVar(&since, "since", "", "select the intents created since a duration ago (1h, 7d) or an RFC 3339 time")
 	fl.StringVar(&state, "state", "", "select from this state instead of failed: cancelled, expired or shed")
-	fl.BoolVar(&all, "all", false, "select every failed intent (or every one in --state)")
+	fl.BoolVar(&all, "all", false, "select every failed intent not yet retried (or every one in --state)")
 	fl.BoolVar(&dryRun, "dry-run", false, "list what would be retried; change nothing")
 	a.addJSONFlag(cmd)
 	return cmd
@@ -147,11 +150,13 @@ func (a *app) saidWouldRetry(targets []intent.Intent) error {
 	if a.json {
 		return a.writeJSON(map[string]any{"would_retry": targets})
 	}
-	rows := [][]string{{"ID", "STATE", "TYPE", "ACTOR", "CREATED", "LAST ERROR"}}
-	for _, in := range targets {
-		rows = append(rows, []string{in.ID, string(in.State), in.Type, clip(in.Actor, 24), stamp(in.CreatedAt), clip(oneLine(in.LastError), 40)})
+	if len(targets) > 0 {
+		rows := [][]string{{"ID", "STATE", "TYPE", "ACTOR", "CREATED", "LAST ERROR"}}
+		for _, in := range targets {
+			rows = append(rows, []string{in.ID, string(in.State), in.Type, clip(in.Actor, 24), stamp(in.CreatedAt), clip(oneLine(in.LastError), 40)})
+		}
+		a.table(rows)
 	}
-	a.table(rows)
 	fmt.Fprintf(a.stderr, "grace: would retry %d intents (--dry-run: nothing changed)\n", len(targets))
 	return nil
 }
