@@ -217,6 +217,7 @@ func decodeItem(raw json.RawMessage, at string) (intent.Submission, error) {
 	}
 	dec := json.NewDecoder(bytes.NewReader(raw))
 	dec.DisallowUnknownFields()
+	dec.UseNumber() // as decodeBody: the context's numbers as written
 	err := dec.Decode(&req)
 	if err == nil {
 		if _, tail := dec.Token(); !errors.Is(tail, io.EOF) {

@@ -46,6 +46,7 @@ func decodeBody(r *http.Request, dst any, allowEmpty bool) error {
 	}
 	dec := json.NewDecoder(bytes.NewReader(data))
 	dec.DisallowUnknownFields()
+	dec.UseNumber() // a submission's context numbers as written: keptContext reads them
 	if err := dec.Decode(dst); err != nil {
 		return classifyDecodeError(err)
 	}

@@ -429,8 +429,8 @@ func TestOutOfRangeContextNumberIsNotRepeated(t *testing.T) {
 	b := setupReal(t)
 	secret := "7" + strings.Repeat("31", 200) // past float64's range
 	for _, tc := range []struct{ path, body, field string }{
-		{"/v1/intents", `{"type":"query_knowledge","context":{"password":` + secret + `}}`, "context"},
-		{"/v1/intents/batch", `{"intents":[{"type":"query_knowledge","context":{"db":{"token":[` + secret + `]}}}]}`, "intents[0].context"},
+		{"/v1/intents", `{"type":"query_knowledge","context":{"password":` + secret + `}}`, "context.password"},
+		{"/v1/intents/batch", `{"intents":[{"type":"query_knowledge","context":{"db":{"token":[` + secret + `]}}}]}`, "intents[0].context.db.token[0]"},
 	} {
 		before := len(b.store.Records())
 		a := b.do(t, agentB, "POST", tc.path, tc.body)

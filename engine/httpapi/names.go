@@ -28,8 +28,14 @@ func checkNames(data []byte, fields map[string]bool) error {
 	}
 	if dup != "" {
 		field := clipText(dup, 64)
+		shown := field
+		if strings.HasSuffix(dup, ".") {
+			// The empty name, {"":1,"":2} in an object at path: named
+			// as it is, the message would read "path. is given twice".
+			shown = `the name "" in ` + strings.TrimSuffix(field, ".")
+		}
 		return newError(http.StatusBadRequest, CodeDuplicateField, field,
-			"%s is given twice; give each name once", field)
+			"%s is given twice; give each name once", shown)
 	}
 	return nil
 }

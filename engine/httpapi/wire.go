@@ -29,14 +29,20 @@ type SubmitRequest struct {
 }
 
 // Submission converts the request into what the engine validates; a
-// not_before that is not an RFC 3339 time is a 400 wrong_type naming it.
+// not_before that is not an RFC 3339 time is a 400 wrong_type naming it,
+// and so is a context number a float64 would not keep as written
+// (keptContext).
 func (r SubmitRequest) Submission() (intent.Submission, error) {
 	p := DefaultPriority
 	if r.Priority != nil {
 		p = *r.Priority
 	}
+	ctx, err := keptContext(r.Context)
+	if err != nil {
+		return intent.Submission{}, err
+	}
 	sub := intent.Submission{
-		Type: r.Type, Actor: r.Actor, Payload: r.Payload, Context: r.Context,
+		Type: r.Type, Actor: r.Actor, Payload: r.Payload, Context: ctx,
 		Priority: p, IdempotencyKey: r.IdempotencyKey,
 	}
 	if s := strings.TrimSpace(r.NotBefore); s != "" {
