@@ -10,6 +10,7 @@ import (
 	"path"
 	"runtime/debug"
 	"strconv"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -263,6 +264,12 @@ func (h *Handler) noRoute(w http.ResponseWriter, r *http.Request, route http.Han
 	rec := &statusRecorder{header: http.Header{}}
 	route.ServeHTTP(rec, r)
 	e := newError(http.StatusNotFound, CodeNotFound, "", "no route %s %s", clipText(r.Method, 20), clipText(r.URL.Path, 200))
+	if strings.HasPrefix(r.URL.Path, "/v1/v1/") {
+		// A client given the server's URL with /v1 on it (--server
+		// http://host:7420/v1) asks for /v1/v1/...
+		e = newError(http.StatusNotFound, CodeNotFound, "", "no route %s %s: the server's URL was given with /v1 on its end; give it without (http://host:port), the client adds /v1",
+			clipText(r.Method, 20), clipText(r.URL.Path, 200))
+	}
 	if rec.status == http.StatusMethodNotAllowed {
 		w.Header().Set("Allow", rec.header.Get("Allow"))
 		e = newError(http.StatusMethodNotAllowed, CodeMethodNotAllowed, "", "%s is not allowed on %s", clipText(r.Method, 20), clipText(r.URL.Path, 200))

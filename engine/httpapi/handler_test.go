@@ -201,6 +201,20 @@ func TestProbesAnswerOtherMethods405(t *testing.T) {
 	b.call(t, "DELETE", "/v1/intents", "", "Authorization", "").wantError(t, http.StatusUnauthorized, CodeUnauthorized)
 }
 
+// TestServerURLWithV1Named: a client given the server's URL with /v1 on
+// it asks for /v1/v1/...: the 404 says to give the URL without it.
+func TestServerURLWithV1Named(t *testing.T) {
+	t.Parallel()
+	b := setup(t, Options{})
+	er := b.call(t, "GET", "/v1/v1/intents", "").wantError(t, http.StatusNotFound, CodeNotFound)
+	if !strings.Contains(er.Error.Message, "without (http://host:port)") {
+		t.Errorf("GET /v1/v1/intents: %q, want it to say to give the URL without /v1", er.Error.Message)
+	}
+	if er := b.call(t, "GET", "/v2/intents", "").wantError(t, http.StatusNotFound, CodeNotFound); strings.Contains(er.Error.Message, "/v1 on its end") {
+		t.Errorf("GET /v2/intents: %q, names a /v1 it was not given", er.Error.Message)
+	}
+}
+
 func TestEmptyTokenRefusesEverything(t *testing.T) {
 	t.Parallel()
 	api := newFake()
