@@ -11,6 +11,7 @@ import (
 	"strings"
 	"sync"
 	"time"
+	"unicode/utf8"
 
 	"grace/engine/clarity"
 	"grace/engine/watchdog"
@@ -717,6 +718,9 @@ func checkSilence(op, match, reason string) error {
 		return ErrOperatorRequired
 	case match == "":
 		return &TextError{Field: "match", Reason: watchdog.CheckMatch("")}
+	case !utf8.ValidString(match):
+		// CheckMatch reads a byte that is not UTF-8 as U+FFFD, printable.
+		return &TextError{Field: "match", Reason: fmt.Sprintf("%q is not valid UTF-8", match)}
 	}
 	if p := watchdog.CheckMatch(match); p != "" {
 		return &TextError{Field: "match", Reason: p}
