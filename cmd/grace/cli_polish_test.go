@@ -68,3 +68,44 @@ func TestSchedulerTypeSlipNamesTheType(t *testing.T) {
 		t.Fatalf("scheduler after refused pauses: exit %d %q %q", r.code, r.stdout, r.stderr)
 	}
 }
+
+// config show says which server the CLI talks to: with api.listen moved
+// and api.server left at its default, the CLI follows api.listen
+// (serverURL), and api.server's line said the default it did not use.
+// --json keeps api.server's own value and source, and adds what is used.
+func TestConfigShowNamesTheServerUsed(t *testing.T) {
+	t.Parallel()
+	c := newCLI(t)
+	c.env = []string{"GRACE_API_LISTEN=127.0.0.1:7555"}
+	line := func(r result, key string) string {
+		for _, l := range strings.Split(r.stdout, "\n") {
+			if f := strings.Fields(l); len(f) > 0 && f[0] == key {
+				return l
+			}
+		}
+		return ""
+	}
+	r := c.run(t, "config", "show")
+	if l := line(r, "api.server"); r.code != 0 || !strings.Contains(l, "http://127.0.0.1:7555") || !strings.Contains(l, "from api.listen") {
+		t.Fatalf("config show with api.listen moved: exit %d, api.server's line %q\n%s", r.code, l, r.stderr)
+	}
+	var doc struct {
+		Keys []map[string]string `json:"keys"`
+	}
+	c.run(t, "config", "show", "--json").decode(t, &doc)
+	var server map[string]string
+	for _, k := range doc.Keys {
+		if k["key"] == "api.server" {
+			server = k
+		}
+	}
+	if server["value"] != "http://127.0.0.1:7420" || server["source"] != "default" || server["effective"] != "http://127.0.0.1:7555" || server["effective_from"] != "api.listen" {
+		t.Fatalf("config show --json's api.server: %v", server)
+	}
+	// api.server set: it is what is used, and said as before.
+	c.env = append(c.env, "GRACE_API_SERVER=http://127.0.0.1:7600")
+	r = c.run(t, "config", "show")
+	if l := line(r, "api.server"); !strings.Contains(l, "http://127.0.0.1:7600") || !strings.HasSuffix(strings.TrimSpace(l), "GRACE_API_SERVER") {
+		t.Fatalf("config show with api.server set: api.server's line %q", l)
+	}
+}

@@ -57,8 +57,10 @@ detail}]}.`,
 		Long: `Print every configuration key with the value in effect and its source:
 default, the config file, a GRACE_* environment variable, --set or --db.
 Secrets are not printed: api.token shows as set, and the user and query
-of a URL (a webhook's, NATS's) are hidden. With --json: {file, keys: [{key,
-value, source}]}.`,
+of a URL (a webhook's, NATS's) are hidden. With api.listen moved and
+api.server left at its default, api.server shows the api.listen address
+the CLI talks to. With --json: {file, keys: [{key, value, source}]}, and
+on api.server then effective (the URL used) and effective_from.`,
 		Args: cobra.NoArgs,
 		RunE: a.runConfigShow,
 	}
@@ -429,6 +431,11 @@ type configKey struct {
 	Key    string `json:"key"`
 	Value  string `json:"value"`
 	Source string `json:"source"`
+	// Effective, for api.server left at its default while api.listen
+	// was moved, is the URL the CLI talks to instead (serverURL), and
+	// EffectiveFrom the key it comes from (api.listen).
+	Effective     string `json:"effective,omitempty"`
+	EffectiveFrom string `json:"effective_from,omitempty"`
 	// root is the key of the list or map the key is an entry of ("" for
 	// a key of its own): it comes from where that was set.
 	root string
@@ -469,6 +476,9 @@ func (a *app) runConfigShow(cmd *cobra.Command, _ []string) error {
 	for _, kv := range flattenConfig(reflect.ValueOf(cfg), "", nil) {
 		kv.Value = redactConfigValue(kv.Key, kv.Value)
 		kv.Source = keySource(kv.Key, kv.root, file, raw, sets, hasDB)
+		if url := a.serverURL(cfg); kv.Key == "api.server" && url != cfg.API.Server {
+			kv.Effective, kv.EffectiveFrom = url, "api.listen"
+		}
 		rep.Keys = append(rep.Keys, kv)
 	}
 	if a.json {
@@ -476,6 +486,12 @@ func (a *app) runConfigShow(cmd *cobra.Command, _ []string) error {
 	}
 	rows := [][]string{{"KEY", "VALUE", "SOURCE"}}
 	for _, k := range rep.Keys {
+		if k.Effective != "" {
+			// What the CLI uses, and why: api.server's own value is
+			// the default it left.
+			rows = append(rows, []string{k.Key, k.Effective, "from " + k.EffectiveFrom + " (api.server " + k.Value + " is left at its default)"})
+			continue
+		}
 		rows = append(rows, []string{k.Key, k.Value, k.Source})
 	}
 	a.table(rows)
