@@ -241,7 +241,7 @@ runs the engine headless with its HTTP API; the other commands script it.`,
 	}
 	a.markRuns(root)
 	oneDefault(root)
-	setExamples(root) // examples.go
+	setExamples(root)           // examples.go
 	a.registerCompletions(root) // completion.go
 	return root
 }
