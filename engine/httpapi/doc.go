@@ -80,7 +80,9 @@
 // a body that is not one JSON object in valid UTF-8 (null, an array,
 // trailing data), a name given twice in any object of the body (400
 // duplicate_field, field its path: "payload.x"), a top-level name the route
-// does not take or spells in another case (400 unknown_field), a
+// does not take or spells in another case (400 unknown_field), a context
+// number a 64-bit float would not keep as written, 12345678901234567891
+// or 1e400 (400 wrong_type, field its path: "context.build"), a
 // Content-Encoding other than identity (415 unsupported_encoding), a
 // reason, note or operator name that is too long or holds control
 // characters (422 invalid_field), and a query string that does not
