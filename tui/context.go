@@ -21,7 +21,10 @@ type programContext struct {
 	// server is where the remote engine the console is attached to
 	// answers (host:port, from its base URL), shown in the header; ""
 	// for an embedded engine.
-	server  string
+	server string
+	// noAPI: the embedded engine serves no HTTP API (Options.NoAPI);
+	// the header marks it.
+	noAPI   bool
 	refresh time.Duration
 	now     func() time.Time
 

@@ -60,6 +60,12 @@ type Options struct {
 	// the status line and waits in the Approvals inbox instead of popping
 	// up. The popups key turns them on and off; the zero value pops up.
 	PopupsOff bool
+	// NoAPI, when not empty, says why the console's engine serves no
+	// HTTP API although api.listen names an address ("api.listen
+	// 127.0.0.1:7420: bind: address already in use"): the CLI and agents
+	// cannot reach it. The status line says so as the console starts
+	// (and :messages keeps it), and the header marks it while it runs.
+	NoAPI string
 }
 
 // Run shows the console on the terminal until the operator quits (q or
@@ -154,6 +160,11 @@ func newModel(ctx context.Context, cancel context.CancelFunc, api engine.Operato
 	pc.silencer, _ = api.(engine.AlertSilencer)
 	if keyErr != nil {
 		pc.fail(keyErr.Error() + " (using the default keys)")
+	}
+	if opts.NoAPI != "" {
+		pc.noAPI = true
+		pc.bgWarn(aboutNoAPI, "this console serves no HTTP API ("+opts.NoAPI+"): the CLI and agents cannot reach its engine; "+
+			"stop what holds the port, or start the console with --set api.listen=127.0.0.1:PORT")
 	}
 	m := &model{
 		pc:         pc,

@@ -69,6 +69,7 @@ const (
 	aboutRunEnd   = "chaosrun" // a chaos run's verdict
 	aboutReason   = "reason"   // a reason prompt's refusal of an empty reason
 	aboutRunAsk   = "chaosask" // "starting chaos run: …", until the engine answers
+	aboutNoAPI    = "noapi"    // the engine's HTTP API not served (Options.NoAPI)
 )
 
 // aboutRunStart is what "chaos run ID started" is about: the run's end

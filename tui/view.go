@@ -262,7 +262,8 @@ func (m *model) headerRight(l string, room, w int, parts []string) string {
 
 // headerParts are the header's right side, most important first:
 // freshness (fresh), the remote engine attached to (server, "" for an
-// embedded one), pause, popups off, read-only, operator.
+// embedded one), pause, no HTTP API served, popups off, read-only,
+// operator.
 func (m *model) headerParts(fresh, server string) []string {
 	st := m.pc.styles
 	parts := []string{fresh}
@@ -271,6 +272,9 @@ func (m *model) headerParts(fresh, server string) []string {
 	}
 	if m.pc.snap.Layer2.Paused {
 		parts = append(parts, st.Warn.Render("▲ PAUSED"))
+	}
+	if m.pc.noAPI {
+		parts = append(parts, st.Warn.Render("▲ NO API"))
 	}
 	if m.popupsOff {
 		parts = append(parts, m.popupsMarker())

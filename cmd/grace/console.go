@@ -31,7 +31,9 @@ func (a *app) consoleCommand() *cobra.Command {
 		Long: `Open the console on an embedded engine. The engine also serves the HTTP
 API on api.listen (unless it is empty), so agents can submit while you
 watch; if the port is taken the console runs without it and says so in
-the log, and on standard error when it ends. Logs go to log.file in the data folder, never to the terminal.
+the log, in the console (the header marks NO API; :messages has why), and
+on standard error when it ends. Logs go to log.file in the data folder,
+never to the terminal.
 
 With --attach URL the same console runs against the engine of a running
 "grace serve" over its HTTP API, with live updates from its event stream.
@@ -82,7 +84,11 @@ func (a *app) runConsole(cmd *cobra.Command, readOnly bool) error {
 	}
 	defer sys.stop()
 	log.Info("console started", "db", cfg.DB, "api", sys.apiAddr, "readonly", readOnly)
-	err = tui.Run(ctx, sys.consoleAPI(), consoleOptions(cfg, operatorName(), readOnly, log))
+	opts := consoleOptions(cfg, operatorName(), readOnly, log)
+	if sys.apiErr != nil { // said in the console as it runs, and on stderr when it ends
+		opts.NoAPI = fmt.Sprintf("api.listen %s: %v", cfg.API.Listen, listenCause(sys.apiErr))
+	}
+	err = tui.Run(ctx, sys.consoleAPI(), opts)
 	if sys.apiErr != nil {
 		// Said in the log only, it went unseen: the CLI in another
 		// terminal then met whatever else holds the port.

@@ -14,7 +14,8 @@ import (
 // A console whose API port is taken runs without its API, as documented;
 // it said so in the log file only, so the CLI in another terminal met
 // whatever held the port and nobody knew why. When it ends it says so on
-// standard error, naming the address and the cause.
+// standard error, naming the address and the cause; while it runs, the
+// console's header and status line say so.
 func TestConsoleSaysItRanWithoutItsAPI(t *testing.T) {
 	if _, err := exec.LookPath("tmux"); err != nil {
 		t.Skip("tmux is not installed (.ci/run installs it)")
@@ -41,6 +42,13 @@ func TestConsoleSaysItRanWithoutItsAPI(t *testing.T) {
 	waitFor(t, 20*time.Second, "the dashboard", func() bool {
 		out, _ := tmux(t, socket, "capture-pane", "-p", "-t", "grace")
 		return strings.Contains(out, "Dashboard")
+	})
+	// While it runs, the console itself says so: the header marks it,
+	// the status line names the address and the cause.
+	waitFor(t, 20*time.Second, "the console saying it serves no API", func() bool {
+		out, _ := tmux(t, socket, "capture-pane", "-p", "-t", "grace")
+		return strings.Contains(out, "▲ NO API") &&
+			strings.Contains(out, "this console serves no HTTP API (api.listen "+taken.Addr().String()+": bind: address already in use)")
 	})
 	quitConsoleInTmux(t, socket, codeFile)
 	b, _ := os.ReadFile(errFile)
