@@ -3,6 +3,7 @@ package dist_test
 import (
 	"context"
 	"encoding/json"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -208,6 +209,11 @@ func TestClaimWhoseAnswerWasLostIsGrantedAgain(t *testing.T) {
 		t.Fatalf("claim again: %+v, %v; want granted with a token after %d", r, err, first)
 	}
 	f.beat(id + "#1")
+	// Heartbeats and claims come in on subjects of their own, in no set
+	// order: ask once the control plane has heard this one.
+	waitFor(t, 5*time.Second, "the heartbeat listing the attempt heard", func() bool {
+		return slices.Equal(b.disp.Running("deafened"), []string{id + "#1"})
+	})
 	if r, err := f.ask(id); err != nil || r.Granted || r.Stale {
 		t.Fatalf("claim while running it: %+v, %v; want refused for now (it holds and runs it)", r, err)
 	}
