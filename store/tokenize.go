@@ -1,6 +1,7 @@
 package store
 
 import (
+	"slices"
 	"strings"
 	"unicode"
 	"unicode/utf8"
@@ -13,8 +14,10 @@ import (
 // characters, folded to lower case with the diacritics of Latin letters
 // removed. Each token is then sent to FTS5 as a quoted string, so no user
 // input can be read as FTS5 syntax; the same folding lets Search match rows
-// the index has not reached yet. (For scripts beyond Latin the two may
-// disagree on rare characters; that affects only rows not yet indexed.)
+// the index has not reached yet. Where FTS5's older Unicode tables read a
+// character otherwise than Go's, FTS5's reading is taken (classify), so
+// that a record is found by the same words before and after the index
+// reaches it.
 //
 // The index keeps no positions (detail=none), so it finds the records that
 // hold every token of a query anywhere; that a term's tokens stand side by
@@ -228,13 +231,11 @@ func (l *tokenList) add(s string) {
 		}
 		r, n := utf8.DecodeRuneInString(s[i:])
 		i += n
-		switch {
-		case unicode.Is(unicode.Mn, r):
+		switch k, f := classify(r); k {
+		case runeDropped:
 			// a combining mark: removed, as a diacritic, without a split
-		case ftsSeparator(r):
-			flush()
-		case unicode.IsLetter(r) || unicode.IsNumber(r) || unicode.Is(unicode.Co, r):
-			l.buf = utf8.AppendRune(l.buf, fold(r))
+		case runeWord:
+			l.buf = utf8.AppendRune(l.buf, f)
 		default:
 			flush()
 		}
@@ -272,12 +273,69 @@ func tokens(s string, dst []string) []string {
 	return dst
 }
 
-// ftsSeparator reports whether r is one of the letters of Go's Unicode
-// tables that FTS5's older ones file as marks, and so split words at: the
-// New Tai Lue vowel signs and two Vedic signs. Kept inside a word, they
-// would make it a phrase of two, which the index (detail=none) refuses.
-func ftsSeparator(r rune) bool {
-	return (r >= 0x19B0 && r <= 0x19C0) || r == 0x19C8 || r == 0x19C9 || r == 0x1CF2 || r == 0x1CF3
+// runeKind is how FTS5's unicode61 tokenizer reads a character.
+type runeKind uint8
+
+const (
+	runeSeparator runeKind = iota // splits words
+	runeDropped                   // removed, without a split (a diacritic)
+	runeWord                      // part of a word, folded
+)
+
+// classify returns how FTS5's unicode61 tokenizer (remove_diacritics=1)
+// reads r, and for a character of a word its folded form. Its tables are
+// of an older Unicode than Go's and fold otherwise in places (letters
+// assigned since, which it keeps whole and unfolded; characters Go leaves
+// unassigned, which it keeps in words; diacritics it removes beyond
+// Latin-1); fts5Runes lists where it differs from Go's reading
+// (baseClass), as read from FTS5 itself, so that the index and the scan
+// of unindexed records find the same records.
+func classify(r rune) (runeKind, rune) {
+	if e, ok := fts5Lookup(r); ok {
+		if e.to == 0 {
+			return e.kind, r
+		}
+		return e.kind, e.to
+	}
+	return baseClass(r)
+}
+
+// fts5Lookup returns the range of fts5Runes that holds r, if any.
+func fts5Lookup(r rune) (fts5Rune, bool) {
+	i, ok := slices.BinarySearchFunc(fts5Runes, r, func(e fts5Rune, r rune) int {
+		switch {
+		case r < e.lo:
+			return 1
+		case r > e.hi:
+			return -1
+		}
+		return 0
+	})
+	if !ok {
+		return fts5Rune{}, false
+	}
+	return fts5Runes[i], true
+}
+
+// baseClass is Go's reading of r, beyond ASCII: combining marks dropped,
+// letters, numbers and private-use characters kept, folded (fold), the
+// rest separators.
+func baseClass(r rune) (runeKind, rune) {
+	switch {
+	case unicode.Is(unicode.Mn, r):
+		return runeDropped, 0
+	case unicode.IsLetter(r) || unicode.IsNumber(r) || unicode.Is(unicode.Co, r):
+		return runeWord, fold(r)
+	}
+	return runeSeparator, 0
+}
+
+// fts5Rune is a range of characters that FTS5 reads otherwise than
+// baseClass: as kind, folded to to (0: to itself).
+type fts5Rune struct {
+	lo, hi rune
+	kind   runeKind
+	to     rune
 }
 
 // latinBase maps U+00C0–U+017F to the base letter of a letter with a

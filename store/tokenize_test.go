@@ -132,6 +132,9 @@ func TestTokenCharactersAreFTSTokenCharacters(t *testing.T) {
 		if toks := tokens("q"+string(r)+"z", nil); len(toks) != 1 || toks[0] == "qz" {
 			continue // a separator, or removed (a combining mark)
 		}
+		if inFTS5Range(r) {
+			continue // FTS5's own reading, checked at the range's ends (TestFTS5Runes)
+		}
 		kept++
 		if _, err := ins.ExecContext(ctx, int64(r), "q"+string(r)+"z"); err != nil {
 			t.Fatal(err)
