@@ -28,7 +28,7 @@ func FuzzConfigValidate(f *testing.F) {
 	f.Add("a\x00", "root", "zz", "2027-01-31T00:00:00", "Pager", "http://u:p%40ss@[::1]:x/", "ALERT ", "info", "1X", int64(-1),
 		"/payload/~2", "0.0.0.0:80", "a b", int64(-time.Second), math.NaN(), math.Inf(1), -1, int64(math.MinInt64))
 	f.Add(strings.Repeat("x", 100), "viewer", strings.ToUpper(hash), "9999-99-99", "w\xff", "https://u:secret@h:99999999999999999999", "approval", "CRITICAL", "_",
-		int64(math.MaxInt64), "/context/a/0", ":0", "\x7f", int64(1), 1e308, -0.0, math.MaxInt32, int64(1))
+		int64(math.MaxInt64), "/context/a/0", ":0", "\x7f", int64(1), 1e308, math.Copysign(0, -1), math.MaxInt32, int64(1))
 	f.Add("b", "agent", " "+hash+" ", " 2027-01-31 ", "w", "//u:pw@host/x", "", "", "", int64(time.Minute+1),
 		"_-.:", "[::1]:1", "~", int64(time.Nanosecond), 1e-300, 0.5, 1, int64(time.Nanosecond))
 	f.Fuzz(func(t *testing.T, idName, role, tokenHash, expires, hookName, hookURL, event, severity, secretEnv string, hookTimeout int64,
