@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"maps"
 	"net/http"
 	"slices"
 	"strings"
@@ -179,23 +178,8 @@ func (a *app) typeHint(cmd *cobra.Command, verb, typ string) {
 	if err != nil {
 		return
 	}
-	fold := func(s string) string {
-		return strings.NewReplacer("-", "_", ".", "_", " ", "_").Replace(strings.ToLower(strings.TrimSpace(s)))
-	}
-	for _, types := range cfg.Governance.Tiers {
-		for _, known := range types {
-			if known == typ {
-				return // a type of the charter: none of its intents is there to select
-			}
-		}
-	}
-	for _, tier := range slices.Sorted(maps.Keys(cfg.Governance.Tiers)) {
-		for _, known := range cfg.Governance.Tiers[tier] {
-			if fold(known) == fold(typ) {
-				fmt.Fprintf(a.stderr, "grace: warning: %s: no intent of type %q; types are matched exactly: did you mean --type %s?\n", verb, typ, known)
-				return
-			}
-		}
+	if near := nearCharterType(cfg, typ); near != "" {
+		fmt.Fprintf(a.stderr, "grace: warning: %s: no intent of type %q; types are matched exactly: did you mean --type %s?\n", verb, typ, near)
 	}
 }
 
