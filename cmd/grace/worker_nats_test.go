@@ -60,6 +60,7 @@ func freePort(t *testing.T) int {
 
 // narrative is the part of a narratives search result these tests read.
 type narrative struct {
+	When     time.Time      `json:"when"`
 	Who      string         `json:"who"`
 	What     string         `json:"what"`
 	Where    string         `json:"where"`
@@ -279,8 +280,21 @@ func TestNATSWorkersSIGKILL(t *testing.T) {
 	if !found {
 		t.Fatalf("no remote_task_redelivered record moving %s from victim to survivor: %+v", held, redelivered)
 	}
-	if lost := searchNarratives(t, c, "--action", "remote_worker_lost"); len(lost) != 1 {
-		t.Errorf("%d remote_worker_lost records, want 1", len(lost))
+	// The SIGKILL is one loss, recorded once. (On a loaded machine a
+	// worker's heartbeats can come late enough that it is taken for lost
+	// and then heard again before the kill: that is on the record too,
+	// and not this loss.)
+	lostAfterKill := 0
+	for _, nr := range searchNarratives(t, c, "--action", "remote_worker_lost") {
+		switch {
+		case nr.Context["worker"] == "victim" && !nr.When.Before(killedAt):
+			lostAfterKill++
+		default:
+			t.Logf("remote_worker_lost of %v at %v (the SIGKILL at %v): heartbeats late under load", nr.Context["worker"], nr.When, killedAt)
+		}
+	}
+	if lostAfterKill != 1 {
+		t.Errorf("%d remote_worker_lost records of the victim since its SIGKILL, want 1", lostAfterKill)
 	}
 	// SIGTERM: the survivor leaves cleanly, exit 0, on the record.
 	if err := survivor.cmd.Process.Signal(syscall.SIGTERM); err != nil {
