@@ -41,6 +41,7 @@ type fuzzRig struct {
 	logsRead int                // how much of logs newLogs has returned
 	pending  string             // a change_charter intent pending approval (two-person)
 	failed   string             // a failed intent (retryable)
+	other    string             // alice's intent, pending approval: the agent's to leave alone
 	silence  string             // an active silence
 }
 
@@ -98,6 +99,12 @@ func newFuzzRig(f *testing.F) *fuzzRig {
 		f.Fatal(err)
 	}
 	rig.failed = res.Intent.ID
+	// Another actor's intent, which an agent must never be shown.
+	other, err := e.Submit(ctx, intent.Submission{Type: "change_charter", Actor: "alice", Context: map[string]any{"owner": "alice"}})
+	if err != nil {
+		f.Fatal(err)
+	}
+	rig.other = other.Intent.ID
 	for deadline := time.Now().Add(waitTime); ; time.Sleep(5 * time.Millisecond) {
 		in, err := st.Get(ctx, rig.failed)
 		if err == nil && in.State == intent.StateFailed {
@@ -172,7 +179,7 @@ func (rig *fuzzRig) state(t testing.TB) string {
 	}
 	var b strings.Builder
 	fmt.Fprintf(&b, "intents %d\n", n)
-	for _, id := range []string{rig.pending, rig.failed} {
+	for _, id := range []string{rig.pending, rig.failed, rig.other} {
 		in, err := rig.st.Get(ctx, id)
 		if err != nil {
 			t.Fatal(err)
@@ -377,17 +384,19 @@ func (rig *fuzzRig) newLogs() string {
 }
 
 // fuzzID is an intent ID a fuzz input names by a selector: the rig's
-// pending or failed intent (in another case when upper is set), or the
-// input's own bytes.
+// pending, failed or other intent, the pending one in lower case with the
+// input's bytes after it, or the input's own bytes.
 func (rig *fuzzRig) fuzzID(sel byte, raw string) string {
 	var id string
-	switch sel % 4 {
+	switch sel % 5 {
 	case 0:
 		id = rig.pending
 	case 1:
 		id = rig.failed
 	case 2:
 		id = strings.ToLower(rig.pending) + raw
+	case 3:
+		id = rig.other
 	default:
 		return raw
 	}

@@ -1,6 +1,7 @@
 package httpapi
 
 import (
+	"bytes"
 	"encoding/json"
 	"net/http"
 	"net/url"
@@ -96,6 +97,8 @@ func FuzzBatchBody(f *testing.F) {
 		`{"intents":[{"type":"query_knowledge"}],"intents":[{"type":"query_knowledge"}]}`,
 		`{"intents":[{"type":"query_knowledge","type":"x"}]}`, `{"intents":[{"type":"query_knowledge"} ]}`,
 		`{"intents":[{"type":"query_knowledge","actor":"alice"}]}`, `{"atomic":true,"intents":[{"priority":1e400}]}`,
+		`{"intents":[{"type":"query_knowledge","context":{"n":12345678901234567891}}]}`,
+		`{"atomic":true,"intents":[{"type":"query_knowledge","payload":{"n":1.50},"context":{"r":0.1}}]}`,
 		`{"intents":[` + strings.TrimSuffix(strings.Repeat(`{"type":"query_knowledge"},`, 1001), ",") + `]}`,
 	}
 	for i, b := range append(seeds, nastyJSON()...) {
@@ -107,6 +110,15 @@ func FuzzBatchBody(f *testing.F) {
 			var br BatchResponse
 			if err := json.Unmarshal(a.body, &br); err != nil || len(br.Results) == 0 || br.Accepted+br.Refused != len(br.Results) {
 				t.Fatalf("batch answered 200 with results that do not add up: %s", a.body)
+			}
+			var req BatchRequest
+			if err := json.Unmarshal(bytes.TrimPrefix(body, utf8BOM), &req); err != nil || len(req.Intents) != len(br.Results) {
+				t.Fatalf("batch answered 200 with %d results to a body of %d submissions (%v)", len(br.Results), len(req.Intents), err)
+			}
+			for i, res := range br.Results {
+				if res.Status == http.StatusAccepted {
+					rig.checkStored(t, res.ID, req.Intents[i])
+				}
 			}
 		}
 	})
@@ -205,6 +217,9 @@ func FuzzQuery(f *testing.F) {
 	for i, q := range seeds {
 		f.Add(byte(i), byte(i), q)
 	}
+	for _, q := range []string{"", "actor=agent.builder", "actor=AGENT.BUILDER", "actor=alice", "actor=agent.builder%00", "state=pending_approval"} {
+		f.Add(byte(2), byte(0), q) // the agent lists: its own intents only
+	}
 	f.Fuzz(func(t *testing.T, caller, route byte, query string) {
 		paths := []string{"/v1/intents", "/v1/intents/" + rig.failed, "/v1/narratives", "/v1/events", "/v1/chaos/runs",
 			"/v1/alerts", "/v1/alerts/silences", "/v1/telemetry", "/v1/scheduler", "/v1/chaos/runs/chaos-1", "/v1/whoami"}
@@ -212,7 +227,10 @@ func FuzzQuery(f *testing.F) {
 		if query != "" {
 			target += "?" + query
 		}
-		rig.run(t, fuzzRequest{caller: caller, method: "GET", target: target})
+		a := rig.run(t, fuzzRequest{caller: caller, method: "GET", target: target})
+		if fuzzCallers[int(caller)%len(fuzzCallers)].name == "agent.builder" && a.status == http.StatusOK && strings.Contains(string(a.body), `"alice"`) {
+			t.Fatalf("an agent was shown another actor's intent: GET %s answered %s", target, a.body)
+		}
 	})
 }
 
@@ -228,8 +246,12 @@ func FuzzHeaders(f *testing.F) {
 		{"Bearer " + strings.Repeat("t", 10000), "", "", "", ""}, {"", "", "x-1", "", ""}, {"", "", "-1", "", ""},
 		{"", "", "epoch-18446744073709551616", "", ""}, {"", "", "epoch-0", "", ""}, {"", "", "--", "", ""},
 		{"", "", "\xff-1", "", ""}, {"", "id\x7f", "", "text/plain; charset=latin1", "op"}, {"", "", "", "", "\t"},
+		{"", "", "@-0", "", ""}, {"", "", "@-1", "", ""}, {"", "", "@-18446744073709551615", "", ""}, {"", "", "@-@-3", "", ""},
 	} {
 		f.Add(byte(i), byte(i), s.auth, s.reqID, s.lastID, s.ctype, s.op)
+		if s.lastID != "" {
+			f.Add(byte(i%3), byte(1), "", "", s.lastID, "", "") // on the event stream
+		}
 	}
 	f.Fuzz(func(t *testing.T, caller, route byte, auth, reqID, lastID, ctype, operator string) {
 		routes := []struct{ method, target, body string }{
@@ -238,6 +260,9 @@ func FuzzHeaders(f *testing.F) {
 			{"GET", "/healthz", ""}, {"GET", "/v1/nowhere", ""}, {"DELETE", "/v1/intents", ""},
 		}
 		rt := routes[int(route)%len(routes)]
+		// "@" in Last-Event-ID stands for the engine's epoch: an ID of
+		// this run, which a fuzzer could not guess.
+		lastID = strings.ReplaceAll(lastID, "@", rig.e.EventEpoch())
 		h := http.Header{}
 		for k, v := range map[string]string{"Authorization": auth, requestIDHeader: reqID, "Last-Event-ID": lastID,
 			"Content-Type": ctype, OperatorHeader: operator} {
