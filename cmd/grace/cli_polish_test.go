@@ -44,6 +44,19 @@ func TestOperatorHelpNamesItsDefaultOnce(t *testing.T) {
 			t.Errorf("grace intent %s --help: exit %d, --operator's line %q; want its default named once, as $USER", verb, r.code, line)
 		}
 	}
+	// --actor of submit (and route): cli:$USER, not this machine's user.
+	for _, verb := range []string{"submit", "route"} {
+		r := c.run(t, "intent", verb, "--help")
+		var line string
+		for _, l := range strings.Split(r.stdout, "\n") {
+			if strings.Contains(l, "--actor") {
+				line = l
+			}
+		}
+		if r.code != 0 || strings.Count(line, "(default") != 1 || !strings.Contains(line, "cli:$USER") || strings.Contains(line, "alice") {
+			t.Errorf("grace intent %s --help: exit %d, --actor's line %q; want its default named once, as cli:$USER", verb, r.code, line)
+		}
+	}
 }
 
 // scheduler pause and resume --type with a slip of case or separators

@@ -49,7 +49,7 @@ func (f *submissionFlags) add(cmd *cobra.Command, withSubmit bool) {
 	f.cmd = cmd
 	fl := cmd.Flags()
 	fl.StringVar(&f.typ, "type", "", "intent type, e.g. query_knowledge (required)")
-	fl.StringVar(&f.actor, "actor", defaultActor(), "who asks")
+	fl.StringVar(&f.actor, "actor", defaultActor(), "who asks (default cli:$USER; a server with identities takes the token's identity)")
 	fl.StringVar(&f.payload, "payload", "", `payload, a JSON object, e.g. '{"query":"q3 revenue"}'; @FILE reads a file, @- standard input`)
 	fl.StringVar(&f.context, "context", "", `mission context, a JSON object, e.g. '{"revenue_impact":true}'; @FILE or @- as for --payload`)
 	if withSubmit {
