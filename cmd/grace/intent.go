@@ -8,6 +8,7 @@ import (
 	"os"
 	"strings"
 	"time"
+	"unicode/utf8"
 
 	"github.com/spf13/cobra"
 
@@ -98,21 +99,22 @@ func (f *submissionFlags) submission() (intent.Submission, error) {
 		// --actor "$AGENT" is refused either way, as an empty --type is.
 		problems = append(problems, engine.Problem{Field: "actor", Reason: "is required"})
 	}
-	if s := strings.TrimSpace(payload); s != "" {
+	// A byte order mark, which some editors put before JSON, is not
+	// part of it (the API ignores one too).
+	if s := strings.TrimSpace(strings.TrimPrefix(payload, utf8BOM)); s != "" {
+		// One not UTF-8 is the engine's to refuse, naming the byte.
 		if !json.Valid([]byte(s)) {
 			problems = append(problems, engine.Problem{Field: "payload", Reason: "is not valid JSON: " + jsonSyntaxError(s)})
 		} else {
 			sub.Payload = json.RawMessage(s)
 		}
 	}
-	if s := strings.TrimSpace(ctxJSON); s != "" {
-		if err := json.Unmarshal([]byte(s), &sub.Context); err != nil {
-			if json.Valid([]byte(s)) {
-				problems = append(problems, engine.Problem{Field: "context", Reason: "must be a JSON object (got " + engine.JSONKind(s[0]) + ")"})
-			} else {
-				problems = append(problems, engine.Problem{Field: "context", Reason: "is not valid JSON: " + jsonSyntaxError(s)})
-			}
+	if s := strings.TrimSpace(strings.TrimPrefix(ctxJSON, utf8BOM)); s != "" {
+		ctx, p := contextArg(s)
+		if p != nil {
+			problems = append(problems, *p)
 		}
+		sub.Context = ctx
 	}
 	if problems != nil {
 		return sub, &engine.ValidationError{Problems: problems}
@@ -174,6 +176,59 @@ func unwrapPath(err error) error {
 		return pe.Err
 	}
 	return err
+}
+
+// utf8BOM is the UTF-8 byte order mark.
+const utf8BOM = "\xef\xbb\xbf"
+
+// notUTF8 says where s, which is not valid UTF-8, first goes wrong, as
+// the engine says it of a payload.
+func notUTF8(s string) string {
+	i := 0
+	for i < len(s) {
+		r, n := utf8.DecodeRuneInString(s[i:])
+		if r == utf8.RuneError && n <= 1 {
+			break
+		}
+		i += n
+	}
+	return fmt.Sprintf("must be UTF-8 text (byte %d is not)", i)
+}
+
+// contextArg reads --context's JSON text s as the API reads a
+// submission's context: an object, no name given twice in it, every
+// number kept as written (one a float64 would round is refused, not
+// changed). The problem names the field at fault.
+func contextArg(s string) (map[string]any, *engine.Problem) {
+	bad := func(field, reason string) (map[string]any, *engine.Problem) {
+		return nil, &engine.Problem{Field: field, Reason: reason}
+	}
+	switch {
+	case !utf8.ValidString(s):
+		return bad("context", notUTF8(s))
+	case !json.Valid([]byte(s)):
+		return bad("context", "is not valid JSON: "+jsonSyntaxError(s))
+	case s[0] != '{':
+		return bad("context", "must be a JSON object (got "+engine.JSONKind(s[0])+")")
+	}
+	if dup, _ := engine.ScanNames([]byte(s), nil); dup != "" {
+		return bad("context."+dup, "is given twice")
+	}
+	dec := json.NewDecoder(strings.NewReader(s))
+	dec.UseNumber()
+	var req httpapi.SubmitRequest
+	if err := dec.Decode(&req.Context); err != nil {
+		return bad("context", strings.TrimPrefix(err.Error(), "json: "))
+	}
+	sub, err := req.Submission() // keeps the context's numbers, or says which one it cannot
+	if err != nil {
+		field, reason, ok := strings.Cut(err.Error(), ": ")
+		if !ok || !strings.HasPrefix(field, "context") {
+			field, reason = "context", err.Error()
+		}
+		return bad(field, reason)
+	}
+	return sub.Context, nil
 }
 
 func jsonSyntaxError(s string) string {

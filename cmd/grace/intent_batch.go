@@ -11,6 +11,7 @@ import (
 	"os"
 	"slices"
 	"strings"
+	"unicode/utf8"
 
 	"github.com/spf13/cobra"
 
@@ -199,6 +200,7 @@ func readBatch(cmd *cobra.Command, name string) ([]intent.Submission, error) {
 	if len(data) > maxBatchFile {
 		return nil, usageErrorf("%s is larger than %d MiB: split it", name, maxBatchFile>>20)
 	}
+	data = bytes.TrimPrefix(data, []byte(utf8BOM)) // some editors write one; it is not JSON
 	var subs []intent.Submission
 	if trimmed := bytes.TrimSpace(data); len(trimmed) > 0 && trimmed[0] == '[' {
 		var items []json.RawMessage
@@ -240,6 +242,11 @@ var submissionFields = map[string]bool{"type": true, "actor": true, "payload": t
 // unknown fields, names in another case and names given twice refused.
 func readSubmission(raw []byte) (intent.Submission, error) {
 	var req httpapi.SubmitRequest
+	if !utf8.Valid(raw) {
+		// encoding/json would read each bad byte as U+FFFD: the
+		// submission would not be the one written.
+		return intent.Submission{}, errors.New(notUTF8(string(raw)))
+	}
 	if !json.Valid(raw) {
 		err := json.Unmarshal(raw, &req)
 		return intent.Submission{}, fmt.Errorf("not valid JSON: %s", strings.TrimPrefix(err.Error(), "json: "))
@@ -259,7 +266,9 @@ func readSubmission(raw []byte) (intent.Submission, error) {
 	case dup != "":
 		return intent.Submission{}, fmt.Errorf("%s is given twice", dup)
 	}
-	if err := json.Unmarshal(raw, &req); err != nil {
+	dec := json.NewDecoder(bytes.NewReader(raw))
+	dec.UseNumber() // the context's numbers as written: Submission refuses one it would round
+	if err := dec.Decode(&req); err != nil {
 		if reason, ok := httpapi.JSONTypeReason(err); ok {
 			return intent.Submission{}, errors.New(reason)
 		}
