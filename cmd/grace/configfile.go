@@ -9,6 +9,7 @@ import (
 	"os"
 	"sort"
 	"strings"
+	"unicode/utf8"
 
 	"grace/store"
 
@@ -90,9 +91,19 @@ func yamlReason(err error) string {
 	return strings.ReplaceAll(msg, "\n", " ")
 }
 
+// maxConfigDepth bounds how deep a config file's mappings nest: no key
+// is more than a few levels deep, and viper's lookups take time that
+// grows with the cube of the depth (a file of mappings nested 3000 deep,
+// 12 KB, took over a minute to refuse).
+const maxConfigDepth = 16
+
 // lowerKeys lower-cases m's keys in place, recursively, refusing two keys
-// that differ only in case (viper would silently keep one of them).
+// that differ only in case (viper would silently keep one of them) and
+// mappings nested deeper than maxConfigDepth.
 func lowerKeys(m map[string]any, prefix string) error {
+	if depth := strings.Count(prefix, "."); depth >= maxConfigDepth {
+		return fmt.Errorf("key %q: mappings nest more than %d deep here; no config key is that deep", clipKey(strings.TrimSuffix(prefix, ".")), maxConfigDepth)
+	}
 	keys := make([]string, 0, len(m))
 	for k := range m {
 		keys = append(keys, k)
@@ -125,4 +136,16 @@ func unwrapPathError(err error) error {
 		return pe.Err
 	}
 	return err
+}
+
+// clipKey shortens a long dotted key for a message, keeping its start.
+func clipKey(key string) string {
+	limit := 80
+	if len(key) <= limit {
+		return key
+	}
+	for limit > 0 && !utf8.RuneStart(key[limit]) {
+		limit--
+	}
+	return key[:limit] + "…"
 }
