@@ -12,6 +12,7 @@ import (
 	"net/url"
 	"os"
 	"strconv"
+	"strings"
 	"sync/atomic"
 	"syscall"
 	"time"
@@ -43,11 +44,12 @@ const clientTimeout = 30 * time.Second
 
 // checkServerURL refuses a server address that cannot name a grace serve:
 // it must be an http:// or https:// URL with a host, and no query or
-// fragment (the API's paths are appended to it). flag names the flag at
-// fault in the usage error.
+// fragment (the API's paths are appended to it: after a bare "?" or "#"
+// they would be the query or the fragment, and every request would go to
+// the server's root). flag names the flag at fault in the usage error.
 func checkServerURL(flag, raw string) error {
 	u, err := url.Parse(raw)
-	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" || u.RawQuery != "" || u.Fragment != "" {
+	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" || u.RawQuery != "" || u.ForceQuery || strings.Contains(raw, "#") {
 		return usageErrorf("%s %q: want the server's URL, like http://127.0.0.1:7420", flag, raw)
 	}
 	if p := u.Port(); p != "" {
