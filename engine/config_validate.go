@@ -75,8 +75,11 @@ func (c Config) validateOwn() error {
 	v = append(v, c.validateAccess()...)
 	if c.API.Server != "" {
 		u, err := url.Parse(c.API.Server)
-		v.check(err == nil && (u.Scheme == "http" || u.Scheme == "https") && u.Host != "",
-			"api.server (%q) must be an http:// or https:// URL", MaskURL(c.API.Server))
+		// The API's paths are appended to it: after a "?" or a "#" they
+		// would be its query or fragment, every request the server's root.
+		v.check(err == nil && (u.Scheme == "http" || u.Scheme == "https") && u.Host != "" &&
+			u.RawQuery == "" && !u.ForceQuery && !strings.Contains(c.API.Server, "#") && validPort(u.Port()),
+			"api.server (%q) must be an http:// or https:// URL with no query or fragment (and a port, if any, in 0..65535)", MaskURL(c.API.Server))
 	}
 
 	v.check(strings.EqualFold(c.Store.Synchronous, "FULL") || strings.EqualFold(c.Store.Synchronous, "NORMAL"),
@@ -224,4 +227,13 @@ func ValidToken(tok string) bool {
 		}
 	}
 	return true
+}
+
+// validPort reports whether a URL's port (u.Port()) is none or 0..65535.
+func validPort(p string) bool {
+	if p == "" {
+		return true
+	}
+	_, err := strconv.ParseUint(p, 10, 16)
+	return err == nil
 }
