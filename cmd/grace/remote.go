@@ -50,14 +50,26 @@ const clientTimeout = 30 * time.Second
 func checkServerURL(flag, raw string) error {
 	u, err := url.Parse(raw)
 	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" || u.RawQuery != "" || u.ForceQuery || strings.Contains(raw, "#") {
-		return usageErrorf("%s %q: want the server's URL, like http://127.0.0.1:7420", flag, raw)
+		return usageErrorf("%s %q: want the server's URL, like http://127.0.0.1:7420", flag, shownURL(raw))
 	}
 	if p := u.Port(); p != "" {
 		if _, err := strconv.ParseUint(p, 10, 16); err != nil {
-			return usageErrorf("%s %q: port %s is not a number in 0..65535", flag, raw, p)
+			return usageErrorf("%s %q: port %s is not a number in 0..65535", flag, shownURL(raw), p)
 		}
 	}
 	return nil
+}
+
+// shownURL is raw as an error names it: its password, if it has one,
+// replaced by xxxxx ("http://bob:xxxxx@host"); all else as given, so that
+// what is wrong with it shows.
+func shownURL(raw string) string {
+	if u, err := url.Parse(raw); err == nil && u.User != nil {
+		if _, ok := u.User.Password(); ok {
+			return u.Redacted()
+		}
+	}
+	return raw
 }
 
 // serverURL is --server, else api.server. When api.server is left at its

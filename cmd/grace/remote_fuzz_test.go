@@ -31,7 +31,7 @@ func FuzzServerURL(f *testing.F) {
 		err := checkServerURL("--server", raw)
 		if err != nil {
 			var ue *usageError
-			if !errors.As(err, &ue) || !strings.HasPrefix(err.Error(), "--server "+strconv.Quote(raw)+": ") {
+			if !errors.As(err, &ue) || !strings.HasPrefix(err.Error(), "--server "+strconv.Quote(shownURL(raw))+": ") {
 				t.Fatalf("refusal %q (%T) does not name --server %q", err, err, raw)
 			}
 			return

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"strings"
 	"testing"
 
 	"grace/engine"
@@ -32,6 +33,18 @@ func TestServerURLFollowsAMovedListen(t *testing.T) {
 		a := &app{server: tc.flag}
 		if got := a.serverURL(cfg); got != tc.want {
 			t.Errorf("--server %q, api.server %q, api.listen %q: %q, want %q", tc.flag, tc.server, tc.listen, got, tc.want)
+		}
+	}
+}
+
+// TestServerURLRefusalHidesItsPassword: a --server refused (a query, a bad
+// port) is named without the password it holds.
+func TestServerURLRefusalHidesItsPassword(t *testing.T) {
+	t.Parallel()
+	for _, raw := range []string{"http://bob:hunter2@127.0.0.1:7420/?x=1", "http://bob:hunter2@127.0.0.1:99999", "ftp://bob:hunter2@127.0.0.1:7420"} {
+		err := checkServerURL("--server", raw)
+		if err == nil || strings.Contains(err.Error(), "hunter2") || !strings.Contains(err.Error(), "--server") {
+			t.Errorf("checkServerURL(%q) = %v; want a refusal naming --server without the password", raw, err)
 		}
 	}
 }
