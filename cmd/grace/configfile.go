@@ -50,6 +50,12 @@ func readConfigFile(path string) (string, map[string]any, error) {
 // file that never ends from being read into memory.
 const maxConfigBytes = 16 << 20
 
+// notRegularError is readRegularFile's refusal of a path that is no
+// regular file: a folder, a FIFO, a device.
+type notRegularError struct{ kind string }
+
+func (e *notRegularError) Error() string { return "not a regular file (" + e.kind + ")" }
+
 // readRegularFile reads the regular file at path, up to limit bytes. It
 // refuses, before opening it, what is not a regular file: reading a
 // directory fails, but a named pipe without a writer or a device such as
@@ -64,7 +70,7 @@ func readRegularFile(path string, limit int64) ([]byte, error) {
 		return nil, err
 	}
 	if !st.Mode().IsRegular() {
-		return nil, fmt.Errorf("not a regular file (%s)", store.FileKind(st.Mode()))
+		return nil, &notRegularError{kind: store.FileKind(st.Mode())}
 	}
 	f, err := os.Open(path)
 	if err != nil {

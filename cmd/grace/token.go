@@ -59,14 +59,18 @@ func ensureToken(cfg engine.Config, log *slog.Logger) (string, error) {
 	return tok, nil
 }
 
+// maxTokenFile bounds what a token file is read for: a token is 16 to
+// 512 characters.
+const maxTokenFile = 64 << 10
+
 // readTokenFile reads a token file; an empty file is an error.
 func readTokenFile(path string, log *slog.Logger) (string, error) {
-	data, err := os.ReadFile(path)
+	data, err := readRegularFile(path, maxTokenFile) // a FIFO there would hang the start, /dev/zero fill memory
 	if err != nil {
 		if errors.Is(err, fs.ErrNotExist) {
 			return "", err
 		}
-		return "", fmt.Errorf("read API token file: %w", err)
+		return "", fmt.Errorf("read API token file %s: %w", path, err)
 	}
 	tok := strings.TrimSpace(string(data))
 	if tok == "" {
@@ -92,9 +96,13 @@ func clientToken(cfg engine.Config) (string, error) {
 		return t, nil
 	}
 	path := tokenPath(cfg)
-	data, err := os.ReadFile(path)
-	if err != nil {
-		return "", nil
+	data, err := readRegularFile(path, maxTokenFile)
+	var notFile *notRegularError
+	switch {
+	case errors.As(err, &notFile):
+		return "", fmt.Errorf("API token file %s: %w", path, err)
+	case err != nil:
+		return "", nil // none to read: the server's 401 says so
 	}
 	tok := strings.TrimSpace(string(data))
 	if !engine.ValidToken(tok) {
